@@ -1,0 +1,126 @@
+// Shapes shared by the registry, the apiserver and the controllers. Objects travel as plain
+// JSON; the typed model libraries are used at build time (OpenAPI) and in tests, not here,
+// so that the control plane stays small in memory.
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string | null;
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  finalizers?: string[];
+  managedFields?: unknown[];
+  [key: string]: unknown;
+}
+
+export interface KObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  [key: string]: unknown;
+}
+
+/** One validation failure, as k8s.io/apimachinery/pkg/util/validation/field.Error. */
+export type FieldErrorType =
+  | 'FieldValueInvalid'
+  | 'FieldValueRequired'
+  | 'FieldValueNotSupported'
+  | 'FieldValueDuplicate'
+  | 'FieldValueForbidden'
+  | 'FieldValueTooLong'
+  | 'FieldValueTooMany'
+  | 'FieldValueTypeInvalid'
+  | 'FieldValueNotFound'
+  | 'InternalError';
+
+export interface FieldError {
+  type: FieldErrorType;
+  /** Dotted path as upstream prints it, e.g. `spec.rules[0].http.paths[0].path`. */
+  field: string;
+  /** The offending value, printed as upstream does (strings quoted). Omitted for Required. */
+  value?: unknown;
+  /** Extra text after the value; for NotSupported, the list of supported values. */
+  detail?: string;
+  /** For FieldValueNotSupported: the supported values. */
+  supported?: string[];
+}
+
+export interface TableColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  format: string;
+  description: string;
+  priority: number;
+}
+
+export interface Printer {
+  columns: TableColumn[];
+  /** Cells for one object, in column order. `now` is injected for Age so tests are stable. */
+  cells(obj: KObject, now: number): unknown[];
+}
+
+/** The scale subresource: where replicas live in the object, as upstream's Scale mapping. */
+export interface ScaleSpec {
+  specReplicasPath: string; // e.g. 'spec.replicas'
+  statusReplicasPath: string; // e.g. 'status.replicas'
+  selectorPath?: string; // e.g. 'spec.selector' (a LabelSelector) rendered into status.selector
+}
+
+export interface ResourceDef {
+  group: string; // '' for the core group
+  kind: string;
+  listKind: string;
+  plural: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  /** Served versions, preferred first. */
+  versions: string[];
+  /** The version objects are stored in; reads in other versions go through `convert`. */
+  storageVersion: string;
+  verbs?: string[];
+  /** Subresources beyond the object itself. */
+  status?: boolean;
+  scale?: ScaleSpec;
+  /** Connect-style subresources listed in discovery (log, exec, portforward, attach…). */
+  connect?: string[];
+  /** metadata.generation increases when anything but metadata and status changes. */
+  generation?: boolean;
+  /** Convert between versions of this kind; objects carry their apiVersion. */
+  convert?(obj: KObject, toVersion: string): KObject;
+  /** Adjust an update in place before defaulting (upstream's PrepareForUpdate). */
+  prepareForUpdate?(obj: KObject, old: KObject): void;
+  /** Fill upstream defaults in place (called on the storage version). */
+  defaults?(obj: KObject): void;
+  /** Validate a new object (old is set for updates). Works on the storage version. */
+  validate?(obj: KObject, old?: KObject): FieldError[];
+  printer?: Printer;
+  /** Field selectors beyond metadata.name/metadata.namespace: name → value getter. */
+  fieldSelectors?: Record<string, (obj: KObject) => string | undefined>;
+}
+
+export function apiVersionOf(group: string, version: string): string {
+  return group ? `${group}/${version}` : version;
+}
+
+export function groupVersionOf(apiVersion: string): { group: string; version: string } {
+  const i = apiVersion.indexOf('/');
+  return i < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
+}

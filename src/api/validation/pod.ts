@@ -1,0 +1,329 @@
+import type { FieldError, KObject } from '../types.js';
+import { child, duplicate, forbidden, index, invalid, key, notFound, notSupported, required } from './field.js';
+import { validateLabels } from './labels.js';
+import { isObject, jsonEqual, type Json } from './json.js';
+import { validateAnnotations, validateNonnegative } from './meta.js';
+import {
+  inclusiveRangeError, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isRelaxedEnvVarName, isValidPortName, isValidPortNum,
+} from './names.js';
+import { parseQuantity, QUANTITY_ERROR, quantityString } from './quantity.js';
+
+// Pod spec rules from pkg/apis/core/validation, for the fields users set in manifests.
+
+export const SUPPORTED_PORT_PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
+const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
+const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
+const DNS_POLICIES = ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'];
+const STANDARD_CONTAINER_RESOURCES = new Set(['cpu', 'memory', 'ephemeral-storage']);
+
+export function validatePod(pod: KObject, old?: KObject): FieldError[] {
+  const errs = validatePodSpec(pod.spec, 'spec');
+  if (old) errs.push(...validatePodSpecUpdate(pod.spec, old.spec));
+  return errs;
+}
+
+/** ValidatePodTemplateSpec; note that upstream reports template labels at `<path>.labels`. */
+export function validatePodTemplateSpec(tpl: Json, path: string): FieldError[] {
+  if (!isObject(tpl)) return [required(path, '')];
+  const meta = isObject(tpl.metadata) ? tpl.metadata : {};
+  const errs = [...validateLabels(meta.labels, child(path, 'labels')), ...validateAnnotations(meta.annotations, child(path, 'annotations'))];
+  errs.push(...validatePodSpec(tpl.spec, child(path, 'spec')));
+  const spec = isObject(tpl.spec) ? tpl.spec : {};
+  if (Array.isArray(spec.ephemeralContainers) && spec.ephemeralContainers.length > 0) {
+    errs.push(forbidden(child(path, 'spec', 'ephemeralContainers'), 'ephemeral containers not allowed in pod template'));
+  }
+  return errs;
+}
+
+export function validatePodSpec(specIn: Json, path: string): FieldError[] {
+  const spec: Json = isObject(specIn) ? specIn : {};
+  const errs: FieldError[] = [];
+  const volumes = validateVolumes(spec.volumes, child(path, 'volumes'), errs);
+  const containers: Json[] = Array.isArray(spec.containers) ? spec.containers : [];
+  const initContainers: Json[] = Array.isArray(spec.initContainers) ? spec.initContainers : [];
+  const names = new Set<string>();
+  initContainers.forEach((c, i) => errs.push(...validateContainer(c, index(child(path, 'initContainers'), i), names, volumes, true)));
+  if (containers.length === 0) errs.push(required(child(path, 'containers'), ''));
+  containers.forEach((c, i) => errs.push(...validateContainer(c, index(child(path, 'containers'), i), names, volumes, false)));
+  errs.push(...validateHostPorts([...initContainers, ...containers], path, initContainers.length));
+
+  errs.push(...validateEnum(spec.restartPolicy, child(path, 'restartPolicy'), RESTART_POLICIES));
+  errs.push(...validateEnum(spec.dnsPolicy, child(path, 'dnsPolicy'), DNS_POLICIES));
+  if (spec.dnsPolicy === 'None' && !isObject(spec.dnsConfig)) {
+    errs.push(required(child(path, 'dnsConfig'), `must provide \`dnsConfig\` when \`dnsPolicy\` is None`));
+  }
+  errs.push(...validateLabels(spec.nodeSelector, child(path, 'nodeSelector')));
+  if (typeof spec.serviceAccountName === 'string' && spec.serviceAccountName) {
+    for (const m of isDNS1123Subdomain(spec.serviceAccountName)) errs.push(invalid(child(path, 'serviceAccountName'), spec.serviceAccountName, m));
+  }
+  for (const f of ['hostname', 'subdomain']) {
+    if (typeof spec[f] === 'string' && spec[f]) for (const m of isDNS1123Label(spec[f])) errs.push(invalid(child(path, f), spec[f], m));
+  }
+  if (spec.activeDeadlineSeconds !== undefined && spec.activeDeadlineSeconds !== null) {
+    const v = spec.activeDeadlineSeconds;
+    if (typeof v !== 'number' || v < 1 || v > 2147483647) errs.push(invalid(child(path, 'activeDeadlineSeconds'), v, inclusiveRangeError(1, 2147483647)));
+  }
+  errs.push(...validateTolerations(spec.tolerations, child(path, 'tolerations')));
+  return errs;
+}
+
+function validateEnum(v: unknown, path: string, allowed: string[]): FieldError[] {
+  if (v === undefined || v === null || v === '') return [required(path, '')];
+  return allowed.includes(v as string) ? [] : [notSupported(path, v, allowed)];
+}
+
+function validateVolumes(volumes: unknown, path: string, errs: FieldError[]): Set<string> {
+  const names = new Set<string>();
+  if (!Array.isArray(volumes)) return names;
+  volumes.forEach((v: Json, i: number) => {
+    const p = index(path, i);
+    const name = typeof v?.name === 'string' ? v.name : '';
+    if (!name) errs.push(required(child(p, 'name'), ''));
+    else for (const m of isDNS1123Label(name)) errs.push(invalid(child(p, 'name'), name, m));
+    if (name && names.has(name)) errs.push(duplicate(child(p, 'name'), name));
+    names.add(name);
+    const sources = isObject(v) ? Object.keys(v).filter((k) => k !== 'name' && isObject(v[k])) : [];
+    if (sources.length > 1) errs.push(forbidden(child(p, sources[1]), 'may not specify more than 1 volume type'));
+  });
+  return names;
+}
+
+function validateContainer(c: Json, path: string, names: Set<string>, volumes: Set<string>, init: boolean): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!isObject(c)) return [required(path, '')];
+  const name = typeof c.name === 'string' ? c.name : '';
+  if (!name) errs.push(required(child(path, 'name'), ''));
+  else {
+    for (const m of isDNS1123Label(name)) errs.push(invalid(child(path, 'name'), name, m));
+    if (names.has(name)) errs.push(duplicate(child(path, 'name'), name));
+  }
+  names.add(name);
+  if (typeof c.image !== 'string' || c.image === '') errs.push(required(child(path, 'image'), ''));
+  else if (c.image.trim() !== c.image) errs.push(invalid(child(path, 'image'), c.image, 'must not have leading or trailing whitespace'));
+
+  switch (c.terminationMessagePolicy) {
+    case 'File':
+    case 'FallbackToLogsOnError':
+      break;
+    case undefined:
+    case null:
+    case '':
+      errs.push(required(child(path, 'terminationMessagePolicy'), "must be 'File' or 'FallbackToLogsOnError'"));
+      break;
+    default:
+      errs.push(invalid(child(path, 'terminationMessagePolicy'), c.terminationMessagePolicy, "must be 'File' or 'FallbackToLogsOnError'"));
+  }
+  errs.push(...validateEnum(c.imagePullPolicy, child(path, 'imagePullPolicy'), PULL_POLICIES));
+  errs.push(...validateContainerPorts(c.ports, child(path, 'ports')));
+  errs.push(...validateEnv(c.env, child(path, 'env')));
+  errs.push(...validateVolumeMounts(c.volumeMounts, child(path, 'volumeMounts'), volumes));
+  errs.push(...validateResources(c.resources, child(path, 'resources')));
+  for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
+    if (isObject(c[probe])) errs.push(...validateProbe(c[probe], child(path, probe)));
+  }
+  if (init && c.restartPolicy !== undefined && c.restartPolicy !== null && c.restartPolicy !== 'Always') {
+    errs.push(notSupported(child(path, 'restartPolicy'), c.restartPolicy, ['Always']));
+  } else if (!init && c.restartPolicy !== undefined && c.restartPolicy !== null) {
+    errs.push(forbidden(child(path, 'restartPolicy'), 'may not be set for non-init containers'));
+  }
+  return errs;
+}
+
+export function validateContainerPorts(ports: unknown, path: string): FieldError[] {
+  if (!Array.isArray(ports)) return [];
+  const errs: FieldError[] = [];
+  const names = new Set<string>();
+  ports.forEach((p: Json, i: number) => {
+    const ip = index(path, i);
+    if (typeof p?.name === 'string' && p.name.length > 0) {
+      const msgs = isValidPortName(p.name);
+      if (msgs.length) for (const m of msgs) errs.push(invalid(child(ip, 'name'), p.name, m));
+      else if (names.has(p.name)) errs.push(duplicate(child(ip, 'name'), p.name));
+      else names.add(p.name);
+    }
+    if (!p?.containerPort) errs.push(required(child(ip, 'containerPort'), ''));
+    else for (const m of isValidPortNum(p.containerPort)) errs.push(invalid(child(ip, 'containerPort'), p.containerPort, m));
+    if (p?.hostPort) for (const m of isValidPortNum(p.hostPort)) errs.push(invalid(child(ip, 'hostPort'), p.hostPort, m));
+    errs.push(...validateProtocol(p?.protocol, child(ip, 'protocol')));
+  });
+  return errs;
+}
+
+export function validateProtocol(proto: unknown, path: string): FieldError[] {
+  if (proto === undefined || proto === null || proto === '') return [required(path, '')];
+  return SUPPORTED_PORT_PROTOCOLS.includes(proto as string) ? [] : [notSupported(path, proto, SUPPORTED_PORT_PROTOCOLS)];
+}
+
+/** Host ports must be unique per host IP and protocol across all containers of a pod. */
+function validateHostPorts(containers: Json[], path: string, initCount: number): FieldError[] {
+  const errs: FieldError[] = [];
+  const seen = new Set<string>();
+  containers.forEach((c, ci) => {
+    const cpath = ci < initCount ? index(child(path, 'initContainers'), ci) : index(child(path, 'containers'), ci - initCount);
+    (Array.isArray(c?.ports) ? c.ports : []).forEach((p: Json, pi: number) => {
+      if (!p?.hostPort) return;
+      const k = `${p.hostIP ?? ''}/${p.protocol ?? ''}/${p.hostPort}`;
+      if (seen.has(k)) errs.push(duplicate(child(index(child(cpath, 'ports'), pi), 'hostPort'), k));
+      seen.add(k);
+    });
+  });
+  return errs;
+}
+
+function validateEnv(env: unknown, path: string): FieldError[] {
+  if (!Array.isArray(env)) return [];
+  const errs: FieldError[] = [];
+  env.forEach((e: Json, i: number) => {
+    const p = index(path, i);
+    const name = typeof e?.name === 'string' ? e.name : '';
+    if (!name) errs.push(required(child(p, 'name'), ''));
+    else for (const m of isRelaxedEnvVarName(name)) errs.push(invalid(child(p, 'name'), name, m));
+    if (isObject(e?.valueFrom)) {
+      if (typeof e.value === 'string' && e.value !== '') errs.push(invalid(child(p, 'valueFrom'), '', 'may not be specified when `value` is not empty'));
+      const sources = ['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'].filter((k) => isObject(e.valueFrom[k]));
+      if (sources.length === 0) errs.push(invalid(child(p, 'valueFrom'), '', 'must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`'));
+      else if (sources.length > 1) errs.push(invalid(child(p, 'valueFrom'), '', 'may not have more than one field specified at a time'));
+    }
+  });
+  return errs;
+}
+
+function validateVolumeMounts(mounts: unknown, path: string, volumes: Set<string>): FieldError[] {
+  if (!Array.isArray(mounts)) return [];
+  const errs: FieldError[] = [];
+  const paths = new Set<string>();
+  mounts.forEach((m: Json, i: number) => {
+    const p = index(path, i);
+    const name = typeof m?.name === 'string' ? m.name : '';
+    if (!name) errs.push(required(child(p, 'name'), ''));
+    else if (!volumes.has(name)) errs.push(notFound(child(p, 'name'), name));
+    const mp = typeof m?.mountPath === 'string' ? m.mountPath : '';
+    if (!mp) errs.push(required(child(p, 'mountPath'), ''));
+    else if (paths.has(mp)) errs.push(invalid(child(p, 'mountPath'), mp, 'must be unique'));
+    paths.add(mp);
+  });
+  return errs;
+}
+
+function isStandardContainerResource(name: string): boolean {
+  return STANDARD_CONTAINER_RESOURCES.has(name) || name.startsWith('hugepages-');
+}
+
+function validateResourceName(name: string, path: string): FieldError[] {
+  const errs = isQualifiedName(name).map((m) => invalid(path, name, m));
+  if (errs.length) return errs;
+  // Prefixed names are extended resources, which only need to be qualified names here.
+  if (!name.includes('/') && !isStandardContainerResource(name)) return [invalid(path, name, 'must be a standard resource for containers')];
+  return [];
+}
+
+export function validateResources(res: unknown, path: string): FieldError[] {
+  if (!isObject(res)) return [];
+  const errs: FieldError[] = [];
+  const limits = isObject(res.limits) ? res.limits : {};
+  const requests = isObject(res.requests) ? res.requests : {};
+  const check = (list: Json, p: string) => {
+    for (const name of Object.keys(list).sort()) {
+      const fp = key(p, name);
+      errs.push(...validateResourceName(name, fp));
+      const v = parseQuantity(list[name]);
+      if (v === undefined) errs.push(invalid(fp, quantityString(list[name]), QUANTITY_ERROR));
+      else if (v < 0) errs.push(invalid(fp, quantityString(list[name]), 'must be greater than or equal to 0'));
+    }
+  };
+  check(limits, child(path, 'limits'));
+  check(requests, child(path, 'requests'));
+  for (const name of Object.keys(requests).sort()) {
+    const req = parseQuantity(requests[name]);
+    const lim = parseQuantity(limits[name]);
+    if (req !== undefined && lim !== undefined && req > lim) {
+      errs.push(invalid(child(path, 'requests'), quantityString(requests[name]), `must be less than or equal to ${name} limit of ${quantityString(limits[name])}`));
+    }
+  }
+  return errs;
+}
+
+function validateProbe(probe: Json, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const handlers = ['exec', 'httpGet', 'tcpSocket', 'grpc'].filter((h) => isObject(probe[h]));
+  if (handlers.length === 0) errs.push(required(path, 'must specify a handler type'));
+  for (const extra of handlers.slice(1)) errs.push(forbidden(child(path, extra), 'may not specify more than 1 handler type'));
+  for (const f of ['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold']) {
+    errs.push(...validateNonnegative(probe[f], child(path, f)));
+  }
+  for (const h of ['httpGet', 'tcpSocket']) {
+    if (isObject(probe[h])) errs.push(...validatePortNumOrName(probe[h].port, child(path, h, 'port')));
+  }
+  if (isObject(probe.httpGet) && probe.httpGet.scheme !== undefined && !['HTTP', 'HTTPS'].includes(probe.httpGet.scheme)) {
+    errs.push(notSupported(child(path, 'httpGet', 'scheme'), probe.httpGet.scheme, ['HTTP', 'HTTPS']));
+  }
+  return errs;
+}
+
+/** ValidatePortNumOrName: an int port number or an IANA service name. */
+export function validatePortNumOrName(port: unknown, path: string): FieldError[] {
+  if (typeof port === 'number') return isValidPortNum(port).map((m) => invalid(path, port, m));
+  if (typeof port === 'string') {
+    if (/^\d+$/.test(port)) return isValidPortNum(Number(port)).map((m) => invalid(path, Number(port), m));
+    return isValidPortName(port).map((m) => invalid(path, port, m));
+  }
+  return [required(path, '')];
+}
+
+function validateTolerations(tols: unknown, path: string): FieldError[] {
+  if (!Array.isArray(tols)) return [];
+  const errs: FieldError[] = [];
+  tols.forEach((t: Json, i: number) => {
+    const p = index(path, i);
+    if (typeof t?.key === 'string' && t.key) errs.push(...isQualifiedName(t.key).map((m) => invalid(child(p, 'key'), t.key, m)));
+    if (!t?.key && t?.operator !== 'Exists') errs.push(invalid(child(p, 'operator'), t?.operator ?? '', 'operator must be Exists when `key` is empty, which means "match all values and all keys"'));
+    if (t?.tolerationSeconds !== undefined && t?.effect !== 'NoExecute') {
+      errs.push(invalid(child(p, 'effect'), t?.effect ?? '', 'effect must be \'NoExecute\' when `tolerationSeconds` is set'));
+    }
+    switch (t?.operator) {
+      case undefined:
+      case '':
+      case 'Equal':
+        break;
+      case 'Exists':
+        if (typeof t.value === 'string' && t.value) errs.push(invalid(child(p, 'operator'), t.value, "value must be empty when `operator` is 'Exists'"));
+        break;
+      default:
+        errs.push(notSupported(child(p, 'operator'), t.operator, ['Equal', 'Exists']));
+    }
+    if (t?.effect && !['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(t.effect)) {
+      errs.push(notSupported(child(p, 'effect'), t.effect, ['NoSchedule', 'PreferNoSchedule', 'NoExecute']));
+    }
+  });
+  return errs;
+}
+
+const POD_UPDATE_MESSAGE =
+  'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,' +
+  '`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),' +
+  '`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)';
+
+/**
+ * ValidatePodUpdate's spec rule. Setting spec.nodeName on an unbound pod is let through because
+ * this cluster's binding goes through an update; upstream only allows it via pods/binding.
+ */
+function validatePodSpecUpdate(newSpec: Json, oldSpec: Json): FieldError[] {
+  if (!isObject(newSpec) || !isObject(oldSpec)) return [];
+  const strip = (s: Json, bindFrom?: Json) => {
+    const c = structuredClone(s);
+    for (const list of ['containers', 'initContainers']) for (const ctr of Array.isArray(c[list]) ? c[list] : []) if (isObject(ctr)) delete ctr.image;
+    delete c.activeDeadlineSeconds;
+    delete c.tolerations;
+    delete c.terminationGracePeriodSeconds;
+    if (bindFrom && !bindFrom.nodeName) delete c.nodeName;
+    return c;
+  };
+  const errs: FieldError[] = [];
+  if (!jsonEqual(strip(newSpec, oldSpec), strip(oldSpec, oldSpec))) errs.push(forbidden('spec', POD_UPDATE_MESSAGE));
+  const oldTols: Json[] = Array.isArray(oldSpec.tolerations) ? oldSpec.tolerations : [];
+  const newTols: Json[] = Array.isArray(newSpec.tolerations) ? newSpec.tolerations : [];
+  if (!oldTols.every((o) => newTols.some((n) => jsonEqual(n, o)))) {
+    errs.push(forbidden('spec.tolerations', 'existing toleration can not be modified except its tolerationSeconds'));
+  }
+  return errs;
+}

@@ -1,0 +1,302 @@
+import { randomUUID, randomInt } from 'node:crypto';
+import type { Registry } from '../api/registry.js';
+import type { FieldError, KObject, ResourceDef } from '../api/types.js';
+import { apiVersionOf } from '../api/types.js';
+import { deepEqual } from '../api/equality.js';
+import { validateObjectMeta } from '../api/validation/meta.js';
+import { causeMessage, invalidMessage } from '../api/validation/field.js';
+import { recordUpdate } from './patch/index.js';
+import { Store, StoreError, type Entry } from '../storage/store.js';
+import { ApiError, errors } from './status.js';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  fieldManager?: string;
+  /** The apiVersion the client wrote in, recorded in managedFields. */
+  apiVersion?: string;
+}
+
+export interface DeleteOptions {
+  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+  orphanDependents?: boolean;
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: boolean;
+}
+
+const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
+const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+
+export function storeResource(def: Pick<ResourceDef, 'group' | 'plural'>): string {
+  return `${def.group || 'core'}/${def.plural}`;
+}
+
+function now(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+function withoutMetaAndStatus(o: KObject): Record<string, unknown> {
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = o;
+  return rest;
+}
+
+/**
+ * The write rules every resource shares (upstream's generic registry and strategies):
+ * server-set metadata, defaulting, validation, generation, status subresource separation,
+ * finalizers and graceful deletion. Objects here are in the storage version.
+ */
+export class Objects {
+  constructor(
+    readonly store: Store,
+    readonly reg: Registry,
+  ) {}
+
+  parse(e: Entry): KObject {
+    return JSON.parse(e.json) as KObject;
+  }
+
+  get(def: ResourceDef, namespace: string | undefined, name: string): KObject {
+    const e = this.store.get(storeResource(def), def.namespaced ? namespace ?? '' : '', name);
+    if (!e) throw errors.notFound(def, name);
+    return this.parse(e);
+  }
+
+  /** Converts a stored object to the version the client asked for. */
+  toVersion(def: ResourceDef, obj: KObject, version: string): KObject {
+    if (version === def.storageVersion || !def.convert) {
+      obj.apiVersion = apiVersionOf(def.group, version);
+      obj.kind = def.kind;
+      return obj;
+    }
+    return def.convert(obj, version);
+  }
+
+  /** Converts an incoming object (in `version`) to the storage version. */
+  toStorage(def: ResourceDef, obj: KObject, version: string): KObject {
+    if (version !== def.storageVersion && def.convert) obj = def.convert(obj, def.storageVersion);
+    obj.apiVersion = apiVersionOf(def.group, def.storageVersion);
+    obj.kind = def.kind;
+    return obj;
+  }
+
+  private checkNamespace(def: ResourceDef, obj: KObject): void {
+    if (!def.namespaced) return;
+    const ns = obj.metadata.namespace!;
+    const e = this.store.get('core/namespaces', '', ns);
+    if (!e) throw new ApiError(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' });
+    const nsObj = this.parse(e);
+    if (nsObj.metadata.deletionTimestamp) {
+      throw new ApiError(
+        403,
+        'Forbidden',
+        `${def.plural}${def.group ? '.' + def.group : ''} "${obj.metadata.name ?? obj.metadata.generateName ?? ''}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
+        { name: obj.metadata.name, group: def.group || undefined, kind: def.plural, causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' }] },
+      );
+    }
+  }
+
+  private invalid(def: ResourceDef, name: string, errs: FieldError[]): ApiError {
+    return new ApiError(422, 'Invalid', invalidMessage(def.kind, def.group, name, errs), {
+      name,
+      group: def.group || undefined,
+      kind: def.kind,
+      causes: errs.map((e) => ({ reason: e.type, message: causeMessage(e), field: e.field })),
+    });
+  }
+
+  private validate(def: ResourceDef, obj: KObject, old?: KObject): void {
+    const errs = [...validateObjectMeta(def, obj, old), ...(def.validate?.(obj, old) ?? [])];
+    if (errs.length) throw this.invalid(def, obj.metadata.name ?? '', errs);
+  }
+
+  create(def: ResourceDef, obj: KObject, opts: WriteOptions = {}): KObject {
+    const m = (obj.metadata ??= {});
+    if (!def.namespaced) delete m.namespace;
+    if (!m.name && m.generateName) {
+      let suffix = '';
+      for (let i = 0; i < 5; i++) suffix += NAME_CHARS[randomInt(NAME_CHARS.length)];
+      m.name = m.generateName + suffix;
+    }
+    m.uid = randomUUID();
+    m.creationTimestamp = now();
+    delete m.deletionTimestamp;
+    delete m.deletionGracePeriodSeconds;
+    delete m.resourceVersion;
+    if (def.generation) m.generation = 1;
+    else delete m.generation;
+    this.prepareStatusOnCreate(def, obj);
+    def.defaults?.(obj);
+    this.validate(def, obj);
+    if (def.namespaced) this.checkNamespace(def, obj);
+    if (this.store.get(storeResource(def), m.namespace ?? '', m.name!)) throw errors.alreadyExists(def, m.name!);
+    recordUpdate(undefined, obj, opts.fieldManager, opts.apiVersion ?? apiVersionOf(def.group, def.storageVersion));
+    if (opts.dryRun) return obj;
+    this.store.create(storeResource(def), obj);
+    return obj;
+  }
+
+  private prepareStatusOnCreate(def: ResourceDef, obj: KObject): void {
+    if (!def.status || def.kind === 'Node' || def.kind === 'Namespace') return;
+    if (def.kind === 'Pod') obj.status = { phase: 'Pending', qosClass: qosClass(obj) };
+    else obj.status = {};
+  }
+
+  /**
+   * Replaces an object. `subresource` 'status' takes only the status from `obj`; 'finalize'
+   * only spec.finalizers (namespaces). expectRv comes from metadata.resourceVersion when set.
+   */
+  update(def: ResourceDef, obj: KObject, opts: WriteOptions & { subresource?: string } = {}): KObject {
+    const m = obj.metadata ?? {};
+    const ns = def.namespaced ? m.namespace ?? '' : '';
+    const res = storeResource(def);
+    const cur = this.store.get(res, ns, m.name ?? '');
+    if (!cur) throw errors.notFound(def, m.name ?? '');
+    const old = this.parse(cur);
+    const expectRv = m.resourceVersion ? Number(m.resourceVersion) : undefined;
+    if (m.resourceVersion !== undefined && m.resourceVersion !== '' && expectRv !== cur.rv) throw errors.conflict(def, m.name!);
+
+    let next: KObject;
+    if (opts.subresource === 'status') {
+      next = { ...old, status: obj.status };
+    } else if (opts.subresource === 'finalize') {
+      next = { ...old, spec: { ...((old.spec as object) ?? {}), finalizers: (obj.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [] } };
+    } else {
+      next = { ...obj };
+      if (def.status && def.kind !== 'Node') next.status = old.status;
+      if (def.kind === 'Namespace') next.status = old.status;
+      def.prepareForUpdate?.(next, old);
+      def.defaults?.(next);
+    }
+    next.apiVersion = old.apiVersion;
+    next.kind = old.kind;
+    // Fields the server owns are not the client's to change.
+    const meta = { ...(opts.subresource ? old.metadata : next.metadata) };
+    meta.uid = old.metadata.uid;
+    meta.creationTimestamp = old.metadata.creationTimestamp;
+    meta.namespace = old.metadata.namespace;
+    if (!def.namespaced) delete meta.namespace;
+    meta.deletionTimestamp = old.metadata.deletionTimestamp;
+    meta.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
+    if (meta.deletionTimestamp === undefined) delete meta.deletionTimestamp;
+    if (meta.deletionGracePeriodSeconds === undefined) delete meta.deletionGracePeriodSeconds;
+    meta.managedFields = old.metadata.managedFields;
+    if (def.generation) {
+      meta.generation = (old.metadata.generation ?? 1) + (deepEqual(withoutMetaAndStatus(next), withoutMetaAndStatus(old)) ? 0 : 1);
+    } else delete meta.generation;
+    next.metadata = meta;
+    if (!opts.subresource) this.validate(def, next, old);
+    if (old.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length > (old.metadata.finalizers ?? []).length) {
+      const added = (next.metadata.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f));
+      if (added.length) {
+        throw this.invalid(def, m.name!, [{ type: 'FieldValueForbidden', field: 'metadata.finalizers', detail: `no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}` }]);
+      }
+    }
+    // Nothing changed: upstream answers with the stored object and writes nothing.
+    if (deepEqual({ ...next, metadata: { ...next.metadata, resourceVersion: undefined } }, { ...old, metadata: { ...old.metadata, resourceVersion: undefined } })) {
+      return old;
+    }
+    recordUpdate(old, next, opts.fieldManager, opts.apiVersion ?? apiVersionOf(def.group, def.storageVersion), opts.subresource);
+    if (opts.dryRun) return next;
+    if (this.finalized(def, next)) {
+      this.store.delete(res, ns, next.metadata.name!, cur.rv);
+      return next;
+    }
+    delete next.metadata.resourceVersion;
+    this.store.update(res, next, cur.rv);
+    return next;
+  }
+
+  /** Being deleted and nothing left to wait for: the object can go. */
+  private finalized(def: ResourceDef, obj: KObject): boolean {
+    if (!obj.metadata.deletionTimestamp) return false;
+    if ((obj.metadata.finalizers ?? []).length) return false;
+    if (def.kind === 'Namespace' && ((obj.spec as { finalizers?: string[] })?.finalizers ?? []).length) return false;
+    if (def.kind === 'Pod' && (obj.metadata.deletionGracePeriodSeconds ?? 0) > 0) return false;
+    return true;
+  }
+
+  /** Deletes per DeleteOptions. Returns the last state and whether it is gone already. */
+  delete(def: ResourceDef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): { obj: KObject; gone: boolean } {
+    const res = storeResource(def);
+    const ns = def.namespaced ? namespace ?? '' : '';
+    const cur = this.store.get(res, ns, name);
+    if (!cur) throw errors.notFound(def, name);
+    const obj = this.parse(cur);
+    const pre = opts.preconditions;
+    if (pre?.uid && pre.uid !== obj.metadata.uid) {
+      throw errors.conflict(def, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid}`);
+    }
+    if (pre?.resourceVersion && pre.resourceVersion !== obj.metadata.resourceVersion) {
+      throw errors.conflict(def, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion}`);
+    }
+    if (def.kind === 'Namespace' && PROTECTED_NAMESPACES.has(name)) {
+      throw errors.forbidden(def, name, 'this namespace may not be deleted');
+    }
+
+    const finalizers = [...(obj.metadata.finalizers ?? [])];
+    const policy = opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : opts.orphanDependents === false ? 'Background' : undefined);
+    const want = policy === 'Orphan' ? 'orphan' : policy === 'Foreground' ? 'foregroundDeletion' : undefined;
+    if (want && !finalizers.includes(want)) {
+      finalizers.push(want);
+    }
+    if (policy && policy !== 'Orphan') {
+      const i = finalizers.indexOf('orphan');
+      if (i >= 0 && !(obj.metadata.finalizers ?? []).includes('orphan')) finalizers.splice(i, 1);
+    }
+
+    const grace = this.gracePeriod(def, obj, opts.gracePeriodSeconds);
+    const waitForFinalizers = finalizers.length > 0 || (def.kind === 'Namespace' && ((obj.spec as { finalizers?: string[] })?.finalizers ?? []).length > 0);
+    if (!waitForFinalizers && grace === 0) {
+      if (opts.dryRun) return { obj, gone: true };
+      const e = this.store.delete(res, ns, name, cur.rv);
+      return { obj: this.parse(e), gone: true };
+    }
+    if (obj.metadata.deletionTimestamp && deepEqual(finalizers, obj.metadata.finalizers ?? [])) {
+      // Already being deleted: a shorter grace period may still bring it forward.
+      if (!(def.kind === 'Pod' && grace < (obj.metadata.deletionGracePeriodSeconds ?? 0))) return { obj, gone: false };
+    }
+    const next: KObject = { ...obj, metadata: { ...obj.metadata } };
+    if (!next.metadata.deletionTimestamp || grace < (obj.metadata.deletionGracePeriodSeconds ?? Infinity)) {
+      next.metadata.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+      next.metadata.deletionGracePeriodSeconds = grace;
+    }
+    if (finalizers.length) next.metadata.finalizers = finalizers;
+    if (def.kind === 'Namespace') next.status = { ...((obj.status as object) ?? {}), phase: 'Terminating' };
+    if (opts.dryRun) return { obj: next, gone: false };
+    delete next.metadata.resourceVersion;
+    const e = this.store.update(res, next, cur.rv);
+    return { obj: this.parse(e), gone: false };
+  }
+
+  /** Pods on a node terminate gracefully; everything else (and unscheduled pods) goes at once. */
+  private gracePeriod(def: ResourceDef, obj: KObject, requested?: number): number {
+    if (def.kind !== 'Pod') return 0;
+    const spec = (obj.spec ?? {}) as { nodeName?: string; terminationGracePeriodSeconds?: number };
+    if (!spec.nodeName) return 0;
+    const phase = (obj.status as { phase?: string } | undefined)?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return 0;
+    const g = requested ?? spec.terminationGracePeriodSeconds ?? 30;
+    return Math.max(0, g);
+  }
+}
+
+/** Pod QoS class from container requests and limits, as upstream's GetPodQOS. */
+export function qosClass(pod: KObject): string {
+  const spec = (pod.spec ?? {}) as { containers?: { resources?: { requests?: Record<string, string>; limits?: Record<string, string> } }[]; initContainers?: unknown[] };
+  const containers = [...(spec.containers ?? []), ...((spec.initContainers as typeof spec.containers) ?? [])];
+  let any = false;
+  let guaranteed = true;
+  for (const c of containers) {
+    const req = c.resources?.requests ?? {};
+    const lim = c.resources?.limits ?? {};
+    for (const r of ['cpu', 'memory']) {
+      if (req[r] !== undefined || lim[r] !== undefined) any = true;
+      const want = req[r] ?? lim[r];
+      if (lim[r] === undefined || want !== lim[r]) guaranteed = false;
+    }
+  }
+  if (!any) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+export { StoreError };

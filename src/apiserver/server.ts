@@ -1,0 +1,203 @@
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { Registry } from '../api/registry.js';
+import { openapiDocument, openapiRoot } from '../api/openapi/index.js';
+import { Store } from '../storage/store.js';
+import { ApiClient } from '../client/client.js';
+import { startControllers } from '../controllers/manager.js';
+import { AGGREGATED_V2, AGGREGATED_V2BETA1, Discovery } from './discovery.js';
+import { drain, sendError, sendJSON } from './http.js';
+import { Objects } from './objects.js';
+import { parseResourcePath } from './request-info.js';
+import { ResourceHandler } from './resources.js';
+import { ApiError, errors } from './status.js';
+import { bootstrap } from './bootstrap.js';
+import { log } from './log.js';
+
+export interface ControlPlaneOptions {
+  stateDir: string;
+  host: string;
+  port: number;
+  cert: string;
+  key: string;
+  tokens: string[];
+  socketPath: string;
+  clusterName: string;
+  /** Skip the controllers (tests of the API machinery alone). */
+  controllers?: boolean;
+}
+
+export const SERVER_VERSION = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.0+skiff',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2026-11-24T00:00:00Z',
+  goVersion: 'go1.23.0',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+};
+
+/** Which discovery document an Accept header asks for (kubectl lists v2, then v2beta1, then plain JSON). */
+export function discoveryFormat(accept: string | undefined): 'v2' | 'v2beta1' | 'legacy' {
+  for (const part of (accept ?? '').split(',')) {
+    const params = new Map(
+      part
+        .split(';')
+        .slice(1)
+        .map((p) => p.trim().split('=') as [string, string]),
+    );
+    if (params.get('g') === 'apidiscovery.k8s.io' && params.get('as') === 'APIGroupDiscoveryList') {
+      const v = params.get('v');
+      if (v === 'v2' || v === 'v2beta1') return v;
+    }
+  }
+  return 'legacy';
+}
+
+export class ApiServer {
+  readonly store: Store;
+  readonly reg = new Registry();
+  readonly objects: Objects;
+  private discovery: Discovery;
+  private resources: ResourceHandler;
+  private tokens: Buffer[];
+
+  constructor(
+    stateDir: string,
+    tokens: string[],
+    private address: string,
+  ) {
+    this.store = Store.open(stateDir);
+    this.objects = new Objects(this.store, this.reg);
+    this.discovery = new Discovery(this.reg);
+    this.resources = new ResourceHandler(this.objects);
+    this.tokens = tokens.map((t) => Buffer.from(t));
+    bootstrap(this.objects);
+  }
+
+  addToken(t: string): void {
+    this.tokens.push(Buffer.from(t));
+  }
+
+  private authenticated(req: IncomingMessage): boolean {
+    const h = req.headers.authorization;
+    if (!h || !h.startsWith('Bearer ')) return false;
+    const given = Buffer.from(h.slice(7).trim());
+    return this.tokens.some((t) => t.length === given.length && timingSafeEqual(t, given));
+  }
+
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    this.route(req, res).catch(async (e) => {
+      if (!(e instanceof ApiError)) log('error', 'request failed', { method: req.method, url: req.url, error: String((e as Error)?.stack ?? e) });
+      await drain(req);
+      sendError(res, e);
+    });
+  };
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://x');
+    } catch {
+      throw errors.badRequest('malformed request URL');
+    }
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    if (path === '/healthz' || path === '/livez' || path === '/readyz') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
+      return;
+    }
+    if (!this.authenticated(req)) throw errors.unauthorized();
+    const method = req.method ?? 'GET';
+    if (path === '/version') return sendJSON(res, 200, SERVER_VERSION);
+    if (path === '/api' || path === '/apis') {
+      const core = path === '/api';
+      const fmt = discoveryFormat(req.headers.accept);
+      if (fmt === 'v2') return sendJSON(res, 200, this.discovery.aggregated(core, 'v2'), AGGREGATED_V2);
+      if (fmt === 'v2beta1') return sendJSON(res, 200, this.discovery.aggregated(core, 'v2beta1'), AGGREGATED_V2BETA1);
+      return sendJSON(res, 200, core ? this.discovery.apiVersions(this.address) : this.discovery.apiGroupList());
+    }
+    if (path === '/openapi/v3') return sendJSON(res, 200, openapiRoot());
+    if (path.startsWith('/openapi/v3/')) {
+      const doc = openapiDocument(path.slice('/openapi/v3/'.length));
+      if (!doc) throw errors.notFoundPath();
+      // A URL carrying the current hash names an immutable document, so clients may cache it.
+      const cache = url.searchParams.get('hash') === doc.hash ? 'public, immutable' : 'no-cache, private';
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': doc.body.length, Etag: `"${doc.hash}"`, 'Cache-Control': cache });
+      res.end(doc.body);
+      return;
+    }
+    const seg = path.split('/').filter(Boolean);
+    if (method === 'GET' && seg[0] === 'api' && seg.length === 2) {
+      const rl = this.discovery.resourceList('', seg[1]);
+      if (rl) return sendJSON(res, 200, rl);
+    }
+    if (method === 'GET' && seg[0] === 'apis' && seg.length === 2) {
+      const g = this.discovery.group(seg[1]);
+      if (g) return sendJSON(res, 200, g);
+    }
+    if (method === 'GET' && seg[0] === 'apis' && seg.length === 3) {
+      const rl = this.discovery.resourceList(seg[1], seg[2]);
+      if (rl) return sendJSON(res, 200, rl);
+    }
+    const info = parseResourcePath(path);
+    if (!info) throw errors.notFoundPath();
+    const def = this.reg.resource(info.group, info.version, info.plural);
+    if (!def) throw errors.notFoundPath();
+    if (!def.namespaced && info.namespace !== undefined) throw errors.notFoundPath();
+    await this.resources.handle({ def, info, query: url.searchParams, req, res });
+  }
+
+  close(): void {
+    this.store.close();
+  }
+}
+
+function listen(server: Server, ...args: unknown[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    (server.listen as (...a: unknown[]) => void)(...args, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Starts the API server on HTTPS and on the node socket, then the controllers. */
+export async function startControlPlane(o: ControlPlaneOptions): Promise<{ close(): Promise<void>; api: ApiServer }> {
+  const api = new ApiServer(o.stateDir, o.tokens, `${o.host}:${o.port}`);
+  const https = createHttpsServer({ cert: o.cert, key: o.key }, api.handle);
+  const local = createHttpServer(api.handle);
+  for (const s of [https as unknown as Server, local]) {
+    s.requestTimeout = 0; // watches and log streams are long-lived
+    s.headersTimeout = 60_000;
+  }
+  rmSync(o.socketPath, { force: true });
+  await listen(https as unknown as Server, o.port, o.host);
+  await listen(local, o.socketPath);
+
+  let controllers: { stop(): Promise<void> } | undefined;
+  let client: ApiClient | undefined;
+  if (o.controllers !== false) {
+    const token = randomBytes(32).toString('base64url');
+    api.addToken(token);
+    client = new ApiClient({ socketPath: o.socketPath, token, userAgent: 'skiff-controller-manager' });
+    controllers = startControllers(client);
+  }
+
+  return {
+    api,
+    async close() {
+      await controllers?.stop();
+      await (client as { close?: () => Promise<void> } | undefined)?.close?.();
+      const closing = [https as unknown as Server, local].map((s) => new Promise<void>((r) => s.close(() => r())));
+      for (const s of [https as unknown as Server, local]) s.closeAllConnections();
+      await Promise.all(closing);
+      rmSync(o.socketPath, { force: true });
+      api.close();
+    },
+  };
+}

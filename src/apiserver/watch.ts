@@ -1,0 +1,148 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KObject, ResourceDef } from '../api/types.js';
+import { apiVersionOf } from '../api/types.js';
+import { StoreError, type WatchEvent } from '../storage/store.js';
+import { storeResource, type Objects } from './objects.js';
+import { matches, type Filter } from './filter.js';
+import type { RequestInfo } from './request-info.js';
+import { errors } from './status.js';
+
+interface WatchHost {
+  readonly objects: Objects;
+  table(ctx: { def: ResourceDef; query: URLSearchParams; info: RequestInfo }, objs: KObject[], noHeaders?: boolean): object;
+}
+
+interface Ctx {
+  def: ResourceDef;
+  info: RequestInfo;
+  query: URLSearchParams;
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
+const TABLE_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
+const BOOKMARK_EVERY_MS = 60_000;
+/** A watcher this far behind is cut off rather than buffered without end (upstream does the same). */
+const MAX_BUFFERED = 16 * 1024 * 1024;
+
+/**
+ * Streams watch events as newline-delimited JSON. Headers are flushed at once so clients do
+ * not block on an idle watch; the stream ends at timeoutSeconds or when the client leaves.
+ */
+export function serveWatch(host: WatchHost, ctx: Ctx, filter: Filter | undefined): void {
+  const { def, info, query, req, res } = ctx;
+  const store = host.objects.store;
+  const asTable = /as=Table/.test(req.headers.accept ?? '') && /g=meta\.k8s\.io/.test(req.headers.accept ?? '');
+  const ns = def.namespaced ? info.namespace : undefined;
+  const rvParam = query.get('resourceVersion');
+  const sendInitial = query.get('sendInitialEvents') === 'true';
+  const bookmarks = query.get('allowWatchBookmarks') === 'true';
+  const convert = info.version !== def.storageVersion;
+  let headersSent = false; // for Tables: column definitions go with the first event only
+
+  let fromRv: number | undefined;
+  if (rvParam && rvParam !== '0') {
+    fromRv = Number(rvParam);
+    if (!Number.isInteger(fromRv) || fromRv < 0) throw errors.badRequest(`invalid resource version: ${rvParam}`);
+  }
+
+  res.writeHead(200, {
+    'Content-Type': asTable ? TABLE_TYPE : 'application/json',
+    'Cache-Control': 'no-cache, private',
+    'Transfer-Encoding': 'chunked',
+  });
+  res.flushHeaders();
+
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  let ticker: NodeJS.Timeout | undefined;
+  const write = (line: string): void => {
+    if (closed) return;
+    res.write(line + '\n');
+    if (res.writableLength > MAX_BUFFERED) finish();
+  };
+
+  const render = (type: string, obj: KObject, json?: string): string => {
+    if (asTable) {
+      const t = host.table(ctx, [obj], headersSent) as { metadata: Record<string, unknown> };
+      headersSent = true;
+      t.metadata = { resourceVersion: obj.metadata.resourceVersion };
+      return `{"type":"${type}","object":${JSON.stringify(t)}}`;
+    }
+    if (json !== undefined && !convert) return `{"type":"${type}","object":${json}}`;
+    return `{"type":"${type}","object":${JSON.stringify(host.objects.toVersion(def, obj, info.version))}}`;
+  };
+
+  const onEvent = (ev: WatchEvent): void => {
+    if (!filter && !asTable && !convert) {
+      write(`{"type":"${ev.type}","object":${ev.json}}`);
+      return;
+    }
+    const obj = JSON.parse(ev.json) as KObject;
+    const now = matches(filter, obj);
+    if (ev.type === 'MODIFIED' && filter) {
+      const before = ev.prevJson ? matches(filter, JSON.parse(ev.prevJson) as KObject) : false;
+      if (now && !before) return write(render('ADDED', obj));
+      if (!now && before) return write(render('DELETED', obj));
+    }
+    if (now) write(render(ev.type, obj, ev.json));
+  };
+
+  const bookmark = (extra?: Record<string, string>): string =>
+    JSON.stringify({
+      type: 'BOOKMARK',
+      object: {
+        kind: def.kind,
+        apiVersion: apiVersionOf(def.group, info.version),
+        metadata: { resourceVersion: String(store.revision()), creationTimestamp: null, ...(extra ? { annotations: extra } : {}) },
+      },
+    });
+
+  let stop: (() => void) | undefined;
+  try {
+    if (fromRv === undefined || sendInitial) {
+      // Synthetic ADDED events for the current state, then live changes from this revision.
+      for (const e of store.list(storeResource(def), ns)) {
+        const obj = JSON.parse(e.json) as KObject;
+        if (matches(filter, obj)) write(render('ADDED', obj, e.json));
+      }
+      if (sendInitial) write(bookmark({ 'k8s.io/initial-events-end': 'true' }));
+      stop = store.watch(storeResource(def), ns, undefined, onEvent);
+    } else {
+      stop = store.watch(storeResource(def), ns, fromRv, onEvent);
+    }
+  } catch (e) {
+    if (e instanceof StoreError && e.code === 'Expired') {
+      write(
+        JSON.stringify({
+          type: 'ERROR',
+          object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: e.message, reason: 'Expired', code: 410 },
+        }),
+      );
+      res.end();
+      return;
+    }
+    throw e;
+  }
+
+  if (closed) {
+    stop?.();
+    return;
+  }
+  const timeoutSeconds = Number(query.get('timeoutSeconds') ?? 0);
+  const lifetime = timeoutSeconds > 0 ? timeoutSeconds * 1000 : (1800 + Math.random() * 1800) * 1000;
+  timer = setTimeout(finish, lifetime);
+  ticker = bookmarks ? setInterval(() => write(bookmark()), BOOKMARK_EVERY_MS) : undefined;
+  timer.unref();
+  ticker?.unref();
+
+  function finish(): void {
+    if (closed) return;
+    closed = true;
+    stop?.();
+    if (timer) clearTimeout(timer);
+    if (ticker) clearInterval(ticker);
+    res.end();
+  }
+  res.on('close', finish);
+}

@@ -1,0 +1,155 @@
+// Command-line parsing for `skiff`. Each command accepts a fixed set of flags; anything else is
+// a usage error (exit 2), so a typo never silently does something else.
+
+export const DEFAULT_CLUSTER_NAME = 'skiff';
+
+export type Command = 'up' | 'stop' | 'down' | 'status' | 'kubeconfig' | 'serve' | 'help';
+
+export interface UpFlags {
+  name: string;
+  port?: number;
+  nodes?: number;
+  egress?: string;
+}
+
+export type ParsedCommand =
+  | { command: 'up'; flags: UpFlags }
+  | { command: 'stop' | 'down' | 'status' | 'kubeconfig'; flags: { name: string } }
+  | { command: 'serve'; flags: { name: string; home?: string } }
+  | { command: 'help'; flags: Record<string, never> };
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const USAGE = `Usage: skiff <command> [flags]
+
+Commands:
+  up          create or resume a cluster and make it kubectl's current context
+  stop        stop a cluster's control plane and keep its state
+  down        stop a cluster, delete its state and remove it from the kubeconfig
+  status      show whether a cluster is running, its address, pid and uptime
+  kubeconfig  print a standalone kubeconfig for a cluster
+
+Flags:
+  --name N     cluster name (default "skiff"); all commands
+  --port P     API server port on 127.0.0.1 (default 6443 if free); up, at creation
+  --nodes N    number of nodes (default 1); up, at creation
+  --egress E   traffic the nodes may send off the machine: all, none, or a
+               comma-separated list of CIDRs (default all); up, at creation
+  -h, --help   show this help
+`;
+
+// Flags each command accepts; all of them take a value.
+const FLAGS: Record<Exclude<Command, 'help'>, readonly string[]> = {
+  up: ['name', 'port', 'nodes', 'egress'],
+  stop: ['name'],
+  down: ['name'],
+  status: ['name'],
+  kubeconfig: ['name'],
+  serve: ['name', 'home'],
+};
+
+// Cluster names end up in directory names, kubeconfig entries and (later) in names of network
+// namespaces and nftables tables, so they follow the DNS-1123 label rule, like kind's names.
+const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const MAX_NAME_LENGTH = 40;
+
+export function validateClusterName(name: string): void {
+  if (name.length === 0 || name.length > MAX_NAME_LENGTH || !NAME_RE.test(name)) {
+    throw new UsageError(
+      `invalid cluster name "${name}": must be 1-${MAX_NAME_LENGTH} lower case alphanumeric characters or '-', ` +
+        `starting and ending with an alphanumeric character`,
+    );
+  }
+}
+
+function parseInteger(flag: string, value: string, min: number, max: number): number {
+  if (!/^[0-9]+$/.test(value)) throw new UsageError(`invalid value "${value}" for --${flag}: must be an integer`);
+  const n = Number(value);
+  if (n < min || n > max) throw new UsageError(`invalid value "${value}" for --${flag}: must be between ${min} and ${max}`);
+  return n;
+}
+
+const IPV4_CIDR_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/;
+
+export function validateEgress(value: string): string {
+  if (value === 'all' || value === 'none') return value;
+  const parts = value.split(',');
+  for (const part of parts) {
+    const m = IPV4_CIDR_RE.exec(part);
+    const ok =
+      m !== null &&
+      m.slice(1, 5).every((o) => Number(o) <= 255) &&
+      (m[5] === undefined || Number(m[5]) <= 32);
+    if (!ok) {
+      throw new UsageError(
+        `invalid value "${value}" for --egress: must be all, none, or a comma-separated list of IPv4 CIDRs (e.g. 10.0.0.0/8,192.0.2.7)`,
+      );
+    }
+  }
+  return parts.join(',');
+}
+
+export function parseCommandLine(argv: readonly string[]): ParsedCommand {
+  const [command, ...rest] = argv;
+  if (command === undefined) throw new UsageError('skiff: no command given');
+  if (command === 'help' || command === '-h' || command === '--help') return { command: 'help', flags: {} };
+  if (!Object.hasOwn(FLAGS, command)) throw new UsageError(`skiff: unknown command "${command}"`);
+  const cmd = command as Exclude<Command, 'help'>;
+  const allowed = FLAGS[cmd];
+
+  const values = new Map<string, string>();
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    if (arg === '-h' || arg === '--help') return { command: 'help', flags: {} };
+    if (!arg.startsWith('--') || arg === '--') {
+      throw new UsageError(`skiff ${cmd}: unexpected argument "${arg}"`);
+    }
+    const eq = arg.indexOf('=');
+    const flag = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    if (!allowed.includes(flag)) throw new UsageError(`skiff ${cmd}: unknown flag --${flag}`);
+    let value: string;
+    if (eq !== -1) {
+      value = arg.slice(eq + 1);
+    } else {
+      const next = rest[i + 1];
+      if (next === undefined || next.startsWith('--')) throw new UsageError(`skiff ${cmd}: flag --${flag} needs a value`);
+      value = next;
+      i++;
+    }
+    if (values.has(flag)) throw new UsageError(`skiff ${cmd}: flag --${flag} given more than once`);
+    values.set(flag, value);
+  }
+
+  try {
+    return flagsOf(cmd, values);
+  } catch (err) {
+    if (err instanceof UsageError) throw new UsageError(`skiff ${cmd}: ${err.message}`);
+    throw err;
+  }
+}
+
+function flagsOf(cmd: Exclude<Command, 'help'>, values: Map<string, string>): ParsedCommand {
+  const name = values.get('name') ?? DEFAULT_CLUSTER_NAME;
+  validateClusterName(name);
+
+  switch (cmd) {
+    case 'up': {
+      const flags: UpFlags = { name };
+      const port = values.get('port');
+      if (port !== undefined) flags.port = parseInteger('port', port, 1, 65535);
+      const nodes = values.get('nodes');
+      if (nodes !== undefined) flags.nodes = parseInteger('nodes', nodes, 1, 100);
+      const egress = values.get('egress');
+      if (egress !== undefined) flags.egress = validateEgress(egress);
+      return { command: 'up', flags };
+    }
+    case 'serve': {
+      const home = values.get('home');
+      return { command: 'serve', flags: home === undefined ? { name } : { name, home } };
+    }
+    default:
+      return { command: cmd, flags: { name } };
+  }
+}

@@ -1,0 +1,116 @@
+// Where a cluster's state lives on disk, and its record (cluster.json).
+import { readFileSync, writeFileSync, renameSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DEFAULT_CLUSTER_NAME } from './args.js';
+
+export interface ClusterConfig {
+  name: string;
+  port: number;
+  created: string; // RFC 3339
+  nodes: number;
+  egress: string; // 'all' | 'none' | comma-separated IPv4 CIDRs
+}
+
+export interface ClusterPaths {
+  home: string;
+  dir: string;
+  config: string;
+  caCert: string;
+  caKey: string;
+  serverCert: string;
+  serverKey: string;
+  token: string;
+  stateDir: string;
+  socket: string;
+  pid: string;
+  log: string;
+}
+
+export function skiffHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.SKIFF_HOME) return resolve(env.SKIFF_HOME);
+  if (process.getuid?.() === 0) return '/var/lib/skiff';
+  return join(homedir(), '.local', 'share', 'skiff');
+}
+
+export function clusterPaths(home: string, name: string): ClusterPaths {
+  const dir = join(home, 'clusters', name);
+  return {
+    home,
+    dir,
+    config: join(dir, 'cluster.json'),
+    caCert: join(dir, 'ca.crt'),
+    caKey: join(dir, 'ca.key'),
+    serverCert: join(dir, 'apiserver.crt'),
+    serverKey: join(dir, 'apiserver.key'),
+    token: join(dir, 'admin.token'),
+    stateDir: join(dir, 'state'),
+    socket: join(dir, 'api.sock'),
+    pid: join(dir, 'control-plane.pid'),
+    log: join(dir, 'control-plane.log'),
+  };
+}
+
+/** The kubeconfig cluster, user and context name: `skiff` for the default cluster, like kind's `kind-<name>` otherwise. */
+export function contextName(name: string): string {
+  return name === DEFAULT_CLUSTER_NAME ? DEFAULT_CLUSTER_NAME : `skiff-${name}`;
+}
+
+export function serverURL(config: ClusterConfig): string {
+  return `https://127.0.0.1:${config.port}`;
+}
+
+/** Reads cluster.json; undefined when the cluster does not exist. */
+export function readClusterConfig(paths: ClusterPaths): ClusterConfig | undefined {
+  let text: string;
+  try {
+    text = readFileSync(paths.config, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`reading ${paths.config}: ${(err as Error).message}`);
+  }
+  let parsed: Partial<ClusterConfig>;
+  try {
+    parsed = JSON.parse(text) as Partial<ClusterConfig>;
+  } catch (err) {
+    throw new Error(`reading ${paths.config}: ${(err as Error).message}`);
+  }
+  if (typeof parsed.name !== 'string' || typeof parsed.port !== 'number' || typeof parsed.created !== 'string') {
+    throw new Error(`reading ${paths.config}: name, port and created are required`);
+  }
+  return {
+    name: parsed.name,
+    port: parsed.port,
+    created: parsed.created,
+    nodes: typeof parsed.nodes === 'number' ? parsed.nodes : 1,
+    egress: typeof parsed.egress === 'string' ? parsed.egress : 'all',
+  };
+}
+
+/** Written through a rename so a crash never leaves a half-written record. */
+export function writeClusterConfig(paths: ClusterPaths, config: ClusterConfig): void {
+  const tmp = `${paths.config}.tmp`;
+  writeFileSync(tmp, JSON.stringify(config, null, 2) + '\n', { mode: 0o644 });
+  renameSync(tmp, paths.config);
+}
+
+/** Ports recorded by the other clusters in this home, so a stopped cluster keeps its port. */
+export function portsOfOtherClusters(home: string, name: string): Set<number> {
+  const ports = new Set<number>();
+  let names: string[];
+  try {
+    names = readdirSync(join(home, 'clusters'));
+  } catch {
+    return ports;
+  }
+  for (const other of names) {
+    if (other === name) continue;
+    try {
+      const c = readClusterConfig(clusterPaths(home, other));
+      if (c) ports.add(c.port);
+    } catch {
+      // A damaged record elsewhere must not stop this cluster from starting.
+    }
+  }
+  return ports;
+}

@@ -1,0 +1,23 @@
+// `skiff down`: stop the cluster, delete its directory and its kubeconfig entries. Like
+// `kind delete cluster`, deleting a cluster that does not exist succeeds.
+import { existsSync, rmSync } from 'node:fs';
+import { clusterPaths, contextName, skiffHome } from '../cluster-home.js';
+import { kubeconfigPath, removeKubeconfigEntry } from '../kubeconfig.js';
+import { stopControlPlanes } from './stop.js';
+
+export async function down(flags: { name: string }): Promise<number> {
+  process.stdout.write(`Deleting cluster "${flags.name}" ...\n`);
+  const paths = clusterPaths(skiffHome(), flags.name);
+  // Stopped even without a directory: a control plane whose directory was removed by hand
+  // is still found by its command line.
+  await stopControlPlanes(paths, flags.name);
+  if (existsSync(paths.dir)) {
+    try {
+      rmSync(paths.dir, { recursive: true, force: true });
+    } catch (err) {
+      throw new Error(`removing ${paths.dir}: ${(err as Error).message}`);
+    }
+  }
+  removeKubeconfigEntry(kubeconfigPath(), contextName(flags.name));
+  return 0;
+}

@@ -1,0 +1,85 @@
+// `skiff serve --name N --home H` (hidden): the control-plane process that `skiff up` starts
+// detached. It reads the cluster directory, runs the API server until SIGTERM/SIGINT, and
+// records its pid once it holds the port.
+import { readFileSync, unlinkSync } from 'node:fs';
+import { connect } from 'node:net';
+import { clusterPaths, readClusterConfig, skiffHome, serverURL, type ClusterPaths } from '../cluster-home.js';
+import { removePidFile, writePidFile } from '../control-plane-process.js';
+import { log } from '../log.js';
+import { startControlPlane, type ControlPlaneOptions } from '../../apiserver/server.js';
+
+/** A socket file left by a control plane that died: remove it; one still answering: refuse. */
+function clearStaleSocket(path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(path);
+    sock.once('connect', () => {
+      sock.destroy();
+      reject(new Error(`another process is serving the node socket ${path}`));
+    });
+    sock.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNREFUSED') {
+        try {
+          unlinkSync(path);
+        } catch {
+          // Removed meanwhile.
+        }
+      }
+      resolve();
+    });
+  });
+}
+
+function readSecret(path: string): string {
+  return readFileSync(path, 'utf8').trim();
+}
+
+export async function serve(flags: { name: string; home?: string }): Promise<number> {
+  const name = flags.name;
+  const home = flags.home ?? skiffHome();
+  const paths: ClusterPaths = clusterPaths(home, name);
+  let server: { close(): Promise<void> };
+  try {
+    const config = readClusterConfig(paths);
+    if (!config) throw new Error(`cluster "${name}" does not exist (no ${paths.config})`);
+    const options: ControlPlaneOptions = {
+      stateDir: paths.stateDir,
+      host: '127.0.0.1',
+      port: config.port,
+      cert: readFileSync(paths.serverCert, 'utf8'),
+      key: readFileSync(paths.serverKey, 'utf8'),
+      tokens: [readSecret(paths.token)],
+      socketPath: paths.socket,
+      clusterName: name,
+    };
+    await clearStaleSocket(paths.socket);
+    server = await startControlPlane(options);
+    writePidFile(paths, process.pid);
+    log('info', 'control plane started', { cluster: name, address: serverURL(config), socket: paths.socket, pid: process.pid });
+  } catch (err) {
+    log('error', 'control plane failed to start', { cluster: name, error: (err as Error).stack ?? String(err) });
+    return 1;
+  }
+
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      log('info', 'control plane stopping', { cluster: name, signal });
+      server.close().then(
+        () => {
+          removePidFile(paths, process.pid);
+          log('info', 'control plane stopped', { cluster: name });
+          resolve(0);
+        },
+        (err: unknown) => {
+          removePidFile(paths, process.pid);
+          log('error', 'control plane stopped with an error', { cluster: name, error: (err as Error).stack ?? String(err) });
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}

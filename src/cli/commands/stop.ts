@@ -1,0 +1,35 @@
+// `skiff stop`: stop the control plane and keep the cluster's state for the next `skiff up`.
+import { clusterPaths, readClusterConfig, skiffHome, type ClusterPaths } from '../cluster-home.js';
+import { findServeProcesses, readPidFile, isServeProcess, removePidFile, stopServeProcess } from '../control-plane-process.js';
+
+export const STOP_GRACE_MS = 10_000;
+
+/**
+ * Stops every control plane of the cluster: the recorded pid if its command line is this
+ * cluster's, and any other found by command line (a pid file lost in a crash must not leak a
+ * process). Returns how many were stopped.
+ */
+export async function stopControlPlanes(paths: ClusterPaths, name: string): Promise<number> {
+  const pids = new Set<number>();
+  const recorded = readPidFile(paths);
+  if (recorded !== undefined && isServeProcess(recorded, paths.home, name)) pids.add(recorded);
+  for (const pid of findServeProcesses(paths.home, name)) pids.add(pid);
+  let stopped = 0;
+  for (const pid of pids) {
+    try {
+      if ((await stopServeProcess(pid, paths.home, name, STOP_GRACE_MS)) !== 'not-running') stopped++;
+    } catch (err) {
+      throw new Error(`stopping the control plane (pid ${pid}): ${(err as Error).message}`);
+    }
+  }
+  removePidFile(paths);
+  return stopped;
+}
+
+export async function stop(flags: { name: string }): Promise<number> {
+  const paths = clusterPaths(skiffHome(), flags.name);
+  if (!readClusterConfig(paths)) throw new Error(`no such cluster (nothing at ${paths.dir})`);
+  const stopped = await stopControlPlanes(paths, flags.name);
+  process.stdout.write(stopped > 0 ? `Stopped cluster "${flags.name}"\n` : `Cluster "${flags.name}" is not running\n`);
+  return 0;
+}

@@ -1,0 +1,190 @@
+// `skiff up`: create the cluster on first use (record, certificates, token), start its control
+// plane detached, wait until the API answers, and make it kubectl's current context.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import type { UpFlags } from '../args.js';
+import {
+  clusterPaths,
+  contextName,
+  portsOfOtherClusters,
+  readClusterConfig,
+  serverURL,
+  skiffHome,
+  writeClusterConfig,
+  type ClusterConfig,
+  type ClusterPaths,
+} from '../cluster-home.js';
+import {
+  SERVE_ARGV0,
+  removePidFile,
+  runningControlPlane,
+  serveArgs,
+  stopServeProcess,
+  writePidFile,
+} from '../control-plane-process.js';
+import { waitForReady } from '../readiness.js';
+
+export const READY_TIMEOUT_MS = 20_000;
+export const READY_POLL_MS = 20;
+const LOG_ROTATE_BYTES = 8 * 1024 * 1024;
+const LOG_TAIL_LINES = 25;
+
+async function createCluster(paths: ClusterPaths, flags: UpFlags): Promise<ClusterConfig> {
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
+
+  const taken = portsOfOtherClusters(paths.home, flags.name);
+  let port: number;
+  if (flags.port !== undefined) {
+    if (taken.has(flags.port)) throw new Error(`port ${flags.port} is already recorded by another skiff cluster`);
+    const { portIsFree } = await import('../port.js');
+    if (!(await portIsFree(flags.port))) throw new Error(`port ${flags.port} on 127.0.0.1 is already in use`);
+    port = flags.port;
+  } else {
+    const { choosePort } = await import('../port.js');
+    port = await choosePort(flags.name, taken);
+  }
+
+  // Imported only here: @peculiar/x509 costs ~100 ms to load and is not needed to resume.
+  const { generateClusterCertificates } = await import('../certificates.js');
+  let certs;
+  try {
+    certs = await generateClusterCertificates();
+  } catch (err) {
+    throw new Error(`generating certificates: ${(err as Error).message}`);
+  }
+  writeFileSync(paths.caCert, certs.caCert, { mode: 0o644 });
+  writeFileSync(paths.caKey, certs.caKey, { mode: 0o600 });
+  writeFileSync(paths.serverCert, certs.serverCert, { mode: 0o644 });
+  writeFileSync(paths.serverKey, certs.serverKey, { mode: 0o600 });
+  writeFileSync(paths.token, randomBytes(32).toString('base64url') + '\n', { mode: 0o600 });
+
+  // Written last: a cluster without its record is not a cluster yet, and the next `up` starts over.
+  const config: ClusterConfig = {
+    name: flags.name,
+    port,
+    created: new Date().toISOString(),
+    nodes: flags.nodes ?? 1,
+    egress: flags.egress ?? 'all',
+  };
+  writeClusterConfig(paths, config);
+  return config;
+}
+
+/** Flags that describe the cluster apply only at creation; a different value later is a mistake to report. */
+function checkCreationFlags(config: ClusterConfig, flags: UpFlags): void {
+  const differing: string[] = [];
+  if (flags.port !== undefined && flags.port !== config.port) differing.push(`--port ${config.port}`);
+  if (flags.nodes !== undefined && flags.nodes !== config.nodes) differing.push(`--nodes ${config.nodes}`);
+  if (flags.egress !== undefined && flags.egress !== config.egress) differing.push(`--egress ${config.egress}`);
+  if (differing.length > 0) {
+    throw new Error(
+      `the cluster already exists with ${differing.join(', ')}; these flags apply only when a cluster is created ` +
+        `(delete it first with: skiff down --name ${config.name})`,
+    );
+  }
+}
+
+function logSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+function logTail(path: string, fromOffset: number): string {
+  let text: string;
+  try {
+    text = readFileSync(path).subarray(fromOffset).toString('utf8');
+  } catch {
+    return `(no log at ${path})`;
+  }
+  const lines = text.split('\n').filter((l) => l.length > 0);
+  if (lines.length === 0) return `(${path} is empty)`;
+  return `last lines of ${path}:\n` + lines.slice(-LOG_TAIL_LINES).map((l) => `  ${l}`).join('\n');
+}
+
+interface StartedProcess {
+  pid: number;
+  exited: Promise<string>;
+  logOffset: number;
+}
+
+function startControlPlane(paths: ClusterPaths, name: string): StartedProcess {
+  if (logSize(paths.log) > LOG_ROTATE_BYTES) renameSync(paths.log, `${paths.log}.1`);
+  const logOffset = logSize(paths.log);
+  const fd = openSync(paths.log, 'a', 0o600);
+  let child;
+  try {
+    child = spawn(process.execPath, serveArgs(paths.home, name), {
+      argv0: SERVE_ARGV0,
+      cwd: paths.dir,
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: process.env,
+    });
+  } finally {
+    closeSync(fd);
+  }
+  const exited = new Promise<string>((resolve) => {
+    child.once('error', (err) => resolve(`starting the control plane process: ${err.message}`));
+    child.once('exit', (code, signal) =>
+      resolve(`the control plane exited (${signal ? `signal ${signal}` : `code ${code}`}) before it was ready`),
+    );
+  });
+  child.unref();
+  if (child.pid === undefined) return { pid: -1, exited, logOffset };
+  writePidFile(paths, child.pid);
+  return { pid: child.pid, exited, logOffset };
+}
+
+async function mergeKubeconfig(config: ClusterConfig, caCertPem: string, token: string): Promise<void> {
+  const { kubeconfigPath, writeKubeconfigEntry } = await import('../kubeconfig.js');
+  writeKubeconfigEntry(kubeconfigPath(), { name: contextName(config.name), server: serverURL(config), caCertPem, token });
+}
+
+export async function up(flags: UpFlags): Promise<number> {
+  const home = skiffHome();
+  const paths = clusterPaths(home, flags.name);
+  let config = readClusterConfig(paths);
+  if (config) {
+    checkCreationFlags(config, flags);
+  } else {
+    process.stdout.write(`Creating cluster "${flags.name}" ...\n`);
+    config = await createCluster(paths, flags);
+  }
+  const caCertPem = readFileSync(paths.caCert, 'utf8');
+  const token = readFileSync(paths.token, 'utf8').trim();
+  const context = contextName(config.name);
+  const contextLine = `kubectl context: ${context} (set as current context)\n`;
+
+  if (runningControlPlane(paths, config.name) !== undefined) {
+    await mergeKubeconfig(config, caCertPem, token);
+    process.stdout.write(`Cluster "${config.name}" is already running at ${serverURL(config)}\n${contextLine}`);
+    return 0;
+  }
+
+  const started = startControlPlane(paths, config.name);
+  // Loading the YAML library overlaps the control plane's start; the kubeconfig itself is
+  // written only once the cluster answers, so a failed `up` leaves kubectl's context alone.
+  const kubeconfigModule = import('../kubeconfig.js');
+  kubeconfigModule.catch(() => {}); // a load failure is reported where it is awaited below
+  try {
+    await waitForReady(
+      { port: config.port, caCertPem, token },
+      { timeoutMs: READY_TIMEOUT_MS, intervalMs: READY_POLL_MS, abandon: started.exited },
+    );
+  } catch (err) {
+    // We started it and it is not serving: do not leave it behind.
+    if (started.pid > 0) await stopServeProcess(started.pid, home, config.name, 2000);
+    removePidFile(paths, started.pid);
+    throw new Error(`${(err as Error).message}\n${logTail(paths.log, started.logOffset)}`);
+  }
+  await kubeconfigModule;
+  // If this fails the control plane stays up: after fixing the file, `skiff up` writes the entries.
+  await mergeKubeconfig(config, caCertPem, token);
+  process.stdout.write(`Cluster "${config.name}" is running at ${serverURL(config)}\n${contextLine}`);
+  return 0;
+}

@@ -1,0 +1,128 @@
+// The control-plane process of a cluster: how it is launched, how we recognise it again from
+// its pid (a recorded pid may since belong to anything else), and how it is stopped.
+import { readFileSync, readdirSync, writeFileSync, unlinkSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ClusterPaths } from './cluster-home.js';
+
+/** argv[0] of the control plane, so `ps` and cleanup scripts see it as skiff's. */
+export const SERVE_ARGV0 = 'skiff';
+
+/** The compiled CLI entry point, which the control plane runs with the hidden `serve` command. */
+export function cliEntryPoint(): string {
+  return fileURLToPath(new URL('./main.js', import.meta.url));
+}
+
+/** Arguments after the node binary; `--home` makes the command line name exactly one cluster. */
+export function serveArgs(home: string, name: string, entry: string = cliEntryPoint()): string[] {
+  return [entry, 'serve', '--name', name, '--home', home];
+}
+
+function readCmdline(pid: number): string[] | undefined {
+  let raw: string;
+  try {
+    raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // A zombie (or a kernel thread) has an empty command line: nothing left to stop.
+  if (raw.length === 0) return undefined;
+  return raw.replace(/\0$/, '').split('\0');
+}
+
+/** True when the command line is `… <…/cli/main.js> serve --name <name> --home <home>`. */
+export function isServeCommandLine(argv: readonly string[], home: string, name: string): boolean {
+  const i = argv.indexOf('serve');
+  if (i < 1) return false;
+  const entry = argv[i - 1]!;
+  if (!/[/\\]cli[/\\]main\.js$/.test(entry)) return false;
+  const rest = argv.slice(i + 1);
+  return rest.length === 4 && rest[0] === '--name' && rest[1] === name && rest[2] === '--home' && rest[3] === home;
+}
+
+/** Whether `pid` is alive and is the control plane of cluster `name` in `home`. */
+export function isServeProcess(pid: number, home: string, name: string): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  const argv = readCmdline(pid);
+  return argv !== undefined && isServeCommandLine(argv, home, name);
+}
+
+/** Every live control plane of this cluster, found by command line (for a lost or stale pid file). */
+export function findServeProcesses(home: string, name: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid !== process.pid && isServeProcess(pid, home, name)) found.push(pid);
+  }
+  return found;
+}
+
+export function readPidFile(paths: ClusterPaths): number | undefined {
+  try {
+    const n = Number(readFileSync(paths.pid, 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writePidFile(paths: ClusterPaths, pid: number): void {
+  writeFileSync(paths.pid, `${pid}\n`);
+}
+
+export function removePidFile(paths: ClusterPaths, onlyIf?: number): void {
+  if (onlyIf !== undefined && readPidFile(paths) !== onlyIf) return;
+  try {
+    unlinkSync(paths.pid);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** The pid of the running control plane of this cluster, or undefined when it is not running. */
+export function runningControlPlane(paths: ClusterPaths, name: string): number | undefined {
+  const recorded = readPidFile(paths);
+  if (recorded !== undefined && isServeProcess(recorded, paths.home, name)) return recorded;
+  return findServeProcesses(paths.home, name)[0];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function gone(pid: number, home: string, name: string): boolean {
+  return !isServeProcess(pid, home, name);
+}
+
+/**
+ * SIGTERM, then SIGKILL if the process is still there after `graceMs`. Signals go only to a pid
+ * whose command line is this cluster's control plane, checked right before each signal.
+ */
+export async function stopServeProcess(pid: number, home: string, name: string, graceMs = 10_000): Promise<'stopped' | 'killed' | 'not-running'> {
+  if (gone(pid, home, name)) return 'not-running';
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (gone(pid, home, name)) return 'stopped';
+    await sleep(20);
+  }
+  if (gone(pid, home, name)) return 'stopped';
+  process.kill(pid, 'SIGKILL');
+  while (!gone(pid, home, name)) await sleep(20);
+  return 'killed';
+}
+
+/** Seconds since the process started, from /proc (clock ticks since boot). */
+export function processUptimeSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 (starttime); fields are counted after the parenthesised command name.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const startTicks = Number(fields[19]);
+    const bootUptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ is 100 on every Linux architecture Node runs on
+    return Math.max(0, Math.floor(bootUptime - startTicks / CLOCK_TICKS_PER_SECOND));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,39 @@
+import type { ApiClient } from '../client/client.js';
+import { EventRecorder } from '../client/events.js';
+import { SharedInformers } from '../client/informer.js';
+import { startDeploymentController } from './deployment/controller.js';
+import { startGarbageCollector } from './garbagecollector/controller.js';
+import type { RunningController } from './loop.js';
+import { startNamespaceController } from './namespace/controller.js';
+import { startReplicaSetController } from './replicaset/controller.js';
+
+// Starts every controller of the control plane on one set of shared informers, all
+// talking to the apiserver through the given client.
+
+export interface ControllerManager {
+  /** Resolves once every controller has synced its informers. */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startControllers(client: ApiClient, opts: { log?: (msg: string) => void } = {}): ControllerManager {
+  const informers = new SharedInformers(client, opts.log);
+  const recorder = (component: string) => new EventRecorder(client, component, opts.log);
+  const deploymentEvents = recorder('deployment-controller');
+  const replicaSetEvents = recorder('replicaset-controller');
+  const controllers: RunningController[] = [
+    startNamespaceController(client, informers, opts.log),
+    startGarbageCollector(client, informers, opts.log),
+    startReplicaSetController(client, informers, replicaSetEvents, opts.log),
+    startDeploymentController(client, informers, deploymentEvents, opts.log),
+  ];
+  informers.start();
+  return {
+    ready: Promise.all(controllers.map((c) => c.ready)).then(() => undefined),
+    async stop() {
+      await Promise.all(controllers.map((c) => c.stop()));
+      await informers.stop();
+      await Promise.all([deploymentEvents.flush(), replicaSetEvents.flush()]);
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { KINDS } from '../../api/kinds.js';
+import type { KObject } from '../../api/types.js';
+import { isNotFound, resourceOf, type ApiClient, type Resource } from '../../client/client.js';
+import type { SharedInformers } from '../../client/informer.js';
+import { runController, type RunningController } from '../loop.js';
+import { syncNamespace, type NamespaceContentApi } from './deleter.js';
+
+export const NAMESPACES: Resource = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
+
+/** Every namespaced kind the cluster serves: what a namespace deletion must empty. */
+export function namespacedResources(): Resource[] {
+  return KINDS.filter((d) => d.namespaced && (d.verbs ?? []).includes('delete')).map((d) => resourceOf(d));
+}
+
+export function namespaceContentApi(client: ApiClient): NamespaceContentApi {
+  return {
+    async list(res, namespace) {
+      return (await client.list(res, namespace)).items ?? [];
+    },
+    async delete(res, namespace, obj) {
+      try {
+        await client.delete(res, namespace, obj.metadata.name as string, {
+          propagationPolicy: 'Background',
+          preconditions: obj.metadata.uid ? { uid: obj.metadata.uid } : undefined,
+        });
+      } catch (e) {
+        // Gone already, or replaced by a namesake we must not touch: either way not ours.
+        if (isNotFound(e) || (e as { status?: number }).status === 409) return;
+        throw e;
+      }
+    },
+    updateStatus: (ns: KObject) => client.updateStatus(NAMESPACES, ns),
+    finalize: (ns: KObject) => client.update(NAMESPACES, ns, 'finalize'),
+  };
+}
+
+export function startNamespaceController(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
+  const nsInformer = informers.informer(NAMESPACES);
+  const api = namespaceContentApi(client);
+  const resources = namespacedResources();
+  return runController({
+    log,
+    name: 'namespace',
+    informers: [nsInformer],
+    keyOf: (obj) => (obj.metadata.deletionTimestamp ? (obj.metadata.name as string) : undefined),
+    workers: 2,
+    async reconcile(name) {
+      // Read through the API: a stale cached resourceVersion would only earn a conflict.
+      let ns: KObject;
+      try {
+        ns = await client.get(NAMESPACES, undefined, name);
+      } catch (e) {
+        if (isNotFound(e)) return;
+        throw e;
+      }
+      const r = await syncNamespace(ns, resources, api);
+      return r.requeueAfter !== undefined ? { requeueAfter: r.requeueAfter } : undefined;
+    },
+  });
+}

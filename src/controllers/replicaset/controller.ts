@@ -1,0 +1,86 @@
+import type { KObject } from '../../api/types.js';
+import { isNotFound, type ApiClient, type Resource } from '../../client/client.js';
+import type { Recorder } from '../../client/events.js';
+import type { InformerLike, SharedInformers } from '../../client/informer.js';
+import { keyOfObject } from '../../client/informer.js';
+import { selectorMatches } from '../../client/labels.js';
+import { controllerOf } from '../controllerref.js';
+import { runController, type RunningController } from '../loop.js';
+import { metadataListPatch } from '../patches.js';
+import { Expectations } from './expectations.js';
+import { specOf, syncReplicaSet, type ReplicaSetEffects } from './sync.js';
+
+export const REPLICASETS: Resource = { group: 'apps', version: 'v1', plural: 'replicasets', kind: 'ReplicaSet', namespaced: true };
+export const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
+
+export function replicaSetEffects(client: ApiClient, recorder: Recorder): ReplicaSetEffects {
+  return {
+    createPod: (ns, pod) => client.create(PODS, ns, pod),
+    async deletePod(pod) {
+      try {
+        await client.delete(PODS, pod.metadata.namespace, pod.metadata.name as string, { preconditions: { uid: pod.metadata.uid } });
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    },
+    async setPodOwnerRefs(pod, refs) {
+      await client.patch(PODS, pod.metadata.namespace, pod.metadata.name as string, 'json', metadataListPatch(pod, 'ownerReferences', refs));
+    },
+    updateStatus: (rs) => client.updateStatus(REPLICASETS, rs),
+    event: (obj, type, reason, message) => recorder.event(obj, type, reason, message),
+  };
+}
+
+/** The ReplicaSets a pod concerns: its controller, or for an orphan every RS that selects it. */
+function replicaSetsForPod(pod: KObject, rsInformer: InformerLike): string[] {
+  const ref = controllerOf(pod);
+  if (ref) return ref.kind === 'ReplicaSet' ? [`${pod.metadata.namespace}/${ref.name}`] : [];
+  return rsInformer
+    .list(pod.metadata.namespace)
+    .filter((rs) => selectorMatches(specOf(rs).selector, pod.metadata.labels))
+    .map(keyOfObject);
+}
+
+export function startReplicaSetController(client: ApiClient, informers: SharedInformers, recorder: Recorder, log?: (msg: string) => void): RunningController {
+  const rsInformer = informers.informer(REPLICASETS);
+  const podInformer = informers.informer(PODS);
+  const exp = new Expectations();
+  const fx = replicaSetEffects(client, recorder);
+
+  // Expectations learn from the pod stream before the loop computes keys.
+  const owner = (pod: KObject) => {
+    const ref = controllerOf(pod);
+    return ref?.kind === 'ReplicaSet' ? `${pod.metadata.namespace}/${ref.name}` : undefined;
+  };
+  podInformer.addHandler({
+    add(pod) {
+      const k = owner(pod);
+      if (!k) return;
+      if (pod.metadata.deletionTimestamp) exp.deletionObserved(k, keyOfObject(pod));
+      else exp.creationObserved(k);
+    },
+    update(old, pod) {
+      const k = owner(pod);
+      if (k && pod.metadata.deletionTimestamp && !old.metadata.deletionTimestamp) exp.deletionObserved(k, keyOfObject(pod));
+    },
+    delete(pod) {
+      const k = owner(pod);
+      if (k) exp.deletionObserved(k, keyOfObject(pod));
+    },
+  });
+  rsInformer.addHandler({ delete: (rs) => exp.delete(keyOfObject(rs)) });
+
+  return runController({
+    log,
+    name: 'replicaset',
+    informers: [rsInformer, podInformer],
+    workers: 5,
+    keyOf: (obj, inf) => (inf === podInformer ? replicaSetsForPod(obj, rsInformer) : keyOfObject(obj)),
+    async reconcile(key) {
+      const [ns, name] = key.split('/');
+      const rs = rsInformer.get(ns, name);
+      if (!rs) return;
+      return syncReplicaSet(rs, podInformer.list(ns), fx, exp);
+    },
+  });
+}

@@ -1,0 +1,99 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// Starts real clusters through the real `skiff` command and drives them with the real kubectl.
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const SKIFF = join(ROOT, 'bin', 'skiff.js');
+export const SCENARIOS = resolve(ROOT, '..', 'shared', 'scenarios');
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: string, timeoutMs = 120_000): Promise<Result> {
+  return new Promise((res) => {
+    const child = execFile(cmd, args, { env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+      res({ code: typeof code === 'number' ? code : 1, stdout: String(stdout), stderr: String(stderr) });
+    });
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+export interface Cluster {
+  name: string;
+  port: number;
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  kubectl(args: string[], opts?: { input?: string; bin?: string; timeoutMs?: number }): Promise<Result>;
+  skiff(args: string[]): Promise<Result>;
+  down(): Promise<void>;
+}
+
+/** Creates a cluster with its own SKIFF_HOME, KUBECONFIG and kubectl cache; `down()` removes all of it. */
+export async function startCluster(prefix = 'e2e'): Promise<Cluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-e2e-'));
+  const name = `${prefix}-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SKIFF_HOME: join(dir, 'home'),
+    KUBECONFIG: join(dir, 'kubeconfig'),
+    KUBECACHEDIR: join(dir, 'kubecache'),
+    HOME: process.env.HOME ?? dir,
+  };
+  const skiff = (args: string[]) => run(process.execPath, [SKIFF, ...args], env);
+  const up = await skiff(['up', '--name', name, '--port', String(port)]);
+  if (up.code !== 0) {
+    await skiff(['down', '--name', name]);
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`skiff up --name ${name} failed (${up.code}): ${up.stdout}\n${up.stderr}`);
+  }
+  return {
+    name,
+    port,
+    dir,
+    env,
+    skiff,
+    kubectl: (args, opts = {}) => run(opts.bin ?? 'kubectl', args, env, opts.input, opts.timeoutMs),
+    async down() {
+      await skiff(['down', '--name', name]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The directory of the real kubectl binary, where kubectl.1.28 … kubectl.1.33 live too. */
+export function kubectlVersionBin(minor: number): string | undefined {
+  const which = spawnSync('sh', ['-c', 'readlink -f "$(command -v kubectl)"'], { encoding: 'utf8' });
+  const p = join(dirname(which.stdout.trim()), `kubectl.1.${minor}`);
+  return spawnSync(p, ['version', '--client'], { encoding: 'utf8' }).status === 0 ? p : undefined;
+}
+
+/** Polls `check` until it returns true; fails with `what` after timeoutMs. */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseCommandLine, UsageError } from '../../../src/cli/args.js';
+
+test('each command defaults to the cluster named skiff', () => {
+  for (const command of ['up', 'stop', 'down', 'status', 'kubeconfig'] as const) {
+    assert.deepEqual(parseCommandLine([command]), { command, flags: { name: 'skiff' } });
+  }
+});
+
+test('up takes --name, --port, --nodes and --egress, as "--flag value" or "--flag=value"', () => {
+  assert.deepEqual(parseCommandLine(['up', '--name', 'dev', '--port=7443', '--nodes', '3', '--egress=10.0.0.0/8,192.0.2.7']), {
+    command: 'up',
+    flags: { name: 'dev', port: 7443, nodes: 3, egress: '10.0.0.0/8,192.0.2.7' },
+  });
+  assert.deepEqual(parseCommandLine(['up', '--egress', 'none']).flags, { name: 'skiff', egress: 'none' });
+});
+
+test('the hidden serve command takes --name and --home', () => {
+  assert.deepEqual(parseCommandLine(['serve', '--name', 'a', '--home', '/x']), { command: 'serve', flags: { name: 'a', home: '/x' } });
+});
+
+test('help in any position', () => {
+  assert.equal(parseCommandLine(['--help']).command, 'help');
+  assert.equal(parseCommandLine(['help']).command, 'help');
+  assert.equal(parseCommandLine(['up', '-h']).command, 'help');
+});
+
+const usageErrors: Array<[string[], RegExp]> = [
+  [[], /no command given/],
+  [['start'], /^skiff: unknown command "start"$/],
+  [['up', '--bogus'], /^skiff up: unknown flag --bogus$/],
+  [['stop', '--port', '1'], /^skiff stop: unknown flag --port$/],
+  [['up', '--name'], /^skiff up: flag --name needs a value$/],
+  [['up', '--name', '--port', '1'], /flag --name needs a value/],
+  [['up', 'extra'], /unexpected argument "extra"/],
+  [['up', '--name', 'a', '--name', 'b'], /--name given more than once/],
+  [['up', '--name', 'Bad_Name'], /^skiff up: invalid cluster name "Bad_Name"/],
+  [['up', '--name', '-a'], /invalid cluster name/],
+  [['down', '--name', 'x'.repeat(41)], /invalid cluster name/],
+  [['up', '--port', '0'], /invalid value "0" for --port: must be between 1 and 65535/],
+  [['up', '--port', '70000'], /between 1 and 65535/],
+  [['up', '--port', '12ab'], /must be an integer/],
+  [['up', '--nodes', '0'], /invalid value "0" for --nodes/],
+  [['up', '--egress', 'some'], /invalid value "some" for --egress/],
+  [['up', '--egress', '10.0.0.0/33'], /for --egress/],
+  [['up', '--egress', '300.1.1.1'], /for --egress/],
+];
+
+for (const [argv, message] of usageErrors) {
+  test(`usage error: skiff ${argv.join(' ')}`, () => {
+    assert.throws(() => parseCommandLine(argv), (err: unknown) => err instanceof UsageError && message.test(err.message));
+  });
+}

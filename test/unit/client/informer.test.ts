@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KObject } from '../../../src/api/types.js';
+import { ApiError, type ListOptions, type ObjectList, type Resource, type WatchEvent, type WatchOptions } from '../../../src/client/client.js';
+import { Informer, type ListWatcher } from '../../../src/client/informer.js';
+
+const pods: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod' };
+
+function pod(name: string, rv: string): KObject {
+  return { metadata: { name, namespace: 'ns', resourceVersion: rv } };
+}
+
+/** Scripted list/watch: each list returns the next snapshot; each watch runs the next script. */
+class FakeApi implements ListWatcher {
+  lists: ObjectList[] = [];
+  watches: ((emit: (e: WatchEvent) => void, opts: WatchOptions) => Promise<void>)[] = [];
+  watchOpts: WatchOptions[] = [];
+  listCalls = 0;
+  private idle?: () => void;
+  idleReached = new Promise<void>((r) => (this.idle = r));
+
+  async list(_res: Resource, _ns?: string, _opts?: ListOptions): Promise<ObjectList> {
+    const l = this.lists[this.listCalls++];
+    if (!l) throw new Error('no more lists scripted');
+    return structuredClone(l);
+  }
+
+  async watch(_res: Resource, _ns: string | undefined, opts: WatchOptions, onEvent: (e: WatchEvent) => void, signal?: AbortSignal): Promise<void> {
+    this.watchOpts.push(opts);
+    const script = this.watches.shift();
+    if (script) return script(onEvent, opts);
+    this.idle?.();
+    await new Promise<void>((r) => signal?.addEventListener('abort', () => r()));
+  }
+}
+
+test('lists, watches from the list version, and reports add/update/delete', async () => {
+  const api = new FakeApi();
+  api.lists.push({ metadata: { resourceVersion: '10' }, items: [pod('a', '5')] });
+  api.watches.push(async (emit) => {
+    emit({ type: 'ADDED', object: pod('b', '11') });
+    emit({ type: 'MODIFIED', object: pod('a', '12') });
+    emit({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '13' } } });
+    emit({ type: 'DELETED', object: pod('b', '14') });
+  });
+  const inf = new Informer(api, pods);
+  const log: string[] = [];
+  inf.addHandler({
+    add: (o) => log.push(`add ${o.metadata.name}@${o.metadata.resourceVersion}`),
+    update: (o, n) => log.push(`update ${o.metadata.name}@${o.metadata.resourceVersion}->${n.metadata.resourceVersion}`),
+    delete: (o) => log.push(`delete ${o.metadata.name}`),
+  });
+  inf.start();
+  await inf.waitForSync();
+  await api.idleReached;
+  assert.deepEqual(log, ['add a@5', 'add b@11', 'update a@5->12', 'delete b']);
+  assert.equal(api.watchOpts[0].resourceVersion, '10');
+  assert.equal(api.watchOpts[0].allowWatchBookmarks, true);
+  // A clean end re-watches from the last version seen, without listing again.
+  assert.equal(api.watchOpts[1].resourceVersion, '14');
+  assert.equal(api.listCalls, 1);
+  assert.deepEqual(inf.list().map((o) => o.metadata.name), ['a']);
+  assert.equal(inf.get('ns', 'a')?.kind, 'Pod');
+  assert.equal(inf.get('ns', 'a')?.apiVersion, 'v1');
+  await inf.stop();
+});
+
+test('a 410 relists and reports objects that vanished in the gap as deleted', async () => {
+  const api = new FakeApi();
+  api.lists.push({ metadata: { resourceVersion: '10' }, items: [pod('a', '5'), pod('b', '6')] });
+  api.lists.push({ metadata: { resourceVersion: '30' }, items: [pod('a', '25'), pod('c', '26')] });
+  api.watches.push(async (emit) => {
+    emit({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' } as unknown as KObject });
+  });
+  const inf = new Informer(api, pods, { log: () => {} });
+  const log: string[] = [];
+  inf.addHandler({
+    add: (o) => log.push(`add ${o.metadata.name}`),
+    update: (_o, n) => log.push(`update ${n.metadata.name}`),
+    delete: (o) => log.push(`delete ${o.metadata.name}`),
+  });
+  inf.start();
+  await api.idleReached;
+  assert.deepEqual(log, ['add a', 'add b', 'update a', 'add c', 'delete b']);
+  assert.equal(api.listCalls, 2);
+  assert.equal(api.watchOpts[1].resourceVersion, '30');
+  await inf.stop();
+});
+
+test('a watch that fails with HTTP 410 relists too', async () => {
+  const api = new FakeApi();
+  api.lists.push({ metadata: { resourceVersion: '1' }, items: [] });
+  api.lists.push({ metadata: { resourceVersion: '2' }, items: [pod('z', '2')] });
+  api.watches.push(async () => {
+    throw new ApiError(410, { reason: 'Expired', code: 410 }, 'watching pods');
+  });
+  const inf = new Informer(api, pods, { log: () => {} });
+  inf.start();
+  await api.idleReached;
+  assert.deepEqual(inf.list().map((o) => o.metadata.name), ['z']);
+  await inf.stop();
+});
