@@ -71,34 +71,42 @@ export function matchesRequirements(reqs: Requirement[], labels: Record<string, 
   return true;
 }
 
-/** Requirements of a metav1.LabelSelector. An empty selector matches everything. */
-export function requirementsOf(sel: LabelSelector | undefined): Requirement[] {
-  const out: Requirement[] = [];
-  for (const [k, v] of Object.entries(sel?.matchLabels ?? {})) out.push({ key: k, operator: 'In', values: [v] });
-  for (const e of sel?.matchExpressions ?? []) out.push({ key: e.key, operator: e.operator as Operator, values: e.values ?? [] });
-  return out;
+/** True when the selector has no requirements: upstream reads it as "everything". */
+export function selectorIsEmpty(sel: LabelSelector | undefined | null): boolean {
+  return !sel || (Object.keys(sel.matchLabels ?? {}).length === 0 && (sel.matchExpressions ?? []).length === 0);
 }
 
-export function matchesLabelSelector(sel: LabelSelector | undefined, labels: Record<string, string> | undefined): boolean {
-  return matchesRequirements(requirementsOf(sel), labels);
+/**
+ * Whether labels satisfy a metav1.LabelSelector. A missing selector matches nothing
+ * (LabelSelectorAsSelector(nil) is labels.Nothing()); an empty one matches everything; an
+ * unknown operator matches nothing.
+ */
+export function selectorMatches(sel: LabelSelector | undefined | null, labels: Record<string, string> | undefined): boolean {
+  if (!sel || typeof sel !== 'object') return false;
+  const l = labels ?? {};
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (l[k] !== v) return false;
+  for (const r of Array.isArray(sel.matchExpressions) ? sel.matchExpressions : []) {
+    if (!['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(r.operator)) return false;
+    if (!matchesRequirements([{ key: r.key, operator: r.operator as Operator, values: Array.isArray(r.values) ? r.values : [] }], l)) return false;
+  }
+  return true;
 }
 
-/** The string form upstream prints (Scale status.selector, `kubectl describe`): sorted by key. */
-export function formatLabelSelector(sel: LabelSelector | undefined): string {
-  const reqs = requirementsOf(sel).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return reqs
-    .map((r) => {
-      switch (r.operator) {
-        case 'In':
-          return r.values.length === 1 ? `${r.key}=${r.values[0]}` : `${r.key} in (${[...r.values].sort().join(',')})`;
-        case 'NotIn':
-          return r.values.length === 1 ? `${r.key}!=${r.values[0]}` : `${r.key} notin (${[...r.values].sort().join(',')})`;
-        case 'Exists':
-          return r.key;
-        case 'DoesNotExist':
-          return `!${r.key}`;
-      }
-    })
+/** The selector in the string syntax of `?labelSelector=` and Scale status.selector, sorted by key. */
+export function formatLabelSelector(sel: LabelSelector | undefined | null): string {
+  if (!sel) return '';
+  const parts: [string, string][] = [];
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) parts.push([k, `${k}=${v}`]);
+  for (const r of sel.matchExpressions ?? []) {
+    const vals = [...(r.values ?? [])].sort().join(',');
+    if (r.operator === 'In') parts.push([r.key, `${r.key} in (${vals})`]);
+    else if (r.operator === 'NotIn') parts.push([r.key, `${r.key} notin (${vals})`]);
+    else if (r.operator === 'Exists') parts.push([r.key, r.key]);
+    else if (r.operator === 'DoesNotExist') parts.push([r.key, `!${r.key}`]);
+  }
+  return parts
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .map((p) => p[1])
     .join(',');
 }
 

@@ -16,7 +16,7 @@ import { parseFilter, matches, type Filter } from './filter.js';
 import type { RequestInfo } from './request-info.js';
 import { serveWatch } from './watch.js';
 
-const TABLE_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
+export const TABLE_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
 const BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml', 'application/strategic-merge-patch+json'];
 
@@ -26,13 +26,14 @@ export function wantsTable(accept: string | undefined): boolean {
 
 type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
-interface Ctx {
+export interface RestContext {
   def: ResourceDef;
   info: RequestInfo;
   query: URLSearchParams;
   req: IncomingMessage;
   res: ServerResponse;
 }
+type Ctx = RestContext;
 
 /** Serves one resource path: collection and item verbs, status, scale and connect subresources. */
 export class ResourceHandler {

@@ -14,7 +14,7 @@ import { parseResourcePath } from './request-info.js';
 import { ResourceHandler } from './resources.js';
 import { ApiError, errors } from './status.js';
 import { bootstrap } from './bootstrap.js';
-import { log } from './log.js';
+import { log } from '../log.js';
 
 export interface ControlPlaneOptions {
   stateDir: string;

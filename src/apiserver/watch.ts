@@ -1,26 +1,16 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { KObject, ResourceDef } from '../api/types.js';
+import type { KObject } from '../api/types.js';
 import { apiVersionOf } from '../api/types.js';
 import { StoreError, type WatchEvent } from '../storage/store.js';
 import { storeResource, type Objects } from './objects.js';
 import { matches, type Filter } from './filter.js';
-import type { RequestInfo } from './request-info.js';
+import { TABLE_TYPE, wantsTable, type RestContext } from './resources.js';
 import { errors } from './status.js';
 
 interface WatchHost {
   readonly objects: Objects;
-  table(ctx: { def: ResourceDef; query: URLSearchParams; info: RequestInfo }, objs: KObject[], noHeaders?: boolean): object;
+  table(ctx: Pick<RestContext, 'def' | 'query' | 'info'>, objs: KObject[], noHeaders?: boolean): object;
 }
 
-interface Ctx {
-  def: ResourceDef;
-  info: RequestInfo;
-  query: URLSearchParams;
-  req: IncomingMessage;
-  res: ServerResponse;
-}
-
-const TABLE_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
 const BOOKMARK_EVERY_MS = 60_000;
 /** A watcher this far behind is cut off rather than buffered without end (upstream does the same). */
 const MAX_BUFFERED = 16 * 1024 * 1024;
@@ -29,10 +19,10 @@ const MAX_BUFFERED = 16 * 1024 * 1024;
  * Streams watch events as newline-delimited JSON. Headers are flushed at once so clients do
  * not block on an idle watch; the stream ends at timeoutSeconds or when the client leaves.
  */
-export function serveWatch(host: WatchHost, ctx: Ctx, filter: Filter | undefined): void {
+export function serveWatch(host: WatchHost, ctx: RestContext, filter: Filter | undefined): void {
   const { def, info, query, req, res } = ctx;
   const store = host.objects.store;
-  const asTable = /as=Table/.test(req.headers.accept ?? '') && /g=meta\.k8s\.io/.test(req.headers.accept ?? '');
+  const asTable = wantsTable(req.headers.accept);
   const ns = def.namespaced ? info.namespace : undefined;
   const rvParam = query.get('resourceVersion');
   const sendInitial = query.get('sendInitialEvents') === 'true';

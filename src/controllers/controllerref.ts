@@ -1,6 +1,6 @@
 import type { KObject, OwnerReference } from '../api/types.js';
-import type { LabelSelector } from '../client/labels.js';
-import { selectorMatches } from '../client/labels.js';
+import type { LabelSelector } from '../api/selectors.js';
+import { selectorMatches } from '../api/selectors.js';
 
 // Controller references (metav1.GetControllerOf / NewControllerRef) and the adopt/release
 // decision of ControllerRefManager.ClaimObject.

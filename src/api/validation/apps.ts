@@ -1,6 +1,7 @@
 import type { FieldError, KObject } from '../types.js';
 import { child, forbidden, GoValue, goQuote, invalid, notSupported, required } from './field.js';
-import { goLabelSelector, goMap, selectorMatches, validateLabelSelector } from './labels.js';
+import { goLabelSelector, goMap, validateLabelSelector } from './labels.js';
+import { selectorMatches, type LabelSelector } from '../selectors.js';
 import { isObject, type Json } from './json.js';
 import { validateImmutable, validateNonnegative } from './meta.js';
 import { isValidPercent } from './names.js';
@@ -60,7 +61,7 @@ function validateReplicatedSpec(spec: Json, path: string, what: string): FieldEr
   }
   const labels = isObject(tpl.metadata) && isObject(tpl.metadata.labels) ? tpl.metadata.labels : undefined;
   const selectorEmpty = !isObject(sel) || (Object.keys(sel.matchLabels ?? {}).length === 0 && (sel.matchExpressions ?? []).length === 0);
-  if (!selectorEmpty && !selectorMatches(sel, labels)) {
+  if (!selectorEmpty && !selectorMatches(sel as LabelSelector, labels)) {
     errs.push(invalid(child(tplPath, 'metadata', 'labels'), goMap(labels), '`selector` does not match template `labels`'));
   }
   errs.push(...validatePodTemplateSpec(tpl, tplPath));

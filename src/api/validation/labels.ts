@@ -53,25 +53,6 @@ function validateSelectorRequirement(r: Json, path: string): FieldError[] {
   return errs;
 }
 
-/** Whether a LabelSelector (matchLabels + matchExpressions) selects the given labels. */
-export function selectorMatches(sel: Json, labels: Record<string, string> | undefined): boolean {
-  const l = labels ?? {};
-  if (!isObject(sel)) return false;
-  for (const [k, v] of Object.entries(isObject(sel.matchLabels) ? sel.matchLabels : {})) if (l[k] !== v) return false;
-  for (const r of Array.isArray(sel.matchExpressions) ? sel.matchExpressions : []) {
-    const has = Object.prototype.hasOwnProperty.call(l, r.key);
-    const vals: string[] = Array.isArray(r.values) ? r.values : [];
-    switch (r.operator) {
-      case 'In': if (!has || !vals.includes(l[r.key])) return false; break;
-      case 'NotIn': if (has && vals.includes(l[r.key])) return false; break;
-      case 'Exists': if (!has) return false; break;
-      case 'DoesNotExist': if (has) return false; break;
-      default: return false;
-    }
-  }
-  return true;
-}
-
 /** Go's %#v of a metav1.LabelSelector, as printed in `field is immutable` errors. */
 export function goLabelSelector(sel: Json): GoValue {
   if (!isObject(sel)) return new GoValue('null');

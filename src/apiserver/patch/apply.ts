@@ -2,6 +2,7 @@
 // stack (structuredmerge, stripmeta, managedfields updater, last-applied manager and
 // updater, skip-non-applied) over a compact structured-merge-diff (typedValue.ts).
 import { KINDS } from '../../api/kinds.js';
+import { deepEqual } from '../../api/equality.js';
 import { PatchError, badRequest, internal, type PatchErrorCause } from './errors.js';
 import { FieldSet, pathString, type Path } from './fieldPath.js';
 import { decodeManagedFields, encodeManagedFields, managerId, nowRfc3339, printManager, type Managed, type ManagerEntry } from './managedFields.js';
@@ -54,15 +55,6 @@ function withoutManagedFields(obj: object): Obj {
   return copy;
 }
 
-function equal(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => equal(x, b[i]));
-  if (isObject(a) && isObject(b)) {
-    const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => k in b && equal(a[k], b[k]));
-  }
-  return false;
-}
 
 /** encoding/json output: sorted keys, HTML-safe escapes, trailing newline as json.Encoder writes. */
 function goJson(v: unknown): string {
@@ -235,7 +227,7 @@ export function serverSideApply(live: object | undefined, config: object, manage
 
   const { managed: m, merged: out } = result;
   const entry = m.get(self);
-  if (entry && (!liveObj || !equal(liveObj, out) || !entry.time)) entry.time = nowRfc3339();
+  if (entry && (!liveObj || !deepEqual(liveObj, out) || !entry.time)) entry.time = nowRfc3339();
 
   if (manager === 'kubectl' && liveObj) {
     const annotations = isObject(liveObj.metadata) ? (liveObj.metadata as Obj).annotations : undefined;

@@ -4,6 +4,7 @@
 // $patch, $retainKeys, $setElementOrder/<list> and $deleteFromPrimitiveList/<list> apply.
 // Error texts and their Status codes follow interpretStrategicMergePatchError.
 import { badRequest, goValue, internal, PatchError, unprocessable } from './errors.js';
+import { deepEqual } from '../../api/equality.js';
 import { fieldSchema, type ListSchema, type Schema } from './schema.js';
 
 type Obj = Record<string, unknown>;
@@ -40,15 +41,6 @@ function goType(v: unknown): string {
   }
 }
 
-function equal(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => equal(x, b[i]));
-  if (isObject(a) && isObject(b)) {
-    const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => k in b && equal(a[k], b[k]));
-  }
-  return false;
-}
 
 const noMergeKey = (m: unknown, key: string) => internal(`map: ${goValue(m)} does not contain declared merge key: ${key}`);
 const badArgType = (actual: unknown) => internal(`expected a []interface {}, but received a ${goType(actual)}`);
@@ -106,9 +98,9 @@ function keyOf(item: unknown, mergeKey: string): unknown {
 function indexIn(order: unknown[], item: unknown, mergeKey: string, kind: string): number {
   if (kind === 'map') {
     const want = isObject(item) ? item[mergeKey] : undefined;
-    return order.findIndex((o) => isObject(o) && mergeKey in o && equal(o[mergeKey], want));
+    return order.findIndex((o) => isObject(o) && mergeKey in o && deepEqual(o[mergeKey], want));
   }
-  return order.findIndex((o) => equal(o, item));
+  return order.findIndex((o) => deepEqual(o, item));
 }
 
 function partition(merged: unknown[], by: unknown[], mergeKey: string, kind: string): [unknown[], unknown[]] {
@@ -117,9 +109,9 @@ function partition(merged: unknown[], by: unknown[], mergeKey: string, kind: str
   for (const v of merged) {
     if (kind === 'map') {
       const key = keyOf(v, mergeKey);
-      (by.some((b) => isObject(b) && mergeKey in b && equal(b[mergeKey], key)) ? present : serverOnly).push(v);
+      (by.some((b) => isObject(b) && mergeKey in b && deepEqual(b[mergeKey], key)) ? present : serverOnly).push(v);
     } else {
-      (by.some((b) => equal(b, v)) ? present : serverOnly).push(v);
+      (by.some((b) => deepEqual(b, v)) ? present : serverOnly).push(v);
     }
   }
   return [present, serverOnly];
@@ -185,7 +177,7 @@ function specialElements(original: unknown[], patch: unknown[], mergeKey: string
     const d = v[PATCH];
     if (d === 'delete') {
       if (!(mergeKey in v)) throw noMergeKey(v, mergeKey);
-      original = original.filter((o) => !(isObject(o) && equal(o[mergeKey], v[mergeKey])));
+      original = original.filter((o) => !(isObject(o) && deepEqual(o[mergeKey], v[mergeKey])));
     } else if (d === 'replace') {
       replace = true;
     } else if (d === 'merge') {
@@ -203,16 +195,16 @@ function mergeSlice(original: unknown[], patch: unknown[], list: ListSchema | un
   const mergeKey = list?.mergeKey ?? '';
   let merged: unknown[];
   if (kind !== 'map') {
-    if (isDeleteList) return original.filter((o) => !patch.some((p) => equal(o, p)));
+    if (isDeleteList) return original.filter((o) => !patch.some((p) => deepEqual(o, p)));
     merged = [];
-    for (const v of [...original, ...patch]) if (!merged.some((m) => equal(m, v))) merged.push(v);
+    for (const v of [...original, ...patch]) if (!merged.some((m) => deepEqual(m, v))) merged.push(v);
   } else {
     if (!mergeKey) throw internal(`cannot merge lists without merge key for ${field}`);
     [original, patch] = specialElements(original, patch, mergeKey);
     merged = [...original];
     for (const v of patch as Obj[]) {
       const key = keyOf(v, mergeKey);
-      const at = merged.findIndex((o) => isObject(o) && equal(o[mergeKey], key));
+      const at = merged.findIndex((o) => isObject(o) && deepEqual(o[mergeKey], key));
       if (at >= 0) merged[at] = mergeMap(merged[at] as Obj, v, list?.items);
       else merged.push(mergeMap({}, v, list?.items));
     }
@@ -250,7 +242,7 @@ function validateOrderList(patchList: unknown[] | undefined, order: unknown[], m
       pi++;
       continue;
     }
-    const same = mergeKey ? equal(keyOf(item, mergeKey), keyOf(order[si], mergeKey)) : equal(item, order[si]);
+    const same = mergeKey ? deepEqual(keyOf(item, mergeKey), keyOf(order[si], mergeKey)) : deepEqual(item, order[si]);
     if (same) pi++;
     si++;
   }

@@ -2,6 +2,7 @@
 // guided by the schema table: the field set of a value, the comparison of two values, the
 // merge of an applied configuration into a live object, and removal of paths.
 import { FieldSet, fieldElement, keyElement, valueElement, type Path } from './fieldPath.js';
+import { deepEqual } from '../../api/equality.js';
 import { fieldSchema, type ListSchema, type Schema } from './schema.js';
 
 type Obj = Record<string, unknown>;
@@ -12,15 +13,6 @@ function isObject(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function equal(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => equal(x, b[i]));
-  if (isObject(a) && isObject(b)) {
-    const ka = Object.keys(a);
-    return ka.length === Object.keys(b).length && ka.every((k) => k in b && equal(a[k], b[k]));
-  }
-  return false;
-}
 
 function asList(s: Schema | undefined): ListSchema | undefined {
   return s?.kind === 'list' ? s : undefined;
@@ -135,7 +127,7 @@ export function compare(lhs: unknown, rhs: unknown, schema: Schema | undefined):
     if (shape === 'leaf') {
       if (l === undefined) c.added.add(path);
       else if (r === undefined) c.removed.add(path);
-      else if (!equal(l, r)) c.modified.add(path);
+      else if (!deepEqual(l, r)) c.modified.add(path);
       return;
     }
     if (shape === 'map') {

@@ -5,7 +5,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { clusterPaths, readClusterConfig, skiffHome, serverURL, type ClusterPaths } from '../cluster-home.js';
 import { removePidFile, writePidFile } from '../control-plane-process.js';
-import { log } from '../log.js';
+import { log } from '../../log.js';
 import { startControlPlane, type ControlPlaneOptions } from '../../apiserver/server.js';
 
 /** A socket file left by a control plane that died: remove it; one still answering: refuse. */

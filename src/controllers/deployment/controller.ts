@@ -3,7 +3,7 @@ import { isNotFound, type ApiClient, type Resource } from '../../client/client.j
 import type { Recorder } from '../../client/events.js';
 import type { InformerLike, SharedInformers } from '../../client/informer.js';
 import { keyOfObject } from '../../client/informer.js';
-import { selectorMatches } from '../../client/labels.js';
+import { selectorMatches } from '../../api/selectors.js';
 import { controllerOf } from '../controllerref.js';
 import { runController, type RunningController } from '../loop.js';
 import { metadataListPatch } from '../patches.js';

@@ -1,5 +1,5 @@
 import type { KObject } from '../../api/types.js';
-import { selectorIsEmpty } from '../../client/labels.js';
+import { selectorIsEmpty } from '../../api/selectors.js';
 import { claim, controllerOf, newControllerRef } from '../controllerref.js';
 import { rolloutRecreate, type PodMap } from './recreate.js';
 import { rolloutRolling } from './rolling.js';

@@ -178,7 +178,7 @@ export async function getAllReplicaSetsAndSyncRevision(
     }
   }
   if (!alreadyExists && count > 0) {
-    fx.event(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${created.metadata.name} from 0 to ${count}`);
+    fx.event(d, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${created.metadata.name} to ${count}`);
   }
   await syncRevision(ctx, newRevision);
   if (!alreadyExists && hasProgressDeadline(d)) {
@@ -203,7 +203,7 @@ export async function scaleReplicaSet(ctx: SyncContext, rs: KObject, newScale: n
   if (ctx.rsList) replaceIn(ctx.rsList, updated);
   if (sizeNeedsUpdate) {
     const verb = op ?? (old < newScale ? 'up' : 'down');
-    fx.event(d, 'Normal', 'ScalingReplicaSet', `Scaled ${verb} replica set ${rs.metadata.name} from ${old} to ${newScale}`);
+    fx.event(d, 'Normal', 'ScalingReplicaSet', `Scaled ${verb} replica set ${rs.metadata.name} to ${newScale} from ${old}`);
   }
   return { scaled: sizeNeedsUpdate, rs: updated };
 }

@@ -1,5 +1,5 @@
 import type { KObject } from '../../api/types.js';
-import type { LabelSelector } from '../../client/labels.js';
+import type { LabelSelector } from '../../api/selectors.js';
 import type { PodTemplate } from './types.js';
 
 // Facts about Deployments and their ReplicaSets (pkg/controller/deployment/util).

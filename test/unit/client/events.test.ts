@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { KObject } from '../../../src/api/types.js';
 import { ApiError } from '../../../src/client/client.js';
 import { EventRecorder } from '../../../src/client/events.js';
-import { selectorMatches, selectorToString } from '../../../src/client/labels.js';
+import { selectorMatches, formatLabelSelector as selectorToString } from '../../../src/api/selectors.js';
 
 const deploy: KObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'ns', uid: 'u1', resourceVersion: '5' } };
 

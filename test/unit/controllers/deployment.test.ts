@@ -172,7 +172,7 @@ test('a new deployment gets a ReplicaSet named by the template hash, with revisi
     { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'd-uid', controller: true, blockOwnerDeletion: true },
   ]);
   assert.equal(w.d.metadata.annotations!['deployment.kubernetes.io/revision'], '1');
-  assert.deepEqual(w.events, [`Normal ScalingReplicaSet Scaled up replica set web-${hash} from 0 to 3`]);
+  assert.deepEqual(w.events, [`Normal ScalingReplicaSet Scaled up replica set web-${hash} to 3`]);
   const st = status(w.d);
   assert.deepEqual(
     { ...st, conditions: undefined },
@@ -203,8 +203,8 @@ test('a rolling update stays within maxSurge and maxUnavailable and ends on the 
   assert.deepEqual(w.sizes(), { [oldName]: 0, [newName]: 4 });
   assert.equal(w.rs.get(newName)!.metadata.annotations!['deployment.kubernetes.io/revision'], '2');
   assert.equal(w.d.metadata.annotations!['deployment.kubernetes.io/revision'], '2');
-  assert.equal(w.events[0], `Normal ScalingReplicaSet Scaled up replica set ${newName} from 0 to 1`);
-  assert.ok(w.events.includes(`Normal ScalingReplicaSet Scaled down replica set ${oldName} from 4 to 3`));
+  assert.equal(w.events[0], `Normal ScalingReplicaSet Scaled up replica set ${newName} to 1`);
+  assert.ok(w.events.includes(`Normal ScalingReplicaSet Scaled down replica set ${oldName} to 3 from 4`));
   assert.equal(status(w.d).updatedReplicas, 4);
   assert.equal(status(w.d).observedGeneration, 2);
 
@@ -242,7 +242,7 @@ test('a replicas change scales the active ReplicaSet and is recorded', async () 
   await w.converge();
   const name = [...w.rs.keys()][0];
   assert.deepEqual(w.sizes(), { [name]: 5 });
-  assert.deepEqual(w.events, [`Normal ScalingReplicaSet Scaled up replica set ${name} from 3 to 5`]);
+  assert.deepEqual(w.events, [`Normal ScalingReplicaSet Scaled up replica set ${name} to 5 from 3`]);
   assert.equal(w.rs.get(name)!.metadata.annotations!['deployment.kubernetes.io/desired-replicas'], '5');
 });
 
