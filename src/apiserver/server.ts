@@ -10,6 +10,7 @@ import { startControllers } from '../controllers/manager.js';
 import { AGGREGATED_V2, AGGREGATED_V2BETA1, Discovery } from './discovery.js';
 import { drain, sendError, sendJSON } from './http.js';
 import { Objects } from './objects.js';
+import { sendOpenapiV2 } from './openapi-v2.js';
 import { parseResourcePath } from './request-info.js';
 import { ResourceHandler } from './resources.js';
 import { ApiError, errors } from './status.js';
@@ -25,6 +26,8 @@ export interface ControlPlaneOptions {
   tokens: string[];
   socketPath: string;
   clusterName: string;
+  /** The cluster CA certificate (PEM), published to every namespace as kube-root-ca.crt. */
+  ca?: string;
   /** Skip the controllers (tests of the API machinery alone). */
   controllers?: boolean;
 }
@@ -120,6 +123,7 @@ export class ApiServer {
       if (fmt === 'v2beta1') return sendJSON(res, 200, this.discovery.aggregated(core, 'v2beta1'), AGGREGATED_V2BETA1);
       return sendJSON(res, 200, core ? this.discovery.apiVersions(this.address) : this.discovery.apiGroupList());
     }
+    if (path === '/openapi/v2' && method === 'GET') return sendOpenapiV2(res, req.headers.accept, SERVER_VERSION.gitVersion);
     if (path === '/openapi/v3') return sendJSON(res, 200, openapiRoot());
     if (path.startsWith('/openapi/v3/')) {
       const doc = openapiDocument(path.slice('/openapi/v3/'.length));
@@ -185,7 +189,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ close
     const token = randomBytes(32).toString('base64url');
     api.addToken(token);
     client = new ApiClient({ socketPath: o.socketPath, token, userAgent: 'skiff-controller-manager' });
-    controllers = startControllers(client);
+    controllers = startControllers(client, { ca: o.ca });
   }
 
   return {

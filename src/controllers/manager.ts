@@ -6,6 +6,8 @@ import { startGarbageCollector } from './garbagecollector/controller.js';
 import type { RunningController } from './loop.js';
 import { startNamespaceController } from './namespace/controller.js';
 import { startReplicaSetController } from './replicaset/controller.js';
+import { startRootCACertPublisher } from './rootcacert/controller.js';
+import { startServiceAccountsController } from './serviceaccount/controller.js';
 
 // Starts every controller of the control plane on one set of shared informers, all
 // talking to the apiserver through the given client.
@@ -16,7 +18,13 @@ export interface ControllerManager {
   stop(): Promise<void>;
 }
 
-export function startControllers(client: ApiClient, opts: { log?: (msg: string) => void } = {}): ControllerManager {
+export interface ControllerOptions {
+  log?: (msg: string) => void;
+  /** The cluster CA (PEM) the root-ca-cert-publisher puts in every namespace; without it that controller does not run. */
+  ca?: string;
+}
+
+export function startControllers(client: ApiClient, opts: ControllerOptions = {}): ControllerManager {
   const informers = new SharedInformers(client, opts.log);
   const recorder = (component: string) => new EventRecorder(client, component, opts.log);
   const deploymentEvents = recorder('deployment-controller');
@@ -26,7 +34,9 @@ export function startControllers(client: ApiClient, opts: { log?: (msg: string) 
     startGarbageCollector(client, informers, opts.log),
     startReplicaSetController(client, informers, replicaSetEvents, opts.log),
     startDeploymentController(client, informers, deploymentEvents, opts.log),
+    startServiceAccountsController(client, informers, opts.log),
   ];
+  if (opts.ca) controllers.push(startRootCACertPublisher(client, informers, opts.ca, opts.log));
   informers.start();
   return {
     ready: Promise.all(controllers.map((c) => c.ready)).then(() => undefined),

@@ -47,6 +47,7 @@ export async function serve(flags: { name: string; home?: string }): Promise<num
       port: config.port,
       cert: readFileSync(paths.serverCert, 'utf8'),
       key: readFileSync(paths.serverKey, 'utf8'),
+      ca: readFileSync(paths.caCert, 'utf8'),
       tokens: [readSecret(paths.token)],
       socketPath: paths.socket,
       clusterName: name,
