@@ -11,6 +11,7 @@ import { AGGREGATED_V2, AGGREGATED_V2BETA1, Discovery } from './discovery.js';
 import { drain, sendError, sendJSON } from './http.js';
 import { Objects } from './objects.js';
 import { sendOpenapiV2 } from './openapi-v2.js';
+import { isSelfReviewPath, serveSelfReview } from './authorization.js';
 import { parseResourcePath } from './request-info.js';
 import { ResourceHandler } from './resources.js';
 import { ApiError, errors } from './status.js';
@@ -123,6 +124,7 @@ export class ApiServer {
       if (fmt === 'v2beta1') return sendJSON(res, 200, this.discovery.aggregated(core, 'v2beta1'), AGGREGATED_V2BETA1);
       return sendJSON(res, 200, core ? this.discovery.apiVersions(this.address) : this.discovery.apiGroupList());
     }
+    if (isSelfReviewPath(path)) return serveSelfReview(req, res, path);
     if (path === '/openapi/v2' && method === 'GET') return sendOpenapiV2(res, req.headers.accept, SERVER_VERSION.gitVersion);
     if (path === '/openapi/v3') return sendJSON(res, 200, openapiRoot());
     if (path.startsWith('/openapi/v3/')) {

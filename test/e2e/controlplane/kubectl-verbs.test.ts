@@ -151,6 +151,11 @@ spec:
   assert.match(unknown.stderr, /unknown field "spec"/);
 });
 
+test('auth can-i answers for the admin token', async () => {
+  assert.equal((await ok(['auth', 'can-i', 'create', 'deployments'])).trim(), 'yes');
+  assert.match(await ok(['auth', 'can-i', '--list']), /^\*\.\*\s+\[\]\s+\[\]\s+\[\*\]$/m);
+});
+
 test('an unauthenticated kubectl is told to log in', async () => {
   const r = await c.kubectl(['get', 'ns', '--token=wrong']);
   assert.notEqual(r.code, 0);
