@@ -22,7 +22,7 @@ export const KINDS: ResourceDef[] = [
   def({ group: '', kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'], versions: ['v1'], status: true,
     verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }),
   def({ group: '', kind: 'Pod', plural: 'pods', namespaced: true, shortNames: ['po'], categories: ['all'], versions: ['v1'], status: true,
-    connect: ['log', 'exec', 'portforward', 'attach'] }),
+    connect: ['log', 'exec', 'portforward', 'attach', 'binding'] }),
   def({ group: '', kind: 'Service', plural: 'services', namespaced: true, shortNames: ['svc'], categories: ['all'], versions: ['v1'], status: true,
     connect: ['proxy'], verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] }),
   def({ group: '', kind: 'Endpoints', listKind: 'EndpointsList', singular: 'endpoints', plural: 'endpoints', namespaced: true, shortNames: ['ep'], versions: ['v1'] }),

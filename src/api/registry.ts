@@ -4,6 +4,7 @@ import { validators } from './validation/index.js';
 import { defaulters } from './defaults/index.js';
 import { converters } from './conversion/index.js';
 import { updateStrategies } from './strategy/index.js';
+import { admitters } from './admission/index.js';
 import type { ResourceDef } from './types.js';
 
 export { kindKey };
@@ -24,6 +25,7 @@ export class Registry {
         defaults: d.defaults ?? defaulters[key],
         convert: d.convert ?? converters[key],
         prepareForUpdate: d.prepareForUpdate ?? updateStrategies[key],
+        admit: d.admit ?? admitters[key],
       };
     });
     for (const d of this.all) {

@@ -20,6 +20,7 @@ const CONNECT: Record<string, { kind: string; verbs: string[] }> = {
   attach: { kind: 'PodAttachOptions', verbs: ['create', 'get'] },
   portforward: { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
   proxy: { kind: 'ProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
+  binding: { kind: 'Binding', verbs: ['create'] },
 };
 
 function subresources(d: ResourceDef, version: string): Sub[] {

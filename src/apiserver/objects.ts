@@ -126,6 +126,7 @@ export class Objects {
     else delete m.generation;
     this.prepareStatusOnCreate(def, obj);
     def.defaults?.(obj);
+    def.admit?.(obj);
     this.validate(def, obj);
     if (def.namespaced) this.checkNamespace(def, obj);
     if (this.store.get(storeResource(def), m.namespace ?? '', m.name!)) throw errors.alreadyExists(def, m.name!);
@@ -158,6 +159,8 @@ export class Objects {
     let next: KObject;
     if (opts.subresource === 'status') {
       next = { ...old, status: obj.status };
+    } else if (opts.subresource === 'binding') {
+      next = { ...old, spec: obj.spec, status: obj.status };
     } else if (opts.subresource === 'finalize') {
       next = { ...old, spec: { ...((old.spec as object) ?? {}), finalizers: (obj.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [] } };
     } else {

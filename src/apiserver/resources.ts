@@ -15,6 +15,8 @@ import { mediaType, readBody, sendJSON } from './http.js';
 import { parseFilter, matches, type Filter } from './filter.js';
 import type { RequestInfo } from './request-info.js';
 import { serveWatch } from './watch.js';
+import { kubeletTarget, proxyRequest, proxyUpgrade } from './kubelet-proxy.js';
+import type { Duplex } from 'node:stream';
 
 export const TABLE_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
 const BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
@@ -37,7 +39,10 @@ type Ctx = RestContext;
 
 /** Serves one resource path: collection and item verbs, status, scale and connect subresources. */
 export class ResourceHandler {
-  constructor(readonly objects: Objects) {}
+  constructor(
+    readonly objects: Objects,
+    private nodesDir: string,
+  ) {}
 
   async handle(ctx: Ctx): Promise<void> {
     const { info, req } = ctx;
@@ -415,8 +420,46 @@ export class ResourceHandler {
       throw errors.methodNotAllowed();
     }
     if (sub === 'scale' && def.scale) return this.scale(ctx, method);
+    if (sub === 'binding' && def.kind === 'Pod') {
+      if (method !== 'POST') throw errors.methodNotAllowed();
+      return this.bind(ctx);
+    }
     if (def.connect?.includes(sub)) return this.connect(ctx, sub);
     throw errors.notFoundPath();
+  }
+
+  /** pods/binding: the scheduler's assignment of a pod to a node, as upstream's BindingREST. */
+  private async bind(ctx: Ctx): Promise<void> {
+    const { def, info } = ctx;
+    const buf = await readBody(ctx.req);
+    let binding: { metadata?: { name?: string }; target?: { kind?: string; name?: string } };
+    try {
+      const t = mediaType(ctx.req.headers['content-type']);
+      binding = t === 'application/vnd.kubernetes.protobuf' ? decodeProtobuf(buf) : JSON.parse(buf.toString('utf8'));
+    } catch (e) {
+      throw errors.badRequest(`Binding in version "v1" cannot be handled as a Binding: ${(e as Error).message}`);
+    }
+    const node = binding?.target?.name;
+    if (!node || (binding.target?.kind && binding.target.kind !== 'Node')) {
+      throw new ApiError(422, 'Invalid', `Binding "${info.name}" is invalid: target.name: Required value`, {
+        name: info.name,
+        kind: 'Binding',
+        causes: [{ reason: 'FieldValueRequired', message: 'Required value', field: 'target.name' }],
+      });
+    }
+    const pod = this.objects.get(def, info.namespace, info.name!);
+    const spec = (pod.spec ?? {}) as { nodeName?: string };
+    const conflict = (why: string) => new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${info.name}": ${why}`, { name: info.name, kind: 'pods/binding' });
+    if (pod.metadata.deletionTimestamp) throw conflict(`pod ${info.name} is being deleted, cannot be assigned to a host`);
+    if (spec.nodeName) throw conflict(`pod ${info.name} is already assigned to node "${spec.nodeName}"`);
+    spec.nodeName = node;
+    pod.spec = spec;
+    const status = (pod.status ??= {}) as { conditions?: { type: string; status: string; lastProbeTime?: null; lastTransitionTime?: string }[] };
+    const conditions = (status.conditions ??= []).filter((c) => c.type !== 'PodScheduled');
+    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') });
+    status.conditions = conditions;
+    this.objects.update(def, pod, { subresource: 'binding', dryRun: this.dryRun(ctx), fieldManager: ctx.query.get('fieldManager') ?? managerFromAgent(ctx.req) });
+    sendJSON(ctx.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
   }
 
   private scaleOf(def: ResourceDef, obj: KObject): KObject {
@@ -485,14 +528,22 @@ export class ResourceHandler {
     sendJSON(ctx.res, 200, this.scaleOf(def, stored));
   }
 
-  /** log, exec, attach, portforward, proxy: answered by the node that runs the pod. */
-  private connect(ctx: Ctx, sub: string): void {
+  /** log, exec, attach, portforward: answered by the kubelet of the pod's node. */
+  private async connect(ctx: Ctx, sub: string): Promise<void> {
     const { def, info } = ctx;
     const obj = this.objects.get(def, info.namespace, info.name!);
-    if (def.kind === 'Pod' && !(obj.spec as { nodeName?: string } | undefined)?.nodeName) {
-      throw errors.badRequest(`pod ${info.name} does not have a host assigned`);
-    }
-    throw new ApiError(503, 'ServiceUnavailable', `${sub} for ${def.plural} "${info.name}" is not available: no node agent serves it`);
+    if (def.kind !== 'Pod') throw errors.notFoundPath();
+    const target = kubeletTarget(obj, sub, ctx.query);
+    if (sub !== 'log') throw errors.badRequest('Upgrade request required');
+    await proxyRequest(this.nodesDir, target.node, target.path, ctx.req, ctx.res);
+  }
+
+  /** The upgrade half of connect: exec, attach and portforward over WebSocket or SPDY. */
+  upgrade(def: ResourceDef, info: RequestInfo, query: URLSearchParams, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (def.kind !== 'Pod' || !info.name || !info.subresource || info.subresource === 'log') throw errors.badRequest('this resource does not accept upgrade requests');
+    const obj = this.objects.get(def, info.namespace, info.name);
+    const target = kubeletTarget(obj, info.subresource, query);
+    proxyUpgrade(this.nodesDir, target.node, target.path, req, socket, head);
   }
 }
 

@@ -2,6 +2,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { Registry } from '../api/registry.js';
 import { openapiDocument, openapiRoot } from '../api/openapi/index.js';
 import { Store } from '../storage/store.js';
@@ -12,6 +14,7 @@ import { drain, sendError, sendJSON } from './http.js';
 import { Objects } from './objects.js';
 import { sendOpenapiV2 } from './openapi-v2.js';
 import { isSelfReviewPath, serveSelfReview } from './authorization.js';
+import { writeStatus } from './kubelet-proxy.js';
 import { parseResourcePath } from './request-info.js';
 import { ResourceHandler } from './resources.js';
 import { ApiError, errors } from './status.js';
@@ -29,6 +32,8 @@ export interface ControlPlaneOptions {
   clusterName: string;
   /** The cluster CA certificate (PEM), published to every namespace as kube-root-ca.crt. */
   ca?: string;
+  /** Where each node agent's kubelet.sock lives (`<nodesDir>/<node>/kubelet.sock`); defaults beside stateDir. */
+  nodesDir?: string;
   /** Skip the controllers (tests of the API machinery alone). */
   controllers?: boolean;
 }
@@ -74,11 +79,12 @@ export class ApiServer {
     stateDir: string,
     tokens: string[],
     private address: string,
+    nodesDir: string = join(dirname(stateDir), 'nodes'),
   ) {
     this.store = Store.open(stateDir);
     this.objects = new Objects(this.store, this.reg);
     this.discovery = new Discovery(this.reg);
-    this.resources = new ResourceHandler(this.objects);
+    this.resources = new ResourceHandler(this.objects, nodesDir);
     this.tokens = tokens.map((t) => Buffer.from(t));
     bootstrap(this.objects);
   }
@@ -100,6 +106,20 @@ export class ApiServer {
       await drain(req);
       sendError(res, e);
     });
+  };
+
+  /** Upgrade requests (exec, attach, portforward) are spliced through to the pod's kubelet. */
+  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    try {
+      if (!this.authenticated(req)) throw errors.unauthorized();
+      const url = new URL(req.url ?? '/', 'http://x');
+      const info = parseResourcePath(url.pathname);
+      const def = info && this.reg.resource(info.group, info.version, info.plural);
+      if (!info || !def) throw errors.notFoundPath();
+      this.resources.upgrade(def, info, url.searchParams, req, socket, head);
+    } catch (e) {
+      writeStatus(socket, e instanceof ApiError ? e : errors.internal(String((e as Error)?.message ?? e)));
+    }
   };
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -174,12 +194,13 @@ function listen(server: Server, ...args: unknown[]): Promise<void> {
 
 /** Starts the API server on HTTPS and on the node socket, then the controllers. */
 export async function startControlPlane(o: ControlPlaneOptions): Promise<{ close(): Promise<void>; api: ApiServer }> {
-  const api = new ApiServer(o.stateDir, o.tokens, `${o.host}:${o.port}`);
+  const api = new ApiServer(o.stateDir, o.tokens, `${o.host}:${o.port}`, o.nodesDir);
   const https = createHttpsServer({ cert: o.cert, key: o.key }, api.handle);
   const local = createHttpServer(api.handle);
   for (const s of [https as unknown as Server, local]) {
     s.requestTimeout = 0; // watches and log streams are long-lived
     s.headersTimeout = 60_000;
+    s.on('upgrade', api.handleUpgrade);
   }
   rmSync(o.socketPath, { force: true });
   await listen(https as unknown as Server, o.port, o.host);

@@ -1,0 +1,105 @@
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { join } from 'node:path';
+import type { KObject } from '../api/types.js';
+import { ApiError, errors } from './status.js';
+
+// pods/{log,exec,attach,portforward} are served by the kubelet of the pod's node, as upstream's
+// apiserver proxies them to the kubelet's port 10250. Here each node agent listens on a unix
+// socket in the cluster directory, which reaches into the node's network namespace.
+
+interface PodShape {
+  spec?: { nodeName?: string; containers?: { name: string }[]; initContainers?: { name: string }[]; ephemeralContainers?: { name: string }[] };
+}
+
+const KUBELET_PATH: Record<string, string> = { log: 'containerLogs', exec: 'exec', attach: 'attach', portforward: 'portForward' };
+
+export function kubeletSocket(nodesDir: string, node: string): string {
+  return join(nodesDir, node, 'kubelet.sock');
+}
+
+/** The kubelet path for a pod subresource, checking the container as the apiserver does. */
+export function kubeletTarget(pod: KObject, sub: string, query: URLSearchParams): { node: string; path: string } {
+  const p = pod as KObject & PodShape;
+  const name = pod.metadata.name!;
+  const ns = pod.metadata.namespace!;
+  const node = p.spec?.nodeName;
+  if (!node) throw errors.badRequest(`pod ${name} does not have a host assigned`);
+  const kpath = KUBELET_PATH[sub];
+  if (!kpath) throw errors.notFoundPath();
+  const q = new URLSearchParams(query);
+  if (sub === 'portforward') return { node, path: `/${kpath}/${encodeURIComponent(ns)}/${encodeURIComponent(name)}${q.size ? `?${q}` : ''}` };
+  const names = [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? []), ...(p.spec?.ephemeralContainers ?? [])].map((c) => c.name);
+  let container = q.get('container') ?? '';
+  q.delete('container');
+  if (!container) {
+    const app = (p.spec?.containers ?? []).map((c) => c.name);
+    const annotated = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
+    if (app.length === 1) container = app[0];
+    else if (annotated && app.includes(annotated)) container = annotated;
+    else throw errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${app.join(' ')}]`);
+  }
+  if (!names.includes(container)) throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
+  const path = `/${kpath}/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}${q.size ? `?${q}` : ''}`;
+  return { node, path };
+}
+
+function unreachable(node: string, err: Error): ApiError {
+  return new ApiError(502, 'InternalError', `error dialing the kubelet of node "${node}": ${err.message}`);
+}
+
+/** Streams a plain (non-upgrade) kubelet response, such as logs with follow, back to the client. */
+export function proxyRequest(nodesDir: string, node: string, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const out = httpRequest({ socketPath: kubeletSocket(nodesDir, node), path, method: req.method, headers: { accept: req.headers.accept ?? '*/*' } }, (kres) => {
+      res.writeHead(kres.statusCode ?? 502, {
+        'Content-Type': kres.headers['content-type'] ?? 'text/plain',
+        'Cache-Control': 'no-cache, private',
+      });
+      res.flushHeaders();
+      kres.pipe(res);
+      kres.on('end', resolve);
+      kres.on('error', resolve);
+    });
+    out.on('error', (e) => reject(unreachable(node, e)));
+    // A client that leaves (kubectl logs -f interrupted) ends the kubelet stream too.
+    res.on('close', () => out.destroy());
+    out.end();
+  });
+}
+
+/** Passes an upgrade (WebSocket or SPDY) through to the kubelet unchanged, then splices the sockets. */
+export function proxyUpgrade(nodesDir: string, node: string, path: string, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const k = connect(kubeletSocket(nodesDir, node));
+  k.once('error', (e) => {
+    writeStatus(socket, unreachable(node, e));
+  });
+  k.once('connect', () => {
+    const lines = [`${req.method} ${path} HTTP/1.1`];
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      if (req.rawHeaders[i].toLowerCase() === 'authorization') continue;
+      lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+    }
+    k.write(lines.join('\r\n') + '\r\n\r\n');
+    if (head.length) k.write(head);
+    k.pipe(socket);
+    socket.pipe(k);
+    const end = () => {
+      k.destroy();
+      socket.destroy();
+    };
+    k.on('close', end);
+    socket.on('close', end);
+    k.on('error', end);
+    socket.on('error', end);
+  });
+}
+
+/** An error answer on a raw socket (an upgrade request has no ServerResponse). */
+export function writeStatus(socket: Duplex, e: ApiError): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify(e.toStatus());
+  const reason = e.code === 400 ? 'Bad Request' : e.code === 401 ? 'Unauthorized' : e.code === 404 ? 'Not Found' : 'Error';
+  socket.end(`HTTP/1.1 ${e.code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
