@@ -165,8 +165,8 @@ export class Objects {
       next = { ...old, spec: { ...((old.spec as object) ?? {}), finalizers: (obj.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [] } };
     } else {
       next = { ...obj };
-      if (def.status && def.kind !== 'Node') next.status = old.status;
-      if (def.kind === 'Namespace') next.status = old.status;
+      // With a status subresource, the main resource cannot change status (upstream strategies).
+      if (def.status) next.status = old.status;
       def.prepareForUpdate?.(next, old);
       def.defaults?.(next);
     }

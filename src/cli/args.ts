@@ -34,7 +34,7 @@ Commands:
 Flags:
   --name N     cluster name (default "skiff"); all commands
   --port P     API server port on 127.0.0.1 (default 6443 if free); up, at creation
-  --nodes N    number of nodes (default 1); up, at creation
+  --nodes N    number of nodes (default 1, 0 for the control plane alone); up, at creation
   --egress E   traffic the nodes may send off the machine: all, none, or a
                comma-separated list of CIDRs (default all); up, at creation
   -h, --help   show this help
@@ -140,7 +140,7 @@ function flagsOf(cmd: Exclude<Command, 'help'>, values: Map<string, string>): Pa
       const port = values.get('port');
       if (port !== undefined) flags.port = parseInteger('port', port, 1, 65535);
       const nodes = values.get('nodes');
-      if (nodes !== undefined) flags.nodes = parseInteger('nodes', nodes, 1, 100);
+      if (nodes !== undefined) flags.nodes = parseInteger('nodes', nodes, 0, 100);
       const egress = values.get('egress');
       if (egress !== undefined) flags.egress = validateEgress(egress);
       return { command: 'up', flags };

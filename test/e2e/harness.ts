@@ -48,8 +48,11 @@ export interface Cluster {
   down(): Promise<void>;
 }
 
-/** Creates a cluster with its own SKIFF_HOME, KUBECONFIG and kubectl cache; `down()` removes all of it. */
-export async function startCluster(prefix = 'e2e'): Promise<Cluster> {
+/**
+ * Creates a cluster with its own SKIFF_HOME, KUBECONFIG and kubectl cache; `down()` removes all
+ * of it. Without `nodes` the cluster is the control plane alone, so pods stay Pending.
+ */
+export async function startCluster(prefix = 'e2e', opts: { nodes?: number } = {}): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-e2e-'));
   const name = `${prefix}-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
   const port = await freePort();
@@ -61,7 +64,7 @@ export async function startCluster(prefix = 'e2e'): Promise<Cluster> {
     HOME: process.env.HOME ?? dir,
   };
   const skiff = (args: string[]) => run(process.execPath, [SKIFF, ...args], env);
-  const up = await skiff(['up', '--name', name, '--port', String(port)]);
+  const up = await skiff(['up', '--name', name, '--port', String(port), '--nodes', String(opts.nodes ?? 0)]);
   if (up.code !== 0) {
     await skiff(['down', '--name', name]);
     rmSync(dir, { recursive: true, force: true });

@@ -3,13 +3,14 @@
 import { existsSync, rmSync } from 'node:fs';
 import { clusterPaths, contextName, skiffHome } from '../cluster-home.js';
 import { kubeconfigPath, removeKubeconfigEntry } from '../kubeconfig.js';
-import { stopControlPlanes } from './stop.js';
+import { stopControlPlanes, stopNodes } from './stop.js';
 
 export async function down(flags: { name: string }): Promise<number> {
   process.stdout.write(`Deleting cluster "${flags.name}" ...\n`);
   const paths = clusterPaths(skiffHome(), flags.name);
   // Stopped even without a directory: a control plane whose directory was removed by hand
   // is still found by its command line.
+  await stopNodes(paths, flags.name);
   await stopControlPlanes(paths, flags.name);
   if (existsSync(paths.dir)) {
     try {

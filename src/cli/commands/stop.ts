@@ -26,10 +26,27 @@ export async function stopControlPlanes(paths: ClusterPaths, name: string): Prom
   return stopped;
 }
 
+/**
+ * Stops a cluster's machine side like a power-off: agents, then every container (by cgroup),
+ * cgroups and network namespaces. The API state stays; `up` rebuilds the rest.
+ */
+export async function stopNodes(paths: ClusterPaths, name: string): Promise<number> {
+  const { stopAgents } = await import('../node-agents.js');
+  const { removeClusterRuntime } = await import('../../node/cleanup.js');
+  const agents = await stopAgents(paths, name, STOP_GRACE_MS);
+  try {
+    await removeClusterRuntime(name);
+  } catch (err) {
+    throw new Error(`removing the pods and networks: ${(err as Error).message}`);
+  }
+  return agents;
+}
+
 export async function stop(flags: { name: string }): Promise<number> {
   const paths = clusterPaths(skiffHome(), flags.name);
   if (!readClusterConfig(paths)) throw new Error(`no such cluster (nothing at ${paths.dir})`);
-  const stopped = await stopControlPlanes(paths, flags.name);
+  const agents = await stopNodes(paths, flags.name);
+  const stopped = (await stopControlPlanes(paths, flags.name)) + agents;
   process.stdout.write(stopped > 0 ? `Stopped cluster "${flags.name}"\n` : `Cluster "${flags.name}" is not running\n`);
   return 0;
 }

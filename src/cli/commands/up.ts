@@ -145,6 +145,19 @@ async function mergeKubeconfig(config: ClusterConfig, caCertPem: string, token: 
   writeKubeconfigEntry(kubeconfigPath(), { name: contextName(config.name), server: serverURL(config), caCertPem, token });
 }
 
+/** The node namespaces and one agent per node; both steps repair what is missing and keep the rest. */
+async function startNodes(paths: ClusterPaths, config: ClusterConfig): Promise<void> {
+  if (config.nodes === 0) return;
+  const { createClusterNetwork, nodeExecArgv } = await import('../../node/network/index.js');
+  const { startAgents } = await import('../node-agents.js');
+  try {
+    await createClusterNetwork(config.name, config.nodes);
+  } catch (err) {
+    throw new Error(`creating the node network namespaces: ${(err as Error).message}`);
+  }
+  startAgents(paths, config.name, config.nodes, (i) => nodeExecArgv(config.name, i));
+}
+
 export async function up(flags: UpFlags): Promise<number> {
   const home = skiffHome();
   const paths = clusterPaths(home, flags.name);
@@ -161,6 +174,8 @@ export async function up(flags: UpFlags): Promise<number> {
   const contextLine = `kubectl context: ${context} (set as current context)\n`;
 
   if (runningControlPlane(paths, config.name) !== undefined) {
+    // Agents that died (or were killed) are started again; they adopt their running pods.
+    await startNodes(paths, config);
     await mergeKubeconfig(config, caCertPem, token);
     process.stdout.write(`Cluster "${config.name}" is already running at ${serverURL(config)}\n${contextLine}`);
     return 0;
@@ -182,6 +197,7 @@ export async function up(flags: UpFlags): Promise<number> {
     removePidFile(paths, started.pid);
     throw new Error(`${(err as Error).message}\n${logTail(paths.log, started.logOffset)}`);
   }
+  await startNodes(paths, config);
   await kubeconfigModule;
   // If this fails the control plane stays up: after fixing the file, `skiff up` writes the entries.
   await mergeKubeconfig(config, caCertPem, token);
