@@ -53,7 +53,25 @@ function unreachable(node: string, err: Error): ApiError {
 export function proxyRequest(nodesDir: string, node: string, path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   return new Promise((resolve, reject) => {
     const out = httpRequest({ socketPath: kubeletSocket(nodesDir, node), path, method: req.method, headers: { accept: req.headers.accept ?? '*/*' } }, (kres) => {
-      res.writeHead(kres.statusCode ?? 502, {
+      const code = kres.statusCode ?? 502;
+      if (code >= 400) {
+        // The kubelet answers errors in plain text; clients expect a Status from the apiserver.
+        const chunks: Buffer[] = [];
+        kres.on('data', (c: Buffer) => chunks.push(c));
+        kres.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8').trim();
+          let message = text;
+          try {
+            const parsed = JSON.parse(text) as { kind?: string; message?: string };
+            if (parsed.kind === 'Status' && parsed.message) message = parsed.message;
+          } catch {
+            // Plain text, as upstream's kubelet writes it.
+          }
+          reject(new ApiError(code, code === 404 ? 'NotFound' : code >= 500 ? 'InternalError' : 'BadRequest', message));
+        });
+        return;
+      }
+      res.writeHead(code, {
         'Content-Type': kres.headers['content-type'] ?? 'text/plain',
         'Cache-Control': 'no-cache, private',
       });

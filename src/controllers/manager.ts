@@ -1,10 +1,13 @@
 import type { ApiClient } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
 import { SharedInformers } from '../client/informer.js';
+import { startScheduler } from '../scheduler/index.js';
 import { startDeploymentController } from './deployment/controller.js';
 import { startGarbageCollector } from './garbagecollector/controller.js';
 import type { RunningController } from './loop.js';
 import { startNamespaceController } from './namespace/controller.js';
+import { startNodeLifecycleController } from './nodelifecycle/controller.js';
+import { startPodGC } from './podgc/controller.js';
 import { startReplicaSetController } from './replicaset/controller.js';
 import { startRootCACertPublisher } from './rootcacert/controller.js';
 import { startServiceAccountsController } from './serviceaccount/controller.js';
@@ -22,6 +25,10 @@ export interface ControllerOptions {
   log?: (msg: string) => void;
   /** The cluster CA (PEM) the root-ca-cert-publisher puts in every namespace; without it that controller does not run. */
   ca?: string;
+  /** How long a kubelet may stay silent before its node turns Unknown (default 40 s). */
+  nodeMonitorGracePeriodMs?: number;
+  /** How long a node must be gone before PodGC deletes its pods (default 40 s). */
+  podGCQuarantineMs?: number;
 }
 
 export function startControllers(client: ApiClient, opts: ControllerOptions = {}): ControllerManager {
@@ -29,21 +36,27 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
   const recorder = (component: string) => new EventRecorder(client, component, opts.log);
   const deploymentEvents = recorder('deployment-controller');
   const replicaSetEvents = recorder('replicaset-controller');
+  const nodeEvents = recorder('node-controller');
+  const evictionEvents = recorder('taint-eviction-controller');
   const controllers: RunningController[] = [
     startNamespaceController(client, informers, opts.log),
     startGarbageCollector(client, informers, opts.log),
     startReplicaSetController(client, informers, replicaSetEvents, opts.log),
     startDeploymentController(client, informers, deploymentEvents, opts.log),
     startServiceAccountsController(client, informers, opts.log),
+    startNodeLifecycleController(client, informers, { node: nodeEvents, eviction: evictionEvents }, { log: opts.log, gracePeriodMs: opts.nodeMonitorGracePeriodMs }),
+    startPodGC(client, informers, { log: opts.log, quarantineMs: opts.podGCQuarantineMs }),
   ];
   if (opts.ca) controllers.push(startRootCACertPublisher(client, informers, opts.ca, opts.log));
+  // The scheduler is its own component upstream; here it shares the informers and the lifecycle.
+  const scheduler = startScheduler(client, { informers, log: opts.log });
   informers.start();
   return {
-    ready: Promise.all(controllers.map((c) => c.ready)).then(() => undefined),
+    ready: Promise.all([...controllers.map((c) => c.ready), scheduler.ready]).then(() => undefined),
     async stop() {
-      await Promise.all(controllers.map((c) => c.stop()));
+      await Promise.all([...controllers.map((c) => c.stop()), scheduler.stop()]);
       await informers.stop();
-      await Promise.all([deploymentEvents.flush(), replicaSetEvents.flush()]);
+      await Promise.all([deploymentEvents.flush(), replicaSetEvents.flush(), nodeEvents.flush(), evictionEvents.flush()]);
     },
   };
 }

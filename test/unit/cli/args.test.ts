@@ -41,7 +41,7 @@ const usageErrors: Array<[string[], RegExp]> = [
   [['up', '--port', '0'], /invalid value "0" for --port: must be between 1 and 65535/],
   [['up', '--port', '70000'], /between 1 and 65535/],
   [['up', '--port', '12ab'], /must be an integer/],
-  [['up', '--nodes', '0'], /invalid value "0" for --nodes/],
+  [['up', '--nodes', '-1'], /invalid value "-1" for --nodes/],
   [['up', '--egress', 'some'], /invalid value "some" for --egress/],
   [['up', '--egress', '10.0.0.0/33'], /for --egress/],
   [['up', '--egress', '300.1.1.1'], /for --egress/],

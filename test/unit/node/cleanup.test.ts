@@ -3,12 +3,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterCgroupDirs } from '../../../src/node/cleanup.js';
+import { podCgroupUids } from '../../../src/node/cleanup.js';
 
-test('the cluster cgroups are found under a v2 root and under each v1 controller, and no other cluster', () => {
+test('pod cgroups of a cluster are found in every v1 hierarchy, and none of another cluster', () => {
   const root = mkdtempSync(join(tmpdir(), 'skiff-cg-'));
-  for (const d of ['cpu/skiff.a/pod1', 'memory/skiff.a', 'memory/skiff.a-b', 'pids/other', 'skiff.a']) mkdirSync(join(root, d), { recursive: true });
-  assert.deepEqual(clusterCgroupDirs('a', root).sort(), [join(root, 'cpu/skiff.a'), join(root, 'memory/skiff.a'), join(root, 'skiff.a')].sort());
-  assert.deepEqual(clusterCgroupDirs('a-b', root), [join(root, 'memory/skiff.a-b')]);
+  for (const d of ['cpu/skiff.a/pod1', 'memory/skiff.a/pod2', 'memory/skiff.a-b/pod3', 'pids/skiff.a']) mkdirSync(join(root, d), { recursive: true });
+  const v1 = { version: 1 as const, roots: { cpu: join(root, 'cpu'), cpuacct: join(root, 'cpu'), memory: join(root, 'memory'), pids: join(root, 'pids') } };
+  assert.deepEqual(podCgroupUids(v1, 'a').sort(), ['pod1', 'pod2']);
+  assert.deepEqual(podCgroupUids(v1, 'a-b'), ['pod3']);
+  assert.deepEqual(podCgroupUids({ version: 2, root }, 'zz'), []);
   rmSync(root, { recursive: true });
 });

@@ -1,0 +1,170 @@
+// The built-in images: each public image's config (ENTRYPOINT, CMD) as published, with its
+// server programs played by small Node scripts under ./servers and its shell userland by busybox.
+import { fileURLToPath } from 'node:url';
+import { BUSYBOX } from './busybox.js';
+import type { ImageConfig } from './config.js';
+import type { ImageReference } from './reference.js';
+
+interface BuiltinImage {
+  /** Repository paths without registry host (see reference.ts lookupKeys). */
+  names: string[];
+  config(ref: ImageReference): ImageConfig;
+}
+
+/**
+ * V8 settings that keep an idle server small: a 1 MB young generation and no background
+ * compiler/GC threads (one process per container, so resident memory is what a pod costs).
+ */
+export const NODE_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=0', '--stack-size=984'];
+
+export function serverScript(name: string): string {
+  return fileURLToPath(new URL(`./servers/${name}.js`, import.meta.url));
+}
+
+function node(script: string, ...extra: string[]): string[] {
+  return [process.execPath, ...NODE_FLAGS, serverScript(script), ...extra];
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * An image's entrypoint shell script, run by busybox sh. `rewrite` maps the image's own
+ * program names to host argv, since `exec "$@"` cannot find them on the host's PATH.
+ */
+function entrypointScript(name: string, body: string, rewrite: Record<string, string[]> = {}): string[] {
+  const cases = Object.entries(rewrite)
+    .map(([names, argv]) => `  ${names}) shift; set -- ${argv.map(shellQuote).join(' ')} "$@" ;;\n`)
+    .join('');
+  const script = `set -e\n${body}\n${cases ? `case "$1" in\n${cases}esac\n` : ''}exec "$@"\n`;
+  return [BUSYBOX, 'sh', '-c', script, name];
+}
+
+function aliases(names: string[], argv: string[]): Record<string, string[]> {
+  return Object.fromEntries(names.map((n) => [n, argv]));
+}
+
+/** Last release of an nginx minor line, for `nginx:1.27`-style tags; `latest` & co. get the newest. */
+const NGINX_RELEASES: Record<string, string> = {
+  '1.14': '1.14.2', '1.15': '1.15.12', '1.16': '1.16.1', '1.17': '1.17.10', '1.18': '1.18.0',
+  '1.19': '1.19.10', '1.20': '1.20.2', '1.21': '1.21.6', '1.22': '1.22.1', '1.23': '1.23.4',
+  '1.24': '1.24.0', '1.25': '1.25.5', '1.26': '1.26.3', '1.27': '1.27.5', '1.28': '1.28.0', '1.29': '1.29.1',
+};
+const NGINX_LATEST = '1.29.1';
+
+export function nginxVersion(tag: string | undefined): string {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(tag ?? '');
+  if (!m) return NGINX_LATEST;
+  if (m[3] !== undefined) return `${m[1]}.${m[2]}.${m[3]}`;
+  return NGINX_RELEASES[`${m[1]}.${m[2]}`] ?? `${m[1]}.${m[2]}.0`;
+}
+
+// docker-library/nginx's /docker-entrypoint.sh, as far as its output goes: the configuration
+// scripts it runs only touch files this host does not have.
+const NGINX_ENTRYPOINT_LOG = [
+  '$0: /docker-entrypoint.d/ is not empty, will attempt to perform configuration',
+  '$0: Looking for shell scripts in /docker-entrypoint.d/',
+  '$0: Launching /docker-entrypoint.d/10-listen-on-ipv6-by-default.sh',
+  '10-listen-on-ipv6-by-default.sh: info: Getting the checksum of /etc/nginx/conf.d/default.conf',
+  '10-listen-on-ipv6-by-default.sh: info: Enabled listen on IPv6 in /etc/nginx/conf.d/default.conf',
+  '$0: Sourcing /docker-entrypoint.d/15-local-resolvers.envsh',
+  '$0: Launching /docker-entrypoint.d/20-envsubst-on-templates.sh',
+  '$0: Launching /docker-entrypoint.d/30-tune-worker-processes.sh',
+  '$0: Configuration complete; ready for start up',
+];
+
+const SLEEP_FOREVER = 'exec /bin/sh -c "trap : TERM INT; (while true; do sleep 1000; done) & wait"';
+
+export const BUILTIN_IMAGES: BuiltinImage[] = [
+  {
+    // registry.k8s.io/echoserver:1.4: nginx 1.10 + lua printing the request back.
+    names: ['echoserver', 'google_containers/echoserver', 'google-containers/echoserver'],
+    config: () => ({
+      entrypoint: [],
+      cmd: ['nginx', '-g', 'daemon off;'],
+      binaries: aliases(['nginx', '/usr/sbin/nginx'], node('echoserver')),
+    }),
+  },
+  {
+    names: ['hashicorp/http-echo'],
+    config: () => ({ entrypoint: ['/http-echo'], cmd: [], binaries: aliases(['/http-echo', 'http-echo'], node('http-echo')) }),
+  },
+  {
+    // Alpine-based; ENTRYPOINT ["/agnhost"], CMD ["pause"] (test/images/agnhost/Dockerfile).
+    names: ['e2e-test-images/agnhost', 'kubernetes-e2e-test-images/agnhost'],
+    config: () => ({
+      entrypoint: ['/agnhost'],
+      cmd: ['pause'],
+      busybox: true,
+      binaries: aliases(['/agnhost', '/agnhost-2', 'agnhost', 'agnhost-2'], node('agnhost')),
+    }),
+  },
+  {
+    names: ['nginx'],
+    config: (ref) => {
+      const version = nginxVersion(ref.tag);
+      const server = node('nginx', `--skiff-nginx-version=${version}`);
+      const programs = ['nginx', 'nginx-debug', '/usr/sbin/nginx', '/usr/sbin/nginx-debug'];
+      const log = NGINX_ENTRYPOINT_LOG.map((l) => `  [ -n "\${NGINX_ENTRYPOINT_QUIET_LOGS:-}" ] || echo "${l}"`).join('\n');
+      return {
+        entrypoint: ['/docker-entrypoint.sh'],
+        cmd: ['nginx', '-g', 'daemon off;'],
+        env: { NGINX_VERSION: version },
+        binaries: {
+          ...aliases(programs, server),
+          '/docker-entrypoint.sh': entrypointScript(
+            '/docker-entrypoint.sh',
+            `if [ "$1" = nginx ] || [ "$1" = nginx-debug ]; then\n${log}\nfi`,
+            { [programs.join('|')]: server },
+          ),
+        },
+      };
+    },
+  },
+  {
+    names: ['busybox'],
+    config: () => ({ entrypoint: [], cmd: ['sh'], busybox: true }),
+  },
+  {
+    // sixeyed/kiamol ch03/docker-images/sleep: Alpine with a shell-form CMD that idles.
+    names: ['kiamol/ch03-sleep'],
+    config: () => ({ entrypoint: [], cmd: ['/bin/sh', '-c', SLEEP_FOREVER], busybox: true }),
+  },
+  {
+    // curl/curl-container: ENTRYPOINT ["/entrypoint.sh"], CMD ["curl"]; options alone run curl.
+    names: ['curlimages/curl', 'curl/curl'],
+    config: () => ({
+      entrypoint: ['/entrypoint.sh'],
+      cmd: ['curl'],
+      busybox: true,
+      binaries: {
+        '/entrypoint.sh': entrypointScript(
+          '/entrypoint.sh',
+          'if [ "${1#-}" != "${1}" ] || [ -z "$(command -v "${1}")" ]; then\n  set -- curl "$@"\nfi',
+        ),
+      },
+    }),
+  },
+  {
+    // php:5-apache with index.php computing sqrt in a loop.
+    names: ['hpa-example', 'google_containers/hpa-example', 'google-containers/hpa-example'],
+    config: () => {
+      const apache = node('hpa-example');
+      const programs = ['apache2-foreground', '/usr/local/bin/apache2-foreground'];
+      return {
+        entrypoint: ['docker-php-entrypoint'],
+        cmd: ['apache2-foreground'],
+        binaries: {
+          ...aliases(programs, apache),
+          ...aliases(
+            ['docker-php-entrypoint', '/usr/local/bin/docker-php-entrypoint'],
+            entrypointScript('docker-php-entrypoint', 'if [ "${1#-}" != "$1" ]; then\n  set -- apache2-foreground "$@"\nfi', {
+              [programs.join('|')]: apache,
+            }),
+          ),
+        },
+      };
+    },
+  },
+];

@@ -1,0 +1,199 @@
+// Small pieces the image programs share: how Go's net/http, log and flag packages look from
+// outside (agnhost and http-echo are Go programs), and nginx's log and date formats.
+// Only node:http/net/dgram-level imports: each container is its own process and memory counts.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+/**
+ * Unit tests run the fixed-port images (echoserver 8080, nginx and hpa-example 80) on a free
+ * port of the host's loopback; pods never set this.
+ */
+export function testPort(): number | undefined {
+  const v = Number(process.env.SKIFF_IMAGE_TEST_PORT);
+  return Number.isInteger(v) && v > 0 ? v : undefined;
+}
+
+/** Go's log package: `2006/01/02 15:04:05 message` on stderr (containers run in UTC). */
+export function goLog(message: string): void {
+  const d = new Date();
+  const stamp = `${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+  process.stderr.write(`${stamp} ${message.endsWith('\n') ? message : `${message}\n`}`);
+}
+
+/** log.Fatal: the message, then exit status 1. */
+export function goFatal(message: string): never {
+  goLog(message);
+  process.exit(1);
+}
+
+const started = process.hrtime.bigint();
+
+/** fmt's %v of time.Now() in UTC: `2024-05-01 12:00:00.123456789 +0000 UTC m=+3.141592653`. */
+export function goTimeNow(): string {
+  const d = new Date();
+  const mono = Number(process.hrtime.bigint() - started) / 1e9;
+  // Date has milliseconds; the nanosecond digits come from the monotonic clock so they move.
+  const nanos = d.getUTCMilliseconds() * 1e6 + Number(process.hrtime.bigint() % 1000000n);
+  const frac = nanos === 0 ? '' : `.${String(nanos).padStart(9, '0').replace(/0+$/, '')}`;
+  return (
+    `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${frac} +0000 UTC m=+${mono.toFixed(9)}`
+  );
+}
+
+/** An address as Go prints host:port: IPv4-mapped IPv6 addresses unmapped, IPv6 in brackets. */
+export function goHostPort(address: string | undefined, port: number | undefined): string {
+  let host = address ?? '';
+  if (host.startsWith('::ffff:') && host.includes('.')) host = host.slice('::ffff:'.length);
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+export function remoteAddr(socket: Socket): string {
+  return goHostPort(socket.remoteAddress, socket.remotePort);
+}
+
+/**
+ * A net/http-shaped reply: Date, Content-Length and a sniffed Content-Type, and no
+ * `Connection`/`Keep-Alive` headers (Go sends none on HTTP/1.1 keep-alive).
+ */
+export function goReply(res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
+  res.removeHeader('Connection');
+  if (!res.hasHeader('Content-Type') && body !== '') res.setHeader('Content-Type', contentType);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.writeHead(status);
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * Listens like Go's `:PORT` (all addresses, IPv6 and IPv4, or IPv4 only when the network
+ * namespace has no IPv6); log.Fatal on failure with Go's error wording.
+ */
+export function listenGo(server: Server, port: number, onListening?: () => void): void {
+  server.once('error', (err: NodeJS.ErrnoException) => {
+    const what = err.code === 'EADDRINUSE' ? 'bind: address already in use' : err.code === 'EACCES' ? 'bind: permission denied' : err.message;
+    goFatal(`listen tcp :${port}: ${what}`);
+  });
+  server.listen(port, onListening);
+}
+
+/** Reads a request body up to `limit` bytes (the rest is drained and dropped). */
+export function readBody(req: IncomingMessage, limit = 10 << 20): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      if (size < limit) chunks.push(c);
+      size += c.length;
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).subarray(0, limit)));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Go's flag / spf13 pflag style options: `--name=value`, `--name value`, `-name=value`
+ * (Go's flag allows one dash), and bare booleans. Returns undefined values for absent flags.
+ */
+export function parseFlags(
+  argv: string[],
+  spec: Record<string, 'string' | 'int' | 'bool'>,
+  opts: { singleDash: boolean },
+): { flags: Record<string, string | number | boolean>; positional: string[]; error?: string } {
+  const flags: Record<string, string | number | boolean> = {};
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') {
+      positional.push(a);
+      // Go's flag stops at the first non-flag argument; pflag intersperses.
+      if (opts.singleDash) {
+        positional.push(...argv.slice(i + 1));
+        break;
+      }
+      continue;
+    }
+    const long = a.startsWith('--');
+    if (!long && !opts.singleDash) return { flags, positional, error: `unknown shorthand flag: '${a[1]}' in ${a}` };
+    const body = a.slice(long ? 2 : 1);
+    const eq = body.indexOf('=');
+    const name = eq >= 0 ? body.slice(0, eq) : body;
+    const type = spec[name];
+    if (!type) {
+      return { flags, positional, error: opts.singleDash ? `flag provided but not defined: -${name}` : `unknown flag: --${name}` };
+    }
+    let value: string | undefined = eq >= 0 ? body.slice(eq + 1) : undefined;
+    if (type === 'bool') {
+      if (value === undefined) flags[name] = true;
+      else if (/^(1|t|true|T|TRUE|True)$/.test(value)) flags[name] = true;
+      else if (/^(0|f|false|F|FALSE|False)$/.test(value)) flags[name] = false;
+      else return { flags, positional, error: `invalid boolean value "${value}" for -${name}` };
+      continue;
+    }
+    if (value === undefined) {
+      if (i + 1 >= argv.length) {
+        return { flags, positional, error: opts.singleDash ? `flag needs an argument: -${name}` : `flag needs an argument: --${name}` };
+      }
+      value = argv[++i];
+    }
+    if (type === 'int') {
+      if (!/^[+-]?\d+$/.test(value)) {
+        return {
+          flags,
+          positional,
+          error: opts.singleDash
+            ? `invalid value "${value}" for flag -${name}: parse error`
+            : `invalid argument "${value}" for "--${name}" flag: strconv.ParseInt: parsing "${value}": invalid syntax`,
+        };
+      }
+      flags[name] = Number(value);
+    } else {
+      flags[name] = value;
+    }
+  }
+  return { flags, positional };
+}
+
+/** Parses a Go time.Duration string (`1.5s`, `300ms`, `2h45m`); NaN when invalid. */
+export function parseGoDuration(s: string): number {
+  if (s === '0') return 0;
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/gy;
+  let sign = 1;
+  let rest = s;
+  if (rest.startsWith('-') || rest.startsWith('+')) {
+    sign = rest.startsWith('-') ? -1 : 1;
+    rest = rest.slice(1);
+  }
+  if (rest === '') return NaN;
+  let total = 0;
+  let consumed = 0;
+  re.lastIndex = 0;
+  for (let m = re.exec(rest); m; m = re.exec(rest)) {
+    total += Number(m[1]) * units[m[2]];
+    consumed = re.lastIndex;
+  }
+  return consumed === rest.length ? sign * total : NaN;
+}
+
+/** nginx's `$time_local` in UTC: `10/Oct/2000:13:55:36 +0000`. */
+export function nginxTimeLocal(d = new Date()): string {
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  return `${pad(d.getUTCDate())}/${months[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+}
+
+/** nginx's error-log timestamp: `2000/10/10 13:55:36`. */
+export function nginxLogTime(d = new Date()): string {
+  return `${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+}
+
+/** Client address as nginx's $remote_addr shows it (IPv4-mapped addresses unmapped). */
+export function plainAddress(address: string | undefined): string {
+  const a = address ?? '';
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice('::ffff:'.length) : a;
+}

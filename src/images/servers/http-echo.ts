@@ -1,0 +1,108 @@
+// hashicorp/http-echo 1.0: `-listen=:5678 -text=TEXT [-status-code=200]` answers every path with
+// TEXT and a newline, and /health with {"status":"ok"}.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { goLog, goReply, parseFlags, remoteAddr, testPort } from './common.js';
+
+const NAME = 'http-echo';
+const VERSION = '1.0.0';
+
+const USAGE = `Usage of /http-echo:
+  -listen string
+    \taddress and port to listen (default ":5678")
+  -status-code int
+    \thttp response code, e.g.: 200 (default 200)
+  -text string
+    \ttext to put on the webpage
+  -version
+    \tdisplay version information
+`;
+
+/** Go's time.Duration.String for request logs: 12.345µs, 1.2345ms, 1.5s. */
+function goDuration(ns: number): string {
+  const trim = (x: number, digits: number) => x.toFixed(digits).replace(/\.?0+$/, '');
+  if (ns < 1e3) return `${ns}ns`;
+  if (ns < 1e6) return `${trim(ns / 1e3, 3)}µs`;
+  if (ns < 1e9) return `${trim(ns / 1e6, 6)}ms`;
+  return `${trim(ns / 1e9, 9)}s`;
+}
+
+function appHeaders(res: ServerResponse): void {
+  res.setHeader('X-App-Name', NAME);
+  res.setHeader('X-App-Version', VERSION);
+}
+
+function main(): void {
+  const { flags, positional, error } = parseFlags(
+    process.argv.slice(2),
+    { listen: 'string', text: 'string', version: 'bool', 'status-code': 'int' },
+    { singleDash: true },
+  );
+  if (error) {
+    process.stderr.write(`${error}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (flags.version) {
+    process.stderr.write(`${NAME} v${VERSION}\n`);
+    process.exit(0);
+  }
+  const text = (flags.text as string | undefined) || process.env.ECHO_TEXT || '';
+  if (text === '') {
+    process.stderr.write('Missing -text option or ECHO_TEXT env var!\n');
+    process.exit(127);
+  }
+  if (positional.length > 0) {
+    process.stderr.write('Too many arguments!\n');
+    process.exit(127);
+  }
+  const status = (flags['status-code'] as number | undefined) ?? 200;
+  const listen = (flags.listen as string | undefined) ?? ':5678';
+  const m = /^(.*):(\d+)$/.exec(listen);
+  if (!m) {
+    goLog(`[INFO] server is listening on ${listen}`);
+    goLog(`[ERR] server exited with: listen tcp: address ${listen}: missing port in address`);
+    process.exit(1);
+  }
+  const host = m[1].replace(/^\[(.*)\]$/, '$1');
+  const port = testPort() ?? Number(m[2]);
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const start = process.hrtime.bigint();
+    // Like withAppHeaders: read the whole request body before answering.
+    req.resume();
+    req.on('end', () => {
+      const path = (req.url ?? '/').split('?')[0];
+      appHeaders(res);
+      if (path === '/health') {
+        goReply(res, 200, '{"status":"ok"}\n');
+        return;
+      }
+      const body = `${text}\n`;
+      goReply(res, status, body);
+      const took = Number(process.hrtime.bigint() - start);
+      const d = new Date();
+      const p = (n: number) => String(n).padStart(2, '0');
+      const stamp = `${d.getUTCFullYear()}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+      process.stdout.write(
+        `${stamp} ${req.headers.host ?? ''} ${remoteAddr(req.socket)} "${req.method} ${path} HTTP/${req.httpVersion}" ${status} ${Buffer.byteLength(body)} "${req.headers['user-agent'] ?? ''}" ${goDuration(took)}\n`,
+      );
+    });
+  });
+  goLog(`[INFO] server is listening on ${listen}`);
+  server.once('error', (err: NodeJS.ErrnoException) => {
+    goLog(`[ERR] server exited with: listen tcp ${listen}: ${err.code === 'EADDRINUSE' ? 'bind: address already in use' : err.message}`);
+    process.exit(1);
+  });
+  // `:PORT` is every address, IPv6 and IPv4 (Node falls back to IPv4 without IPv6).
+  if (host === '') server.listen(port);
+  else server.listen(port, host);
+  const shutdown = () => {
+    goLog('[INFO] received interrupt, shutting down...');
+    server.close(() => process.exit(2));
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(2), 5000).unref();
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+main();

@@ -1,0 +1,158 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KObject } from '../api/types.js';
+import { parseQuantity } from '../api/validation/quantity.js';
+import { isAlreadyExists, isConflict, isNotFound, type ApiClient, type Resource } from '../client/client.js';
+import { EventRecorder } from '../client/events.js';
+import { containerArgv, containerPath, resolveImage } from '../images/index.js';
+import { log } from '../log.js';
+import type { ImageService } from './kubelet/cri.js';
+import { Kubelet } from './kubelet/kubelet.js';
+import { renewLease, RENEW_INTERVAL_MS } from './kubelet/node-lease.js';
+import { newNode, nodeLabels, nodeStatus, readMachineInfo, type MachineInfo, type NodeIdentity } from './kubelet/node-status.js';
+import { Runtime } from './kubelet/runtime/index.js';
+import { KubeletServer } from './kubelet/server.js';
+import { nodeAddress, podCIDR } from './network/index.js';
+
+// The node agent: registers the Node, heartbeats its Lease and status, runs the kubelet's pod
+// loop and serves kubelet.sock. Stopping it leaves every pod running for the next agent.
+
+export const NODES: Resource = { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false };
+export const STATUS_INTERVAL_MS = 10_000;
+const RUNTIME_VERSION = 'skiff://0.1.0';
+
+export interface AgentOptions {
+  cluster: string;
+  home: string;
+  clusterDir: string;
+  nodeName: string;
+  index: number;
+  client: ApiClient;
+}
+
+export function nodeDirOf(clusterDir: string, nodeName: string): string {
+  return join(clusterDir, 'nodes', nodeName);
+}
+
+export class NodeAgent {
+  readonly nodeDir: string;
+  private readonly id: NodeIdentity;
+  private readonly machine: MachineInfo;
+  private node?: KObject;
+  private timers: NodeJS.Timeout[] = [];
+  private kubelet?: Kubelet;
+  private server?: KubeletServer;
+  private recorder: EventRecorder;
+
+  constructor(private readonly o: AgentOptions) {
+    this.nodeDir = nodeDirOf(o.clusterDir, o.nodeName);
+    mkdirSync(this.nodeDir, { recursive: true });
+    this.id = { name: o.nodeName, internalIP: nodeAddress(o.index), podCIDR: podCIDR(o.index), runtimeVersion: RUNTIME_VERSION };
+    this.machine = readMachineInfo(this.nodeDir);
+    this.recorder = new EventRecorder(o.client, 'kubelet', (m) => log('error', m));
+  }
+
+  async start(): Promise<void> {
+    await this.register();
+    await this.heartbeat();
+    this.every(RENEW_INTERVAL_MS, () => this.heartbeat());
+    this.every(STATUS_INTERVAL_MS, () => this.updateStatus());
+
+    const runtime = new Runtime({ cluster: this.o.cluster, clusterDir: this.o.clusterDir, node: this.o.nodeName, index: this.o.index, nodeDir: this.nodeDir });
+    const images: ImageService = {
+      resolveImage: (image) => resolveImage(image, { home: this.o.home, clusterDir: this.o.clusterDir }),
+      containerArgv,
+      containerPath: () => containerPath(this.o.clusterDir),
+    };
+    const alloc = {
+      cpuMillis: this.machine.cpus * 1000,
+      memoryBytes: (parseQuantity(`${this.machine.memoryKi}Ki`) ?? 0) - 100 * 2 ** 20,
+      ephemeralStorageBytes: this.machine.ephemeralStorageKi * 1024 * 0.9,
+    };
+    const kubelet = new Kubelet({
+      client: this.o.client,
+      runtime,
+      images,
+      recorder: this.recorder,
+      nodeName: this.o.nodeName,
+      hostIP: this.id.internalIP,
+      nodeDir: this.nodeDir,
+      alloc,
+      log: (level, msg, fields) => log(level, msg, { node: this.o.nodeName, ...fields }),
+    });
+    this.kubelet = kubelet;
+    this.server = new KubeletServer({
+      socketPath: join(this.nodeDir, 'kubelet.sock'),
+      nodeName: this.o.nodeName,
+      runtime,
+      clock: { now: () => Date.now() },
+      lookup: {
+        pod: (ns, name) => kubelet.worker(ns, name)?.pod,
+        pods: () => kubelet.allWorkers().map((w) => w.pod),
+      },
+      log: (level, msg, fields) => log(level, msg, { node: this.o.nodeName, ...fields }),
+    });
+    await this.server.listen();
+    await kubelet.start();
+    log('info', 'node agent started', { node: this.o.nodeName });
+  }
+
+  private every(ms: number, fn: () => Promise<void>): void {
+    const t = setInterval(() => {
+      fn().catch((e: Error) => log('error', 'node agent periodic task', { node: this.o.nodeName, error: e.message }));
+    }, ms);
+    this.timers.push(t);
+  }
+
+  /** Creates the Node, or brings an existing one's labels, pod CIDR and status up to date. */
+  private async register(): Promise<void> {
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    try {
+      this.node = await this.o.client.create(NODES, undefined, newNode(this.id, this.machine, now));
+      log('info', 'registered node', { node: this.o.nodeName });
+      return;
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw e;
+    }
+    const existing = await this.o.client.get(NODES, undefined, this.o.nodeName);
+    const labels = { ...(existing.metadata.labels ?? {}), ...nodeLabels(this.o.nodeName, this.machine.architecture) };
+    const spec = (existing.spec ?? {}) as Record<string, unknown>;
+    const patch: Record<string, unknown> = { metadata: { labels } };
+    if (!spec.podCIDR) patch.spec = { podCIDR: this.id.podCIDR, podCIDRs: [this.id.podCIDR] };
+    this.node = await this.o.client.patch(NODES, undefined, this.o.nodeName, 'merge', patch);
+    await this.updateStatus();
+  }
+
+  private async updateStatus(): Promise<void> {
+    for (let i = 0; i < 3; i++) {
+      const cur = this.node ?? (await this.o.client.get(NODES, undefined, this.o.nodeName));
+      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      try {
+        this.node = await this.o.client.update(NODES, { ...cur, status: nodeStatus(this.id, this.machine, cur.status as Record<string, unknown>, now) }, 'status');
+        return;
+      } catch (e) {
+        if (isNotFound(e)) {
+          // Deleted while we run (kubectl delete node): register again, as a restarted kubelet would.
+          this.node = undefined;
+          await this.register();
+          return;
+        }
+        if (!isConflict(e)) throw e;
+        this.node = await this.o.client.get(NODES, undefined, this.o.nodeName);
+      }
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    await renewLease(this.o.client, this.o.nodeName, this.node, Date.now());
+  }
+
+  /** Stops heartbeats, the pod loop and the server; pods and their processes keep running. */
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.kubelet?.stop();
+    await this.server?.close();
+    await this.recorder.flush();
+  }
+}

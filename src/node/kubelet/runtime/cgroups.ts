@@ -1,0 +1,233 @@
+// The pod cgroup: one per pod under `skiff.<C>/<podUid>`, enforcing the pod's CPU and memory
+// limits and counting its usage. cgroup v2 when /sys/fs/cgroup is the unified hierarchy, else the
+// v1 controllers cpu, cpuacct, memory and pids.
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export type CgroupDriver = { version: 2; root: string } | { version: 1; roots: { cpu: string; cpuacct: string; memory: string; pids: string } };
+
+const V1_CONTROLLERS = ['cpu', 'cpuacct', 'memory', 'pids'] as const;
+/** The CFS period the kubelet uses (100 ms); quotas are expressed against it. */
+export const CFS_PERIOD_US = 100_000;
+/** The kernel refuses quotas below 1 ms (upstream's MinQuotaPeriod). */
+const MIN_QUOTA_US = 1_000;
+
+/**
+ * Finds the cgroup hierarchy. /proc/1/root/sys/fs/cgroup is the fallback for a process whose
+ * /sys is a fresh sysfs without the cgroup mounts (what `ip netns exec` gives its command).
+ */
+export function detectCgroups(bases: string[] = ['/sys/fs/cgroup', '/proc/1/root/sys/fs/cgroup']): CgroupDriver {
+  for (const base of bases) {
+    if (existsSync(join(base, 'cgroup.controllers'))) return { version: 2, root: base };
+    if (V1_CONTROLLERS.every((c) => existsSync(join(base, c, 'cgroup.procs')))) {
+      const roots = Object.fromEntries(V1_CONTROLLERS.map((c) => [c, join(base, c)])) as Extract<CgroupDriver, { version: 1 }>['roots'];
+      return { version: 1, roots };
+    }
+  }
+  throw new Error(`finding the cgroup hierarchy: neither cgroup v2 nor the v1 controllers ${V1_CONTROLLERS.join(', ')} are mounted under ${bases.join(' or ')}`);
+}
+
+export function clusterCgroupName(cluster: string): string {
+  return `skiff.${cluster}`;
+}
+
+/** The pod's cgroup directories: one for v2, one per v1 controller (co-mounted controllers share one). */
+export function podCgroupDirs(d: CgroupDriver, cluster: string, podUid: string): string[] {
+  const rel = [clusterCgroupName(cluster), podUid];
+  if (d.version === 2) return [join(d.root, ...rel)];
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const c of V1_CONTROLLERS) {
+    let root = d.roots[c];
+    try {
+      root = realpathSync(root);
+    } catch {
+      // Not mounted: creating the pod cgroup will report it.
+    }
+    if (seen.has(root)) continue;
+    seen.add(root);
+    out.push(join(root, ...rel));
+  }
+  return out;
+}
+
+function controllerDir(d: CgroupDriver, controller: 'cpu' | 'cpuacct' | 'memory', cluster: string, podUid: string): string {
+  const rel = [clusterCgroupName(cluster), podUid];
+  return d.version === 2 ? join(d.root, ...rel) : join(d.roots[controller], ...rel);
+}
+
+/** Files to write for the pod's limits, as [file, content]; absent limits are written as "unlimited". */
+export function limitWrites(d: CgroupDriver, cluster: string, podUid: string, cpuLimitMillis?: number, memoryLimitBytes?: number): Array<[string, string]> {
+  const quota = cpuLimitMillis && cpuLimitMillis > 0 ? Math.max(MIN_QUOTA_US, Math.round((cpuLimitMillis * CFS_PERIOD_US) / 1000)) : undefined;
+  const mem = memoryLimitBytes && memoryLimitBytes > 0 ? String(Math.floor(memoryLimitBytes)) : undefined;
+  const cpu = controllerDir(d, 'cpu', cluster, podUid);
+  const memory = controllerDir(d, 'memory', cluster, podUid);
+  if (d.version === 2) {
+    return [
+      [join(cpu, 'cpu.max'), `${quota ?? 'max'} ${CFS_PERIOD_US}`],
+      [join(memory, 'memory.max'), mem ?? 'max'],
+    ];
+  }
+  return [
+    [join(cpu, 'cpu.cfs_period_us'), String(CFS_PERIOD_US)],
+    [join(cpu, 'cpu.cfs_quota_us'), String(quota ?? -1)],
+    [join(memory, 'memory.limit_in_bytes'), mem ?? '-1'],
+  ];
+}
+
+/** The files a process writes its pid to, to join the pod cgroup (in every v1 hierarchy). */
+export function procsFiles(d: CgroupDriver, cluster: string, podUid: string): string[] {
+  return podCgroupDirs(d, cluster, podUid).map((dir) => join(dir, 'cgroup.procs'));
+}
+
+/** The file with the pod's `oom_kill <n>` counter. */
+export function oomEventsFile(d: CgroupDriver, cluster: string, podUid: string): string {
+  const dir = controllerDir(d, 'memory', cluster, podUid);
+  return join(dir, d.version === 2 ? 'memory.events' : 'memory.oom_control');
+}
+
+/** Parses flat-keyed cgroup files (`key value` per line: memory.stat, cpu.stat, memory.events, memory.oom_control). */
+export function parseFlatKeyed(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k && v !== undefined && /^-?\d+$/.test(v)) out[k] = Number(v);
+  }
+  return out;
+}
+
+function enableV2Controllers(dir: string): void {
+  // Children only get the controllers their parent delegates; ask for those we need that exist.
+  let available: string[] = [];
+  try {
+    available = readFileSync(join(dir, 'cgroup.controllers'), 'utf8').trim().split(/\s+/);
+  } catch {
+    return;
+  }
+  const want = ['cpu', 'memory', 'pids'].filter((c) => available.includes(c));
+  if (want.length > 0) writeFileSync(join(dir, 'cgroup.subtree_control'), want.map((c) => `+${c}`).join(' '));
+}
+
+/** Creates the pod cgroup and applies its limits. Idempotent. */
+export function ensurePodCgroup(d: CgroupDriver, cluster: string, podUid: string, cpuLimitMillis?: number, memoryLimitBytes?: number): void {
+  const what = `creating the cgroup of pod ${podUid}`;
+  try {
+    if (d.version === 2) {
+      enableV2Controllers(d.root);
+      mkdirSync(join(d.root, clusterCgroupName(cluster)), { recursive: true });
+      enableV2Controllers(join(d.root, clusterCgroupName(cluster)));
+    }
+    for (const dir of podCgroupDirs(d, cluster, podUid)) mkdirSync(dir, { recursive: true });
+    for (const [file, value] of limitWrites(d, cluster, podUid, cpuLimitMillis, memoryLimitBytes)) writeFileSync(file, value);
+  } catch (e) {
+    throw new Error(`${what}: ${(e as Error).message}`);
+  }
+}
+
+export function cgroupPids(dirs: string[]): number[] {
+  const pids = new Set<number>();
+  for (const dir of dirs) {
+    let text = '';
+    try {
+      text = readFileSync(join(dir, 'cgroup.procs'), 'utf8');
+    } catch {
+      continue;
+    }
+    for (const l of text.split('\n')) if (l) pids.add(Number(l));
+  }
+  return [...pids];
+}
+
+/** The tasks still in a cgroup (threads, zombies), for an error message. */
+function describeTasks(dir: string): string {
+  let tasks: string[] = [];
+  try {
+    tasks = readFileSync(join(dir, 'tasks'), 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return '';
+  }
+  if (tasks.length === 0) return ' (no tasks left)';
+  const what = tasks.map((t) => {
+    try {
+      return readFileSync(`/proc/${t}/stat`, 'utf8').split(' ').slice(0, 4).join(' ');
+    } catch {
+      return t;
+    }
+  });
+  return ` (tasks: ${what.join('; ')})`;
+}
+
+function killPid(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+/** SIGKILLs every process of the pod cgroup, waits until it is empty and removes its directories. */
+export async function removePodCgroup(d: CgroupDriver, cluster: string, podUid: string, timeoutMs = 10_000): Promise<void> {
+  const dirs = podCgroupDirs(d, cluster, podUid).filter((dir) => existsSync(dir));
+  if (dirs.length === 0) return;
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    const pids = cgroupPids(dirs);
+    if (pids.length === 0) break;
+    if (d.version === 2 && existsSync(join(dirs[0], 'cgroup.kill'))) writeFileSync(join(dirs[0], 'cgroup.kill'), '1');
+    else pids.forEach(killPid);
+    if (Date.now() > deadline) throw new Error(`removing the cgroup of pod ${podUid}: processes ${pids.join(', ')} survive SIGKILL`);
+    await new Promise((r) => setTimeout(r, wait));
+  }
+  for (const dir of dirs) {
+    // An exiting process may still hold the cgroup for a moment after leaving cgroup.procs.
+    for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+      try {
+        rmdirSync(dir);
+        break;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') break;
+        if (code !== 'EBUSY' || Date.now() > deadline) throw new Error(`removing the cgroup ${dir} of pod ${podUid}: ${(e as Error).message}${describeTasks(dir)}`);
+        // A process that joined after the cgroup was emptied (an exec racing with the removal).
+        cgroupPids([dir]).forEach(killPid);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
+}
+
+/** Removes the cluster's parent cgroups once no pod cgroup is left under them (skiff down). */
+export function removeClusterCgroups(d: CgroupDriver, cluster: string): void {
+  const roots = d.version === 2 ? [d.root] : [...new Set(Object.values(d.roots))];
+  for (const root of roots) {
+    try {
+      rmdirSync(join(root, clusterCgroupName(cluster)));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`removing the cgroup ${clusterCgroupName(cluster)} under ${root}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/**
+ * CPU time used and the working set (usage minus inactive file cache, what the kubelet and
+ * metrics-server report as memory) of the pod. Undefined when the pod has no cgroup.
+ */
+export function podCgroupStats(d: CgroupDriver, cluster: string, podUid: string): { cpuUsageNanos: number; memoryBytes: number } | undefined {
+  try {
+    if (d.version === 2) {
+      const dir = controllerDir(d, 'memory', cluster, podUid);
+      const cpu = parseFlatKeyed(readFileSync(join(dir, 'cpu.stat'), 'utf8'));
+      const usage = Number(readFileSync(join(dir, 'memory.current'), 'utf8').trim());
+      const stat = parseFlatKeyed(readFileSync(join(dir, 'memory.stat'), 'utf8'));
+      return { cpuUsageNanos: (cpu.usage_usec ?? 0) * 1000, memoryBytes: Math.max(0, usage - (stat.inactive_file ?? 0)) };
+    }
+    const cpuacct = controllerDir(d, 'cpuacct', cluster, podUid);
+    const memory = controllerDir(d, 'memory', cluster, podUid);
+    const cpuUsageNanos = Number(readFileSync(join(cpuacct, 'cpuacct.usage'), 'utf8').trim());
+    const usage = Number(readFileSync(join(memory, 'memory.usage_in_bytes'), 'utf8').trim());
+    const stat = parseFlatKeyed(readFileSync(join(memory, 'memory.stat'), 'utf8'));
+    return { cpuUsageNanos, memoryBytes: Math.max(0, usage - (stat.total_inactive_file ?? 0)) };
+  } catch {
+    return undefined;
+  }
+}

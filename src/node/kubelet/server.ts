@@ -1,0 +1,215 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { rmSync } from 'node:fs';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { KObject } from '../../api/types.js';
+import type { Clock, PodRuntime } from './cri.js';
+import { logTarget, parseLogQuery } from './logs.js';
+import { PortForwardHandler } from './portforward.js';
+import { selectProtocol, serveWebSocketExec, SpdyExecHandler } from './remotecommand.js';
+import { SpdySession } from './spdy-session.js';
+import { StatsCollector } from './stats.js';
+
+// The kubelet's HTTP endpoints on <nodeDir>/kubelet.sock: container logs, exec and
+// port-forward (WebSocket or SPDY upgrades the apiserver passes through), stats summary.
+
+export const PORT_FORWARD_WS_PROTOCOL = 'SPDY/3.1+portforward.k8s.io';
+
+export interface PodLookup {
+  /** The pod as last reported (spec + status) by namespace/name, or undefined. */
+  pod(namespace: string, name: string): KObject | undefined;
+  pods(): KObject[];
+}
+
+export interface KubeletServerOptions {
+  socketPath: string;
+  nodeName: string;
+  runtime: PodRuntime;
+  lookup: PodLookup;
+  clock: Clock;
+  log: (level: 'debug' | 'info' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+}
+
+function text(res: ServerResponse, code: number, body: string): void {
+  res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end(body);
+}
+
+function rejectUpgrade(socket: Duplex, code: number, body: string): void {
+  const reason = code === 404 ? 'Not Found' : code === 400 ? 'Bad Request' : 'Internal Server Error';
+  socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+interface Target {
+  pod: KObject;
+  uid: string;
+  container?: string;
+}
+
+export class KubeletServer {
+  private server: Server;
+  private wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    handleProtocols: (protocols) => {
+      if (protocols.has(PORT_FORWARD_WS_PROTOCOL)) return PORT_FORWARD_WS_PROTOCOL;
+      return selectProtocol(protocols) ?? false;
+    },
+  });
+  private stats: StatsCollector;
+
+  constructor(private readonly o: KubeletServerOptions) {
+    this.stats = new StatsCollector(o.runtime, o.clock);
+    this.server = createServer((req, res) => {
+      void this.handle(req, res).catch((e: Error) => {
+        o.log('error', 'kubelet server request', { url: req.url, error: e.message });
+        if (!res.headersSent) text(res, 500, e.message);
+        else res.destroy();
+      });
+    });
+    this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+  }
+
+  listen(): Promise<void> {
+    rmSync(this.o.socketPath, { force: true });
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.o.socketPath, () => resolve());
+    });
+  }
+
+  close(): Promise<void> {
+    for (const c of this.wss.clients) c.terminate();
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private target(parts: string[], withContainer: boolean): Target | { code: number; error: string } {
+    const [ns, name, container] = parts.map(decodeURIComponent);
+    if (!ns || !name || (withContainer && !container)) return { code: 400, error: 'missing namespace, pod or container in the path' };
+    const pod = this.o.lookup.pod(ns, name);
+    if (!pod) return { code: 404, error: `pod does not exist` };
+    return { pod, uid: pod.metadata.uid ?? '', container };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://kubelet');
+    const parts = url.pathname.split('/').filter(Boolean);
+    if (parts[0] === 'healthz') return text(res, 200, 'ok');
+    if (parts[0] === 'stats' && parts[1] === 'summary') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(this.stats.summary(this.o.nodeName, this.o.lookup.pods())));
+      return;
+    }
+    if (parts[0] === 'containerLogs') return this.logs(parts.slice(1), url.searchParams, req, res);
+    if (parts[0] === 'exec' || parts[0] === 'portForward' || parts[0] === 'attach') return text(res, 400, 'Upgrade request required');
+    text(res, 404, '404 page not found');
+  }
+
+  private async logs(parts: string[], q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const t = this.target(parts, true);
+    if ('error' in t) return text(res, t.code, t.error);
+    const opts = parseLogQuery(q, this.o.clock.now());
+    if (opts instanceof Error) return text(res, 400, opts.message);
+    const which = logTarget(t.pod, t.container!, !!opts.previous);
+    if (typeof which === 'object') return text(res, 400, which.error);
+    const status = [...(((t.pod.status as Record<string, unknown[]>)?.initContainerStatuses ?? []) as Record<string, any>[]), ...(((t.pod.status as Record<string, unknown[]>)?.containerStatuses ?? []) as Record<string, any>[])].find((c) => c.name === t.container); // eslint-disable-line @typescript-eslint/no-explicit-any
+    // The runtime numbers attempts; while a container waits to restart, its last run is the
+    // runtime's latest attempt, which is what both `logs` and `logs --previous` show.
+    const previous = which === 'previous' && !status?.state?.waiting;
+    const abort = new AbortController();
+    req.on('close', () => abort.abort());
+    res.on('close', () => abort.abort());
+    res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
+    try {
+      await this.o.runtime.readLogs(t.uid, t.container!, { ...opts, previous }, res, abort.signal);
+    } finally {
+      if (!res.writableEnded) res.end();
+    }
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://kubelet');
+    const parts = url.pathname.split('/').filter(Boolean);
+    const kind = parts[0];
+    if (kind !== 'exec' && kind !== 'portForward') return rejectUpgrade(socket, 404, '404 page not found');
+    const t = this.target(parts.slice(1), kind === 'exec');
+    if ('error' in t) return rejectUpgrade(socket, t.code, t.error);
+    const q = url.searchParams;
+    const upgrade = (req.headers.upgrade ?? '').toLowerCase();
+    if (kind === 'exec') {
+      const command = q.getAll('command');
+      if (!command.length) return rejectUpgrade(socket, 400, 'you must specify at least 1 command');
+      const running = [...(((t.pod.status as Record<string, unknown[]>)?.containerStatuses ?? []) as Record<string, any>[]), ...(((t.pod.status as Record<string, unknown[]>)?.initContainerStatuses ?? []) as Record<string, any>[])].some((c) => c.name === t.container && c.state?.running); // eslint-disable-line @typescript-eslint/no-explicit-any
+      if (!running) return rejectUpgrade(socket, 400, `container not found ("${t.container}")`);
+      const flag = (k: string) => q.get(k) === 'true' || q.get(k) === '1';
+      const io = { stdin: flag('input') || flag('stdin'), stdout: flag('output') || flag('stdout'), stderr: flag('error') || flag('stderr'), tty: flag('tty') };
+      const start = () => this.o.runtime.exec(t.uid, t.container!, command, { tty: io.tty, stdin: io.stdin });
+      if (upgrade === 'websocket') {
+        this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+          if (!selectProtocol([ws.protocol])) {
+            ws.close(1002, 'unsupported subprotocol');
+            return;
+          }
+          serveWebSocketExec(ws, start, command, io);
+        });
+        return;
+      }
+      if (upgrade.startsWith('spdy/3.1')) {
+        const offered = String(req.headers['x-stream-protocol-version'] ?? '').split(',').map((s) => s.trim());
+        const proto = ['v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'].find((p) => offered.includes(p));
+        if (!proto) return rejectUpgrade(socket, 400, `unable to upgrade: unable to negotiate protocol: client supports ${JSON.stringify(offered)}, server supports [v4.channel.k8s.io v3.channel.k8s.io v2.channel.k8s.io channel.k8s.io]`);
+        const expected = ['error', ...(io.stdin ? ['stdin'] : []), ...(io.stdout ? ['stdout'] : []), ...(io.stderr && !io.tty ? ['stderr'] : []), ...(io.tty && proto !== 'channel.k8s.io' && proto !== 'v2.channel.k8s.io' ? ['resize'] : [])];
+        this.spdy(socket, head, proto, (session) => new SpdyExecHandler(expected, start, command, io.tty, () => setTimeout(() => session.close(), 100)));
+        return;
+      }
+      return rejectUpgrade(socket, 400, 'Upgrade request required');
+    }
+    // portForward
+    const dial = (port: number) => this.o.runtime.portForward(t.uid, port);
+    const describe = `${t.pod.metadata.name}_${t.pod.metadata.namespace}`;
+    if (upgrade === 'websocket') {
+      this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+        if (ws.protocol !== PORT_FORWARD_WS_PROTOCOL) {
+          ws.close(1002, 'unsupported subprotocol');
+          return;
+        }
+        const handler = new PortForwardHandler(dial, describe);
+        const session = new SpdySession(
+          (b) => ws.readyState === ws.OPEN && ws.send(b),
+          (s) => handler.onStream(s),
+          () => ws.close(1000),
+        );
+        ws.on('message', (data: Buffer) => session.push(Buffer.isBuffer(data) ? data : Buffer.from(data)));
+        ws.on('close', () => session.close());
+      });
+      return;
+    }
+    if (upgrade.startsWith('spdy/3.1')) {
+      this.spdy(socket, head, 'portforward.k8s.io', () => {
+        const handler = new PortForwardHandler(dial, describe);
+        return { onStream: (s) => handler.onStream(s) };
+      });
+      return;
+    }
+    rejectUpgrade(socket, 400, 'Upgrade request required');
+  }
+
+  /** Answers a raw `Upgrade: SPDY/3.1` and runs a SPDY session on the socket. */
+  private spdy(socket: Duplex, head: Buffer, protocol: string, make: (s: SpdySession) => { onStream(s: import('./spdy-session.js').SpdyStream): void }): void {
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`);
+    let handler: { onStream(s: import('./spdy-session.js').SpdyStream): void } | undefined;
+    const session = new SpdySession(
+      (b) => !socket.destroyed && socket.write(b),
+      (s) => handler?.onStream(s),
+      () => socket.end(),
+    );
+    handler = make(session);
+    if (head.length) session.push(head);
+    socket.on('data', (d: Buffer) => session.push(d));
+    socket.on('close', () => session.close());
+  }
+}

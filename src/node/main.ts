@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { clusterPaths } from '../cli/cluster-home.js';
+import { ApiClient } from '../client/client.js';
+import { log } from '../log.js';
+import { NodeAgent } from './agent.js';
+
+// Entry point of a node agent, started by `skiff up` inside the node's network namespace:
+//   node dist/src/node/main.js --cluster C --home H --node NAME --index I
+
+export interface AgentArgs {
+  cluster: string;
+  home: string;
+  node: string;
+  index: number;
+}
+
+export function parseAgentArgs(argv: string[]): AgentArgs {
+  const get = (flag: string): string => {
+    const i = argv.indexOf(flag);
+    const eq = argv.find((a) => a.startsWith(`${flag}=`));
+    const v = eq ? eq.slice(flag.length + 1) : i >= 0 ? argv[i + 1] : undefined;
+    if (v === undefined || v === '') throw new Error(`skiff-node: missing ${flag}`);
+    return v;
+  };
+  const cluster = get('--cluster');
+  const home = get('--home');
+  const node = get('--node');
+  const raw = get('--index');
+  const index = Number(raw);
+  if (!Number.isInteger(index) || index < 0) throw new Error(`skiff-node: --index must be a non-negative integer, got ${raw}`);
+  return { cluster, home, node, index };
+}
+
+async function main(): Promise<void> {
+  process.title = 'skiff-node';
+  const args = parseAgentArgs(process.argv.slice(2));
+  const paths = clusterPaths(args.home, args.cluster);
+  const token = readFileSync(paths.token, 'utf8').trim();
+  const client = new ApiClient({ socketPath: paths.socket, token, userAgent: `kubelet/v1.32.0 (linux) skiff/${args.node}` });
+  const agent = new NodeAgent({ cluster: args.cluster, home: args.home, clusterDir: paths.dir, nodeName: args.node, index: args.index, client });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log('info', 'node agent stopping; pods keep running', { node: args.node, signal });
+    void agent
+      .stop()
+      .then(() => client.close())
+      .finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  // The API may not be up yet (or restarting): keep trying to start rather than exit.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await agent.start();
+      return;
+    } catch (e) {
+      if (stopping) return;
+      log('error', 'starting node agent', { node: args.node, error: (e as Error).message, attempt });
+      await new Promise((r) => setTimeout(r, Math.min(5_000, 500 * 2 ** attempt)));
+    }
+  }
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main().catch((e: Error) => {
+    log('error', 'node agent failed', { error: e.message });
+    process.exit(1);
+  });
+}

@@ -1,0 +1,122 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatEntry, parseCriLine, rfc3339Nano, splitLines, stampMillis, tailLines } from '../../../src/node/kubelet/runtime/logs.js';
+import { limitWrites, parseFlatKeyed, podCgroupDirs, procsFiles, oomEventsFile, type CgroupDriver } from '../../../src/node/kubelet/runtime/cgroups.js';
+import { execArgv, launchArgv, parseExitFile, shellQuote, shimArgv, INIT_SCRIPT, SHIM_SCRIPT } from '../../../src/node/kubelet/runtime/shim.js';
+import { attemptLayout, podLayout } from '../../../src/node/kubelet/runtime/layout.js';
+import { hostMountsFor } from '../../../src/node/kubelet/runtime/index.js';
+
+const v2: CgroupDriver = { version: 2, root: '/cg' };
+const v1: CgroupDriver = { version: 1, roots: { cpu: '/nonexistent/cpu', cpuacct: '/nonexistent/cpuacct', memory: '/nonexistent/memory', pids: '/nonexistent/pids' } };
+
+test('CRI log lines parse, including partial lines and empty content', () => {
+  assert.deepEqual(parseCriLine('2024-01-02T03:04:05.123456789Z stdout F hello world'), { time: '2024-01-02T03:04:05.123456789Z', stream: 'stdout', partial: false, content: 'hello world' });
+  assert.deepEqual(parseCriLine('2024-01-02T03:04:05Z stderr P abc'), { time: '2024-01-02T03:04:05Z', stream: 'stderr', partial: true, content: 'abc' });
+  assert.equal(parseCriLine('2024-01-02T03:04:05.1Z stdout F ')?.content, '');
+  assert.equal(parseCriLine('garbage'), undefined);
+});
+
+test('timestamps render as Go RFC3339Nano (trailing zeros trimmed) and compare with sub-ms precision', () => {
+  assert.equal(rfc3339Nano('2024-01-02T03:04:05.120000000Z'), '2024-01-02T03:04:05.12Z');
+  assert.equal(rfc3339Nano('2024-01-02T03:04:05.000000000Z'), '2024-01-02T03:04:05Z');
+  assert.equal(rfc3339Nano('2024-01-02T03:04:05.123456789Z'), '2024-01-02T03:04:05.123456789Z');
+  assert.equal(stampMillis('2024-01-02T03:04:05.000500000Z') - Date.parse('2024-01-02T03:04:05Z'), 0.5);
+});
+
+test('formatEntry applies sinceTime and the timestamp prefix; partial lines get no newline', () => {
+  const e = parseCriLine('2024-01-02T03:04:05.500000000Z stdout F x')!;
+  assert.equal(formatEntry(e, {}), 'x\n');
+  assert.equal(formatEntry(e, { timestamps: true }), '2024-01-02T03:04:05.5Z x\n');
+  assert.equal(formatEntry(e, { sinceTime: new Date('2024-01-02T03:04:06Z') }), undefined);
+  assert.equal(formatEntry(e, { sinceTime: new Date('2024-01-02T03:04:05Z') }), 'x\n');
+  assert.equal(formatEntry({ ...e, partial: true }, {}), 'x');
+});
+
+test('tail keeps the last n lines; -1 or absent keeps all; unterminated rest is held back', () => {
+  assert.deepEqual(tailLines(['a', 'b', 'c'], 2), ['b', 'c']);
+  assert.deepEqual(tailLines(['a', 'b'], 0), []);
+  assert.deepEqual(tailLines(['a', 'b'], -1), ['a', 'b']);
+  assert.deepEqual(tailLines(['a'], 5), ['a']);
+  assert.deepEqual(splitLines('a\nb\nhalf'), { lines: ['a', 'b'], rest: 'half' });
+  assert.deepEqual(splitLines(''), { lines: [], rest: '' });
+});
+
+test('cgroup paths: v2 one dir, v1 one per controller, under skiff.<C>/<uid>', () => {
+  assert.deepEqual(podCgroupDirs(v2, 'c1', 'u1'), ['/cg/skiff.c1/u1']);
+  assert.deepEqual(podCgroupDirs(v1, 'c1', 'u1'), ['cpu', 'cpuacct', 'memory', 'pids'].map((c) => `/nonexistent/${c}/skiff.c1/u1`));
+  assert.deepEqual(procsFiles(v2, 'c1', 'u1'), ['/cg/skiff.c1/u1/cgroup.procs']);
+  assert.equal(oomEventsFile(v1, 'c1', 'u1'), '/nonexistent/memory/skiff.c1/u1/memory.oom_control');
+  assert.equal(oomEventsFile(v2, 'c1', 'u1'), '/cg/skiff.c1/u1/memory.events');
+});
+
+test('limits: cpu millis become a CFS quota over 100ms, memory bytes a hard limit; absent means unlimited', () => {
+  assert.deepEqual(limitWrites(v1, 'c', 'u', 500, 64 << 20), [
+    ['/nonexistent/cpu/skiff.c/u/cpu.cfs_period_us', '100000'],
+    ['/nonexistent/cpu/skiff.c/u/cpu.cfs_quota_us', '50000'],
+    ['/nonexistent/memory/skiff.c/u/memory.limit_in_bytes', String(64 << 20)],
+  ]);
+  assert.deepEqual(limitWrites(v2, 'c', 'u', 1, undefined), [
+    ['/cg/skiff.c/u/cpu.max', '1000 100000'],
+    ['/cg/skiff.c/u/memory.max', 'max'],
+  ]);
+  assert.deepEqual(limitWrites(v1, 'c', 'u').map(([, v]) => v), ['100000', '-1', '-1']);
+});
+
+test('flat-keyed cgroup files parse', () => {
+  assert.deepEqual(parseFlatKeyed('oom_kill_disable 0\nunder_oom 0\noom_kill 3\n'), { oom_kill_disable: 0, under_oom: 0, oom_kill: 3 });
+});
+
+test('shim argv: subreaper prefix, script, then attempt dir, log, stamper, oom file, procs, launch', () => {
+  const argv = shimArgv({ attemptDir: '/a', logPath: '/a.log', stamper: '/s', subreaper: ['/s', '--subreaper'], oomFile: '/oom', procsFiles: ['/p1', '/p2'], launch: ['setsid', 'x'] }, ['/bin/dash']);
+  assert.deepEqual(argv, ['/s', '--subreaper', '/bin/dash', '-c', SHIM_SCRIPT, 'skiff-shim', '/a', '/a.log', '/s', '/oom', '/p1:/p2', 'setsid', 'x']);
+});
+
+test('launch argv enters the pod netns, unshares mount+uts, and passes volumes, env and argv in order', () => {
+  const argv = launchArgv(
+    {
+      netnsPath: '/var/run/netns/skiff.c.p.x',
+      procsFiles: ['/cg/cgroup.procs'],
+      hostname: 'web-0',
+      attemptDir: '/pods/u/containers/c/0',
+      podDir: '/pods/u',
+      mounts: [{ hostPath: '/h', containerPath: '/data', readOnly: true }],
+      hostMounts: ['/opt'],
+      env: { A: '1' },
+      argv: ['/bin/app', '--flag'],
+    },
+    ['/bin/dash'],
+  );
+  assert.deepEqual(argv.slice(0, 10), ['setsid', 'nsenter', '--net=/var/run/netns/skiff.c.p.x', '--', 'unshare', '--mount', '--uts', '--propagation', 'private', '--']);
+  assert.deepEqual(argv.slice(10), ['/bin/dash', '-c', INIT_SCRIPT, 'skiff-init', '/cg/cgroup.procs', 'web-0', '/pods/u/containers/c/0', '/pods/u', '', '1', '/h', '/data', 'ro', '1', '/opt', 'A=1', '/bin/app', '--flag']);
+  assert.throws(() => launchArgv({ netnsPath: '', procsFiles: ['/a:b'], hostname: '', attemptDir: '', podDir: '', mounts: [], hostMounts: [], env: {}, argv: ['x'] }));
+});
+
+test('exec argv nsenters the container by pid with a clean env', () => {
+  const argv = execArgv({ procsFiles: ['/p'], pid: 42, env: { PATH: '/bin' }, argv: ['ls', '-l'] }, ['/bin/dash']);
+  assert.deepEqual(argv.slice(3), ['skiff-exec', '/p', '42', 'env', '-i', 'PATH=/bin', 'ls', '-l']);
+});
+
+test('exit file: complete only with its newline; OOM when the counter grew', () => {
+  assert.equal(parseExitFile('0 2024-01-01T00:00:00.1Z 0 0'), undefined);
+  assert.deepEqual(parseExitFile('137 2024-01-01T00:00:00.1Z 1 2\n'), { exitCode: 137, finishedAt: '2024-01-01T00:00:00.1Z', oomKilled: true });
+  assert.equal(parseExitFile('1 2024-01-01T00:00:00.1Z 2 2\n')?.oomKilled, false);
+});
+
+test('shell quoting survives quotes and spaces', () => {
+  assert.equal(shellQuote(['echo', "it's a b"]), `'echo' 'it'\\''s a b'`);
+});
+
+test('layout: per pod and attempt paths; bad names are refused', () => {
+  const pod = podLayout('/n', 'uid-1');
+  assert.equal(pod.state, '/n/pods/uid-1/sandbox.json');
+  const a = attemptLayout(pod, 'web', 2);
+  assert.equal(a.log, '/n/pods/uid-1/logs/web/2.log');
+  assert.equal(a.exit, '/n/pods/uid-1/containers/web/2/exit');
+  assert.throws(() => podLayout('/n', '../x'));
+  assert.throws(() => attemptLayout(pod, 'Bad/Name', 0));
+});
+
+test('host mounts other than / that hold the container binary are shown read-only', () => {
+  const mounts = ['/opt/tools', '/proc', '/'];
+  assert.deepEqual(hostMountsFor(['/opt/tools/bin/x', '/usr/bin/busybox', '/proc/self/exe'], mounts), ['/opt/tools']);
+});
