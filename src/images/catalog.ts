@@ -15,7 +15,7 @@ interface BuiltinImage {
  * V8 settings that keep an idle server small: a 1 MB young generation and no background
  * compiler/GC threads (one process per container, so resident memory is what a pod costs).
  */
-export const NODE_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=0', '--stack-size=984'];
+export const NODE_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=0'];
 
 export function serverScript(name: string): string {
   return fileURLToPath(new URL(`./servers/${name}.js`, import.meta.url));
