@@ -34,6 +34,8 @@ export interface ControlPlaneOptions {
   ca?: string;
   /** Where each node agent's kubelet.sock lives (`<nodesDir>/<node>/kubelet.sock`); defaults beside stateDir. */
   nodesDir?: string;
+  /** How long a node may stay silent before it is NotReady (kube-controller-manager's --node-monitor-grace-period, 40 s). */
+  nodeMonitorGracePeriodMs?: number;
   /** Skip the controllers (tests of the API machinery alone). */
   controllers?: boolean;
 }
@@ -212,7 +214,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ close
     const token = randomBytes(32).toString('base64url');
     api.addToken(token);
     client = new ApiClient({ socketPath: o.socketPath, token, userAgent: 'skiff-controller-manager' });
-    controllers = startControllers(client, { ca: o.ca });
+    controllers = startControllers(client, { ca: o.ca, nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs });
   }
 
   return {

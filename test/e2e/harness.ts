@@ -52,7 +52,7 @@ export interface Cluster {
  * Creates a cluster with its own SKIFF_HOME, KUBECONFIG and kubectl cache; `down()` removes all
  * of it. Without `nodes` the cluster is the control plane alone, so pods stay Pending.
  */
-export async function startCluster(prefix = 'e2e', opts: { nodes?: number } = {}): Promise<Cluster> {
+export async function startCluster(prefix = 'e2e', opts: { nodes?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-e2e-'));
   const name = `${prefix}-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
   const port = await freePort();
@@ -62,6 +62,7 @@ export async function startCluster(prefix = 'e2e', opts: { nodes?: number } = {}
     KUBECONFIG: join(dir, 'kubeconfig'),
     KUBECACHEDIR: join(dir, 'kubecache'),
     HOME: process.env.HOME ?? dir,
+    ...opts.env,
   };
   const skiff = (args: string[]) => run(process.execPath, [SKIFF, ...args], env);
   const up = await skiff(['up', '--name', name, '--port', String(port), '--nodes', String(opts.nodes ?? 0)]);

@@ -29,6 +29,18 @@ function clearStaleSocket(path: string): Promise<void> {
   });
 }
 
+/**
+ * SKIFF_NODE_MONITOR_GRACE_PERIOD (seconds) shortens how long a silent node stays Ready, as
+ * kube-controller-manager's --node-monitor-grace-period does; tests of node failure use it.
+ */
+function gracePeriodFromEnv(): number | undefined {
+  const v = process.env.SKIFF_NODE_MONITOR_GRACE_PERIOD;
+  if (v === undefined || v === '') return undefined;
+  const s = Number(v);
+  if (!Number.isFinite(s) || s <= 0) throw new Error(`SKIFF_NODE_MONITOR_GRACE_PERIOD must be a positive number of seconds, got "${v}"`);
+  return s * 1000;
+}
+
 function readSecret(path: string): string {
   return readFileSync(path, 'utf8').trim();
 }
@@ -48,6 +60,7 @@ export async function serve(flags: { name: string; home?: string }): Promise<num
       cert: readFileSync(paths.serverCert, 'utf8'),
       key: readFileSync(paths.serverKey, 'utf8'),
       ca: readFileSync(paths.caCert, 'utf8'),
+      nodeMonitorGracePeriodMs: gracePeriodFromEnv(),
       tokens: [readSecret(paths.token)],
       socketPath: paths.socket,
       clusterName: name,

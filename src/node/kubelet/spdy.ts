@@ -83,12 +83,17 @@ function nameValueBlock(h: Headers): Buffer {
   return Buffer.concat(parts);
 }
 
+/** The deflate marker of a sync flush: an empty, non-final stored block. */
+const SYNC_FLUSH_MARK = Buffer.from([0x00, 0x00, 0x00, 0xff, 0xff]);
+const WINDOW = 32 * 1024;
+
 /**
  * Encodes name/value blocks as one zlib stream per connection. Node has no synchronous
  * streaming deflate, so the stream is written by hand: a zlib header announcing the SPDY
- * dictionary, then one non-final stored block per frame, which is exactly what a sync flush
- * leaves on the wire (byte-aligned, decodable as soon as it arrives). Header blocks are tiny,
- * so not compressing them costs nothing that matters.
+ * dictionary, then per frame the block as non-final stored blocks followed by the empty
+ * stored block a sync flush ends with. Go's flate reader (the client side, moby/spdystream)
+ * hands out a stored block's bytes only when it reaches that empty block; without it a
+ * header block never decodes and every stream times out waiting for its SYN_REPLY.
  */
 export class HeaderCompressor {
   private started = false;
@@ -103,51 +108,64 @@ export class HeaderCompressor {
       flg |= 31 - ((cmf * 256 + flg) % 31);
       parts.push(Buffer.from([cmf, flg]), u32(adler32(SPDY_DICTIONARY)));
     }
-    for (let off = 0; off < plain.length || off === 0; off += 0xffff) {
+    for (let off = 0; off < plain.length; off += 0xffff) {
       const chunk = plain.subarray(off, off + 0xffff);
       const head = Buffer.alloc(5);
       head[0] = 0; // BFINAL=0, BTYPE=00 (stored)
       head.writeUInt16LE(chunk.length, 1);
       head.writeUInt16LE(~chunk.length & 0xffff, 3);
       parts.push(head, chunk);
-      if (plain.length === 0) break;
     }
+    parts.push(SYNC_FLUSH_MARK);
     return Buffer.concat(parts);
   }
 }
 
 /**
- * Decodes the peer's header blocks. Each frame continues the same zlib stream; without a
- * synchronous streaming inflate in Node, the whole stream so far is inflated again and the
- * new output taken (header blocks are a few dozen bytes per stream).
+ * Decodes the peer's header blocks. The peer's zlib stream continues across frames, and each
+ * frame ends with a sync flush, so a frame's blocks are whole deflate blocks: they inflate on
+ * their own as raw deflate, given as dictionary the last 32 KiB of everything decoded so far
+ * (the SPDY dictionary at first). That keeps the cost per frame constant without a synchronous
+ * streaming inflate, which Node does not offer.
  */
 export class HeaderDecompressor {
-  private input: Buffer = Buffer.alloc(0);
-  private consumed = 0;
+  private window: Buffer = SPDY_DICTIONARY;
+  private headerSeen = false;
   decode(block: Buffer): Headers {
-    const out: Headers = {};
-    if (!block.length) return out;
-    this.input = Buffer.concat([this.input, block]);
-    const all = zlib.inflateSync(this.input, { dictionary: SPDY_DICTIONARY, finishFlush: zlib.constants.Z_SYNC_FLUSH });
-    const plain = all.subarray(this.consumed);
-    this.consumed = all.length;
-    if (plain.length < 4) return out;
-    let off = 0;
-    const n = plain.readUInt32BE(off);
-    off += 4;
-    for (let i = 0; i < n; i++) {
-      const nl = plain.readUInt32BE(off);
-      off += 4;
-      const name = plain.subarray(off, off + nl).toString('utf8').toLowerCase();
-      off += nl;
-      const vl = plain.readUInt32BE(off);
-      off += 4;
-      // Multiple values are NUL-separated; Kubernetes headers are single-valued.
-      out[name] = plain.subarray(off, off + vl).toString('utf8').split('\0')[0];
-      off += vl;
+    if (!block.length) return {};
+    let deflate = block;
+    if (!this.headerSeen) {
+      if (block.length < 2 || (block[0] & 0x0f) !== 8 || ((block[0] << 8) | block[1]) % 31 !== 0) throw new Error('header block is not a zlib stream');
+      const fdict = (block[1] & 0x20) !== 0;
+      if (fdict && block.readUInt32BE(2) !== adler32(SPDY_DICTIONARY)) throw new Error('header block uses a dictionary other than SPDY/3\'s');
+      deflate = block.subarray(fdict ? 6 : 2);
+      this.headerSeen = true;
     }
-    return out;
+    const plain = zlib.inflateRawSync(deflate, { dictionary: this.window, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const joined = Buffer.concat([this.window, plain]);
+    this.window = joined.length > WINDOW ? Buffer.from(joined.subarray(joined.length - WINDOW)) : joined;
+    return parseNameValueBlock(plain);
   }
+}
+
+/** A decoded name/value block; multiple values are NUL-separated and Kubernetes headers are single-valued. */
+export function parseNameValueBlock(plain: Buffer): Headers {
+  const out: Headers = {};
+  if (plain.length < 4) return out;
+  let off = 0;
+  const n = plain.readUInt32BE(off);
+  off += 4;
+  for (let i = 0; i < n; i++) {
+    const nl = plain.readUInt32BE(off);
+    off += 4;
+    const name = plain.subarray(off, off + nl).toString('utf8').toLowerCase();
+    off += nl;
+    const vl = plain.readUInt32BE(off);
+    off += 4;
+    out[name] = plain.subarray(off, off + vl).toString('utf8').split('\0')[0];
+    off += vl;
+  }
+  return out;
 }
 
 function u32(n: number): Buffer {

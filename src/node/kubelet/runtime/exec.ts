@@ -26,63 +26,20 @@ export function ttyArgv(argv: string[]): string[] {
   return ['script', '-qfec', shellQuote(argv), '/dev/null'];
 }
 
-function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
-  if (code !== null) return code;
-  const n = signal ? ({ SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15 } as Record<string, number>)[signal] ?? 0 : 0;
-  return 128 + n;
+/**
+ * The new terminal is 0x0 until the client's first size arrives, and a command that asks at once
+ * (`stty size`, a full-screen program) would see that. So inside the terminal a gate reads the
+ * first size from fd 3, applies it, and only then runs the command; the size's arrival, or fd 3
+ * closing, opens the gate.
+ */
+export const TTY_GATE = 'IFS= read -r s <&3 || :; exec 3<&-; if [ -n "$s" ]; then stty $s 2>/dev/null || :; fi; exec "$@"';
+
+export function gatedArgv(argv: string[]): string[] {
+  return ['/bin/sh', '-c', TTY_GATE, 'skiff-tty', ...argv];
 }
 
-export function execInContainer(o: { pid: number; procsFiles: string[]; argv: string[]; tty: boolean; stdin: boolean }): ExecProcess {
-  const env = processEnv(o.pid);
-  if (o.tty) env.TERM ??= 'xterm';
-  const argv = execArgv({ procsFiles: o.procsFiles, pid: o.pid, env, argv: o.tty ? ttyArgv(o.argv) : o.argv });
-  const child = spawn(argv[0], argv.slice(1), {
-    stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', o.tty ? 'ignore' : 'pipe'],
-    env: { PATH: SHIM_PATH },
-  });
-  const exit = new Promise<number>((resolve) => {
-    child.once('error', () => resolve(126));
-    child.once('close', (code, signal) => resolve(exitCodeOf(code, signal)));
-  });
-  let pending: [number, number] | undefined;
-  let applying = false;
-  const applySize = async () => {
-    if (applying) return;
-    applying = true;
-    for (let tries = 0; pending && tries < 50; tries++) {
-      // The command is script's child, with the pseudo-terminal as its stdin.
-      let inner: string | undefined;
-      try {
-        inner = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0];
-      } catch {
-        break;
-      }
-      if (inner) {
-        const [cols, rows] = pending;
-        pending = undefined;
-        await new Promise<void>((resolve) => {
-          const p = spawn('stty', ['-F', `/proc/${inner}/fd/0`, 'cols', String(cols), 'rows', String(rows)], { stdio: 'ignore', env: { PATH: SHIM_PATH } });
-          p.once('error', () => resolve());
-          p.once('close', () => resolve());
-        });
-      } else {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
-    applying = false;
-  };
-  return {
-    stdin: child.stdin,
-    stdout: child.stdout!,
-    stderr: child.stderr,
-    resize(cols: number, rows: number) {
-      if (!o.tty || !(cols > 0) || !(rows > 0)) return;
-      pending = [cols, rows];
-      void applySize();
-    },
-    exit,
-  };
-}
+/** How long the command waits for a first terminal size before it runs in whatever size the terminal has. */
+const FIRST_SIZE_WAIT_MS = 2000;
 
 /**
  * A stream to 127.0.0.1:port in the pod's network namespace. Node cannot enter a namespace, so a
