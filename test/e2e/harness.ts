@@ -80,7 +80,8 @@ export async function startCluster(prefix = 'e2e', opts: { nodes?: number; env?:
     kubectl: (args, opts = {}) => run(opts.bin ?? 'kubectl', args, env, opts.input, opts.timeoutMs),
     async down() {
       await skiff(['down', '--name', name]);
-      rmSync(dir, { recursive: true, force: true });
+      // A kubectl of the test may still be writing its cache as the cluster goes.
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
     },
   };
 }

@@ -1,4 +1,5 @@
 // `skiff stop`: stop the control plane and keep the cluster's state for the next `skiff up`.
+import { join } from 'node:path';
 import { clusterPaths, readClusterConfig, skiffHome, type ClusterPaths } from '../cluster-home.js';
 import { findServeProcesses, readPidFile, isServeProcess, removePidFile, stopServeProcess } from '../control-plane-process.js';
 
@@ -35,7 +36,7 @@ export async function stopNodes(paths: ClusterPaths, name: string): Promise<numb
   const { removeClusterRuntime } = await import('../../node/cleanup.js');
   const agents = await stopAgents(paths, name, STOP_GRACE_MS);
   try {
-    await removeClusterRuntime(name);
+    await removeClusterRuntime(name, join(paths.dir, 'nodes'));
   } catch (err) {
     throw new Error(`removing the pods and networks: ${(err as Error).message}`);
   }

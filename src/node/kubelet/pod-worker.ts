@@ -454,6 +454,9 @@ export class PodWorker {
       st.failedStartAt = undefined;
       st.ready = false;
       st.started = false;
+      // The runtime poll may already have seen this attempt running and set up its probes while
+      // the start was awaited; they are set up again below from the state just reset.
+      st.probedAttempt = undefined;
     } catch (e) {
       const message = (e as Error).message;
       st.waiting = { reason: 'RunContainerError', message };
