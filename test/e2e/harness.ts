@@ -44,6 +44,8 @@ export interface Cluster {
   dir: string;
   env: NodeJS.ProcessEnv;
   kubectl(args: string[], opts?: { input?: string; bin?: string; timeoutMs?: number }): Promise<Result>;
+  /** kubectl that must succeed: its stdout, or an error carrying the command and its stderr. */
+  ok(args: string[], input?: string): Promise<string>;
   skiff(args: string[]): Promise<Result>;
   down(): Promise<void>;
 }
@@ -78,6 +80,11 @@ export async function startCluster(prefix = 'e2e', opts: { nodes?: number; env?:
     env,
     skiff,
     kubectl: (args, opts = {}) => run(opts.bin ?? 'kubectl', args, env, opts.input, opts.timeoutMs),
+    async ok(args, input) {
+      const r = await run('kubectl', args, env, input);
+      if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+      return r.stdout;
+    },
     async down() {
       await skiff(['down', '--name', name]);
       // A kubectl of the test may still be writing its cache as the cluster goes.

@@ -4,67 +4,19 @@ import type { Duplex } from 'node:stream';
 // src/node/kubelet/runtime (issue-3 design). The pod logic depends on this interface, not on
 // the class, so that it can be driven by a fake in unit tests.
 
-export interface SandboxConfig {
-  podUid: string;
-  namespace: string;
-  name: string;
-  hostname: string;
-  hostsFile: string;
-  resolvConf: string;
-  cpuLimitMillis?: number;
-  memoryLimitBytes?: number;
-}
-export interface SandboxStatus {
-  podUid: string;
-  namespace: string;
-  name: string;
-  netns: string;
-  ip: string;
-  createdAt: string;
-}
-export interface Mount {
-  hostPath: string;
-  containerPath: string;
-  readOnly?: boolean;
-}
-export interface ContainerConfig {
-  podUid: string;
-  name: string;
-  attempt: number;
-  argv: string[];
-  env: Record<string, string>;
-  workingDir?: string;
-  mounts: Mount[];
-  tty?: boolean;
-  stdin?: boolean;
-}
-export interface ContainerStatus {
-  podUid: string;
-  name: string;
-  attempt: number;
-  state: 'running' | 'exited';
-  pid?: number;
-  startedAt: string;
-  finishedAt?: string;
-  exitCode?: number;
-  reason?: 'Completed' | 'Error' | 'OOMKilled';
-  logPath: string;
-}
-export interface ExecProcess {
-  stdin: NodeJS.WritableStream | null;
-  stdout: NodeJS.ReadableStream;
-  stderr: NodeJS.ReadableStream | null;
-  resize(cols: number, rows: number): void;
-  exit: Promise<number>;
-}
-export interface LogOptions {
-  previous?: boolean;
-  follow?: boolean;
-  tailLines?: number;
-  sinceTime?: Date;
-  timestamps?: boolean;
-  limitBytes?: number;
-}
+import type {
+  ContainerConfig,
+  ContainerStatus,
+  ExecProcess,
+  LogOptions,
+  SandboxConfig,
+  SandboxStatus,
+} from './runtime/index.js';
+import type { ImageConfig, Resolved } from '../../images/config.js';
+
+export type { ContainerConfig, ContainerStatus, ExecProcess, LogOptions, Mount, SandboxConfig, SandboxStatus } from './runtime/index.js';
+export type { ImageConfig };
+export type ResolvedImage = Resolved;
 
 export interface PodRuntime {
   runSandbox(c: SandboxConfig): Promise<SandboxStatus>;
@@ -80,13 +32,6 @@ export interface PodRuntime {
 }
 
 /** What the kubelet needs from the image catalog (src/images). */
-export interface ImageConfig {
-  entrypoint: string[];
-  cmd: string[];
-  env?: Record<string, string>;
-  workingDir?: string;
-}
-export type ResolvedImage = { ok: true; image: ImageConfig } | { ok: false; reason: 'ErrImagePull' | 'InvalidImageName'; message: string };
 export interface ImageService {
   resolveImage(image: string): ResolvedImage;
   containerArgv(image: ImageConfig, command?: string[], args?: string[]): string[];

@@ -26,11 +26,7 @@ interface Obj {
   status?: { phase?: string };
 }
 
-const ok = async (args: string[], input?: string) => {
-  const r = await c.kubectl(args, { input });
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
+const ok = (args: string[], input?: string) => c.ok(args, input);
 const list = async (args: string[]): Promise<Obj[]> => JSON.parse(await ok(['get', ...args, '-o', 'json'])).items;
 const getOrUndefined = async (args: string[]): Promise<Obj | undefined> => {
   const r = await c.kubectl(['get', ...args, '-o', 'json']);

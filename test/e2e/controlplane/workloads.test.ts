@@ -40,11 +40,7 @@ interface Obj {
   };
 }
 
-const ok = async (args: string[], input?: string) => {
-  const r = await c.kubectl(args, { input });
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
+const ok = (args: string[], input?: string) => c.ok(args, input);
 const get = async (args: string[]): Promise<Obj> => JSON.parse(await ok(['get', ...args, '-o', 'json']));
 const list = async (args: string[]): Promise<Obj[]> => (JSON.parse(await ok(['get', ...args, '-o', 'json'])).items as Obj[]);
 const revisionOf = (o: Obj) => o.metadata.annotations?.[REVISION];

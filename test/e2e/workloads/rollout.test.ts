@@ -11,11 +11,7 @@ after(async () => {
   await c?.down();
 });
 
-const ok = async (args: string[], input?: string) => {
-  const r = await c.kubectl(args, { input });
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
+const ok = (args: string[], input?: string) => c.ok(args, input);
 
 const MANIFEST = `apiVersion: apps/v1
 kind: Deployment
