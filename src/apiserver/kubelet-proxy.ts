@@ -87,13 +87,29 @@ export function proxyRequest(nodesDir: string, node: string, path: string, req: 
   });
 }
 
-/** Passes an upgrade (WebSocket or SPDY) through to the kubelet unchanged, then splices the sockets. */
+/**
+ * Passes an upgrade (WebSocket or SPDY) through to the kubelet unchanged, then splices the
+ * sockets: the kubelet's answer (101, or an error kubectl reports as "unable to upgrade
+ * connection: …") and every byte after it flow back as they are, and the client's bytes go on.
+ * Either side ending or failing ends both.
+ */
 export function proxyUpgrade(nodesDir: string, node: string, path: string, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   const k = connect(kubeletSocket(nodesDir, node));
-  k.once('error', (e) => {
-    writeStatus(socket, unreachable(node, e));
+  let spliced = false;
+  const end = () => {
+    k.destroy();
+    socket.destroy();
+  };
+  k.on('error', (e) => {
+    // Before the splice the client still waits for an HTTP answer; after it, only closing is left.
+    if (!spliced) writeStatus(socket, unreachable(node, e));
+    else end();
   });
+  socket.on('error', end);
+  socket.on('close', end);
   k.once('connect', () => {
+    if (socket.destroyed) return end();
+    spliced = true;
     const lines = [`${req.method} ${path} HTTP/1.1`];
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
       if (req.rawHeaders[i].toLowerCase() === 'authorization') continue;
@@ -103,14 +119,7 @@ export function proxyUpgrade(nodesDir: string, node: string, path: string, req: 
     if (head.length) k.write(head);
     k.pipe(socket);
     socket.pipe(k);
-    const end = () => {
-      k.destroy();
-      socket.destroy();
-    };
     k.on('close', end);
-    socket.on('close', end);
-    k.on('error', end);
-    socket.on('error', end);
   });
 }
 

@@ -32,7 +32,6 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
 }
 
 async function main(): Promise<void> {
-  process.title = 'skiff-node';
   const args = parseAgentArgs(process.argv.slice(2));
   const paths = clusterPaths(args.home, args.cluster);
   const token = readFileSync(paths.token, 'utf8').trim();

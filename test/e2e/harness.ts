@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -87,10 +87,33 @@ export async function startCluster(prefix = 'e2e', opts: { nodes?: number; env?:
     },
     async down() {
       await skiff(['down', '--name', name]);
+      const left = leftovers(name, dir);
       // A kubectl of the test may still be writing its cache as the cluster goes.
       rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+      if (left.length) throw new Error(`skiff down --name ${name} left behind:\n  ${left.join('\n  ')}`);
     },
   };
+}
+
+/** What a cluster may have left on the machine: its namespaces, cgroups and processes (by their command line). */
+export function leftovers(name: string, dir: string): string[] {
+  const out: string[] = [];
+  const ns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
+  for (const line of ns.split('\n')) if (line.startsWith(`skiff.${name}.`)) out.push(`network namespace ${line.split(' ')[0]}`);
+  for (const c of ['cpu', 'memory', 'pids', 'unified', '']) {
+    if (existsSync(join('/sys/fs/cgroup', c, `skiff.${name}`))) out.push(`cgroup ${join('/sys/fs/cgroup', c, `skiff.${name}`)}`);
+  }
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      continue;
+    }
+    if (cmd.includes(dir) && Number(e) !== process.pid) out.push(`process ${e}: ${cmd.slice(0, 160)}`);
+  }
+  return out;
 }
 
 /** The directory of the real kubectl binary, where kubectl.1.28 … kubectl.1.33 live too. */

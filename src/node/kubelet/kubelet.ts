@@ -1,5 +1,7 @@
 import type { KObject } from '../../api/types.js';
+import { existsSync } from 'node:fs';
 import { ApiClient, isConflict, isNotFound, type Resource } from '../../client/client.js';
+import { netnsPath } from '../network/index.js';
 import type { Recorder } from '../../client/events.js';
 import { Informer } from '../../client/informer.js';
 import { Backoff } from './backoff.js';
@@ -127,6 +129,12 @@ export class Kubelet {
     const byUid = new Map(this.pods.list().map((p) => [p.metadata.uid ?? '', p]));
     for (const sb of this.o.runtime.listSandboxes()) {
       const pod = byUid.get(sb.podUid);
+      if (pod && !existsSync(netnsPath(sb.netns))) {
+        // The machine side was torn down (skiff stop): the worker builds a new sandbox and
+        // restarts the containers in it, as upstream does when a pod sandbox changed.
+        this.env.recorder.event(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
+        continue;
+      }
       if (pod) {
         const w = new PodWorker(pod, this.env, sb);
         this.workers.set(sb.podUid, w);

@@ -1,6 +1,7 @@
+import type { Readable } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { ExecProcess } from './cri.js';
-import type { SpdyStream } from './spdy-session.js';
+import { endStream, type SpdyStream } from './spdy-session.js';
 
 // remotecommand (exec) over WebSocket channel.k8s.io framing and over SPDY streams, as the
 // kubelet serves it: stdin/stdout/stderr, resize, and a Status on the error channel at exit.
@@ -65,6 +66,15 @@ function ended(s: NodeJS.ReadableStream | null): Promise<void> {
   });
 }
 
+/**
+ * The client went away while the command runs. Like containerd, which kills an exec whose
+ * stream is gone, drop its output: the runtime ends a command whose stdout nobody reads any more.
+ */
+function abandon(proc: ExecProcess): void {
+  const out = proc.stdout as Readable;
+  if (!out.readableEnded && !out.destroyed) out.destroy();
+}
+
 /** Serves one exec over an accepted WebSocket. */
 export function serveWebSocketExec(ws: WebSocket, start: () => ExecProcess, argv: string[], o: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }): void {
   let proc: ExecProcess;
@@ -93,6 +103,7 @@ export function serveWebSocketExec(ws: WebSocket, start: () => ExecProcess, argv
   });
   ws.on('close', () => {
     proc.stdin?.end();
+    abandon(proc);
   });
   void Promise.all([proc.exit, ended(proc.stdout), ended(proc.stderr)]).then(([code]) => {
     send(CHANNEL.error, JSON.stringify(exitStatus(code, argv)));
@@ -100,43 +111,107 @@ export function serveWebSocketExec(ws: WebSocket, start: () => ExecProcess, argv
   });
 }
 
+/** The remote-command protocols the kubelet speaks over SPDY, newest first. */
+export const SPDY_EXEC_PROTOCOLS = ['v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'];
+
+/** How long the client has to open the streams it asked for (upstream's streamCreationTimeout). */
+export const STREAM_CREATION_TIMEOUT_MS = 30_000;
+
+/** The streams a client opens for these options under a protocol version (upstream's expectedStreams). */
+export function expectedSpdyStreams(protocol: string, o: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }): string[] {
+  const resizable = protocol === 'v3.channel.k8s.io' || protocol === 'v4.channel.k8s.io';
+  return ['error', ...(o.stdin ? ['stdin'] : []), ...(o.stdout ? ['stdout'] : []), ...(o.stderr && !o.tty ? ['stderr'] : []), ...(o.tty && resizable ? ['resize'] : [])];
+}
+
+function finished(s: SpdyStream | undefined): Promise<void> {
+  if (!s || s.destroyed || s.writableFinished) return Promise.resolve();
+  return new Promise((resolve) => {
+    s.once('finish', resolve);
+    s.once('close', resolve);
+  });
+}
+
 /**
- * Exec over SPDY (kubectl ≤ 1.29 and the fallback): the client opens error, stdin, stdout,
- * stderr and resize streams, identified by `streamType`; the command starts once the
- * expected ones are there.
+ * Exec over SPDY (kubectl up to 1.29, and the fallback of newer ones): the client opens an
+ * error stream and then stdin, stdout, stderr and resize as asked, each named by its
+ * `streamType` header; the command starts once all of them are there. At exit the error stream
+ * carries the result (a Status from v4 on, plain text before) and the connection closes.
  */
 export class SpdyExecHandler {
   private streams: Record<string, SpdyStream> = {};
   private startedExec = false;
+  private readonly timer: NodeJS.Timeout;
   constructor(
+    private readonly protocol: string,
     private readonly expected: string[],
     private readonly start: () => ExecProcess,
     private readonly argv: string[],
     private readonly tty: boolean,
     private readonly onDone: () => void,
-  ) {}
+  ) {
+    // Without its streams the exec cannot start; upstream gives up the same way.
+    this.timer = setTimeout(() => {
+      if (!this.startedExec) this.onDone();
+    }, STREAM_CREATION_TIMEOUT_MS).unref();
+  }
 
   onStream(s: SpdyStream): void {
-    this.streams[s.headers.streamtype] = s;
-    if (this.startedExec || !this.expected.every((t) => this.streams[t])) return;
+    const type = s.headers.streamtype;
+    if (this.startedExec || !this.expected.includes(type) || this.streams[type]) {
+      s.reset();
+      return;
+    }
+    this.streams[type] = s;
+    if (!this.expected.every((t) => this.streams[t])) return;
     this.startedExec = true;
+    clearTimeout(this.timer);
     this.run();
+  }
+
+  private result(code: number): string | undefined {
+    if (this.protocol === 'v4.channel.k8s.io') return JSON.stringify(exitStatus(code, this.argv));
+    return code === 0 ? undefined : (exitStatus(code, this.argv).message as string);
   }
 
   private run(): void {
     const { error, stdin, stdout, stderr, resize } = this.streams;
+    // The client never writes to the error stream; read it so its FIN is seen.
+    error.resume();
     let proc: ExecProcess;
+    let exited = false;
     try {
       proc = this.start();
     } catch (e) {
-      error?.end(JSON.stringify(errorStatus((e as Error).message)));
-      this.onDone();
+      const message = (e as Error).message;
+      endStream(error, this.protocol === 'v4.channel.k8s.io' ? JSON.stringify(errorStatus(message)) : message);
+      void finished(error).then(this.onDone);
       return;
     }
-    if (stdin && proc.stdin) stdin.pipe(proc.stdin as NodeJS.WritableStream);
-    if (stdout) proc.stdout.on('data', (d: Buffer) => stdout.write(d));
+    if (stdin) {
+      if (proc.stdin) {
+        const target = proc.stdin;
+        target.on('error', () => undefined);
+        stdin.pipe(target as NodeJS.WritableStream);
+        // A reset or a lost connection ends the command's input too.
+        stdin.once('close', () => target.end());
+      } else stdin.resume();
+    }
     const errOut = this.tty ? stdout : stderr;
-    if (errOut) proc.stderr?.on('data', (d: Buffer) => errOut.write(d));
+    const copy = (from: NodeJS.ReadableStream | null, to: SpdyStream | undefined) => {
+      if (!from) return;
+      if (!to) {
+        from.resume();
+        return;
+      }
+      from.on('data', (d: Buffer) => {
+        if (!to.destroyed && !to.writableEnded && !to.write(d)) {
+          from.pause();
+          to.once('drain', () => from.resume());
+        }
+      });
+    };
+    copy(proc.stdout, stdout);
+    copy(proc.stderr, errOut);
     if (resize) {
       let buf = '';
       resize.on('data', (d: Buffer) => {
@@ -150,10 +225,17 @@ export class SpdyExecHandler {
         }
       });
     }
-    void Promise.all([proc.exit, ended(proc.stdout), ended(proc.stderr)]).then(([code]) => {
-      stdout?.end();
-      stderr?.end();
-      error?.end(JSON.stringify(exitStatus(code, this.argv)));
+    // Our side of the error stream ends only at exit, so an earlier close is a reset or a lost connection.
+    error.once('close', () => {
+      if (!exited) abandon(proc);
+    });
+    void Promise.all([proc.exit, ended(proc.stdout), ended(proc.stderr)]).then(async ([code]) => {
+      exited = true;
+      if (stdout) endStream(stdout);
+      if (stderr) endStream(stderr);
+      endStream(error, this.result(code));
+      // Close only once the last frames are on the wire, as they go out in order before GOAWAY.
+      await Promise.all([finished(stdout), finished(stderr), finished(error)]);
       this.onDone();
     });
   }

@@ -1,13 +1,13 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { rmSync } from 'node:fs';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
 import type { KObject } from '../../api/types.js';
 import type { Clock, PodRuntime } from './cri.js';
 import { logTarget, parseLogQuery } from './logs.js';
 import { PortForwardHandler } from './portforward.js';
-import { selectProtocol, serveWebSocketExec, SpdyExecHandler } from './remotecommand.js';
-import { SpdySession } from './spdy-session.js';
+import { expectedSpdyStreams, selectProtocol, serveWebSocketExec, SPDY_EXEC_PROTOCOLS, SpdyExecHandler } from './remotecommand.js';
+import { SpdySession, type SpdyStream } from './spdy-session.js';
 import { StatsCollector } from './stats.js';
 
 // The kubelet's HTTP endpoints on <nodeDir>/kubelet.sock: container logs, exec and
@@ -36,7 +36,7 @@ function text(res: ServerResponse, code: number, body: string): void {
 }
 
 function rejectUpgrade(socket: Duplex, code: number, body: string): void {
-  const reason = code === 404 ? 'Not Found' : code === 400 ? 'Bad Request' : 'Internal Server Error';
+  const reason = STATUS_CODES[code] ?? 'Error';
   socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
@@ -159,57 +159,45 @@ export class KubeletServer {
         return;
       }
       if (upgrade.startsWith('spdy/3.1')) {
-        const offered = String(req.headers['x-stream-protocol-version'] ?? '').split(',').map((s) => s.trim());
-        const proto = ['v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'].find((p) => offered.includes(p));
-        if (!proto) return rejectUpgrade(socket, 400, `unable to upgrade: unable to negotiate protocol: client supports ${JSON.stringify(offered)}, server supports [v4.channel.k8s.io v3.channel.k8s.io v2.channel.k8s.io channel.k8s.io]`);
-        const expected = ['error', ...(io.stdin ? ['stdin'] : []), ...(io.stdout ? ['stdout'] : []), ...(io.stderr && !io.tty ? ['stderr'] : []), ...(io.tty && proto !== 'channel.k8s.io' && proto !== 'v2.channel.k8s.io' ? ['resize'] : [])];
-        this.spdy(socket, head, proto, (session) => new SpdyExecHandler(expected, start, command, io.tty, () => setTimeout(() => session.close(), 100)));
+        // Go sends the header once per offered version; Node joins repeated headers with ", ".
+        const offered = String(req.headers['x-stream-protocol-version'] ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+        const proto = SPDY_EXEC_PROTOCOLS.find((p) => offered.includes(p));
+        if (!proto) return rejectUpgrade(socket, 403, `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${SPDY_EXEC_PROTOCOLS.join(' ')}]`);
+        const expected = expectedSpdyStreams(proto, io);
+        this.spdy(socket, head, proto, (done) => new SpdyExecHandler(proto, expected, start, command, io.tty, done));
         return;
       }
       return rejectUpgrade(socket, 400, 'Upgrade request required');
     }
     // portForward
     const dial = (port: number) => this.o.runtime.portForward(t.uid, port);
-    const describe = `${t.pod.metadata.name}_${t.pod.metadata.namespace}`;
     if (upgrade === 'websocket') {
       this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         if (ws.protocol !== PORT_FORWARD_WS_PROTOCOL) {
           ws.close(1002, 'unsupported subprotocol');
           return;
         }
-        const handler = new PortForwardHandler(dial, describe);
-        const session = new SpdySession(
-          (b) => ws.readyState === ws.OPEN && ws.send(b),
-          (s) => handler.onStream(s),
-          () => ws.close(1000),
-        );
-        ws.on('message', (data: Buffer) => session.push(Buffer.isBuffer(data) ? data : Buffer.from(data)));
-        ws.on('close', () => session.close());
+        // The WebSocket only tunnels the SPDY byte stream (binary messages, any boundaries).
+        const tunnel = createWebSocketStream(ws);
+        tunnel.on('error', () => tunnel.destroy());
+        const handler = new PortForwardHandler(dial, t.uid);
+        new SpdySession(tunnel, (s) => handler.onStream(s));
       });
       return;
     }
     if (upgrade.startsWith('spdy/3.1')) {
-      this.spdy(socket, head, 'portforward.k8s.io', () => {
-        const handler = new PortForwardHandler(dial, describe);
-        return { onStream: (s) => handler.onStream(s) };
-      });
+      this.spdy(socket, head, 'portforward.k8s.io', () => new PortForwardHandler(dial, t.uid));
       return;
     }
     rejectUpgrade(socket, 400, 'Upgrade request required');
   }
 
   /** Answers a raw `Upgrade: SPDY/3.1` and runs a SPDY session on the socket. */
-  private spdy(socket: Duplex, head: Buffer, protocol: string, make: (s: SpdySession) => { onStream(s: import('./spdy-session.js').SpdyStream): void }): void {
+  private spdy(socket: Duplex, head: Buffer, protocol: string, make: (done: () => void) => { onStream(s: SpdyStream): void }): void {
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`);
-    let handler: { onStream(s: import('./spdy-session.js').SpdyStream): void } | undefined;
-    const session = new SpdySession(
-      (b) => !socket.destroyed && socket.write(b),
-      (s) => handler?.onStream(s),
-      () => socket.end(),
-    );
-    handler = make(session);
+    let session: SpdySession | undefined;
+    const handler = make(() => session?.close());
+    session = new SpdySession(socket, (s) => handler.onStream(s));
     if (head.length) session.push(head);
-    socket.on('data', (d: Buffer) => session.push(d));
-    socket.on('close', () => session.close());
   }
 }

@@ -194,7 +194,8 @@ for (const cl of forwardClients) {
       // As upstream, kubectl reports the kubelet's error and gives up the forward.
       const code = await f.exited;
       assert.equal(code, 1, f.output());
-      assert.match(f.output(), /error forwarding port 9999 to pod [0-9a-f-]+, uid : failed to connect to localhost:9999 inside namespace "[^"]+", IPv4: dial tcp4 127\.0\.0\.1:9999: connect: connection refused/);
+      // kubectl quotes the message, escaping its quotes.
+      assert.match(f.output(), /error forwarding port 9999 to pod [0-9a-f-]+, uid : failed to connect to localhost:9999 inside namespace \\?"[^"\\]+\\?", IPv4: dial tcp4 127\.0\.0\.1:9999: connect: connection refused/);
       assert.match(f.output(), /lost connection to pod/);
     } finally {
       await stop(f);
@@ -218,3 +219,20 @@ test('a port-forward connection held open ends in the pod when kubectl goes away
     await stop(f);
   }
 });
+
+for (const cl of execClients.slice(0, 2)) {
+  test(`exec with ${cl.label}: the command ends when kubectl goes away`, async () => {
+    const baseline = podProcs()!;
+    const child = spawn('kubectl', ['exec', 'bb', '--', 'sleep', '300'], { env: { ...c.env, ...cl.env }, stdio: 'ignore' });
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      await waitFor('the exec in the pod', async () => podProcs()! > baseline, 20_000);
+      child.kill('SIGKILL');
+      await exited;
+      await waitFor('the exec to end', async () => podProcs() === baseline, 20_000);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    }
+  });
+}

@@ -112,3 +112,40 @@ test('logs of a deployment, with --tail and --timestamps', async () => {
   assert.equal((await ok(['logs', 'deploy/talker', '--tail=1'])).trim(), 'line 3');
   assert.match(await ok(['logs', 'deploy/talker', '--timestamps', '--tail=1']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z line 3$/m);
 });
+
+test('pods outlive a killed node agent and control plane; the restarted agent adopts them without restarts', async () => {
+  const before = (await pods('app=www')).map((p) => ({ name: p.metadata.name, ip: p.status.podIP, restarts: p.status.containerStatuses![0].restartCount }));
+  const home = c.env.SKIFF_HOME!;
+  const { readFileSync } = await import('node:fs');
+  const agentPid = Number(readFileSync(join(home, 'clusters', c.name, 'nodes', `${c.name}-node-1`, 'agent.pid'), 'utf8'));
+  const cpPid = Number(readFileSync(join(home, 'clusters', c.name, 'control-plane.pid'), 'utf8'));
+  process.kill(agentPid, 'SIGKILL');
+  process.kill(cpPid, 'SIGKILL');
+  // With nothing of the control plane left, a pod still answers another pod (no kubectl here).
+  const { spawnSync } = await import('node:child_process');
+  const www = before[0];
+  const probe = spawnSync('nsenter', [`--net=/var/run/netns/skiff.${c.name}.n1`, 'curl', '-s', '-m', '5', `http://${www.ip}:8080/`], { encoding: 'utf8' });
+  assert.match(probe.stdout, /CLIENT VALUES:/, probe.stderr);
+  const up = await c.skiff(['up', '--name', c.name]);
+  assert.equal(up.code, 0, up.stderr);
+  await waitFor('www pods Ready again', async () => allReady('app=www', 3), 60_000);
+  const after = (await pods('app=www')).map((p) => ({ name: p.metadata.name, ip: p.status.podIP, restarts: p.status.containerStatuses![0].restartCount }));
+  assert.deepEqual(after.sort((a, b) => a.name.localeCompare(b.name)), before.sort((a, b) => a.name.localeCompare(b.name)));
+});
+
+test('after skiff stop and up the pods run again, in new sandboxes', async () => {
+  const stop = await c.skiff(['stop', '--name', c.name]);
+  assert.equal(stop.code, 0, stop.stderr);
+  const { spawnSync } = await import('node:child_process');
+  assert.doesNotMatch(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout, new RegExp(`skiff\\.${c.name}\\.`), 'stop removes the namespaces');
+  const up = await c.skiff(['up', '--name', c.name]);
+  assert.equal(up.code, 0, up.stderr);
+  // The API still shows the status from before the stop until the new agent has restarted the containers.
+  const restarted = async (sel: string, n: number) => {
+    const ps = await pods(sel);
+    return ps.length === n && ps.every((p) => ready(p) && (p.status.containerStatuses?.[0]?.restartCount ?? 0) >= 1);
+  };
+  await waitFor('www and manage pods restarted and Ready', async () => (await restarted('app=www', 3)) && (await restarted('app=manage', 2)), 90_000);
+  const [www] = await pods('app=www');
+  assert.equal((await ok(['exec', www.metadata.name, '--', 'hostname'])).trim(), www.metadata.name);
+});

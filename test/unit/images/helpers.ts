@@ -1,14 +1,21 @@
 // Starting image programs the way a container runtime would: the argv from resolveImage +
 // containerArgv, and waiting until their port answers.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerArgv, resolveImage } from '../../../src/images/index.js';
 
+const made: string[] = [];
+// Each test file runs in its own process: what it made goes when it ends.
+process.on('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 export function tempDirs(): { home: string; clusterDir: string } {
   const home = mkdtempSync(join(tmpdir(), 'skiff-images-'));
+  made.push(home);
   return { home, clusterDir: join(home, 'clusters', 'test') };
 }
 

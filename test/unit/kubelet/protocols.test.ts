@@ -1,12 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
-import { Duplex, PassThrough } from 'node:stream';
 import {
   encodeData, encodeGoAway, encodeRstStream, encodeSynReply, FLAG_FIN, FrameParser, HeaderCompressor, HeaderDecompressor, SPDY_DICTIONARY,
 } from '../../../src/node/kubelet/spdy.js';
-import { SpdySession } from '../../../src/node/kubelet/spdy-session.js';
-import { PortForwardHandler } from '../../../src/node/kubelet/portforward.js';
 import { exitStatus, frame, parseFrame, parseResize, selectProtocol, CHANNEL } from '../../../src/node/kubelet/remotecommand.js';
 
 test('SPDY dictionary is the SPDY/3 one', () => {
@@ -64,35 +61,6 @@ test('header blocks: a real zlib client stream decodes across frames; ours infla
   assert.throws(() => zlib.inflateSync(zstream, { finishFlush: zlib.constants.Z_SYNC_FLUSH }), 'needs the dictionary');
   const plain = zlib.inflateSync(zstream, { dictionary: SPDY_DICTIONARY, finishFlush: zlib.constants.Z_SYNC_FLUSH });
   assert.equal(plain.toString('hex'), '00000000' + '00000001' + '00000003' + Buffer.from('foo').toString('hex') + '00000003' + Buffer.from('bar').toString('hex'));
-});
-
-test('port-forward session pairs error and data streams by requestID and copies bytes', async () => {
-  const out: Buffer[] = [];
-  const toPod = new PassThrough();
-  const fromPod = new PassThrough();
-  const dialed: number[] = [];
-  const handler = new PortForwardHandler(async (port) => {
-    dialed.push(port);
-    return Duplex.from({ writable: toPod, readable: fromPod });
-  }, 'p_default');
-  const session = new SpdySession((b) => out.push(b), (s) => handler.onStream(s));
-  const enc = realDeflater();
-  session.push(synStream(1, await enc({ streamtype: 'error', port: '8080', requestid: '7' }), FLAG_FIN));
-  session.push(synStream(3, await enc({ streamtype: 'data', port: '8080', requestid: '7' })));
-  await new Promise((r) => setImmediate(r));
-  assert.deepEqual(dialed, [8080]);
-  const got: Buffer[] = [];
-  toPod.on('data', (d: Buffer) => got.push(d));
-  session.push(encodeData(3, Buffer.from('GET / HTTP/1.0\r\n\r\n')));
-  await new Promise((r) => setImmediate(r));
-  assert.equal(Buffer.concat(got).toString(), 'GET / HTTP/1.0\r\n\r\n');
-  // The server replied to both streams and forwards what the target answers back on stream 3.
-  fromPod.write('hello');
-  await new Promise((r) => setImmediate(r));
-  const frames = new FrameParser(new HeaderDecompressor()).push(Buffer.concat(out));
-  assert.deepEqual(frames.filter((f) => f.type === 'syn_reply').map((f) => f.streamId), [1, 3]);
-  const data = frames.filter((f) => f.type === 'data' && f.streamId === 3) as { data: Buffer }[];
-  assert.equal(Buffer.concat(data.map((d) => d.data)).toString(), 'hello');
 });
 
 test('replies decode with a fresh client-side decompressor', () => {

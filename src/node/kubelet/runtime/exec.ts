@@ -3,7 +3,7 @@
 // pod's network namespace). Both join the pod cgroup, so removing the sandbox ends them too.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Duplex } from 'node:stream';
+import { Duplex, type Writable } from 'node:stream';
 import { SHIM_PATH, execArgv, portForwardArgv, shellQuote } from './shim.js';
 import type { ExecProcess } from './index.js';
 
@@ -41,23 +41,109 @@ export function gatedArgv(argv: string[]): string[] {
 /** How long the command waits for a first terminal size before it runs in whatever size the terminal has. */
 const FIRST_SIZE_WAIT_MS = 2000;
 
+function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  const n = signal ? ({ SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15 } as Record<string, number>)[signal] ?? 0 : 0;
+  return 128 + n;
+}
+
+export function execInContainer(o: { pid: number; procsFiles: string[]; argv: string[]; tty: boolean; stdin: boolean }): ExecProcess {
+  const env = processEnv(o.pid);
+  if (o.tty) env.TERM ??= 'xterm';
+  const argv = execArgv({ procsFiles: o.procsFiles, pid: o.pid, env, argv: o.tty ? ttyArgv(gatedArgv(o.argv)) : o.argv });
+  const child = spawn(argv[0], argv.slice(1), {
+    stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', o.tty ? 'ignore' : 'pipe', o.tty ? 'pipe' : 'ignore'],
+    env: { PATH: SHIM_PATH },
+  });
+  // fd 3 of the tty gate; null once the gate is open.
+  let gate = o.tty ? (child.stdio[3] as Writable | null) : null;
+  gate?.on('error', () => undefined);
+  const gateTimer = gate ? setTimeout(() => openGate(), FIRST_SIZE_WAIT_MS).unref() : undefined;
+  function openGate(size?: string): void {
+    if (!gate) return;
+    const g = gate;
+    gate = null;
+    clearTimeout(gateTimer);
+    g.end(size);
+  }
+  const exit = new Promise<number>((resolve) => {
+    child.once('error', () => {
+      openGate();
+      resolve(126);
+    });
+    child.once('close', (code, signal) => {
+      openGate();
+      resolve(exitCodeOf(code, signal));
+    });
+  });
+  // The kubelet destroys stdout when the client is gone (before the output ended): end the
+  // command then, as containerd does with an exec whose stream closed. Without a tty, nsenter
+  // and env exec the command itself; with one, killing script hangs up its terminal.
+  child.stdout!.once('close', () => {
+    if (!child.stdout!.readableEnded && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let pending: [number, number] | undefined;
+  let applying = false;
+  const applySize = async () => {
+    if (applying) return;
+    applying = true;
+    for (let tries = 0; pending && tries < 50; tries++) {
+      // The command is script's child, with the pseudo-terminal as its stdin.
+      let inner: string | undefined;
+      try {
+        inner = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0];
+      } catch {
+        break;
+      }
+      if (inner) {
+        const [cols, rows] = pending;
+        pending = undefined;
+        await new Promise<void>((resolve) => {
+          const p = spawn('stty', ['-F', `/proc/${inner}/fd/0`, 'cols', String(cols), 'rows', String(rows)], { stdio: 'ignore', env: { PATH: SHIM_PATH } });
+          p.once('error', () => resolve());
+          p.once('close', () => resolve());
+        });
+      } else {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    applying = false;
+  };
+  return {
+    stdin: child.stdin,
+    stdout: child.stdout!,
+    stderr: child.stderr,
+    resize(cols: number, rows: number) {
+      if (!o.tty || !(cols > 0) || !(rows > 0)) return;
+      if (gate) return openGate(`cols ${Math.floor(cols)} rows ${Math.floor(rows)}\n`);
+      pending = [cols, rows];
+      void applySize();
+    },
+    exit,
+  };
+}
+
 /**
  * A stream to 127.0.0.1:port in the pod's network namespace. Node cannot enter a namespace, so a
  * busybox nc started there carries the bytes over its stdio (about 1 MiB, only while connected).
- * A refused connection ends nc with an error before any data, which destroys the stream with
- * nc's message.
+ * A refused connection ends nc with an error before any data, which destroys the stream with a
+ * message like containerd's. Once nc has exited, bytes still written to the stream are dropped:
+ * the connection is over and its end is what the reader sees.
  */
 export async function portForwardProcess(o: { procsFiles: string[]; netnsPath: string; port: number }): Promise<Duplex> {
   const argv = portForwardArgv(o);
   const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: SHIM_PATH } });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const gone = () => child.exitCode !== null || child.signalCode !== null || child.stdin.destroyed;
   const stream = new Duplex({
     write(chunk: Buffer, _enc, cb) {
-      child.stdin.write(chunk, cb);
+      if (gone()) return cb();
+      child.stdin.write(chunk, () => cb());
     },
     final(cb) {
-      child.stdin.end(cb);
+      if (gone()) return cb();
+      child.stdin.end(() => cb());
     },
     read() {
       child.stdout.resume();
@@ -73,7 +159,7 @@ export async function portForwardProcess(o: { procsFiles: string[]; netnsPath: s
   });
   child.once('error', (e) => stream.destroy(new Error(`port-forward to port ${o.port}: ${e.message}`)));
   child.once('close', (code) => {
-    if (code !== 0 && code !== null) stream.destroy(new Error(`port-forward to port ${o.port}: ${stderr.trim() || `nc exited with ${code}`}`));
+    if (code !== 0 && code !== null) stream.destroy(new Error(connectError(o.netnsPath, o.port, stderr, code)));
     else stream.push(null);
   });
   await new Promise<void>((resolve, reject) => {
@@ -81,4 +167,11 @@ export async function portForwardProcess(o: { procsFiles: string[]; netnsPath: s
     child.once('error', reject);
   });
   return stream;
+}
+
+/** nc's complaint in the words containerd uses for a failed port-forward dial. */
+export function connectError(netnsPath: string, port: number, ncStderr: string, code: number): string {
+  const m = /can't connect to remote host \([^)]*\): (.*)/.exec(ncStderr);
+  if (m) return `failed to connect to localhost:${port} inside namespace "${netnsPath}", IPv4: dial tcp4 127.0.0.1:${port}: connect: ${m[1].trim().toLowerCase()}`;
+  return `port-forward to port ${port} in namespace "${netnsPath}": ${ncStderr.trim() || `nc exited with ${code}`}`;
 }
