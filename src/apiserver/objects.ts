@@ -8,6 +8,7 @@ import { causeMessage, invalidMessage } from '../api/validation/field.js';
 import { recordUpdate } from './patch/index.js';
 import { Store, StoreError, type Entry } from '../storage/store.js';
 import { ApiError, errors } from './status.js';
+import { ServiceAllocators } from './allocators/service.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -46,10 +47,15 @@ function withoutMetaAndStatus(o: KObject): Record<string, unknown> {
  * finalizers and graceful deletion. Objects here are in the storage version.
  */
 export class Objects {
+  /** ClusterIPs, NodePorts and LoadBalancer addresses, allocated as a Service is written. */
+  private readonly serviceAllocators: ServiceAllocators;
+
   constructor(
     readonly store: Store,
     readonly reg: Registry,
-  ) {}
+  ) {
+    this.serviceAllocators = ServiceAllocators.follow(store);
+  }
 
   parse(e: Entry): KObject {
     return JSON.parse(e.json) as KObject;
@@ -131,6 +137,12 @@ export class Objects {
     if (def.namespaced) this.checkNamespace(def, obj);
     if (this.store.get(storeResource(def), m.namespace ?? '', m.name!)) throw errors.alreadyExists(def, m.name!);
     recordUpdate(undefined, obj, opts.fieldManager, opts.apiVersion ?? apiVersionOf(def.group, def.storageVersion));
+    // After managedFields: allocated values belong to no client, as upstream. Nothing yields
+    // between here and the store write, so no other request can take the same values.
+    if (isService(def)) {
+      const errs = this.serviceAllocators.allocateCreate(obj);
+      if (errs.length) throw this.invalid(def, m.name!, errs);
+    }
     if (opts.dryRun) return obj;
     this.store.create(storeResource(def), obj);
     return obj;
@@ -169,6 +181,7 @@ export class Objects {
       if (def.status) next.status = old.status;
       def.prepareForUpdate?.(next, old);
       def.defaults?.(next);
+      if (isService(def)) this.serviceAllocators.prepareUpdate(next, old);
     }
     next.apiVersion = old.apiVersion;
     next.kind = old.kind;
@@ -188,6 +201,10 @@ export class Objects {
     } else delete meta.generation;
     next.metadata = meta;
     if (!opts.subresource) this.validate(def, next, old);
+    if (!opts.subresource && isService(def)) {
+      const errs = this.serviceAllocators.allocateUpdate(next, old);
+      if (errs.length) throw this.invalid(def, m.name!, errs);
+    }
     if (old.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length > (old.metadata.finalizers ?? []).length) {
       const added = (next.metadata.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f));
       if (added.length) {
@@ -281,6 +298,10 @@ export class Objects {
     const g = requested ?? spec.terminationGracePeriodSeconds ?? 30;
     return Math.max(0, g);
   }
+}
+
+function isService(def: ResourceDef): boolean {
+  return def.group === '' && def.kind === 'Service';
 }
 
 /** Pod QoS class from container requests and limits, as upstream's GetPodQOS. */

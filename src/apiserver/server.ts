@@ -88,7 +88,7 @@ export class ApiServer {
     this.discovery = new Discovery(this.reg);
     this.resources = new ResourceHandler(this.objects, nodesDir);
     this.tokens = tokens.map((t) => Buffer.from(t));
-    bootstrap(this.objects);
+    bootstrap(this.objects, this.address);
   }
 
   addToken(t: string): void {

@@ -3,6 +3,8 @@ import { EventRecorder } from '../client/events.js';
 import { SharedInformers } from '../client/informer.js';
 import { startScheduler } from '../scheduler/index.js';
 import { startDeploymentController } from './deployment/controller.js';
+import { startEndpointsController } from './endpoints/controller.js';
+import { startEndpointSliceController } from './endpointslice/controller.js';
 import { startGarbageCollector } from './garbagecollector/controller.js';
 import type { RunningController } from './loop.js';
 import { startNamespaceController } from './namespace/controller.js';
@@ -46,6 +48,8 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
     startServiceAccountsController(client, informers, opts.log),
     startNodeLifecycleController(client, informers, { node: nodeEvents, eviction: evictionEvents }, { log: opts.log, gracePeriodMs: opts.nodeMonitorGracePeriodMs }),
     startPodGC(client, informers, { log: opts.log, quarantineMs: opts.podGCQuarantineMs }),
+    startEndpointSliceController(client, informers, opts.log),
+    startEndpointsController(client, informers, opts.log),
   ];
   if (opts.ca) controllers.push(startRootCACertPublisher(client, informers, opts.ca, opts.log));
   // The scheduler is its own component upstream; here it shares the informers and the lifecycle.

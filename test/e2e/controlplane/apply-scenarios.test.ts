@@ -53,6 +53,9 @@ test('server-side apply creates and re-applies', async () => {
   const f = join(SCENARIOS, '001-echoserver-nodeport', 'echo.yaml');
   const ns = await c.kubectl(['create', 'namespace', 'ssa']);
   assert.equal(ns.code, 0, ns.stderr);
+  // NodePorts are cluster-wide: the echo Service applied above in default holds 30271.
+  const freed = await c.kubectl(['delete', 'service', 'echo', '-n', 'default']);
+  assert.equal(freed.code, 0, freed.stderr);
   const r = await c.kubectl(['apply', '--server-side', '-n', 'ssa', '-f', f]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /serverside-applied/);

@@ -1,0 +1,175 @@
+// Applies the proxy's nftables scripts in the current network namespace (the node agent runs
+// inside its node's namespace), and clears stale UDP conntrack entries when `conntrack` exists.
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import {
+  buildProxyState,
+  deleteTableScript,
+  fullSyncScript,
+  incrementalSyncScript,
+  staleUDPEntries,
+  TABLE_FAMILY,
+  TABLE_NAME,
+  type EndpointSliceJSON,
+  type NodeFacts,
+  type ProxyState,
+  type ServiceJSON,
+  type StaleUDP,
+} from './rules.js';
+
+export class NftError extends Error {
+  constructor(
+    message: string,
+    /** The script lines nft complained about. */
+    readonly failing: string[],
+    readonly stderr: string,
+  ) {
+    super(message);
+    this.name = 'NftError';
+  }
+}
+
+function run(cmd: string, args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.on('error', () => {}); // nft may exit before reading everything; close tells why
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** Runs `nft -f -` with the script as one transaction; on failure names the failing lines. */
+export async function runNft(script: string, what: string, nft = 'nft'): Promise<void> {
+  let r;
+  try {
+    r = await run(nft, ['-f', '-'], script);
+  } catch (e) {
+    throw new NftError(`${what}: cannot run ${nft}: ${(e as Error).message}`, [], '');
+  }
+  if (r.code === 0) return;
+  const lines = script.split('\n');
+  // nft reports "<file>:<line>:<cols>: Error: ..." for each bad command.
+  const failing = [...new Set([...r.stderr.matchAll(/^[^\s:]*:(\d+):\d+(?:-\d+)?: Error/gm)].map((m) => Number(m[1])))]
+    .map((n) => lines[n - 1])
+    .filter((l): l is string => l !== undefined);
+  const first = r.stderr.split('\n').find((l) => /Error/.test(l)) ?? r.stderr.trim();
+  throw new NftError(
+    `${what}: nft -f - exited with ${r.code}: ${first}${failing.length ? `; failing command: ${failing[0]}` : ''}`,
+    failing,
+    r.stderr,
+  );
+}
+
+function onPath(cmd: string): string | undefined {
+  if (cmd.includes('/')) return cmd;
+  for (const dir of [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin']) {
+    const p = join(dir, cmd);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** conntrack(8) arguments deleting one kind of stale UDP flow. */
+export function conntrackArgs(s: StaleUDP): string[] {
+  const args = ['-D', '-p', 'udp'];
+  if (s.frontendIP) args.push('--orig-dst', s.frontendIP);
+  if (s.nodePort) args.push('--dport', String(s.nodePort));
+  if (s.endpointIP) args.push('--dst-nat', s.endpointIP);
+  return args;
+}
+
+export interface ServiceProxyOptions {
+  /** The nft binary (default `nft` on PATH). */
+  nft?: string;
+  /** The conntrack binary; null disables cleanup. Default: `conntrack` if installed. */
+  conntrack?: string | null;
+  log?: (message: string) => void;
+}
+
+/**
+ * Keeps the node's `ip skiff-proxy` table in step with the Services and EndpointSlices it is
+ * given. start() rebuilds the table from scratch; sync() applies only what changed since the
+ * last successful sync, falling back to a full rebuild when the incremental transaction fails.
+ */
+export class ServiceProxy {
+  private state: ProxyState | undefined;
+  private readonly nft: string;
+  private readonly conntrack: string | undefined;
+  private readonly log: (message: string) => void;
+
+  constructor(
+    private node: NodeFacts,
+    o: ServiceProxyOptions = {},
+  ) {
+    this.nft = o.nft ?? 'nft';
+    this.log = o.log ?? (() => {});
+    this.conntrack = o.conntrack === null ? undefined : onPath(o.conntrack ?? 'conntrack');
+    if (o.conntrack !== null && !this.conntrack) {
+      this.log('conntrack(8) not found (Debian package conntrack): stale UDP flows to removed endpoints stay until they time out');
+    }
+  }
+
+  /** Replaces the table with the rules for these objects (agent start). */
+  async start(services: ServiceJSON[], slices: EndpointSliceJSON[]): Promise<void> {
+    const next = buildProxyState(services, slices, this.node);
+    await runNft(fullSyncScript(next), `rebuilding table ${TABLE_FAMILY} ${TABLE_NAME} for node ${this.node.nodeName}`, this.nft);
+    this.state = next;
+  }
+
+  /**
+   * Brings the table to the rules for these objects (the complete current lists, as an
+   * informer cache holds them). Returns whether anything was written.
+   */
+  async sync(services: ServiceJSON[], slices: EndpointSliceJSON[], node: NodeFacts = this.node): Promise<boolean> {
+    this.node = node;
+    if (!this.state) {
+      await this.start(services, slices);
+      return true;
+    }
+    const prev = this.state;
+    const next = buildProxyState(services, slices, node);
+    const script = incrementalSyncScript(prev, next);
+    if (script === '') return false;
+    try {
+      await runNft(script, `updating table ${TABLE_FAMILY} ${TABLE_NAME} for node ${node.nodeName}`, this.nft);
+    } catch (e) {
+      this.log(`${(e as Error).message}; rebuilding the whole table`);
+      this.state = undefined;
+      await this.start(services, slices);
+    }
+    this.state = next;
+    await this.clearStaleUDP(staleUDPEntries(prev, next));
+    return true;
+  }
+
+  /** Removes the table (the node is going away). */
+  async stop(): Promise<void> {
+    await runNft(deleteTableScript(), `deleting table ${TABLE_FAMILY} ${TABLE_NAME} of node ${this.node.nodeName}`, this.nft);
+    this.state = undefined;
+  }
+
+  private async clearStaleUDP(entries: StaleUDP[]): Promise<void> {
+    if (!this.conntrack) return;
+    for (const s of entries) {
+      const args = conntrackArgs(s);
+      try {
+        const r = await run(this.conntrack, args);
+        // Exit code 1 with "0 flow entries" only means there was nothing to delete.
+        if (r.code !== 0 && !/0 flow entries/.test(r.stderr)) this.log(`conntrack ${args.join(' ')}: ${r.stderr.trim()}`);
+      } catch (e) {
+        this.log(`conntrack ${args.join(' ')}: ${(e as Error).message}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,318 @@
+// The Service proxy's nftables ruleset, laid out as upstream kube-proxy's nftables mode: one
+// private table (`ip skiff-proxy`) per node network namespace, verdict maps keyed by
+// address . protocol . port, one chain per service port and per endpoint, random endpoint choice
+// with `numgen random mod N vmap`, per-endpoint affinity sets with a timeout, and a reject for
+// service ports without endpoints. A ClusterIP is on no interface and only its listed ports are
+// mapped, so nothing answers a ping to it.
+//
+// Everything here is pure: Services + EndpointSlices + node facts -> ProxyState -> nft scripts.
+// The incremental script only touches the service ports whose rules changed, so one change costs
+// O(changed objects).
+import { chainPrefix, endpointChainBase, servicePortChainBase } from './chain-names.js';
+import {
+  categorizeEndpoints,
+  externallyAccessible,
+  servicePorts,
+  type EndpointSliceJSON,
+  type NodeFacts,
+  type ServiceJSON,
+  type ServicePort,
+} from './service-ports.js';
+
+export type { EndpointSliceJSON, NodeFacts, ServiceJSON } from './service-ports.js';
+
+export const TABLE_FAMILY = 'ip';
+export const TABLE_NAME = 'skiff-proxy';
+const T = `${TABLE_FAMILY} ${TABLE_NAME}`;
+/** The packet mark that asks the masquerading chain to SNAT (upstream's default bit 14). */
+export const MASQUERADE_MARK = '0x00004000';
+
+const SERVICE_IPS = 'service-ips';
+const SERVICE_NODEPORTS = 'service-nodeports';
+const NODEPORT_IPS = 'nodeport-ips';
+const NO_ENDPOINT_SERVICES = 'no-endpoint-services';
+const NO_ENDPOINT_NODEPORTS = 'no-endpoint-nodeports';
+const REJECT_CHAIN = 'reject-chain';
+const ENDPOINTS_CHECK = 'endpoints-check';
+const SERVICES = 'services';
+const MARK_MASQ = 'mark-for-masquerade';
+const MASQUERADING = 'masquerading';
+
+type MapName = typeof SERVICE_IPS | typeof SERVICE_NODEPORTS | typeof NO_ENDPOINT_SERVICES | typeof NO_ENDPOINT_NODEPORTS;
+
+export interface MapElement {
+  map: MapName;
+  key: string;
+  value: string;
+}
+
+export interface AffinitySet {
+  name: string;
+  timeoutSeconds: number;
+}
+
+/** Everything one service port contributes to the table. */
+export interface ServicePortRules {
+  key: string;
+  protocol: string;
+  elements: MapElement[];
+  /** Chain name -> its rules, in order. */
+  chains: Map<string, string[]>;
+  sets: AffinitySet[];
+  /** For conntrack cleanup of UDP: the addresses clients use and the endpoints behind them. */
+  frontends: { ips: string[]; nodePort: number };
+  endpoints: string[];
+}
+
+export interface ProxyState {
+  /** Node facts as text: a change means the base chains differ and needs a full sync. */
+  nodeKey: string;
+  node: NodeFacts;
+  ports: Map<string, ServicePortRules>;
+}
+
+export function buildProxyState(services: ServiceJSON[], slices: EndpointSliceJSON[], node: NodeFacts): ProxyState {
+  const ports = new Map<string, ServicePortRules>();
+  for (const sp of servicePorts(services, slices, node)) ports.set(sp.key, servicePortRules(sp, node));
+  return { nodeKey: JSON.stringify([node.nodeName, [...node.nodeIPs].sort(), node.clusterCIDR ?? '']), node, ports };
+}
+
+function servicePortRules(sp: ServicePort, node: NodeFacts): ServicePortRules {
+  const proto = sp.name.protocol;
+  const base = servicePortChainBase(sp.name);
+  const clusterChain = chainPrefix.cluster + base;
+  const localChain = chainPrefix.local + base;
+  const externalChain = chainPrefix.external + base;
+  const eps = categorizeEndpoints(sp);
+  const chains = new Map<string, string[]>();
+  const elements: MapElement[] = [];
+  const sets: AffinitySet[] = [];
+  const epChain = (address: string) => chainPrefix.endpoint + endpointChainBase(sp.name, address);
+  const affinitySet = (address: string) => chainPrefix.affinity + endpointChainBase(sp.name, address);
+
+  const internalChain = sp.internalPolicyLocal ? localChain : clusterChain;
+  const hasInternal = eps.hasEndpoints && (!sp.internalPolicyLocal || eps.local.length > 0);
+  const externalPolicyChain = sp.externalPolicyLocal ? localChain : clusterChain;
+  const hasExternal = eps.hasEndpoints && (!sp.externalPolicyLocal || eps.local.length > 0);
+  const usesExternalChain = eps.hasEndpoints && externallyAccessible(sp);
+  // No endpoints at all: reject, so clients fail at once. Endpoints only elsewhere with a Local
+  // policy: drop, as upstream does.
+  const internalFilter = eps.hasEndpoints ? 'drop' : `goto ${REJECT_CHAIN}`;
+  const externalFilter = internalFilter;
+  const k = (ip: string, port: number) => `${ip} . ${proto} . ${port}`;
+
+  if (hasInternal) elements.push({ map: SERVICE_IPS, key: k(sp.clusterIP, sp.port), value: `goto ${internalChain}` });
+  else elements.push({ map: NO_ENDPOINT_SERVICES, key: k(sp.clusterIP, sp.port), value: internalFilter });
+  for (const ip of [...sp.externalIPs, ...sp.loadBalancerIPs]) {
+    if (eps.hasEndpoints) elements.push({ map: SERVICE_IPS, key: k(ip, sp.port), value: `goto ${externalChain}` });
+    if (!hasExternal) elements.push({ map: NO_ENDPOINT_SERVICES, key: k(ip, sp.port), value: externalFilter });
+  }
+  if (sp.nodePort !== 0) {
+    if (eps.hasEndpoints) elements.push({ map: SERVICE_NODEPORTS, key: `${proto} . ${sp.nodePort}`, value: `goto ${externalChain}` });
+    if (!hasExternal) elements.push({ map: NO_ENDPOINT_NODEPORTS, key: `${proto} . ${sp.nodePort}`, value: externalFilter });
+  }
+
+  const serviceChainRules = (endpoints: typeof eps.cluster, withMasq: boolean): string[] => {
+    const rules: string[] = [];
+    // Clients outside the pod network (e.g. the node itself) must see replies come back via this node.
+    if (withMasq && node.clusterCIDR) rules.push(`ip daddr ${sp.clusterIP} ${proto} dport ${sp.port} ip saddr != ${node.clusterCIDR} jump ${MARK_MASQ}`);
+    if (sp.affinitySeconds > 0) for (const e of endpoints) rules.push(`ip saddr @${affinitySet(e.address)} goto ${epChain(e.address)}`);
+    rules.push(`numgen random mod ${endpoints.length} vmap { ${endpoints.map((e, i) => `${i} : goto ${epChain(e.address)}`).join(', ')} }`);
+    return rules;
+  };
+  if (eps.usesClusterChain) chains.set(clusterChain, serviceChainRules(eps.cluster, internalChain === clusterChain));
+  if (eps.usesLocalChain) chains.set(localChain, serviceChainRules(eps.local, internalChain === localChain));
+
+  if (usesExternalChain) {
+    const rules: string[] = [];
+    if (!sp.externalPolicyLocal) {
+      // Cluster policy: the endpoint may be elsewhere, so replies must come back through us.
+      rules.push(`jump ${MARK_MASQ}`);
+    } else {
+      if (node.clusterCIDR && eps.usesClusterChain) rules.push(`ip saddr ${node.clusterCIDR} goto ${clusterChain} comment "short-circuit pod traffic"`);
+      rules.push(`fib saddr type local jump ${MARK_MASQ} comment "masquerade local traffic"`);
+      if (eps.usesClusterChain) rules.push(`fib saddr type local goto ${clusterChain} comment "short-circuit local traffic"`);
+    }
+    if (hasExternal) rules.push(`goto ${externalPolicyChain}`);
+    chains.set(externalChain, rules);
+  }
+
+  for (const e of eps.reachable) {
+    const rules = [`ip saddr ${e.ip} jump ${MARK_MASQ}`]; // hairpin: a pod reaching itself through the service
+    if (sp.affinitySeconds > 0) {
+      sets.push({ name: affinitySet(e.address), timeoutSeconds: sp.affinitySeconds });
+      rules.push(`update @${affinitySet(e.address)} { ip saddr }`);
+    }
+    rules.push(`meta l4proto ${proto} dnat to ${e.address}`);
+    chains.set(epChain(e.address), rules);
+  }
+
+  return {
+    key: sp.key,
+    protocol: proto,
+    elements,
+    chains,
+    sets,
+    frontends: { ips: [sp.clusterIP, ...sp.externalIPs, ...sp.loadBalancerIPs], nodePort: sp.nodePort },
+    endpoints: eps.reachable.map((e) => e.address),
+  };
+}
+
+function baseScript(node: NodeFacts): string[] {
+  const l: string[] = [];
+  l.push(`add table ${T} { comment "rules for skiff's service proxy" ; }`);
+  const base: [string, string, string, string][] = [
+    // The filter chains look at the pre-DNAT destination, so they run just before DNAT (-100).
+    // Numbers, not dstnat/srcnat: nft 1.0.6 accepts those names only on some hooks.
+    ['filter-input', 'filter', 'input', '-110'],
+    ['filter-forward', 'filter', 'forward', '-110'],
+    ['filter-output', 'filter', 'output', '-110'],
+    ['nat-prerouting', 'nat', 'prerouting', '-100'],
+    ['nat-output', 'nat', 'output', '-100'],
+    ['nat-postrouting', 'nat', 'postrouting', '100'],
+  ];
+  for (const [name, type, hook, prio] of base) l.push(`add chain ${T} ${name} { type ${type} hook ${hook} priority ${prio} ; }`);
+  for (const c of [ENDPOINTS_CHECK, SERVICES, MASQUERADING, MARK_MASQ, REJECT_CHAIN]) l.push(`add chain ${T} ${c}`);
+  for (const c of ['filter-input', 'filter-forward', 'filter-output']) l.push(`add rule ${T} ${c} ct state new jump ${ENDPOINTS_CHECK}`);
+  l.push(`add rule ${T} nat-prerouting jump ${SERVICES}`);
+  l.push(`add rule ${T} nat-output jump ${SERVICES}`);
+  l.push(`add rule ${T} nat-postrouting jump ${MASQUERADING}`);
+  l.push(`add rule ${T} ${MARK_MASQ} mark set mark or ${MASQUERADE_MARK}`);
+  l.push(`add rule ${T} ${MASQUERADING} mark and ${MASQUERADE_MARK} == 0 return`);
+  l.push(`add rule ${T} ${MASQUERADING} mark set mark xor ${MASQUERADE_MARK}`);
+  l.push(`add rule ${T} ${MASQUERADING} masquerade fully-random`);
+  l.push(`add rule ${T} ${REJECT_CHAIN} reject`);
+
+  l.push(`add set ${T} ${NODEPORT_IPS} { type ipv4_addr ; comment "IPs that accept NodePort traffic" ; }`);
+  const ips = node.nodeIPs.filter((ip) => !ip.startsWith('127.'));
+  if (ips.length > 0) l.push(`add element ${T} ${NODEPORT_IPS} { ${ips.join(', ')} }`);
+  l.push(`add map ${T} ${NO_ENDPOINT_SERVICES} { type ipv4_addr . inet_proto . inet_service : verdict ; comment "vmap to drop or reject packets to services with no endpoints" ; }`);
+  l.push(`add map ${T} ${NO_ENDPOINT_NODEPORTS} { type inet_proto . inet_service : verdict ; comment "vmap to drop or reject packets to service nodeports with no endpoints" ; }`);
+  l.push(`add map ${T} ${SERVICE_IPS} { type ipv4_addr . inet_proto . inet_service : verdict ; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ; }`);
+  l.push(`add map ${T} ${SERVICE_NODEPORTS} { type inet_proto . inet_service : verdict ; comment "NodePort traffic" ; }`);
+  l.push(`add rule ${T} ${ENDPOINTS_CHECK} ip daddr . meta l4proto . th dport vmap @${NO_ENDPOINT_SERVICES}`);
+  l.push(`add rule ${T} ${ENDPOINTS_CHECK} ip daddr @${NODEPORT_IPS} meta l4proto . th dport vmap @${NO_ENDPOINT_NODEPORTS}`);
+  l.push(`add rule ${T} ${SERVICES} ip daddr . meta l4proto . th dport vmap @${SERVICE_IPS}`);
+  l.push(`add rule ${T} ${SERVICES} ip daddr @${NODEPORT_IPS} meta l4proto . th dport vmap @${SERVICE_NODEPORTS}`);
+  return l;
+}
+
+const setLine = (s: AffinitySet) => `add set ${T} ${s.name} { type ipv4_addr ; flags dynamic,timeout ; timeout ${s.timeoutSeconds}s ; }`;
+const elementLine = (verb: 'add' | 'delete', e: MapElement) =>
+  verb === 'add' ? `add element ${T} ${e.map} { ${e.key} : ${e.value} }` : `delete element ${T} ${e.map} { ${e.key} }`;
+
+/**
+ * The whole table, replacing whatever is there in one transaction (the table is created, deleted
+ * and rebuilt, so stale chains, sets and elements of an earlier agent go away too).
+ */
+export function fullSyncScript(state: ProxyState): string {
+  const l = [`add table ${T}`, `delete table ${T}`, ...baseScript(state.node)];
+  for (const r of state.ports.values()) {
+    for (const s of r.sets) l.push(setLine(s));
+    for (const name of r.chains.keys()) l.push(`add chain ${T} ${name}`);
+  }
+  for (const r of state.ports.values()) {
+    for (const [name, rules] of r.chains) for (const rule of rules) l.push(`add rule ${T} ${name} ${rule}`);
+    for (const e of r.elements) l.push(elementLine('add', e));
+  }
+  return l.join('\n') + '\n';
+}
+
+function sameRules(a: ServicePortRules | undefined, b: ServicePortRules | undefined): boolean {
+  if (!a || !b) return a === b;
+  return (
+    JSON.stringify([a.elements, [...a.chains], a.sets]) === JSON.stringify([b.elements, [...b.chains], b.sets])
+  );
+}
+
+/**
+ * Only the service ports whose rules differ between prev and next: their map elements are
+ * deleted and re-added, their chains flushed and refilled, chains and affinity sets no longer
+ * used are deleted. Returns '' when nothing changed. When the node facts changed, the base
+ * chains differ and a full sync script is returned instead.
+ */
+export function incrementalSyncScript(prev: ProxyState, next: ProxyState): string {
+  if (prev.nodeKey !== next.nodeKey) return fullSyncScript(next);
+  const changed: [ServicePortRules | undefined, ServicePortRules | undefined][] = [];
+  for (const key of new Set([...prev.ports.keys(), ...next.ports.keys()])) {
+    const a = prev.ports.get(key);
+    const b = next.ports.get(key);
+    if (!sameRules(a, b)) changed.push([a, b]);
+  }
+  if (changed.length === 0) return '';
+
+  const delElems: string[] = [];
+  const addElems: string[] = [];
+  const flush: string[] = [];
+  const addSets: string[] = [];
+  const addChains: string[] = [];
+  const rules: string[] = [];
+  const delChains: string[] = [];
+  const delSets: string[] = [];
+  for (const [a, b] of changed) {
+    const oldElems = new Map((a?.elements ?? []).map((e) => [`${e.map} ${e.key}`, e]));
+    const newElems = new Map((b?.elements ?? []).map((e) => [`${e.map} ${e.key}`, e]));
+    for (const [id, e] of oldElems) if (newElems.get(id)?.value !== e.value) delElems.push(elementLine('delete', e));
+    for (const [id, e] of newElems) if (oldElems.get(id)?.value !== e.value) addElems.push(elementLine('add', e));
+
+    const oldSets = new Map((a?.sets ?? []).map((s) => [s.name, s]));
+    const newSets = new Map((b?.sets ?? []).map((s) => [s.name, s]));
+    for (const [name, s] of oldSets) if (newSets.get(name)?.timeoutSeconds !== s.timeoutSeconds) delSets.push(`delete set ${T} ${name}`);
+    for (const [name, s] of newSets) if (oldSets.get(name)?.timeoutSeconds !== s.timeoutSeconds) addSets.push(setLine(s));
+
+    for (const name of a?.chains.keys() ?? []) {
+      flush.push(`flush chain ${T} ${name}`);
+      if (!b?.chains.has(name)) delChains.push(`delete chain ${T} ${name}`);
+    }
+    for (const [name, chainRules] of b?.chains ?? []) {
+      if (!a?.chains.has(name)) addChains.push(`add chain ${T} ${name}`);
+      for (const rule of chainRules) rules.push(`add rule ${T} ${name} ${rule}`);
+    }
+  }
+  // Order matters inside the transaction: nothing may still reference a chain or set when it is
+  // deleted, and a set must exist before a rule updates it. (Kernels before 6.2 notice a map
+  // element's reference going away only later; on those the chain deletion can fail with EBUSY,
+  // and the caller then falls back to a full sync.)
+  return [...delElems, ...flush, ...delSets, ...addSets, ...addChains, ...rules, ...addElems, ...delChains].join('\n') + '\n';
+}
+
+export interface StaleUDP {
+  /** Remove conntrack entries of UDP flows to this frontend that were NATed to the endpoint. */
+  frontendIP?: string;
+  nodePort?: number;
+  endpointIP?: string;
+}
+
+/**
+ * UDP has no connection end, so conntrack keeps sending a flow to a removed endpoint (or keeps
+ * the verdict of a rejected one) until the entry times out. Lists the entries to delete, as
+ * upstream's conntrack cleanup: flows to endpoints that are gone, and all flows to frontends
+ * that had no endpoints before.
+ */
+export function staleUDPEntries(prev: ProxyState, next: ProxyState): StaleUDP[] {
+  const out: StaleUDP[] = [];
+  for (const [key, a] of prev.ports) {
+    if (a.protocol !== 'udp') continue;
+    const b = next.ports.get(key);
+    const kept = new Set(b?.endpoints ?? []);
+    for (const ep of a.endpoints) {
+      if (kept.has(ep)) continue;
+      const endpointIP = ep.slice(0, ep.lastIndexOf(':'));
+      for (const ip of a.frontends.ips) out.push({ frontendIP: ip, endpointIP });
+      if (a.frontends.nodePort) out.push({ nodePort: a.frontends.nodePort, endpointIP });
+    }
+  }
+  for (const [key, b] of next.ports) {
+    if (b.protocol !== 'udp' || b.endpoints.length === 0) continue;
+    const a = prev.ports.get(key);
+    if (a && a.endpoints.length > 0) continue;
+    for (const ip of b.frontends.ips) out.push({ frontendIP: ip });
+    if (b.frontends.nodePort) out.push({ nodePort: b.frontends.nodePort });
+  }
+  return out;
+}
+
+/** Removes the table (agent shutdown for good, or `skiff down` of a node). */
+export function deleteTableScript(): string {
+  return `add table ${T}\ndelete table ${T}\n`;
+}
