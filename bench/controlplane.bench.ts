@@ -1,12 +1,12 @@
 // Control-plane benchmarks: cold start, idle memory, write rate at 16 clients, LIST of 10,000
 // pods. Each line prints the measurement beside a reference measured in the same run.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import Database from 'better-sqlite3';
-import { startCluster, run } from '../test/e2e/harness.js';
+import { startCluster } from '../test/e2e/harness.js';
 import { accessFrom } from '../test/e2e/kubeconfig.js';
 
 function pct(sorted: number[], p: number): number {
@@ -139,8 +139,6 @@ async function main(): Promise<void> {
   }
 }
 
-void run;
-void execFileSync;
 main().catch((e) => {
   console.error(e);
   process.exit(1);

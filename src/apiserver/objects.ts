@@ -6,7 +6,7 @@ import { deepEqual } from '../api/equality.js';
 import { validateObjectMeta } from '../api/validation/meta.js';
 import { causeMessage, invalidMessage } from '../api/validation/field.js';
 import { recordUpdate } from './patch/index.js';
-import { Store, StoreError, type Entry } from '../storage/store.js';
+import { Store, type Entry } from '../storage/store.js';
 import { ApiError, errors } from './status.js';
 import { ServiceAllocators } from './allocators/service.js';
 
@@ -323,4 +323,3 @@ export function qosClass(pod: KObject): string {
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
-export { StoreError };

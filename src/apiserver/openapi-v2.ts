@@ -1,4 +1,7 @@
 import type { ServerResponse } from 'node:http';
+import protobuf from 'protobufjs/minimal.js';
+
+const { Writer } = protobuf;
 
 // GET /openapi/v2. kubectl 1.28 builds its client-side validator from this document
 // before it sends anything else, for every apply, create -f, replace and diff with
@@ -10,25 +13,21 @@ import type { ServerResponse } from 'node:http';
 
 const TITLE = 'Kubernetes';
 
-/** A protobuf length-delimited field (wire type 2); every field used here is one. */
-function field(no: number, payload: Buffer): Buffer {
-  const len: number[] = [];
-  let n = payload.length;
-  do {
-    len.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
-    n >>>= 7;
-  } while (n > 0);
-  return Buffer.concat([Buffer.from([(no << 3) | 2, ...len]), payload]);
-}
-
-const str = (no: number, s: string) => field(no, Buffer.from(s, 'utf8'));
-
 /**
  * The gnostic openapi_v2.Document kubectl unmarshals: swagger (1), info (2: title 1,
  * version 2) and empty paths (8).
  */
 export function openapiV2Protobuf(version: string): Buffer {
-  return Buffer.concat([str(1, '2.0'), field(2, Buffer.concat([str(1, TITLE), str(2, version)])), field(8, Buffer.alloc(0))]);
+  const info = Writer.create().uint32((1 << 3) | 2).string(TITLE).uint32((2 << 3) | 2).string(version).finish();
+  const doc = Writer.create()
+    .uint32((1 << 3) | 2)
+    .string('2.0')
+    .uint32((2 << 3) | 2)
+    .bytes(info)
+    .uint32((8 << 3) | 2)
+    .bytes(new Uint8Array(0))
+    .finish();
+  return Buffer.from(doc);
 }
 
 export function openapiV2Json(version: string): string {

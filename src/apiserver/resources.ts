@@ -9,7 +9,6 @@ import { pruneUnknownFields, strictDecodingMessage, unknownFields, unknownFieldW
 import { decodeProtobuf, ProtobufError } from '../api/protobuf/index.js';
 import { applyPatch, patchTypeOf, PatchError, serverSideApply } from './patch/index.js';
 import { Objects, storeResource, type DeleteOptions } from './objects.js';
-import { StoreError } from '../storage/store.js';
 import { ApiError, errors } from './status.js';
 import { mediaType, readBody, sendJSON } from './http.js';
 import { parseFilter, matches, type Filter } from './filter.js';
@@ -588,4 +587,3 @@ function decodeContinue(s: string): { rv: number; key: string } {
   }
 }
 
-export { StoreError };
