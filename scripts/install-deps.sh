@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages skiff needs, only those missing. Safe to run again.
+# With --test, also what the test suite and benchmarks drive (a headless browser).
 set -euo pipefail
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
+if [ "${1:-}" = "--test" ]; then
+  have chromium || need+=(chromium)
+fi
 have ip || need+=(iproute2)
 have nft || need+=(nftables)
 have busybox || need+=(busybox)
 have conntrack || need+=(conntrack)
+have wrk || need+=(wrk)
 [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -10,12 +10,19 @@ export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube
 
 const MANAGER = { fieldManager: 'kube-apiserver' };
 
+/** An address pods can reach the API server at. */
+export interface ApiEndpoint {
+  ip: string;
+  port: number;
+}
+
 /**
  * What the API server writes when it starts: the system namespaces, and the `kubernetes`
- * Service with its Endpoints and EndpointSlice naming the server's own address
- * (`apiAddress`, host:port), as upstream's bootstrap controller and endpoint reconciler do.
+ * Service with its Endpoints and EndpointSlice, as upstream's bootstrap controller and endpoint
+ * reconciler do. They name `podEndpoint` (upstream's --advertise-address: here node 1's relay
+ * of the API) or, without one, the server's own listen address (`apiAddress`, host:port).
  */
-export function bootstrap(objects: Objects, apiAddress?: string): void {
+export function bootstrap(objects: Objects, apiAddress?: string, podEndpoint?: ApiEndpoint): void {
   const ns = objects.reg.kind('', 'Namespace')!;
   for (const name of SYSTEM_NAMESPACES) {
     if (objects.store.get('core/namespaces', '', name)) continue;
@@ -23,7 +30,7 @@ export function bootstrap(objects: Objects, apiAddress?: string): void {
   }
   if (!apiAddress) return;
   try {
-    reconcileKubernetesService(objects, apiAddress);
+    reconcileKubernetesService(objects, podEndpoint ?? apiEndpoint(apiAddress));
   } catch (e) {
     // An old state whose Services took 10.96.0.1 must not stop the server from starting.
     log('error', 'writing the kubernetes Service and its endpoints', { error: String((e as Error)?.message ?? e) });
@@ -31,12 +38,10 @@ export function bootstrap(objects: Objects, apiAddress?: string): void {
 }
 
 /**
- * The address pods are told to use for the API. Upstream writes the --advertise-address; this
- * server listens on a host address that node namespaces cannot reach yet, so the Endpoints
- * name what it listens on (a wildcard listen is written as 127.0.0.1) until the host path for
- * pods exists.
+ * The listen address as an endpoint (a wildcard listen is written as 127.0.0.1): what the
+ * `kubernetes` Endpoints name in a cluster without nodes, where no pod needs to reach it.
  */
-export function apiEndpoint(apiAddress: string): { ip: string; port: number } {
+export function apiEndpoint(apiAddress: string): ApiEndpoint {
   const i = apiAddress.lastIndexOf(':');
   const host = apiAddress.slice(0, i).replace(/^\[|\]$/g, '');
   const port = Number(apiAddress.slice(i + 1));
@@ -44,8 +49,7 @@ export function apiEndpoint(apiAddress: string): { ip: string; port: number } {
   return { ip, port };
 }
 
-function reconcileKubernetesService(objects: Objects, apiAddress: string): void {
-  const { ip, port } = apiEndpoint(apiAddress);
+function reconcileKubernetesService(objects: Objects, { ip, port }: ApiEndpoint): void {
   const svcDef = objects.reg.kind('', 'Service')!;
   const servicePorts = [{ name: 'https', port: 443, protocol: 'TCP', targetPort: port }];
   const existing = objects.store.get(storeResource(svcDef), 'default', 'kubernetes');

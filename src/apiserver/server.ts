@@ -2,7 +2,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { Registry } from '../api/registry.js';
 import { openapiDocument, openapiRoot } from '../api/openapi/index.js';
@@ -18,8 +18,11 @@ import { writeStatus } from './kubelet-proxy.js';
 import { parseResourcePath } from './request-info.js';
 import { ResourceHandler } from './resources.js';
 import { ApiError, errors } from './status.js';
-import { bootstrap } from './bootstrap.js';
+import { bootstrap, type ApiEndpoint } from './bootstrap.js';
 import { log } from '../log.js';
+import { API_TLS_SOCKET_NAME, clusterPaths, readClusterConfig } from '../cli/cluster-home.js';
+import { API_RELAY_PORT } from '../node/network/api-relay.js';
+import { nodeAddress } from '../node/network/names.js';
 
 export interface ControlPlaneOptions {
   stateDir: string;
@@ -29,6 +32,16 @@ export interface ControlPlaneOptions {
   key: string;
   tokens: string[];
   socketPath: string;
+  /**
+   * The same HTTPS handler on a unix socket, which the node agents relay into their namespaces
+   * for pods. Default: api-tls.sock beside socketPath.
+   */
+  tlsSocketPath?: string;
+  /**
+   * The address the `kubernetes` Service's endpoints name (where pods reach the API). Default:
+   * node 1's relay when the cluster record lists nodes, else the HTTPS listen address.
+   */
+  podAPIEndpoint?: ApiEndpoint;
   clusterName: string;
   /** The cluster CA certificate (PEM), published to every namespace as kube-root-ca.crt. */
   ca?: string;
@@ -82,13 +95,14 @@ export class ApiServer {
     tokens: string[],
     private address: string,
     nodesDir: string = join(dirname(stateDir), 'nodes'),
+    podAPIEndpoint?: ApiEndpoint,
   ) {
     this.store = Store.open(stateDir);
     this.objects = new Objects(this.store, this.reg);
     this.discovery = new Discovery(this.reg);
     this.resources = new ResourceHandler(this.objects, nodesDir);
     this.tokens = tokens.map((t) => Buffer.from(t));
-    bootstrap(this.objects, this.address);
+    bootstrap(this.objects, this.address, podAPIEndpoint);
   }
 
   addToken(t: string): void {
@@ -136,9 +150,10 @@ export class ApiServer {
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
       return;
     }
+    // Upstream's system:public-info-viewer role lets anonymous clients read the version too.
+    if (path === '/version') return sendJSON(res, 200, SERVER_VERSION);
     if (!this.authenticated(req)) throw errors.unauthorized();
     const method = req.method ?? 'GET';
-    if (path === '/version') return sendJSON(res, 200, SERVER_VERSION);
     if (path === '/api' || path === '/apis') {
       const core = path === '/api';
       const fmt = discoveryFormat(req.headers.accept);
@@ -194,18 +209,41 @@ function listen(server: Server, ...args: unknown[]): Promise<void> {
   });
 }
 
-/** Starts the API server on HTTPS and on the node socket, then the controllers. */
+/**
+ * Where pods reach the API when the caller does not say: node 1's relay (kind likewise names the
+ * control-plane node) if the cluster record beside the state directory has nodes; without
+ * nodes no pod runs, and the endpoints keep naming the listen address.
+ */
+export function defaultPodAPIEndpoint(stateDir: string, clusterName: string): ApiEndpoint | undefined {
+  const dir = dirname(stateDir);
+  let nodes = 0;
+  try {
+    nodes = readClusterConfig(clusterPaths(dirname(dirname(dir)), basename(dir) || clusterName))?.nodes ?? 0;
+  } catch (e) {
+    log('error', 'reading the cluster record for the kubernetes Service endpoints', { error: (e as Error).message });
+  }
+  return nodes > 0 ? { ip: nodeAddress(0), port: API_RELAY_PORT } : undefined;
+}
+
+/** Starts the API server on HTTPS, on its HTTPS unix socket and on the node socket, then the controllers. */
 export async function startControlPlane(o: ControlPlaneOptions): Promise<{ close(): Promise<void>; api: ApiServer }> {
-  const api = new ApiServer(o.stateDir, o.tokens, `${o.host}:${o.port}`, o.nodesDir);
+  const podEndpoint = o.podAPIEndpoint ?? defaultPodAPIEndpoint(o.stateDir, o.clusterName);
+  const api = new ApiServer(o.stateDir, o.tokens, `${o.host}:${o.port}`, o.nodesDir, podEndpoint);
+  const tlsSocketPath = o.tlsSocketPath ?? join(dirname(o.socketPath), API_TLS_SOCKET_NAME);
   const https = createHttpsServer({ cert: o.cert, key: o.key }, api.handle);
+  // A second server rather than the first one's 'connection' event: each closes on its own.
+  const httpsRelayed = createHttpsServer({ cert: o.cert, key: o.key }, api.handle);
   const local = createHttpServer(api.handle);
-  for (const s of [https as unknown as Server, local]) {
+  const servers = [https as unknown as Server, httpsRelayed as unknown as Server, local];
+  for (const s of servers) {
     s.requestTimeout = 0; // watches and log streams are long-lived
     s.headersTimeout = 60_000;
     s.on('upgrade', api.handleUpgrade);
   }
   rmSync(o.socketPath, { force: true });
+  rmSync(tlsSocketPath, { force: true });
   await listen(https as unknown as Server, o.port, o.host);
+  await listen(httpsRelayed as unknown as Server, tlsSocketPath);
   await listen(local, o.socketPath);
 
   let controllers: { stop(): Promise<void> } | undefined;
@@ -222,10 +260,11 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ close
     async close() {
       await controllers?.stop();
       await (client as { close?: () => Promise<void> } | undefined)?.close?.();
-      const closing = [https as unknown as Server, local].map((s) => new Promise<void>((r) => s.close(() => r())));
-      for (const s of [https as unknown as Server, local]) s.closeAllConnections();
+      const closing = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
+      for (const s of servers) s.closeAllConnections();
       await Promise.all(closing);
       rmSync(o.socketPath, { force: true });
+      rmSync(tlsSocketPath, { force: true });
       api.close();
     },
   };

@@ -10,6 +10,7 @@ export interface UpFlags {
   port?: number;
   nodes?: number;
   egress?: string;
+  publishAddress?: string;
 }
 
 export type ParsedCommand =
@@ -37,12 +38,15 @@ Flags:
   --nodes N    number of nodes (default 1, 0 for the control plane alone); up, at creation
   --egress E   traffic the nodes may send off the machine: all, none, or a
                comma-separated list of CIDRs (default all); up, at creation
+  --publish-address A
+               an IPv4 address of this machine (e.g. on a LAN) on which NodePorts
+               and LoadBalancer ports are published too; up, at creation
   -h, --help   show this help
 `;
 
 // Flags each command accepts; all of them take a value.
 const FLAGS: Record<Exclude<Command, 'help'>, readonly string[]> = {
-  up: ['name', 'port', 'nodes', 'egress'],
+  up: ['name', 'port', 'nodes', 'egress', 'publish-address'],
   stop: ['name'],
   down: ['name'],
   status: ['name'],
@@ -89,6 +93,18 @@ export function validateEgress(value: string): string {
     }
   }
   return parts.join(',');
+}
+
+const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** One IPv4 address, written canonically (no leading zeros), and not one that means "every address". */
+export function validatePublishAddress(value: string): string {
+  const m = IPV4_RE.exec(value);
+  const octets = m ? m.slice(1, 5).map(Number) : [];
+  if (!m || octets.some((o) => o > 255) || octets.every((o) => o === 0)) {
+    throw new UsageError(`invalid value "${value}" for --publish-address: must be an IPv4 address of this machine (e.g. 192.168.1.20)`);
+  }
+  return octets.join('.');
 }
 
 export function parseCommandLine(argv: readonly string[]): ParsedCommand {
@@ -143,6 +159,8 @@ function flagsOf(cmd: Exclude<Command, 'help'>, values: Map<string, string>): Pa
       if (nodes !== undefined) flags.nodes = parseInteger('nodes', nodes, 0, 100);
       const egress = values.get('egress');
       if (egress !== undefined) flags.egress = validateEgress(egress);
+      const publishAddress = values.get('publish-address');
+      if (publishAddress !== undefined) flags.publishAddress = validatePublishAddress(publishAddress);
       return { command: 'up', flags };
     }
     case 'serve': {

@@ -10,6 +10,8 @@ export interface ClusterConfig {
   created: string; // RFC 3339
   nodes: number;
   egress: string; // 'all' | 'none' | comma-separated IPv4 CIDRs
+  /** An extra host address on which NodePorts and LoadBalancer ports are published (for a LAN). */
+  publishAddress?: string;
 }
 
 export interface ClusterPaths {
@@ -23,9 +25,14 @@ export interface ClusterPaths {
   token: string;
   stateDir: string;
   socket: string;
+  /** The API server's HTTPS on a unix socket, relayed into the node namespaces for pods. */
+  tlsSocket: string;
   pid: string;
   log: string;
 }
+
+/** File name of the API server's HTTPS unix socket in the cluster directory (beside api.sock). */
+export const API_TLS_SOCKET_NAME = 'api-tls.sock';
 
 export function skiffHome(env: NodeJS.ProcessEnv = process.env): string {
   if (env.SKIFF_HOME) return resolve(env.SKIFF_HOME);
@@ -46,6 +53,7 @@ export function clusterPaths(home: string, name: string): ClusterPaths {
     token: join(dir, 'admin.token'),
     stateDir: join(dir, 'state'),
     socket: join(dir, 'api.sock'),
+    tlsSocket: join(dir, API_TLS_SOCKET_NAME),
     pid: join(dir, 'control-plane.pid'),
     log: join(dir, 'control-plane.log'),
   };
@@ -84,6 +92,7 @@ export function readClusterConfig(paths: ClusterPaths): ClusterConfig | undefine
     created: parsed.created,
     nodes: typeof parsed.nodes === 'number' ? parsed.nodes : 1,
     egress: typeof parsed.egress === 'string' ? parsed.egress : 'all',
+    ...(typeof parsed.publishAddress === 'string' ? { publishAddress: parsed.publishAddress } : {}),
   };
 }
 

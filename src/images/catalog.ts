@@ -5,10 +5,16 @@ import { BUSYBOX } from './busybox.js';
 import type { ImageConfig } from './config.js';
 import type { ImageReference } from './reference.js';
 
+/** Where the cluster lives on the host, for images whose programs are cluster add-ons. */
+export interface ImageContext {
+  home: string;
+  clusterDir: string;
+}
+
 interface BuiltinImage {
   /** Repository paths without registry host (see reference.ts lookupKeys). */
   names: string[];
-  config(ref: ImageReference): ImageConfig;
+  config(ref: ImageReference, ctx: ImageContext): ImageConfig;
 }
 
 /**
@@ -23,6 +29,11 @@ export function serverScript(name: string): string {
 
 function node(script: string, ...extra: string[]): string[] {
   return [process.execPath, ...NODE_FLAGS, serverScript(script), ...extra];
+}
+
+/** An add-on program of src/addons, run as the image's binary. */
+export function addonScript(path: string): string {
+  return fileURLToPath(new URL(`../addons/${path}.js`, import.meta.url));
 }
 
 function shellQuote(s: string): string {
@@ -83,6 +94,8 @@ export const BUILTIN_IMAGES: BuiltinImage[] = [
     config: () => ({
       entrypoint: [],
       cmd: ['nginx', '-g', 'daemon off;'],
+      // Users debug from inside it (`kubectl exec deploy/www -- nslookup abc`): give it a shell userland.
+      busybox: true,
       binaries: aliases(['nginx', '/usr/sbin/nginx'], node('echoserver')),
     }),
   },
@@ -165,6 +178,16 @@ export const BUILTIN_IMAGES: BuiltinImage[] = [
           ),
         },
       };
+    },
+  },
+  {
+    // registry.k8s.io/coredns/coredns: FROM scratch, ENTRYPOINT ["/coredns"], no CMD. The cluster
+    // DNS program reaches the API like a node agent (the cluster's socket and token), so the
+    // image tells it where the cluster lives and the Deployment keeps upstream's args.
+    names: ['coredns/coredns', 'coredns'],
+    config: (_ref, ctx) => {
+      const coredns = [process.execPath, ...NODE_FLAGS, addonScript('dns/main'), `--skiff-cluster-dir=${ctx.clusterDir}`];
+      return { entrypoint: ['/coredns'], cmd: [], binaries: aliases(['/coredns', 'coredns'], coredns) };
     },
   },
 ];

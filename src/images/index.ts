@@ -33,7 +33,7 @@ export function resolveImage(image: string, opts: { home: string; clusterDir: st
   }
   for (const key of keys) {
     const builtin = builtinByName.get(key);
-    if (builtin) return { ok: true, image: builtin.config(ref) };
+    if (builtin) return { ok: true, image: builtin.config(ref, opts) };
   }
   const full = fullReference(ref);
   const mapFile = join(opts.home, IMAGE_MAP_FILE);

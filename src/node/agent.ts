@@ -12,13 +12,19 @@ import { renewLease, RENEW_INTERVAL_MS } from './kubelet/node-lease.js';
 import { newNode, nodeLabels, nodeStatus, readMachineInfo, type MachineInfo, type NodeIdentity } from './kubelet/node-status.js';
 import { Runtime } from './kubelet/runtime/index.js';
 import { KubeletServer } from './kubelet/server.js';
-import { nodeAddress, podCIDR } from './network/index.js';
+import { API_TLS_SOCKET_NAME } from '../cli/cluster-home.js';
+import { ApiRelay, nodeAddress, podCIDR } from './network/index.js';
+import { Proxier } from './proxy/index.js';
+import { startNetworkPolicy, type NetworkPolicyLoop } from './networkpolicy/index.js';
 
 // The node agent: registers the Node, heartbeats its Lease and status, runs the kubelet's pod
-// loop and serves kubelet.sock. Stopping it leaves every pod running for the next agent.
+// loop, serves kubelet.sock, programs the Service proxy's nftables table and relays the API to
+// pods. Stopping it leaves every pod running and the proxy's table in place for the next agent.
 
 export const NODES: Resource = { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false };
 export const STATUS_INTERVAL_MS = 10_000;
+/** The pod network of the whole cluster (every node's 10.244.<i>.0/24). */
+export const CLUSTER_CIDR = '10.244.0.0/16';
 const RUNTIME_VERSION = 'skiff://0.1.0';
 
 export interface AgentOptions {
@@ -42,6 +48,9 @@ export class NodeAgent {
   private timers: NodeJS.Timeout[] = [];
   private kubelet?: Kubelet;
   private server?: KubeletServer;
+  private proxier?: Proxier;
+  private netpol?: NetworkPolicyLoop;
+  private apiRelay?: ApiRelay;
   private recorder: EventRecorder;
 
   constructor(private readonly o: AgentOptions) {
@@ -57,6 +66,8 @@ export class NodeAgent {
     await this.heartbeat();
     this.every(RENEW_INTERVAL_MS, () => this.heartbeat());
     this.every(STATUS_INTERVAL_MS, () => this.updateStatus());
+    this.startServiceProxy();
+    this.netpol ??= startNetworkPolicy({ client: this.o.client, nodeName: this.o.nodeName, log: (level, msg, fields) => log(level, msg, { node: this.o.nodeName, ...fields }) });
 
     const runtime = new Runtime({ cluster: this.o.cluster, clusterDir: this.o.clusterDir, node: this.o.nodeName, index: this.o.index, nodeDir: this.nodeDir });
     const images: ImageService = {
@@ -95,6 +106,19 @@ export class NodeAgent {
     await this.server.listen();
     await kubelet.start();
     log('info', 'node agent started', { node: this.o.nodeName });
+  }
+
+  /** Services for pods: the nftables proxy, and the relay the `kubernetes` Service leads to. */
+  private startServiceProxy(): void {
+    const logger = (level: 'info' | 'error', msg: string, fields?: Record<string, unknown>) => log(level, msg, { node: this.o.nodeName, ...fields });
+    this.proxier ??= new Proxier({
+      client: this.o.client,
+      node: { nodeName: this.o.nodeName, nodeIPs: [this.id.internalIP], clusterCIDR: CLUSTER_CIDR },
+      log: logger,
+    });
+    this.proxier.start();
+    this.apiRelay ??= new ApiRelay({ host: this.id.internalIP, socketPath: join(this.o.clusterDir, API_TLS_SOCKET_NAME), log: logger });
+    this.apiRelay.start();
   }
 
   private every(ms: number, fn: () => Promise<void>): void {
@@ -147,12 +171,15 @@ export class NodeAgent {
     await renewLease(this.o.client, this.o.nodeName, this.node, Date.now());
   }
 
-  /** Stops heartbeats, the pod loop and the server; pods and their processes keep running. */
+  /** Stops heartbeats, the pod loop, the servers and the proxy loop; pods and the proxy's table stay. */
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     await this.kubelet?.stop();
     await this.server?.close();
+    await this.proxier?.stop();
+    await this.netpol?.stop();
+    await this.apiRelay?.close();
     await this.recorder.flush();
   }
 }

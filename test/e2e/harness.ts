@@ -54,7 +54,7 @@ export interface Cluster {
  * Creates a cluster with its own SKIFF_HOME, KUBECONFIG and kubectl cache; `down()` removes all
  * of it. Without `nodes` the cluster is the control plane alone, so pods stay Pending.
  */
-export async function startCluster(prefix = 'e2e', opts: { nodes?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Cluster> {
+export async function startCluster(prefix = 'e2e', opts: { nodes?: number; env?: NodeJS.ProcessEnv; upArgs?: string[] } = {}): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-e2e-'));
   const name = `${prefix}-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
   const port = await freePort();
@@ -67,7 +67,10 @@ export async function startCluster(prefix = 'e2e', opts: { nodes?: number; env?:
     ...opts.env,
   };
   const skiff = (args: string[]) => run(process.execPath, [SKIFF, ...args], env);
-  const up = await skiff(['up', '--name', name, '--port', String(port), '--nodes', String(opts.nodes ?? 0)]);
+  // Egress is off unless asked for, so that tests leave the host's forwarding and nftables alone.
+  const upArgs = opts.upArgs ?? [];
+  const egress = upArgs.some((a) => a === '--egress' || a.startsWith('--egress=')) ? [] : ['--egress', 'none'];
+  const up = await skiff(['up', '--name', name, '--port', String(port), '--nodes', String(opts.nodes ?? 0), ...egress, ...upArgs]);
   if (up.code !== 0) {
     await skiff(['down', '--name', name]);
     rmSync(dir, { recursive: true, force: true });
@@ -95,7 +98,11 @@ export async function startCluster(prefix = 'e2e', opts: { nodes?: number; env?:
   };
 }
 
-/** What a cluster may have left on the machine: its namespaces, cgroups and processes (by their command line). */
+/**
+ * What a cluster may have left on the machine: its namespaces, cgroups and processes (by their
+ * command line: anything naming the test's directory, and the cluster's host-port publisher and
+ * forwarder wherever its home was).
+ */
 export function leftovers(name: string, dir: string): string[] {
   const out: string[] = [];
   const ns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
@@ -111,7 +118,8 @@ export function leftovers(name: string, dir: string): string[] {
     } catch {
       continue;
     }
-    if (cmd.includes(dir) && Number(e) !== process.pid) out.push(`process ${e}: ${cmd.slice(0, 160)}`);
+    const hostPorts = /[/\\]host-ports[/\\](main|forwarder)\.js /.test(cmd) && cmd.includes(` --cluster ${name} `);
+    if ((cmd.includes(dir) || hostPorts) && Number(e) !== process.pid) out.push(`process ${e}: ${cmd.slice(0, 160)}`);
   }
   return out;
 }

@@ -17,6 +17,16 @@ export interface DnsServerOptions extends AnswerOptions {
   /** The host's hosts file, e.g. /etc/hosts. */
   hostsFile?: string;
   log?: (msg: string) => void;
+  /** Told of every answered query, e.g. for metrics; must be cheap (it runs on the hot path). */
+  onAnswer?: (a: AnsweredQuery) => void;
+}
+
+export interface AnsweredQuery {
+  proto: 'udp' | 'tcp';
+  /** The client's address family: 1 for IPv4, 2 for IPv6 (CoreDNS's `family` label). */
+  family: 1 | 2;
+  type: string;
+  rcode: string;
 }
 
 export interface DnsServer {
@@ -136,7 +146,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     return result.authoritative ? fromResult(result) : reply('SERVFAIL');
   }
 
-  async function handle(buf: Buffer, limit: (q: DecodedPacket) => number | undefined): Promise<Buffer | undefined> {
+  async function handle(buf: Buffer, from: Omit<AnsweredQuery, 'type' | 'rcode'>, limit: (q: DecodedPacket) => number | undefined): Promise<Buffer | undefined> {
     let query: DecodedPacket;
     try {
       query = dnsPacket.decode(buf);
@@ -152,13 +162,15 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       log(`dns: answering ${q ? `${q.type} ${q.name}` : 'query'}: ${(e as Error).message}`);
       r = reply('SERVFAIL');
     }
+    opts.onAnswer?.({ ...from, type: query.questions?.[0]?.type ?? '', rcode: r.rcode });
     return encodeReply(query, r, limit(query));
   }
 
   function makeUdp(): dgram.Socket {
     const udp = dgram.createSocket(net.isIPv6(opts.host) ? 'udp6' : 'udp4');
     udp.on('message', (msg, rinfo) => {
-      void handle(msg, (q) => ednsOf(q)?.size ?? PLAIN_UDP_SIZE).then((out) => {
+      const from = { proto: 'udp', family: rinfo.family === 'IPv6' ? 2 : 1 } as const;
+      void handle(msg, from, (q) => ednsOf(q)?.size ?? PLAIN_UDP_SIZE).then((out) => {
         if (out) udp.send(out, rinfo.port, rinfo.address);
       });
     });
@@ -172,6 +184,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       sock.on('close', () => conns.delete(sock));
       sock.on('error', () => sock.destroy());
       let pending = Buffer.alloc(0);
+      const from = { proto: 'tcp', family: sock.remoteFamily === 'IPv6' ? 2 : 1 } as const;
       sock.on('data', (chunk) => {
         pending = Buffer.concat([pending, chunk]);
         while (pending.length >= 2) {
@@ -179,7 +192,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
           if (pending.length < 2 + len) break;
           const msg = pending.subarray(2, 2 + len);
           pending = pending.subarray(2 + len);
-          void handle(msg, () => undefined).then((out) => {
+          void handle(msg, from, () => undefined).then((out) => {
             if (!out || sock.destroyed) return;
             const prefix = Buffer.alloc(2);
             prefix.writeUInt16BE(out.length, 0);

@@ -10,8 +10,12 @@ export async function down(flags: { name: string }): Promise<number> {
   const paths = clusterPaths(skiffHome(), flags.name);
   // Stopped even without a directory: a control plane whose directory was removed by hand
   // is still found by its command line.
-  await stopNodes(paths, flags.name);
+  // A failure to remove the nodes' network (egress included) must not leave the control plane
+  // running: it is stopped anyway, and the first error is reported; a second `down` retries.
+  let nodesError: unknown;
+  await stopNodes(paths, flags.name).catch((err: unknown) => (nodesError = err));
   await stopControlPlanes(paths, flags.name);
+  if (nodesError !== undefined) throw nodesError;
   if (existsSync(paths.dir)) {
     try {
       rmSync(paths.dir, { recursive: true, force: true });

@@ -33,8 +33,11 @@ export async function stopControlPlanes(paths: ClusterPaths, name: string): Prom
  */
 export async function stopNodes(paths: ClusterPaths, name: string): Promise<number> {
   const { stopAgents } = await import('../node-agents.js');
+  const { stopPublishers } = await import('../host-port-publisher.js');
   const { removeClusterRuntime } = await import('../../node/cleanup.js');
-  const agents = await stopAgents(paths, name, STOP_GRACE_MS);
+  // First: its forwarder lives in node 1's namespace, which goes below.
+  const publishers = await stopPublishers(paths, name, STOP_GRACE_MS);
+  const agents = (await stopAgents(paths, name, STOP_GRACE_MS)) + publishers;
   try {
     await removeClusterRuntime(name, join(paths.dir, 'nodes'));
   } catch (err) {

@@ -45,6 +45,7 @@ async function createCluster(paths: ClusterPaths, flags: UpFlags): Promise<Clust
     const { choosePort } = await import('../port.js');
     port = await choosePort(flags.name, taken);
   }
+  if (flags.publishAddress !== undefined) await checkPublishAddress(flags.publishAddress);
 
   // Imported only here: @peculiar/x509 costs ~100 ms to load and is not needed to resume.
   const { generateClusterCertificates } = await import('../certificates.js');
@@ -67,9 +68,22 @@ async function createCluster(paths: ClusterPaths, flags: UpFlags): Promise<Clust
     created: new Date().toISOString(),
     nodes: flags.nodes ?? 1,
     egress: flags.egress ?? 'all',
+    ...(flags.publishAddress !== undefined ? { publishAddress: flags.publishAddress } : {}),
   };
   writeClusterConfig(paths, config);
   return config;
+}
+
+/** A publish address must be one this machine can listen on, or every Service on it would fail later. */
+async function checkPublishAddress(address: string): Promise<void> {
+  const { createServer } = await import('node:net');
+  await new Promise<void>((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`--publish-address ${address}: cannot listen on it (${err.code ?? err.message}); it must be an address of this machine`)),
+    );
+    srv.listen({ host: address, port: 0, exclusive: true }, () => srv.close(() => resolve()));
+  });
 }
 
 /** Flags that describe the cluster apply only at creation; a different value later is a mistake to report. */
@@ -78,6 +92,9 @@ function checkCreationFlags(config: ClusterConfig, flags: UpFlags): void {
   if (flags.port !== undefined && flags.port !== config.port) differing.push(`--port ${config.port}`);
   if (flags.nodes !== undefined && flags.nodes !== config.nodes) differing.push(`--nodes ${config.nodes}`);
   if (flags.egress !== undefined && flags.egress !== config.egress) differing.push(`--egress ${config.egress}`);
+  if (flags.publishAddress !== undefined && flags.publishAddress !== config.publishAddress) {
+    differing.push(config.publishAddress === undefined ? 'no --publish-address' : `--publish-address ${config.publishAddress}`);
+  }
   if (differing.length > 0) {
     throw new Error(
       `the cluster already exists with ${differing.join(', ')}; these flags apply only when a cluster is created ` +
@@ -148,14 +165,17 @@ async function mergeKubeconfig(config: ClusterConfig, caCertPem: string, token: 
 /** The node namespaces and one agent per node; both steps repair what is missing and keep the rest. */
 async function startNodes(paths: ClusterPaths, config: ClusterConfig): Promise<void> {
   if (config.nodes === 0) return;
-  const { createClusterNetwork, nodeExecArgv } = await import('../../node/network/index.js');
+  const { createClusterNetwork, netnsPath, nodeExecArgv, nodeNetns } = await import('../../node/network/index.js');
   const { startAgents } = await import('../node-agents.js');
   try {
-    await createClusterNetwork(config.name, config.nodes);
+    await createClusterNetwork(config.name, config.nodes, config.egress);
   } catch (err) {
     throw new Error(`creating the node network namespaces: ${(err as Error).message}`);
   }
   startAgents(paths, config.name, config.nodes, (i) => nodeExecArgv(config.name, i));
+  // NodePorts and LoadBalancer addresses on the host: the forwarder it runs needs node 1's namespace.
+  const { startPublisher } = await import('../host-port-publisher.js');
+  await startPublisher(paths, config.name, netnsPath(nodeNetns(config.name, 0)));
 }
 
 export async function up(flags: UpFlags): Promise<number> {

@@ -55,11 +55,13 @@ export function remoteAddr(socket: Socket): string {
 }
 
 /**
- * A net/http-shaped reply: Date, Content-Length and a sniffed Content-Type, and no
- * `Connection`/`Keep-Alive` headers (Go sends none on HTTP/1.1 keep-alive).
+ * A net/http-shaped reply: Date, Content-Length and a sniffed Content-Type; no
+ * `Connection`/`Keep-Alive` headers on a kept-alive HTTP/1.1 connection, and `Connection: close`
+ * when the connection ends with this reply (the client asked, or HTTP/1.0), as Go sends it.
  */
 export function goReply(res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
-  res.removeHeader('Connection');
+  if (res.shouldKeepAlive) res.removeHeader('Connection');
+  else res.setHeader('Connection', 'close');
   if (!res.hasHeader('Content-Type') && body !== '') res.setHeader('Content-Type', contentType);
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.writeHead(status);

@@ -1,8 +1,11 @@
 // The cluster fabric: a namespace with bridge br0 that links the node namespaces, each of which
-// has an uplink eth0 (172.18.0.<i+2>/16) and routes to the other nodes' pod CIDRs. Nothing here
-// routes off the machine: no namespace gets a default route.
-import { existsSync } from 'node:fs';
-import { ip, listLinks, run } from './ip.js';
+// has an uplink eth0 (172.18.0.<i+2>/16) and routes to the other nodes' pod CIDRs. Only egress
+// (egress.ts, when the cluster allows it) routes off the machine.
+import { SERVICE_CLUSTER_IP_RANGE } from '../../apiserver/allocators/cluster-ip.js';
+import { ensureEgress, removeHostEgress } from './egress.js';
+import { hostEgressVethName, parseEgress, type EgressPolicy } from './egress-rules.js';
+import { enableForwarding } from './forwarding.js';
+import { CommandError, ip, listLinks } from './ip.js';
 import {
   FABRIC_BRIDGE,
   FABRIC_PREFIX_LENGTH,
@@ -18,16 +21,27 @@ import {
 } from './names.js';
 import { NetnsMounts, assertHostVisible, deleteNetns, ensureNetns, netnsFiles, netnsMounts } from './netns.js';
 
-/** Creates (or repairs) the fabric and the node namespaces of a cluster. Runs in the host namespaces, as root. */
-export async function createClusterNetwork(cluster: string, nodes: number): Promise<void> {
+/**
+ * Creates (or repairs) the fabric and the node namespaces of a cluster, and its way off the
+ * machine when `egress` (the cluster record's `all`, `none` or CIDR list) allows one. Runs in the
+ * host namespaces, as root.
+ */
+export async function createClusterNetwork(cluster: string, nodes: number, egress: string | EgressPolicy = 'none'): Promise<void> {
   validateClusterName(cluster);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) {
     throw new Error(`creating the network of cluster ${cluster}: node count ${nodes} must be from 1 to ${MAX_NODES}`);
+  }
+  let policy: EgressPolicy;
+  try {
+    policy = typeof egress === 'string' ? parseEgress(egress) : egress;
+  } catch (e) {
+    throw new Error(`creating the network of cluster ${cluster}: ${(e as Error).message}`);
   }
   const mounts = netnsMounts();
   assertHostVisible(mounts, `creating the network of cluster ${cluster}`);
   await ensureFabric(cluster, mounts);
   for (let i = 0; i < nodes; i++) await ensureNode(cluster, i, nodes, mounts);
+  await ensureEgress(cluster, nodes, policy);
 }
 
 async function ensureFabric(cluster: string, mounts: NetnsMounts): Promise<void> {
@@ -62,20 +76,19 @@ async function ensureNode(cluster: string, index: number, nodes: number, mounts:
   await ip(node, ['addr', 'replace', `${nodeAddress(index)}/${FABRIC_PREFIX_LENGTH}`, 'dev', NODE_UPLINK], `addressing ${NODE_UPLINK} in ${node}`);
   await ip(node, ['link', 'set', NODE_UPLINK, 'up'], `bringing up ${NODE_UPLINK} in ${node}`);
   await enableForwarding(node);
+  // Traffic the node itself sends to a ClusterIP needs a route before the proxy's output hook
+  // can rewrite it; the uplink is as good as any, since every mapped address is DNATed away.
+  await ip(node, ['route', 'replace', SERVICE_CLUSTER_IP_RANGE, 'dev', NODE_UPLINK], `routing the Service range ${SERVICE_CLUSTER_IP_RANGE} in ${node}`);
   for (let j = 0; j < nodes; j++) {
     if (j === index) continue;
     await ip(node, ['route', 'replace', podCIDR(j), 'via', nodeAddress(j), 'dev', NODE_UPLINK], `routing ${podCIDR(j)} via node ${j + 1} in ${node}`);
   }
 }
 
-async function enableForwarding(node: string): Promise<void> {
-  // sysctls under net/ are per namespace; `ip netns exec` is the way iproute2 offers to reach them.
-  const sysctl = ['/usr/sbin/sysctl', '/sbin/sysctl'].find((p) => existsSync(p));
-  const cmd = sysctl ? [sysctl] : ['busybox', 'sysctl'];
-  await run('ip', ['netns', 'exec', node, ...cmd, '-qw', 'net.ipv4.ip_forward=1'], `enabling IPv4 forwarding in ${node}`);
-}
-
-/** Removes every namespace of the cluster (pods, nodes, fabric) and any veth of it left in the host namespace. Idempotent. */
+/**
+ * Removes every namespace of the cluster (pods, nodes, fabric), any veth of it left in the host
+ * namespace, and its egress table (putting ip_forward back when it was the last to need it). Idempotent.
+ */
 export async function deleteClusterNetwork(cluster: string): Promise<void> {
   validateClusterName(cluster);
   assertHostVisible(netnsMounts(), `deleting the network of cluster ${cluster}`);
@@ -94,15 +107,23 @@ export async function deleteClusterNetwork(cluster: string): Promise<void> {
   }
   // Uplinks are made inside the namespaces, but an end moved or left in the host namespace by
   // hand or by an older version is recognised by its alias or its generated name.
-  const ours = new Set(Array.from({ length: MAX_NODES }, (_, i) => fabricVethName(cluster, i)));
+  const ours = new Set([...Array.from({ length: MAX_NODES }, (_, i) => fabricVethName(cluster, i)), hostEgressVethName(cluster)]);
   const hostLinks = await listLinks(undefined, 'listing links of the host namespace');
   for (const l of hostLinks) {
     if (!ours.has(l.ifname) && !(l.ifalias ?? '').startsWith(prefix)) continue;
     try {
       await ip(undefined, ['link', 'delete', l.ifname], `deleting veth ${l.ifname} of cluster ${cluster} in the host namespace`);
     } catch (e) {
+      // A namespace is destroyed after `ip netns delete` returns, taking the peers of its veths
+      // with it: the egress link's host end may vanish between the listing and the delete.
+      if (e instanceof CommandError && /Cannot find device/.test(e.stderr)) continue;
       errors.push((e as Error).message);
     }
+  }
+  try {
+    await removeHostEgress(cluster);
+  } catch (e) {
+    errors.push((e as Error).message);
   }
   if (errors.length) throw new Error(`deleting the network of cluster ${cluster}: ${errors.join('; ')}`);
 }

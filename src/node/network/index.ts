@@ -5,8 +5,12 @@ import { netnsExecArgv } from './netns.js';
 
 export { nodeNetns, podNetns, fabricNetns, netnsPath, nodeAddress, podCIDR, podGateway, clusterNetnsPrefix, MAX_NODES } from './names.js';
 export { createClusterNetwork, deleteClusterNetwork } from './cluster-network.js';
+export { parseEgress, egressDestinations } from './egress-rules.js';
+export type { EgressPolicy } from './egress-rules.js';
 export { addPodNetwork, removePodNetwork } from './pod-network.js';
 export type { PodNetworkOptions } from './pod-network.js';
+export { ApiRelay, API_RELAY_PORT, splice } from './api-relay.js';
+export type { ApiRelayOptions } from './api-relay.js';
 export { netnsExecArgv };
 
 /**

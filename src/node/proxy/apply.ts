@@ -11,9 +11,11 @@ import {
   staleUDPEntries,
   TABLE_FAMILY,
   TABLE_NAME,
+  updateProxyState,
   type EndpointSliceJSON,
   type NodeFacts,
   type ProxyState,
+  type ServiceChange,
   type ServiceJSON,
   type StaleUDP,
 } from './rules.js';
@@ -150,6 +152,44 @@ export class ServiceProxy {
     }
     this.state = next;
     await this.clearStaleUDP(staleUDPEntries(prev, next));
+    return true;
+  }
+
+  /** Whether a table has been written (start() or a first sync succeeded). */
+  get programmed(): boolean {
+    return this.state !== undefined;
+  }
+
+  /**
+   * Applies the changes of some Services (keyed "namespace/name", with their current object and
+   * slices) to the table: the work follows the size of the change. `all` gives the complete
+   * lists, for the first sync and for the full rebuild after a failed transaction.
+   */
+  async syncChanged(changes: Map<string, ServiceChange>, all: () => { services: ServiceJSON[]; slices: EndpointSliceJSON[] }): Promise<boolean> {
+    const prev = this.state;
+    if (!prev) {
+      const { services, slices } = all();
+      await this.start(services, slices);
+      return true;
+    }
+    const next = updateProxyState(prev, changes);
+    const script = incrementalSyncScript(prev, next);
+    const stale = staleUDPEntries(prev, next);
+    next.touched = undefined; // it points at prev: kept, it would chain every state ever made
+    if (script === '') {
+      this.state = next;
+      return false;
+    }
+    try {
+      await runNft(script, `updating table ${TABLE_FAMILY} ${TABLE_NAME} for node ${this.node.nodeName}`, this.nft);
+      this.state = next;
+    } catch (e) {
+      this.log(`${(e as Error).message}; rebuilding the whole table`);
+      this.state = undefined;
+      const { services, slices } = all();
+      await this.start(services, slices);
+    }
+    await this.clearStaleUDP(stale);
     return true;
   }
 

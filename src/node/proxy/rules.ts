@@ -1,18 +1,24 @@
 // The Service proxy's nftables ruleset, laid out as upstream kube-proxy's nftables mode: one
 // private table (`ip skiff-proxy`) per node network namespace, verdict maps keyed by
-// address . protocol . port, one chain per service port and per endpoint, random endpoint choice
-// with `numgen random mod N vmap`, per-endpoint affinity sets with a timeout, and a reject for
-// service ports without endpoints. A ClusterIP is on no interface and only its listed ports are
+// address . protocol . port, one chain per service port, and a reject for service ports without
+// endpoints. Where upstream has a chain per endpoint, a Service without session affinity here DNATs
+// from its own chain with a cascade of `numgen random mod N-i == 0` rules (each endpoint equally
+// likely), and hairpin traffic is found by one set of endpoint address pairs: nft reads the
+// table's chains before every transaction, so fewer chains (and no anonymous verdict maps, which
+// nft builds in quadratic time) is what keeps one change cheap at 10,000 Services. Services with
+// ClientIP affinity keep per-endpoint chains, which record the choice in a timed set. A ClusterIP is on no interface and only its listed ports are
 // mapped, so nothing answers a ping to it.
 //
 // Everything here is pure: Services + EndpointSlices + node facts -> ProxyState -> nft scripts.
 // The incremental script only touches the service ports whose rules changed, so one change costs
-// O(changed objects).
+// O(changed objects), and the rules of a Service whose objects did not change are reused as they are.
 import { chainPrefix, endpointChainBase, servicePortChainBase } from './chain-names.js';
 import {
   categorizeEndpoints,
   externallyAccessible,
-  servicePorts,
+  serviceKey,
+  servicePortsOf,
+  slicesByService,
   type EndpointSliceJSON,
   type NodeFacts,
   type ServiceJSON,
@@ -37,12 +43,15 @@ const ENDPOINTS_CHECK = 'endpoints-check';
 const SERVICES = 'services';
 const MARK_MASQ = 'mark-for-masquerade';
 const MASQUERADING = 'masquerading';
+const HAIRPIN = 'hairpin-endpoints';
+const CLUSTER_IPS = 'cluster-ips';
 
-type MapName = typeof SERVICE_IPS | typeof SERVICE_NODEPORTS | typeof NO_ENDPOINT_SERVICES | typeof NO_ENDPOINT_NODEPORTS;
+type MapName = typeof SERVICE_IPS | typeof SERVICE_NODEPORTS | typeof NO_ENDPOINT_SERVICES | typeof NO_ENDPOINT_NODEPORTS | typeof CLUSTER_IPS;
 
 export interface MapElement {
   map: MapName;
   key: string;
+  /** The verdict of a map element; '' for an element of a set. */
   value: string;
 }
 
@@ -62,6 +71,8 @@ export interface ServicePortRules {
   /** For conntrack cleanup of UDP: the addresses clients use and the endpoints behind them. */
   frontends: { ips: string[]; nodePort: number };
   endpoints: string[];
+  /** Endpoint IPs a pod may reach itself through (hairpin, masqueraded). */
+  hairpin: string[];
 }
 
 export interface ProxyState {
@@ -69,12 +80,103 @@ export interface ProxyState {
   nodeKey: string;
   node: NodeFacts;
   ports: Map<string, ServicePortRules>;
+  /** Endpoint IP -> how many service ports list it: the hairpin set holds the IPs counted here. */
+  hairpin: Map<string, number>;
+  /** "namespace/name" of each Service -> the rules of its ports. */
+  byService: Map<string, ServicePortRules[]>;
+  /** Set by updateProxyState: the only port keys that can differ from the state it started from. */
+  touched?: { from: ProxyState; keys: string[] };
+}
+
+/** One Service whose object or slices changed; `svc` undefined when it is gone. */
+export interface ServiceChange {
+  svc?: ServiceJSON;
+  slices: EndpointSliceJSON[];
+}
+
+interface Memo {
+  nodeKey: string;
+  slices: EndpointSliceJSON[];
+  ports: ServicePortRules[];
+}
+
+// Informers hand out the same object until it changes, so a Service whose object and slices are
+// the very same as last time has the very same rules: no hashing, no string building.
+const memo = new WeakMap<ServiceJSON, Memo>();
+
+function rulesOf(svc: ServiceJSON, slices: EndpointSliceJSON[], node: NodeFacts, nodeKey: string): ServicePortRules[] {
+  let m = memo.get(svc);
+  if (!m || m.nodeKey !== nodeKey || !sameList(m.slices, slices)) {
+    m = { nodeKey, slices, ports: servicePortsOf(svc, slices, node).map((sp) => servicePortRules(sp, node)) };
+    memo.set(svc, m);
+  }
+  return m.ports;
+}
+
+function count(hairpin: Map<string, number>, rules: ServicePortRules[], delta: 1 | -1): void {
+  for (const r of rules) {
+    for (const ip of r.hairpin) {
+      const n = (hairpin.get(ip) ?? 0) + delta;
+      if (n > 0) hairpin.set(ip, n);
+      else hairpin.delete(ip);
+    }
+  }
+}
+
+function sameList<T>(a: T[], b: T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function nodeKeyOf(node: NodeFacts): string {
+  return JSON.stringify([node.nodeName, [...node.nodeIPs].sort(), node.clusterCIDR ?? '']);
 }
 
 export function buildProxyState(services: ServiceJSON[], slices: EndpointSliceJSON[], node: NodeFacts): ProxyState {
+  const nodeKey = nodeKeyOf(node);
+  const slicesOf = slicesByService(slices);
   const ports = new Map<string, ServicePortRules>();
-  for (const sp of servicePorts(services, slices, node)) ports.set(sp.key, servicePortRules(sp, node));
-  return { nodeKey: JSON.stringify([node.nodeName, [...node.nodeIPs].sort(), node.clusterCIDR ?? '']), node, ports };
+  const hairpin = new Map<string, number>();
+  const byService = new Map<string, ServicePortRules[]>();
+  for (const svc of services) {
+    const key = serviceKey(svc);
+    const rules = rulesOf(svc, slicesOf.get(key) ?? [], node, nodeKey);
+    byService.set(key, rules);
+    for (const r of rules) ports.set(r.key, r);
+    count(hairpin, rules, 1);
+  }
+  return { nodeKey, node, ports, hairpin, byService };
+}
+
+/**
+ * The state after some Services changed, from the state before: only the changed Services' rules
+ * are computed, so the cost follows the size of the change (plus copying three maps), not the
+ * number of Services. Node facts must be the same as prev's (a change there needs a full build).
+ */
+export function updateProxyState(prev: ProxyState, changes: Map<string, ServiceChange>): ProxyState {
+  const ports = new Map(prev.ports);
+  const hairpin = new Map(prev.hairpin);
+  const byService = new Map(prev.byService);
+  const keys: string[] = [];
+  for (const [key, change] of changes) {
+    const before = byService.get(key) ?? [];
+    const after = change.svc ? rulesOf(change.svc, change.slices, prev.node, prev.nodeKey) : [];
+    if (sameList(before, after)) continue;
+    for (const r of before) {
+      ports.delete(r.key);
+      keys.push(r.key);
+    }
+    for (const r of after) {
+      ports.set(r.key, r);
+      keys.push(r.key);
+    }
+    count(hairpin, before, -1);
+    count(hairpin, after, 1);
+    if (change.svc) byService.set(key, after);
+    else byService.delete(key);
+  }
+  return { nodeKey: prev.nodeKey, node: prev.node, ports, hairpin, byService, touched: { from: prev, keys } };
 }
 
 function servicePortRules(sp: ServicePort, node: NodeFacts): ServicePortRules {
@@ -102,7 +204,10 @@ function servicePortRules(sp: ServicePort, node: NodeFacts): ServicePortRules {
   const k = (ip: string, port: number) => `${ip} . ${proto} . ${port}`;
 
   if (hasInternal) elements.push({ map: SERVICE_IPS, key: k(sp.clusterIP, sp.port), value: `goto ${internalChain}` });
-  else elements.push({ map: NO_ENDPOINT_SERVICES, key: k(sp.clusterIP, sp.port), value: internalFilter });
+  // Clients outside the pod network (e.g. the node itself) must see replies come back via this
+  // node: one rule for every ClusterIP, matched by this set, instead of a rule per service.
+  if (hasInternal && node.clusterCIDR) elements.push({ map: CLUSTER_IPS, key: k(sp.clusterIP, sp.port), value: '' });
+  if (!hasInternal) elements.push({ map: NO_ENDPOINT_SERVICES, key: k(sp.clusterIP, sp.port), value: internalFilter });
   for (const ip of [...sp.externalIPs, ...sp.loadBalancerIPs]) {
     if (eps.hasEndpoints) elements.push({ map: SERVICE_IPS, key: k(ip, sp.port), value: `goto ${externalChain}` });
     if (!hasExternal) elements.push({ map: NO_ENDPOINT_SERVICES, key: k(ip, sp.port), value: externalFilter });
@@ -112,16 +217,20 @@ function servicePortRules(sp: ServicePort, node: NodeFacts): ServicePortRules {
     if (!hasExternal) elements.push({ map: NO_ENDPOINT_NODEPORTS, key: `${proto} . ${sp.nodePort}`, value: externalFilter });
   }
 
-  const serviceChainRules = (endpoints: typeof eps.cluster, withMasq: boolean): string[] => {
+  const affinity = sp.affinitySeconds > 0;
+  const serviceChainRules = (endpoints: typeof eps.cluster): string[] => {
     const rules: string[] = [];
-    // Clients outside the pod network (e.g. the node itself) must see replies come back via this node.
-    if (withMasq && node.clusterCIDR) rules.push(`ip daddr ${sp.clusterIP} ${proto} dport ${sp.port} ip saddr != ${node.clusterCIDR} jump ${MARK_MASQ}`);
-    if (sp.affinitySeconds > 0) for (const e of endpoints) rules.push(`ip saddr @${affinitySet(e.address)} goto ${epChain(e.address)}`);
-    rules.push(`numgen random mod ${endpoints.length} vmap { ${endpoints.map((e, i) => `${i} : goto ${epChain(e.address)}`).join(', ')} }`);
+    if (affinity) for (const e of endpoints) rules.push(`ip saddr @${affinitySet(e.address)} goto ${epChain(e.address)}`);
+    // Rule i takes 1/(n-i) of what reaches it, so every endpoint gets 1/n.
+    const n = endpoints.length;
+    endpoints.forEach((e, i) => {
+      const action = affinity ? `goto ${epChain(e.address)}` : `meta l4proto ${proto} dnat to ${e.address}`;
+      rules.push(i === n - 1 ? action : `numgen random mod ${n - i} == 0 ${action}`);
+    });
     return rules;
   };
-  if (eps.usesClusterChain) chains.set(clusterChain, serviceChainRules(eps.cluster, internalChain === clusterChain));
-  if (eps.usesLocalChain) chains.set(localChain, serviceChainRules(eps.local, internalChain === localChain));
+  if (eps.usesClusterChain) chains.set(clusterChain, serviceChainRules(eps.cluster));
+  if (eps.usesLocalChain) chains.set(localChain, serviceChainRules(eps.local));
 
   if (usesExternalChain) {
     const rules: string[] = [];
@@ -137,14 +246,11 @@ function servicePortRules(sp: ServicePort, node: NodeFacts): ServicePortRules {
     chains.set(externalChain, rules);
   }
 
-  for (const e of eps.reachable) {
-    const rules = [`ip saddr ${e.ip} jump ${MARK_MASQ}`]; // hairpin: a pod reaching itself through the service
-    if (sp.affinitySeconds > 0) {
+  if (affinity) {
+    for (const e of eps.reachable) {
       sets.push({ name: affinitySet(e.address), timeoutSeconds: sp.affinitySeconds });
-      rules.push(`update @${affinitySet(e.address)} { ip saddr }`);
+      chains.set(epChain(e.address), [`update @${affinitySet(e.address)} { ip saddr }`, `meta l4proto ${proto} dnat to ${e.address}`]);
     }
-    rules.push(`meta l4proto ${proto} dnat to ${e.address}`);
-    chains.set(epChain(e.address), rules);
   }
 
   return {
@@ -155,6 +261,7 @@ function servicePortRules(sp: ServicePort, node: NodeFacts): ServicePortRules {
     sets,
     frontends: { ips: [sp.clusterIP, ...sp.externalIPs, ...sp.loadBalancerIPs], nodePort: sp.nodePort },
     endpoints: eps.reachable.map((e) => e.address),
+    hairpin: [...new Set(eps.reachable.map((e) => e.ip))],
   };
 }
 
@@ -176,6 +283,10 @@ function baseScript(node: NodeFacts): string[] {
   for (const c of ['filter-input', 'filter-forward', 'filter-output']) l.push(`add rule ${T} ${c} ct state new jump ${ENDPOINTS_CHECK}`);
   l.push(`add rule ${T} nat-prerouting jump ${SERVICES}`);
   l.push(`add rule ${T} nat-output jump ${SERVICES}`);
+  l.push(`add set ${T} ${HAIRPIN} { type ipv4_addr . ipv4_addr ; comment "endpoint . itself: a pod reaching itself through a service" ; }`);
+  // After DNAT a hairpin connection has the same source and destination; replies must come back
+  // through the bridge, not stay inside the pod.
+  l.push(`add rule ${T} nat-postrouting ip saddr . ip daddr @${HAIRPIN} jump ${MARK_MASQ}`);
   l.push(`add rule ${T} nat-postrouting jump ${MASQUERADING}`);
   l.push(`add rule ${T} ${MARK_MASQ} mark set mark or ${MASQUERADE_MARK}`);
   l.push(`add rule ${T} ${MASQUERADING} mark and ${MASQUERADE_MARK} == 0 return`);
@@ -192,14 +303,19 @@ function baseScript(node: NodeFacts): string[] {
   l.push(`add map ${T} ${SERVICE_NODEPORTS} { type inet_proto . inet_service : verdict ; comment "NodePort traffic" ; }`);
   l.push(`add rule ${T} ${ENDPOINTS_CHECK} ip daddr . meta l4proto . th dport vmap @${NO_ENDPOINT_SERVICES}`);
   l.push(`add rule ${T} ${ENDPOINTS_CHECK} ip daddr @${NODEPORT_IPS} meta l4proto . th dport vmap @${NO_ENDPOINT_NODEPORTS}`);
+  if (node.clusterCIDR) {
+    l.push(`add set ${T} ${CLUSTER_IPS} { type ipv4_addr . inet_proto . inet_service ; comment "ClusterIP frontends, masqueraded for clients outside the pod network" ; }`);
+    l.push(`add rule ${T} ${SERVICES} ip saddr != ${node.clusterCIDR} ip daddr . meta l4proto . th dport @${CLUSTER_IPS} jump ${MARK_MASQ}`);
+  }
   l.push(`add rule ${T} ${SERVICES} ip daddr . meta l4proto . th dport vmap @${SERVICE_IPS}`);
   l.push(`add rule ${T} ${SERVICES} ip daddr @${NODEPORT_IPS} meta l4proto . th dport vmap @${SERVICE_NODEPORTS}`);
   return l;
 }
 
+const hairpinLine = (verb: 'add' | 'delete', ips: string[]) => `${verb} element ${T} ${HAIRPIN} { ${ips.map((ip) => `${ip} . ${ip}`).join(', ')} }`;
 const setLine = (s: AffinitySet) => `add set ${T} ${s.name} { type ipv4_addr ; flags dynamic,timeout ; timeout ${s.timeoutSeconds}s ; }`;
 const elementLine = (verb: 'add' | 'delete', e: MapElement) =>
-  verb === 'add' ? `add element ${T} ${e.map} { ${e.key} : ${e.value} }` : `delete element ${T} ${e.map} { ${e.key} }`;
+  verb === 'delete' ? `delete element ${T} ${e.map} { ${e.key} }` : `add element ${T} ${e.map} { ${e.key}${e.value ? ` : ${e.value}` : ''} }`;
 
 /**
  * The whole table, replacing whatever is there in one transaction (the table is created, deleted
@@ -207,19 +323,22 @@ const elementLine = (verb: 'add' | 'delete', e: MapElement) =>
  */
 export function fullSyncScript(state: ProxyState): string {
   const l = [`add table ${T}`, `delete table ${T}`, ...baseScript(state.node)];
-  for (const r of state.ports.values()) {
+  const ports = [...state.ports.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const r of ports) {
     for (const s of r.sets) l.push(setLine(s));
     for (const name of r.chains.keys()) l.push(`add chain ${T} ${name}`);
   }
-  for (const r of state.ports.values()) {
+  for (const r of ports) {
     for (const [name, rules] of r.chains) for (const rule of rules) l.push(`add rule ${T} ${name} ${rule}`);
     for (const e of r.elements) l.push(elementLine('add', e));
   }
+  if (state.hairpin.size > 0) l.push(hairpinLine('add', [...state.hairpin.keys()]));
   return l.join('\n') + '\n';
 }
 
 function sameRules(a: ServicePortRules | undefined, b: ServicePortRules | undefined): boolean {
-  if (!a || !b) return a === b;
+  if (a === b) return true;
+  if (!a || !b) return false;
   return (
     JSON.stringify([a.elements, [...a.chains], a.sets]) === JSON.stringify([b.elements, [...b.chains], b.sets])
   );
@@ -234,12 +353,25 @@ function sameRules(a: ServicePortRules | undefined, b: ServicePortRules | undefi
 export function incrementalSyncScript(prev: ProxyState, next: ProxyState): string {
   if (prev.nodeKey !== next.nodeKey) return fullSyncScript(next);
   const changed: [ServicePortRules | undefined, ServicePortRules | undefined][] = [];
-  for (const key of new Set([...prev.ports.keys(), ...next.ports.keys()])) {
+  const keys = next.touched?.from === prev ? next.touched.keys : [...prev.ports.keys(), ...next.ports.keys()];
+  for (const key of new Set(keys)) {
     const a = prev.ports.get(key);
     const b = next.ports.get(key);
     if (!sameRules(a, b)) changed.push([a, b]);
   }
   if (changed.length === 0) return '';
+
+  // Only the endpoint IPs of changed ports can enter or leave the hairpin set.
+  const hairpinAdd: string[] = [];
+  const hairpinDel: string[] = [];
+  const touched = new Set<string>();
+  for (const [a, b] of changed) for (const ip of [...(a?.hairpin ?? []), ...(b?.hairpin ?? [])]) touched.add(ip);
+  for (const ip of touched) {
+    const was = prev.hairpin.has(ip);
+    const is = next.hairpin.has(ip);
+    if (was && !is) hairpinDel.push(ip);
+    if (is && !was) hairpinAdd.push(ip);
+  }
 
   const delElems: string[] = [];
   const addElems: string[] = [];
@@ -273,6 +405,8 @@ export function incrementalSyncScript(prev: ProxyState, next: ProxyState): strin
   // deleted, and a set must exist before a rule updates it. (Kernels before 6.2 notice a map
   // element's reference going away only later; on those the chain deletion can fail with EBUSY,
   // and the caller then falls back to a full sync.)
+  if (hairpinDel.length) delElems.push(hairpinLine('delete', hairpinDel));
+  if (hairpinAdd.length) addElems.push(hairpinLine('add', hairpinAdd));
   return [...delElems, ...flush, ...delSets, ...addSets, ...addChains, ...rules, ...addElems, ...delChains].join('\n') + '\n';
 }
 
@@ -291,23 +425,23 @@ export interface StaleUDP {
  */
 export function staleUDPEntries(prev: ProxyState, next: ProxyState): StaleUDP[] {
   const out: StaleUDP[] = [];
-  for (const [key, a] of prev.ports) {
-    if (a.protocol !== 'udp') continue;
-    const b = next.ports.get(key);
-    const kept = new Set(b?.endpoints ?? []);
-    for (const ep of a.endpoints) {
-      if (kept.has(ep)) continue;
-      const endpointIP = ep.slice(0, ep.lastIndexOf(':'));
-      for (const ip of a.frontends.ips) out.push({ frontendIP: ip, endpointIP });
-      if (a.frontends.nodePort) out.push({ nodePort: a.frontends.nodePort, endpointIP });
-    }
-  }
-  for (const [key, b] of next.ports) {
-    if (b.protocol !== 'udp' || b.endpoints.length === 0) continue;
+  const keys = next.touched?.from === prev ? new Set(next.touched.keys) : new Set([...prev.ports.keys(), ...next.ports.keys()]);
+  for (const key of keys) {
     const a = prev.ports.get(key);
-    if (a && a.endpoints.length > 0) continue;
-    for (const ip of b.frontends.ips) out.push({ frontendIP: ip });
-    if (b.frontends.nodePort) out.push({ nodePort: b.frontends.nodePort });
+    const b = next.ports.get(key);
+    if (a?.protocol === 'udp') {
+      const kept = new Set(b?.endpoints ?? []);
+      for (const ep of a.endpoints) {
+        if (kept.has(ep)) continue;
+        const endpointIP = ep.slice(0, ep.lastIndexOf(':'));
+        for (const ip of a.frontends.ips) out.push({ frontendIP: ip, endpointIP });
+        if (a.frontends.nodePort) out.push({ nodePort: a.frontends.nodePort, endpointIP });
+      }
+    }
+    if (b?.protocol === 'udp' && b.endpoints.length > 0 && !(a && a.endpoints.length > 0)) {
+      for (const ip of b.frontends.ips) out.push({ frontendIP: ip });
+      if (b.frontends.nodePort) out.push({ nodePort: b.frontends.nodePort });
+    }
   }
   return out;
 }

@@ -78,46 +78,51 @@ function sliceKey(namespace: string, service: string): string {
   return `${namespace}/${service}`;
 }
 
-export function servicePorts(services: ServiceJSON[], slices: EndpointSliceJSON[], node: NodeFacts): ServicePort[] {
-  const slicesByService = new Map<string, EndpointSliceJSON[]>();
+export function serviceKey(svc: ServiceJSON): string {
+  return sliceKey(svc.metadata.namespace ?? 'default', svc.metadata.name);
+}
+
+/** The IPv4 slices of each Service, by "namespace/name", in list order. */
+export function slicesByService(slices: EndpointSliceJSON[]): Map<string, EndpointSliceJSON[]> {
+  const out = new Map<string, EndpointSliceJSON[]>();
   for (const s of slices) {
     const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
     if (!svc || (s.addressType ?? 'IPv4') !== 'IPv4') continue;
     const k = sliceKey(s.metadata.namespace ?? 'default', svc);
-    const list = slicesByService.get(k);
+    const list = out.get(k);
     if (list) list.push(s);
-    else slicesByService.set(k, [s]);
+    else out.set(k, [s]);
   }
+  return out;
+}
 
-  const out: ServicePort[] = [];
-  for (const svc of services) {
-    const spec = svc.spec ?? {};
-    const clusterIP = spec.clusterIP ?? '';
-    // ExternalName and headless Services are DNS only; the proxy leaves them alone.
-    if (spec.type === 'ExternalName' || !IPV4.test(clusterIP)) continue;
-    const namespace = svc.metadata.namespace ?? 'default';
-    const externallyTyped = spec.type === 'NodePort' || spec.type === 'LoadBalancer';
-    const lbIPs = spec.type === 'LoadBalancer' ? (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter((ip) => IPV4.test(ip)) : [];
-    for (const p of spec.ports ?? []) {
-      const protocol = (p.protocol ?? 'TCP').toLowerCase();
-      const name: ServicePortName = { namespace, name: svc.metadata.name, protocol, port: p.name ?? '' };
-      out.push({
-        name,
-        key: servicePortString(name),
-        clusterIP,
-        port: p.port,
-        nodePort: externallyTyped ? (p.nodePort ?? 0) : 0,
-        externalIPs: (spec.externalIPs ?? []).filter((ip) => IPV4.test(ip)),
-        loadBalancerIPs: lbIPs,
-        affinitySeconds:
-          spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS) : 0,
-        externalPolicyLocal: spec.externalTrafficPolicy === 'Local',
-        internalPolicyLocal: spec.internalTrafficPolicy === 'Local',
-        endpoints: endpointsFor(slicesByService.get(sliceKey(namespace, svc.metadata.name)) ?? [], name, node.nodeName),
-      });
-    }
-  }
-  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+/** The ports of one Service as the proxy programs them, given that Service's slices. */
+export function servicePortsOf(svc: ServiceJSON, slices: EndpointSliceJSON[], node: NodeFacts): ServicePort[] {
+  const spec = svc.spec ?? {};
+  const clusterIP = spec.clusterIP ?? '';
+  // ExternalName and headless Services are DNS only; the proxy leaves them alone.
+  if (spec.type === 'ExternalName' || !IPV4.test(clusterIP)) return [];
+  const namespace = svc.metadata.namespace ?? 'default';
+  const externallyTyped = spec.type === 'NodePort' || spec.type === 'LoadBalancer';
+  const lbIPs = spec.type === 'LoadBalancer' ? (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '').filter((ip) => IPV4.test(ip)) : [];
+  return (spec.ports ?? []).map((p) => {
+    const protocol = (p.protocol ?? 'TCP').toLowerCase();
+    const name: ServicePortName = { namespace, name: svc.metadata.name, protocol, port: p.name ?? '' };
+    return {
+      name,
+      key: servicePortString(name),
+      clusterIP,
+      port: p.port,
+      nodePort: externallyTyped ? (p.nodePort ?? 0) : 0,
+      externalIPs: (spec.externalIPs ?? []).filter((ip) => IPV4.test(ip)),
+      loadBalancerIPs: lbIPs,
+      affinitySeconds:
+        spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_SECONDS) : 0,
+      externalPolicyLocal: spec.externalTrafficPolicy === 'Local',
+      internalPolicyLocal: spec.internalTrafficPolicy === 'Local',
+      endpoints: endpointsFor(slices, name, node.nodeName),
+    };
+  });
 }
 
 function endpointsFor(slices: EndpointSliceJSON[], p: ServicePortName, nodeName: string): Endpoint[] {

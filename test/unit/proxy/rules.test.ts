@@ -9,6 +9,7 @@ import {
   fullSyncScript,
   incrementalSyncScript,
   staleUDPEntries,
+  updateProxyState,
   type EndpointSliceJSON,
   type NodeFacts,
   type ServiceJSON,
@@ -54,6 +55,8 @@ add rule ${T} filter-forward ct state new jump endpoints-check
 add rule ${T} filter-output ct state new jump endpoints-check
 add rule ${T} nat-prerouting jump services
 add rule ${T} nat-output jump services
+add set ${T} hairpin-endpoints { type ipv4_addr . ipv4_addr ; comment "endpoint . itself: a pod reaching itself through a service" ; }
+add rule ${T} nat-postrouting ip saddr . ip daddr @hairpin-endpoints jump mark-for-masquerade
 add rule ${T} nat-postrouting jump masquerading
 add rule ${T} mark-for-masquerade mark set mark or 0x00004000
 add rule ${T} masquerading mark and 0x00004000 == 0 return
@@ -68,6 +71,8 @@ add map ${T} service-ips { type ipv4_addr . inet_proto . inet_service : verdict 
 add map ${T} service-nodeports { type inet_proto . inet_service : verdict ; comment "NodePort traffic" ; }
 add rule ${T} endpoints-check ip daddr . meta l4proto . th dport vmap @no-endpoint-services
 add rule ${T} endpoints-check ip daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports
+add set ${T} cluster-ips { type ipv4_addr . inet_proto . inet_service ; comment "ClusterIP frontends, masqueraded for clients outside the pod network" ; }
+add rule ${T} services ip saddr != 10.244.0.0/16 ip daddr . meta l4proto . th dport @cluster-ips jump mark-for-masquerade
 add rule ${T} services ip daddr . meta l4proto . th dport vmap @service-ips
 add rule ${T} services ip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports
 `;
@@ -81,17 +86,14 @@ test('chain names hash like upstream kube-proxy (ULMVA6XW-ns1/svc1/tcp/p80)', ()
 test('full sync of one ClusterIP service with one endpoint (golden)', () => {
   const script = fullSyncScript(buildProxyState([svc1], [slice('svc1', [{ ip: '10.244.0.5' }])], node));
   const S = 'service-ULMVA6XW-ns1/svc1/tcp/p80';
-  const E = 'endpoint-XPXKCKG5-ns1/svc1/tcp/p80__10.244.0.5/8080';
   assert.equal(
     script,
     BASE +
       `add chain ${T} ${S}
-add chain ${T} ${E}
-add rule ${T} ${S} ip daddr 10.96.0.10 tcp dport 80 ip saddr != 10.244.0.0/16 jump mark-for-masquerade
-add rule ${T} ${S} numgen random mod 1 vmap { 0 : goto ${E} }
-add rule ${T} ${E} ip saddr 10.244.0.5 jump mark-for-masquerade
-add rule ${T} ${E} meta l4proto tcp dnat to 10.244.0.5:8080
+add rule ${T} ${S} meta l4proto tcp dnat to 10.244.0.5:8080
 add element ${T} service-ips { 10.96.0.10 . tcp . 80 : goto ${S} }
+add element ${T} cluster-ips { 10.96.0.10 . tcp . 80 }
+add element ${T} hairpin-endpoints { 10.244.0.5 . 10.244.0.5 }
 `,
   );
 });
@@ -126,7 +128,11 @@ test('NodePort, random choice over ready endpoints, and session affinity sets wi
   const affinity = lines.filter((l) => l.startsWith(`add set ${T} affinity-`));
   assert.equal(affinity.length, 2);
   for (const l of affinity) assert.match(l, /\{ type ipv4_addr ; flags dynamic,timeout ; timeout 60s ; \}$/);
-  assert.ok(lines.some((l) => /numgen random mod 2 vmap \{ 0 : goto endpoint-\S+__10\.244\.0\.2\/8080, 1 : goto endpoint-\S+__10\.244\.1\.3\/8080 \}$/.test(l)));
+  const S = `service-${servicePortChainBase({ namespace: 'ns1', name: 'web', protocol: 'tcp', port: 'p80' })}`;
+  const choice = lines.filter((l) => l.startsWith(`add rule ${T} ${S} `) && !l.includes('@affinity-') && !l.includes('masquerade'));
+  assert.equal(choice.length, 2);
+  assert.match(choice[0], /numgen random mod 2 == 0 goto endpoint-\S+__10\.244\.0\.2\/8080$/);
+  assert.match(choice[1], /ns1\/web\/tcp\/p80 goto endpoint-\S+__10\.244\.1\.3\/8080$/);
   assert.ok(!script.includes('10.244.0.9'), 'a not-ready endpoint gets no traffic');
   assert.ok(lines.some((l) => /^add rule .* ip saddr @affinity-\S+__10\.244\.0\.2\/8080 goto endpoint-\S+__10\.244\.0\.2\/8080$/.test(l)));
   assert.ok(lines.some((l) => /^add rule .* update @affinity-\S+ \{ ip saddr \}$/.test(l)));
@@ -154,7 +160,7 @@ test('externalTrafficPolicy Local: external traffic goes to node-local endpoints
     `fib saddr type local goto service-${base} comment "short-circuit local traffic"`,
     `goto local-${base}`,
   ]);
-  assert.match(r.chains.get(`local-${base}`)!.at(-1)!, /^numgen random mod 1 vmap \{ 0 : goto endpoint-\S+__10\.244\.0\.2\/8080 \}$/);
+  assert.deepEqual(r.chains.get(`local-${base}`), ['meta l4proto tcp dnat to 10.244.0.2:8080']);
   // On a node with no local endpoint, external traffic is dropped (not rejected).
   const other = buildProxyState([svc], [slice('loc', [{ ip: '10.244.1.3', node: 'node-2' }])], node);
   assert.ok(other.ports.get('ns1/loc/tcp/p80')!.elements.some((e) => e.map === 'no-endpoint-nodeports' && e.value === 'drop'));
@@ -165,24 +171,23 @@ test('incremental sync for one changed endpoint touches only that service', () =
   const before = buildProxyState([svc1, other], [slice('svc1', [{ ip: '10.244.0.5' }]), slice('other', [{ ip: '10.244.0.7' }])], node);
   const after = buildProxyState([svc1, other], [slice('svc1', [{ ip: '10.244.0.5' }, { ip: '10.244.0.6' }]), slice('other', [{ ip: '10.244.0.7' }])], node);
   const S = 'service-ULMVA6XW-ns1/svc1/tcp/p80';
-  const E5 = `endpoint-${endpointChainBase({ namespace: 'ns1', name: 'svc1', protocol: 'tcp', port: 'p80' }, '10.244.0.5:8080')}`;
-  const E6 = `endpoint-${endpointChainBase({ namespace: 'ns1', name: 'svc1', protocol: 'tcp', port: 'p80' }, '10.244.0.6:8080')}`;
   assert.equal(
     incrementalSyncScript(before, after),
     `flush chain ${T} ${S}
-flush chain ${T} ${E5}
-add chain ${T} ${E6}
-add rule ${T} ${S} ip daddr 10.96.0.10 tcp dport 80 ip saddr != 10.244.0.0/16 jump mark-for-masquerade
-add rule ${T} ${S} numgen random mod 2 vmap { 0 : goto ${E5}, 1 : goto ${E6} }
-add rule ${T} ${E5} ip saddr 10.244.0.5 jump mark-for-masquerade
-add rule ${T} ${E5} meta l4proto tcp dnat to 10.244.0.5:8080
-add rule ${T} ${E6} ip saddr 10.244.0.6 jump mark-for-masquerade
-add rule ${T} ${E6} meta l4proto tcp dnat to 10.244.0.6:8080
+add rule ${T} ${S} numgen random mod 2 == 0 meta l4proto tcp dnat to 10.244.0.5:8080
+add rule ${T} ${S} meta l4proto tcp dnat to 10.244.0.6:8080
+add element ${T} hairpin-endpoints { 10.244.0.6 . 10.244.0.6 }
 `,
   );
   assert.equal(incrementalSyncScript(after, after), '', 'no change, no script');
-  // Back to one endpoint: the unused chain is deleted; and with none, the service is rejected.
-  assert.match(incrementalSyncScript(after, before), new RegExp(`delete chain ${T} ${E6.replace(/[/.]/g, '\\$&')}\\n$`));
+  // Back to one endpoint: the endpoint leaves the hairpin set; with none, the service is rejected.
+  assert.equal(
+    incrementalSyncScript(after, before),
+    `delete element ${T} hairpin-endpoints { 10.244.0.6 . 10.244.0.6 }
+flush chain ${T} ${S}
+add rule ${T} ${S} meta l4proto tcp dnat to 10.244.0.5:8080
+`,
+  );
   const none = buildProxyState([svc1, other], [slice('other', [{ ip: '10.244.0.7' }])], node);
   const toNone = incrementalSyncScript(before, none).split('\n');
   assert.equal(toNone[0], `delete element ${T} service-ips { 10.96.0.10 . tcp . 80 }`);
@@ -223,4 +228,30 @@ test('runNft reports the failing command', async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('updating the state with the changed Services gives the same table as building it anew', () => {
+  const other = service('other', { clusterIP: '10.96.0.20', ports: [{ name: 'p80', protocol: 'TCP', port: 80 }] });
+  const dns = service('dns', { clusterIP: '10.96.0.11', ports: [{ name: 'p80', protocol: 'UDP', port: 53 }] });
+  const s1 = slice('svc1', [{ ip: '10.244.0.5' }]);
+  const so = slice('other', [{ ip: '10.244.0.5' }, { ip: '10.244.0.7' }]);
+  const sd = slice('dns', [{ ip: '10.244.0.8' }], 53, 'p80', 'UDP');
+  const before = buildProxyState([svc1, other, dns], [s1, so, sd], node);
+  // svc1 gains an endpoint, other goes away (10.244.0.5 stays in the hairpin set through svc1),
+  // dns loses its only endpoint.
+  const s1b = slice('svc1', [{ ip: '10.244.0.5' }, { ip: '10.244.0.6' }]);
+  const changes = new Map([
+    ['ns1/svc1', { svc: svc1, slices: [s1b] }],
+    ['ns1/other', { svc: undefined, slices: [so] }],
+    ['ns1/dns', { svc: dns, slices: [] }],
+  ]);
+  const updated = updateProxyState(before, changes);
+  const rebuilt = buildProxyState([svc1, dns], [s1b, so], node);
+  assert.equal(fullSyncScript(updated), fullSyncScript(rebuilt));
+  assert.deepEqual([...updated.hairpin].sort(), [...rebuilt.hairpin].sort());
+  assert.equal(incrementalSyncScript(before, updated), incrementalSyncScript(before, rebuilt));
+  assert.deepEqual(staleUDPEntries(before, updated), staleUDPEntries(before, rebuilt));
+  assert.deepEqual(staleUDPEntries(before, updated), [{ frontendIP: '10.96.0.11', endpointIP: '10.244.0.8' }]);
+  // The previous state is left as it was.
+  assert.equal(fullSyncScript(before), fullSyncScript(buildProxyState([svc1, other, dns], [s1, so, sd], node)));
 });

@@ -1,0 +1,145 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { clusterPaths, readClusterConfig } from '../../cli/cluster-home.js';
+import { ApiClient } from '../../client/client.js';
+import type { NameserverAddress } from './client.js';
+import { dnsConfigOf, parseCorefile, type DnsConfig } from './corefile.js';
+import { startHealthEndpoints } from './health.js';
+import { DnsMetrics, startMetricsEndpoint } from './metrics.js';
+import { startDnsServer } from './server.js';
+import { parseNameserver, reachableNameservers, resolvConfNameservers, forwarderTo } from './upstream.js';
+import { startClusterView } from './view.js';
+
+// The program of the built-in registry.k8s.io/coredns/coredns image: `coredns -conf <Corefile>`
+// in the DNS pod's network namespace. The image adds --skiff-cluster-dir so the program reaches
+// the API as the node agents do, over the cluster's unix socket with the cluster token.
+
+/** The CoreDNS release this program stands in for (the add-on's image tag). */
+const COREDNS_VERSION = '1.11.3';
+
+export interface CoreDNSArgs {
+  conf: string;
+  clusterDir: string;
+}
+
+/** Go flag syntax as coredns takes it: `-conf x`, `-conf=x`, `--conf x`. */
+export function parseCoreDNSArgs(argv: string[]): CoreDNSArgs {
+  let conf = 'Corefile';
+  let clusterDir: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--?([^=]+)(?:=(.*))?$/.exec(argv[i]);
+    if (!m) throw new Error(`coredns: unexpected argument ${JSON.stringify(argv[i])}`);
+    const value = () => {
+      if (m[2] !== undefined) return m[2];
+      if (i + 1 >= argv.length) throw new Error(`flag needs an argument: -${m[1]}`);
+      return argv[++i];
+    };
+    if (m[1] === 'conf') conf = value();
+    else if (m[1] === 'skiff-cluster-dir') clusterDir = value();
+    else throw new Error(`flag provided but not defined: -${m[1]}`);
+  }
+  if (!clusterDir) throw new Error('coredns: --skiff-cluster-dir is required (the built-in image passes it)');
+  return { conf, clusterDir };
+}
+
+/**
+ * The host's root as this container can reach it. The container's own root is an overlay over
+ * the host's /: it may lack other mounts, shows the pod's /etc/hosts, and a unix socket seen
+ * through it refuses connections (the overlay's inode is not the bound one). The container's
+ * parent is its shim, which lives in the host's mount namespace (and pid namespace: containers
+ * share the host's), so its root is the host's; pid 1's is the fallback.
+ */
+export function hostRoot(clusterDir: string, candidates = [`/proc/${process.ppid}/root`, '/proc/1/root']): string {
+  for (const root of candidates) {
+    try {
+      if (existsSync(`${root}${clusterDir}`)) return root;
+    } catch {
+      // Not ours to look into; try the next.
+    }
+  }
+  return '';
+}
+
+/** The nameservers of the `forward .` targets: addresses as given, resolv.conf files read. */
+function forwardTargets(targets: string[]): NameserverAddress[] {
+  const out: NameserverAddress[] = [];
+  for (const t of targets) {
+    const addr = parseNameserver(t);
+    if (addr) out.push(addr);
+    else {
+      let text = '';
+      try {
+        text = readFileSync(t, 'utf8');
+      } catch (e) {
+        throw new Error(`plugin/forward: reading ${t}: ${(e as Error).message}`);
+      }
+      for (const ns of resolvConfNameservers(text)) out.push({ host: ns, port: 53 });
+    }
+  }
+  return out;
+}
+
+function say(level: 'INFO' | 'WARNING' | 'ERROR', msg: string): void {
+  (level === 'INFO' ? process.stdout : process.stderr).write(`[${level}] ${msg}\n`);
+}
+
+async function main(): Promise<void> {
+  const args = parseCoreDNSArgs(process.argv.slice(2));
+  let cfg: DnsConfig;
+  try {
+    cfg = dnsConfigOf(parseCorefile(readFileSync(args.conf, 'utf8')));
+  } catch (e) {
+    throw new Error(`reading the Corefile ${args.conf}: ${(e as Error).message}`);
+  }
+  const root = hostRoot(args.clusterDir);
+  const paths = clusterPaths(dirname(dirname(args.clusterDir)), basename(args.clusterDir));
+  const cluster = readClusterConfig({ ...paths, config: `${root}${paths.config}` });
+  const egress = cluster?.egress ?? 'none';
+  const token = readFileSync(`${root}${paths.token}`, 'utf8').trim();
+  const client = new ApiClient({ socketPath: `${root}${paths.socket}`, token, userAgent: `coredns/v${COREDNS_VERSION} (linux/amd64) kubernetes/skiff` });
+
+  const view = startClusterView(client, (m) => say('ERROR', `plugin/kubernetes: ${m}`));
+  let synced = false;
+  void view.waitForSync().then(() => {
+    synced = true;
+  });
+  const upstreams = reachableNameservers(forwardTargets(cfg.forward), egress);
+  if (cfg.forward.length > 0 && upstreams.length === 0) {
+    say('INFO', `plugin/forward: no upstream a pod can reach (egress ${egress}); names outside the cluster come from the host's hosts file only`);
+  }
+  const metrics = cfg.prometheus ? new DnsMetrics(`dns://:${cfg.port}`, COREDNS_VERSION) : undefined;
+  const server = await startDnsServer({
+    host: '0.0.0.0',
+    port: cfg.port,
+    zone: cfg.zone,
+    ttl: cfg.ttl,
+    podMode: cfg.podMode,
+    view: () => view.current(),
+    upstream: forwarderTo(upstreams),
+    hostsFile: `${root}/etc/hosts`,
+    log: (m) => say('ERROR', m),
+    onAnswer: metrics?.count,
+  });
+  const health = await startHealthEndpoints({ health: cfg.health, ready: cfg.ready, notReady: () => (synced ? [] : ['kubernetes']) });
+  const metricsServer = cfg.prometheus && metrics ? await startMetricsEndpoint(cfg.prometheus, metrics) : undefined;
+  process.stdout.write(`.:${server.port}\nCoreDNS-${COREDNS_VERSION}\nlinux/amd64, node${process.versions.node}, skiff\n`);
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    const closeMetrics = new Promise<void>((r) => (metricsServer ? metricsServer.close(() => r()) : r()));
+    void Promise.allSettled([server.close(), health.close(), closeMetrics, view.stop()])
+      .then(() => client.close())
+      .finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main().catch((e: Error) => {
+    say('ERROR', e.message);
+    process.exit(1);
+  });
+}
