@@ -48,10 +48,9 @@ async function inner(): Promise<void> {
       await proxy.start(services, slices);
       full.push(performance.now() - t);
     }
-    const one: number[] = [];
-    for (let k = 0; k < CHANGES; k++) {
-      // One Service gains or loses an endpoint, as when one pod becomes Ready or goes away.
-      const i = ((k >> 1) * 7919) % n; // added on even k, removed again on odd k
+    // One Service gains or loses an endpoint, as when one pod becomes Ready or goes away: a
+    // ClusterIP Service (9 in 10 here) and a NodePort Service (which keeps chains of its own).
+    const change = async (i: number, k: number): Promise<number> => {
       const s = slices[i];
       const eps = s.endpoints!;
       slices[i] = {
@@ -60,18 +59,28 @@ async function inner(): Promise<void> {
       };
       const t = performance.now();
       // As the node agent does: only the changed Service, with its slices, goes to the proxy.
-      const change = new Map([[`bench/svc-${i}`, { svc: services[i], slices: [slices[i]] }]]);
-      const wrote = await proxy.syncChanged(change, () => ({ services, slices }));
-      one.push(performance.now() - t);
+      const changed = new Map([[`bench/svc-${i}`, { svc: services[i], slices: [slices[i]] }]]);
+      const wrote = await proxy.syncChanged(changed, () => ({ services, slices }));
       if (!wrote) throw new Error(`change ${k} of service ${i} wrote nothing`);
+      return performance.now() - t;
+    };
+    const one: number[] = [];
+    const nodePort: number[] = [];
+    for (let k = 0; k < CHANGES; k++) {
+      const j = (k >> 1) * 7919; // the same Service gains an endpoint on even k and loses it on odd k
+      const c = j % n;
+      one.push(await change(c % 10 === 0 ? c + 1 : c, k)); // every 10th Service is a NodePort
+      nodePort.push(await change((j * 10) % n, k));
     }
     await proxy.stop();
     full.sort((a, b) => a - b);
     one.sort((a, b) => a - b);
+    nodePort.sort((a, b) => a - b);
     const f = pct(full, 50);
     console.log(
-      `proxy rules, ${n} services: one change p50 ${pct(one, 50).toFixed(1)} ms, p99 ${pct(one, 99).toFixed(1)} ms; ` +
-        `full rebuild ${f.toFixed(0)} ms (reference); ratio one-change/full ${(pct(one, 50) / f).toFixed(3)}`,
+      `proxy rules, ${n} services: one ClusterIP change p50 ${pct(one, 50).toFixed(1)} ms, p99 ${pct(one, 99).toFixed(1)} ms; ` +
+        `one NodePort change p50 ${pct(nodePort, 50).toFixed(1)} ms, p99 ${pct(nodePort, 99).toFixed(1)} ms; ` +
+        `full rebuild ${f.toFixed(0)} ms (reference); ratio ClusterIP change/full ${(pct(one, 50) / f).toFixed(3)}`,
     );
   }
 }

@@ -141,6 +141,8 @@ export class ServiceProxy {
     }
     const prev = this.state;
     const next = buildProxyState(services, slices, node);
+    // Shared slot chains are never deleted while the table lives: writing one again would double its rules.
+    if (next.nodeKey === prev.nodeKey) for (const n of prev.slotSizes) next.slotSizes.add(n);
     const script = incrementalSyncScript(prev, next);
     if (script === '') return false;
     try {

@@ -46,7 +46,10 @@ const MASQUERADING = 'masquerading';
 const HAIRPIN = 'hairpin-endpoints';
 const CLUSTER_IPS = 'cluster-ips';
 
-type MapName = typeof SERVICE_IPS | typeof SERVICE_NODEPORTS | typeof NO_ENDPOINT_SERVICES | typeof NO_ENDPOINT_NODEPORTS | typeof CLUSTER_IPS;
+/** The shared chain and slot map of ClusterIP frontends with n endpoints. */
+const slotsChain = (n: number) => `endpoints-${n}`;
+const slotsMap = (n: number) => `endpoint-slots-${n}`;
+type MapName = string;
 
 export interface MapElement {
   map: MapName;
@@ -73,6 +76,8 @@ export interface ServicePortRules {
   endpoints: string[];
   /** Endpoint IPs a pod may reach itself through (hairpin, masqueraded). */
   hairpin: string[];
+  /** n when the port's endpoints live in the shared endpoint-slots-n map instead of chains of its own. */
+  slots?: number;
 }
 
 export interface ProxyState {
@@ -84,6 +89,8 @@ export interface ProxyState {
   hairpin: Map<string, number>;
   /** "namespace/name" of each Service -> the rules of its ports. */
   byService: Map<string, ServicePortRules[]>;
+  /** Endpoint counts whose shared chain and slot map exist (never removed while the table lives). */
+  slotSizes: Set<number>;
   /** Set by updateProxyState: the only port keys that can differ from the state it started from. */
   touched?: { from: ProxyState; keys: string[] };
 }
@@ -139,14 +146,18 @@ export function buildProxyState(services: ServiceJSON[], slices: EndpointSliceJS
   const ports = new Map<string, ServicePortRules>();
   const hairpin = new Map<string, number>();
   const byService = new Map<string, ServicePortRules[]>();
+  const slotSizes = new Set<number>();
   for (const svc of services) {
     const key = serviceKey(svc);
     const rules = rulesOf(svc, slicesOf.get(key) ?? [], node, nodeKey);
     byService.set(key, rules);
-    for (const r of rules) ports.set(r.key, r);
+    for (const r of rules) {
+      ports.set(r.key, r);
+      if (r.slots) slotSizes.add(r.slots);
+    }
     count(hairpin, rules, 1);
   }
-  return { nodeKey, node, ports, hairpin, byService };
+  return { nodeKey, node, ports, hairpin, byService, slotSizes };
 }
 
 /**
@@ -158,6 +169,7 @@ export function updateProxyState(prev: ProxyState, changes: Map<string, ServiceC
   const ports = new Map(prev.ports);
   const hairpin = new Map(prev.hairpin);
   const byService = new Map(prev.byService);
+  const slotSizes = new Set(prev.slotSizes);
   const keys: string[] = [];
   for (const [key, change] of changes) {
     const before = byService.get(key) ?? [];
@@ -170,13 +182,14 @@ export function updateProxyState(prev: ProxyState, changes: Map<string, ServiceC
     for (const r of after) {
       ports.set(r.key, r);
       keys.push(r.key);
+      if (r.slots) slotSizes.add(r.slots);
     }
     count(hairpin, before, -1);
     count(hairpin, after, 1);
     if (change.svc) byService.set(key, after);
     else byService.delete(key);
   }
-  return { nodeKey: prev.nodeKey, node: prev.node, ports, hairpin, byService, touched: { from: prev, keys } };
+  return { nodeKey: prev.nodeKey, node: prev.node, ports, hairpin, byService, slotSizes, touched: { from: prev, keys } };
 }
 
 function servicePortRules(sp: ServicePort, node: NodeFacts): ServicePortRules {
@@ -203,7 +216,18 @@ function servicePortRules(sp: ServicePort, node: NodeFacts): ServicePortRules {
   const externalFilter = internalFilter;
   const k = (ip: string, port: number) => `${ip} . ${proto} . ${port}`;
 
-  if (hasInternal) elements.push({ map: SERVICE_IPS, key: k(sp.clusterIP, sp.port), value: `goto ${internalChain}` });
+  const affinity = sp.affinitySeconds > 0;
+  // A plain ClusterIP port (no affinity, no external frontends) needs no chain of its own: its
+  // endpoints fill slots 0..n-1 of the shared map for n endpoints, and a change of endpoints is
+  // a change of map elements only. nft re-reads every rule of the ruleset before it accepts a
+  // rule that NATs or jumps, so keeping rules out of the per-service path is what keeps one
+  // change cheap with thousands of Services.
+  const internalEndpoints = sp.internalPolicyLocal ? eps.local : eps.cluster;
+  const slots = !affinity && !externallyAccessible(sp) && hasInternal ? internalEndpoints.length : 0;
+  if (slots > 0) {
+    elements.push({ map: SERVICE_IPS, key: k(sp.clusterIP, sp.port), value: `goto ${slotsChain(slots)}` });
+    internalEndpoints.forEach((e, i) => elements.push({ map: slotsMap(slots), key: `${k(sp.clusterIP, sp.port)} . ${i}`, value: `${e.ip} . ${e.port}` }));
+  } else if (hasInternal) elements.push({ map: SERVICE_IPS, key: k(sp.clusterIP, sp.port), value: `goto ${internalChain}` });
   // Clients outside the pod network (e.g. the node itself) must see replies come back via this
   // node: one rule for every ClusterIP, matched by this set, instead of a rule per service.
   if (hasInternal && node.clusterCIDR) elements.push({ map: CLUSTER_IPS, key: k(sp.clusterIP, sp.port), value: '' });
@@ -217,7 +241,6 @@ function servicePortRules(sp: ServicePort, node: NodeFacts): ServicePortRules {
     if (!hasExternal) elements.push({ map: NO_ENDPOINT_NODEPORTS, key: `${proto} . ${sp.nodePort}`, value: externalFilter });
   }
 
-  const affinity = sp.affinitySeconds > 0;
   const serviceChainRules = (endpoints: typeof eps.cluster): string[] => {
     const rules: string[] = [];
     if (affinity) for (const e of endpoints) rules.push(`ip saddr @${affinitySet(e.address)} goto ${epChain(e.address)}`);
@@ -229,8 +252,8 @@ function servicePortRules(sp: ServicePort, node: NodeFacts): ServicePortRules {
     });
     return rules;
   };
-  if (eps.usesClusterChain) chains.set(clusterChain, serviceChainRules(eps.cluster));
-  if (eps.usesLocalChain) chains.set(localChain, serviceChainRules(eps.local));
+  if (slots === 0 && eps.usesClusterChain) chains.set(clusterChain, serviceChainRules(eps.cluster));
+  if (slots === 0 && eps.usesLocalChain) chains.set(localChain, serviceChainRules(eps.local));
 
   if (usesExternalChain) {
     const rules: string[] = [];
@@ -261,8 +284,19 @@ function servicePortRules(sp: ServicePort, node: NodeFacts): ServicePortRules {
     sets,
     frontends: { ips: [sp.clusterIP, ...sp.externalIPs, ...sp.loadBalancerIPs], nodePort: sp.nodePort },
     endpoints: eps.reachable.map((e) => e.address),
-    hairpin: [...new Set(eps.reachable.map((e) => e.ip))],
+    hairpin: [...new Set((slots > 0 ? internalEndpoints : eps.reachable).map((e) => e.ip))],
+    ...(slots > 0 ? { slots } : {}),
   };
+}
+
+/** The shared chain and slot map for ClusterIP frontends with n endpoints. */
+function slotsScript(n: number): string[] {
+  const key = `ip daddr . meta l4proto . th dport . numgen random mod ${n}`;
+  return [
+    `add map ${T} ${slotsMap(n)} { typeof ${key} : ip daddr . th dport ; comment "endpoints by slot, for ClusterIPs with ${n}" ; }`,
+    `add chain ${T} ${slotsChain(n)}`,
+    ...['tcp', 'udp', 'sctp'].map((p) => `add rule ${T} ${slotsChain(n)} meta l4proto ${p} dnat ip to ${key} map @${slotsMap(n)}`),
+  ];
 }
 
 function baseScript(node: NodeFacts): string[] {
@@ -324,6 +358,7 @@ const elementLine = (verb: 'add' | 'delete', e: MapElement) =>
 export function fullSyncScript(state: ProxyState): string {
   const l = [`add table ${T}`, `delete table ${T}`, ...baseScript(state.node)];
   const ports = [...state.ports.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const n of [...state.slotSizes].sort((a, b) => a - b)) l.push(...slotsScript(n));
   for (const r of ports) {
     for (const s of r.sets) l.push(setLine(s));
     for (const name of r.chains.keys()) l.push(`add chain ${T} ${name}`);
@@ -405,6 +440,7 @@ export function incrementalSyncScript(prev: ProxyState, next: ProxyState): strin
   // deleted, and a set must exist before a rule updates it. (Kernels before 6.2 notice a map
   // element's reference going away only later; on those the chain deletion can fail with EBUSY,
   // and the caller then falls back to a full sync.)
+  for (const n of next.slotSizes) if (!prev.slotSizes.has(n)) addChains.push(...slotsScript(n));
   if (hairpinDel.length) delElems.push(hairpinLine('delete', hairpinDel));
   if (hairpinAdd.length) addElems.push(hairpinLine('add', hairpinAdd));
   return [...delElems, ...flush, ...delSets, ...addSets, ...addChains, ...rules, ...addElems, ...delChains].join('\n') + '\n';

@@ -83,19 +83,30 @@ test('chain names hash like upstream kube-proxy (ULMVA6XW-ns1/svc1/tcp/p80)', ()
   assert.equal(endpointChainBase(p, '10.180.0.1:80'), '5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80');
 });
 
-test('full sync of one ClusterIP service with one endpoint (golden)', () => {
+test('full sync of one ClusterIP service with one endpoint: a slot in the shared map, no chain of its own (golden)', () => {
   const script = fullSyncScript(buildProxyState([svc1], [slice('svc1', [{ ip: '10.244.0.5' }])], node));
-  const S = 'service-ULMVA6XW-ns1/svc1/tcp/p80';
   assert.equal(
     script,
     BASE +
-      `add chain ${T} ${S}
-add rule ${T} ${S} meta l4proto tcp dnat to 10.244.0.5:8080
-add element ${T} service-ips { 10.96.0.10 . tcp . 80 : goto ${S} }
+      `add map ${T} endpoint-slots-1 { typeof ip daddr . meta l4proto . th dport . numgen random mod 1 : ip daddr . th dport ; comment "endpoints by slot, for ClusterIPs with 1" ; }
+add chain ${T} endpoints-1
+add rule ${T} endpoints-1 meta l4proto tcp dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 1 map @endpoint-slots-1
+add rule ${T} endpoints-1 meta l4proto udp dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 1 map @endpoint-slots-1
+add rule ${T} endpoints-1 meta l4proto sctp dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 1 map @endpoint-slots-1
+add element ${T} service-ips { 10.96.0.10 . tcp . 80 : goto endpoints-1 }
+add element ${T} endpoint-slots-1 { 10.96.0.10 . tcp . 80 . 0 : 10.244.0.5 . 8080 }
 add element ${T} cluster-ips { 10.96.0.10 . tcp . 80 }
 add element ${T} hairpin-endpoints { 10.244.0.5 . 10.244.0.5 }
 `,
   );
+});
+
+test('a NodePort service keeps chains of its own, with a DNAT rule per endpoint', () => {
+  const np = service('np', { type: 'NodePort', clusterIP: '10.96.0.12', ports: [{ name: 'p80', protocol: 'TCP', port: 80, nodePort: 30100 }] });
+  const r = buildProxyState([np], [slice('np', [{ ip: '10.244.0.5' }, { ip: '10.244.0.6' }])], node).ports.get('ns1/np/tcp/p80')!;
+  const S = `service-${servicePortChainBase({ namespace: 'ns1', name: 'np', protocol: 'tcp', port: 'p80' })}`;
+  assert.equal(r.slots, undefined);
+  assert.deepEqual(r.chains.get(S), ['numgen random mod 2 == 0 meta l4proto tcp dnat to 10.244.0.5:8080', 'meta l4proto tcp dnat to 10.244.0.6:8080']);
 });
 
 test('a service without endpoints is rejected; UDP keys use udp; headless and ExternalName are skipped', () => {
@@ -170,12 +181,19 @@ test('incremental sync for one changed endpoint touches only that service', () =
   const other = service('other', { clusterIP: '10.96.0.20', ports: [{ name: 'p80', protocol: 'TCP', port: 80 }] });
   const before = buildProxyState([svc1, other], [slice('svc1', [{ ip: '10.244.0.5' }]), slice('other', [{ ip: '10.244.0.7' }])], node);
   const after = buildProxyState([svc1, other], [slice('svc1', [{ ip: '10.244.0.5' }, { ip: '10.244.0.6' }]), slice('other', [{ ip: '10.244.0.7' }])], node);
-  const S = 'service-ULMVA6XW-ns1/svc1/tcp/p80';
+  // Only map elements change; the shared chain for two endpoints is made the first time it is needed.
   assert.equal(
     incrementalSyncScript(before, after),
-    `flush chain ${T} ${S}
-add rule ${T} ${S} numgen random mod 2 == 0 meta l4proto tcp dnat to 10.244.0.5:8080
-add rule ${T} ${S} meta l4proto tcp dnat to 10.244.0.6:8080
+    `delete element ${T} service-ips { 10.96.0.10 . tcp . 80 }
+delete element ${T} endpoint-slots-1 { 10.96.0.10 . tcp . 80 . 0 }
+add map ${T} endpoint-slots-2 { typeof ip daddr . meta l4proto . th dport . numgen random mod 2 : ip daddr . th dport ; comment "endpoints by slot, for ClusterIPs with 2" ; }
+add chain ${T} endpoints-2
+add rule ${T} endpoints-2 meta l4proto tcp dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 2 map @endpoint-slots-2
+add rule ${T} endpoints-2 meta l4proto udp dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 2 map @endpoint-slots-2
+add rule ${T} endpoints-2 meta l4proto sctp dnat ip to ip daddr . meta l4proto . th dport . numgen random mod 2 map @endpoint-slots-2
+add element ${T} service-ips { 10.96.0.10 . tcp . 80 : goto endpoints-2 }
+add element ${T} endpoint-slots-2 { 10.96.0.10 . tcp . 80 . 0 : 10.244.0.5 . 8080 }
+add element ${T} endpoint-slots-2 { 10.96.0.10 . tcp . 80 . 1 : 10.244.0.6 . 8080 }
 add element ${T} hairpin-endpoints { 10.244.0.6 . 10.244.0.6 }
 `,
   );
@@ -183,16 +201,19 @@ add element ${T} hairpin-endpoints { 10.244.0.6 . 10.244.0.6 }
   // Back to one endpoint: the endpoint leaves the hairpin set; with none, the service is rejected.
   assert.equal(
     incrementalSyncScript(after, before),
-    `delete element ${T} hairpin-endpoints { 10.244.0.6 . 10.244.0.6 }
-flush chain ${T} ${S}
-add rule ${T} ${S} meta l4proto tcp dnat to 10.244.0.5:8080
+    `delete element ${T} service-ips { 10.96.0.10 . tcp . 80 }
+delete element ${T} endpoint-slots-2 { 10.96.0.10 . tcp . 80 . 0 }
+delete element ${T} endpoint-slots-2 { 10.96.0.10 . tcp . 80 . 1 }
+delete element ${T} hairpin-endpoints { 10.244.0.6 . 10.244.0.6 }
+add element ${T} service-ips { 10.96.0.10 . tcp . 80 : goto endpoints-1 }
+add element ${T} endpoint-slots-1 { 10.96.0.10 . tcp . 80 . 0 : 10.244.0.5 . 8080 }
 `,
   );
   const none = buildProxyState([svc1, other], [slice('other', [{ ip: '10.244.0.7' }])], node);
   const toNone = incrementalSyncScript(before, none).split('\n');
   assert.equal(toNone[0], `delete element ${T} service-ips { 10.96.0.10 . tcp . 80 }`);
   assert.ok(toNone.includes(`add element ${T} no-endpoint-services { 10.96.0.10 . tcp . 80 : goto reject-chain }`));
-  assert.ok(toNone.includes(`delete chain ${T} ${S}`));
+  assert.ok(toNone.includes(`delete element ${T} endpoint-slots-1 { 10.96.0.10 . tcp . 80 . 0 }`));
   assert.ok(!toNone.some((l) => l.includes('other')));
 });
 
@@ -247,7 +268,10 @@ test('updating the state with the changed Services gives the same table as build
   ]);
   const updated = updateProxyState(before, changes);
   const rebuilt = buildProxyState([svc1, dns], [s1b, so], node);
-  assert.equal(fullSyncScript(updated), fullSyncScript(rebuilt));
+  // Shared slot chains outlive their last user (the update keeps the one for 1 endpoint).
+  assert.deepEqual([...updated.slotSizes].sort(), [1, 2]);
+  assert.deepEqual([...rebuilt.slotSizes], [2]);
+  assert.equal(fullSyncScript(updated), fullSyncScript({ ...rebuilt, slotSizes: updated.slotSizes }));
   assert.deepEqual([...updated.hairpin].sort(), [...rebuilt.hairpin].sort());
   assert.equal(incrementalSyncScript(before, updated), incrementalSyncScript(before, rebuilt));
   assert.deepEqual(staleUDPEntries(before, updated), staleUDPEntries(before, rebuilt));
