@@ -4,45 +4,15 @@
 // between the paths is the Service proxy's nftables rules. One backend pod, so "direct" and
 // "through the Service" reach the same server. Bounded: ROUNDS × 3 paths × SECONDS of wrk.
 // The host's NodePort on 127.0.0.1 (the userspace publisher) is printed last for comparison.
-import { spawnSync } from 'node:child_process';
 import { startCluster, type Cluster } from '../test/e2e/harness.js';
+import { median, wrk, type WrkResult } from './wrk.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 
-interface WrkResult {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
-
-function ms(v: string, unit: string): number {
-  const n = Number(v);
-  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n;
-}
-
-function wrk(netns: string | undefined, url: string): WrkResult {
-  const args = ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', url];
-  const r = netns
-    ? spawnSync('nsenter', [`--net=/var/run/netns/${netns}`, 'wrk', ...args], { encoding: 'utf8' })
-    : spawnSync('wrk', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`wrk ${url}: ${r.stderr}`);
-  const out = r.stdout;
-  const lat = (p: string) => {
-    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
-    if (!m) throw new Error(`wrk ${url}: no ${p}% latency in:\n${out}`);
-    return ms(m[1], m[2]);
-  };
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
-  const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors: connect (\d+)/.exec(out)?.[1] ?? 0);
-  return { rps, p50: lat('50'), p99: lat('99'), errors };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+function load(netns: string | undefined, url: string): WrkResult {
+  return wrk(url, { connections: CONNECTIONS, seconds: SECONDS, netnsPath: netns ? `/var/run/netns/${netns}` : undefined });
 }
 
 async function jsonpath(c: Cluster, args: string[], path: string): Promise<string> {
@@ -67,9 +37,9 @@ async function main(): Promise<void> {
       ['ClusterIP', `http://${clusterIP}/`],
       ['NodePort', `http://${nodeIP}:${nodePort}/`],
     ];
-    wrk(netns, paths[0][1]); // warm-up: JIT of the server, ARP, conntrack
+    load(netns, paths[0][1]); // warm-up: JIT of the server, ARP, conntrack
     const results = new Map<string, WrkResult[]>(paths.map(([p]) => [p, []]));
-    for (let r = 0; r < ROUNDS; r++) for (const [name, url] of paths) results.get(name)!.push(wrk(netns, url));
+    for (let r = 0; r < ROUNDS; r++) for (const [name, url] of paths) results.get(name)!.push(load(netns, url));
     const summary = (name: string) => {
       const rs = results.get(name)!;
       return { rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), errors: rs.reduce((a, x) => a + x.errors, 0) };
@@ -83,7 +53,7 @@ async function main(): Promise<void> {
           (name === 'direct pod IP' ? '  (reference)' : `  throughput ratio ${(s.rps / direct.rps).toFixed(3)}, added p99 ${(s.p99 - direct.p99).toFixed(3)} ms`),
       );
     }
-    const host = wrk(undefined, `http://127.0.0.1:${nodePort}/`);
+    const host = load(undefined, `http://127.0.0.1:${nodePort}/`);
     console.log(
       `  host 127.0.0.1:${nodePort} (userspace publisher) ${host.rps.toFixed(0)} req/s  p50 ${host.p50.toFixed(3)} ms  p99 ${host.p99.toFixed(3)} ms  ` +
         `ratio ${(host.rps / direct.rps).toFixed(3)} of direct-from-a-pod`,

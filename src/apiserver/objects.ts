@@ -132,7 +132,7 @@ export class Objects {
     else delete m.generation;
     this.prepareStatusOnCreate(def, obj);
     def.defaults?.(obj);
-    def.admit?.(obj);
+    def.admit?.(obj, { list: (resource) => this.store.list(resource).map((e) => JSON.parse(e.json) as KObject) });
     this.validate(def, obj);
     if (def.namespaced) this.checkNamespace(def, obj);
     if (this.store.get(storeResource(def), m.namespace ?? '', m.name!)) throw errors.alreadyExists(def, m.name!);

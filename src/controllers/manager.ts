@@ -2,7 +2,7 @@ import type { ApiClient } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
 import { SharedInformers } from '../client/informer.js';
 import { startScheduler } from '../scheduler/index.js';
-import { startCoreDNSAddon } from './addons/controller.js';
+import { startCoreDNSAddon, startIngressNginxAddon } from './addons/controller.js';
 import { startDeploymentController } from './deployment/controller.js';
 import { startEndpointsController } from './endpoints/controller.js';
 import { startEndpointSliceController } from './endpointslice/controller.js';
@@ -52,6 +52,7 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
     startEndpointSliceController(client, informers, opts.log),
     startEndpointsController(client, informers, opts.log),
     startCoreDNSAddon(client, informers, opts.log),
+    startIngressNginxAddon(client, informers, opts.log),
   ];
   if (opts.ca) controllers.push(startRootCACertPublisher(client, informers, opts.ca, opts.log));
   // The scheduler is its own component upstream; here it shares the informers and the lifecycle.

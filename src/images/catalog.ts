@@ -190,4 +190,27 @@ export const BUILTIN_IMAGES: BuiltinImage[] = [
       return { entrypoint: ['/coredns'], cmd: [], binaries: aliases(['/coredns', 'coredns'], coredns) };
     },
   },
+  {
+    // registry.k8s.io/ingress-nginx/controller (rootfs/Dockerfile): ENTRYPOINT
+    // ["/usr/bin/dumb-init", "--"], CMD ["/nginx-ingress-controller"]; the Deployment's args
+    // start with the controller's path. The ingress controller program reaches the API as the
+    // DNS program does, so it too is told where the cluster lives, before upstream's flags.
+    // It is a proxy on every request's path: it runs with V8's default heap and helper threads
+    // (NODE_FLAGS trade throughput for an idle server's size).
+    names: ['ingress-nginx/controller', 'ingress-nginx/controller-chroot'],
+    config: (_ref, ctx) => {
+      const controller = [process.execPath, addonScript('ingress/main'), `--skiff-cluster-dir=${ctx.clusterDir}`];
+      const programs = ['/nginx-ingress-controller', 'nginx-ingress-controller'];
+      return {
+        entrypoint: ['/usr/bin/dumb-init', '--'],
+        cmd: ['/nginx-ingress-controller'],
+        busybox: true,
+        binaries: {
+          ...aliases(programs, controller),
+          // dumb-init only forwards signals to its child; exec hands them to the program directly.
+          ...aliases(['/usr/bin/dumb-init', 'dumb-init'], entrypointScript('/usr/bin/dumb-init', 'if [ "$1" = -- ]; then shift; fi', { [programs.join('|')]: controller })),
+        },
+      };
+    },
+  },
 ];

@@ -1,7 +1,11 @@
 import type { KObject } from '../types.js';
+import { admitIngress, type AdmissionContext } from './ingress.js';
 import { admitPod } from './pod.js';
 
+export type { AdmissionContext } from './ingress.js';
+
 /** Mutating admission on create, by kind key: runs after defaulting and before validation. */
-export const admitters: Record<string, (obj: KObject) => void> = {
+export const admitters: Record<string, (obj: KObject, ctx: AdmissionContext) => void> = {
   '/Pod': admitPod,
+  'networking.k8s.io/Ingress': admitIngress,
 };

@@ -5,6 +5,7 @@ import { errors } from '../status.js';
 import { ClusterIPAllocator } from './cluster-ip.js';
 import { AllocationError } from './errors.js';
 import { clusterIPKey, HoldingsIndex, loadBalancerKey, nodePortKey } from './holdings.js';
+import { hostListeningAddresses } from './host-listeners.js';
 import { parseIPv4, formatIPv4 } from './ipv4.js';
 import { LoadBalancerIPAllocator } from './load-balancer-ip.js';
 import { NodePortAllocator } from './node-port.js';
@@ -296,7 +297,8 @@ export class ServiceAllocators {
         pool.allocate(spec.loadBalancerIP);
         ip = spec.loadBalancerIP;
       } else {
-        ip = new LoadBalancerIPAllocator((x) => op.usedForNext(loadBalancerKey(x))).allocateNext();
+        const heldOnHost = hostListeningAddresses();
+        ip = new LoadBalancerIPAllocator((x) => op.usedForNext(loadBalancerKey(x)) || heldOnHost.has(x)).allocateNext();
       }
     } catch (e) {
       if (!(e instanceof AllocationError)) throw e;

@@ -1,53 +1,115 @@
-import { isAlreadyExists, type ApiClient, type Resource } from '../../client/client.js';
+import type { KObject } from '../../api/types.js';
+import { isAlreadyExists, isNamespaceTerminating, type ApiClient, type Resource } from '../../client/client.js';
 import type { Informer, InformerLike, SharedInformers } from '../../client/informer.js';
 import { DEPLOYMENTS } from '../deployment/controller.js';
 import { SERVICES } from '../endpointslice/controller.js';
 import { runController, type RunningController } from '../loop.js';
+import { NAMESPACES } from '../namespace/controller.js';
 import { NODES } from '../nodelifecycle/controller.js';
 import { CONFIGMAPS } from '../rootcacert/controller.js';
 import { SERVICEACCOUNTS } from '../serviceaccount/controller.js';
 import { ADDON_NAMESPACE, COREDNS_NAME, KUBE_DNS_SERVICE, missingParts, type AddonPart } from './coredns.js';
+import {
+  CONTROLLER_NAME,
+  INGRESS_CLASS_NAME,
+  INGRESS_NAMESPACE,
+  SERVICE_ACCOUNT_NAME,
+  missingIngressNginxParts,
+  type IngressNginxPart,
+} from './ingress-nginx.js';
 
-/** The one key this controller reconciles: the add-on as a whole. */
-const KEY = `${ADDON_NAMESPACE}/${COREDNS_NAME}`;
+export const INGRESSCLASSES: Resource = { group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', kind: 'IngressClass', namespaced: false };
+
+/** Where one part of an add-on lives; cluster-scoped parts have no namespace. */
+export interface PartLocation {
+  res: Resource;
+  namespace?: string;
+  name: string;
+}
+
+/** An add-on as its installer sees it: where its parts live and what to create, given what exists. */
+export interface AddonSpec<P extends string> {
+  /** The controller's name in logs. */
+  controller: string;
+  /** The add-on in error messages ("the CoreDNS add-on"). */
+  title: string;
+  parts: Record<P, PartLocation>;
+  plan(o: { hasNodes: boolean; present: Record<P, boolean> }): { part: P; object: KObject }[];
+}
+
+/** How soon to look again while a namespace of ours is still being deleted. */
+const TERMINATING_RETRY_MS = 1000;
 
 /**
- * The cluster DNS add-on installer: kubeadm's `addon/coredns` phase as a controller, so a part
- * that is deleted comes back. It waits for the first Node (a cluster without nodes gets none).
+ * An add-on installer: kubeadm's `addon/*` phases as a controller, so a part that is deleted
+ * comes back and parts that exist (with the user's edits) are left alone. It waits for the
+ * first Node (a cluster without nodes gets nothing). The add-on as a whole is the one key.
  */
-export function startCoreDNSAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
-  const parts: Record<AddonPart, { res: Resource; name: string }> = {
-    serviceaccount: { res: SERVICEACCOUNTS, name: COREDNS_NAME },
-    configmap: { res: CONFIGMAPS, name: COREDNS_NAME },
-    deployment: { res: DEPLOYMENTS, name: COREDNS_NAME },
-    service: { res: SERVICES, name: KUBE_DNS_SERVICE },
-  };
+export function startAddon<P extends string>(client: ApiClient, informers: SharedInformers, spec: AddonSpec<P>, log?: (msg: string) => void): RunningController {
+  const key = spec.controller;
+  const names = Object.keys(spec.parts) as P[];
   const nodes = informers.informer(NODES);
-  const byPart = Object.fromEntries(Object.entries(parts).map(([p, { res }]) => [p, informers.informer(res)])) as Record<AddonPart, Informer>;
-  /** The name of our object in each informer's resource. */
-  const ours = new Map<InformerLike, string>((Object.keys(parts) as AddonPart[]).map((p) => [byPart[p], parts[p].name]));
+  const byPart = Object.fromEntries(names.map((p) => [p, informers.informer(spec.parts[p].res)])) as Record<P, Informer>;
+  const informerList = [nodes, ...new Set(Object.values<Informer>(byPart))];
+  const isOurs = (obj: KObject, inf: InformerLike) =>
+    names.some((p) => byPart[p] === inf && (spec.parts[p].namespace ?? '') === (obj.metadata.namespace ?? '') && spec.parts[p].name === obj.metadata.name);
 
   return runController({
     log,
-    name: 'coredns-addon',
-    informers: [nodes, ...Object.values(byPart)],
-    keyOf: (obj, inf) => {
-      if (inf === nodes) return KEY;
-      return obj.metadata.namespace === ADDON_NAMESPACE && ours.get(inf) === obj.metadata.name ? KEY : undefined;
-    },
+    name: spec.controller,
+    informers: informerList,
+    keyOf: (obj, inf) => (inf === nodes || isOurs(obj, inf) ? key : undefined),
     async reconcile() {
-      const present = Object.fromEntries(
-        (Object.keys(parts) as AddonPart[]).map((p) => [p, byPart[p].get(ADDON_NAMESPACE, parts[p].name) !== undefined]),
-      ) as Record<AddonPart, boolean>;
-      for (const { part, object } of missingParts({ hasNodes: nodes.list().length > 0, present })) {
+      const present = Object.fromEntries(names.map((p) => [p, byPart[p].get(spec.parts[p].namespace, spec.parts[p].name) !== undefined])) as Record<P, boolean>;
+      for (const { part, object } of spec.plan({ hasNodes: nodes.list().length > 0, present })) {
+        const { res, namespace, name } = spec.parts[part];
         try {
-          await client.create(parts[part].res, ADDON_NAMESPACE, object);
+          await client.create(res, namespace, object);
         } catch (e) {
           // Our cache had not seen it yet: someone (or our last run) created it meanwhile.
           if (isAlreadyExists(e)) continue;
-          throw new Error(`installing the CoreDNS add-on: creating ${object.kind} ${ADDON_NAMESPACE}/${parts[part].name}: ${(e as Error).message}`, { cause: e });
+          // Our namespace was deleted and is still going: install again once it is gone.
+          if (isNamespaceTerminating(e)) return { requeueAfter: TERMINATING_RETRY_MS };
+          const where = namespace ? `${namespace}/${name}` : name;
+          throw new Error(`installing ${spec.title}: creating ${object.kind} ${where}: ${(e as Error).message}`, { cause: e });
         }
       }
     },
   });
+}
+
+export const COREDNS_ADDON: AddonSpec<AddonPart> = {
+  controller: 'coredns-addon',
+  title: 'the CoreDNS add-on',
+  parts: {
+    serviceaccount: { res: SERVICEACCOUNTS, namespace: ADDON_NAMESPACE, name: COREDNS_NAME },
+    configmap: { res: CONFIGMAPS, namespace: ADDON_NAMESPACE, name: COREDNS_NAME },
+    deployment: { res: DEPLOYMENTS, namespace: ADDON_NAMESPACE, name: COREDNS_NAME },
+    service: { res: SERVICES, namespace: ADDON_NAMESPACE, name: KUBE_DNS_SERVICE },
+  },
+  plan: missingParts,
+};
+
+export const INGRESS_NGINX_ADDON: AddonSpec<IngressNginxPart> = {
+  controller: 'ingress-nginx-addon',
+  title: 'the ingress-nginx add-on',
+  parts: {
+    namespace: { res: NAMESPACES, name: INGRESS_NAMESPACE },
+    serviceaccount: { res: SERVICEACCOUNTS, namespace: INGRESS_NAMESPACE, name: SERVICE_ACCOUNT_NAME },
+    configmap: { res: CONFIGMAPS, namespace: INGRESS_NAMESPACE, name: CONTROLLER_NAME },
+    service: { res: SERVICES, namespace: INGRESS_NAMESPACE, name: CONTROLLER_NAME },
+    deployment: { res: DEPLOYMENTS, namespace: INGRESS_NAMESPACE, name: CONTROLLER_NAME },
+    ingressclass: { res: INGRESSCLASSES, name: INGRESS_CLASS_NAME },
+  },
+  plan: missingIngressNginxParts,
+};
+
+/** The cluster DNS add-on (kubeadm's `addon/coredns` phase). */
+export function startCoreDNSAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
+  return startAddon(client, informers, COREDNS_ADDON, log);
+}
+
+/** The ingress-nginx add-on (upstream's cloud deploy.yaml). */
+export function startIngressNginxAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
+  return startAddon(client, informers, INGRESS_NGINX_ADDON, log);
 }

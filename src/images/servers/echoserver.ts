@@ -123,7 +123,15 @@ function main(): void {
   });
   // `listen 8080;`: IPv4 only, as the image's nginx.conf has it.
   server.listen(PORT, '0.0.0.0');
-  for (const sig of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(sig, () => process.exit(0));
+  // Stop accepting at once, answer what was already accepted, then exit: a client that connects
+  // during the pod's termination is refused (and retried by the Service path) rather than cut.
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) {
+    process.on(sig, () => {
+      server.close(() => process.exit(0));
+      server.closeIdleConnections();
+      setTimeout(() => process.exit(0), 5_000).unref();
+    });
+  }
 }
 
 main();

@@ -1,12 +1,13 @@
 // Scenario 000 (checks 6 and 7, the outside site): abc.svc1.com is a host in a network namespace
 // this test makes, on a veth to the host namespace (198.18.7.0/24, from the benchmarking range
-// 198.18.0.0/15). The cluster may
-// send egress to that network only, and publishes its LoadBalancer ports on the host's address
-// there, which is what the outside site calls, with the public name in the Host header.
+// 198.18.0.0/15). The cluster may send egress to that network only, and publishes its
+// LoadBalancer ports (the ingress controller's 80 and 443) on the host's address there, which is
+// what the outside site calls, by the public names www.svc.com and manage.svc.com over HTTPS.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { startCluster, waitFor, type Cluster } from '../harness.js';
+import { applyTLSSecret, makeCert } from '../ingress/ingress.js';
 import { exec, execOk, scenario } from './net.js';
 
 const DIR = '000-www-and-manage';
@@ -18,6 +19,7 @@ const PORT = 8080;
 
 let c: Cluster;
 let server: ChildProcess | undefined;
+let cert: ReturnType<typeof makeCert> | undefined;
 
 function sh(cmd: string, args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 20_000 });
@@ -53,8 +55,11 @@ before(async () => {
 
   c = await startCluster('s000o', { nodes: 1, upArgs: ['--egress', '198.18.7.0/24', '--publish-address', HOST_SIDE] });
   await c.ok(['apply', '-f', scenario(DIR, 'app.yaml'), '-f', scenario(DIR, 'services.yaml'), '-f', scenario(DIR, 'external.yaml')]);
-  await c.ok(['expose', 'deployment', 'www', '--name=www-public', '--type=LoadBalancer', '--port=80', '--target-port=8080']);
+  cert = makeCert(['www.svc.com', 'manage.svc.com']);
+  await applyTLSSecret(c, 'svc-com-tls', cert);
+  await c.ok(['apply', '-f', scenario(DIR, 'ingress.yaml')]);
   for (const d of ['www', 'manage']) await c.ok(['rollout', 'status', `deployment/${d}`, '--timeout=90s']);
+  await c.ok(['rollout', 'status', '-n', 'ingress-nginx', 'deployment/ingress-nginx-controller', '--timeout=120s']);
   await c.ok(['rollout', 'status', '-n', 'kube-system', 'deployment/coredns', '--timeout=90s']);
 });
 after(async () => {
@@ -62,6 +67,7 @@ after(async () => {
     await c?.down();
   } finally {
     removeOutside();
+    cert?.cleanup();
   }
 });
 
@@ -79,15 +85,16 @@ test('6. abc is a CNAME to abc.svc1.com; a pod calls the outside site through th
   assert.match(ct, new RegExp(`src=10\\.244\\.\\d+\\.\\d+ dst=${SITE.replace(/\./g, '\\.')} .*src=${SITE.replace(/\./g, '\\.')} dst=${nodeIP.replace(/\./g, '\\.')} `));
 });
 
-test('7. the outside site calls the cluster by its public address and name, never a ClusterIP', async () => {
-  const call = (url: string, host?: string) =>
-    sh('ip', ['netns', 'exec', OUTSIDE_NS, 'curl', '-sS', '--max-time', '5', ...(host ? ['-H', `Host: ${host}`] : []), url]);
-  await waitFor(`www on ${HOST_SIDE}:80 from the outside site`, async () => call(`http://${HOST_SIDE}/`, 'www.svc.com').code === 0);
-  const r = call(`http://${HOST_SIDE}/`, 'www.svc.com');
-  assert.match(r.stdout, /^CLIENT VALUES:/);
+test('7. the outside site calls the cluster through the ingress by its public names, never a ClusterIP', async () => {
+  const call = (args: string[]) => sh('ip', ['netns', 'exec', OUTSIDE_NS, 'curl', '-sS', '--max-time', '5', ...args]);
+  const https = (host: string, path: string) => call(['--cacert', cert!.crt, '--resolve', `${host}:443:${HOST_SIDE}`, `https://${host}${path}`]);
+  await waitFor(`https://www.svc.com/ through ${HOST_SIDE}:443 from the outside site`, async () => /^CLIENT VALUES:/.test(https('www.svc.com', '/').stdout), 60_000);
+  const r = https('www.svc.com', '/');
   assert.match(r.stdout, /^host=www\.svc\.com$/m);
+  const manage = (await c.ok(['get', 'pods', '-l', 'app=manage', '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ');
+  assert.ok(manage.includes(https('manage.svc.com', '/hostname').stdout.trim()));
   // The outside network has no route to the cluster's Service addresses.
-  const clusterIP = call('http://10.96.1.10:8080/');
+  const clusterIP = call(['http://10.96.1.10:8080/']);
   assert.notEqual(clusterIP.code, 0);
   assert.match(clusterIP.stderr, /unreachable|Couldn't connect|Failed to connect/i);
 });

@@ -47,7 +47,8 @@ test('2. curl http://localhost:30271/ on the host shows the echo page in the exp
   assert.match(r.body, /^host=localhost:30271$/m);
   assert.ok(r.body.endsWith('BODY:\n-no body in request-'), r.body.slice(-60));
   const headers = lines.slice(lines.indexOf('HEADERS RECEIVED:') + 1, lines.indexOf('BODY:'));
-  assert.deepEqual(headers, [...headers].sort(), 'headers sorted');
+  const names = headers.map((h) => h.slice(0, h.indexOf('=')));
+  assert.deepEqual(names, [...names].sort(), 'headers sorted by name');
   for (const h of headers) assert.match(h, /^[a-z0-9-]+=/, 'header names lower-cased');
   // Same sections and keys, in the same order, as the page a browser showed on a real cluster
   // (the header list follows the request, so it is compared as a sorted list above).
@@ -102,8 +103,8 @@ test('3. a real browser (headless Chromium) opening the page shows the same layo
     assert.match(page, /^connection=keep-alive$/m);
     assert.ok(page.trimEnd().endsWith('BODY:\n-no body in request-'), page.slice(-60));
     const headers = lines.slice(lines.indexOf('HEADERS RECEIVED:') + 1, lines.indexOf('BODY:'));
-    assert.deepEqual(headers, [...headers].sort(), 'headers sorted');
     const names = headers.map((h) => h.slice(0, h.indexOf('=')));
+    assert.deepEqual(names, [...names].sort(), 'headers sorted by name');
     for (const n of ['accept', 'accept-encoding', 'host', 'upgrade-insecure-requests', 'user-agent']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
     const expected = layout(readFileSync(scenario(DIR, 'expected-echo.txt'), 'utf8'));
     const cut = (l: string[]) => [...l.slice(0, l.indexOf('HEADERS RECEIVED:') + 1), ...l.slice(l.indexOf('BODY:'))];

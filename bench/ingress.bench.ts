@@ -1,0 +1,160 @@
+// Throughput and latency through the ingress controller, next to Debian's nginx configured as the
+// equivalent reverse proxy to the same pod, and next to the pod directly: same load tool (wrk from
+// a client pod's network namespace), same run, bounded load (ROUNDS × 3 paths × SECONDS).
+//
+// The nginx reference runs in node 1's network namespace (where the pods are reached over the
+// node's bridge, as from the ingress pod), with ingress-nginx's upstream settings that matter for
+// this load: HTTP/1.1 keep-alive to the upstream (upstream-keepalive-connections 320), the same
+// forwarded headers, worker_processes auto, no access log. It is started from a config in a temp
+// dir and stopped by its pid. Target (issue 5): ingress ≥ 0.8 of nginx's req/s, < 1 ms added p99.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nodeNetns, netnsPath } from '../src/node/network/names.js';
+import { waitFor, type Cluster } from '../test/e2e/harness.js';
+import { applyObjects, backend, ingress, ingressAddress, startIngressCluster } from '../test/e2e/ingress/ingress.js';
+import { median, wrk, type WrkResult } from './wrk.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const NGINX_WORKERS = process.env.BENCH_NGINX_WORKERS ?? 'auto';
+const HOST = 'bench.test';
+const NGINX = '/usr/sbin/nginx';
+
+function load(netns: string, url: string): WrkResult {
+  return wrk(url, { connections: CONNECTIONS, seconds: SECONDS, netnsPath: netnsPath(netns), headers: [`Host: ${HOST}`] });
+}
+
+async function jsonpath(c: Cluster, args: string[], path: string): Promise<string> {
+  return (await c.ok([...args, '-o', `jsonpath=${path}`])).trim();
+}
+
+function nginxConfig(dir: string, port: number, upstream: string): string {
+  return `worker_processes ${NGINX_WORKERS};
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 16384; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  keepalive_timeout 75s;
+  keepalive_requests 1000;
+  upstream backend {
+    server ${upstream} max_fails=0;
+    keepalive 320;
+    keepalive_timeout 60s;
+    keepalive_requests 10000;
+  }
+  server {
+    listen ${port} reuseport backlog=4096;
+    server_name ${HOST};
+    location / {
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Request-ID $request_id;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Host $host;
+      proxy_set_header X-Forwarded-Port $server_port;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Scheme $scheme;
+      proxy_connect_timeout 5s;
+      proxy_send_timeout 60s;
+      proxy_read_timeout 60s;
+      proxy_buffering off;
+      proxy_pass http://backend;
+    }
+  }
+}
+`;
+}
+
+/** Starts nginx in node 1's namespace; the returned process is nginx itself (nsenter execs it). */
+function startNginx(c: Cluster, dir: string, port: number, upstream: string): ChildProcess {
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, nginxConfig(dir, port, upstream));
+  const p = spawn('nsenter', [`--net=${netnsPath(nodeNetns(c.name, 0))}`, NGINX, '-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  p.stderr?.on('data', (d: Buffer) => process.stderr.write(`nginx: ${d}`));
+  return p;
+}
+
+async function stopNginx(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null || p.pid === undefined) return;
+  const gone = new Promise<void>((res) => p.once('exit', () => res()));
+  process.kill(p.pid, 'SIGQUIT');
+  const timer = setTimeout(() => p.pid !== undefined && p.exitCode === null && process.kill(p.pid, 'SIGKILL'), 5000);
+  await gone;
+  clearTimeout(timer);
+}
+
+async function main(): Promise<void> {
+  if (spawnSync(NGINX, ['-v']).status !== 0) throw new Error(`${NGINX} is missing: run scripts/install-deps.sh as root`);
+  const { c } = await startIngressCluster('benching', 1);
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-bench-nginx-'));
+  let nginx: ChildProcess | undefined;
+  try {
+    await c.ok(['create', 'deployment', 'web', '--image=nginx:1.27', '--port=80']);
+    await c.ok(['expose', 'deployment', 'web', '--port=80']);
+    await c.ok(['create', 'deployment', 'client', '--image=busybox:1.36', '--', 'sleep', '3600']);
+    for (const d of ['web', 'client']) await c.ok(['rollout', 'status', `deployment/${d}`, '--timeout=90s']);
+    await applyObjects(c, [ingress('bench', { rules: [{ host: HOST, http: { paths: [{ path: '/', pathType: 'Prefix', backend: backend('web') }] } }] })]);
+    await ingressAddress(c, 'bench');
+
+    const podIP = await jsonpath(c, ['get', 'pods', '-l', 'app=web'], '{.items[0].status.podIP}');
+    const ingressIP = await jsonpath(c, ['get', 'pods', '-n', 'ingress-nginx'], '{.items[0].status.podIP}');
+    const nodeIP = await jsonpath(c, ['get', 'nodes'], '{.items[0].status.addresses[?(@.type=="InternalIP")].address}');
+    const uid = await jsonpath(c, ['get', 'pods', '-l', 'app=client'], '{.items[0].metadata.uid}');
+    const clientNetns = `skiff.${c.name}.p.${uid.slice(0, 13)}`;
+    const nginxPort = 20000 + Math.floor(Math.random() * 10000);
+    nginx = startNginx(c, dir, nginxPort, `${podIP}:80`);
+
+    const paths: [string, string][] = [
+      ['direct pod IP', `http://${podIP}/`],
+      ['nginx (Debian)', `http://${nodeIP}:${nginxPort}/`],
+      ['skiff ingress', `http://${ingressIP}/`],
+    ];
+    const answers = async (url: string) =>
+      (await c.kubectl(['exec', 'deploy/client', '--', 'wget', '-qO-', '--header', `Host: ${HOST}`, url])).stdout.includes('Welcome to nginx!');
+    for (const [name, url] of paths) await waitFor(`${name} answering ${url}`, () => answers(url));
+
+    for (const [, url] of paths) load(clientNetns, url); // warm-up: JIT of the servers, ARP, conntrack, upstream pools
+    const results = new Map<string, WrkResult[]>(paths.map(([p]) => [p, []]));
+    for (let r = 0; r < ROUNDS; r++) for (const [name, url] of paths) results.get(name)!.push(load(clientNetns, url));
+    const summary = (name: string) => {
+      const rs = results.get(name)!;
+      return { rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), errors: rs.reduce((a, x) => a + x.errors, 0) };
+    };
+    const direct = summary('direct pod IP');
+    const ref = summary('nginx (Debian)');
+    const ing = summary('skiff ingress');
+    console.log(`ingress: wrk -t1 -c${CONNECTIONS} ${SECONDS}s × ${ROUNDS} rounds from a client pod to one nginx:1.27 pod (medians); nginx worker_processes ${NGINX_WORKERS}`);
+    for (const [name] of paths) {
+      const s = summary(name);
+      const vs = (base: WrkResult, label: string) => `${label} ratio ${(s.rps / base.rps).toFixed(3)}, added p99 ${(s.p99 - base.p99).toFixed(3)} ms`;
+      console.log(
+        `  ${name.padEnd(15)} ${s.rps.toFixed(0).padStart(7)} req/s  p50 ${s.p50.toFixed(3)} ms  p99 ${s.p99.toFixed(3)} ms  errors ${s.errors}` +
+          (name === 'direct pod IP' ? '  (reference)' : `  ${vs(direct, 'vs direct:')}${name === 'skiff ingress' ? `; ${vs(ref, 'vs nginx:')}` : ''}`),
+      );
+    }
+    const ratio = ing.rps / ref.rps;
+    const added = ing.p99 - ref.p99;
+    console.log(`  target: ≥ 0.8 of nginx's throughput (${ratio.toFixed(3)}: ${ratio >= 0.8 ? 'met' : 'missed'}), < 1 ms added p99 (${added.toFixed(3)} ms: ${added < 1 ? 'met' : 'missed'})`);
+  } finally {
+    if (nginx) await stopNginx(nginx);
+    rmSync(dir, { recursive: true, force: true });
+    await c.down();
+  }
+}
+
+main().catch((e: Error) => {
+  console.error(e.message);
+  process.exit(1);
+});

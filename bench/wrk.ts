@@ -1,0 +1,45 @@
+// wrk, as both Service benchmarks run it: one thread, bounded connections and duration, from
+// inside a network namespace (or the host), with the latency distribution parsed out.
+import { spawnSync } from 'node:child_process';
+
+export interface WrkResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+export interface WrkOptions {
+  connections: number;
+  seconds: number;
+  /** Run inside this network namespace (a path under /var/run/netns); the host's otherwise. */
+  netnsPath?: string;
+  headers?: string[];
+}
+
+function ms(v: string, unit: string): number {
+  const n = Number(v);
+  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : n;
+}
+
+export function wrk(url: string, o: WrkOptions): WrkResult {
+  const args = ['-t1', `-c${o.connections}`, `-d${o.seconds}s`, '--latency', ...(o.headers ?? []).flatMap((h) => ['-H', h]), url];
+  const r = o.netnsPath ? spawnSync('nsenter', [`--net=${o.netnsPath}`, 'wrk', ...args], { encoding: 'utf8' }) : spawnSync('wrk', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`wrk ${url}: ${r.stderr}`);
+  const out = r.stdout;
+  const lat = (p: string) => {
+    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
+    if (!m) throw new Error(`wrk ${url}: no ${p}% latency in:\n${out}`);
+    return ms(m[1], m[2]);
+  };
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const errors =
+    Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) +
+    (/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)?.slice(1).reduce((a, x) => a + Number(x), 0) ?? 0);
+  return { rps, p50: lat('50'), p99: lat('99'), errors };
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}

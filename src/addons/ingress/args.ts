@@ -1,0 +1,65 @@
+// The flags of /nginx-ingress-controller that matter here, in Go's flag syntax (`--x=v`,
+// `-x=v`, `--x v` for value flags, `--x` alone for booleans). Flags this controller has no use
+// for (election, webhooks, metrics…) are accepted and ignored so upstream manifests run as they
+// are; an unknown value flag given as `--x v` would swallow `v`, so upstream's `=` form is what
+// the add-on uses.
+
+export interface ControllerArgs {
+  clusterDir: string;
+  /** `namespace/name` of the Service whose address is published to Ingress status. */
+  publishService?: string;
+  ingressClass: string;
+  controllerClass: string;
+  configmap?: string;
+  httpPort: number;
+  httpsPort: number;
+  healthzPort: number;
+  /** Listen address (skiff only; the pod listens on all of its addresses). */
+  bindAddress: string;
+}
+
+const VALUE_FLAGS = new Set([
+  'skiff-cluster-dir', 'publish-service', 'ingress-class', 'controller-class', 'configmap', 'election-id',
+  'http-port', 'https-port', 'healthz-port', 'default-ssl-certificate', 'default-backend-service',
+  'watch-namespace', 'tcp-services-configmap', 'udp-services-configmap', 'validating-webhook',
+  'validating-webhook-certificate', 'validating-webhook-key', 'v', 'skiff-bind-address', 'status-port',
+]);
+
+function port(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid value "${value}" for flag --${name}: port must be an integer between 0 and 65535`);
+  return n;
+}
+
+export function parseControllerArgs(argv: string[]): ControllerArgs {
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const m = /^--?([^=]+)(?:=(.*))?$/s.exec(a);
+    if (!m) {
+      // The program's own path: the Deployment's args start with it (after the image's flag).
+      if (/(^|\/)nginx-ingress-controller$/.test(a)) continue;
+      throw new Error(`unexpected argument ${JSON.stringify(a)}`);
+    }
+    const name = m[1]!;
+    let value = m[2];
+    if (value === undefined && VALUE_FLAGS.has(name)) {
+      if (i + 1 >= argv.length) throw new Error(`flag needs an argument: --${name}`);
+      value = argv[++i]!;
+    }
+    values.set(name, value ?? 'true');
+  }
+  const clusterDir = values.get('skiff-cluster-dir');
+  if (!clusterDir) throw new Error('--skiff-cluster-dir is required (the built-in image passes it)');
+  return {
+    clusterDir,
+    publishService: values.get('publish-service'),
+    ingressClass: values.get('ingress-class') ?? 'nginx',
+    controllerClass: values.get('controller-class') ?? 'k8s.io/ingress-nginx',
+    configmap: values.get('configmap'),
+    httpPort: port('http-port', values.get('http-port') ?? '80'),
+    httpsPort: port('https-port', values.get('https-port') ?? '443'),
+    healthzPort: port('healthz-port', values.get('healthz-port') ?? '10254'),
+    bindAddress: values.get('skiff-bind-address') ?? '0.0.0.0',
+  };
+}

@@ -1,0 +1,142 @@
+// The certificates the HTTPS listener presents: one per TLS host from its kubernetes.io/tls
+// Secret, chosen by SNI, and ingress-nginx's generated "fake" certificate for every other
+// name (and for hosts whose Secret is missing or unusable).
+import 'reflect-metadata';
+import { webcrypto } from 'node:crypto';
+import tls from 'node:tls';
+import * as x509 from '@peculiar/x509';
+import type { KObject } from '../../api/types.js';
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+export const FAKE_CERTIFICATE_CN = 'Kubernetes Ingress Controller Fake Certificate';
+
+export interface KeyPair {
+  cert: string;
+  key: string;
+}
+
+/**
+ * ingress-nginx's default certificate: self-signed, O=Acme Co, SAN ingress.local, a year, RSA
+ * 2048 as upstream's. The key type matters beyond fidelity: Node switches to the SNI context's
+ * certificate only when its key type suits what OpenSSL chose from the default context, and
+ * with an RSA default both RSA Secrets (TLS 1.2 and 1.3) and ECDSA ones (TLS 1.3) are served.
+ */
+export async function generateFakeCertificate(now: Date = new Date()): Promise<KeyPair> {
+  const alg = { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } as const;
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
+  const serial = Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)));
+  serial[0] = (serial[0]! & 0x7f) | 0x01;
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial.toString('hex'),
+    name: `O=Acme Co, CN=${FAKE_CERTIFICATE_CN}`,
+    keys,
+    signingAlgorithm: alg,
+    notBefore: new Date(now.getTime() - 60_000),
+    notAfter: new Date(now.getTime() + 365 * 24 * 3600 * 1000),
+    extensions: [
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: 'ingress.local' }]),
+    ],
+  });
+  const der = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey);
+  return { cert: cert.toString('pem'), key: x509.PemConverter.encode(der, 'PRIVATE KEY') };
+}
+
+interface SecretLike extends KObject {
+  type?: string;
+  data?: Record<string, string>;
+}
+
+/** The key pair of a TLS Secret, or why it cannot serve. */
+export function keyPairOf(secret: KObject): KeyPair | string {
+  const s = secret as SecretLike;
+  const crt = s.data?.['tls.crt'];
+  const key = s.data?.['tls.key'];
+  if (!crt || !key) return 'the Secret has no tls.crt and tls.key';
+  return { cert: Buffer.from(crt, 'base64').toString('utf8'), key: Buffer.from(key, 'base64').toString('utf8') };
+}
+
+interface CachedContext {
+  resourceVersion: string;
+  context?: tls.SecureContext;
+}
+
+/**
+ * SNI → SecureContext. `update` is called with every route table; contexts are made again only
+ * for Secrets whose resourceVersion changed, so a renewed certificate is served from the next
+ * handshake on while established connections keep theirs.
+ */
+export class CertificateStore {
+  private byHost = new Map<string, tls.SecureContext>();
+  private readonly cache = new Map<string, CachedContext>();
+  private readonly fallback: tls.SecureContext;
+
+  constructor(
+    readonly defaultPair: KeyPair,
+    private readonly log: (msg: string) => void = () => {},
+    private readonly info: (msg: string) => void = () => {},
+  ) {
+    this.fallback = tls.createSecureContext(defaultPair);
+  }
+
+  /** tlsHosts: host (or `*.domain`) → `namespace/secret`. */
+  update(tlsHosts: Map<string, string>, getSecret: (namespace: string, name: string) => KObject | undefined): void {
+    const byHost = new Map<string, tls.SecureContext>();
+    const used = new Set<string>();
+    for (const [host, secretKey] of tlsHosts) {
+      const ctx = this.contextFor(secretKey, getSecret);
+      used.add(secretKey);
+      if (ctx) byHost.set(host, ctx);
+    }
+    for (const key of this.cache.keys()) if (!used.has(key)) this.cache.delete(key);
+    for (const [host, ctx] of byHost) if (this.byHost.get(host) !== ctx) this.info(`serving the certificate of Secret "${tlsHosts.get(host)}" for ${host}`);
+    this.byHost = byHost;
+  }
+
+  private contextFor(secretKey: string, getSecret: (namespace: string, name: string) => KObject | undefined): tls.SecureContext | undefined {
+    const slash = secretKey.indexOf('/');
+    const secret = getSecret(secretKey.slice(0, slash), secretKey.slice(slash + 1));
+    if (!secret) {
+      if (!this.cache.has(secretKey)) this.log(`Error getting SSL certificate "${secretKey}": local SSL certificate ${secretKey} was not found. Using default certificate`);
+      this.cache.set(secretKey, { resourceVersion: '' });
+      return undefined;
+    }
+    const rv = secret.metadata.resourceVersion ?? '';
+    const cached = this.cache.get(secretKey);
+    if (cached && cached.resourceVersion === rv && rv !== '') return cached.context;
+    const pair = keyPairOf(secret);
+    let context: tls.SecureContext | undefined;
+    if (typeof pair === 'string') {
+      this.log(`Error obtaining X.509 certificate from Secret "${secretKey}": ${pair}. Using default certificate`);
+    } else {
+      try {
+        context = tls.createSecureContext(pair);
+      } catch (e) {
+        this.log(`Error obtaining X.509 certificate from Secret "${secretKey}": ${(e as Error).message}. Using default certificate`);
+      }
+    }
+    this.cache.set(secretKey, { resourceVersion: rv, context });
+    return context;
+  }
+
+  /** The context for an SNI name: exact host, then `*.` of its parent, then the default. */
+  contextForName(servername: string | undefined): tls.SecureContext {
+    if (!servername) return this.fallback;
+    const name = servername.toLowerCase();
+    const exact = this.byHost.get(name);
+    if (exact) return exact;
+    const dot = name.indexOf('.');
+    if (dot > 0) {
+      const wild = this.byHost.get(`*${name.slice(dot)}`);
+      if (wild) return wild;
+    }
+    return this.fallback;
+  }
+
+  readonly sniCallback = (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void => {
+    cb(null, this.contextForName(servername));
+  };
+}

@@ -1,0 +1,87 @@
+import type { KObject } from '../../api/types.js';
+
+// An Ingress backend (Service + port) resolved to the pod addresses nginx would put in its
+// upstream: the ready endpoints of the Service's EndpointSlices on the port whose name matches
+// the Service port's, as ingress-nginx's getEndpointsFromSlices.
+
+export interface Endpoint {
+  address: string;
+  port: number;
+  /** `address:port` (IPv6 bracketed), also the key for per-endpoint connection pools. */
+  key: string;
+}
+
+export interface ServicePortRef {
+  name?: string;
+  number?: number;
+}
+
+interface ServiceLike extends KObject {
+  spec?: {
+    type?: string;
+    clusterIP?: string;
+    externalName?: string;
+    ports?: { name?: string; port: number; targetPort?: number | string; protocol?: string }[];
+  };
+}
+
+interface SliceLike extends KObject {
+  addressType?: string;
+  ports?: { name?: string | null; port?: number | null; protocol?: string | null }[] | null;
+  endpoints?: { addresses: string[]; conditions?: { ready?: boolean | null } | null }[] | null;
+}
+
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** EndpointSlices indexed by `namespace/service`, built once per route-table build. */
+export function indexSlices(slices: KObject[]): Map<string, KObject[]> {
+  const out = new Map<string, KObject[]>();
+  for (const s of slices) {
+    const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
+    if (!svc) continue;
+    const key = `${s.metadata.namespace}/${svc}`;
+    const list = out.get(key);
+    if (list) list.push(s);
+    else out.set(key, [s]);
+  }
+  return out;
+}
+
+/** The Service port an Ingress backend names, by number or by name. */
+export function servicePortOf(svc: KObject, ref: ServicePortRef): { name?: string; port: number } | undefined {
+  const ports = (svc as ServiceLike).spec?.ports ?? [];
+  for (const p of ports) {
+    if (ref.number !== undefined && p.port === ref.number) return { name: p.name, port: p.port };
+    if (ref.name !== undefined && ref.name !== '' && p.name === ref.name) return { name: p.name, port: p.port };
+  }
+  return undefined;
+}
+
+export function endpointKey(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** Ready endpoints for one Service port, in a stable order, without duplicates. */
+export function readyEndpoints(slices: KObject[] | undefined, portName: string | undefined): Endpoint[] {
+  if (!slices) return [];
+  const wanted = portName ?? '';
+  const seen = new Set<string>();
+  const out: Endpoint[] = [];
+  for (const s of slices as SliceLike[]) {
+    if (s.addressType === 'FQDN') continue;
+    const port = (s.ports ?? []).find((p) => (p.name ?? '') === wanted && (p.protocol ?? 'TCP') === 'TCP');
+    if (!port || typeof port.port !== 'number') continue;
+    for (const ep of s.endpoints ?? []) {
+      // A nil ready condition means ready (EndpointSlice API contract).
+      if (ep.conditions?.ready === false) continue;
+      for (const address of ep.addresses) {
+        const key = endpointKey(address, port.port);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push({ address, port: port.port, key });
+      }
+    }
+  }
+  out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return out;
+}

@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { clusterPaths } from '../../cli/cluster-home.js';
+import { ApiClient } from '../../client/client.js';
+import { hostRoot } from '../dns/main.js';
+import { parseControllerArgs } from './args.js';
+import { CertificateStore, generateFakeCertificate } from './certificates.js';
+import { startHealthServer } from './health.js';
+import { IngressProxy } from './proxy.js';
+import { buildRouteTable, type RouteTable } from './routes.js';
+import { startListeners } from './server.js';
+import { publishedAddresses, statusUpdates, writeStatuses } from './status.js';
+import { startIngressView } from './view.js';
+import { reportReady, runPrimary, workerCount, workerRole } from './workers.js';
+import cluster from 'node:cluster';
+
+// The program of the built-in registry.k8s.io/ingress-nginx/controller image. It watches the
+// cluster through the API (over the cluster's unix socket, as the DNS add-on does), turns the
+// Ingresses of its class into a route table, serves HTTP on 80 and HTTPS on 443 from it, and
+// publishes its Service's address in the status of every Ingress it serves.
+
+/** The ingress-nginx release this program stands in for. */
+export const CONTROLLER_VERSION = 'v1.12.1';
+
+function say(level: 'I' | 'W' | 'E', msg: string): void {
+  const d = new Date();
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  const stamp = `${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}000`;
+  (level === 'I' ? process.stdout : process.stderr).write(`${level}${stamp} ${String(process.pid).padStart(7)} controller] ${msg}\n`);
+}
+
+async function main(): Promise<void> {
+  const args = parseControllerArgs(process.argv.slice(2));
+  const count = workerCount();
+  if (cluster.isPrimary && count > 1) {
+    say('I', `NGINX Ingress controller Release: ${CONTROLLER_VERSION} Build: skiff Repository: https://github.com/kubernetes/ingress-nginx`);
+    await runPrimary({ count, healthzPort: args.healthzPort, bindAddress: args.bindAddress, fakePair: await generateFakeCertificate(), hostRoot: hostRoot(args.clusterDir), say });
+    return;
+  }
+  const role = workerRole();
+  const root = role ? role.hostRoot : hostRoot(args.clusterDir);
+  const paths = clusterPaths(dirname(dirname(args.clusterDir)), basename(args.clusterDir));
+  const token = readFileSync(`${root}${paths.token}`, 'utf8').trim();
+  const client = new ApiClient({
+    socketPath: `${root}${paths.socket}`,
+    token,
+    userAgent: `nginx-ingress-controller/${CONTROLLER_VERSION} (linux/amd64) ingress-nginx/skiff`,
+  });
+  if (!role) say('I', `NGINX Ingress controller Release: ${CONTROLLER_VERSION} Build: skiff Repository: https://github.com/kubernetes/ingress-nginx`);
+
+  const identity = { ingressClass: args.ingressClass, controllerClass: args.controllerClass };
+  const certificates = new CertificateStore(role?.fakePair ?? (await generateFakeCertificate()), (m) => say('W', m), (m) => say('I', m));
+  let table: RouteTable = buildRouteTable({ ingresses: [], ingressClasses: [], services: [], endpointSlices: [], identity });
+  const proxy = new IngressProxy({ routes: () => table, log: (m) => say('E', m) });
+  const listeners = await startListeners({ host: args.bindAddress, httpPort: args.httpPort, httpsPort: args.httpsPort, proxy, certificates });
+  let ready = false;
+  // With workers, the primary answers /healthz for all of them.
+  const health = role ? undefined : await startHealthServer(args.healthzPort, () => ready, args.bindAddress);
+
+  let lastWarnings = new Set<string>();
+  let statusRunning: Promise<void> | undefined;
+  let statusAgain = false;
+  const syncStatus = () => {
+    // One writer is enough: with workers, the first one writes status.
+    if (!args.publishService || (role && role.index !== 0)) return;
+    if (statusRunning) {
+      statusAgain = true;
+      return;
+    }
+    const [ns, name] = args.publishService.split('/');
+    const addresses = publishedAddresses(view.service(ns ?? '', name ?? ''));
+    const updates = statusUpdates(table.served, view.snapshot().ingresses, addresses);
+    if (updates.length === 0) return;
+    statusRunning = writeStatuses(client, updates, (m) => say('E', m)).finally(() => {
+      statusRunning = undefined;
+      if (statusAgain) {
+        statusAgain = false;
+        syncStatus();
+      }
+    });
+  };
+
+  const rebuild = () => {
+    const next = buildRouteTable({ ...view.snapshot(), identity });
+    certificates.update(next.tlsHosts, view.secret);
+    table = next;
+    proxy.tableChanged(next);
+    const warnings = new Set(next.warnings);
+    for (const w of warnings) if (!lastWarnings.has(w)) say('W', w);
+    lastWarnings = warnings;
+    syncStatus();
+  };
+
+  const view = startIngressView(client, rebuild, { log: (m) => say('E', m) });
+  await view.waitForSync();
+  rebuild();
+  ready = true;
+  reportReady();
+  say('I', `controller${role ? ` worker ${role.index}` : ''} synced; serving HTTP on :${listeners.httpPort}, HTTPS on :${listeners.httpsPort}${health ? `, /healthz on :${health.port}` : ''}`);
+  // ingress-nginx re-checks status every minute: a Service address that changed while a write
+  // failed is corrected without waiting for another event.
+  const resync = setInterval(syncStatus, 60_000);
+  resync.unref();
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    ready = false;
+    if (!role) say('I', 'Received SIGTERM, shutting down');
+    clearInterval(resync);
+    // Requests in flight finish; a stuck one does not hold the pod past its grace period.
+    const deadline = setTimeout(() => process.exit(0), 25_000);
+    deadline.unref();
+    void Promise.allSettled([listeners.close(), health?.close(), view.stop()])
+      .then(() => {
+        proxy.close();
+        return client.close();
+      })
+      .finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main().catch((e: Error) => {
+    say('E', e.message);
+    process.exit(1);
+  });
+}

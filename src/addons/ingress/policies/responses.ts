@@ -1,0 +1,66 @@
+// Responses ingress-nginx answers itself, byte for byte as nginx writes them.
+//
+//   interface PolicyResponse { status: number; headers: Record<string, string>; body: string }
+//   nginxStatusText(status: number): string
+//     the reason phrase of nginx's status line ("Service Temporarily Unavailable" for 503,
+//     "Moved Temporarily" for 302), '' for codes nginx has no text for.
+//   nginxPage(status: number, headers?: Record<string, string>): PolicyResponse
+//     nginx's built-in page (text/html, `nginx` without version: ingress-nginx turns
+//     server_tokens off). 3xx codes 300/304/305/306 and 204 get an empty body, as in nginx.
+//   nginxRedirect(status: number, location: string): PolicyResponse   page + Location header
+//
+// Every policy that ends a request returns a PolicyResponse; the request path writes it with
+// `res.writeHead(r.status, { ...r.headers, 'Content-Length': Buffer.byteLength(r.body) })`
+// (unless headers already carry Content-Length) and `res.end(r.body)`.
+
+export interface PolicyResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+// nginx's own wording: status lines from ngx_http_header_filter_module.c, which differ from
+// Node's STATUS_CODES in places.
+const STATUS_LINE: Record<number, string> = {
+  301: 'Moved Permanently',
+  302: 'Moved Temporarily',
+  303: 'See Other',
+  307: 'Temporary Redirect',
+  308: 'Permanent Redirect',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Not Allowed',
+  408: 'Request Time-out',
+  413: 'Request Entity Too Large',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Temporarily Unavailable',
+  504: 'Gateway Time-out',
+};
+
+// The built-in pages (ngx_http_special_response.c) title two codes differently.
+const PAGE_TITLE: Record<number, string> = { ...STATUS_LINE, 302: 'Found', 401: 'Authorization Required' };
+
+export function nginxStatusText(status: number): string {
+  return STATUS_LINE[status] ?? '';
+}
+
+const NO_PAGE = new Set([204, 300, 304, 305, 306]);
+
+export function nginxPage(status: number, headers: Record<string, string> = {}): PolicyResponse {
+  if (NO_PAGE.has(status) || PAGE_TITLE[status] === undefined) {
+    return { status, headers: { ...headers }, body: '' };
+  }
+  const title = `${status} ${PAGE_TITLE[status]}`;
+  const body =
+    `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n` +
+    `<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+  return { status, headers: { 'Content-Type': 'text/html', ...headers }, body };
+}
+
+export function nginxRedirect(status: number, location: string): PolicyResponse {
+  return nginxPage(status, { Location: location });
+}

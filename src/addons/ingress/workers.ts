@@ -1,0 +1,92 @@
+import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import type { KeyPair } from './certificates.js';
+import { startHealthServer } from './health.js';
+
+// nginx's `worker_processes auto`: one proxy process per CPU. Each worker runs the whole
+// controller (its own informers and route table: the API is the only door, and a worker needs
+// nothing from another) and accepts on the shared :80/:443 sockets, the kernel spreading the
+// connections. The primary serves /healthz (ready once every worker is), restarts a worker that
+// dies, and hands SIGTERM on. One worker writes Ingress status; all present the same default
+// certificate, made once by the primary.
+
+export const WORKER_INDEX_ENV = 'SKIFF_INGRESS_WORKER';
+export const FAKE_CERT_ENV = 'SKIFF_INGRESS_FAKE_CERTIFICATE';
+/**
+ * The host's root as the primary found it: a worker's parent is the primary, inside the
+ * container, so the worker cannot find it the way the primary does (through its parent).
+ */
+export const HOST_ROOT_ENV = 'SKIFF_INGRESS_HOST_ROOT';
+
+/**
+ * SKIFF_INGRESS_WORKERS, else one per two CPUs (at most 4): on one machine the pods behind the
+ * ingress and the clients share the CPUs with it, and on 2 CPUs a second worker measured no
+ * more requests per second and a worse p99 (bench/ingress.bench.ts) than one.
+ */
+export function workerCount(env: NodeJS.ProcessEnv = process.env, cpus: number = availableParallelism()): number {
+  const n = Number(env.SKIFF_INGRESS_WORKERS);
+  if (Number.isInteger(n) && n >= 1) return n;
+  return Math.max(1, Math.min(4, Math.floor(cpus / 2)));
+}
+
+export interface WorkerRole {
+  index: number;
+  fakePair: KeyPair;
+  hostRoot: string;
+}
+
+/** In a worker: its index and the shared default certificate. */
+export function workerRole(): WorkerRole | undefined {
+  if (!cluster.isWorker) return undefined;
+  return {
+    index: Number(process.env[WORKER_INDEX_ENV] ?? 0),
+    fakePair: JSON.parse(process.env[FAKE_CERT_ENV] ?? '{}') as KeyPair,
+    hostRoot: process.env[HOST_ROOT_ENV] ?? '',
+  };
+}
+
+/** Tells the primary this worker synced and programmed its routes. */
+export function reportReady(): void {
+  process.send?.({ type: 'ready' });
+}
+
+export async function runPrimary(o: {
+  count: number;
+  healthzPort: number;
+  bindAddress: string;
+  fakePair: KeyPair;
+  hostRoot: string;
+  say: (level: 'I' | 'W' | 'E', msg: string) => void;
+}): Promise<void> {
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  const ready = new Set<number>();
+  const byIndex = new Map<number, Worker>();
+  let stopping = false;
+  const fork = (index: number) => {
+    const w = cluster.fork({ [WORKER_INDEX_ENV]: String(index), [FAKE_CERT_ENV]: JSON.stringify(o.fakePair), [HOST_ROOT_ENV]: o.hostRoot });
+    byIndex.set(index, w);
+    w.on('message', (m: { type?: string }) => {
+      if (m?.type === 'ready') ready.add(index);
+    });
+    w.on('exit', (code, signal) => {
+      ready.delete(index);
+      if (stopping) return;
+      o.say('E', `worker ${index} exited (${signal ?? `code ${code}`}); starting it again`);
+      setTimeout(() => fork(index), 1000);
+    });
+  };
+  for (let i = 0; i < o.count; i++) fork(i);
+  const health = await startHealthServer(o.healthzPort, () => ready.size === o.count, o.bindAddress);
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    o.say('I', 'Received SIGTERM, shutting down');
+    const deadline = setTimeout(() => process.exit(0), 28_000);
+    deadline.unref();
+    const exits = [...byIndex.values()].map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));
+    for (const w of byIndex.values()) w.process.kill('SIGTERM');
+    void Promise.allSettled([health.close(), ...exits]).finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}

@@ -1,0 +1,25 @@
+import type { KObject } from '../types.js';
+
+/** What an admitter may read of the stored world. */
+export interface AdmissionContext {
+  /** The stored objects of a resource ("<group or core>/<plural>"), all namespaces. */
+  list(resource: string): KObject[];
+}
+
+const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
+const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
+
+/**
+ * Upstream's DefaultIngressClass admission plugin: a new Ingress that names no class (neither
+ * spec.ingressClassName nor the legacy annotation) gets the IngressClass marked default; with
+ * several marked, the most recently created one, as upstream chooses since 1.30.
+ */
+export function admitIngress(ing: KObject, ctx: AdmissionContext): void {
+  const spec = ((ing as { spec?: Record<string, unknown> }).spec ??= {});
+  if (spec.ingressClassName || ing.metadata.annotations?.[LEGACY_CLASS_ANNOTATION] !== undefined) return;
+  const defaults = ctx
+    .list('networking.k8s.io/ingressclasses')
+    .filter((c) => c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true')
+    .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+  if (defaults.length > 0) spec.ingressClassName = defaults[0].metadata.name;
+}

@@ -1,0 +1,58 @@
+// The ingress-nginx add-on as a cluster installs it: the objects of upstream's cloud deploy.yaml
+// (minus RBAC and webhook) once a node exists, the controller Ready behind its LoadBalancer, a
+// deleted part coming back and a user's edit left alone.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startCluster, waitFor, type Cluster } from '../harness.js';
+import { jsonpath } from '../scenarios/net.js';
+import { CONTROLLER, INGRESS_NS, curl, startIngressCluster } from './ingress.js';
+
+let c: Cluster;
+let lb = '';
+
+before(async () => {
+  ({ c, lb } = await startIngressCluster('ing-addon', 1));
+});
+after(async () => {
+  await c?.down();
+});
+
+test('a cluster without nodes gets no ingress controller', async () => {
+  const bare = await startCluster('ing-bare');
+  try {
+    // The controllers have synced by the time `skiff up` returns; give them a beat to act anyway.
+    await bare.ok(['get', 'nodes']);
+    assert.notEqual((await bare.kubectl(['get', 'namespace', INGRESS_NS])).code, 0);
+    assert.equal((await bare.ok(['get', 'ingressclass', '-o', 'name'])).trim(), '');
+  } finally {
+    await bare.down();
+  }
+});
+
+test('the add-on objects: namespace, account, ConfigMap, Deployment Ready, LoadBalancer Service, default IngressClass', async () => {
+  const all = await c.ok(['get', 'serviceaccount,configmap,deployment,service', '-n', INGRESS_NS, '-o', 'name']);
+  for (const o of ['serviceaccount/ingress-nginx', `configmap/${CONTROLLER}`, `deployment.apps/${CONTROLLER}`, `service/${CONTROLLER}`]) {
+    assert.match(all, new RegExp(`^${o}$`, 'm'));
+  }
+  const svc = (await c.ok(['get', 'svc', '-n', INGRESS_NS, CONTROLLER, '--no-headers'])).trim().split(/\s+/);
+  assert.equal(svc[1], 'LoadBalancer');
+  assert.equal(svc[3], lb);
+  assert.match(svc[4], /^80:3\d{4}\/TCP,443:3\d{4}\/TCP$/);
+  const cls = (await c.ok(['get', 'ingressclass', '--no-headers'])).trim().split(/\s+/);
+  assert.deepEqual(cls.slice(0, 3), ['nginx', 'k8s.io/ingress-nginx', '<none>']);
+  assert.equal(await jsonpath(c, ['get', 'ingressclass', 'nginx'], '{.metadata.annotations.ingressclass\\.kubernetes\\.io/is-default-class}'), 'true');
+  const ready = await jsonpath(c, ['get', 'pods', '-n', INGRESS_NS, '-l', 'app.kubernetes.io/component=controller'], '{.items[*].status.conditions[?(@.type=="Ready")].status}');
+  assert.equal(ready, 'True');
+  // Nothing is routed yet: the controller's default backend answers 404 on the address.
+  const r = await curl(['-H', 'Host: nothing.test', `http://${lb}/`]);
+  assert.equal(r.status, 404);
+});
+
+test('a deleted part comes back; an edited one keeps the edit', async () => {
+  await c.ok(['delete', 'ingressclass', 'nginx']);
+  await waitFor('IngressClass nginx back', async () => (await c.kubectl(['get', 'ingressclass', 'nginx'])).code === 0);
+  await c.ok(['patch', 'configmap', '-n', INGRESS_NS, CONTROLLER, '--type=merge', '-p', '{"data":{"proxy-body-size":"8m"}}']);
+  await c.ok(['delete', 'serviceaccount', '-n', INGRESS_NS, 'ingress-nginx']);
+  await waitFor('ServiceAccount ingress-nginx back', async () => (await c.kubectl(['get', 'serviceaccount', '-n', INGRESS_NS, 'ingress-nginx'])).code === 0);
+  assert.equal(await jsonpath(c, ['get', 'configmap', '-n', INGRESS_NS, CONTROLLER], '{.data.proxy-body-size}'), '8m');
+});
