@@ -1,11 +1,11 @@
 // The host-port publisher of a cluster: one process in the host network namespace (with its
 // forwarder child in node 1's namespace), started by `skiff up` when missing, recognised by its
 // command line, stopped with SIGTERM then SIGKILL by `skiff stop` and `skiff down`.
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterPaths } from './cluster-home.js';
+import { cmdline, spawnDetached, terminate } from './processes.js';
 
 const PUBLISHER_ENTRY_RE = /[/\\]host-ports[/\\]main\.js$/;
 const FORWARDER_ENTRY_RE = /[/\\]host-ports[/\\]forwarder\.js$/;
@@ -24,15 +24,6 @@ export function publisherLogPath(paths: ClusterPaths): string {
 
 function publisherPidPath(paths: ClusterPaths): string {
   return join(paths.dir, 'host-ports.pid');
-}
-
-function cmdline(pid: number): string[] | undefined {
-  try {
-    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return raw ? raw.replace(/\0$/, '').split('\0') : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Whether argv runs the entry matching `entry` for exactly this cluster in this home. */
@@ -98,38 +89,9 @@ export async function startPublisher(paths: ClusterPaths, cluster: string, forwa
     running = findPublishers(paths.home, cluster);
   }
   if (running.length > 0) return running[0];
-  const fd = openSync(publisherLogPath(paths), 'a', 0o600);
-  try {
-    const child = spawn(process.execPath, publisherArgs(paths.home, cluster), {
-      cwd: paths.dir,
-      detached: true,
-      stdio: ['ignore', fd, fd],
-      env: process.env,
-    });
-    child.on('error', () => {});
-    child.unref();
-    if (child.pid) writeFileSync(publisherPidPath(paths), `${child.pid}\n`);
-    return child.pid;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // Gone already.
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  const pid = spawnDetached([process.execPath, ...publisherArgs(paths.home, cluster)], paths.dir, publisherLogPath(paths));
+  if (pid) writeFileSync(publisherPidPath(paths), `${pid}\n`);
+  return pid;
 }
 
 /**
@@ -138,16 +100,9 @@ function alive(pid: number): boolean {
  */
 export async function stopPublishers(paths: ClusterPaths, cluster: string, graceMs = 10_000): Promise<number> {
   const publishers = findPublishers(paths.home, cluster);
-  for (const pid of publishers) signal(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (publishers.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  for (const pid of findPublishers(paths.home, cluster)) signal(pid, 'SIGKILL');
+  await terminate(publishers, () => findPublishers(paths.home, cluster), graceMs);
   // A forwarder exits when its publisher's channel closes; one that has not (yet) is ended here.
-  const forwarders = findForwarders(paths.home, cluster);
-  for (const pid of forwarders) signal(pid, 'SIGTERM');
-  const fwDeadline = Date.now() + graceMs;
-  while (findForwarders(paths.home, cluster).length > 0 && Date.now() < fwDeadline) await new Promise((r) => setTimeout(r, 20));
-  for (const pid of findForwarders(paths.home, cluster)) signal(pid, 'SIGKILL');
+  await terminate(findForwarders(paths.home, cluster), () => findForwarders(paths.home, cluster), graceMs);
   rmSync(publisherPidPath(paths), { force: true });
   return publishers.length;
 }

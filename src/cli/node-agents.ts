@@ -1,10 +1,10 @@
 // The node agents of a cluster: one process per node, started inside the node's network
 // namespace, recognised again by its command line, stopped with SIGTERM then SIGKILL.
-import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterPaths } from './cluster-home.js';
+import { alive, cmdline, spawnDetached, terminate } from './processes.js';
 
 export function nodeName(cluster: string, index: number): string {
   return `${cluster}-node-${index + 1}`;
@@ -22,14 +22,6 @@ export function agentArgs(home: string, cluster: string, index: number): string[
   return [agentEntry(), '--cluster', cluster, '--home', home, '--node', nodeName(cluster, index), '--index', String(index)];
 }
 
-function cmdline(pid: number): string[] | undefined {
-  try {
-    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return raw ? raw.replace(/\0$/, '').split('\0') : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Whether pid is the agent of that node of that cluster (a pid file may point at anything by now). */
 export function isAgentProcess(pid: number, home: string, cluster: string, node: string): boolean {
@@ -64,50 +56,21 @@ export function startAgents(paths: ClusterPaths, cluster: string, nodes: number,
     if (running.has(node)) continue;
     const dir = nodeDir(paths, node);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const fd = openSync(join(dir, 'agent.log'), 'a', 0o600);
-    try {
-      // nsenter keeps the host's mount namespace, so the pod namespaces the agent creates are
-      // visible (and removable) from the host; `ip netns exec` would hide them.
-      const [cmd, ...pre] = enterNode(i);
-      const child = spawn(cmd, [...pre, process.execPath, ...agentArgs(paths.home, cluster, i)], {
-        cwd: dir,
-        detached: true,
-        stdio: ['ignore', fd, fd],
-        env: process.env,
-      });
-      child.on('error', () => {});
-      child.unref();
-      if (child.pid) writeFileSync(join(dir, 'agent.pid'), `${child.pid}\n`);
-    } finally {
-      closeSync(fd);
-    }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+    // nsenter keeps the host's mount namespace, so the pod namespaces the agent creates are
+    // visible (and removable) from the host; `ip netns exec` would hide them.
+    const pid = spawnDetached([...enterNode(i), process.execPath, ...agentArgs(paths.home, cluster, i)], dir, join(dir, 'agent.log'));
+    if (pid) writeFileSync(join(dir, 'agent.pid'), `${pid}\n`);
   }
 }
 
 /** SIGTERM every agent of the cluster, SIGKILL what is left after graceMs. Returns how many there were. */
 export async function stopAgents(paths: ClusterPaths, cluster: string, graceMs = 10_000): Promise<number> {
   const agents = findAgents(paths.home, cluster);
-  for (const a of agents) {
-    try {
-      process.kill(a.pid, 'SIGTERM');
-    } catch {
-      // Gone already.
-    }
-  }
-  const deadline = Date.now() + graceMs;
-  while (agents.some((a) => alive(a.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  for (const a of agents) {
-    if (alive(a.pid) && isAgentProcess(a.pid, paths.home, cluster, a.node)) process.kill(a.pid, 'SIGKILL');
-    rmSync(join(nodeDir(paths, a.node), 'agent.pid'), { force: true });
-  }
+  await terminate(
+    agents.map((a) => a.pid),
+    () => agents.filter((a) => alive(a.pid) && isAgentProcess(a.pid, paths.home, cluster, a.node)).map((a) => a.pid),
+    graceMs,
+  );
+  for (const a of agents) rmSync(join(nodeDir(paths, a.node), 'agent.pid'), { force: true });
   return agents.length;
 }

@@ -276,18 +276,24 @@ export class IngressProxy {
     return this.balancer.pick(r.upstream, tried);
   }
 
-  private forward(req: http.IncomingMessage, res: http.ServerResponse, r: Routed): void {
-    const t = r.runtime.timeouts;
-    const method = req.method ?? 'GET';
-    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
-    const headers = upstreamRequestHeaders(req.rawHeaders, req.headers, {
+  /** The request headers the endpoint gets: the client's, plus the forwarded ones ingress-nginx sets. */
+  private upstreamHeaders(req: http.IncomingMessage, r: Routed, upgrade?: string) {
+    return upstreamRequestHeaders(req.rawHeaders, req.headers, {
       remoteAddr: r.remoteAddr,
       scheme: r.scheme,
       port: req.socket.localPort ?? (r.scheme === 'https' ? 443 : 80),
       host: req.headers.host ?? '',
       upstreamHost: r.location.config.upstreamVhost || undefined,
       xForwardedPrefix: forwardedPrefixHeader(r.location.config.rewrite),
+      ...(upgrade !== undefined ? { upgrade } : {}),
     });
+  }
+
+  private forward(req: http.IncomingMessage, res: http.ServerResponse, r: Routed): void {
+    const t = r.runtime.timeouts;
+    const method = req.method ?? 'GET';
+    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
+    const headers = this.upstreamHeaders(req, r);
     if (!hasBody) return this.forwardBodyless(req, res, r, headers);
     const tried = new Set<string>();
     const started = Date.now();
@@ -465,15 +471,7 @@ export class IngressProxy {
 
   /** WebSocket and other upgrades: a fresh connection to the endpoint, then bytes both ways. */
   private tunnel(req: http.IncomingMessage, socket: Socket, head: Buffer, r: Routed): void {
-    const headers = upstreamRequestHeaders(req.rawHeaders, req.headers, {
-      remoteAddr: r.remoteAddr,
-      scheme: r.scheme,
-      port: req.socket.localPort ?? (r.scheme === 'https' ? 443 : 80),
-      host: req.headers.host ?? '',
-      upstreamHost: r.location.config.upstreamVhost || undefined,
-      xForwardedPrefix: forwardedPrefixHeader(r.location.config.rewrite),
-      upgrade: req.headers.upgrade,
-    });
+    const headers = this.upstreamHeaders(req, r, req.headers.upgrade);
     const t = r.runtime.timeouts;
     const tried = new Set<string>();
     const started = Date.now();
