@@ -8,7 +8,7 @@ import { containerArgv, containerPath, resolveImage } from '../images/index.js';
 import { log } from '../log.js';
 import type { ImageService } from './kubelet/cri.js';
 import { Kubelet } from './kubelet/kubelet.js';
-import { renewLease, RENEW_INTERVAL_MS } from './kubelet/node-lease.js';
+import { leaseTiming, renewLease, type LeaseTiming } from './kubelet/node-lease.js';
 import { newNode, nodeLabels, nodeStatus, readMachineInfo, type MachineInfo, type NodeIdentity } from './kubelet/node-status.js';
 import { Runtime } from './kubelet/runtime/index.js';
 import { KubeletServer } from './kubelet/server.js';
@@ -34,6 +34,8 @@ export interface AgentOptions {
   nodeName: string;
   index: number;
   client: ApiClient;
+  /** The control plane's node monitor grace period in seconds, when it is not the default. */
+  nodeMonitorGracePeriodSeconds?: number;
 }
 
 export function nodeDirOf(clusterDir: string, nodeName: string): string {
@@ -52,6 +54,7 @@ export class NodeAgent {
   private netpol?: NetworkPolicyLoop;
   private apiRelay?: ApiRelay;
   private recorder: EventRecorder;
+  private readonly lease: LeaseTiming;
 
   constructor(private readonly o: AgentOptions) {
     this.nodeDir = nodeDirOf(o.clusterDir, o.nodeName);
@@ -59,12 +62,13 @@ export class NodeAgent {
     this.id = { name: o.nodeName, internalIP: nodeAddress(o.index), podCIDR: podCIDR(o.index), runtimeVersion: RUNTIME_VERSION };
     this.machine = readMachineInfo(this.nodeDir);
     this.recorder = new EventRecorder(o.client, 'kubelet', (m) => log('error', m));
+    this.lease = leaseTiming(o.nodeMonitorGracePeriodSeconds);
   }
 
   async start(): Promise<void> {
     await this.register();
     await this.heartbeat();
-    this.every(RENEW_INTERVAL_MS, () => this.heartbeat());
+    this.every(this.lease.renewIntervalMs, () => this.heartbeat());
     this.every(STATUS_INTERVAL_MS, () => this.updateStatus());
     this.startServiceProxy();
     this.netpol ??= startNetworkPolicy({ client: this.o.client, nodeName: this.o.nodeName, log: (level, msg, fields) => log(level, msg, { node: this.o.nodeName, ...fields }) });
@@ -168,7 +172,7 @@ export class NodeAgent {
   }
 
   private async heartbeat(): Promise<void> {
-    await renewLease(this.o.client, this.o.nodeName, this.node, Date.now());
+    await renewLease(this.o.client, this.o.nodeName, this.node, Date.now(), this.lease.durationSeconds);
   }
 
   /** Stops heartbeats, the pod loop, the servers and the proxy loop; pods and the proxy's table stay. */

@@ -31,12 +31,32 @@ export function parseAgentArgs(argv: string[]): AgentArgs {
   return { cluster, home, node, index };
 }
 
+/**
+ * SKIFF_NODE_MONITOR_GRACE_PERIOD (seconds), which `skiff up` hands to the control plane and
+ * the agents alike: the agent keeps its Lease renewals well inside it. Invalid values are the
+ * control plane's to refuse; here they leave the defaults.
+ */
+export function nodeMonitorGracePeriodFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const v = env.SKIFF_NODE_MONITOR_GRACE_PERIOD;
+  if (v === undefined || v === '') return undefined;
+  const s = Number(v);
+  return Number.isFinite(s) && s > 0 ? s : undefined;
+}
+
 async function main(): Promise<void> {
   const args = parseAgentArgs(process.argv.slice(2));
   const paths = clusterPaths(args.home, args.cluster);
   const token = readFileSync(paths.token, 'utf8').trim();
   const client = new ApiClient({ socketPath: paths.socket, token, userAgent: `kubelet/v1.32.0 (linux) skiff/${args.node}` });
-  const agent = new NodeAgent({ cluster: args.cluster, home: args.home, clusterDir: paths.dir, nodeName: args.node, index: args.index, client });
+  const agent = new NodeAgent({
+    cluster: args.cluster,
+    home: args.home,
+    clusterDir: paths.dir,
+    nodeName: args.node,
+    index: args.index,
+    client,
+    nodeMonitorGracePeriodSeconds: nodeMonitorGracePeriodFromEnv(process.env),
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -5,7 +5,7 @@ import type { SharedInformers } from '../../client/informer.js';
 import type { Taint } from '../../scheduler/taints.js';
 import { runController, type RunningController } from '../loop.js';
 import { DISRUPTION_MESSAGE, DISRUPTION_REASON } from './eviction.js';
-import { DEFAULT_GRACE_PERIOD_MS, readyOf, rfc3339 } from './health.js';
+import { DEFAULT_GRACE_PERIOD_MS, observeProbe, readyOf, rfc3339, type Probe } from './health.js';
 import { planNode } from './plan.js';
 import { taintsOf, taintsPatch } from './taints.js';
 
@@ -49,7 +49,7 @@ export function startNodeLifecycleController(
   const nodeInformer = informers.informer(NODES);
   const leaseInformer = informers.informer(LEASES);
   const podInformer = informers.informer(PODS);
-  const firstSeen = new Map<string, number>();
+  const probes = new Map<string, Probe>();
   const taintSeen = new Map<string, number>();
 
   async function markPodNotReady(pod: KObject, at: number): Promise<void> {
@@ -94,12 +94,14 @@ export function startNodeLifecycleController(
     async reconcile(name) {
       const node = nodeInformer.get(undefined, name);
       if (!node) {
-        firstSeen.delete(name);
+        probes.delete(name);
         for (const k of taintSeen.keys()) if (k.startsWith(`${name}|`)) taintSeen.delete(k);
         return;
       }
       const t = now();
-      if (!firstSeen.has(name)) firstSeen.set(name, t);
+      const lease = leaseInformer.get(NODE_LEASE_NAMESPACE, name);
+      const probe = observeProbe(probes.get(name), node, lease, t);
+      probes.set(name, probe);
       const seen = (taint: Taint) => {
         const k = `${name}|${taint.key}|${taint.effect}`;
         if (!taintSeen.has(k)) taintSeen.set(k, t);
@@ -107,10 +109,10 @@ export function startNodeLifecycleController(
       };
       const plan = planNode({
         node,
-        lease: leaseInformer.get(NODE_LEASE_NAMESPACE, name),
+        lease,
         now: t,
         gracePeriodMs,
-        observedSince: firstSeen.get(name) as number,
+        probeTime: probe.at,
         pods: () => podInformer.list().filter((p) => (p.spec as { nodeName?: string } | undefined)?.nodeName === name),
         taintSeen: seen,
       });

@@ -27,8 +27,11 @@ export interface HealthInput {
   lease?: KObject;
   now: number;
   gracePeriodMs: number;
-  /** When this controller first saw the node: it never judges a node on less than a full grace period of its own watching. */
-  observedSince: number;
+  /**
+   * When this controller last saw the kubelet renew its Lease or post its status, or first saw
+   * the node (upstream's probeTimestamp, see observeProbe).
+   */
+  probeTime: number;
 }
 
 export interface Health {
@@ -67,7 +70,31 @@ export function readyOf(node: KObject): ReadyStatus | undefined {
 export function lastHeard(i: HealthInput): number {
   const renew = time((i.lease as unknown as ILease | undefined)?.spec?.renewTime);
   const heartbeat = time(conditionsOf(i.node).find((c) => c.type === 'Ready')?.lastHeartbeatTime);
-  return Math.max(renew, heartbeat, i.observedSince);
+  return Math.max(renew, heartbeat, i.probeTime);
+}
+
+/** The kubelet's signs of life as this controller last saw them, and when they last changed. */
+export interface Probe {
+  renewTime?: string;
+  heartbeatTime?: string;
+  at: number;
+}
+
+/**
+ * The probe after looking at the node and its Lease at `now`. As upstream's probeTimestamp,
+ * staleness counts from when a renewal was seen, not from the time written in it: a renewal
+ * that reaches this controller late (a busy API, a lagging informer) still buys a full grace
+ * period, so the latency never counts against a kubelet that keeps renewing. The Lease is the
+ * kubelet's alone; of the status, only a heartbeat the kubelet posted counts (this controller
+ * writes Unknown and keeps lastHeartbeatTime).
+ */
+export function observeProbe(prev: Probe | undefined, node: KObject, lease: KObject | undefined, now: number): Probe {
+  const renewTime = (lease as unknown as ILease | undefined)?.spec?.renewTime as string | undefined;
+  const ready = conditionsOf(node).find((c) => c.type === 'Ready');
+  const heartbeatTime = ready && ready.status !== 'Unknown' ? (ready.lastHeartbeatTime as string | undefined) : prev?.heartbeatTime;
+  if (!prev) return { renewTime, heartbeatTime, at: now };
+  if (renewTime === prev.renewTime && heartbeatTime === prev.heartbeatTime) return prev;
+  return { renewTime, heartbeatTime, at: now };
 }
 
 export function nodeHealth(i: HealthInput): Health {

@@ -122,7 +122,12 @@ test('delete --cascade=orphan keeps the ReplicaSet and pods without the owner re
 
 test('pods orphaned with their ReplicaSet are adopted by the one the deployment makes again', async () => {
   const { d, rs, pods } = await deploymentWithPods('adopt', 2);
-  assert.match(await ok(['delete', 'rs', rs.metadata.name, '--cascade=orphan']), new RegExp(`^replicaset\\.apps "${rs.metadata.name}" deleted$`, 'm'));
+  // --wait=false: kubectl (up to 1.34 at least) hangs for good when the object is deleted and
+  // made again under the same name between the GET and the LIST of its deletion wait
+  // (kubernetes/kubernetes#135562), which is exactly what the deployment controller does here.
+  // The wait below sees the deletion instead: a new uid under the name means the old
+  // ReplicaSet, and so its orphan finalizer, is gone.
+  assert.match(await ok(['delete', 'rs', rs.metadata.name, '--cascade=orphan', '--wait=false']), new RegExp(`^replicaset\\.apps "${rs.metadata.name}" deleted$`, 'm'));
   let again: Obj | undefined;
   await waitFor('a new ReplicaSet of the same name to adopt both pods', async () => {
     again = await getOrUndefined(['rs', rs.metadata.name]);

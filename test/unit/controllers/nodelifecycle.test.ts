@@ -6,7 +6,7 @@ import { EventRecorder } from '../../../src/client/events.js';
 import { SharedInformers } from '../../../src/client/informer.js';
 import { startNodeLifecycleController } from '../../../src/controllers/nodelifecycle/controller.js';
 import { evictionTime, planEvictions } from '../../../src/controllers/nodelifecycle/eviction.js';
-import { nodeHealth } from '../../../src/controllers/nodelifecycle/health.js';
+import { nodeHealth, observeProbe } from '../../../src/controllers/nodelifecycle/health.js';
 import { planNode } from '../../../src/controllers/nodelifecycle/plan.js';
 import { desiredTaints, reconcileTaints, taintsPatch } from '../../../src/controllers/nodelifecycle/taints.js';
 import { FakeApi, until } from '../scheduler/fakeapi.js';
@@ -26,7 +26,7 @@ const tolerate = (key: string, seconds?: number) => ({ key, operator: 'Exists', 
 
 test('a node is stale only after the grace period without a Lease renewal or heartbeat', () => {
   const n = node('n1');
-  const base = { node: n, gracePeriodMs: 40_000, observedSince: 0 };
+  const base = { node: n, gracePeriodMs: 40_000, probeTime: 0 };
   const fresh = nodeHealth({ ...base, lease: lease('n1', T0 - 30_000), now: T0 });
   assert.equal(fresh.stale, false);
   assert.equal(fresh.ready, 'True');
@@ -53,14 +53,35 @@ test('a node is stale only after the grace period without a Lease renewal or hea
 });
 
 test('a controller that just started gives every node a full grace period', () => {
-  const h = nodeHealth({ node: node('n1'), lease: lease('n1', T0 - 600_000), now: T0, gracePeriodMs: 40_000, observedSince: T0 - 5_000 });
+  const h = nodeHealth({ node: node('n1'), lease: lease('n1', T0 - 600_000), now: T0, gracePeriodMs: 40_000, probeTime: T0 - 5_000 });
   assert.equal(h.stale, false);
   assert.equal(h.staleInMs, 35_001);
 });
 
+test('staleness counts from when a renewal was seen, so a late one still buys a full grace period', () => {
+  const n = node('n1');
+  const first = observeProbe(undefined, n, lease('n1', T0 - 3_000), T0);
+  assert.equal(first.at, T0, 'first sight counts');
+  assert.equal(observeProbe(first, n, lease('n1', T0 - 3_000), T0 + 5_000), first, 'the same renewal again is no news');
+  // Written 3 s before it reached us: the grace period runs from T0 + 6 s, not from T0 + 3 s.
+  const late = observeProbe(first, n, lease('n1', T0 + 3_000), T0 + 6_000);
+  assert.equal(late.at, T0 + 6_000);
+  const h = nodeHealth({ node: n, lease: lease('n1', T0 + 3_000), now: T0 + 9_500, gracePeriodMs: 4_000, probeTime: late.at });
+  assert.equal(h.stale, false);
+  assert.equal(h.staleInMs, 501);
+  assert.equal(nodeHealth({ node: n, lease: lease('n1', T0 + 3_000), now: T0 + 10_001, gracePeriodMs: 4_000, probeTime: late.at }).stale, true);
+  // A status heartbeat posted by the kubelet counts; this controller's own Unknown does not.
+  const beat = node('n1');
+  (beat.status as { conditions: { lastHeartbeatTime: string }[] }).conditions[0].lastHeartbeatTime = iso(T0 + 7_000);
+  assert.equal(observeProbe(late, beat, lease('n1', T0 + 3_000), T0 + 7_500).at, T0 + 7_500);
+  const unknown = node('n1', { ready: 'Unknown' });
+  (unknown.status as { conditions: { lastHeartbeatTime: string }[] }).conditions[0].lastHeartbeatTime = iso(T0 + 60_000);
+  assert.equal(observeProbe(late, unknown, lease('n1', T0 + 3_000), T0 + 8_000), late);
+});
+
 test('a fresh Lease after an outage counts as recovering: no readiness taints while the kubelet catches up', () => {
   const n = node('n1', { ready: 'Unknown', taints: [{ key: UNREACHABLE, effect: 'NoExecute', timeAdded: iso(T0 - 60_000) }, { key: UNREACHABLE, effect: 'NoSchedule' }] });
-  const plan = planNode({ node: n, lease: lease('n1', T0 - 1000), now: T0, gracePeriodMs: 40_000, observedSince: 0, pods: () => [], taintSeen: () => T0 });
+  const plan = planNode({ node: n, lease: lease('n1', T0 - 1000), now: T0, gracePeriodMs: 40_000, probeTime: 0, pods: () => [], taintSeen: () => T0 });
   assert.deepEqual(plan.conditionUpdates, []);
   assert.deepEqual(plan.taints, []);
 });
@@ -136,7 +157,7 @@ test('the whole plan for a node whose kubelet went silent', () => {
     pod('ready', { nodeName: 'n1', phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], tolerations: [tolerate(UNREACHABLE, 300)] }),
     pod('picky', { nodeName: 'n1', phase: 'Running', tolerations: [{ key: 'other', operator: 'Exists' }] }),
   ];
-  const plan = planNode({ node: n, lease: lease('n1', T0 - 50_000), now: T0, gracePeriodMs: 40_000, observedSince: 0, pods: () => pods, taintSeen: () => T0 });
+  const plan = planNode({ node: n, lease: lease('n1', T0 - 50_000), now: T0, gracePeriodMs: 40_000, probeTime: 0, pods: () => pods, taintSeen: () => T0 });
   assert.ok(plan.becameUnknown);
   assert.deepEqual(plan.taints, [
     { key: UNREACHABLE, effect: 'NoSchedule' },
@@ -146,11 +167,11 @@ test('the whole plan for a node whose kubelet went silent', () => {
   assert.deepEqual(plan.evict.map((p) => p.metadata.name), ['picky']);
   assert.equal(plan.requeueAfterMs, 300_000);
   // The kubelet itself reporting NotReady gives the not-ready taints.
-  const notReady = planNode({ node: node('n1', { ready: 'False' }), lease: lease('n1', T0), now: T0, gracePeriodMs: 40_000, observedSince: 0, pods: () => [], taintSeen: () => T0 });
+  const notReady = planNode({ node: node('n1', { ready: 'False' }), lease: lease('n1', T0), now: T0, gracePeriodMs: 40_000, probeTime: 0, pods: () => [], taintSeen: () => T0 });
   assert.deepEqual(notReady.taints?.map((t) => `${t.key}:${t.effect}`), [`${NOT_READY}:NoSchedule`, `${NOT_READY}:NoExecute`]);
   assert.equal(notReady.becameUnknown, false);
   // A healthy node needs nothing and never asks for its pods.
-  const healthy = planNode({ node: n, lease: lease('n1', T0), now: T0, gracePeriodMs: 40_000, observedSince: 0, pods: () => assert.fail('pods not needed'), taintSeen: () => T0 });
+  const healthy = planNode({ node: n, lease: lease('n1', T0), now: T0, gracePeriodMs: 40_000, probeTime: 0, pods: () => assert.fail('pods not needed'), taintSeen: () => T0 });
   assert.deepEqual([healthy.conditionUpdates, healthy.taints, healthy.evict], [[], undefined, []]);
 });
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { goArch, memTotalKi, newNode, nodeStatus, osImageFrom } from '../../../src/node/kubelet/node-status.js';
-import { leaseFor, microTime } from '../../../src/node/kubelet/node-lease.js';
-import { parseAgentArgs } from '../../../src/node/main.js';
+import { leaseFor, leaseTiming, microTime } from '../../../src/node/kubelet/node-lease.js';
+import { nodeMonitorGracePeriodFromEnv, parseAgentArgs } from '../../../src/node/main.js';
 
 const machine = { cpus: 4, memoryKi: 8_000_000, ephemeralStorageKi: 1_000_000, kernelVersion: '6.1.0', osImage: 'Debian GNU/Linux 12 (bookworm)', architecture: 'amd64' };
 const id = { name: 'skiff-node-1', internalIP: '172.18.0.2', podCIDR: '10.244.0.0/24', runtimeVersion: 'skiff://0.1.0' };
@@ -46,6 +46,18 @@ test('lease: holder, 40 s duration, MicroTime renewTime, owned by the Node', () 
   assert.equal(l.metadata.namespace, 'kube-node-lease');
   assert.deepEqual(l.metadata.ownerReferences, [{ apiVersion: 'v1', kind: 'Node', name: 'skiff-node-1', uid: 'nu' }]);
   assert.equal(microTime(0), '1970-01-01T00:00:00.000000Z');
+});
+
+test('lease timing: 40 s renewed every 10 s, shortened to fit a shorter node monitor grace period', () => {
+  assert.deepEqual(leaseTiming(), { durationSeconds: 40, renewIntervalMs: 10_000 });
+  assert.deepEqual(leaseTiming(50), { durationSeconds: 40, renewIntervalMs: 10_000 });
+  assert.deepEqual(leaseTiming(4), { durationSeconds: 4, renewIntervalMs: 1_000 });
+  assert.deepEqual(leaseTiming(2.5), { durationSeconds: 2, renewIntervalMs: 500 });
+  assert.deepEqual(leaseTiming(0.5), { durationSeconds: 1, renewIntervalMs: 250 });
+  assert.equal((leaseFor('n', undefined, 0, undefined, 4).spec as { leaseDurationSeconds: number }).leaseDurationSeconds, 4);
+  assert.equal(nodeMonitorGracePeriodFromEnv({ SKIFF_NODE_MONITOR_GRACE_PERIOD: '4' }), 4);
+  assert.equal(nodeMonitorGracePeriodFromEnv({}), undefined);
+  assert.equal(nodeMonitorGracePeriodFromEnv({ SKIFF_NODE_MONITOR_GRACE_PERIOD: 'soon' }), undefined);
 });
 
 test('agent arguments', () => {
