@@ -2,16 +2,18 @@
 // equivalent reverse proxy to the same pod, and next to the pod directly: same load tool (wrk from
 // a client pod's network namespace), same run, bounded load (ROUNDS × 3 paths × SECONDS).
 //
-// The nginx reference runs in node 1's network namespace (where the pods are reached over the
-// node's bridge, as from the ingress pod), with ingress-nginx's upstream settings that matter for
-// this load: HTTP/1.1 keep-alive to the upstream (upstream-keepalive-connections 320), the same
+// The nginx reference runs where ingress-nginx's nginx would: in the controller pod's network
+// namespace and cgroups, so it shares the cluster's CPU with the pods exactly as the controller
+// does (pods get the cluster cgroup's share, wrk and the bench run outside it). It has
+// ingress-nginx's upstream settings that matter for this load: HTTP/1.1 keep-alive to the upstream (upstream-keepalive-connections 320), the same
 // forwarded headers, worker_processes auto, no access log. It is started from a config in a temp
 // dir and stopped by its pid. Target (issue 5): ingress ≥ 0.8 of nginx's req/s, < 1 ms added p99.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeNetns, netnsPath } from '../src/node/network/names.js';
+import { detectCgroups, procsFiles } from '../src/node/kubelet/runtime/cgroups.js';
+import { netnsPath, podNetns } from '../src/node/network/names.js';
 import { waitFor, type Cluster } from '../test/e2e/harness.js';
 import { applyObjects, backend, ingress, ingressAddress, startIngressCluster } from '../test/e2e/ingress/ingress.js';
 import { median, wrk, type WrkResult } from './wrk.js';
@@ -20,6 +22,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const NGINX_WORKERS = process.env.BENCH_NGINX_WORKERS ?? 'auto';
+/** The controller's worker processes (SKIFF_INGRESS_WORKERS on its Deployment); its own default otherwise. */
+const INGRESS_WORKERS = process.env.BENCH_INGRESS_WORKERS;
 const HOST = 'bench.test';
 const NGINX = '/usr/sbin/nginx';
 
@@ -77,11 +81,15 @@ http {
 `;
 }
 
-/** Starts nginx in node 1's namespace; the returned process is nginx itself (nsenter execs it). */
-function startNginx(c: Cluster, dir: string, port: number, upstream: string): ChildProcess {
+/**
+ * Starts nginx in the controller pod's namespace and cgroups; the returned process is nginx
+ * itself (the shell joins the cgroups, then execs nsenter, which execs nginx).
+ */
+function startNginx(podNetns: string, podUid: string, clusterName: string, dir: string, port: number, upstream: string): ChildProcess {
   const conf = join(dir, 'nginx.conf');
   writeFileSync(conf, nginxConfig(dir, port, upstream));
-  const p = spawn('nsenter', [`--net=${netnsPath(nodeNetns(c.name, 0))}`, NGINX, '-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const joinCgroups = procsFiles(detectCgroups(), clusterName, podUid).map((f) => `echo $$ > ${f}`).join(' && ');
+  const p = spawn('sh', ['-c', `${joinCgroups} && exec nsenter --net=${netnsPath(podNetns)} ${NGINX} -p ${dir} -c ${conf}`], { stdio: ['ignore', 'ignore', 'pipe'] });
   p.stderr?.on('data', (d: Buffer) => process.stderr.write(`nginx: ${d}`));
   return p;
 }
@@ -107,18 +115,23 @@ async function main(): Promise<void> {
     for (const d of ['web', 'client']) await c.ok(['rollout', 'status', `deployment/${d}`, '--timeout=90s']);
     await applyObjects(c, [ingress('bench', { rules: [{ host: HOST, http: { paths: [{ path: '/', pathType: 'Prefix', backend: backend('web') }] } }] })]);
     await ingressAddress(c, 'bench');
+    if (INGRESS_WORKERS) {
+      await c.ok(['set', 'env', '-n', 'ingress-nginx', 'deployment/ingress-nginx-controller', `SKIFF_INGRESS_WORKERS=${INGRESS_WORKERS}`]);
+      await c.ok(['rollout', 'status', '-n', 'ingress-nginx', 'deployment/ingress-nginx-controller', '--timeout=90s']);
+      await waitFor('one controller pod', async () => (await jsonpath(c, ['get', 'pods', '-n', 'ingress-nginx'], '{.items[*].metadata.name}')).split(' ').length === 1);
+    }
 
     const podIP = await jsonpath(c, ['get', 'pods', '-l', 'app=web'], '{.items[0].status.podIP}');
     const ingressIP = await jsonpath(c, ['get', 'pods', '-n', 'ingress-nginx'], '{.items[0].status.podIP}');
-    const nodeIP = await jsonpath(c, ['get', 'nodes'], '{.items[0].status.addresses[?(@.type=="InternalIP")].address}');
+    const ingressUid = await jsonpath(c, ['get', 'pods', '-n', 'ingress-nginx'], '{.items[0].metadata.uid}');
     const uid = await jsonpath(c, ['get', 'pods', '-l', 'app=client'], '{.items[0].metadata.uid}');
-    const clientNetns = `skiff.${c.name}.p.${uid.slice(0, 13)}`;
+    const clientNetns = podNetns(c.name, uid);
     const nginxPort = 20000 + Math.floor(Math.random() * 10000);
-    nginx = startNginx(c, dir, nginxPort, `${podIP}:80`);
+    nginx = startNginx(podNetns(c.name, ingressUid), ingressUid, c.name, dir, nginxPort, `${podIP}:80`);
 
     const paths: [string, string][] = [
       ['direct pod IP', `http://${podIP}/`],
-      ['nginx (Debian)', `http://${nodeIP}:${nginxPort}/`],
+      ['nginx (Debian)', `http://${ingressIP}:${nginxPort}/`],
       ['skiff ingress', `http://${ingressIP}/`],
     ];
     const answers = async (url: string) =>
@@ -135,7 +148,9 @@ async function main(): Promise<void> {
     const direct = summary('direct pod IP');
     const ref = summary('nginx (Debian)');
     const ing = summary('skiff ingress');
-    console.log(`ingress: wrk -t1 -c${CONNECTIONS} ${SECONDS}s × ${ROUNDS} rounds from a client pod to one nginx:1.27 pod (medians); nginx worker_processes ${NGINX_WORKERS}`);
+    console.log(
+      `ingress: wrk -t1 -c${CONNECTIONS} ${SECONDS}s × ${ROUNDS} rounds from a client pod to one nginx:1.27 pod (medians); nginx worker_processes ${NGINX_WORKERS}, ingress workers ${INGRESS_WORKERS ?? 'default'}`,
+    );
     for (const [name] of paths) {
       const s = summary(name);
       const vs = (base: WrkResult, label: string) => `${label} ratio ${(s.rps / base.rps).toFixed(3)}, added p99 ${(s.p99 - base.p99).toFixed(3)} ms`;

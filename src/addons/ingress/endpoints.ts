@@ -57,6 +57,28 @@ export function servicePortOf(svc: KObject, ref: ServicePortRef): { name?: strin
   return undefined;
 }
 
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/**
+ * The one endpoint of an ExternalName Service, as ingress-nginx makes it: the external name and
+ * the port's targetPort, resolved through the cluster's DNS when a connection is made. Loopback
+ * names and invalid DNS names give no endpoint (503), as upstream refuses them.
+ */
+export function externalNameEndpoint(svc: KObject, ref: ServicePortRef): Endpoint | undefined {
+  const spec = (svc as ServiceLike).spec;
+  const name = spec?.externalName ?? '';
+  const port = (spec?.ports ?? []).find((p) => (ref.number !== undefined && p.port === ref.number) || (ref.name !== undefined && ref.name !== '' && p.name === ref.name));
+  // Without ports, ingress-nginx uses the Ingress's port number as it is.
+  const target = port ? (typeof port.targetPort === 'number' ? port.targetPort : port.port) : ref.number;
+  if (!name || !target) return undefined;
+  const bare = name.endsWith('.') ? name.slice(0, -1) : name;
+  const ip = IPV4.exec(bare);
+  if (bare === 'localhost' || bare === '::1' || (ip && ip[1] === '127')) return undefined;
+  if (!ip && !bare.includes(':') && (bare.length > 253 || !DNS1123_SUBDOMAIN.test(bare))) return undefined;
+  return { address: bare, port: target, key: endpointKey(bare, target) };
+}
+
 export function endpointKey(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }

@@ -1,67 +1,58 @@
-import http from 'node:http';
-import https from 'node:https';
-import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import net, { type Socket } from 'node:net';
+import tls from 'node:tls';
 import { RoundRobin } from './balancer.js';
 import type { Endpoint } from './endpoints.js';
-import { clientAddress, clientResponseHeaders, encodePath, upstreamRequestHeaders } from './forwarding.js';
+import { clientResponseHeaderLines, encodePath, upstreamRequestHeaderLines } from './forwarding.js';
+import type { ClientRequest } from './http1/client-connection.js';
+import { ChunkedScanner } from './http1/chunked.js';
+import { parseResponseHead, type ResponseHead } from './http1/head.js';
+import { headerLines, httpDate, requestHead, statusLine } from './http1/serialize.js';
+import { UpstreamConnections } from './http1/upstream-connections.js';
+import { UpstreamExchange, type UpstreamFailure } from './http1/upstream-exchange.js';
 import { LocationStates, type LocationRuntime } from './location-state.js';
 import { parseRequestTarget } from './paths.js';
-import { bodyTooLarge, BodySizeCounter } from './policies/body-size.js';
+import { bodyTooLarge } from './policies/body-size.js';
 import { routeToCanary } from './policies/canary.js';
 import { cookieValue } from './policies/cookies.js';
 import { corsPreflight, corsResponseHeaders } from './policies/cors.js';
+import { hstsHeader } from './policies/hsts.js';
 import { annotationRedirect, appRootRedirect, sslRedirect } from './policies/redirect.js';
 import { nginxPage, nginxRedirect, type PolicyResponse } from './policies/responses.js';
 import { forwardedPrefixHeader, rewriteTarget } from './policies/rewrite.js';
-import { checkSourceRange } from './policies/source-range.js';
+import { checkSourceRange, locationDenied } from './policies/source-range.js';
 import { mayRetry } from './policies/timeouts.js';
-import { findLocation, findServer, type Location, type RouteTable, type Server, type Upstream } from './routes.js';
-import { writeRawResponse } from './raw-response.js';
-import { responseSink, UpstreamPools } from './upstream-pools.js';
+import { findLocation, findServer, type Location, type RouteTable, type Upstream } from './routes.js';
 
-// The request path: route, apply the location's policies in nginx's phase order, pick an
-// endpoint and stream the request to it over a pooled keep-alive connection, trying another
-// endpoint on a connect error or timeout as proxy_next_upstream does. The route table is read
-// once per request, so a table swap never changes the course of a request in flight.
+// The request path: route, apply the location's policies in nginx's phase order
+// (policies/index.ts), pick an endpoint and stream the request to it over a cached keep-alive
+// connection, trying another endpoint on a connect error or timeout as proxy_next_upstream
+// does. The route table is read once per request, so a table swap never changes the course of
+// a request in flight.
 
 export interface ProxyOptions {
   /** The current route table (swapped atomically by the controller). */
   routes(): RouteTable;
   log?: (msg: string) => void;
-  /** Upstream keep-alive pool sizes (ingress-nginx: upstream-keepalive-connections 320, timeout 60s). */
+  /** Upstream keep-alive cache (ingress-nginx: upstream-keepalive-connections 320, -timeout 60s, -requests 10000). */
   keepAliveConnections?: number;
   keepAliveTimeoutMs?: number;
+  keepAliveRequests?: number;
 }
 
-/** The pieces of a routed request the upstream attempt needs. */
+/** The pieces of a routed request the upstream attempts need. */
 interface Routed {
-  server: Server;
   location: Location;
   runtime: LocationRuntime;
   upstream: Upstream;
-  isCanary: boolean;
-  path: string;
   /** The request-target to send upstream. */
   target: string;
   scheme: 'http' | 'https';
-  remoteAddr: string;
+  /** Response headers the ingress adds (CORS, HSTS, affinity cookie), replacing the upstream's. */
   extraHeaders?: Record<string, string | string[]>;
   release?: () => void;
 }
 
 type Failure = 'error' | 'timeout';
-
-class AttemptError extends Error {
-  constructor(
-    readonly failure: Failure,
-    /** Whether any of the request could have reached the upstream (then only idempotent retries). */
-    readonly sent: boolean,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * A departure from nginx, for rollouts: when every endpoint refused the connection (so nothing
@@ -83,26 +74,24 @@ class RefusedGrace {
   }
 }
 
-const IDEMPOTENT_BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE', 'TRACE']);
+/** Errors of a connection attempt that mean nothing reached the endpoint. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EADDRNOTAVAIL', 'ECONNRESET']);
+
+/** Stale cached connections one request may meet before it gives up on that endpoint. */
+const MAX_STALE = 4;
 
 export class IngressProxy {
   private readonly balancer = new RoundRobin();
   readonly states = new LocationStates();
-  private readonly httpAgent: http.Agent;
-  private readonly httpsAgent: https.Agent;
-  private readonly pools: UpstreamPools;
+  private readonly pool: UpstreamConnections;
   private readonly log: (msg: string) => void;
 
   constructor(private readonly opts: ProxyOptions) {
-    const agentOpts = {
-      keepAlive: true,
-      maxFreeSockets: opts.keepAliveConnections ?? 320,
-      timeout: opts.keepAliveTimeoutMs ?? 60_000,
-      scheduling: 'lifo' as const,
-    };
-    this.httpAgent = new http.Agent(agentOpts);
-    this.httpsAgent = new https.Agent({ ...agentOpts, rejectUnauthorized: false });
-    this.pools = new UpstreamPools({ keepAliveTimeoutMs: agentOpts.timeout });
+    this.pool = new UpstreamConnections({
+      idleTimeoutMs: opts.keepAliveTimeoutMs ?? 60_000,
+      maxIdle: opts.keepAliveConnections ?? 320,
+      maxRequests: opts.keepAliveRequests ?? 10_000,
+    });
     this.log = opts.log ?? (() => {});
   }
 
@@ -118,92 +107,73 @@ export class IngressProxy {
         for (const up of [l.upstream, l.canary?.upstream, l.fallback]) {
           if (!up) continue;
           names.add(up.name);
-          for (const e of up.endpoints) endpoints.add(e.key);
+          for (const e of up.endpoints) endpoints.add(e.key).add(poolKey(e, true));
         }
       }
     }
     this.states.retainUsed(all);
     this.balancer.retain(names);
-    this.pools.retain(endpoints);
+    this.pool.retain(endpoints);
   }
 
   close(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
-    void this.pools.close();
+    this.pool.close();
   }
 
-  readonly handleRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const routed = this.route(req, (r) => sendPolicy(res, r));
-    if (!routed) {
-      req.resume();
-      return;
-    }
-    res.once('close', () => routed.release?.());
-    this.forward(req, res, routed);
-  };
-
-  readonly handleUpgrade = (req: http.IncomingMessage, socket: Socket, head: Buffer): void => {
-    socket.on('error', () => socket.destroy());
-    const routed = this.route(req, (r) => writeRawResponse(socket, r.status, r.headers, r.body, true));
+  readonly handleRequest = (req: ClientRequest): void => {
+    const routed = this.route(req);
     if (!routed) return;
-    socket.once('close', () => routed.release?.());
-    this.tunnel(req, socket, head, routed);
+    if (req.head.upgrade) this.tunnel(req, routed);
+    else this.forward(req, routed);
   };
 
   /** Routing and every policy that may answer by itself; undefined when it answered. */
-  private route(req: http.IncomingMessage, answer: (r: PolicyResponse) => void): Routed | undefined {
-    const encrypted = (req.socket as TLSSocket).encrypted === true;
-    const scheme = encrypted ? 'https' : 'http';
-    const target = parseRequestTarget(req.url ?? '/');
+  private route(req: ClientRequest): Routed | undefined {
+    const head = req.head;
+    const scheme = req.encrypted ? 'https' : 'http';
+    const target = parseRequestTarget(head.target);
     if (!target) {
-      answer(nginxPage(400));
+      req.respond(nginxPage(400));
       return undefined;
     }
-    const host = req.headers.host ?? '';
+    const host = head.headers.host ?? '';
     const table = this.opts.routes();
     const server = findServer(table, host);
-    const match = findLocation(server, target.path);
-    if (match.kind === 'slash-redirect') {
-      answer(nginxRedirect(301, `${scheme}://${host}${encodePath(match.path)}${target.search}`));
-      return undefined;
-    }
-    if (match.kind === 'none') {
-      answer(nginxPage(404));
-      return undefined;
-    }
-    const location = match.location;
-    const cfg = location.config;
-    const redirectReq = { scheme, host, path: target.path, requestUri: req.url ?? '/' } as const;
-    const redirect = appRootRedirect(cfg.rewrite, redirectReq) ?? annotationRedirect(cfg.redirect) ?? sslRedirect(cfg.rewrite, redirectReq, server.tlsSecret !== undefined);
-    if (redirect) {
-      answer(redirect);
-      return undefined;
-    }
-    const runtime = this.states.get(location, server.hostname);
-    const remoteAddr = clientAddress(req.socket.remoteAddress);
-    let release: (() => void) | undefined;
-    if (runtime.limiter) {
-      const decision = runtime.limiter.acquire(remoteAddr);
-      if (!decision.allowed) {
-        answer(decision.response);
-        return undefined;
-      }
-      release = onceOnly(decision.release);
-    }
-    const refuse = (r: PolicyResponse): undefined => {
-      release?.();
-      answer(r);
+    const hsts = hstsHeader(scheme, server.tlsSecret !== undefined);
+    const answer = (r: PolicyResponse): undefined => {
+      req.respond(hsts ? { ...r, headers: { ...r.headers, 'Strict-Transport-Security': hsts } } : r);
       return undefined;
     };
-    const denied = checkSourceRange(cfg, remoteAddr);
+    const match = findLocation(server, target.path);
+    if (match.kind === 'slash-redirect') return answer(nginxRedirect(301, `${scheme}://${host}${encodePath(match.path)}${target.search}`));
+    if (match.kind === 'none') return answer(nginxPage(404));
+    const location = match.location;
+    const cfg = location.config;
+    const origin = head.headers.origin;
+    const redirectReq = { scheme, host, path: target.path, requestUri: head.target } as const;
+    const declared = head.body.kind === 'length' ? head.body.length : undefined;
+    const early =
+      appRootRedirect(cfg.rewrite, redirectReq) ??
+      bodyTooLarge(cfg.proxy, declared) ??
+      locationDenied(cfg) ??
+      corsPreflight(cfg.cors, head.method, origin) ??
+      annotationRedirect(cfg.redirect) ??
+      sslRedirect(cfg.rewrite, redirectReq, server.tlsSecret !== undefined);
+    if (early) return answer(early);
+    const runtime = this.states.get(location, server.hostname);
+    let release: (() => void) | undefined;
+    if (runtime.limiter) {
+      const decision = runtime.limiter.acquire(req.remoteAddress);
+      if (!decision.allowed) return answer(decision.response);
+      release = onceOnly(decision.release);
+    }
+    const cors = corsResponseHeaders(cfg.cors, origin);
+    const refuse = (r: PolicyResponse): undefined => {
+      release?.();
+      return answer(withExtra(r, cors));
+    };
+    const denied = checkSourceRange(cfg, req.remoteAddress);
     if (denied) return refuse(denied);
-    const origin = req.headers.origin;
-    const preflight = corsPreflight(cfg.cors, req.method ?? 'GET', origin);
-    if (preflight) return refuse(preflight);
-    const declared = req.headers['content-length'];
-    const tooLarge = bodyTooLarge(cfg.proxy, declared === undefined ? undefined : Number(declared));
-    if (tooLarge) return refuse(tooLarge);
     if ('unsupported' in runtime.transport) {
       this.log(`Ingress ${location.ingress?.namespace}/${location.ingress?.name}: backend-protocol ${runtime.transport.unsupported} is not supported`);
       return refuse(nginxPage(502));
@@ -211,21 +181,22 @@ export class IngressProxy {
     if (!location.upstream) return refuse(nginxPage(404));
 
     let upstream = location.upstream;
-    let isCanary = false;
     let affinity = runtime.affinity;
     const canary = location.canary;
     if (canary) {
-      const cookies = req.headers.cookie;
+      const cookies = head.headers.cookie;
       // affinity-canary-behavior sticky: a request already bound to one side stays there.
       const stickyPrimary = runtime.affinity?.affinitizedTo({ cookieHeader: cookies }) === true;
       const stickyCanary = runtime.canaryAffinity?.affinitizedTo({ cookieHeader: cookies }) === true;
-      const toCanary = stickyCanary || (!stickyPrimary && routeToCanary(canary.config.canary, {
-        header: (name) => headerValue(req.headers[name.toLowerCase()]),
-        cookie: (name) => cookieValue(cookies, name),
-      }));
+      const toCanary =
+        stickyCanary ||
+        (!stickyPrimary &&
+          routeToCanary(canary.config.canary, {
+            header: (name) => head.headers[name.toLowerCase()],
+            cookie: (name) => cookieValue(cookies, name),
+          }));
       if (toCanary && canary.upstream.endpoints.length > 0) {
         upstream = canary.upstream;
-        isCanary = true;
         affinity = runtime.canaryAffinity;
       }
     }
@@ -236,26 +207,21 @@ export class IngressProxy {
     if (upstream.endpoints.length === 0) return refuse(nginxPage(503));
 
     const rewritten = rewriteTarget(cfg.rewrite, location.ingressPath, target.path, target.search.slice(1));
-    const upstreamTarget = rewritten ? encodePath(rewritten.uri) + (rewritten.args ? `?${rewritten.args}` : '') : toOriginForm(req.url ?? '/');
-    let extraHeaders: Record<string, string | string[]> | undefined;
-    const cors = corsResponseHeaders(cfg.cors, origin);
-    if (cors) extraHeaders = { ...cors };
+    const upstreamTarget = rewritten ? encodePath(rewritten.uri) + (rewritten.args ? `?${rewritten.args}` : '') : toOriginForm(head.target);
+    let extraHeaders: Record<string, string | string[]> | undefined = cors ? { ...cors } : undefined;
+    if (hsts) extraHeaders = { ...extraHeaders, 'Strict-Transport-Security': hsts };
     return {
-      server,
       location,
       runtime: affinity === runtime.affinity ? runtime : { ...runtime, affinity },
       upstream,
-      isCanary,
-      path: target.path,
       target: upstreamTarget,
       scheme,
-      remoteAddr,
       extraHeaders,
       release,
     };
   }
 
-  private pickEndpoint(req: http.IncomingMessage, r: Routed, tried: Set<string>, lastFailed: boolean): Endpoint | undefined {
+  private pickEndpoint(req: ClientRequest, r: Routed, tried: Set<string>, lastFailed: boolean): Endpoint | undefined {
     if (lastFailed) {
       // As ingress-nginx's Lua balancer, a retry chooses among the endpoints as they are now:
       // during a rollout the ones this request started with may all be gone.
@@ -264,11 +230,8 @@ export class IngressProxy {
     }
     const affinity = r.runtime.affinity;
     if (affinity) {
-      const choice = affinity.pick(
-        { cookieHeader: req.headers.cookie, https: r.scheme === 'https', userAgent: req.headers['user-agent'], locationPath: r.location.ingressPath },
-        tried,
-        lastFailed,
-      );
+      const h = req.head.headers;
+      const choice = affinity.pick({ cookieHeader: h.cookie, https: r.scheme === 'https', userAgent: h['user-agent'], locationPath: r.location.ingressPath }, tried, lastFailed);
       if (choice.setCookie) r.extraHeaders = { ...r.extraHeaders, 'Set-Cookie': choice.setCookie };
       const ep = choice.endpoint ? r.upstream.endpoints.find((e) => e.key === choice.endpoint) : undefined;
       if (ep && !tried.has(ep.key)) return ep;
@@ -277,275 +240,276 @@ export class IngressProxy {
   }
 
   /** The request headers the endpoint gets: the client's, plus the forwarded ones ingress-nginx sets. */
-  private upstreamHeaders(req: http.IncomingMessage, r: Routed, upgrade?: string) {
-    return upstreamRequestHeaders(req.rawHeaders, req.headers, {
-      remoteAddr: r.remoteAddr,
+  private upstreamHeaders(req: ClientRequest, r: Routed, upgrade?: string): string {
+    const h = req.head.headers;
+    return upstreamRequestHeaderLines(req.head.rawHeaders, h, {
+      remoteAddr: req.remoteAddress,
       scheme: r.scheme,
-      port: req.socket.localPort ?? (r.scheme === 'https' ? 443 : 80),
-      host: req.headers.host ?? '',
+      port: req.localPort || (r.scheme === 'https' ? 443 : 80),
+      host: h.host ?? '',
       upstreamHost: r.location.config.upstreamVhost || undefined,
       xForwardedPrefix: forwardedPrefixHeader(r.location.config.rewrite),
       ...(upgrade !== undefined ? { upgrade } : {}),
     });
   }
 
-  private forward(req: http.IncomingMessage, res: http.ServerResponse, r: Routed): void {
-    const t = r.runtime.timeouts;
-    const method = req.method ?? 'GET';
-    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
-    const headers = this.upstreamHeaders(req, r);
-    if (!hasBody) return this.forwardBodyless(req, res, r, headers);
-    const tried = new Set<string>();
-    const started = Date.now();
-    let attempt = 0;
-    let bodyStarted = false;
-    let clientGone = false;
-    let current: http.ClientRequest | undefined;
-    res.once('close', () => {
-      if (!res.writableFinished) {
-        clientGone = true;
-        current?.destroy();
-      }
-    });
-    const counter = r.location.config.proxy.bodySizeBytes > 0 && req.headers['content-length'] === undefined ? new BodySizeCounter(r.location.config.proxy.bodySizeBytes) : undefined;
-
-    const fail = (status: number) => {
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      sendPolicy(res, withExtra(nginxPage(status), r.extraHeaders));
-    };
-
-    const grace = new RefusedGrace(started, t.connectMs);
-    let lastNotSent = false;
-    const waitOrFail = (status: number): void => {
-      const delay = lastNotSent && !(bodyStarted && hasBody) ? grace.next(Date.now()) : undefined;
-      if (delay === undefined) return fail(status);
-      tried.clear();
-      attempt = 0;
-      setTimeout(() => {
-        if (!clientGone) tryOnce('error');
-      }, delay);
-    };
-    const tryOnce = (last?: Failure) => {
-      const ep = this.pickEndpoint(req, r, tried, last !== undefined);
-      if (!ep) return waitOrFail(last === 'timeout' ? 504 : 502);
-      tried.add(ep.key);
-      attempt++;
-      const transport = r.runtime.transport as { scheme: 'http' | 'https' };
-      const mod = transport.scheme === 'https' ? https : http;
-      const upReq = mod.request({
-        host: ep.address,
-        port: ep.port,
-        method,
-        path: r.target,
-        headers: headers as unknown as http.OutgoingHttpHeaders,
-        agent: transport.scheme === 'https' ? this.httpsAgent : this.httpAgent,
-        setHost: false,
-        ...(transport.scheme === 'https' ? { rejectUnauthorized: false, servername: '' } : {}),
-      });
-      current = upReq;
-      let connected = false;
-      let settled = false;
-      let connectTimer: NodeJS.Timeout | undefined;
-
-      const onFailure = (err: AttemptError) => {
-        if (settled) return;
-        settled = true;
-        if (connectTimer) clearTimeout(connectTimer);
-        upReq.destroy();
-        if (clientGone) return;
-        if (res.headersSent) {
-          res.destroy();
-          return;
-        }
-        this.log(`upstream ${err.failure === 'timeout' ? 'timed out' : 'error'} (${err.message}) while connecting to upstream ${ep.key} for ${method} ${req.url} (Ingress ${r.location.ingress?.namespace}/${r.location.ingress?.name}, upstream ${r.upstream.name})`);
-        // Until the body went out, another endpoint may be tried whatever the method.
-        const effectiveMethod = err.sent && (bodyStarted || !IDEMPOTENT_BODYLESS.has(method)) ? method : 'GET';
-        const canResend = !bodyStarted || !hasBody;
-        lastNotSent = !err.sent && err.failure === 'error';
-        if (canResend && mayRetry(t, err.failure, effectiveMethod, attempt, started, Date.now())) {
-          tryOnce(err.failure);
-          return;
-        }
-        waitOrFail(err.failure === 'timeout' ? 504 : 502);
-      };
-
-      const startBody = () => {
-        connected = true;
-        if (connectTimer) clearTimeout(connectTimer);
-        upReq.setTimeout(t.readMs, () => onFailure(new AttemptError('timeout', true, `no data from upstream for ${t.readMs} ms`)));
-        if (!hasBody) {
-          upReq.end();
-          return;
-        }
-        bodyStarted = true;
-        if (counter) {
-          req.on('data', (chunk: Buffer) => {
-            if (!counter.add(chunk.length) && !res.headersSent) {
-              settled = true;
-              upReq.destroy();
-              req.unpipe(upReq);
-              sendPolicy(res, withExtra(nginxPage(413), r.extraHeaders));
-            }
-          });
-        }
-        req.pipe(upReq);
-      };
-
-      upReq.once('socket', (socket: Socket) => {
-        if (upReq.reusedSocket || !socket.connecting) {
-          startBody();
-          return;
-        }
-        connectTimer = setTimeout(() => onFailure(new AttemptError('timeout', false, `connect timed out after ${t.connectMs} ms`)), t.connectMs);
-        socket.once('connect', startBody);
-      });
-      upReq.on('error', (e: NodeJS.ErrnoException) => onFailure(new AttemptError('error', connected, e.message)));
-      upReq.once('response', (upRes) => {
-        if (settled) {
-          upRes.resume();
-          return;
-        }
-        settled = true;
-        if (connectTimer) clearTimeout(connectTimer);
-        res.writeHead(upRes.statusCode ?? 502, clientResponseHeaders(upRes.rawHeaders, r.extraHeaders) as unknown as http.OutgoingHttpHeaders);
-        upRes.pipe(res);
-        upRes.once('error', () => res.destroy());
-        upRes.once('aborted', () => res.destroy());
-      });
-    };
-    tryOnce();
+  /** The client's response head for an upstream's (nginx: its Server and Date, hop-by-hop headers dropped). */
+  private responseHead(req: ClientRequest, r: Routed, h: ResponseHead, chunked: boolean, close: boolean): string {
+    return (
+      statusLine(h.status, h.reason) +
+      'Server: nginx\r\nDate: ' +
+      httpDate() +
+      '\r\n' +
+      clientResponseHeaderLines(h.rawHeaders, r.extraHeaders) +
+      (chunked ? 'Transfer-Encoding: chunked\r\n' : '') +
+      req.connectionHeader(close) +
+      '\r\n'
+    );
   }
 
-  /** Requests without a body: undici's pools, retried on another endpoint as nginx does. */
-  private forwardBodyless(req: http.IncomingMessage, res: http.ServerResponse, r: Routed, headers: string[]): void {
+  private forward(req: ClientRequest, r: Routed): void {
     const t = r.runtime.timeouts;
-    const method = req.method ?? 'GET';
+    const method = req.head.method;
+    const body = req.head.body;
+    const withBody = body.kind === 'chunked' || (body.kind === 'length' && body.length > 0);
+    const headers = this.upstreamHeaders(req, r);
+    const upstreamHead = requestHead(method, r.target, body.kind === 'chunked' ? headers + 'Transfer-Encoding: chunked\r\n' : headers);
     const secure = (r.runtime.transport as { scheme: 'http' | 'https' }).scheme === 'https';
+    const maxBodyBytes = body.kind === 'chunked' ? r.location.config.proxy.bodySizeBytes : 0;
     const tried = new Set<string>();
     const started = Date.now();
-    let attempt = 0;
-    let abort: (() => void) | undefined;
-    res.once('close', () => {
-      if (!res.writableFinished) abort?.();
-    });
-    const fail = (status: number) => {
-      if (!res.destroyed) sendPolicy(res, withExtra(nginxPage(status), r.extraHeaders));
-    };
     const grace = new RefusedGrace(started, t.connectMs);
+    let attempt = 0;
+    let stale = 0;
     let lastNotSent = false;
+    let current: UpstreamExchange | undefined;
+    let cancelConnect: (() => void) | undefined;
+    let over = false;
+
+    const finish = () => {
+      if (over) return;
+      over = true;
+      r.release?.();
+    };
+    req.onAbort = () => {
+      cancelConnect?.();
+      current?.abort();
+      finish();
+    };
+    const fail = (status: number) => {
+      if (req.finished) return finish();
+      req.respond(withExtra(nginxPage(status), r.extraHeaders));
+      finish();
+    };
     const waitOrFail = (status: number): void => {
-      const delay = lastNotSent ? grace.next(Date.now()) : undefined;
+      const delay = lastNotSent && !current?.consumedBody ? grace.next(Date.now()) : undefined;
       if (delay === undefined) return fail(status);
       tried.clear();
       attempt = 0;
       setTimeout(() => {
-        if (!res.destroyed) tryOnce('error');
+        if (!req.finished) tryOnce('error');
       }, delay);
+    };
+    const failed = (ep: Endpoint, f: UpstreamFailure) => {
+      if (req.finished) return finish();
+      if (f.stale && stale++ < MAX_STALE) {
+        tryOn(ep);
+        return;
+      }
+      this.log(`upstream ${f.failure === 'timeout' ? 'timed out' : 'error'} (${f.message}) from ${ep.key} for ${method} ${req.head.target} (Ingress ${r.location.ingress?.namespace}/${r.location.ingress?.name}, upstream ${r.upstream.name})`);
+      lastNotSent = !f.sent && f.failure === 'error';
+      // Until the body went out, another endpoint may be tried whatever the method.
+      const canResend = !current?.consumedBody;
+      if (canResend && mayRetry(t, f.failure, f.sent ? method : 'GET', attempt, started, Date.now())) tryOnce(f.failure);
+      else waitOrFail(f.failure === 'timeout' ? 504 : 502);
+    };
+    const tryOn = (ep: Endpoint) => {
+      const ex = new UpstreamExchange(
+        req,
+        {
+          head: upstreamHead,
+          method,
+          withBody,
+          readTimeoutMs: t.readMs,
+          maxBodyBytes,
+          responseHead: (h, chunked, close) => this.responseHead(req, r, h, chunked, close),
+        },
+        this.pool,
+        {
+          failed: (f) => failed(ep, f),
+          finished: (reason) => {
+            if (reason) this.log(`${reason} from ${ep.key} for ${method} ${req.head.target} (Ingress ${r.location.ingress?.namespace}/${r.location.ingress?.name})`);
+            finish();
+          },
+          bodyTooLarge: () => {
+            req.respond(withExtra(nginxPage(413, { Connection: 'close' }), r.extraHeaders));
+            finish();
+          },
+        },
+      );
+      current = ex;
+      cancelConnect = this.pool.acquire(poolKey(ep, secure), { address: ep.address, port: ep.port, https: secure, connectTimeoutMs: t.connectMs }, ex, (a) => {
+        cancelConnect = undefined;
+        if ('error' in a) {
+          const timeout = a.error.code === 'ETIMEDOUT';
+          failed(ep, { failure: timeout ? 'timeout' : 'error', sent: !NOT_CONNECTED.has(a.error.code ?? ''), message: a.error.message });
+          return;
+        }
+        if (req.finished) {
+          a.conn.socket.destroy();
+          return;
+        }
+        ex.start(a.conn, a.reused);
+      });
     };
     const tryOnce = (last?: Failure): void => {
       const ep = this.pickEndpoint(req, r, tried, last !== undefined);
       if (!ep) return waitOrFail(last === 'timeout' ? 504 : 502);
       tried.add(ep.key);
       attempt++;
-      const sink = responseSink(res, {
-        start: (status, raw) => {
-          if (res.destroyed) return false;
-          res.writeHead(status, clientResponseHeaders(raw, r.extraHeaders) as unknown as http.OutgoingHttpHeaders);
-          return true;
-        },
-        failed: (f) => {
-          if (res.destroyed) return;
-          this.log(`upstream ${f.failure === 'timeout' ? 'timed out' : 'error'} (${f.message}) from ${ep.key} for ${method} ${req.url} (Ingress ${r.location.ingress?.namespace}/${r.location.ingress?.name}, upstream ${r.upstream.name})`);
-          lastNotSent = !f.sent && f.failure === 'error';
-          if (mayRetry(t, f.failure, f.sent ? method : 'GET', attempt, started, Date.now())) tryOnce(f.failure);
-          else waitOrFail(f.failure === 'timeout' ? 504 : 502);
-        },
-      });
-      abort = this.pools.dispatch({ endpoint: ep, https: secure, connectTimeoutMs: t.connectMs }, { method, path: r.target, headers, readTimeoutMs: t.readMs }, sink);
+      tryOn(ep);
     };
     tryOnce();
   }
 
   /** WebSocket and other upgrades: a fresh connection to the endpoint, then bytes both ways. */
-  private tunnel(req: http.IncomingMessage, socket: Socket, head: Buffer, r: Routed): void {
-    const headers = this.upstreamHeaders(req, r, req.headers.upgrade);
+  private tunnel(req: ClientRequest, r: Routed): void {
+    const headers = this.upstreamHeaders(req, r, req.head.headers.upgrade);
+    const upstreamHead = requestHead(req.head.method, r.target, headers);
     const t = r.runtime.timeouts;
+    const secure = (r.runtime.transport as { scheme: 'http' | 'https' }).scheme === 'https';
     const tried = new Set<string>();
     const started = Date.now();
     let attempt = 0;
+    let upstream: Socket | undefined;
+    req.onAbort = () => {
+      upstream?.destroy();
+      r.release?.();
+    };
     const tryOnce = (last?: Failure) => {
       const ep = this.pickEndpoint(req, r, tried, last !== undefined);
       if (!ep) {
-        const status = last === 'timeout' ? 504 : 502;
-        writeRawResponse(socket, status, {}, nginxPage(status).body, true);
+        r.release?.();
+        req.respond(withExtra(nginxPage(last === 'timeout' ? 504 : 502), r.extraHeaders));
         return;
       }
       tried.add(ep.key);
       attempt++;
-      const transport = r.runtime.transport as { scheme: 'http' | 'https' };
-      const mod = transport.scheme === 'https' ? https : http;
-      const upReq = mod.request({
-        host: ep.address,
-        port: ep.port,
-        method: req.method,
-        path: r.target,
-        headers: headers as unknown as http.OutgoingHttpHeaders,
-        agent: false,
-        setHost: false,
-        timeout: t.connectMs,
-        ...(transport.scheme === 'https' ? { rejectUnauthorized: false, servername: '' } : {}),
-      });
-      let done = false;
+      const up = secure ? tls.connect({ host: ep.address, port: ep.port, rejectUnauthorized: false }) : net.connect({ host: ep.address, port: ep.port, noDelay: true });
+      upstream = up;
+      let settled = false;
+      let buf: Buffer | null = null;
       const retryOrFail = (failure: Failure) => {
-        if (done) return;
-        done = true;
-        upReq.destroy();
-        if (socket.destroyed) return;
+        if (settled) return;
+        settled = true;
+        up.destroy();
+        if (req.finished) return;
         if (mayRetry(t, failure, 'GET', attempt, started, Date.now())) return tryOnce(failure);
-        const status = failure === 'timeout' ? 504 : 502;
-        writeRawResponse(socket, status, {}, nginxPage(status).body, true);
+        r.release?.();
+        req.respond(withExtra(nginxPage(failure === 'timeout' ? 504 : 502), r.extraHeaders));
       };
-      upReq.once('timeout', () => retryOrFail('timeout'));
-      upReq.on('error', () => retryOrFail('error'));
-      upReq.once('upgrade', (upRes, upSocket: Socket, upHead: Buffer) => {
-        done = true;
-        upReq.setTimeout(0);
-        const lines = [`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage ?? ''}`];
-        const raw = upRes.rawHeaders;
-        for (let i = 0; i < raw.length; i += 2) lines.push(`${raw[i]}: ${raw[i + 1]}`);
-        if (r.extraHeaders) for (const [k, v] of Object.entries(r.extraHeaders)) for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${one}`);
-        socket.write(lines.join('\r\n') + '\r\n\r\n');
-        if (upHead.length > 0) socket.write(upHead);
-        if (head.length > 0) upSocket.write(head);
-        upSocket.setNoDelay(true);
+      up.setTimeout(t.connectMs, () => retryOrFail('timeout'));
+      const early = () => retryOrFail('error');
+      up.on('error', early);
+      up.once('close', early);
+      up.once(secure ? 'secureConnect' : 'connect', () => {
+        up.setTimeout(t.readMs);
+        up.write(upstreamHead, 'latin1');
+      });
+      const onData = (d: Buffer) => {
+        buf = buf === null ? d : Buffer.concat([buf, d]);
+        const p = parseResponseHead(buf, 32 * 1024, 'GET');
+        if (!p.ok && p.incomplete) return;
+        if (!p.ok) return retryOrFail('error');
+        settled = true;
+        up.off('data', onData);
+        up.setTimeout(0);
+        const rest = buf.subarray(p.size);
+        const { socket, head } = req.takeOver();
+        const h = p.head;
+        const upgraded = h.status === 101;
+        const lines = upgraded ? h.rawHeaders : tunnelRefusalHeaders(h.rawHeaders);
+        const extra = r.extraHeaders ? Object.entries(r.extraHeaders).flatMap(([k, v]) => (Array.isArray(v) ? v.flatMap((x) => [k, x]) : [k, v])) : [];
+        socket.write(statusLine(h.status, h.reason) + headerLines(lines) + headerLines(extra) + (upgraded ? '' : 'Connection: close\r\n') + '\r\n', 'latin1');
         socket.setNoDelay(true);
+        up.off('close', early);
+        up.off('error', early);
+        up.on('error', () => socket.destroy());
+        socket.on('error', () => up.destroy());
+        up.once('close', () => {
+          socket.destroy();
+          r.release?.();
+        });
+        socket.once('close', () => up.destroy());
+        if (!upgraded) {
+          // A refused upgrade: its answer is relayed as framed, then both connections close
+          // (the endpoint may keep its side open for another request).
+          up.setTimeout(t.readMs, () => up.destroy());
+          relayOneResponse(up, socket, h, rest);
+          return;
+        }
+        if (rest.length > 0) socket.write(rest);
+        if (head.length > 0) up.write(head);
         // proxy_read_timeout applies to an upgraded connection too: silence closes it.
-        upSocket.setTimeout(t.readMs, () => upSocket.destroy());
-        upSocket.on('error', () => socket.destroy());
-        socket.on('error', () => upSocket.destroy());
-        upSocket.once('close', () => socket.destroy());
-        socket.once('close', () => upSocket.destroy());
-        upSocket.pipe(socket);
-        socket.pipe(upSocket);
-      });
-      upReq.once('response', (upRes) => {
-        // The upstream refused the upgrade: relay its answer and close.
-        done = true;
-        upReq.setTimeout(0);
-        const raw = clientResponseHeaders(upRes.rawHeaders, r.extraHeaders);
-        const lines = [`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage ?? ''}`];
-        for (let i = 0; i < raw.length; i += 2) lines.push(`${raw[i]}: ${raw[i + 1]}`);
-        lines.push('Connection: close');
-        socket.write(lines.join('\r\n') + '\r\n\r\n');
-        upRes.pipe(socket);
-      });
-      upReq.end();
+        up.setTimeout(t.readMs, () => up.destroy());
+        up.pipe(socket);
+        socket.pipe(up);
+      };
+      up.on('data', onData);
     };
     tryOnce();
   }
+}
+
+/** Relays the body of one response as its framing says, then ends the client's connection and closes the upstream's. */
+function relayOneResponse(up: Socket, client: Socket, h: ResponseHead, first: Buffer): void {
+  const done = () => {
+    client.end();
+    up.destroy();
+  };
+  const body = h.body;
+  if (body.kind === 'none' || (body.kind === 'length' && body.length === 0)) return done();
+  if (body.kind === 'close') {
+    if (first.length > 0) client.write(first);
+    up.pipe(client);
+    return;
+  }
+  let remaining = body.kind === 'length' ? body.length : 0;
+  const scanner = body.kind === 'chunked' ? new ChunkedScanner() : undefined;
+  const take = (chunk: Buffer): boolean => {
+    let end: number;
+    if (scanner) {
+      try {
+        end = scanner.scan(chunk);
+      } catch {
+        client.destroy();
+        up.destroy();
+        return true;
+      }
+    } else end = chunk.length >= remaining ? remaining : -1;
+    if (!scanner) remaining -= Math.min(remaining, chunk.length);
+    client.write(end >= 0 ? chunk.subarray(0, end) : chunk);
+    if (end >= 0) done();
+    return end >= 0;
+  };
+  if (first.length > 0 && take(first)) return;
+  up.on('data', take);
+}
+
+/** The upstream's headers for a refused upgrade relayed byte for byte: only the connection-level ones go. */
+function tunnelRefusalHeaders(raw: string[]): string[] {
+  const out: string[] = ['Server', 'nginx', 'Date', httpDate()];
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (lower === 'connection' || lower === 'keep-alive' || lower === 'server' || lower === 'date' || lower === 'upgrade') continue;
+    out.push(raw[i]!, raw[i + 1]!);
+  }
+  return out;
+}
+
+/** Connections to an endpoint are cached apart for plain and TLS (backend-protocol HTTPS). */
+function poolKey(ep: Endpoint, secure: boolean): string {
+  return secure ? `tls:${ep.key}` : ep.key;
 }
 
 function onceOnly(fn: () => void): () => void {
@@ -555,10 +519,6 @@ function onceOnly(fn: () => void): () => void {
     called = true;
     fn();
   };
-}
-
-function headerValue(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
 }
 
 /** An absolute-form request-target is sent upstream as origin-form. */
@@ -573,16 +533,4 @@ function withExtra(r: PolicyResponse, extra: Record<string, string | string[]> |
   const headers: Record<string, string> = { ...r.headers };
   for (const [k, v] of Object.entries(extra)) if (typeof v === 'string' && k.toLowerCase() !== 'set-cookie') headers[k] = v;
   return { ...r, headers };
-}
-
-/** Writes a response the ingress makes itself, as nginx: its Server header, a length. */
-export function sendPolicy(res: http.ServerResponse, r: PolicyResponse): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const headers: Record<string, string | number> = { Server: 'nginx', ...r.headers };
-  if (!Object.keys(r.headers).some((k) => k.toLowerCase() === 'content-length')) headers['Content-Length'] = Buffer.byteLength(r.body);
-  res.writeHead(r.status, headers);
-  res.end(r.body);
 }

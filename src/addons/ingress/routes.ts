@@ -4,7 +4,7 @@ import type { KObject } from '../../api/types.js';
 import { parseIngressAnnotations, type IngressAnnotations } from './annotations.js';
 import { ClassFilter, type ClassIdentity } from './classes.js';
 import { locationRegex } from './policies/rewrite.js';
-import { indexSlices, readyEndpoints, servicePortOf, type Endpoint } from './endpoints.js';
+import { externalNameEndpoint, indexSlices, readyEndpoints, servicePortOf, type Endpoint } from './endpoints.js';
 
 // The route table: what ingress-nginx would write as nginx servers and locations, built as a
 // plain function of the cluster objects. Servers are keyed by host; the catch-all server `_`
@@ -152,6 +152,12 @@ class Builder {
     const svc = this.services.get(`${namespace}/${svcRef.name}`);
     if (!svc) {
       this.warnings.push(`Ingress ${ingKey}: Service "${namespace}/${svcRef.name}" not found`);
+      return up;
+    }
+    if ((svc.spec as { type?: string } | undefined)?.type === 'ExternalName') {
+      const ep = externalNameEndpoint(svc, portRef);
+      if (ep) up.endpoints = [ep];
+      else this.warnings.push(`Ingress ${ingKey}: Service "${namespace}/${svcRef.name}" of type ExternalName has no usable external name and port`);
       return up;
     }
     const port = servicePortOf(svc, portRef);

@@ -1,12 +1,11 @@
-import http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
+import tls from 'node:tls';
 import type { CertificateStore } from './certificates.js';
+import { ClientConnection, NGINX_CLIENT_LIMITS } from './http1/client-connection.js';
 import type { IngressProxy } from './proxy.js';
 
-// The listeners of the controller pod: HTTP on 80 and HTTPS on 443 (certificate by SNI), both
-// handing requests and upgrades to the same proxy. Client keep-alive lasts 75 s as
-// ingress-nginx's keep-alive setting.
+// The listeners of the controller pod: HTTP on 80 and HTTPS on 443 (certificate by SNI), each
+// connection run by the HTTP/1.1 engine in http1/ and its requests handed to the proxy.
 
 export interface ListenerOptions {
   host?: string;
@@ -19,40 +18,34 @@ export interface ListenerOptions {
 export interface Listeners {
   httpPort: number;
   httpsPort: number;
-  /** Stops accepting; requests in flight finish. */
+  /** Stops accepting; requests in flight finish, idle connections close. */
   close(): Promise<void>;
 }
 
-function listen(server: http.Server, port: number, host: string, what: string): Promise<number> {
+function listen(server: net.Server, port: number, host: string, what: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', (e) => reject(new Error(`listening for ${what} on ${host}:${port}: ${e.message}`)));
-    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
-  });
-}
-
-function tune(server: http.Server): void {
-  server.keepAliveTimeout = 75_000;
-  server.headersTimeout = 60_000;
-  // Long uploads and downloads are bounded by the proxy's own timeouts, not the server's.
-  server.requestTimeout = 0;
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (socket.writable && err.code !== 'ECONNRESET') {
-      socket.end('HTTP/1.1 400 Bad Request\r\nServer: nginx\r\nContent-Type: text/html\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-    } else socket.destroy();
+    server.listen({ port, host, backlog: 4096 }, () => resolve((server.address() as AddressInfo).port));
   });
 }
 
 export async function startListeners(o: ListenerOptions): Promise<Listeners> {
   const host = o.host ?? '0.0.0.0';
-  const plain = http.createServer({ noDelay: true }, o.proxy.handleRequest);
-  const secure = https.createServer(
-    { noDelay: true, SNICallback: o.certificates.sniCallback, cert: o.certificates.defaultPair.cert, key: o.certificates.defaultPair.key },
-    o.proxy.handleRequest,
+  const open = new Set<ClientConnection>();
+  const serve = (socket: Socket, encrypted: boolean) => {
+    socket.setNoDelay(true);
+    const conn = new ClientConnection(socket, encrypted, NGINX_CLIENT_LIMITS, o.proxy.handleRequest);
+    open.add(conn);
+    socket.once('close', () => open.delete(conn));
+  };
+  // Half-open, so that the engine decides what a client's FIN means: the end of an idle
+  // connection, or (as nginx's 499) a client that gave up on its request.
+  const plain = net.createServer({ allowHalfOpen: true }, (s) => serve(s, false));
+  const secure = tls.createServer(
+    { allowHalfOpen: true, SNICallback: o.certificates.sniCallback, cert: o.certificates.defaultPair.cert, key: o.certificates.defaultPair.key, ALPNProtocols: ['http/1.1'] },
+    (s) => serve(s, true),
   );
-  for (const s of [plain, secure]) {
-    tune(s);
-    s.on('upgrade', o.proxy.handleUpgrade);
-  }
+  secure.on('tlsClientError', (_e, s) => s.destroy());
   const httpPort = await listen(plain, o.httpPort, host, 'HTTP');
   let httpsPort: number;
   try {
@@ -66,7 +59,7 @@ export async function startListeners(o: ListenerOptions): Promise<Listeners> {
     httpsPort,
     async close() {
       const closed = [plain, secure].map((s) => new Promise<void>((r) => s.close(() => r())));
-      for (const s of [plain, secure]) s.closeIdleConnections();
+      for (const c of open) c.shutdown();
       await Promise.all(closed);
     },
   };

@@ -20,8 +20,9 @@ export const HOST_ROOT_ENV = 'SKIFF_INGRESS_HOST_ROOT';
 
 /**
  * SKIFF_INGRESS_WORKERS, else one per two CPUs (at most 4): on one machine the pods behind the
- * ingress and the clients share the CPUs with it, and on 2 CPUs a second worker measured no
- * more requests per second and a worse p99 (bench/ingress.bench.ts) than one.
+ * ingress and the clients share the CPUs with it. On 2 CPUs a second worker measured about 8%
+ * more requests per second but a worse p99 (bench/ingress.bench.ts, BENCH_INGRESS_WORKERS=2),
+ * and every worker is a whole controller with its own watches and memory.
  */
 export function workerCount(env: NodeJS.ProcessEnv = process.env, cpus: number = availableParallelism()): number {
   const n = Number(env.SKIFF_INGRESS_WORKERS);

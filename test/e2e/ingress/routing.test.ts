@@ -115,6 +115,14 @@ test('503 when the chosen Service has no ready endpoints; back to 200 when it ha
   await waitFor('empty.test answering once its pod is ready', async () => (await answer('empty.test', '/')) === 'empty', 5_000);
 });
 
+test('an ExternalName Service backend is reached through its DNS name', async () => {
+  await applyObjects(c, [
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'ext' }, spec: { type: 'ExternalName', externalName: 'root.default.svc.cluster.local', ports: [{ port: 80 }] } },
+    ingress('ext', { rules: [{ host: 'ext.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: backend('ext') }] } }] }),
+  ]);
+  await waitFor('ext.test answered by root through the cluster DNS', async () => (await answer('ext.test', '/')) === 'root');
+});
+
 test('the backend sees X-Forwarded-For/-Host/-Port/-Proto and X-Real-IP', async () => {
   await c.ok(['create', 'deployment', 'echoserver', '--image=registry.k8s.io/echoserver:1.4', '--port=8080']);
   await c.ok(['expose', 'deployment', 'echoserver', '--port=80', '--target-port=8080']);

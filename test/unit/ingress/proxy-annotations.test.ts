@@ -58,6 +58,13 @@ test('whitelist-source-range: 403 outside the ranges', async () => {
   assert.equal((await request(port(), { host: 'h.test' })).status, 200);
 });
 
+test('an unparsable whitelist-source-range denies the whole location with 503, as ingress-nginx', async () => {
+  h.setTable(simpleTable([stable.port], { annotations: { [`${A}whitelist-source-range`]: '10.0.0.0/33' } }));
+  const r = await request(port(), { host: 'h.test' });
+  assert.equal(r.status, 503);
+  assert.match(r.body, /503 Service Temporarily Unavailable/, 'the ingress answers, not the backend');
+});
+
 test('enable-cors: the ingress answers the preflight and adds the headers to responses', async () => {
   h.setTable(simpleTable([stable.port], { annotations: { [`${A}enable-cors`]: 'true' } }));
   const pre = await request(port(), { host: 'h.test', method: 'OPTIONS', headers: { origin: 'http://x.test' } });

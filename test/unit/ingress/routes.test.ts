@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { KObject } from '../../../src/api/types.js';
 import { ingress, NGINX_CLASS, route, service, slice, table, type PathSpec } from './fixtures.js';
 import { normalizePath, parseRequestTarget, prefixElementsMatch } from '../../../src/addons/ingress/paths.js';
 import { findLocation, findServer } from '../../../src/addons/ingress/routes.js';
@@ -192,4 +193,24 @@ test('TLS hosts map to their Secret', () => {
   assert.equal(t.tlsHosts.get('www.svc.com'), 'default/svc-com-tls');
   assert.equal(t.tlsHosts.get('manage.svc.com'), 'default/svc-com-tls');
   assert.equal(findServer(t, 'www.svc.com').tlsSecret, 'default/svc-com-tls');
+});
+
+test('an ExternalName Service is one endpoint: its name and target port, resolved when connecting; loopback names are refused', () => {
+  const ext = (externalName: string): KObject => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'ext', namespace: 'default' },
+    spec: { type: 'ExternalName', externalName, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] },
+  });
+  const ing = ingress('i', [{ host: 'h.test', paths: [{ path: '/', service: 'ext' }] }]);
+  const up = (svc: KObject) => {
+    const m = findLocation(findServer(table([ing], { services: [svc] }), 'h.test'), '/');
+    return m.kind === 'location' ? m.location.upstream : undefined;
+  };
+  assert.deepEqual(up(ext('web.default.svc.cluster.local.'))?.endpoints, [{ address: 'web.default.svc.cluster.local', port: 8080, key: 'web.default.svc.cluster.local:8080' }]);
+  assert.deepEqual(up(ext('localhost'))?.endpoints, []);
+  assert.deepEqual(up(ext('127.0.0.5'))?.endpoints, []);
+  assert.deepEqual(up(ext('Not_A_Name'))?.endpoints, []);
+  const t = table([ing], { services: [ext('localhost')] });
+  assert.ok(t.warnings.some((w) => /ExternalName/.test(w)), t.warnings.join('\n'));
 });

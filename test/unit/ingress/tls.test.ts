@@ -94,6 +94,23 @@ test('HTTPS is terminated and forwarded with X-Forwarded-Proto https', async () 
   assert.equal(seen.headers['x-forwarded-port'], String(h.listeners.httpsPort));
 });
 
+test('HSTS on every HTTPS response of a host with its own certificate, not over HTTP nor with the fake certificate', async () => {
+  const hsts = 'max-age=15724800; includeSubDomains';
+  const proxied = await request(h.listeners.httpsPort, { host: 'h.test', path: '/p', tls: { servername: 'h.test' } });
+  assert.equal(proxied.headers['strict-transport-security'], hsts);
+  h.setTable(simpleTable([backend.port], { tls: true, annotations: { 'nginx.ingress.kubernetes.io/app-root': '/app' } }));
+  const own = await request(h.listeners.httpsPort, { host: 'h.test', path: '/', tls: { servername: 'h.test' } });
+  h.setTable(simpleTable([backend.port], { tls: true }));
+  assert.equal(own.status, 302);
+  assert.equal(own.headers['strict-transport-security'], hsts, 'also on an answer of the ingress itself');
+  const fake = await request(h.listeners.httpsPort, { host: 'other.test', path: '/', tls: { servername: 'other.test' } });
+  assert.equal(fake.status, 404);
+  assert.equal(fake.headers['strict-transport-security'], undefined);
+  const plain = await request(h.listeners.httpPort, { host: 'h.test', path: '/p' });
+  assert.equal(plain.status, 308);
+  assert.equal(plain.headers['strict-transport-security'], undefined);
+});
+
 test('plain HTTP to a TLS host is redirected with 308; ssl-redirect "false" turns it off', async () => {
   let r = await request(h.listeners.httpPort, { host: 'h.test', path: '/some/path?q=1' });
   assert.equal(r.status, 308);

@@ -34,11 +34,15 @@ const STATUS_LINE: Record<number, string> = {
   405: 'Not Allowed',
   408: 'Request Time-out',
   413: 'Request Entity Too Large',
+  414: 'Request-URI Too Large',
+  416: 'Requested Range Not Satisfiable',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Temporarily Unavailable',
+  501: 'Not Implemented',
   504: 'Gateway Time-out',
+  505: 'HTTP Version Not Supported',
 };
 
 // The built-in pages (ngx_http_special_response.c) title two codes differently.
@@ -59,6 +63,14 @@ export function nginxPage(status: number, headers: Record<string, string> = {}):
     `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n` +
     `<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
   return { status, headers: { 'Content-Type': 'text/html', ...headers }, body };
+}
+
+/** nginx's answer to a head over large_client_header_buffers (its internal 494, sent as 400). */
+export function headerTooLargePage(): PolicyResponse {
+  const body =
+    '<html>\r\n<head><title>400 Request Header Or Cookie Too Large</title></head>\r\n<body>\r\n' +
+    '<center><h1>400 Bad Request</h1></center>\r\n<center>Request Header Or Cookie Too Large</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+  return { status: 400, headers: { 'Content-Type': 'text/html' }, body };
 }
 
 export function nginxRedirect(status: number, location: string): PolicyResponse {

@@ -1,0 +1,35 @@
+import { STATUS_CODES } from 'node:http';
+import { nginxStatusText } from '../policies/responses.js';
+
+// Message heads as the proxy writes them: one latin1 string per head, so a head and the first
+// body bytes leave in one writev.
+
+let dateSecond = -1;
+let dateText = '';
+
+/** The Date header value, formatted once per second as nginx caches its time. */
+export function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(second * 1000).toUTCString();
+  }
+  return dateText;
+}
+
+/** nginx's status line: its own reason phrases where they differ from the usual ones. */
+export function statusLine(status: number, upstreamReason = ''): string {
+  return `HTTP/1.1 ${status} ${nginxStatusText(status) || STATUS_CODES[status] || upstreamReason}\r\n`;
+}
+
+/** `name: value\r\n` for each pair of a flat [name, value, …] list. */
+export function headerLines(flat: readonly string[]): string {
+  let out = '';
+  for (let i = 0; i < flat.length; i += 2) out += flat[i] + ': ' + flat[i + 1] + '\r\n';
+  return out;
+}
+
+export function requestHead(method: string, target: string, lines: string): string {
+  return `${method} ${target} HTTP/1.1\r\n${lines}\r\n`;
+}
