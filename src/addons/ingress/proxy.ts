@@ -7,8 +7,8 @@ import type { ClientRequest } from './http1/client-connection.js';
 import { ChunkedScanner } from './http1/chunked.js';
 import { parseResponseHead, type ResponseHead } from './http1/head.js';
 import { headerLines, httpDate, requestHead, statusLine } from './http1/serialize.js';
-import { UpstreamConnections } from './http1/upstream-connections.js';
-import { UpstreamExchange, type UpstreamFailure } from './http1/upstream-exchange.js';
+import { UpstreamConnections, type Acquired } from './http1/upstream-connections.js';
+import { UpstreamExchange, type ExchangeOutcome, type ExchangeSpec, type UpstreamFailure } from './http1/upstream-exchange.js';
 import { LocationStates, type LocationRuntime } from './location-state.js';
 import { parseRequestTarget } from './paths.js';
 import { bodyTooLarge } from './policies/body-size.js';
@@ -84,7 +84,7 @@ export class IngressProxy {
   private readonly balancer = new RoundRobin();
   readonly states = new LocationStates();
   private readonly pool: UpstreamConnections;
-  private readonly log: (msg: string) => void;
+  readonly log: (msg: string) => void;
 
   constructor(private readonly opts: ProxyOptions) {
     this.pool = new UpstreamConnections({
@@ -221,7 +221,7 @@ export class IngressProxy {
     };
   }
 
-  private pickEndpoint(req: ClientRequest, r: Routed, tried: Set<string>, lastFailed: boolean): Endpoint | undefined {
+  pickEndpoint(req: ClientRequest, r: Routed, tried: ReadonlySet<string>, lastFailed: boolean): Endpoint | undefined {
     if (lastFailed) {
       // As ingress-nginx's Lua balancer, a retry chooses among the endpoints as they are now:
       // during a rollout the ones this request started with may all be gone.
@@ -254,7 +254,7 @@ export class IngressProxy {
   }
 
   /** The client's response head for an upstream's (nginx: its Server and Date, hop-by-hop headers dropped). */
-  private responseHead(req: ClientRequest, r: Routed, h: ResponseHead, chunked: boolean, close: boolean): string {
+  responseHead(req: ClientRequest, r: Routed, h: ResponseHead, chunked: boolean, close: boolean): string {
     return (
       statusLine(h.status, h.reason) +
       'Server: nginx\r\nDate: ' +
@@ -268,108 +268,17 @@ export class IngressProxy {
   }
 
   private forward(req: ClientRequest, r: Routed): void {
-    const t = r.runtime.timeouts;
-    const method = req.head.method;
-    const body = req.head.body;
-    const withBody = body.kind === 'chunked' || (body.kind === 'length' && body.length > 0);
-    const headers = this.upstreamHeaders(req, r);
-    const upstreamHead = requestHead(method, r.target, body.kind === 'chunked' ? headers + 'Transfer-Encoding: chunked\r\n' : headers);
-    const secure = (r.runtime.transport as { scheme: 'http' | 'https' }).scheme === 'https';
-    const maxBodyBytes = body.kind === 'chunked' ? r.location.config.proxy.bodySizeBytes : 0;
-    const tried = new Set<string>();
-    const started = Date.now();
-    const grace = new RefusedGrace(started, t.connectMs);
-    let attempt = 0;
-    let stale = 0;
-    let lastNotSent = false;
-    let current: UpstreamExchange | undefined;
-    let cancelConnect: (() => void) | undefined;
-    let over = false;
+    new ForwardedRequest(this, req, r, this.upstreamHeaders(req, r)).tryOnce();
+  }
 
-    const finish = () => {
-      if (over) return;
-      over = true;
-      r.release?.();
-    };
-    req.onAbort = () => {
-      cancelConnect?.();
-      current?.abort();
-      finish();
-    };
-    const fail = (status: number) => {
-      if (req.finished) return finish();
-      req.respond(withExtra(nginxPage(status), r.extraHeaders));
-      finish();
-    };
-    const waitOrFail = (status: number): void => {
-      const delay = lastNotSent && !current?.consumedBody ? grace.next(Date.now()) : undefined;
-      if (delay === undefined) return fail(status);
-      tried.clear();
-      attempt = 0;
-      setTimeout(() => {
-        if (!req.finished) tryOnce('error');
-      }, delay);
-    };
-    const failed = (ep: Endpoint, f: UpstreamFailure) => {
-      if (req.finished) return finish();
-      if (f.stale && stale++ < MAX_STALE) {
-        tryOn(ep);
-        return;
-      }
-      this.log(`upstream ${f.failure === 'timeout' ? 'timed out' : 'error'} (${f.message}) from ${ep.key} for ${method} ${req.head.target} (Ingress ${r.location.ingress?.namespace}/${r.location.ingress?.name}, upstream ${r.upstream.name})`);
-      lastNotSent = !f.sent && f.failure === 'error';
-      // Until the body went out, another endpoint may be tried whatever the method.
-      const canResend = !current?.consumedBody;
-      if (canResend && mayRetry(t, f.failure, f.sent ? method : 'GET', attempt, started, Date.now())) tryOnce(f.failure);
-      else waitOrFail(f.failure === 'timeout' ? 504 : 502);
-    };
-    const tryOn = (ep: Endpoint) => {
-      const ex = new UpstreamExchange(
-        req,
-        {
-          head: upstreamHead,
-          method,
-          withBody,
-          readTimeoutMs: t.readMs,
-          maxBodyBytes,
-          responseHead: (h, chunked, close) => this.responseHead(req, r, h, chunked, close),
-        },
-        this.pool,
-        {
-          failed: (f) => failed(ep, f),
-          finished: (reason) => {
-            if (reason) this.log(`${reason} from ${ep.key} for ${method} ${req.head.target} (Ingress ${r.location.ingress?.namespace}/${r.location.ingress?.name})`);
-            finish();
-          },
-          bodyTooLarge: () => {
-            req.respond(withExtra(nginxPage(413, { Connection: 'close' }), r.extraHeaders));
-            finish();
-          },
-        },
-      );
-      current = ex;
-      cancelConnect = this.pool.acquire(poolKey(ep, secure), { address: ep.address, port: ep.port, https: secure, connectTimeoutMs: t.connectMs }, ex, (a) => {
-        cancelConnect = undefined;
-        if ('error' in a) {
-          const timeout = a.error.code === 'ETIMEDOUT';
-          failed(ep, { failure: timeout ? 'timeout' : 'error', sent: !NOT_CONNECTED.has(a.error.code ?? ''), message: a.error.message });
-          return;
-        }
-        if (req.finished) {
-          a.conn.socket.destroy();
-          return;
-        }
-        ex.start(a.conn, a.reused);
-      });
-    };
-    const tryOnce = (last?: Failure): void => {
-      const ep = this.pickEndpoint(req, r, tried, last !== undefined);
-      if (!ep) return waitOrFail(last === 'timeout' ? 504 : 502);
-      tried.add(ep.key);
-      attempt++;
-      tryOn(ep);
-    };
-    tryOnce();
+  /** For ForwardedRequest. */
+  acquire(ep: Endpoint, secure: boolean, connectTimeoutMs: number, ex: UpstreamExchange, done: (a: Acquired) => void): () => void {
+    return this.pool.acquire(poolKey(ep, secure), { address: ep.address, port: ep.port, https: secure, connectTimeoutMs }, ex, done);
+  }
+
+  /** For ForwardedRequest. */
+  exchange(req: ClientRequest, spec: ExchangeSpec, outcome: ExchangeOutcome): UpstreamExchange {
+    return new UpstreamExchange(req, spec, this.pool, outcome);
   }
 
   /** WebSocket and other upgrades: a fresh connection to the endpoint, then bytes both ways. */
@@ -460,6 +369,133 @@ export class IngressProxy {
     tryOnce();
   }
 }
+
+/**
+ * One proxied request (not an upgrade) across its attempts: an exchange with one endpoint after
+ * another as proxy_next_upstream allows, then nginx's 502/504. It is the exchanges' spec and
+ * outcome itself, so a request costs one object, not a closure per step.
+ */
+class ForwardedRequest implements ExchangeSpec, ExchangeOutcome {
+  readonly head: string;
+  readonly method: string;
+  readonly withBody: boolean;
+  readonly readTimeoutMs: number;
+  readonly maxBodyBytes: number;
+  private readonly secure: boolean;
+  private readonly started = Date.now();
+  /** Endpoints that failed this request (created on the first failure). */
+  private tried: Set<string> | undefined;
+  private grace: RefusedGrace | undefined;
+  private attempt = 0;
+  private stale = 0;
+  private lastNotSent = false;
+  private endpoint: Endpoint | undefined;
+  private current: UpstreamExchange | undefined;
+  private cancelConnect: (() => void) | undefined;
+  private over = false;
+
+  constructor(
+    private readonly proxy: IngressProxy,
+    private readonly req: ClientRequest,
+    private readonly r: Routed,
+    headerLines: string,
+  ) {
+    const body = req.head.body;
+    this.method = req.head.method;
+    this.withBody = body.kind === 'chunked' || (body.kind === 'length' && body.length > 0);
+    this.head = requestHead(this.method, r.target, body.kind === 'chunked' ? headerLines + 'Transfer-Encoding: chunked\r\n' : headerLines);
+    this.readTimeoutMs = r.runtime.timeouts.readMs;
+    this.maxBodyBytes = body.kind === 'chunked' ? r.location.config.proxy.bodySizeBytes : 0;
+    this.secure = (r.runtime.transport as { scheme: 'http' | 'https' }).scheme === 'https';
+    req.onAbort = this.onAbort;
+  }
+
+  responseHead(h: ResponseHead, chunked: boolean, close: boolean): string {
+    return this.proxy.responseHead(this.req, this.r, h, chunked, close);
+  }
+
+  tryOnce(last?: Failure): void {
+    const ep = this.proxy.pickEndpoint(this.req, this.r, this.tried ?? NONE_TRIED, last !== undefined);
+    if (!ep) return this.waitOrFail(last === 'timeout' ? 504 : 502);
+    this.attempt++;
+    this.tryOn(ep);
+  }
+
+  private tryOn(ep: Endpoint): void {
+    this.endpoint = ep;
+    const ex = this.proxy.exchange(this.req, this, this);
+    this.current = ex;
+    this.cancelConnect = this.proxy.acquire(ep, this.secure, this.r.runtime.timeouts.connectMs, ex, (a) => {
+      this.cancelConnect = undefined;
+      if ('error' in a) {
+        const timeout = a.error.code === 'ETIMEDOUT';
+        this.failed({ failure: timeout ? 'timeout' : 'error', sent: !NOT_CONNECTED.has(a.error.code ?? ''), message: a.error.message });
+        return;
+      }
+      if (this.req.finished) {
+        a.conn.socket.destroy();
+        return;
+      }
+      ex.start(a.conn, a.reused);
+    });
+  }
+
+  failed(f: UpstreamFailure): void {
+    if (this.req.finished) return this.finish();
+    const ep = this.endpoint!;
+    if (f.stale && this.stale++ < MAX_STALE) return this.tryOn(ep);
+    (this.tried ??= new Set()).add(ep.key);
+    const { req, r } = this;
+    this.proxy.log(`upstream ${f.failure === 'timeout' ? 'timed out' : 'error'} (${f.message}) from ${ep.key} for ${this.method} ${req.head.target} (Ingress ${r.location.ingress?.namespace}/${r.location.ingress?.name}, upstream ${r.upstream.name})`);
+    this.lastNotSent = !f.sent && f.failure === 'error';
+    // Until the body went out, another endpoint may be tried whatever the method.
+    const canResend = !this.current?.consumedBody;
+    if (canResend && mayRetry(r.runtime.timeouts, f.failure, f.sent ? this.method : 'GET', this.attempt, this.started, Date.now())) this.tryOnce(f.failure);
+    else this.waitOrFail(f.failure === 'timeout' ? 504 : 502);
+  }
+
+  finished(brokenReason?: string): void {
+    if (brokenReason) {
+      const { req, r } = this;
+      this.proxy.log(`${brokenReason} from ${this.endpoint?.key} for ${this.method} ${req.head.target} (Ingress ${r.location.ingress?.namespace}/${r.location.ingress?.name})`);
+    }
+    this.finish();
+  }
+
+  bodyTooLarge(): void {
+    this.req.respond(withExtra(nginxPage(413, { Connection: 'close' }), this.r.extraHeaders));
+    this.finish();
+  }
+
+  private waitOrFail(status: number): void {
+    const delay = this.lastNotSent && !this.current?.consumedBody ? (this.grace ??= new RefusedGrace(this.started, this.r.runtime.timeouts.connectMs)).next(Date.now()) : undefined;
+    if (delay === undefined) return this.fail(status);
+    this.tried?.clear();
+    this.attempt = 0;
+    setTimeout(() => {
+      if (!this.req.finished) this.tryOnce('error');
+    }, delay);
+  }
+
+  private fail(status: number): void {
+    if (!this.req.finished) this.req.respond(withExtra(nginxPage(status), this.r.extraHeaders));
+    this.finish();
+  }
+
+  private readonly onAbort = (): void => {
+    this.cancelConnect?.();
+    this.current?.abort();
+    this.finish();
+  };
+
+  private finish(): void {
+    if (this.over) return;
+    this.over = true;
+    this.r.release?.();
+  }
+}
+
+const NONE_TRIED: ReadonlySet<string> = new Set();
 
 /** Relays the body of one response as its framing says, then ends the client's connection and closes the upstream's. */
 function relayOneResponse(up: Socket, client: Socket, h: ResponseHead, first: Buffer): void {
