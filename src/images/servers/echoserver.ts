@@ -123,15 +123,33 @@ function main(): void {
   });
   // `listen 8080;`: IPv4 only, as the image's nginx.conf has it.
   server.listen(PORT, '0.0.0.0');
-  // Stop accepting at once, answer what was already accepted, then exit: a client that connects
-  // during the pod's termination is refused (and retried by the Service path) rather than cut.
-  for (const sig of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) {
-    process.on(sig, () => {
+  // On SIGTERM the pod's endpoint is leaving the Service's rules at the same moment; connections
+  // the rules still send here (or that sit accepted but unread) would be cut if the server
+  // closed at once. So it serves on until no connection has arrived for a moment (at most 2 s),
+  // then stops accepting, answers what it has, and exits.
+  let stopping = false;
+  let lastConnection = Date.now();
+  server.on('connection', () => {
+    lastConnection = Date.now();
+  });
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    const since = Date.now();
+    const quiet = setInterval(() => {
+      const now = Date.now();
+      if (now - lastConnection < QUIET_MS && now - since < DRAIN_MAX_MS) return;
+      clearInterval(quiet);
       server.close(() => process.exit(0));
       server.closeIdleConnections();
       setTimeout(() => process.exit(0), 5_000).unref();
-    });
-  }
+    }, QUIET_MS / 3);
+  };
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.on(sig, stop);
 }
+
+/** No new connection for this long means the Service no longer sends any. */
+const QUIET_MS = 300;
+const DRAIN_MAX_MS = 2_000;
 
 main();

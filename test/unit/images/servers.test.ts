@@ -56,6 +56,20 @@ test('echoserver:1.4 prints the request in the layout of expected-echo.txt', asy
   }
 });
 
+test('echoserver on SIGTERM answers connections that still arrive, then exits once none has come for a moment', async () => {
+  const port = await freePort();
+  const server = start(argvFor('registry.k8s.io/echoserver:1.4'), { SKIFF_IMAGE_TEST_PORT: String(port) });
+  try {
+    await waitForPort(port, server);
+    server.child.kill('SIGTERM');
+    // The Service's rules may still send new connections while the endpoint is being removed.
+    for (let i = 0; i < 5; i++) assert.equal((await get(`http://127.0.0.1:${port}/after-term-${i}`, { headers: { connection: 'close' } })).status, 200);
+    assert.deepEqual(await server.exited, { code: 0, signal: null });
+  } finally {
+    await server.stop();
+  }
+});
+
 test('hashicorp/http-echo answers TEXT and a newline on -listen, and /health', async () => {
   const port = await freePort();
   const server = start(argvFor('hashicorp/http-echo', undefined, [`-listen=:${port}`, '-text=v1']));
