@@ -344,10 +344,19 @@ spec:
   const original = (await ok(['get', 'pods', '-l', 'app=steady', '-o', 'jsonpath={.items[*].metadata.name}'])).trim().split(/\s+/);
   assert.equal(original.length, 3);
 
-  // A bounded loop of requests, long enough to span the deletions below.
-  const N = 600;
+  // Requests one after another until the deletions below are over (a stop file in the client
+  // pod ends the loop), bounded in number.
+  const MAX = 20_000;
+  const stop = '/tmp/stop-steady-load';
   const load = c.kubectl(
-    ['exec', 'client', '--', 'sh', '-c', `ok=0; bad=0; for i in $(seq ${N}); do if curl -sf --max-time 3 -o /dev/null http://${ip}/hostname; then ok=$((ok+1)); else bad=$((bad+1)); fi; done; echo "ok=$ok bad=$bad"`],
+    [
+      'exec',
+      'client',
+      '--',
+      'sh',
+      '-c',
+      `ok=0; bad=0; i=0; while [ ! -e ${stop} ] && [ $i -lt ${MAX} ]; do i=$((i+1)); if curl -sf --max-time 3 -o /dev/null http://${ip}/hostname; then ok=$((ok+1)); else bad=$((bad+1)); fi; done; echo "ok=$ok bad=$bad"`,
+    ],
     { timeoutMs: 300_000 },
   );
   let loadDone = false;
@@ -363,8 +372,13 @@ spec:
     }, 60_000);
   }
   const spanned = !loadDone;
+  await ok(['exec', 'client', '--', 'touch', stop]);
   const r = await load;
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout.trim(), `ok=${N} bad=0`);
-  assert.ok(spanned, 'the load outlasted the three deletions (raise N if this fails)');
+  const m = /^ok=(\d+) bad=(\d+)$/.exec(r.stdout.trim());
+  assert.ok(m, r.stdout);
+  assert.equal(Number(m[2]), 0, `${m[2]} of ${Number(m[1]) + Number(m[2])} requests failed`);
+  assert.ok(Number(m[1]) > 0);
+  assert.ok(spanned, `the load ended (${MAX} requests) before the three deletions did`);
+  await ok(['exec', 'client', '--', 'rm', '-f', stop]);
 });
