@@ -14,9 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectCgroups, procsFiles } from '../src/node/kubelet/runtime/cgroups.js';
 import { netnsPath, podNetns } from '../src/node/network/names.js';
-import { waitFor, type Cluster } from '../test/e2e/harness.js';
+import { waitFor } from '../test/e2e/harness.js';
+import { jsonpath } from '../test/e2e/scenarios/net.js';
 import { applyObjects, backend, ingress, ingressAddress, startIngressCluster } from '../test/e2e/ingress/ingress.js';
-import { median, wrk, type WrkResult } from './wrk.js';
+import { summarize, wrk, type WrkResult } from './wrk.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -29,10 +30,6 @@ const NGINX = '/usr/sbin/nginx';
 
 function load(netns: string, url: string): WrkResult {
   return wrk(url, { connections: CONNECTIONS, seconds: SECONDS, netnsPath: netnsPath(netns), headers: [`Host: ${HOST}`] });
-}
-
-async function jsonpath(c: Cluster, args: string[], path: string): Promise<string> {
-  return (await c.ok([...args, '-o', `jsonpath=${path}`])).trim();
 }
 
 function nginxConfig(dir: string, port: number, upstream: string): string {
@@ -141,10 +138,7 @@ async function main(): Promise<void> {
     for (const [, url] of paths) load(clientNetns, url); // warm-up: JIT of the servers, ARP, conntrack, upstream pools
     const results = new Map<string, WrkResult[]>(paths.map(([p]) => [p, []]));
     for (let r = 0; r < ROUNDS; r++) for (const [name, url] of paths) results.get(name)!.push(load(clientNetns, url));
-    const summary = (name: string) => {
-      const rs = results.get(name)!;
-      return { rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), errors: rs.reduce((a, x) => a + x.errors, 0) };
-    };
+    const summary = (name: string) => summarize(results.get(name)!);
     const direct = summary('direct pod IP');
     const ref = summary('nginx (Debian)');
     const ing = summary('skiff ingress');

@@ -5,7 +5,7 @@
 // "through the Service" reach the same server. Bounded: ROUNDS × 3 paths × SECONDS of wrk.
 // The host's NodePort on 127.0.0.1 (the userspace publisher) is printed last for comparison.
 import { startCluster, type Cluster } from '../test/e2e/harness.js';
-import { median, wrk, type WrkResult } from './wrk.js';
+import { summarize, wrk, type WrkResult } from './wrk.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -40,10 +40,7 @@ async function main(): Promise<void> {
     load(netns, paths[0][1]); // warm-up: JIT of the server, ARP, conntrack
     const results = new Map<string, WrkResult[]>(paths.map(([p]) => [p, []]));
     for (let r = 0; r < ROUNDS; r++) for (const [name, url] of paths) results.get(name)!.push(load(netns, url));
-    const summary = (name: string) => {
-      const rs = results.get(name)!;
-      return { rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), errors: rs.reduce((a, x) => a + x.errors, 0) };
-    };
+    const summary = (name: string) => summarize(results.get(name)!);
     const direct = summary('direct pod IP');
     console.log(`service proxy: wrk -c${CONNECTIONS} ${SECONDS}s × ${ROUNDS} rounds from a pod to one nginx pod (medians)`);
     for (const [name] of paths) {

@@ -61,14 +61,3 @@ export function normalizePath(path: string): string | undefined {
   const joined = '/' + out.join('/');
   return trailing && joined !== '/' ? joined + '/' : joined;
 }
-
-/**
- * Kubernetes Prefix semantics: the rule path's elements are a prefix of the request's
- * elements; a trailing slash on either side is ignored.
- */
-export function prefixElementsMatch(rulePath: string, requestPath: string): boolean {
-  const rule = rulePath.length > 1 && rulePath.endsWith('/') ? rulePath.slice(0, -1) : rulePath;
-  if (rule === '/') return true;
-  if (!requestPath.startsWith(rule)) return false;
-  return requestPath.length === rule.length || requestPath.charCodeAt(rule.length) === 47;
-}

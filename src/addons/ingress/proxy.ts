@@ -47,6 +47,8 @@ interface Routed {
   /** The request-target to send upstream. */
   target: string;
   scheme: 'http' | 'https';
+  /** backend-protocol HTTPS: TLS to the endpoint. */
+  secure: boolean;
   /** Response headers the ingress adds (CORS, HSTS, affinity cookie), replacing the upstream's. */
   extraHeaders?: Record<string, string | string[]>;
   release?: () => void;
@@ -174,8 +176,9 @@ export class IngressProxy {
     };
     const denied = checkSourceRange(cfg, req.remoteAddress);
     if (denied) return refuse(denied);
-    if ('unsupported' in runtime.transport) {
-      this.log(`Ingress ${location.ingress?.namespace}/${location.ingress?.name}: backend-protocol ${runtime.transport.unsupported} is not supported`);
+    const transport = runtime.transport;
+    if ('unsupported' in transport) {
+      this.log(`Ingress ${location.ingress?.namespace}/${location.ingress?.name}: backend-protocol ${transport.unsupported} is not supported`);
       return refuse(nginxPage(502));
     }
     if (!location.upstream) return refuse(nginxPage(404));
@@ -216,6 +219,7 @@ export class IngressProxy {
       upstream,
       target: upstreamTarget,
       scheme,
+      secure: transport.scheme === 'https',
       extraHeaders,
       release,
     };
@@ -286,7 +290,7 @@ export class IngressProxy {
     const headers = this.upstreamHeaders(req, r, req.head.headers.upgrade);
     const upstreamHead = requestHead(req.head.method, r.target, headers);
     const t = r.runtime.timeouts;
-    const secure = (r.runtime.transport as { scheme: 'http' | 'https' }).scheme === 'https';
+    const secure = r.secure;
     const tried = new Set<string>();
     const started = Date.now();
     let attempt = 0;
@@ -295,13 +299,13 @@ export class IngressProxy {
       upstream?.destroy();
       r.release?.();
     };
+    const fail = (failure: Failure | undefined) => {
+      r.release?.();
+      req.respond(withExtra(nginxPage(failure === 'timeout' ? 504 : 502), r.extraHeaders));
+    };
     const tryOnce = (last?: Failure) => {
       const ep = this.pickEndpoint(req, r, tried, last !== undefined);
-      if (!ep) {
-        r.release?.();
-        req.respond(withExtra(nginxPage(last === 'timeout' ? 504 : 502), r.extraHeaders));
-        return;
-      }
+      if (!ep) return fail(last);
       tried.add(ep.key);
       attempt++;
       const up = secure ? tls.connect({ host: ep.address, port: ep.port, rejectUnauthorized: false }) : net.connect({ host: ep.address, port: ep.port, noDelay: true });
@@ -314,8 +318,7 @@ export class IngressProxy {
         up.destroy();
         if (req.finished) return;
         if (mayRetry(t, failure, 'GET', attempt, started, Date.now())) return tryOnce(failure);
-        r.release?.();
-        req.respond(withExtra(nginxPage(failure === 'timeout' ? 504 : 502), r.extraHeaders));
+        fail(failure);
       };
       up.setTimeout(t.connectMs, () => retryOrFail('timeout'));
       const early = () => retryOrFail('error');
@@ -381,7 +384,6 @@ class ForwardedRequest implements ExchangeSpec, ExchangeOutcome {
   readonly withBody: boolean;
   readonly readTimeoutMs: number;
   readonly maxBodyBytes: number;
-  private readonly secure: boolean;
   private readonly started = Date.now();
   /** Endpoints that failed this request (created on the first failure). */
   private tried: Set<string> | undefined;
@@ -406,7 +408,6 @@ class ForwardedRequest implements ExchangeSpec, ExchangeOutcome {
     this.head = requestHead(this.method, r.target, body.kind === 'chunked' ? headerLines + 'Transfer-Encoding: chunked\r\n' : headerLines);
     this.readTimeoutMs = r.runtime.timeouts.readMs;
     this.maxBodyBytes = body.kind === 'chunked' ? r.location.config.proxy.bodySizeBytes : 0;
-    this.secure = (r.runtime.transport as { scheme: 'http' | 'https' }).scheme === 'https';
     req.onAbort = this.onAbort;
   }
 
@@ -425,7 +426,7 @@ class ForwardedRequest implements ExchangeSpec, ExchangeOutcome {
     this.endpoint = ep;
     const ex = this.proxy.exchange(this.req, this, this);
     this.current = ex;
-    this.cancelConnect = this.proxy.acquire(ep, this.secure, this.r.runtime.timeouts.connectMs, ex, (a) => {
+    this.cancelConnect = this.proxy.acquire(ep, this.r.secure, this.r.runtime.timeouts.connectMs, ex, (a) => {
       this.cancelConnect = undefined;
       if ('error' in a) {
         const timeout = a.error.code === 'ETIMEDOUT';

@@ -8,6 +8,7 @@
 // machines) and every reply finds its way back through conntrack.
 import { createHash } from 'node:crypto';
 import { SERVICE_CLUSTER_IP_RANGE } from '../../apiserver/allocators/cluster-ip.js';
+import { formatIPv4, parseIPv4 } from '../../apiserver/allocators/ipv4.js';
 import { FABRIC_PREFIX_LENGTH, NODE_UPLINK, validateClusterName } from './names.js';
 
 /** Where off-cluster traffic may go: anywhere, nowhere, or only to these (normalised, disjoint) CIDRs. */
@@ -36,18 +37,6 @@ interface Prefix {
   len: number;
 }
 
-function parseAddress(text: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (!m) return undefined;
-  const o = m.slice(1).map(Number);
-  if (o.some((x) => x > 255)) return undefined;
-  return ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0;
-}
-
-function formatAddress(n: number): string {
-  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
-}
-
 function mask(len: number): number {
   return len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
 }
@@ -56,7 +45,7 @@ function mask(len: number): number {
 export function parsePrefix(text: string): Prefix | undefined {
   const [addr, lenText, extra] = text.split('/');
   if (extra !== undefined) return undefined;
-  const a = parseAddress(addr);
+  const a = parseIPv4(addr);
   if (a === undefined) return undefined;
   if (lenText !== undefined && !/^\d{1,2}$/.test(lenText)) return undefined;
   const len = lenText === undefined ? 32 : Number(lenText);
@@ -65,7 +54,7 @@ export function parsePrefix(text: string): Prefix | undefined {
 }
 
 function formatPrefix(p: Prefix): string {
-  return `${formatAddress(p.base)}/${p.len}`;
+  return `${formatIPv4(p.base)}/${p.len}`;
 }
 
 /** Whether a contains b. */
@@ -119,8 +108,8 @@ export interface EgressLink {
 function linkAt(base: number): EgressLink {
   return {
     cidr: formatPrefix({ base, len: LINK_PREFIX_LENGTH }),
-    hostAddress: formatAddress(base + 1),
-    fabricAddress: formatAddress(base + 2),
+    hostAddress: formatIPv4(base + 1),
+    fabricAddress: formatIPv4(base + 2),
     prefixLength: LINK_PREFIX_LENGTH,
   };
 }
@@ -147,7 +136,7 @@ export function chooseEgressLink(cluster: string, taken: readonly string[]): Egr
 
 /** The link of an existing host end address (a repair keeps the link it has). */
 export function egressLinkOf(hostAddress: string): EgressLink | undefined {
-  const a = parseAddress(hostAddress);
+  const a = parseIPv4(hostAddress);
   if (a === undefined || !contains(parsePrefix(EGRESS_LINK_BLOCK)!, { base: a, len: 32 }) || (a & 3) !== 1) return undefined;
   return linkAt(a - 1);
 }

@@ -1,28 +1,12 @@
 // IPv4 address ranges for NetworkPolicy peers: an ipBlock is its CIDR minus its `except` CIDRs,
 // and a rule's peers are the union of such blocks and of pod addresses. nftables interval sets
 // refuse overlapping elements, so every list handed to nft is merged first.
+import { formatIPv4, parseIPv4 } from '../../apiserver/allocators/ipv4.js';
 
 /** An inclusive range of IPv4 addresses as 32-bit unsigned numbers. */
 export interface Range {
   start: number;
   end: number;
-}
-
-/** The address as a number, or undefined when it is not a dotted-quad IPv4 address. */
-export function parseIPv4(ip: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (!m) return undefined;
-  let n = 0;
-  for (let i = 1; i <= 4; i++) {
-    const b = Number(m[i]);
-    if (b > 255) return undefined;
-    n = n * 256 + b;
-  }
-  return n;
-}
-
-export function formatIPv4(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
 /** The addresses of `a.b.c.d/len` (host bits ignored, as net.ParseCIDR masks them); undefined for IPv6 or garbage. */

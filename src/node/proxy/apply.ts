@@ -147,12 +147,13 @@ export class ServiceProxy {
     if (script === '') return false;
     try {
       await runNft(script, `updating table ${TABLE_FAMILY} ${TABLE_NAME} for node ${node.nodeName}`, this.nft);
+      this.state = next;
     } catch (e) {
+      // start() records the state it wrote: next also names slot chains the rebuilt table lacks.
       this.log(`${(e as Error).message}; rebuilding the whole table`);
       this.state = undefined;
       await this.start(services, slices);
     }
-    this.state = next;
     await this.clearStaleUDP(staleUDPEntries(prev, next));
     return true;
   }

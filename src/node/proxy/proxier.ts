@@ -11,6 +11,7 @@ import type { Resource } from '../../client/client.js';
 import { SharedInformers, type InformerLike, type ListWatcher } from '../../client/informer.js';
 import { ServiceProxy } from './apply.js';
 import type { EndpointSliceJSON, NodeFacts, ServiceChange, ServiceJSON } from './rules.js';
+import { serviceKey, sliceServiceKey } from './service-ports.js';
 import { SyncRunner } from './sync-runner.js';
 
 export const SERVICES: Resource = { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true };
@@ -23,16 +24,13 @@ export interface ProxySyncer {
   syncChanged?(changes: Map<string, ServiceChange>, all: () => { services: ServiceJSON[]; slices: EndpointSliceJSON[] }): Promise<boolean>;
 }
 
-const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
-
 function serviceKeyOf(obj: KObject): string {
-  return `${obj.metadata.namespace ?? 'default'}/${obj.metadata.name}`;
+  return serviceKey(obj as unknown as ServiceJSON);
 }
 
-/** The Service an EndpointSlice belongs to, by its label. */
+/** The Service an EndpointSlice belongs to, by its label; undefined for slices the proxy ignores (as a full build does). */
 function sliceOwnerKey(obj: KObject): string | undefined {
-  const svc = obj.metadata.labels?.[SERVICE_NAME_LABEL];
-  return svc ? `${obj.metadata.namespace ?? 'default'}/${svc}` : undefined;
+  return sliceServiceKey(obj as unknown as EndpointSliceJSON);
 }
 
 export interface ProxierOptions {

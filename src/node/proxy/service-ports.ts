@@ -82,13 +82,19 @@ export function serviceKey(svc: ServiceJSON): string {
   return sliceKey(svc.metadata.namespace ?? 'default', svc.metadata.name);
 }
 
+/** "namespace/name" of the Service an IPv4 slice belongs to; undefined for slices the proxy ignores. */
+export function sliceServiceKey(s: EndpointSliceJSON): string | undefined {
+  const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
+  if (!svc || (s.addressType ?? 'IPv4') !== 'IPv4') return undefined;
+  return sliceKey(s.metadata.namespace ?? 'default', svc);
+}
+
 /** The IPv4 slices of each Service, by "namespace/name", in list order. */
 export function slicesByService(slices: EndpointSliceJSON[]): Map<string, EndpointSliceJSON[]> {
   const out = new Map<string, EndpointSliceJSON[]>();
   for (const s of slices) {
-    const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
-    if (!svc || (s.addressType ?? 'IPv4') !== 'IPv4') continue;
-    const k = sliceKey(s.metadata.namespace ?? 'default', svc);
+    const k = sliceServiceKey(s);
+    if (!k) continue;
     const list = out.get(k);
     if (list) list.push(s);
     else out.set(k, [s]);

@@ -5,9 +5,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor, type Cluster } from '../harness.js';
+import type { Cluster } from '../harness.js';
 import { podNames } from '../scenarios/net.js';
-import { applyObjects, backend, curl, get, ingress, makeCert, rolledOut, startIngressCluster, type CurlResult } from './ingress.js';
+import { applyObjects, backend, curl, get, ingress, makeCert, rolledOut, startIngressCluster, untilReply, type CurlResult } from './ingress.js';
 
 let c: Cluster;
 let ip = '';
@@ -33,12 +33,7 @@ async function route(name: string, host: string, annotations: Record<string, str
 
 /** Polls until `check` holds for the reply to GET host/path (the Ingress is programmed). */
 async function until(host: string, path: string, check: (r: CurlResult) => boolean, extra: string[] = []): Promise<CurlResult> {
-  let r = await get(ip, host, path, extra);
-  await waitFor(`${host}${path} to answer as configured (last: ${r.status})`, async () => {
-    r = await get(ip, host, path, extra);
-    return check(r);
-  }, 10_000);
-  return r;
+  return untilReply(`${host}${path} to answer as configured`, () => get(ip, host, path, extra), check, 10_000);
 }
 
 const realPath = (r: CurlResult) => /^real path=(.*)$/m.exec(r.out)?.[1];

@@ -110,6 +110,20 @@ export function get(lb: string, host: string, path: string, extra: string[] = []
   return curl(['-H', `Host: ${host}`, ...extra, `http://${lb}${path}`]);
 }
 
+/**
+ * Sends `send()` until `ok` holds for its reply (the Ingress is programmed), and returns that
+ * reply; on a timeout the error names the last status seen.
+ */
+export async function untilReply(what: string, send: () => Promise<CurlResult>, ok: (r: CurlResult) => boolean, timeoutMs?: number): Promise<CurlResult> {
+  let last: CurlResult | undefined;
+  try {
+    await waitFor(what, async () => ok((last = await send())), timeoutMs);
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (last status: ${last?.status ?? 'none'})`);
+  }
+  return last!;
+}
+
 /** A self-signed certificate for `hosts` (the first is the CN) made with openssl, as the checks say. */
 export function makeCert(hosts: string[]): { crt: string; key: string; dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-ing-tls-'));

@@ -19,6 +19,7 @@ import {
   rolledOut,
   servedCertificate,
   startIngressCluster,
+  untilReply,
 } from './ingress.js';
 
 let c: Cluster;
@@ -128,11 +129,7 @@ test('the backend sees X-Forwarded-For/-Host/-Port/-Proto and X-Real-IP', async 
   await c.ok(['expose', 'deployment', 'echoserver', '--port=80', '--target-port=8080']);
   await rolledOut(c, ['echoserver']);
   await applyObjects(c, [ingress('headers', { rules: [{ host: 'headers.test', http: { paths: [{ path: '/', pathType: 'Prefix', backend: backend('echoserver') }] } }] })]);
-  let r = await get(ip, 'headers.test', '/h?q=1');
-  await waitFor('headers.test to be routed', async () => {
-    r = await get(ip, 'headers.test', '/h?q=1');
-    return r.status === 200;
-  });
+  const r = await untilReply('headers.test to be routed', () => get(ip, 'headers.test', '/h?q=1'), (x) => x.status === 200);
   const header = (name: string) => new RegExp(`^${name}=(.*)$`, 'm').exec(r.out)?.[1];
   assert.equal(header('host'), 'headers.test');
   assert.equal(header('x-forwarded-host'), 'headers.test');

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor, type Cluster } from '../harness.js';
 import { podNames, scenario } from '../scenarios/net.js';
-import { applyTLSSecret, curl, get, ingressAddress, makeCert, rolledOut, startIngressCluster } from './ingress.js';
+import { applyTLSSecret, curl, get, ingressAddress, makeCert, rolledOut, startIngressCluster, untilReply } from './ingress.js';
 
 let c: Cluster;
 let lb = '';
@@ -33,11 +33,7 @@ const https = (host: string, ip: string, path: string, extra: string[] = []) =>
 test('000-4: www.svc.com and manage.svc.com over HTTPS with the Secret’s certificate; plain http; unknown host 404', async () => {
   const ip = await ingressAddress(c, 'www-and-manage');
   assert.equal(ip, lb, 'the Ingress shows the controller Service’s address');
-  let www = await https('www.svc.com', ip, '/');
-  await waitFor('https://www.svc.com/ through the ingress', async () => {
-    www = await https('www.svc.com', ip, '/');
-    return www.code === 0 && www.status === 200;
-  });
+  const www = await untilReply('https://www.svc.com/ through the ingress', () => https('www.svc.com', ip, '/'), (r) => r.code === 0 && r.status === 200);
   assert.match(www.out, /^CLIENT VALUES:/);
   assert.match(www.out, /^host=www\.svc\.com$/m);
 
@@ -100,11 +96,7 @@ test('002-7: Host example.com reaches the nginx page of sleep-2; another Host ge
   await rolledOut(c, ['sleep-2']);
   await c.ok(['apply', '-f', s002('ingress.yaml')]);
   const ip = await ingressAddress(c, 'example-ingress');
-  let r = await curl(['-H', 'Host: example.com', `http://${ip}/`]);
-  await waitFor('the nginx page for Host example.com', async () => {
-    r = await curl(['-H', 'Host: example.com', `http://${ip}/`]);
-    return r.status === 200;
-  });
+  const r = await untilReply('the nginx page for Host example.com', () => curl(['-H', 'Host: example.com', `http://${ip}/`]), (x) => x.status === 200);
   assert.match(r.out, /Welcome to nginx!/);
   const other = await curl(['-H', 'Host: other.example.org', `http://${ip}/`]);
   assert.equal(other.status, 404);
@@ -118,11 +110,7 @@ test('003-12: regex path with rewrite-target: /api/... reaches my-service withou
   await rolledOut(c, ['my-deployment']);
   await c.ok(['apply', '-f', s003('ingress-regex-rewrite.yaml')]);
   const ip = await ingressAddress(c, 'my-ingress');
-  let r = await get(ip, 'example.com', '/api/echo?msg=x');
-  await waitFor('/api/echo?msg=x through the ingress', async () => {
-    r = await get(ip, 'example.com', '/api/echo?msg=x');
-    return r.status === 200;
-  });
+  const r = await untilReply('/api/echo?msg=x through the ingress', () => get(ip, 'example.com', '/api/echo?msg=x'), (x) => x.status === 200);
   assert.equal(r.out, 'x');
   const pods = await podNames(c, 'app=my-app');
   const host = await get(ip, 'example.com', '/api/hostname');
@@ -138,11 +126,7 @@ test('003-13: with TLS for example.com, http is redirected to https with 308', a
   await applyTLSSecret(c, 'example-tls', exampleCert);
   await c.ok(['patch', 'ingress', 'my-ingress', '--type=merge', '-p', JSON.stringify({ spec: { tls: [{ hosts: ['example.com'], secretName: 'example-tls' }] } })]);
   const ip = await ingressAddress(c, 'my-ingress');
-  let r = await get(ip, 'example.com', '/api/echo?msg=y');
-  await waitFor('a 308 for http://example.com/api/echo?msg=y', async () => {
-    r = await get(ip, 'example.com', '/api/echo?msg=y');
-    return r.status === 308;
-  }, 5_000);
+  const r = await untilReply('a 308 for http://example.com/api/echo?msg=y', () => get(ip, 'example.com', '/api/echo?msg=y'), (x) => x.status === 308, 5_000);
   assert.equal(r.headers.location, 'https://example.com/api/echo?msg=y');
   const tls = await curl(['--cacert', exampleCert.crt, '--resolve', `example.com:443:${ip}`, 'https://example.com/api/echo?msg=y']);
   assert.equal(tls.status, 200, tls.err);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type http from 'node:http';
 import { simpleTable, startBackend, startHarness, type Harness } from '../ingress/harness.js';
-import { connectClient, get, startRawUpstream, type RawClient, type RawRequest, type RawUpstream, type SocketReader } from './raw.js';
+import { connectClient, get, startRawUpstream, type RawRequest, type RawUpstream, type SocketReader } from './raw.js';
 
 // The HTTP/1.1 engine behind a real proxy, driven with raw sockets on both sides where node's
 // http module would hide the framing: what a client sees byte for byte, and what an upstream
@@ -21,7 +21,7 @@ after(async () => {
 
 const port = () => h.listeners.httpPort;
 
-async function client(t: TestContext): Promise<RawClient> {
+async function client(t: TestContext): Promise<SocketReader> {
   const c = await connectClient(port());
   t.after(() => c.socket.destroy());
   return c;
@@ -303,10 +303,9 @@ test('a chunked body over proxy-body-size: 413 and close, in one write or stream
 test('a close-delimited upstream body reaches an HTTP/1.1 client chunked and complete', T, async (t) => {
   const up = await rawUpstream(t, async (conn) => {
     await conn.request();
-    const s = conn.socket;
-    await new Promise<void>((r) => s.write('HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\npart1-', () => r()));
-    await new Promise<void>((r) => s.write('part2-', () => r()));
-    s.end('part3');
+    await conn.send('HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\npart1-');
+    await conn.send('part2-');
+    conn.socket.end('part3');
   });
   route([up.port]);
   const c = await client(t);
@@ -325,9 +324,8 @@ test('a close-delimited upstream body reaches an HTTP/1.1 client chunked and com
 test('a chunked upstream body reaches an HTTP/1.0 client de-chunked, then the connection closes', T, async (t) => {
   const up = await rawUpstream(t, async (conn) => {
     await conn.request();
-    const s = conn.socket;
-    await new Promise<void>((r) => s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n', () => r()));
-    s.write('6;x=y\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n');
+    await conn.send('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+    conn.socket.write('6;x=y\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n');
   });
   route([up.port]);
   const c = await client(t);
@@ -405,7 +403,7 @@ test('a 100 Continue interim response from upstream is not relayed', T, async (t
     await conn.request();
     const s = conn.socket;
     // Interim and final response in separate writes, then both in one write.
-    await new Promise<void>((r) => s.write('HTTP/1.1 100 Continue\r\n\r\n', () => r()));
+    await conn.send('HTTP/1.1 100 Continue\r\n\r\n');
     s.write('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\none');
     await conn.request();
     s.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntwo');

@@ -163,26 +163,25 @@ export class SocketReader {
     return { ...h, method, target, body: cl === undefined ? Buffer.alloc(0) : await this.exactly(Number(cl)) };
   }
 
+  /** Writes `data` and waits until it has left for the kernel, so the next write is a separate one. */
+  send(data: string | Buffer): Promise<void> {
+    return new Promise<void>((r) => this.socket.write(data, () => r()));
+  }
+
   /** Waits until `text` has arrived (it stays buffered). */
   async sees(text: string): Promise<void> {
     await this.until(JSON.stringify(text), () => (this.buf.includes(text) ? true : undefined));
   }
 }
 
-export interface RawClient extends SocketReader {
-  send(data: string | Buffer): Promise<void>;
-}
-
 /** A client connection to the proxy's HTTP port. */
-export async function connectClient(port: number): Promise<RawClient> {
+export async function connectClient(port: number): Promise<SocketReader> {
   const socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('error', reject);
   });
-  const reader = new SocketReader(socket) as RawClient;
-  reader.send = (data) => new Promise<void>((r) => socket.write(data, () => r()));
-  return reader;
+  return new SocketReader(socket);
 }
 
 export interface RawUpstream {

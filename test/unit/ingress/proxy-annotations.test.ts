@@ -45,10 +45,13 @@ test('canary: header first, then cookie, then weight', async () => {
   assert.equal(json(await request(port(), { host: 'h.test' })).backend, 'next');
 });
 
-test('proxy-body-size: a declared body above the limit gets 413, below passes', async () => {
+test('proxy-body-size: a declared or streamed body above the limit gets 413, below passes', async () => {
   h.setTable(simpleTable([stable.port], { annotations: { [`${A}proxy-body-size`]: '1k' } }));
   assert.equal((await request(port(), { host: 'h.test', method: 'POST', body: 'x'.repeat(2048) })).status, 413);
   assert.equal((await request(port(), { host: 'h.test', method: 'POST', body: 'x'.repeat(512) })).status, 200);
+  const chunked = { 'transfer-encoding': 'chunked' };
+  assert.equal((await request(port(), { host: 'h.test', method: 'POST', headers: chunked, body: 'x'.repeat(2048) })).status, 413);
+  assert.equal((await request(port(), { host: 'h.test', method: 'POST', headers: chunked, body: 'x'.repeat(512) })).status, 200);
 });
 
 test('whitelist-source-range: 403 outside the ranges', async () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KObject } from '../../../src/api/types.js';
 import { ingress, NGINX_CLASS, route, service, slice, table, type PathSpec } from './fixtures.js';
-import { normalizePath, parseRequestTarget, prefixElementsMatch } from '../../../src/addons/ingress/paths.js';
+import { normalizePath, parseRequestTarget } from '../../../src/addons/ingress/paths.js';
 import { findLocation, findServer } from '../../../src/addons/ingress/routes.js';
 
 // The Kubernetes documentation's path-matching examples (networking-semantics.md §2.2), exactly:
@@ -45,13 +45,6 @@ test('Exact beats Prefix on a tie whichever Ingress is older', () => {
   ]);
   assert.equal(route(t, 'h', '/foo'), 'exact');
   assert.equal(route(t, 'h', '/foo/x'), 'prefix');
-});
-
-test('Prefix matching is element-wise', () => {
-  assert.equal(prefixElementsMatch('/foo/bar', '/foo/bar/baz'), true);
-  assert.equal(prefixElementsMatch('/foo/bar', '/foo/barbaz'), false);
-  assert.equal(prefixElementsMatch('/foo/bar/', '/foo/bar'), true);
-  assert.equal(prefixElementsMatch('/', '/x'), true);
 });
 
 test('hosts: exact first, a wildcard matches one label, rules without host catch the rest', () => {

@@ -68,11 +68,6 @@ export class ClientRequest {
   get encrypted(): boolean {
     return this.conn.encrypted;
   }
-  /** Whether the whole body has been read from the client (always, for a request without one). */
-  get bodyComplete(): boolean {
-    return this.conn.bodyDone(this);
-  }
-
   /** Body bytes read so far, without chunked framing. */
   get bodyBytes(): number {
     return this.conn.bodyBytes(this);
@@ -98,14 +93,9 @@ export class ClientRequest {
       this.destroy();
       return;
     }
-    let head = statusLine(r.status) + 'Server: nginx\r\nDate: ' + httpDate() + '\r\n';
     let close = false;
-    for (const k in r.headers) {
-      const lower = k.toLowerCase();
-      if (lower === 'connection') close = r.headers[k]!.toLowerCase() === 'close';
-      else if (lower !== 'content-length') head += k + ': ' + r.headers[k] + '\r\n';
-    }
-    head += 'Content-Length: ' + Buffer.byteLength(r.body) + '\r\n' + this.connectionHeader(close) + '\r\n';
+    for (const k in r.headers) if (k.toLowerCase() === 'connection') close = r.headers[k]!.toLowerCase() === 'close';
+    const head = pageHead(r) + this.connectionHeader(close) + '\r\n';
     const body = this.head.method === 'HEAD' ? '' : r.body;
     this.headersSent = true;
     this.conn.socket.write(body ? head + body : head, 'latin1');
@@ -228,10 +218,6 @@ export class ClientConnection {
     this.scanner = body.kind === 'chunked' ? new ChunkedScanner() : null;
     this.socket.setTimeout(this.bodyFinished ? 0 : this.limits.bodyTimeoutMs);
     this.handler(req);
-  }
-
-  bodyDone(req: ClientRequest): boolean {
-    return req !== this.current || this.bodyFinished;
   }
 
   bodyBytes(req: ClientRequest): number {
@@ -359,9 +345,7 @@ export class ClientConnection {
 
   /** A head nginx refuses: its error page, then the connection closes. */
   private reject(page: PolicyResponse): void {
-    let head = statusLine(page.status) + 'Server: nginx\r\nDate: ' + httpDate() + '\r\n';
-    for (const k in page.headers) head += k + ': ' + page.headers[k] + '\r\n';
-    this.socket.write(head + 'Content-Length: ' + Buffer.byteLength(page.body) + '\r\nConnection: close\r\n\r\n' + page.body, 'latin1');
+    this.socket.write(pageHead(page) + 'Connection: close\r\n\r\n' + page.body, 'latin1');
     this.close();
   }
 
@@ -421,6 +405,16 @@ export class ClientConnection {
   private readonly onDrain = (): void => {
     this.current?.onDrain?.();
   };
+}
+
+/** The head of an answer of the ingress's own, up to its Content-Length; Connection is the caller's to add. */
+function pageHead(page: PolicyResponse): string {
+  let head = statusLine(page.status) + 'Server: nginx\r\nDate: ' + httpDate() + '\r\n';
+  for (const k in page.headers) {
+    const lower = k.toLowerCase();
+    if (lower !== 'connection' && lower !== 'content-length') head += k + ': ' + page.headers[k] + '\r\n';
+  }
+  return head + 'Content-Length: ' + Buffer.byteLength(page.body) + '\r\n';
 }
 
 function noop(): void {}

@@ -52,9 +52,9 @@ export type HeadResult<T> =
     };
 
 // Framings without per-message data are shared and frozen: one less allocation per message.
-export const NO_BODY: BodyFraming = Object.freeze({ kind: 'none' }) as BodyFraming;
-export const CHUNKED_BODY: BodyFraming = Object.freeze({ kind: 'chunked' }) as BodyFraming;
-export const CLOSE_BODY: BodyFraming = Object.freeze({ kind: 'close' }) as BodyFraming;
+const NO_BODY: BodyFraming = Object.freeze({ kind: 'none' }) as BodyFraming;
+const CHUNKED_BODY: BodyFraming = Object.freeze({ kind: 'chunked' }) as BodyFraming;
+const CLOSE_BODY: BodyFraming = Object.freeze({ kind: 'close' }) as BodyFraming;
 
 const INCOMPLETE = Object.freeze({ ok: false, incomplete: true }) as { ok: false; incomplete: true };
 

@@ -182,18 +182,12 @@ export class UpstreamExchange implements UpstreamEvents {
         break;
     }
     const head = this.spec.responseHead(h, chunked, close);
-    if (this.req.head.method === 'HEAD') {
-      // A body to HEAD is a protocol error upstream; the client gets the head only.
-      this.req.writeHead(head);
-      this.responseComplete = h.body.kind === 'none';
-      if (this.responseComplete) return this.maybeComplete();
-      return;
-    }
+    // A response to HEAD is always bodiless here (parseResponseHead); a body sent anyway is a
+    // protocol error upstream, and the client gets the head only.
     if (h.body.kind === 'none') {
       this.req.writeHead(head);
-      this.responseComplete = true;
       if (first !== null) this.reusable = false; // bytes past a bodiless response: do not trust the connection
-      return this.maybeComplete();
+      return this.complete();
     }
     if (first === null || this.framing !== 'same') {
       this.req.writeHead(head);
@@ -205,7 +199,7 @@ export class UpstreamExchange implements UpstreamEvents {
     if (part === undefined) return;
     const ok = this.req.writeHead(head, part);
     if (!ok) this.backpressure();
-    if (this.responseComplete) this.maybeComplete();
+    if (this.responseComplete) this.complete();
   }
 
   /** The bytes of `chunk` that belong to the response body, noting its end; undefined when the framing broke. */
@@ -258,7 +252,7 @@ export class UpstreamExchange implements UpstreamEvents {
       }
     } // dechunk: the scanner handed the payload to toClient already
     if (!ok) this.backpressure();
-    if (this.responseComplete) this.maybeComplete();
+    if (this.responseComplete) this.complete();
   }
 
   private toClient(payload: Buffer): void {
@@ -275,21 +269,13 @@ export class UpstreamExchange implements UpstreamEvents {
     };
   }
 
-  private maybeComplete(): void {
-    if (this.done) return;
-    if (!this.bodySent) {
-      // The upstream answered before reading the whole body: the client's connection closes
-      // after this response, and the rest of its body is not sent on.
-      this.reusable = false;
-    }
-    this.complete();
-  }
-
   private complete(): void {
     if (this.done) return;
     this.done = true;
     const conn = this.conn!;
-    if (this.reusable && this.bodySent && this.response!.keepAlive && this.buf === null) this.pool.release(conn);
+    // An upstream that answered before reading the whole body keeps no connection: the rest of
+    // the body is not sent on (and the client's connection closes after this response).
+    if (this.reusable && this.bodySent && this.response!.keepAlive) this.pool.release(conn);
     else conn.socket.destroy();
     this.req.onDrain = undefined;
     this.req.end(this.framing === 'chunk' ? LAST_CHUNK : undefined);
@@ -307,8 +293,7 @@ export class UpstreamExchange implements UpstreamEvents {
     }
     // A body delimited by the close ends with the upstream's FIN; a reset (err) cuts it short,
     // and nginx then cuts the client too rather than end a response that looks complete.
-    if (this.response.body.kind === 'close' && !this.responseComplete && err === undefined) {
-      this.responseComplete = true;
+    if (this.response.body.kind === 'close' && err === undefined) {
       this.reusable = false;
       this.complete();
       return;

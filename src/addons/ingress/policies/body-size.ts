@@ -4,13 +4,10 @@
 //     413 (nginx's page, with `Connection: close`: nginx never keeps such a connection alive,
 //     the unread body would follow) when the request declares a Content-Length above the
 //     limit; nginx checks this as soon as the location is known, before reading the body.
-//   class BodySizeCounter {
-//     constructor(limitBytes: number)      0 = unlimited
-//     add(chunkBytes: number): boolean     false once the running total exceeds the limit
-//   }
-//     For bodies without Content-Length (chunked): feed every chunk as it streams; when add()
-//     returns false, stop forwarding and answer nginxPage(413, { Connection: 'close' }) if
-//     nothing has been sent to the client yet (otherwise abort the upstream request and close).
+//
+// Bodies without Content-Length (chunked) are counted as they stream, by the upstream exchange
+// (http1/upstream-exchange.ts, maxBodyBytes), which answers the same 413 if no response has
+// started.
 //
 // The request path calls bodyTooLarge right after app-root, before every other policy
 // (policies/index.ts).
@@ -21,14 +18,4 @@ import { nginxPage, type PolicyResponse } from './responses.js';
 export function bodyTooLarge(proxy: ProxyAnnotations, contentLength: number | undefined): PolicyResponse | undefined {
   if (proxy.bodySizeBytes === 0 || contentLength === undefined) return undefined;
   return contentLength > proxy.bodySizeBytes ? nginxPage(413, { Connection: 'close' }) : undefined;
-}
-
-export class BodySizeCounter {
-  private total = 0;
-  constructor(private readonly limitBytes: number) {}
-
-  add(chunkBytes: number): boolean {
-    this.total += chunkBytes;
-    return this.limitBytes === 0 || this.total <= this.limitBytes;
-  }
 }

@@ -17,7 +17,7 @@
 //      rewriteTarget (rewrite.ts), X-Forwarded-Prefix from forwardedPrefixHeader, Host from
 //      cfg.upstreamVhost, transport from backendTransport (backend-protocol.ts), timeouts and
 //      retries from proxyTimeouts/mayRetry (timeouts.ts), streamed-body limit from
-//      BodySizeCounter, and corsResponseHeaders + any affinity Set-Cookie on the response.
+//      cfg.proxy.bodySizeBytes in the upstream exchange, and corsResponseHeaders + any affinity Set-Cookie on the response.
 //   On every response, including the ingress's own pages: hstsHeader (hsts.ts), and the
 //   CORS headers when the location enables CORS.
 //

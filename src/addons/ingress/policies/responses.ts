@@ -10,8 +10,8 @@
 //   nginxRedirect(status: number, location: string): PolicyResponse   page + Location header
 //
 // Every policy that ends a request returns a PolicyResponse; the request path writes it with
-// `res.writeHead(r.status, { ...r.headers, 'Content-Length': Buffer.byteLength(r.body) })`
-// (unless headers already carry Content-Length) and `res.end(r.body)`.
+// ClientRequest.respond (http1/client-connection.ts), which adds nginx's Server, Date,
+// Content-Length and Connection headers.
 
 export interface PolicyResponse {
   status: number;

@@ -8,6 +8,7 @@
 import { connect, type Server, type Socket } from 'node:net';
 
 import { log } from '../../../log.js';
+import { parseClusterArgs } from './args.js';
 import { isToForwarder, type FromForwarder } from './protocol.js';
 import { splice } from './splice.js';
 import type { Target } from './wanted.js';
@@ -107,19 +108,8 @@ export class Forwarder {
   }
 }
 
-/** Command line of a forwarder: the entry point and the cluster it belongs to. */
-export function parseForwarderArgs(argv: string[]): { cluster: string; home: string } {
-  const get = (flag: string): string => {
-    const i = argv.indexOf(flag);
-    const v = i >= 0 ? argv[i + 1] : undefined;
-    if (!v) throw new Error(`skiff host-port forwarder: missing ${flag}`);
-    return v;
-  };
-  return { cluster: get('--cluster'), home: get('--home') };
-}
-
 function main(): void {
-  parseForwarderArgs(process.argv.slice(2));
+  parseClusterArgs(process.argv.slice(2), 'skiff host-port forwarder');
   if (!process.send) throw new Error('skiff host-port forwarder: must be started by the publisher with an IPC channel');
   const send = process.send.bind(process);
   const forwarder = new Forwarder((m) => send(m));

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { clusterPaths, readClusterConfig } from '../../../cli/cluster-home.js';
 import { ApiClient } from '../../../client/client.js';
 import { log } from '../../../log.js';
+import { parseClusterArgs } from './args.js';
 import { nodeAddress, nodeNetns } from '../names.js';
 import { nodeExecArgv } from '../index.js';
 import { HostPortPublisher } from './publisher.js';
@@ -15,18 +16,8 @@ export function forwarderEntry(): string {
   return fileURLToPath(new URL('./forwarder.js', import.meta.url));
 }
 
-export function parsePublisherArgs(argv: string[]): { cluster: string; home: string } {
-  const get = (flag: string): string => {
-    const i = argv.indexOf(flag);
-    const v = i >= 0 ? argv[i + 1] : undefined;
-    if (!v) throw new Error(`skiff host-port publisher: missing ${flag}`);
-    return v;
-  };
-  return { cluster: get('--cluster'), home: get('--home') };
-}
-
 async function main(): Promise<void> {
-  const { cluster, home } = parsePublisherArgs(process.argv.slice(2));
+  const { cluster, home } = parseClusterArgs(process.argv.slice(2), 'skiff host-port publisher');
   const paths = clusterPaths(home, cluster);
   const config = readClusterConfig(paths);
   if (!config) throw new Error(`no cluster record at ${paths.config}`);

@@ -182,11 +182,11 @@ export class HostPortPublisher {
   }
 
   private async reconcile(): Promise<void> {
+    const fw = this.forwarder;
+    if (!fw?.connected || !this.forwarderReady) return; // The forwarder kicks again when it is ready.
     const services = this.informer.list() as unknown as HostPortService[];
     const { listeners, conflicts } = wantedListeners(services, this.o);
     const byUID = new Map(services.map((s) => [s.metadata.uid ?? '', s]));
-    const fw = this.forwarder;
-    if (!fw?.connected || !this.forwarderReady) return; // The forwarder kicks again when it is ready.
 
     const diff = diffListeners(this.bound, listeners);
     // Closing first frees ports another listener of this same pass may want.
