@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import('../dist/src/cli/main.js').then((m) => m.main(process.argv.slice(2)));
+import('../dist/programs/cli/main.js').then((m) => m.main(process.argv.slice(2)));

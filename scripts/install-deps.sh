@@ -43,3 +43,38 @@ if [ ${#need[@]} -gt 0 ]; then
     fi
   fi
 fi
+
+# busybox 1.37 from Debian trixie's busybox-static: Debian 12's busybox is built without wget's
+# timeouts (`wget -T 2` crashes, `--timeout` is unknown), which the busybox image's 1.36 has. The
+# static build runs on Debian 12 (trixie's dynamic one needs a newer glibc). It goes to
+# /usr/local/lib/skiff/busybox: /usr/local holds what dpkg does not own, and a lib directory
+# keeps it off PATH, so the host's own busybox stays Debian's. src/images/busybox.ts looks for
+# it there; Debian's busybox above stays the fallback. The fetch uses a private apt state in a
+# temporary directory and leaves the system's apt configuration alone; apt still checks the
+# Release signature against Debian's keyring.
+skiff_busybox=/usr/local/lib/skiff/busybox
+fetch_busybox() (
+  tmp=$(mktemp -d) || exit 1
+  trap 'rm -rf "$tmp"' EXIT
+  mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/etc" "$tmp/dl" || exit 1
+  # apt downloads as the _apt user: it must be able to reach and write these directories, or
+  # it warns and downloads unsandboxed as root.
+  chmod 755 "$tmp" || exit 1
+  if id _apt >/dev/null 2>&1; then chown -R _apt "$tmp/lists" "$tmp/cache" "$tmp/dl" || exit 1; fi
+  echo 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main' >"$tmp/etc/sources.list"
+  opts=(-o "Dir::Etc::sourcelist=$tmp/etc/sources.list" -o Dir::Etc::sourceparts=- -o "Dir::State::lists=$tmp/lists" -o "Dir::Cache=$tmp/cache")
+  apt-get -qq "${opts[@]}" update >/dev/null 2>&1 || exit 1
+  (cd "$tmp/dl" && apt-get -qq "${opts[@]}" download busybox-static >/dev/null 2>&1) || exit 1
+  dpkg-deb -x "$tmp"/dl/busybox-static_*.deb "$tmp/x" || exit 1
+  # Only a binary that runs here and has wget's timeout is worth installing.
+  help=$("$tmp/x/usr/bin/busybox" wget --help 2>&1) || :
+  case "$help" in *"-T SEC"*) ;; *) exit 1 ;; esac
+  install -D -m 755 "$tmp/x/usr/bin/busybox" "$skiff_busybox.tmp" && mv -f "$skiff_busybox.tmp" "$skiff_busybox"
+)
+if [ ! -x "$skiff_busybox" ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "skiff: busybox 1.37 is not installed at $skiff_busybox (run this script as root to fetch it); containers use the host's busybox" >&2
+  elif ! command -v apt-get >/dev/null 2>&1 || ! fetch_busybox; then
+    echo "skiff: could not fetch busybox 1.37 (Debian trixie busybox-static); containers use the host's busybox, whose wget -T crashes" >&2
+  fi
+fi

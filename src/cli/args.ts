@@ -11,6 +11,8 @@ export interface UpFlags {
   nodes?: number;
   egress?: string;
   publishAddress?: string;
+  /** How long to wait for the cluster to be usable, in ms; 0 returns once the API answers. */
+  waitMs?: number;
 }
 
 export type ParsedCommand =
@@ -41,12 +43,15 @@ Flags:
   --publish-address A
                an IPv4 address of this machine (e.g. on a LAN) on which NodePorts
                and LoadBalancer ports are published too; up, at creation
+  --wait D     how long up waits for nodes Ready, cluster DNS and the ingress
+               controller (a Go duration: 30s, 2m, 0 to return once the API
+               answers; default 1m); up
   -h, --help   show this help
 `;
 
 // Flags each command accepts; all of them take a value.
 const FLAGS: Record<Exclude<Command, 'help'>, readonly string[]> = {
-  up: ['name', 'port', 'nodes', 'egress', 'publish-address'],
+  up: ['name', 'port', 'nodes', 'egress', 'publish-address', 'wait'],
   stop: ['name'],
   down: ['name'],
   status: ['name'],
@@ -107,6 +112,26 @@ export function validatePublishAddress(value: string): string {
   return octets.join('.');
 }
 
+const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A Go duration (`time.ParseDuration`, as kind's --wait takes it): `0`, `500ms`, `30s`, `1m30s`; in ms. */
+export function parseDuration(flag: string, value: string): number {
+  const bad = () => new UsageError(`invalid value "${value}" for --${flag}: must be a duration such as 30s, 2m or 1m30s (0 for no wait)`);
+  if (value === '0') return 0;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
+  let total = 0;
+  let at = 0;
+  while (at < value.length) {
+    re.lastIndex = at;
+    const m = re.exec(value);
+    if (!m) throw bad();
+    total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
+    at = re.lastIndex;
+  }
+  if (value.length === 0) throw bad();
+  return Math.round(total);
+}
+
 export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const [command, ...rest] = argv;
   if (command === undefined) throw new UsageError('skiff: no command given');
@@ -161,6 +186,8 @@ function flagsOf(cmd: Exclude<Command, 'help'>, values: Map<string, string>): Pa
       if (egress !== undefined) flags.egress = validateEgress(egress);
       const publishAddress = values.get('publish-address');
       if (publishAddress !== undefined) flags.publishAddress = validatePublishAddress(publishAddress);
+      const wait = values.get('wait');
+      if (wait !== undefined) flags.waitMs = parseDuration('wait', wait);
       return { command: 'up', flags };
     }
     case 'serve': {

@@ -1,59 +1,172 @@
-// The host's busybox stands in for the userland of busybox- and Alpine-based images: its
-// applets answer to `sh`, `sleep`, `wget`, `nslookup`, `ping`, `httpd`, `nc`, … in containers.
-import { execFileSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, readlinkSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
+// Busybox stands in for the userland of busybox- and Alpine-based images: its applets answer to
+// `sh`, `sleep`, `wget`, `nslookup`, `ping`, `httpd`, … in containers, except `nc`, which is our
+// own (./applets/nc.ts): no Debian busybox has the full netcat of the busybox image.
+//
+// Which busybox: Debian trixie's static 1.37 where scripts/install-deps.sh installed it, since
+// Debian 12's 1.35 is built without wget's timeouts (`wget -T 2` crashes). That static build is
+// a "standalone shell" that prefers its own applets: its sh, env, timeout, xargs, … run their
+// built-in nc without looking at PATH. The busybox image's build searches PATH, so the applets
+// that run other programs by name come from a busybox that does (Debian 12's), and so reach our
+// nc through the applet directory like every other command.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { accessSync, constants, mkdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+// catalog.ts imports this module too; NODE_FLAGS is only read when an argv is built.
+import { NODE_FLAGS } from './catalog.js';
 
-export const BUSYBOX = '/usr/bin/busybox';
+/** Where scripts/install-deps.sh installs busybox 1.37: off PATH, so the host's stays Debian's. */
+export const INSTALLED_BUSYBOX = '/usr/local/lib/skiff/busybox';
+const DEBIAN_BUSYBOX = '/usr/bin/busybox';
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The busybox whose applets containers run. */
+export const BUSYBOX = isExecutable(INSTALLED_BUSYBOX) ? INSTALLED_BUSYBOX : DEBIAN_BUSYBOX;
 /** Searched after the applet directory, like an image's PATH over its own /usr/local/bin, /usr/bin, /bin. */
 export const HOST_PATH = ['/usr/local/bin', '/usr/bin', '/bin'];
 
+/** Applets that run a program named on their command line (the shells: every command). */
+const RUNS_PROGRAMS = new Set([
+  'sh', 'ash', 'hush', 'env', 'timeout', 'time', 'xargs', 'find', 'nice', 'nohup', 'chroot', 'setsid',
+  'flock', 'ionice', 'taskset', 'chrt', 'setarch', 'linux32', 'linux64', 'setpriv', 'run-parts', 'chpst',
+  'envdir', 'envuidgid', 'setuidgid', 'softlimit', 'runsvdir', 'inetd', 'tcpsvd', 'udpsvd', 'cttyhack', 'inotifyd',
+]);
+
+function listApplets(busybox: string): Set<string> {
+  let out = '';
+  try {
+    out = execFileSync(busybox, ['--list'], { encoding: 'utf8' });
+  } catch {
+    // No busybox on this host: no applets, and busybox-based images fail when they start.
+  }
+  return new Set(out.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.includes('/')));
+}
+
 let applets: Set<string> | undefined;
 
-/** The applets compiled into the host's busybox (`busybox --list`), read once per process. */
+/** The applets compiled into BUSYBOX (`busybox --list`), read once per process. */
 export function busyboxApplets(): Set<string> {
-  if (!applets) {
-    let out = '';
-    try {
-      out = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' });
-    } catch {
-      // No busybox on this host: no applets, and busybox-based images fail when they start.
-    }
-    applets = new Set(out.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.includes('/')));
-  }
+  applets ??= listApplets(BUSYBOX);
   return applets;
+}
+
+/** Whether this busybox's shell and env find commands on PATH rather than among its applets. */
+function searchesPath(busybox: string): boolean {
+  const opts = { env: { PATH: '/nonexistent' }, stdio: 'ignore' as const };
+  const sh = spawnSync(busybox, ['sh', '-c', 'cat </dev/null'], opts);
+  const env = spawnSync(busybox, ['env', 'true'], opts);
+  return !sh.error && !env.error && sh.status !== 0 && env.status !== 0;
+}
+
+let searching: { busybox: string; applets: Set<string> } | undefined;
+
+/** The busybox that plays the RUNS_PROGRAMS applets, and which of them it has; probed once. */
+function pathSearching(): { busybox: string; applets: Set<string> } {
+  if (!searching) {
+    const busybox = [BUSYBOX, DEBIAN_BUSYBOX].find((b) => isExecutable(b) && searchesPath(b)) ?? BUSYBOX;
+    searching = { busybox, applets: busybox === BUSYBOX ? busyboxApplets() : listApplets(busybox) };
+  }
+  return searching;
+}
+
+/** The host busybox binary that plays `applet`. */
+function busyboxFor(applet: string): string {
+  const p = pathSearching();
+  return RUNS_PROGRAMS.has(applet) && p.applets.has(applet) ? p.busybox : BUSYBOX;
+}
+
+/** Our nc, compiled next to this module. */
+export function ncArgv(): string[] {
+  return [process.execPath, ...NODE_FLAGS, fileURLToPath(new URL('./applets/nc.js', import.meta.url))];
+}
+
+/**
+ * The host argv that runs `applet` with `args` as the busybox image would: our nc for `nc`,
+ * the PATH-searching busybox for shells and the like, BUSYBOX for the rest; `busybox APPLET`
+ * is the applet itself.
+ */
+export function appletArgv(applet: string, args: string[]): string[] {
+  if (applet === 'busybox') {
+    const [next, ...rest] = args;
+    if (next !== undefined && appletFor(next) === next) return appletArgv(next, rest);
+    return [BUSYBOX, ...args];
+  }
+  if (applet === 'nc') return [...ncArgv(), ...args];
+  return [busyboxFor(applet), applet, ...args];
 }
 
 export function appletDir(clusterDir: string): string {
   return join(clusterDir, 'images', 'bin');
 }
 
+function shellQuote(argv: string[]): string {
+  return argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+}
+
+/** `<dir>/busybox`: `busybox APPLET` typed in a container takes the same turns as APPLET. */
+function busyboxScript(): string {
+  const p = pathSearching();
+  const own = [...RUNS_PROGRAMS].filter((a) => p.busybox !== BUSYBOX && p.applets.has(a));
+  return [
+    '#!/bin/sh',
+    'case "$1" in',
+    `  nc) shift; exec ${shellQuote(ncArgv())} "$@" ;;`,
+    ...(own.length > 0 ? [`  ${own.join('|')}) exec ${shellQuote([p.busybox])} "$@" ;;`] : []),
+    'esac',
+    `exec ${shellQuote([BUSYBOX])} "$@"`,
+    '',
+  ].join('\n');
+}
+
+type Entry = { link: string } | { script: string };
+
+/** What the applet directory holds: a link to a busybox per applet, scripts for nc and busybox. */
+function entries(): Map<string, Entry> {
+  const out = new Map<string, Entry>();
+  for (const applet of busyboxApplets()) out.set(applet, { link: busyboxFor(applet) });
+  out.set('nc', { script: `#!/bin/sh\nexec ${shellQuote(ncArgv())} "$@"\n` });
+  out.set('busybox', { script: busyboxScript() });
+  return out;
+}
+
+function current(file: string, entry: Entry): boolean {
+  try {
+    if ('link' in entry) return readlinkSync(file) === entry.link;
+    return readFileSync(file, 'utf8') === entry.script;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Makes (idempotently) `<clusterDir>/images/bin/<applet>` → busybox for every applet, so that
- * containers find them first on PATH, and returns that PATH.
+ * Makes (idempotently) `<clusterDir>/images/bin/<applet>` for every applet, so that containers
+ * find them first on PATH, and returns that PATH.
  */
 export function containerPath(clusterDir: string): string {
   const dir = appletDir(clusterDir);
   mkdirSync(dir, { recursive: true });
-  for (const applet of busyboxApplets()) {
-    const link = join(dir, applet);
-    let current: string | undefined;
-    try {
-      current = readlinkSync(link);
-    } catch {
-      current = undefined;
-    }
-    if (current === BUSYBOX) continue;
-    // Several agents may prepare the same cluster directory at once: link under a private
-    // name and rename over, which is atomic, instead of racing on unlink + symlink.
-    const tmp = `${link}.${process.pid}.tmp`;
+  for (const [name, entry] of entries()) {
+    const file = join(dir, name);
+    if (current(file, entry)) continue;
+    // Several agents may prepare the same cluster directory at once: write under a private
+    // name and rename over, which is atomic, instead of racing on unlink + create.
+    const tmp = `${file}.${process.pid}.tmp`;
     try {
       unlinkSync(tmp);
     } catch {
       // Nothing left over from an earlier attempt.
     }
-    symlinkSync(BUSYBOX, tmp);
-    renameSync(tmp, link);
+    if ('link' in entry) symlinkSync(entry.link, tmp);
+    else writeFileSync(tmp, entry.script, { mode: 0o755 });
+    renameSync(tmp, file);
   }
   return [dir, ...HOST_PATH].join(':');
 }
@@ -62,7 +175,8 @@ export function containerPath(clusterDir: string): string {
 export function appletFor(file: string): string | undefined {
   const m = /^(?:\/usr)?\/s?bin\/([^/]+)$/.exec(file);
   const name = m ? m[1] : file.includes('/') ? undefined : file;
-  return name !== undefined && busyboxApplets().has(name) ? name : undefined;
+  if (name === undefined) return undefined;
+  return name === 'busybox' || name === 'nc' || busyboxApplets().has(name) ? name : undefined;
 }
 
 /** First executable named `name` in the host directories an image's PATH stands for. */

@@ -1,7 +1,7 @@
 // The built-in images: each public image's config (ENTRYPOINT, CMD) as published, with its
 // server programs played by small Node scripts under ./servers and its shell userland by busybox.
 import { fileURLToPath } from 'node:url';
-import { BUSYBOX } from './busybox.js';
+import { appletArgv } from './busybox.js';
 import type { ImageConfig } from './config.js';
 import type { ImageReference } from './reference.js';
 
@@ -55,7 +55,7 @@ function entrypointScript(name: string, body: string, rewrite: Record<string, st
     .map(([names, argv]) => `  ${names}) shift; set -- ${argv.map(shellQuote).join(' ')} "$@" ;;\n`)
     .join('');
   const script = `set -e\n${body}\n${cases ? `case "$1" in\n${cases}esac\n` : ''}exec "$@"\n`;
-  return [BUSYBOX, 'sh', '-c', script, name];
+  return appletArgv('sh', ['-c', script, name]);
 }
 
 function aliases(names: string[], argv: string[]): Record<string, string[]> {
@@ -193,7 +193,7 @@ export const BUILTIN_IMAGES: BuiltinImage[] = [
     names: ['coredns/coredns', 'coredns'],
     config: (_ref, ctx) => {
       const coredns = [process.execPath, ...NODE_FLAGS, addonScript('dns/main'), `--skiff-cluster-dir=${ctx.clusterDir}`];
-      return { entrypoint: ['/coredns'], cmd: [], binaries: aliases(['/coredns', 'coredns'], coredns) };
+      return { entrypoint: ['/coredns'], cmd: [], binaries: aliases(['/coredns', 'coredns'], coredns), notifyReady: true };
     },
   },
   {
@@ -211,6 +211,7 @@ export const BUILTIN_IMAGES: BuiltinImage[] = [
         entrypoint: ['/usr/bin/dumb-init', '--'],
         cmd: ['/nginx-ingress-controller'],
         busybox: true,
+        notifyReady: true,
         binaries: {
           ...aliases(programs, controller),
           // dumb-init only forwards signals to its child; exec hands them to the program directly.

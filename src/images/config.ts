@@ -1,6 +1,9 @@
 // What an image contributes to a container: its OCI config (ENTRYPOINT, CMD, ENV, WORKDIR)
 // in the image's own terms, plus how the image's own executables map onto this host.
 
+/** The variable naming the file a notifying image's program writes READY=1 to (src/addons/ready.ts). */
+export const READY_FILE_ENV = 'SKIFF_READY_FILE';
+
 export interface ImageConfig {
   /** ENTRYPOINT as the image declares it (container paths, e.g. `/agnhost`). */
   entrypoint: string[];
@@ -15,6 +18,11 @@ export interface ImageConfig {
   binaries?: Record<string, string[]>;
   /** The image's userland is busybox (busybox, Alpine): `/bin/x`, `/usr/bin/x`, … are applets. */
   busybox?: boolean;
+  /**
+   * The image's program says when it serves (src/addons/ready.ts), and the runtime reports the
+   * container started only then, as with a systemd Type=notify service.
+   */
+  notifyReady?: boolean;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The image service of this node: turns a pod's `image` into something runnable on the host
 // (there is no registry), and a container's command/args into a host argv.
 import { join } from 'node:path';
-import { BUSYBOX, appletFor, containerPath as makeContainerPath, hostExecutable } from './busybox.js';
+import { appletArgv, appletFor, containerPath as makeContainerPath, hostExecutable } from './busybox.js';
 import { BUILTIN_IMAGES } from './catalog.js';
 import type { ImageConfig, Resolved } from './config.js';
 import { IMAGE_MAP_FILE, findUserImage } from './user-images.js';
@@ -77,7 +77,7 @@ export function containerArgv(image: ImageConfig, command?: string[], args?: str
   const bare = !program.includes('/');
   if (bare || image.busybox) {
     const applet = appletFor(program);
-    if (applet) return [BUSYBOX, applet, ...rest];
+    if (applet) return appletArgv(applet, rest);
   }
   if (bare) {
     const file = hostExecutable(program);

@@ -67,7 +67,8 @@ export class NodeAgent {
 
   async start(): Promise<void> {
     await this.register();
-    await this.heartbeat();
+    // The Lease says the node lives on; the kubelet does not wait for it to run pods.
+    void this.heartbeat().catch((e: Error) => log('error', 'renewing the node lease', { node: this.o.nodeName, error: e.message }));
     this.every(this.lease.renewIntervalMs, () => this.heartbeat());
     this.every(STATUS_INTERVAL_MS, () => this.updateStatus());
     this.startServiceProxy();
@@ -109,6 +110,9 @@ export class NodeAgent {
     });
     await this.server.listen();
     await kubelet.start();
+    // The applet links every container's PATH starts with are made once per cluster; made now,
+    // while the first pods are still on their way, they are off the path of the first start.
+    images.containerPath();
     log('info', 'node agent started', { node: this.o.nodeName });
   }
 

@@ -7,6 +7,10 @@ import { NodeAgent } from './agent.js';
 // Entry point of a node agent, started by `skiff up` inside the node's network namespace:
 //   node dist/src/node/main.js --cluster C --home H --node NAME --index I
 
+/** How long after its start an agent retries at once, and how soon. */
+const QUICK_RETRY_WINDOW_MS = 5_000;
+const QUICK_RETRY_MS = 20;
+
 export interface AgentArgs {
   cluster: string;
   home: string;
@@ -69,15 +73,23 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  // The API may not be up yet (or restarting): keep trying to start rather than exit.
-  for (let attempt = 0; ; attempt++) {
+  // The API may not be up yet (`skiff up` starts the agents beside a starting control plane) or
+  // restarting: keep trying to start rather than exit. Within the first seconds a try is cheap
+  // (a refused unix socket) and the node is on the way to a usable cluster, so it is made again
+  // at once; later ones back off. A repeated error is logged once.
+  const began = Date.now();
+  let lastError = '';
+  for (let attempt = 0, slow = 0; ; attempt++) {
     try {
       await agent.start();
       return;
     } catch (e) {
       if (stopping) return;
-      log('error', 'starting node agent', { node: args.node, error: (e as Error).message, attempt });
-      await new Promise((r) => setTimeout(r, Math.min(5_000, 500 * 2 ** attempt)));
+      const error = (e as Error).message;
+      if (error !== lastError) log('error', 'starting node agent', { node: args.node, error, attempt });
+      lastError = error;
+      const delay = Date.now() - began < QUICK_RETRY_WINDOW_MS ? QUICK_RETRY_MS : Math.min(5_000, 500 * 2 ** slow++);
+      await new Promise((r) => setTimeout(r, delay));
     }
   }
 }

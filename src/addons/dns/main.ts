@@ -7,6 +7,7 @@ import { dnsConfigOf, parseCorefile, type DnsConfig } from './corefile.js';
 import { startHealthEndpoints } from './health.js';
 import { DnsMetrics, startMetricsEndpoint } from './metrics.js';
 import { startDnsServer } from './server.js';
+import { notifyReady } from '../ready.js';
 import { parseNameserver, reachableNameservers, resolvConfNameservers, forwarderTo } from './upstream.js';
 import { startClusterView } from './view.js';
 
@@ -120,21 +121,28 @@ async function main(): Promise<void> {
     log: (m) => say('ERROR', m),
     onAnswer: metrics?.count,
   });
-  const health = await startHealthEndpoints({ health: cfg.health, ready: cfg.ready, notReady: () => (synced ? [] : ['kubernetes']) });
-  const metricsServer = cfg.prometheus && metrics ? await startMetricsEndpoint(cfg.prometheus, metrics) : undefined;
-  process.stdout.write(`.:${server.port}\nCoreDNS-${COREDNS_VERSION}\nlinux/amd64, node${process.versions.node}, skiff\n`);
-
+  // The handlers are in place before /ready can answer and the banner says the server is up, so
+  // that a stop right after either is a clean one; what is not started yet then, exit ends.
+  let health: Awaited<ReturnType<typeof startHealthEndpoints>> | undefined;
+  let metricsServer: Awaited<ReturnType<typeof startMetricsEndpoint>> | undefined;
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     const closeMetrics = new Promise<void>((r) => (metricsServer ? metricsServer.close(() => r()) : r()));
-    void Promise.allSettled([server.close(), health.close(), closeMetrics, view.stop()])
+    void Promise.allSettled([server.close(), health?.close(), closeMetrics, view.stop()])
       .then(() => client.close())
       .finally(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  health = await startHealthEndpoints({ health: cfg.health, ready: cfg.ready, notReady: () => (synced ? [] : ['kubernetes']) });
+  metricsServer = cfg.prometheus && metrics ? await startMetricsEndpoint(cfg.prometheus, metrics) : undefined;
+  process.stdout.write(`.:${server.port}\nCoreDNS-${COREDNS_VERSION}\nlinux/amd64, node${process.versions.node}, skiff\n`);
+  // Started, for the runtime, once /ready would answer 200: every server listens and the
+  // kubernetes plugin has its first view of the cluster.
+  await view.waitForSync();
+  if (!stopping) notifyReady();
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {

@@ -3,6 +3,7 @@ import { basename, dirname } from 'node:path';
 import { clusterPaths } from '../../cli/cluster-home.js';
 import { ApiClient } from '../../client/client.js';
 import { hostRoot } from '../dns/main.js';
+import { notifyReady } from '../ready.js';
 import { parseControllerArgs } from './args.js';
 import { CertificateStore, generateFakeCertificate } from './certificates.js';
 import { startHealthServer } from './health.js';
@@ -49,7 +50,12 @@ async function main(): Promise<void> {
   if (!role) say('I', `NGINX Ingress controller Release: ${CONTROLLER_VERSION} Build: skiff Repository: https://github.com/kubernetes/ingress-nginx`);
 
   const identity = { ingressClass: args.ingressClass, controllerClass: args.controllerClass };
-  const certificates = new CertificateStore(role?.fakePair ?? (await generateFakeCertificate()), (m) => say('W', m), (m) => say('I', m));
+  // The view lists and watches the cluster while the fake certificate's key is generated (off the
+  // main thread); changes it reports before the first table is built are in that first build.
+  const fakePair = role?.fakePair ?? generateFakeCertificate();
+  let building = false;
+  const view = startIngressView(client, () => (building ? rebuild() : undefined), { log: (m) => say('E', m) });
+  const certificates = new CertificateStore(await fakePair, (m) => say('W', m), (m) => say('I', m));
   let table: RouteTable = buildRouteTable({ ingresses: [], ingressClasses: [], services: [], endpointSlices: [], identity });
   const proxy = new IngressProxy({ routes: () => table, log: (m) => say('E', m) });
   const listeners = await startListeners({ host: args.bindAddress, httpPort: args.httpPort, httpsPort: args.httpsPort, proxy, certificates });
@@ -91,17 +97,7 @@ async function main(): Promise<void> {
     syncStatus();
   };
 
-  const view = startIngressView(client, rebuild, { log: (m) => say('E', m) });
-  await view.waitForSync();
-  rebuild();
-  ready = true;
-  reportReady();
-  say('I', `controller${role ? ` worker ${role.index}` : ''} synced; serving HTTP on :${listeners.httpPort}, HTTPS on :${listeners.httpsPort}${health ? `, /healthz on :${health.port}` : ''}`);
-  // ingress-nginx re-checks status every minute: a Service address that changed while a write
-  // failed is corrected without waiting for another event.
-  const resync = setInterval(syncStatus, 60_000);
-  resync.unref();
-
+  let resync: NodeJS.Timeout | undefined;
   let stopping = false;
   const stop = () => {
     if (stopping) return;
@@ -119,8 +115,22 @@ async function main(): Promise<void> {
       })
       .finally(() => process.exit(0));
   };
+  // In place before the controller reports ready (to /healthz, the primary, the log): a stop that
+  // follows at once must be this clean one, not the signal's default.
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  await view.waitForSync();
+  if (stopping) return;
+  building = true;
+  rebuild();
+  ready = true;
+  reportReady();
+  if (!role) notifyReady();
+  say('I', `controller${role ? ` worker ${role.index}` : ''} synced; serving HTTP on :${listeners.httpPort}, HTTPS on :${listeners.httpsPort}${health ? `, /healthz on :${health.port}` : ''}`);
+  // ingress-nginx re-checks status every minute: a Service address that changed while a write
+  // failed is corrected without waiting for another event.
+  resync = setInterval(syncStatus, 60_000);
+  resync.unref();
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {

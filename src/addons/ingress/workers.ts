@@ -1,3 +1,4 @@
+import { notifyReady } from '../ready.js';
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { KeyPair } from './certificates.js';
@@ -67,7 +68,10 @@ export async function runPrimary(o: {
     const w = cluster.fork({ [WORKER_INDEX_ENV]: String(index), [FAKE_CERT_ENV]: JSON.stringify(o.fakePair), [HOST_ROOT_ENV]: o.hostRoot });
     byIndex.set(index, w);
     w.on('message', (m: { type?: string }) => {
-      if (m?.type === 'ready') ready.add(index);
+      if (m?.type !== 'ready') return;
+      ready.add(index);
+      // The runtime reports the container started when every worker serves (read once).
+      if (ready.size === o.count) notifyReady();
     });
     w.on('exit', (code, signal) => {
       ready.delete(index);

@@ -1,8 +1,10 @@
 // `skiff up`: create the cluster on first use (record, certificates, token), start its control
-// plane detached, wait until the API answers, and make it kubectl's current context.
+// plane detached, wait until the API answers, make it kubectl's current context, and wait until
+// the cluster is usable: nodes Ready, cluster DNS answering, the ingress controller serving.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { UpFlags } from '../args.js';
 import {
   clusterPaths,
@@ -26,6 +28,8 @@ import {
 import { waitForReady } from '../readiness.js';
 
 export const READY_TIMEOUT_MS = 20_000;
+/** How long `up` waits for nodes, DNS and ingress unless --wait says otherwise. */
+export const DEFAULT_WAIT_MS = 60_000;
 export const READY_POLL_MS = 20;
 const LOG_ROTATE_BYTES = 8 * 1024 * 1024;
 const LOG_TAIL_LINES = 25;
@@ -111,7 +115,7 @@ function logSize(path: string): number {
   }
 }
 
-function logTail(path: string, fromOffset: number): string {
+function logTail(path: string, fromOffset = 0): string {
   let text: string;
   try {
     text = readFileSync(path).subarray(fromOffset).toString('utf8');
@@ -162,10 +166,13 @@ async function mergeKubeconfig(config: ClusterConfig, caCertPem: string, token: 
   writeKubeconfigEntry(kubeconfigPath(), { name: contextName(config.name), server: serverURL(config), caCertPem, token });
 }
 
-/** The node namespaces and one agent per node; both steps repair what is missing and keep the rest. */
-async function startNodes(paths: ClusterPaths, config: ClusterConfig): Promise<void> {
+/**
+ * The node namespaces and one agent per node; both steps repair what is missing and keep the
+ * rest. The agents wait for the API themselves, so this may run while the control plane starts.
+ */
+async function startNodeAgents(paths: ClusterPaths, config: ClusterConfig): Promise<void> {
   if (config.nodes === 0) return;
-  const { createClusterNetwork, netnsPath, nodeExecArgv, nodeNetns } = await import('../../node/network/index.js');
+  const { createClusterNetwork, nodeExecArgv } = await import('../../node/network/index.js');
   const { startAgents } = await import('../node-agents.js');
   try {
     await createClusterNetwork(config.name, config.nodes, config.egress);
@@ -173,9 +180,75 @@ async function startNodes(paths: ClusterPaths, config: ClusterConfig): Promise<v
     throw new Error(`creating the node network namespaces: ${(err as Error).message}`);
   }
   startAgents(paths, config.name, config.nodes, (i) => nodeExecArgv(config.name, i));
-  // NodePorts and LoadBalancer addresses on the host: the forwarder it runs needs node 1's namespace.
+}
+
+/** NodePorts and LoadBalancer addresses on the host: the forwarder it runs needs node 1's namespace. */
+async function startHostPorts(paths: ClusterPaths, config: ClusterConfig): Promise<void> {
+  if (config.nodes === 0) return;
+  const { netnsPath, nodeNetns } = await import('../../node/network/index.js');
   const { startPublisher } = await import('../host-port-publisher.js');
   await startPublisher(paths, config.name, netnsPath(nodeNetns(config.name, 0)));
+}
+
+/** Seconds since this process started: what a user waited for `up` so far. */
+function elapsed(): string {
+  return `${(performance.now() / 1000).toFixed(2)}s`;
+}
+
+/** One line per step, as kind prints them: a tick, the step, the time since `up` started, what holds. */
+function stepDone(title: string, detail: string): void {
+  process.stdout.write(` ✓ ${title} (${elapsed()}): ${detail}\n`);
+}
+
+function durationText(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`;
+}
+
+/**
+ * Waits until every node is Ready, cluster DNS answers from inside the cluster network and the
+ * ingress controller serves, printing each step as it holds. The steps are checked side by side
+ * and printed in order. A step still not holding at the deadline fails `up`, and the cluster
+ * stays as it is for `kubectl`, `skiff status` and `skiff down`.
+ */
+async function waitUntilUsable(paths: ClusterPaths, config: ClusterConfig, token: string, waitMs: number): Promise<void> {
+  const [{ ApiClient }, ready, { nodeExecArgv }, { nodeName, nodeDir }, { CLUSTER_DNS_IP, CLUSTER_DOMAIN }, { KUBERNETES_SERVICE_IP }] = await Promise.all([
+    import('../../client/client.js'),
+    import('../cluster-ready.js'),
+    import('../../node/network/index.js'),
+    import('../node-agents.js'),
+    import('../../controllers/addons/coredns.js'),
+    import('../../apiserver/allocators/cluster-ip.js'),
+  ]);
+  const client = new ApiClient({ socketPath: paths.socket, token, userAgent: 'skiff-up' });
+  const agentLogs = () =>
+    Array.from({ length: config.nodes }, (_, i) => logTail(join(nodeDir(paths, nodeName(config.name, i)), 'agent.log')).split('\n').slice(-11).join('\n')).join('\n');
+  const steps = [
+    ready.nodesStep(client, config.nodes, agentLogs),
+    ready.dnsStep(client, nodeExecArgv(config.name, 0), CLUSTER_DNS_IP, KUBERNETES_SERVICE_IP, CLUSTER_DOMAIN),
+    ready.ingressStep(client),
+  ];
+  const deadline = Date.now() + waitMs;
+  const limit = durationText(waitMs);
+  // Started together so that a slow step does not delay noticing the others; printed in order.
+  const results = steps.map((s) => ready.waitForStep(s, deadline, limit));
+  for (const r of results) r.catch(() => {});
+  try {
+    for (let i = 0; i < steps.length; i++) {
+      try {
+        stepDone(steps[i]!.title, await results[i]!);
+      } catch (err) {
+        process.stdout.write(` ✗ ${steps[i]!.title} (${elapsed()})\n`);
+        throw new Error(
+          `${(err as Error).message}\nThe cluster is left as it is: look at it with kubectl, \`skiff status --name ${config.name}\`, ` +
+            `or remove it with \`skiff down --name ${config.name}\`.`,
+        );
+      }
+    }
+  } finally {
+    for (const s of steps) s.close?.();
+    await Promise.allSettled(results);
+    await client.close();
+  }
 }
 
 export async function up(flags: UpFlags): Promise<number> {
@@ -192,16 +265,27 @@ export async function up(flags: UpFlags): Promise<number> {
   const token = readFileSync(paths.token, 'utf8').trim();
   const context = contextName(config.name);
   const contextLine = `kubectl context: ${context} (set as current context)\n`;
+  const waitMs = flags.waitMs ?? DEFAULT_WAIT_MS;
 
   if (runningControlPlane(paths, config.name) !== undefined) {
+    stepDone('Control plane', `already running at ${serverURL(config)}`);
     // Agents that died (or were killed) are started again; they adopt their running pods.
-    await startNodes(paths, config);
+    await startNodeAgents(paths, config);
+    await startHostPorts(paths, config);
     await mergeKubeconfig(config, caCertPem, token);
+    if (waitMs > 0 && config.nodes > 0) await waitUntilUsable(paths, config, token, waitMs);
     process.stdout.write(`Cluster "${config.name}" is already running at ${serverURL(config)}\n${contextLine}`);
     return 0;
   }
 
   const started = startControlPlane(paths, config.name);
+  // The node network and agents come up while the control plane starts: the agents register as
+  // soon as the API answers.
+  const nodesStarting = startNodeAgents(paths, config);
+  nodesStarting.catch(() => {}); // reported where it is awaited below
+  // The containers' log stamper is compiled meanwhile too, instead of in the first pod's start.
+  const stamperBuilt = config.nodes > 0 ? import('../../node/kubelet/runtime/logstamp.js').then((m) => m.prepareLogStamper(paths.dir)) : Promise.resolve();
+  stamperBuilt.catch(() => {}); // the first container start builds it, or its fallback, itself
   // Loading the YAML library overlaps the control plane's start; the kubeconfig itself is
   // written only once the cluster answers, so a failed `up` leaves kubectl's context alone.
   const kubeconfigModule = import('../kubeconfig.js');
@@ -212,15 +296,23 @@ export async function up(flags: UpFlags): Promise<number> {
       { timeoutMs: READY_TIMEOUT_MS, intervalMs: READY_POLL_MS, abandon: started.exited },
     );
   } catch (err) {
-    // We started it and it is not serving: do not leave it behind.
+    // We started it and it is not serving: do not leave it behind, nor agents waiting for it.
     if (started.pid > 0) await stopServeProcess(started.pid, home, config.name, 2000);
     removePidFile(paths, started.pid);
+    await nodesStarting.catch(() => {});
+    const { stopAgents } = await import('../node-agents.js');
+    await stopAgents(paths, config.name, 2000);
+    process.stdout.write(` ✗ Control plane (${elapsed()})\n`);
     throw new Error(`${(err as Error).message}\n${logTail(paths.log, started.logOffset)}`);
   }
-  await startNodes(paths, config);
+  stepDone('Control plane', `API at ${serverURL(config)}`);
+  await nodesStarting;
+  await startHostPorts(paths, config);
   await kubeconfigModule;
   // If this fails the control plane stays up: after fixing the file, `skiff up` writes the entries.
   await mergeKubeconfig(config, caCertPem, token);
+  if (waitMs > 0 && config.nodes > 0) await waitUntilUsable(paths, config, token, waitMs);
+  await stamperBuilt.catch(() => {});
   process.stdout.write(`Cluster "${config.name}" is running at ${serverURL(config)}\n${contextLine}`);
   return 0;
 }

@@ -12,7 +12,11 @@ import type { KObject } from '../../api/types.js';
 //   LoadBalancer addresses are forwarded through node 1 whatever node the controller runs on,
 //   and Local would drop that traffic whenever the controller pod is on another node;
 // - no preStop `/wait-shutdown` and no LD_PRELOAD: the image has neither file; the controller
-//   drains connections on SIGTERM by itself within terminationGracePeriodSeconds.
+//   drains connections on SIGTERM by itself within terminationGracePeriodSeconds;
+// - the readiness probe has no initialDelaySeconds (upstream: 10): the built-in controller is
+//   reported started only once it serves and has synced (src/addons/ready.ts), so the first
+//   probe at start already finds it ready and the cluster's ingress answers within a second. The
+//   liveness probe keeps upstream's delay.
 
 export const INGRESS_NAMESPACE = 'ingress-nginx';
 export const CONTROLLER_NAME = 'ingress-nginx-controller';
@@ -87,7 +91,7 @@ export function deployment(): KObject {
                 { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
               ],
               livenessProbe: { ...probe, failureThreshold: 5 },
-              readinessProbe: probe,
+              readinessProbe: { failureThreshold: 3, httpGet: healthz, periodSeconds: 10, successThreshold: 1, timeoutSeconds: 1 },
               ports: [
                 { containerPort: 80, name: 'http', protocol: 'TCP' },
                 { containerPort: 443, name: 'https', protocol: 'TCP' },

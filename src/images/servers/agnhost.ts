@@ -364,8 +364,8 @@ function netexec(argv: string[]): void {
       });
     }
   }
-  goLog(`Started HTTP server on port ${httpPort}`);
-  listenGo(server, httpPort);
+  // Logged once the port accepts, so the line can be taken as the server being up.
+  listenGo(server, httpPort, () => goLog(`Started HTTP server on port ${httpPort}`));
 }
 
 /** Answers `hostname`, `echo <msg>` and `clientip` datagrams, as netexec's UDP server does. */
@@ -429,40 +429,49 @@ function serveHostname(argv: string[]): void {
   const port = (flags.port as number | undefined) ?? 9376;
   if (doHTTP && (doTCP || doUDP)) goFatal("Can't server TCP/UDP mode and HTTP mode at the same time");
   const name = hostname();
-
-  if (doTCP) {
-    const tcp = createTcpServer((conn) => {
-      goLog(`TCP request from ${goHostPort(conn.remoteAddress, conn.remotePort)}`);
-      conn.end(name);
-    });
-    tcp.on('error', (err) => goFatal(`Error from net.Listen(): listen tcp :${port}: ${err.message}`));
-    tcp.listen(port);
-  }
-  if (doUDP) {
-    const sock = createSocket({ type: 'udp6', ipv6Only: false });
-    sock.on('message', (_buf, rinfo) => {
-      goLog(`UDP request from ${goHostPort(rinfo.address, rinfo.port)}`);
-      sock.send(name, rinfo.port, rinfo.address);
-    });
-    sock.on('error', (err) => goFatal(`Error from ListenUDP(): listen udp :${port}: ${err.message}`));
-    sock.bind(port, '::');
-  }
-  if (doHTTP) {
-    const server = createServer((req, res) => {
-      goLog(`HTTP request from ${remoteAddr(req.socket)}`);
-      req.resume();
-      if (doClose) res.setHeader('Connection', 'close');
-      goReply(res, 200, name);
-    });
-    listenGo(server, port);
-  }
-  goLog(`Serving on port ${port}.\n`);
+  // The handler is in place, and every socket bound, before "Serving on port" says so: a reader
+  // of that line may connect or send SIGTERM at once.
   process.on('SIGTERM', () => {
     goLog('Shutting down after receiving signal: terminated.\n');
     goLog('Awaiting pod deletion.\n');
     // The real program sleeps a minute after SIGTERM and keeps serving meanwhile.
     setTimeout(() => process.exit(0), 60_000);
   });
+  let unbound = 0;
+  const bound = () => {
+    if (--unbound === 0) goLog(`Serving on port ${port}.\n`);
+  };
+
+  if (doTCP) {
+    unbound++;
+    const tcp = createTcpServer((conn) => {
+      goLog(`TCP request from ${goHostPort(conn.remoteAddress, conn.remotePort)}`);
+      conn.end(name);
+    });
+    tcp.on('error', (err) => goFatal(`Error from net.Listen(): listen tcp :${port}: ${err.message}`));
+    tcp.listen(port, bound);
+  }
+  if (doUDP) {
+    unbound++;
+    const sock = createSocket({ type: 'udp6', ipv6Only: false });
+    sock.on('message', (_buf, rinfo) => {
+      goLog(`UDP request from ${goHostPort(rinfo.address, rinfo.port)}`);
+      sock.send(name, rinfo.port, rinfo.address);
+    });
+    sock.on('error', (err) => goFatal(`Error from ListenUDP(): listen udp :${port}: ${err.message}`));
+    sock.bind(port, '::', bound);
+  }
+  if (doHTTP) {
+    unbound++;
+    const server = createServer((req, res) => {
+      goLog(`HTTP request from ${remoteAddr(req.socket)}`);
+      req.resume();
+      if (doClose) res.setHeader('Connection', 'close');
+      goReply(res, 200, name);
+    });
+    listenGo(server, port, bound);
+  }
+  if (unbound === 0) goLog(`Serving on port ${port}.\n`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -470,10 +479,12 @@ function serveHostname(argv: string[]): void {
 
 function pause(argv: string[]): void {
   if (argv.length > 0) cobraFail('pause', argv[0].startsWith('-') ? `unknown flag: ${argv[0]}` : `accepts at most 0 arg(s), received ${argv.length}`);
-  process.stdout.write('Paused\n');
+  // Handlers first: whoever reads "Paused" may signal at once, and a signal before them would
+  // end the process by the signal instead of with its exit code.
   process.on('SIGINT', () => process.exit(1));
   process.on('SIGTERM', () => process.exit(2));
   setInterval(() => undefined, 1 << 30);
+  process.stdout.write('Paused\n');
 }
 
 const SUBCOMMANDS: Record<string, (argv: string[]) => void> = {

@@ -87,14 +87,6 @@ function main(): void {
       );
     });
   });
-  goLog(`[INFO] server is listening on ${listen}`);
-  server.once('error', (err: NodeJS.ErrnoException) => {
-    goLog(`[ERR] server exited with: listen tcp ${listen}: ${err.code === 'EADDRINUSE' ? 'bind: address already in use' : err.message}`);
-    process.exit(1);
-  });
-  // `:PORT` is every address, IPv6 and IPv4 (Node falls back to IPv4 without IPv6).
-  if (host === '') server.listen(port);
-  else server.listen(port, host);
   const shutdown = () => {
     goLog('[INFO] received interrupt, shutting down...');
     server.close(() => process.exit(2));
@@ -103,6 +95,17 @@ function main(): void {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  // "listening" is logged once it is true, so a reader of the line finds the port open; a failed
+  // listen still logs it first, as the real program does.
+  const listening = () => goLog(`[INFO] server is listening on ${listen}`);
+  server.once('error', (err: NodeJS.ErrnoException) => {
+    if (!server.listening) listening();
+    goLog(`[ERR] server exited with: listen tcp ${listen}: ${err.code === 'EADDRINUSE' ? 'bind: address already in use' : err.message}`);
+    process.exit(1);
+  });
+  // `:PORT` is every address, IPv6 and IPv4 (Node falls back to IPv4 without IPv6).
+  if (host === '') server.listen(port, listening);
+  else server.listen(port, host, listening);
 }
 
 main();

@@ -75,6 +75,10 @@ interface ContainerState extends ContainerView {
   probeTimers: NodeJS.Timeout[];
   /** The attempt the probe trackers belong to. */
   probedAttempt?: number;
+  /** A start is awaited: the runtime's view of this container is not the kubelet's yet. */
+  starting?: boolean;
+  /** Runs the readiness probe once now, outside its period (upstream's manualTriggerCh). */
+  probeReadinessNow?: () => void;
   /** A kill requested by a failed liveness/startup probe or a changed spec. */
   killRequested?: boolean;
   /** When a start failed (no runtime record): the start of its back-off. */
@@ -199,6 +203,7 @@ export class PodWorker {
   private refreshFromRuntime(): boolean {
     let changed = false;
     for (const st of this.states.values()) {
+      if (st.starting) continue;
       const cur = this.env.runtime.containerStatus(this.uid, st.name);
       const before = st.current;
       if (!cur) continue;
@@ -435,6 +440,7 @@ export class PodWorker {
     for (const [k, v] of Object.entries(resolved.image.env ?? {})) finalEnv[k] = v;
     for (const [k, v] of env) finalEnv[k] = v;
     const mounts = containerMounts(this.podDir, (this.spec().volumes ?? []) as never, c);
+    st.starting = true;
     try {
       const status = await this.env.runtime.startContainer({
         podUid: this.uid,
@@ -446,6 +452,7 @@ export class PodWorker {
         mounts,
         tty: !!c.tty,
         stdin: !!c.stdin,
+        notifyReady: resolved.image.notifyReady,
       });
       if (st.current?.state === 'exited') st.previous = st.current;
       st.current = status;
@@ -454,9 +461,6 @@ export class PodWorker {
       st.failedStartAt = undefined;
       st.ready = false;
       st.started = false;
-      // The runtime poll may already have seen this attempt running and set up its probes while
-      // the start was awaited; they are set up again below from the state just reset.
-      st.probedAttempt = undefined;
     } catch (e) {
       const message = (e as Error).message;
       st.waiting = { reason: 'RunContainerError', message };
@@ -465,6 +469,8 @@ export class PodWorker {
       this.env.recorder.event(this.pod, 'Warning', 'Failed', msg.failed(message));
       this.wakeAt(now + 1_000);
       return;
+    } finally {
+      st.starting = false;
     }
     this.env.recorder.event(this.pod, 'Normal', 'Created', msg.created(c.name));
     this.env.recorder.event(this.pod, 'Normal', 'Started', msg.started(c.name));
@@ -509,6 +515,7 @@ export class PodWorker {
       ['readiness', c.readinessProbe],
     ];
     st.probes = {};
+    st.probeReadinessNow = undefined;
     st.started = !c.startupProbe;
     st.ready = st.started && !c.readinessProbe && !(st.init && !st.sidecar);
     for (const [type, p] of defs) {
@@ -530,6 +537,11 @@ export class PodWorker {
       const first = setTimeout(tick, 0);
       first.unref();
       st.probeTimers.push(first);
+      if (type === 'readiness') {
+        st.probeReadinessNow = () => {
+          if (!this.stopped && st.probedAttempt === attempt) void this.runProbe(st, type, tracker, p);
+        };
+      }
     }
     this.kick();
   }
@@ -553,6 +565,9 @@ export class PodWorker {
     const changed = tracker.record(outcome.result);
     if (!changed) return;
     applyProbeResult(st, type, tracker, (probe) => this.env.recorder.event(this.pod, 'Normal', 'Killing', msg.probeKill(st.name, probe)));
+    // Upstream's prober manager triggers a readiness run as soon as the container counts as
+    // started and is not ready yet, instead of leaving it to the next period.
+    if (type === 'startup' && st.started && !st.ready) st.probeReadinessNow?.();
     this.kick();
   }
 

@@ -5,7 +5,7 @@ import { SERVICE_CLUSTER_IP_RANGE } from '../../apiserver/allocators/cluster-ip.
 import { ensureEgress, removeHostEgress } from './egress.js';
 import { hostEgressVethName, parseEgress, type EgressPolicy } from './egress-rules.js';
 import { enableForwarding } from './forwarding.js';
-import { CommandError, ip, listLinks } from './ip.js';
+import { CommandError, ip, ipBatch, listLinks } from './ip.js';
 import {
   FABRIC_BRIDGE,
   FABRIC_PREFIX_LENGTH,
@@ -40,7 +40,8 @@ export async function createClusterNetwork(cluster: string, nodes: number, egres
   const mounts = netnsMounts();
   assertHostVisible(mounts, `creating the network of cluster ${cluster}`);
   await ensureFabric(cluster, mounts);
-  for (let i = 0; i < nodes; i++) await ensureNode(cluster, i, nodes, mounts);
+  // Each node's links and routes are its own: the nodes are set up side by side.
+  await Promise.all(Array.from({ length: nodes }, (_, i) => ensureNode(cluster, i, nodes, mounts)));
   await ensureEgress(cluster, nodes, policy);
 }
 
@@ -73,16 +74,22 @@ async function ensureNode(cluster: string, index: number, nodes: number, mounts:
   }
   // The alias names the node, so a leftover end can be traced to its cluster.
   await ip(fabric, ['link', 'set', veth, 'alias', node, 'master', FABRIC_BRIDGE, 'up'], `attaching uplink ${veth} of ${node} to ${FABRIC_BRIDGE} in ${fabric}`);
-  await ip(node, ['addr', 'replace', `${nodeAddress(index)}/${FABRIC_PREFIX_LENGTH}`, 'dev', NODE_UPLINK], `addressing ${NODE_UPLINK} in ${node}`);
-  await ip(node, ['link', 'set', NODE_UPLINK, 'up'], `bringing up ${NODE_UPLINK} in ${node}`);
-  await enableForwarding(node);
   // Traffic the node itself sends to a ClusterIP needs a route before the proxy's output hook
   // can rewrite it; the uplink is as good as any, since every mapped address is DNATed away.
-  await ip(node, ['route', 'replace', SERVICE_CLUSTER_IP_RANGE, 'dev', NODE_UPLINK], `routing the Service range ${SERVICE_CLUSTER_IP_RANGE} in ${node}`);
-  for (let j = 0; j < nodes; j++) {
-    if (j === index) continue;
-    await ip(node, ['route', 'replace', podCIDR(j), 'via', nodeAddress(j), 'dev', NODE_UPLINK], `routing ${podCIDR(j)} via node ${j + 1} in ${node}`);
-  }
+  const routes = Array.from({ length: nodes }, (_, j) => j)
+    .filter((j) => j !== index)
+    .map((j) => ['route', 'replace', podCIDR(j), 'via', nodeAddress(j), 'dev', NODE_UPLINK]);
+  await ipBatch(
+    node,
+    [
+      ['addr', 'replace', `${nodeAddress(index)}/${FABRIC_PREFIX_LENGTH}`, 'dev', NODE_UPLINK],
+      ['link', 'set', NODE_UPLINK, 'up'],
+      ['route', 'replace', SERVICE_CLUSTER_IP_RANGE, 'dev', NODE_UPLINK],
+      ...routes,
+    ],
+    `addressing ${NODE_UPLINK} in ${node} and routing the Service range and the other nodes' pod CIDRs through it`,
+  );
+  await enableForwarding(node);
 }
 
 /**

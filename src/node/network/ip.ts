@@ -28,6 +28,15 @@ export function ip(netns: string | undefined, args: string[], what: string): Pro
   return run('ip', netns ? ['-n', netns, ...args] : args, what);
 }
 
+/**
+ * Several `ip` commands in one process (`ip -batch -`), one argv per line: one spawn instead of
+ * many on the path of `skiff up`. iproute2 stops at the first failing line and names it.
+ */
+export function ipBatch(netns: string | undefined, commands: string[][], what: string): Promise<string> {
+  const input = commands.map((c) => c.join(' ')).join('\n') + '\n';
+  return run('ip', [...(netns ? ['-n', netns] : []), '-batch', '-'], what, { input });
+}
+
 export interface LinkInfo {
   ifname: string;
   ifalias?: string;

@@ -71,7 +71,19 @@ test('up creates the cluster, starts its control plane and makes it the current 
   assert.equal(r.code, 0, r.stderr);
   const paths = clusterPaths(home, 'one');
   const config = readClusterConfig(paths)!;
-  assert.equal(r.stdout, `Creating cluster "one" ...\nCluster "one" is running at https://127.0.0.1:${config.port}\nkubectl context: skiff-one (set as current context)\n`);
+  // One line per step, as kind prints them, each with the time since `up` started.
+  const url = `https://127.0.0.1:${config.port}`.replace(/\./g, '\\.');
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `^Creating cluster "one" \\.\\.\\.\\n` +
+        ` ✓ Control plane \\(\\d+\\.\\d\\ds\\): API at ${url}\\n` +
+        ` ✓ Nodes \\(\\d+\\.\\d\\ds\\): 2 of 2 Ready\\n` +
+        ` ✓ Cluster DNS \\(\\d+\\.\\d\\ds\\): kubernetes\\.default answers 10\\.96\\.0\\.1 from 10\\.96\\.0\\.10\\n` +
+        ` ✓ Ingress controller \\(\\d+\\.\\d\\ds\\): http://127\\.0\\.10\\.\\d+/ answers 404\\n` +
+        `Cluster "one" is running at ${url}\\nkubectl context: skiff-one \\(set as current context\\)\\n$`,
+    ),
+  );
   assert.equal(config.name, 'one');
   assert.equal(config.nodes, 2);
   assert.equal(config.egress, 'none');
@@ -101,7 +113,10 @@ test('up of a running cluster says so, keeps the same process and exits 0', () =
   const pid = readPidFile(clusterPaths(home, 'one'));
   const r = skiff(['up', '--name', 'one']);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^Cluster "one" is already running at https:\/\/127\.0\.0\.1:\d+\nkubectl context: skiff-one \(set as current context\)\n$/);
+  assert.match(
+    r.stdout,
+    /^ ✓ Control plane \(\d+\.\d\ds\): already running at https:\/\/127\.0\.0\.1:\d+\n ✓ Nodes .*\n ✓ Cluster DNS .*\n ✓ Ingress controller .*\nCluster "one" is already running at https:\/\/127\.0\.0\.1:\d+\nkubectl context: skiff-one \(set as current context\)\n$/,
+  );
   assert.equal(readPidFile(clusterPaths(home, 'one')), pid);
   assert.deepEqual(findServeProcesses(home, 'one'), [pid]);
 });
@@ -164,7 +179,7 @@ test('stop ends the control plane and keeps the state; up resumes it on the same
 
   const up = skiff(['up', '--name', 'one']);
   assert.equal(up.code, 0, up.stderr);
-  assert.match(up.stdout, new RegExp(`^Cluster "one" is running at https://127\\.0\\.0\\.1:${before.port}\\n`));
+  assert.match(up.stdout, new RegExp(`\\nCluster "one" is running at https://127\\.0\\.0\\.1:${before.port}\\n`));
   assert.deepEqual(readClusterConfig(paths), before);
   const p = clusterPaths(home, 'one');
   assert.equal(await readyz(before.port, readFileSync(p.caCert, 'utf8'), readFileSync(p.token, 'utf8').trim()), 200);

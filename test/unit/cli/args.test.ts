@@ -52,3 +52,21 @@ for (const [argv, message] of usageErrors) {
     assert.throws(() => parseCommandLine(argv), (err: unknown) => err instanceof UsageError && message.test(err.message));
   });
 }
+
+test('up --wait takes a Go duration, as kind does; 0 returns once the API answers', () => {
+  const waitOf = (argv: string[]) => (parseCommandLine(argv).flags as { waitMs?: number }).waitMs;
+  assert.equal(waitOf(['up', '--wait', '0']), 0);
+  assert.equal(waitOf(['up', '--wait=0s']), 0);
+  assert.equal(waitOf(['up', '--wait=500ms']), 500);
+  assert.equal(waitOf(['up', '--wait', '2m']), 120_000);
+  assert.equal(waitOf(['up', '--wait', '1m30s']), 90_000);
+  assert.equal(waitOf(['up', '--wait', '1.5h']), 5_400_000);
+  for (const bad of ['', '30', 'abc', '5x', '-1s', '1m 30s']) {
+    assert.throws(
+      () => parseCommandLine(['up', `--wait=${bad}`]),
+      (err: unknown) => err instanceof UsageError && err.message === `skiff up: invalid value "${bad}" for --wait: must be a duration such as 30s, 2m or 1m30s (0 for no wait)`,
+      bad,
+    );
+  }
+  assert.throws(() => parseCommandLine(['down', '--wait', '1s']), /unknown flag --wait/);
+});

@@ -146,10 +146,9 @@ test('agnhost serve-hostname and pause', async () => {
     await server.stop();
   }
   const pause = start(argvFor('registry.k8s.io/e2e-test-images/agnhost:2.39'));
-  while (!pause.stdout().includes('Paused')) {
-    assert.equal(pause.child.exitCode, null, pause.stderr());
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  // SIGTERM the moment "Paused" arrives: the line promises that the handlers are in place.
+  const paused = new Promise<void>((resolve) => pause.child.stdout!.on('data', () => pause.stdout().includes('Paused') && resolve()));
+  await Promise.race([paused, pause.exited.then((r) => assert.fail(`pause exited early: ${JSON.stringify(r)} ${pause.stderr()}`))]);
   pause.child.kill('SIGTERM');
   assert.equal((await pause.exited).code, 2);
 });

@@ -221,3 +221,26 @@ test('a missing configMap for env keeps the container in CreateContainerConfigEr
     h.cleanup();
   }
 });
+
+test('once its startup probe passes, a container is probed for readiness at once, not a period later', async () => {
+  const { createServer } = await import('node:net');
+  const server = createServer((s) => s.destroy());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  const tcp = { tcpSocket: { host: '127.0.0.1', port } };
+  // Upstream's prober manager runs readiness on a manual trigger when startup succeeds; without
+  // it the first readiness run (skipped: not started yet) would be followed by one 100 s later.
+  const h = harness(pod({ containers: [{ name: 'c', image: 'app', startupProbe: { ...tcp, periodSeconds: 1 }, readinessProbe: { ...tcp, periodSeconds: 100 } }] }));
+  try {
+    await h.sync();
+    while (!last(h)?.containerStatuses?.[0]?.ready) {
+      await new Promise((r) => setTimeout(r, 10));
+      await h.sync();
+    }
+    assert.equal(last(h).containerStatuses[0].started, true);
+    assert.deepEqual(h.events.filter((e) => e.includes('Unhealthy')), []);
+  } finally {
+    h.cleanup();
+    server.close();
+  }
+});

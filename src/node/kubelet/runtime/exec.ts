@@ -3,6 +3,7 @@
 // pod's network namespace). Both join the pod cgroup, so removing the sandbox ends them too.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { Duplex, type Writable } from 'node:stream';
 import { SHIM_PATH, execArgv, portForwardArgv, shellQuote } from './shim.js';
 import type { ExecProcess } from './index.js';
@@ -41,10 +42,13 @@ export function gatedArgv(argv: string[]): string[] {
 /** How long the command waits for a first terminal size before it runs in whatever size the terminal has. */
 const FIRST_SIZE_WAIT_MS = 2000;
 
-function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+/**
+ * The exit code a shell, runc and containerd report: 128 + the signal's number for a process a
+ * signal ended (SIGSEGV 139, SIGABRT 134, whether or not it dumped core), else its own code.
+ */
+export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
   if (code !== null) return code;
-  const n = signal ? ({ SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15 } as Record<string, number>)[signal] ?? 0 : 0;
-  return 128 + n;
+  return 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
 }
 
 export function execInContainer(o: { pid: number; procsFiles: string[]; argv: string[]; tty: boolean; stdin: boolean }): ExecProcess {

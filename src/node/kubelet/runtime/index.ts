@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, accessSync, constants, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { READY_FILE_ENV } from '../../../images/config.js';
 import { addPodNetwork, removePodNetwork, netnsPath } from '../../network/index.js';
 import { type CgroupDriver, detectCgroups, ensurePodCgroup, oomEventsFile, podCgroupStats, procsFiles, removePodCgroup } from './cgroups.js';
 import { attemptLayout, containerDir, podLayout, type AttemptLayout } from './layout.js';
@@ -54,6 +55,8 @@ export interface ContainerConfig {
   mounts: Mount[];
   tty?: boolean;
   stdin?: boolean;
+  /** The image's program notifies when it serves (ImageConfig.notifyReady): start returns then. */
+  notifyReady?: boolean;
 }
 export interface ContainerStatus {
   podUid: string;
@@ -134,6 +137,12 @@ function aliveWith(pid: number, marker: string): boolean {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls probe with a growing interval until it returns a value or the time is up. */
+/** Where a notifying container finds the directory of its ready file (see src/addons/ready.ts). */
+const NOTIFY_MOUNT = '/run/skiff';
+const READY_FILE_NAME = 'ready';
+/** How long a start waits for a notifying program's READY=1 before it reports the container started. */
+const NOTIFY_LIMIT_MS = 10_000;
+
 async function until<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
@@ -341,6 +350,12 @@ export class Runtime {
       mkdirSync(join(pod.logs, c.name), { recursive: true });
       writeFileSync(a.log, '', { flag: 'a' });
       const argv1 = c.argv[1]?.startsWith('/') ? [c.argv[1]] : [];
+      let { env, mounts } = c;
+      if (c.notifyReady) {
+        mkdirSync(a.notifyDir, { recursive: true });
+        mounts = [...mounts, { hostPath: a.notifyDir, containerPath: NOTIFY_MOUNT }];
+        env = { ...env, [READY_FILE_ENV]: `${NOTIFY_MOUNT}/${READY_FILE_NAME}` };
+      }
       const launch = launchArgv({
         netnsPath: netnsPath(sb.netns),
         procsFiles: procsFiles(this.cg, this.o.cluster, c.podUid),
@@ -348,9 +363,9 @@ export class Runtime {
         attemptDir: a.dir,
         podDir: pod.dir,
         workingDir: c.workingDir,
-        mounts: c.mounts,
+        mounts,
         hostMounts: hostMountsFor([exe, ...argv1].map((p) => safeRealpath(p)), mountPoints()),
-        env: c.env,
+        env,
         argv: c.argv,
       });
       const rec: AttemptRecord = { podUid: c.podUid, name: c.name, attempt: c.attempt, argv: c.argv, startedAt: new Date().toISOString(), logPath: a.log };
@@ -367,6 +382,12 @@ export class Runtime {
       throw new RuntimeError(`${what}: ${(e as Error).message}`);
     }
     const started = await until(() => (existsSync(a.pid) || existsSync(a.exit) ? true : undefined), 10_000);
+    if (started && c.notifyReady) {
+      // A program that never says READY=1 is reported started at the limit all the same, as
+      // containerd would have at once: its probes then decide.
+      const readyFile = join(a.notifyDir, READY_FILE_NAME);
+      await until(() => (existsSync(readyFile) || existsSync(a.exit) ? true : undefined), NOTIFY_LIMIT_MS);
+    }
     const st = this.containerStatus(c.podUid, c.name, c.attempt);
     if (!started || !st) throw new RuntimeError(`${what}: the container shim did not start within 10s`);
     return st;

@@ -39,6 +39,8 @@ export interface AttemptLayout {
   upper: string;
   work: string;
   rootfs: string;
+  /** Mounted into a notifying container; its program writes its ready file here. */
+  notifyDir: string;
   log: string;
 }
 
@@ -58,6 +60,7 @@ export function attemptLayout(pod: PodLayout, name: string, attempt: number): At
     upper: join(dir, 'upper'),
     work: join(dir, 'work'),
     rootfs: join(dir, 'rootfs'),
+    notifyDir: join(dir, 'notify'),
     // Like the kubelet's /var/log/pods/<ns>_<pod>_<uid>/<container>/<attempt>.log.
     log: join(pod.logs, name, `${attempt}.log`),
   };

@@ -14,7 +14,7 @@
 // keep the pod cgroup from being removed.
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 export const LOGSTAMP_C = `#include <errno.h>
@@ -98,17 +98,20 @@ exec 3<&- 4<&-
 wait
 `;
 
+function stamperFiles(clusterDir: string): { dir: string; bin: string; src: string } {
+  const dir = join(clusterDir, 'runtime');
+  const hash = createHash('sha256').update(LOGSTAMP_C).digest('hex').slice(0, 12);
+  return { dir, bin: join(dir, `logstamp-${hash}`), src: join(dir, `logstamp-${hash}.c`) };
+}
+
 /**
  * The stamper's path under <clusterDir>/runtime, built on first use. The file name carries a hash
  * of the source, so a changed stamper never replaces the binary running shims still use.
  */
 export function ensureLogStamper(clusterDir: string): { stamper: string; subreaper: string[] } {
-  const dir = join(clusterDir, 'runtime');
-  const hash = createHash('sha256').update(LOGSTAMP_C).digest('hex').slice(0, 12);
-  const bin = join(dir, `logstamp-${hash}`);
+  const { dir, bin, src } = stamperFiles(clusterDir);
   if (existsSync(bin)) return { stamper: bin, subreaper: [bin, '--subreaper'] };
   mkdirSync(dir, { recursive: true });
-  const src = join(dir, `logstamp-${hash}.c`);
   writeFileSync(src, LOGSTAMP_C);
   const tmp = `${bin}.${process.pid}.tmp`;
   const cc = spawnSync('cc', ['-O2', '-s', '-o', tmp, src], { encoding: 'utf8' });
@@ -123,4 +126,19 @@ export function ensureLogStamper(clusterDir: string): { stamper: string; subreap
     renameSync(`${awk}.tmp`, awk);
   }
   return { stamper: awk, subreaper: [] };
+}
+
+/**
+ * Builds the stamper ahead of the first container (`skiff up` runs it beside the control plane's
+ * start), without blocking: the first start then finds it built. A failure here is left to
+ * ensureLogStamper, which falls back to awk.
+ */
+export async function prepareLogStamper(clusterDir: string): Promise<void> {
+  const { dir, bin, src } = stamperFiles(clusterDir);
+  if (existsSync(bin)) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(src, LOGSTAMP_C);
+  const tmp = `${bin}.${process.pid}.tmp`;
+  const ok = await new Promise<boolean>((resolve) => execFile('cc', ['-O2', '-s', '-o', tmp, src], (err) => resolve(!err)));
+  if (ok) renameSync(tmp, bin);
 }

@@ -30,6 +30,11 @@ export function shellArgv(): string[] {
  * "<code> <finishedAt> <oom kills before> <oom kills after>". The shim kills what is left of the
  * container's process group when its main process ends (as a pid namespace would) and waits for
  * the stamper to drain the pipes, so the log is complete once the exit is recorded.
+ *
+ * A shell starts an asynchronous command with SIGINT and SIGQUIT ignored (POSIX, without job
+ * control), and the container would inherit that and outlive either signal; under containerd it
+ * starts with every signal at its default, so env (coreutils 8.31+, where it has the option) puts
+ * them back. dash's \`wait\` gives 128 + N for a process signal N ended, as containerd reports.
  */
 export const SHIM_SCRIPT = `d=$1 log=$2 stamp=$3 oom=$4 procs=$5
 shift 5
@@ -40,7 +45,9 @@ mkfifo "$d/stdout.pipe" "$d/stderr.pipe" || exit 1
 exec 5<>"$d/stdout.pipe" 6<>"$d/stderr.pipe"
 "$stamp" 3<"$d/stdout.pipe" 4<"$d/stderr.pipe" 5>&- 6>&- >>"$log" &
 s=$!
-"$@" </dev/null >"$d/stdout.pipe" 2>"$d/stderr.pipe" 5>&- 6>&- &
+dflt=
+if env --default-signal=INT,QUIT true 2>/dev/null; then dflt='env --default-signal=INT,QUIT'; fi
+$dflt "$@" </dev/null >"$d/stdout.pipe" 2>"$d/stderr.pipe" 5>&- 6>&- &
 c=$!
 IFS=:
 for f in $procs; do echo "$c" >"$f" 2>/dev/null || :; done

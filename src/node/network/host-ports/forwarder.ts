@@ -114,11 +114,12 @@ function main(): void {
   const send = process.send.bind(process);
   const forwarder = new Forwarder((m) => send(m));
   process.on('message', (m, handle) => forwarder.handle(m, handle));
-  send({ type: 'ready' });
-  // The publisher going away (even by SIGKILL) closes the channel: the ports go with it.
+  // The publisher going away (even by SIGKILL) closes the channel: the ports go with it. In
+  // place before `ready`, so that a stop right after it is this clean exit.
   process.on('disconnect', () => process.exit(0));
   process.on('SIGTERM', () => process.exit(0));
   process.on('SIGINT', () => process.exit(0));
+  send({ type: 'ready' });
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {

@@ -97,6 +97,18 @@ test('a failing container reports Error, and a missing binary fails to start', a
   await assert.rejects(start(podA, 'nobin', ['/no/such/binary']), /exec: "\/no\/such\/binary": stat/);
 });
 
+test('a container whose image notifies is reported started once its program says READY=1', async () => {
+  const ready = join(nodeDir, 'pods', podA, 'containers', 'notifier', '0', 'notify', 'ready');
+  const script = 'sleep 0.3; [ "$SKIFF_READY_FILE" = /run/skiff/ready ] || exit 9; echo READY=1 > "$SKIFF_READY_FILE"; exec sleep 30';
+  const st = await start(podA, 'notifier', [BB, 'sh', '-c', script], { notifyReady: true });
+  assert.equal(st.state, 'running');
+  assert.equal(readFileSync(ready, 'utf8'), 'READY=1\n', 'the start returned before the program said it serves');
+  // One that exits first is reported as it is, without waiting for a word that will not come.
+  const quitter = await start(podA, 'quitter', [BB, 'sh', '-c', 'exit 4'], { notifyReady: true });
+  assert.equal((quitter.state === 'exited' ? quitter : await exited(rt, podA, 'quitter')).exitCode, 4);
+  await rt.stopContainer(podA, 'notifier', 0);
+});
+
 test('two containers share localhost; a volume appears at a path the host does not have; the same port clashes', async () => {
   mkdirSync(webroot, { recursive: true });
   writeFileSync(join(webroot, 'index.html'), 'hello from httpd\n');
