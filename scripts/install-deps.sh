@@ -16,6 +16,9 @@ have nft || need+=(nftables)
 have busybox || need+=(busybox)
 have conntrack || need+=(conntrack)
 [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
+# The OCI runtime and the containers/common default seccomp profile, for contained pods (issue 11).
+have runc || need+=(runc)
+[ -f /usr/share/containers/seccomp.json ] || need+=(golang-github-containers-common)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "skiff needs these Debian packages: ${need[*]} (run this script as root to install them)" >&2
