@@ -42,7 +42,8 @@ export class StepFailed extends Error {
   }
 }
 
-const POLL_MS = 20;
+/** Each look at a step is an API request or a connection: often enough, without loading the control plane. */
+const POLL_MS = 50;
 
 /** Polls the step until it holds; throws StepFailed with the last reason and the diagnosis at the deadline. */
 export async function waitForStep(step: ReadyStep, deadline: number, limitText: string): Promise<string> {

@@ -143,9 +143,12 @@ const READY_FILE_NAME = 'ready';
 /** How long a start waits for a notifying program's READY=1 before it reports the container started. */
 const NOTIFY_LIMIT_MS = 10_000;
 
-async function until<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
+/** A start's waits look often: a pod's start, and `skiff up`'s add-ons, wait on them. */
+const START_POLL_MAX_MS = 10;
+
+async function until<T>(probe: () => T | undefined, timeoutMs: number, maxIntervalMs = 50): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
-  for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
+  for (let wait = 2; ; wait = Math.min(wait * 2, maxIntervalMs)) {
     const v = probe();
     if (v !== undefined) return v;
     if (Date.now() >= deadline) return undefined;
@@ -381,12 +384,12 @@ export class Runtime {
     } catch (e) {
       throw new RuntimeError(`${what}: ${(e as Error).message}`);
     }
-    const started = await until(() => (existsSync(a.pid) || existsSync(a.exit) ? true : undefined), 10_000);
+    const started = await until(() => (existsSync(a.pid) || existsSync(a.exit) ? true : undefined), 10_000, START_POLL_MAX_MS);
     if (started && c.notifyReady) {
       // A program that never says READY=1 is reported started at the limit all the same, as
       // containerd would have at once: its probes then decide.
       const readyFile = join(a.notifyDir, READY_FILE_NAME);
-      await until(() => (existsSync(readyFile) || existsSync(a.exit) ? true : undefined), NOTIFY_LIMIT_MS);
+      await until(() => (existsSync(readyFile) || existsSync(a.exit) ? true : undefined), NOTIFY_LIMIT_MS, START_POLL_MAX_MS);
     }
     const st = this.containerStatus(c.podUid, c.name, c.attempt);
     if (!started || !st) throw new RuntimeError(`${what}: the container shim did not start within 10s`);
