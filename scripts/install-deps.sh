@@ -16,9 +16,8 @@ have nft || need+=(nftables)
 have busybox || need+=(busybox)
 have conntrack || need+=(conntrack)
 [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
-# The OCI runtime and the containers/common default seccomp profile, for contained pods (issue 11).
+# The OCI runtime of contained pods (issue 11).
 have runc || need+=(runc)
-[ -f /usr/share/containers/seccomp.json ] || need+=(golang-github-containers-common)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "skiff needs these Debian packages: ${need[*]} (run this script as root to install them)" >&2
@@ -47,16 +46,14 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
-# busybox 1.37 from Debian trixie's busybox-static: Debian 12's busybox is built without wget's
-# timeouts (`wget -T 2` crashes, `--timeout` is unknown), which the busybox image's 1.36 has. The
-# static build runs on Debian 12 (trixie's dynamic one needs a newer glibc). It goes to
-# /usr/local/lib/skiff/busybox: /usr/local holds what dpkg does not own, and a lib directory
-# keeps it off PATH, so the host's own busybox stays Debian's. src/images/busybox.ts looks for
-# it there; Debian's busybox above stays the fallback. The fetch uses a private apt state in a
-# temporary directory and leaves the system's apt configuration alone; apt still checks the
-# Release signature against Debian's keyring.
-skiff_busybox=/usr/local/lib/skiff/busybox
-fetch_busybox() (
+# Two files skiff needs from Debian packages it does not install as such, each put under
+# /usr/local/lib/skiff (/usr/local holds what dpkg does not own; a lib directory keeps them off
+# PATH). fetch_from_deb SUITE PACKAGE FILE DEST CHECK downloads PACKAGE from SUITE with a private
+# apt state in a temporary directory, leaving the system's apt configuration alone (apt still
+# checks the Release signature against Debian's keyring), and installs FILE from it as DEST if
+# the CHECK command accepts it.
+fetch_from_deb() (
+  suite=$1 package=$2 file=$3 dest=$4 check=$5
   tmp=$(mktemp -d) || exit 1
   trap 'rm -rf "$tmp"' EXIT
   mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/etc" "$tmp/dl" || exit 1
@@ -64,20 +61,40 @@ fetch_busybox() (
   # it warns and downloads unsandboxed as root.
   chmod 755 "$tmp" || exit 1
   if id _apt >/dev/null 2>&1; then chown -R _apt "$tmp/lists" "$tmp/cache" "$tmp/dl" || exit 1; fi
-  echo 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main' >"$tmp/etc/sources.list"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" >"$tmp/etc/sources.list"
   opts=(-o "Dir::Etc::sourcelist=$tmp/etc/sources.list" -o Dir::Etc::sourceparts=- -o "Dir::State::lists=$tmp/lists" -o "Dir::Cache=$tmp/cache")
   apt-get -qq "${opts[@]}" update >/dev/null 2>&1 || exit 1
-  (cd "$tmp/dl" && apt-get -qq "${opts[@]}" download busybox-static >/dev/null 2>&1) || exit 1
-  dpkg-deb -x "$tmp"/dl/busybox-static_*.deb "$tmp/x" || exit 1
-  # Only a binary that runs here and has wget's timeout is worth installing.
-  help=$("$tmp/x/usr/bin/busybox" wget --help 2>&1) || :
-  case "$help" in *"-T SEC"*) ;; *) exit 1 ;; esac
-  install -D -m 755 "$tmp/x/usr/bin/busybox" "$skiff_busybox.tmp" && mv -f "$skiff_busybox.tmp" "$skiff_busybox"
+  (cd "$tmp/dl" && apt-get -qq "${opts[@]}" download "$package" >/dev/null 2>&1) || exit 1
+  dpkg-deb -x "$tmp"/dl/"$package"_*.deb "$tmp/x" || exit 1
+  "$check" "$tmp/x$file" || exit 1
+  install -D -m "$(stat -c %a "$tmp/x$file")" "$tmp/x$file" "$dest.tmp" && mv -f "$dest.tmp" "$dest"
 )
-if [ ! -x "$skiff_busybox" ]; then
+fetch_or_say() {
+  dest=$1 what=$2
+  shift 2
+  [ -e "$dest" ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
-    echo "skiff: busybox 1.37 is not installed at $skiff_busybox (run this script as root to fetch it); containers use the host's busybox" >&2
-  elif ! command -v apt-get >/dev/null 2>&1 || ! fetch_busybox; then
-    echo "skiff: could not fetch busybox 1.37 (Debian trixie busybox-static); containers use the host's busybox, whose wget -T crashes" >&2
+    echo "skiff: $what is not installed at $dest (run this script as root to fetch it)" >&2
+  elif ! command -v apt-get >/dev/null 2>&1 || ! fetch_from_deb "$@" "$dest" "check_$(basename "$dest" .json)"; then
+    echo "skiff: could not fetch $what" >&2
   fi
-fi
+}
+
+# busybox 1.37 from Debian trixie's busybox-static: Debian 12's busybox is built without wget's
+# timeouts (`wget -T 2` crashes, `--timeout` is unknown), which the busybox image's 1.36 has. The
+# static build runs on Debian 12 (trixie's dynamic one needs a newer glibc).
+# src/images/busybox.ts looks for it; Debian's busybox above stays the fallback.
+check_busybox() {
+  # Only a binary that runs here and has wget's timeout is worth installing.
+  help=$("$1" wget --help 2>&1) || :
+  case "$help" in *"-T SEC"*) return 0 ;; *) return 1 ;; esac
+}
+fetch_or_say /usr/local/lib/skiff/busybox "busybox 1.37 (Debian trixie busybox-static); containers use the host's busybox, whose wget -T crashes" \
+  trixie busybox-static /usr/bin/busybox
+
+# Docker's default seccomp profile (moby profiles/seccomp/default.json), the RuntimeDefault of
+# contained pods: Debian ships it only inside golang-github-docker-docker-dev, whose dozens of Go
+# source dependencies skiff does not need, so the one file is taken from the package.
+check_default() { grep -q '"defaultAction"' "$1"; }
+fetch_or_say /usr/local/lib/skiff/seccomp/default.json "Docker's default seccomp profile (golang-github-docker-docker-dev)" \
+  bookworm golang-github-docker-docker-dev /usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json

@@ -10,12 +10,12 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerSpec, type ContainerSpecInput } from '../../../src/node/kubelet/runtime/oci/spec.js';
-import { currentCapabilities, goArch, hostDevices, kernelRelease, loadSeccompProfile, swapControllerAvailable, unifiedCgroups, CONTAINERS_SECCOMP_PROFILE } from '../../../src/node/kubelet/runtime/oci/host.js';
+import { currentCapabilities, goArch, hostDevices, kernelRelease, loadSeccompProfile, swapControllerAvailable, unifiedCgroups, DEFAULT_SECCOMP_PROFILE } from '../../../src/node/kubelet/runtime/oci/host.js';
 
 const root = process.getuid?.() === 0;
 const runcVersion = spawnSync('runc', ['--version'], { encoding: 'utf8' });
 const haveRunc = runcVersion.status === 0;
-const skip = !root ? 'needs root' : !haveRunc ? 'runc is not installed (apt-get install runc)' : !existsSync(CONTAINERS_SECCOMP_PROFILE) ? `${CONTAINERS_SECCOMP_PROFILE} is missing (apt-get install golang-github-containers-common)` : false;
+const skip = !root ? 'needs root' : !haveRunc ? 'runc is not installed (apt-get install runc)' : !existsSync(DEFAULT_SECCOMP_PROFILE) ? `${DEFAULT_SECCOMP_PROFILE} is missing (scripts/install-deps.sh fetches it)` : false;
 if (skip) console.log(`# skipping the runc tests: ${skip}`);
 
 const dir = skip ? '' : mkdtempSync(join(tmpdir(), 'skiff-oci-runc-'));

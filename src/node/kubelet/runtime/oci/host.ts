@@ -8,11 +8,16 @@ import { capabilitiesFromMask } from './capabilities.js';
 import type { SeccompProfile } from './seccomp.js';
 import type { OciDevice } from './types.js';
 
-/** Debian's golang-github-containers-common ships Docker's default profile here. */
-export const CONTAINERS_SECCOMP_PROFILE = '/usr/share/containers/seccomp.json';
+/**
+ * Docker's default profile (moby profiles/seccomp/default.json), taken by scripts/install-deps.sh
+ * from Debian's golang-github-docker-docker-dev: the RuntimeDefault kind, k3s and minikube give.
+ * (containers/common's seccomp.json is podman's, which leaves mount, unshare and setns to
+ * capabilities alone.)
+ */
+export const DEFAULT_SECCOMP_PROFILE = '/usr/local/lib/skiff/seccomp/default.json';
 
 /** Reads a seccomp profile (Docker, containers/common or OCI format) for RuntimeDefault or Localhost. */
-export function loadSeccompProfile(path: string = CONTAINERS_SECCOMP_PROFILE): SeccompProfile {
+export function loadSeccompProfile(path: string = DEFAULT_SECCOMP_PROFILE): SeccompProfile {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
