@@ -28,7 +28,7 @@ const PROGRAMS = [
   'addons/dns/main.js',
   'addons/ingress/main.js',
   'images/servers/',
-  'images/applets/',
+  'images/applets/nc.js',
 ];
 
 /** Loaded from node_modules at run time: a native addon, and optional speed-ups ws looks for. */

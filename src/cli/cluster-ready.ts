@@ -6,18 +6,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { KObject } from '../api/types.js';
-import type { ApiClient, Resource } from '../client/client.js';
+import type { ApiClient } from '../client/client.js';
+import { EVENTS } from '../client/events.js';
+import { ADDON_NAMESPACE as DNS_NAMESPACE, KUBE_DNS_SERVICE } from '../controllers/addons/coredns.js';
+import { CONTROLLER_NAME as INGRESS_SERVICE, CONTROLLER_SELECTOR, INGRESS_NAMESPACE } from '../controllers/addons/ingress-nginx.js';
+import { PODS, SERVICES } from '../controllers/endpointslice/controller.js';
+import { NODES } from '../controllers/nodelifecycle/controller.js';
 
-const NODES: Resource = { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false };
-const SERVICES: Resource = { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true };
-const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
-const EVENTS: Resource = { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true };
-
-export const DNS_NAMESPACE = 'kube-system';
-export const DNS_POD_SELECTOR = 'k8s-app=kube-dns';
-export const INGRESS_NAMESPACE = 'ingress-nginx';
-export const INGRESS_SERVICE = 'ingress-nginx-controller';
-export const INGRESS_POD_SELECTOR = 'app.kubernetes.io/component=controller';
+const DNS_POD_SELECTOR = `k8s-app=${KUBE_DNS_SERVICE}`;
+const INGRESS_POD_SELECTOR = Object.entries(CONTROLLER_SELECTOR)
+  .map(([k, v]) => `${k}=${v}`)
+  .join(',');
 
 /** One check: done with a detail for the progress line, or not yet with the reason. */
 export type CheckResult = { done: true; detail: string } | { done: false; reason: string };

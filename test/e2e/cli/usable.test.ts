@@ -107,8 +107,10 @@ test('the busybox userland answers the commands of the Kubernetes tutorials', as
   assert.equal(r.code, 0, r.stdout);
   assert.match(r.stdout, new RegExp(`1\\s+${podIP.replace(/\./g, '\\.')}`));
 
-  // telnet ends when its input does: the input stays open until the answer is in.
-  r = await exec('(printf "GET / HTTP/1.0\\r\\n\\r\\n"; sleep 2) | telnet web 80 2>&1; true');
+  // telnet ends when its input does: the input stays open until the whole page is in.
+  r = await exec(
+    '(printf "GET / HTTP/1.0\\r\\n\\r\\n"; until grep -q "</html>" /tmp/page 2>/dev/null; do usleep 10000; done) | telnet web 80 >/tmp/page 2>&1; cat /tmp/page',
+  );
   assert.match(r.stdout, /HTTP\/1\.1 200 OK/);
 
   r = await exec('ip -4 addr show eth0; ifconfig eth0; netstat -tn; hostname; env');
