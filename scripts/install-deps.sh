@@ -15,6 +15,10 @@ have ip || need+=(iproute2)
 have nft || need+=(nftables)
 have busybox || need+=(busybox)
 have conntrack || need+=(conntrack)
+# The curl image's curl.
+have curl || need+=(curl)
+# Builds the runtime's helper (src/node/kubelet/runtime/helper.ts), statically linked.
+if ! have cc || ! compgen -G '/usr/lib/*-linux-gnu/libc.a' >/dev/null; then need+=(gcc libc6-dev); fi
 [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
 # The OCI runtime of contained pods (issue 11).
 have runc || need+=(runc)

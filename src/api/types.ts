@@ -106,7 +106,7 @@ export interface ResourceDef {
   /** Convert between versions of this kind; objects carry their apiVersion. */
   convert?(obj: KObject, toVersion: string): KObject;
   /** Mutating admission on create, after defaulting (upstream's admission chain); ctx reads stored objects. */
-  admit?(obj: KObject, ctx: { list(resource: string): KObject[] }): void;
+  admit?(obj: KObject, ctx: { list(resource: string): KObject[]; get?(resource: string, namespace: string, name: string): KObject | undefined }): void;
   /** Adjust an update in place before defaulting (upstream's PrepareForUpdate). */
   prepareForUpdate?(obj: KObject, old: KObject): void;
   /** Fill upstream defaults in place (called on the storage version). */

@@ -3,8 +3,9 @@ import { decodeProtobuf, ProtobufError } from '../api/protobuf/index.js';
 import { mediaType, readBody, sendJSON } from './http.js';
 import { errors } from './status.js';
 
-// The cluster has one kind of client: holders of its admin token, authorized for everything
-// (what cluster-admin is on a real cluster). `kubectl auth can-i` asks through these reviews.
+// Every authenticated user (the admin token's holder, ServiceAccounts with their tokens) is
+// authorized for everything until RBAC comes: what cluster-admin is on a real cluster. The
+// identity is known (authentication.ts userOf). `kubectl auth can-i` asks through these reviews.
 
 const PATH = /^\/apis\/authorization\.k8s\.io\/v1\/(selfsubjectaccessreviews|selfsubjectrulesreviews)$/;
 
@@ -26,7 +27,7 @@ export async function serveSelfReview(req: IncomingMessage, res: ServerResponse,
   if (review === null || typeof review !== 'object' || Array.isArray(review)) throw errors.badRequest(`${kind} in version "v1" cannot be handled as a ${kind}: not an object`);
   const status =
     kind === 'SelfSubjectAccessReview'
-      ? { allowed: true, reason: 'skiff: the admin token is authorized for every request' }
+      ? { allowed: true, reason: 'skiff: every authenticated user is authorized for every request (no RBAC yet)' }
       : {
           resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
           nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],

@@ -29,6 +29,7 @@ function subresources(d: ResourceDef, version: string): Sub[] {
   if (d.kind === 'Namespace') out.push({ subresource: 'finalize', responseKind: self, verbs: ['update'] });
   if (d.scale) out.push({ subresource: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: ['get', 'patch', 'update'] });
   if (d.status) out.push({ subresource: 'status', responseKind: self, verbs: ['get', 'patch', 'update'] });
+  if (d.group === '' && d.plural === 'serviceaccounts') out.push({ subresource: 'token', responseKind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }, verbs: ['create'] });
   for (const c of d.connect ?? []) {
     const k = CONNECT[c];
     const kind = c === 'proxy' ? `${d.kind}ProxyOptions` : k.kind;

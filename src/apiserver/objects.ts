@@ -4,6 +4,7 @@ import type { FieldError, KObject, ResourceDef } from '../api/types.js';
 import { apiVersionOf } from '../api/types.js';
 import { deepEqual } from '../api/equality.js';
 import { validateObjectMeta } from '../api/validation/meta.js';
+import { AdmissionForbidden } from '../api/admission/context.js';
 import { causeMessage, invalidMessage } from '../api/validation/field.js';
 import { recordUpdate } from './patch/index.js';
 import { Store, type Entry } from '../storage/store.js';
@@ -118,6 +119,8 @@ export class Objects {
   create(def: ResourceDef, obj: KObject, opts: WriteOptions = {}): KObject {
     const m = (obj.metadata ??= {});
     if (!def.namespaced) delete m.namespace;
+    // Admission refusals name the object as given: generation has not happened yet upstream.
+    const givenName = m.name || m.generateName || '';
     if (!m.name && m.generateName) {
       let suffix = '';
       for (let i = 0; i < 5; i++) suffix += NAME_CHARS[randomInt(NAME_CHARS.length)];
@@ -132,7 +135,18 @@ export class Objects {
     else delete m.generation;
     this.prepareStatusOnCreate(def, obj);
     def.defaults?.(obj);
-    def.admit?.(obj, { list: (resource) => this.store.list(resource).map((e) => JSON.parse(e.json) as KObject) });
+    try {
+      def.admit?.(obj, {
+        list: (resource) => this.store.list(resource).map((e) => JSON.parse(e.json) as KObject),
+        get: (resource, namespace, name) => {
+          const e = this.store.get(resource, namespace, name);
+          return e ? (JSON.parse(e.json) as KObject) : undefined;
+        },
+      });
+    } catch (e) {
+      if (e instanceof AdmissionForbidden) throw errors.forbidden(def, givenName, e.message);
+      throw e;
+    }
     this.validate(def, obj);
     if (def.namespaced) this.checkNamespace(def, obj);
     if (this.store.get(storeResource(def), m.namespace ?? '', m.name!)) throw errors.alreadyExists(def, m.name!);

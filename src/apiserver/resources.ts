@@ -6,11 +6,12 @@ import { formatLabelSelector, type LabelSelector } from '../api/selectors.js';
 import { defaultPrinter } from '../api/printers/index.js';
 import { toTable } from '../api/printers/table.js';
 import { pruneUnknownFields, strictDecodingMessage, unknownFields, unknownFieldWarning, warningHeaderValue } from '../api/openapi/index.js';
-import { decodeProtobuf, ProtobufError } from '../api/protobuf/index.js';
+import { decodeProtobuf } from '../api/protobuf/index.js';
 import { applyPatch, patchTypeOf, PatchError, serverSideApply } from './patch/index.js';
 import { Objects, storeResource, type DeleteOptions } from './objects.js';
 import { ApiError, errors } from './status.js';
 import { mediaType, readBody, sendJSON } from './http.js';
+import { BodyDecodeError, readObjectBody } from './body.js';
 import { parseFilter, matches, type Filter } from './filter.js';
 import type { RequestInfo } from './request-info.js';
 import { serveWatch } from './watch.js';
@@ -18,7 +19,6 @@ import { kubeletTarget, proxyRequest, proxyUpgrade } from './kubelet-proxy.js';
 import type { Duplex } from 'node:stream';
 
 export const TABLE_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
-const BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml', 'application/strategic-merge-patch+json'];
 
 export function wantsTable(accept: string | undefined): boolean {
@@ -36,11 +36,15 @@ export interface RestContext {
 }
 type Ctx = RestContext;
 
+/** A subresource that is not a generic verb on its parent (serviceaccounts/token), keyed `<group>/<plural>/<subresource>`. */
+export type SubresourceHandler = (ctx: RestContext) => Promise<void>;
+
 /** Serves one resource path: collection and item verbs, status, scale and connect subresources. */
 export class ResourceHandler {
   constructor(
     readonly objects: Objects,
     private nodesDir: string,
+    private readonly extraSubresources: Record<string, SubresourceHandler> = {},
   ) {}
 
   async handle(ctx: Ctx): Promise<void> {
@@ -195,18 +199,13 @@ export class ResourceHandler {
 
   /** Decodes a create/update body and checks it addresses this endpoint. */
   private async decodeBody(ctx: Ctx): Promise<{ obj: KObject; version: string }> {
-    const buf = await readBody(ctx.req);
-    const type = mediaType(ctx.req.headers['content-type']);
     let raw: unknown;
     try {
-      if (type === 'application/json') raw = JSON.parse(buf.toString('utf8'));
-      else if (type === 'application/yaml') raw = parseYaml(buf.toString('utf8'));
-      else if (type === 'application/vnd.kubernetes.protobuf') raw = decodeProtobuf(buf);
-      else throw errors.unsupportedMediaType(type, BODY_TYPES);
+      raw = await readObjectBody(ctx.req);
     } catch (e) {
-      if (e instanceof ApiError) throw e;
-      if (e instanceof ProtobufError) throw errors.badRequest(`${ctx.def.kind} in version "${ctx.info.version}" cannot be handled as a ${ctx.def.kind}: ${e.message}`);
-      throw errors.badRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`);
+      if (!(e instanceof BodyDecodeError)) throw e;
+      if (e.protobuf) throw errors.badRequest(`${ctx.def.kind} in version "${ctx.info.version}" cannot be handled as a ${ctx.def.kind}: ${e.message}`);
+      throw errors.badRequest(`couldn't get version/kind; json parse error: ${e.message}`);
     }
     return this.checkKind(ctx, raw);
   }
@@ -408,6 +407,8 @@ export class ResourceHandler {
 
   private async subresource(ctx: Ctx, sub: string, method: string): Promise<void> {
     const { def } = ctx;
+    const extra = this.extraSubresources[`${def.group}/${def.plural}/${sub}`];
+    if (extra && ctx.info.name) return extra(ctx);
     if (sub === 'status' && def.status) {
       if (method === 'GET') return this.get(ctx);
       if (method === 'PUT') return this.update(ctx, 'status');

@@ -1,6 +1,6 @@
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -14,6 +14,9 @@ import { drain, sendError, sendJSON } from './http.js';
 import { Objects } from './objects.js';
 import { sendOpenapiV2 } from './openapi-v2.js';
 import { isSelfReviewPath, serveSelfReview } from './authorization.js';
+import { ADMIN_USER, Authenticator, isSelfSubjectReviewPath, serveSelfSubjectReview, userOf, type UserInfo } from './authentication.js';
+import { generateSigningKey, TokenSigner } from './serviceaccount/jwt.js';
+import { createToken } from './serviceaccount/token-request.js';
 import { writeStatus } from './kubelet-proxy.js';
 import { parseResourcePath } from './request-info.js';
 import { ResourceHandler } from './resources.js';
@@ -51,6 +54,13 @@ export interface ControlPlaneOptions {
   nodeMonitorGracePeriodMs?: number;
   /** Skip the controllers (tests of the API machinery alone). */
   controllers?: boolean;
+  /**
+   * The PEM key that signs ServiceAccount tokens (kube-apiserver's --service-account-signing-key-file).
+   * Default: a key made for this process, so tokens do not outlive it.
+   */
+  serviceAccountKey?: string;
+  /** The cluster's egress setting, which the DNS add-on needs to know which upstreams pods can reach. */
+  egress?: string;
 }
 
 export const SERVER_VERSION = {
@@ -88,7 +98,7 @@ export class ApiServer {
   readonly objects: Objects;
   private discovery: Discovery;
   private resources: ResourceHandler;
-  private tokens: Buffer[];
+  readonly authn: Authenticator;
 
   constructor(
     stateDir: string,
@@ -96,29 +106,35 @@ export class ApiServer {
     private address: string,
     nodesDir: string = join(dirname(stateDir), 'nodes'),
     podAPIEndpoint?: ApiEndpoint,
+    serviceAccountKey: string = generateSigningKey(),
   ) {
     this.store = Store.open(stateDir);
     this.objects = new Objects(this.store, this.reg);
     this.discovery = new Discovery(this.reg);
-    this.resources = new ResourceHandler(this.objects, nodesDir);
-    this.tokens = tokens.map((t) => Buffer.from(t));
+    const lookup = (resource: string, ns: string, name: string) => {
+      const e = this.store.get(resource, ns, name);
+      return e ? this.objects.parse(e) : undefined;
+    };
+    this.authn = new Authenticator(new TokenSigner(serviceAccountKey), lookup, undefined, (why) => log('debug', 'bearer token rejected', { reason: why }));
+    this.resources = new ResourceHandler(this.objects, nodesDir, {
+      '/serviceaccounts/token': (ctx) => createToken(ctx, this.objects, this.authn.signer, this.authn.audiences),
+    });
+    for (const t of tokens) this.authn.addStaticToken(t, ADMIN_USER);
     bootstrap(this.objects, this.address, podAPIEndpoint);
   }
 
-  addToken(t: string): void {
-    this.tokens.push(Buffer.from(t));
+  /** Another static token (the controller manager's, made per process), for `user`. */
+  addToken(t: string, user: UserInfo = ADMIN_USER): void {
+    this.authn.addStaticToken(t, user);
   }
 
   private authenticated(req: IncomingMessage): boolean {
-    const h = req.headers.authorization;
-    if (!h || !h.startsWith('Bearer ')) return false;
-    const given = Buffer.from(h.slice(7).trim());
-    return this.tokens.some((t) => t.length === given.length && timingSafeEqual(t, given));
+    return this.authn.authenticate(req) !== undefined;
   }
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     this.route(req, res).catch(async (e) => {
-      if (!(e instanceof ApiError)) log('error', 'request failed', { method: req.method, url: req.url, error: String((e as Error)?.stack ?? e) });
+      if (!(e instanceof ApiError)) log('error', 'request failed', { method: req.method, url: req.url, user: userOf(req)?.username, error: String((e as Error)?.stack ?? e) });
       await drain(req);
       sendError(res, e);
     });
@@ -162,6 +178,7 @@ export class ApiServer {
       return sendJSON(res, 200, core ? this.discovery.apiVersions(this.address) : this.discovery.apiGroupList());
     }
     if (isSelfReviewPath(path)) return serveSelfReview(req, res, path);
+    if (isSelfSubjectReviewPath(path)) return serveSelfSubjectReview(req, res, path);
     if (path === '/openapi/v2' && method === 'GET') return sendOpenapiV2(res, req.headers.accept, SERVER_VERSION.gitVersion);
     if (path === '/openapi/v3') return sendJSON(res, 200, openapiRoot());
     if (path.startsWith('/openapi/v3/')) {
@@ -228,7 +245,7 @@ export function defaultPodAPIEndpoint(stateDir: string, clusterName: string): Ap
 /** Starts the API server on HTTPS, on its HTTPS unix socket and on the node socket, then the controllers. */
 export async function startControlPlane(o: ControlPlaneOptions): Promise<{ close(): Promise<void>; api: ApiServer }> {
   const podEndpoint = o.podAPIEndpoint ?? defaultPodAPIEndpoint(o.stateDir, o.clusterName);
-  const api = new ApiServer(o.stateDir, o.tokens, `${o.host}:${o.port}`, o.nodesDir, podEndpoint);
+  const api = new ApiServer(o.stateDir, o.tokens, `${o.host}:${o.port}`, o.nodesDir, podEndpoint, o.serviceAccountKey);
   const tlsSocketPath = o.tlsSocketPath ?? join(dirname(o.socketPath), API_TLS_SOCKET_NAME);
   const https = createHttpsServer({ cert: o.cert, key: o.key }, api.handle);
   // A second server rather than the first one's 'connection' event: each closes on its own.
@@ -250,9 +267,9 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ close
   let client: ApiClient | undefined;
   if (o.controllers !== false) {
     const token = randomBytes(32).toString('base64url');
-    api.addToken(token);
+    api.addToken(token, { username: 'system:kube-controller-manager', groups: ['system:authenticated'] });
     client = new ApiClient({ socketPath: o.socketPath, token, userAgent: 'skiff-controller-manager' });
-    controllers = startControllers(client, { ca: o.ca, nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs });
+    controllers = startControllers(client, { ca: o.ca, nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs, egress: o.egress });
   }
 
   return {

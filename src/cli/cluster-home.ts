@@ -23,6 +23,8 @@ export interface ClusterPaths {
   serverCert: string;
   serverKey: string;
   token: string;
+  /** The key that signs ServiceAccount tokens (kubeadm's pki/sa.key); only the control plane reads it. */
+  serviceAccountKey: string;
   stateDir: string;
   socket: string;
   /** The API server's HTTPS on a unix socket, relayed into the node namespaces for pods. */
@@ -51,6 +53,7 @@ export function clusterPaths(home: string, name: string): ClusterPaths {
     serverCert: join(dir, 'apiserver.crt'),
     serverKey: join(dir, 'apiserver.key'),
     token: join(dir, 'admin.token'),
+    serviceAccountKey: join(dir, 'sa.key'),
     stateDir: join(dir, 'state'),
     socket: join(dir, 'api.sock'),
     tlsSocket: join(dir, API_TLS_SOCKET_NAME),

@@ -112,7 +112,8 @@ export interface ApiClientOptions {
   socketPath?: string;
   /** e.g. https://127.0.0.1:6443 */
   baseUrl?: string;
-  token: string;
+  /** The bearer token, or where to get the current one (a mounted token that is rotated). */
+  token: string | (() => string);
   /** PEM bundle that signs the apiserver's certificate. */
   ca?: string;
   userAgent?: string;
@@ -154,7 +155,8 @@ interface RequestOptions {
 
 export class ApiClient {
   private readonly pool: Pool;
-  private readonly headers: Record<string, string>;
+  private readonly baseHeaders: Record<string, string>;
+  private readonly token: () => string;
 
   constructor(opts: ApiClientOptions) {
     if (opts.socketPath) {
@@ -165,11 +167,17 @@ export class ApiClient {
     } else {
       throw new Error('ApiClient needs a socketPath or a baseUrl');
     }
-    this.headers = {
-      authorization: `Bearer ${opts.token}`,
+    const token = opts.token;
+    this.token = typeof token === 'function' ? token : () => token;
+    this.baseHeaders = {
       accept: 'application/json',
       'user-agent': opts.userAgent ?? 'skiff-controller-manager',
     };
+  }
+
+  /** Asked per request, so a rotated token is used from the next request on. */
+  private get headers(): Record<string, string> {
+    return { ...this.baseHeaders, authorization: `Bearer ${this.token()}` };
   }
 
   async close(): Promise<void> {
@@ -213,6 +221,11 @@ export class ApiClient {
   create(res: Resource, namespace: string | undefined, obj: KObject): Promise<KObject> {
     const name = obj.metadata.name ?? obj.metadata.generateName ?? '';
     return this.request('POST', collectionPath(res, namespace), { body: obj, what: `creating ${describe(res, namespace, name)}` });
+  }
+
+  /** POST to a subresource that creates something of its own, e.g. serviceaccounts/token (a TokenRequest). */
+  createSubresource<T = KObject>(res: Resource, namespace: string | undefined, name: string, subresource: string, body: unknown): Promise<T> {
+    return this.request('POST', objectPath(res, namespace, name, subresource), { body, what: `creating ${subresource} for ${describe(res, namespace, name)}` });
   }
 
   /** PUT the object (or one of its subresources, e.g. `status`, `finalize`). */

@@ -32,6 +32,8 @@ export interface ControllerOptions {
   nodeMonitorGracePeriodMs?: number;
   /** How long a node must be gone before PodGC deletes its pods (default 40 s). */
   podGCQuarantineMs?: number;
+  /** The cluster's egress setting, passed to the DNS add-on (which upstream resolvers pods can reach). */
+  egress?: string;
 }
 
 export function startControllers(client: ApiClient, opts: ControllerOptions = {}): ControllerManager {
@@ -51,7 +53,7 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
     startPodGC(client, informers, { log: opts.log, quarantineMs: opts.podGCQuarantineMs }),
     startEndpointSliceController(client, informers, opts.log),
     startEndpointsController(client, informers, opts.log),
-    startCoreDNSAddon(client, informers, opts.log),
+    startCoreDNSAddon(client, informers, opts.log, { egress: opts.egress }),
     startIngressNginxAddon(client, informers, opts.log),
   ];
   if (opts.ca) controllers.push(startRootCACertPublisher(client, informers, opts.ca, opts.log));

@@ -24,7 +24,15 @@ const ingressWriteDirs = [
   '/var/lib/nginx/proxy', '/var/lib/nginx/scgi', '/var/lib/nginx/uwsgi', '/var/log/audit', '/var/log/nginx',
 ].map((path) => ({ path, mode: 0o755, ...WWW_DATA }));
 
+/**
+ * The root of a user-mapped image (user-images.ts), a host program declared as an image: the
+ * busybox userland, with the host's system directories and the paths its entry names bound in
+ * read-only (root-mounts.ts).
+ */
+export const HOST_PROGRAM_ROOT = 'skiff/host-program';
+
 export const BUILTIN_ROOTS: Record<string, BuiltinRoot> = {
+  [HOST_PROGRAM_ROOT]: { base: 'busybox', user: '' },
   // registry.k8s.io/echoserver:1.4 is FROM nginx-slim:0.8, itself FROM ubuntu-slim (16.04).
   echoserver: { base: 'debian-legacy', user: '' },
   // hashicorp/http-echo 1.0: FROM gcr.io/distroless/static-debian12:nonroot, whose User is "65532".

@@ -9,8 +9,7 @@
 // that run other programs by name come from a busybox that does (Debian 12's), and so reach our
 // nc through the applet directory like every other command.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 // catalog.ts imports this module too; NODE_FLAGS is only read when an argv is built.
 import { NODE_FLAGS } from './catalog.js';
@@ -30,8 +29,6 @@ function isExecutable(file: string): boolean {
 
 /** The busybox whose applets containers run. */
 export const BUSYBOX = isExecutable(INSTALLED_BUSYBOX) ? INSTALLED_BUSYBOX : DEBIAN_BUSYBOX;
-/** Searched after the applet directory, like an image's PATH over its own /usr/local/bin, /usr/bin, /bin. */
-export const HOST_PATH = ['/usr/local/bin', '/usr/bin', '/bin'];
 
 /** Applets that run a program named on their command line (the shells: every command). */
 const RUNS_PROGRAMS = new Set([
@@ -103,92 +100,10 @@ export function appletArgv(applet: string, args: string[]): string[] {
   return [busyboxFor(applet), applet, ...args];
 }
 
-export function appletDir(clusterDir: string): string {
-  return join(clusterDir, 'images', 'bin');
-}
-
-function shellQuote(argv: string[]): string {
-  return argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-}
-
-/** `<dir>/busybox`: `busybox APPLET` typed in a container takes the same turns as APPLET. */
-function busyboxScript(): string {
-  const p = pathSearching();
-  const own = [...RUNS_PROGRAMS].filter((a) => p.busybox !== BUSYBOX && p.applets.has(a));
-  return [
-    '#!/bin/sh',
-    'case "$1" in',
-    `  nc) shift; exec ${shellQuote(ncArgv())} "$@" ;;`,
-    ...(own.length > 0 ? [`  ${own.join('|')}) exec ${shellQuote([p.busybox])} "$@" ;;`] : []),
-    'esac',
-    `exec ${shellQuote([BUSYBOX])} "$@"`,
-    '',
-  ].join('\n');
-}
-
-type Entry = { link: string } | { script: string };
-
-/** What the applet directory holds: a link to a busybox per applet, scripts for nc and busybox. */
-function entries(): Map<string, Entry> {
-  const out = new Map<string, Entry>();
-  for (const applet of busyboxApplets()) out.set(applet, { link: busyboxFor(applet) });
-  out.set('nc', { script: `#!/bin/sh\nexec ${shellQuote(ncArgv())} "$@"\n` });
-  out.set('busybox', { script: busyboxScript() });
-  return out;
-}
-
-function current(file: string, entry: Entry): boolean {
-  try {
-    if ('link' in entry) return readlinkSync(file) === entry.link;
-    return readFileSync(file, 'utf8') === entry.script;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Makes (idempotently) `<clusterDir>/images/bin/<applet>` for every applet, so that containers
- * find them first on PATH, and returns that PATH.
- */
-export function containerPath(clusterDir: string): string {
-  const dir = appletDir(clusterDir);
-  mkdirSync(dir, { recursive: true });
-  for (const [name, entry] of entries()) {
-    const file = join(dir, name);
-    if (current(file, entry)) continue;
-    // Several agents may prepare the same cluster directory at once: write under a private
-    // name and rename over, which is atomic, instead of racing on unlink + create.
-    const tmp = `${file}.${process.pid}.tmp`;
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // Nothing left over from an earlier attempt.
-    }
-    if ('link' in entry) symlinkSync(entry.link, tmp);
-    else writeFileSync(tmp, entry.script, { mode: 0o755 });
-    renameSync(tmp, file);
-  }
-  return [dir, ...HOST_PATH].join(':');
-}
-
 /** Whether a container path names a busybox applet in an image whose userland is busybox. */
 export function appletFor(file: string): string | undefined {
   const m = /^(?:\/usr)?\/s?bin\/([^/]+)$/.exec(file);
   const name = m ? m[1] : file.includes('/') ? undefined : file;
   if (name === undefined) return undefined;
   return name === 'busybox' || name === 'nc' || busyboxApplets().has(name) ? name : undefined;
-}
-
-/** First executable named `name` in the host directories an image's PATH stands for. */
-export function hostExecutable(name: string): string | undefined {
-  for (const dir of HOST_PATH) {
-    const file = join(dir, name);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // Not here; try the next directory.
-    }
-  }
-  return undefined;
 }

@@ -48,7 +48,8 @@ function shellQuote(s: string): string {
 
 /**
  * An image's entrypoint shell script, run by busybox sh. `rewrite` maps the image's own
- * program names to host argv, since `exec "$@"` cannot find them on the host's PATH.
+ * program names to the argv that plays them (in the container's paths once the image's mounts
+ * translate it, index.ts containerArgv), since `exec "$@"` finds only what the root holds.
  */
 function entrypointScript(name: string, body: string, rewrite: Record<string, string[]> = {}): string[] {
   const cases = Object.entries(rewrite)
@@ -91,6 +92,9 @@ const NGINX_ENTRYPOINT_LOG = [
   '$0: Configuration complete; ready for start up',
 ];
 
+/** Debian's curl (scripts/install-deps.sh installs it), the curl of the curl image. */
+export const HOST_CURL = '/usr/bin/curl';
+
 const SLEEP_FOREVER = 'exec /bin/sh -c "trap : TERM INT; (while true; do sleep 1000; done) & wait"';
 
 export const BUILTIN_IMAGES: BuiltinImage[] = [
@@ -100,9 +104,9 @@ export const BUILTIN_IMAGES: BuiltinImage[] = [
     config: () => ({
       entrypoint: [],
       cmd: ['nginx', '-g', 'daemon off;'],
-      // Users debug from inside it (`kubectl exec deploy/www -- nslookup abc`): give it a shell userland.
-      busybox: true,
-      binaries: aliases(['nginx', '/usr/sbin/nginx'], node('echoserver')),
+      // Users debug from inside it (`kubectl exec deploy/www -- nslookup abc`, `-- curl …`,
+      // scenario 000): it has a shell userland and curl.
+      binaries: { ...aliases(['nginx', '/usr/sbin/nginx'], node('echoserver')), '/usr/bin/curl': [HOST_CURL] },
     }),
   },
   {
@@ -115,7 +119,6 @@ export const BUILTIN_IMAGES: BuiltinImage[] = [
     config: () => ({
       entrypoint: ['/agnhost'],
       cmd: ['pause'],
-      busybox: true,
       binaries: aliases(['/agnhost', '/agnhost-2', 'agnhost', 'agnhost-2'], node('agnhost')),
     }),
   },
@@ -143,21 +146,22 @@ export const BUILTIN_IMAGES: BuiltinImage[] = [
   },
   {
     names: ['busybox'],
-    config: () => ({ entrypoint: [], cmd: ['sh'], busybox: true }),
+    config: () => ({ entrypoint: [], cmd: ['sh'] }),
   },
   {
     // sixeyed/kiamol ch03/docker-images/sleep: Alpine with a shell-form CMD that idles.
     names: ['kiamol/ch03-sleep'],
-    config: () => ({ entrypoint: [], cmd: ['/bin/sh', '-c', SLEEP_FOREVER], busybox: true }),
+    config: () => ({ entrypoint: [], cmd: ['/bin/sh', '-c', SLEEP_FOREVER] }),
   },
   {
     // curl/curl-container: ENTRYPOINT ["/entrypoint.sh"], CMD ["curl"]; options alone run curl.
+    // Its curl is the host's, at the image's /usr/bin/curl.
     names: ['curlimages/curl', 'curl/curl'],
     config: () => ({
       entrypoint: ['/entrypoint.sh'],
       cmd: ['curl'],
-      busybox: true,
       binaries: {
+        '/usr/bin/curl': [HOST_CURL],
         '/entrypoint.sh': entrypointScript(
           '/entrypoint.sh',
           'if [ "${1#-}" != "${1}" ] || [ -z "$(command -v "${1}")" ]; then\n  set -- curl "$@"\nfi',
@@ -188,30 +192,29 @@ export const BUILTIN_IMAGES: BuiltinImage[] = [
   },
   {
     // registry.k8s.io/coredns/coredns: FROM scratch, ENTRYPOINT ["/coredns"], no CMD. The cluster
-    // DNS program reaches the API like a node agent (the cluster's socket and token), so the
-    // image tells it where the cluster lives and the Deployment keeps upstream's args.
+    // DNS program reaches the API from its pod (in-cluster config, its ServiceAccount's token),
+    // so the image adds nothing to the Deployment's args.
     names: ['coredns/coredns', 'coredns'],
-    config: (_ref, ctx) => {
-      const coredns = [process.execPath, ...NODE_FLAGS, addonScript('dns/main'), `--skiff-cluster-dir=${ctx.clusterDir}`];
+    config: () => {
+      const coredns = [process.execPath, ...NODE_FLAGS, addonScript('dns/main')];
       return { entrypoint: ['/coredns'], cmd: [], binaries: aliases(['/coredns', 'coredns'], coredns), notifyReady: true };
     },
   },
   {
     // registry.k8s.io/ingress-nginx/controller (rootfs/Dockerfile): ENTRYPOINT
     // ["/usr/bin/dumb-init", "--"], CMD ["/nginx-ingress-controller"]; the Deployment's args
-    // start with the controller's path. The ingress controller program reaches the API as the
-    // DNS program does, so it too is told where the cluster lives, before upstream's flags.
+    // start with the controller's path. The ingress controller program reaches the API from its
+    // pod as the DNS program does (in-cluster config), so only upstream's flags reach it.
     // It is a proxy on every request's path: it runs with V8's default heap and helper threads
     // (NODE_FLAGS trade throughput for an idle server's size).
     names: ['ingress-nginx/controller', 'ingress-nginx/controller-chroot'],
-    config: (_ref, ctx) => {
-      const controller = [process.execPath, ...INGRESS_NODE_FLAGS, addonScript('ingress/main'), `--skiff-cluster-dir=${ctx.clusterDir}`];
+    config: () => {
+      const controller = [process.execPath, ...INGRESS_NODE_FLAGS, addonScript('ingress/main')];
       const programs = ['/nginx-ingress-controller', 'nginx-ingress-controller'];
       return {
         entrypoint: ['/usr/bin/dumb-init', '--'],
         cmd: ['/nginx-ingress-controller'],
-        busybox: true,
-        notifyReady: true,
+          notifyReady: true,
         binaries: {
           ...aliases(programs, controller),
           // dumb-init only forwards signals to its child; exec hands them to the program directly.

@@ -16,13 +16,16 @@ export interface ImageConfig {
    * knows them by (`/agnhost`, `nginx`): the host argv that stands for each.
    */
   binaries?: Record<string, string[]>;
-  /** The image's userland is busybox (busybox, Alpine): `/bin/x`, `/usr/bin/x`, … are applets. */
-  busybox?: boolean;
   /**
    * The image's program says when it serves (src/addons/ready.ts), and the runtime reports the
    * container started only then, as with a systemd Type=notify service.
    */
   notifyReady?: boolean;
+  /**
+   * The root its containers get (rootfs.ts): a built-in image's catalog key (catalog.ts
+   * names[0]), or HOST_PROGRAM_ROOT with the host paths a user-mapped image consists of.
+   */
+  root?: { key: string; hostPaths?: string[] };
 }
 
 /**

@@ -1,8 +1,12 @@
-// The image service of this node: turns a pod's `image` into something runnable on the host
-// (there is no registry), and a container's command/args into a host argv.
+// The image service of this node: turns a pod's `image` into a root for its containers (there is
+// no registry: built-in images get roots assembled for them, rootfs.ts) and a container's
+// command/args into the argv the runtime starts in that root.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { appletArgv, appletFor, containerPath as makeContainerPath, hostExecutable } from './busybox.js';
 import { BUILTIN_IMAGES } from './catalog.js';
+import { assembleRoot, imageMounts, imageUser, type ImageMount, type ImageUser, type RootOptions } from './rootfs.js';
+import { builtinRoot, hostProgramsDir, toContainerArgv } from './root-mounts.js';
+import { imageEtc } from './etc-files.js';
 import type { ImageConfig, Resolved } from './config.js';
 import { IMAGE_MAP_FILE, findUserImage } from './user-images.js';
 import { ReferenceError, fullReference, lookupKeys, parseReference, type ImageReference } from './reference.js';
@@ -33,7 +37,7 @@ export function resolveImage(image: string, opts: { home: string; clusterDir: st
   }
   for (const key of keys) {
     const builtin = builtinByName.get(key);
-    if (builtin) return { ok: true, image: builtin.config(ref, opts) };
+    if (builtin) return { ok: true, image: { ...builtin.config(ref, opts), root: { key: builtin.names[0] } } };
   }
   const full = fullReference(ref);
   const mapFile = join(opts.home, IMAGE_MAP_FILE);
@@ -58,9 +62,9 @@ function pullError(ref: ImageReference, cause: string): string {
 /**
  * Kubernetes command/args over the image's entrypoint/cmd (after $(VAR) expansion by the
  * caller), as containerd composes them: a command replaces ENTRYPOINT and drops CMD unless args
- * are given; args alone replace CMD. argv[0] comes back as a host executable where the image's
- * program is known: one of the image's own programs, a busybox applet, or a file on the host's
- * /usr/local/bin, /usr/bin, /bin. An empty result means "no command specified".
+ * are given; args alone replace CMD. The image's own programs (`/agnhost`, `nginx`) become the
+ * argv that plays them, in the container's paths; any other program is found by the runtime in
+ * the container's root, on its PATH. An empty result means "no command specified".
  */
 export function containerArgv(image: ImageConfig, command?: string[], args?: string[]): string[] {
   let argv: string[];
@@ -72,21 +76,60 @@ export function containerArgv(image: ImageConfig, command?: string[], args?: str
   if (argv.length === 0) return [];
   const [program, ...rest] = argv;
   const own = image.binaries?.[program];
-  if (own) return [...own, ...rest];
-  // A bare name is looked up on the container's PATH: the applet directory comes first there.
-  const bare = !program.includes('/');
-  if (bare || image.busybox) {
-    const applet = appletFor(program);
-    if (applet) return appletArgv(applet, rest);
-  }
-  if (bare) {
-    const file = hostExecutable(program);
-    if (file) return [file, ...rest];
-  }
-  return argv;
+  if (!own) return argv;
+  return [...toContainerArgv(own, imageMountsOf(image)), ...rest];
 }
 
-/** PATH for containers: a dir of busybox applet links (created on demand under clusterDir) + /usr/local/bin:/usr/bin:/bin. */
-export function containerPath(clusterDir: string): string {
-  return makeContainerPath(clusterDir);
+export interface ContainerImage {
+  /** The assembled root: the read-only lower layer of the container's overlay. */
+  rootfs: string;
+  /** Host files bound read-only over it. */
+  mounts: ImageMount[];
+  /** The user its config names, resolved against its /etc/passwd and /etc/group. */
+  user: ImageUser;
+  /** Its /etc/passwd and /etc/group, which a runAsUser is resolved against. */
+  etc: { passwd: string; group: string };
+}
+
+function rootOf(image: ImageConfig): { key: string; opts: RootOptions } {
+  const root = image.root;
+  if (!root) throw new Error('the image names no root (resolveImage sets one)');
+  // The bundled programs compare their build-time path with argv[1]: they appear at it.
+  const opts: RootOptions = { programsAt: hostProgramsDir() };
+  if (root.hostPaths) opts.hostPaths = root.hostPaths.filter((p) => existsSync(p));
+  return { key: root.key, opts };
+}
+
+const mountsCache = new Map<string, ImageMount[]>();
+
+function imageMountsOf(image: ImageConfig): ImageMount[] {
+  const { key, opts } = rootOf(image);
+  const id = JSON.stringify([key, opts]);
+  let mounts = mountsCache.get(id);
+  if (!mounts) {
+    mounts = imageMounts(key, opts);
+    mountsCache.set(id, mounts);
+  }
+  return mounts;
+}
+
+const rootCache = new Map<string, string>();
+
+/** The image's root under `rootsDir` (assembled on first use) and what goes with it. */
+export function containerImage(image: ImageConfig, rootsDir: string): ContainerImage {
+  const { key, opts } = rootOf(image);
+  const id = JSON.stringify([rootsDir, key, opts]);
+  let rootfs = rootCache.get(id);
+  if (!rootfs || !existsSync(rootfs)) {
+    rootfs = assembleRoot(key, rootsDir, opts);
+    rootCache.set(id, rootfs);
+  }
+  const root = builtinRoot(key);
+  const etc = imageEtc(root.base, root.etc);
+  return { rootfs, mounts: imageMountsOf(image), user: imageUser(key), etc: { passwd: etc.passwd, group: etc.group } };
+}
+
+/** Where a cluster keeps its assembled image roots. */
+export function imageRootsDir(clusterDir: string): string {
+  return join(clusterDir, 'images', 'roots');
 }

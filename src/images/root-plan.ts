@@ -5,7 +5,7 @@
 import { posix } from 'node:path';
 import { imageEtc } from './etc-files.js';
 import { BASE_LAYOUTS, type DirSpec, type LinkSpec } from './root-layouts.js';
-import { builtinRoot, helperPath, imageMounts, isDirectoryMount, toContainerPaths, type RootOptions } from './root-mounts.js';
+import { HOST_PROGRAM_ROOT, builtinRoot, helperPath, hostSystemLinks, imageMounts, isDirectoryMount, toContainerPaths, type RootOptions } from './root-mounts.js';
 import { playedByLink, userlandApplets, type Applet } from './root-userland.js';
 
 export type RootEntry =
@@ -86,12 +86,13 @@ export function rootPlan(key: string, opts: RootOptions = {}): RootEntry[] {
   for (const l of layout.links) if (!l.target.startsWith('/')) plan.link(l);
   for (const d of layout.dirs) plan.dir(d);
   for (const l of layout.links) if (l.target.startsWith('/')) plan.link(l);
+  if (key === HOST_PROGRAM_ROOT) for (const l of hostSystemLinks()) plan.link(l);
 
   if (layout.applets !== 'none') {
     for (const a of userlandApplets()) {
       const path = appletPath(a, layout.applets);
       if (!path) continue;
-      if (playedByLink(a)) plan.link({ path, target: helperPath(a.argv[0]) });
+      if (playedByLink(a)) plan.link({ path, target: helperPath(a.argv[0], key) });
       else plan.file(path, `#!/bin/sh\nexec ${shellQuote(toContainerPaths(a.argv, mounts))} "$@"\n`, 0o755);
     }
   }

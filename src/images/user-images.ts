@@ -12,11 +12,16 @@
 //     env: { GREETING: hello }       # optional; the image's ENV
 //   registry.example.com/team/tool:2.0:
 //     command: ["/opt/tool/bin/tool"]
+//     files: ["/opt/tool"]           # optional; more host paths the image consists of
 //
 // A pod's `command` replaces `command` here and its `args` replace `args`, as for any image.
+// The image's containers see the busybox userland, the host's /usr and library directories, and,
+// read-only at their own paths, the absolute paths of command, args, workingDir and files; nothing
+// else of the host.
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { HOST_PROGRAM_ROOT } from './builtin-roots.js';
 import type { ImageConfig } from './config.js';
 import { normalizeKey } from './reference.js';
 
@@ -44,11 +49,14 @@ function stringArray(v: unknown): v is string[] {
 function entryFor(key: string, value: unknown, file: string): UserImage {
   const where = `image ${JSON.stringify(key)} in ${file}`;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { ok: false, message: `${where}: must be a mapping with command, and optionally args, workingDir, env` };
+    return { ok: false, message: `${where}: must be a mapping with command, and optionally args, workingDir, env, files` };
   }
   const v = value as Record<string, unknown>;
-  const unknown = Object.keys(v).filter((k) => !['command', 'args', 'workingDir', 'env'].includes(k));
+  const unknown = Object.keys(v).filter((k) => !['command', 'args', 'workingDir', 'env', 'files'].includes(k));
   if (unknown.length) return { ok: false, message: `${where}: unknown field ${JSON.stringify(unknown[0])}` };
+  if (v.files !== undefined && (!stringArray(v.files) || v.files.some((f) => !f.startsWith('/')))) {
+    return { ok: false, message: `${where}: files must be a list of absolute paths` };
+  }
   if (!stringArray(v.command) || v.command.length === 0) {
     return { ok: false, message: `${where}: command must be a non-empty list of strings` };
   }
@@ -69,13 +77,16 @@ function entryFor(key: string, value: unknown, file: string): UserImage {
       env[name] = String(val);
     }
   }
+  const cmd = v.args ? [...(v.args as string[])] : [];
+  const named = [...v.command, ...cmd, ...(typeof v.workingDir === 'string' ? [v.workingDir] : []), ...((v.files as string[] | undefined) ?? [])];
   return {
     ok: true,
     image: {
       entrypoint: [...v.command],
-      cmd: v.args ? [...(v.args as string[])] : [],
+      cmd,
       ...(env ? { env } : {}),
       ...(typeof v.workingDir === 'string' ? { workingDir: v.workingDir } : {}),
+      root: { key: HOST_PROGRAM_ROOT, hostPaths: [...new Set(named.filter((p) => p.startsWith('/')))] },
     },
   };
 }

@@ -4,7 +4,7 @@ import type { KObject } from '../api/types.js';
 import { parseQuantity } from '../api/validation/quantity.js';
 import { isAlreadyExists, isConflict, isNotFound, type ApiClient, type Resource } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
-import { containerArgv, containerPath, resolveImage } from '../images/index.js';
+import { containerArgv, containerImage, imageRootsDir, resolveImage } from '../images/index.js';
 import { log } from '../log.js';
 import type { ImageService } from './kubelet/cri.js';
 import { Kubelet } from './kubelet/kubelet.js';
@@ -78,7 +78,14 @@ export class NodeAgent {
     const images: ImageService = {
       resolveImage: (image) => resolveImage(image, { home: this.o.home, clusterDir: this.o.clusterDir }),
       containerArgv,
-      containerPath: () => containerPath(this.o.clusterDir),
+      containerImage: (image) => {
+        const img = containerImage(image, imageRootsDir(this.o.clusterDir));
+        return {
+          rootfs: img.rootfs,
+          mounts: img.mounts.map((m) => ({ hostPath: m.source, containerPath: m.destination, readOnly: true })),
+          identity: { user: img.user, etc: img.etc },
+        };
+      },
     };
     const alloc = {
       cpuMillis: this.machine.cpus * 1000,
@@ -110,9 +117,6 @@ export class NodeAgent {
     });
     await this.server.listen();
     await kubelet.start();
-    // The applet links every container's PATH starts with are made once per cluster; made now,
-    // while the first pods are still on their way, they are off the path of the first start.
-    images.containerPath();
     log('info', 'node agent started', { node: this.o.nodeName });
   }
 

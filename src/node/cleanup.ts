@@ -4,13 +4,13 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { deleteClusterNetwork } from './network/index.js';
-import { clusterCgroupName, detectCgroups, removeClusterCgroups, removePodCgroup, type CgroupDriver } from './kubelet/runtime/cgroups.js';
+import { unmountUnder } from './kubelet/runtime/host-mounts.js';
+import { clusterCgroupName, detectCgroups, hierarchyRoots, removeClusterCgroups, removePodCgroup, type CgroupDriver } from './kubelet/runtime/cgroups.js';
 
 /** Pod uids that have a cgroup under the cluster's cgroup, in any hierarchy. */
 export function podCgroupUids(d: CgroupDriver, cluster: string): string[] {
-  const roots = d.version === 2 ? [d.root] : [...new Set(Object.values(d.roots))];
   const uids = new Set<string>();
-  for (const root of roots) {
+  for (const root of hierarchyRoots(d)) {
     try {
       for (const e of readdirSync(join(root, clusterCgroupName(cluster)), { withFileTypes: true })) if (e.isDirectory()) uids.add(e.name);
     } catch {
@@ -54,7 +54,8 @@ function isShim(pid: number): boolean {
 /**
  * SIGKILLs every container of the cluster and the shims that watch them (which live outside
  * the pod cgroups and would otherwise still write exit files into the cluster directory),
- * removes the cgroups, then the network namespaces.
+ * unmounts what the runtime mounted under the nodes' directories, removes the cgroups, then the
+ * network namespaces.
  */
 export async function removeClusterRuntime(cluster: string, nodesDir: string): Promise<void> {
   const shims = recordedShims(nodesDir).filter(isShim);
@@ -84,6 +85,8 @@ export async function removeClusterRuntime(cluster: string, nodesDir: string): P
     }
   };
   for (let i = 0; i < 500 && [...shims, ...helpers].some(alive); i++) await new Promise((r) => setTimeout(r, 10));
+  // Container roots and pods' namespace files a killed shim or agent left mounted.
+  await unmountUnder(nodesDir);
   removeClusterCgroups(d, cluster);
   await deleteClusterNetwork(cluster);
 }

@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
-import { clusterPaths, readClusterConfig } from '../../cli/cluster-home.js';
+import { readFileSync } from 'node:fs';
 import { ApiClient } from '../../client/client.js';
+import { inClusterConfig } from '../../client/in-cluster.js';
 import type { NameserverAddress } from './client.js';
 import { dnsConfigOf, parseCorefile, type DnsConfig } from './corefile.js';
 import { startHealthEndpoints } from './health.js';
@@ -12,21 +11,27 @@ import { parseNameserver, reachableNameservers, resolvConfNameservers, forwarder
 import { startClusterView } from './view.js';
 
 // The program of the built-in registry.k8s.io/coredns/coredns image: `coredns -conf <Corefile>`
-// in the DNS pod's network namespace. The image adds --skiff-cluster-dir so the program reaches
-// the API as the node agents do, over the cluster's unix socket with the cluster token.
+// in the DNS pod's network namespace. It reaches the API as CoreDNS's kubernetes plugin does in a
+// pod: in-cluster config, its ServiceAccount's mounted token, the `kubernetes` Service. What skiff
+// adds comes from the add-on's manifest: -skiff-hosts names the host's hosts file (a hostPath
+// volume) and -skiff-egress the cluster's egress setting (which upstream resolvers pods reach).
 
 /** The CoreDNS release this program stands in for (the add-on's image tag). */
 const COREDNS_VERSION = '1.11.3';
 
 export interface CoreDNSArgs {
   conf: string;
-  clusterDir: string;
+  /** A hosts file whose names are answered after the cluster's (the host's, mounted by the manifest). */
+  hostsFile?: string;
+  /** all, none or CIDRs: which `forward` targets a pod can reach. Without it, none. */
+  egress: string;
 }
 
 /** Go flag syntax as coredns takes it: `-conf x`, `-conf=x`, `--conf x`. */
 export function parseCoreDNSArgs(argv: string[]): CoreDNSArgs {
   let conf = 'Corefile';
-  let clusterDir: string | undefined;
+  let hostsFile: string | undefined;
+  let egress = 'none';
   for (let i = 0; i < argv.length; i++) {
     const m = /^--?([^=]+)(?:=(.*))?$/.exec(argv[i]);
     if (!m) throw new Error(`coredns: unexpected argument ${JSON.stringify(argv[i])}`);
@@ -36,29 +41,11 @@ export function parseCoreDNSArgs(argv: string[]): CoreDNSArgs {
       return argv[++i];
     };
     if (m[1] === 'conf') conf = value();
-    else if (m[1] === 'skiff-cluster-dir') clusterDir = value();
+    else if (m[1] === 'skiff-hosts') hostsFile = value();
+    else if (m[1] === 'skiff-egress') egress = value();
     else throw new Error(`flag provided but not defined: -${m[1]}`);
   }
-  if (!clusterDir) throw new Error('coredns: --skiff-cluster-dir is required (the built-in image passes it)');
-  return { conf, clusterDir };
-}
-
-/**
- * The host's root as this container can reach it. The container's own root is an overlay over
- * the host's /: it may lack other mounts, shows the pod's /etc/hosts, and a unix socket seen
- * through it refuses connections (the overlay's inode is not the bound one). The container's
- * parent is its shim, which lives in the host's mount namespace (and pid namespace: containers
- * share the host's), so its root is the host's; pid 1's is the fallback.
- */
-export function hostRoot(clusterDir: string, candidates = [`/proc/${process.ppid}/root`, '/proc/1/root']): string {
-  for (const root of candidates) {
-    try {
-      if (existsSync(`${root}${clusterDir}`)) return root;
-    } catch {
-      // Not ours to look into; try the next.
-    }
-  }
-  return '';
+  return { conf, egress, ...(hostsFile !== undefined ? { hostsFile } : {}) };
 }
 
 /** The nameservers of the `forward .` targets: addresses as given, resolv.conf files read. */
@@ -92,12 +79,8 @@ async function main(): Promise<void> {
   } catch (e) {
     throw new Error(`reading the Corefile ${args.conf}: ${(e as Error).message}`);
   }
-  const root = hostRoot(args.clusterDir);
-  const paths = clusterPaths(dirname(dirname(args.clusterDir)), basename(args.clusterDir));
-  const cluster = readClusterConfig({ ...paths, config: `${root}${paths.config}` });
-  const egress = cluster?.egress ?? 'none';
-  const token = readFileSync(`${root}${paths.token}`, 'utf8').trim();
-  const client = new ApiClient({ socketPath: `${root}${paths.socket}`, token, userAgent: `coredns/v${COREDNS_VERSION} (linux/amd64) kubernetes/skiff` });
+  const egress = args.egress;
+  const client = new ApiClient({ ...inClusterConfig(), userAgent: `coredns/v${COREDNS_VERSION} (linux/amd64) kubernetes/skiff` });
 
   const view = startClusterView(client, (m) => say('ERROR', `plugin/kubernetes: ${m}`));
   let synced = false;
@@ -117,7 +100,7 @@ async function main(): Promise<void> {
     podMode: cfg.podMode,
     view: () => view.current(),
     upstream: forwarderTo(upstreams),
-    hostsFile: `${root}/etc/hosts`,
+    hostsFile: args.hostsFile,
     log: (m) => say('ERROR', m),
     onAnswer: metrics?.count,
   });

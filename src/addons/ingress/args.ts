@@ -5,7 +5,6 @@
 // the add-on uses.
 
 export interface ControllerArgs {
-  clusterDir: string;
   /** `namespace/name` of the Service whose address is published to Ingress status. */
   publishService?: string;
   ingressClass: string;
@@ -19,7 +18,7 @@ export interface ControllerArgs {
 }
 
 const VALUE_FLAGS = new Set([
-  'skiff-cluster-dir', 'publish-service', 'ingress-class', 'controller-class', 'configmap', 'election-id',
+  'publish-service', 'ingress-class', 'controller-class', 'configmap', 'election-id',
   'http-port', 'https-port', 'healthz-port', 'default-ssl-certificate', 'default-backend-service',
   'watch-namespace', 'tcp-services-configmap', 'udp-services-configmap', 'validating-webhook',
   'validating-webhook-certificate', 'validating-webhook-key', 'v', 'skiff-bind-address', 'status-port',
@@ -49,10 +48,7 @@ export function parseControllerArgs(argv: string[]): ControllerArgs {
     }
     values.set(name, value ?? 'true');
   }
-  const clusterDir = values.get('skiff-cluster-dir');
-  if (!clusterDir) throw new Error('--skiff-cluster-dir is required (the built-in image passes it)');
   return {
-    clusterDir,
     publishService: values.get('publish-service'),
     ingressClass: values.get('ingress-class') ?? 'nginx',
     controllerClass: values.get('controller-class') ?? 'k8s.io/ingress-nginx',

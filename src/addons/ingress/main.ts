@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
-import { clusterPaths } from '../../cli/cluster-home.js';
 import { ApiClient } from '../../client/client.js';
-import { hostRoot } from '../dns/main.js';
+import { inClusterConfig } from '../../client/in-cluster.js';
 import { notifyReady } from '../ready.js';
 import { parseControllerArgs } from './args.js';
 import { CertificateStore, generateFakeCertificate } from './certificates.js';
@@ -16,7 +13,8 @@ import { reportReady, runPrimary, workerCount, workerRole } from './workers.js';
 import cluster from 'node:cluster';
 
 // The program of the built-in registry.k8s.io/ingress-nginx/controller image. It watches the
-// cluster through the API (over the cluster's unix socket, as the DNS add-on does), turns the
+// cluster through the API (in-cluster config: the pod's ServiceAccount token and the
+// `kubernetes` Service, as ingress-nginx's client-go does; each worker its own client), turns the
 // Ingresses of its class into a route table, serves HTTP on 80 and HTTPS on 443 from it, and
 // publishes its Service's address in the status of every Ingress it serves.
 
@@ -35,16 +33,12 @@ async function main(): Promise<void> {
   const count = workerCount();
   if (cluster.isPrimary && count > 1) {
     say('I', `NGINX Ingress controller Release: ${CONTROLLER_VERSION} Build: skiff Repository: https://github.com/kubernetes/ingress-nginx`);
-    await runPrimary({ count, healthzPort: args.healthzPort, bindAddress: args.bindAddress, fakePair: await generateFakeCertificate(), hostRoot: hostRoot(args.clusterDir), say });
+    await runPrimary({ count, healthzPort: args.healthzPort, bindAddress: args.bindAddress, fakePair: await generateFakeCertificate(), say });
     return;
   }
   const role = workerRole();
-  const root = role ? role.hostRoot : hostRoot(args.clusterDir);
-  const paths = clusterPaths(dirname(dirname(args.clusterDir)), basename(args.clusterDir));
-  const token = readFileSync(`${root}${paths.token}`, 'utf8').trim();
   const client = new ApiClient({
-    socketPath: `${root}${paths.socket}`,
-    token,
+    ...inClusterConfig(),
     userAgent: `nginx-ingress-controller/${CONTROLLER_VERSION} (linux/amd64) ingress-nginx/skiff`,
   });
   if (!role) say('I', `NGINX Ingress controller Release: ${CONTROLLER_VERSION} Build: skiff Repository: https://github.com/kubernetes/ingress-nginx`);

@@ -13,11 +13,6 @@ import { startHealthServer } from './health.js';
 
 export const WORKER_INDEX_ENV = 'SKIFF_INGRESS_WORKER';
 export const FAKE_CERT_ENV = 'SKIFF_INGRESS_FAKE_CERTIFICATE';
-/**
- * The host's root as the primary found it: a worker's parent is the primary, inside the
- * container, so the worker cannot find it the way the primary does (through its parent).
- */
-export const HOST_ROOT_ENV = 'SKIFF_INGRESS_HOST_ROOT';
 
 /**
  * SKIFF_INGRESS_WORKERS, else one per two CPUs (at most 4): on one machine the pods behind the
@@ -34,7 +29,6 @@ export function workerCount(env: NodeJS.ProcessEnv = process.env, cpus: number =
 export interface WorkerRole {
   index: number;
   fakePair: KeyPair;
-  hostRoot: string;
 }
 
 /** In a worker: its index and the shared default certificate. */
@@ -43,7 +37,6 @@ export function workerRole(): WorkerRole | undefined {
   return {
     index: Number(process.env[WORKER_INDEX_ENV] ?? 0),
     fakePair: JSON.parse(process.env[FAKE_CERT_ENV] ?? '{}') as KeyPair,
-    hostRoot: process.env[HOST_ROOT_ENV] ?? '',
   };
 }
 
@@ -57,7 +50,6 @@ export async function runPrimary(o: {
   healthzPort: number;
   bindAddress: string;
   fakePair: KeyPair;
-  hostRoot: string;
   say: (level: 'I' | 'W' | 'E', msg: string) => void;
 }): Promise<void> {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
@@ -65,7 +57,7 @@ export async function runPrimary(o: {
   const byIndex = new Map<number, Worker>();
   let stopping = false;
   const fork = (index: number) => {
-    const w = cluster.fork({ [WORKER_INDEX_ENV]: String(index), [FAKE_CERT_ENV]: JSON.stringify(o.fakePair), [HOST_ROOT_ENV]: o.hostRoot });
+    const w = cluster.fork({ [WORKER_INDEX_ENV]: String(index), [FAKE_CERT_ENV]: JSON.stringify(o.fakePair) });
     byIndex.set(index, w);
     w.on('message', (m: { type?: string }) => {
       if (m?.type !== 'ready') return;

@@ -1,10 +1,7 @@
 import type { KObject } from '../types.js';
+import type { AdmissionContext } from './context.js';
 
-/** What an admitter may read of the stored world. */
-export interface AdmissionContext {
-  /** The stored objects of a resource ("<group or core>/<plural>"), all namespaces. */
-  list(resource: string): KObject[];
-}
+export type { AdmissionContext } from './context.js';
 
 const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
 const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';

@@ -10,8 +10,9 @@ import { workloadMessages } from './messages/workloads.js';
 import { networkingMessages } from './messages/networking.js';
 import { autoscalingMessages } from './messages/autoscaling.js';
 import { authorizationMessages } from './messages/authorization.js';
+import { authenticationMessages } from './messages/authentication.js';
 
-for (const group of [valueTypeMessages, metaMessages, coreMessages, workloadMessages, networkingMessages, autoscalingMessages, authorizationMessages]) {
+for (const group of [valueTypeMessages, metaMessages, coreMessages, workloadMessages, networkingMessages, autoscalingMessages, authorizationMessages, authenticationMessages]) {
   defineMessages(group);
 }
 
@@ -29,6 +30,7 @@ const KIND_MESSAGES: Record<string, string> = {
   'autoscaling/v2/HorizontalPodAutoscaler': 'HorizontalPodAutoscalerV2',
   'authorization.k8s.io/v1/SelfSubjectAccessReview': 'SelfSubjectAccessReview',
   'authorization.k8s.io/v1/SelfSubjectRulesReview': 'SelfSubjectRulesReview',
+  'authentication.k8s.io/v1/TokenRequest': 'TokenRequest',
 };
 
 /** The message for apiVersion + kind, or undefined when that kind is not decoded from protobuf. */

@@ -1,5 +1,5 @@
 import type { FieldError, KObject } from '../types.js';
-import { child, duplicate, forbidden, index, invalid, key, notFound, notSupported, required } from './field.js';
+import { child, duplicate, forbidden, GoValue, goQuote, index, invalid, key, notFound, notSupported, required } from './field.js';
 import { validateLabels } from './labels.js';
 import { isObject, jsonEqual, type Json } from './json.js';
 import { validateAnnotations, validateNonnegative } from './meta.js';
@@ -42,9 +42,10 @@ export function validatePodSpec(specIn: Json, path: string): FieldError[] {
   const containers: Json[] = Array.isArray(spec.containers) ? spec.containers : [];
   const initContainers: Json[] = Array.isArray(spec.initContainers) ? spec.initContainers : [];
   const names = new Set<string>();
-  initContainers.forEach((c, i) => errs.push(...validateContainer(c, index(child(path, 'initContainers'), i), names, volumes, true)));
+  const hostUsers = spec.hostUsers !== false;
+  initContainers.forEach((c, i) => errs.push(...validateContainer(c, index(child(path, 'initContainers'), i), names, volumes, true, hostUsers)));
   if (containers.length === 0) errs.push(required(child(path, 'containers'), ''));
-  containers.forEach((c, i) => errs.push(...validateContainer(c, index(child(path, 'containers'), i), names, volumes, false)));
+  containers.forEach((c, i) => errs.push(...validateContainer(c, index(child(path, 'containers'), i), names, volumes, false, hostUsers)));
   errs.push(...validateHostPorts([...initContainers, ...containers], path, initContainers.length));
 
   errs.push(...validateEnum(spec.restartPolicy, child(path, 'restartPolicy'), RESTART_POLICIES));
@@ -53,6 +54,7 @@ export function validatePodSpec(specIn: Json, path: string): FieldError[] {
     errs.push(required(child(path, 'dnsConfig'), `must provide \`dnsConfig\` when \`dnsPolicy\` is None`));
   }
   errs.push(...validateLabels(spec.nodeSelector, child(path, 'nodeSelector')));
+  errs.push(...validatePodSecurityContext(spec, path));
   if (typeof spec.serviceAccountName === 'string' && spec.serviceAccountName) {
     for (const m of isDNS1123Subdomain(spec.serviceAccountName)) errs.push(invalid(child(path, 'serviceAccountName'), spec.serviceAccountName, m));
   }
@@ -84,11 +86,12 @@ function validateVolumes(volumes: unknown, path: string, errs: FieldError[]): Se
     names.add(name);
     const sources = isObject(v) ? Object.keys(v).filter((k) => k !== 'name' && isObject(v[k])) : [];
     if (sources.length > 1) errs.push(forbidden(child(p, sources[1]), 'may not specify more than 1 volume type'));
+    else if (sources[0] === 'hostPath') errs.push(...validateHostPathVolumeSource(v.hostPath, child(p, 'hostPath')));
   });
   return names;
 }
 
-function validateContainer(c: Json, path: string, names: Set<string>, volumes: Set<string>, init: boolean): FieldError[] {
+function validateContainer(c: Json, path: string, names: Set<string>, volumes: Set<string>, init: boolean, hostUsers: boolean): FieldError[] {
   const errs: FieldError[] = [];
   if (!isObject(c)) return [required(path, '')];
   const name = typeof c.name === 'string' ? c.name : '';
@@ -118,6 +121,7 @@ function validateContainer(c: Json, path: string, names: Set<string>, volumes: S
   errs.push(...validateEnv(c.env, child(path, 'env')));
   errs.push(...validateVolumeMounts(c.volumeMounts, child(path, 'volumeMounts'), volumes));
   errs.push(...validateResources(c.resources, child(path, 'resources')));
+  errs.push(...validateSecurityContext(c.securityContext, child(path, 'securityContext'), hostUsers));
   for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
     if (isObject(c[probe])) errs.push(...validateProbe(c[probe], child(path, probe)));
   }
@@ -326,4 +330,157 @@ function validatePodSpecUpdate(newSpec: Json, oldSpec: Json): FieldError[] {
     errs.push(forbidden('spec.tolerations', 'existing toleration can not be modified except its tolerationSeconds'));
   }
   return errs;
+}
+
+const HOST_PATH_TYPES = ['', 'BlockDevice', 'CharDevice', 'Directory', 'DirectoryOrCreate', 'File', 'FileOrCreate', 'Socket'];
+
+function validateHostPathVolumeSource(hp: Json, path: string): FieldError[] {
+  const p = typeof hp.path === 'string' ? hp.path : '';
+  if (p === '') return [required(child(path, 'path'), '')];
+  const errs = validatePathNoBacksteps(p, child(path, 'path'));
+  if (hp.type !== undefined && hp.type !== null && !HOST_PATH_TYPES.includes(hp.type)) errs.push(notSupported(child(path, 'type'), hp.type, HOST_PATH_TYPES));
+  return errs;
+}
+
+function validatePathNoBacksteps(p: string, path: string): FieldError[] {
+  return p.split('/').includes('..') ? [invalid(path, p, "must not contain '..'")] : [];
+}
+
+/** validateLocalDescendingPath. */
+function validateLocalDescendingPath(p: string, path: string): FieldError[] {
+  const errs = p.startsWith('/') ? [invalid(path, p, 'must be a relative path')] : [];
+  return [...errs, ...validatePathNoBacksteps(p, path)];
+}
+
+const MAX_ID = 2147483647;
+
+function validateId(v: unknown, path: string): FieldError[] {
+  if (v === undefined || v === null) return [];
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_ID ? [] : [invalid(path, v, inclusiveRangeError(0, MAX_ID))];
+}
+
+/** ValidateSecurityContext (a container's), for a pod whose hostUsers is unset or true unless told. */
+export function validateSecurityContext(sc: unknown, path: string, hostUsers = true): FieldError[] {
+  if (!isObject(sc)) return [];
+  const errs = [...validateId(sc.runAsUser, child(path, 'runAsUser')), ...validateId(sc.runAsGroup, child(path, 'runAsGroup'))];
+  if (sc.procMount !== undefined && sc.procMount !== null) {
+    if (!['Default', 'Unmasked'].includes(sc.procMount)) errs.push(notSupported(child(path, 'procMount'), sc.procMount, ['Default', 'Unmasked']));
+    if (hostUsers && sc.procMount === 'Unmasked') errs.push(invalid(child(path, 'procMount'), sc.procMount, '`hostUsers` must be false to use `Unmasked`'));
+  }
+  errs.push(...validateSeccompProfileField(sc.seccompProfile, child(path, 'seccompProfile')));
+  if (sc.allowPrivilegeEscalation === false) {
+    if (sc.privileged === true) errs.push(invalid(path, goSecurityContext(sc), 'cannot set `allowPrivilegeEscalation` to false and `privileged` to true'));
+    const add: unknown[] = isObject(sc.capabilities) && Array.isArray(sc.capabilities.add) ? sc.capabilities.add : [];
+    for (const c of add) {
+      if (c === 'CAP_SYS_ADMIN') errs.push(invalid(path, goSecurityContext(sc), 'cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN'));
+    }
+  }
+  return errs;
+}
+
+function validateSeccompProfileField(sp: unknown, path: string): FieldError[] {
+  if (!isObject(sp)) return [];
+  const errs: FieldError[] = [];
+  const types = ['Localhost', 'RuntimeDefault', 'Unconfined'];
+  if (sp.type === undefined || sp.type === null || sp.type === '') errs.push(required(child(path, 'type'), 'type is required when seccompProfile is set'));
+  else if (!types.includes(sp.type)) errs.push(notSupported(child(path, 'type'), sp.type, types));
+  const hasLocal = sp.localhostProfile !== undefined && sp.localhostProfile !== null;
+  if (sp.type === 'Localhost') {
+    if (!hasLocal) errs.push(required(child(path, 'localhostProfile'), 'must be set when seccomp type is Localhost'));
+    else errs.push(...validateLocalDescendingPath(String(sp.localhostProfile), child(path, 'localhostProfile')));
+  } else if (hasLocal) {
+    errs.push(invalid(child(path, 'localhostProfile'), goSeccompProfile(sp), 'can only be set when seccomp type is Localhost'));
+  }
+  return errs;
+}
+
+/**
+ * validatePodSpecSecurityContext. Paths are those of the internal PodSecurityContext, which
+ * holds shareProcessNamespace (hence `spec.securityContext.shareProcessNamespace`).
+ */
+function validatePodSecurityContext(spec: Json, specPath: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const path = child(specPath, 'securityContext');
+  const containers: Json[] = Array.isArray(spec.containers) ? spec.containers : [];
+  if (spec.hostNetwork === true) {
+    containers.forEach((c, i) => {
+      (Array.isArray(c?.ports) ? c.ports : []).forEach((p: Json, j: number) => {
+        const hostPort = p?.hostPort ?? 0;
+        if (hostPort !== 0 && hostPort !== p?.containerPort) {
+          errs.push(invalid(child(index(child(index(child(specPath, 'containers'), i), 'ports'), j), 'hostPort'), hostPort, 'must match `containerPort` when `hostNetwork` is true'));
+        }
+      });
+    });
+  }
+  const sc = isObject(spec.securityContext) ? spec.securityContext : {};
+  errs.push(...validateId(sc.fsGroup, child(path, 'fsGroup')), ...validateId(sc.runAsUser, child(path, 'runAsUser')), ...validateId(sc.runAsGroup, child(path, 'runAsGroup')));
+  (Array.isArray(sc.supplementalGroups) ? sc.supplementalGroups : []).forEach((g: unknown, i: number) => errs.push(...validateId(g, index(child(path, 'supplementalGroups'), i))));
+  if (spec.shareProcessNamespace === true && spec.hostPID === true) {
+    errs.push(invalid(child(path, 'shareProcessNamespace'), true, 'ShareProcessNamespace and HostPID cannot both be enabled'));
+  }
+  if (Array.isArray(sc.sysctls) && sc.sysctls.length) errs.push(...validateSysctls(sc.sysctls, spec, child(path, 'sysctls')));
+  if (sc.fsGroupChangePolicy !== undefined && sc.fsGroupChangePolicy !== null && !['Always', 'OnRootMismatch'].includes(sc.fsGroupChangePolicy)) {
+    errs.push(notSupported(child(path, 'fsGroupChangePolicy'), sc.fsGroupChangePolicy, ['Always', 'OnRootMismatch']));
+  }
+  errs.push(...validateSeccompProfileField(sc.seccompProfile, child(path, 'seccompProfile')));
+  if (sc.supplementalGroupsPolicy !== undefined && sc.supplementalGroupsPolicy !== null && !['Merge', 'Strict'].includes(sc.supplementalGroupsPolicy)) {
+    errs.push(notSupported(child(path, 'supplementalGroupsPolicy'), sc.supplementalGroupsPolicy, ['Merge', 'Strict']));
+  }
+  return errs;
+}
+
+const SYSCTL_SEGMENT = '[a-z0-9]([-_a-z0-9]*[a-z0-9])?';
+const SYSCTL_FMT = `^(${SYSCTL_SEGMENT}[\\./])*${SYSCTL_SEGMENT}$`;
+const SYSCTL_RE = new RegExp(SYSCTL_FMT);
+const SYSCTL_MAX_LENGTH = 253;
+
+function validateSysctls(sysctls: Json[], spec: Json, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const names = new Set<string>();
+  sysctls.forEach((s, i) => {
+    const p = child(index(path, i), 'name');
+    const name = typeof s?.name === 'string' ? s.name : '';
+    if (!name) errs.push(required(p, ''));
+    else if (name.length > SYSCTL_MAX_LENGTH || !SYSCTL_RE.test(name)) {
+      errs.push(invalid(p, name, `must have at most ${SYSCTL_MAX_LENGTH} characters and match regex ${SYSCTL_FMT}`));
+    } else if (names.has(name)) errs.push(duplicate(p, name));
+    const ns = sysctlNamespace(name);
+    if (spec.hostNetwork === true && ns === 'net') errs.push(invalid(p, name, "may not be specified when 'hostNetwork' is true"));
+    else if (spec.hostIPC === true && ns === 'ipc') errs.push(invalid(p, name, "may not be specified when 'hostIPC' is true"));
+    names.add(name);
+  });
+  return errs;
+}
+
+/** component-helpers/node/util/sysctl GetNamespace, on the dotted form of the name. */
+function sysctlNamespace(name: string): 'net' | 'ipc' | undefined {
+  const first = name.search(/[./]/);
+  const dotted = first >= 0 && name[first] === '/' ? name.replace(/[./]/g, (c) => (c === '/' ? '.' : '/')) : name;
+  if (['kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced', 'kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni'].includes(dotted)) return 'ipc';
+  if (dotted.startsWith('kernel.shm') || dotted.startsWith('kernel.msg') || dotted.startsWith('fs.mqueue.')) return 'ipc';
+  if (dotted.startsWith('net.')) return 'net';
+  return undefined;
+}
+
+/** A set pointer prints as an address upstream; like the other printers here, `(...)` stands for it. */
+function goPtr(type: string, v: unknown): string {
+  return v === undefined || v === null ? `(*${type})(nil)` : `(*${type})(...)`;
+}
+
+function goSecurityContext(sc: Json): GoValue {
+  const f = (name: string, type: string) => `${name.charAt(0).toUpperCase()}${name.slice(1)}:${goPtr(type, sc[name])}`;
+  return new GoValue(
+    'core.SecurityContext{' +
+      [
+        f('capabilities', 'core.Capabilities'), f('privileged', 'bool'), 'SELinuxOptions:' + goPtr('core.SELinuxOptions', sc.seLinuxOptions),
+        f('windowsOptions', 'core.WindowsSecurityContextOptions'), f('runAsUser', 'int64'), f('runAsGroup', 'int64'), f('runAsNonRoot', 'bool'),
+        f('readOnlyRootFilesystem', 'bool'), f('allowPrivilegeEscalation', 'bool'), f('procMount', 'core.ProcMountType'),
+        f('seccompProfile', 'core.SeccompProfile'), f('appArmorProfile', 'core.AppArmorProfile'),
+      ].join(', ') +
+      '}',
+  );
+}
+
+function goSeccompProfile(sp: Json): GoValue {
+  return new GoValue(`core.SeccompProfile{Type:${goQuote(String(sp.type ?? ''))}, LocalhostProfile:${goPtr('string', sp.localhostProfile)}}`);
 }

@@ -1,12 +1,13 @@
 // `skiff serve --name N --home H` (hidden): the control-plane process that `skiff up` starts
 // detached. It reads the cluster directory, runs the API server until SIGTERM/SIGINT, and
 // records its pid once it holds the port.
-import { readFileSync, unlinkSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { clusterPaths, readClusterConfig, skiffHome, serverURL, type ClusterPaths } from '../cluster-home.js';
 import { removePidFile, writePidFile } from '../control-plane-process.js';
 import { log } from '../../log.js';
 import { startControlPlane, type ControlPlaneOptions } from '../../apiserver/server.js';
+import { generateSigningKey } from '../../apiserver/serviceaccount/jwt.js';
 
 /** A socket file left by a control plane that died: remove it; one still answering: refuse. */
 function clearStaleSocket(path: string): Promise<void> {
@@ -45,6 +46,25 @@ function readSecret(path: string): string {
   return readFileSync(path, 'utf8').trim();
 }
 
+/**
+ * The ServiceAccount signing key, made the first time the control plane starts (also for a
+ * cluster created before tokens were signed) and kept, so tokens outlive restarts. `wx` makes
+ * a concurrent start keep the key the other one wrote.
+ */
+function serviceAccountKey(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  try {
+    writeFileSync(path, generateSigningKey(), { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  return readFileSync(path, 'utf8');
+}
+
 export async function serve(flags: { name: string; home?: string }): Promise<number> {
   const name = flags.name;
   const home = flags.home ?? skiffHome();
@@ -62,6 +82,8 @@ export async function serve(flags: { name: string; home?: string }): Promise<num
       ca: readFileSync(paths.caCert, 'utf8'),
       nodeMonitorGracePeriodMs: gracePeriodFromEnv(),
       tokens: [readSecret(paths.token)],
+      serviceAccountKey: serviceAccountKey(paths.serviceAccountKey),
+      egress: config.egress,
       socketPath: paths.socket,
       clusterName: name,
     };

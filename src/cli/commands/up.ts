@@ -284,7 +284,7 @@ export async function up(flags: UpFlags): Promise<number> {
   const nodesStarting = startNodeAgents(paths, config);
   nodesStarting.catch(() => {}); // reported where it is awaited below
   // The containers' log stamper is compiled meanwhile too, instead of in the first pod's start.
-  const stamperBuilt = config.nodes > 0 ? import('../../node/kubelet/runtime/logstamp.js').then((m) => m.prepareLogStamper(paths.dir)) : Promise.resolve();
+  const stamperBuilt = config.nodes > 0 ? import('../../node/kubelet/runtime/helper.js').then((m) => m.prepareHelper(paths.dir)) : Promise.resolve();
   stamperBuilt.catch(() => {}); // the first container start builds it, or its fallback, itself
   // Loading the YAML library overlaps the control plane's start; the kubeconfig itself is
   // written only once the cluster answers, so a failed `up` leaves kubectl's context alone.

@@ -8,7 +8,7 @@ import { NAMESPACES } from '../namespace/controller.js';
 import { NODES } from '../nodelifecycle/controller.js';
 import { CONFIGMAPS } from '../rootcacert/controller.js';
 import { SERVICEACCOUNTS } from '../serviceaccount/controller.js';
-import { ADDON_NAMESPACE, COREDNS_NAME, KUBE_DNS_SERVICE, missingParts, type AddonPart } from './coredns.js';
+import { ADDON_NAMESPACE, COREDNS_NAME, KUBE_DNS_SERVICE, missingParts, type AddonPart, type CoreDNSOptions } from './coredns.js';
 import {
   CONTROLLER_NAME,
   INGRESS_CLASS_NAME,
@@ -105,8 +105,8 @@ export const INGRESS_NGINX_ADDON: AddonSpec<IngressNginxPart> = {
 };
 
 /** The cluster DNS add-on (kubeadm's `addon/coredns` phase). */
-export function startCoreDNSAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
-  return startAddon(client, informers, COREDNS_ADDON, log);
+export function startCoreDNSAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void, opts: CoreDNSOptions = {}): RunningController {
+  return startAddon(client, informers, { ...COREDNS_ADDON, plan: (o) => missingParts(o, opts) }, log);
 }
 
 /** The ingress-nginx add-on (upstream's cloud deploy.yaml). */

@@ -5,7 +5,10 @@ import type { KObject } from '../../api/types.js';
 // each for a reason of this machine: one replica; no priorityClassName (the API serves no
 // PriorityClass); the Corefile has no `ttl 30`, so records carry the kubernetes plugin's
 // default TTL of 5 seconds that the DNS specification tests expect; no RBAC objects (the API
-// serves no RBAC kinds).
+// serves no RBAC kinds). The pod reaches the API as kubeadm's does, with its ServiceAccount's
+// mounted token through the `kubernetes` Service; what skiff's DNS adds to CoreDNS comes in
+// explicitly: the host's hosts file as a hostPath volume (`-skiff-hosts`), and the cluster's
+// egress setting (`-skiff-egress`), which says which upstream resolvers a pod can reach.
 
 export const ADDON_NAMESPACE = 'kube-system';
 export const COREDNS_NAME = 'coredns';
@@ -14,6 +17,14 @@ export const CLUSTER_DNS_IP = '10.96.0.10';
 export const COREDNS_IMAGE = 'registry.k8s.io/coredns/coredns:v1.11.3';
 export const CLUSTER_DOMAIN = 'cluster.local';
 const CONTROL_PLANE_TAINT = 'node-role.kubernetes.io/control-plane';
+/** Where the DNS container sees the host's /etc/hosts (its own /etc/hosts is the pod's). */
+export const HOST_HOSTS_PATH = '/etc/skiff/hosts';
+
+/** What the cluster's DNS depends on beyond the manifest. */
+export interface CoreDNSOptions {
+  /** The cluster's --egress setting (all, none or CIDRs); without it, no upstream is used. */
+  egress?: string;
+}
 
 export const COREFILE = `.:53 {
     errors
@@ -49,7 +60,7 @@ export function configMap(): KObject {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(COREDNS_NAME), data: { Corefile: COREFILE } };
 }
 
-export function deployment(): KObject {
+export function deployment(o: CoreDNSOptions = {}): KObject {
   const labels = { 'k8s-app': KUBE_DNS_SERVICE };
   return {
     apiVersion: 'apps/v1',
@@ -87,8 +98,11 @@ export function deployment(): KObject {
               image: COREDNS_IMAGE,
               imagePullPolicy: 'IfNotPresent',
               resources: { limits: { memory: '170Mi' }, requests: { cpu: '100m', memory: '70Mi' } },
-              args: ['-conf', '/etc/coredns/Corefile'],
-              volumeMounts: [{ name: 'config-volume', mountPath: '/etc/coredns', readOnly: true }],
+              args: ['-conf', '/etc/coredns/Corefile', `-skiff-hosts=${HOST_HOSTS_PATH}`, ...(o.egress !== undefined ? [`-skiff-egress=${o.egress}`] : [])],
+              volumeMounts: [
+                { name: 'config-volume', mountPath: '/etc/coredns', readOnly: true },
+                { name: 'host-hosts', mountPath: HOST_HOSTS_PATH, readOnly: true },
+              ],
               ports: [
                 { containerPort: 53, name: 'dns', protocol: 'UDP' },
                 { containerPort: 53, name: 'dns-tcp', protocol: 'TCP' },
@@ -112,7 +126,10 @@ export function deployment(): KObject {
             },
           ],
           dnsPolicy: 'Default',
-          volumes: [{ name: 'config-volume', configMap: { name: COREDNS_NAME, items: [{ key: 'Corefile', path: 'Corefile' }] } }],
+          volumes: [
+            { name: 'config-volume', configMap: { name: COREDNS_NAME, items: [{ key: 'Corefile', path: 'Corefile' }] } },
+            { name: 'host-hosts', hostPath: { path: '/etc/hosts', type: 'File' } },
+          ],
         },
       },
     },
@@ -152,13 +169,13 @@ export interface ObservedAddon {
  * left as they are, so user edits (replicas, the Corefile) stay; a deleted part comes back.
  * Order matters only for a first install: the Deployment's pod needs its ConfigMap and account.
  */
-export function missingParts(o: ObservedAddon): { part: AddonPart; object: KObject }[] {
+export function missingParts(o: ObservedAddon, opts: CoreDNSOptions = {}): { part: AddonPart; object: KObject }[] {
   if (!o.hasNodes) return [];
   const all: { part: AddonPart; make: () => KObject }[] = [
     { part: 'serviceaccount', make: serviceAccount },
     { part: 'configmap', make: configMap },
     { part: 'service', make: service },
-    { part: 'deployment', make: deployment },
+    { part: 'deployment', make: () => deployment(opts) },
   ];
   return all.filter((p) => !o.present[p.part]).map((p) => ({ part: p.part, object: p.make() }));
 }

@@ -17,6 +17,8 @@ import type { KObject } from '../../api/types.js';
 //   reported started only once it serves and has synced (src/addons/ready.ts), so the first
 //   probe at start already finds it ready and the cluster's ingress answers within a second. The
 //   liveness probe keeps upstream's delay.
+// The controller logs in as upstream's does: the `ingress-nginx` ServiceAccount's mounted token,
+// through the `kubernetes` Service (in-cluster config); nothing of the host reaches its pod.
 
 export const INGRESS_NAMESPACE = 'ingress-nginx';
 export const CONTROLLER_NAME = 'ingress-nginx-controller';

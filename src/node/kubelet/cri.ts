@@ -13,6 +13,8 @@ import type {
   SandboxStatus,
 } from './runtime/index.js';
 import type { ImageConfig, Resolved } from '../../images/config.js';
+import type { Mount } from './runtime/index.js';
+import type { ImageIdentity } from './security-context.js';
 
 export type { ContainerConfig, ContainerStatus, ExecProcess, LogOptions, Mount, SandboxConfig, SandboxStatus } from './runtime/index.js';
 export type { ImageConfig };
@@ -31,11 +33,18 @@ export interface PodRuntime {
   stats(podUid: string): { cpuUsageNanos: number; memoryBytes: number } | undefined;
 }
 
+/** An image as its containers get it: the root, host files bound read-only over it, who it runs as. */
+export interface ImageRoot {
+  rootfs: string;
+  mounts: Mount[];
+  identity: ImageIdentity;
+}
+
 /** What the kubelet needs from the image catalog (src/images). */
 export interface ImageService {
   resolveImage(image: string): ResolvedImage;
   containerArgv(image: ImageConfig, command?: string[], args?: string[]): string[];
-  containerPath(): string;
+  containerImage(image: ImageConfig): ImageRoot;
 }
 
 /** Milliseconds since the epoch; injected so restart and probe timing can be tested. */

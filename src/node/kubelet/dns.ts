@@ -29,6 +29,24 @@ export function hostsFile(o: { podIPs: string[]; hostname: string; domain?: stri
   return s;
 }
 
+/**
+ * The hosts file of a hostNetwork pod: the node's own, with the pod's host aliases (kubelet
+ * nodeHostsFileContent).
+ */
+export function nodeHostsFile(hostAliases?: HostAlias[], nodeHosts = '/etc/hosts'): string {
+  let s = '# Kubernetes-managed hosts file (host network).\n';
+  try {
+    s += readFileSync(nodeHosts, 'utf8');
+  } catch {
+    // A node without a hosts file: the aliases alone.
+  }
+  if (hostAliases?.length) {
+    s += '\n# Entries added by HostAliases.\n';
+    for (const a of hostAliases) s += `${a.ip ?? ''}\t${(a.hostnames ?? []).join('\t')}\n`;
+  }
+  return s;
+}
+
 /** Pod hostname and the domain of its hosts entry: subdomain.<ns>.svc.<cluster domain>. */
 export function podHostname(pod: { metadata: { name?: string; namespace?: string }; spec?: unknown }): { hostname: string; domain?: string } {
   const spec = (pod.spec ?? {}) as { hostname?: string; subdomain?: string };

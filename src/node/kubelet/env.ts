@@ -1,6 +1,7 @@
 import type { KObject } from '../../api/types.js';
 import { expand, mappingFor } from './expansion.js';
 import { fieldPathValue, resourceFieldValue, type NodeAllocatable } from './fieldpath.js';
+import type { TokenRequestResult, TokenRequestSpec } from './token-manager.js';
 
 // The environment of a container, as upstream makeEnvironmentVariables: envFrom, then env in
 // order with $(VAR) expansion against what came before and the service variables, then the
@@ -10,6 +11,8 @@ import { fieldPathValue, resourceFieldValue, type NodeAllocatable } from './fiel
 export interface ObjectSource {
   configMap(namespace: string, name: string): Promise<KObject | undefined>;
   secret(namespace: string, name: string): Promise<KObject | undefined>;
+  /** A token from the TokenRequest API (through the kubelet's token cache), for projected volumes. */
+  serviceAccountToken?(namespace: string, serviceAccount: string, spec: TokenRequestSpec): Promise<TokenRequestResult>;
 }
 
 /** A failure that keeps the container from being created (CreateContainerConfigError). */

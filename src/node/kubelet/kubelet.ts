@@ -10,6 +10,7 @@ import { hostResolvConf } from './dns.js';
 import type { ObjectSource } from './env.js';
 import type { NodeAllocatable } from './fieldpath.js';
 import { PodWorker, type PodStatusWriter, type WorkerEnv } from './pod-worker.js';
+import { TokenManager, type TokenRequestResult } from './token-manager.js';
 
 // The kubelet's pod loop: watches the pods bound to this node, keeps one worker per pod, and
 // on start adopts the sandboxes left by a previous agent (and removes those of gone pods).
@@ -18,8 +19,9 @@ export const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 
 const SERVICES: Resource = { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true };
 const CONFIGMAPS: Resource = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
 const SECRETS: Resource = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
+const SERVICEACCOUNTS: Resource = { group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true };
 
-export type KubeletClient = Pick<ApiClient, 'get' | 'list' | 'watch' | 'update' | 'delete' | 'create' | 'patch'>;
+export type KubeletClient = Pick<ApiClient, 'get' | 'list' | 'watch' | 'update' | 'delete' | 'create' | 'patch' | 'createSubresource'>;
 
 export interface KubeletOptions {
   client: KubeletClient;
@@ -72,10 +74,36 @@ export function apiStatusWriter(client: KubeletClient): PodStatusWriter {
   };
 }
 
-export function apiObjectSource(client: KubeletClient): ObjectSource {
+/** Tokens for projected volumes: POST serviceaccounts/<name>/token, as the kubelet's token manager does. */
+export function apiTokenManager(client: KubeletClient, log?: (msg: string) => void): TokenManager {
+  return new TokenManager(
+    async (ns, name, spec) => {
+      let tr: { spec?: { expirationSeconds?: number }; status?: { token?: string; expirationTimestamp?: string } };
+      try {
+        tr = await client.createSubresource(SERVICEACCOUNTS, ns, name, 'token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec });
+      } catch (e) {
+        // The Status message alone, as upstream's FailedMount events show it.
+        throw new Error((e as { body?: { message?: string } }).body?.message ?? (e as Error).message);
+      }
+      const out: TokenRequestResult = {
+        token: tr.status?.token ?? '',
+        expiration: Date.parse(tr.status?.expirationTimestamp ?? ''),
+        expirationSeconds: tr.spec?.expirationSeconds ?? spec.expirationSeconds ?? 3600,
+      };
+      if (!out.token || !Number.isFinite(out.expiration)) throw new Error('the TokenRequest answer has no token or expiration');
+      return out;
+    },
+    Date.now,
+    Math.random,
+    log,
+  );
+}
+
+export function apiObjectSource(client: KubeletClient, tokens: TokenManager = apiTokenManager(client)): ObjectSource {
   return {
     configMap: (ns, name) => getOrUndefined(client, CONFIGMAPS, ns, name),
     secret: (ns, name) => getOrUndefined(client, SECRETS, ns, name),
+    serviceAccountToken: (ns, name, spec) => tokens.serviceAccountToken(ns, name, spec),
   };
 }
 
@@ -84,6 +112,7 @@ export class Kubelet {
   private pods: Informer;
   private services: Informer;
   private env: WorkerEnv;
+  private tokens: TokenManager;
   private started = false;
 
   constructor(private readonly o: KubeletOptions) {
@@ -91,12 +120,13 @@ export class Kubelet {
     const log = (m: string) => o.log('error', m);
     this.pods = new Informer(o.client, PODS, { fieldSelector: `spec.nodeName=${o.nodeName}`, log });
     this.services = new Informer(o.client, SERVICES, { log });
+    this.tokens = apiTokenManager(o.client, log);
     this.env = {
       runtime: o.runtime,
       images: o.images,
       recorder: o.recorder,
       clock,
-      objects: apiObjectSource(o.client),
+      objects: apiObjectSource(o.client, this.tokens),
       services: () => this.services.list(),
       statusWriter: apiStatusWriter(o.client),
       nodeName: o.nodeName,
@@ -158,6 +188,7 @@ export class Kubelet {
     this.workers.set(uid, worker);
     void worker.done.then(() => {
       if (this.workers.get(uid) === worker) this.workers.delete(uid);
+      this.tokens.deletePodTokens(uid);
     });
     worker.start();
   }

@@ -4,8 +4,8 @@ import type { KObject } from '../../api/types.js';
 import { parseQuantity } from '../../api/validation/quantity.js';
 import type { Recorder } from '../../client/events.js';
 import { Backoff, formatDuration } from './backoff.js';
-import type { Clock, ContainerStatus, ImageService, PodRuntime, SandboxStatus } from './cri.js';
-import { hostsFile, podHostname, podResolvConf, renderResolvConf, type ResolvConf } from './dns.js';
+import type { Clock, ContainerStatus, ImageRoot, ImageService, PodRuntime, SandboxStatus } from './cri.js';
+import { hostsFile, nodeHostsFile, podHostname, podResolvConf, renderResolvConf, type ResolvConf } from './dns.js';
 import { ContainerConfigError, expandCommandAndArgs, makeEnvironment, serviceEnvironment, type Container, type ObjectSource } from './env.js';
 import type { NodeAllocatable } from './fieldpath.js';
 import { runHandler, type LifecycleHandler } from './hooks.js';
@@ -13,6 +13,8 @@ import { msg, podRef } from './messages.js';
 import { execProbe, httpProbe, PROBE_NAMES, ProbeTracker, resolvePort, tcpProbe, type Probe, type ProbeOutcome, type ProbeType } from './probes.js';
 import { buildPodStatus, type ContainerView } from './status.js';
 import { containerMounts, setUpVolumes, VolumeError } from './volumes.js';
+import { containerSecurity, type ContainerFields, type RuntimeSecurity } from './security-context.js';
+import type { ContainerResources } from './runtime/oci/resources.js';
 import { podLayout } from './runtime/layout.js';
 
 // One worker per pod, as upstream's pod workers + kuberuntime SyncPod: a level-triggered
@@ -52,6 +54,9 @@ interface Spec {
   dnsPolicy?: string;
   dnsConfig?: unknown;
   hostNetwork?: boolean;
+  hostIPC?: boolean;
+  hostPID?: boolean;
+  shareProcessNamespace?: boolean;
   hostAliases?: { ip?: string; hostnames?: string[] }[];
   enableServiceLinks?: boolean;
 }
@@ -286,7 +291,11 @@ export class PodWorker {
       throw e;
     }
     const spec = this.spec();
-    const { hostname, domain } = podHostname(this.pod);
+    // A hostNetwork pod has the node's hostname and a copy of its hosts file (kubelet
+    // GeneratePodHostNameAndDomain, makeHostsMount); others their own.
+    const hostNet = spec.hostNetwork === true;
+    const { hostname, domain } = hostNet ? { hostname: this.env.nodeName, domain: undefined } : podHostname(this.pod);
+    const hosts = (podIPs: string[]) => (hostNet ? nodeHostsFile(spec.hostAliases) : hostsFile({ podIPs, hostname, domain, hostAliases: spec.hostAliases }));
     const resolv = renderResolvConf(
       podResolvConf({ namespace: this.pod.metadata.namespace ?? 'default', dnsPolicy: spec.dnsPolicy, hostNetwork: spec.hostNetwork, dnsConfig: spec.dnsConfig as never, host: this.env.hostResolv }),
     );
@@ -298,14 +307,18 @@ export class PodWorker {
       hostname,
       resolvConf: resolv,
       ...limits,
+      hostNetwork: hostNet,
+      hostIPC: spec.hostIPC === true,
+      hostPID: spec.hostPID === true,
+      shareProcessNamespace: spec.shareProcessNamespace === true,
     };
     try {
-      const sb = await this.env.runtime.runSandbox({ ...base, hostsFile: hostsFile({ podIPs: [], hostname, domain, hostAliases: spec.hostAliases }) });
+      const sb = await this.env.runtime.runSandbox({ ...base, hostsFile: hosts([]) });
       // The pod IP is only known once the network is up: the hosts file the runtime keeps for
       // the pod (bind-mounted into each container at start) gets the pod's own line now.
-      if (sb.ip) {
+      if (sb.ip && !hostNet) {
         const path = podLayout(this.env.nodeDir, this.uid).hosts;
-        if (existsSync(path)) writeFileSync(path, hostsFile({ podIPs: [sb.ip], hostname, domain, hostAliases: spec.hostAliases }));
+        if (existsSync(path)) writeFileSync(path, hosts([sb.ip]));
       }
       this.sandbox = sb;
       return true;
@@ -436,10 +449,25 @@ export class PodWorker {
       this.wakeAt(now + 10_000);
       return;
     }
-    const finalEnv: Record<string, string> = { PATH: this.env.images.containerPath(), HOSTNAME: podHostname(this.pod).hostname };
+    // The image's variables, then the container's (the runtime adds PATH when neither has it, and HOSTNAME).
+    const finalEnv: Record<string, string> = {};
     for (const [k, v] of Object.entries(resolved.image.env ?? {})) finalEnv[k] = v;
     for (const [k, v] of env) finalEnv[k] = v;
     const mounts = containerMounts(this.podDir, (this.spec().volumes ?? []) as never, c);
+    let root: ImageRoot;
+    let security: RuntimeSecurity;
+    try {
+      root = this.env.images.containerImage(resolved.image);
+      security = containerSecurity(this.pod, c as ContainerFields, root.identity, { seccompRoot: join(this.env.nodeDir, 'seccomp') });
+    } catch (e) {
+      // runAsNonRoot is the kubelet's to refuse; the rest containerd would refuse while creating.
+      const reason = e instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'CreateContainerError';
+      const message = (e as Error).message;
+      st.waiting = { reason, message };
+      this.env.recorder.event(this.pod, 'Warning', 'Failed', msg.failed(message));
+      this.wakeAt(now + (reason === 'CreateContainerConfigError' ? 2_000 : 10_000));
+      return;
+    }
     st.starting = true;
     try {
       const status = await this.env.runtime.startContainer({
@@ -453,6 +481,10 @@ export class PodWorker {
         tty: !!c.tty,
         stdin: !!c.stdin,
         notifyReady: resolved.image.notifyReady,
+        image: { rootfs: root.rootfs, mounts: root.mounts },
+        user: security.user,
+        security: security.security,
+        resources: containerResources(c),
       });
       if (st.current?.state === 'exited') st.previous = st.current;
       st.current = status;
@@ -763,5 +795,18 @@ export function podLimits(spec: { containers?: Container[]; initContainers?: Con
   const out: { cpuLimitMillis?: number; memoryLimitBytes?: number } = {};
   if (cpu !== undefined && (spec.containers ?? []).length) out.cpuLimitMillis = Math.round(cpu * 1000);
   if (mem !== undefined && (spec.containers ?? []).length) out.memoryLimitBytes = Math.round(mem);
+  return out;
+}
+
+/** The container's own requests and limits as the runtime takes them (CPU in millicores, memory in bytes). */
+export function containerResources(c: Container): ContainerResources {
+  const out: ContainerResources = {};
+  const q = (v: string | undefined) => (v === undefined ? undefined : parseQuantity(v));
+  const cpuRequest = q(c.resources?.requests?.cpu);
+  const cpuLimit = q(c.resources?.limits?.cpu);
+  const memLimit = q(c.resources?.limits?.memory);
+  if (cpuRequest !== undefined) out.cpuRequestMilli = Math.round(cpuRequest * 1000);
+  if (cpuLimit !== undefined) out.cpuLimitMilli = Math.round(cpuLimit * 1000);
+  if (memLimit !== undefined) out.memoryLimitBytes = Math.round(memLimit);
   return out;
 }

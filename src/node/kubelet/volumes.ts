@@ -1,10 +1,13 @@
-import { mkdirSync, writeFileSync, symlinkSync, renameSync, readlinkSync, rmSync, readdirSync, chmodSync, lstatSync, readFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, symlinkSync, renameSync, readlinkSync, rmSync, readdirSync, chmodSync, chownSync, lstatSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { KObject } from '../../api/types.js';
 import type { Mount } from './cri.js';
 import type { Container, ObjectSource } from './env.js';
 import { fieldPathValue, resourceFieldValue, type NodeAllocatable } from './fieldpath.js';
+import { setUpHostPath } from './host-path.js';
+import { fsUserFrom, podFsGroup } from './security-context.js';
+import { setUpEmptyDir, setVolumeOwnership } from './volume-ownership.js';
 
 // Pod volumes on the node: emptyDir as a directory, configMap / secret / downwardAPI /
 // projected as files written the way upstream's AtomicWriter does (a timestamped data dir,
@@ -15,6 +18,8 @@ export interface VolumeFile {
   path: string;
   content: Buffer;
   mode: number;
+  /** The file's owner when not root (FileProjection.FsUser: serviceAccountToken files of a pod that runs as one uid). */
+  uid?: number;
 }
 
 /** A failure that blocks the pod (event FailedMount). */
@@ -32,6 +37,7 @@ interface KeyToPath {
 interface Volume {
   name: string;
   emptyDir?: { medium?: string; sizeLimit?: string };
+  hostPath?: { path?: string; type?: string };
   configMap?: { name?: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
   secret?: { secretName?: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
   downwardAPI?: { items?: DownwardItem[]; defaultMode?: number };
@@ -48,7 +54,7 @@ interface ProjectedSource {
   configMap?: { name?: string; items?: KeyToPath[]; optional?: boolean };
   secret?: { name?: string; items?: KeyToPath[]; optional?: boolean };
   downwardAPI?: { items?: DownwardItem[] };
-  serviceAccountToken?: unknown;
+  serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string };
 }
 
 const DEFAULT_MODE = 0o644;
@@ -98,6 +104,39 @@ function downwardFiles(pod: KObject, items: DownwardItem[], mode: number, volume
   });
 }
 
+/**
+ * A projected serviceAccountToken (projected.go collectData): a token bound to this pod from the
+ * TokenRequest API, through the kubelet's token cache, which hands out a new one as the old one
+ * nears its end (the volume is set up again periodically). A pod whose containers all run as one
+ * uid gets the file as that owner with mode 0600, as does a pod with an fsGroup (whose ownership
+ * step then adds group read); otherwise the volume's mode (0644 by default) lets any uid read it.
+ */
+async function serviceAccountTokenFile(
+  pod: KObject,
+  tp: { audience?: string; expirationSeconds?: number; path: string },
+  defaultMode: number,
+  volume: string,
+  source: ObjectSource,
+): Promise<VolumeFile> {
+  if (!source.serviceAccountToken) throw new VolumeError(volume, `cannot setup projected volume ${volume} because kube client is not configured`);
+  const fsUser = fsUserFrom(pod);
+  const mode = fsUser !== undefined || podFsGroup(pod) !== undefined ? 0o600 : defaultMode;
+  const ns = pod.metadata.namespace ?? 'default';
+  const sa = (pod.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName ?? 'default';
+  let token: string;
+  try {
+    const tr = await source.serviceAccountToken(ns, sa, {
+      audiences: tp.audience ? [tp.audience] : [],
+      ...(tp.expirationSeconds !== undefined ? { expirationSeconds: tp.expirationSeconds } : {}),
+      boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name ?? '', uid: pod.metadata.uid ?? '' },
+    });
+    token = tr.token;
+  } catch (e) {
+    throw new VolumeError(volume, (e as Error).message);
+  }
+  return { path: tp.path, content: Buffer.from(token), mode, ...(fsUser !== undefined ? { uid: fsUser } : {}) };
+}
+
 /** The files of one content volume, or undefined for volumes that are plain directories. */
 export async function volumeFiles(pod: KObject, v: Volume, source: ObjectSource, alloc: NodeAllocatable): Promise<VolumeFile[] | undefined> {
   const ns = pod.metadata.namespace ?? 'default';
@@ -140,8 +179,9 @@ export async function volumeFiles(pod: KObject, v: Volume, source: ObjectSource,
         out.push(...keyFiles(`secret ${ns}/${src.secret.name}`, secretData(s), src.secret.items, mode, v.name, !!src.secret.optional));
       } else if (src.downwardAPI) {
         out.push(...downwardFiles(pod, src.downwardAPI.items ?? [], mode, v.name, alloc));
+      } else if (src.serviceAccountToken) {
+        out.push(await serviceAccountTokenFile(pod, src.serviceAccountToken, mode, v.name, source));
       }
-      // serviceAccountToken needs the TokenRequest API, which this cluster does not serve yet.
     }
     return out;
   }
@@ -176,12 +216,13 @@ function digest(files: VolumeFile[]): string {
   const h = createHash('sha256');
   for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
     h.update(f.path).update('\0').update(String(f.mode)).update('\0').update(f.content).update('\0');
+    if (f.uid !== undefined) h.update(`uid=${f.uid}`).update('\0');
   }
   return h.digest('hex');
 }
 
 /** Writes files atomically into dir; returns true when the content changed. */
-export function writeAtomic(dir: string, files: VolumeFile[], now = Date.now()): boolean {
+export function writeAtomic(dir: string, files: VolumeFile[], now = Date.now(), setPerms?: () => void): boolean {
   mkdirSync(dir, { recursive: true });
   if (sameFiles(dir, files)) return false;
   const stamp = `..${new Date(now).toISOString().replace(/[-:]/g, '_').replace('T', '_').replace('Z', '')}.${process.pid}${Math.floor(Math.random() * 1e6)}`;
@@ -192,8 +233,12 @@ export function writeAtomic(dir: string, files: VolumeFile[], now = Date.now()):
     mkdirSync(dirname(p), { recursive: true });
     writeFileSync(p, f.content);
     chmodSync(p, f.mode);
+    // AtomicWriter chowns to FsUser only (the group stays; fsGroup is setPerms' business).
+    if (f.uid !== undefined) chownSync(p, f.uid, -1);
   }
   writeFileSync(join(dataDir, '.skiff-digest'), digest(files));
+  // As AtomicWriter's setPerms: fsGroup ownership before readers can see the new files.
+  setPerms?.();
   const tmpLink = join(dir, '..data_tmp');
   rmSync(tmpLink, { force: true });
   symlinkSync(stamp, tmpLink);
@@ -235,7 +280,7 @@ export function containerMounts(
   for (const m of c.volumeMounts ?? []) {
     const v = volumes.find((x) => x.name === m.name);
     if (!v) continue;
-    const base = volumeDir(podDir, v);
+    const base = v.hostPath ? v.hostPath.path ?? '' : volumeDir(podDir, v);
     const readOnly = m.readOnly || !!(v.configMap || v.secret || v.downwardAPI || v.projected);
     out.push({ hostPath: m.subPath ? join(base, m.subPath) : base, containerPath: m.mountPath, readOnly });
   }
@@ -247,14 +292,21 @@ export async function setUpVolumes(pod: KObject, podDir: string, source: ObjectS
   const vols = (((pod.spec as { volumes?: Volume[] })?.volumes) ?? []) as Volume[];
   const changed: string[] = [];
   for (const v of vols) {
+    if (v.hostPath) {
+      try {
+        setUpHostPath(v.hostPath.path ?? '', v.hostPath.type);
+      } catch (e) {
+        throw new VolumeError(v.name, (e as Error).message);
+      }
+      continue;
+    }
     const dir = volumeDir(podDir, v);
     const files = await volumeFiles(pod, v, source, alloc);
     if (files === undefined) {
-      mkdirSync(dir, { recursive: true, mode: 0o777 });
-      chmodSync(dir, 0o777);
+      setUpEmptyDir(dir, podFsGroup(pod));
       continue;
     }
-    if (writeAtomic(dir, files)) changed.push(v.name);
+    if (writeAtomic(dir, files, Date.now(), () => setVolumeOwnership(dir, podFsGroup(pod), { readOnly: true }))) changed.push(v.name);
   }
   return changed;
 }

@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, run, startCluster, waitFor, type Cluster } from '../harness.js';
 import type { DigReply } from './dig.js';
@@ -182,17 +182,22 @@ test("names outside the cluster: the host's hosts file; no upstream with egress 
   assert.equal((await dig('www.example.com', 'A')).rcode, 'SERVFAIL');
 });
 
-/** The pid of the DNS pod's program (the container's process, found by its command line). */
+/**
+ * The pid of the DNS pod's program: the process running the DNS add-on inside one of this
+ * cluster's network namespaces (its command line names nothing of the cluster).
+ */
 function dnsPid(): number | undefined {
+  const ours = new Set<number>();
+  for (const n of readdirSync('/run/netns')) if (n.startsWith(`skiff.${c.name}.`)) ours.add(statSync(join('/run/netns', n)).ino);
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     let cmd = '';
     try {
       cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
+      if (cmd.includes('addons/dns/main.js') && ours.has(statSync(`/proc/${e}/ns/net`).ino)) return Number(e);
     } catch {
       continue;
     }
-    if (cmd.includes('addons/dns/main.js') && cmd.includes(`--skiff-cluster-dir=${join(c.env.SKIFF_HOME!, 'clusters', c.name)}\0`)) return Number(e);
   }
   return undefined;
 }

@@ -102,7 +102,7 @@ kind: Pod
 metadata: { name: bb }
 spec:
   terminationGracePeriodSeconds: 0
-  containers: [{ name: bb, image: busybox, command: [sleep, '3600'] }]
+  containers: [{ name: bb, image: curlimages/curl, command: [sleep, '3600'] }]
 `;
   for (const c of [a, b, all]) await c.ok(['apply', '-f', '-'], pod);
   for (const c of [a, b, all]) await c.ok(['wait', '--for=condition=Ready', 'pod/bb', '--timeout=60s']);
@@ -115,7 +115,7 @@ after(async () => {
   if (errors.length) throw errors[0];
 });
 
-/** curl from the pod (the host's busybox wget crashes with -T); exit code 7 is "could not connect", 28 a timeout. */
+/** curl from the pod (the curl image's); exit code 7 is "could not connect", 28 a timeout. */
 async function fetchFromPod(c: Cluster, address: string): Promise<{ code: number; body: string; stderr: string; ms: number }> {
   const start = Date.now();
   const r = await c.kubectl(['exec', 'bb', '--', 'curl', '-sS', '--max-time', '3', `http://${address}:${PORT}/`], { timeoutMs: 30_000 });

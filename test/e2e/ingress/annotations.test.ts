@@ -142,7 +142,8 @@ createServer(opts, (req, res) => res.end('tls backend saw ' + req.url + ' over '
 process.on('SIGTERM', () => process.exit(0));
 `,
   );
-  writeFileSync(join(home, 'images.yaml'), `skiff-test/https-echo:\n  command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(join(dir, 'server.mjs'))}]\n`);
+  // The image consists of the script and its certificate: the directory is all of it.
+  writeFileSync(join(home, 'images.yaml'), `skiff-test/https-echo:\n  command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(join(dir, 'server.mjs'))}]\n  files: [${JSON.stringify(dir)}]\n`);
   await c.ok(['create', 'deployment', 'https-echo', '--image=skiff-test/https-echo:1', '--port=8443']);
   await c.ok(['expose', 'deployment', 'https-echo', '--port=443', '--target-port=8443']);
   await rolledOut(c, ['https-echo']);

@@ -147,7 +147,9 @@ server.listen(8080);
 process.on('SIGTERM', () => process.exit(0));
 `,
   );
-  writeFileSync(join(home, 'images.yaml'), `skiff-test/ws-echo:\n  command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(join(dir, 'server.mjs'))}]\n`);
+  // The image consists of the script and the ws package it imports.
+  const files = [dir, join(ROOT, 'node_modules', 'ws')];
+  writeFileSync(join(home, 'images.yaml'), `skiff-test/ws-echo:\n  command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(join(dir, 'server.mjs'))}]\n  files: ${JSON.stringify(files)}\n`);
 }
 
 test('a WebSocket echo through the ingress', async () => {

@@ -47,6 +47,8 @@ spec:
   - name: curl
     image: curlimages/curl
     command: [sleep, '3600']
+    # The image runs as curl_user; busybox's ping needs a raw socket (root's NET_RAW).
+    securityContext: { runAsUser: 0 }
     volumeMounts: [{ name: ca, mountPath: /etc/kube-ca }]
   volumes: [{ name: ca, configMap: { name: kube-root-ca.crt } }]
 `;

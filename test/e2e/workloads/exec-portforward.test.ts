@@ -2,8 +2,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { kubectlVersionBin, run, startCluster, waitFor, type Cluster } from '../harness.js';
 
 // kubectl exec and port-forward end to end against a one-node cluster, over every wire form
@@ -150,10 +151,14 @@ function body(answer: Buffer): Buffer {
 }
 
 /** Processes in the pod's cgroup: the container's, plus one per open port-forward connection. */
+/** Processes in the pod's cgroup and its containers' (runc puts each container in a child of it). */
 function podProcs(): number | undefined {
+  const count = (dir: string): number =>
+    readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim().split('\n').filter(Boolean).length +
+    readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).reduce((n, e) => n + count(join(dir, e.name)), 0);
   for (const root of ['/sys/fs/cgroup/pids', '/sys/fs/cgroup/memory', '/sys/fs/cgroup']) {
-    const f = `${root}/skiff.${c.name}/${uid}/cgroup.procs`;
-    if (existsSync(f)) return readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).length;
+    const dir = `${root}/skiff.${c.name}/${uid}`;
+    if (existsSync(join(dir, 'cgroup.procs'))) return count(dir);
   }
   return undefined;
 }

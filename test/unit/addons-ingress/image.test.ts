@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { containerArgv, resolveImage } from '../../../src/images/index.js';
 import { CONTROLLER_ARGS, CONTROLLER_IMAGE } from '../../../src/controllers/addons/ingress-nginx.js';
+import { argvFor } from '../images/helpers.js';
 
 const ctx = { home: '/h', clusterDir: '/h/clusters/c1' };
 
@@ -27,14 +28,14 @@ function finalArgv(argv: string[]): string[] {
   return r.stdout.split('\n').slice(0, -1);
 }
 
-test('the Deployment args reach the ingress program after --skiff-cluster-dir, dumb-init and the program path gone', () => {
+test('the Deployment args reach the ingress program as they are, dumb-init and the program path gone', () => {
   const r = resolveImage(CONTROLLER_IMAGE, ctx);
   assert.ok(r.ok);
-  const argv = finalArgv(containerArgv(r.image, undefined, CONTROLLER_ARGS));
+  const argv = finalArgv(argvFor(CONTROLLER_IMAGE, undefined, CONTROLLER_ARGS));
   assert.equal(argv[0], process.execPath);
   const script = argv.findIndex((a) => a.endsWith('.js'));
   assert.match(argv[script], /addons\/ingress\/main\.js$/);
-  assert.deepEqual(argv.slice(script + 1), ['--skiff-cluster-dir=/h/clusters/c1', ...CONTROLLER_ARGS.slice(1)]);
+  assert.deepEqual(argv.slice(script + 1), CONTROLLER_ARGS.slice(1), 'nothing of the host (no cluster dir) is passed');
 });
 
 test('a command naming the controller directly runs it too', () => {
@@ -42,5 +43,5 @@ test('a command naming the controller directly runs it too', () => {
   assert.ok(r.ok);
   const argv = containerArgv(r.image, ['/nginx-ingress-controller'], ['--ingress-class=nginx']);
   assert.match(argv.find((a) => a.endsWith('.js'))!, /addons\/ingress\/main\.js$/);
-  assert.deepEqual(argv.slice(-2), ['--skiff-cluster-dir=/h/clusters/c1', '--ingress-class=nginx']);
+  assert.deepEqual(argv.slice(-1), ['--ingress-class=nginx']);
 });

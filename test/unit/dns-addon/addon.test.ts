@@ -60,7 +60,12 @@ test('coredns Deployment as kubeadm: upstream args, probes on named ports, toler
   ]);
   const [c] = pod.containers;
   assert.match(c.image, /^registry\.k8s\.io\/coredns\/coredns:v\d+\.\d+\.\d+$/);
-  assert.deepEqual(c.args, ['-conf', '/etc/coredns/Corefile']);
+  // Upstream's args, then what skiff's DNS takes from the manifest instead of from the host.
+  assert.deepEqual(c.args, ['-conf', '/etc/coredns/Corefile', '-skiff-hosts=/etc/skiff/hosts']);
+  assert.deepEqual((deployment({ egress: 'none' }).spec as typeof d.spec).template.spec.volumes, [
+    { name: 'config-volume', configMap: { name: 'coredns', items: [{ key: 'Corefile', path: 'Corefile' }] } },
+    { name: 'host-hosts', hostPath: { path: '/etc/hosts', type: 'File' } },
+  ]);
   assert.deepEqual(c.livenessProbe.httpGet, { path: '/health', port: 'liveness-probe', scheme: 'HTTP' });
   assert.deepEqual(c.readinessProbe.httpGet, { path: '/ready', port: 'readiness-probe', scheme: 'HTTP' });
 });

@@ -6,6 +6,8 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerArgv, resolveImage } from '../../../src/images/index.js';
+import { imageMounts } from '../../../src/images/rootfs.js';
+import { hostProgramsDir, toContainerArgv } from '../../../src/images/root-mounts.js';
 
 const made: string[] = [];
 // Each test file runs in its own process: what it made goes when it ends.
@@ -30,10 +32,23 @@ export function freePort(): Promise<number> {
   });
 }
 
-export function argvFor(image: string, command?: string[], args?: string[]): string[] {
+/** The container argv of the image, in the container's paths (what runc runs in its root). */
+export function containerArgvFor(image: string, command?: string[], args?: string[]): string[] {
   const r = resolveImage(image, tempDirs());
   if (!r.ok) throw new Error(`resolving ${image}: ${r.message}`);
   return containerArgv(r.image, command, args);
+}
+
+/**
+ * The same argv in the host's paths, to run the image's program on the host: each file the
+ * image's root binds in read-only is where it came from.
+ */
+export function argvFor(image: string, command?: string[], args?: string[]): string[] {
+  const r = resolveImage(image, tempDirs());
+  if (!r.ok) throw new Error(`resolving ${image}: ${r.message}`);
+  const mounts = imageMounts(r.image.root!.key, { programsAt: hostProgramsDir() });
+  const back = mounts.map((m) => ({ source: m.destination, destination: m.source, readonly: true }));
+  return toContainerArgv(containerArgv(r.image, command, args), back);
 }
 
 export interface Running {

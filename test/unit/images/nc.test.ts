@@ -2,14 +2,12 @@
 // statuses of busybox 1.36's nc_bloaty.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readFileSync, statSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
-import { appletArgv, appletFor, containerPath, ncArgv } from '../../../src/images/busybox.js';
+import { appletArgv, ncArgv } from '../../../src/images/busybox.js';
 import { hexdumpLines, inetAton, NcExit, parseOptions, splitHostPort } from '../../../src/images/applets/nc-options.js';
-import { freePort, tempDirs } from './helpers.js';
+import { freePort } from './helpers.js';
 
 interface Result {
   code: number | null;
@@ -302,27 +300,7 @@ test('addresses as libbb reads and prints them', () => {
   );
 });
 
-test('`nc`, `busybox nc` and `nc` run by a container shell all reach our nc', async () => {
-  const server = createServer((c) => c.destroy());
-  const port = await listen(server);
-  try {
-    assert.equal(appletFor('nc'), 'nc');
-    assert.equal(appletFor('/bin/nc'), 'nc');
-    assert.deepEqual(appletArgv('nc', ['-z']), [...ncArgv(), '-z']);
-    assert.deepEqual(appletArgv('busybox', ['nc', '-z']), [...ncArgv(), '-z']);
-    const { clusterDir } = tempDirs();
-    const path = containerPath(clusterDir);
-    const dir = path.split(':')[0];
-    assert.match(readFileSync(join(dir, 'nc'), 'utf8'), /^#!\/bin\/sh\nexec .*applets\/nc\.js' "\$@"\n$/);
-    assert.equal(statSync(join(dir, 'nc')).mode & 0o111, 0o111);
-    const expected = `127.0.0.1 (127.0.0.1:${port}) open\n`;
-    // The container's shell is the applet `sh`; what it runs comes from PATH, as in the image.
-    const sh = appletArgv('sh', []);
-    for (const line of [`nc -zv 127.0.0.1 ${port}`, `busybox nc -zv 127.0.0.1 ${port}`, `timeout 5 nc -zv 127.0.0.1 ${port}`]) {
-      const out = execFileSync(sh[0], [...sh.slice(1), '-c', `${line} 2>&1`], { env: { PATH: path }, encoding: 'utf8' });
-      assert.equal(out, expected, line);
-    }
-  } finally {
-    await close(server);
-  }
+test('`nc` and `busybox nc` are our nc', () => {
+  assert.deepEqual(appletArgv('nc', ['-z']), [...ncArgv(), '-z']);
+  assert.deepEqual(appletArgv('busybox', ['nc', '-z']), [...ncArgv(), '-z']);
 });

@@ -95,7 +95,14 @@ test('user-mapped images: home file, cluster file wins, tags and hosts, errors n
   const web = resolveImage('docker.io/myorg/web:1.0', dirs);
   assert.deepEqual(web, {
     ok: true,
-    image: { entrypoint: ['/usr/bin/python3', '-m', 'http.server'], cmd: ['8080'], workingDir: '/tmp', env: { GREETING: 'hello', N: '3' } },
+    image: {
+      entrypoint: ['/usr/bin/python3', '-m', 'http.server'],
+      cmd: ['8080'],
+      workingDir: '/tmp',
+      env: { GREETING: 'hello', N: '3' },
+      // The root shows the host paths the entry names (the rest of the host stays out of it).
+      root: { key: 'skiff/host-program', hostPaths: ['/usr/bin/python3', '/tmp'] },
+    },
   });
   const tagged = resolveImage('myorg/web:2.0', dirs);
   assert.ok(tagged.ok && tagged.image.entrypoint[0] === '/bin/true');

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUSYBOX } from '../../../src/images/busybox.js';
 import { BUILTIN_IMAGES } from '../../../src/images/catalog.js';
-import { BUILTIN_ROOTS } from '../../../src/images/builtin-roots.js';
+import { BUILTIN_ROOTS, HOST_PROGRAM_ROOT } from '../../../src/images/builtin-roots.js';
 import { parseGroup, parsePasswd } from '../../../src/images/etc-files.js';
 import {
   CONTAINER_BUSYBOX, CONTAINER_NODE, CONTAINER_PROGRAMS, helperPath, hostProgramsDir,
@@ -50,7 +50,7 @@ function planTree(key: string): string[] {
 }
 
 test('every catalog image has exactly one root, found from any reference to it', () => {
-  assert.deepEqual(Object.keys(BUILTIN_ROOTS).sort(), BUILTIN_IMAGES.map((i) => i.names[0]).sort());
+  assert.deepEqual(Object.keys(BUILTIN_ROOTS).sort(), [...BUILTIN_IMAGES.map((i) => i.names[0]), HOST_PROGRAM_ROOT].sort());
   assert.equal(builtinRootKey('registry.k8s.io/e2e-test-images/agnhost:2.39'), 'e2e-test-images/agnhost');
   assert.equal(builtinRootKey('docker.io/library/nginx:1.27'), 'nginx');
   assert.equal(builtinRootKey('busybox'), 'busybox');

@@ -7,7 +7,6 @@ import { ingress } from './fixtures.js';
 
 test('upstream\'s controller flags are read, others accepted and ignored', () => {
   const a = parseControllerArgs([
-    '--skiff-cluster-dir=/var/lib/skiff/clusters/c1',
     '/nginx-ingress-controller',
     '--publish-service=ingress-nginx/ingress-nginx-controller',
     '--election-id=ingress-nginx-leader',
@@ -18,13 +17,11 @@ test('upstream\'s controller flags are read, others accepted and ignored', () =>
     '--enable-metrics=false',
     '--watch-ingress-without-class',
   ]);
-  assert.equal(a.clusterDir, '/var/lib/skiff/clusters/c1');
   assert.equal(a.publishService, 'ingress-nginx/ingress-nginx-controller');
   assert.equal(a.ingressClass, 'nginx');
   assert.equal(a.controllerClass, 'k8s.io/ingress-nginx');
   assert.deepEqual([a.httpPort, a.httpsPort, a.healthzPort], [80, 443, 10254]);
-  assert.throws(() => parseControllerArgs(['--ingress-class=nginx']), /--skiff-cluster-dir is required/);
-  assert.throws(() => parseControllerArgs(['--skiff-cluster-dir=/x', '--http-port=99999']), /port must be/);
+  assert.throws(() => parseControllerArgs(['--http-port=99999']), /port must be/);
 });
 
 test('status: the publish Service\'s load-balancer address goes to every served Ingress that lacks it', () => {

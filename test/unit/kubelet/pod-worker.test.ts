@@ -32,7 +32,7 @@ function harness(pod: KObject, images: Partial<WorkerEnv['images']> = {}): Harne
     images: {
       resolveImage: (image) => (image.startsWith('missing') ? { ok: false, reason: 'ErrImagePull', message: `pull access denied for ${image}` } : { ok: true, image: { entrypoint: ['/bin/app'], cmd: [] } }),
       containerArgv: (img, command, args) => [...(command ?? img.entrypoint), ...(args ?? img.cmd)],
-      containerPath: () => '/usr/bin:/bin',
+      containerImage: () => ({ rootfs: '/roots/test', mounts: [], identity: {} }),
       ...images,
     },
     recorder: { event: (_o, type, reason, message) => events.push(`${type} ${reason} ${message}`) },

@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatEntry, parseCriLine, rfc3339Nano, splitLines, stampMillis, tailLines } from '../../../src/node/kubelet/runtime/logs.js';
 import { limitWrites, parseFlatKeyed, podCgroupDirs, procsFiles, oomEventsFile, type CgroupDriver } from '../../../src/node/kubelet/runtime/cgroups.js';
-import { execArgv, launchArgv, parseExitFile, shellQuote, shimArgv, INIT_SCRIPT, SHIM_SCRIPT } from '../../../src/node/kubelet/runtime/shim.js';
+import { execArgv, parseExitFile, runcError, shellQuote, shimArgv, ROOT_SCRIPT, SHIM_SCRIPT } from '../../../src/node/kubelet/runtime/shim.js';
 import { attemptLayout, podLayout } from '../../../src/node/kubelet/runtime/layout.js';
-import { hostMountsFor } from '../../../src/node/kubelet/runtime/index.js';
+import { createError } from '../../../src/node/kubelet/runtime/index.js';
+import { mountPointsUnder } from '../../../src/node/kubelet/runtime/host-mounts.js';
 
 const v2: CgroupDriver = { version: 2, root: '/cg' };
 const v1: CgroupDriver = { version: 1, roots: { cpu: '/nonexistent/cpu', cpuacct: '/nonexistent/cpuacct', memory: '/nonexistent/memory', pids: '/nonexistent/pids' } };
@@ -66,34 +67,28 @@ test('flat-keyed cgroup files parse', () => {
   assert.deepEqual(parseFlatKeyed('oom_kill_disable 0\nunder_oom 0\noom_kill 3\n'), { oom_kill_disable: 0, under_oom: 0, oom_kill: 3 });
 });
 
-test('shim argv: subreaper prefix, script, then attempt dir, log, stamper, oom file, procs, launch', () => {
-  const argv = shimArgv({ attemptDir: '/a', logPath: '/a.log', stamper: '/s', subreaper: ['/s', '--subreaper'], oomFile: '/oom', procsFiles: ['/p1', '/p2'], launch: ['setsid', 'x'] }, ['/bin/dash']);
-  assert.deepEqual(argv, ['/s', '--subreaper', '/bin/dash', '-c', SHIM_SCRIPT, 'skiff-shim', '/a', '/a.log', '/s', '/oom', '/p1:/p2', 'setsid', 'x']);
+test('shim argv: script, then bundle, log, helper, oom file, image root, runc root, id, root script', () => {
+  const argv = shimArgv({ attemptDir: '/a', logPath: '/a.log', helper: '/h', oomFile: '/oom', lowerDir: '/roots/busybox', runcRoot: '/n/runc', id: 'u-c-0' }, ['/bin/dash']);
+  assert.deepEqual(argv, ['/bin/dash', '-c', SHIM_SCRIPT, 'skiff-shim', '/a', '/a.log', '/h', '/oom', '/roots/busybox', '/n/runc', 'u-c-0', ROOT_SCRIPT]);
 });
 
-test('launch argv enters the pod netns, unshares mount+uts, and passes volumes, env and argv in order', () => {
-  const argv = launchArgv(
-    {
-      netnsPath: '/var/run/netns/skiff.c.p.x',
-      procsFiles: ['/cg/cgroup.procs'],
-      hostname: 'web-0',
-      attemptDir: '/pods/u/containers/c/0',
-      podDir: '/pods/u',
-      mounts: [{ hostPath: '/h', containerPath: '/data', readOnly: true }],
-      hostMounts: ['/opt'],
-      env: { A: '1' },
-      argv: ['/bin/app', '--flag'],
-    },
-    ['/bin/dash'],
+test('exec argv is runc exec of the container by id, logging to a file, with extra env', () => {
+  const argv = execArgv({ runcRoot: '/n/runc', id: 'u-c-0', logFile: '/x.log', env: { TERM: 'xterm' }, argv: ['ls', '-l'] });
+  assert.deepEqual(argv, ['runc', '--root', '/n/runc', '--log', '/x.log', '--log-format', 'json', 'exec', '--env', 'TERM=xterm', 'u-c-0', 'ls', '-l']);
+});
+
+test("runc's last logged error is the reason, without its own prefix", () => {
+  const log = [
+    '{"level":"warning","msg":"something","time":"t"}',
+    '{"level":"error","msg":"runc run failed: unable to start container process: exec: \\"nope\\": executable file not found in $PATH","time":"t"}',
+    '',
+  ].join('\n');
+  assert.equal(runcError(log), 'unable to start container process: exec: "nope": executable file not found in $PATH');
+  assert.equal(runcError(''), undefined);
+  assert.equal(
+    createError('unable to start container process: exec: "nope": executable file not found in $PATH'),
+    'failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "nope": executable file not found in $PATH: unknown',
   );
-  assert.deepEqual(argv.slice(0, 10), ['setsid', 'nsenter', '--net=/var/run/netns/skiff.c.p.x', '--', 'unshare', '--mount', '--uts', '--propagation', 'private', '--']);
-  assert.deepEqual(argv.slice(10), ['/bin/dash', '-c', INIT_SCRIPT, 'skiff-init', '/cg/cgroup.procs', 'web-0', '/pods/u/containers/c/0', '/pods/u', '', '1', '/h', '/data', 'ro', '1', '/opt', 'A=1', '/bin/app', '--flag']);
-  assert.throws(() => launchArgv({ netnsPath: '', procsFiles: ['/a:b'], hostname: '', attemptDir: '', podDir: '', mounts: [], hostMounts: [], env: {}, argv: ['x'] }));
-});
-
-test('exec argv nsenters the container by pid with a clean env', () => {
-  const argv = execArgv({ procsFiles: ['/p'], pid: 42, env: { PATH: '/bin' }, argv: ['ls', '-l'] }, ['/bin/dash']);
-  assert.deepEqual(argv.slice(3), ['skiff-exec', '/p', '42', 'env', '-i', 'PATH=/bin', 'ls', '-l']);
 });
 
 test('exit file: complete only with its newline; OOM when the counter grew', () => {
@@ -116,7 +111,14 @@ test('layout: per pod and attempt paths; bad names are refused', () => {
   assert.throws(() => attemptLayout(pod, 'Bad/Name', 0));
 });
 
-test('host mounts other than / that hold the container binary are shown read-only', () => {
-  const mounts = ['/opt/tools', '/proc', '/'];
-  assert.deepEqual(hostMountsFor(['/opt/tools/bin/x', '/usr/bin/busybox', '/proc/self/exe'], mounts), ['/opt/tools']);
+test('mount points under a directory, deepest first, octal escapes decoded', () => {
+  const info = [
+    '22 1 0:21 / / rw - ext4 /dev/sda rw',
+    '30 22 0:40 / /n/pods/u/containers/c/0/rootfs rw - overlay skiff-root rw',
+    '31 22 0:4 net:[1] /n/pods/u/ns/uts rw - nsfs nsfs rw',
+    '32 22 0:41 / /n/pods/u2/with\\040space rw - tmpfs t rw',
+    '',
+  ].join('\n');
+  assert.deepEqual(mountPointsUnder('/n/pods/u', info), ['/n/pods/u/containers/c/0/rootfs', '/n/pods/u/ns/uts']);
+  assert.deepEqual(mountPointsUnder('/n/pods/u2', info), ['/n/pods/u2/with space']);
 });

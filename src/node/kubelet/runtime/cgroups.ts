@@ -1,8 +1,10 @@
 // The pod cgroup: one per pod under `skiff.<C>/<podUid>`, enforcing the pod's CPU and memory
 // limits and counting its usage. cgroup v2 when /sys/fs/cgroup is the unified hierarchy, else the
-// v1 controllers cpu, cpuacct, memory and pids.
-import { existsSync, mkdirSync, readFileSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// v1 controllers cpu, cpuacct, memory and pids. runc puts each container in a child
+// `skiff.<C>/<podUid>/<containerId>` of every hierarchy it finds (all v1 controllers, the named
+// systemd one and the unified one of a hybrid layout), so removal covers every hierarchy.
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export type CgroupDriver = { version: 2; root: string } | { version: 1; roots: { cpu: string; cpuacct: string; memory: string; pids: string } };
 
@@ -86,6 +88,50 @@ export function oomEventsFile(d: CgroupDriver, cluster: string, podUid: string):
   return join(dir, d.version === 2 ? 'memory.events' : 'memory.oom_control');
 }
 
+/** The container's cgroup as runc's cgroupsPath: absolute, so relative to each hierarchy's root. */
+export function containerCgroupsPath(cluster: string, podUid: string, containerId: string): string {
+  return `/${clusterCgroupName(cluster)}/${podUid}/${containerId}`;
+}
+
+/**
+ * The file with the container's `oom_kill <n>` counter. The kernel counts a kill in the victim's
+ * memory cgroup (in v1 there only), which is the container's whichever limit was hit.
+ */
+export function containerOomFile(d: CgroupDriver, cluster: string, podUid: string, containerId: string): string {
+  return join(controllerDir(d, 'memory', cluster, podUid), containerId, d.version === 2 ? 'memory.events' : 'memory.oom_control');
+}
+
+/**
+ * Every mounted hierarchy: the unified root for v2; for v1 each directory beside the controllers
+ * that is a cgroup hierarchy (co-mounted controllers once), the named and unified ones included.
+ */
+export function hierarchyRoots(d: CgroupDriver): string[] {
+  if (d.version === 2) return [d.root];
+  const base = dirname(d.roots.cpu);
+  const out = new Set<string>();
+  let names: string[] = [];
+  try {
+    names = readdirSync(base);
+  } catch {
+    return [...new Set(Object.values(d.roots))];
+  }
+  for (const name of names) {
+    const dir = join(base, name);
+    if (!existsSync(join(dir, 'cgroup.procs'))) continue;
+    try {
+      out.add(realpathSync(dir));
+    } catch {
+      // Unmounted meanwhile.
+    }
+  }
+  return [...out];
+}
+
+/** The pod's directory in every hierarchy. */
+export function allPodCgroupDirs(d: CgroupDriver, cluster: string, podUid: string): string[] {
+  return hierarchyRoots(d).map((root) => join(root, clusterCgroupName(cluster), podUid));
+}
+
 /** Parses flat-keyed cgroup files (`key value` per line: memory.stat, cpu.stat, memory.events, memory.oom_control). */
 export function parseFlatKeyed(text: string): Record<string, number> {
   const out: Record<string, number> = {};
@@ -165,15 +211,31 @@ function killPid(pid: number): void {
   }
 }
 
-/** SIGKILLs every process of the pod cgroup, waits until it is empty and removes its directories. */
+/** A cgroup directory and its descendants, deepest first. */
+function subtree(dir: string): string[] {
+  const out: string[] = [];
+  try {
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) out.push(...subtree(join(dir, e.name)));
+  } catch {
+    return out;
+  }
+  out.push(dir);
+  return out;
+}
+
+/**
+ * SIGKILLs every process of the pod cgroup (its containers' cgroups included), waits until it is
+ * empty and removes its directories in every hierarchy, containers' first.
+ */
 export async function removePodCgroup(d: CgroupDriver, cluster: string, podUid: string, timeoutMs = 10_000): Promise<void> {
-  const dirs = podCgroupDirs(d, cluster, podUid).filter((dir) => existsSync(dir));
+  const dirs = allPodCgroupDirs(d, cluster, podUid).flatMap(subtree);
   if (dirs.length === 0) return;
   const deadline = Date.now() + timeoutMs;
   for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
     const pids = cgroupPids(dirs);
     if (pids.length === 0) break;
-    if (d.version === 2 && existsSync(join(dirs[0], 'cgroup.kill'))) writeFileSync(join(dirs[0], 'cgroup.kill'), '1');
+    const top = dirs[dirs.length - 1];
+    if (d.version === 2 && existsSync(join(top, 'cgroup.kill'))) writeFileSync(join(top, 'cgroup.kill'), '1');
     else pids.forEach(killPid);
     if (Date.now() > deadline) throw new Error(`removing the cgroup of pod ${podUid}: processes ${pids.join(', ')} survive SIGKILL`);
     await new Promise((r) => setTimeout(r, wait));
@@ -198,8 +260,7 @@ export async function removePodCgroup(d: CgroupDriver, cluster: string, podUid: 
 
 /** Removes the cluster's parent cgroups once no pod cgroup is left under them (skiff down). */
 export function removeClusterCgroups(d: CgroupDriver, cluster: string): void {
-  const roots = d.version === 2 ? [d.root] : [...new Set(Object.values(d.roots))];
-  for (const root of roots) {
+  for (const root of hierarchyRoots(d)) {
     try {
       rmdirSync(join(root, clusterCgroupName(cluster)));
     } catch (e) {

@@ -1,27 +1,19 @@
-// Processes that enter a running pod from the agent: `kubectl exec` (nsenter into the container's
-// mount, UTS and network namespaces and its root) and `kubectl port-forward` (busybox nc in the
-// pod's network namespace). Both join the pod cgroup, so removing the sandbox ends them too.
+// Processes that enter a running pod from the agent: `kubectl exec` (`runc exec`: the
+// container's namespaces, root, user, capabilities, seccomp filter and cgroup) and `kubectl
+// port-forward` (busybox nc in the pod's network namespace, joined to the pod cgroup so that
+// removing the sandbox ends it too).
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
 import { Duplex, type Writable } from 'node:stream';
-import { SHIM_PATH, execArgv, portForwardArgv, shellQuote } from './shim.js';
+import { SHIM_PATH, execArgv, portForwardArgv, runcError, shellArgv, shellQuote } from './shim.js';
 import type { ExecProcess } from './index.js';
 
-/** The environment of a running process, which exec'd commands inherit as in Kubernetes. */
-export function processEnv(pid: number): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const kv of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
-    const i = kv.indexOf('=');
-    if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  return env;
-}
-
 /**
- * With a tty the command runs under util-linux `script -qfec`, which gives it a pseudo-terminal;
- * resizing sets the size of that terminal (stty on the command's stdin, found through /proc),
- * and the kernel sends SIGWINCH.
+ * With a tty, `runc exec --tty` runs under util-linux `script -qfec`, whose pseudo-terminal is
+ * runc's stdin: runc copies its size to the command's terminal at start and on every SIGWINCH.
+ * Resizing sets the size of script's terminal (stty on runc's stdin, found through /proc), and
+ * the kernel sends runc the SIGWINCH.
  */
 export function ttyArgv(argv: string[]): string[] {
   return ['script', '-qfec', shellQuote(argv), '/dev/null'];
@@ -29,14 +21,15 @@ export function ttyArgv(argv: string[]): string[] {
 
 /**
  * The new terminal is 0x0 until the client's first size arrives, and a command that asks at once
- * (`stty size`, a full-screen program) would see that. So inside the terminal a gate reads the
- * first size from fd 3, applies it, and only then runs the command; the size's arrival, or fd 3
+ * (`stty size`, a full-screen program) would see that. So inside script's terminal a gate reads
+ * the first size from fd 3, applies it, and only then runs runc; the size's arrival, or fd 3
  * closing, opens the gate.
  */
 export const TTY_GATE = 'IFS= read -r s <&3 || :; exec 3<&-; if [ -n "$s" ]; then stty $s 2>/dev/null || :; fi; exec "$@"';
 
+/** The gate runs on the host, in the terminal, before runc: the container may have no shell. */
 export function gatedArgv(argv: string[]): string[] {
-  return ['/bin/sh', '-c', TTY_GATE, 'skiff-tty', ...argv];
+  return [...shellArgv(), '-c', TTY_GATE, 'skiff-tty', ...argv];
 }
 
 /** How long the command waits for a first terminal size before it runs in whatever size the terminal has. */
@@ -51,10 +44,26 @@ export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): 
   return 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
 }
 
-export function execInContainer(o: { pid: number; procsFiles: string[]; argv: string[]; tty: boolean; stdin: boolean }): ExecProcess {
-  const env = processEnv(o.pid);
-  if (o.tty) env.TERM ??= 'xterm';
-  const argv = execArgv({ procsFiles: o.procsFiles, pid: o.pid, env, argv: o.tty ? ttyArgv(gatedArgv(o.argv)) : o.argv });
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** runc's exit code when it could not start the command (what `runc exec failed: …` ends with). */
+const RUNC_FAILED = 255;
+
+/**
+ * `logFile` gets runc's own messages. When runc could not start the command (it does not exist,
+ * or is not executable), runc says why on the command's stderr and the exit code is 126, as
+ * `docker exec` reports it, rather than runc's 255.
+ */
+export function execInContainer(o: { runcRoot: string; id: string; logFile: string; argv: string[]; tty: boolean; stdin: boolean }): ExecProcess {
+  const pidFile = o.logFile.replace(/\.log$/, '') + '.pid';
+  const runc = execArgv({ runcRoot: o.runcRoot, id: o.id, logFile: o.logFile, pidFile, env: o.tty ? { TERM: 'xterm' } : {}, tty: o.tty, argv: o.argv });
+  const argv = o.tty ? ttyArgv(gatedArgv(runc)) : runc;
   const child = spawn(argv[0], argv.slice(1), {
     stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', o.tty ? 'ignore' : 'pipe', o.tty ? 'pipe' : 'ignore'],
     env: { PATH: SHIM_PATH },
@@ -77,14 +86,32 @@ export function execInContainer(o: { pid: number; procsFiles: string[]; argv: st
     });
     child.once('close', (code, signal) => {
       openGate();
-      resolve(exitCodeOf(code, signal));
+      let log = '';
+      try {
+        log = readFileSync(o.logFile, 'utf8');
+      } catch {
+        // runc logged nothing.
+      }
+      rmSync(o.logFile, { force: true });
+      rmSync(pidFile, { force: true });
+      const failed = code === RUNC_FAILED ? runcError(log) : undefined;
+      resolve(failed ? 126 : exitCodeOf(code, signal));
     });
   });
   // The kubelet destroys stdout when the client is gone (before the output ended): end the
-  // command then, as containerd does with an exec whose stream closed. Without a tty, nsenter
-  // and env exec the command itself; with one, killing script hangs up its terminal.
+  // command then, as containerd does with an exec whose stream closed. The command is runc's
+  // child inside the container, which would outlive runc: it is killed by the pid runc wrote.
   child.stdout!.once('close', () => {
-    if (!child.stdout!.readableEnded && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (child.stdout!.readableEnded || child.exitCode !== null || child.signalCode !== null) return;
+    const pid = Number(readText(pidFile));
+    if (pid > 0) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    child.kill('SIGKILL');
   });
   let pending: [number, number] | undefined;
   let applying = false;

@@ -1,18 +1,28 @@
-// The container runtime: pod sandboxes (network namespace, cgroup, hosts/resolv.conf/hostname
-// files) and containers as detached processes, like a CRI runtime. Its state lives on disk under
-// <nodeDir>/pods/<podUid>/ so that a restarted agent adopts running pods (listSandboxes,
-// containerStatus) without being the parent of their processes.
+// The container runtime, as a CRI runtime does it with runc: pod sandboxes (network namespace,
+// IPC and UTS namespaces, cgroup, hosts/resolv.conf/hostname files, a pause process when the pod
+// shares its PID namespace) and containers as OCI bundles that runc runs detached under a shim.
+// Its state lives on disk under <nodeDir>/pods/<podUid>/ (and runc's under <nodeDir>/runc) so
+// that a restarted agent adopts running pods (listSandboxes, containerStatus) without being the
+// parent of their processes.
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, accessSync, constants, writeFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { READY_FILE_ENV } from '../../../images/config.js';
-import { addPodNetwork, removePodNetwork, netnsPath } from '../../network/index.js';
-import { type CgroupDriver, detectCgroups, ensurePodCgroup, oomEventsFile, podCgroupStats, procsFiles, removePodCgroup } from './cgroups.js';
-import { attemptLayout, containerDir, podLayout, type AttemptLayout } from './layout.js';
-import { ensureLogStamper } from './logstamp.js';
+import { addPodNetwork, removePodNetwork, netnsPath, nodeAddress, nodeNetns } from '../../network/index.js';
+import {
+  type CgroupDriver, containerCgroupsPath, containerOomFile, detectCgroups, ensurePodCgroup, podCgroupStats, procsFiles, removePodCgroup,
+} from './cgroups.js';
+import { ensureHelper, ensurePauseRoot } from './helper.js';
+import { mountPointsUnder, unmountUnder } from './host-mounts.js';
+import { attemptLayout, containerDir, containerId, pauseId, podLayout, type AttemptLayout, type PodLayout } from './layout.js';
 import { streamLog } from './logs.js';
-import { SHIM_PATH, launchArgv, parseExitFile, shimArgv } from './shim.js';
+import { containerSpec, type ContainerSecurity, type ContainerSpecInput, type HostFacts, type NamespaceMode } from './oci/spec.js';
+import { currentCapabilities, goArch, hostDevices, kernelRelease, loadSeccompProfile, swapControllerAvailable, unifiedCgroups } from './oci/host.js';
+import type { ContainerResources } from './oci/resources.js';
+import type { MountPropagation } from './oci/mounts.js';
+import { SHIM_PATH, parseExitFile, runcError, shellArgv, shimArgv } from './shim.js';
 import { execInContainer, portForwardProcess } from './exec.js';
 
 export interface RuntimeOptions {
@@ -31,6 +41,14 @@ export interface SandboxConfig {
   resolvConf: string;
   cpuLimitMillis?: number;
   memoryLimitBytes?: number;
+  /** The node's network namespace and address instead of the pod's own. */
+  hostNetwork?: boolean;
+  /** The host's IPC namespace. */
+  hostIPC?: boolean;
+  /** The host's PID namespace for every container. */
+  hostPID?: boolean;
+  /** One PID namespace for the pod's containers, held by a pause process. */
+  shareProcessNamespace?: boolean;
 }
 export interface SandboxStatus {
   podUid: string;
@@ -39,16 +57,19 @@ export interface SandboxStatus {
   netns: string;
   ip: string;
   createdAt: string;
+  hostNetwork?: boolean;
 }
 export interface Mount {
   hostPath: string;
   containerPath: string;
   readOnly?: boolean;
+  propagation?: MountPropagation;
 }
 export interface ContainerConfig {
   podUid: string;
   name: string;
   attempt: number;
+  /** The command in the container's root; argv[0] is looked up on the env's PATH there. */
   argv: string[];
   env: Record<string, string>;
   workingDir?: string;
@@ -57,6 +78,12 @@ export interface ContainerConfig {
   stdin?: boolean;
   /** The image's program notifies when it serves (ImageConfig.notifyReady): start returns then. */
   notifyReady?: boolean;
+  /** The image: its root (the overlay's lower layer) and host files bound read-only over it. */
+  image: { rootfs: string; mounts: Mount[] };
+  /** Default: root. */
+  user?: { uid: number; gid: number; additionalGids?: number[] };
+  security?: ContainerSecurity;
+  resources?: ContainerResources;
 }
 export interface ContainerStatus {
   podUid: string;
@@ -91,6 +118,9 @@ export class RuntimeError extends Error {}
 
 interface SandboxRecord extends SandboxStatus {
   hostname: string;
+  hostIPC?: boolean;
+  hostPID?: boolean;
+  shareProcessNamespace?: boolean;
 }
 
 interface AttemptRecord {
@@ -136,7 +166,6 @@ function aliveWith(pid: number, marker: string): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls probe with a growing interval until it returns a value or the time is up. */
 /** Where a notifying container finds the directory of its ready file (see src/addons/ready.ts). */
 const NOTIFY_MOUNT = '/run/skiff';
 const READY_FILE_NAME = 'ready';
@@ -145,6 +174,30 @@ const NOTIFY_LIMIT_MS = 10_000;
 
 /** A start's waits look often: a pod's start, and `skiff up`'s add-ons, wait on them. */
 const START_POLL_MAX_MS = 10;
+
+/** The user the pause image runs as (kubernetes build/pause Dockerfile: USER 65535:65535). */
+const PAUSE_USER = { uid: 65535, gid: 65535 };
+
+/**
+ * containerd 2.0's CRI defaults (enable_unprivileged_ports, enable_unprivileged_icmp): a pod's
+ * network namespace lets any user bind ports below 1024 and ping, so that images running as
+ * non-root (the DNS and ingress add-ons) serve on 53, 80 and 443 without file capabilities.
+ */
+const POD_SYSCTLS: ReadonlyArray<[string, string]> = [
+  ['net/ipv4/ip_unprivileged_port_start', '0'],
+  ['net/ipv4/ping_group_range', '0 2147483647'],
+];
+
+/**
+ * Run in the pod's network namespace by `unshare --ipc=<file> --uts=<file>`, which pins the new
+ * namespaces to their files: names the UTS namespace and applies the pod's sysctls. $1 hostname,
+ * then (path value) pairs.
+ */
+const NAMESPACES_SCRIPT = `set -e
+hostname "$1"
+shift
+while [ $# -gt 1 ]; do echo "$2" >"/proc/sys/$1"; shift 2; done
+`;
 
 async function until<T>(probe: () => T | undefined, timeoutMs: number, maxIntervalMs = 50): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
@@ -156,57 +209,46 @@ async function until<T>(probe: () => T | undefined, timeoutMs: number, maxInterv
   }
 }
 
-/** Resolves argv[0] the way execvp would, on the host's root (the container's lower layer). */
-export function resolveExecutable(argv0: string, pathEnv: string | undefined): string | undefined {
-  const candidates = argv0.includes('/') ? [argv0] : (pathEnv ?? SHIM_PATH).split(delimiter).filter(Boolean).map((d) => join(d, argv0));
-  for (const c of candidates) {
-    try {
-      if (statSync(c).isFile()) {
-        accessSync(c, constants.X_OK);
-        return c;
-      }
-    } catch {
-      // Try the next one.
-    }
-  }
-  return undefined;
-}
-
-/** Mount points in this mount namespace, longest first. */
-function mountPoints(): string[] {
-  const text = readText('/proc/self/mountinfo') ?? '';
-  const out = text
-    .split('\n')
-    .map((l) => l.split(' ')[4])
-    .filter((p): p is string => !!p)
-    .map((p) => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
-  return [...new Set(out)].sort((a, b) => b.length - a.length);
-}
-
-/**
- * Host mounts other than / that hold the given paths: the overlay only shows the root
- * filesystem, so the binary of a container that lives on another mount is bound in read-only.
- */
-export function hostMountsFor(paths: string[], mounts: string[]): string[] {
-  const out = new Set<string>();
-  for (const p of paths) {
-    const m = mounts.find((mp) => mp === '/' || p === mp || p.startsWith(mp + '/'));
-    if (!m || m === '/' || /^\/(proc|sys|dev)(\/|$)/.test(m)) continue;
-    out.add(m);
-  }
-  return [...out];
+/** containerd's words for a container runc could not create, as the kubelet passes them on. */
+export function createError(runcMessage: string): string {
+  return `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: ${runcMessage}: unknown`;
 }
 
 export class Runtime {
   private cgroupDriver?: CgroupDriver;
-  private stamper?: { stamper: string; subreaper: string[] };
+  private helperPath?: string;
+  private facts?: HostFacts;
+  private devices?: HostFacts['devices'];
   private readonly perPod = new Map<string, Promise<unknown>>();
+  private readonly runcRoot: string;
 
-  constructor(private readonly o: RuntimeOptions) {}
+  constructor(private readonly o: RuntimeOptions) {
+    this.runcRoot = join(o.nodeDir, 'runc');
+  }
 
   private get cg(): CgroupDriver {
     this.cgroupDriver ??= detectCgroups();
     return this.cgroupDriver;
+  }
+
+  private get helper(): string {
+    this.helperPath ??= ensureHelper(this.o.clusterDir);
+    return this.helperPath;
+  }
+
+  /** What the spec builder needs from the machine, read once (the seccomp profile is ~30 KB of JSON). */
+  private hostFacts(privileged: boolean): HostFacts {
+    this.facts ??= {
+      allCapabilities: currentCapabilities(),
+      unifiedCgroups: unifiedCgroups(),
+      swapController: swapControllerAvailable(),
+      defaultSeccompProfile: loadSeccompProfile(),
+      arch: goArch(),
+      kernelRelease: kernelRelease(),
+    };
+    if (!privileged) return this.facts;
+    this.devices ??= hostDevices();
+    return { ...this.facts, devices: this.devices };
   }
 
   /** Sandbox operations of one pod run one after another. */
@@ -228,11 +270,30 @@ export class Runtime {
     return readJson<SandboxRecord>(podLayout(this.o.nodeDir, podUid).state);
   }
 
+  /** Whether everything the record names is still there: namespaces, cgroup, pause. */
+  private intact(rec: SandboxRecord, lay: PodLayout): boolean {
+    if (!existsSync(netnsPath(rec.netns))) return false;
+    if (!procsFiles(this.cg, this.o.cluster, rec.podUid).every((f) => existsSync(f))) return false;
+    const held = mountPointsUnder(join(lay.dir, 'ns'));
+    if (!held.includes(lay.utsNs) || (!rec.hostIPC && !held.includes(lay.ipcNs))) return false;
+    return !this.sharesPid(rec) || this.pausePid(lay) !== undefined;
+  }
+
+  private sharesPid(rec: SandboxRecord): boolean {
+    return rec.shareProcessNamespace === true && rec.hostPID !== true;
+  }
+
+  private pausePid(lay: PodLayout): number | undefined {
+    const pid = Number(readText(lay.pause.pid));
+    const shim = Number(readText(join(lay.pause.dir, 'shim.pid')));
+    return pid > 0 && shim > 0 && aliveWith(shim, lay.pause.dir) && !existsSync(lay.pause.exit) ? pid : undefined;
+  }
+
   runSandbox(c: SandboxConfig): Promise<SandboxStatus> {
     return this.serial(c.podUid, async () => {
       const lay = podLayout(this.o.nodeDir, c.podUid);
       const old = readJson<SandboxRecord>(lay.state);
-      if (old && existsSync(netnsPath(old.netns)) && procsFiles(this.cg, this.o.cluster, c.podUid).every((f) => existsSync(f))) return statusOf(old);
+      if (old && this.intact(old, lay)) return statusOf(old);
       const what = `creating the sandbox of pod ${c.namespace}/${c.name} (${c.podUid})`;
       try {
         mkdirSync(lay.containers, { recursive: true });
@@ -240,8 +301,11 @@ export class Runtime {
         writeFileSync(lay.hosts, c.hostsFile);
         writeFileSync(lay.resolvConf, c.resolvConf);
         writeFileSync(lay.hostname, `${c.hostname}\n`);
-        const net = await addPodNetwork(this.netOptions(c.podUid));
+        const net = c.hostNetwork
+          ? { netns: nodeNetns(this.o.cluster, this.o.index), ip: nodeAddress(this.o.index) }
+          : await addPodNetwork(this.netOptions(c.podUid));
         ensurePodCgroup(this.cg, this.o.cluster, c.podUid, c.cpuLimitMillis, c.memoryLimitBytes);
+        await this.holdNamespaces(lay, netnsPath(net.netns), c);
         const rec: SandboxRecord = {
           podUid: c.podUid,
           namespace: c.namespace,
@@ -250,7 +314,12 @@ export class Runtime {
           ip: net.ip,
           createdAt: old?.createdAt ?? new Date().toISOString(),
           hostname: c.hostname,
+          ...(c.hostNetwork ? { hostNetwork: true } : {}),
+          ...(c.hostIPC ? { hostIPC: true } : {}),
+          ...(c.hostPID ? { hostPID: true } : {}),
+          ...(c.shareProcessNamespace ? { shareProcessNamespace: true } : {}),
         };
+        if (this.sharesPid(rec) && this.pausePid(lay) === undefined) await this.startPause(rec, lay);
         writeFileAtomic(lay.state, JSON.stringify(rec));
         return statusOf(rec);
       } catch (e) {
@@ -259,16 +328,95 @@ export class Runtime {
     });
   }
 
+  /** Creates the pod's IPC (unless hostIPC) and UTS namespaces, pinned to files, in its network namespace. */
+  private async holdNamespaces(lay: PodLayout, netns: string, c: SandboxConfig): Promise<void> {
+    await unmountUnder(join(lay.dir, 'ns'));
+    mkdirSync(join(lay.dir, 'ns'), { recursive: true });
+    const files = c.hostIPC ? [lay.utsNs] : [lay.ipcNs, lay.utsNs];
+    for (const f of files) writeFileSync(f, '');
+    const sysctls = c.hostNetwork ? [] : POD_SYSCTLS.flat();
+    await run('nsenter', [
+      `--net=${netns}`, '--', 'unshare', ...(c.hostIPC ? [] : [`--ipc=${lay.ipcNs}`]), `--uts=${lay.utsNs}`, '--',
+      ...shellArgv(), '-c', NAMESPACES_SCRIPT, 'skiff-sandbox', c.hostname, ...sysctls,
+    ]);
+  }
+
+  /** The pod's namespaces as a container of it joins them; the pause container gets a new PID namespace. */
+  private namespaces(rec: SandboxRecord, lay: PodLayout, pause = false): ContainerSpecInput['namespaces'] {
+    let pid: NamespaceMode = { mode: 'new' };
+    if (rec.hostPID) pid = { mode: 'host' };
+    else if (this.sharesPid(rec) && !pause) {
+      const p = this.pausePid(lay);
+      if (p === undefined) throw new Error('the pause process that holds the pod\'s PID namespace is not running');
+      pid = { mode: 'path', path: `/proc/${p}/ns/pid` };
+    }
+    return {
+      network: { mode: 'path', path: netnsPath(rec.netns) },
+      ipc: rec.hostIPC ? { mode: 'host' } : { mode: 'path', path: lay.ipcNs },
+      uts: { mode: 'path', path: lay.utsNs },
+      pid,
+    };
+  }
+
+  /** Starts the pod's pause container, PID 1 of the PID namespace its containers share. */
+  private async startPause(rec: SandboxRecord, lay: PodLayout): Promise<void> {
+    const b = lay.pause;
+    rmSync(b.dir, { recursive: true, force: true });
+    mkdirSync(b.dir, { recursive: true });
+    const spec = containerSpec({
+      args: ['/pause'],
+      rootfs: 'rootfs',
+      hostname: rec.hostname,
+      namespaces: this.namespaces(rec, lay, true),
+      user: PAUSE_USER,
+      security: { capabilities: { drop: ['ALL'] }, allowPrivilegeEscalation: false, seccomp: { type: 'RuntimeDefault' }, readOnlyRootFilesystem: true },
+      cgroupsPath: containerCgroupsPath(this.o.cluster, rec.podUid, pauseId(rec.podUid)),
+      host: this.hostFacts(false),
+    });
+    writeFileSync(b.spec, JSON.stringify(spec));
+    const lower = ensurePauseRoot(this.helper);
+    await this.launch(b, pauseId(rec.podUid), lower, rec.podUid);
+    const started = await until(() => (existsSync(b.pid) || existsSync(b.exit) ? true : undefined), 10_000, START_POLL_MAX_MS);
+    if (!started || !existsSync(b.pid)) {
+      const why = runcError(readText(b.runcLog) ?? '') ?? 'it did not start within 10s';
+      throw new Error(`starting the pause container: ${why}`);
+    }
+  }
+
+  /** Starts the shim of a bundle, detached; it records the pid and the exit in the bundle. */
+  private async launch(b: AttemptLayout, id: string, lower: string, podUid: string): Promise<void> {
+    mkdirSync(this.runcRoot, { recursive: true });
+    const shim = shimArgv({
+      attemptDir: b.dir,
+      logPath: b.log,
+      helper: this.helper,
+      oomFile: containerOomFile(this.cg, this.o.cluster, podUid, id),
+      lowerDir: lower,
+      runcRoot: this.runcRoot,
+      id,
+    });
+    const child = spawn(shim[0], shim.slice(1), { detached: true, stdio: 'ignore', cwd: '/', env: { PATH: SHIM_PATH } });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    child.unref();
+    writeFileSync(join(b.dir, 'shim.pid'), String(child.pid));
+  }
+
   removeSandbox(podUid: string): Promise<void> {
     return this.serial(podUid, async () => {
       const lay = podLayout(this.o.nodeDir, podUid);
+      const rec = this.sandbox(podUid);
       const what = `removing the sandbox of pod ${podUid}`;
       try {
-        // Every process in the pod's namespaces joined its cgroup: containers, execs, port-forwards.
+        // Every process in the pod's namespaces joined its cgroup: containers, execs, port-forwards, pause.
         await removePodCgroup(this.cg, this.o.cluster, podUid);
         await this.reapShims(podUid);
-        await removePodNetwork(this.netOptions(podUid));
-        for (const mp of mountPoints()) if (mp === lay.dir || mp.startsWith(lay.dir + '/')) await run('umount', ['-l', mp]);
+        // State of containers whose shim could not delete them (it was killed): their processes are gone.
+        for (const id of this.runcIds(podUid)) rmSync(join(this.runcRoot, id), { recursive: true, force: true });
+        if (!rec?.hostNetwork) await removePodNetwork(this.netOptions(podUid));
+        await unmountUnder(lay.dir);
         rmSync(lay.dir, { recursive: true, force: true });
       } catch (e) {
         throw new RuntimeError(`${what}: ${(e as Error).message}`);
@@ -276,11 +424,21 @@ export class Runtime {
     });
   }
 
+  /** runc's names of the pod's containers that it still has state for. */
+  private runcIds(podUid: string): string[] {
+    try {
+      return readdirSync(this.runcRoot).filter((id) => id.startsWith(`${podUid}-`));
+    } catch {
+      return [];
+    }
+  }
+
   /** Waits for the pod's shims to record their exits; kills those that do not. */
   private async reapShims(podUid: string): Promise<void> {
-    const shims = this.attempts(podUid).flatMap(({ lay }) => {
-      const pid = Number(readText(join(lay.dir, 'shim.pid')));
-      return pid > 0 && aliveWith(pid, lay.dir) ? [{ pid, dir: lay.dir }] : [];
+    const lay = podLayout(this.o.nodeDir, podUid);
+    const shims = [...this.attempts(podUid).map(({ lay: a }) => a.dir), lay.pause.dir].flatMap((dir) => {
+      const pid = Number(readText(join(dir, 'shim.pid')));
+      return pid > 0 && aliveWith(pid, dir) ? [{ pid, dir }] : [];
     });
     const gone = await until(() => (shims.every((s) => !aliveWith(s.pid, s.dir)) ? true : undefined), 5_000);
     if (gone) return;
@@ -335,56 +493,57 @@ export class Runtime {
     const what = `starting container ${c.name} of pod ${sb ? `${sb.namespace}/${sb.name}` : c.podUid}`;
     if (!sb) throw new RuntimeError(`${what}: the pod sandbox does not exist`);
     if (c.argv.length === 0) throw new RuntimeError(`${what}: no command specified`);
-    const exe = resolveExecutable(c.argv[0], c.env.PATH);
-    if (!exe) {
-      const detail = c.argv[0].includes('/') ? `stat ${c.argv[0]}: no such file or directory` : 'executable file not found in $PATH';
-      throw new RuntimeError(`failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "${c.argv[0]}": ${detail}: unknown`);
-    }
     const pod = podLayout(this.o.nodeDir, c.podUid);
     const a = attemptLayout(pod, c.name, c.attempt);
-    if (existsSync(a.config)) {
+    if (existsSync(a.record)) {
       const st = this.containerStatus(c.podUid, c.name, c.attempt);
       if (st) return st;
     }
-    this.pruneAttempts(c.podUid, c.name, c.attempt);
+    const id = containerId(c.podUid, c.name, c.attempt);
     try {
-      this.stamper ??= ensureLogStamper(this.o.clusterDir);
-      for (const d of [a.upper, a.work, a.rootfs]) mkdirSync(d, { recursive: true });
+      await this.pruneAttempts(c.podUid, c.name, c.attempt);
+      mkdirSync(a.dir, { recursive: true });
       mkdirSync(join(pod.logs, c.name), { recursive: true });
       writeFileSync(a.log, '', { flag: 'a' });
-      const argv1 = c.argv[1]?.startsWith('/') ? [c.argv[1]] : [];
       let { env, mounts } = c;
       if (c.notifyReady) {
         mkdirSync(a.notifyDir, { recursive: true });
+        // The program writes its ready file as the container's user.
+        if (c.user) chownSync(a.notifyDir, c.user.uid, c.user.gid);
         mounts = [...mounts, { hostPath: a.notifyDir, containerPath: NOTIFY_MOUNT }];
         env = { ...env, [READY_FILE_ENV]: `${NOTIFY_MOUNT}/${READY_FILE_NAME}` };
       }
-      const launch = launchArgv({
-        netnsPath: netnsPath(sb.netns),
-        procsFiles: procsFiles(this.cg, this.o.cluster, c.podUid),
+      const privileged = c.security?.privileged === true;
+      const spec = containerSpec({
+        args: c.argv,
+        env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+        cwd: c.workingDir,
+        rootfs: 'rootfs',
         hostname: sb.hostname,
-        attemptDir: a.dir,
-        podDir: pod.dir,
-        workingDir: c.workingDir,
-        mounts,
-        hostMounts: hostMountsFor([exe, ...argv1].map((p) => safeRealpath(p)), mountPoints()),
-        env,
-        argv: c.argv,
+        namespaces: this.namespaces(sb, pod),
+        ...(c.user ? { user: c.user } : {}),
+        ...(c.security ? { security: c.security } : {}),
+        mounts: [...c.image.mounts.map((m) => ({ ...m, readOnly: true })), ...mounts],
+        podFiles: { hosts: pod.hosts, resolvConf: pod.resolvConf, hostname: pod.hostname },
+        cgroupsPath: containerCgroupsPath(this.o.cluster, c.podUid, id),
+        ...(c.resources ? { resources: c.resources } : {}),
+        host: this.hostFacts(privileged),
       });
+      writeFileSync(a.spec, JSON.stringify(spec));
       const rec: AttemptRecord = { podUid: c.podUid, name: c.name, attempt: c.attempt, argv: c.argv, startedAt: new Date().toISOString(), logPath: a.log };
-      writeFileAtomic(a.config, JSON.stringify(rec));
-      const shim = shimArgv({ attemptDir: a.dir, logPath: a.log, ...this.stamper, oomFile: oomEventsFile(this.cg, this.o.cluster, c.podUid), procsFiles: procsFiles(this.cg, this.o.cluster, c.podUid), launch });
-      const child = spawn(shim[0], shim.slice(1), { detached: true, stdio: 'ignore', cwd: '/', env: { PATH: SHIM_PATH } });
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve);
-        child.once('error', reject);
-      });
-      child.unref();
-      writeFileSync(join(a.dir, 'shim.pid'), String(child.pid));
+      writeFileAtomic(a.record, JSON.stringify(rec));
+      await this.launch(a, id, c.image.rootfs, c.podUid);
     } catch (e) {
       throw new RuntimeError(`${what}: ${(e as Error).message}`);
     }
     const started = await until(() => (existsSync(a.pid) || existsSync(a.exit) ? true : undefined), 10_000, START_POLL_MAX_MS);
+    if (started && !existsSync(a.pid)) {
+      // runc could not create it: as with containerd, there is no container, only the error.
+      const why = runcError(readText(a.runcLog) ?? '') ?? 'runc failed without saying why';
+      rmSync(a.dir, { recursive: true, force: true });
+      rmSync(a.log, { force: true });
+      throw new RuntimeError(createError(why));
+    }
     if (started && c.notifyReady) {
       // A program that never says READY=1 is reported started at the limit all the same, as
       // containerd would have at once: its probes then decide.
@@ -396,18 +555,22 @@ export class Runtime {
     return st;
   }
 
-  /** Keeps the previous attempt's record and log (what `logs --previous` and lastState need) and drops older ones. */
-  private pruneAttempts(podUid: string, name: string, attempt: number): void {
+  /**
+   * Keeps the previous attempt's record and log (what `logs --previous` and lastState need) and
+   * drops older ones. A root its shim could not unmount (the shim was killed) is unmounted first.
+   */
+  private async pruneAttempts(podUid: string, name: string, attempt: number): Promise<void> {
     const pod = podLayout(this.o.nodeDir, podUid);
     for (const n of this.attemptNumbers(podUid, name)) {
       if (n >= attempt) continue;
       const old = attemptLayout(pod, name, n);
+      await unmountUnder(old.dir);
       if (n < attempt - 1) {
         rmSync(old.dir, { recursive: true, force: true });
         rmSync(old.log, { force: true });
       } else {
         // The writable layer of an exited container is not kept across restarts.
-        for (const d of [old.upper, old.work, old.rootfs]) rmSync(d, { recursive: true, force: true });
+        for (const d of [old.upper, old.work, old.rootfs, join(old.dir, 'scratch')]) rmSync(d, { recursive: true, force: true });
       }
     }
   }
@@ -416,7 +579,7 @@ export class Runtime {
     const n = attempt ?? this.attemptNumbers(podUid, name).at(-1);
     if (n === undefined) return undefined;
     const a = attemptLayout(podLayout(this.o.nodeDir, podUid), name, n);
-    const rec = readJson<AttemptRecord>(a.config);
+    const rec = readJson<AttemptRecord>(a.record);
     if (!rec) return undefined;
     const base = { podUid, name, attempt: n, startedAt: rec.startedAt, logPath: a.log };
     const pidText = readText(a.pid);
@@ -432,7 +595,7 @@ export class Runtime {
     // The shim is gone without recording an exit (killed, or the machine restarted).
     let finishedAt = rec.startedAt;
     try {
-      finishedAt = statSync(existsSync(a.pid) ? a.pid : a.config).mtime.toISOString();
+      finishedAt = statSync(existsSync(a.pid) ? a.pid : a.record).mtime.toISOString();
     } catch {
       // Keep startedAt.
     }
@@ -448,9 +611,11 @@ export class Runtime {
       if (exited()) return;
       throw new RuntimeError(`stopping container ${name} of pod ${podUid}: its process never started`);
     }
-    signalGroup(pid, 'SIGTERM');
+    // The container's init, as `runc kill` signals it: PID 1 of its own namespace ignores a signal
+    // it has no handler for, so SIGKILL follows after the grace period, as upstream.
+    signal(pid, 'SIGTERM');
     if (await until(exited, Math.max(0, graceSeconds) * 1000)) return;
-    signalGroup(pid, 'SIGKILL');
+    signal(pid, 'SIGKILL');
     if (await until(exited, 10_000)) return;
     throw new RuntimeError(`stopping container ${name} of pod ${podUid}: process ${pid} did not end after SIGKILL`);
   }
@@ -472,7 +637,9 @@ export class Runtime {
     const st = this.containerStatus(podUid, name);
     if (!st || st.state !== 'running' || st.pid === undefined) throw new RuntimeError(`container ${name} of pod ${podUid} is not running`);
     if (argv.length === 0) throw new RuntimeError(`exec in container ${name} of pod ${podUid}: no command`);
-    return execInContainer({ pid: st.pid, procsFiles: procsFiles(this.cg, this.o.cluster, podUid), argv, tty: o.tty, stdin: o.stdin });
+    const a = attemptLayout(podLayout(this.o.nodeDir, podUid), name, st.attempt);
+    const logFile = join(a.dir, `exec-${randomBytes(6).toString('hex')}.log`);
+    return execInContainer({ runcRoot: this.runcRoot, id: containerId(podUid, name, st.attempt), logFile, argv, tty: o.tty, stdin: o.stdin });
   }
 
   async portForward(podUid: string, port: number): Promise<Duplex> {
@@ -489,37 +656,23 @@ export class Runtime {
 }
 
 function statusOf(r: SandboxRecord): SandboxStatus {
-  return { podUid: r.podUid, namespace: r.namespace, name: r.name, netns: r.netns, ip: r.ip, createdAt: r.createdAt };
+  return { podUid: r.podUid, namespace: r.namespace, name: r.name, netns: r.netns, ip: r.ip, createdAt: r.createdAt, ...(r.hostNetwork ? { hostNetwork: true } : {}) };
 }
 
-function safeRealpath(p: string): string {
+function signal(pid: number, sig: NodeJS.Signals): void {
   try {
-    return realpathSync(p);
+    process.kill(pid, sig);
   } catch {
-    return p;
-  }
-}
-
-/** Signals the container's process group (its pid leads it after setsid), or the pid before setsid ran. */
-function signalGroup(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // Already gone.
-    }
+    // Already gone.
   }
 }
 
 function run(cmd: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: SHIM_PATH } });
     let err = '';
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     p.on('error', reject);
     p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: ${err.trim() || `exit ${code}`}`))));
   });
 }
-

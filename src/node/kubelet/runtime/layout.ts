@@ -11,6 +11,11 @@ export interface PodLayout {
   hostname: string;
   containers: string;
   logs: string;
+  /** The pod's IPC and UTS namespaces, held by bind mounts of their nsfs files (no process needed). */
+  ipcNs: string;
+  utsNs: string;
+  /** The pause container of a pod that shares its PID namespace: a bundle like a container attempt's. */
+  pause: AttemptLayout;
 }
 
 export function podLayout(nodeDir: string, podUid: string): PodLayout {
@@ -24,24 +29,47 @@ export function podLayout(nodeDir: string, podUid: string): PodLayout {
     hostname: join(dir, 'hostname'),
     containers: join(dir, 'containers'),
     logs: join(dir, 'logs'),
+    ipcNs: join(dir, 'ns', 'ipc'),
+    utsNs: join(dir, 'ns', 'uts'),
+    pause: bundleLayout(join(dir, 'pause'), join(dir, 'pause', 'log')),
   };
 }
 
-/** One run of a container: its overlay layers, the shim's pid/exit files and its log. */
+/** One run of a container: its OCI bundle (config.json, the overlay root), the shim's files and its log. */
 export interface AttemptLayout {
   dir: string;
   /** JSON AttemptRecord written by the agent before the shim starts. */
-  config: string;
-  /** The container's pid, written by the shim once it forked the container. */
+  record: string;
+  /** The OCI runtime spec runc reads from the bundle (the attempt dir). */
+  spec: string;
+  /** The container's pid, written by the shim's supervisor once runc started the container. */
   pid: string;
   /** "<exitCode> <finishedAt> <oomKillsBefore> <oomKillsAfter>\n", written by the shim after the exit. */
   exit: string;
+  /** runc's own messages (JSON lines): why a container could not be created. */
+  runcLog: string;
   upper: string;
   work: string;
   rootfs: string;
   /** Mounted into a notifying container; its program writes its ready file here. */
   notifyDir: string;
   log: string;
+}
+
+function bundleLayout(dir: string, log: string): AttemptLayout {
+  return {
+    dir,
+    record: join(dir, 'attempt.json'),
+    spec: join(dir, 'config.json'),
+    pid: join(dir, 'pid'),
+    exit: join(dir, 'exit'),
+    runcLog: join(dir, 'runc.log'),
+    upper: join(dir, 'upper'),
+    work: join(dir, 'work'),
+    rootfs: join(dir, 'rootfs'),
+    notifyDir: join(dir, 'notify'),
+    log,
+  };
 }
 
 export function containerDir(pod: PodLayout, name: string): string {
@@ -51,17 +79,15 @@ export function containerDir(pod: PodLayout, name: string): string {
 
 export function attemptLayout(pod: PodLayout, name: string, attempt: number): AttemptLayout {
   if (!Number.isInteger(attempt) || attempt < 0) throw new Error(`invalid attempt ${attempt} of container ${name}`);
-  const dir = join(containerDir(pod, name), String(attempt));
-  return {
-    dir,
-    config: join(dir, 'config.json'),
-    pid: join(dir, 'pid'),
-    exit: join(dir, 'exit'),
-    upper: join(dir, 'upper'),
-    work: join(dir, 'work'),
-    rootfs: join(dir, 'rootfs'),
-    notifyDir: join(dir, 'notify'),
-    // Like the kubelet's /var/log/pods/<ns>_<pod>_<uid>/<container>/<attempt>.log.
-    log: join(pod.logs, name, `${attempt}.log`),
-  };
+  // Like the kubelet's /var/log/pods/<ns>_<pod>_<uid>/<container>/<attempt>.log.
+  return bundleLayout(join(containerDir(pod, name), String(attempt)), join(pod.logs, name, `${attempt}.log`));
+}
+
+/** runc's name for a container attempt (and its cgroup's): unique on the node. */
+export function containerId(podUid: string, name: string, attempt: number): string {
+  return `${podUid}-${name}-${attempt}`;
+}
+
+export function pauseId(podUid: string): string {
+  return `${podUid}-pause`;
 }

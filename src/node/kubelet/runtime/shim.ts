@@ -1,18 +1,18 @@
-// The processes that make a container, as argv. A container is started detached from the agent:
+// The processes that make a container, as argv. A container is started detached from the agent,
+// as containerd's shim starts it:
 //
-//   shim (dash, own session)            records the container's pid and, after it ended, its exit
-//   ├─ logstamp (fd 3/4 ← FIFOs)         stamps stdout/stderr lines into the CRI log file
-//   └─ setsid nsenter --net=<pod netns>  joins the pod's network namespace,
-//        unshare --mount --uts           gets its own mount and UTS namespace,
-//          dash -c INIT                  joins the pod cgroup, builds the overlay root, pivots
-//            env -i <env> <argv>         into it and becomes the container's process.
+//   shim (dash, own session)                 mounts the container's root, records its pid and,
+//   │                                        after it ended, its exit; then deletes it
+//   ├─ helper (fd 3/4 ← FIFOs)                stamps stdout/stderr lines into the CRI log file
+//   └─ helper --supervise                     child subreaper: runs `runc run -d` and waits for
+//        runc run -d --bundle <attempt dir>   the container runc leaves behind as its child
+//          <the container's process>          (own mount, PID namespaces; the pod's network,
+//                                             IPC and UTS namespaces; cgroup, seccomp, capabilities)
 //
-// setsid, nsenter, unshare, dash and env all exec in place, so the pid the shim forked is the
-// container's pid and the leader of its own process group (what stopContainer signals). Nothing
-// in this chain needs the agent: it may die and a new one reads the pid and exit files.
+// Nothing in this chain needs the agent: it may die and a new one reads the pid and exit files.
 import { existsSync } from 'node:fs';
 
-/** PATH for the shim and the container setup (the container's own PATH comes from its env). */
+/** PATH for the shim and the processes the agent runs on the host (the container's own PATH comes from its env). */
 export const SHIM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** The smallest POSIX shell at hand: dash's resident set is below busybox sh's. */
@@ -22,126 +22,84 @@ export function shellArgv(): string[] {
 }
 
 /**
- * $1 attempt dir, $2 log file, $3 stamper, $4 the pod's oom_kill counter file, $5 the pod's
- * cgroup.procs files joined by ':', then the launch argv. The shim moves the container into the pod
- * cgroup before it publishes the pid (the container joins again itself before its command runs, so
- * everything the command forks is inside), so whoever sees the pid finds the process in the cgroup.
- * The exit file is written in one write, ending in a newline that marks it complete:
- * "<code> <finishedAt> <oom kills before> <oom kills after>". The shim kills what is left of the
- * container's process group when its main process ends (as a pid namespace would) and waits for
- * the stamper to drain the pipes, so the log is complete once the exit is recorded.
+ * $1 attempt dir (the OCI bundle), $2 log file, $3 helper, $4 the container's oom_kill counter
+ * file, $5 the image root (the overlay's read-only lower layer), $6 runc's state root, $7 the
+ * container id, $8 ROOT_SCRIPT. The container's root is mounted and runc run in a mount namespace
+ * of their own (ROOT_SCRIPT). runc's pid file is read by the supervisor, which publishes the pid
+ * ($d/pid, with a newline) only once runc has started the container: a missing pid file next to
+ * an exit file means runc failed, and $d/runc.log says why.
  *
- * A shell starts an asynchronous command with SIGINT and SIGQUIT ignored (POSIX, without job
- * control), and the container would inherit that and outlive either signal; under containerd it
- * starts with every signal at its default, so env (coreutils 8.31+, where it has the option) puts
- * them back. dash's \`wait\` gives 128 + N for a process signal N ended, as containerd reports.
+ * The exit file is written in one write, ending in a newline that marks it complete:
+ * "<code> <finishedAt> <oom kills before> <oom kills after>". The counter is read before
+ * `runc delete` removes the container's cgroup; delete also ends what is left of a container that
+ * shares the pod's PID namespace (its own PID namespace ended with its init). The shim waits for
+ * the stamper to drain the pipes, so the log is complete once the exit is recorded.
  */
-export const SHIM_SCRIPT = `d=$1 log=$2 stamp=$3 oom=$4 procs=$5
-shift 5
+export const SHIM_SCRIPT = `d=$1 log=$2 helper=$3 oom=$4 lower=$5 state=$6 id=$7 root=$8
 oomkills() { n=0; if [ -r "$oom" ]; then while read -r k v; do if [ "$k" = oom_kill ]; then n=$v; fi; done <"$oom"; fi; }
 oomkills; before=$n
 rm -f "$d/stdout.pipe" "$d/stderr.pipe"
 mkfifo "$d/stdout.pipe" "$d/stderr.pipe" || exit 1
 exec 5<>"$d/stdout.pipe" 6<>"$d/stderr.pipe"
-"$stamp" 3<"$d/stdout.pipe" 4<"$d/stderr.pipe" 5>&- 6>&- >>"$log" &
+"$helper" 3<"$d/stdout.pipe" 4<"$d/stderr.pipe" 5>&- 6>&- >>"$log" &
 s=$!
-dflt=
-if env --default-signal=INT,QUIT true 2>/dev/null; then dflt='env --default-signal=INT,QUIT'; fi
-$dflt "$@" </dev/null >"$d/stdout.pipe" 2>"$d/stderr.pipe" 5>&- 6>&- &
-c=$!
-IFS=:
-for f in $procs; do echo "$c" >"$f" 2>/dev/null || :; done
-unset IFS
-echo "$c" >"$d/pid"
-wait "$c"
+mkdir -p "$d/rootfs" "$d/upper" "$d/work"
+unshare --mount --propagation private -- sh -c "$root" skiff-root "$d" "$lower" "$helper" "$state" "$id" </dev/null >"$d/stdout.pipe" 2>"$d/stderr.pipe" 5>&- 6>&- &
+wait $!
 code=$?
-kill -9 -"$c" 2>/dev/null
+oomkills
+runc --root "$state" delete -f "$id" >/dev/null 2>&1
 exec 5>&- 6>&-
 wait "$s"
-i=0
-while [ "$i" -lt 100 ]; do
-  kids=
-  read -r kids <"/proc/$$/task/$$/children" 2>/dev/null || :
-  if [ -z "$kids" ]; then break; fi
-  kill -9 $kids 2>/dev/null
-  sleep 0.01
-  i=$((i + 1))
-done
-oomkills
 t=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
 rm -f "$d/stdout.pipe" "$d/stderr.pipe"
 echo "$code $t $before $n" >"$d/exit"
 `;
 
 /**
- * Runs as the container's process, in its fresh mount and UTS namespaces. Arguments:
- * $1 cgroup.procs files joined by ':', $2 hostname, $3 attempt dir, $4 pod dir, $5 working dir
- * (may be empty), then a count and that many (hostPath, containerPath, ro|rw) volume triples, then
- * a count and that many host mount points to show read-only, then env assignments and the argv.
- *
- * The root is an overlay with the host's / as its read-only lower layer and the attempt dir as
- * upper layer: the container sees the host's binaries, and every write, including the mount
- * points made for volumes, stays in the overlay. Mounts are made after pivot_root so that paths
- * (and symlinks in them) resolve inside the container's root, never on the host.
+ * Run by the shim in a mount namespace of its own ($1 bundle, $2 image root, $3 helper, $4 runc
+ * root, $5 id): mounts the container's root there and becomes the supervisor of `runc run -d`.
+ * The root is an overlay of the image root with the attempt's upper layer (on a tmpfs where the
+ * attempt dir's filesystem cannot hold an upper layer, e.g. itself an overlay). It never shows in
+ * the host's mount table, so the table runc reads for every container does not grow with the
+ * pods, and it goes when the container and this namespace end.
  */
-export const INIT_SCRIPT = `set -e
-IFS=:
-for f in $1; do echo $$ >"$f"; done
-unset IFS
-hostname "$2"
-d=$3 p=$4 wd=$5
-shift 5
-r=$d/rootfs
-if ! mount -t overlay skiff-root -o "lowerdir=/,upperdir=$d/upper,workdir=$d/work" "$r" 2>/dev/null; then
+export const ROOT_SCRIPT = `d=$1 lower=$2 helper=$3 state=$4 id=$5
+if ! mount -t overlay skiff-root -o "lowerdir=$lower,upperdir=$d/upper,workdir=$d/work" "$d/rootfs" 2>/dev/null; then
   mkdir -p "$d/scratch"
   mount -t tmpfs -o mode=0755 skiff-scratch "$d/scratch"
   mkdir -p "$d/scratch/upper" "$d/scratch/work"
-  mount -t overlay skiff-root -o "lowerdir=/,upperdir=$d/scratch/upper,workdir=$d/scratch/work" "$r"
+  mount -t overlay skiff-root -o "lowerdir=$lower,upperdir=$d/scratch/upper,workdir=$d/scratch/work" "$d/rootfs" 2>>"$d/runc.log" || exit 125
 fi
-cd "$r"
-mkdir -p .skiff-old
-pivot_root . .skiff-old
-cd /
-o=/.skiff-old
-mount -t proc proc /proc
-mount --rbind "$o/dev" /dev
-mount -t tmpfs -o nosuid,nodev,mode=1777 shm /dev/shm
-mount -t sysfs -o ro sysfs /sys 2>/dev/null || mount --rbind "$o/sys" /sys
-for f in hosts resolv.conf hostname; do rm -f "/etc/$f"; : >"/etc/$f"; mount --bind "$o$p/$f" "/etc/$f"; done
-n=$1
-shift
-while [ "$n" -gt 0 ]; do
-  h=$1 c=$2 m=$3
-  shift 3
-  n=$((n - 1))
-  if [ -d "$o$h" ]; then mkdir -p "$c"; else mkdir -p "\${c%/*}/"; if [ ! -e "$c" ]; then : >"$c"; fi; fi
-  mount --bind "$o$h" "$c"
-  if [ "$m" = ro ]; then mount -o remount,bind,ro "$c"; fi
-done
-n=$1
-shift
-while [ "$n" -gt 0 ]; do
-  h=$1
-  shift
-  n=$((n - 1))
-  mkdir -p "$h"
-  mount --rbind "$o$h" "$h"
-  mount -o remount,bind,ro "$h"
-done
-umount -l "$o"
-rmdir "$o"
-if [ -n "$wd" ]; then mkdir -p "$wd"; cd "$wd"; fi
-exec env -i "$@"
+exec "$helper" --supervise "$d/pid" "$d/runc.pid" runc --root "$state" --log "$d/runc.log" --log-format json run -d --pid-file "$d/runc.pid" --bundle "$d" "$id"
 `;
 
-/** $1 cgroup.procs files joined by ':', $2 the container's pid, then the argv to run in its namespaces and root. */
-export const EXEC_SCRIPT = `IFS=:
-for f in $1; do echo $$ >"$f"; done
-unset IFS
-p=$2
-shift 2
-exec nsenter -t "$p" -m -u -n -r -w -- "$@"
-`;
+export interface ShimSpec {
+  attemptDir: string;
+  logPath: string;
+  helper: string;
+  oomFile: string;
+  lowerDir: string;
+  runcRoot: string;
+  id: string;
+}
+
+export function shimArgv(o: ShimSpec, shell: string[] = shellArgv()): string[] {
+  return [...shell, '-c', SHIM_SCRIPT, 'skiff-shim', o.attemptDir, o.logPath, o.helper, o.oomFile, o.lowerDir, o.runcRoot, o.id, ROOT_SCRIPT];
+}
+
+/**
+ * `runc exec` of a command in a running container: the container's user, environment,
+ * capabilities, seccomp filter, cgroup and namespaces, as containerd's exec. Its own error (a
+ * command that does not exist) goes to the log file, the command's pid to the pid file. With
+ * `tty`, runc gives the command a terminal of the container's and keeps its size that of runc's
+ * own stdin terminal.
+ */
+export function execArgv(o: { runcRoot: string; id: string; logFile: string; pidFile?: string; env: Record<string, string>; tty?: boolean; argv: string[] }): string[] {
+  const env = Object.entries(o.env).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
+  const pid = o.pidFile ? ['--pid-file', o.pidFile] : [];
+  return ['runc', '--root', o.runcRoot, '--log', o.logFile, '--log-format', 'json', 'exec', ...(o.tty ? ['--tty'] : []), ...pid, ...env, o.id, ...o.argv];
+}
 
 /** $1 cgroup.procs files joined by ':', $2 pod netns path, $3 port. */
 export const PORT_FORWARD_SCRIPT = `IFS=:
@@ -149,48 +107,6 @@ for f in $1; do echo $$ >"$f"; done
 unset IFS
 exec nsenter --net="$2" -- busybox nc 127.0.0.1 "$3"
 `;
-
-export interface LaunchSpec {
-  netnsPath: string;
-  procsFiles: string[];
-  hostname: string;
-  attemptDir: string;
-  podDir: string;
-  workingDir?: string;
-  mounts: Array<{ hostPath: string; containerPath: string; readOnly?: boolean }>;
-  /** Host mount points (other than /) the container must see read-only, e.g. where its binary lives. */
-  hostMounts: string[];
-  env: Record<string, string>;
-  argv: string[];
-}
-
-/** Argv the shim forks: from the pod's netns to the container's process. */
-export function launchArgv(s: LaunchSpec, shell: string[] = shellArgv()): string[] {
-  for (const p of s.procsFiles) if (p.includes(':')) throw new Error(`cgroup path ${p} contains ':'`);
-  const volumes = s.mounts.flatMap((m) => [m.hostPath, m.containerPath, m.readOnly ? 'ro' : 'rw']);
-  const env = Object.entries(s.env).map(([k, v]) => `${k}=${v}`);
-  return [
-    'setsid', 'nsenter', `--net=${s.netnsPath}`, '--',
-    'unshare', '--mount', '--uts', '--propagation', 'private', '--',
-    ...shell, '-c', INIT_SCRIPT, 'skiff-init',
-    s.procsFiles.join(':'), s.hostname, s.attemptDir, s.podDir, s.workingDir ?? '',
-    String(s.mounts.length), ...volumes,
-    String(s.hostMounts.length), ...s.hostMounts,
-    ...env, ...s.argv,
-  ];
-}
-
-export function shimArgv(
-  o: { attemptDir: string; logPath: string; stamper: string; subreaper?: string[]; oomFile: string; procsFiles: string[]; launch: string[] },
-  shell: string[] = shellArgv(),
-): string[] {
-  return [...(o.subreaper ?? []), ...shell, '-c', SHIM_SCRIPT, 'skiff-shim', o.attemptDir, o.logPath, o.stamper, o.oomFile, o.procsFiles.join(':'), ...o.launch];
-}
-
-export function execArgv(o: { procsFiles: string[]; pid: number; env: Record<string, string>; argv: string[] }, shell: string[] = shellArgv()): string[] {
-  const env = Object.entries(o.env).map(([k, v]) => `${k}=${v}`);
-  return [...shell, '-c', EXEC_SCRIPT, 'skiff-exec', o.procsFiles.join(':'), String(o.pid), 'env', '-i', ...env, ...o.argv];
-}
 
 export function portForwardArgv(o: { procsFiles: string[]; netnsPath: string; port: number }, shell: string[] = shellArgv()): string[] {
   return [...shell, '-c', PORT_FORWARD_SCRIPT, 'skiff-portforward', o.procsFiles.join(':'), o.netnsPath, String(o.port)];
@@ -207,4 +123,23 @@ export function parseExitFile(text: string): { exitCode: number; finishedAt: str
   const [code, finishedAt, before, after] = text.trim().split(' ');
   if (!/^\d+$/.test(code ?? '') || !finishedAt) return undefined;
   return { exitCode: Number(code), finishedAt, oomKilled: Number(after) > Number(before) };
+}
+
+/**
+ * The last error runc logged (`--log-format json`), without runc's "runc run failed: " prefix;
+ * undefined when it logged none.
+ */
+export function runcError(logText: string): string | undefined {
+  let msg: string | undefined;
+  for (const line of logText.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const e = JSON.parse(line) as { level?: string; msg?: string };
+      if (e.level === 'error' && typeof e.msg === 'string') msg = e.msg;
+    } catch {
+      // A line from mount (the overlay's fallback) is an error in its own words.
+      msg = line.trim();
+    }
+  }
+  return msg?.replace(/^runc (run|create|exec) failed: /, '');
 }

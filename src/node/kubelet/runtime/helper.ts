@@ -1,0 +1,231 @@
+// The runtime's helper: one small C program, compiled once per cluster with the system's cc
+// (scripts/install-deps.sh installs gcc), statically linked so that it also runs inside a
+// container's root. It has three jobs, chosen by its first argument:
+//
+//   logstamp (no option)  reads a container's stdout (fd 3) and stderr (fd 4) and appends each
+//                         line to the log file (stdout) in the CRI format
+//                         `<RFC3339Nano> stdout|stderr F|P <line>`, one write(2) per line
+//                         (O_APPEND, so lines of the two streams never mix). Lines longer than
+//                         16 KiB are split into partial (P) entries, as containerd does. About
+//                         100 KiB of private memory per container; busybox ts cannot write this
+//                         format and a shell loop forks per line.
+//   --supervise OUT PIDFILE CMD…
+//                         what containerd's shim does around `runc run -d`: becomes the child
+//                         subreaper, runs CMD (runc), and once runc has started the container
+//                         (which then is re-parented here) writes its pid to OUT, waits for it and
+//                         exits with its status (128 + N for a signal N). A failed runc leaves OUT
+//                         unwritten and exits 125. Other orphans are reaped on the way, so none
+//                         stays a zombie holding a cgroup. A runc left running would cost ~10 MB
+//                         per container; this costs ~100 KiB.
+//   run as `pause`        the pod's pause process for shareProcessNamespace pods, as
+//                         kubernetes/build/pause/linux/pause.c: PID 1 of the shared PID namespace,
+//                         reaps orphans, ends on SIGINT/SIGTERM.
+import { createHash } from 'node:crypto';
+import { execFile, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const HELPER_C = `#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { CHUNK = 16384 };
+struct stream { int fd; const char *tag; size_t len; char buf[CHUNK]; };
+static char out[CHUNK + 64];
+
+static void emit(const struct stream *s, const char *p, size_t n, char kind) {
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  int h = snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ %s %c ", tm.tm_year + 1900, tm.tm_mon + 1,
+                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec, s->tag, kind);
+  memcpy(out + h, p, n);
+  out[h + n] = '\\n';
+  const char *w = out;
+  size_t left = (size_t)h + n + 1;
+  while (left > 0) {
+    ssize_t r = write(1, w, left);
+    if (r < 0) { if (errno == EINTR) continue; return; }
+    w += r;
+    left -= (size_t)r;
+  }
+}
+
+/* Reads once; returns 0 at end of stream. */
+static int pump(struct stream *s) {
+  ssize_t r = read(s->fd, s->buf + s->len, CHUNK - s->len);
+  if (r < 0) return errno == EINTR || errno == EAGAIN;
+  if (r == 0) {
+    if (s->len > 0) emit(s, s->buf, s->len, 'F');
+    return 0;
+  }
+  size_t end = s->len + (size_t)r, start = 0;
+  for (size_t i = s->len; i < end; i++)
+    if (s->buf[i] == '\\n') { emit(s, s->buf + start, i - start, 'F'); start = i + 1; }
+  s->len = end - start;
+  memmove(s->buf, s->buf + start, s->len);
+  if (s->len == CHUNK) { emit(s, s->buf, s->len, 'P'); s->len = 0; }
+  return 1;
+}
+
+static struct stream streams[2] = {{3, "stdout", 0, {0}}, {4, "stderr", 0, {0}}};
+
+static int stamp(void) {
+  struct pollfd p[2] = {{3, POLLIN, 0}, {4, POLLIN, 0}};
+  int open = 2;
+  while (open > 0) {
+    if (poll(p, 2, -1) < 0) { if (errno == EINTR) continue; return 1; }
+    for (int i = 0; i < 2; i++) {
+      if (p[i].fd < 0 || p[i].revents == 0) continue;
+      if (!pump(&streams[i])) { close(p[i].fd); p[i].fd = -1; open--; }
+    }
+  }
+  return 0;
+}
+
+static int status_code(int st) {
+  if (WIFEXITED(st)) return WEXITSTATUS(st);
+  if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
+  return 255;
+}
+
+static int supervise(const char *outfile, const char *pidfile, char **cmd) {
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  pid_t r = fork();
+  if (r < 0) return 125;
+  if (r == 0) {
+    /* A shell starts background commands with SIGINT and SIGQUIT ignored, and runc's Go init
+       would hand that on to the container, which under containerd starts with every signal at
+       its default. */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+    execvp(cmd[0], cmd);
+    _exit(127);
+  }
+  int st = 0;
+  while (waitpid(r, &st, 0) < 0) if (errno != EINTR) return 125;
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) return 125;
+  char buf[32] = {0};
+  int fd = open(pidfile, O_RDONLY);
+  if (fd < 0) return 125;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  pid_t c = n > 0 ? (pid_t)atol(buf) : 0;
+  if (c <= 0) return 125;
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s.tmp", outfile);
+  FILE *f = fopen(tmp, "w");
+  if (!f) return 125;
+  fprintf(f, "%ld\\n", (long)c);
+  if (fclose(f) != 0 || rename(tmp, outfile) != 0) return 125;
+  int code = 255;
+  for (;;) {
+    pid_t p = waitpid(-1, &st, 0);
+    if (p < 0) { if (errno == EINTR) continue; break; }
+    if (p == c) code = status_code(st);
+  }
+  return code;
+}
+
+static void sigdown(int signo) {
+  psignal(signo, "Shutting down, got signal");
+  exit(0);
+}
+
+static void sigreap(int signo) {
+  (void)signo;
+  while (waitpid(-1, NULL, WNOHANG) > 0) {}
+}
+
+static int pause_forever(void) {
+  struct sigaction down = {.sa_handler = sigdown}, reap = {.sa_handler = sigreap, .sa_flags = SA_NOCLDSTOP};
+  sigaction(SIGINT, &down, NULL);
+  sigaction(SIGTERM, &down, NULL);
+  sigaction(SIGCHLD, &reap, NULL);
+  for (;;) pause();
+  return 42;
+}
+
+int main(int argc, char **argv) {
+  if (argc > 4 && strcmp(argv[1], "--supervise") == 0) return supervise(argv[2], argv[3], argv + 4);
+  const char *base = strrchr(argv[0], '/');
+  if (strcmp(base ? base + 1 : argv[0], "pause") == 0) return pause_forever();
+  return stamp();
+}
+`;
+
+function helperFiles(clusterDir: string): { dir: string; bin: string; src: string } {
+  const dir = join(clusterDir, 'runtime');
+  const hash = createHash('sha256').update(HELPER_C).digest('hex').slice(0, 12);
+  return { dir, bin: join(dir, `helper-${hash}`), src: join(dir, `helper-${hash}.c`) };
+}
+
+const CC_ARGS = (out: string, src: string) => ['-O2', '-s', '-static', '-o', out, src];
+
+function missingCompiler(detail: string): Error {
+  return new Error(`building the container runtime's helper needs a C compiler with static libc (run scripts/install-deps.sh as root to install gcc and libc6-dev): ${detail}`);
+}
+
+/**
+ * The helper's path under <clusterDir>/runtime, built on first use. The file name carries a hash
+ * of the source, so a changed helper never replaces the binary running shims still use.
+ */
+export function ensureHelper(clusterDir: string): string {
+  const { dir, bin, src } = helperFiles(clusterDir);
+  if (existsSync(bin)) return bin;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(src, HELPER_C);
+  const tmp = `${bin}.${process.pid}.tmp`;
+  const cc = spawnSync('cc', CC_ARGS(tmp, src), { encoding: 'utf8' });
+  if (cc.error) throw missingCompiler(cc.error.message);
+  if (cc.status !== 0) throw missingCompiler(cc.stderr.trim());
+  renameSync(tmp, bin);
+  return bin;
+}
+
+/**
+ * Builds the helper ahead of the first container (`skiff up` runs it beside the control plane's
+ * start), without blocking: the first start then finds it built. A failure here is reported by
+ * ensureHelper at that start.
+ */
+export async function prepareHelper(clusterDir: string): Promise<void> {
+  const { dir, bin, src } = helperFiles(clusterDir);
+  if (existsSync(bin)) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(src, HELPER_C);
+  const tmp = `${bin}.${process.pid}.tmp`;
+  const ok = await new Promise<boolean>((resolve) => execFile('cc', CC_ARGS(tmp, src), (err) => resolve(!err)));
+  if (ok) renameSync(tmp, bin);
+}
+
+/**
+ * The pause image's root: the helper as /pause (it is static) and the mountpoints runc needs,
+ * beside the helper it copies. Built once; the name follows the helper's.
+ */
+export function ensurePauseRoot(helper: string): string {
+  const root = `${helper}-pause-root`;
+  if (existsSync(root)) return root;
+  const tmp = `${root}.${process.pid}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  for (const d of ['dev', 'proc', 'sys', 'etc']) mkdirSync(join(tmp, d), { recursive: true });
+  copyFileSync(helper, join(tmp, 'pause'));
+  chmodSync(join(tmp, 'pause'), 0o755);
+  try {
+    renameSync(tmp, root);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(root)) throw e;
+  }
+  return root;
+}
