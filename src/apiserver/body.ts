@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { decodeProtobuf, ProtobufError } from '../api/protobuf/index.js';
 import { mediaType, readBody } from './http.js';
 import { errors } from './status.js';
+import { goJsonSyntaxError } from './json-syntax.js';
 
 export const BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
 
@@ -14,6 +15,8 @@ export class BodyDecodeError extends Error {
   constructor(
     message: string,
     readonly protobuf: boolean,
+    /** The body as sent, for the summary upstream quotes when it cannot tell the kind. */
+    readonly body: Buffer = Buffer.alloc(0),
   ) {
     super(message);
   }
@@ -24,11 +27,16 @@ export async function readObjectBody(req: IncomingMessage): Promise<unknown> {
   const buf = await readBody(req);
   const type = mediaType(req.headers['content-type']);
   if (!BODY_TYPES.includes(type)) throw errors.unsupportedMediaType(type, BODY_TYPES);
+  if (type === 'application/json') {
+    const text = buf.toString('utf8');
+    const syntax = goJsonSyntaxError(text);
+    if (syntax) throw new BodyDecodeError(syntax, false, buf);
+    return JSON.parse(text);
+  }
   try {
-    if (type === 'application/json') return JSON.parse(buf.toString('utf8'));
     if (type === 'application/yaml') return parseYaml(buf.toString('utf8'));
     return decodeProtobuf(buf);
   } catch (e) {
-    throw new BodyDecodeError((e as Error).message, e instanceof ProtobufError);
+    throw new BodyDecodeError((e as Error).message, e instanceof ProtobufError, buf);
   }
 }

@@ -1,7 +1,7 @@
 import type { KObject } from '../api/types.js';
 import { deepEqual } from '../api/equality.js';
-import { KUBERNETES_SERVICE_IP } from './allocators/cluster-ip.js';
-import { parseIPv4 } from './allocators/ipv4.js';
+import { KUBERNETES_SERVICE_IP } from '../cluster/constants.js';
+import { parseIPv4 } from '../cluster/ipv4.js';
 import { storeResource, type Objects } from './objects.js';
 import { log } from '../log.js';
 

@@ -5,6 +5,8 @@ import { ApiError, errors } from './status.js';
 export const MAX_BODY = 3 * 1024 * 1024;
 
 export function sendJSON(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
+  // Already answered, by the request timeout: the handler's late answer goes nowhere.
+  if (res.headersSent) return;
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
   res.end(text);
@@ -13,9 +15,12 @@ export function sendJSON(res: ServerResponse, code: number, body: unknown, conte
 export function sendError(res: ServerResponse, err: unknown): void {
   const e = err instanceof ApiError ? err : errors.internal(err instanceof Error ? err.message : String(err));
   if (res.headersSent) {
-    res.destroy();
+    if (!res.writableEnded) res.destroy();
     return;
   }
+  if (closeAfterResponse.has(res.req)) res.setHeader('Connection', 'close');
+  // As responsewriters.ErrorNegotiated: a retriable server error says when to retry.
+  if (e.details?.retryAfterSeconds && (e.code >= 500 || e.code === 429)) res.setHeader('Retry-After', String(e.details.retryAfterSeconds));
   sendJSON(res, e.code, e.toStatus());
 }
 
@@ -43,24 +48,61 @@ export function drain(req: IncomingMessage): Promise<void> {
   });
 }
 
-/** Reads the whole body, refusing more than MAX_BODY bytes with 413 (without buffering them). */
-export async function readBody(req: IncomingMessage): Promise<Buffer> {
-  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) {
-    await drain(req);
-    throw errors.tooLarge();
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) {
-      await drain(req);
-      throw errors.tooLarge();
-    }
-    chunks.push(c);
-  }
-  return Buffer.concat(chunks);
+/**
+ * Reads the whole body, refusing more than MAX_BODY bytes with 413 (without buffering them).
+ * Past the limit the rest is discarded, and the answer closes the connection, as Go's server
+ * does with a body the handler did not read: a client streaming a chunked body without end
+ * gets its 413 instead of waiting for ever.
+ */
+export function readBody(req: IncomingMessage): Promise<Buffer> {
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) return refuse(req);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (c: Buffer): void => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        done();
+        refuse(req).catch(reject);
+        return;
+      }
+      chunks.push(c);
+    };
+    const onEnd = (): void => {
+      done();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (e: Error): void => {
+      done();
+      reject(e);
+    };
+    // The client went away (or the request timed out and the connection was closed).
+    const onClose = (): void => {
+      done();
+      if (!req.complete) reject(new Error('the request body was not complete'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
+
+/** Marks the connection for closing, discards what is left of the body, and fails with 413. */
+function refuse(req: IncomingMessage): Promise<never> {
+  closeAfterResponse.add(req);
+  req.resume();
+  return Promise.reject(errors.tooLarge());
+}
+
+/** Requests whose answer must close the connection (their body was not read to the end). */
+export const closeAfterResponse = new WeakSet<IncomingMessage>();
 
 /** The media type without parameters, lower-cased; JSON when absent (kubectl scale's PUT). */
 export function mediaType(header: string | undefined): string {

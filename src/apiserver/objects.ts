@@ -16,6 +16,11 @@ export interface WriteOptions {
   fieldManager?: string;
   /** The apiVersion the client wrote in, recorded in managedFields. */
   apiVersion?: string;
+  /**
+   * The object's managedFields are already the write's own (server-side apply records its
+   * Apply entry itself): kept as given rather than recorded as an Update.
+   */
+  managedFieldsRecorded?: boolean;
 }
 
 export interface DeleteOptions {
@@ -150,7 +155,7 @@ export class Objects {
     this.validate(def, obj);
     if (def.namespaced) this.checkNamespace(def, obj);
     if (this.store.get(storeResource(def), m.namespace ?? '', m.name!)) throw errors.alreadyExists(def, m.name!);
-    recordUpdate(undefined, obj, opts.fieldManager, opts.apiVersion ?? apiVersionOf(def.group, def.storageVersion));
+    if (!opts.managedFieldsRecorded) recordUpdate(undefined, obj, opts.fieldManager, opts.apiVersion ?? apiVersionOf(def.group, def.storageVersion));
     // After managedFields: allocated values belong to no client, as upstream. Nothing yields
     // between here and the store write, so no other request can take the same values.
     if (isService(def)) {
@@ -209,7 +214,8 @@ export class Objects {
     meta.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
     if (meta.deletionTimestamp === undefined) delete meta.deletionTimestamp;
     if (meta.deletionGracePeriodSeconds === undefined) delete meta.deletionGracePeriodSeconds;
-    meta.managedFields = old.metadata.managedFields;
+    meta.managedFields = opts.managedFieldsRecorded && !opts.subresource ? next.metadata.managedFields : old.metadata.managedFields;
+    if (meta.managedFields === undefined) delete meta.managedFields;
     if (def.generation) {
       meta.generation = (old.metadata.generation ?? 1) + (deepEqual(withoutMetaAndStatus(next), withoutMetaAndStatus(old)) ? 0 : 1);
     } else delete meta.generation;
@@ -229,7 +235,7 @@ export class Objects {
     if (deepEqual({ ...next, metadata: { ...next.metadata, resourceVersion: undefined } }, { ...old, metadata: { ...old.metadata, resourceVersion: undefined } })) {
       return old;
     }
-    recordUpdate(old, next, opts.fieldManager, opts.apiVersion ?? apiVersionOf(def.group, def.storageVersion), opts.subresource);
+    if (!opts.managedFieldsRecorded) recordUpdate(old, next, opts.fieldManager, opts.apiVersion ?? apiVersionOf(def.group, def.storageVersion), opts.subresource);
     if (opts.dryRun) return next;
     if (this.finalized(def, next)) {
       this.store.delete(res, ns, next.metadata.name!, cur.rv);

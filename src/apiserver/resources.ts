@@ -5,16 +5,18 @@ import { apiVersionOf } from '../api/types.js';
 import { formatLabelSelector, type LabelSelector } from '../api/selectors.js';
 import { defaultPrinter } from '../api/printers/index.js';
 import { toTable } from '../api/printers/table.js';
-import { pruneUnknownFields, strictDecodingMessage, unknownFields, unknownFieldWarning, warningHeaderValue } from '../api/openapi/index.js';
+import { pruneUnknownFields, typeError, strictDecodingMessage, unknownFields, unknownFieldWarning, warningHeaderValue } from '../api/openapi/index.js';
 import { decodeProtobuf } from '../api/protobuf/index.js';
 import { applyPatch, patchTypeOf, PatchError, serverSideApply } from './patch/index.js';
 import { Objects, storeResource, type DeleteOptions } from './objects.js';
 import { ApiError, errors } from './status.js';
 import { mediaType, readBody, sendJSON } from './http.js';
 import { BodyDecodeError, readObjectBody } from './body.js';
+import { goJsonSyntaxError, summarizeData } from './json-syntax.js';
 import { parseFilter, matches, type Filter } from './filter.js';
 import type { RequestInfo } from './request-info.js';
 import { serveWatch } from './watch.js';
+import { checkListResourceVersion, parseResourceVersion, waitUntilFresh } from './resource-version.js';
 import { kubeletTarget, proxyRequest, proxyUpgrade } from './kubelet-proxy.js';
 import type { Duplex } from 'node:stream';
 
@@ -55,7 +57,7 @@ export class ResourceHandler {
     if (!info.name) {
       switch (method) {
         case 'GET':
-          return ctx.query.get('watch') === 'true' || ctx.query.get('watch') === '1' ? this.watch(ctx) : this.list(ctx);
+          return ctx.query.get('watch') === 'true' || ctx.query.get('watch') === '1' ? this.watch(ctx) : await this.list(ctx);
         case 'POST':
           return this.create(ctx);
         case 'DELETE':
@@ -106,10 +108,11 @@ export class ResourceHandler {
     this.sendObject(ctx, 200, obj);
   }
 
-  private list(ctx: Ctx): void {
+  private async list(ctx: Ctx): Promise<void> {
     const { def, info, query } = ctx;
     const filter = parseFilter(def, query.get('labelSelector'), query.get('fieldSelector'));
     const store = this.objects.store;
+    await checkListResourceVersion(store, query);
     const rv = store.revision();
     let entries = store.list(storeResource(def), def.namespaced ? info.namespace : undefined);
     let start = 0;
@@ -163,8 +166,10 @@ export class ResourceHandler {
     sendJSON(ctx.res, 200, body);
   }
 
-  private watch(ctx: Ctx): void {
+  private async watch(ctx: Ctx): Promise<void> {
     const filter = parseFilter(ctx.def, ctx.query.get('labelSelector'), ctx.query.get('fieldSelector'));
+    const rv = parseResourceVersion(ctx.query.get('resourceVersion'));
+    if (rv > 0) await waitUntilFresh(this.objects.store, rv);
     serveWatch(this, ctx, filter);
   }
 
@@ -205,9 +210,19 @@ export class ResourceHandler {
     } catch (e) {
       if (!(e instanceof BodyDecodeError)) throw e;
       if (e.protobuf) throw errors.badRequest(`${ctx.def.kind} in version "${ctx.info.version}" cannot be handled as a ${ctx.def.kind}: ${e.message}`);
-      throw errors.badRequest(`couldn't get version/kind; json parse error: ${e.message}`);
+      // Without a kind from the body, upstream's transformDecodeError names the endpoint's kind
+      // and quotes the start of the body.
+      throw errors.badRequest(`the object provided is unrecognized (must be of type ${ctx.def.kind}): couldn't get version/kind; json parse error: ${e.message} (${summarizeData(e.body)})`);
     }
-    return this.checkKind(ctx, raw);
+    const decoded = this.checkKind(ctx, raw);
+    this.checkTypes(ctx, decoded.obj, decoded.version);
+    return decoded;
+  }
+
+  /** Typed decoding: a value of the wrong JSON type fails as it does decoding into the Go struct. */
+  private checkTypes(ctx: Ctx, obj: KObject, version: string): void {
+    const err = typeError(ctx.def.group, version, ctx.def.kind, obj);
+    if (err) throw errors.badRequest(`${ctx.def.kind} in version "${version}" cannot be handled as a ${ctx.def.kind}: ${err}`);
   }
 
   private checkKind(ctx: Ctx, raw: unknown): { obj: KObject; version: string } {
@@ -218,6 +233,12 @@ export class ResourceHandler {
     const obj = raw as KObject;
     const want = apiVersionOf(def.group, info.version);
     if (obj.kind !== undefined && obj.kind !== '' && obj.kind !== def.kind) {
+      const [g, v] = typeof obj.apiVersion === 'string' && obj.apiVersion.includes('/') ? obj.apiVersion.split('/', 2) : ['', typeof obj.apiVersion === 'string' && obj.apiVersion ? obj.apiVersion : info.version];
+      const other = typeof obj.kind === 'string' ? this.objects.reg.kind(g, obj.kind) : undefined;
+      if (other && other.versions.includes(v) && !g.endsWith('istio.io') && !def.group.endsWith('istio.io')) {
+        // A kind the scheme knows decodes, then fails to convert into the endpoint's internal type.
+        throw errors.badRequest(`${obj.kind} in version "${v}" cannot be handled as a ${def.kind}: converting (${goPackage(g, v)}) ${obj.kind} to (${goPackage(def.group)}) ${def.kind}: unknown conversion`);
+      }
       throw errors.badRequest(`${obj.kind} in version "${info.version}" cannot be handled as a ${def.kind}: no kind "${obj.kind}" is registered for version "${obj.apiVersion ?? want}" in scheme "k8s.io/apiserver/pkg/endpoints/handlers/create.go"`);
     }
     let version = info.version;
@@ -282,12 +303,21 @@ export class ResourceHandler {
     const type = patchTypeOf(ctype);
     if (!type) throw errors.unsupportedMediaType(ctype, PATCH_TYPES);
     const buf = await readBody(ctx.req);
+    const text = buf.toString('utf8');
     let body: unknown;
+    // JSON (what kubectl sends, apply included) is checked as Go's decoder does, which also
+    // bounds its nesting before anything here walks it recursively.
+    const json = type !== 'apply' || /^\s*[{[]/.test(text);
+    const syntax = json ? goJsonSyntaxError(text) : undefined;
+    if (syntax) throw errors.badRequest(`error decoding patch: ${syntax}`);
     try {
-      body = type === 'apply' ? parseYaml(buf.toString('utf8')) : JSON.parse(buf.toString('utf8'));
+      body = json ? JSON.parse(text) : parseYaml(text);
     } catch (e) {
       throw errors.badRequest(`error decoding patch: ${(e as Error).message}`);
     }
+    // Merge-style patches mirror the object: a value of the wrong type fails here, as it would
+    // decoding the patched object, before the merge walks it.
+    if (type !== 'json' && body && typeof body === 'object' && !Array.isArray(body)) this.checkTypes(ctx, body as KObject, info.version);
     const dryRun = this.dryRun(ctx);
     const manager = ctx.query.get('fieldManager') ?? managerFromAgent(ctx.req);
     const apiVersion = apiVersionOf(def.group, info.version);
@@ -318,19 +348,21 @@ export class ResourceHandler {
     if (def.namespaced) result.metadata.namespace = info.namespace;
     result.apiVersion = apiVersion;
     result.kind = def.kind;
+    this.checkTypes(ctx, result, info.version);
     this.checkFields(ctx, result, info.version);
     const storageObj = this.objects.toStorage(def, result, info.version);
     if (!live) {
       delete storageObj.metadata.resourceVersion;
-      const created = this.objects.create(def, storageObj, { dryRun, fieldManager: manager, apiVersion });
+      const created = this.objects.create(def, storageObj, { dryRun, fieldManager: manager, apiVersion, managedFieldsRecorded: type === 'apply' });
       this.sendObject(ctx, 201, created);
       return;
     }
     const stored = this.objects.update(def, storageObj, {
       dryRun,
-      // Server-side apply has already recorded its own managed fields.
-      fieldManager: type === 'apply' ? undefined : manager,
+      fieldManager: manager,
       apiVersion,
+      // Server-side apply has already recorded its own managed fields (operation Apply).
+      managedFieldsRecorded: type === 'apply',
       subresource,
     });
     this.sendObject(ctx, 200, stored);
@@ -545,6 +577,12 @@ export class ResourceHandler {
     const target = kubeletTarget(obj, info.subresource, query);
     proxyUpgrade(this.nodesDir, target.node, target.path, req, socket, head);
   }
+}
+
+/** The Go package of a built-in group's versioned (`k8s.io/api/apps/v1`) or internal (`k8s.io/kubernetes/pkg/apis/apps`) types. */
+function goPackage(group: string, version?: string): string {
+  const short = group === '' ? 'core' : group.replace(/\.k8s\.io$/, '');
+  return version ? `k8s.io/api/${short}/${version}` : `k8s.io/kubernetes/pkg/apis/${short}`;
 }
 
 function patchFailed(e: PatchError): ApiError {

@@ -1,16 +1,14 @@
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { Registry } from '../api/registry.js';
 import { openapiDocument, openapiRoot } from '../api/openapi/index.js';
 import { Store } from '../storage/store.js';
-import { ApiClient } from '../client/client.js';
-import { startControllers } from '../controllers/manager.js';
 import { AGGREGATED_V2, AGGREGATED_V2BETA1, Discovery } from './discovery.js';
-import { drain, sendError, sendJSON } from './http.js';
+import { closeAfterResponse, drain, sendError, sendJSON } from './http.js';
+import { isLongRunning, REQUEST_TIMEOUT_MS, requestTimedOut } from './timeout.js';
 import { Objects } from './objects.js';
 import { sendOpenapiV2 } from './openapi-v2.js';
 import { isSelfReviewPath, serveSelfReview } from './authorization.js';
@@ -23,9 +21,7 @@ import { ResourceHandler } from './resources.js';
 import { ApiError, errors } from './status.js';
 import { bootstrap, type ApiEndpoint } from './bootstrap.js';
 import { log } from '../log.js';
-import { API_TLS_SOCKET_NAME, clusterPaths, readClusterConfig } from '../cli/cluster-home.js';
-import { API_RELAY_PORT } from '../node/network/api-relay.js';
-import { nodeAddress } from '../node/network/names.js';
+import { API_TLS_SOCKET_NAME } from '../cluster/constants.js';
 
 export interface ControlPlaneOptions {
   stateDir: string;
@@ -42,25 +38,19 @@ export interface ControlPlaneOptions {
   tlsSocketPath?: string;
   /**
    * The address the `kubernetes` Service's endpoints name (where pods reach the API). Default:
-   * node 1's relay when the cluster record lists nodes, else the HTTPS listen address.
+   * the HTTPS listen address.
    */
   podAPIEndpoint?: ApiEndpoint;
   clusterName: string;
-  /** The cluster CA certificate (PEM), published to every namespace as kube-root-ca.crt. */
-  ca?: string;
   /** Where each node agent's kubelet.sock lives (`<nodesDir>/<node>/kubelet.sock`); defaults beside stateDir. */
   nodesDir?: string;
-  /** How long a node may stay silent before it is NotReady (kube-controller-manager's --node-monitor-grace-period, 40 s). */
-  nodeMonitorGracePeriodMs?: number;
-  /** Skip the controllers (tests of the API machinery alone). */
-  controllers?: boolean;
   /**
    * The PEM key that signs ServiceAccount tokens (kube-apiserver's --service-account-signing-key-file).
    * Default: a key made for this process, so tokens do not outlive it.
    */
   serviceAccountKey?: string;
-  /** The cluster's egress setting, which the DNS add-on needs to know which upstreams pods can reach. */
-  egress?: string;
+  /** The limit on requests that are not long-running (kube-apiserver's --request-timeout, 60 s). */
+  requestTimeoutMs?: number;
 }
 
 export const SERVER_VERSION = {
@@ -132,10 +122,18 @@ export class ApiServer {
     return this.authn.authenticate(req) !== undefined;
   }
 
+  /** kube-apiserver's --request-timeout: how long a request that is not long-running may take. */
+  requestTimeoutMs = REQUEST_TIMEOUT_MS;
+
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!isLongRunning(req)) {
+      const timer = setTimeout(() => requestTimedOut(res), this.requestTimeoutMs);
+      res.on('close', () => clearTimeout(timer));
+    }
     this.route(req, res).catch(async (e) => {
+      if (res.headersSent) return;
       if (!(e instanceof ApiError)) log('error', 'request failed', { method: req.method, url: req.url, user: userOf(req)?.username, error: String((e as Error)?.stack ?? e) });
-      await drain(req);
+      if (!closeAfterResponse.has(req)) await drain(req);
       sendError(res, e);
     });
   };
@@ -227,25 +225,12 @@ function listen(server: Server, ...args: unknown[]): Promise<void> {
 }
 
 /**
- * Where pods reach the API when the caller does not say: node 1's relay (kind likewise names the
- * control-plane node) if the cluster record beside the state directory has nodes; without
- * nodes no pod runs, and the endpoints keep naming the listen address.
+ * Starts the API server on HTTPS, on its HTTPS unix socket and on the node socket. The
+ * controllers and the scheduler are API clients that the `serve` command starts beside it.
  */
-export function defaultPodAPIEndpoint(stateDir: string, clusterName: string): ApiEndpoint | undefined {
-  const dir = dirname(stateDir);
-  let nodes = 0;
-  try {
-    nodes = readClusterConfig(clusterPaths(dirname(dirname(dir)), basename(dir) || clusterName))?.nodes ?? 0;
-  } catch (e) {
-    log('error', 'reading the cluster record for the kubernetes Service endpoints', { error: (e as Error).message });
-  }
-  return nodes > 0 ? { ip: nodeAddress(0), port: API_RELAY_PORT } : undefined;
-}
-
-/** Starts the API server on HTTPS, on its HTTPS unix socket and on the node socket, then the controllers. */
 export async function startControlPlane(o: ControlPlaneOptions): Promise<{ close(): Promise<void>; api: ApiServer }> {
-  const podEndpoint = o.podAPIEndpoint ?? defaultPodAPIEndpoint(o.stateDir, o.clusterName);
-  const api = new ApiServer(o.stateDir, o.tokens, `${o.host}:${o.port}`, o.nodesDir, podEndpoint, o.serviceAccountKey);
+  const api = new ApiServer(o.stateDir, o.tokens, `${o.host}:${o.port}`, o.nodesDir, o.podAPIEndpoint, o.serviceAccountKey);
+  if (o.requestTimeoutMs !== undefined) api.requestTimeoutMs = o.requestTimeoutMs;
   const tlsSocketPath = o.tlsSocketPath ?? join(dirname(o.socketPath), API_TLS_SOCKET_NAME);
   const https = createHttpsServer({ cert: o.cert, key: o.key }, api.handle);
   // A second server rather than the first one's 'connection' event: each closes on its own.
@@ -263,20 +248,9 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<{ close
   await listen(httpsRelayed as unknown as Server, tlsSocketPath);
   await listen(local, o.socketPath);
 
-  let controllers: { stop(): Promise<void> } | undefined;
-  let client: ApiClient | undefined;
-  if (o.controllers !== false) {
-    const token = randomBytes(32).toString('base64url');
-    api.addToken(token, { username: 'system:kube-controller-manager', groups: ['system:authenticated'] });
-    client = new ApiClient({ socketPath: o.socketPath, token, userAgent: 'skiff-controller-manager' });
-    controllers = startControllers(client, { ca: o.ca, nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs, egress: o.egress });
-  }
-
   return {
     api,
     async close() {
-      await controllers?.stop();
-      await (client as { close?: () => Promise<void> } | undefined)?.close?.();
       const closing = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
       for (const s of servers) s.closeAllConnections();
       await Promise.all(closing);

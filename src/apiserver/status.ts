@@ -70,6 +70,10 @@ export const errors = {
   tooLarge(): ApiError {
     return new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
   },
+  /** apierrors.NewTimeoutError: 504 Timeout, "Timeout: <message>", with when to retry. */
+  timeout(message: string, retryAfterSeconds = 0, causes?: StatusCause[]): ApiError {
+    return new ApiError(504, 'Timeout', `Timeout: ${message}`, { ...(causes ? { causes } : {}), ...(retryAfterSeconds ? { retryAfterSeconds } : {}) });
+  },
   expired(message: string): ApiError {
     return new ApiError(410, 'Expired', message);
   },

@@ -4,7 +4,7 @@ import { StoreError, type WatchEvent } from '../storage/store.js';
 import { storeResource, type Objects } from './objects.js';
 import { matches, type Filter } from './filter.js';
 import { TABLE_TYPE, wantsTable, type RestContext } from './resources.js';
-import { errors } from './status.js';
+import { parseResourceVersion } from './resource-version.js';
 
 interface WatchHost {
   readonly objects: Objects;
@@ -30,11 +30,8 @@ export function serveWatch(host: WatchHost, ctx: RestContext, filter: Filter | u
   const convert = info.version !== def.storageVersion;
   let headersSent = false; // for Tables: column definitions go with the first event only
 
-  let fromRv: number | undefined;
-  if (rvParam && rvParam !== '0') {
-    fromRv = Number(rvParam);
-    if (!Number.isInteger(fromRv) || fromRv < 0) throw errors.badRequest(`invalid resource version: ${rvParam}`);
-  }
+  const parsedRv = parseResourceVersion(rvParam);
+  const fromRv = parsedRv > 0 ? parsedRv : undefined;
 
   res.writeHead(200, {
     'Content-Type': asTable ? TABLE_TYPE : 'application/json',

@@ -1,7 +1,7 @@
 // Command-line parsing for `skiff`. Each command accepts a fixed set of flags; anything else is
 // a usage error (exit 2), so a typo never silently does something else.
 
-export const DEFAULT_CLUSTER_NAME = 'skiff';
+import { DEFAULT_CLUSTER_NAME } from '../cluster/constants.js';
 
 export type Command = 'up' | 'stop' | 'down' | 'status' | 'kubeconfig' | 'serve' | 'help';
 

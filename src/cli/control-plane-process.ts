@@ -2,7 +2,7 @@
 // its pid (a recorded pid may since belong to anything else), and how it is stopped.
 import { readFileSync, readdirSync, writeFileSync, unlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ClusterPaths } from './cluster-home.js';
+import type { ClusterPaths } from '../cluster/home.js';
 
 /** argv[0] of the control plane, so `ps` and cleanup scripts see it as skiff's. */
 export const SERVE_ARGV0 = 'skiff';

@@ -4,7 +4,7 @@
 import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ClusterPaths } from './cluster-home.js';
+import type { ClusterPaths } from '../cluster/home.js';
 import { cmdline, spawnDetached, terminate } from './processes.js';
 
 const PUBLISHER_ENTRY_RE = /[/\\]host-ports[/\\]main\.js$/;

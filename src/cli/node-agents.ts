@@ -3,7 +3,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ClusterPaths } from './cluster-home.js';
+import type { ClusterPaths } from '../cluster/home.js';
 import { alive, cmdline, spawnDetached, terminate } from './processes.js';
 
 export function nodeName(cluster: string, index: number): string {

@@ -2,7 +2,7 @@
 // when it is free, otherwise a port the kernel reports free. It is chosen once and recorded, so
 // the kubeconfig stays valid across stop and up.
 import { createServer } from 'node:net';
-import { DEFAULT_CLUSTER_NAME } from './args.js';
+import { DEFAULT_CLUSTER_NAME } from '../cluster/constants.js';
 
 export const DEFAULT_API_PORT = 6443;
 

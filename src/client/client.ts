@@ -1,7 +1,6 @@
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { KObject, ResourceDef } from '../api/types.js';
-import { apiVersionOf } from '../api/types.js';
 
 // The API client every component uses (ARCHITECTURE rule 1). It speaks plain JSON over
 // HTTPS or, inside the control plane, plain HTTP over the apiserver's unix socket.
@@ -334,9 +333,4 @@ function parseStatus(text: string, code: number): Status {
     // not JSON: fall through and wrap the text
   }
   return { kind: 'Status', apiVersion: 'v1', status: 'Failure', code, message: text || `HTTP ${code}` };
-}
-
-/** apiVersion for objects of this resource, e.g. `apps/v1`. */
-export function apiVersionOfResource(res: Resource): string {
-  return apiVersionOf(res.group, res.version);
 }

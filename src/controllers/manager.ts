@@ -1,13 +1,12 @@
 import type { ApiClient } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
 import { SharedInformers } from '../client/informer.js';
-import { startScheduler } from '../scheduler/index.js';
 import { startCoreDNSAddon, startIngressNginxAddon } from './addons/controller.js';
 import { startDeploymentController } from './deployment/controller.js';
 import { startEndpointsController } from './endpoints/controller.js';
 import { startEndpointSliceController } from './endpointslice/controller.js';
 import { startGarbageCollector } from './garbagecollector/controller.js';
-import type { RunningController } from './loop.js';
+import type { RunningController } from '../client/loop.js';
 import { startNamespaceController } from './namespace/controller.js';
 import { startNodeLifecycleController } from './nodelifecycle/controller.js';
 import { startPodGC } from './podgc/controller.js';
@@ -34,10 +33,13 @@ export interface ControllerOptions {
   podGCQuarantineMs?: number;
   /** The cluster's egress setting, passed to the DNS add-on (which upstream resolvers pods can reach). */
   egress?: string;
+  /** Informers shared with other components (the scheduler); the caller starts and stops them. */
+  informers?: SharedInformers;
 }
 
 export function startControllers(client: ApiClient, opts: ControllerOptions = {}): ControllerManager {
-  const informers = new SharedInformers(client, opts.log);
+  const ownInformers = !opts.informers;
+  const informers = opts.informers ?? new SharedInformers(client, opts.log);
   const recorder = (component: string) => new EventRecorder(client, component, opts.log);
   const deploymentEvents = recorder('deployment-controller');
   const replicaSetEvents = recorder('replicaset-controller');
@@ -57,14 +59,12 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
     startIngressNginxAddon(client, informers, opts.log),
   ];
   if (opts.ca) controllers.push(startRootCACertPublisher(client, informers, opts.ca, opts.log));
-  // The scheduler is its own component upstream; here it shares the informers and the lifecycle.
-  const scheduler = startScheduler(client, { informers, log: opts.log });
-  informers.start();
+  if (ownInformers) informers.start();
   return {
-    ready: Promise.all([...controllers.map((c) => c.ready), scheduler.ready]).then(() => undefined),
+    ready: Promise.all(controllers.map((c) => c.ready)).then(() => undefined),
     async stop() {
-      await Promise.all([...controllers.map((c) => c.stop()), scheduler.stop()]);
-      await informers.stop();
+      await Promise.all(controllers.map((c) => c.stop()));
+      if (ownInformers) await informers.stop();
       await Promise.all([deploymentEvents.flush(), replicaSetEvents.flush(), nodeEvents.flush(), evictionEvents.flush()]);
     },
   };

@@ -129,6 +129,14 @@ export function containerImage(image: ImageConfig, rootsDir: string): ContainerI
   return { rootfs, mounts: imageMountsOf(image), user: imageUser(key), etc: { passwd: etc.passwd, group: etc.group } };
 }
 
+/** Assembles the roots of the given images ahead of their first containers. */
+export function prepareImageRoots(images: string[], opts: { home: string; clusterDir: string }): void {
+  for (const image of images) {
+    const r = resolveImage(image, opts);
+    if (r.ok) containerImage(r.image, imageRootsDir(opts.clusterDir));
+  }
+}
+
 /** Where a cluster keeps its assembled image roots. */
 export function imageRootsDir(clusterDir: string): string {
   return join(clusterDir, 'images', 'roots');

@@ -12,7 +12,7 @@ import { leaseTiming, renewLease, type LeaseTiming } from './kubelet/node-lease.
 import { newNode, nodeLabels, nodeStatus, readMachineInfo, type MachineInfo, type NodeIdentity } from './kubelet/node-status.js';
 import { Runtime } from './kubelet/runtime/index.js';
 import { KubeletServer } from './kubelet/server.js';
-import { API_TLS_SOCKET_NAME } from '../cli/cluster-home.js';
+import { API_TLS_SOCKET_NAME } from '../cluster/constants.js';
 import { ApiRelay, nodeAddress, podCIDR } from './network/index.js';
 import { Proxier } from './proxy/index.js';
 import { startNetworkPolicy, type NetworkPolicyLoop } from './networkpolicy/index.js';

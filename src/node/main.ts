@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { clusterPaths } from '../cli/cluster-home.js';
+import { clusterPaths } from '../cluster/home.js';
 import { ApiClient } from '../client/client.js';
 import { log } from '../log.js';
 import { NodeAgent } from './agent.js';

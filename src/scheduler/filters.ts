@@ -12,7 +12,7 @@ import {
   findUntoleratedTaint,
   tolerationsTolerateTaint,
   type Taint,
-} from './taints.js';
+} from '../api/taints.js';
 
 // The filter plugins of the default profile that apply here, in upstream order
 // (NodeUnschedulable, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit); the first

@@ -1,9 +1,9 @@
 import type { INode } from 'kubernetes-models/v1/Node';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { KObject } from '../api/types.js';
-import { controllerOf } from '../controllers/controllerref.js';
+import { controllerOf } from '../client/controllerref.js';
 import { DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, podRequests, resourceList, type ResourceList } from './resources.js';
-import type { Taint } from './taints.js';
+import type { Taint } from '../api/taints.js';
 
 // What the scheduler knows about each node: the node's own facts and the aggregate of the
 // pods bound (or assumed bound) to it, as pkg/scheduler/framework.NodeInfo.

@@ -2,7 +2,7 @@ import type { KObject } from '../api/types.js';
 import { ApiError, isNotFound, objectPath, type ApiClient, type Resource } from '../client/client.js';
 import { EventRecorder, type Recorder } from '../client/events.js';
 import { SharedInformers, keyOfObject, splitKey } from '../client/informer.js';
-import { runController } from '../controllers/loop.js';
+import { runController } from '../client/loop.js';
 import { SchedulerCache } from './cache.js';
 import { unschedulableCondition } from './conditions.js';
 import {

@@ -1,7 +1,7 @@
 import type { SchedulingPod } from './filters.js';
 import { preferredAffinityScore } from './nodeaffinity.js';
 import type { NodeInfo } from './nodeinfo.js';
-import { tolerationsTolerateTaint } from './taints.js';
+import { tolerationsTolerateTaint } from '../api/taints.js';
 
 // Ranking of the feasible nodes. Upstream sums weighted plugin scores; here the same signals
 // are compared in a fixed order so the choice is predictable: avoid PreferNoSchedule taints,

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import type { Packet } from 'dns-packet';
+import { ipv4InCIDR } from '../../cluster/ipv4.js';
 import { udpForwarder, type NameserverAddress } from './client.js';
 
 // Which nameservers the cluster DNS may forward to: the `forward .` targets (addresses, or the
@@ -24,18 +25,6 @@ export function parseNameserver(target: string): NameserverAddress | undefined {
   return undefined;
 }
 
-function ipv4ToInt(ip: string): number {
-  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-}
-
-function inCidr(ip: string, cidr: string): boolean {
-  const [base, bits] = cidr.split('/');
-  if (!net.isIPv4(ip) || !net.isIPv4(base)) return false;
-  const n = Number(bits ?? 32);
-  const size = 2 ** (32 - n);
-  return Math.floor(ipv4ToInt(ip) / size) === Math.floor(ipv4ToInt(base) / size);
-}
-
 /**
  * The nameservers a pod can reach: none with egress `none`; with a CIDR list only those in it;
  * never loopback (a pod's 127.0.0.1 is its own, e.g. systemd-resolved's 127.0.0.53 is not there).
@@ -45,8 +34,8 @@ export function reachableNameservers(servers: NameserverAddress[], egress: strin
   if (e === 'none') return [];
   const cidrs = e === 'all' || e === '' ? undefined : e.split(',').map((c) => c.trim()).filter(Boolean);
   return servers.filter((s) => {
-    if (inCidr(s.host, '127.0.0.0/8') || s.host === '::1') return false;
-    return !cidrs || cidrs.some((c) => inCidr(s.host, c));
+    if (ipv4InCIDR(s.host, '127.0.0.0/8') || s.host === '::1') return false;
+    return !cidrs || cidrs.some((c) => ipv4InCIDR(s.host, c));
   });
 }
 

@@ -77,6 +77,16 @@ export function pruneUnknownFields(group: string, version: string, kind: string,
   return schema ? trees.unknownFields(schema, obj, true) : [];
 }
 
+/**
+ * Typed decoding: the Go json error upstream's decoder gives for a value of the wrong JSON type
+ * (`json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type
+ * int32`), or undefined. Kinds without a published schema decode as anything.
+ */
+export function typeError(group: string, version: string, kind: string, obj: unknown): string | undefined {
+  const schema = kindSchema(group, version, kind);
+  return schema ? trees.typeError(schema, obj) : undefined;
+}
+
 /** The component describing a kind, with its document's shapes loaded; undefined if unpublished. */
 function kindSchema(group: string, version: string, kind: string): string | undefined {
   const entry = loadIndex().kinds[`${group}/${version}/${kind}`];

@@ -67,10 +67,6 @@ export function tooMany(field: string, actual: number, max: number): FieldError 
   return { type: 'FieldValueTooMany', field, value: actual >= 0 ? actual : OMIT_VALUE, detail };
 }
 
-export function internalError(field: string, message: string): FieldError {
-  return { type: 'InternalError', field, value: null, detail: message };
-}
-
 /** field.Error.ErrorBody(): the message without the field path. */
 export function causeMessage(e: FieldError): string {
   let s: string;

@@ -117,10 +117,6 @@ export function isValidPortNum(port: number): string[] {
   return Number.isInteger(port) && port >= 1 && port <= 65535 ? [] : [inclusiveRangeError(1, 65535)];
 }
 
-export function isInRange(v: number, lo: number, hi: number): string[] {
-  return v >= lo && v <= hi ? [] : [inclusiveRangeError(lo, hi)];
-}
-
 /** IANA service names as container and backend port names: 15 chars, a letter, no edge or double hyphens. */
 export function isValidPortName(port: string): string[] {
   const errs: string[] = [];
@@ -219,6 +215,3 @@ function maskTrailingDash(name: string): string {
 export const nameIsDNSSubdomain: NameValidator = (n, prefix) => isDNS1123Subdomain(prefix ? maskTrailingDash(n) : n);
 export const nameIsDNSLabel: NameValidator = (n, prefix) => isDNS1123Label(prefix ? maskTrailingDash(n) : n);
 export const nameIsDNS1035Label: NameValidator = (n, prefix) => isDNS1035Label(prefix ? maskTrailingDash(n) : n);
-/** Path-segment names (RBAC and other kinds that only need to be safe in a URL). */
-export const nameIsPathSegment: NameValidator = (n, prefix) =>
-  prefix ? isValidPathSegmentName(n).filter((m) => m.startsWith('may not contain')) : isValidPathSegmentName(n);

@@ -1,12 +1,7 @@
 import { clusterIPStaticBand, pickFree } from './bands.js';
 import { AllocationError } from './errors.js';
-import { cidrRange, formatIPv4, inRange, parseIPv4, type IPv4Range } from './ipv4.js';
-
-/** kube-apiserver's --service-cluster-ip-range default, as kubeadm and kind set it. */
-export const SERVICE_CLUSTER_IP_RANGE = '10.96.0.0/12';
-
-/** The `kubernetes` Service's address: the first of the range, as upstream reserves it. */
-export const KUBERNETES_SERVICE_IP = '10.96.0.1';
+import { SERVICE_CLUSTER_IP_RANGE } from '../../cluster/constants.js';
+import { cidrRange, formatIPv4, inRange, parseIPv4, type IPv4Range } from '../../cluster/ipv4.js';
 
 /**
  * Hands out Service ClusterIPs from one IPv4 range. It keeps no state: `isUsed` answers from

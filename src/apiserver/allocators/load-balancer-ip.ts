@@ -1,15 +1,6 @@
 import { AllocationError } from './errors.js';
-import { formatIPv4, parseIPv4 } from './ipv4.js';
-
-/**
- * LoadBalancer addresses. The cluster has no cloud: a LoadBalancer Service is given an
- * address on the host's loopback. Linux routes all of 127.0.0.0/8 to `lo`, so every address
- * here is reachable from the host with no interface to configure and nothing to clean up,
- * and each Service gets its own address, so two LoadBalancers (or one and a host program
- * on 127.0.0.1) can all listen on port 80. 127.0.0.1 itself is kept out: NodePorts and the
- * API server are there. The pool is small on purpose: it is for one machine.
- */
-export const LOAD_BALANCER_POOL = { first: '127.0.10.1', last: '127.0.10.254' } as const;
+import { LOAD_BALANCER_POOL } from '../../cluster/constants.js';
+import { formatIPv4, parseIPv4 } from '../../cluster/ipv4.js';
 
 /** Hands out pool addresses lowest first, as MetalLB does, so they are predictable. */
 export class LoadBalancerIPAllocator {

@@ -6,7 +6,7 @@ import { ClusterIPAllocator } from './cluster-ip.js';
 import { AllocationError } from './errors.js';
 import { clusterIPKey, HoldingsIndex, loadBalancerKey, nodePortKey } from './holdings.js';
 import { hostListeningAddresses } from './host-listeners.js';
-import { parseIPv4, formatIPv4 } from './ipv4.js';
+import { parseIPv4, formatIPv4 } from '../../cluster/ipv4.js';
 import { LoadBalancerIPAllocator } from './load-balancer-ip.js';
 import { NodePortAllocator } from './node-port.js';
 

@@ -1,7 +1,7 @@
 // `skiff down`: stop the cluster, delete its directory and its kubeconfig entries. Like
 // `kind delete cluster`, deleting a cluster that does not exist succeeds.
 import { existsSync, rmSync } from 'node:fs';
-import { clusterPaths, contextName, skiffHome } from '../cluster-home.js';
+import { clusterPaths, contextName, skiffHome } from '../../cluster/home.js';
 import { kubeconfigPath, removeKubeconfigEntry } from '../kubeconfig.js';
 import { stopControlPlanes, stopNodes } from './stop.js';
 

@@ -1,6 +1,6 @@
 // `skiff kubeconfig`: the cluster's kubeconfig on its own, for KUBECONFIG=… or another machine user.
 import { readFileSync } from 'node:fs';
-import { clusterPaths, contextName, readClusterConfig, serverURL, skiffHome } from '../cluster-home.js';
+import { clusterPaths, contextName, readClusterConfig, serverURL, skiffHome } from '../../cluster/home.js';
 import { standaloneKubeconfig } from '../kubeconfig.js';
 
 export async function kubeconfig(flags: { name: string }): Promise<number> {

@@ -1,13 +1,21 @@
 // `skiff serve --name N --home H` (hidden): the control-plane process that `skiff up` starts
-// detached. It reads the cluster directory, runs the API server until SIGTERM/SIGINT, and
-// records its pid once it holds the port.
+// detached. It reads the cluster directory, runs the API server, the controller manager and the
+// scheduler until SIGTERM/SIGINT, and records its pid once it holds the port.
+import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { clusterPaths, readClusterConfig, skiffHome, serverURL, type ClusterPaths } from '../cluster-home.js';
+import { clusterPaths, readClusterConfig, skiffHome, serverURL, type ClusterConfig, type ClusterPaths } from '../../cluster/home.js';
+import { API_RELAY_PORT } from '../../cluster/constants.js';
 import { removePidFile, writePidFile } from '../control-plane-process.js';
 import { log } from '../../log.js';
+import type { ApiEndpoint } from '../../apiserver/bootstrap.js';
 import { startControlPlane, type ControlPlaneOptions } from '../../apiserver/server.js';
 import { generateSigningKey } from '../../apiserver/serviceaccount/jwt.js';
+import { ApiClient } from '../../client/client.js';
+import { SharedInformers } from '../../client/informer.js';
+import { startControllers, type ControllerOptions } from '../../controllers/manager.js';
+import { nodeAddress } from '../../node/network/names.js';
+import { startScheduler } from '../../scheduler/index.js';
 
 /** A socket file left by a control plane that died: remove it; one still answering: refuse. */
 function clearStaleSocket(path: string): Promise<void> {
@@ -65,6 +73,39 @@ function serviceAccountKey(path: string): string {
   return readFileSync(path, 'utf8');
 }
 
+/**
+ * Where pods reach the API: node 1's relay (kind likewise names the control-plane node) when
+ * the cluster has nodes; without nodes no pod runs, and the endpoints name the listen address.
+ */
+export function podAPIEndpoint(config: ClusterConfig): ApiEndpoint | undefined {
+  return config.nodes > 0 ? { ip: nodeAddress(0), port: API_RELAY_PORT } : undefined;
+}
+
+/**
+ * The control plane in one process: the API server, then the controller manager and the
+ * scheduler as its clients (as cmd/kube-controller-manager and cmd/kube-scheduler are), with a
+ * token made for this process and one set of shared informers.
+ */
+export async function startControlPlaneProcess(o: ControlPlaneOptions, controllerOptions: ControllerOptions = {}): Promise<{ close(): Promise<void> }> {
+  const server = await startControlPlane(o);
+  const token = randomBytes(32).toString('base64url');
+  server.api.addToken(token, { username: 'system:kube-controller-manager', groups: ['system:authenticated'] });
+  const client = new ApiClient({ socketPath: o.socketPath, token, userAgent: 'skiff-controller-manager' });
+  const informers = new SharedInformers(client, controllerOptions.log);
+  const controllers = startControllers(client, { ...controllerOptions, informers });
+  // The scheduler is its own component upstream; here it shares the informers and the lifecycle.
+  const scheduler = startScheduler(client, { informers, log: controllerOptions.log });
+  informers.start();
+  return {
+    async close() {
+      await Promise.all([controllers.stop(), scheduler.stop()]);
+      await informers.stop();
+      await client.close();
+      await server.close();
+    },
+  };
+}
+
 export async function serve(flags: { name: string; home?: string }): Promise<number> {
   const name = flags.name;
   const home = flags.home ?? skiffHome();
@@ -79,16 +120,19 @@ export async function serve(flags: { name: string; home?: string }): Promise<num
       port: config.port,
       cert: readFileSync(paths.serverCert, 'utf8'),
       key: readFileSync(paths.serverKey, 'utf8'),
-      ca: readFileSync(paths.caCert, 'utf8'),
-      nodeMonitorGracePeriodMs: gracePeriodFromEnv(),
       tokens: [readSecret(paths.token)],
       serviceAccountKey: serviceAccountKey(paths.serviceAccountKey),
-      egress: config.egress,
       socketPath: paths.socket,
+      podAPIEndpoint: podAPIEndpoint(config),
       clusterName: name,
     };
+    const controllerOptions: ControllerOptions = {
+      ca: readFileSync(paths.caCert, 'utf8'),
+      nodeMonitorGracePeriodMs: gracePeriodFromEnv(),
+      egress: config.egress,
+    };
     await clearStaleSocket(paths.socket);
-    server = await startControlPlane(options);
+    server = await startControlPlaneProcess(options, controllerOptions);
     writePidFile(paths, process.pid);
     log('info', 'control plane started', { cluster: name, address: serverURL(config), socket: paths.socket, pid: process.pid });
   } catch (err) {

@@ -1,5 +1,5 @@
 // `skiff status`: whether the cluster's control plane runs, where, as which pid, for how long.
-import { clusterPaths, readClusterConfig, serverURL, skiffHome } from '../cluster-home.js';
+import { clusterPaths, readClusterConfig, serverURL, skiffHome } from '../../cluster/home.js';
 import { processUptimeSeconds, runningControlPlane } from '../control-plane-process.js';
 import { readHostPortsState, type HostPortsState } from '../../node/network/host-ports/status-file.js';
 

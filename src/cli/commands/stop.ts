@@ -1,6 +1,6 @@
 // `skiff stop`: stop the control plane and keep the cluster's state for the next `skiff up`.
 import { join } from 'node:path';
-import { clusterPaths, readClusterConfig, skiffHome, type ClusterPaths } from '../cluster-home.js';
+import { clusterPaths, readClusterConfig, skiffHome, type ClusterPaths } from '../../cluster/home.js';
 import { findServeProcesses, readPidFile, isServeProcess, removePidFile, stopServeProcess } from '../control-plane-process.js';
 
 export const STOP_GRACE_MS = 10_000;

@@ -16,7 +16,7 @@ import {
   writeClusterConfig,
   type ClusterConfig,
   type ClusterPaths,
-} from '../cluster-home.js';
+} from '../../cluster/home.js';
 import {
   SERVE_ARGV0,
   removePidFile,
@@ -26,6 +26,8 @@ import {
   writePidFile,
 } from '../control-plane-process.js';
 import { waitForReady } from '../readiness.js';
+import { COREDNS_IMAGE } from '../../controllers/addons/coredns.js';
+import { CONTROLLER_IMAGE } from '../../controllers/addons/ingress-nginx.js';
 
 export const READY_TIMEOUT_MS = 20_000;
 /** How long `up` waits for nodes, DNS and ingress unless --wait says otherwise. */
@@ -217,7 +219,7 @@ async function waitUntilUsable(paths: ClusterPaths, config: ClusterConfig, token
     import('../../node/network/index.js'),
     import('../node-agents.js'),
     import('../../controllers/addons/coredns.js'),
-    import('../../apiserver/allocators/cluster-ip.js'),
+    import('../../cluster/constants.js'),
   ]);
   const client = new ApiClient({ socketPath: paths.socket, token, userAgent: 'skiff-up' });
   const agentLogs = () =>
@@ -283,9 +285,15 @@ export async function up(flags: UpFlags): Promise<number> {
   // soon as the API answers.
   const nodesStarting = startNodeAgents(paths, config);
   nodesStarting.catch(() => {}); // reported where it is awaited below
-  // The containers' log stamper is compiled meanwhile too, instead of in the first pod's start.
+  // The runtime's helper is compiled meanwhile too, and the add-ons' image roots assembled,
+  // instead of in the first pods' starts.
   const stamperBuilt = config.nodes > 0 ? import('../../node/kubelet/runtime/helper.js').then((m) => m.prepareHelper(paths.dir)) : Promise.resolve();
-  stamperBuilt.catch(() => {}); // the first container start builds it, or its fallback, itself
+  stamperBuilt.catch(() => {}); // the first container start builds it itself, and reports a failure
+  if (config.nodes > 0) {
+    void import('../../images/index.js')
+      .then((m) => m.prepareImageRoots([COREDNS_IMAGE, CONTROLLER_IMAGE], { home: paths.home, clusterDir: paths.dir }))
+      .catch(() => {}); // the first container of each image assembles its root itself
+  }
   // Loading the YAML library overlaps the control plane's start; the kubeconfig itself is
   // written only once the cluster answers, so a failed `up` leaves kubectl's context alone.
   const kubeconfigModule = import('../kubeconfig.js');

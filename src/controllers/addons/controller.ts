@@ -3,7 +3,7 @@ import { isAlreadyExists, isNamespaceTerminating, type ApiClient, type Resource 
 import type { Informer, InformerLike, SharedInformers } from '../../client/informer.js';
 import { DEPLOYMENTS } from '../deployment/controller.js';
 import { SERVICES } from '../endpointslice/controller.js';
-import { runController, type RunningController } from '../loop.js';
+import { runController, type RunningController } from '../../client/loop.js';
 import { NAMESPACES } from '../namespace/controller.js';
 import { NODES } from '../nodelifecycle/controller.js';
 import { CONFIGMAPS } from '../rootcacert/controller.js';

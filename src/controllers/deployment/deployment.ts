@@ -1,6 +1,6 @@
 import type { KObject } from '../../api/types.js';
 import { selectorIsEmpty } from '../../api/selectors.js';
-import { claim, controllerOf, newControllerRef } from '../controllerref.js';
+import { claim, controllerOf, newControllerRef } from '../../client/controllerref.js';
 import { rolloutRecreate, type PodMap } from './recreate.js';
 import { rolloutRolling } from './rolling.js';
 import { checkPausedConditions, isScalingEvent, sync, syncStatusOnly, writeStatus } from './sync.js';

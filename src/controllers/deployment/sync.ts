@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { KObject } from '../../api/types.js';
 import { isAlreadyExists, isNamespaceTerminating } from '../../client/client.js';
-import { controllerOf, newControllerRef } from '../controllerref.js';
+import { controllerOf, newControllerRef } from '../../client/controllerref.js';
 import { computeHash, equalIgnoreHash, POD_TEMPLATE_HASH_LABEL } from './hash.js';
 import type { SyncContext } from './types.js';
 import {

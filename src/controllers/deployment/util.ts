@@ -228,14 +228,6 @@ export function removeCondition(st: DeploymentStatus, type: string): void {
 
 // --- annotations ----------------------------------------------------------------------
 
-/** Sets the revision annotation on the deployment; true when it changed. */
-export function setDeploymentRevision(d: KObject, revision: string): boolean {
-  const a = (d.metadata.annotations ??= {});
-  if (a[REVISION_ANNOTATION] === revision) return false;
-  a[REVISION_ANNOTATION] = revision;
-  return true;
-}
-
 export function setReplicasAnnotations(rs: KObject, desired: number, max: number): boolean {
   const a = (rs.metadata.annotations ??= {});
   let changed = false;

@@ -3,7 +3,7 @@ import { isAlreadyExists, isNamespaceTerminating, isNotFound, type ApiClient, ty
 import { keyOfObject, type SharedInformers } from '../../client/informer.js';
 import { PODS, SERVICES, servicesForPod } from '../endpointslice/controller.js';
 import { managesEndpoints, serviceSelects } from '../endpointslice/service.js';
-import { runController, type RunningController } from '../loop.js';
+import { runController, type RunningController } from '../../client/loop.js';
 import { ANNOTATION_LEADER, planEndpoints } from './sync.js';
 
 // The Endpoints controller (pkg/controller/endpoint): the legacy per-Service Endpoints

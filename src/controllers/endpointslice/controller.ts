@@ -1,7 +1,7 @@
 import type { KObject } from '../../api/types.js';
 import { isNamespaceTerminating, isNotFound, type ApiClient, type Resource } from '../../client/client.js';
 import { keyOfObject, type SharedInformers } from '../../client/informer.js';
-import { runController, type RunningController } from '../loop.js';
+import { runController, type RunningController } from '../../client/loop.js';
 import { CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, isEmptyPlan, planEndpointSlices } from './reconcile.js';
 import { managesEndpoints, serviceSelects } from './service.js';
 import { SliceTracker } from './tracker.js';

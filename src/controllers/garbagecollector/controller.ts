@@ -3,7 +3,7 @@ import type { KObject, OwnerReference } from '../../api/types.js';
 import { groupVersionOf } from '../../api/types.js';
 import { isConflict, isNotFound, resourceOf, type ApiClient, type Resource } from '../../client/client.js';
 import type { SharedInformers } from '../../client/informer.js';
-import { runController, type RunningController } from '../loop.js';
+import { runController, type RunningController } from '../../client/loop.js';
 import { metadataListPatch } from '../patches.js';
 import { decide, ownerStateOf, type GcAction, type OwnerState } from './decide.js';
 import { OwnerGraph, type GraphNode } from './graph.js';

@@ -2,7 +2,7 @@ import { KINDS } from '../../api/kinds.js';
 import type { KObject } from '../../api/types.js';
 import { isNotFound, resourceOf, type ApiClient, type Resource } from '../../client/client.js';
 import type { SharedInformers } from '../../client/informer.js';
-import { runController, type RunningController } from '../loop.js';
+import { runController, type RunningController } from '../../client/loop.js';
 import { syncNamespace, type NamespaceContentApi } from './deleter.js';
 
 export const NAMESPACES: Resource = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };

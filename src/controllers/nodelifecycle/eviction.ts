@@ -1,6 +1,6 @@
+import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { KObject } from '../../api/types.js';
-import { podSpec } from '../../scheduler/nodeinfo.js';
-import { matchingTolerations, type Taint } from '../../scheduler/taints.js';
+import { matchingTolerations, type Taint } from '../../api/taints.js';
 
 // Taint-based eviction (pkg/controller/tainteviction): a pod on a node with NoExecute taints
 // it does not tolerate is deleted at once; one that tolerates them all with tolerationSeconds
@@ -28,7 +28,7 @@ function time(s: unknown): number | undefined {
 export function evictionTime(pod: KObject, taints: Taint[], since: (t: Taint) => number): number | undefined | 'now' {
   const noExecute = taints.filter((t) => t.effect === 'NoExecute');
   if (noExecute.length === 0) return undefined;
-  const m = matchingTolerations(noExecute, podSpec(pod).tolerations);
+  const m = matchingTolerations(noExecute, (pod as unknown as IPod).spec?.tolerations);
   if (!m.all) return 'now';
   let at: number | undefined;
   m.used.forEach((tol, i) => {

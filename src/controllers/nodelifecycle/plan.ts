@@ -1,5 +1,5 @@
 import type { KObject } from '../../api/types.js';
-import type { Taint } from '../../scheduler/taints.js';
+import type { Taint } from '../../api/taints.js';
 import { planEvictions } from './eviction.js';
 import { conditionsOf, nodeHealth, readyOf, type HealthInput, type NodeCondition, type ReadyStatus } from './health.js';
 import { desiredTaints, reconcileTaints, taintsOf } from './taints.js';

@@ -10,7 +10,7 @@ import {
   TAINT_UNSCHEDULABLE,
   sameTaint,
   type Taint,
-} from '../../scheduler/taints.js';
+} from '../../api/taints.js';
 import { rfc3339, type NodeCondition, type ReadyStatus } from './health.js';
 
 // The taints the node lifecycle controller owns: NoSchedule taints that mirror node

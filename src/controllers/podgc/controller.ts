@@ -1,7 +1,7 @@
 import type { KObject } from '../../api/types.js';
 import { isNotFound, type ApiClient, type Resource } from '../../client/client.js';
 import type { SharedInformers } from '../../client/informer.js';
-import { runController, type RunningController } from '../loop.js';
+import { runController, type RunningController } from '../../client/loop.js';
 import {
   ORPHAN_MESSAGE,
   ORPHAN_REASON,

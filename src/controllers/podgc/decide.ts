@@ -1,6 +1,6 @@
 import type { INode } from 'kubernetes-models/v1/Node';
 import type { KObject } from '../../api/types.js';
-import { TAINT_OUT_OF_SERVICE } from '../../scheduler/taints.js';
+import { TAINT_OUT_OF_SERVICE } from '../../api/taints.js';
 
 // The decisions of the pod garbage collector (pkg/controller/podgc): which pods nobody else
 // will ever clean up.

@@ -3,7 +3,7 @@ import type { KObject, OwnerReference } from '../../api/types.js';
 import { isNamespaceTerminating } from '../../client/client.js';
 import type { EventType } from '../../client/events.js';
 import type { LabelSelector } from '../../api/selectors.js';
-import { claim, newControllerRef } from '../controllerref.js';
+import { claim, newControllerRef } from '../../client/controllerref.js';
 import { compareForDeletion, isPodActive, isPodAvailable, isPodReady } from '../podutil.js';
 import type { Expectations } from './expectations.js';
 

@@ -1,6 +1,6 @@
 import { isAlreadyExists, isNamespaceTerminating, isNotFound, type ApiClient, type Resource } from '../../client/client.js';
 import type { SharedInformers } from '../../client/informer.js';
-import { runController, type RunningController } from '../loop.js';
+import { runController, type RunningController } from '../../client/loop.js';
 import { NAMESPACES } from '../namespace/controller.js';
 import { namespaceIsActive } from '../serviceaccount/serviceaccounts.js';
 import { ROOT_CA_CONFIGMAP, syncRootCA, type RootCAApi } from './publisher.js';

@@ -189,14 +189,6 @@ export function encodeData(streamId: number, data: Buffer, flags = 0): Buffer {
   return Buffer.concat([h, data]);
 }
 
-export function encodeSynStream(c: HeaderCompressor, streamId: number, headers: Headers, flags = 0, associatedId = 0, priority = 0): Buffer {
-  const p = Buffer.alloc(10);
-  p.writeUInt32BE(streamId & 0x7fffffff, 0);
-  p.writeUInt32BE(associatedId & 0x7fffffff, 4);
-  p.writeUInt8((priority & 0x7) << 5, 8);
-  return control(FrameType.SynStream, flags, Buffer.concat([p, c.encode(headers)]));
-}
-
 export function encodeSynReply(c: HeaderCompressor, streamId: number, headers: Headers, flags = 0): Buffer {
   return control(FrameType.SynReply, flags, Buffer.concat([u32(streamId & 0x7fffffff), c.encode(headers)]));
 }
@@ -211,10 +203,6 @@ export function encodeGoAway(lastGoodStreamId: number, status = 0): Buffer {
 
 export function encodePing(id: number): Buffer {
   return control(FrameType.Ping, 0, u32(id));
-}
-
-export function encodeWindowUpdate(streamId: number, delta: number): Buffer {
-  return control(FrameType.WindowUpdate, 0, Buffer.concat([u32(streamId), u32(delta)]));
 }
 
 /** Splits a byte stream into frames; header blocks go through the connection's decompressor. */

@@ -6,9 +6,7 @@
 // (which names 10.96.0.1 and kubernetes.default.svc) is checked against the real server.
 // The `kubernetes` Service's endpoint names node 1's relay, which every pod can route to.
 import { connect, createServer, type Server, type Socket } from 'node:net';
-
-/** The port every node agent relays the API on (the API server's usual secure port). */
-export const API_RELAY_PORT = 6443;
+import { API_RELAY_PORT } from '../../cluster/constants.js';
 
 export interface ApiRelayOptions {
   /** Address to listen on inside the node namespace (the node's address). */

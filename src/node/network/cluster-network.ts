@@ -1,7 +1,7 @@
 // The cluster fabric: a namespace with bridge br0 that links the node namespaces, each of which
 // has an uplink eth0 (172.18.0.<i+2>/16) and routes to the other nodes' pod CIDRs. Only egress
 // (egress.ts, when the cluster allows it) routes off the machine.
-import { SERVICE_CLUSTER_IP_RANGE } from '../../apiserver/allocators/cluster-ip.js';
+import { SERVICE_CLUSTER_IP_RANGE } from '../../cluster/constants.js';
 import { ensureEgress, removeHostEgress } from './egress.js';
 import { hostEgressVethName, parseEgress, type EgressPolicy } from './egress-rules.js';
 import { enableForwarding } from './forwarding.js';

@@ -7,8 +7,8 @@
 // so the host namespace never needs a route to the fabric (172.18.0.0/16 belongs to docker on many
 // machines) and every reply finds its way back through conntrack.
 import { createHash } from 'node:crypto';
-import { SERVICE_CLUSTER_IP_RANGE } from '../../apiserver/allocators/cluster-ip.js';
-import { formatIPv4, parseIPv4 } from '../../apiserver/allocators/ipv4.js';
+import { SERVICE_CLUSTER_IP_RANGE } from '../../cluster/constants.js';
+import { formatIPv4, formatPrefix, parseIPv4, parsePrefix, prefixContains as contains, type IPv4Prefix as Prefix } from '../../cluster/ipv4.js';
 import { FABRIC_PREFIX_LENGTH, NODE_UPLINK, validateClusterName } from './names.js';
 
 /** Where off-cluster traffic may go: anywhere, nowhere, or only to these (normalised, disjoint) CIDRs. */
@@ -31,36 +31,6 @@ export const EGRESS_TABLE = 'skiff-egress';
 const CLUSTER_RANGES = [POD_NETWORK, SERVICE_CLUSTER_IP_RANGE, FABRIC_NETWORK];
 
 // ---- IPv4 arithmetic -------------------------------------------------------------------------
-
-interface Prefix {
-  base: number; // network address as an unsigned 32-bit number
-  len: number;
-}
-
-function mask(len: number): number {
-  return len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-}
-
-/** Parses `a.b.c.d[/len]` (a bare address is a /32), clearing host bits; undefined when malformed. */
-export function parsePrefix(text: string): Prefix | undefined {
-  const [addr, lenText, extra] = text.split('/');
-  if (extra !== undefined) return undefined;
-  const a = parseIPv4(addr);
-  if (a === undefined) return undefined;
-  if (lenText !== undefined && !/^\d{1,2}$/.test(lenText)) return undefined;
-  const len = lenText === undefined ? 32 : Number(lenText);
-  if (len > 32) return undefined;
-  return { base: (a & mask(len)) >>> 0, len };
-}
-
-function formatPrefix(p: Prefix): string {
-  return `${formatIPv4(p.base)}/${p.len}`;
-}
-
-/** Whether a contains b. */
-function contains(a: Prefix, b: Prefix): boolean {
-  return a.len <= b.len && ((b.base & mask(a.len)) >>> 0) === a.base;
-}
 
 function overlaps(a: Prefix, b: Prefix): boolean {
   return contains(a, b) || contains(b, a);

@@ -9,7 +9,7 @@ export { parseEgress, egressDestinations } from './egress-rules.js';
 export type { EgressPolicy } from './egress-rules.js';
 export { addPodNetwork, removePodNetwork } from './pod-network.js';
 export type { PodNetworkOptions } from './pod-network.js';
-export { ApiRelay, API_RELAY_PORT, splice } from './api-relay.js';
+export { ApiRelay, splice } from './api-relay.js';
 export type { ApiRelayOptions } from './api-relay.js';
 export { netnsExecArgv };
 

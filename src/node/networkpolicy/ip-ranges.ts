@@ -1,23 +1,15 @@
 // IPv4 address ranges for NetworkPolicy peers: an ipBlock is its CIDR minus its `except` CIDRs,
 // and a rule's peers are the union of such blocks and of pod addresses. nftables interval sets
 // refuse overlapping elements, so every list handed to nft is merged first.
-import { formatIPv4, parseIPv4 } from '../../apiserver/allocators/ipv4.js';
+import { formatIPv4, parsePrefix, prefixBlock, type IPv4Block } from '../../cluster/ipv4.js';
 
 /** An inclusive range of IPv4 addresses as 32-bit unsigned numbers. */
-export interface Range {
-  start: number;
-  end: number;
-}
+export type Range = IPv4Block;
 
 /** The addresses of `a.b.c.d/len` (host bits ignored, as net.ParseCIDR masks them); undefined for IPv6 or garbage. */
 export function cidrRange(cidr: string): Range | undefined {
-  const slash = cidr.indexOf('/');
-  const addr = parseIPv4(slash < 0 ? cidr : cidr.slice(0, slash));
-  const len = slash < 0 ? 32 : Number(cidr.slice(slash + 1));
-  if (addr === undefined || !Number.isInteger(len) || len < 0 || len > 32) return undefined;
-  const size = 2 ** (32 - len);
-  const start = Math.floor(addr / size) * size;
-  return { start, end: start + size - 1 };
+  const p = parsePrefix(cidr);
+  return p && prefixBlock(p);
 }
 
 /**

@@ -8,7 +8,7 @@ import type { INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1/
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { KObject } from '../../api/types.js';
 import { selectorMatches, type LabelSelector } from '../../api/selectors.js';
-import { parseIPv4 } from '../../apiserver/allocators/ipv4.js';
+import { parseIPv4 } from '../../cluster/ipv4.js';
 
 /** A container port a policy may name (`ports[].port: "http"`). */
 export interface NamedPort {

@@ -59,7 +59,3 @@ export const chainPrefix = {
   endpoint: 'endpoint-',
   affinity: 'affinity-',
 } as const;
-
-export function isServiceChain(name: string): boolean {
-  return name.includes('/');
-}

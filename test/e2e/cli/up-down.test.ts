@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { findServeProcesses, isServeProcess, readPidFile } from '../../../src/cli/control-plane-process.js';
-import { clusterPaths, readClusterConfig } from '../../../src/cli/cluster-home.js';
+import { clusterPaths, readClusterConfig } from '../../../src/cluster/home.js';
 
 const bin = fileURLToPath(new URL('../../../../bin/skiff.js', import.meta.url));
 const home = mkdtempSync(join(tmpdir(), 'skiff-up-test-'));

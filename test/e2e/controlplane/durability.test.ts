@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { clusterPaths } from '../../../src/cli/cluster-home.js';
+import { clusterPaths } from '../../../src/cluster/home.js';
 import { readPidFile } from '../../../src/cli/control-plane-process.js';
 import { startCluster, type Cluster } from '../harness.js';
 import { accessFrom, raw, type Access } from '../kubeconfig.js';

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClusterIPAllocator, SERVICE_CLUSTER_IP_RANGE } from '../../../src/apiserver/allocators/cluster-ip.js';
+import { ClusterIPAllocator } from '../../../src/apiserver/allocators/cluster-ip.js';
+import { LOAD_BALANCER_POOL, SERVICE_CLUSTER_IP_RANGE } from '../../../src/cluster/constants.js';
 import { NodePortAllocator } from '../../../src/apiserver/allocators/node-port.js';
-import { LoadBalancerIPAllocator, LOAD_BALANCER_POOL } from '../../../src/apiserver/allocators/load-balancer-ip.js';
+import { LoadBalancerIPAllocator } from '../../../src/apiserver/allocators/load-balancer-ip.js';
 import { AllocationError } from '../../../src/apiserver/allocators/errors.js';
-import { cidrRange, formatIPv4, parseIPv4 } from '../../../src/apiserver/allocators/ipv4.js';
+import { cidrRange, formatIPv4, parseIPv4 } from '../../../src/cluster/ipv4.js';
 import { HoldingsIndex, heldBy } from '../../../src/apiserver/allocators/holdings.js';
 
 const refused = (fn: () => unknown, message: string) =>

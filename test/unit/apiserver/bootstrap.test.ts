@@ -1,13 +1,12 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from '../../../src/api/registry.js';
 import { Store } from '../../../src/storage/store.js';
 import { Objects } from '../../../src/apiserver/objects.js';
 import { bootstrap } from '../../../src/apiserver/bootstrap.js';
-import { defaultPodAPIEndpoint } from '../../../src/apiserver/server.js';
 
 // The kubernetes Service's endpoints when pods have a way to the API: node 1's relay.
 
@@ -48,18 +47,4 @@ test('with a pod endpoint, the kubernetes Endpoints, EndpointSlice and targetPor
   const ep2 = b.objects.get(b.objects.reg.kind('', 'Endpoints')!, 'default', 'kubernetes');
   assert.deepEqual(ep2.subsets, [{ addresses: [{ ip: '127.0.0.1' }], ports: [{ name: 'https', port: 41234, protocol: 'TCP' }] }]);
   b.close();
-});
-
-test('the default pod endpoint follows the cluster record: node 1 relay with nodes, none without', () => {
-  const home = tmp();
-  const dir = join(home, 'clusters', 'c1');
-  mkdirSync(join(dir, 'state'), { recursive: true });
-  const record = (nodes: number) =>
-    writeFileSync(join(dir, 'cluster.json'), JSON.stringify({ name: 'c1', port: 40000, created: '2026-01-01T00:00:00Z', nodes, egress: 'all' }));
-  record(2);
-  assert.deepEqual(defaultPodAPIEndpoint(join(dir, 'state'), 'c1'), { ip: '172.18.0.2', port: 6443 });
-  record(0);
-  assert.equal(defaultPodAPIEndpoint(join(dir, 'state'), 'c1'), undefined);
-  rmSync(join(dir, 'cluster.json'));
-  assert.equal(defaultPodAPIEndpoint(join(dir, 'state'), 'c1'), undefined);
 });

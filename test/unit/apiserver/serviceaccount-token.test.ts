@@ -56,7 +56,6 @@ before(async () => {
     tokens: [ADMIN],
     socketPath,
     clusterName: 'satoken',
-    controllers: false,
     serviceAccountKey: generateSigningKey(),
   });
   for (const sa of ['default', 'robot']) {

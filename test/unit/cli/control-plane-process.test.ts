@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { clusterPaths, writeClusterConfig } from '../../../src/cli/cluster-home.js';
+import { clusterPaths, writeClusterConfig } from '../../../src/cluster/home.js';
 import {
   findServeProcesses,
   isServeCommandLine,

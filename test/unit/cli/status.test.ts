@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatUptime } from '../../../src/cli/commands/status.js';
-import { contextName } from '../../../src/cli/cluster-home.js';
+import { contextName } from '../../../src/cluster/home.js';
 
 test('uptime is printed as kubectl prints ages', () => {
   assert.equal(formatUptime(0), '0s');

@@ -11,7 +11,7 @@ import { BUILTIN_IMAGES } from '../../../src/images/catalog.js';
 import { BUILTIN_ROOTS, HOST_PROGRAM_ROOT } from '../../../src/images/builtin-roots.js';
 import { parseGroup, parsePasswd } from '../../../src/images/etc-files.js';
 import {
-  CONTAINER_BUSYBOX, CONTAINER_NODE, CONTAINER_PROGRAMS, helperPath, hostProgramsDir,
+  CONTAINER_BUSYBOX, CONTAINER_NODE, CONTAINER_PROGRAMS, helperPath, hostProgramsDir, toContainerArgv,
 } from '../../../src/images/root-mounts.js';
 import { rootPlan } from '../../../src/images/root-plan.js';
 import { playedByLink, userlandApplets } from '../../../src/images/root-userland.js';
@@ -311,4 +311,20 @@ test('parseLdd reads libraries and the loader, skipping the vdso', () => {
   ].join('\n');
   assert.deepEqual(parseLdd(out), ['/lib/x86_64-linux-gnu/libstdc++.so.6', '/lib/x86_64-linux-gnu/libc.so.6', '/lib64/ld-linux-x86-64.so.2']);
   assert.deepEqual(parseLdd('\tnot a dynamic executable\n'), []);
+});
+
+test('host argv in container paths: whole arguments, prefixes, and paths quoted inside a script', () => {
+  const mounts = [
+    { source: '/usr/bin/node', destination: '/usr/local/bin/node', readonly: true },
+    { source: '/work/dist/programs', destination: '/opt/skiff/programs', readonly: true },
+    { source: '/same', destination: '/same', readonly: true },
+  ];
+  assert.deepEqual(toContainerArgv(['/usr/bin/node', '/work/dist/programs/x.js', '--flag=/usr/bin/node', '/usr/bin/nodejs'], mounts), [
+    '/usr/local/bin/node',
+    '/opt/skiff/programs/x.js',
+    '--flag=/usr/local/bin/node',
+    '/usr/bin/nodejs',
+  ]);
+  const script = `case "$1" in\n  nginx) shift; set -- '/usr/bin/node' '/work/dist/programs/s.js' "$@" ;;\nesac\nexec "$@"\n`;
+  assert.equal(toContainerArgv([script], mounts)[0], script.replace("'/usr/bin/node'", "'/usr/local/bin/node'").replace("'/work/dist/programs/s.js'", "'/opt/skiff/programs/s.js'"));
 });

@@ -1,7 +1,7 @@
 // A small interpreter of the rule shapes the builder writes, so tests can ask "may this new
 // connection pass?" of a NetpolState instead of comparing nft text everywhere. It follows nft's
 // semantics for them: base chains in priority order, vmap goto, jump/return, accept, drop.
-import { parseIPv4 } from '../../../src/apiserver/allocators/ipv4.js';
+import { parseIPv4 } from '../../../src/cluster/ipv4.js';
 import { EGRESS_PODS, INGRESS_PODS, SELF, type NetpolState } from '../../../src/node/networkpolicy/rules.js';
 
 export interface Packet {

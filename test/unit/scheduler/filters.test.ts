@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { effectiveTaints, filterNode, insufficientResources } from '../../../src/scheduler/filters.js';
 import { matchesNodeSelectorAndAffinity, preferredAffinityScore } from '../../../src/scheduler/nodeaffinity.js';
 import { schedulingPod } from '../../../src/scheduler/schedule.js';
-import { matchingTolerations, toleratesTaint } from '../../../src/scheduler/taints.js';
+import { matchingTolerations, toleratesTaint } from '../../../src/api/taints.js';
 import { node, nodeInfos, pod } from './fixtures.js';
 
 const one = (n = node('n1'), pods = [] as ReturnType<typeof pod>[]) => nodeInfos([n], pods)[0];

@@ -330,7 +330,8 @@ export class Runtime {
 
   /** Creates the pod's IPC (unless hostIPC) and UTS namespaces, pinned to files, in its network namespace. */
   private async holdNamespaces(lay: PodLayout, netns: string, c: SandboxConfig): Promise<void> {
-    await unmountUnder(join(lay.dir, 'ns'));
+    // A sandbox made again (its pause or a namespace went) lets go of the old namespaces first.
+    if (existsSync(join(lay.dir, 'ns'))) await unmountUnder(join(lay.dir, 'ns'));
     mkdirSync(join(lay.dir, 'ns'), { recursive: true });
     const files = c.hostIPC ? [lay.utsNs] : [lay.ipcNs, lay.utsNs];
     for (const f of files) writeFileSync(f, '');

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { clusterPaths, readClusterConfig } from '../../../cli/cluster-home.js';
+import { clusterPaths, readClusterConfig } from '../../../cluster/home.js';
 import { ApiClient } from '../../../client/client.js';
 import { log } from '../../../log.js';
 import { parseClusterArgs } from './args.js';

@@ -1,8 +1,8 @@
 // Which host listeners a set of Services asks for. This is the whole decision of the host-port
 // publisher, kept pure: Services (plain API JSON) + where to publish -> listeners and the claims
 // that lost to an earlier Service. Binding, forwarding and events live elsewhere.
-import { LOAD_BALANCER_POOL } from '../../../apiserver/allocators/load-balancer-ip.js';
-import { parseIPv4 } from '../../../apiserver/allocators/ipv4.js';
+import { LOAD_BALANCER_POOL } from '../../../cluster/constants.js';
+import { parseIPv4 } from '../../../cluster/ipv4.js';
 
 /** The address NodePorts are published on: the host's loopback, as kind and minikube users expect. */
 export const NODE_PORT_HOST_ADDRESS = '127.0.0.1';

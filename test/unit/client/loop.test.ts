@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KObject } from '../../../src/api/types.js';
 import type { EventHandler, InformerLike } from '../../../src/client/informer.js';
-import { runController } from '../../../src/controllers/loop.js';
+import { runController } from '../../../src/client/loop.js';
 
 class FakeInformer implements InformerLike {
   handlers: EventHandler[] = [];

@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync, renameSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_CLUSTER_NAME } from './args.js';
+import { API_TLS_SOCKET_NAME, DEFAULT_CLUSTER_NAME } from './constants.js';
 
 export interface ClusterConfig {
   name: string;
@@ -32,9 +32,6 @@ export interface ClusterPaths {
   pid: string;
   log: string;
 }
-
-/** File name of the API server's HTTPS unix socket in the cluster directory (beside api.sock). */
-export const API_TLS_SOCKET_NAME = 'api-tls.sock';
 
 export function skiffHome(env: NodeJS.ProcessEnv = process.env): string {
   if (env.SKIFF_HOME) return resolve(env.SKIFF_HOME);

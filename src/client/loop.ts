@@ -1,7 +1,7 @@
 import type { KObject } from '../api/types.js';
-import type { InformerLike } from '../client/informer.js';
-import { WorkQueue } from '../client/workqueue.js';
-import { isConflict, isNotFound } from '../client/client.js';
+import type { InformerLike } from './informer.js';
+import { WorkQueue } from './workqueue.js';
+import { isConflict, isNotFound } from './client.js';
 
 const QUIET_RETRIES = 3;
 
