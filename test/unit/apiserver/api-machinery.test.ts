@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { startControlPlane } from '../../../src/apiserver/server.js';
 import { generateClusterCertificates } from '../../../src/cli/certificates.js';
 import { goJsonSyntaxError } from '../../../src/apiserver/json-syntax.js';
-import { ensureGenerated } from '../openapi/helpers.js';
+import { ensureGenerated } from '../api/openapi/helpers.js';
 
 // Bad input through the real API server on its unix socket, answered as upstream answers it:
 // typed decoding, wrong kinds, oversized and endless bodies, nesting, resourceVersion.

@@ -1,0 +1,130 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import 'reflect-metadata';
+import { webcrypto, X509Certificate } from 'node:crypto';
+import tls from 'node:tls';
+import * as x509 from '@peculiar/x509';
+import type { KObject } from '../../../../src/api/types.js';
+import { FAKE_CERTIFICATE_CN } from '../../../../src/addons/ingress/certificates.js';
+import { json, request, simpleTable, startBackend, startHarness, type Backend, type Harness } from './harness.js';
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+async function selfSigned(cn: string, type: 'ecdsa' | 'rsa' = 'ecdsa'): Promise<{ cert: string; key: string }> {
+  const alg =
+    type === 'ecdsa'
+      ? ({ name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const)
+      : ({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } as const);
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '01',
+    name: `CN=${cn}`,
+    keys,
+    signingAlgorithm: alg,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + 3600_000),
+    extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: cn }])],
+  });
+  const der = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey);
+  return { cert: cert.toString('pem'), key: x509.PemConverter.encode(der, 'PRIVATE KEY') };
+}
+
+function tlsSecret(pair: { cert: string; key: string }, resourceVersion: string): KObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'tls', namespace: 'default', resourceVersion },
+    type: 'kubernetes.io/tls',
+    data: { 'tls.crt': Buffer.from(pair.cert).toString('base64'), 'tls.key': Buffer.from(pair.key).toString('base64') },
+  };
+}
+
+/** The subject CN of the certificate the listener presents for an SNI name. */
+function presentedCN(port: number, servername: string | undefined, maxVersion: tls.SecureVersion = 'TLSv1.3'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, servername, maxVersion, rejectUnauthorized: false }, () => {
+      const raw = s.getPeerX509Certificate() as X509Certificate | undefined;
+      s.destroy();
+      resolve(/CN=([^\n,]+)/.exec(raw?.subject ?? '')?.[1] ?? '');
+    });
+    s.on('error', reject);
+  });
+}
+
+let backend: Backend;
+let h: Harness;
+const secrets: KObject[] = [];
+
+before(async () => {
+  backend = await startBackend('web');
+  secrets.push(tlsSecret(await selfSigned('h.test'), '1'));
+  h = await startHarness(simpleTable([backend.port], { tls: true }), secrets);
+});
+
+after(async () => {
+  await h.close();
+  await backend.close();
+});
+
+test('the TLS host gets its Secret\'s certificate by SNI, others the fake certificate', async () => {
+  const port = h.listeners.httpsPort;
+  assert.equal(await presentedCN(port, 'h.test'), 'h.test');
+  assert.equal(await presentedCN(port, 'other.test'), FAKE_CERTIFICATE_CN);
+  assert.equal(await presentedCN(port, undefined), FAKE_CERTIFICATE_CN);
+});
+
+test('a changed Secret is served from the next handshake', async () => {
+  secrets[0] = tlsSecret(await selfSigned('renewed.h.test'), '2');
+  h.setTable(simpleTable([backend.port], { tls: true }));
+  assert.equal(await presentedCN(h.listeners.httpsPort, 'h.test'), 'renewed.h.test');
+});
+
+test('an RSA Secret is served over TLS 1.2 and 1.3 (openssl\'s and cert-manager\'s default key type)', async () => {
+  secrets[0] = tlsSecret(await selfSigned('rsa.h.test', 'rsa'), '3');
+  h.setTable(simpleTable([backend.port], { tls: true }));
+  assert.equal(await presentedCN(h.listeners.httpsPort, 'h.test', 'TLSv1.2'), 'rsa.h.test');
+  assert.equal(await presentedCN(h.listeners.httpsPort, 'h.test', 'TLSv1.3'), 'rsa.h.test');
+});
+
+test('HTTPS is terminated and forwarded with X-Forwarded-Proto https', async () => {
+  const r = await request(h.listeners.httpsPort, { host: 'h.test', path: '/p', tls: { servername: 'h.test' } });
+  assert.equal(r.status, 200);
+  const seen = json(r);
+  assert.equal(seen.headers['x-forwarded-proto'], 'https');
+  assert.equal(seen.headers['x-forwarded-port'], String(h.listeners.httpsPort));
+});
+
+test('HSTS on every HTTPS response of a host with its own certificate, not over HTTP nor with the fake certificate', async () => {
+  const hsts = 'max-age=15724800; includeSubDomains';
+  const proxied = await request(h.listeners.httpsPort, { host: 'h.test', path: '/p', tls: { servername: 'h.test' } });
+  assert.equal(proxied.headers['strict-transport-security'], hsts);
+  h.setTable(simpleTable([backend.port], { tls: true, annotations: { 'nginx.ingress.kubernetes.io/app-root': '/app' } }));
+  const own = await request(h.listeners.httpsPort, { host: 'h.test', path: '/', tls: { servername: 'h.test' } });
+  h.setTable(simpleTable([backend.port], { tls: true }));
+  assert.equal(own.status, 302);
+  assert.equal(own.headers['strict-transport-security'], hsts, 'also on an answer of the ingress itself');
+  const fake = await request(h.listeners.httpsPort, { host: 'other.test', path: '/', tls: { servername: 'other.test' } });
+  assert.equal(fake.status, 404);
+  assert.equal(fake.headers['strict-transport-security'], undefined);
+  const plain = await request(h.listeners.httpPort, { host: 'h.test', path: '/p' });
+  assert.equal(plain.status, 308);
+  assert.equal(plain.headers['strict-transport-security'], undefined);
+});
+
+test('plain HTTP to a TLS host is redirected with 308; ssl-redirect "false" turns it off', async () => {
+  let r = await request(h.listeners.httpPort, { host: 'h.test', path: '/some/path?q=1' });
+  assert.equal(r.status, 308);
+  assert.equal(r.headers.location, 'https://h.test/some/path?q=1');
+  h.setTable(simpleTable([backend.port], { tls: true, annotations: { 'nginx.ingress.kubernetes.io/ssl-redirect': 'false' } }));
+  r = await request(h.listeners.httpPort, { host: 'h.test', path: '/x' });
+  assert.equal(r.status, 200);
+});
+
+test('force-ssl-redirect redirects a host without TLS', async () => {
+  h.setTable(simpleTable([backend.port], { annotations: { 'nginx.ingress.kubernetes.io/force-ssl-redirect': 'true' } }));
+  const r = await request(h.listeners.httpPort, { host: 'h.test', path: '/x' });
+  assert.equal(r.status, 308);
+  assert.equal(r.headers.location, 'https://h.test/x');
+  h.setTable(simpleTable([backend.port]));
+  assert.equal((await request(h.listeners.httpPort, { host: 'h.test', path: '/x' })).status, 200);
+});
