@@ -1,6 +1,7 @@
-// The runtime's helper: one small C program, compiled once per cluster with the system's cc
-// (scripts/install-deps.sh installs gcc), statically linked so that it also runs inside a
-// container's root. It has three jobs, chosen by its first argument:
+// The runtime's helper: one small C program, compiled by the build (scripts/build-helper.ts) or
+// else once per cluster with the system's cc (scripts/install-deps.sh installs gcc), statically
+// linked so that it also runs inside a container's root. It has three jobs, chosen by its
+// first argument:
 //
 //   logstamp (no option)  reads a container's stdout (fd 3) and stderr (fd 4) and appends each
 //                         line to the log file (stdout) in the CRI format
@@ -23,7 +24,8 @@
 import { createHash } from 'node:crypto';
 import { execFile, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const HELPER_C = `#include <errno.h>
 #include <fcntl.h>
@@ -165,10 +167,22 @@ int main(int argc, char **argv) {
 }
 `;
 
+const HELPER_HASH = createHash('sha256').update(HELPER_C).digest('hex').slice(0, 12);
+
 function helperFiles(clusterDir: string): { dir: string; bin: string; src: string } {
   const dir = join(clusterDir, 'runtime');
-  const hash = createHash('sha256').update(HELPER_C).digest('hex').slice(0, 12);
-  return { dir, bin: join(dir, `helper-${hash}`), src: join(dir, `helper-${hash}.c`) };
+  return { dir, bin: join(dir, `helper-${HELPER_HASH}`), src: join(dir, `helper-${HELPER_HASH}.c`) };
+}
+
+/** Where the build (scripts/build-helper.ts) puts the helper in a dist directory. */
+export function prebuiltHelperPath(dist: string): string {
+  return join(dist, `helper-${HELPER_HASH}`);
+}
+
+/** dist/ of this installation: this module is dist/{src,programs}/node/kubelet/runtime/helper.js. */
+function prebuiltHelper(): string | undefined {
+  const bin = prebuiltHelperPath(fileURLToPath(new URL('../../../../', import.meta.url)));
+  return existsSync(bin) ? bin : undefined;
 }
 
 const CC_ARGS = (out: string, src: string) => ['-O2', '-s', '-static', '-o', out, src];
@@ -177,29 +191,43 @@ function missingCompiler(detail: string): Error {
   return new Error(`building the container runtime's helper needs a C compiler with static libc (run scripts/install-deps.sh as root to install gcc and libc6-dev): ${detail}`);
 }
 
-/**
- * The helper's path under <clusterDir>/runtime, built on first use. The file name carries a hash
- * of the source, so a changed helper never replaces the binary running shims still use.
- */
-export function ensureHelper(clusterDir: string): string {
-  const { dir, bin, src } = helperFiles(clusterDir);
-  if (existsSync(bin)) return bin;
-  mkdirSync(dir, { recursive: true });
+/** Compiles the helper to `bin` (through a temporary file, so `bin` exists only complete). */
+export function buildHelper(bin: string): void {
+  mkdirSync(dirname(bin), { recursive: true });
+  const src = `${bin}.c`;
   writeFileSync(src, HELPER_C);
   const tmp = `${bin}.${process.pid}.tmp`;
-  const cc = spawnSync('cc', CC_ARGS(tmp, src), { encoding: 'utf8' });
-  if (cc.error) throw missingCompiler(cc.error.message);
-  if (cc.status !== 0) throw missingCompiler(cc.stderr.trim());
-  renameSync(tmp, bin);
+  try {
+    const cc = spawnSync('cc', CC_ARGS(tmp, src), { encoding: 'utf8' });
+    if (cc.error) throw missingCompiler(cc.error.message);
+    if (cc.status !== 0) throw missingCompiler(cc.stderr.trim());
+    renameSync(tmp, bin);
+  } finally {
+    rmSync(src, { force: true });
+    rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * The helper: the one the build put in dist/, else one built on first use under
+ * <clusterDir>/runtime. The file name carries a hash of the source, so a changed helper never
+ * replaces the binary running shims still use.
+ */
+export function ensureHelper(clusterDir: string): string {
+  const prebuilt = prebuiltHelper();
+  if (prebuilt) return prebuilt;
+  const { bin } = helperFiles(clusterDir);
+  if (!existsSync(bin)) buildHelper(bin);
   return bin;
 }
 
 /**
- * Builds the helper ahead of the first container (`skiff up` runs it beside the control plane's
- * start), without blocking: the first start then finds it built. A failure here is reported by
- * ensureHelper at that start.
+ * Builds the helper ahead of the first container when the build did not (`skiff up` runs it
+ * beside the control plane's start), without blocking: the first start then finds it built. A
+ * failure here is reported by ensureHelper at that start.
  */
 export async function prepareHelper(clusterDir: string): Promise<void> {
+  if (prebuiltHelper()) return;
   const { dir, bin, src } = helperFiles(clusterDir);
   if (existsSync(bin)) return;
   mkdirSync(dir, { recursive: true });
@@ -210,11 +238,11 @@ export async function prepareHelper(clusterDir: string): Promise<void> {
 }
 
 /**
- * The pause image's root: the helper as /pause (it is static) and the mountpoints runc needs,
- * beside the helper it copies. Built once; the name follows the helper's.
+ * The pause image's root under <clusterDir>/runtime: the helper as /pause (it is static) and
+ * the mountpoints runc needs. Built once; the name follows the helper's.
  */
-export function ensurePauseRoot(helper: string): string {
-  const root = `${helper}-pause-root`;
+export function ensurePauseRoot(helper: string, clusterDir: string): string {
+  const root = join(clusterDir, 'runtime', `pause-root-${HELPER_HASH}`);
   if (existsSync(root)) return root;
   const tmp = `${root}.${process.pid}.tmp`;
   rmSync(tmp, { recursive: true, force: true });

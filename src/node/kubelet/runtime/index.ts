@@ -375,7 +375,7 @@ export class Runtime {
       host: this.hostFacts(false),
     });
     writeFileSync(b.spec, JSON.stringify(spec));
-    const lower = ensurePauseRoot(this.helper);
+    const lower = ensurePauseRoot(this.helper, this.o.clusterDir);
     await this.launch(b, pauseId(rec.podUid), lower, rec.podUid);
     const started = await until(() => (existsSync(b.pid) || existsSync(b.exit) ? true : undefined), 10_000, START_POLL_MAX_MS);
     if (!started || !existsSync(b.pid)) {
