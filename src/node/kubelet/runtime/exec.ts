@@ -52,6 +52,9 @@ function readText(path: string): string {
   }
 }
 
+/** How long an exec whose client went away waits for runc to say which process to end. */
+const KILL_WAIT_MS = 5000;
+
 /** runc's exit code when it could not start the command (what `runc exec failed: …` ends with). */
 const RUNC_FAILED = 255;
 
@@ -100,18 +103,29 @@ export function execInContainer(o: { runcRoot: string; id: string; logFile: stri
   });
   // The kubelet destroys stdout when the client is gone (before the output ended): end the
   // command then, as containerd does with an exec whose stream closed. The command is runc's
-  // child inside the container, which would outlive runc: it is killed by the pid runc wrote.
+  // child inside the container, which would outlive runc: it is killed by the pid runc writes
+  // once it started it (waited for, since the client may go first); runc then ends with it.
+  const running = () => child.exitCode === null && child.signalCode === null;
   child.stdout!.once('close', () => {
-    if (child.stdout!.readableEnded || child.exitCode !== null || child.signalCode !== null) return;
-    const pid = Number(readText(pidFile));
-    if (pid > 0) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Gone meanwhile.
+    if (child.stdout!.readableEnded || !running()) return;
+    const deadline = Date.now() + KILL_WAIT_MS;
+    const kill = () => {
+      const pid = Number(readText(pidFile));
+      if (pid > 0) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Gone meanwhile.
+        }
+      } else if (running() && Date.now() < deadline) {
+        setTimeout(kill, 10);
+        return;
       }
-    }
-    child.kill('SIGKILL');
+      setTimeout(() => {
+        if (running()) child.kill('SIGKILL');
+      }, pid > 0 ? 1000 : 0).unref();
+    };
+    kill();
   });
   let pending: [number, number] | undefined;
   let applying = false;
