@@ -272,27 +272,6 @@ function userDb(image: ImageIdentity): { passwd: PasswdEntry[]; groups: GroupEnt
   };
 }
 
-/** A namespace the container shares: the pod's own, the node's, or (PID only) the container's own. */
-export interface PodNamespaces {
-  network: 'pod' | 'node';
-  ipc: 'pod' | 'node';
-  /** container: its own PID namespace; pod: shareProcessNamespace; node: hostPID. */
-  pid: 'container' | 'pod' | 'node';
-  /** UTS follows the network namespace (the sandbox's, or the host's with hostNetwork). */
-  uts: 'pod' | 'node';
-}
-
-/** kubelet runtimeutil.NamespacesForPod (with the sandbox's UTS following hostNetwork). */
-export function podNamespaces(pod: KObject): PodNamespaces {
-  const s = podSpec(pod);
-  return {
-    network: s.hostNetwork ? 'node' : 'pod',
-    ipc: s.hostIPC ? 'node' : 'pod',
-    pid: s.hostPID ? 'node' : s.shareProcessNamespace ? 'pod' : 'container',
-    uts: s.hostNetwork ? 'node' : 'pod',
-  };
-}
-
 /**
  * volume/util FsUserFrom: the uid every container and init container runs as when they all set
  * the same runAsUser (pod or container level); undefined otherwise. Projected volumes give

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { KObject } from '../../../../src/api/types.js';
 import { ContainerConfigError } from '../../../../src/node/kubelet/env.js';
 import {
-  builtinImageIdentity, containerSecurity, CreateContainerError, effectiveSecurityContext, fsUserFrom, podNamespaces,
+  builtinImageIdentity, containerSecurity, CreateContainerError, effectiveSecurityContext, fsUserFrom,
   type ContainerFields, type ImageIdentity,
 } from '../../../../src/node/kubelet/security-context.js';
 
@@ -129,10 +129,7 @@ test('seccomp Localhost: read from the seccomp root; errors as containerd words 
   }
 });
 
-test('namespaces and fsUser', () => {
-  assert.deepEqual(podNamespaces(pod()), { network: 'pod', ipc: 'pod', pid: 'container', uts: 'pod' });
-  assert.deepEqual(podNamespaces(pod({ shareProcessNamespace: true })).pid, 'pod');
-  assert.deepEqual(podNamespaces(pod({ hostNetwork: true, hostPID: true, hostIPC: true })), { network: 'node', ipc: 'node', pid: 'node', uts: 'node' });
+test('fsUser: the uid every container runs as, when they all set the same one', () => {
   assert.equal(fsUserFrom(pod()), undefined);
   assert.equal(fsUserFrom(pod({ securityContext: { runAsUser: 1000 } })), 1000);
   assert.equal(fsUserFrom(pod({ securityContext: { runAsUser: 1000 }, initContainers: [{ name: 'i', securityContext: { runAsUser: 2000 } }] })), undefined);
