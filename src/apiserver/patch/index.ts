@@ -3,7 +3,8 @@
 import { PatchError } from './errors.js';
 import { applyJsonPatch } from './jsonPatch.js';
 import { applyMergePatch } from './mergePatch.js';
-import { isBuiltInGroup, schemaFor } from './schema.js';
+import { acceptedPatchTypes, isBuiltInGroup } from '../../api/patch-types.js';
+import { schemaFor } from './schema.js';
 import { applyStrategicMergePatch } from './strategicMerge.js';
 
 export { PatchError } from './errors.js';
@@ -23,13 +24,6 @@ const CONTENT_TYPES: Record<string, PatchType> = {
 export function patchTypeOf(contentType: string): PatchType | undefined {
   const media = contentType.split(';')[0].trim().toLowerCase();
   return CONTENT_TYPES[media];
-}
-
-/** The media types a kind accepts for PATCH, in upstream's order (for the 415 message). */
-export function acceptedPatchTypes(kind: { group: string }): string[] {
-  return isBuiltInGroup(kind.group)
-    ? ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml']
-    : ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml'];
 }
 
 /** Applies a patch to the live object (plain JSON, in the version the client addressed). Throws PatchError with a Kubernetes-style message on bad patches. */

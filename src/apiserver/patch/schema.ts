@@ -216,14 +216,6 @@ export function schemaFor(group: string, kind: string): StructSchema {
   return SCHEMAS[`${group}/${kind}`] ?? root({});
 }
 
-/**
- * Whether the kind is compiled into the apiserver (and kubectl). Strategic merge is only
- * served for those; custom resources (Istio) answer 415 as the CRD handler does.
- */
-export function isBuiltInGroup(group: string): boolean {
-  return !group.includes('.') || group.endsWith('.k8s.io');
-}
-
 /** The schema of field `name` inside `parent`, if described. */
 export function fieldSchema(parent: Schema | undefined, name: string): Schema | undefined {
   if (!parent) return undefined;

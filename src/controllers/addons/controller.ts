@@ -5,7 +5,6 @@ import { DEPLOYMENTS } from '../deployment/controller.js';
 import { SERVICES } from '../endpointslice/controller.js';
 import { runController, type RunningController } from '../../client/loop.js';
 import { NAMESPACES } from '../namespace/controller.js';
-import { NODES } from '../nodelifecycle/controller.js';
 import { CONFIGMAPS } from '../rootcacert/controller.js';
 import { SERVICEACCOUNTS } from '../serviceaccount/controller.js';
 import { ADDON_NAMESPACE, COREDNS_NAME, KUBE_DNS_SERVICE, missingParts, type AddonPart, type CoreDNSOptions } from './coredns.js';
@@ -34,7 +33,7 @@ export interface AddonSpec<P extends string> {
   /** The add-on in error messages ("the CoreDNS add-on"). */
   title: string;
   parts: Record<P, PartLocation>;
-  plan(o: { hasNodes: boolean; present: Record<P, boolean> }): { part: P; object: KObject }[];
+  plan(o: { present: Record<P, boolean> }): { part: P; object: KObject }[];
 }
 
 /** How soon to look again while a namespace of ours is still being deleted. */
@@ -42,26 +41,27 @@ const TERMINATING_RETRY_MS = 1000;
 
 /**
  * An add-on installer: kubeadm's `addon/*` phases as a controller, so a part that is deleted
- * comes back and parts that exist (with the user's edits) are left alone. It waits for the
- * first Node (a cluster without nodes gets nothing). The add-on as a whole is the one key.
+ * comes back and parts that exist (with the user's edits) are left alone. Like kubeadm's, it
+ * installs before any node is Ready: the pods wait in the scheduling queue and start the moment
+ * a node can take them, instead of the whole Deployment → ReplicaSet → Pod chain starting only
+ * then. The add-on as a whole is the one key.
  */
 export function startAddon<P extends string>(client: ApiClient, informers: SharedInformers, spec: AddonSpec<P>, log?: (msg: string) => void): RunningController {
   const key = spec.controller;
   const names = Object.keys(spec.parts) as P[];
-  const nodes = informers.informer(NODES);
   const byPart = Object.fromEntries(names.map((p) => [p, informers.informer(spec.parts[p].res)])) as Record<P, Informer>;
-  const informerList = [nodes, ...new Set(Object.values<Informer>(byPart))];
+  const informerList = [...new Set(Object.values<Informer>(byPart))];
   const isOurs = (obj: KObject, inf: InformerLike) =>
     names.some((p) => byPart[p] === inf && (spec.parts[p].namespace ?? '') === (obj.metadata.namespace ?? '') && spec.parts[p].name === obj.metadata.name);
 
-  return runController({
+  const running = runController({
     log,
     name: spec.controller,
     informers: informerList,
-    keyOf: (obj, inf) => (inf === nodes || isOurs(obj, inf) ? key : undefined),
+    keyOf: (obj, inf) => (isOurs(obj, inf) ? key : undefined),
     async reconcile() {
       const present = Object.fromEntries(names.map((p) => [p, byPart[p].get(spec.parts[p].namespace, spec.parts[p].name) !== undefined])) as Record<P, boolean>;
-      for (const { part, object } of spec.plan({ hasNodes: nodes.list().length > 0, present })) {
+      for (const { part, object } of spec.plan({ present })) {
         const { res, namespace, name } = spec.parts[part];
         try {
           await client.create(res, namespace, object);
@@ -76,6 +76,9 @@ export function startAddon<P extends string>(client: ApiClient, informers: Share
       }
     },
   });
+  // Nothing of the add-on may exist yet, so no event would start the first install.
+  void running.ready.then(() => running.queue.add(key));
+  return running;
 }
 
 export const COREDNS_ADDON: AddonSpec<AddonPart> = {

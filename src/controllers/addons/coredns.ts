@@ -159,18 +159,15 @@ export function service(): KObject {
 export type AddonPart = 'serviceaccount' | 'configmap' | 'deployment' | 'service';
 
 export interface ObservedAddon {
-  /** Whether any Node is registered: without nodes the DNS pod could only stay Pending. */
-  hasNodes: boolean;
   present: Record<AddonPart, boolean>;
 }
 
 /**
- * What to create: every part that is missing, once the cluster has a node. Parts that exist are
+ * What to create: every part that is missing. Parts that exist are
  * left as they are, so user edits (replicas, the Corefile) stay; a deleted part comes back.
  * Order matters only for a first install: the Deployment's pod needs its ConfigMap and account.
  */
 export function missingParts(o: ObservedAddon, opts: CoreDNSOptions = {}): { part: AddonPart; object: KObject }[] {
-  if (!o.hasNodes) return [];
   const all: { part: AddonPart; make: () => KObject }[] = [
     { part: 'serviceaccount', make: serviceAccount },
     { part: 'configmap', make: configMap },

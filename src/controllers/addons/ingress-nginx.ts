@@ -149,8 +149,6 @@ export function ingressClass(): KObject {
 export type IngressNginxPart = 'namespace' | 'serviceaccount' | 'configmap' | 'service' | 'deployment' | 'ingressclass';
 
 export interface ObservedIngressNginx {
-  /** Whether any Node is registered: without nodes the controller pod could only stay Pending. */
-  hasNodes: boolean;
   present: Record<IngressNginxPart, boolean>;
 }
 
@@ -168,11 +166,10 @@ const ALL: { part: IngressNginxPart; make: () => KObject }[] = [
 ];
 
 /**
- * What to create: every part that is missing, once the cluster has a node. Parts that exist are
+ * What to create: every part that is missing. Parts that exist are
  * left as they are, so user edits (replicas, the ConfigMap, the class's default mark) stay; a
  * deleted part comes back.
  */
 export function missingIngressNginxParts(o: ObservedIngressNginx): { part: IngressNginxPart; object: KObject }[] {
-  if (!o.hasNodes) return [];
   return ALL.filter((p) => !o.present[p.part]).map((p) => ({ part: p.part, object: p.make() }));
 }

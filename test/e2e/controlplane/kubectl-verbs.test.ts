@@ -157,3 +157,23 @@ test('an unauthenticated kubectl is told to log in', async () => {
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /You must be logged in to the server/);
 });
+
+test('re-applying a changed VirtualService patches it (a merge patch, as for a custom resource)', async () => {
+  const vs = (timeout: string) => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - destination: {host: reviews}
+    timeout: ${timeout}
+`;
+  assert.match(await ok(['apply', '-f', '-'], vs('10s')), /virtualservice.networking.istio.io\/reviews created/);
+  assert.match(await ok(['apply', '-f', '-'], vs('3s')), /virtualservice.networking.istio.io\/reviews configured/);
+  assert.equal(await ok(['get', 'vs', 'reviews', '-o', 'jsonpath={.spec.http[0].timeout}']), '3s');
+  // A strategic merge patch is still refused, with the media types a custom resource takes.
+  const smp = await c.kubectl(['patch', 'vs', 'reviews', '--type=strategic', '-p', '{"spec":{"hosts":["x"]}}']);
+  assert.notEqual(smp.code, 0);
+  assert.match(smp.stderr, /accepted media types include: application\/json-patch\+json, application\/merge-patch\+json, application\/apply-patch\+yaml/);
+});

@@ -4,6 +4,7 @@
 // operation of the GVK lists a `fieldValidation` query parameter (queryParamVerifierV3 stops
 // at the first PATCH it meets for the GVK, in map order).
 
+import { isBuiltInGroup } from '../../patch-types.js';
 import type { ResourceDef } from '../../types.js';
 import { ref, type Schema } from './schema.js';
 
@@ -101,7 +102,7 @@ export function resourcePaths({ def, version, kindSchema, listSchema }: Resource
   const body = (schemaName: string) => ({ content: content(schemaName, ['*/*']), required: true });
   const patchBody = {
     content: Object.fromEntries(
-      ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json']
+      ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', ...(isBuiltInGroup(def.group) ? ['application/strategic-merge-patch+json'] : [])]
         .map((t) => [t, { schema: ref(PATCH) }]),
     ),
     required: true,

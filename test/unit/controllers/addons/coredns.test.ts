@@ -9,12 +9,8 @@ const present = (...parts: AddonPart[]): Record<AddonPart, boolean> => ({
   service: parts.includes('service'),
 });
 
-test('nothing is installed while the cluster has no node', () => {
-  assert.deepEqual(missingParts({ hasNodes: false, present: present() }), []);
-});
-
 test('a first install creates account and Corefile before the Deployment', () => {
-  const plan = missingParts({ hasNodes: true, present: present() });
+  const plan = missingParts({ present: present() });
   assert.deepEqual(plan.map((p) => `${p.part}:${p.object.kind}/${p.object.metadata.namespace}/${p.object.metadata.name}`), [
     'serviceaccount:ServiceAccount/kube-system/coredns',
     'configmap:ConfigMap/kube-system/coredns',
@@ -24,8 +20,8 @@ test('a first install creates account and Corefile before the Deployment', () =>
 });
 
 test('only what is missing comes back; what exists (and its edits) is left alone', () => {
-  assert.deepEqual(missingParts({ hasNodes: true, present: present('serviceaccount', 'configmap', 'service') }).map((p) => p.part), ['deployment']);
-  assert.deepEqual(missingParts({ hasNodes: true, present: present('serviceaccount', 'configmap', 'service', 'deployment') }), []);
+  assert.deepEqual(missingParts({ present: present('serviceaccount', 'configmap', 'service') }).map((p) => p.part), ['deployment']);
+  assert.deepEqual(missingParts({ present: present('serviceaccount', 'configmap', 'service', 'deployment') }), []);
 });
 
 test('kube-dns Service as kubeadm: 10.96.0.10, dns/dns-tcp/metrics, selector k8s-app=kube-dns', () => {

@@ -15,12 +15,8 @@ const PARTS: IngressNginxPart[] = ['namespace', 'serviceaccount', 'configmap', '
 const present = (...parts: IngressNginxPart[]) => Object.fromEntries(PARTS.map((p) => [p, parts.includes(p)])) as Record<IngressNginxPart, boolean>;
 const describe = (o: KObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
-test('nothing is installed while the cluster has no node', () => {
-  assert.deepEqual(missingIngressNginxParts({ hasNodes: false, present: present() }), []);
-});
-
 test('a first install creates the namespace first; account, ConfigMap, class and Service before the Deployment', () => {
-  const plan = missingIngressNginxParts({ hasNodes: true, present: present() });
+  const plan = missingIngressNginxParts({ present: present() });
   assert.deepEqual(plan.map((p) => `${p.part}:${describe(p.object)}`), [
     'namespace:Namespace//ingress-nginx',
     'serviceaccount:ServiceAccount/ingress-nginx/ingress-nginx',
@@ -32,14 +28,14 @@ test('a first install creates the namespace first; account, ConfigMap, class and
 });
 
 test('only what is missing comes back; what exists (and its edits) is left alone', () => {
-  assert.deepEqual(missingIngressNginxParts({ hasNodes: true, present: present(...PARTS.filter((p) => p !== 'ingressclass' && p !== 'serviceaccount')) }).map((p) => p.part), ['serviceaccount', 'ingressclass']);
-  assert.deepEqual(missingIngressNginxParts({ hasNodes: true, present: present(...PARTS) }), []);
+  assert.deepEqual(missingIngressNginxParts({ present: present(...PARTS.filter((p) => p !== 'ingressclass' && p !== 'serviceaccount')) }).map((p) => p.part), ['serviceaccount', 'ingressclass']);
+  assert.deepEqual(missingIngressNginxParts({ present: present(...PARTS) }), []);
 });
 
 test('the installer knows where every part it plans lives', () => {
   for (const spec of [INGRESS_NGINX_ADDON, COREDNS_ADDON]) {
     const all = Object.fromEntries(Object.keys(spec.parts).map((p) => [p, false]));
-    for (const { part, object } of spec.plan({ hasNodes: true, present: all as never })) {
+    for (const { part, object } of spec.plan({ present: all as never })) {
       const at = spec.parts[part as keyof typeof spec.parts];
       assert.equal(object.metadata.name, at.name, `${spec.controller} ${part}`);
       assert.equal(object.metadata.namespace, at.namespace, `${spec.controller} ${part}`);
