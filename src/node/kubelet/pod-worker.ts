@@ -16,6 +16,7 @@ import { containerMounts, setUpVolumes, VolumeError } from './volumes.js';
 import { containerSecurity, type ContainerFields, type RuntimeSecurity } from './security-context.js';
 import type { ContainerResources } from './runtime/oci/resources.js';
 import { podLayout } from './runtime/layout.js';
+import { podSysctls, sysctlAdmission } from './sysctls.js';
 
 // One worker per pod, as upstream's pod workers + kuberuntime SyncPod: a level-triggered
 // sync that brings the sandbox and containers to what the spec asks for, then reports status.
@@ -57,6 +58,7 @@ interface Spec {
   hostIPC?: boolean;
   hostPID?: boolean;
   shareProcessNamespace?: boolean;
+  securityContext?: { sysctls?: { name: string; value: string }[] };
   hostAliases?: { ip?: string; hostnames?: string[] }[];
   enableServiceLinks?: boolean;
 }
@@ -242,6 +244,13 @@ export class PodWorker {
       await this.publishStatus();
       return;
     }
+    // Admission, as the kubelet's HandlePodAdditions does it: only for a pod it has not started.
+    const rejected = !this.sandbox && !(this.pod.status as { startTime?: string } | undefined)?.startTime ? sysctlAdmission(this.spec()) : undefined;
+    if (rejected) {
+      this.env.recorder.event(this.pod, 'Warning', rejected.reason, rejected.message);
+      await this.publishStatus(undefined, { reason: rejected.reason, message: `${REJECTED}${rejected.message}` });
+      return;
+    }
     if (!(await this.ensureSandbox())) {
       await this.publishStatus();
       return;
@@ -311,6 +320,7 @@ export class PodWorker {
       hostIPC: spec.hostIPC === true,
       hostPID: spec.hostPID === true,
       shareProcessNamespace: spec.shareProcessNamespace === true,
+      sysctls: podSysctls(spec),
     };
     try {
       const sb = await this.env.runtime.runSandbox({ ...base, hostsFile: hosts([]) });
@@ -723,8 +733,9 @@ export class PodWorker {
     return (init ? spec.initContainers ?? [] : spec.containers ?? []).map((c) => this.states.get(c.name)!);
   }
 
-  private async publishStatus(terminal?: 'Succeeded' | 'Failed'): Promise<Record<string, unknown> | undefined> {
+  private async publishStatus(terminal?: 'Succeeded' | 'Failed', rejected = rejectionOf(this.pod)): Promise<Record<string, unknown> | undefined> {
     const status = buildPodStatus({
+      rejected,
       pod: this.pod,
       podIP: this.sandbox?.ip,
       hostIP: this.env.hostIP,
@@ -750,6 +761,16 @@ export class PodWorker {
     if (!st) return undefined;
     return { spec: st.spec, current: st.current, previous: st.previous, waiting: st.waiting };
   }
+}
+
+/** The kubelet's prefix of a rejected pod's status message (rejectPod). */
+const REJECTED = 'Pod was rejected: ';
+
+/** A pod the kubelet refused at admission stays as it was refused, whoever publishes its status next. */
+function rejectionOf(pod: KObject): { reason: string; message: string } | undefined {
+  const st = (pod.status ?? {}) as { phase?: string; reason?: string; message?: string; containerStatuses?: unknown };
+  if (st.phase !== 'Failed' || st.containerStatuses || !st.reason || !st.message?.startsWith(REJECTED)) return undefined;
+  return { reason: st.reason, message: st.message };
 }
 
 /** Applies a changed probe result to the container: readiness, startup, or a restart request. */

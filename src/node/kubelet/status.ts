@@ -32,6 +32,8 @@ export interface StatusInput {
   now: string;
   /** Set once the pod reached a terminal phase or is terminating with all containers stopped. */
   terminal?: 'Succeeded' | 'Failed';
+  /** The pod was refused at admission: Failed with this reason, before any container existed. */
+  rejected?: { reason: string; message: string };
 }
 
 type Json = Record<string, unknown>;
@@ -156,6 +158,9 @@ function condition(old: Json[] | undefined, type: string, status: boolean, now: 
 export function buildPodStatus(i: StatusInput): Json {
   const uid = i.pod.metadata.uid ?? '';
   const old = (i.pod.status ?? {}) as Json;
+  // The kubelet's rejectPod: phase, reason and message only (the scheduler's condition stays), so
+  // printers show the reason rather than a container's state.
+  if (i.rejected) return { ...old, phase: 'Failed', reason: i.rejected.reason, message: i.rejected.message, startTime: old.startTime ?? i.now };
   const oldConds = old.conditions as Json[] | undefined;
   const spec = (i.pod.spec ?? {}) as { restartPolicy?: string; readinessGates?: { conditionType: string }[] };
   const initStatuses = i.init.map((v) => containerStatusOf(uid, v, 'PodInitializing'));
@@ -214,6 +219,7 @@ export function buildPodStatus(i: StatusInput): Json {
   for (const c of oldConds ?? []) if (!mine.has(c.type as string)) conds.push(c);
 
   const status: Json = { ...old, phase, conditions: conds, hostIP: i.hostIP, hostIPs: [{ ip: i.hostIP }] };
+
   if (i.podIP) {
     status.podIP = i.podIP;
     status.podIPs = [{ ip: i.podIP }];

@@ -175,3 +175,27 @@ test('hostPath of every type, hostNetwork and privileged work when asked for', a
   await ready('hostpid');
   assert.match((await sh('hostpid', `test -d /proc/${controlPlanePid} && echo seen`)).out, /seen/);
 });
+
+test('sysctls: safe ones are set in the pod\'s namespaces, others make the kubelet reject the pod', async () => {
+  await pod('sysctl-ok', 'busybox', {
+    securityContext: { sysctls: [{ name: 'net.ipv4.tcp_keepalive_time', value: '45' }, { name: 'kernel.shm_rmid_forced', value: '1' }, { name: 'net.ipv4.ip_local_port_range', value: '20000 30000' }] },
+  });
+  await ready('sysctl-ok');
+  const r = await sh('sysctl-ok', 'cat /proc/sys/net/ipv4/tcp_keepalive_time /proc/sys/kernel/shm_rmid_forced /proc/sys/net/ipv4/ip_local_port_range');
+  assert.deepEqual(r.out.trim().split('\n').map((l) => l.replace(/\s+/g, ' ')), ['45', '1', '20000 30000']);
+  // Only the pod's namespaces changed: the host keeps its own values.
+  assert.notEqual(readFileSync('/proc/sys/net/ipv4/tcp_keepalive_time', 'utf8').trim(), '45');
+
+  await pod('sysctl-unsafe', 'busybox', { securityContext: { sysctls: [{ name: 'kernel.msgmax', value: '65536' }] } });
+  let status: { phase?: string; reason?: string; message?: string } = {};
+  await waitFor('pod rejected', async () => {
+    status = JSON.parse(await c.ok(['get', 'pod', 'sysctl-unsafe', '-o', 'json'])).status ?? {};
+    return status.phase === 'Failed';
+  });
+  assert.equal(status.reason, 'SysctlForbidden');
+  assert.equal(status.message, 'Pod was rejected: forbidden sysctl: "kernel.msgmax" not allowlisted');
+  assert.match(await c.ok(['get', 'pod', 'sysctl-unsafe']), /^sysctl-unsafe\s+0\/1\s+SysctlForbidden\s+0\s+/m);
+  const events = await c.ok(['get', 'events', '--field-selector', 'involvedObject.name=sysctl-unsafe', '-o', 'custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message', '--no-headers']);
+  assert.match(events, /^Warning\s+SysctlForbidden\s+forbidden sysctl: "kernel.msgmax" not allowlisted$/m);
+  await c.ok(['delete', 'pod', 'sysctl-unsafe', '--wait=true', '--timeout=60s']);
+});

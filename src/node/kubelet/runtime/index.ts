@@ -49,6 +49,8 @@ export interface SandboxConfig {
   hostPID?: boolean;
   /** One PID namespace for the pod's containers, held by a pause process. */
   shareProcessNamespace?: boolean;
+  /** The pod's own sysctls, (path under /proc/sys, value), set after the runtime's defaults. */
+  sysctls?: Array<[string, string]>;
 }
 export interface SandboxStatus {
   podUid: string;
@@ -335,7 +337,7 @@ export class Runtime {
     mkdirSync(join(lay.dir, 'ns'), { recursive: true });
     const files = c.hostIPC ? [lay.utsNs] : [lay.ipcNs, lay.utsNs];
     for (const f of files) writeFileSync(f, '');
-    const sysctls = c.hostNetwork ? [] : POD_SYSCTLS.flat();
+    const sysctls = [...(c.hostNetwork ? [] : POD_SYSCTLS), ...(c.sysctls ?? [])].flat();
     await run('nsenter', [
       `--net=${netns}`, '--', 'unshare', ...(c.hostIPC ? [] : [`--ipc=${lay.ipcNs}`]), `--uts=${lay.utsNs}`, '--',
       ...shellArgv(), '-c', NAMESPACES_SCRIPT, 'skiff-sandbox', c.hostname, ...sysctls,

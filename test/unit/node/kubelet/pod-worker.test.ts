@@ -99,6 +99,24 @@ test('a pod starts: sandbox, events, Running and Ready', async () => {
   }
 });
 
+test('an unsafe sysctl: the kubelet rejects the pod before any sandbox, and it stays rejected', async () => {
+  const h = harness(pod({ securityContext: { sysctls: [{ name: 'kernel.msgmax', value: '1' }] }, containers: [{ name: 'c', image: 'busybox' }] }));
+  try {
+    await h.sync();
+    await h.sync();
+    assert.equal(h.runtime.started.length, 0);
+    assert.deepEqual(h.events, ['Warning SysctlForbidden forbidden sysctl: "kernel.msgmax" not allowlisted']);
+    const s = last(h);
+    assert.equal(s.phase, 'Failed');
+    assert.equal(s.reason, 'SysctlForbidden');
+    assert.equal(s.message, 'Pod was rejected: forbidden sysctl: "kernel.msgmax" not allowlisted');
+    assert.equal(s.containerStatuses, undefined);
+    assert.equal(s.qosClass, 'BestEffort');
+  } finally {
+    h.cleanup();
+  }
+});
+
 test('crash loop: immediate restart, then CrashLoopBackOff 10 s with upstream messages', async () => {
   const h = harness(pod({ containers: [{ name: 'c', image: 'busybox' }] }));
   try {
