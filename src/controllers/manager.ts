@@ -9,6 +9,8 @@ import { startGarbageCollector } from './garbagecollector/controller.js';
 import type { RunningController } from '../client/loop.js';
 import { startNamespaceController } from './namespace/controller.js';
 import { startNodeLifecycleController } from './nodelifecycle/controller.js';
+import { startHorizontalController } from './podautoscaler/controller.js';
+import type { HPAOptions } from './podautoscaler/options.js';
 import { startPodGC } from './podgc/controller.js';
 import { startReplicaSetController } from './replicaset/controller.js';
 import { startRootCACertPublisher } from './rootcacert/controller.js';
@@ -33,6 +35,8 @@ export interface ControllerOptions {
   podGCQuarantineMs?: number;
   /** The cluster's egress setting, passed to the DNS add-on (which upstream resolvers pods can reach). */
   egress?: string;
+  /** kube-controller-manager's --horizontal-pod-autoscaler-* settings. */
+  horizontalPodAutoscaler?: Partial<HPAOptions>;
   /** Informers shared with other components (the scheduler); the caller starts and stops them. */
   informers?: SharedInformers;
 }
@@ -45,6 +49,7 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
   const replicaSetEvents = recorder('replicaset-controller');
   const nodeEvents = recorder('node-controller');
   const evictionEvents = recorder('taint-eviction-controller');
+  const hpaEvents = recorder('horizontal-pod-autoscaler');
   const controllers: RunningController[] = [
     startNamespaceController(client, informers, opts.log),
     startGarbageCollector(client, informers, opts.log),
@@ -57,6 +62,7 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
     startEndpointsController(client, informers, opts.log),
     startCoreDNSAddon(client, informers, opts.log, { egress: opts.egress }),
     startIngressNginxAddon(client, informers, opts.log),
+    startHorizontalController(client, informers, hpaEvents, { log: opts.log, hpa: opts.horizontalPodAutoscaler }),
   ];
   if (opts.ca) controllers.push(startRootCACertPublisher(client, informers, opts.ca, opts.log));
   if (ownInformers) informers.start();
@@ -65,7 +71,7 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
     async stop() {
       await Promise.all(controllers.map((c) => c.stop()));
       if (ownInformers) await informers.stop();
-      await Promise.all([deploymentEvents.flush(), replicaSetEvents.flush(), nodeEvents.flush(), evictionEvents.flush()]);
+      await Promise.all([deploymentEvents.flush(), replicaSetEvents.flush(), nodeEvents.flush(), evictionEvents.flush(), hpaEvents.flush()]);
     },
   };
 }

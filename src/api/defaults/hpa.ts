@@ -2,7 +2,9 @@ import type { KObject } from '../types.js';
 import { ensureObject, isObject, setDefault, type Json } from './util.js';
 
 // autoscaling/v2 SetDefaults_HorizontalPodAutoscaler. Behavior is not created when absent
-// (the controller applies the same rules in memory); when present, its missing parts are filled.
+// (the controller then takes its older path); when present, its missing parts are filled, except
+// the scale-down stabilization window, which the controller takes from
+// --horizontal-pod-autoscaler-downscale-stabilization while it is unset.
 
 export const DEFAULT_CPU_UTILIZATION = 80;
 
@@ -13,18 +15,18 @@ export function defaultHPA(hpa: KObject): void {
     spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: DEFAULT_CPU_UTILIZATION } } }];
   }
   if (isObject(spec.behavior)) {
-    spec.behavior.scaleUp = scalingRules(spec.behavior.scaleUp, 0, [
+    spec.behavior.scaleUp = scalingRules(spec.behavior.scaleUp, [
       { type: 'Pods', value: 4, periodSeconds: 15 },
       { type: 'Percent', value: 100, periodSeconds: 15 },
-    ]);
-    spec.behavior.scaleDown = scalingRules(spec.behavior.scaleDown, 300, [{ type: 'Percent', value: 100, periodSeconds: 15 }]);
+    ], 0);
+    spec.behavior.scaleDown = scalingRules(spec.behavior.scaleDown, [{ type: 'Percent', value: 100, periodSeconds: 15 }]);
   }
 }
 
-function scalingRules(rules: Json, window: number, policies: Json[]): Json {
+function scalingRules(rules: Json, policies: Json[], window?: number): Json {
   const r = isObject(rules) ? rules : {};
   setDefault(r, 'selectPolicy', 'Max');
   if (!Array.isArray(r.policies)) r.policies = policies;
-  if (r.stabilizationWindowSeconds === undefined || r.stabilizationWindowSeconds === null) r.stabilizationWindowSeconds = window;
+  if (window !== undefined && (r.stabilizationWindowSeconds === undefined || r.stabilizationWindowSeconds === null)) r.stabilizationWindowSeconds = window;
   return r;
 }

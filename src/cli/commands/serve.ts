@@ -14,6 +14,7 @@ import { generateSigningKey } from '../../apiserver/serviceaccount/jwt.js';
 import { ApiClient } from '../../client/client.js';
 import { SharedInformers } from '../../client/informer.js';
 import { startControllers, type ControllerOptions } from '../../controllers/manager.js';
+import { hpaOptionsFromEnv } from '../../controllers/podautoscaler/options.js';
 import { nodeAddress } from '../../node/network/names.js';
 import { startScheduler } from '../../scheduler/index.js';
 
@@ -129,6 +130,7 @@ export async function serve(flags: { name: string; home?: string }): Promise<num
     const controllerOptions: ControllerOptions = {
       ca: readFileSync(paths.caCert, 'utf8'),
       nodeMonitorGracePeriodMs: gracePeriodFromEnv(),
+      horizontalPodAutoscaler: hpaOptionsFromEnv(process.env),
       egress: config.egress,
     };
     await clearStaleSocket(paths.socket);

@@ -99,6 +99,10 @@ test('HorizontalPodAutoscaler defaults: CPU 80%, behavior only filled when given
     scaleDown: { stabilizationWindowSeconds: 60, selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] },
     scaleUp: { selectPolicy: 'Max', policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }, { type: 'Percent', value: 100, periodSeconds: 15 }], stabilizationWindowSeconds: 0 },
   });
+  // The scale-down window stays unset: the controller takes it from its downscale-stabilization flag.
+  const upOnly = defaulted('autoscaling', { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'h' },
+    spec: { maxReplicas: 5, behavior: { scaleUp: { stabilizationWindowSeconds: 30 } } } });
+  assert.deepEqual((upOnly.spec as any).behavior.scaleDown, { selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] });
 });
 
 test('Secret, Namespace, NetworkPolicy, EndpointSlice defaults', () => {

@@ -1,0 +1,77 @@
+// HPAControllerConfiguration: kube-controller-manager's --horizontal-pod-autoscaler-* flags,
+// with upstream's names, Go duration syntax and defaults.
+
+export interface HPAOptions {
+  syncPeriodMs: number;
+  tolerance: number;
+  downscaleStabilizationMs: number;
+  cpuInitializationPeriodMs: number;
+  initialReadinessDelayMs: number;
+}
+
+export const DEFAULT_HPA_OPTIONS: HPAOptions = {
+  syncPeriodMs: 15_000,
+  tolerance: 0.1,
+  downscaleStabilizationMs: 300_000,
+  cpuInitializationPeriodMs: 300_000,
+  initialReadinessDelayMs: 30_000,
+};
+
+const DURATION_FLAGS: Record<string, keyof HPAOptions> = {
+  'horizontal-pod-autoscaler-sync-period': 'syncPeriodMs',
+  'horizontal-pod-autoscaler-downscale-stabilization': 'downscaleStabilizationMs',
+  'horizontal-pod-autoscaler-cpu-initialization-period': 'cpuInitializationPeriodMs',
+  'horizontal-pod-autoscaler-initial-readiness-delay': 'initialReadinessDelayMs',
+};
+
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** time.ParseDuration: "15s", "5m0s", "1.5h", "0". */
+export function parseDuration(s: string): number | undefined {
+  if (s === '0') return 0;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
+  let ms = 0;
+  let i = 0;
+  while (i < s.length) {
+    re.lastIndex = i;
+    const m = re.exec(s);
+    if (!m) return undefined;
+    ms += Number(m[1]) * UNIT_MS[m[2]];
+    i = re.lastIndex;
+  }
+  return i > 0 ? ms : undefined;
+}
+
+/**
+ * The options from flags given as `--name=value` or `--name value`; other controllers' flags
+ * are left to them. Throws on a bad value of one of these, naming the flag.
+ */
+export function parseHPAFlags(args: string[]): HPAOptions {
+  const o = { ...DEFAULT_HPA_OPTIONS };
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(args[i]);
+    if (!m) continue;
+    const name = m[1];
+    if (!(name in DURATION_FLAGS) && name !== 'horizontal-pod-autoscaler-tolerance') continue;
+    const value = m[2] ?? args[++i] ?? '';
+    if (name === 'horizontal-pod-autoscaler-tolerance') {
+      const t = Number(value);
+      if (value === '' || !Number.isFinite(t) || t < 0) throw new Error(`invalid argument "${value}" for "--${name}" flag: must be a non-negative number`);
+      o.tolerance = t;
+      continue;
+    }
+    const ms = parseDuration(value);
+    if (ms === undefined) throw new Error(`invalid argument "${value}" for "--${name}" flag: time: invalid duration "${value}"`);
+    o[DURATION_FLAGS[name]] = ms;
+  }
+  return o;
+}
+
+/**
+ * SKIFF_CONTROLLER_MANAGER_FLAGS carries kube-controller-manager flags to the control plane
+ * (`skiff up` passes its environment on), e.g.
+ * "--horizontal-pod-autoscaler-sync-period=5s --horizontal-pod-autoscaler-downscale-stabilization=1m".
+ */
+export function hpaOptionsFromEnv(env: NodeJS.ProcessEnv): HPAOptions {
+  return parseHPAFlags((env.SKIFF_CONTROLLER_MANAGER_FLAGS ?? '').split(/\s+/).filter(Boolean));
+}
