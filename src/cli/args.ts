@@ -2,6 +2,7 @@
 // a usage error (exit 2), so a typo never silently does something else.
 
 import { DEFAULT_CLUSTER_NAME } from '../cluster/constants.js';
+import { parseGoDuration } from '../api/duration.js';
 
 export type Command = 'up' | 'stop' | 'down' | 'status' | 'kubeconfig' | 'serve' | 'help';
 
@@ -112,24 +113,11 @@ export function validatePublishAddress(value: string): string {
   return octets.join('.');
 }
 
-const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
 /** A Go duration (`time.ParseDuration`, as kind's --wait takes it): `0`, `500ms`, `30s`, `1m30s`; in ms. */
 export function parseDuration(flag: string, value: string): number {
-  const bad = () => new UsageError(`invalid value "${value}" for --${flag}: must be a duration such as 30s, 2m or 1m30s (0 for no wait)`);
-  if (value === '0') return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
-  let total = 0;
-  let at = 0;
-  while (at < value.length) {
-    re.lastIndex = at;
-    const m = re.exec(value);
-    if (!m) throw bad();
-    total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
-    at = re.lastIndex;
-  }
-  if (value.length === 0) throw bad();
-  return Math.round(total);
+  const ms = parseGoDuration(value);
+  if (ms === undefined || ms < 0) throw new UsageError(`invalid value "${value}" for --${flag}: must be a duration such as 30s, 2m or 1m30s (0 for no wait)`);
+  return Math.round(ms);
 }
 
 export function parseCommandLine(argv: readonly string[]): ParsedCommand {

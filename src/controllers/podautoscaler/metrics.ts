@@ -1,6 +1,6 @@
 import type { ApiClient } from '../../client/client.js';
 import { ApiError } from '../../client/client.js';
-import { parseDuration } from './options.js';
+import { parseGoDuration } from '../../api/duration.js';
 import { milliValue } from './quantity.js';
 import type { PodMetricsInfo } from './replica-calculator.js';
 
@@ -30,7 +30,7 @@ interface PodMetricsItem {
 export function podMetricsInfo(items: PodMetricsItem[], resource: string, container: string): PodMetricsInfo {
   const res: PodMetricsInfo = new Map();
   for (const m of items) {
-    const sample = (value: number) => ({ value, timestamp: Date.parse(m.timestamp ?? '') || 0, windowMs: parseDuration(m.window ?? '') ?? 0 });
+    const sample = (value: number) => ({ value, timestamp: Date.parse(m.timestamp ?? '') || 0, windowMs: parseGoDuration(m.window ?? '') ?? 0 });
     const containers = m.containers ?? [];
     if (container) {
       const c = containers.find((x) => x.name === container);

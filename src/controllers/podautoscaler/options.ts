@@ -1,5 +1,6 @@
 // HPAControllerConfiguration: kube-controller-manager's --horizontal-pod-autoscaler-* flags,
 // with upstream's names, Go duration syntax and defaults.
+import { parseGoDuration } from '../../api/duration.js';
 
 export interface HPAOptions {
   syncPeriodMs: number;
@@ -24,24 +25,6 @@ const DURATION_FLAGS: Record<string, keyof HPAOptions> = {
   'horizontal-pod-autoscaler-initial-readiness-delay': 'initialReadinessDelayMs',
 };
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** time.ParseDuration: "15s", "5m0s", "1.5h", "0". */
-export function parseDuration(s: string): number | undefined {
-  if (s === '0') return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
-  let ms = 0;
-  let i = 0;
-  while (i < s.length) {
-    re.lastIndex = i;
-    const m = re.exec(s);
-    if (!m) return undefined;
-    ms += Number(m[1]) * UNIT_MS[m[2]];
-    i = re.lastIndex;
-  }
-  return i > 0 ? ms : undefined;
-}
-
 /**
  * The options from flags given as `--name=value` or `--name value`; other controllers' flags
  * are left to them. Throws on a bad value of one of these, naming the flag.
@@ -60,8 +43,8 @@ export function parseHPAFlags(args: string[]): HPAOptions {
       o.tolerance = t;
       continue;
     }
-    const ms = parseDuration(value);
-    if (ms === undefined) throw new Error(`invalid argument "${value}" for "--${name}" flag: time: invalid duration "${value}"`);
+    const ms = parseGoDuration(value);
+    if (ms === undefined || ms < 0) throw new Error(`invalid argument "${value}" for "--${name}" flag: time: invalid duration "${value}"`);
     o[DURATION_FLAGS[name]] = ms;
   }
   return o;

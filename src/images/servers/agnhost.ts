@@ -1,5 +1,6 @@
 // registry.k8s.io/e2e-test-images/agnhost:2.39 (kubernetes test/images/agnhost): the
 // subcommands `netexec`, `serve-hostname` and `pause` (the image's default CMD).
+import { parseGoDuration } from '../../api/duration.js';
 import { spawn } from 'node:child_process';
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -13,7 +14,6 @@ import {
   goTimeNow,
   listenGo,
   parseFlags,
-  parseGoDuration,
   readBody,
   remoteAddr,
 } from './common.js';
@@ -261,12 +261,12 @@ function netexec(argv: string[]): void {
         const timeoutString = form.get('timeout');
         const codeString = form.get('code');
         goLog(`GET /exit?code=${codeString}&timeout=${timeoutString}&wait=${waitString}`);
-        const timeout = timeoutString === '' ? 0 : parseGoDuration(timeoutString);
+        const timeout = timeoutString === '' ? 0 : (parseGoDuration(timeoutString) ?? NaN);
         if (Number.isNaN(timeout)) {
           goReply(res, 200, `argument 'timeout' must be a valid golang duration or empty, got ${JSON.stringify(timeoutString)}\n`);
           return;
         }
-        const wait = waitString === '' ? 0 : parseGoDuration(waitString);
+        const wait = waitString === '' ? 0 : (parseGoDuration(waitString) ?? NaN);
         if (Number.isNaN(wait)) {
           goReply(res, 200, `argument 'wait' must be a valid golang duration or empty, got ${JSON.stringify(waitString)}\n`);
           return;

@@ -161,27 +161,6 @@ export function parseFlags(
   return { flags, positional };
 }
 
-/** Parses a Go time.Duration string (`1.5s`, `300ms`, `2h45m`); NaN when invalid. */
-export function parseGoDuration(s: string): number {
-  if (s === '0') return 0;
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/gy;
-  let sign = 1;
-  let rest = s;
-  if (rest.startsWith('-') || rest.startsWith('+')) {
-    sign = rest.startsWith('-') ? -1 : 1;
-    rest = rest.slice(1);
-  }
-  if (rest === '') return NaN;
-  let total = 0;
-  let consumed = 0;
-  re.lastIndex = 0;
-  for (let m = re.exec(rest); m; m = re.exec(rest)) {
-    total += Number(m[1]) * units[m[2]];
-    consumed = re.lastIndex;
-  }
-  return consumed === rest.length ? sign * total : NaN;
-}
 
 /** nginx's `$time_local` in UTC: `10/Oct/2000:13:55:36 +0000`. */
 export function nginxTimeLocal(d = new Date()): string {

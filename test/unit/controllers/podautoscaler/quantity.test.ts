@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { binaryMilliQuantity, decimalMilliQuantity, milliValue } from '../../../../src/controllers/podautoscaler/quantity.js';
-import { parseDuration, parseHPAFlags, DEFAULT_HPA_OPTIONS } from '../../../../src/controllers/podautoscaler/options.js';
+import { parseHPAFlags, DEFAULT_HPA_OPTIONS } from '../../../../src/controllers/podautoscaler/options.js';
 
 test('MilliValue of the quantities metrics-server and pod specs write, rounded up', () => {
   assert.equal(milliValue('200m'), 200);
@@ -28,12 +28,7 @@ test('canonical text of the quantities the status carries', () => {
   assert.equal(binaryMilliQuantity(1500), '1500m');
 });
 
-test('Go durations and the controller manager flags with upstream names and defaults', () => {
-  assert.equal(parseDuration('15s'), 15_000);
-  assert.equal(parseDuration('5m0s'), 300_000);
-  assert.equal(parseDuration('1m30s'), 90_000);
-  assert.equal(parseDuration('0'), 0);
-  assert.equal(parseDuration('15'), undefined);
+test('the controller manager flags with upstream names and defaults', () => {
   assert.deepEqual(parseHPAFlags([]), DEFAULT_HPA_OPTIONS);
   assert.deepEqual(DEFAULT_HPA_OPTIONS, { syncPeriodMs: 15_000, tolerance: 0.1, downscaleStabilizationMs: 300_000, cpuInitializationPeriodMs: 300_000, initialReadinessDelayMs: 30_000 });
   const o = parseHPAFlags(['--horizontal-pod-autoscaler-sync-period=5s', '--horizontal-pod-autoscaler-tolerance', '0.2', '--horizontal-pod-autoscaler-downscale-stabilization=1m', '--node-monitor-grace-period=4s']);
