@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeProtobuf, ProtobufError } from '../api/protobuf/index.js';
 import { mediaType, readBody, sendJSON } from './http.js';
-import { errors } from './status.js';
+import { errors } from '../api/errors.js';
 
 // Every authenticated user (the admin token's holder, ServiceAccounts with their tokens) is
 // authorized for everything until RBAC comes: what cluster-admin is on a real cluster. The

@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { decodeProtobuf, ProtobufError } from '../api/protobuf/index.js';
 import { mediaType, readBody } from './http.js';
-import { errors } from './status.js';
+import { errors } from '../api/errors.js';
 import { goJsonSyntaxError } from './json-syntax.js';
 
 export const BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];

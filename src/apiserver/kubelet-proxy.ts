@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import type { KObject } from '../api/types.js';
-import { ApiError, errors } from './status.js';
+import { ApiError, errors, apiError } from '../api/errors.js';
 
 // pods/{log,exec,attach,portforward} are served by the kubelet of the pod's node, as upstream's
 // apiserver proxies them to the kubelet's port 10250. Here each node agent listens on a unix
@@ -46,7 +46,7 @@ export function kubeletTarget(pod: KObject, sub: string, query: URLSearchParams)
 }
 
 function unreachable(node: string, err: Error): ApiError {
-  return new ApiError(502, 'InternalError', `error dialing the kubelet of node "${node}": ${err.message}`);
+  return apiError(502, 'InternalError', `error dialing the kubelet of node "${node}": ${err.message}`);
 }
 
 /** Streams a plain (non-upgrade) kubelet response, such as logs with follow, back to the client. */
@@ -67,7 +67,7 @@ export function proxyRequest(nodesDir: string, node: string, path: string, req: 
           } catch {
             // Plain text, as upstream's kubelet writes it.
           }
-          reject(new ApiError(code, code === 404 ? 'NotFound' : code >= 500 ? 'InternalError' : 'BadRequest', message));
+          reject(apiError(code, code === 404 ? 'NotFound' : code >= 500 ? 'InternalError' : 'BadRequest', message));
         });
         return;
       }

@@ -8,7 +8,7 @@ import { AdmissionForbidden } from '../api/admission/context.js';
 import { causeMessage, invalidMessage } from '../api/validation/field.js';
 import { recordUpdate } from './patch/index.js';
 import { Store, type Entry } from '../storage/store.js';
-import { ApiError, errors } from './status.js';
+import { ApiError, errors, apiError } from '../api/errors.js';
 import { ServiceAllocators } from './allocators/service.js';
 
 export interface WriteOptions {
@@ -95,12 +95,10 @@ export class Objects {
     if (!def.namespaced) return;
     const ns = obj.metadata.namespace!;
     const e = this.store.get('core/namespaces', '', ns);
-    if (!e) throw new ApiError(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' });
+    if (!e) throw apiError(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' });
     const nsObj = this.parse(e);
     if (nsObj.metadata.deletionTimestamp) {
-      throw new ApiError(
-        403,
-        'Forbidden',
+      throw apiError(403, 'Forbidden',
         `${def.plural}${def.group ? '.' + def.group : ''} "${obj.metadata.name ?? obj.metadata.generateName ?? ''}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
         { name: obj.metadata.name, group: def.group || undefined, kind: def.plural, causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' }] },
       );
@@ -108,7 +106,7 @@ export class Objects {
   }
 
   private invalid(def: ResourceDef, name: string, errs: FieldError[]): ApiError {
-    return new ApiError(422, 'Invalid', invalidMessage(def.kind, def.group, name, errs), {
+    return apiError(422, 'Invalid', invalidMessage(def.kind, def.group, name, errs), {
       name,
       group: def.group || undefined,
       kind: def.kind,

@@ -9,7 +9,7 @@ import { pruneUnknownFields, typeError, strictDecodingMessage, unknownFields, un
 import { decodeProtobuf } from '../api/protobuf/index.js';
 import { applyPatch, patchTypeOf, PatchError, serverSideApply } from './patch/index.js';
 import { Objects, storeResource, type DeleteOptions } from './objects.js';
-import { ApiError, errors } from './status.js';
+import { ApiError, errors, apiError } from '../api/errors.js';
 import { mediaType, readBody, sendJSON } from './http.js';
 import { BodyDecodeError, readObjectBody } from './body.js';
 import { goJsonSyntaxError, summarizeData } from './json-syntax.js';
@@ -121,7 +121,7 @@ export class ResourceHandler {
     if (cont) {
       const tok = decodeContinue(cont);
       if (tok.rv < store.oldestWatchable()) {
-        throw new ApiError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
+        throw apiError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
       }
       listRv = tok.rv;
       start = entries.findIndex((e) => `${e.namespace}/${e.name}` > tok.key);
@@ -330,7 +330,7 @@ export class ResourceHandler {
     let result: KObject;
     try {
       if (type === 'apply') {
-        if (!ctx.query.get('fieldManager')) throw new ApiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+        if (!ctx.query.get('fieldManager')) throw apiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
         if (body === null || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('error decoding YAML: apply patch must be an object');
         const cfg = this.checkKind(ctx, body).obj;
         result = serverSideApply(live, cfg, manager!, ctx.query.get('force') === 'true', { group: def.group, kind: def.kind, apiVersion }) as KObject;
@@ -389,7 +389,7 @@ export class ResourceHandler {
     else if (Array.isArray((opts as { dryRun?: unknown }).dryRun)) opts.dryRun = ((opts as { dryRun?: unknown[] }).dryRun ?? []).length > 0;
     const p = opts.propagationPolicy;
     if (p !== undefined && p !== 'Background' && p !== 'Foreground' && p !== 'Orphan') {
-      throw new ApiError(422, 'Invalid', `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${p}": supported values: "Foreground", "Background", "Orphan", "nil"`);
+      throw apiError(422, 'Invalid', `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${p}": supported values: "Foreground", "Background", "Orphan", "nil"`);
     }
     if (opts.gracePeriodSeconds !== undefined && !Number.isFinite(opts.gracePeriodSeconds)) throw errors.badRequest('invalid gracePeriodSeconds');
     return opts;
@@ -473,7 +473,7 @@ export class ResourceHandler {
     }
     const node = binding?.target?.name;
     if (!node || (binding.target?.kind && binding.target.kind !== 'Node')) {
-      throw new ApiError(422, 'Invalid', `Binding "${info.name}" is invalid: target.name: Required value`, {
+      throw apiError(422, 'Invalid', `Binding "${info.name}" is invalid: target.name: Required value`, {
         name: info.name,
         kind: 'Binding',
         causes: [{ reason: 'FieldValueRequired', message: 'Required value', field: 'target.name' }],
@@ -481,7 +481,7 @@ export class ResourceHandler {
     }
     const pod = this.objects.get(def, info.namespace, info.name!);
     const spec = (pod.spec ?? {}) as { nodeName?: string };
-    const conflict = (why: string) => new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${info.name}": ${why}`, { name: info.name, kind: 'pods/binding' });
+    const conflict = (why: string) => apiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${info.name}": ${why}`, { name: info.name, kind: 'pods/binding' });
     if (pod.metadata.deletionTimestamp) throw conflict(`pod ${info.name} is being deleted, cannot be assigned to a host`);
     if (spec.nodeName) throw conflict(`pod ${info.name} is already assigned to node "${spec.nodeName}"`);
     spec.nodeName = node;
@@ -545,7 +545,7 @@ export class ResourceHandler {
     if (!scale || typeof scale !== 'object') throw errors.badRequest('Scale body must be an object');
     const replicas = (scale.spec as { replicas?: unknown } | undefined)?.replicas;
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-      throw new ApiError(422, 'Invalid', `Scale.autoscaling "${info.name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas ?? null)}: must be greater than or equal to 0`, {
+      throw apiError(422, 'Invalid', `Scale.autoscaling "${info.name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas ?? null)}: must be greater than or equal to 0`, {
         name: info.name,
         group: 'autoscaling',
         kind: 'Scale',
@@ -586,7 +586,7 @@ function goPackage(group: string, version?: string): string {
 }
 
 function patchFailed(e: PatchError): ApiError {
-  return new ApiError(e.code, e.reason, e.message, e.causes?.length ? { causes: e.causes } : undefined);
+  return apiError(e.code, e.reason, e.message, e.causes?.length ? { causes: e.causes.map((c) => ({ ...c })) } : undefined);
 }
 
 function readPath(obj: unknown, path: string): unknown {

@@ -18,7 +18,7 @@ import { createToken } from './serviceaccount/token-request.js';
 import { writeStatus } from './kubelet-proxy.js';
 import { parseResourcePath } from './request-info.js';
 import { ResourceHandler } from './resources.js';
-import { ApiError, errors } from './status.js';
+import { ApiError, errors } from '../api/errors.js';
 import { bootstrap, type ApiEndpoint } from './bootstrap.js';
 import { log } from '../log.js';
 import { API_TLS_SOCKET_NAME } from '../cluster/constants.js';

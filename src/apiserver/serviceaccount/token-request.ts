@@ -2,7 +2,7 @@ import type { FieldError, KObject } from '../../api/types.js';
 import { invalidMessage, causeMessage } from '../../api/validation/field.js';
 import { sendJSON } from '../http.js';
 import { BodyDecodeError, readObjectBody } from '../body.js';
-import { ApiError, errors } from '../status.js';
+import { ApiError, errors, apiError } from '../../api/errors.js';
 import type { RestContext } from '../resources.js';
 import type { Objects } from '../objects.js';
 import { EXPIRATION_EXTENSION_SECONDS, tokenClaims, WARN_ONLY_BOUND_TOKEN_EXPIRATION_SECONDS, type ObjectRef, type TokenSigner } from './jwt.js';
@@ -40,7 +40,7 @@ const DEFS = {
 };
 
 function invalid(name: string, errs: FieldError[]): ApiError {
-  return new ApiError(422, 'Invalid', invalidMessage('TokenRequest', GROUP, name, errs), {
+  return apiError(422, 'Invalid', invalidMessage('TokenRequest', GROUP, name, errs), {
     name,
     group: GROUP,
     kind: 'TokenRequest',
@@ -134,9 +134,7 @@ export async function createToken(ctx: RestContext, objects: Objects, signer: To
       throw errors.badRequest(`cannot bind token to object of type ${group}/${version}, Kind=${ref.kind ?? ''}`);
     }
     if (ref.uid && ref.uid !== bound.metadata.uid) {
-      throw new ApiError(
-        409,
-        'Conflict',
+      throw apiError(409, 'Conflict',
         `Operation cannot be fulfilled on ${ref.kind} "${ref.name}": the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`,
         { name: ref.name, kind: ref.kind },
       );
