@@ -3,7 +3,7 @@ import { invalidMessage, causeMessage } from '../../api/validation/field.js';
 import { sendJSON } from '../http.js';
 import { BodyDecodeError, readObjectBody } from '../body.js';
 import { ApiError, errors, apiError } from '../../api/errors.js';
-import type { RestContext } from '../resources.js';
+import type { RestContext } from '../handlers/context.js';
 import type { Objects } from '../objects.js';
 import { EXPIRATION_EXTENSION_SECONDS, tokenClaims, WARN_ONLY_BOUND_TOKEN_EXPIRATION_SECONDS, type ObjectRef, type TokenSigner } from './jwt.js';
 

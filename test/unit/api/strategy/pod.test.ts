@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kubeletTarget } from '../../../src/apiserver/kubelet-proxy.js';
-import { ApiError } from '../../../src/api/errors.js';
+import { kubeletTarget } from '../../../../src/api/strategy/pod.js';
+import { ApiError } from '../../../../src/api/errors.js';
 
 const pod = (containers: string[], nodeName?: string, annotations?: Record<string, string>) => ({
   metadata: { name: 'web', namespace: 'shop', annotations },
