@@ -1,4 +1,4 @@
-import type { ResourceDef } from './types.js';
+import type { ResourceDef, SubresourceDef } from './types.js';
 
 // The kinds this cluster serves: names, scopes and discovery facts as upstream publishes
 // them. Behaviour (defaults, validation, printing, conversion) is attached in registry.ts.
@@ -15,22 +15,35 @@ function def(d: Omit<ResourceDef, 'listKind' | 'singular' | 'storageVersion'> & 
   };
 }
 
+function sub(name: string, kind: string, verbs: string[], group = '', version = 'v1'): SubresourceDef {
+  return { name, responseKind: { group, version, kind }, verbs };
+}
+
+const PROXY_VERBS = ['create', 'delete', 'get', 'patch', 'update'];
+
 const ISTIO_VERSIONS = ['v1', 'v1beta1', 'v1alpha3'];
 
 export const KINDS: ResourceDef[] = [
   // core/v1
   def({ group: '', kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'], versions: ['v1'], status: true,
-    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }),
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], subresources: [sub('finalize', 'Namespace', ['update'])] }),
   def({ group: '', kind: 'Pod', plural: 'pods', namespaced: true, shortNames: ['po'], categories: ['all'], versions: ['v1'], status: true,
-    connect: ['log', 'exec', 'portforward', 'attach', 'binding'] }),
+    subresources: [
+      sub('log', 'Pod', ['get']),
+      sub('exec', 'PodExecOptions', ['create', 'get']),
+      sub('portforward', 'PodPortForwardOptions', ['create', 'get']),
+      sub('attach', 'PodAttachOptions', ['create', 'get']),
+      sub('binding', 'Binding', ['create']),
+    ] }),
   def({ group: '', kind: 'Service', plural: 'services', namespaced: true, shortNames: ['svc'], categories: ['all'], versions: ['v1'], status: true,
-    connect: ['proxy'], verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] }),
+    subresources: [sub('proxy', 'ServiceProxyOptions', PROXY_VERBS)], verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] }),
   def({ group: '', kind: 'Endpoints', listKind: 'EndpointsList', singular: 'endpoints', plural: 'endpoints', namespaced: true, shortNames: ['ep'], versions: ['v1'] }),
-  def({ group: '', kind: 'Node', plural: 'nodes', namespaced: false, shortNames: ['no'], versions: ['v1'], status: true, connect: ['proxy'] }),
+  def({ group: '', kind: 'Node', plural: 'nodes', namespaced: false, shortNames: ['no'], versions: ['v1'], status: true, subresources: [sub('proxy', 'NodeProxyOptions', PROXY_VERBS)] }),
   def({ group: '', kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'], versions: ['v1'] }),
   def({ group: '', kind: 'ConfigMap', plural: 'configmaps', namespaced: true, shortNames: ['cm'], versions: ['v1'] }),
   def({ group: '', kind: 'Secret', plural: 'secrets', namespaced: true, versions: ['v1'] }),
-  def({ group: '', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, shortNames: ['sa'], versions: ['v1'] }),
+  def({ group: '', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, shortNames: ['sa'], versions: ['v1'],
+    subresources: [sub('token', 'TokenRequest', ['create'], 'authentication.k8s.io')] }),
   // apps/v1
   def({ group: 'apps', kind: 'Deployment', plural: 'deployments', namespaced: true, shortNames: ['deploy'], categories: ['all'], versions: ['v1'],
     status: true, generation: true,

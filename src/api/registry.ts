@@ -3,7 +3,7 @@ import { printers } from './printers/index.js';
 import { validators } from './validation/index.js';
 import { defaulters } from './defaults/index.js';
 import { converters } from './conversion/index.js';
-import { updateStrategies } from './strategy/index.js';
+import { strategies } from './strategy/index.js';
 import { admitters } from './admission/index.js';
 import type { ResourceDef } from './types.js';
 
@@ -24,7 +24,7 @@ export class Registry {
         validate: d.validate ?? validators[key],
         defaults: d.defaults ?? defaulters[key],
         convert: d.convert ?? converters[key],
-        prepareForUpdate: d.prepareForUpdate ?? updateStrategies[key],
+        strategy: d.strategy ?? strategies[key],
         admit: d.admit ?? admitters[key],
       };
     });

@@ -2,6 +2,8 @@
 // JSON; the typed model libraries are used at build time (OpenAPI) and in tests, not here,
 // so that the control plane stays small in memory.
 
+import type { Strategy } from './strategy/types.js';
+
 export interface OwnerReference {
   apiVersion: string;
   kind: string;
@@ -82,6 +84,13 @@ export interface ScaleSpec {
   selectorPath?: string; // e.g. 'spec.selector' (a LabelSelector) rendered into status.selector
 }
 
+/** A subresource's discovery facts: the kind it answers with and its verbs. */
+export interface SubresourceDef {
+  name: string;
+  responseKind: { group: string; version: string; kind: string };
+  verbs: string[];
+}
+
 export interface ResourceDef {
   group: string; // '' for the core group
   kind: string;
@@ -99,16 +108,16 @@ export interface ResourceDef {
   /** Subresources beyond the object itself. */
   status?: boolean;
   scale?: ScaleSpec;
-  /** Connect-style subresources listed in discovery (log, exec, portforward, attach…). */
-  connect?: string[];
+  /** Subresources besides status and scale (log, exec, binding, finalize, token…), as discovery lists them. */
+  subresources?: SubresourceDef[];
   /** metadata.generation increases when anything but metadata and status changes. */
   generation?: boolean;
   /** Convert between versions of this kind; objects carry their apiVersion. */
   convert?(obj: KObject, toVersion: string): KObject;
   /** Mutating admission on create, after defaulting (upstream's admission chain); ctx reads stored objects. */
   admit?(obj: KObject, ctx: { list(resource: string): KObject[]; get?(resource: string, namespace: string, name: string): KObject | undefined }): void;
-  /** Adjust an update in place before defaulting (upstream's PrepareForUpdate). */
-  prepareForUpdate?(obj: KObject, old: KObject): void;
+  /** What this kind adds to the generic create, update and delete, and how its subresources behave. */
+  strategy?: Strategy;
   /** Fill upstream defaults in place (called on the storage version). */
   defaults?(obj: KObject): void;
   /** Validate a new object (old is set for updates). Works on the storage version. */

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { KObject } from '../api/types.js';
 import { readBody, sendJSON } from './http.js';
-import { errors } from './status.js';
+import { errors } from '../api/errors.js';
 import { SERVICE_ACCOUNT_ISSUER, TokenError, TokenSigner, type TokenClaims } from './serviceaccount/jwt.js';
 
 // Bearer-token authentication, as kube-apiserver's union of a static token file and the

@@ -14,27 +14,12 @@ interface Sub {
   verbs: string[];
 }
 
-const CONNECT: Record<string, { kind: string; verbs: string[] }> = {
-  log: { kind: 'Pod', verbs: ['get'] },
-  exec: { kind: 'PodExecOptions', verbs: ['create', 'get'] },
-  attach: { kind: 'PodAttachOptions', verbs: ['create', 'get'] },
-  portforward: { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
-  proxy: { kind: 'ProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
-  binding: { kind: 'Binding', verbs: ['create'] },
-};
-
 function subresources(d: ResourceDef, version: string): Sub[] {
   const out: Sub[] = [];
   const self = { group: d.group, version, kind: d.kind };
-  if (d.kind === 'Namespace') out.push({ subresource: 'finalize', responseKind: self, verbs: ['update'] });
   if (d.scale) out.push({ subresource: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: ['get', 'patch', 'update'] });
   if (d.status) out.push({ subresource: 'status', responseKind: self, verbs: ['get', 'patch', 'update'] });
-  if (d.group === '' && d.plural === 'serviceaccounts') out.push({ subresource: 'token', responseKind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }, verbs: ['create'] });
-  for (const c of d.connect ?? []) {
-    const k = CONNECT[c];
-    const kind = c === 'proxy' ? `${d.kind}ProxyOptions` : k.kind;
-    out.push({ subresource: c, responseKind: { group: '', version: 'v1', kind }, verbs: k.verbs });
-  }
+  for (const s of d.subresources ?? []) out.push({ subresource: s.name, responseKind: s.responseKind, verbs: s.verbs });
   return out.sort((a, b) => (a.subresource < b.subresource ? -1 : 1));
 }
 

@@ -7,7 +7,7 @@ import {
   type FieldRequirement,
   type Requirement,
 } from '../api/selectors.js';
-import { errors } from './status.js';
+import { errors } from '../api/errors.js';
 
 type Getter = (o: KObject) => string | undefined;
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, errors } from './status.js';
+import { ApiError, errors } from '../api/errors.js';
 
 /** Upstream's limit for a request body (apiserver MaxRequestBodyBytes). */
 export const MAX_BODY = 3 * 1024 * 1024;

@@ -2,51 +2,18 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
-import type { KObject } from '../api/types.js';
-import { ApiError, errors } from './status.js';
+import { type ApiError, apiError } from '../api/errors.js';
 
 // pods/{log,exec,attach,portforward} are served by the kubelet of the pod's node, as upstream's
 // apiserver proxies them to the kubelet's port 10250. Here each node agent listens on a unix
 // socket in the cluster directory, which reaches into the node's network namespace.
 
-interface PodShape {
-  spec?: { nodeName?: string; containers?: { name: string }[]; initContainers?: { name: string }[]; ephemeralContainers?: { name: string }[] };
-}
-
-const KUBELET_PATH: Record<string, string> = { log: 'containerLogs', exec: 'exec', attach: 'attach', portforward: 'portForward' };
-
 export function kubeletSocket(nodesDir: string, node: string): string {
   return join(nodesDir, node, 'kubelet.sock');
 }
 
-/** The kubelet path for a pod subresource, checking the container as the apiserver does. */
-export function kubeletTarget(pod: KObject, sub: string, query: URLSearchParams): { node: string; path: string } {
-  const p = pod as KObject & PodShape;
-  const name = pod.metadata.name!;
-  const ns = pod.metadata.namespace!;
-  const node = p.spec?.nodeName;
-  if (!node) throw errors.badRequest(`pod ${name} does not have a host assigned`);
-  const kpath = KUBELET_PATH[sub];
-  if (!kpath) throw errors.notFoundPath();
-  const q = new URLSearchParams(query);
-  if (sub === 'portforward') return { node, path: `/${kpath}/${encodeURIComponent(ns)}/${encodeURIComponent(name)}${q.size ? `?${q}` : ''}` };
-  const names = [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? []), ...(p.spec?.ephemeralContainers ?? [])].map((c) => c.name);
-  let container = q.get('container') ?? '';
-  q.delete('container');
-  if (!container) {
-    const app = (p.spec?.containers ?? []).map((c) => c.name);
-    const annotated = pod.metadata.annotations?.['kubectl.kubernetes.io/default-container'];
-    if (app.length === 1) container = app[0];
-    else if (annotated && app.includes(annotated)) container = annotated;
-    else throw errors.badRequest(`a container name must be specified for pod ${name}, choose one of: [${app.join(' ')}]`);
-  }
-  if (!names.includes(container)) throw errors.badRequest(`container ${container} is not valid for pod ${name}`);
-  const path = `/${kpath}/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/${encodeURIComponent(container)}${q.size ? `?${q}` : ''}`;
-  return { node, path };
-}
-
 function unreachable(node: string, err: Error): ApiError {
-  return new ApiError(502, 'InternalError', `error dialing the kubelet of node "${node}": ${err.message}`);
+  return apiError(502, 'InternalError', `error dialing the kubelet of node "${node}": ${err.message}`);
 }
 
 /** Streams a plain (non-upgrade) kubelet response, such as logs with follow, back to the client. */
@@ -67,7 +34,7 @@ export function proxyRequest(nodesDir: string, node: string, path: string, req: 
           } catch {
             // Plain text, as upstream's kubelet writes it.
           }
-          reject(new ApiError(code, code === 404 ? 'NotFound' : code >= 500 ? 'InternalError' : 'BadRequest', message));
+          reject(apiError(code, code === 404 ? 'NotFound' : code >= 500 ? 'InternalError' : 'BadRequest', message));
         });
         return;
       }

@@ -8,8 +8,9 @@ import { AdmissionForbidden } from '../api/admission/context.js';
 import { causeMessage, invalidMessage } from '../api/validation/field.js';
 import { recordUpdate } from './patch/index.js';
 import { Store, type Entry } from '../storage/store.js';
-import { ApiError, errors } from './status.js';
-import { ServiceAllocators } from './allocators/service.js';
+import { ApiError, errors, apiError } from '../api/errors.js';
+import { allocatorsFor, type Allocator } from './allocators/index.js';
+import { kindKey } from '../api/kinds.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -31,7 +32,6 @@ export interface DeleteOptions {
   dryRun?: boolean;
 }
 
-const PROTECTED_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 
 export function storeResource(def: Pick<ResourceDef, 'group' | 'plural'>): string {
@@ -53,14 +53,14 @@ function withoutMetaAndStatus(o: KObject): Record<string, unknown> {
  * finalizers and graceful deletion. Objects here are in the storage version.
  */
 export class Objects {
-  /** ClusterIPs, NodePorts and LoadBalancer addresses, allocated as a Service is written. */
-  private readonly serviceAllocators: ServiceAllocators;
+  /** Pools (ClusterIPs, NodePorts…) that writes of some kinds take from, by kind key. */
+  private readonly allocators: Record<string, Allocator>;
 
   constructor(
     readonly store: Store,
     readonly reg: Registry,
   ) {
-    this.serviceAllocators = ServiceAllocators.follow(store);
+    this.allocators = allocatorsFor(store);
   }
 
   parse(e: Entry): KObject {
@@ -95,12 +95,10 @@ export class Objects {
     if (!def.namespaced) return;
     const ns = obj.metadata.namespace!;
     const e = this.store.get('core/namespaces', '', ns);
-    if (!e) throw new ApiError(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' });
+    if (!e) throw apiError(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' });
     const nsObj = this.parse(e);
     if (nsObj.metadata.deletionTimestamp) {
-      throw new ApiError(
-        403,
-        'Forbidden',
+      throw apiError(403, 'Forbidden',
         `${def.plural}${def.group ? '.' + def.group : ''} "${obj.metadata.name ?? obj.metadata.generateName ?? ''}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
         { name: obj.metadata.name, group: def.group || undefined, kind: def.plural, causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' }] },
       );
@@ -108,7 +106,7 @@ export class Objects {
   }
 
   private invalid(def: ResourceDef, name: string, errs: FieldError[]): ApiError {
-    return new ApiError(422, 'Invalid', invalidMessage(def.kind, def.group, name, errs), {
+    return apiError(422, 'Invalid', invalidMessage(def.kind, def.group, name, errs), {
       name,
       group: def.group || undefined,
       kind: def.kind,
@@ -138,7 +136,7 @@ export class Objects {
     delete m.resourceVersion;
     if (def.generation) m.generation = 1;
     else delete m.generation;
-    this.prepareStatusOnCreate(def, obj);
+    this.prepareForCreate(def, obj);
     def.defaults?.(obj);
     try {
       def.admit?.(obj, {
@@ -158,8 +156,9 @@ export class Objects {
     if (!opts.managedFieldsRecorded) recordUpdate(undefined, obj, opts.fieldManager, opts.apiVersion ?? apiVersionOf(def.group, def.storageVersion));
     // After managedFields: allocated values belong to no client, as upstream. Nothing yields
     // between here and the store write, so no other request can take the same values.
-    if (isService(def)) {
-      const errs = this.serviceAllocators.allocateCreate(obj);
+    const alloc = this.allocatorOf(def);
+    if (alloc) {
+      const errs = alloc.allocateCreate(obj);
       if (errs.length) throw this.invalid(def, m.name!, errs);
     }
     if (opts.dryRun) return obj;
@@ -167,15 +166,19 @@ export class Objects {
     return obj;
   }
 
-  private prepareStatusOnCreate(def: ResourceDef, obj: KObject): void {
-    if (!def.status || def.kind === 'Node' || def.kind === 'Namespace') return;
-    if (def.kind === 'Pod') obj.status = { phase: 'Pending', qosClass: qosClass(obj) };
-    else obj.status = {};
+  private allocatorOf(def: ResourceDef): Allocator | undefined {
+    return this.allocators[kindKey(def.group, def.kind)];
+  }
+
+  /** PrepareForCreate: the kind's own, or a status the client cannot set when status is a subresource. */
+  private prepareForCreate(def: ResourceDef, obj: KObject): void {
+    if (def.strategy?.prepareForCreate) def.strategy.prepareForCreate(obj);
+    else if (def.status) obj.status = {};
   }
 
   /**
-   * Replaces an object. `subresource` 'status' takes only the status from `obj`; 'finalize'
-   * only spec.finalizers (namespaces). expectRv comes from metadata.resourceVersion when set.
+   * Replaces an object. `subresource` 'status' takes only the status from `obj`; another
+   * subresource what its strategy lets it change. expectRv comes from metadata.resourceVersion when set.
    */
   update(def: ResourceDef, obj: KObject, opts: WriteOptions & { subresource?: string } = {}): KObject {
     const m = obj.metadata ?? {};
@@ -188,19 +191,18 @@ export class Objects {
     if (m.resourceVersion !== undefined && m.resourceVersion !== '' && expectRv !== cur.rv) throw errors.conflict(def, m.name!);
 
     let next: KObject;
+    const alloc = this.allocatorOf(def);
     if (opts.subresource === 'status') {
       next = { ...old, status: obj.status };
-    } else if (opts.subresource === 'binding') {
-      next = { ...old, spec: obj.spec, status: obj.status };
-    } else if (opts.subresource === 'finalize') {
-      next = { ...old, spec: { ...((old.spec as object) ?? {}), finalizers: (obj.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [] } };
+    } else if (opts.subresource) {
+      next = def.strategy?.subresources?.[opts.subresource]?.update?.(obj, old) ?? { ...obj };
     } else {
       next = { ...obj };
       // With a status subresource, the main resource cannot change status (upstream strategies).
       if (def.status) next.status = old.status;
-      def.prepareForUpdate?.(next, old);
+      def.strategy?.prepareForUpdate?.(next, old);
       def.defaults?.(next);
-      if (isService(def)) this.serviceAllocators.prepareUpdate(next, old);
+      alloc?.prepareUpdate(next, old);
     }
     next.apiVersion = old.apiVersion;
     next.kind = old.kind;
@@ -221,8 +223,8 @@ export class Objects {
     } else delete meta.generation;
     next.metadata = meta;
     if (!opts.subresource) this.validate(def, next, old);
-    if (!opts.subresource && isService(def)) {
-      const errs = this.serviceAllocators.allocateUpdate(next, old);
+    if (!opts.subresource && alloc) {
+      const errs = alloc.allocateUpdate(next, old);
       if (errs.length) throw this.invalid(def, m.name!, errs);
     }
     if (old.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length > (old.metadata.finalizers ?? []).length) {
@@ -250,9 +252,8 @@ export class Objects {
   private finalized(def: ResourceDef, obj: KObject): boolean {
     if (!obj.metadata.deletionTimestamp) return false;
     if ((obj.metadata.finalizers ?? []).length) return false;
-    if (def.kind === 'Namespace' && ((obj.spec as { finalizers?: string[] })?.finalizers ?? []).length) return false;
-    if (def.kind === 'Pod' && (obj.metadata.deletionGracePeriodSeconds ?? 0) > 0) return false;
-    return true;
+    if (def.strategy?.pendingFinalization?.(obj)) return false;
+    return (obj.metadata.deletionGracePeriodSeconds ?? 0) === 0;
   }
 
   /** Deletes per DeleteOptions. Returns the last state and whether it is gone already. */
@@ -269,9 +270,7 @@ export class Objects {
     if (pre?.resourceVersion && pre.resourceVersion !== obj.metadata.resourceVersion) {
       throw errors.conflict(def, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion}`);
     }
-    if (def.kind === 'Namespace' && PROTECTED_NAMESPACES.has(name)) {
-      throw errors.forbidden(def, name, 'this namespace may not be deleted');
-    }
+    def.strategy?.checkDelete?.(def, obj);
 
     const finalizers = [...(obj.metadata.finalizers ?? [])];
     const policy = opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : opts.orphanDependents === false ? 'Background' : undefined);
@@ -284,8 +283,8 @@ export class Objects {
       if (i >= 0 && !(obj.metadata.finalizers ?? []).includes('orphan')) finalizers.splice(i, 1);
     }
 
-    const grace = this.gracePeriod(def, obj, opts.gracePeriodSeconds);
-    const waitForFinalizers = finalizers.length > 0 || (def.kind === 'Namespace' && ((obj.spec as { finalizers?: string[] })?.finalizers ?? []).length > 0);
+    const grace = def.strategy?.gracePeriod?.(obj, opts.gracePeriodSeconds) ?? 0;
+    const waitForFinalizers = finalizers.length > 0 || def.strategy?.pendingFinalization?.(obj) === true;
     if (!waitForFinalizers && grace === 0) {
       if (opts.dryRun) return { obj, gone: true };
       const e = this.store.delete(res, ns, name, cur.rv);
@@ -293,7 +292,7 @@ export class Objects {
     }
     if (obj.metadata.deletionTimestamp && deepEqual(finalizers, obj.metadata.finalizers ?? [])) {
       // Already being deleted: a shorter grace period may still bring it forward.
-      if (!(def.kind === 'Pod' && grace < (obj.metadata.deletionGracePeriodSeconds ?? 0))) return { obj, gone: false };
+      if (!(grace < (obj.metadata.deletionGracePeriodSeconds ?? 0))) return { obj, gone: false };
     }
     const next: KObject = { ...obj, metadata: { ...obj.metadata } };
     if (!next.metadata.deletionTimestamp || grace < (obj.metadata.deletionGracePeriodSeconds ?? Infinity)) {
@@ -301,45 +300,10 @@ export class Objects {
       next.metadata.deletionGracePeriodSeconds = grace;
     }
     if (finalizers.length) next.metadata.finalizers = finalizers;
-    if (def.kind === 'Namespace') next.status = { ...((obj.status as object) ?? {}), phase: 'Terminating' };
+    def.strategy?.beginDelete?.(next);
     if (opts.dryRun) return { obj: next, gone: false };
     delete next.metadata.resourceVersion;
     const e = this.store.update(res, next, cur.rv);
     return { obj: this.parse(e), gone: false };
   }
-
-  /** Pods on a node terminate gracefully; everything else (and unscheduled pods) goes at once. */
-  private gracePeriod(def: ResourceDef, obj: KObject, requested?: number): number {
-    if (def.kind !== 'Pod') return 0;
-    const spec = (obj.spec ?? {}) as { nodeName?: string; terminationGracePeriodSeconds?: number };
-    if (!spec.nodeName) return 0;
-    const phase = (obj.status as { phase?: string } | undefined)?.phase;
-    if (phase === 'Succeeded' || phase === 'Failed') return 0;
-    const g = requested ?? spec.terminationGracePeriodSeconds ?? 30;
-    return Math.max(0, g);
-  }
 }
-
-function isService(def: ResourceDef): boolean {
-  return def.group === '' && def.kind === 'Service';
-}
-
-/** Pod QoS class from container requests and limits, as upstream's GetPodQOS. */
-export function qosClass(pod: KObject): string {
-  const spec = (pod.spec ?? {}) as { containers?: { resources?: { requests?: Record<string, string>; limits?: Record<string, string> } }[]; initContainers?: unknown[] };
-  const containers = [...(spec.containers ?? []), ...((spec.initContainers as typeof spec.containers) ?? [])];
-  let any = false;
-  let guaranteed = true;
-  for (const c of containers) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
-    for (const r of ['cpu', 'memory']) {
-      if (req[r] !== undefined || lim[r] !== undefined) any = true;
-      const want = req[r] ?? lim[r];
-      if (lim[r] === undefined || want !== lim[r]) guaranteed = false;
-    }
-  }
-  if (!any) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
-}
-

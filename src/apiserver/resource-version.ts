@@ -2,7 +2,7 @@
 // (APIObjectVersioner.ParseResourceVersion, the watch cache's waitUntilFreshAndBlock, etcd3's
 // exact reads, ValidateListOptions).
 import type { Store } from '../storage/store.js';
-import { ApiError, errors } from './status.js';
+import { errors, apiError } from '../api/errors.js';
 
 /** How long a read from a future resourceVersion waits for it (the watch cache's blockTimeout). */
 export const BLOCK_TIMEOUT_MS = 3000;
@@ -45,7 +45,7 @@ export async function checkListResourceVersion(store: Pick<Store, 'revision'>, q
   const match = query.get('resourceVersionMatch') ?? '';
   if (match !== '') {
     const invalid = (detail: string, field = 'resourceVersionMatch') =>
-      new ApiError(422, 'Invalid', `ListOptions.meta.k8s.io "" is invalid: ${field}: ${detail}`, {
+      apiError(422, 'Invalid', `ListOptions.meta.k8s.io "" is invalid: ${field}: ${detail}`, {
         group: 'meta.k8s.io',
         kind: 'ListOptions',
         causes: [{ reason: detail.startsWith('Forbidden') ? 'FieldValueForbidden' : 'FieldValueNotSupported', message: detail, field }],

@@ -18,7 +18,7 @@ import { createToken } from './serviceaccount/token-request.js';
 import { writeStatus } from './kubelet-proxy.js';
 import { parseResourcePath } from './request-info.js';
 import { ResourceHandler } from './resources.js';
-import { ApiError, errors } from './status.js';
+import { ApiError, errors } from '../api/errors.js';
 import { bootstrap, type ApiEndpoint } from './bootstrap.js';
 import { log } from '../log.js';
 import { API_TLS_SOCKET_NAME } from '../cluster/constants.js';
@@ -51,6 +51,8 @@ export interface ControlPlaneOptions {
   serviceAccountKey?: string;
   /** The limit on requests that are not long-running (kube-apiserver's --request-timeout, 60 s). */
   requestTimeoutMs?: number;
+  /** The kinds served. Default: every kind in api/kinds.ts, with its strategy. */
+  registry?: Registry;
 }
 
 export const SERVER_VERSION = {
@@ -84,7 +86,6 @@ export function discoveryFormat(accept: string | undefined): 'v2' | 'v2beta1' | 
 
 export class ApiServer {
   readonly store: Store;
-  readonly reg = new Registry();
   readonly objects: Objects;
   private discovery: Discovery;
   private resources: ResourceHandler;
@@ -97,6 +98,7 @@ export class ApiServer {
     nodesDir: string = join(dirname(stateDir), 'nodes'),
     podAPIEndpoint?: ApiEndpoint,
     serviceAccountKey: string = generateSigningKey(),
+    readonly reg: Registry = new Registry(),
   ) {
     this.store = Store.open(stateDir);
     this.objects = new Objects(this.store, this.reg);
@@ -229,7 +231,7 @@ function listen(server: Server, ...args: unknown[]): Promise<void> {
  * controllers and the scheduler are API clients that the `serve` command starts beside it.
  */
 export async function startControlPlane(o: ControlPlaneOptions): Promise<{ close(): Promise<void>; api: ApiServer }> {
-  const api = new ApiServer(o.stateDir, o.tokens, `${o.host}:${o.port}`, o.nodesDir, o.podAPIEndpoint, o.serviceAccountKey);
+  const api = new ApiServer(o.stateDir, o.tokens, `${o.host}:${o.port}`, o.nodesDir, o.podAPIEndpoint, o.serviceAccountKey, o.registry);
   if (o.requestTimeoutMs !== undefined) api.requestTimeoutMs = o.requestTimeoutMs;
   const tlsSocketPath = o.tlsSocketPath ?? join(dirname(o.socketPath), API_TLS_SOCKET_NAME);
   const https = createHttpsServer({ cert: o.cert, key: o.key }, api.handle);

@@ -3,7 +3,7 @@
 // --request-timeout, or it is answered 504 Timeout and its connection closed.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJSON } from './http.js';
-import { errors } from './status.js';
+import { errors } from '../api/errors.js';
 
 /** kube-apiserver's --request-timeout default. */
 export const REQUEST_TIMEOUT_MS = 60_000;

@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { KObject, ResourceDef } from '../api/types.js';
+import { ApiError, type Status } from '../api/errors.js';
 
 // The API client every component uses (ARCHITECTURE rule 1). It speaks plain JSON over
 // HTTPS or, inside the control plane, plain HTTP over the apiserver's unix socket.
@@ -18,30 +19,7 @@ export function resourceOf(def: ResourceDef, version: string = def.storageVersio
   return { group: def.group, version, plural: def.plural, kind: def.kind, namespaced: def.namespaced };
 }
 
-/** The metav1.Status body of a failed request. */
-export interface Status {
-  kind?: string;
-  apiVersion?: string;
-  status?: string;
-  message?: string;
-  reason?: string;
-  code?: number;
-  details?: Record<string, unknown>;
-}
-
-export class ApiError extends Error {
-  readonly status: number;
-  readonly body: Status;
-  constructor(status: number, body: Status, what: string) {
-    super(`${what}: ${body.message ?? `HTTP ${status}`}`);
-    this.name = 'ApiError';
-    this.status = status;
-    this.body = body;
-  }
-  get reason(): string | undefined {
-    return this.body.reason;
-  }
-}
+export { ApiError, type Status } from '../api/errors.js';
 
 export function isNotFound(e: unknown): boolean {
   return e instanceof ApiError && e.status === 404;

@@ -1,7 +1,16 @@
-import type { KObject } from '../types.js';
-import { dropTypeDependentFields } from './service.js';
+import { kindKey } from '../kinds.js';
+import { namespaceStrategy } from './namespace.js';
+import { nodeStrategy } from './node.js';
+import { podStrategy } from './pod.js';
+import { serviceStrategy } from './service.js';
+import type { Strategy } from './types.js';
 
-/** Per-kind changes the server makes to an update before defaulting, by kind key. */
-export const updateStrategies: Record<string, (obj: KObject, old: KObject) => void> = {
-  '/Service': dropTypeDependentFields,
+export type { Strategy, SubresourceStrategy, KubeletLocation } from './types.js';
+
+/** Each kind's strategy, by kind key; kinds not listed get the generic behaviour. */
+export const strategies: Record<string, Strategy> = {
+  [kindKey('', 'Namespace')]: namespaceStrategy,
+  [kindKey('', 'Node')]: nodeStrategy,
+  [kindKey('', 'Pod')]: podStrategy,
+  [kindKey('', 'Service')]: serviceStrategy,
 };

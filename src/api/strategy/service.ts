@@ -1,5 +1,6 @@
 import type { KObject } from '../types.js';
 import { deepEqual } from '../equality.js';
+import type { Strategy } from './types.js';
 
 interface Port {
   nodePort?: number;
@@ -50,3 +51,9 @@ export function dropTypeDependentFields(obj: KObject, old: KObject): void {
   if (!isLB(n) && n.loadBalancerClass === o.loadBalancerClass) delete n.loadBalancerClass;
   if (!externallyAccessible(n) && n.externalTrafficPolicy === o.externalTrafficPolicy) delete n.externalTrafficPolicy;
 }
+
+/** Services, after pkg/registry/core/service/strategy.go and storage/storage.go. */
+export const serviceStrategy: Strategy = {
+  prepareForUpdate: dropTypeDependentFields,
+  returnDeletedObject: true,
+};

@@ -1,7 +1,7 @@
 import type { FieldError, KObject } from '../../api/types.js';
 import { child, GoValue, goStringSlice, index, invalid } from '../../api/validation/field.js';
 import type { Store } from '../../storage/store.js';
-import { errors } from '../status.js';
+import { errors } from '../../api/errors.js';
 import { ClusterIPAllocator } from './cluster-ip.js';
 import { AllocationError } from './errors.js';
 import { clusterIPKey, HoldingsIndex, loadBalancerKey, nodePortKey } from './holdings.js';

@@ -1,9 +1,10 @@
 import type { FieldError, KObject } from '../../api/types.js';
 import { invalidMessage, causeMessage } from '../../api/validation/field.js';
+import { resolveBoundObject, type BoundObjectReference } from '../../api/strategy/serviceaccount.js';
 import { sendJSON } from '../http.js';
 import { BodyDecodeError, readObjectBody } from '../body.js';
-import { ApiError, errors } from '../status.js';
-import type { RestContext } from '../resources.js';
+import { ApiError, errors, apiError } from '../../api/errors.js';
+import type { RestContext } from '../handlers/context.js';
 import type { Objects } from '../objects.js';
 import { EXPIRATION_EXTENSION_SECONDS, tokenClaims, WARN_ONLY_BOUND_TOKEN_EXPIRATION_SECONDS, type ObjectRef, type TokenSigner } from './jwt.js';
 
@@ -17,13 +18,6 @@ const API_VERSION = `${GROUP}/v1`;
 /** SetDefaults_TokenRequestSpec: one hour. */
 export const DEFAULT_EXPIRATION_SECONDS = 60 * 60;
 
-interface BoundObjectReference {
-  kind?: string;
-  apiVersion?: string;
-  name?: string;
-  uid?: string;
-}
-
 interface TokenRequest {
   apiVersion?: string;
   kind?: string;
@@ -32,15 +26,9 @@ interface TokenRequest {
   status?: unknown;
 }
 
-const DEFS = {
-  serviceaccounts: { plural: 'serviceaccounts', group: '' },
-  pods: { plural: 'pods', group: '' },
-  secrets: { plural: 'secrets', group: '' },
-  nodes: { plural: 'nodes', group: '' },
-};
 
 function invalid(name: string, errs: FieldError[]): ApiError {
-  return new ApiError(422, 'Invalid', invalidMessage('TokenRequest', GROUP, name, errs), {
+  return apiError(422, 'Invalid', invalidMessage('TokenRequest', GROUP, name, errs), {
     name,
     group: GROUP,
     kind: 'TokenRequest',
@@ -93,7 +81,7 @@ export async function createToken(ctx: RestContext, objects: Objects, signer: To
     if (!e) throw errors.notFound(def, n);
     return JSON.parse(e.json) as KObject;
   };
-  const sa = get(DEFS.serviceaccounts, namespace, name);
+  const sa = get({ plural: 'serviceaccounts', group: '' }, namespace, name);
 
   const spec = (req.spec ??= {});
   if (!spec.audiences || spec.audiences.length === 0) spec.audiences = [...apiAudiences];
@@ -109,39 +97,16 @@ export async function createToken(ctx: RestContext, objects: Objects, signer: To
   const errs = validateTokenRequest(spec.expirationSeconds);
   if (errs.length) throw invalid('', errs);
 
-  let pod: KObject | undefined;
-  let node: KObject | undefined;
-  let secret: KObject | undefined;
   const ref = spec.boundObjectRef ?? undefined;
-  if (ref) {
-    const [group, version] = (ref.apiVersion ?? '').includes('/') ? (ref.apiVersion ?? '').split('/', 2) : ['', ref.apiVersion ?? ''];
-    let bound: KObject;
-    if (group === '' && ref.kind === 'Pod') {
-      pod = bound = get(DEFS.pods, namespace, ref.name ?? '');
-      const podSA = (pod.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName;
-      if (podSA !== name) throw errors.badRequest(`cannot bind token for serviceaccount "${name}" to pod running with different serviceaccount name.`);
-      // ServiceAccountTokenPodNodeInfo (on by default since 1.30): the pod's node, when it has one.
-      const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
-      if (nodeName) {
-        const e = objects.store.get('core/nodes', '', nodeName);
-        node = e ? (JSON.parse(e.json) as KObject) : undefined;
-      }
-    } else if (group === '' && ref.kind === 'Node') {
-      node = bound = get(DEFS.nodes, '', ref.name ?? '');
-    } else if (group === '' && ref.kind === 'Secret') {
-      secret = bound = get(DEFS.secrets, namespace, ref.name ?? '');
-    } else {
-      throw errors.badRequest(`cannot bind token to object of type ${group}/${version}, Kind=${ref.kind ?? ''}`);
-    }
-    if (ref.uid && ref.uid !== bound.metadata.uid) {
-      throw new ApiError(
-        409,
-        'Conflict',
-        `Operation cannot be fulfilled on ${ref.kind} "${ref.name}": the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`,
-        { name: ref.name, kind: ref.kind },
-      );
-    }
-  }
+  const { pod, node, secret } = ref
+    ? resolveBoundObject(ref, namespace, name, {
+        get: (plural, ns, n) => get({ plural, group: '' }, ns, n),
+        find: (plural, ns, n) => {
+          const e = objects.store.get(`core/${plural}`, ns, n);
+          return e ? (JSON.parse(e.json) as KObject) : undefined;
+        },
+      })
+    : {};
 
   // Tokens the ServiceAccount admission plugin asks for (3607 s, pod-bound, for the API's own
   // audience) live a year and only warn after the hour (--service-account-extend-token-expiration,

@@ -8,7 +8,7 @@ import type { KObject } from '../../../src/api/types.js';
 import { Store } from '../../../src/storage/store.js';
 import { Objects } from '../../../src/apiserver/objects.js';
 import { bootstrap } from '../../../src/apiserver/bootstrap.js';
-import { ApiError } from '../../../src/apiserver/status.js';
+import { ApiError } from '../../../src/api/errors.js';
 
 // The allocators as the API's write path runs them: Service create, update and delete.
 

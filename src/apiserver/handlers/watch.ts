@@ -1,27 +1,25 @@
-import type { KObject } from '../api/types.js';
-import { apiVersionOf } from '../api/types.js';
-import { StoreError, type WatchEvent } from '../storage/store.js';
-import { storeResource, type Objects } from './objects.js';
-import { matches, type Filter } from './filter.js';
-import { TABLE_TYPE, wantsTable, type RestContext } from './resources.js';
-import { parseResourceVersion } from './resource-version.js';
-
-interface WatchHost {
-  readonly objects: Objects;
-  table(ctx: Pick<RestContext, 'def' | 'query' | 'info'>, objs: KObject[], noHeaders?: boolean): object;
-}
+import type { KObject } from '../../api/types.js';
+import { apiVersionOf } from '../../api/types.js';
+import { StoreError, type WatchEvent } from '../../storage/store.js';
+import { storeResource } from '../objects.js';
+import { matches, parseFilter } from '../filter.js';
+import { parseResourceVersion, waitUntilFresh } from '../resource-version.js';
+import type { RestContext } from './context.js';
+import { inRequestVersion, table, TABLE_TYPE, wantsTable } from './negotiation.js';
 
 const BOOKMARK_EVERY_MS = 60_000;
 /** A watcher this far behind is cut off rather than buffered without end (upstream does the same). */
 const MAX_BUFFERED = 16 * 1024 * 1024;
 
 /**
- * Streams watch events as newline-delimited JSON. Headers are flushed at once so clients do
- * not block on an idle watch; the stream ends at timeoutSeconds or when the client leaves.
+ * WATCH (handlers/watch.go): streams events as newline-delimited JSON. Headers are flushed at
+ * once so clients do not block on an idle watch; the stream ends at timeoutSeconds or when the
+ * client leaves.
  */
-export function serveWatch(host: WatchHost, ctx: RestContext, filter: Filter | undefined): void {
+export async function watchResource(ctx: RestContext): Promise<void> {
   const { def, info, query, req, res } = ctx;
-  const store = host.objects.store;
+  const filter = parseFilter(def, query.get('labelSelector'), query.get('fieldSelector'));
+  const store = ctx.objects.store;
   const asTable = wantsTable(req.headers.accept);
   const ns = def.namespaced ? info.namespace : undefined;
   const rvParam = query.get('resourceVersion');
@@ -32,6 +30,7 @@ export function serveWatch(host: WatchHost, ctx: RestContext, filter: Filter | u
 
   const parsedRv = parseResourceVersion(rvParam);
   const fromRv = parsedRv > 0 ? parsedRv : undefined;
+  if (fromRv !== undefined) await waitUntilFresh(store, fromRv);
 
   res.writeHead(200, {
     'Content-Type': asTable ? TABLE_TYPE : 'application/json',
@@ -51,13 +50,13 @@ export function serveWatch(host: WatchHost, ctx: RestContext, filter: Filter | u
 
   const render = (type: string, obj: KObject, json?: string): string => {
     if (asTable) {
-      const t = host.table(ctx, [obj], headersSent) as { metadata: Record<string, unknown> };
+      const t = table(ctx, [obj], headersSent) as { metadata: Record<string, unknown> };
       headersSent = true;
       t.metadata = { resourceVersion: obj.metadata.resourceVersion };
       return `{"type":"${type}","object":${JSON.stringify(t)}}`;
     }
     if (json !== undefined && !convert) return `{"type":"${type}","object":${json}}`;
-    return `{"type":"${type}","object":${JSON.stringify(host.objects.toVersion(def, obj, info.version))}}`;
+    return `{"type":"${type}","object":${JSON.stringify(inRequestVersion(ctx, obj))}}`;
   };
 
   const onEvent = (ev: WatchEvent): void => {
