@@ -35,9 +35,10 @@ export async function deleteOptions(ctx: RestContext): Promise<DeleteOptions> {
 }
 
 /**
- * DELETE of one object (handlers/delete.go): 202 with the object while it waits for
- * finalizers or its grace period; once gone, a Status, or the object for kinds whose
- * strategy returns it.
+ * DELETE of one object (handlers/delete.go): the object while it waits for finalizers or its
+ * grace period; once gone, a Status, or the object for kinds whose strategy returns it. Always
+ * 200, except 202 for an object not yet gone whose client asked orphanDependents=false: upstream
+ * keeps that old answer for old clients and gives no other case 202.
  */
 export async function deleteResource(ctx: RestContext): Promise<void> {
   const opts = await deleteOptions(ctx);
@@ -53,5 +54,5 @@ export async function deleteResource(ctx: RestContext): Promise<void> {
     });
     return;
   }
-  sendObject(ctx, gone ? 200 : 202, obj);
+  sendObject(ctx, !gone && opts.orphanDependents === false ? 202 : 200, obj);
 }

@@ -26,7 +26,7 @@ interface Reply {
 function call(method: string, path: string, body?: unknown, contentType = 'application/json', extra: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-    const req = request({ socketPath, method, path, headers: { authorization: `Bearer ${TOKEN}`, ...(data ? { 'content-type': contentType } : {}), ...extra } }, (res) => {
+    const req = request({ socketPath, method, path, headers: { authorization: `Bearer ${TOKEN}`, ...(data ? { 'content-type': contentType, 'content-length': String(Buffer.byteLength(data)) } : {}), ...extra } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -254,4 +254,19 @@ test('server-side apply records an Apply entry and leaves other managers\' entri
     ['kubectl', 'Apply', { 'f:data': { 'f:a': {} } }],
     ['other', 'Apply', { 'f:data': { 'f:b': {} } }],
   ]);
+});
+
+test('DELETE answers 200 while the object waits for its finalizer, 202 only for orphanDependents=false', async () => {
+  const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, finalizers: ['example.com/hold'] } });
+  for (const name of ['held', 'held-cascade']) assert.equal((await call('POST', '/api/v1/namespaces/default/configmaps', cm(name))).code, 201);
+  const plain = await call('DELETE', '/api/v1/namespaces/default/configmaps/held');
+  assert.equal(plain.code, 200);
+  assert.ok(plain.body.metadata.deletionTimestamp);
+  const cascade = await call('DELETE', '/api/v1/namespaces/default/configmaps/held-cascade', { kind: 'DeleteOptions', apiVersion: 'v1', orphanDependents: false });
+  assert.equal(cascade.code, 202);
+  for (const name of ['held', 'held-cascade']) {
+    await call('PATCH', `/api/v1/namespaces/default/configmaps/${name}`, { metadata: { finalizers: null } }, 'application/merge-patch+json');
+  }
+  const gone = await call('DELETE', '/api/v1/namespaces/default/configmaps/held');
+  assert.equal(gone.code, 404);
 });
