@@ -94,7 +94,9 @@ export function requestOverTLS(stream: Duplex, r: BackendRequest, body?: NodeJS.
   return new Promise((resolve, reject) => {
     const ca = r.caBundle ? Buffer.from(r.caBundle, 'base64').toString('utf8') : undefined;
     const socket = tlsConnect({ socket: stream, servername: r.serverName, rejectUnauthorized: !r.insecureSkipTLSVerify, ...(ca ? { ca } : {}) });
-    const req = httpRequest({ method: r.method, path: r.path, headers: { ...r.headers, host: r.serverName }, createConnection: () => socket, timeout: r.timeoutMs }, (res) =>
+    const headers: Record<string, string | string[]> = { host: r.serverName };
+    for (const [k, v] of Object.entries(r.headers)) if (v !== undefined) headers[k] = v;
+    const req = httpRequest({ method: r.method, path: r.path, headers, createConnection: () => socket, timeout: r.timeoutMs }, (res) =>
       resolve({ statusCode: res.statusCode ?? 502, headers: res.headers, res }),
     );
     req.on('timeout', () => req.destroy(new Error('context deadline exceeded')));

@@ -82,6 +82,12 @@ export function podMetrics(pod: KObject, containers: { name: string; usage: Usag
   };
 }
 
+/** List items carry no kind or apiVersion, as upstream's list encoding leaves them out. */
+function listItem(o: KObject): KObject {
+  const { kind: _kind, apiVersion: _apiVersion, ...rest } = o;
+  return rest as KObject;
+}
+
 const RESOURCE_LIST = {
   kind: 'APIResourceList',
   apiVersion: 'v1',
@@ -160,7 +166,7 @@ export class MetricsApi {
       for (const node of this.objects.nodes()) {
         if (!matchesRequirements(sel.labels, node.metadata.labels) || (sel.name !== undefined && node.metadata.name !== sel.name)) continue;
         const u = this.storage.node(node.metadata.name!);
-        if (u) items.push(nodeMetrics(node, u, now));
+        if (u) items.push(listItem(nodeMetrics(node, u, now)));
       }
       return send(res, 200, { kind: 'NodeMetricsList', apiVersion: GV, metadata: {}, items });
     }
@@ -183,7 +189,7 @@ export class MetricsApi {
     for (const pod of this.objects.pods(namespace)) {
       if (!matchesRequirements(sel.labels, pod.metadata.labels) || (sel.name !== undefined && pod.metadata.name !== sel.name)) continue;
       const containers = this.storage.pod(pod.metadata.namespace!, pod.metadata.name!);
-      if (containers) items.push(podMetrics(pod, containers, now));
+      if (containers) items.push(listItem(podMetrics(pod, containers, now)));
     }
     send(res, 200, { kind: 'PodMetricsList', apiVersion: GV, metadata: {}, items });
   }
