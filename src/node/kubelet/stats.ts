@@ -116,7 +116,7 @@ export class StatsCollector {
     const prev = this.last.get(key);
     this.last.set(key, { at, cpu });
     if (!prev || at <= prev.at || cpu < prev.cpu) return 0;
-    return Math.round(((cpu - prev.cpu) * 1e6) / (at - prev.at));
+    return Math.round(((cpu - prev.cpu) * 1000) / (at - prev.at));
   }
 
   summary(nodeName: string, pods: KObject[]): Record<string, unknown> {
