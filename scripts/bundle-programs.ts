@@ -27,6 +27,7 @@ const PROGRAMS = [
   'node/network/host-ports/forwarder.js',
   'addons/dns/main.js',
   'addons/ingress/main.js',
+  'addons/metrics-server/main.js',
   'images/servers/',
   'images/applets/nc.js',
 ];

@@ -62,6 +62,8 @@ export const KINDS: ResourceDef[] = [
   def({ group: 'discovery.k8s.io', kind: 'EndpointSlice', plural: 'endpointslices', namespaced: true, versions: ['v1'] }),
   // coordination.k8s.io/v1
   def({ group: 'coordination.k8s.io', kind: 'Lease', plural: 'leases', namespaced: true, versions: ['v1'] }),
+  // apiregistration.k8s.io/v1: the aggregation layer's registry of API groups served elsewhere
+  def({ group: 'apiregistration.k8s.io', kind: 'APIService', plural: 'apiservices', namespaced: false, categories: ['api-extensions'], versions: ['v1'], status: true }),
   // networking.istio.io: the three versions share one schema, so conversion only rewrites apiVersion
   def({ group: 'networking.istio.io', kind: 'Gateway', plural: 'gateways', namespaced: true, shortNames: ['gw'], categories: ['istio-io', 'networking-istio-io'],
     versions: ISTIO_VERSIONS, status: true, generation: true }),

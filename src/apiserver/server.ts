@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { Registry } from '../api/registry.js';
 import { openapiDocument, openapiRoot } from '../api/openapi/index.js';
 import { Store } from '../storage/store.js';
+import { Aggregator } from './aggregator.js';
 import { AGGREGATED_V2, AGGREGATED_V2BETA1, Discovery } from './discovery.js';
 import { closeAfterResponse, drain, sendError, sendJSON } from './http.js';
 import { isLongRunning, REQUEST_TIMEOUT_MS, requestTimedOut } from './timeout.js';
@@ -89,6 +90,7 @@ export class ApiServer {
   readonly objects: Objects;
   private discovery: Discovery;
   private resources: ResourceHandler;
+  private aggregator: Aggregator;
   readonly authn: Authenticator;
 
   constructor(
@@ -103,6 +105,7 @@ export class ApiServer {
     this.store = Store.open(stateDir);
     this.objects = new Objects(this.store, this.reg);
     this.discovery = new Discovery(this.reg);
+    this.aggregator = new Aggregator(this.objects, nodesDir);
     const lookup = (resource: string, ns: string, name: string) => {
       const e = this.store.get(resource, ns, name);
       return e ? this.objects.parse(e) : undefined;
@@ -173,9 +176,10 @@ export class ApiServer {
     if (path === '/api' || path === '/apis') {
       const core = path === '/api';
       const fmt = discoveryFormat(req.headers.accept);
-      if (fmt === 'v2') return sendJSON(res, 200, this.discovery.aggregated(core, 'v2'), AGGREGATED_V2);
-      if (fmt === 'v2beta1') return sendJSON(res, 200, this.discovery.aggregated(core, 'v2beta1'), AGGREGATED_V2BETA1);
-      return sendJSON(res, 200, core ? this.discovery.apiVersions(this.address) : this.discovery.apiGroupList());
+      const withRemote = async (local: string) => (core ? local : this.aggregator.aggregated(local));
+      if (fmt === 'v2') return sendJSON(res, 200, await withRemote(this.discovery.aggregated(core, 'v2')), AGGREGATED_V2);
+      if (fmt === 'v2beta1') return sendJSON(res, 200, await withRemote(this.discovery.aggregated(core, 'v2beta1')), AGGREGATED_V2BETA1);
+      return sendJSON(res, 200, core ? this.discovery.apiVersions(this.address) : this.aggregator.groupList(this.discovery.apiGroupList()));
     }
     if (isSelfReviewPath(path)) return serveSelfReview(req, res, path);
     if (isSelfSubjectReviewPath(path)) return serveSelfSubjectReview(req, res, path);
@@ -190,6 +194,7 @@ export class ApiServer {
       res.end(doc.body);
       return;
     }
+    if (await this.aggregator.serve(path, req, res)) return;
     const seg = path.split('/').filter(Boolean);
     if (method === 'GET' && seg[0] === 'api' && seg.length === 2) {
       const rl = this.discovery.resourceList('', seg[1]);

@@ -1,7 +1,8 @@
 import type { ApiClient } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
 import { SharedInformers } from '../client/informer.js';
-import { startCoreDNSAddon, startIngressNginxAddon } from './addons/controller.js';
+import { startCoreDNSAddon, startIngressNginxAddon, startMetricsServerAddon } from './addons/controller.js';
+import { startAPIServiceAvailability } from './apiservice/controller.js';
 import { startDeploymentController } from './deployment/controller.js';
 import { startEndpointsController } from './endpoints/controller.js';
 import { startEndpointSliceController } from './endpointslice/controller.js';
@@ -37,6 +38,11 @@ export interface ControllerOptions {
   egress?: string;
   /** kube-controller-manager's --horizontal-pod-autoscaler-* settings. */
   horizontalPodAutoscaler?: Partial<HPAOptions>;
+  /**
+   * Where the node agents' kubelet.sock files are (`<nodesDir>/<node>/kubelet.sock`): the APIService
+   * availability check reaches backends in the pod network through them. Without it that controller does not run.
+   */
+  nodesDir?: string;
   /** Informers shared with other components (the scheduler); the caller starts and stops them. */
   informers?: SharedInformers;
 }
@@ -62,8 +68,10 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
     startEndpointsController(client, informers, opts.log),
     startCoreDNSAddon(client, informers, opts.log, { egress: opts.egress }),
     startIngressNginxAddon(client, informers, opts.log),
+    startMetricsServerAddon(client, informers, opts.log),
     startHorizontalController(client, informers, hpaEvents, { log: opts.log, hpa: opts.horizontalPodAutoscaler }),
   ];
+  if (opts.nodesDir) controllers.push(startAPIServiceAvailability(client, informers, opts.nodesDir, opts.log));
   if (opts.ca) controllers.push(startRootCACertPublisher(client, informers, opts.ca, opts.log));
   if (ownInformers) informers.start();
   return {

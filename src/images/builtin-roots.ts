@@ -78,6 +78,8 @@ export const BUILTIN_ROOTS: Record<string, BuiltinRoot> = {
   'hpa-example': { base: 'debian-legacy', user: '', dirs: [{ path: '/var/www/html', mode: 0o755, uid: 33, gid: 33 }] },
   // coredns Dockerfile: FROM gcr.io/distroless/static-debian12:nonroot, USER nonroot:nonroot.
   'coredns/coredns': { base: 'distroless', user: 'nonroot:nonroot' },
+  // metrics-server Dockerfile: FROM gcr.io/distroless/static, USER 65534.
+  'metrics-server/metrics-server': { base: 'distroless', user: '65534' },
   // ingress-nginx rootfs/Dockerfile: FROM the ingress nginx image (Alpine), USER www-data.
   'ingress-nginx/controller': {
     base: 'alpine',

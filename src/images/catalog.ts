@@ -201,6 +201,16 @@ export const BUILTIN_IMAGES: BuiltinImage[] = [
     },
   },
   {
+    // registry.k8s.io/metrics-server/metrics-server (Dockerfile): distroless, ENTRYPOINT
+    // ["/metrics-server"]; components.yaml passes every flag as args. The program reaches the API
+    // from its pod (in-cluster config) and the kubelets on the nodes' addresses.
+    names: ['metrics-server/metrics-server'],
+    config: () => {
+      const server = [process.execPath, ...NODE_FLAGS, addonScript('metrics-server/main')];
+      return { entrypoint: ['/metrics-server'], cmd: [], binaries: aliases(['/metrics-server', 'metrics-server'], server), notifyReady: true };
+    },
+  },
+  {
     // registry.k8s.io/ingress-nginx/controller (rootfs/Dockerfile): ENTRYPOINT
     // ["/usr/bin/dumb-init", "--"], CMD ["/nginx-ingress-controller"]; the Deployment's args
     // start with the controller's path. The ingress controller program reaches the API from its

@@ -9,7 +9,7 @@ import { log } from '../log.js';
 import type { ImageService } from './kubelet/cri.js';
 import { Kubelet } from './kubelet/kubelet.js';
 import { leaseTiming, renewLease, type LeaseTiming } from './kubelet/node-lease.js';
-import { newNode, nodeLabels, nodeStatus, readMachineInfo, type MachineInfo, type NodeIdentity } from './kubelet/node-status.js';
+import { KUBELET_PORT, newNode, nodeLabels, nodeStatus, readMachineInfo, type MachineInfo, type NodeIdentity } from './kubelet/node-status.js';
 import { Runtime } from './kubelet/runtime/index.js';
 import { KubeletServer } from './kubelet/server.js';
 import { API_TLS_SOCKET_NAME } from '../cluster/constants.js';
@@ -114,8 +114,11 @@ export class NodeAgent {
         pods: () => kubelet.allWorkers().map((w) => w.pod),
       },
       log: (level, msg, fields) => log(level, msg, { node: this.o.nodeName, ...fields }),
+      podCIDR: CLUSTER_CIDR,
     });
     await this.server.listen();
+    // metrics-server scrapes it; pods do not wait for it, so neither does the agent.
+    void this.server.listenSecure(this.id.internalIP, KUBELET_PORT).catch((e: Error) => log('error', 'serving the kubelet port', { node: this.o.nodeName, port: KUBELET_PORT, error: e.message }));
     await kubelet.start();
     log('info', 'node agent started', { node: this.o.nodeName });
   }

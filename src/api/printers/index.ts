@@ -1,5 +1,6 @@
 import { kindKey } from '../kinds.js';
 import type { Printer } from '../types.js';
+import { apiServicePrinter } from './apiservice.js';
 import { configMapPrinter, secretPrinter, serviceAccountPrinter } from './config.js';
 import { endpointsPrinter } from './endpoints.js';
 import { endpointSlicePrinter } from './endpointslice.js';
@@ -38,6 +39,7 @@ export const printers: Record<string, Printer> = {
   [kindKey('networking.k8s.io', 'NetworkPolicy')]: networkPolicyPrinter,
   [kindKey('discovery.k8s.io', 'EndpointSlice')]: endpointSlicePrinter,
   [kindKey('coordination.k8s.io', 'Lease')]: leasePrinter,
+  [kindKey('apiregistration.k8s.io', 'APIService')]: apiServicePrinter,
   [kindKey('networking.istio.io', 'Gateway')]: gatewayPrinter,
   [kindKey('networking.istio.io', 'VirtualService')]: virtualServicePrinter,
   [kindKey('networking.istio.io', 'DestinationRule')]: destinationRulePrinter,

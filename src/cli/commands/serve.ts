@@ -1,6 +1,7 @@
 // `skiff serve --name N --home H` (hidden): the control-plane process that `skiff up` starts
 // detached. It reads the cluster directory, runs the API server, the controller manager and the
 // scheduler until SIGTERM/SIGINT, and records its pid once it holds the port.
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -93,7 +94,8 @@ export async function startControlPlaneProcess(o: ControlPlaneOptions, controlle
   server.api.addToken(token, { username: 'system:kube-controller-manager', groups: ['system:authenticated'] });
   const client = new ApiClient({ socketPath: o.socketPath, token, userAgent: 'skiff-controller-manager' });
   const informers = new SharedInformers(client, controllerOptions.log);
-  const controllers = startControllers(client, { ...controllerOptions, informers });
+  const nodesDir = o.nodesDir ?? join(dirname(o.stateDir), 'nodes');
+  const controllers = startControllers(client, { nodesDir, ...controllerOptions, informers });
   // The scheduler is its own component upstream; here it shares the informers and the lifecycle.
   const scheduler = startScheduler(client, { informers, log: controllerOptions.log });
   informers.start();

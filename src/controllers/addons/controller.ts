@@ -16,7 +16,9 @@ import {
   missingIngressNginxParts,
   type IngressNginxPart,
 } from './ingress-nginx.js';
+import { METRICS_APISERVICE, METRICS_SERVER_NAME, missingMetricsServerParts, type MetricsServerPart } from './metrics-server.js';
 
+export const APISERVICES: Resource = { group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', kind: 'APIService', namespaced: false };
 export const INGRESSCLASSES: Resource = { group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', kind: 'IngressClass', namespaced: false };
 
 /** Where one part of an add-on lives; cluster-scoped parts have no namespace. */
@@ -33,7 +35,7 @@ export interface AddonSpec<P extends string> {
   /** The add-on in error messages ("the CoreDNS add-on"). */
   title: string;
   parts: Record<P, PartLocation>;
-  plan(o: { present: Record<P, boolean> }): { part: P; object: KObject }[];
+  plan: (o: { present: Record<P, boolean> }) => { part: P; object: KObject }[];
 }
 
 /** How soon to look again while a namespace of ours is still being deleted. */
@@ -106,6 +108,23 @@ export const INGRESS_NGINX_ADDON: AddonSpec<IngressNginxPart> = {
   },
   plan: missingIngressNginxParts,
 };
+
+export const METRICS_SERVER_ADDON: AddonSpec<MetricsServerPart> = {
+  controller: 'metrics-server-addon',
+  title: 'the metrics-server add-on',
+  parts: {
+    serviceaccount: { res: SERVICEACCOUNTS, namespace: ADDON_NAMESPACE, name: METRICS_SERVER_NAME },
+    service: { res: SERVICES, namespace: ADDON_NAMESPACE, name: METRICS_SERVER_NAME },
+    deployment: { res: DEPLOYMENTS, namespace: ADDON_NAMESPACE, name: METRICS_SERVER_NAME },
+    apiservice: { res: APISERVICES, name: METRICS_APISERVICE },
+  },
+  plan: missingMetricsServerParts,
+};
+
+/** metrics-server (upstream's components.yaml). */
+export function startMetricsServerAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
+  return startAddon(client, informers, METRICS_SERVER_ADDON, log);
+}
 
 /** The cluster DNS add-on (kubeadm's `addon/coredns` phase). */
 export function startCoreDNSAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void, opts: CoreDNSOptions = {}): RunningController {

@@ -9,6 +9,7 @@ import type {
   ContainerStatus,
   ExecProcess,
   LogOptions,
+  PodStats,
   SandboxConfig,
   SandboxStatus,
 } from './runtime/index.js';
@@ -16,7 +17,7 @@ import type { ImageConfig, Resolved } from '../../images/config.js';
 import type { Mount } from './runtime/index.js';
 import type { ImageIdentity } from './security-context.js';
 
-export type { ContainerConfig, ContainerStatus, ExecProcess, LogOptions, Mount, SandboxConfig, SandboxStatus } from './runtime/index.js';
+export type { ContainerConfig, ContainerStatus, ExecProcess, LogOptions, Mount, PodStats, SandboxConfig, SandboxStatus } from './runtime/index.js';
 export type { ImageConfig };
 export type ResolvedImage = Resolved;
 
@@ -30,7 +31,7 @@ export interface PodRuntime {
   readLogs(podUid: string, name: string, o: LogOptions, out: NodeJS.WritableStream, signal: AbortSignal): Promise<void>;
   exec(podUid: string, name: string, argv: string[], o: { tty: boolean; stdin: boolean }): ExecProcess;
   portForward(podUid: string, port: number): Promise<Duplex>;
-  stats(podUid: string): { cpuUsageNanos: number; memoryBytes: number } | undefined;
+  stats(podUid: string): PodStats | undefined;
 }
 
 /** An image as its containers get it: the root, host files bound read-only over it, who it runs as. */

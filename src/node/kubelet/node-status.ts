@@ -98,6 +98,9 @@ export function nodeConditions(old: Cond[] | undefined, now: string): Cond[] {
   });
 }
 
+/** The kubelet's HTTPS port (the resource endpoints metrics-server scrapes). */
+export const KUBELET_PORT = 10250;
+
 export function nodeLabels(name: string, architecture: string): Record<string, string> {
   return {
     'beta.kubernetes.io/arch': architecture,
@@ -119,7 +122,7 @@ export function nodeStatus(id: NodeIdentity, m: MachineInfo, old: Record<string,
       { type: 'InternalIP', address: id.internalIP },
       { type: 'Hostname', address: id.name },
     ],
-    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    daemonEndpoints: { kubeletEndpoint: { Port: KUBELET_PORT } },
     nodeInfo: {
       machineID: '',
       systemUUID: '',

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import type { ExecProcess } from './cri.js';
 
@@ -118,7 +119,10 @@ export function httpProbe(o: { host: string; port: number; path?: string; header
       clearTimeout(timer);
       resolve(r);
     };
-    const req = request({ host: o.host, port: o.port, path: path.startsWith('/') ? path : `/${path}`, method: 'GET', headers, agent: false }, (res) => {
+    // The kubelet's HTTPS probes do not verify the certificate (prober/http.go: InsecureSkipVerify).
+    const secure = (o.scheme ?? 'HTTP').toUpperCase() === 'HTTPS';
+    const send = secure ? httpsRequest : request;
+    const req = send({ host: o.host, port: o.port, path: path.startsWith('/') ? path : `/${path}`, method: 'GET', headers, agent: false, ...(secure ? { rejectUnauthorized: false } : {}) }, (res) => {
       const code = res.statusCode ?? 0;
       let body = '';
       res.setEncoding('utf8');

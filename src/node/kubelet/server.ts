@@ -1,5 +1,9 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { ipv4InCIDR } from '../../cluster/ipv4.js';
+import { selfSignedServingCert } from '../../client/self-signed.js';
 import { rmSync } from 'node:fs';
 import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
 import type { KObject } from '../../api/types.js';
@@ -11,7 +15,12 @@ import { SpdySession, type SpdyStream } from './spdy-session.js';
 import { StatsCollector } from './stats.js';
 
 // The kubelet's HTTP endpoints on <nodeDir>/kubelet.sock: container logs, exec and
-// port-forward (WebSocket or SPDY upgrades the apiserver passes through), stats summary.
+// port-forward (WebSocket or SPDY upgrades the apiserver passes through), the resource
+// endpoints, and CONNECT tunnels into the pod network for the apiserver's aggregation layer
+// (the apiserver lives outside every node's network namespace). The resource endpoints are also
+// served on the node's port 10250 over HTTPS for metrics-server, as the kubelet does with its
+// defaults (anonymous authentication, AlwaysAllow authorization); that port serves only the
+// read-only resource endpoints, not exec or logs, since nothing authenticates its clients.
 
 export const PORT_FORWARD_WS_PROTOCOL = 'SPDY/3.1+portforward.k8s.io';
 
@@ -28,7 +37,11 @@ export interface KubeletServerOptions {
   lookup: PodLookup;
   clock: Clock;
   log: (level: 'debug' | 'info' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** The pod network: the only addresses a CONNECT tunnel may lead to. */
+  podCIDR?: string;
 }
+
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 
 function text(res: ServerResponse, code: number, body: string): void {
   res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' });
@@ -57,6 +70,7 @@ export class KubeletServer {
     },
   });
   private stats: StatsCollector;
+  private secure?: Server;
 
   constructor(private readonly o: KubeletServerOptions) {
     this.stats = new StatsCollector(o.runtime, o.clock);
@@ -68,6 +82,56 @@ export class KubeletServer {
       });
     });
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+    this.server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.tunnel(req, socket, head));
+  }
+
+  /** The kubelet's HTTPS port (10250) on the node's address, with a self-signed certificate. */
+  async listenSecure(host: string, port: number): Promise<void> {
+    const { cert, key } = await selfSignedServingCert(this.o.nodeName, [host], [this.o.nodeName]);
+    const server = createHttpsServer({ cert, key }, (req, res) => {
+      const path = new URL(req.url ?? '/', 'https://kubelet').pathname;
+      if (req.method !== 'GET' || !this.resourceEndpoint(path, res)) text(res, 404, '404 page not found');
+    });
+    this.secure = server as unknown as Server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+  }
+
+  /** Serves /healthz, /metrics/resource and /stats/summary; false for any other path. */
+  private resourceEndpoint(path: string, res: ServerResponse): boolean {
+    if (path === '/healthz') text(res, 200, 'ok');
+    else if (path === '/metrics/resource') {
+      res.writeHead(200, { 'content-type': PROMETHEUS_TEXT });
+      res.end(this.stats.resourceMetrics(this.o.lookup.pods()));
+    } else if (path === '/stats/summary') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(this.stats.summary(this.o.nodeName, this.o.lookup.pods())));
+    } else return false;
+    return true;
+  }
+
+  /** `CONNECT <podIP>:<port>`: a TCP stream to a pod address, reachable from this namespace. */
+  private tunnel(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const m = /^(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(req.url ?? '');
+    const port = m ? Number(m[2]) : 0;
+    if (!m || !this.o.podCIDR || !ipv4InCIDR(m[1], this.o.podCIDR) || port < 1 || port > 65535) {
+      return rejectUpgrade(socket, 403, `tunnels lead only to pod addresses in ${this.o.podCIDR ?? 'no pod network'}, not ${req.url}`);
+    }
+    const upstream = connect(port, m[1]);
+    upstream.once('connect', () => {
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length) upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    upstream.on('error', (e) => {
+      if (upstream.connecting) rejectUpgrade(socket, 502, `dialing ${req.url}: ${e.message}`);
+      else socket.destroy();
+    });
+    socket.on('close', () => upstream.destroy());
   }
 
   listen(): Promise<void> {
@@ -78,12 +142,18 @@ export class KubeletServer {
     });
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     for (const c of this.wss.clients) c.terminate();
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    await Promise.all(
+      [this.server, this.secure].map(
+        (s) =>
+          s &&
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      ),
+    );
   }
 
   private target(parts: string[], withContainer: boolean): Target | { code: number; error: string } {
@@ -97,12 +167,7 @@ export class KubeletServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://kubelet');
     const parts = url.pathname.split('/').filter(Boolean);
-    if (parts[0] === 'healthz') return text(res, 200, 'ok');
-    if (parts[0] === 'stats' && parts[1] === 'summary') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(this.stats.summary(this.o.nodeName, this.o.lookup.pods())));
-      return;
-    }
+    if (req.method === 'GET' && this.resourceEndpoint(url.pathname, res)) return;
     if (parts[0] === 'containerLogs') return this.logs(parts.slice(1), url.searchParams, req, res);
     if (parts[0] === 'exec' || parts[0] === 'portForward' || parts[0] === 'attach') return text(res, 400, 'Upgrade request required');
     text(res, 404, '404 page not found');

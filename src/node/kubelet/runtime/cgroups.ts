@@ -269,26 +269,41 @@ export function removeClusterCgroups(d: CgroupDriver, cluster: string): void {
   }
 }
 
+/** CPU time used and memory working set of one cgroup, as cadvisor reads them. */
+export interface CgroupUsage {
+  cpuUsageNanos: number;
+  memoryBytes: number;
+}
+
 /**
  * CPU time used and the working set (usage minus inactive file cache, what the kubelet and
- * metrics-server report as memory) of the pod. Undefined when the pod has no cgroup.
+ * metrics-server report as memory) of the cgroup at `rel` under each hierarchy. Undefined when
+ * the cgroup does not exist.
  */
-export function podCgroupStats(d: CgroupDriver, cluster: string, podUid: string): { cpuUsageNanos: number; memoryBytes: number } | undefined {
+function cgroupUsage(d: CgroupDriver, rel: string[]): CgroupUsage | undefined {
   try {
     if (d.version === 2) {
-      const dir = controllerDir(d, 'memory', cluster, podUid);
+      const dir = join(d.root, ...rel);
       const cpu = parseFlatKeyed(readFileSync(join(dir, 'cpu.stat'), 'utf8'));
       const usage = Number(readFileSync(join(dir, 'memory.current'), 'utf8').trim());
       const stat = parseFlatKeyed(readFileSync(join(dir, 'memory.stat'), 'utf8'));
       return { cpuUsageNanos: (cpu.usage_usec ?? 0) * 1000, memoryBytes: Math.max(0, usage - (stat.inactive_file ?? 0)) };
     }
-    const cpuacct = controllerDir(d, 'cpuacct', cluster, podUid);
-    const memory = controllerDir(d, 'memory', cluster, podUid);
-    const cpuUsageNanos = Number(readFileSync(join(cpuacct, 'cpuacct.usage'), 'utf8').trim());
-    const usage = Number(readFileSync(join(memory, 'memory.usage_in_bytes'), 'utf8').trim());
-    const stat = parseFlatKeyed(readFileSync(join(memory, 'memory.stat'), 'utf8'));
+    const cpuUsageNanos = Number(readFileSync(join(d.roots.cpuacct, ...rel, 'cpuacct.usage'), 'utf8').trim());
+    const usage = Number(readFileSync(join(d.roots.memory, ...rel, 'memory.usage_in_bytes'), 'utf8').trim());
+    const stat = parseFlatKeyed(readFileSync(join(d.roots.memory, ...rel, 'memory.stat'), 'utf8'));
     return { cpuUsageNanos, memoryBytes: Math.max(0, usage - (stat.total_inactive_file ?? 0)) };
   } catch {
     return undefined;
   }
+}
+
+/** The pod cgroup's usage (its containers and its pause process together). */
+export function podCgroupStats(d: CgroupDriver, cluster: string, podUid: string): CgroupUsage | undefined {
+  return cgroupUsage(d, [clusterCgroupName(cluster), podUid]);
+}
+
+/** One container's usage, from the cgroup runc made for it under the pod's. */
+export function containerCgroupStats(d: CgroupDriver, cluster: string, podUid: string, containerId: string): CgroupUsage | undefined {
+  return cgroupUsage(d, [clusterCgroupName(cluster), podUid, containerId]);
 }

@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import { READY_FILE_ENV } from '../../../images/config.js';
 import { addPodNetwork, removePodNetwork, netnsPath, nodeAddress, nodeNetns } from '../../network/index.js';
 import {
-  type CgroupDriver, containerCgroupsPath, containerOomFile, detectCgroups, ensurePodCgroup, podCgroupStats, procsFiles, removePodCgroup,
+  type CgroupDriver, type CgroupUsage, containerCgroupsPath, containerOomFile, detectCgroups, containerCgroupStats, ensurePodCgroup, podCgroupStats, procsFiles, removePodCgroup,
 } from './cgroups.js';
 import { ensureHelper, ensurePauseRoot } from './helper.js';
 import { mountPointsUnder, unmountUnder } from './host-mounts.js';
@@ -113,6 +113,11 @@ export interface LogOptions {
   sinceTime?: Date;
   timestamps?: boolean;
   limitBytes?: number;
+}
+
+/** A pod's usage (cgroup totals) and that of each of its running containers. */
+export interface PodStats extends CgroupUsage {
+  containers: Array<CgroupUsage & { name: string; startedAt: string }>;
 }
 
 /** A failure to run what was asked; the message is meant for the pod's events. */
@@ -652,9 +657,20 @@ export class Runtime {
     return portForwardProcess({ procsFiles: procsFiles(this.cg, this.o.cluster, podUid), netnsPath: netnsPath(sb.netns), port });
   }
 
-  stats(podUid: string): { cpuUsageNanos: number; memoryBytes: number } | undefined {
+  stats(podUid: string): PodStats | undefined {
     if (!this.sandbox(podUid)) return undefined;
-    return podCgroupStats(this.cg, this.o.cluster, podUid);
+    const pod = podCgroupStats(this.cg, this.o.cluster, podUid);
+    if (!pod) return undefined;
+    const latest = new Map<string, number>();
+    for (const { name, attempt } of this.attempts(podUid)) latest.set(name, Math.max(latest.get(name) ?? -1, attempt));
+    const containers: PodStats['containers'] = [];
+    for (const [name, attempt] of latest) {
+      const st = this.containerStatus(podUid, name, attempt);
+      if (st?.state !== 'running') continue;
+      const usage = containerCgroupStats(this.cg, this.o.cluster, podUid, containerId(podUid, name, attempt));
+      if (usage) containers.push({ name, startedAt: st.startedAt, ...usage });
+    }
+    return { ...pod, containers };
   }
 }
 

@@ -67,6 +67,6 @@ export class FakeRuntime implements PodRuntime {
     return new PassThrough();
   }
   stats() {
-    return { cpuUsageNanos: 0, memoryBytes: 0 };
+    return { cpuUsageNanos: 0, memoryBytes: 0, containers: [] };
   }
 }

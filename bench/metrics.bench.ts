@@ -1,0 +1,115 @@
+// What the metrics pipeline costs. With N pods on one node (100 by default, BENCH_PODS to
+// change): the resident memory of the metrics-server process, next to a bare Node process with
+// the same flags measured in the same run (the floor of any add-on written for Node); and the
+// CPU scraping takes, metrics-server's own (its container cgroup over two scrape periods) plus
+// the node agent's for rendering /metrics/resource (CPU time per render × renders per minute),
+// next to the goal of 1% of one core and the node agent's idle CPU over the same window.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { NODE_FLAGS } from '../src/images/catalog.js';
+import { startCluster, waitFor } from '../test/e2e/harness.js';
+
+const PODS = Number(process.env.BENCH_PODS ?? 100);
+const RESOLUTION_S = 15;
+const GOAL_RSS_MB = 15;
+const GOAL_CPU_PCT = 1;
+
+function rssKb(pid: number): number {
+  return Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+}
+
+/** utime+stime of a process in ms (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+function cgroupCpuNs(rel: string): number {
+  try {
+    return Number(readFileSync(`/sys/fs/cgroup/cpuacct/${rel}/cpuacct.usage`, 'utf8'));
+  } catch {
+    return Number(/usage_usec (\d+)/.exec(readFileSync(`/sys/fs/cgroup/${rel}/cpu.stat`, 'utf8'))?.[1] ?? 0) * 1000;
+  }
+}
+
+function cgroupPids(rel: string): number[] {
+  for (const base of ['/sys/fs/cgroup/memory', '/sys/fs/cgroup']) {
+    try {
+      return readFileSync(`${base}/${rel}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number);
+    } catch {
+      // The other layout.
+    }
+  }
+  return [];
+}
+
+async function bareNodeRssKb(): Promise<number> {
+  const child = spawn(process.execPath, [...NODE_FLAGS, '-e', 'setInterval(() => {}, 1e9)'], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 1000));
+  const kb = rssKb(child.pid!);
+  child.kill();
+  return kb;
+}
+
+function render(socket: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    request({ socketPath: socket, path: '/metrics/resource' }, (res) => {
+      let n = 0;
+      res.on('data', (c: Buffer) => (n += c.length));
+      res.on('end', () => resolve(n));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+async function main(): Promise<void> {
+  const bare = await bareNodeRssKb();
+  const c = await startCluster('benchmetrics', { nodes: 1 });
+  try {
+    await c.ok(['wait', '--for=condition=Available', 'apiservice/v1beta1.metrics.k8s.io', '--timeout=180s']);
+    await c.ok(['create', 'deployment', 'idle', '--image=busybox:1.28', `--replicas=${PODS}`, '--', 'sleep', '100000']);
+    await c.ok(['rollout', 'status', 'deployment/idle', '--timeout=600s']);
+    await waitFor('metrics for every idle pod', async () => {
+      const r = await c.kubectl(['top', 'pod', '-l', 'app=idle', '--no-headers']);
+      return r.code === 0 && r.stdout.trim().split('\n').length === PODS;
+    }, 120_000);
+    const uid = (await c.ok(['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=metrics-server', '-o', 'jsonpath={.items[0].metadata.uid}'])).trim();
+    const rel = `skiff.${c.name}/${uid}/${uid}-metrics-server-0`;
+    const pids = cgroupPids(rel);
+    const serverRss = pids.reduce((s, p) => s + rssKb(p), 0);
+    const nodeDir = join(c.dir, 'home', 'clusters', c.name, 'nodes', `${c.name}-node-1`);
+    const agent = Number(readFileSync(join(nodeDir, 'agent.pid'), 'utf8'));
+
+    // metrics-server's CPU and the agent's over two scrape periods.
+    const cpu0 = cgroupCpuNs(rel);
+    const agent0 = cpuMs(agent);
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, 2 * RESOLUTION_S * 1000));
+    const windowMs = Date.now() - t0;
+    const serverPct = ((cgroupCpuNs(rel) - cpu0) / 1e6 / windowMs) * 100;
+    const agentWindowPct = ((cpuMs(agent) - agent0) / windowMs) * 100;
+    // The agent's share: CPU time per render, at one render per resolution.
+    const renders = 50;
+    const a0 = cpuMs(agent);
+    let bytes = 0;
+    for (let i = 0; i < renders; i++) bytes = await render(join(nodeDir, 'kubelet.sock'));
+    const perRenderMs = (cpuMs(agent) - a0) / renders;
+    const agentPct = (perRenderMs / (RESOLUTION_S * 1000)) * 100;
+
+    console.log(`metrics pipeline, ${PODS} pods on one node, --metric-resolution=${RESOLUTION_S}s`);
+    console.log(`  metrics-server RSS        ${(serverRss / 1024).toFixed(1)} MB   (bare Node with the same flags: ${(bare / 1024).toFixed(1)} MB; goal with the HPA controller: ${GOAL_RSS_MB} MB)`);
+    console.log(`  metrics-server CPU        ${serverPct.toFixed(2)}% of a core over ${(windowMs / 1000).toFixed(0)} s`);
+    console.log(`  kubelet /metrics/resource ${perRenderMs.toFixed(1)} ms CPU per render (${(bytes / 1024).toFixed(0)} KiB) = ${agentPct.toFixed(3)}% of a core`);
+    console.log(`  scraping total            ${(serverPct + agentPct).toFixed(2)}% of a core   (goal ${GOAL_CPU_PCT}%; node agent over the same window, all its work: ${agentWindowPct.toFixed(2)}%)`);
+  } finally {
+    await c.down();
+  }
+}
+
+main().catch((e: Error) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,66 @@
+// metrics-server's flags (cmd/metrics-server/app/options), the ones components.yaml passes and
+// the ones users add to it. Flags it accepts but that change nothing here are listed as such.
+
+export interface MetricsServerArgs {
+  certDir: string;
+  securePort: number;
+  /** --metric-resolution: how often every node is scraped (ms). */
+  resolutionMs: number;
+  /** --kubelet-preferred-address-types, in order. */
+  addressTypes: string[];
+  /** --kubelet-use-node-status-port: the port from status.daemonEndpoints instead of --kubelet-port. */
+  useNodeStatusPort: boolean;
+  kubeletPort: number;
+  kubeletInsecureTLS: boolean;
+}
+
+/** Flags metrics-server takes whose effect is upstream's own machinery (logging, TLS tuning, authn delegation). */
+const ACCEPTED = new Set(['v', 'logtostderr', 'tls-cipher-suites', 'tls-min-version', 'authorization-always-allow-paths', 'requestheader-client-ca-file', 'kubelet-request-timeout']);
+
+/** Go durations as the flag package parses them: `15s`, `1m30s`, `500ms`. */
+export function parseGoDuration(s: string): number | undefined {
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let m: RegExpExecArray | null;
+  let end = 0;
+  while ((m = re.exec(s))) {
+    total += Number(m[1]) * unit[m[2]];
+    end = re.lastIndex;
+  }
+  return end === s.length && s.length > 0 ? total : undefined;
+}
+
+export function parseMetricsServerArgs(argv: string[]): MetricsServerArgs {
+  const a: MetricsServerArgs = {
+    certDir: 'apiserver.local.config/certificates',
+    securePort: 10250,
+    resolutionMs: 60_000,
+    addressTypes: ['Hostname', 'InternalDNS', 'InternalIP', 'ExternalDNS', 'ExternalIP'],
+    useNodeStatusPort: false,
+    kubeletPort: 10250,
+    kubeletInsecureTLS: false,
+  };
+  for (const arg of argv) {
+    const m = /^--?([^=]+)(?:=(.*))?$/.exec(arg);
+    if (!m) throw new Error(`unexpected argument ${JSON.stringify(arg)}`);
+    const [, name, value = 'true'] = m;
+    const int = () => {
+      if (!/^\d+$/.test(value)) throw new Error(`invalid argument "${value}" for "--${name}" flag: strconv.ParseInt: parsing "${value}": invalid syntax`);
+      return Number(value);
+    };
+    if (name === 'cert-dir') a.certDir = value;
+    else if (name === 'secure-port') a.securePort = int();
+    else if (name === 'metric-resolution') {
+      const ms = parseGoDuration(value);
+      if (ms === undefined) throw new Error(`invalid argument "${value}" for "--metric-resolution" flag: time: invalid duration "${value}"`);
+      if (ms < 10_000) throw new Error(`metric-resolution should be a time duration at least 10s, but value ${value} provided`);
+      a.resolutionMs = ms;
+    } else if (name === 'kubelet-preferred-address-types') a.addressTypes = value.split(',').filter(Boolean);
+    else if (name === 'kubelet-use-node-status-port') a.useNodeStatusPort = value !== 'false';
+    else if (name === 'kubelet-port') a.kubeletPort = int();
+    else if (name === 'kubelet-insecure-tls') a.kubeletInsecureTLS = value !== 'false';
+    else if (!ACCEPTED.has(name)) throw new Error(`unknown flag: --${name}`);
+  }
+  return a;
+}

@@ -1,0 +1,93 @@
+import { createServer } from 'node:https';
+import { join } from 'node:path';
+import { ApiClient, type Resource } from '../../client/client.js';
+import { fileTokenSource, inClusterConfig, SERVICE_ACCOUNT_DIR } from '../../client/in-cluster.js';
+import { SharedInformers } from '../../client/informer.js';
+import { selfSignedServingCert } from '../../client/self-signed.js';
+import { notifyReady } from '../ready.js';
+import { MetricsApi } from './api.js';
+import { parseMetricsServerArgs } from './args.js';
+import { scrape } from './scraper.js';
+import { MetricsStorage } from './storage.js';
+
+// The program of the built-in registry.k8s.io/metrics-server/metrics-server image: scrapes every
+// node's kubelet each --metric-resolution, keeps the last two scrapes and serves
+// metrics.k8s.io/v1beta1 over HTTPS on --secure-port, where the API server's aggregation layer
+// sends `kubectl top` and the HPA controller. It reaches the API as any pod does (in-cluster
+// config, its ServiceAccount's token).
+
+const VERSION = 'v0.7.2';
+const NODES: Resource = { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false };
+const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
+
+/** klog's header, as metrics-server's lines start. */
+function klog(level: 'I' | 'E', msg: string): void {
+  const d = new Date();
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  const head = `${level}${pad(d.getMonth() + 1)}${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds() * 1000, 6)}       1 metrics-server]`;
+  process.stderr.write(`${head} ${msg}\n`);
+}
+
+async function main(): Promise<void> {
+  const args = parseMetricsServerArgs(process.argv.slice(2));
+  const client = new ApiClient({ ...inClusterConfig(), userAgent: `metrics-server/${VERSION} (linux/amd64) kubernetes/skiff` });
+  const informers = new SharedInformers(client, (m) => klog('E', m));
+  const nodes = informers.informer(NODES);
+  const pods = informers.informer(PODS);
+  informers.start();
+  const storage = new MetricsStorage();
+  const api = new MetricsApi(storage, {
+    nodes: () => nodes.list(),
+    node: (name) => nodes.get(undefined, name),
+    pods: (ns) => pods.list(ns),
+    pod: (ns, name) => pods.get(ns, name),
+  });
+  const token = fileTokenSource(join(SERVICE_ACCOUNT_DIR, 'token'));
+  const scrapeOnce = async () => {
+    const batch = await scrape(nodes.list(), { ...args, insecureTLS: args.kubeletInsecureTLS, token, timeoutMs: args.resolutionMs }, (m) => klog('E', m));
+    storage.store(batch);
+  };
+
+  const { cert, key } = await selfSignedServingCert('localhost', ['127.0.0.1'], ['localhost']);
+  klog('I', `Generated self-signed cert (${args.certDir}/apiserver.crt, ${args.certDir}/apiserver.key)`);
+  let synced = false;
+  const server = createServer({ cert, key }, (req, res) => {
+    const path = new URL(req.url ?? '/', 'https://metrics-server').pathname;
+    if (path === '/livez' || path === '/healthz') return void res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
+    if (path === '/readyz') {
+      const failing = [...(synced ? [] : ['informer-sync']), ...(storage.ready() ? [] : ['metric-storage-ready'])];
+      if (failing.length === 0) return void res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
+      return void res.writeHead(500, { 'Content-Type': 'text/plain' }).end(failing.map((f) => `[-]${f} failed: reason withheld\n`).join('') + 'readyz check failed\n');
+    }
+    if (!api.handle(req, res)) {
+      res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', code: 404 }));
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(args.securePort, '0.0.0.0', () => resolve());
+  });
+  klog('I', `Serving securely on [::]:${args.securePort}`);
+
+  let timer: NodeJS.Timeout | undefined;
+  const stop = () => {
+    clearInterval(timer);
+    server.close();
+    void informers.stop().finally(() => client.close().finally(() => process.exit(0)));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  await Promise.all([nodes.waitForSync(), pods.waitForSync()]);
+  synced = true;
+  notifyReady();
+  const tick = () => void scrapeOnce().catch((e: Error) => klog('E', `"Failed to scrape nodes" err="${e.message}"`));
+  tick();
+  timer = setInterval(tick, args.resolutionMs);
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main().catch((e: Error) => {
+    klog('E', e.message);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,34 @@
+import type { Printer } from '../types.js';
+import { translateTimestampSince } from './age.js';
+import { AGE_COLUMN, NAME_COLUMN, column } from './columns.js';
+import { asObject, asString } from './format.js';
+
+// kube-aggregator pkg/registry/apiservice/etcd's table: the backing Service ("Local" for groups
+// the API server serves itself) and the Available condition, with its reason when not True.
+
+interface Condition {
+  type?: string;
+  status?: string;
+  reason?: string;
+}
+
+export function availableCell(status: unknown): string {
+  const c = ((asObject(status).conditions ?? []) as Condition[]).find((x) => x.type === 'Available');
+  if (!c) return 'Unknown';
+  if (c.status === 'True') return 'True';
+  return `${c.status} (${c.reason ?? ''})`;
+}
+
+export const apiServicePrinter: Printer = {
+  columns: [
+    NAME_COLUMN,
+    column('Service', 'string', 'The reference to the service that hosts this API endpoint.'),
+    column('Available', 'string', 'Whether this service is available.'),
+    AGE_COLUMN,
+  ],
+  cells(svc, now) {
+    const ref = asObject(asObject(svc.spec).service);
+    const service = asString(ref.name) ? `${asString(ref.namespace)}/${asString(ref.name)}` : 'Local';
+    return [svc.metadata.name ?? '', service, availableCell(svc.status), translateTimestampSince(svc.metadata.creationTimestamp, now)];
+  },
+};
