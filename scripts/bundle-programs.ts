@@ -27,6 +27,8 @@ const PROGRAMS = [
   'node/network/host-ports/forwarder.js',
   'addons/dns/main.js',
   'addons/ingress/main.js',
+  'addons/istio/istiod/main.js',
+  'addons/istio/gateway/main.js',
   'images/servers/',
   'images/applets/nc.js',
 ];

@@ -1,7 +1,7 @@
 import type { ApiClient } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
 import { SharedInformers } from '../client/informer.js';
-import { startCoreDNSAddon, startIngressNginxAddon } from './addons/controller.js';
+import { startCoreDNSAddon, startIngressNginxAddon, startIstioAddon } from './addons/controller.js';
 import { startDeploymentController } from './deployment/controller.js';
 import { startEndpointsController } from './endpoints/controller.js';
 import { startEndpointSliceController } from './endpointslice/controller.js';
@@ -57,6 +57,7 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
     startEndpointsController(client, informers, opts.log),
     startCoreDNSAddon(client, informers, opts.log, { egress: opts.egress }),
     startIngressNginxAddon(client, informers, opts.log),
+    startIstioAddon(client, informers, opts.log),
   ];
   if (opts.ca) controllers.push(startRootCACertPublisher(client, informers, opts.ca, opts.log));
   if (ownInformers) informers.start();

@@ -78,6 +78,9 @@ export const BUILTIN_ROOTS: Record<string, BuiltinRoot> = {
   'hpa-example': { base: 'debian-legacy', user: '', dirs: [{ path: '/var/www/html', mode: 0o755, uid: 33, gid: 33 }] },
   // coredns Dockerfile: FROM gcr.io/distroless/static-debian12:nonroot, USER nonroot:nonroot.
   'coredns/coredns': { base: 'distroless', user: 'nonroot:nonroot' },
+  // istio pilot and proxyv2: FROM istio's distroless base, USER 1337 (istio-proxy).
+  'istio/pilot': { base: 'distroless', user: '1337' },
+  'istio/proxyv2': { base: 'distroless', user: '1337' },
   // ingress-nginx rootfs/Dockerfile: FROM the ingress nginx image (Alpine), USER www-data.
   'ingress-nginx/controller': {
     base: 'alpine',

@@ -16,6 +16,7 @@ import {
   missingIngressNginxParts,
   type IngressNginxPart,
 } from './ingress-nginx.js';
+import { GATEWAY_NAME, GATEWAY_SERVICE_ACCOUNT, ISTIOD_NAME, ISTIOD_SERVICE_ACCOUNT, ISTIO_NAMESPACE, missingIstioParts, type IstioPart } from './istio.js';
 
 export const INGRESSCLASSES: Resource = { group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', kind: 'IngressClass', namespaced: false };
 
@@ -107,6 +108,21 @@ export const INGRESS_NGINX_ADDON: AddonSpec<IngressNginxPart> = {
   plan: missingIngressNginxParts,
 };
 
+export const ISTIO_ADDON: AddonSpec<IstioPart> = {
+  controller: 'istio-addon',
+  title: 'the Istio add-on',
+  parts: {
+    namespace: { res: NAMESPACES, name: ISTIO_NAMESPACE },
+    istiodServiceAccount: { res: SERVICEACCOUNTS, namespace: ISTIO_NAMESPACE, name: ISTIOD_SERVICE_ACCOUNT },
+    istiodService: { res: SERVICES, namespace: ISTIO_NAMESPACE, name: ISTIOD_NAME },
+    istiod: { res: DEPLOYMENTS, namespace: ISTIO_NAMESPACE, name: ISTIOD_NAME },
+    gatewayServiceAccount: { res: SERVICEACCOUNTS, namespace: ISTIO_NAMESPACE, name: GATEWAY_SERVICE_ACCOUNT },
+    gatewayService: { res: SERVICES, namespace: ISTIO_NAMESPACE, name: GATEWAY_NAME },
+    gateway: { res: DEPLOYMENTS, namespace: ISTIO_NAMESPACE, name: GATEWAY_NAME },
+  },
+  plan: missingIstioParts,
+};
+
 /** The cluster DNS add-on (kubeadm's `addon/coredns` phase). */
 export function startCoreDNSAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void, opts: CoreDNSOptions = {}): RunningController {
   return startAddon(client, informers, { ...COREDNS_ADDON, plan: (o) => missingParts(o, opts) }, log);
@@ -115,4 +131,9 @@ export function startCoreDNSAddon(client: ApiClient, informers: SharedInformers,
 /** The ingress-nginx add-on (upstream's cloud deploy.yaml). */
 export function startIngressNginxAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
   return startAddon(client, informers, INGRESS_NGINX_ADDON, log);
+}
+
+/** Istio's default profile: istiod and the ingress gateway. */
+export function startIstioAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
+  return startAddon(client, informers, ISTIO_ADDON, log);
 }
