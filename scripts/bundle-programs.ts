@@ -28,6 +28,8 @@ const PROGRAMS = [
   'addons/dns/main.js',
   'addons/ingress/main.js',
   'addons/metrics-server/main.js',
+  'addons/istio/istiod/main.js',
+  'addons/istio/gateway/main.js',
   'images/servers/',
   'images/applets/nc.js',
 ];

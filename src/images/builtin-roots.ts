@@ -80,6 +80,9 @@ export const BUILTIN_ROOTS: Record<string, BuiltinRoot> = {
   'coredns/coredns': { base: 'distroless', user: 'nonroot:nonroot' },
   // metrics-server Dockerfile: FROM gcr.io/distroless/static, USER 65534.
   'metrics-server/metrics-server': { base: 'distroless', user: '65534' },
+  // istio pilot and proxyv2: FROM istio's distroless base, USER 1337 (istio-proxy).
+  'istio/pilot': { base: 'distroless', user: '1337' },
+  'istio/proxyv2': { base: 'distroless', user: '1337' },
   // ingress-nginx rootfs/Dockerfile: FROM the ingress nginx image (Alpine), USER www-data.
   'ingress-nginx/controller': {
     base: 'alpine',

@@ -233,4 +233,23 @@ export const BUILTIN_IMAGES: BuiltinImage[] = [
       };
     },
   },
+  {
+    // docker.io/istio/pilot: ENTRYPOINT ["/usr/local/bin/pilot-discovery"]; the Deployment's args
+    // start with `discovery`. istiod reaches the API from its pod (in-cluster config).
+    names: ['istio/pilot'],
+    config: () => {
+      const istiod = [process.execPath, ...NODE_FLAGS, addonScript('istio/istiod/main')];
+      return { entrypoint: ['/usr/local/bin/pilot-discovery'], cmd: [], notifyReady: true, binaries: aliases(['/usr/local/bin/pilot-discovery', 'pilot-discovery'], istiod) };
+    },
+  },
+  {
+    // docker.io/istio/proxyv2: ENTRYPOINT ["/usr/local/bin/pilot-agent"]; `proxy router` runs a
+    // gateway. pilot-agent and Envoy are one program here, on every request's path, so it gets
+    // the ingress controller's V8 settings.
+    names: ['istio/proxyv2'],
+    config: () => {
+      const agent = [process.execPath, ...INGRESS_NODE_FLAGS, addonScript('istio/gateway/main')];
+      return { entrypoint: ['/usr/local/bin/pilot-agent'], cmd: [], notifyReady: true, binaries: aliases(['/usr/local/bin/pilot-agent', 'pilot-agent'], agent) };
+    },
+  },
 ];

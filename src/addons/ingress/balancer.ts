@@ -1,4 +1,4 @@
-import type { Endpoint } from './endpoints.js';
+import type { Endpoint } from '../proxy/endpoints.js';
 import type { Upstream } from './routes.js';
 
 // Round robin over an upstream's ready endpoints, ingress-nginx's default `load-balance`.

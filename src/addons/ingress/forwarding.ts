@@ -48,12 +48,6 @@ export interface ForwardContext {
   upgrade?: string;
 }
 
-/** The client's address as nginx prints $remote_addr (no IPv4-mapped IPv6 prefix). */
-export function clientAddress(remote: string | undefined): string {
-  if (!remote) return '';
-  return remote.startsWith('::ffff:') && remote.includes('.') ? remote.slice(7) : remote;
-}
-
 let idCounter = 0;
 // 20 random hex digits per process, then a 12-digit counter: unique per request like nginx's
 // $request_id (32 hex digits), without drawing random bytes on every request.

@@ -2,7 +2,7 @@ import { ApiClient } from '../../client/client.js';
 import { inClusterConfig } from '../../client/in-cluster.js';
 import { notifyReady } from '../ready.js';
 import { parseControllerArgs } from './args.js';
-import { CertificateStore, generateFakeCertificate } from './certificates.js';
+import { CertificateStore, generateFakeCertificate } from '../proxy/certificates.js';
 import { startHealthServer } from './health.js';
 import { IngressProxy } from './proxy.js';
 import { buildRouteTable, type RouteTable } from './routes.js';

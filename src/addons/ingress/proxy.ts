@@ -1,14 +1,14 @@
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import { RoundRobin } from './balancer.js';
-import type { Endpoint } from './endpoints.js';
+import type { Endpoint } from '../proxy/endpoints.js';
 import { clientResponseHeaderLines, encodePath, upstreamRequestHeaderLines } from './forwarding.js';
-import type { ClientRequest } from './http1/client-connection.js';
-import { ChunkedScanner } from './http1/chunked.js';
-import { parseResponseHead, type ResponseHead } from './http1/head.js';
-import { headerLines, httpDate, requestHead, statusLine } from './http1/serialize.js';
-import { UpstreamConnections, type Acquired } from './http1/upstream-connections.js';
-import { UpstreamExchange, type ExchangeOutcome, type ExchangeSpec, type UpstreamFailure } from './http1/upstream-exchange.js';
+import type { ClientRequest } from '../proxy/http1/client-connection.js';
+import { ChunkedScanner } from '../proxy/http1/chunked.js';
+import { parseResponseHead, type ResponseHead } from '../proxy/http1/head.js';
+import { headerLines, httpDate, requestHead } from '../proxy/http1/serialize.js';
+import { UpstreamConnections, type Acquired } from '../proxy/http1/upstream-connections.js';
+import { UpstreamExchange, type ExchangeOutcome, type ExchangeSpec, type UpstreamFailure } from '../proxy/http1/upstream-exchange.js';
 import { LocationStates, type LocationRuntime } from './location-state.js';
 import { parseRequestTarget } from './paths.js';
 import { bodyTooLarge } from './policies/body-size.js';
@@ -17,7 +17,7 @@ import { cookieValue } from './policies/cookies.js';
 import { corsPreflight, corsResponseHeaders } from './policies/cors.js';
 import { hstsHeader } from './policies/hsts.js';
 import { annotationRedirect, appRootRedirect, sslRedirect } from './policies/redirect.js';
-import { nginxPage, nginxRedirect, type PolicyResponse } from './policies/responses.js';
+import { nginxPage, nginxRedirect, nginxStatusLine, type PolicyResponse } from './policies/responses.js';
 import { forwardedPrefixHeader, rewriteTarget } from './policies/rewrite.js';
 import { checkSourceRange, locationDenied } from './policies/source-range.js';
 import { mayRetry } from './policies/timeouts.js';
@@ -260,7 +260,7 @@ export class IngressProxy {
   /** The client's response head for an upstream's (nginx: its Server and Date, hop-by-hop headers dropped). */
   responseHead(req: ClientRequest, r: Routed, h: ResponseHead, chunked: boolean, close: boolean): string {
     return (
-      statusLine(h.status, h.reason) +
+      nginxStatusLine(h.status, h.reason) +
       'Server: nginx\r\nDate: ' +
       httpDate() +
       '\r\n' +
@@ -342,7 +342,7 @@ export class IngressProxy {
         const upgraded = h.status === 101;
         const lines = upgraded ? h.rawHeaders : tunnelRefusalHeaders(h.rawHeaders);
         const extra = r.extraHeaders ? Object.entries(r.extraHeaders).flatMap(([k, v]) => (Array.isArray(v) ? v.flatMap((x) => [k, x]) : [k, v])) : [];
-        socket.write(statusLine(h.status, h.reason) + headerLines(lines) + headerLines(extra) + (upgraded ? '' : 'Connection: close\r\n') + '\r\n', 'latin1');
+        socket.write(nginxStatusLine(h.status, h.reason) + headerLines(lines) + headerLines(extra) + (upgraded ? '' : 'Connection: close\r\n') + '\r\n', 'latin1');
         socket.setNoDelay(true);
         up.off('close', early);
         up.off('error', early);

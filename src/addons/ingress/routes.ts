@@ -4,7 +4,7 @@ import type { KObject } from '../../api/types.js';
 import { parseIngressAnnotations, type IngressAnnotations } from './annotations.js';
 import { ClassFilter, type ClassIdentity } from './classes.js';
 import { locationRegex } from './policies/rewrite.js';
-import { externalNameEndpoint, indexSlices, readyEndpoints, servicePortOf, type Endpoint } from './endpoints.js';
+import { externalNameEndpoint, indexSlices, readyEndpoints, servicePortOf, type Endpoint } from '../proxy/endpoints.js';
 
 // The route table: what ingress-nginx would write as nginx servers and locations, built as a
 // plain function of the cluster objects. Servers are keyed by host; the catch-all server `_`

@@ -1,7 +1,8 @@
 import net, { type AddressInfo, type Socket } from 'node:net';
 import tls from 'node:tls';
-import type { CertificateStore } from './certificates.js';
-import { ClientConnection, NGINX_CLIENT_LIMITS } from './http1/client-connection.js';
+import type { CertificateStore } from '../proxy/certificates.js';
+import { ClientConnection, NGINX_CLIENT_LIMITS } from '../proxy/http1/client-connection.js';
+import { NGINX_DIALECT } from './policies/responses.js';
 import type { IngressProxy } from './proxy.js';
 
 // The listeners of the controller pod: HTTP on 80 and HTTPS on 443 (certificate by SNI), each
@@ -34,7 +35,7 @@ export async function startListeners(o: ListenerOptions): Promise<Listeners> {
   const open = new Set<ClientConnection>();
   const serve = (socket: Socket, encrypted: boolean) => {
     socket.setNoDelay(true);
-    const conn = new ClientConnection(socket, encrypted, NGINX_CLIENT_LIMITS, o.proxy.handleRequest);
+    const conn = new ClientConnection(socket, encrypted, NGINX_CLIENT_LIMITS, NGINX_DIALECT, o.proxy.handleRequest);
     open.add(conn);
     socket.once('close', () => open.delete(conn));
   };

@@ -1,7 +1,7 @@
 import { notifyReady } from '../ready.js';
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import type { KeyPair } from './certificates.js';
+import type { KeyPair } from '../proxy/certificates.js';
 import { startHealthServer } from './health.js';
 
 // nginx's `worker_processes auto`: one proxy process per CPU. Each worker runs the whole

@@ -17,6 +17,7 @@ import {
   type IngressNginxPart,
 } from './ingress-nginx.js';
 import { METRICS_APISERVICE, METRICS_SERVER_NAME, missingMetricsServerParts, type MetricsServerPart } from './metrics-server.js';
+import { GATEWAY_NAME, GATEWAY_SERVICE_ACCOUNT, ISTIOD_NAME, ISTIOD_SERVICE_ACCOUNT, ISTIO_NAMESPACE, missingIstioParts, type IstioPart } from './istio.js';
 
 export const APISERVICES: Resource = { group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', kind: 'APIService', namespaced: false };
 export const INGRESSCLASSES: Resource = { group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', kind: 'IngressClass', namespaced: false };
@@ -126,6 +127,21 @@ export function startMetricsServerAddon(client: ApiClient, informers: SharedInfo
   return startAddon(client, informers, METRICS_SERVER_ADDON, log);
 }
 
+export const ISTIO_ADDON: AddonSpec<IstioPart> = {
+  controller: 'istio-addon',
+  title: 'the Istio add-on',
+  parts: {
+    namespace: { res: NAMESPACES, name: ISTIO_NAMESPACE },
+    istiodServiceAccount: { res: SERVICEACCOUNTS, namespace: ISTIO_NAMESPACE, name: ISTIOD_SERVICE_ACCOUNT },
+    istiodService: { res: SERVICES, namespace: ISTIO_NAMESPACE, name: ISTIOD_NAME },
+    istiod: { res: DEPLOYMENTS, namespace: ISTIO_NAMESPACE, name: ISTIOD_NAME },
+    gatewayServiceAccount: { res: SERVICEACCOUNTS, namespace: ISTIO_NAMESPACE, name: GATEWAY_SERVICE_ACCOUNT },
+    gatewayService: { res: SERVICES, namespace: ISTIO_NAMESPACE, name: GATEWAY_NAME },
+    gateway: { res: DEPLOYMENTS, namespace: ISTIO_NAMESPACE, name: GATEWAY_NAME },
+  },
+  plan: missingIstioParts,
+};
+
 /** The cluster DNS add-on (kubeadm's `addon/coredns` phase). */
 export function startCoreDNSAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void, opts: CoreDNSOptions = {}): RunningController {
   return startAddon(client, informers, { ...COREDNS_ADDON, plan: (o) => missingParts(o, opts) }, log);
@@ -134,4 +150,9 @@ export function startCoreDNSAddon(client: ApiClient, informers: SharedInformers,
 /** The ingress-nginx add-on (upstream's cloud deploy.yaml). */
 export function startIngressNginxAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
   return startAddon(client, informers, INGRESS_NGINX_ADDON, log);
+}
+
+/** Istio's default profile: istiod and the ingress gateway. */
+export function startIstioAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
+  return startAddon(client, informers, ISTIO_ADDON, log);
 }

@@ -1,5 +1,5 @@
 // The ingress-nginx add-on as a cluster installs it: the objects of upstream's cloud deploy.yaml
-// (minus RBAC and webhook) once a node exists, the controller Ready behind its LoadBalancer, a
+// (minus RBAC and webhook) as soon as the control plane runs, the controller Ready behind its LoadBalancer, a
 // deleted part coming back and a user's edit left alone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,13 +17,15 @@ after(async () => {
   await c?.down();
 });
 
-test('a cluster without nodes gets no ingress controller', async () => {
+test('a cluster without nodes gets the add-on at once, as kubeadm installs it; its pod waits for a node', async () => {
   const bare = await startCluster('ing-bare');
   try {
-    // The controllers have synced by the time `skiff up` returns; give them a beat to act anyway.
-    await bare.ok(['get', 'nodes']);
-    assert.notEqual((await bare.kubectl(['get', 'namespace', INGRESS_NS])).code, 0);
-    assert.equal((await bare.ok(['get', 'ingressclass', '-o', 'name'])).trim(), '');
+    await waitFor('the add-on installed', async () => (await bare.kubectl(['get', 'deployment', CONTROLLER, '-n', INGRESS_NS])).code === 0, 30_000);
+    assert.equal((await bare.ok(['get', 'ingressclass', '-o', 'name'])).trim(), 'ingressclass.networking.k8s.io/nginx');
+    await waitFor('the controller pod unschedulable', async () => {
+      const reason = await bare.ok(['get', 'pods', '-n', INGRESS_NS, '-o', 'jsonpath={.items[0].status.conditions[?(@.type=="PodScheduled")].reason}']);
+      return reason === 'Unschedulable';
+    }, 30_000);
   } finally {
     await bare.down();
   }

@@ -9,15 +9,15 @@
 //     server_tokens off). 3xx codes 300/304/305/306 and 204 get an empty body, as in nginx.
 //   nginxRedirect(status: number, location: string): PolicyResponse   page + Location header
 //
+import { STATUS_CODES } from 'node:http';
+import { statusLine } from '../../proxy/http1/serialize.js';
+import type { LocalReply, ServerDialect } from '../../proxy/local-reply.js';
+
 // Every policy that ends a request returns a PolicyResponse; the request path writes it with
 // ClientRequest.respond (http1/client-connection.ts), which adds nginx's Server, Date,
 // Content-Length and Connection headers.
 
-export interface PolicyResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
+export type PolicyResponse = LocalReply;
 
 // nginx's own wording: status lines from ngx_http_header_filter_module.c, which differ from
 // Node's STATUS_CODES in places.
@@ -76,3 +76,19 @@ export function headerTooLargePage(): PolicyResponse {
 export function nginxRedirect(status: number, location: string): PolicyResponse {
   return nginxPage(status, { Location: location });
 }
+
+/** nginx's status line: its own reason phrases where they differ from the usual ones. */
+export function nginxStatusLine(status: number, upstreamReason = ''): string {
+  return statusLine(status, nginxReason(status, upstreamReason));
+}
+
+function nginxReason(status: number, upstreamReason = ''): string {
+  return nginxStatusText(status) || STATUS_CODES[status] || upstreamReason;
+}
+
+/** How the HTTP engine speaks for ingress-nginx: `Server: nginx` and nginx's pages. */
+export const NGINX_DIALECT: ServerDialect = {
+  server: 'nginx',
+  reason: nginxReason,
+  refusal: (status, tooLarge) => (tooLarge ? headerTooLargePage() : nginxPage(status)),
+};

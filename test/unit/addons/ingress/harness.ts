@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { KObject } from '../../../../src/api/types.js';
-import { CertificateStore, generateFakeCertificate, type KeyPair } from '../../../../src/addons/ingress/certificates.js';
+import { CertificateStore, generateFakeCertificate, type KeyPair } from '../../../../src/addons/proxy/certificates.js';
 import { IngressProxy } from '../../../../src/addons/ingress/proxy.js';
 import type { RouteTable } from '../../../../src/addons/ingress/routes.js';
 import { startListeners, type Listeners } from '../../../../src/addons/ingress/server.js';

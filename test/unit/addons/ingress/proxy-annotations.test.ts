@@ -115,7 +115,7 @@ test('affinity cookie: the first answer sets INGRESSCOOKIE and the cookie keeps 
 
 test('backend-protocol HTTPS: TLS to the endpoint, its certificate not verified (as nginx)', async () => {
   const { default: https } = await import('node:https');
-  const { generateFakeCertificate } = await import('../../../../src/addons/ingress/certificates.js');
+  const { generateFakeCertificate } = await import('../../../../src/addons/proxy/certificates.js');
   const pair = await generateFakeCertificate();
   const server = https.createServer(pair, (req, res) => {
     const chunks: Buffer[] = [];

@@ -5,7 +5,7 @@ import { webcrypto, X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
 import * as x509 from '@peculiar/x509';
 import type { KObject } from '../../../../src/api/types.js';
-import { FAKE_CERTIFICATE_CN } from '../../../../src/addons/ingress/certificates.js';
+import { FAKE_CERTIFICATE_CN } from '../../../../src/addons/proxy/certificates.js';
 import { json, request, simpleTable, startBackend, startHarness, type Backend, type Harness } from './harness.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);

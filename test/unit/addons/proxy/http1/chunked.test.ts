@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChunkedScanner, ChunkedError, MAX_CHUNK_LINE } from '../../../../../src/addons/ingress/http1/chunked.js';
+import { ChunkedScanner, ChunkedError, MAX_CHUNK_LINE } from '../../../../../src/addons/proxy/http1/chunked.js';
 
 /** Scans `body` fed in the given pieces; returns the end offset within the whole and the payload. */
 function scanPieces(body: Buffer, cuts: number[]): { end: number; payload: Buffer; scanner: ChunkedScanner } {

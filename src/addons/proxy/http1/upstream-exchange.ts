@@ -21,6 +21,8 @@ export interface UpstreamFailure {
   message: string;
   /** A cached connection the endpoint had closed: the request can go again on another connection to the same endpoint. */
   stale?: boolean;
+  /** The endpoint answered with this status, which the spec chose to retry rather than relay. */
+  status?: number;
 }
 
 export interface ExchangeSpec {
@@ -38,6 +40,8 @@ export interface ExchangeSpec {
    * framing (to add Transfer-Encoding), `close` whether its connection must close afterwards.
    */
   responseHead(h: ResponseHead, chunked: boolean, close: boolean): string;
+  /** Whether a response is dropped for another try instead of relayed (Envoy's retriable status codes). */
+  retryStatus?(status: number): boolean;
 }
 
 export interface ExchangeOutcome {
@@ -153,6 +157,10 @@ export class UpstreamExchange implements UpstreamEvents {
   }
 
   private begin(h: ResponseHead, first: Buffer | null): void {
+    if (this.spec.retryStatus?.(h.status)) {
+      this.fail({ failure: 'error', sent: true, status: h.status, message: `upstream answered ${h.status}` });
+      return;
+    }
     this.response = h;
     const http10 = this.req.head.minor === 0;
     let chunked = false;

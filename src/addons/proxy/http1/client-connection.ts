@@ -2,8 +2,7 @@ import type { Socket } from 'node:net';
 import { ChunkedScanner } from './chunked.js';
 import { parseRequestHead, type RequestHead } from './head.js';
 import { httpDate, statusLine } from './serialize.js';
-import { clientAddress } from '../forwarding.js';
-import { headerTooLargePage, nginxPage, type PolicyResponse } from '../policies/responses.js';
+import type { LocalReply, ServerDialect } from '../local-reply.js';
 
 // One client connection, as nginx's http module runs it: read a request head, hand the request
 // to the proxy, stream its body on demand, write the response, then the next request (pipelined
@@ -87,7 +86,7 @@ export class ClientRequest {
   }
 
   /** A complete answer of the ingress's own (redirects, error pages). */
-  respond(r: PolicyResponse): void {
+  respond(r: LocalReply): void {
     if (this.finished) return;
     if (this.headersSent) {
       this.destroy();
@@ -95,7 +94,7 @@ export class ClientRequest {
     }
     let close = false;
     for (const k in r.headers) if (k.toLowerCase() === 'connection') close = r.headers[k]!.toLowerCase() === 'close';
-    const head = pageHead(r) + this.connectionHeader(close) + '\r\n';
+    const head = pageHead(r, this.conn.dialect) + this.connectionHeader(close) + '\r\n';
     const body = this.head.method === 'HEAD' ? '' : r.body;
     this.headersSent = true;
     this.conn.socket.write(body ? head + body : head, 'latin1');
@@ -161,6 +160,7 @@ export class ClientConnection {
     readonly socket: Socket,
     readonly encrypted: boolean,
     private readonly limits: ClientLimits,
+    readonly dialect: ServerDialect,
     private readonly handler: (req: ClientRequest) => void,
   ) {
     this.remoteAddress = clientAddress(socket.remoteAddress);
@@ -193,7 +193,7 @@ export class ClientConnection {
         const r = parseRequestHead(this.pending, this.limits.maxHeadBytes);
         if (!r.ok) {
           if (r.incomplete) this.socket.setTimeout(this.limits.headerTimeoutMs);
-          else this.reject(r.headerTooLarge ? headerTooLargePage() : nginxPage(r.status));
+          else this.reject(this.dialect.refusal(r.status, r.headerTooLarge === true));
           break;
         }
         this.pending = r.size < this.pending.length ? this.pending.subarray(r.size) : null;
@@ -344,8 +344,8 @@ export class ClientConnection {
   }
 
   /** A head nginx refuses: its error page, then the connection closes. */
-  private reject(page: PolicyResponse): void {
-    this.socket.write(pageHead(page) + 'Connection: close\r\n\r\n' + page.body, 'latin1');
+  private reject(page: LocalReply): void {
+    this.socket.write(pageHead(page, this.dialect) + 'Connection: close\r\n\r\n' + page.body, 'latin1');
     this.close();
   }
 
@@ -408,13 +408,19 @@ export class ClientConnection {
 }
 
 /** The head of an answer of the ingress's own, up to its Content-Length; Connection is the caller's to add. */
-function pageHead(page: PolicyResponse): string {
-  let head = statusLine(page.status) + 'Server: nginx\r\nDate: ' + httpDate() + '\r\n';
+function pageHead(page: LocalReply, dialect: ServerDialect): string {
+  let head = statusLine(page.status, dialect.reason(page.status)) + 'Server: ' + dialect.server + '\r\nDate: ' + httpDate() + '\r\n';
   for (const k in page.headers) {
     const lower = k.toLowerCase();
     if (lower !== 'connection' && lower !== 'content-length') head += k + ': ' + page.headers[k] + '\r\n';
   }
   return head + 'Content-Length: ' + Buffer.byteLength(page.body) + '\r\n';
+}
+
+/** The client's address as logged and forwarded: an IPv4 client of a dual-stack socket without its `::ffff:` prefix. */
+export function clientAddress(remote: string | undefined): string {
+  if (!remote) return '';
+  return remote.startsWith('::ffff:') && remote.includes('.') ? remote.slice(7) : remote;
 }
 
 function noop(): void {}

@@ -28,7 +28,14 @@ interface ServiceLike extends KObject {
 interface SliceLike extends KObject {
   addressType?: string;
   ports?: { name?: string | null; port?: number | null; protocol?: string | null }[] | null;
-  endpoints?: { addresses: string[]; conditions?: { ready?: boolean | null } | null }[] | null;
+  endpoints?: SliceEndpoint[] | null;
+}
+
+/** An endpoint of an EndpointSlice, as far as choosing it goes. */
+export interface SliceEndpoint {
+  addresses: string[];
+  conditions?: { ready?: boolean | null } | null;
+  targetRef?: { kind?: string; namespace?: string; name?: string } | null;
 }
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -83,8 +90,8 @@ export function endpointKey(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-/** Ready endpoints for one Service port, in a stable order, without duplicates. */
-export function readyEndpoints(slices: KObject[] | undefined, portName: string | undefined): Endpoint[] {
+/** Ready endpoints for one Service port, in a stable order, without duplicates; `accept` narrows them (an Istio subset's pods). */
+export function readyEndpoints(slices: KObject[] | undefined, portName: string | undefined, accept?: (ep: SliceEndpoint, slice: KObject) => boolean): Endpoint[] {
   if (!slices) return [];
   const wanted = portName ?? '';
   const seen = new Set<string>();
@@ -96,6 +103,7 @@ export function readyEndpoints(slices: KObject[] | undefined, portName: string |
     for (const ep of s.endpoints ?? []) {
       // A nil ready condition means ready (EndpointSlice API contract).
       if (ep.conditions?.ready === false) continue;
+      if (accept && !accept(ep, s)) continue;
       for (const address of ep.addresses) {
         const key = endpointKey(address, port.port);
         if (seen.has(key)) continue;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   parseRequestHead, parseResponseHead, type HeadResult, type RequestHead, type ResponseHead,
-} from '../../../../../src/addons/ingress/http1/head.js';
+} from '../../../../../src/addons/proxy/http1/head.js';
 
 const MAX = 8192;
 

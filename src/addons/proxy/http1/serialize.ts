@@ -1,5 +1,3 @@
-import { STATUS_CODES } from 'node:http';
-import { nginxStatusText } from '../policies/responses.js';
 
 // Message heads as the proxy writes them: one latin1 string per head, so a head and the first
 // body bytes leave in one writev.
@@ -7,7 +5,7 @@ import { nginxStatusText } from '../policies/responses.js';
 let dateSecond = -1;
 let dateText = '';
 
-/** The Date header value, formatted once per second as nginx caches its time. */
+/** The Date header value, formatted once per second as nginx and Envoy cache their time. */
 export function httpDate(): string {
   const now = Date.now();
   const second = Math.floor(now / 1000);
@@ -18,9 +16,8 @@ export function httpDate(): string {
   return dateText;
 }
 
-/** nginx's status line: its own reason phrases where they differ from the usual ones. */
-export function statusLine(status: number, upstreamReason = ''): string {
-  return `HTTP/1.1 ${status} ${nginxStatusText(status) || STATUS_CODES[status] || upstreamReason}\r\n`;
+export function statusLine(status: number, reason: string): string {
+  return `HTTP/1.1 ${status} ${reason}\r\n`;
 }
 
 /** `name: value\r\n` for each pair of a flat [name, value, …] list. */

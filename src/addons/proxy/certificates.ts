@@ -1,6 +1,6 @@
-// The certificates the HTTPS listener presents: one per TLS host from its kubernetes.io/tls
-// Secret, chosen by SNI, and ingress-nginx's generated "fake" certificate for every other
-// name (and for hosts whose Secret is missing or unusable).
+// The certificates an HTTPS listener presents: one per TLS host from its kubernetes.io/tls
+// Secret, chosen by SNI, and a default for every other name (and for hosts whose Secret is
+// missing or unusable): ingress-nginx's generated "fake" certificate.
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import tls from 'node:tls';
@@ -122,7 +122,7 @@ export class CertificateStore {
     return context;
   }
 
-  /** The context for an SNI name: exact host, then `*.` of its parent, then the default. */
+  /** The context for an SNI name: exact host, then `*.` of its parent, then a `*` host (an Istio Gateway server's), then the default. */
   contextForName(servername: string | undefined): tls.SecureContext {
     if (!servername) return this.fallback;
     const name = servername.toLowerCase();
@@ -133,7 +133,7 @@ export class CertificateStore {
       const wild = this.byHost.get(`*${name.slice(dot)}`);
       if (wild) return wild;
     }
-    return this.fallback;
+    return this.byHost.get('*') ?? this.fallback;
   }
 
   readonly sniCallback = (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void => {

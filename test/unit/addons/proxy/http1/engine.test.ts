@@ -2,7 +2,7 @@ import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type http from 'node:http';
-import { simpleTable, startBackend, startHarness, type Harness } from '../harness.js';
+import { simpleTable, startBackend, startHarness, type Harness } from '../../ingress/harness.js';
 import { connectClient, get, startRawUpstream, type RawRequest, type RawUpstream, type SocketReader } from './raw.js';
 
 // The HTTP/1.1 engine behind a real proxy, driven with raw sockets on both sides where node's

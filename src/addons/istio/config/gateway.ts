@@ -1,0 +1,203 @@
+import { createHash } from 'node:crypto';
+import type { IDestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule';
+import type { IGateway } from '@kubernetes-models/istio/networking.istio.io/v1beta1/Gateway';
+import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
+import type { KObject } from '../../../api/types.js';
+import type { KeyPair } from '../../proxy/certificates.js';
+import { indexSlices, readyEndpoints } from '../../proxy/endpoints.js';
+import { CLUSTER_DOMAIN, intersectHosts, resolveShortName, splitServerHost } from './hosts.js';
+import { isCatchAll, qualifyGateway, translateHttpRoute, type ClusterResolver } from './routes.js';
+import type { Cluster, Listener, LoadBalancer, ProxyConfig, Route, ServerTls, VirtualHost } from './types.js';
+
+// A gateway proxy's configuration as pilot builds it (pilot/pkg/networking/core/gateway.go):
+// the Gateways whose selector matches the proxy's labels give the listeners, one per port,
+// with the servers' hosts; the VirtualServices bound to those Gateways give each port's
+// virtual hosts, a VirtualService host narrowed to the server host it falls in, the routes of
+// several VirtualServices for one host merged in order with catch-alls last; the Services,
+// EndpointSlices, Pods and DestinationRules give the clusters those routes name.
+
+export interface MeshSnapshot {
+  gateways: KObject[];
+  virtualServices: KObject[];
+  destinationRules: KObject[];
+  services: KObject[];
+  endpointSlices: KObject[];
+  pods: KObject[];
+  secrets: KObject[];
+}
+
+/** The gateway pod asking for its configuration. */
+export interface ProxyIdentity {
+  namespace: string;
+  labels: Record<string, string>;
+}
+
+/** Istio's root namespace: DestinationRules there apply to every proxy. */
+export const ROOT_NAMESPACE = 'istio-system';
+
+type GatewaySpec = NonNullable<IGateway['spec']>;
+type Server = NonNullable<GatewaySpec['servers']>[number];
+type VSSpec = NonNullable<IVirtualService['spec']>;
+type DRSpec = NonNullable<IDestinationRule['spec']>;
+
+interface ServiceLike extends KObject {
+  spec?: { selector?: Record<string, string>; ports?: { name?: string; port: number; targetPort?: number | string }[] };
+}
+
+function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
+  if (!selector || Object.keys(selector).length === 0) return false;
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}
+
+/** The container port a gateway server's number arrives on: the targetPort of the proxy's Service that exposes it. */
+function listenPort(number: number, proxy: ProxyIdentity, services: KObject[]): number {
+  for (const s of services as ServiceLike[]) {
+    if (s.metadata.namespace !== proxy.namespace || !selects(s.spec?.selector, proxy.labels)) continue;
+    const p = s.spec?.ports?.find((x) => x.port === number);
+    if (p && typeof p.targetPort === 'number') return p.targetPort;
+    if (p) return number;
+  }
+  return number;
+}
+
+function secretPair(secret: KObject | undefined): KeyPair | undefined {
+  const data = (secret as { data?: Record<string, string> } | undefined)?.data;
+  const crt = data?.['tls.crt'] ?? data?.cert;
+  const key = data?.['tls.key'] ?? data?.key;
+  if (!crt || !key) return undefined;
+  return { cert: Buffer.from(crt, 'base64').toString('utf8'), key: Buffer.from(key, 'base64').toString('utf8') };
+}
+
+const key = (o: KObject) => `${o.metadata.namespace}/${o.metadata.name}`;
+
+class ClusterBuilder {
+  readonly clusters: Record<string, Cluster> = {};
+  private readonly services = new Map<string, ServiceLike>();
+  private readonly slices: Map<string, KObject[]>;
+  private readonly pods = new Map<string, KObject>();
+
+  constructor(
+    private readonly snap: MeshSnapshot,
+    private readonly proxy: ProxyIdentity,
+  ) {
+    for (const s of snap.services) this.services.set(`${s.metadata.name}.${s.metadata.namespace}.svc.${CLUSTER_DOMAIN}`, s as ServiceLike);
+    this.slices = indexSlices(snap.endpointSlices);
+    for (const p of snap.pods) this.pods.set(key(p), p);
+  }
+
+  /** The DestinationRule for a host: the proxy's namespace, then the Service's, then the root namespace (pilot's lookup order). */
+  private ruleFor(fqdn: string, serviceNamespace: string): DRSpec | undefined {
+    for (const ns of [this.proxy.namespace, serviceNamespace, ROOT_NAMESPACE]) {
+      const dr = this.snap.destinationRules.find((d) => d.metadata.namespace === ns && resolveShortName((d as IDestinationRule).spec?.host ?? '', ns) === fqdn);
+      if (dr) return (dr as IDestinationRule).spec;
+    }
+    return undefined;
+  }
+
+  readonly resolve: ClusterResolver = (destination, namespace) => {
+    if (!destination?.host) return undefined;
+    const fqdn = resolveShortName(destination.host, namespace);
+    const svc = this.services.get(fqdn);
+    if (!svc) return undefined;
+    const ports = svc.spec?.ports ?? [];
+    const port = destination.port?.number !== undefined ? ports.find((p) => p.port === destination.port!.number) : ports.length === 1 ? ports[0] : undefined;
+    if (!port) return undefined;
+    const subset = destination.subset ?? '';
+    const name = `outbound|${port.port}|${subset}|${fqdn}`;
+    if (this.clusters[name]) return name;
+    const rule = this.ruleFor(fqdn, svc.metadata.namespace ?? '');
+    const sub = subset ? rule?.subsets?.find((s) => s.name === subset) : undefined;
+    // A subset no DestinationRule defines: Envoy has no such cluster and answers 503.
+    if (subset && !sub) return undefined;
+    const labels = sub?.labels ?? {};
+    const slices = this.slices.get(`${svc.metadata.namespace}/${svc.metadata.name}`);
+    const endpoints = readyEndpoints(slices, port.name, (ep, slice) => {
+      if (Object.keys(labels).length === 0) return true;
+      const ref = ep.targetRef;
+      if (!ref || ref.kind !== 'Pod') return false;
+      const pod = this.pods.get(`${ref.namespace ?? slice.metadata.namespace}/${ref.name}`);
+      return selects(labels, pod?.metadata.labels ?? {});
+    });
+    const lb = (sub?.trafficPolicy?.loadBalancer?.simple ?? rule?.trafficPolicy?.loadBalancer?.simple ?? 'LEAST_REQUEST') as string;
+    this.clusters[name] = { endpoints, lb: (['ROUND_ROBIN', 'RANDOM', 'PASSTHROUGH'].includes(lb) ? lb : 'LEAST_REQUEST') as LoadBalancer };
+    return name;
+  };
+}
+
+interface BoundServer {
+  gateway: string;
+  gatewayNamespace: string;
+  server: Server;
+}
+
+export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity): ProxyConfig {
+  const gateways = snap.gateways.filter((g) => selects((g as IGateway).spec?.selector, proxy.labels)).sort((a, b) => (key(a) < key(b) ? -1 : 1));
+  const byPort = new Map<number, BoundServer[]>();
+  for (const g of gateways) {
+    for (const server of (g as IGateway).spec?.servers ?? []) {
+      if (!server.port?.number) continue;
+      const protocol = (server.port.protocol ?? '').toUpperCase();
+      const terminated = protocol === 'HTTPS' && (server.tls?.mode ?? 'SIMPLE') === 'SIMPLE';
+      if (!(protocol === 'HTTP' || protocol === 'HTTP2' || protocol === 'GRPC' || terminated)) continue;
+      const list = byPort.get(server.port.number) ?? [];
+      list.push({ gateway: key(g), gatewayNamespace: g.metadata.namespace ?? '', server });
+      byPort.set(server.port.number, list);
+    }
+  }
+  const vss = [...snap.virtualServices].sort((a, b) => {
+    const ta = a.metadata.creationTimestamp ?? '';
+    const tb = b.metadata.creationTimestamp ?? '';
+    return ta !== tb ? (ta < tb ? -1 : 1) : key(a) < key(b) ? -1 : 1;
+  });
+  const clusters = new ClusterBuilder(snap, proxy);
+  const secrets: Record<string, KeyPair> = {};
+  const listeners: Listener[] = [];
+  for (const [number, servers] of [...byPort].sort((a, b) => a[0] - b[0])) {
+    const https = servers.some((s) => (s.server.port?.protocol ?? '').toUpperCase() === 'HTTPS');
+    const hostRoutes = new Map<string, { routes: Route[]; requireTls: boolean }>();
+    const tls: ServerTls[] = [];
+    for (const bound of servers) {
+      const { server, gateway, gatewayNamespace } = bound;
+      const serverHosts = (server.hosts ?? []).map((h) => splitServerHost(h, gatewayNamespace));
+      if (server.tls?.credentialName) {
+        const name = server.tls.credentialName;
+        const secret =
+          snap.secrets.find((s) => s.metadata.namespace === proxy.namespace && s.metadata.name === name) ??
+          snap.secrets.find((s) => s.metadata.namespace === gatewayNamespace && s.metadata.name === name);
+        const pair = secretPair(secret);
+        const credential = secret ? key(secret) : `${proxy.namespace}/${name}`;
+        if (pair) secrets[credential] = pair;
+        tls.push({ hosts: serverHosts.map((h) => h.dnsName), credential });
+      }
+      const requireTls = server.tls?.httpsRedirect === true;
+      for (const vs of vss) {
+        const spec = (vs as IVirtualService).spec as VSSpec | undefined;
+        const vsNs = vs.metadata.namespace ?? '';
+        if (!(spec?.gateways ?? []).some((g) => qualifyGateway(g, vsNs) === gateway)) continue;
+        for (const host of spec?.hosts ?? []) {
+          for (const sh of serverHosts) {
+            if (sh.namespace !== '*' && sh.namespace !== vsNs) continue;
+            const name = intersectHosts(sh.dnsName, host);
+            if (!name) continue;
+            const entry = hostRoutes.get(name) ?? { routes: [], requireTls };
+            entry.requireTls ||= requireTls;
+            for (const r of spec?.http ?? []) {
+              const route = translateHttpRoute(r, { namespace: vsNs, name: vs.metadata.name ?? '' }, { port: number, gateway, resolve: clusters.resolve });
+              if (route) entry.routes.push(route);
+            }
+            hostRoutes.set(name, entry);
+          }
+        }
+      }
+    }
+    const virtualHosts: VirtualHost[] = [...hostRoutes].map(([domain, e]) => {
+      // Merged VirtualServices keep their order, except that catch-all routes go last.
+      const routes = [...e.routes.filter((r) => !isCatchAll(r)), ...e.routes.filter(isCatchAll)];
+      return { domains: [domain], routes, ...(e.requireTls ? { requireTls: true } : {}) };
+    });
+    listeners.push({ port: listenPort(number, proxy, snap.services), serverPort: number, protocol: https ? 'HTTPS' : 'HTTP', ...(tls.length ? { tls } : {}), virtualHosts });
+  }
+  const body = { listeners, clusters: clusters.clusters, secrets };
+  const version = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
+  return { version, ...body };
+}

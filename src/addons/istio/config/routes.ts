@@ -1,0 +1,189 @@
+import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
+import { parseDurationMs } from './duration.js';
+import type { FaultPolicy, HeaderRules, RetryPolicy, Route, RouteAction, RouteMatch, StringMatch, ValueMatch, WeightedCluster } from './types.js';
+
+// One VirtualService HTTPRoute as pilot translates it into an Envoy route
+// (pilot/pkg/networking/core/route/route.go): its match blocks, and a route, redirect or direct
+// response action with weights, rewrite, timeout, retries, header operations and faults.
+
+export type HTTPRoute = NonNullable<NonNullable<IVirtualService['spec']>['http']>[number];
+type HTTPMatch = NonNullable<HTTPRoute['match']>[number];
+type Destination = NonNullable<HTTPRoute['route']>[number]['destination'];
+
+/** Istio's retry policy when a route sets none (pilot/pkg/networking/core/route/retry). */
+export const DEFAULT_RETRY: RetryPolicy = {
+  attempts: 2,
+  retryOn: ['connect-failure', 'refused-stream', 'unavailable', 'cancelled', 'retriable-status-codes'],
+  statusCodes: [503],
+};
+
+/** Names a destination's cluster (and asks for it to be built), or undefined when its host or port resolves to nothing. */
+export type ClusterResolver = (destination: Destination, namespace: string) => string | undefined;
+
+function stringMatch(m: { exact?: string; prefix?: string; regex?: string } | undefined): StringMatch | undefined {
+  if (!m) return undefined;
+  if (m.exact !== undefined) return { exact: m.exact };
+  if (m.prefix !== undefined) return { prefix: m.prefix };
+  if (m.regex !== undefined) return { regex: m.regex };
+  return undefined;
+}
+
+function valueMatches(h: Record<string, { exact?: string; prefix?: string; regex?: string }> | undefined, lowerKeys: boolean): Record<string, ValueMatch> | undefined {
+  if (!h) return undefined;
+  const out: Record<string, ValueMatch> = {};
+  for (const [k, v] of Object.entries(h)) {
+    const key = lowerKeys ? k.toLowerCase() : k;
+    // Pseudo-headers are matched through their own fields, not here.
+    if (lowerKeys && (key === 'uri' || key === 'scheme' || key === 'method' || key === 'authority')) continue;
+    out[key] = stringMatch(v) ?? { present: true };
+  }
+  return out;
+}
+
+export function translateMatch(m: HTTPMatch): RouteMatch {
+  const out: RouteMatch = {};
+  const uri = stringMatch(m.uri);
+  if (uri) out.uri = uri;
+  if (m.ignoreUriCase) out.ignoreUriCase = true;
+  const scheme = stringMatch(m.scheme);
+  if (scheme) out.scheme = scheme;
+  const method = stringMatch(m.method);
+  if (method) out.method = method;
+  const authority = stringMatch(m.authority);
+  if (authority) out.authority = authority;
+  const headers = valueMatches(m.headers, true);
+  if (headers) out.headers = headers;
+  const without = valueMatches(m.withoutHeaders, true);
+  if (without) out.withoutHeaders = without;
+  const query = valueMatches(m.queryParams, false);
+  if (query) out.queryParams = query;
+  if (m.port) out.port = m.port;
+  return out;
+}
+
+/** retryOn as Envoy takes it: numbers become retriable status codes (and switch that policy on). */
+export function translateRetry(r: HTTPRoute['retries']): RetryPolicy {
+  if (!r) return DEFAULT_RETRY;
+  const attempts = r.attempts ?? 0;
+  if (attempts <= 0) return { attempts: 0, retryOn: [], statusCodes: [] };
+  const retryOn: string[] = [];
+  const statusCodes: number[] = [];
+  const tokens = (r.retryOn ?? DEFAULT_RETRY.retryOn.join(',')).split(',').map((t) => t.trim()).filter(Boolean);
+  for (const t of tokens) {
+    if (/^\d+$/.test(t)) statusCodes.push(Number(t));
+    else if (!retryOn.includes(t)) retryOn.push(t);
+  }
+  if (statusCodes.length > 0 && !retryOn.includes('retriable-status-codes')) retryOn.push('retriable-status-codes');
+  // An explicit policy without numbers keeps 503 as the retriable code, as pilot's default does.
+  if (r.retryOn === undefined) statusCodes.push(...DEFAULT_RETRY.statusCodes);
+  const perTry = parseDurationMs(r.perTryTimeout);
+  return { attempts, retryOn, statusCodes, ...(perTry ? { perTryTimeoutMs: perTry } : {}) };
+}
+
+function percentOf(p: { value?: number } | undefined, legacy: number | undefined): number {
+  if (p?.value !== undefined) return p.value;
+  return legacy ?? 0;
+}
+
+function translateFault(f: HTTPRoute['fault']): FaultPolicy | undefined {
+  if (!f) return undefined;
+  const out: FaultPolicy = {};
+  const delayMs = parseDurationMs(f.delay?.fixedDelay);
+  if (f.delay && delayMs !== undefined) out.delay = { ms: delayMs, percent: percentOf(f.delay.percentage, f.delay.percent) };
+  if (f.abort?.httpStatus) out.abort = { status: f.abort.httpStatus, percent: percentOf(f.abort.percentage, undefined) };
+  return out.delay || out.abort ? out : undefined;
+}
+
+function headerRules(h: HTTPRoute['headers']): HeaderRules | undefined {
+  if (!h || (!h.request && !h.response)) return undefined;
+  const ops = (o: { set?: Record<string, string>; add?: Record<string, string>; remove?: string[] } | undefined) =>
+    o ? { ...(o.set ? { set: o.set } : {}), ...(o.add ? { add: o.add } : {}), ...(o.remove ? { remove: o.remove } : {}) } : undefined;
+  const request = ops(h.request);
+  const response = ops(h.response);
+  return { ...(request ? { request } : {}), ...(response ? { response } : {}) };
+}
+
+function action(r: HTTPRoute, namespace: string, resolve: ClusterResolver): RouteAction {
+  if (r.redirect) {
+    const rd = r.redirect;
+    return {
+      kind: 'redirect',
+      status: rd.redirectCode ?? 301,
+      ...(rd.uri ? { uri: rd.uri } : {}),
+      ...(rd.authority ? { authority: rd.authority } : {}),
+      ...(rd.port ? { port: rd.port } : {}),
+      ...(rd.derivePort ? { derivePort: rd.derivePort as 'FROM_PROTOCOL_DEFAULT' | 'FROM_REQUEST_PORT' } : {}),
+      ...(rd.scheme ? { scheme: rd.scheme } : {}),
+    };
+  }
+  if (r.directResponse) {
+    const b = r.directResponse.body;
+    const body = b?.string ?? (b?.bytes ? Buffer.from(b.bytes, 'base64').toString('latin1') : '');
+    return { kind: 'direct', status: r.directResponse.status ?? 200, body };
+  }
+  const route = r.route ?? [];
+  const clusters: WeightedCluster[] = [];
+  for (const d of route) {
+    const cluster = resolve(d.destination, namespace);
+    // A lone destination takes everything, whatever its weight says.
+    const weight = route.length === 1 ? 100 : (d.weight ?? 0);
+    const headers = headerRules(d.headers);
+    // An unresolvable destination keeps its share: Envoy answers 503 for a missing cluster.
+    clusters.push({ cluster: cluster ?? '', weight, ...(headers ? { headers } : {}) });
+  }
+  const rw = r.rewrite;
+  const rewrite = rw
+    ? {
+        ...(rw.uri !== undefined ? { uri: rw.uri } : {}),
+        ...(rw.authority ? { authority: rw.authority } : {}),
+      }
+    : undefined;
+  const timeoutMs = parseDurationMs(r.timeout);
+  return {
+    kind: 'route',
+    clusters,
+    retry: translateRetry(r.retries),
+    ...(timeoutMs ? { timeoutMs } : {}),
+    ...(rewrite ? { rewrite } : {}),
+  };
+}
+
+/**
+ * The Envoy route of one HTTPRoute, for the gateway port `port` and gateway `gateway`
+ * (`namespace/name`): undefined when every one of its match blocks names another port or
+ * another gateway, as pilot leaves such a route out of that listener's table.
+ */
+export function translateHttpRoute(r: HTTPRoute, vs: { namespace: string; name: string }, ctx: { port: number; gateway: string; resolve: ClusterResolver }): Route | undefined {
+  let matches: RouteMatch[] = [];
+  if (r.match && r.match.length > 0) {
+    for (const m of r.match) {
+      if (m.port && m.port !== ctx.port) continue;
+      if (m.gateways && m.gateways.length > 0 && !m.gateways.some((g) => qualifyGateway(g, vs.namespace) === ctx.gateway)) continue;
+      const t = translateMatch(m);
+      delete t.port;
+      matches.push(t);
+    }
+    if (matches.length === 0) return undefined;
+    // A block with nothing left in it matches everything.
+    if (matches.some((m) => Object.keys(m).length === 0)) matches = [];
+  }
+  const headers = headerRules(r.headers);
+  const fault = translateFault(r.fault);
+  return {
+    name: r.name ? r.name : `${vs.namespace}/${vs.name}`,
+    matches,
+    action: action(r, vs.namespace, ctx.resolve),
+    ...(headers ? { headers } : {}),
+    ...(fault ? { fault } : {}),
+  };
+}
+
+/** A gateway reference as a VirtualService writes it (`gw`, `ns/gw`), as `namespace/name`. */
+export function qualifyGateway(ref: string, namespace: string): string {
+  return ref.includes('/') ? ref : `${namespace}/${ref}`;
+}
+
+/** A route with no condition on the path or anything else: pilot moves these to the end when merging VirtualServices. */
+export function isCatchAll(r: Route): boolean {
+  return r.matches.length === 0 || r.matches.some((m) => Object.keys(m).length === 1 && m.uri !== undefined && 'prefix' in m.uri && m.uri.prefix === '/');
+}

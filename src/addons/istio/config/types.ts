@@ -1,0 +1,111 @@
+import type { KeyPair } from '../../proxy/certificates.js';
+import type { Endpoint } from '../../proxy/endpoints.js';
+
+// What istiod sends a gateway proxy: its whole configuration in one document, the shape of
+// Envoy's listeners (LDS) with their routes (RDS), clusters with their endpoints (CDS/EDS) and
+// the TLS credentials they name (SDS). Plain JSON, so it crosses the pod network as it is; the
+// proxy compiles the regexes on receipt.
+
+export type StringMatch = { exact: string } | { prefix: string } | { regex: string };
+
+/** A header or query parameter condition; `present` is Istio's empty match `{}`. */
+export type ValueMatch = StringMatch | { present: true };
+
+export interface RouteMatch {
+  uri?: StringMatch;
+  ignoreUriCase?: boolean;
+  scheme?: StringMatch;
+  method?: StringMatch;
+  authority?: StringMatch;
+  headers?: Record<string, ValueMatch>;
+  withoutHeaders?: Record<string, ValueMatch>;
+  queryParams?: Record<string, ValueMatch>;
+  /** The gateway port the request came in on (the Gateway server's number). */
+  port?: number;
+}
+
+export interface HeaderOps {
+  set?: Record<string, string>;
+  add?: Record<string, string>;
+  remove?: string[];
+}
+
+export interface HeaderRules {
+  request?: HeaderOps;
+  response?: HeaderOps;
+}
+
+export interface WeightedCluster {
+  cluster: string;
+  weight: number;
+  headers?: HeaderRules;
+}
+
+export interface RetryPolicy {
+  /** Retries after the first try (Envoy num_retries); 0: none. */
+  attempts: number;
+  perTryTimeoutMs?: number;
+  retryOn: string[];
+  statusCodes: number[];
+}
+
+export interface FaultPolicy {
+  delay?: { ms: number; percent: number };
+  abort?: { status: number; percent: number };
+}
+
+export type RouteAction =
+  | { kind: 'route'; clusters: WeightedCluster[]; timeoutMs?: number; retry: RetryPolicy; rewrite?: { uri?: string; authority?: string } }
+  | { kind: 'redirect'; status: number; uri?: string; authority?: string; port?: number; derivePort?: 'FROM_PROTOCOL_DEFAULT' | 'FROM_REQUEST_PORT'; scheme?: string }
+  | { kind: 'direct'; status: number; body: string };
+
+export interface Route {
+  /** `<route name>` when the HTTPRoute has one, else the VirtualService's `namespace/name` (the access log's ROUTE_NAME). */
+  name: string;
+  /** ORed; an empty list matches every request. */
+  matches: RouteMatch[];
+  action: RouteAction;
+  headers?: HeaderRules;
+  fault?: FaultPolicy;
+}
+
+export interface VirtualHost {
+  /** `host:port` is matched without the port (Istio ignores ports when matching hosts). */
+  domains: string[];
+  routes: Route[];
+  /** Gateway `tls.httpsRedirect`: every request is redirected to https. */
+  requireTls?: boolean;
+}
+
+export interface ServerTls {
+  /** SNI names (or `*`) this credential is served for. */
+  hosts: string[];
+  /** `namespace/name` of the Secret, a key of ProxyConfig.secrets when it could be read. */
+  credential: string;
+}
+
+export interface Listener {
+  /** The port the proxy listens on in its pod (the gateway Service's targetPort for the server's number). */
+  port: number;
+  /** The Gateway server's port number, as clients address it through the Service. */
+  serverPort: number;
+  protocol: 'HTTP' | 'HTTPS';
+  tls?: ServerTls[];
+  virtualHosts: VirtualHost[];
+}
+
+export type LoadBalancer = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'PASSTHROUGH';
+
+export interface Cluster {
+  endpoints: Endpoint[];
+  lb: LoadBalancer;
+}
+
+export interface ProxyConfig {
+  /** Changes whenever anything in the document does. */
+  version: string;
+  listeners: Listener[];
+  /** `outbound|<port>|<subset>|<fqdn>`, as Envoy's clusters are named in Istio. */
+  clusters: Record<string, Cluster>;
+  secrets: Record<string, KeyPair>;
+}

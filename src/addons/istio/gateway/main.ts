@@ -1,0 +1,118 @@
+import http from 'node:http';
+import { notifyReady } from '../../ready.js';
+import type { ProxyConfig } from '../config/types.js';
+import { DISCOVERY_PATH, DISCOVERY_PORT } from '../istiod/discovery.js';
+import { GatewayListeners } from './listeners.js';
+import { GatewayProxy } from './proxy.js';
+
+// The program of the built-in docker.io/istio/proxyv2 image run as `proxy router`: pilot-agent
+// and Envoy in one process. It subscribes to istiod for its pod's configuration (POD_NAME and
+// POD_NAMESPACE from the downward API, as the Deployment sets them), applies each version it is
+// sent (listeners, routes, clusters, credentials), serves Istio's status port 15021
+// (/healthz/ready: 200 once the first configuration is applied) and writes Envoy's access log
+// to stdout. When istiod is away it keeps routing by the last configuration and asks again.
+
+const STATUS_PORT = 15021;
+const RECONNECT_MS = 1000;
+
+function say(level: 'info' | 'warn' | 'error', msg: string): void {
+  (level === 'info' ? process.stdout : process.stderr).write(`${new Date().toISOString()}\t${level}\t${msg}\n`);
+}
+
+/** istiod's address: PROXY_CONFIG's discoveryAddress (mesh config) with the plaintext port, or istiod's Service. */
+function discoveryAddress(env: NodeJS.ProcessEnv): { host: string; port: number } {
+  let address = `istiod.istio-system.svc:${DISCOVERY_PORT}`;
+  try {
+    const pc = JSON.parse(env.PROXY_CONFIG ?? '{}') as { discoveryAddress?: string };
+    if (pc.discoveryAddress) address = pc.discoveryAddress;
+  } catch {
+    say('warn', 'PROXY_CONFIG is not JSON; using the default discovery address');
+  }
+  const colon = address.lastIndexOf(':');
+  return { host: address.slice(0, colon), port: DISCOVERY_PORT };
+}
+
+async function main(): Promise<void> {
+  const pod = `${process.env.POD_NAMESPACE ?? ''}/${process.env.POD_NAME ?? ''}`;
+  if (pod === '/') throw new Error('POD_NAME and POD_NAMESPACE must be set (downward API)');
+  const proxy = new GatewayProxy((line) => process.stdout.write(line));
+  const listeners = new GatewayListeners(proxy, (m) => say('warn', m));
+  let ready = false;
+  let applying = Promise.resolve();
+  const apply = (config: ProxyConfig) => {
+    applying = applying.then(async () => {
+      proxy.update(config);
+      await listeners.apply(config);
+      if (!ready) {
+        ready = true;
+        notifyReady();
+        say('info', `Envoy proxy is ready; configuration ${config.version} from istiod`);
+      }
+    });
+  };
+  const status = http.createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path === '/healthz/ready') res.writeHead(ready ? 200 : 503).end();
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => status.listen(STATUS_PORT, '0.0.0.0', () => r()));
+
+  const { host, port } = discoveryAddress(process.env);
+  let stopping = false;
+  let current: http.ClientRequest | undefined;
+  const subscribe = () => {
+    if (stopping) return;
+    let buffered = '';
+    let retried = false;
+    const again = (why: string) => {
+      if (retried || stopping) return;
+      retried = true;
+      say('warn', `xds: connection to ${host}:${port} ended (${why}); retrying`);
+      setTimeout(subscribe, RECONNECT_MS);
+    };
+    current = http.get({ host, port, path: `${DISCOVERY_PATH}?pod=${encodeURIComponent(pod)}`, agent: false }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        return again(`status ${res.statusCode}`);
+      }
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffered += chunk;
+        for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          try {
+            apply(JSON.parse(line) as ProxyConfig);
+          } catch (e) {
+            say('error', `xds: configuration from istiod rejected: ${(e as Error).message}`);
+          }
+        }
+      });
+      res.on('end', () => again('closed by istiod'));
+      res.on('error', (e) => again(e.message));
+    });
+    current.on('error', (e) => again(e.message));
+  };
+  subscribe();
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    ready = false;
+    current?.destroy();
+    const deadline = setTimeout(() => process.exit(0), 5000);
+    deadline.unref();
+    void Promise.allSettled([listeners.close(), new Promise<void>((r) => status.close(() => r()))]).finally(() => {
+      proxy.close();
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main().catch((e: Error) => {
+    say('error', e.message);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,408 @@
+import { randomUUID } from 'node:crypto';
+import type { ClientRequest } from '../../proxy/http1/client-connection.js';
+import type { ResponseHead } from '../../proxy/http1/head.js';
+import { headerLines, requestHead, statusLine } from '../../proxy/http1/serialize.js';
+import { UpstreamConnections } from '../../proxy/http1/upstream-connections.js';
+import { UpstreamExchange, type ExchangeOutcome, type ExchangeSpec, type UpstreamFailure } from '../../proxy/http1/upstream-exchange.js';
+import type { Endpoint } from '../../proxy/endpoints.js';
+import type { LocalReply } from '../../proxy/local-reply.js';
+import type { Cluster, HeaderOps, ProxyConfig, Route, RouteAction, WeightedCluster } from '../config/types.js';
+import { accessLogLine, type AccessRecord } from './access-log.js';
+import { connectFailureBody, ENVOY_DIALECT, ENVOY_SERVER, envoyReply } from './envoy.js';
+import { ListenerRoutes, rewritePath, type RouteChoice } from './router.js';
+
+// The gateway's request path, as Envoy's HTTP connection manager and router run it: route by
+// listener, authority and match; faults; redirects and direct responses; then a weighted cluster,
+// an endpoint by the cluster's load balancer, and the request streamed to it with Istio's
+// retry policy (another host each time, jittered 25 ms backoff), per-try and route timeouts,
+// header operations, and Envoy's local replies and access log line.
+
+/** Envoy's stream idle timeout: the longest silence from an upstream mid-response. */
+const STREAM_IDLE_MS = 300_000;
+/** Istio's cluster connectTimeout default. */
+const CONNECT_TIMEOUT_MS = 10_000;
+const RETRY_BASE_MS = 25;
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
+/** Request headers the gateway sets itself. */
+const SET_UPSTREAM = new Set(['x-forwarded-proto', 'x-request-id', 'x-envoy-attempt-count', 'x-forwarded-for']);
+
+function applyOps(lines: string[], ops: HeaderOps | undefined): string[] {
+  if (!ops) return lines;
+  const drop = new Set([...(ops.remove ?? []), ...Object.keys(ops.set ?? {})].map((h) => h.toLowerCase()));
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i += 2) if (!drop.has(lines[i]!.toLowerCase())) out.push(lines[i]!, lines[i + 1]!);
+  for (const [k, v] of Object.entries(ops.set ?? {})) out.push(k.toLowerCase(), v);
+  for (const [k, v] of Object.entries(ops.add ?? {})) {
+    const at = out.findIndex((x, i) => i % 2 === 0 && x === k.toLowerCase());
+    if (at >= 0) out[at + 1] = `${out[at + 1]},${v}`;
+    else out.push(k.toLowerCase(), v);
+  }
+  return out;
+}
+
+function splitTarget(target: string): { path: string; query: string } {
+  let t = target;
+  if (t.charCodeAt(0) !== 47) {
+    const m = /^https?:\/\/[^/?]*(.*)$/i.exec(t);
+    t = m && m[1] ? m[1] : '/';
+  }
+  const q = t.indexOf('?');
+  return q < 0 ? { path: t, query: '' } : { path: t.slice(0, q), query: t.slice(q + 1) };
+}
+
+function pickWeighted(clusters: WeightedCluster[]): WeightedCluster | undefined {
+  const total = clusters.reduce((s, c) => s + c.weight, 0);
+  if (total <= 0) return undefined;
+  let n = Math.random() * total;
+  for (const c of clusters) {
+    n -= c.weight;
+    if (n < 0) return c;
+  }
+  return clusters[clusters.length - 1];
+}
+
+export class GatewayProxy {
+  private byPort = new Map<number, ListenerRoutes>();
+  private config: ProxyConfig = { version: '', listeners: [], clusters: {}, secrets: {} };
+  private readonly pool = new UpstreamConnections({ idleTimeoutMs: 3_600_000, maxIdle: 1024, maxRequests: 1_000_000 });
+  private readonly nextIndex = new Map<string, number>();
+  /** Requests in flight per endpoint, for LEAST_REQUEST. */
+  readonly active = new Map<string, number>();
+
+  constructor(readonly accessLog: (line: string) => void) {}
+
+  get current(): ProxyConfig {
+    return this.config;
+  }
+
+  update(config: ProxyConfig): void {
+    this.config = config;
+    this.byPort = new Map(config.listeners.map((l) => [l.port, new ListenerRoutes(l)]));
+    const keys = new Set<string>();
+    for (const c of Object.values(config.clusters)) for (const e of c.endpoints) keys.add(e.key);
+    this.pool.retain(keys);
+    for (const name of this.nextIndex.keys()) if (!config.clusters[name]) this.nextIndex.delete(name);
+  }
+
+  close(): void {
+    this.pool.close();
+  }
+
+  readonly handleRequest = (req: ClientRequest): void => {
+    const h = req.head.headers;
+    const { path, query } = splitTarget(req.head.target);
+    const scheme = req.encrypted ? 'https' : 'http';
+    const authority = h.host ?? '';
+    const rec: AccessRecord = {
+      start: Date.now(),
+      method: req.head.method,
+      path: req.head.target,
+      protocol: `HTTP/1.${req.head.minor}`,
+      status: 0,
+      flags: '-',
+      details: 'via_upstream',
+      bytesReceived: 0,
+      bytesSent: req.conn.socket.bytesWritten,
+      durationMs: 0,
+      forwardedFor: h['x-forwarded-for'],
+      userAgent: h['user-agent'],
+      requestId: h['x-request-id'] || randomUUID(),
+      authority,
+      downstreamLocal: `${req.conn.socket.localAddress?.replace(/^::ffff:/, '')}:${req.localPort}`,
+      downstreamRemote: `${req.remoteAddress}:${req.conn.socket.remotePort}`,
+      serverName: (req.conn.socket as { servername?: string }).servername || undefined,
+    };
+    const routes = this.byPort.get(req.localPort);
+    const choice = routes?.select({ method: req.head.method, path, query, scheme, authority, header: (n) => h[n] });
+    if (!choice) return this.reply(req, rec, envoyReply(404), 'NR', 'route_not_found');
+    rec.routeName = choice.route.name;
+    if (choice.virtualHost.requireTls && !req.encrypted) {
+      return this.reply(req, rec, envoyReply(301, '', { location: `https://${authority}${req.head.target}` }), '-', 'direct_response');
+    }
+    const fault = choice.route.fault;
+    const abort = fault?.abort && Math.random() * 100 < fault.abort.percent ? fault.abort : undefined;
+    const delay = fault?.delay && Math.random() * 100 < fault.delay.percent ? fault.delay : undefined;
+    const go = () => {
+      if (req.finished) return;
+      if (abort) return this.reply(req, rec, envoyReply(abort.status, 'fault filter abort'), delay ? 'DI,FI' : 'FI', 'fault_filter_abort');
+      if (delay) rec.flags = 'DI';
+      this.act(req, rec, choice, choice.route.action, path, query);
+    };
+    if (delay) setTimeout(go, delay.ms);
+    else go();
+  };
+
+  private act(req: ClientRequest, rec: AccessRecord, choice: RouteChoice, action: RouteAction, path: string, query: string): void {
+    if (action.kind === 'redirect') {
+      const scheme = action.scheme ?? (req.encrypted ? 'https' : 'http');
+      const host = action.authority ?? (req.head.headers.host ?? '').replace(/:\d+$/, '');
+      const port = action.port ?? (action.derivePort === 'FROM_REQUEST_PORT' ? req.localPort : undefined);
+      const location = `${scheme}://${host}${port ? `:${port}` : ''}${action.uri ?? path}${query ? `?${query}` : ''}`;
+      return this.reply(req, rec, envoyReply(action.status, '', { location }), '-', 'direct_response');
+    }
+    if (action.kind === 'direct') return this.reply(req, rec, envoyReply(action.status, action.body), '-', 'direct_response');
+    const picked = pickWeighted(action.clusters);
+    const cluster = picked ? this.config.clusters[picked.cluster] : undefined;
+    if (!picked || !cluster) return this.reply(req, rec, envoyReply(503), 'NC', 'cluster_not_found');
+    rec.upstreamCluster = picked.cluster;
+    if (cluster.endpoints.length === 0) return this.reply(req, rec, envoyReply(503, 'no healthy upstream'), 'UH', 'no_healthy_upstream');
+    let upstreamPath = path;
+    if (action.rewrite?.uri !== undefined) upstreamPath = rewritePath(path, choice.match, action.rewrite.uri);
+    const target = upstreamPath + (query ? `?${query}` : '');
+    new GatewayRequest(this, req, rec, choice.route, action, picked, cluster, target).start();
+  }
+
+  /** The next endpoint of a cluster by its load balancer, preferring hosts this request has not tried. */
+  pick(name: string, cluster: Cluster, tried: ReadonlySet<string>): Endpoint {
+    const all = cluster.endpoints;
+    const fresh = all.filter((e) => !tried.has(e.key));
+    const eps = fresh.length > 0 ? fresh : all;
+    if (cluster.lb === 'ROUND_ROBIN') {
+      const i = this.nextIndex.get(name) ?? 0;
+      this.nextIndex.set(name, i + 1);
+      return eps === all ? all[i % all.length]! : eps[i % eps.length]!;
+    }
+    if (cluster.lb === 'RANDOM' || eps.length === 1) return eps[Math.floor(Math.random() * eps.length)]!;
+    // LEAST_REQUEST: Envoy's power of two choices.
+    const a = eps[Math.floor(Math.random() * eps.length)]!;
+    const b = eps[Math.floor(Math.random() * eps.length)]!;
+    return (this.active.get(a.key) ?? 0) <= (this.active.get(b.key) ?? 0) ? a : b;
+  }
+
+  exchange(req: ClientRequest, spec: ExchangeSpec, outcome: ExchangeOutcome): UpstreamExchange {
+    return new UpstreamExchange(req, spec, this.pool, outcome);
+  }
+
+  acquire(ep: Endpoint, ex: UpstreamExchange, done: Parameters<UpstreamConnections['acquire']>[3]): () => void {
+    return this.pool.acquire(ep.key, { address: ep.address, port: ep.port, https: false, connectTimeoutMs: CONNECT_TIMEOUT_MS }, ex, done);
+  }
+
+  reply(req: ClientRequest, rec: AccessRecord, r: LocalReply, flags: string, details: string): void {
+    if (!req.finished) req.respond(r);
+    rec.status = r.status;
+    if (flags !== '-') rec.flags = rec.flags === '-' || rec.flags === flags ? flags : `${rec.flags},${flags}`;
+    rec.details = details;
+    this.logged(req, rec);
+  }
+
+  logged(req: ClientRequest, rec: AccessRecord): void {
+    rec.durationMs = Date.now() - rec.start;
+    rec.bytesSent = req.conn.socket.bytesWritten - rec.bytesSent;
+    rec.bytesReceived = req.bodyBytes;
+    this.accessLog(accessLogLine(rec));
+  }
+}
+
+/** One request routed to a cluster, across its attempts. */
+class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
+  head = '';
+  readonly method: string;
+  readonly withBody: boolean;
+  readonly readTimeoutMs = STREAM_IDLE_MS;
+  readonly maxBodyBytes = 0;
+  private readonly baseLines: string[];
+  private readonly tried = new Set<string>();
+  private attempt = 0;
+  private endpoint: Endpoint | undefined;
+  private current: UpstreamExchange | undefined;
+  private cancelConnect: (() => void) | undefined;
+  private attemptStarted = 0;
+  private perTry: NodeJS.Timeout | undefined;
+  private routeTimer: NodeJS.Timeout | undefined;
+  private aborting = false;
+  /** Whether this attempt is in the endpoint's count of requests in flight. */
+  private counted = false;
+  private over = false;
+
+  constructor(
+    private readonly proxy: GatewayProxy,
+    private readonly req: ClientRequest,
+    private readonly rec: AccessRecord,
+    private readonly route: Route,
+    private readonly action: Extract<RouteAction, { kind: 'route' }>,
+    private readonly weighted: WeightedCluster,
+    private readonly cluster: Cluster,
+    private readonly target: string,
+  ) {
+    const body = req.head.body;
+    this.method = req.head.method;
+    this.withBody = body.kind === 'chunked' || (body.kind === 'length' && body.length > 0);
+    const raw = req.head.rawHeaders;
+    let lines: string[] = [];
+    for (let i = 0; i < raw.length; i += 2) {
+      const k = raw[i]!.toLowerCase();
+      if (HOP_BY_HOP.has(k) || SET_UPSTREAM.has(k)) continue;
+      lines.push(raw[i]!, raw[i + 1]!);
+    }
+    const h = req.head.headers;
+    lines.push('host', action.rewrite?.authority ?? h.host ?? '');
+    lines.push('x-forwarded-for', h['x-forwarded-for'] ? `${h['x-forwarded-for']}, ${req.remoteAddress}` : req.remoteAddress);
+    lines.push('x-forwarded-proto', req.encrypted ? 'https' : 'http', 'x-request-id', rec.requestId!);
+    lines = applyOps(applyOps(lines, route.headers?.request), weighted.headers?.request);
+    if (body.kind === 'chunked') lines.push('transfer-encoding', 'chunked');
+    this.baseLines = lines;
+    req.onAbort = this.onAbort;
+  }
+
+  start(): void {
+    if (this.action.timeoutMs) this.routeTimer = setTimeout(this.onRouteTimeout, this.action.timeoutMs);
+    this.tryOnce();
+  }
+
+  private tryOnce(): void {
+    const ep = this.proxy.pick(this.weighted.cluster, this.cluster, this.tried);
+    this.attempt++;
+    this.endpoint = ep;
+    this.rec.upstreamHost = ep.key;
+    this.proxy.active.set(ep.key, (this.proxy.active.get(ep.key) ?? 0) + 1);
+    this.counted = true;
+    this.head = requestHead(this.method, this.target, headerLines([...this.baseLines, 'x-envoy-attempt-count', String(this.attempt)]));
+    this.attemptStarted = Date.now();
+    const ex = this.proxy.exchange(this.req, this, this);
+    this.current = ex;
+    const perTryMs = this.action.retry.perTryTimeoutMs;
+    if (perTryMs) this.perTry = setTimeout(this.onPerTryTimeout, perTryMs);
+    this.cancelConnect = this.proxy.acquire(ep, ex, (a) => {
+      this.cancelConnect = undefined;
+      if ('error' in a) {
+        const timeout = a.error.code === 'ETIMEDOUT';
+        return this.failed({ failure: timeout ? 'timeout' : 'error', sent: false, message: a.error.message });
+      }
+      if (this.req.finished || this.over) return a.conn.socket.destroy();
+      this.rec.upstreamLocal = `${a.conn.socket.localAddress}:${a.conn.socket.localPort}`;
+      ex.start(a.conn, a.reused);
+    });
+  }
+
+  private endAttempt(): void {
+    clearTimeout(this.perTry);
+    const key = this.endpoint?.key;
+    if (key && this.counted) {
+      this.counted = false;
+      const n = (this.proxy.active.get(key) ?? 1) - 1;
+      if (n > 0) this.proxy.active.set(key, n);
+      else this.proxy.active.delete(key);
+    }
+  }
+
+  private retriesLeft(): boolean {
+    return this.attempt <= this.action.retry.attempts && !this.current?.consumedBody;
+  }
+
+  private retryOn(...policies: string[]): boolean {
+    return policies.some((p) => this.action.retry.retryOn.includes(p));
+  }
+
+  retryStatus(status: number): boolean {
+    if (!this.retriesLeft()) return false;
+    const r = this.action.retry;
+    return (
+      (this.retryOn('retriable-status-codes') && r.statusCodes.includes(status)) ||
+      (this.retryOn('5xx') && status >= 500) ||
+      (this.retryOn('gateway-error') && (status === 502 || status === 503 || status === 504)) ||
+      (this.retryOn('retriable-4xx') && status === 409)
+    );
+  }
+
+  responseHead(h: ResponseHead, chunked: boolean, close: boolean): string {
+    this.rec.status = h.status;
+    const took = Date.now() - this.attemptStarted;
+    this.rec.upstreamServiceTimeMs = took;
+    let lines: string[] = [];
+    for (let i = 0; i < h.rawHeaders.length; i += 2) {
+      const k = h.rawHeaders[i]!.toLowerCase();
+      if (k === 'connection' || k === 'keep-alive' || k === 'transfer-encoding' || k === 'server') continue;
+      lines.push(k, h.rawHeaders[i + 1]!);
+    }
+    lines = applyOps(applyOps(lines, this.route.headers?.response), this.weighted.headers?.response);
+    lines.push('x-envoy-upstream-service-time', String(took), 'server', ENVOY_SERVER);
+    return statusLine(h.status, ENVOY_DIALECT.reason(h.status, h.reason)) + headerLines(lines) + (chunked ? 'transfer-encoding: chunked\r\n' : '') + this.req.connectionHeader(close) + '\r\n';
+  }
+
+  failed(f: UpstreamFailure): void {
+    if (this.aborting) return;
+    this.endAttempt();
+    if (this.over || this.req.finished) return this.done();
+    this.tried.add(this.endpoint!.key);
+    const connectFailure = !f.sent;
+    const retry =
+      this.retriesLeft() &&
+      (f.status !== undefined ||
+        (connectFailure && this.retryOn('connect-failure', '5xx', 'gateway-error', 'reset')) ||
+        (!connectFailure && f.failure === 'timeout' && this.retryOn('5xx', 'gateway-error')) ||
+        (!connectFailure && f.failure === 'error' && this.retryOn('reset', '5xx', 'gateway-error')));
+    if (retry) {
+      // Envoy's jittered exponential backoff: a random wait below base × 2^(retry-1), capped at 10 × base.
+      const wait = Math.random() * Math.min(RETRY_BASE_MS * 2 ** (this.attempt - 1), RETRY_BASE_MS * 10);
+      setTimeout(() => (this.over || this.req.finished ? this.done() : this.tryOnce()), wait);
+      return;
+    }
+    const retried = this.attempt > 1;
+    const flags = retried ? ',URX' : '';
+    if (f.failure === 'timeout' && f.sent) return this.localReply(envoyReply(504, 'upstream request timeout'), `UT${flags}`, 'upstream_per_try_timeout');
+    if (connectFailure) {
+      const reason = f.failure === 'timeout' ? 'connection timeout' : 'connection failure, transport failure reason: delayed connect error: 111';
+      this.rec.transportFailure = f.failure === 'timeout' ? 'connection timeout' : 'delayed_connect_error:_111';
+      return this.localReply(envoyReply(503, connectFailureBody(retried, reason)), `UF${flags}`, 'upstream_reset_before_response_started{connection_failure}');
+    }
+    this.localReply(envoyReply(503, connectFailureBody(retried, 'connection termination')), `UC${flags}`, 'upstream_reset_before_response_started{connection_termination}');
+  }
+
+  finished(brokenReason?: string): void {
+    if (this.aborting) return;
+    this.endAttempt();
+    if (brokenReason) {
+      this.rec.flags = 'UPE';
+      this.rec.details = 'upstream_reset_after_response_started';
+    }
+    this.done();
+    this.proxy.logged(this.req, this.rec);
+  }
+
+  bodyTooLarge(): void {
+    this.localReply(envoyReply(413, 'Payload Too Large'), '-', 'request_payload_too_large');
+  }
+
+  private localReply(r: LocalReply, flags: string, details: string): void {
+    this.done();
+    this.proxy.reply(this.req, this.rec, r, flags, details);
+  }
+
+  private stopAttempt(): void {
+    this.aborting = true;
+    this.cancelConnect?.();
+    this.cancelConnect = undefined;
+    this.current?.abort();
+    this.aborting = false;
+    this.endAttempt();
+  }
+
+  private readonly onPerTryTimeout = (): void => {
+    if (this.over || this.req.headersSent) return;
+    this.stopAttempt();
+    this.failed({ failure: 'timeout', sent: true, message: 'per-try timeout' });
+  };
+
+  private readonly onRouteTimeout = (): void => {
+    if (this.over || this.req.headersSent) return;
+    this.stopAttempt();
+    this.localReply(envoyReply(504, 'upstream request timeout'), 'UT', 'upstream_response_timeout');
+  };
+
+  private readonly onAbort = (): void => {
+    if (this.over) return;
+    this.stopAttempt();
+    this.rec.status = 0;
+    this.rec.flags = 'DC';
+    this.rec.details = 'downstream_remote_disconnect';
+    this.done();
+    this.proxy.logged(this.req, this.rec);
+  };
+
+  private done(): void {
+    this.over = true;
+    clearTimeout(this.routeTimer);
+    clearTimeout(this.perTry);
+  }
+}

@@ -1,0 +1,106 @@
+import { ApiClient, type Resource } from '../../../client/client.js';
+import { inClusterConfig } from '../../../client/in-cluster.js';
+import { SharedInformers } from '../../../client/informer.js';
+import { notifyReady } from '../../ready.js';
+import { buildGatewayConfig, type MeshSnapshot } from '../config/gateway.js';
+import type { ProxyConfig } from '../config/types.js';
+import { DiscoveryServer } from './discovery.js';
+import http from 'node:http';
+
+// The program of the built-in docker.io/istio/pilot image (istiod): it watches Gateways,
+// VirtualServices, DestinationRules, Services, EndpointSlices, Pods and Secrets through the API
+// (in-cluster config, its own ServiceAccount), builds each connected gateway proxy's
+// configuration from them and pushes it on every change (discovery.ts). Readiness on :8080
+// /ready once its informers synced, as istiod's.
+
+export const ISTIO_VERSION = '1.26.2';
+
+const istio = (kind: string, plural: string): Resource => ({ group: 'networking.istio.io', version: 'v1', plural, kind, namespaced: true });
+const GATEWAYS = istio('Gateway', 'gateways');
+const VIRTUAL_SERVICES = istio('VirtualService', 'virtualservices');
+const DESTINATION_RULES = istio('DestinationRule', 'destinationrules');
+const SERVICES: Resource = { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true };
+const ENDPOINT_SLICES: Resource = { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true };
+const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
+const SECRETS: Resource = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
+
+/** Changes within this window cost one push (istiod's PILOT_DEBOUNCE_AFTER is 100 ms; shorter here, as pushes are cheap). */
+const DEBOUNCE_MS = 20;
+
+function say(level: 'info' | 'warn' | 'error', scope: string, msg: string): void {
+  (level === 'info' ? process.stdout : process.stderr).write(`${new Date().toISOString()}\t${level}\t${scope}\t${msg}\n`);
+}
+
+async function main(): Promise<void> {
+  say('info', 'default', `istiod version: ${ISTIO_VERSION}-skiff`);
+  const client = new ApiClient({ ...inClusterConfig(), userAgent: `pilot-discovery/${ISTIO_VERSION}` });
+  const informers = new SharedInformers(client, (m) => say('error', 'kube', m));
+  const inf = {
+    gateways: informers.informer(GATEWAYS),
+    virtualServices: informers.informer(VIRTUAL_SERVICES),
+    destinationRules: informers.informer(DESTINATION_RULES),
+    services: informers.informer(SERVICES),
+    endpointSlices: informers.informer(ENDPOINT_SLICES),
+    pods: informers.informer(PODS),
+    secrets: informers.informer(SECRETS),
+  };
+  let cache = new Map<string, ProxyConfig>();
+  let snapshot: MeshSnapshot | undefined;
+  const configFor = (pod: string): ProxyConfig | undefined => {
+    if (!snapshot) return undefined;
+    const hit = cache.get(pod);
+    if (hit) return hit;
+    const [ns, name] = pod.split('/') as [string, string];
+    const p = inf.pods.get(ns, name);
+    if (!p) return undefined;
+    const config = buildGatewayConfig(snapshot, { namespace: ns, labels: p.metadata.labels ?? {} });
+    cache.set(pod, config);
+    return config;
+  };
+  const discovery = new DiscoveryServer(configFor, (m) => process.stdout.write(`${new Date().toISOString()}\t${m}\n`));
+  let timer: NodeJS.Timeout | undefined;
+  let synced = false;
+  const changed = () => {
+    if (!synced || timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      snapshot = {
+        gateways: inf.gateways.list(),
+        virtualServices: inf.virtualServices.list(),
+        destinationRules: inf.destinationRules.list(),
+        services: inf.services.list(),
+        endpointSlices: inf.endpointSlices.list(),
+        pods: inf.pods.list(),
+        secrets: inf.secrets.list(),
+      };
+      cache = new Map();
+      discovery.push();
+    }, DEBOUNCE_MS);
+  };
+  for (const i of Object.values(inf)) i.addHandler({ add: changed, update: changed, delete: changed });
+  informers.start();
+  await discovery.listen();
+  await Promise.all(Object.values(inf).map((i) => i.waitForSync()));
+  synced = true;
+  changed();
+  const ready = http.createServer((req, res) => {
+    const ok = (req.url ?? '').split('?')[0] === '/ready';
+    res.writeHead(ok ? 200 : 404).end();
+  });
+  await new Promise<void>((r) => ready.listen(8080, '0.0.0.0', () => r()));
+  notifyReady();
+  say('info', 'default', 'All caches have been synced up; discovery server serving on :15010, readiness on :8080');
+  const stop = () => {
+    say('info', 'default', 'Received SIGTERM, shutting down');
+    void Promise.allSettled([discovery.close(), informers.stop(), new Promise<void>((r) => ready.close(() => r()))]).finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main().catch((e: Error) => {
+    say('error', 'default', e.message);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,162 @@
+import type { KObject } from '../../api/types.js';
+
+// Istio's default profile as `istioctl install` lays it out, the parts that carry traffic:
+// namespace istio-system; istiod (Deployment, Service, ServiceAccount), which watches the Istio
+// objects and programs the proxies; and the istio-ingressgateway (Deployment, LoadBalancer
+// Service, ServiceAccount) with upstream's labels and ports (status 15021, http2 80 → 8080,
+// https 443 → 8443). Differences, each for a reason of this machine:
+// - no CRDs, webhooks, RBAC, PodDisruptionBudgets or HorizontalPodAutoscalers: the API serves
+//   the Istio kinds itself and has no webhook, RBAC or PDB kinds to configure;
+// - istiod's Service exposes the plaintext discovery port 15010 (and 15014 monitoring), not
+//   15012/443: proxies reach it over the pod network, unauthenticated (see istiod/discovery.ts);
+// - the gateway's Service keeps externalTrafficPolicy Cluster, as the ingress-nginx add-on does,
+//   so the host's LoadBalancer address reaches it whatever node it runs on.
+
+export const ISTIO_NAMESPACE = 'istio-system';
+export const ISTIOD_NAME = 'istiod';
+export const GATEWAY_NAME = 'istio-ingressgateway';
+export const GATEWAY_SERVICE_ACCOUNT = 'istio-ingressgateway-service-account';
+export const ISTIOD_SERVICE_ACCOUNT = 'istiod';
+export const ISTIO_VERSION = '1.26.2';
+export const PILOT_IMAGE = `docker.io/istio/pilot:${ISTIO_VERSION}`;
+export const PROXY_IMAGE = `docker.io/istio/proxyv2:${ISTIO_VERSION}`;
+export const GATEWAY_STATUS_PORT = 15021;
+
+export const GATEWAY_SELECTOR = { app: GATEWAY_NAME, istio: 'ingressgateway' };
+const GATEWAY_LABELS = { ...GATEWAY_SELECTOR, 'install.operator.istio.io/owning-resource': 'unknown', 'istio.io/rev': 'default', 'operator.istio.io/component': 'IngressGateways' };
+export const ISTIOD_SELECTOR = { app: 'istiod', istio: 'pilot' };
+const ISTIOD_LABELS = { ...ISTIOD_SELECTOR, 'install.operator.istio.io/owning-resource': 'unknown', 'istio.io/rev': 'default', 'operator.istio.io/component': 'Pilot' };
+
+const podEnv = [
+  { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+  { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
+];
+
+export function namespace(): KObject {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ISTIO_NAMESPACE } };
+}
+
+function serviceAccount(name: string, labels: Record<string, string>): KObject {
+  return { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ISTIO_NAMESPACE, labels } };
+}
+
+export function istiodDeployment(): KObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: ISTIOD_NAME, namespace: ISTIO_NAMESPACE, labels: ISTIOD_LABELS },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { istio: 'pilot' } },
+      strategy: { rollingUpdate: { maxSurge: '100%', maxUnavailable: '25%' } },
+      template: {
+        metadata: { labels: { ...ISTIOD_LABELS, 'sidecar.istio.io/inject': 'false' } },
+        spec: {
+          serviceAccountName: ISTIOD_SERVICE_ACCOUNT,
+          containers: [
+            {
+              name: 'discovery',
+              image: PILOT_IMAGE,
+              args: ['discovery', '--monitoringAddr=:15014', '--log_output_level=default:info', '--domain', 'cluster.local', '--keepaliveMaxServerConnectionAge', '30m'],
+              env: [...podEnv, { name: 'REVISION', value: 'default' }, { name: 'PILOT_TRACE_SAMPLING', value: '1' }],
+              ports: [
+                { containerPort: 8080, protocol: 'TCP' },
+                { containerPort: 15010, protocol: 'TCP' },
+                { containerPort: 15017, protocol: 'TCP' },
+              ],
+              readinessProbe: { httpGet: { path: '/ready', port: 8080 }, initialDelaySeconds: 1, periodSeconds: 3, timeoutSeconds: 5 },
+              resources: { requests: { cpu: '500m', memory: '2048Mi' } },
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true, runAsNonRoot: true },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export function istiodService(): KObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: ISTIOD_NAME, namespace: ISTIO_NAMESPACE, labels: ISTIOD_LABELS },
+    spec: {
+      selector: ISTIOD_SELECTOR,
+      ports: [
+        { name: 'grpc-xds', port: 15010, protocol: 'TCP' },
+        { name: 'http-monitoring', port: 15014, protocol: 'TCP' },
+      ],
+    },
+  };
+}
+
+export function gatewayDeployment(): KObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: GATEWAY_NAME, namespace: ISTIO_NAMESPACE, labels: GATEWAY_LABELS },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: GATEWAY_SELECTOR },
+      strategy: { rollingUpdate: { maxSurge: '100%', maxUnavailable: '25%' } },
+      template: {
+        metadata: { labels: { ...GATEWAY_LABELS, 'sidecar.istio.io/inject': 'false', 'service.istio.io/canonical-name': GATEWAY_NAME } },
+        spec: {
+          serviceAccountName: GATEWAY_SERVICE_ACCOUNT,
+          securityContext: { runAsUser: 1337, runAsGroup: 1337, runAsNonRoot: true, fsGroup: 1337 },
+          containers: [
+            {
+              name: 'istio-proxy',
+              image: PROXY_IMAGE,
+              args: ['proxy', 'router', '--domain', '$(POD_NAMESPACE).svc.cluster.local', '--proxyLogLevel=warning', '--proxyComponentLogLevel=misc:error', '--log_output_level=default:info'],
+              env: [...podEnv, { name: 'ISTIO_META_CLUSTER_ID', value: 'Kubernetes' }, { name: 'PROXY_CONFIG', value: `{"discoveryAddress":"istiod.${ISTIO_NAMESPACE}.svc:15012"}` }],
+              ports: [
+                { containerPort: GATEWAY_STATUS_PORT, name: 'status-port', protocol: 'TCP' },
+                { containerPort: 8080, name: 'http2', protocol: 'TCP' },
+                { containerPort: 8443, name: 'https', protocol: 'TCP' },
+              ],
+              readinessProbe: { failureThreshold: 30, httpGet: { path: '/healthz/ready', port: GATEWAY_STATUS_PORT, scheme: 'HTTP' }, initialDelaySeconds: 1, periodSeconds: 2, successThreshold: 1, timeoutSeconds: 1 },
+              resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '2000m', memory: '1024Mi' } },
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, privileged: false, readOnlyRootFilesystem: true },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export function gatewayService(): KObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: GATEWAY_NAME, namespace: ISTIO_NAMESPACE, labels: GATEWAY_LABELS },
+    spec: {
+      type: 'LoadBalancer',
+      selector: GATEWAY_SELECTOR,
+      ports: [
+        { name: 'status-port', port: GATEWAY_STATUS_PORT, protocol: 'TCP', targetPort: GATEWAY_STATUS_PORT },
+        { name: 'http2', port: 80, protocol: 'TCP', targetPort: 8080 },
+        { name: 'https', port: 443, protocol: 'TCP', targetPort: 8443 },
+      ],
+    },
+  };
+}
+
+export type IstioPart = 'namespace' | 'istiodServiceAccount' | 'istiodService' | 'istiod' | 'gatewayServiceAccount' | 'gatewayService' | 'gateway';
+
+/** Creation order: the namespace first; each pod after its account, istiod's Service before the gateway that dials it. */
+const ALL: { part: IstioPart; make: () => KObject }[] = [
+  { part: 'namespace', make: namespace },
+  { part: 'istiodServiceAccount', make: () => serviceAccount(ISTIOD_SERVICE_ACCOUNT, ISTIOD_SELECTOR) },
+  { part: 'istiodService', make: istiodService },
+  { part: 'istiod', make: istiodDeployment },
+  { part: 'gatewayServiceAccount', make: () => serviceAccount(GATEWAY_SERVICE_ACCOUNT, GATEWAY_SELECTOR) },
+  { part: 'gatewayService', make: gatewayService },
+  { part: 'gateway', make: gatewayDeployment },
+];
+
+/** Every missing part; parts that exist keep the user's edits. */
+export function missingIstioParts(o: { present: Record<IstioPart, boolean> }): { part: IstioPart; object: KObject }[] {
+  return ALL.filter((p) => !o.present[p.part]).map((p) => ({ part: p.part, object: p.make() }));
+}

@@ -1,0 +1,120 @@
+// Scenario 004 through the Istio ingress gateway the cluster installs by itself: Gateway →
+// VirtualService → DestinationRule → Service → pods, on a 2-node cluster with the real kubectl
+// (checks 1, 2, 3 and the gateway half of 5), and Envoy's local replies.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SCENARIOS, startCluster, waitFor, type Cluster } from '../harness.js';
+import { jsonpath } from '../scenarios/net.js';
+import { get, untilReply } from '../ingress/ingress.js';
+
+const NS = 'istio-system';
+const GW = 'istio-ingressgateway';
+const DIR = join(SCENARIOS, '004-istio-gateway-hpa');
+
+let c: Cluster;
+let lb = '';
+
+/** The app of app.yaml without its HPA (another issue's half of the scenario). */
+const APP = readFileSync(join(DIR, 'app.yaml'), 'utf8').split(/^---$/m).filter((d) => !/kind: HorizontalPodAutoscaler/.test(d)).join('---\n');
+
+before(async () => {
+  c = await startCluster('istio-gw', { nodes: 2 });
+  // As the ingress tests do: a pool address of its own (between the ingress tests' 20–139 and hostports' 150–250), so that concurrent clusters do not share :80.
+  lb = `127.0.10.${141 + Math.floor(Math.random() * 9)}`;
+  await waitFor('the istio-ingressgateway Service', async () => (await c.kubectl(['get', '-n', NS, 'svc', GW])).code === 0, 60_000);
+  await c.ok(['patch', '-n', NS, 'svc', GW, '--type=merge', '-p', JSON.stringify({ spec: { loadBalancerIP: lb } })]);
+  await c.ok(['patch', '-n', NS, 'svc', GW, '--subresource=status', '--type=merge', '-p', '{"status":{"loadBalancer":null}}']);
+  await c.ok(['annotate', '--overwrite', '-n', NS, 'svc', GW, 'skiff.test/address=pinned']);
+  await waitFor(`${GW} at ${lb}`, async () => (await jsonpath(c, ['get', '-n', NS, 'svc', GW], '{.status.loadBalancer.ingress[0].ip}')) === lb, 60_000);
+  await c.ok(['rollout', 'status', '-n', NS, 'deployment/istiod', '--timeout=120s']);
+  await c.ok(['rollout', 'status', '-n', NS, `deployment/${GW}`, '--timeout=120s']);
+});
+after(async () => {
+  await c?.down();
+});
+
+test('the add-on: istiod and the ingress gateway Ready, the gateway Service a LoadBalancer on 15021, 80 and 443', async () => {
+  const svc = (await c.ok(['get', 'svc', '-n', NS, GW, '--no-headers'])).trim().split(/\s+/);
+  assert.equal(svc[1], 'LoadBalancer');
+  assert.equal(svc[3], lb);
+  assert.match(svc[4]!, /^15021:3\d{4}\/TCP,80:3\d{4}\/TCP,443:3\d{4}\/TCP$/);
+  assert.equal(await jsonpath(c, ['get', 'pods', '-n', NS, '-l', 'istio=ingressgateway'], '{.items[*].status.conditions[?(@.type=="Ready")].status}'), 'True');
+  assert.equal(await jsonpath(c, ['get', 'pods', '-n', NS, '-l', 'app=istiod'], '{.items[*].status.conditions[?(@.type=="Ready")].status}'), 'True');
+});
+
+test('checks 1–3: the gateway routes example.com/api to my-service, 404 elsewhere, round robin over the pods', async () => {
+  await c.ok(['apply', '-f', '-'], APP);
+  await c.ok(['apply', '-f', join(DIR, 'istio.yaml')]);
+  const listed = await c.ok(['get', 'gateway,virtualservice,destinationrule', '-o', 'name']);
+  for (const o of ['gateway.networking.istio.io/my-gateway', 'virtualservice.networking.istio.io/my-service', 'destinationrule.networking.istio.io/my-destination-rule']) assert.match(listed, new RegExp(`^${o}$`, 'm'));
+  await c.ok(['rollout', 'status', 'deployment/my-app-deployment', '--timeout=120s']);
+  await waitFor('3 endpoints behind my-service', async () => (await jsonpath(c, ['get', 'endpointslices', '-l', 'kubernetes.io/service-name=my-service'], '{.items[*].endpoints[*].addresses[0]}')).split(' ').filter(Boolean).length === 3, 60_000);
+  const ok = await untilReply('example.com/api through the gateway', () => get(lb, 'example.com', '/api'), (r) => r.status === 200 && r.out.includes('OK!'), 60_000);
+  assert.equal(ok.headers.server, 'istio-envoy');
+  assert.match(ok.headers['x-envoy-upstream-service-time'] ?? '', /^\d+$/);
+  for (const [host, path] of [['example.com', '/'], ['example.com', '/other'], ['other.test', '/api']] as const) {
+    const r = await get(lb, host, path);
+    assert.equal(r.status, 404, `${host}${path}`);
+    assert.equal(r.out, '');
+    assert.equal(r.headers.server, 'istio-envoy');
+  }
+  // ROUND_ROBIN: 30 sequential requests, 10 to each pod, as the access log shows.
+  const ips = (await jsonpath(c, ['get', 'pods', '-l', 'app=my-app'], '{.items[*].status.podIP}')).split(' ');
+  const marker = `rr-${Date.now()}`;
+  for (let i = 0; i < 30; i++) assert.equal((await get(lb, 'example.com', '/api', ['-H', `x-request-id: ${marker}-${i}`])).status, 200);
+  let counts = new Map<string, number>();
+  await waitFor('30 access log lines', async () => {
+    const log = await c.ok(['logs', '-n', NS, `deploy/${GW}`]);
+    counts = new Map();
+    for (const line of log.split('\n').filter((l) => l.includes(`"${marker}-`))) {
+      assert.match(line, /^\[\S+Z\] "GET \/api HTTP\/1\.1" 200 - via_upstream - "-" \d+ \d+ \d+ \d+ "/);
+      const upstream = /"(\d+\.\d+\.\d+\.\d+):80" outbound\|80\|\|my-service\.default\.svc\.cluster\.local /.exec(line)?.[1] ?? '?';
+      counts.set(upstream, (counts.get(upstream) ?? 0) + 1);
+    }
+    return [...counts.values()].reduce((a, b) => a + b, 0) === 30;
+  });
+  assert.deepEqual([...counts.keys()].sort(), [...ips].sort());
+  assert.deepEqual([...counts.values()], [10, 10, 10]);
+});
+
+test('check 5 through the gateway: 90/10 by subset, x-canary always v2, /greet rewritten', async () => {
+  await c.ok(['apply', '-f', join(DIR, 'canary.yaml')]);
+  await c.ok(['rollout', 'status', 'deployment/greet-v1', '--timeout=120s']);
+  await c.ok(['rollout', 'status', 'deployment/greet-v2', '--timeout=120s']);
+  await untilReply('greet through the gateway', () => get(lb, 'example.com', '/greet'), (r) => r.status === 200, 60_000);
+  await untilReply('both v1 pods', async () => get(lb, 'example.com', '/greet', ['-H', 'x-canary: yes']), (r) => r.out.trim() === 'v2', 30_000);
+  for (let i = 0; i < 20; i++) assert.equal((await get(lb, 'example.com', '/greet', ['-H', 'x-canary: yes'])).out.trim(), 'v2');
+  let v1 = 0;
+  const n = 1000;
+  for (let i = 0; i < n; i++) {
+    const r = await get(lb, 'example.com', '/greet');
+    assert.equal(r.status, 200);
+    if (r.out.trim() === 'v1') v1++;
+  }
+  // Within ±3 points of 90%, as the check asks (over three binomial σ at n = 1000).
+  assert.ok(Math.abs(v1 / n - 0.9) <= 0.03, `v1 share ${v1 / n}`);
+});
+
+test("Envoy's local replies: fault abort, 503 no healthy upstream", async () => {
+  await c.ok(['apply', '-f', '-'], `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: faults}
+spec:
+  hosts: [faults.test]
+  gateways: [my-gateway]
+  http:
+  - match: [{uri: {prefix: /abort}}]
+    fault: {abort: {httpStatus: 418, percentage: {value: 100}}}
+    route: [{destination: {host: my-service}}]
+  - route: [{destination: {host: my-service}}]
+`);
+  // my-gateway serves example.com only: widen it to the test host.
+  await c.ok(['patch', 'gateway', 'my-gateway', '--type=merge', '-p', '{"spec":{"servers":[{"port":{"number":80,"name":"http","protocol":"HTTP"},"hosts":["example.com","faults.test"]}]}}']);
+  const abort = await untilReply('the fault route', () => get(lb, 'faults.test', '/abort'), (r) => r.status === 418, 30_000);
+  assert.equal(abort.out, 'fault filter abort');
+  await c.ok(['scale', 'deployment/my-app-deployment', '--replicas=0']);
+  const uh = await untilReply('no healthy upstream', () => get(lb, 'faults.test', '/x'), (r) => r.status === 503, 60_000);
+  assert.equal(uh.out, 'no healthy upstream');
+});

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { KObject } from '../../../../../src/api/types.js';
+import { buildGatewayConfig, type MeshSnapshot } from '../../../../../src/addons/istio/config/gateway.js';
+import { DEFAULT_RETRY, translateRetry } from '../../../../../src/addons/istio/config/routes.js';
+
+const obj = (kind: string, namespace: string, name: string, rest: Record<string, unknown>, labels?: Record<string, string>): KObject =>
+  ({ apiVersion: kind === 'Service' || kind === 'Pod' ? 'v1' : 'networking.istio.io/v1', kind, metadata: { namespace, name, ...(labels ? { labels } : {}) }, ...rest }) as KObject;
+
+const created = (at: string, o: KObject): KObject => ({ ...o, metadata: { ...o.metadata, creationTimestamp: at } });
+
+const proxy = { namespace: 'istio-system', labels: { app: 'istio-ingressgateway', istio: 'ingressgateway' } };
+
+function slice(ns: string, svc: string, port: { name?: string; port: number }, pods: { ip: string; pod: string }[]): KObject {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { namespace: ns, name: `${svc}-x`, labels: { 'kubernetes.io/service-name': svc } },
+    addressType: 'IPv4',
+    ports: [{ name: port.name ?? '', port: port.port, protocol: 'TCP' }],
+    endpoints: pods.map((p) => ({ addresses: [p.ip], conditions: { ready: true }, targetRef: { kind: 'Pod', namespace: ns, name: p.pod } })),
+  } as KObject;
+}
+
+/** Scenario 004: my-gateway (example.com:80), my-service VS on /api, a ROUND_ROBIN rule, and the canary greet objects. */
+function scenario(): MeshSnapshot {
+  return {
+    gateways: [obj('Gateway', 'default', 'my-gateway', { spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 80, name: 'http', protocol: 'HTTP' }, hosts: ['example.com'] }] } })],
+    virtualServices: [
+      created('2024-01-01T00:00:00Z', obj('VirtualService', 'default', 'my-service', { spec: { hosts: ['example.com'], gateways: ['my-gateway'], http: [{ match: [{ uri: { prefix: '/api' } }], route: [{ destination: { host: 'my-service', port: { number: 80 } } }] }] } })),
+      created('2024-01-02T00:00:00Z', obj('VirtualService', 'default', 'greet', {
+        spec: {
+          hosts: ['greet', 'example.com'],
+          gateways: ['mesh', 'my-gateway'],
+          http: [
+            { match: [{ headers: { 'X-Canary': { exact: 'yes' } } }], route: [{ destination: { host: 'greet', subset: 'v2' } }] },
+            {
+              match: [{ uri: { prefix: '/greet' } }],
+              rewrite: { uri: '/' },
+              retries: { attempts: 3, perTryTimeout: '2s', retryOn: '5xx,connect-failure' },
+              timeout: '5s',
+              route: [
+                { destination: { host: 'greet', subset: 'v1' }, weight: 90 },
+                { destination: { host: 'greet', subset: 'v2' }, weight: 10 },
+              ],
+            },
+          ],
+        },
+      })),
+    ],
+    destinationRules: [
+      obj('DestinationRule', 'default', 'my-destination-rule', { spec: { host: 'my-service', trafficPolicy: { loadBalancer: { simple: 'ROUND_ROBIN' } } } }),
+      obj('DestinationRule', 'default', 'greet', { spec: { host: 'greet', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] } }),
+    ],
+    services: [
+      obj('Service', 'default', 'my-service', { spec: { selector: { app: 'my-app' }, ports: [{ port: 80, targetPort: 80 }] } }),
+      obj('Service', 'default', 'greet', { spec: { selector: { app: 'greet' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } }),
+      obj('Service', 'istio-system', 'istio-ingressgateway', { spec: { selector: proxy.labels, ports: [{ name: 'http2', port: 80, targetPort: 8080 }, { name: 'https', port: 443, targetPort: 8443 }] } }),
+    ],
+    endpointSlices: [
+      slice('default', 'my-service', { port: 80 }, [{ ip: '10.244.1.5', pod: 'a' }, { ip: '10.244.2.5', pod: 'b' }]),
+      slice('default', 'greet', { name: 'http', port: 8080 }, [{ ip: '10.244.1.7', pod: 'g1' }, { ip: '10.244.1.8', pod: 'g2' }]),
+    ],
+    pods: [obj('Pod', 'default', 'g1', {}, { app: 'greet', version: 'v1' }), obj('Pod', 'default', 'g2', {}, { app: 'greet', version: 'v2' })],
+    secrets: [],
+  };
+}
+
+test('a Gateway selecting the proxy gives a listener on the Service targetPort of its server port, with the bound VirtualServices merged per host', () => {
+  const c = buildGatewayConfig(scenario(), proxy);
+  assert.equal(c.listeners.length, 1);
+  const l = c.listeners[0]!;
+  assert.deepEqual([l.port, l.serverPort, l.protocol], [8080, 80, 'HTTP']);
+  assert.deepEqual(l.virtualHosts.map((v) => v.domains), [['example.com']]);
+  const routes = l.virtualHosts[0]!.routes;
+  // my-service (older) first, then greet's two rules, in their order.
+  assert.deepEqual(routes.map((r) => r.matches), [[{ uri: { prefix: '/api' } }], [{ headers: { 'x-canary': { exact: 'yes' } } }], [{ uri: { prefix: '/greet' } }]]);
+  const api = routes[0]!.action;
+  assert.equal(api.kind, 'route');
+  if (api.kind !== 'route') return;
+  assert.deepEqual(api.clusters, [{ cluster: 'outbound|80||my-service.default.svc.cluster.local', weight: 100 }]);
+  assert.deepEqual(api.retry, DEFAULT_RETRY);
+  assert.equal(c.clusters['outbound|80||my-service.default.svc.cluster.local']!.lb, 'ROUND_ROBIN');
+  assert.deepEqual(c.clusters['outbound|80||my-service.default.svc.cluster.local']!.endpoints.map((e) => e.key), ['10.244.1.5:80', '10.244.2.5:80']);
+});
+
+test('subsets select endpoints by their pods labels; weights, rewrite, timeout and retries are carried over', () => {
+  const c = buildGatewayConfig(scenario(), proxy);
+  assert.deepEqual(c.clusters['outbound|80|v1|greet.default.svc.cluster.local']!.endpoints.map((e) => e.key), ['10.244.1.7:8080']);
+  assert.deepEqual(c.clusters['outbound|80|v2|greet.default.svc.cluster.local']!.endpoints.map((e) => e.key), ['10.244.1.8:8080']);
+  assert.equal(c.clusters['outbound|80|v1|greet.default.svc.cluster.local']!.lb, 'LEAST_REQUEST');
+  const greet = c.listeners[0]!.virtualHosts[0]!.routes[2]!.action;
+  assert.equal(greet.kind, 'route');
+  if (greet.kind !== 'route') return;
+  assert.deepEqual(greet.clusters.map((w) => w.weight), [90, 10]);
+  assert.deepEqual(greet.rewrite, { uri: '/' });
+  assert.equal(greet.timeoutMs, 5000);
+  assert.deepEqual(greet.retry, { attempts: 3, perTryTimeoutMs: 2000, retryOn: ['5xx', 'connect-failure'], statusCodes: [] });
+});
+
+test('a Gateway that selects other pods, or a VirtualService bound elsewhere, gives the proxy nothing', () => {
+  const snap = scenario();
+  assert.deepEqual(buildGatewayConfig(snap, { namespace: 'istio-system', labels: { istio: 'egressgateway' } }).listeners, []);
+  snap.virtualServices = snap.virtualServices.map((v) => ({ ...v, spec: { ...(v as unknown as { spec: object }).spec, gateways: ['other/my-gateway'] } }) as KObject);
+  assert.deepEqual(buildGatewayConfig(snap, proxy).listeners[0]!.virtualHosts, []);
+});
+
+test('server hosts: ns/ limits the VirtualServices, a wildcard server narrows to the VirtualService host, and * admits all', () => {
+  const snap = scenario();
+  const gw = snap.gateways[0] as unknown as { spec: { servers: { hosts: string[] }[] } };
+  gw.spec.servers[0]!.hosts = ['prod/example.com'];
+  assert.deepEqual(buildGatewayConfig(snap, proxy).listeners[0]!.virtualHosts, []);
+  gw.spec.servers[0]!.hosts = ['./*.com'];
+  assert.deepEqual(buildGatewayConfig(snap, proxy).listeners[0]!.virtualHosts.map((v) => v.domains[0]), ['example.com']);
+  gw.spec.servers[0]!.hosts = ['*'];
+  // greet's short host also binds: a gateway matches it as written.
+  assert.deepEqual(buildGatewayConfig(snap, proxy).listeners[0]!.virtualHosts.map((v) => v.domains[0]).sort(), ['example.com', 'greet']);
+});
+
+test('a destination whose subset no DestinationRule defines names no cluster (503 at the proxy)', () => {
+  const snap = scenario();
+  snap.destinationRules = snap.destinationRules.filter((d) => d.metadata.name !== 'greet');
+  const c = buildGatewayConfig(snap, proxy);
+  const canary = c.listeners[0]!.virtualHosts[0]!.routes[1]!.action;
+  assert.ok(canary.kind === 'route' && canary.clusters[0]!.cluster === '');
+});
+
+test('HTTPS SIMPLE servers carry their credential from the proxy namespace; the version changes with the configuration', () => {
+  const snap = scenario();
+  const before = buildGatewayConfig(snap, proxy).version;
+  (snap.gateways[0] as unknown as { spec: { servers: unknown[] } }).spec.servers.push({ port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['example.com'], tls: { mode: 'SIMPLE', credentialName: 'cred' } });
+  snap.secrets.push(obj('Secret', 'istio-system', 'cred', { data: { 'tls.crt': Buffer.from('CERT').toString('base64'), 'tls.key': Buffer.from('KEY').toString('base64') } }));
+  const c = buildGatewayConfig(snap, proxy);
+  assert.notEqual(c.version, before);
+  const https = c.listeners.find((l) => l.serverPort === 443)!;
+  assert.deepEqual([https.port, https.protocol, https.tls], [8443, 'HTTPS', [{ hosts: ['example.com'], credential: 'istio-system/cred' }]]);
+  assert.deepEqual(c.secrets['istio-system/cred'], { cert: 'CERT', key: 'KEY' });
+});
+
+test('retries: none set means Istio default; attempts 0 turns them off; numeric retryOn entries become status codes', () => {
+  assert.deepEqual(translateRetry(undefined), DEFAULT_RETRY);
+  assert.deepEqual(translateRetry({ attempts: 0 }), { attempts: 0, retryOn: [], statusCodes: [] });
+  assert.deepEqual(translateRetry({ attempts: 4, retryOn: 'gateway-error,409' }), { attempts: 4, retryOn: ['gateway-error', 'retriable-status-codes'], statusCodes: [409] });
+});
