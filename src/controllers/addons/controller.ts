@@ -16,10 +16,11 @@ import {
   missingIngressNginxParts,
   type IngressNginxPart,
 } from './ingress-nginx.js';
-import { METRICS_APISERVICE, METRICS_SERVER_NAME, missingMetricsServerParts, type MetricsServerPart } from './metrics-server.js';
+import { METRICS_APISERVICE, METRICS_SERVER_CERT_SECRET, METRICS_SERVER_NAME, missingMetricsServerParts, type MetricsServerPart, type ServingPair } from './metrics-server.js';
 import { GATEWAY_NAME, GATEWAY_SERVICE_ACCOUNT, ISTIOD_NAME, ISTIOD_SERVICE_ACCOUNT, ISTIO_NAMESPACE, missingIstioParts, type IstioPart } from './istio.js';
 
 export const APISERVICES: Resource = { group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', kind: 'APIService', namespaced: false };
+const SECRETS: Resource = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
 export const INGRESSCLASSES: Resource = { group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', kind: 'IngressClass', namespaced: false };
 
 /** Where one part of an add-on lives; cluster-scoped parts have no namespace. */
@@ -135,6 +136,7 @@ export const METRICS_SERVER_ADDON: AddonSpec<MetricsServerPart> = {
   title: 'the metrics-server add-on',
   parts: {
     serviceaccount: { res: SERVICEACCOUNTS, namespace: ADDON_NAMESPACE, name: METRICS_SERVER_NAME },
+    certificate: { res: SECRETS, namespace: ADDON_NAMESPACE, name: METRICS_SERVER_CERT_SECRET },
     service: { res: SERVICES, namespace: ADDON_NAMESPACE, name: METRICS_SERVER_NAME },
     deployment: { res: DEPLOYMENTS, namespace: ADDON_NAMESPACE, name: METRICS_SERVER_NAME },
     apiservice: { res: APISERVICES, name: METRICS_APISERVICE },
@@ -143,9 +145,9 @@ export const METRICS_SERVER_ADDON: AddonSpec<MetricsServerPart> = {
   after: CORE_ADDONS,
 };
 
-/** metrics-server (upstream's components.yaml). */
-export function startMetricsServerAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
-  return startAddon(client, informers, METRICS_SERVER_ADDON, log);
+/** metrics-server (upstream's components.yaml), serving with the given certificate. */
+export function startMetricsServerAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void, serving?: ServingPair): RunningController {
+  return startAddon(client, informers, { ...METRICS_SERVER_ADDON, plan: (o) => missingMetricsServerParts(o, serving) }, log);
 }
 
 export const ISTIO_ADDON: AddonSpec<IstioPart> = {
