@@ -6,6 +6,7 @@ import { dnsConfigOf, parseCorefile, type DnsConfig } from './corefile.js';
 import { startHealthEndpoints } from './health.js';
 import { DnsMetrics, startMetricsEndpoint } from './metrics.js';
 import { startDnsServer } from './server.js';
+import { parseGoFlags } from '../flags.js';
 import { notifyReady } from '../ready.js';
 import { parseNameserver, reachableNameservers, resolvConfNameservers, forwarderTo } from './upstream.js';
 import { startClusterView } from './view.js';
@@ -27,23 +28,20 @@ export interface CoreDNSArgs {
   egress: string;
 }
 
+const CORE_DNS_FLAGS = new Set(['conf', 'skiff-hosts', 'skiff-egress']);
+
 /** Go flag syntax as coredns takes it: `-conf x`, `-conf=x`, `--conf x`. */
 export function parseCoreDNSArgs(argv: string[]): CoreDNSArgs {
   let conf = 'Corefile';
   let hostsFile: string | undefined;
   let egress = 'none';
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--?([^=]+)(?:=(.*))?$/.exec(argv[i]);
-    if (!m) throw new Error(`coredns: unexpected argument ${JSON.stringify(argv[i])}`);
-    const value = () => {
-      if (m[2] !== undefined) return m[2];
-      if (i + 1 >= argv.length) throw new Error(`flag needs an argument: -${m[1]}`);
-      return argv[++i];
-    };
-    if (m[1] === 'conf') conf = value();
-    else if (m[1] === 'skiff-hosts') hostsFile = value();
-    else if (m[1] === 'skiff-egress') egress = value();
-    else throw new Error(`flag provided but not defined: -${m[1]}`);
+  for (const a of parseGoFlags(argv, CORE_DNS_FLAGS)) {
+    if (a.kind === 'positional') throw new Error(`coredns: unexpected argument ${JSON.stringify(a.value)}`);
+    if (!CORE_DNS_FLAGS.has(a.name)) throw new Error(`flag provided but not defined: -${a.name}`);
+    if (a.value === undefined) throw new Error(`flag needs an argument: -${a.name}`);
+    if (a.name === 'conf') conf = a.value;
+    else if (a.name === 'skiff-hosts') hostsFile = a.value;
+    else egress = a.value;
   }
   return { conf, egress, ...(hostsFile !== undefined ? { hostsFile } : {}) };
 }
