@@ -2,6 +2,7 @@ import type { KObject } from '../api/types.js';
 import { apiVersionOf } from '../api/types.js';
 import type { ApiClient, ListOptions, ObjectList, Resource, WatchEvent, WatchOptions } from './client.js';
 import { isExpired } from './client.js';
+import { log as defaultLog, type Logger } from '../log.js';
 
 // List-then-watch with an in-memory store, as client-go's reflector + indexer. Handlers see
 // every change once; after a 410 (history compacted) or a failed watch the informer lists
@@ -32,7 +33,7 @@ export interface InformerOptions {
   fieldSelector?: string;
   /** Page size for the initial list. */
   pageSize?: number;
-  log?: (msg: string) => void;
+  log?: Logger;
 }
 
 /** `namespace/name`, or `name` for cluster-scoped objects (client-go's MetaNamespaceKeyFunc). */
@@ -66,7 +67,7 @@ export class Informer implements InformerLike {
   private running?: Promise<void>;
   private synced = false;
   private syncWaiters: (() => void)[] = [];
-  private readonly log: (msg: string) => void;
+  private readonly log: Logger;
   private readonly apiVersion: string;
 
   constructor(
@@ -74,7 +75,7 @@ export class Informer implements InformerLike {
     readonly resource: Resource,
     private readonly opts: InformerOptions = {},
   ) {
-    this.log = opts.log ?? ((m) => console.error(m));
+    this.log = opts.log ?? defaultLog;
     this.apiVersion = apiVersionOf(resource.group, resource.version);
   }
 
@@ -138,7 +139,7 @@ export class Informer implements InformerLike {
         }
       } catch (e) {
         if (signal.aborted) break;
-        this.log(`informer ${this.describe()}: ${(e as Error).message}; retrying in ${backoff} ms`);
+        this.log('error', 'informer: list or watch failed; retrying', { resource: this.describe(), error: (e as Error).message, retryInMs: backoff });
         await sleep(backoff, signal);
         backoff = Math.min(backoff * 2, 30_000);
       }
@@ -189,7 +190,7 @@ export class Informer implements InformerLike {
           if (ev.type === 'ERROR') {
             const st = ev.object as unknown as { code?: number; reason?: string; message?: string };
             if (st.code === 410 || st.reason === 'Expired' || st.reason === 'Gone') expired = true;
-            else this.log(`informer ${this.describe()}: watch error: ${st.message ?? JSON.stringify(st)}`);
+            else this.log('error', 'informer: watch error', { resource: this.describe(), error: st.message ?? JSON.stringify(st) });
             return;
           }
           const objRv = ev.object?.metadata?.resourceVersion;
@@ -252,7 +253,7 @@ export class SharedInformers {
 
   constructor(
     private readonly client: ListWatcher,
-    private readonly log?: (msg: string) => void,
+    private readonly log?: Logger,
   ) {}
 
   informer(res: Resource): Informer {

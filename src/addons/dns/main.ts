@@ -7,6 +7,7 @@ import { startHealthEndpoints } from './health.js';
 import { DnsMetrics, startMetricsEndpoint } from './metrics.js';
 import { startDnsServer } from './server.js';
 import { parseGoFlags } from '../flags.js';
+import { coreDNSLogger } from '../log.js';
 import { notifyReady } from '../ready.js';
 import { parseNameserver, reachableNameservers, resolvConfNameservers, forwarderTo } from './upstream.js';
 import { startClusterView } from './view.js';
@@ -65,10 +66,6 @@ function forwardTargets(targets: string[]): NameserverAddress[] {
   return out;
 }
 
-function say(level: 'INFO' | 'WARNING' | 'ERROR', msg: string): void {
-  (level === 'INFO' ? process.stdout : process.stderr).write(`[${level}] ${msg}\n`);
-}
-
 async function main(): Promise<void> {
   const args = parseCoreDNSArgs(process.argv.slice(2));
   let cfg: DnsConfig;
@@ -80,14 +77,14 @@ async function main(): Promise<void> {
   const egress = args.egress;
   const client = new ApiClient({ ...inClusterConfig(), userAgent: `coredns/v${COREDNS_VERSION} (linux/amd64) kubernetes/skiff` });
 
-  const view = startClusterView(client, (m) => say('ERROR', `plugin/kubernetes: ${m}`));
+  const view = startClusterView(client, coreDNSLogger('plugin/kubernetes: '));
   let synced = false;
   void view.waitForSync().then(() => {
     synced = true;
   });
   const upstreams = reachableNameservers(forwardTargets(cfg.forward), egress);
   if (cfg.forward.length > 0 && upstreams.length === 0) {
-    say('INFO', `plugin/forward: no upstream a pod can reach (egress ${egress}); names outside the cluster come from the host's hosts file only`);
+    coreDNSLogger()('info', `plugin/forward: no upstream a pod can reach (egress ${egress}); names outside the cluster come from the host's hosts file only`);
   }
   const metrics = cfg.prometheus ? new DnsMetrics(`dns://:${cfg.port}`, COREDNS_VERSION) : undefined;
   const server = await startDnsServer({
@@ -99,7 +96,6 @@ async function main(): Promise<void> {
     view: () => view.current(),
     upstream: forwarderTo(upstreams),
     hostsFile: args.hostsFile,
-    log: (m) => say('ERROR', m),
     onAnswer: metrics?.count,
   });
   // The handlers are in place before /ready can answer and the banner says the server is up, so
@@ -128,7 +124,7 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   main().catch((e: Error) => {
-    say('ERROR', e.message);
+    coreDNSLogger()('error', e.message);
     process.exit(1);
   });
 }

@@ -1,6 +1,7 @@
 import type { Resource } from '../../client/client.js';
 import { SharedInformers, type ListWatcher } from '../../client/informer.js';
 import type { ClusterView } from './records.js';
+import type { Logger } from '../../log.js';
 
 // The DNS server's view of the cluster, kept by informers. The informer store survives a
 // failed watch or list, so while the API server is down the server answers from the last
@@ -59,7 +60,7 @@ export function clusterViewFrom(informers: SharedInformers, now: () => number = 
 }
 
 /** A view with informers of its own, started now. */
-export function startClusterView(client: ListWatcher, log?: (msg: string) => void): RunningClusterView {
+export function startClusterView(client: ListWatcher, log?: Logger): RunningClusterView {
   const informers = new SharedInformers(client, log);
   const view = clusterViewFrom(informers);
   informers.start();

@@ -3,6 +3,7 @@ import type { ApiClient } from '../../client/client.js';
 import { isConflict, isNotFound } from '../../client/client.js';
 import type { IngressRef } from './routes.js';
 import { INGRESSES } from './view.js';
+import type { Logger } from '../../log.js';
 
 // status.loadBalancer.ingress of every served Ingress, copied from the --publish-service
 // Service's status as ingress-nginx's status syncer does (ip and hostname, sorted).
@@ -54,13 +55,13 @@ export function statusUpdates(served: IngressRef[], ingresses: KObject[], addres
  * Writes the updates one by one; a conflict or a vanished Ingress is left to the next sync
  * (the informer brings the newer object and the table rebuild calls this again).
  */
-export async function writeStatuses(client: Pick<ApiClient, 'updateStatus'>, updates: KObject[], log: (m: string) => void): Promise<void> {
+export async function writeStatuses(client: Pick<ApiClient, 'updateStatus'>, updates: KObject[], log: Logger): Promise<void> {
   for (const ing of updates) {
     try {
       await client.updateStatus(INGRESSES, ing);
     } catch (e) {
       if (isConflict(e) || isNotFound(e)) continue;
-      log(`updating status of Ingress ${ing.metadata.namespace}/${ing.metadata.name}: ${(e as Error).message}`);
+      log('error', `updating status of Ingress ${ing.metadata.namespace}/${ing.metadata.name}: ${(e as Error).message}`);
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { KObject } from '../../api/types.js';
 import type { Resource } from '../../client/client.js';
 import { SharedInformers, type ListWatcher } from '../../client/informer.js';
+import type { Logger } from '../../log.js';
 
 // The controller's view of the cluster: informers on Ingresses, IngressClasses, Services,
 // EndpointSlices and Secrets. Every change schedules one `onChange` call shortly after, so a
@@ -29,7 +30,7 @@ export interface IngressView {
   stop(): Promise<void>;
 }
 
-export function startIngressView(client: ListWatcher, onChange: () => void, opts: { debounceMs?: number; log?: (m: string) => void } = {}): IngressView {
+export function startIngressView(client: ListWatcher, onChange: () => void, opts: { debounceMs?: number; log?: Logger } = {}): IngressView {
   const informers = new SharedInformers(client, opts.log);
   const ing = informers.informer(INGRESSES);
   const classes = informers.informer(INGRESS_CLASSES);

@@ -17,6 +17,7 @@ import {
   missingIngressNginxParts,
   type IngressNginxPart,
 } from './ingress-nginx.js';
+import type { Logger } from '../../log.js';
 
 export const INGRESSCLASSES: Resource = { group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', kind: 'IngressClass', namespaced: false };
 
@@ -45,7 +46,7 @@ const TERMINATING_RETRY_MS = 1000;
  * comes back and parts that exist (with the user's edits) are left alone. It waits for the
  * first Node (a cluster without nodes gets nothing). The add-on as a whole is the one key.
  */
-export function startAddon<P extends string>(client: ApiClient, informers: SharedInformers, spec: AddonSpec<P>, log?: (msg: string) => void): RunningController {
+export function startAddon<P extends string>(client: ApiClient, informers: SharedInformers, spec: AddonSpec<P>, log?: Logger): RunningController {
   const key = spec.controller;
   const names = Object.keys(spec.parts) as P[];
   const nodes = informers.informer(NODES);
@@ -105,11 +106,11 @@ export const INGRESS_NGINX_ADDON: AddonSpec<IngressNginxPart> = {
 };
 
 /** The cluster DNS add-on (kubeadm's `addon/coredns` phase). */
-export function startCoreDNSAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void, opts: CoreDNSOptions = {}): RunningController {
+export function startCoreDNSAddon(client: ApiClient, informers: SharedInformers, log?: Logger, opts: CoreDNSOptions = {}): RunningController {
   return startAddon(client, informers, { ...COREDNS_ADDON, plan: (o) => missingParts(o, opts) }, log);
 }
 
 /** The ingress-nginx add-on (upstream's cloud deploy.yaml). */
-export function startIngressNginxAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
+export function startIngressNginxAddon(client: ApiClient, informers: SharedInformers, log?: Logger): RunningController {
   return startAddon(client, informers, INGRESS_NGINX_ADDON, log);
 }

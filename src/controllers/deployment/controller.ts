@@ -11,6 +11,7 @@ import { PODS, REPLICASETS } from '../replicaset/controller.js';
 import { syncDeployment } from './deployment.js';
 import type { DeploymentEffects } from './types.js';
 import { dspec } from './util.js';
+import type { Logger } from '../../log.js';
 
 export const DEPLOYMENTS: Resource = { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true };
 
@@ -36,7 +37,7 @@ export function deploymentEffects(client: ApiClient, recorder: Recorder, rsInfor
   };
 }
 
-export function startDeploymentController(client: ApiClient, informers: SharedInformers, recorder: Recorder, log?: (msg: string) => void): RunningController {
+export function startDeploymentController(client: ApiClient, informers: SharedInformers, recorder: Recorder, log?: Logger): RunningController {
   const dInformer = informers.informer(DEPLOYMENTS);
   const rsInformer = informers.informer(REPLICASETS);
   const podInformer = informers.informer(PODS);

@@ -5,6 +5,7 @@ import { runController, type RunningController } from '../../client/loop.js';
 import { CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, isEmptyPlan, planEndpointSlices } from './reconcile.js';
 import { managesEndpoints, serviceSelects } from './service.js';
 import { SliceTracker } from './tracker.js';
+import type { Logger } from '../../log.js';
 
 // The EndpointSlice controller (pkg/controller/endpointslice): keeps each selector Service's
 // EndpointSlices in step with the pods it selects. Decisions live in reconcile.ts.
@@ -28,7 +29,7 @@ export function servicesForPod(pod: KObject, services: KObject[]): string[] {
   return services.filter((s) => serviceSelects(s, pod)).map(keyOfObject);
 }
 
-export function startEndpointSliceController(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
+export function startEndpointSliceController(client: ApiClient, informers: SharedInformers, log?: Logger): RunningController {
   const services = informers.informer(SERVICES);
   const pods = informers.informer(PODS);
   const slices = informers.informer(ENDPOINTSLICES);

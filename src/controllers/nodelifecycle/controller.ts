@@ -8,6 +8,7 @@ import { DISRUPTION_MESSAGE, DISRUPTION_REASON } from './eviction.js';
 import { DEFAULT_GRACE_PERIOD_MS, observeProbe, readyOf, rfc3339, type Probe } from './health.js';
 import { planNode } from './plan.js';
 import { taintsOf, taintsPatch } from './taints.js';
+import { log as defaultLog, type Logger } from '../../log.js';
 
 // The node lifecycle controller with its taint eviction: one key per node, reconciled on
 // node, Lease and (for nodes in trouble) pod changes, and again when a grace period or a
@@ -26,7 +27,7 @@ export interface NodeLifecycleRecorders {
 }
 
 export interface NodeLifecycleOptions {
-  log?: (msg: string) => void;
+  log?: Logger;
   /** How long a kubelet may stay silent before its node is marked Unknown (40 s). */
   gracePeriodMs?: number;
   now?: () => number;
@@ -45,7 +46,7 @@ export function startNodeLifecycleController(
 ): RunningController {
   const now = opts.now ?? Date.now;
   const gracePeriodMs = opts.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS;
-  const log = opts.log ?? ((m: string) => console.error(m));
+  const log = opts.log ?? defaultLog;
   const nodeInformer = informers.informer(NODES);
   const leaseInformer = informers.informer(LEASES);
   const podInformer = informers.informer(PODS);

@@ -13,6 +13,7 @@ import {
   terminatingOutOfService,
   unscheduledTerminating,
 } from './decide.js';
+import { log as defaultLog, type Logger } from '../../log.js';
 
 // The pod garbage collector: one sweep over all pods every 20 s (and when a node goes away)
 // that force-deletes pods no kubelet will ever finish.
@@ -23,7 +24,7 @@ const KEY = 'podgc';
 const GC_PERIOD_MS = 20_000;
 
 export interface PodGCOptions {
-  log?: (msg: string) => void;
+  log?: Logger;
   terminatedPodThreshold?: number;
   quarantineMs?: number;
   now?: () => number;
@@ -35,7 +36,7 @@ function rfc3339(ms: number): string {
 
 export function startPodGC(client: ApiClient, informers: SharedInformers, opts: PodGCOptions = {}): RunningController {
   const now = opts.now ?? Date.now;
-  const log = opts.log ?? ((m: string) => console.error(m));
+  const log = opts.log ?? defaultLog;
   const podInformer = informers.informer(PODS);
   const nodeInformer = informers.informer(NODES);
   let missingSince = new Map<string, number>();
@@ -77,7 +78,7 @@ export function startPodGC(client: ApiClient, informers: SharedInformers, opts: 
         await step();
       } catch (e) {
         failures++;
-        log(`podgc: ${what} pod ${pod.metadata.namespace}/${pod.metadata.name}: ${(e as Error).message}`);
+        log('error', `podgc: ${what} failed`, { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, error: (e as Error).message });
       }
     };
 

@@ -9,6 +9,7 @@ import { runController, type RunningController } from '../../client/loop.js';
 import { metadataListPatch } from '../patches.js';
 import { Expectations } from './expectations.js';
 import { specOf, syncReplicaSet, type ReplicaSetEffects } from './sync.js';
+import type { Logger } from '../../log.js';
 
 export const REPLICASETS: Resource = { group: 'apps', version: 'v1', plural: 'replicasets', kind: 'ReplicaSet', namespaced: true };
 export const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
@@ -41,7 +42,7 @@ function replicaSetsForPod(pod: KObject, rsInformer: InformerLike): string[] {
     .map(keyOfObject);
 }
 
-export function startReplicaSetController(client: ApiClient, informers: SharedInformers, recorder: Recorder, log?: (msg: string) => void): RunningController {
+export function startReplicaSetController(client: ApiClient, informers: SharedInformers, recorder: Recorder, log?: Logger): RunningController {
   const rsInformer = informers.informer(REPLICASETS);
   const podInformer = informers.informer(PODS);
   const exp = new Expectations();

@@ -4,6 +4,7 @@ import { runController, type RunningController } from '../../client/loop.js';
 import { NAMESPACES } from '../namespace/controller.js';
 import { namespaceIsActive } from '../serviceaccount/serviceaccounts.js';
 import { ROOT_CA_CONFIGMAP, syncRootCA, type RootCAApi } from './publisher.js';
+import type { Logger } from '../../log.js';
 
 export const CONFIGMAPS: Resource = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
 
@@ -15,7 +16,7 @@ export function startRootCACertPublisher(
   client: ApiClient,
   informers: SharedInformers,
   caPem: string,
-  log?: (msg: string) => void,
+  log?: Logger,
 ): RunningController {
   const nsInformer = informers.informer(NAMESPACES);
   const cmInformer = informers.informer(CONFIGMAPS);

@@ -11,6 +11,7 @@ import type { ObjectSource } from './env.js';
 import type { NodeAllocatable } from './fieldpath.js';
 import { PodWorker, type PodStatusWriter, type WorkerEnv } from './pod-worker.js';
 import { TokenManager, type TokenRequestResult } from './token-manager.js';
+import type { Logger } from '../../log.js';
 
 // The kubelet's pod loop: watches the pods bound to this node, keeps one worker per pod, and
 // on start adopts the sandboxes left by a previous agent (and removes those of gone pods).
@@ -75,7 +76,7 @@ export function apiStatusWriter(client: KubeletClient): PodStatusWriter {
 }
 
 /** Tokens for projected volumes: POST serviceaccounts/<name>/token, as the kubelet's token manager does. */
-export function apiTokenManager(client: KubeletClient, log?: (msg: string) => void): TokenManager {
+export function apiTokenManager(client: KubeletClient, log?: Logger): TokenManager {
   return new TokenManager(
     async (ns, name, spec) => {
       let tr: { spec?: { expirationSeconds?: number }; status?: { token?: string; expirationTimestamp?: string } };
@@ -117,10 +118,9 @@ export class Kubelet {
 
   constructor(private readonly o: KubeletOptions) {
     const clock = o.clock ?? realClock;
-    const log = (m: string) => o.log('error', m);
-    this.pods = new Informer(o.client, PODS, { fieldSelector: `spec.nodeName=${o.nodeName}`, log });
-    this.services = new Informer(o.client, SERVICES, { log });
-    this.tokens = apiTokenManager(o.client, log);
+    this.pods = new Informer(o.client, PODS, { fieldSelector: `spec.nodeName=${o.nodeName}`, log: o.log });
+    this.services = new Informer(o.client, SERVICES, { log: o.log });
+    this.tokens = apiTokenManager(o.client, o.log);
     this.env = {
       runtime: o.runtime,
       images: o.images,

@@ -16,6 +16,7 @@ import { containerMounts, setUpVolumes, VolumeError } from './volumes.js';
 import { containerSecurity, type ContainerFields, type RuntimeSecurity } from './security-context.js';
 import type { ContainerResources } from './runtime/oci/resources.js';
 import { podLayout } from './runtime/layout.js';
+import type { Logger } from '../../log.js';
 
 // One worker per pod, as upstream's pod workers + kuberuntime SyncPod: a level-triggered
 // sync that brings the sandbox and containers to what the spec asks for, then reports status.
@@ -42,7 +43,7 @@ export interface WorkerEnv {
   hostResolv: ResolvConf;
   crashBackoff: Backoff;
   imageBackoff: Backoff;
-  log: (level: 'debug' | 'info' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  log: Logger;
 }
 
 interface Spec {

@@ -10,6 +10,7 @@ import { SyncRunner } from '../proxy/sync-runner.js';
 import { ensureBridgeNetfilter } from './bridge-netfilter.js';
 import type { NetpolInput } from './rules.js';
 import { NetworkPolicyTable } from './table.js';
+import { withFields, type Logger } from '../../log.js';
 
 export const NETWORK_POLICIES: Resource = { group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', kind: 'NetworkPolicy', namespaced: true };
 export const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
@@ -32,7 +33,7 @@ export interface NetworkPolicyOptions {
   bridgeNetfilter?: boolean;
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  log: (level: 'debug' | 'info' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  log: Logger;
 }
 
 export interface NetworkPolicyLoop {
@@ -48,10 +49,10 @@ export function startNetworkPolicy(o: NetworkPolicyOptions): NetworkPolicyLoop {
   if (o.informers) inf = o.informers;
   else {
     if (!o.client) throw new Error(`network policy loop of node ${o.nodeName}: needs an API client or informers`);
-    shared = new SharedInformers(o.client, (m) => o.log('error', m, fields));
+    shared = new SharedInformers(o.client, withFields(o.log, fields));
     inf = { policies: shared.informer(NETWORK_POLICIES), pods: shared.informer(PODS), namespaces: shared.informer(NAMESPACES) };
   }
-  const table = o.table ?? new NetworkPolicyTable(o.nodeName, { log: (m) => o.log('error', m, fields) });
+  const table = o.table ?? new NetworkPolicyTable(o.nodeName, { log: withFields(o.log, fields) });
 
   if (o.bridgeNetfilter !== false) {
     const problem = ensureBridgeNetfilter();

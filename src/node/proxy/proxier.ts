@@ -13,6 +13,7 @@ import { ServiceProxy } from './apply.js';
 import type { EndpointSliceJSON, NodeFacts, ServiceChange, ServiceJSON } from './rules.js';
 import { serviceKey, sliceServiceKey } from './service-ports.js';
 import { SyncRunner } from './sync-runner.js';
+import { withFields, type Logger } from '../../log.js';
 
 export const SERVICES: Resource = { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true };
 export const ENDPOINTSLICES: Resource = { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true };
@@ -43,7 +44,7 @@ export interface ProxierOptions {
   proxy?: ProxySyncer;
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  log?: (level: 'info' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  log?: Logger;
 }
 
 export class Proxier {
@@ -52,7 +53,7 @@ export class Proxier {
   private readonly shared?: SharedInformers;
   private readonly proxy: ProxySyncer;
   private readonly runner: SyncRunner;
-  private readonly log: NonNullable<ProxierOptions['log']>;
+  private readonly log: Logger;
   private synced = false;
   private stopped = false;
   private syncs = 0;
@@ -68,11 +69,11 @@ export class Proxier {
       this.slices = o.informers.slices;
     } else {
       if (!o.client) throw new Error(`service proxy of node ${o.node.nodeName}: needs an API client or informers`);
-      this.shared = new SharedInformers(o.client, (m) => this.log('error', m, { node: o.node.nodeName }));
+      this.shared = new SharedInformers(o.client, withFields(this.log, { node: o.node.nodeName }));
       this.services = this.shared.informer(SERVICES);
       this.slices = this.shared.informer(ENDPOINTSLICES);
     }
-    this.proxy = o.proxy ?? new ServiceProxy(o.node, { log: (m) => this.log('error', m, { node: o.node.nodeName }) });
+    this.proxy = o.proxy ?? new ServiceProxy(o.node, { log: withFields(this.log, { node: o.node.nodeName }) });
     this.runner = new SyncRunner(() => this.syncOnce(), {
       minBackoffMs: o.minBackoffMs,
       maxBackoffMs: o.maxBackoffMs,

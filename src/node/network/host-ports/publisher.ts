@@ -89,8 +89,8 @@ export class HostPortPublisher {
   private retryPending = false;
 
   constructor(private readonly o: PublisherOptions) {
-    this.informer = o.informer ?? new Informer(o.client, SERVICES, { log: (m) => log('error', m) });
-    this.recorder = o.recorder ?? new EventRecorder(o.client, PUBLISHER_COMPONENT, (m) => log('error', m));
+    this.informer = o.informer ?? new Informer(o.client, SERVICES, { log });
+    this.recorder = o.recorder ?? new EventRecorder(o.client, PUBLISHER_COMPONENT, log);
     this.retryMs = o.retryMs ?? RETRY_MS;
   }
 
