@@ -7,11 +7,9 @@ import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { KObject } from '../api/types.js';
 import type { ApiClient } from '../client/client.js';
-import { EVENTS } from '../client/events.js';
 import { ADDON_NAMESPACE as DNS_NAMESPACE, KUBE_DNS_SERVICE } from '../controllers/addons/coredns.js';
 import { CONTROLLER_NAME as INGRESS_SERVICE, CONTROLLER_SELECTOR, INGRESS_NAMESPACE } from '../controllers/addons/ingress-nginx.js';
-import { PODS, SERVICES } from '../controllers/endpointslice/controller.js';
-import { NODES } from '../controllers/nodelifecycle/controller.js';
+import { EVENTS, NODES, PODS, SERVICES } from '../client/resources.js';
 
 const DNS_POD_SELECTOR = `k8s-app=${KUBE_DNS_SERVICE}`;
 const INGRESS_POD_SELECTOR = Object.entries(CONTROLLER_SELECTOR)

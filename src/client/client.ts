@@ -5,13 +5,18 @@ import type { KObject, ResourceDef } from '../api/types.js';
 // The API client every component uses (ARCHITECTURE rule 1). It speaks plain JSON over
 // HTTPS or, inside the control plane, plain HTTP over the apiserver's unix socket.
 
-/** Which collection a request addresses. `kind` lets informers stamp list items. */
-export interface Resource {
+/**
+ * Which collection a request addresses. `kind` lets informers stamp list items. T is the type of
+ * the collection's objects (src/client/resources.ts), so informers and listers of it are typed.
+ */
+export interface Resource<T extends KObject = KObject> {
   group: string;
   version: string;
   plural: string;
   kind?: string;
   namespaced?: boolean;
+  /** Never present: carries T (a method, so that every typed resource is still a Resource). */
+  objectType?(obj: T): void;
 }
 
 export function resourceOf(def: ResourceDef, version: string = def.storageVersion): Resource {

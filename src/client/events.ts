@@ -1,11 +1,11 @@
 import type { KObject } from '../api/types.js';
-import { isNamespaceTerminating, type ApiClient, type Resource } from './client.js';
+import { isNamespaceTerminating, type ApiClient } from './client.js';
 import { log as defaultLog, type Logger } from '../log.js';
+import { EVENTS } from './resources.js';
 
 // core/v1 Events as client-go's legacy EventRecorder writes them: one Event per distinct
 // (object, type, reason, message), counted up with a PATCH when it repeats.
 
-export const EVENTS: Resource = { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true };
 
 export type EventType = 'Normal' | 'Warning';
 

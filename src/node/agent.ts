@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KObject } from '../api/types.js';
 import { parseQuantity } from '../api/validation/quantity.js';
-import { isAlreadyExists, isConflict, isNotFound, type ApiClient, type Resource } from '../client/client.js';
+import { isAlreadyExists, isConflict, isNotFound, type ApiClient } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
 import { containerArgv, containerImage, imageRootsDir, resolveImage } from '../images/index.js';
 import { log as jsonLog, withFields, type Logger } from '../log.js';
@@ -16,12 +16,12 @@ import { API_TLS_SOCKET_NAME } from '../cluster/constants.js';
 import { ApiRelay, nodeAddress, podCIDR } from './network/index.js';
 import { Proxier } from './proxy/index.js';
 import { startNetworkPolicy, type NetworkPolicyLoop } from './networkpolicy/index.js';
+import { NODES } from '../client/resources.js';
 
 // The node agent: registers the Node, heartbeats its Lease and status, runs the kubelet's pod
 // loop, serves kubelet.sock, programs the Service proxy's nftables table and relays the API to
 // pods. Stopping it leaves every pod running and the proxy's table in place for the next agent.
 
-export const NODES: Resource = { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false };
 export const STATUS_INTERVAL_MS = 10_000;
 /** The pod network of the whole cluster (every node's 10.244.<i>.0/24). */
 export const CLUSTER_CIDR = '10.244.0.0/16';

@@ -1,5 +1,5 @@
 import type { KObject } from '../api/types.js';
-import { ApiError, isNotFound, objectPath, type ApiClient, type Resource } from '../client/client.js';
+import { ApiError, isNotFound, objectPath, type ApiClient } from '../client/client.js';
 import { EventRecorder, type Recorder } from '../client/events.js';
 import { SharedInformers, keyOfObject, splitKey } from '../client/informer.js';
 import { runController } from '../client/loop.js';
@@ -16,12 +16,11 @@ import {
 import { SchedulingBackoff, type BackoffOptions } from './queue.js';
 import { schedulePod, truncateMessage } from './schedule.js';
 import { log as defaultLog, type Logger } from '../log.js';
+import { NODES, PODS } from '../client/resources.js';
 
 // The scheduler loop: informers feed the cache and the queue; one worker decides pod after
 // pod (each decision sees the previous ones as assumed), bindings run concurrently behind it.
 
-export const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
-export const NODES: Resource = { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false };
 
 export interface SchedulerOptions {
   log?: Logger;

@@ -1,22 +1,12 @@
-import type { Resource } from '../../client/client.js';
 import { SharedInformers, type ListWatcher } from '../../client/informer.js';
 import type { ClusterView } from './records.js';
 import type { Logger } from '../../log.js';
+import { ENDPOINTSLICES, NAMESPACES, PODS, SERVICES } from '../../client/resources.js';
 
 // The DNS server's view of the cluster, kept by informers. The informer store survives a
 // failed watch or list, so while the API server is down the server answers from the last
 // view it had, as CoreDNS does from its client-go caches.
 
-export const SERVICES: Resource = { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true };
-export const ENDPOINT_SLICES: Resource = {
-  group: 'discovery.k8s.io',
-  version: 'v1',
-  plural: 'endpointslices',
-  kind: 'EndpointSlice',
-  namespaced: true,
-};
-export const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
-export const NAMESPACES: Resource = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
 
 export interface ClusterViewSource {
   /** A snapshot: the same object until something changes, so indexes built on it can be reused. */
@@ -31,7 +21,7 @@ export interface RunningClusterView extends ClusterViewSource {
 /** A view over informers someone else starts (e.g. a shared factory). */
 export function clusterViewFrom(informers: SharedInformers, now: () => number = Date.now): ClusterViewSource {
   const svc = informers.informer(SERVICES);
-  const eps = informers.informer(ENDPOINT_SLICES);
+  const eps = informers.informer(ENDPOINTSLICES);
   const pods = informers.informer(PODS);
   const nss = informers.informer(NAMESPACES);
   let snapshot: ClusterView | undefined;

@@ -2,8 +2,8 @@ import type { KObject } from '../../api/types.js';
 import type { ApiClient } from '../../client/client.js';
 import { isConflict, isNotFound } from '../../client/client.js';
 import type { IngressRef } from './routes.js';
-import { INGRESSES } from './view.js';
 import type { Logger } from '../../log.js';
+import { INGRESSES } from '../../client/resources.js';
 
 // status.loadBalancer.ingress of every served Ingress, copied from the --publish-service
 // Service's status as ingress-nginx's status syncer does (ip and hostname, sorted).

@@ -1,13 +1,7 @@
 import type { KObject } from '../../api/types.js';
 import { isAlreadyExists, isNamespaceTerminating, type ApiClient, type Resource } from '../../client/client.js';
 import type { Informer, InformerLike, SharedInformers } from '../../client/informer.js';
-import { DEPLOYMENTS } from '../deployment/controller.js';
-import { SERVICES } from '../endpointslice/controller.js';
 import { runController, type RunningController } from '../../client/loop.js';
-import { NAMESPACES } from '../namespace/controller.js';
-import { NODES } from '../nodelifecycle/controller.js';
-import { CONFIGMAPS } from '../rootcacert/controller.js';
-import { SERVICEACCOUNTS } from '../serviceaccount/controller.js';
 import { ADDON_NAMESPACE, COREDNS_NAME, KUBE_DNS_SERVICE, missingParts, type AddonPart, type CoreDNSOptions } from './coredns.js';
 import {
   CONTROLLER_NAME,
@@ -18,8 +12,8 @@ import {
   type IngressNginxPart,
 } from './ingress-nginx.js';
 import type { Logger } from '../../log.js';
+import { CONFIGMAPS, DEPLOYMENTS, INGRESSCLASSES, NAMESPACES, NODES, SERVICEACCOUNTS, SERVICES } from '../../client/resources.js';
 
-export const INGRESSCLASSES: Resource = { group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', kind: 'IngressClass', namespaced: false };
 
 /** Where one part of an add-on lives; cluster-scoped parts have no namespace. */
 export interface PartLocation {

@@ -5,8 +5,8 @@ import type { SharedInformers } from '../../client/informer.js';
 import { runController, type RunningController } from '../../client/loop.js';
 import { syncNamespace, type NamespaceContentApi } from './deleter.js';
 import type { Logger } from '../../log.js';
+import { NAMESPACES } from '../../client/resources.js';
 
-export const NAMESPACES: Resource = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
 
 /** Every namespaced kind the cluster serves: what a namespace deletion must empty. */
 export function namespacedResources(): Resource[] {

@@ -1,5 +1,5 @@
 import type { KObject } from '../../api/types.js';
-import { isNotFound, type ApiClient, type Resource } from '../../client/client.js';
+import { isNotFound, type ApiClient } from '../../client/client.js';
 import type { Recorder } from '../../client/events.js';
 import type { SharedInformers } from '../../client/informer.js';
 import type { Taint } from '../../api/taints.js';
@@ -9,14 +9,12 @@ import { DEFAULT_GRACE_PERIOD_MS, observeProbe, readyOf, rfc3339, type Probe } f
 import { planNode } from './plan.js';
 import { taintsOf, taintsPatch } from './taints.js';
 import { log as defaultLog, type Logger } from '../../log.js';
+import { LEASES, NODES, PODS } from '../../client/resources.js';
 
 // The node lifecycle controller with its taint eviction: one key per node, reconciled on
 // node, Lease and (for nodes in trouble) pod changes, and again when a grace period or a
 // toleration is due to run out.
 
-export const NODES: Resource = { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false };
-export const LEASES: Resource = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true };
-const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
 export interface NodeLifecycleRecorders {

@@ -1,5 +1,5 @@
 import type { KObject } from '../../api/types.js';
-import { isNotFound, type ApiClient, type Resource } from '../../client/client.js';
+import { isNotFound, type ApiClient } from '../../client/client.js';
 import type { SharedInformers } from '../../client/informer.js';
 import { runController, type RunningController } from '../../client/loop.js';
 import {
@@ -14,12 +14,11 @@ import {
   unscheduledTerminating,
 } from './decide.js';
 import { log as defaultLog, type Logger } from '../../log.js';
+import { NODES, PODS } from '../../client/resources.js';
 
 // The pod garbage collector: one sweep over all pods every 20 s (and when a node goes away)
 // that force-deletes pods no kubelet will ever finish.
 
-const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
-const NODES: Resource = { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false };
 const KEY = 'podgc';
 const GC_PERIOD_MS = 20_000;
 

@@ -1,5 +1,5 @@
 import type { KObject } from '../../api/types.js';
-import { isNotFound, type ApiClient, type Resource } from '../../client/client.js';
+import { isNotFound, type ApiClient } from '../../client/client.js';
 import type { Recorder } from '../../client/events.js';
 import type { InformerLike, SharedInformers } from '../../client/informer.js';
 import { keyOfObject } from '../../client/informer.js';
@@ -10,9 +10,8 @@ import { metadataListPatch } from '../patches.js';
 import { Expectations } from './expectations.js';
 import { specOf, syncReplicaSet, type ReplicaSetEffects } from './sync.js';
 import type { Logger } from '../../log.js';
+import { PODS, REPLICASETS } from '../../client/resources.js';
 
-export const REPLICASETS: Resource = { group: 'apps', version: 'v1', plural: 'replicasets', kind: 'ReplicaSet', namespaced: true };
-export const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
 
 export function replicaSetEffects(client: ApiClient, recorder: Recorder): ReplicaSetEffects {
   return {

@@ -12,15 +12,11 @@ import type { NodeAllocatable } from './fieldpath.js';
 import { PodWorker, type PodStatusWriter, type WorkerEnv } from './pod-worker.js';
 import { TokenManager, type TokenRequestResult } from './token-manager.js';
 import type { Logger } from '../../log.js';
+import { CONFIGMAPS, PODS, SECRETS, SERVICEACCOUNTS, SERVICES } from '../../client/resources.js';
 
 // The kubelet's pod loop: watches the pods bound to this node, keeps one worker per pod, and
 // on start adopts the sandboxes left by a previous agent (and removes those of gone pods).
 
-export const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
-const SERVICES: Resource = { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true };
-const CONFIGMAPS: Resource = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
-const SECRETS: Resource = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
-const SERVICEACCOUNTS: Resource = { group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true };
 
 export type KubeletClient = Pick<ApiClient, 'get' | 'list' | 'watch' | 'update' | 'delete' | 'create' | 'patch' | 'createSubresource'>;
 

@@ -7,16 +7,14 @@
 // Stopping leaves the table in place: the data plane outlives the agent, and the next agent
 // rebuilds it from its first full list.
 import type { KObject } from '../../api/types.js';
-import type { Resource } from '../../client/client.js';
 import { SharedInformers, type InformerLike, type ListWatcher } from '../../client/informer.js';
 import { ServiceProxy } from './apply.js';
 import type { EndpointSliceJSON, NodeFacts, ServiceChange, ServiceJSON } from './rules.js';
 import { serviceKey, sliceServiceKey } from './service-ports.js';
 import { SyncRunner } from './sync-runner.js';
 import { withFields, type Logger } from '../../log.js';
+import { ENDPOINTSLICES, SERVICES } from '../../client/resources.js';
 
-export const SERVICES: Resource = { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true };
-export const ENDPOINTSLICES: Resource = { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true };
 
 /** What the loop needs from ServiceProxy; tests supply a recorder. */
 export interface ProxySyncer {
