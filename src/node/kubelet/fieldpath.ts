@@ -1,5 +1,6 @@
 import type { KObject } from '../../api/types.js';
 import { parseQuantity } from '../../api/validation/quantity.js';
+import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
 
 // Downward API values: fieldRef paths and resourceFieldRef, shared by env and volumes.
 
@@ -52,14 +53,9 @@ export function fieldPathValue(pod: KObject, fieldPath: string): string | Error 
   }
 }
 
-interface Resources {
-  limits?: Record<string, string>;
-  requests?: Record<string, string>;
-}
-
 /** resourceFieldRef: limits default to node allocatable; values rounded up by the divisor. */
 export function resourceFieldValue(
-  container: { name?: string; resources?: Resources } | undefined,
+  container: { name?: string; resources?: IResourceRequirements } | undefined,
   ref: { resource?: string; divisor?: string | number; containerName?: string },
   alloc: NodeAllocatable,
 ): string | Error {

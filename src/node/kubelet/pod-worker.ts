@@ -6,7 +6,9 @@ import type { Recorder } from '../../client/events.js';
 import { Backoff, formatDuration } from './backoff.js';
 import type { Clock, ContainerStatus, ImageRoot, ImageService, PodRuntime, SandboxStatus } from './cri.js';
 import { hostsFile, nodeHostsFile, podHostname, podResolvConf, renderResolvConf, type ResolvConf } from './dns.js';
-import { ContainerConfigError, expandCommandAndArgs, makeEnvironment, serviceEnvironment, type Container, type ObjectSource } from './env.js';
+import { ContainerConfigError, expandCommandAndArgs, makeEnvironment, serviceEnvironment, type ObjectSource } from './env.js';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { NodeAllocatable } from './fieldpath.js';
 import { runHandler, type LifecycleHandler } from './hooks.js';
 import { msg, podRef } from './messages.js';
@@ -46,33 +48,8 @@ export interface WorkerEnv {
   log: Logger;
 }
 
-interface Spec {
-  containers?: SpecContainer[];
-  initContainers?: SpecContainer[];
-  restartPolicy?: string;
-  terminationGracePeriodSeconds?: number;
-  volumes?: unknown[];
-  dnsPolicy?: string;
-  dnsConfig?: unknown;
-  hostNetwork?: boolean;
-  hostIPC?: boolean;
-  hostPID?: boolean;
-  shareProcessNamespace?: boolean;
-  hostAliases?: { ip?: string; hostnames?: string[] }[];
-  enableServiceLinks?: boolean;
-}
-interface SpecContainer extends Container {
-  image?: string;
-  ports?: { name?: string; containerPort: number }[];
-  livenessProbe?: Probe;
-  readinessProbe?: Probe;
-  startupProbe?: Probe;
-  lifecycle?: { postStart?: LifecycleHandler; preStop?: LifecycleHandler };
-  restartPolicy?: string;
-  tty?: boolean;
-  stdin?: boolean;
-  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string }[];
-}
+type Spec = IPodSpec;
+type SpecContainer = IContainer;
 
 interface ContainerState extends ContainerView {
   spec: SpecContainer;
@@ -776,7 +753,7 @@ export function applyProbeResult(
 }
 
 /** Pod-level cgroup limits: the sum of container limits, when every container sets one. */
-export function podLimits(spec: { containers?: Container[]; initContainers?: Container[] }): { cpuLimitMillis?: number; memoryLimitBytes?: number } {
+export function podLimits(spec: { containers?: IContainer[]; initContainers?: IContainer[] }): { cpuLimitMillis?: number; memoryLimitBytes?: number } {
   const sum = (res: 'cpu' | 'memory'): number | undefined => {
     let total = 0;
     for (const c of spec.containers ?? []) {
@@ -800,9 +777,9 @@ export function podLimits(spec: { containers?: Container[]; initContainers?: Con
 }
 
 /** The container's own requests and limits as the runtime takes them (CPU in millicores, memory in bytes). */
-export function containerResources(c: Container): ContainerResources {
+export function containerResources(c: IContainer): ContainerResources {
   const out: ContainerResources = {};
-  const q = (v: string | undefined) => (v === undefined ? undefined : parseQuantity(v));
+  const q = (v: string | number | undefined) => (v === undefined ? undefined : parseQuantity(v));
   const cpuRequest = q(c.resources?.requests?.cpu);
   const cpuLimit = q(c.resources?.limits?.cpu);
   const memLimit = q(c.resources?.limits?.memory);

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { KObject } from '../../api/types.js';
 import type { Mount } from './cri.js';
-import type { Container, ObjectSource } from './env.js';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { ObjectSource } from './env.js';
 import { fieldPathValue, resourceFieldValue, type NodeAllocatable } from './fieldpath.js';
 import { setUpHostPath } from './host-path.js';
 import { fsUserFrom, podFsGroup } from './security-context.js';
@@ -92,7 +93,7 @@ function secretData(s: KObject): Record<string, Buffer> {
 }
 
 function downwardFiles(pod: KObject, items: DownwardItem[], mode: number, volume: string, alloc: NodeAllocatable): VolumeFile[] {
-  const spec = (pod.spec ?? {}) as { containers?: Container[] };
+  const spec = (pod.spec ?? {}) as { containers?: IContainer[] };
   return items.map((it) => {
     let v: string | Error;
     if (it.fieldRef) v = fieldPathValue(pod, it.fieldRef.fieldPath);
