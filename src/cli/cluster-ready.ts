@@ -2,6 +2,8 @@
 // every node registered and Ready, cluster DNS answering from inside the cluster network, and the
 // ingress controller serving on its address. Each step is a check polled until it holds or its
 // time runs out; a step that fails is named with what it last saw and what explains it.
+import type { IServiceSpec } from 'kubernetes-models/v1/ServiceSpec';
+import type { IServiceStatus } from 'kubernetes-models/v1/ServiceStatus';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -139,11 +141,11 @@ export function ingressStep(client: ApiClient): ReadyStep {
     async check() {
       const svc = await client.get(SERVICES, INGRESS_NAMESPACE, INGRESS_SERVICE).catch(() => undefined);
       if (!svc) return { done: false, reason: `Service ${INGRESS_NAMESPACE}/${INGRESS_SERVICE} not created yet` };
-      const type = (svc.spec as { type?: string } | undefined)?.type ?? 'ClusterIP';
+      const type = (svc.spec as IServiceSpec | undefined)?.type ?? 'ClusterIP';
       // A user who made the Service something else (the add-on keeps such edits) has no address
       // on the host to try: the controller serving is then its pods being Ready.
       if (type !== 'LoadBalancer') return readyPods(client, INGRESS_NAMESPACE, INGRESS_POD_SELECTOR, `Service ${INGRESS_SERVICE} is ${type}`);
-      const ip = (svc.status as { loadBalancer?: { ingress?: { ip?: string }[] } } | undefined)?.loadBalancer?.ingress?.[0]?.ip;
+      const ip = (svc.status as IServiceStatus | undefined)?.loadBalancer?.ingress?.[0]?.ip;
       if (!ip) return { done: false, reason: `Service ${INGRESS_NAMESPACE}/${INGRESS_SERVICE} has no external address yet` };
       const r = await httpStatus(ip, 80);
       if (r.status === undefined) return { done: false, reason: `http://${ip}/: ${r.error}` };

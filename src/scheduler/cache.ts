@@ -1,3 +1,4 @@
+import type { IPodStatus } from 'kubernetes-models/v1/PodStatus';
 import type { KObject } from '../api/types.js';
 import { NodeInfo, podInfo, podSpec } from './nodeinfo.js';
 
@@ -6,7 +7,7 @@ import { NodeInfo, podInfo, podSpec } from './nodeinfo.js';
 // binding is in flight, so the next decision already counts them.
 
 function isTerminal(pod: KObject): boolean {
-  const phase = (pod.status as { phase?: string } | undefined)?.phase;
+  const phase = (pod.status as IPodStatus | undefined)?.phase;
   return phase === 'Succeeded' || phase === 'Failed';
 }
 

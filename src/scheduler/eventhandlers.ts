@@ -1,3 +1,4 @@
+import type { IPodStatus } from 'kubernetes-models/v1/PodStatus';
 import type { INode } from 'kubernetes-models/v1/Node';
 import type { KObject } from '../api/types.js';
 import { podSpec } from './nodeinfo.js';
@@ -7,7 +8,7 @@ import { podSpec } from './nodeinfo.js';
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
 function phase(pod: KObject): string | undefined {
-  return (pod.status as { phase?: string } | undefined)?.phase;
+  return (pod.status as IPodStatus | undefined)?.phase;
 }
 
 export function isTerminal(pod: KObject): boolean {

@@ -1,3 +1,5 @@
+import type { IServiceStatus } from 'kubernetes-models/v1/ServiceStatus';
+import type { IIngressStatus } from 'kubernetes-models/networking.k8s.io/v1/IngressStatus';
 import type { KObject } from '../../api/types.js';
 import type { ApiClient } from '../../client/client.js';
 import { isConflict, isNotFound } from '../../client/client.js';
@@ -15,7 +17,7 @@ export interface LoadBalancerIngress {
 
 /** The addresses to publish: the Service's load-balancer ingress points, in a stable order. */
 export function publishedAddresses(service: KObject | undefined): LoadBalancerIngress[] {
-  const points = ((service as { status?: { loadBalancer?: { ingress?: LoadBalancerIngress[] } } } | undefined)?.status?.loadBalancer?.ingress ?? []);
+  const points = ((service?.status as IServiceStatus | undefined)?.loadBalancer?.ingress ?? []);
   const out: LoadBalancerIngress[] = [];
   for (const p of points) {
     if (p.ip) out.push({ ip: p.ip });
@@ -30,7 +32,7 @@ export function publishedAddresses(service: KObject | undefined): LoadBalancerIn
 }
 
 function currentAddresses(ing: KObject): LoadBalancerIngress[] {
-  const points = (ing as { status?: { loadBalancer?: { ingress?: LoadBalancerIngress[] } } }).status?.loadBalancer?.ingress ?? [];
+  const points = (ing.status as IIngressStatus | undefined)?.loadBalancer?.ingress ?? [];
   return points.map((p) => (p.ip ? { ip: p.ip } : { hostname: p.hostname }));
 }
 
@@ -45,7 +47,7 @@ export function statusUpdates(served: IngressRef[], ingresses: KObject[], addres
   for (const ref of served) {
     const ing = byKey.get(`${ref.namespace}/${ref.name}`);
     if (!ing || same(currentAddresses(ing), addresses)) continue;
-    const status = { ...((ing as { status?: object }).status ?? {}), loadBalancer: { ingress: addresses } };
+    const status = { ...(ing.status as IIngressStatus | undefined), loadBalancer: { ingress: addresses } };
     out.push({ ...ing, status });
   }
   return out;

@@ -1,3 +1,4 @@
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { KObject } from '../../api/types.js';
 import { isNotFound, type ApiClient } from '../../client/client.js';
 import type { Recorder } from '../../client/events.js';
@@ -87,7 +88,7 @@ export function startNodeLifecycleController(
     keyOf(obj, inf) {
       if (inf === nodeInformer) return obj.metadata.name;
       if (inf === leaseInformer) return obj.metadata.namespace === NODE_LEASE_NAMESPACE ? obj.metadata.name : undefined;
-      const nodeName = (obj.spec as { nodeName?: string } | undefined)?.nodeName;
+      const nodeName = (obj.spec as IPodSpec | undefined)?.nodeName;
       return nodeName && nodeInTrouble(nodeInformer.get(undefined, nodeName)) ? nodeName : undefined;
     },
     async reconcile(name) {
@@ -112,7 +113,7 @@ export function startNodeLifecycleController(
         now: t,
         gracePeriodMs,
         probeTime: probe.at,
-        pods: () => podInformer.list().filter((p) => (p.spec as { nodeName?: string } | undefined)?.nodeName === name),
+        pods: () => podInformer.list().filter((p) => p.spec?.nodeName === name),
         taintSeen: seen,
       });
       if (plan.conditionUpdates.length) {

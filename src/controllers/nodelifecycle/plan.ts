@@ -1,3 +1,5 @@
+import type { IPodStatus } from 'kubernetes-models/v1/PodStatus';
+import type { INodeSpec } from 'kubernetes-models/v1/NodeSpec';
 import type { KObject } from '../../api/types.js';
 import type { Taint } from '../../api/taints.js';
 import { planEvictions } from './eviction.js';
@@ -26,7 +28,7 @@ export interface NodePlan {
 }
 
 function podReady(pod: KObject): string | undefined {
-  const conds = (pod.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+  const conds = (pod.status as IPodStatus | undefined)?.conditions ?? [];
   return conds.find((c) => c.type === 'Ready')?.status;
 }
 
@@ -43,7 +45,7 @@ function merged(conditions: NodeCondition[], updates: NodeCondition[]): NodeCond
 export function planNode(i: NodePlanInput): NodePlan {
   const health = nodeHealth(i);
   const conditions = merged(conditionsOf(i.node), health.conditionUpdates);
-  const unschedulable = (i.node.spec as { unschedulable?: boolean } | undefined)?.unschedulable === true;
+  const unschedulable = (i.node.spec as INodeSpec | undefined)?.unschedulable === true;
   const current = taintsOf(i.node);
   const next = reconcileTaints(current, desiredTaints(conditions, health.ready, unschedulable), i.now);
   const taints = next ?? current;

@@ -1,3 +1,4 @@
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { KObject } from '../../api/types.js';
 import { isNotFound, type ApiClient } from '../../client/client.js';
 import type { SharedInformers } from '../../client/informer.js';
@@ -91,7 +92,7 @@ export function startPodGC(client: ApiClient, informers: SharedInformers, opts: 
     missingSince = orphans.missingSince;
     const confirmed = new Map<string, boolean>();
     for (const pod of orphans.orphans) {
-      const node = (pod.spec as { nodeName: string }).nodeName;
+      const node = (pod.spec as IPodSpec).nodeName as string;
       await attempt('deleting orphaned', pod, async () => {
         if (!confirmed.has(node)) confirmed.set(node, await nodeGone(node));
         if (!confirmed.get(node)) return;

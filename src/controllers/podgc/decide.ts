@@ -1,3 +1,5 @@
+import type { IPodStatus } from 'kubernetes-models/v1/PodStatus';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { INode } from 'kubernetes-models/v1/Node';
 import type { KObject } from '../../api/types.js';
 import { TAINT_OUT_OF_SERVICE } from '../../api/taints.js';
@@ -14,11 +16,11 @@ export const ORPHAN_REASON = 'DeletionByPodGC';
 export const ORPHAN_MESSAGE = 'PodGC: node no longer exists';
 
 function phase(pod: KObject): string | undefined {
-  return (pod.status as { phase?: string } | undefined)?.phase;
+  return (pod.status as IPodStatus | undefined)?.phase;
 }
 
 function nodeName(pod: KObject): string {
-  return (pod.spec as { nodeName?: string } | undefined)?.nodeName ?? '';
+  return (pod.spec as IPodSpec | undefined)?.nodeName ?? '';
 }
 
 function created(pod: KObject): number {
@@ -39,7 +41,7 @@ export function terminatedOverThreshold(pods: KObject[], threshold = TERMINATED_
   const terminated = pods.filter(isTerminated);
   const excess = terminated.length - threshold;
   if (excess <= 0) return [];
-  const evicted = (p: KObject) => (p.status as { reason?: string } | undefined)?.reason === 'Evicted';
+  const evicted = (p: KObject) => (p.status as IPodStatus | undefined)?.reason === 'Evicted';
   terminated.sort((a, b) => {
     const ea = evicted(a), eb = evicted(b);
     if (ea !== eb) return ea ? -1 : 1;

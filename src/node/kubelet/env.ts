@@ -1,3 +1,4 @@
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IServiceSpec } from 'kubernetes-models/v1/ServiceSpec';
 import type { KObject } from '../../api/types.js';
@@ -94,7 +95,7 @@ export async function makeEnvironment(o: {
       if (v instanceof Error) throw new ContainerConfigError(v.message);
       value = v;
     } else if (vf?.resourceFieldRef) {
-      const spec = (pod.spec ?? {}) as { containers?: IContainer[]; initContainers?: IContainer[] };
+      const spec = (pod.spec ?? {}) as Partial<IPodSpec>;
       const target = vf.resourceFieldRef.containerName
         ? [...(spec.containers ?? []), ...(spec.initContainers ?? [])].find((c) => c.name === vf.resourceFieldRef!.containerName)
         : container;

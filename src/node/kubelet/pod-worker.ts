@@ -1,3 +1,4 @@
+import type { IPodStatus } from 'kubernetes-models/v1/PodStatus';
 import { join } from 'node:path';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import type { KObject } from '../../api/types.js';
@@ -213,7 +214,7 @@ export class PodWorker {
       await this.terminate();
       return;
     }
-    const oldPhase = (this.pod.status as { phase?: string } | undefined)?.phase;
+    const oldPhase = (this.pod.status as IPodStatus | undefined)?.phase;
     if (oldPhase === 'Succeeded' || oldPhase === 'Failed') {
       // A finished pod keeps its sandbox (and logs) until it is deleted; nothing runs.
       await this.killAll('terminal');

@@ -1,3 +1,4 @@
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { createHash } from 'node:crypto';
 import type { KObject } from '../../api/types.js';
 import type { ContainerStatus } from './cri.js';
@@ -157,7 +158,7 @@ export function buildPodStatus(i: StatusInput): Json {
   const uid = i.pod.metadata.uid ?? '';
   const old = (i.pod.status ?? {}) as Json;
   const oldConds = old.conditions as Json[] | undefined;
-  const spec = (i.pod.spec ?? {}) as { restartPolicy?: string; readinessGates?: { conditionType: string }[] };
+  const spec = (i.pod.spec ?? {}) as Partial<IPodSpec>;
   const initStatuses = i.init.map((v) => containerStatusOf(uid, v, 'PodInitializing'));
   const initDone = initCounts(i.init, initStatuses).pendingInit === 0 && initCounts(i.init, initStatuses).failedInit === 0;
   const appWaiting = initDone ? 'ContainerCreating' : 'PodInitializing';
