@@ -76,11 +76,11 @@ export interface ListOptions {
   resourceVersion?: string;
 }
 
-export interface ObjectList {
+export interface ObjectList<T extends KObject = KObject> {
   apiVersion?: string;
   kind?: string;
   metadata: { resourceVersion?: string; continue?: string };
-  items: KObject[];
+  items: T[];
 }
 
 export interface DeleteOptions {
@@ -207,11 +207,11 @@ export class ApiClient {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  get(res: Resource, namespace: string | undefined, name: string): Promise<KObject> {
+  get<T extends KObject>(res: Resource<T>, namespace: string | undefined, name: string): Promise<T> {
     return this.request('GET', objectPath(res, namespace, name), { what: `getting ${describe(res, namespace, name)}` });
   }
 
-  list(res: Resource, namespace?: string, opts: ListOptions = {}): Promise<ObjectList> {
+  list<T extends KObject>(res: Resource<T>, namespace?: string, opts: ListOptions = {}): Promise<ObjectList<T>> {
     const q = query({
       labelSelector: opts.labelSelector,
       fieldSelector: opts.fieldSelector,

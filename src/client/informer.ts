@@ -30,8 +30,11 @@ export interface InformerLike<T extends KObject = KObject> extends Lister<T> {
   waitForSync(): Promise<void>;
 }
 
-/** The subset of ApiClient an informer uses. */
-export type ListWatcher = Pick<ApiClient, 'list' | 'watch'>;
+/** The subset of ApiClient an informer uses (untyped: the informer types what it stores). */
+export interface ListWatcher {
+  list(res: Resource, namespace?: string, opts?: ListOptions): Promise<ObjectList>;
+  watch: ApiClient['watch'];
+}
 
 export interface InformerOptions {
   namespace?: string;
