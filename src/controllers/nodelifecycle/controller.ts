@@ -1,5 +1,6 @@
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { KObject } from '../../api/types.js';
+import type { Node } from '../../client/resources.js';
 import { isNotFound, type ApiClient } from '../../client/client.js';
 import type { Recorder } from '../../client/events.js';
 import type { SharedInformers } from '../../client/informer.js';
@@ -32,7 +33,7 @@ export interface NodeLifecycleOptions {
   now?: () => number;
 }
 
-function nodeInTrouble(node: KObject | undefined): boolean {
+function nodeInTrouble(node: Node | undefined): boolean {
   if (!node) return false;
   return readyOf(node) !== 'True' || taintsOf(node).some((t) => t.effect === 'NoExecute');
 }
