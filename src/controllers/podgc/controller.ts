@@ -1,5 +1,3 @@
-import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
-import type { KObject } from '../../api/types.js';
 import { isNotFound, type ApiClient } from '../../client/client.js';
 import type { SharedInformers } from '../../client/informer.js';
 import { runController, type RunningController } from '../../client/loop.js';
@@ -15,7 +13,7 @@ import {
   unscheduledTerminating,
 } from './decide.js';
 import { log as defaultLog, type Logger } from '../../log.js';
-import { NODES, PODS } from '../../client/resources.js';
+import { NODES, PODS, type Pod } from '../../client/resources.js';
 
 // The pod garbage collector: one sweep over all pods every 20 s (and when a node goes away)
 // that force-deletes pods no kubelet will ever finish.
@@ -42,7 +40,7 @@ export function startPodGC(client: ApiClient, informers: SharedInformers, opts: 
   let missingSince = new Map<string, number>();
 
   /** Fails a pod that has not finished (so its owner sees why) and deletes it with no grace. */
-  async function markFailedAndDelete(pod: KObject, condition?: Record<string, unknown>): Promise<void> {
+  async function markFailedAndDelete(pod: Pod, condition?: Record<string, unknown>): Promise<void> {
     const ns = pod.metadata.namespace as string;
     const name = pod.metadata.name as string;
     try {
@@ -73,7 +71,7 @@ export function startPodGC(client: ApiClient, informers: SharedInformers, opts: 
     const nodes = new Map(nodeInformer.list().map((n) => [n.metadata.name as string, n]));
     const t = now();
     let failures = 0;
-    const attempt = async (what: string, pod: KObject, step: () => Promise<void>) => {
+    const attempt = async (what: string, pod: Pod, step: () => Promise<void>) => {
       try {
         await step();
       } catch (e) {
@@ -92,7 +90,7 @@ export function startPodGC(client: ApiClient, informers: SharedInformers, opts: 
     missingSince = orphans.missingSince;
     const confirmed = new Map<string, boolean>();
     for (const pod of orphans.orphans) {
-      const node = (pod.spec as IPodSpec).nodeName as string;
+      const node = pod.spec?.nodeName ?? '';
       await attempt('deleting orphaned', pod, async () => {
         if (!confirmed.has(node)) confirmed.set(node, await nodeGone(node));
         if (!confirmed.get(node)) return;

@@ -1,4 +1,3 @@
-import type { KObject } from '../../../src/api/types.js';
 import type { Node, Pod } from '../../../src/client/resources.js';
 import { NodeInfo, podInfo } from '../../../src/scheduler/nodeinfo.js';
 
@@ -78,7 +77,7 @@ export function pod(name: string, o: PodOpts = {}): Pod {
 }
 
 /** NodeInfos for the nodes, with the given pods placed on their spec.nodeName. */
-export function nodeInfos(nodes: KObject[], pods: KObject[] = []): NodeInfo[] {
+export function nodeInfos(nodes: Node[], pods: Pod[] = []): NodeInfo[] {
   return nodes.map((n) => {
     const info = new NodeInfo(n.metadata.name as string);
     info.setNode(n);
