@@ -38,6 +38,12 @@ export interface KObject {
   [key: string]: unknown;
 }
 
+/**
+ * An object of a kind whose fields are typed by a kubernetes-models interface (`ObjectOf<IPod>`),
+ * as the API serves it: still a KObject, with metadata always present.
+ */
+export type ObjectOf<T> = T & KObject;
+
 /** One validation failure, as k8s.io/apimachinery/pkg/util/validation/field.Error. */
 export type FieldErrorType =
   | 'FieldValueInvalid'

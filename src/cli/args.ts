@@ -1,6 +1,7 @@
 // Command-line parsing for `skiff`. Each command accepts a fixed set of flags; anything else is
 // a usage error (exit 2), so a typo never silently does something else.
 
+import { parseArgs } from 'node:util';
 import { DEFAULT_CLUSTER_NAME } from '../cluster/constants.js';
 import { parseGoDuration } from '../api/duration.js';
 
@@ -128,25 +129,24 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const cmd = command as Exclude<Command, 'help'>;
   const allowed = FLAGS[cmd];
 
+  const { tokens } = parseArgs({
+    args: [...rest],
+    options: Object.fromEntries(allowed.map((f) => [f, { type: 'string' }])),
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  // parseArgs is lenient here so that each mistake gets skiff's own message, in argument order.
   const values = new Map<string, string>();
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
-    if (arg === '-h' || arg === '--help') return { command: 'help', flags: {} };
-    if (!arg.startsWith('--') || arg === '--') {
-      throw new UsageError(`skiff ${cmd}: unexpected argument "${arg}"`);
+  for (const token of tokens) {
+    if (token.kind === 'option' && (token.rawName === '-h' || token.rawName === '--help')) return { command: 'help', flags: {} };
+    if (token.kind !== 'option' || !token.rawName.startsWith('--')) {
+      throw new UsageError(`skiff ${cmd}: unexpected argument "${rest[token.index]}"`);
     }
-    const eq = arg.indexOf('=');
-    const flag = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    const flag = token.name;
     if (!allowed.includes(flag)) throw new UsageError(`skiff ${cmd}: unknown flag --${flag}`);
-    let value: string;
-    if (eq !== -1) {
-      value = arg.slice(eq + 1);
-    } else {
-      const next = rest[i + 1];
-      if (next === undefined || next.startsWith('--')) throw new UsageError(`skiff ${cmd}: flag --${flag} needs a value`);
-      value = next;
-      i++;
-    }
+    const value = token.value;
+    if (value === undefined || (!token.inlineValue && value.startsWith('--'))) throw new UsageError(`skiff ${cmd}: flag --${flag} needs a value`);
     if (values.has(flag)) throw new UsageError(`skiff ${cmd}: flag --${flag} given more than once`);
     values.set(flag, value);
   }

@@ -7,11 +7,9 @@ import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { KObject } from '../api/types.js';
 import type { ApiClient } from '../client/client.js';
-import { EVENTS } from '../client/events.js';
 import { ADDON_NAMESPACE as DNS_NAMESPACE, KUBE_DNS_SERVICE } from '../controllers/addons/coredns.js';
 import { CONTROLLER_NAME as INGRESS_SERVICE, CONTROLLER_SELECTOR, INGRESS_NAMESPACE } from '../controllers/addons/ingress-nginx.js';
-import { PODS, SERVICES } from '../controllers/endpointslice/controller.js';
-import { NODES } from '../controllers/nodelifecycle/controller.js';
+import { EVENTS, NODES, PODS, SERVICES, type Event } from '../client/resources.js';
 
 const DNS_POD_SELECTOR = `k8s-app=${KUBE_DNS_SERVICE}`;
 const INGRESS_POD_SELECTOR = Object.entries(CONTROLLER_SELECTOR)
@@ -141,11 +139,11 @@ export function ingressStep(client: ApiClient): ReadyStep {
     async check() {
       const svc = await client.get(SERVICES, INGRESS_NAMESPACE, INGRESS_SERVICE).catch(() => undefined);
       if (!svc) return { done: false, reason: `Service ${INGRESS_NAMESPACE}/${INGRESS_SERVICE} not created yet` };
-      const type = (svc.spec as { type?: string } | undefined)?.type ?? 'ClusterIP';
+      const type = svc.spec?.type ?? 'ClusterIP';
       // A user who made the Service something else (the add-on keeps such edits) has no address
       // on the host to try: the controller serving is then its pods being Ready.
       if (type !== 'LoadBalancer') return readyPods(client, INGRESS_NAMESPACE, INGRESS_POD_SELECTOR, `Service ${INGRESS_SERVICE} is ${type}`);
-      const ip = (svc.status as { loadBalancer?: { ingress?: { ip?: string }[] } } | undefined)?.loadBalancer?.ingress?.[0]?.ip;
+      const ip = svc.status?.loadBalancer?.ingress?.[0]?.ip;
       if (!ip) return { done: false, reason: `Service ${INGRESS_NAMESPACE}/${INGRESS_SERVICE} has no external address yet` };
       const r = await httpStatus(ip, 80);
       if (r.status === undefined) return { done: false, reason: `http://${ip}/: ${r.error}` };
@@ -186,22 +184,20 @@ export async function podEvents(client: ApiClient, namespace: string, selector: 
   if (pods.length === 0) return `no pod in ${namespace} matches ${selector}`;
   const names = new Set(pods.map((p) => p.metadata.name));
   const events = (await client.list(EVENTS, namespace)).items
-    .filter((e) => names.has((e as { involvedObject?: { name?: string } }).involvedObject?.name ?? ''))
+    .filter((e) => names.has(e.involvedObject.name ?? ''))
     .sort((a, b) => stamp(a) - stamp(b))
     .slice(-EVENT_LINES);
   const lines = pods.map((p) => {
-    const st = p.status as { phase?: string; containerStatuses?: { name: string; ready?: boolean; state?: Record<string, { reason?: string }> }[] } | undefined;
-    const cs = (st?.containerStatuses ?? []).map((c) => `${c.name} ${c.ready ? 'ready' : Object.entries(c.state ?? {}).map(([k, v]) => v.reason ?? k).join('') || 'not ready'}`);
+    const st = p.status;
+    const cs = (st?.containerStatuses ?? []).map((c) => `${c.name} ${c.ready ? 'ready' : Object.entries(c.state ?? {}).map(([k, v]) => (v as { reason?: string }).reason ?? k).join('') || 'not ready'}`);
     return `  pod ${namespace}/${p.metadata.name}: ${st?.phase ?? 'Unknown'}${cs.length ? ` (${cs.join(', ')})` : ''}`;
   });
-  for (const e of events) {
-    const ev = e as { type?: string; reason?: string; message?: string; involvedObject?: { name?: string } };
-    lines.push(`  ${ev.type ?? ''} ${ev.reason ?? ''} pod/${ev.involvedObject?.name ?? ''}: ${ev.message ?? ''}`);
+  for (const ev of events) {
+    lines.push(`  ${ev.type ?? ''} ${ev.reason ?? ''} pod/${ev.involvedObject.name ?? ''}: ${ev.message ?? ''}`);
   }
   return `pods and events:\n${lines.join('\n')}`;
 }
 
-function stamp(e: KObject): number {
-  const x = e as { lastTimestamp?: string; eventTime?: string; metadata: { creationTimestamp?: string } };
-  return Date.parse(x.lastTimestamp ?? x.eventTime ?? x.metadata.creationTimestamp ?? '') || 0;
+function stamp(e: Event): number {
+  return Date.parse(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? '') || 0;
 }

@@ -6,13 +6,18 @@ import { ApiError, type Status } from '../api/errors.js';
 // The API client every component uses (ARCHITECTURE rule 1). It speaks plain JSON over
 // HTTPS or, inside the control plane, plain HTTP over the apiserver's unix socket.
 
-/** Which collection a request addresses. `kind` lets informers stamp list items. */
-export interface Resource {
+/**
+ * Which collection a request addresses. `kind` lets informers stamp list items. T is the type of
+ * the collection's objects (src/client/resources.ts), so informers and listers of it are typed.
+ */
+export interface Resource<T extends KObject = KObject> {
   group: string;
   version: string;
   plural: string;
   kind?: string;
   namespaced?: boolean;
+  /** Never present: carries T (a method, so that every typed resource is still a Resource). */
+  objectType?(obj: T): void;
 }
 
 export function resourceOf(def: ResourceDef, version: string = def.storageVersion): Resource {
@@ -49,11 +54,11 @@ export interface ListOptions {
   resourceVersion?: string;
 }
 
-export interface ObjectList {
+export interface ObjectList<T extends KObject = KObject> {
   apiVersion?: string;
   kind?: string;
   metadata: { resourceVersion?: string; continue?: string };
-  items: KObject[];
+  items: T[];
 }
 
 export interface DeleteOptions {
@@ -180,11 +185,11 @@ export class ApiClient {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  get(res: Resource, namespace: string | undefined, name: string): Promise<KObject> {
+  get<T extends KObject>(res: Resource<T>, namespace: string | undefined, name: string): Promise<T> {
     return this.request('GET', objectPath(res, namespace, name), { what: `getting ${describe(res, namespace, name)}` });
   }
 
-  list(res: Resource, namespace?: string, opts: ListOptions = {}): Promise<ObjectList> {
+  list<T extends KObject>(res: Resource<T>, namespace?: string, opts: ListOptions = {}): Promise<ObjectList<T>> {
     const q = query({
       labelSelector: opts.labelSelector,
       fieldSelector: opts.fieldSelector,

@@ -1,10 +1,11 @@
 import type { KObject } from '../api/types.js';
-import { isNamespaceTerminating, type ApiClient, type Resource } from './client.js';
+import { isNamespaceTerminating, type ApiClient } from './client.js';
+import { log as defaultLog, type Logger } from '../log.js';
+import { EVENTS } from './resources.js';
 
 // core/v1 Events as client-go's legacy EventRecorder writes them: one Event per distinct
 // (object, type, reason, message), counted up with a PATCH when it repeats.
 
-export const EVENTS: Resource = { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true };
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -28,14 +29,14 @@ export class EventRecorder implements Recorder {
   constructor(
     private readonly client: Pick<ApiClient, 'create' | 'patch'>,
     private readonly component: string,
-    private readonly log: (msg: string) => void = (m) => console.error(m),
+    private readonly log: Logger = defaultLog,
   ) {}
 
   event(obj: KObject, type: EventType, reason: string, message: string): void {
     const p = this.write(obj, type, reason, message).catch((e: Error) => {
       // Events are best effort, as upstream: a lost event must never fail a reconcile.
       if (isNamespaceTerminating(e)) return;
-      this.log(`event recorder ${this.component}: recording ${reason} for ${obj.kind} ${obj.metadata.namespace ?? ''}/${obj.metadata.name}: ${e.message}`);
+      this.log('error', 'event recorder: recording an event failed', { component: this.component, reason, kind: obj.kind, object: `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`, error: e.message });
     });
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));

@@ -1,30 +1,40 @@
 import type { KObject } from '../api/types.js';
 import { apiVersionOf } from '../api/types.js';
+import { selectorMatches, type LabelSelector } from '../api/selectors.js';
 import type { ApiClient, ListOptions, ObjectList, Resource, WatchEvent, WatchOptions } from './client.js';
 import { isExpired } from './client.js';
+import { log as defaultLog, type Logger } from '../log.js';
 
 // List-then-watch with an in-memory store, as client-go's reflector + indexer. Handlers see
 // every change once; after a 410 (history compacted) or a failed watch the informer lists
 // again and reports the difference to the store, so no delete is lost across a gap.
 
-export interface EventHandler {
-  add?(obj: KObject): void;
-  update?(oldObj: KObject, newObj: KObject): void;
-  delete?(obj: KObject): void;
+export interface EventHandler<T extends KObject = KObject> {
+  add?(obj: T): void;
+  update?(oldObj: T, newObj: T): void;
+  delete?(obj: T): void;
+}
+
+/** Reads an informer's cache, as client-go's generated listers do: no request reaches the API. */
+export interface Lister<T extends KObject = KObject> {
+  /** The cached objects, of one namespace if given, and only those whose labels `selector` matches if given. */
+  list(namespace?: string, selector?: LabelSelector): T[];
+  get(namespace: string | undefined, name: string): T | undefined;
 }
 
 /** What the controller loop needs from an informer; tests supply fakes. */
-export interface InformerLike {
-  addHandler(h: EventHandler): void;
+export interface InformerLike<T extends KObject = KObject> extends Lister<T> {
+  addHandler(h: EventHandler<T>): void;
   start(): void;
   stop(): Promise<void>;
   waitForSync(): Promise<void>;
-  list(namespace?: string): KObject[];
-  get(namespace: string | undefined, name: string): KObject | undefined;
 }
 
-/** The subset of ApiClient an informer uses. */
-export type ListWatcher = Pick<ApiClient, 'list' | 'watch'>;
+/** The subset of ApiClient an informer uses (untyped: the informer types what it stores). */
+export interface ListWatcher {
+  list(res: Resource, namespace?: string, opts?: ListOptions): Promise<ObjectList>;
+  watch: ApiClient['watch'];
+}
 
 export interface InformerOptions {
   namespace?: string;
@@ -32,7 +42,7 @@ export interface InformerOptions {
   fieldSelector?: string;
   /** Page size for the initial list. */
   pageSize?: number;
-  log?: (msg: string) => void;
+  log?: Logger;
 }
 
 /** `namespace/name`, or `name` for cluster-scoped objects (client-go's MetaNamespaceKeyFunc). */
@@ -59,26 +69,26 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export class Informer implements InformerLike {
-  private store = new Map<string, KObject>();
-  private handlers: EventHandler[] = [];
+export class Informer<T extends KObject = KObject> implements InformerLike<T> {
+  private store = new Map<string, T>();
+  private handlers: EventHandler<T>[] = [];
   private abort = new AbortController();
   private running?: Promise<void>;
   private synced = false;
   private syncWaiters: (() => void)[] = [];
-  private readonly log: (msg: string) => void;
+  private readonly log: Logger;
   private readonly apiVersion: string;
 
   constructor(
     private readonly client: ListWatcher,
-    readonly resource: Resource,
+    readonly resource: Resource<T>,
     private readonly opts: InformerOptions = {},
   ) {
-    this.log = opts.log ?? ((m) => console.error(m));
+    this.log = opts.log ?? defaultLog;
     this.apiVersion = apiVersionOf(resource.group, resource.version);
   }
 
-  addHandler(h: EventHandler): void {
+  addHandler(h: EventHandler<T>): void {
     this.handlers.push(h);
     // A handler added late still learns about what is already known.
     if (this.synced) for (const obj of this.store.values()) h.add?.(obj);
@@ -103,17 +113,21 @@ export class Informer implements InformerLike {
     return new Promise((resolve) => this.syncWaiters.push(resolve));
   }
 
-  list(namespace?: string): KObject[] {
-    const out: KObject[] = [];
-    for (const obj of this.store.values()) if (namespace === undefined || obj.metadata.namespace === namespace) out.push(obj);
+  list(namespace?: string, selector?: LabelSelector): T[] {
+    const out: T[] = [];
+    for (const obj of this.store.values()) {
+      if (namespace !== undefined && obj.metadata.namespace !== namespace) continue;
+      if (selector && !selectorMatches(selector, obj.metadata.labels)) continue;
+      out.push(obj);
+    }
     return out;
   }
 
-  get(namespace: string | undefined, name: string): KObject | undefined {
+  get(namespace: string | undefined, name: string): T | undefined {
     return this.store.get(namespace ? `${namespace}/${name}` : name);
   }
 
-  getByKey(key: string): KObject | undefined {
+  getByKey(key: string): T | undefined {
     return this.store.get(key);
   }
 
@@ -138,7 +152,7 @@ export class Informer implements InformerLike {
         }
       } catch (e) {
         if (signal.aborted) break;
-        this.log(`informer ${this.describe()}: ${(e as Error).message}; retrying in ${backoff} ms`);
+        this.log('error', 'informer: list or watch failed; retrying', { resource: this.describe(), error: (e as Error).message, retryInMs: backoff });
         await sleep(backoff, signal);
         backoff = Math.min(backoff * 2, 30_000);
       }
@@ -146,7 +160,7 @@ export class Informer implements InformerLike {
   }
 
   private async relist(): Promise<string> {
-    const items: KObject[] = [];
+    const items: T[] = [];
     let cont: string | undefined;
     let rv = '';
     do {
@@ -189,7 +203,7 @@ export class Informer implements InformerLike {
           if (ev.type === 'ERROR') {
             const st = ev.object as unknown as { code?: number; reason?: string; message?: string };
             if (st.code === 410 || st.reason === 'Expired' || st.reason === 'Gone') expired = true;
-            else this.log(`informer ${this.describe()}: watch error: ${st.message ?? JSON.stringify(st)}`);
+            else this.log('error', 'informer: watch error', { resource: this.describe(), error: st.message ?? JSON.stringify(st) });
             return;
           }
           const objRv = ev.object?.metadata?.resourceVersion;
@@ -205,10 +219,11 @@ export class Informer implements InformerLike {
     return { expired, rv: last };
   }
 
-  private stamp(obj: KObject): KObject {
+  /** The one place an object from the wire becomes a T: the API serves this resource's kind. */
+  private stamp(obj: KObject): T {
     if (!obj.kind && this.resource.kind) obj.kind = this.resource.kind;
     if (!obj.apiVersion) obj.apiVersion = this.apiVersion;
-    return obj;
+    return obj as T;
   }
 
   private apply(ev: WatchEvent): void {
@@ -227,8 +242,8 @@ export class Informer implements InformerLike {
     }
   }
 
-  private replace(items: KObject[]): void {
-    const fresh = new Map<string, KObject>();
+  private replace(items: T[]): void {
+    const fresh = new Map<string, T>();
     for (const it of items) fresh.set(keyOfObject(it), it);
     const old = this.store;
     this.store = fresh;
@@ -252,18 +267,19 @@ export class SharedInformers {
 
   constructor(
     private readonly client: ListWatcher,
-    private readonly log?: (msg: string) => void,
+    private readonly log?: Logger,
   ) {}
 
-  informer(res: Resource): Informer {
+  informer<T extends KObject>(res: Resource<T>): Informer<T> {
     const key = `${res.group}/${res.plural}`;
     let inf = this.informers.get(key);
     if (!inf) {
-      inf = new Informer(this.client, res, { log: this.log });
+      inf = new Informer(this.client, res as Resource, { log: this.log });
       this.informers.set(key, inf);
       if (this.started) inf.start();
     }
-    return inf;
+    // One informer per group and plural, and a resource's type follows from them.
+    return inf as unknown as Informer<T>;
   }
 
   start(): void {

@@ -1,7 +1,8 @@
 import type { KObject } from '../api/types.js';
-import type { InformerLike } from './informer.js';
+import { keyOfObject, type InformerLike } from './informer.js';
 import { WorkQueue } from './workqueue.js';
 import { isConflict, isNotFound } from './client.js';
+import { log as defaultLog, type Logger } from '../log.js';
 
 const QUIET_RETRIES = 3;
 
@@ -22,7 +23,7 @@ export interface ControllerSpec {
   keyOf: KeyFunc;
   reconcile(key: string): Promise<ReconcileResult | void>;
   workers?: number;
-  log?: (msg: string) => void;
+  log?: Logger;
 }
 
 export interface RunningController {
@@ -34,7 +35,7 @@ export interface RunningController {
 }
 
 export function runController(spec: ControllerSpec): RunningController {
-  const log = spec.log ?? ((m: string) => console.error(m));
+  const log = spec.log ?? defaultLog;
   const queue = new WorkQueue();
   let stopped = false;
 
@@ -43,7 +44,7 @@ export function runController(spec: ControllerSpec): RunningController {
     try {
       keys = spec.keyOf(obj, inf);
     } catch (e) {
-      log(`controller ${spec.name}: mapping ${obj.kind ?? 'object'} ${obj.metadata.namespace ?? ''}/${obj.metadata.name} to keys: ${(e as Error).message}`);
+      log('error', 'controller: mapping an object to keys failed', { controller: spec.name, kind: obj.kind, object: keyOfObject(obj), error: (e as Error).message });
       return;
     }
     if (keys == null) return;
@@ -74,7 +75,7 @@ export function runController(spec: ControllerSpec): RunningController {
         // A conflict or a vanished object usually means our cache lagged one of our own
         // writes; the retry sorts it out, so only persistent ones are worth a log line.
         const routine = (isConflict(e) || isNotFound(e)) && n < QUIET_RETRIES;
-        if (!routine) log(`controller ${spec.name}: reconciling ${key} (attempt ${n + 1}): ${(e as Error).message}`);
+        if (!routine) log('error', 'controller: reconcile failed', { controller: spec.name, key, attempt: n + 1, error: (e as Error).message });
         if (!stopped) queue.addRateLimited(key);
       } finally {
         queue.done(key);

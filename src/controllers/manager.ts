@@ -16,6 +16,7 @@ import { startPodGC } from './podgc/controller.js';
 import { startReplicaSetController } from './replicaset/controller.js';
 import { startRootCACertPublisher } from './rootcacert/controller.js';
 import { startServiceAccountsController } from './serviceaccount/controller.js';
+import type { Logger } from '../log.js';
 
 // Starts every controller of the control plane on one set of shared informers, all
 // talking to the apiserver through the given client.
@@ -27,7 +28,7 @@ export interface ControllerManager {
 }
 
 export interface ControllerOptions {
-  log?: (msg: string) => void;
+  log?: Logger;
   /** The cluster CA (PEM) the root-ca-cert-publisher puts in every namespace; without it that controller does not run. */
   ca?: string;
   /** How long a kubelet may stay silent before its node turns Unknown (default 40 s). */

@@ -1,3 +1,4 @@
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { KObject } from '../api/types.js';
 
 // Pod facts the workload controllers share (k8s.io/kubernetes/pkg/api/v1/pod and
@@ -46,7 +47,7 @@ export function isPodActive(pod: KObject): boolean {
 const PHASE_RANK: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
 
 function nodeName(pod: KObject): string {
-  return ((pod.spec ?? {}) as { nodeName?: string }).nodeName ?? '';
+  return (pod.spec as IPodSpec | undefined)?.nodeName ?? '';
 }
 
 function restarts(pod: KObject): number {

@@ -2,10 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KObject } from '../api/types.js';
 import { parseQuantity } from '../api/validation/quantity.js';
-import { isAlreadyExists, isConflict, isNotFound, type ApiClient, type Resource } from '../client/client.js';
+import { isAlreadyExists, isConflict, isNotFound, type ApiClient } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
 import { containerArgv, containerImage, imageRootsDir, resolveImage } from '../images/index.js';
-import { log } from '../log.js';
+import { log as jsonLog, withFields, type Logger } from '../log.js';
 import type { ImageService } from './kubelet/cri.js';
 import { Kubelet } from './kubelet/kubelet.js';
 import { leaseTiming, renewLease, type LeaseTiming } from './kubelet/node-lease.js';
@@ -17,12 +17,12 @@ import { kubeletServingFiles } from '../cluster/home.js';
 import { ApiRelay, nodeAddress, podCIDR } from './network/index.js';
 import { Proxier } from './proxy/index.js';
 import { startNetworkPolicy, type NetworkPolicyLoop } from './networkpolicy/index.js';
+import { NODES } from '../client/resources.js';
 
 // The node agent: registers the Node, heartbeats its Lease and status, runs the kubelet's pod
 // loop, serves kubelet.sock, programs the Service proxy's nftables table and relays the API to
 // pods. Stopping it leaves every pod running and the proxy's table in place for the next agent.
 
-export const NODES: Resource = { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false };
 export const STATUS_INTERVAL_MS = 10_000;
 /** The pod network of the whole cluster (every node's 10.244.<i>.0/24). */
 export const CLUSTER_CIDR = '10.244.0.0/16';
@@ -56,24 +56,26 @@ export class NodeAgent {
   private apiRelay?: ApiRelay;
   private recorder: EventRecorder;
   private readonly lease: LeaseTiming;
+  private readonly log: Logger;
 
   constructor(private readonly o: AgentOptions) {
     this.nodeDir = nodeDirOf(o.clusterDir, o.nodeName);
     mkdirSync(this.nodeDir, { recursive: true });
     this.id = { name: o.nodeName, internalIP: nodeAddress(o.index), podCIDR: podCIDR(o.index), runtimeVersion: RUNTIME_VERSION };
     this.machine = readMachineInfo(this.nodeDir);
-    this.recorder = new EventRecorder(o.client, 'kubelet', (m) => log('error', m));
+    this.log = withFields(jsonLog, { node: o.nodeName });
+    this.recorder = new EventRecorder(o.client, 'kubelet', this.log);
     this.lease = leaseTiming(o.nodeMonitorGracePeriodSeconds);
   }
 
   async start(): Promise<void> {
     await this.register();
     // The Lease says the node lives on; the kubelet does not wait for it to run pods.
-    void this.heartbeat().catch((e: Error) => log('error', 'renewing the node lease', { node: this.o.nodeName, error: e.message }));
+    void this.heartbeat().catch((e: Error) => this.log('error', 'renewing the node lease', { error: e.message }));
     this.every(this.lease.renewIntervalMs, () => this.heartbeat());
     this.every(STATUS_INTERVAL_MS, () => this.updateStatus());
     this.startServiceProxy();
-    this.netpol ??= startNetworkPolicy({ client: this.o.client, nodeName: this.o.nodeName, log: (level, msg, fields) => log(level, msg, { node: this.o.nodeName, ...fields }) });
+    this.netpol ??= startNetworkPolicy({ client: this.o.client, nodeName: this.o.nodeName, log: this.log });
 
     const runtime = new Runtime({ cluster: this.o.cluster, clusterDir: this.o.clusterDir, node: this.o.nodeName, index: this.o.index, nodeDir: this.nodeDir });
     const images: ImageService = {
@@ -102,7 +104,7 @@ export class NodeAgent {
       hostIP: this.id.internalIP,
       nodeDir: this.nodeDir,
       alloc,
-      log: (level, msg, fields) => log(level, msg, { node: this.o.nodeName, ...fields }),
+      log: this.log,
     });
     this.kubelet = kubelet;
     this.server = new KubeletServer({
@@ -114,32 +116,31 @@ export class NodeAgent {
         pod: (ns, name) => kubelet.worker(ns, name)?.pod,
         pods: () => kubelet.allWorkers().map((w) => w.pod),
       },
-      log: (level, msg, fields) => log(level, msg, { node: this.o.nodeName, ...fields }),
+      log: this.log,
       podCIDR: CLUSTER_CIDR,
     });
     await this.server.listen();
     // metrics-server scrapes it; pods do not wait for it, so neither does the agent.
-    void this.server.listenSecure(this.id.internalIP, KUBELET_PORT, kubeletServingFiles(this.nodeDir)).catch((e: Error) => log('error', 'serving the kubelet port', { node: this.o.nodeName, port: KUBELET_PORT, error: e.message }));
+    void this.server.listenSecure(this.id.internalIP, KUBELET_PORT, kubeletServingFiles(this.nodeDir)).catch((e: Error) => this.log('error', 'serving the kubelet port', { port: KUBELET_PORT, error: e.message }));
     await kubelet.start();
-    log('info', 'node agent started', { node: this.o.nodeName });
+    this.log('info', 'node agent started');
   }
 
   /** Services for pods: the nftables proxy, and the relay the `kubernetes` Service leads to. */
   private startServiceProxy(): void {
-    const logger = (level: 'info' | 'error', msg: string, fields?: Record<string, unknown>) => log(level, msg, { node: this.o.nodeName, ...fields });
     this.proxier ??= new Proxier({
       client: this.o.client,
       node: { nodeName: this.o.nodeName, nodeIPs: [this.id.internalIP], clusterCIDR: CLUSTER_CIDR },
-      log: logger,
+      log: this.log,
     });
     this.proxier.start();
-    this.apiRelay ??= new ApiRelay({ host: this.id.internalIP, socketPath: join(this.o.clusterDir, API_TLS_SOCKET_NAME), log: logger });
+    this.apiRelay ??= new ApiRelay({ host: this.id.internalIP, socketPath: join(this.o.clusterDir, API_TLS_SOCKET_NAME), log: this.log });
     this.apiRelay.start();
   }
 
   private every(ms: number, fn: () => Promise<void>): void {
     const t = setInterval(() => {
-      fn().catch((e: Error) => log('error', 'node agent periodic task', { node: this.o.nodeName, error: e.message }));
+      fn().catch((e: Error) => this.log('error', 'node agent periodic task', { error: e.message }));
     }, ms);
     this.timers.push(t);
   }
@@ -149,7 +150,7 @@ export class NodeAgent {
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     try {
       this.node = await this.o.client.create(NODES, undefined, newNode(this.id, this.machine, now));
-      log('info', 'registered node', { node: this.o.nodeName });
+      this.log('info', 'registered node');
       return;
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;

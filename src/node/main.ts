@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { clusterPaths } from '../cluster/home.js';
 import { ApiClient } from '../client/client.js';
 import { log } from '../log.js';
+import { requiredFlags } from './args.js';
 import { NodeAgent } from './agent.js';
 
 // Entry point of a node agent, started by `skiff up` inside the node's network namespace:
@@ -19,17 +20,7 @@ export interface AgentArgs {
 }
 
 export function parseAgentArgs(argv: string[]): AgentArgs {
-  const get = (flag: string): string => {
-    const i = argv.indexOf(flag);
-    const eq = argv.find((a) => a.startsWith(`${flag}=`));
-    const v = eq ? eq.slice(flag.length + 1) : i >= 0 ? argv[i + 1] : undefined;
-    if (v === undefined || v === '') throw new Error(`skiff-node: missing ${flag}`);
-    return v;
-  };
-  const cluster = get('--cluster');
-  const home = get('--home');
-  const node = get('--node');
-  const raw = get('--index');
+  const { cluster, home, node, index: raw } = requiredFlags(argv, ['cluster', 'home', 'node', 'index'], 'skiff-node');
   const index = Number(raw);
   if (!Number.isInteger(index) || index < 0) throw new Error(`skiff-node: --index must be a non-negative integer, got ${raw}`);
   return { cluster, home, node, index };

@@ -1,12 +1,12 @@
-import type { KObject } from '../api/types.js';
+import type { Node, Pod } from '../client/resources.js';
 import { NodeInfo, podInfo, podSpec } from './nodeinfo.js';
 
 // The scheduler's view of where pods are (pkg/scheduler/internal/cache): pods bound to nodes
 // as the informer reports them, plus pods the scheduler has "assumed" onto a node while their
 // binding is in flight, so the next decision already counts them.
 
-function isTerminal(pod: KObject): boolean {
-  const phase = (pod.status as { phase?: string } | undefined)?.phase;
+function isTerminal(pod: Pod): boolean {
+  const phase = pod.status?.phase;
   return phase === 'Succeeded' || phase === 'Failed';
 }
 
@@ -16,7 +16,7 @@ export class SchedulerCache {
   private placement = new Map<string, string>();
   private assumed = new Set<string>();
 
-  setNode(node: KObject): void {
+  setNode(node: Node): void {
     this.info(node.metadata.name as string).setNode(node);
   }
 
@@ -28,7 +28,7 @@ export class SchedulerCache {
   }
 
   /** A pod as the informer reports it (added or updated). */
-  observePod(pod: KObject): void {
+  observePod(pod: Pod): void {
     const uid = pod.metadata.uid as string;
     const nodeName = podSpec(pod).nodeName;
     if (!nodeName || isTerminal(pod)) {
@@ -40,13 +40,13 @@ export class SchedulerCache {
     this.place(uid, nodeName, pod);
   }
 
-  deletePod(pod: KObject): void {
+  deletePod(pod: Pod): void {
     const uid = pod.metadata.uid as string;
     this.assumed.delete(uid);
     this.remove(uid);
   }
 
-  assume(pod: KObject, nodeName: string): void {
+  assume(pod: Pod, nodeName: string): void {
     const uid = pod.metadata.uid as string;
     this.assumed.add(uid);
     this.place(uid, nodeName, pod);
@@ -82,7 +82,7 @@ export class SchedulerCache {
     return info;
   }
 
-  private place(uid: string, nodeName: string, pod: KObject): void {
+  private place(uid: string, nodeName: string, pod: Pod): void {
     const prev = this.placement.get(uid);
     if (prev && prev !== nodeName) this.remove(uid);
     this.info(nodeName).addPod(podInfo(pod));

@@ -1,9 +1,8 @@
-import type { INode } from 'kubernetes-models/v1/Node';
 import type { IPod } from 'kubernetes-models/v1/Pod';
-import type { KObject } from '../api/types.js';
 import { controllerOf } from '../client/controllerref.js';
 import { DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, podRequests, resourceList, type ResourceList } from './resources.js';
 import type { Taint } from '../api/taints.js';
+import type { Node, Pod } from '../client/resources.js';
 
 // What the scheduler knows about each node: the node's own facts and the aggregate of the
 // pods bound (or assumed bound) to it, as pkg/scheduler/framework.NodeInfo.
@@ -28,11 +27,11 @@ export interface PodInfo {
   owner?: string;
 }
 
-export function podSpec(pod: KObject): NonNullable<IPod['spec']> {
-  return ((pod as unknown as IPod).spec ?? { containers: [] }) as NonNullable<IPod['spec']>;
+export function podSpec(pod: Pod): NonNullable<IPod['spec']> {
+  return pod.spec ?? { containers: [] };
 }
 
-export function podHostPorts(pod: KObject): HostPort[] {
+export function podHostPorts(pod: Pod): HostPort[] {
   const spec = podSpec(pod);
   const out: HostPort[] = [];
   const containers = [...(spec.containers ?? []), ...(spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always')];
@@ -45,7 +44,7 @@ export function podHostPorts(pod: KObject): HostPort[] {
   return out;
 }
 
-export function podInfo(pod: KObject): PodInfo {
+export function podInfo(pod: Pod): PodInfo {
   const spec = podSpec(pod);
   const nonZero = podRequests(spec, { cpu: DEFAULT_MILLI_CPU_REQUEST, memory: DEFAULT_MEMORY_REQUEST });
   return {
@@ -68,7 +67,7 @@ export function portsConflict(a: HostPort, b: HostPort): boolean {
 export type ReadyStatus = 'True' | 'False' | 'Unknown' | undefined;
 
 export class NodeInfo {
-  node?: KObject;
+  node?: Node;
   readonly pods = new Map<string, PodInfo>();
   readonly requested: ResourceList = {};
   nonZeroCpu = 0;
@@ -84,9 +83,8 @@ export class NodeInfo {
 
   constructor(readonly name: string) {}
 
-  setNode(node: KObject | undefined): void {
-    this.node = node;
-    const n = node as unknown as INode | undefined;
+  setNode(n: Node | undefined): void {
+    this.node = n;
     this.labels = n?.metadata?.labels ?? {};
     this.taints = (n?.spec?.taints ?? []) as Taint[];
     this.unschedulable = n?.spec?.unschedulable === true;

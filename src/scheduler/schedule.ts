@@ -1,4 +1,4 @@
-import type { KObject } from '../api/types.js';
+import type { Pod } from '../client/resources.js';
 import { filterNode, type FilterStatus, type SchedulingPod } from './filters.js';
 import { podInfo, podSpec, type NodeInfo } from './nodeinfo.js';
 import { selectHost } from './score.js';
@@ -14,7 +14,7 @@ const NOTE_LENGTH_LIMIT = 1024;
 
 export type ScheduleResult = { node: string } | { message: string };
 
-export function schedulingPod(pod: KObject): SchedulingPod {
+export function schedulingPod(pod: Pod): SchedulingPod {
   return { pod, spec: podSpec(pod), info: podInfo(pod) };
 }
 
@@ -50,7 +50,7 @@ export function fitErrorMessage(numNodes: number, statuses: FilterStatus[], pree
   return msg;
 }
 
-export function schedulePod(pod: KObject, nodes: NodeInfo[]): ScheduleResult {
+export function schedulePod(pod: Pod, nodes: NodeInfo[]): ScheduleResult {
   if (nodes.length === 0) return { message: ERR_NO_NODES_AVAILABLE };
   const p = schedulingPod(pod);
   const statuses: FilterStatus[] = [];

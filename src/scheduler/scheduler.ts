@@ -1,5 +1,5 @@
 import type { KObject } from '../api/types.js';
-import { ApiError, isNotFound, objectPath, type ApiClient, type Resource } from '../client/client.js';
+import { ApiError, isNotFound, objectPath, type ApiClient } from '../client/client.js';
 import { EventRecorder, type Recorder } from '../client/events.js';
 import { SharedInformers, keyOfObject, splitKey } from '../client/informer.js';
 import { runController } from '../client/loop.js';
@@ -15,15 +15,15 @@ import {
 } from './eventhandlers.js';
 import { SchedulingBackoff, type BackoffOptions } from './queue.js';
 import { schedulePod, truncateMessage } from './schedule.js';
+import { log as defaultLog, type Logger } from '../log.js';
+import { NODES, PODS } from '../client/resources.js';
 
 // The scheduler loop: informers feed the cache and the queue; one worker decides pod after
 // pod (each decision sees the previous ones as assumed), bindings run concurrently behind it.
 
-export const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
-export const NODES: Resource = { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false };
 
 export interface SchedulerOptions {
-  log?: (msg: string) => void;
+  log?: Logger;
   /** Share the control plane's informers; otherwise the scheduler starts its own. */
   informers?: SharedInformers;
   recorder?: Recorder;
@@ -48,7 +48,7 @@ export function bindingOf(pod: KObject, nodeName: string): KObject {
 }
 
 export function startScheduler(client: ApiClient, opts: SchedulerOptions = {}): RunningScheduler {
-  const log = opts.log ?? ((m: string) => console.error(m));
+  const log = opts.log ?? defaultLog;
   const schedulerName = opts.schedulerName ?? DEFAULT_SCHEDULER_NAME;
   const now = opts.now ?? Date.now;
   const ownInformers = !opts.informers;
@@ -149,7 +149,7 @@ export function startScheduler(client: ApiClient, opts: SchedulerOptions = {}): 
       moveAll();
       // Gone, or bound meanwhile by someone else: the informer will tell the rest.
       if (isNotFound(e) || (e instanceof ApiError && e.status === 409)) return;
-      log(`scheduler: ${(e as Error).message}`);
+      log('error', 'scheduler: binding failed', { pod: key, node: nodeName, error: (e as Error).message });
       ctl.queue.addRateLimited(key);
     }
   }
@@ -160,7 +160,7 @@ export function startScheduler(client: ApiClient, opts: SchedulerOptions = {}): 
     try {
       await client.patch(PODS, pod.metadata.namespace, pod.metadata.name as string, 'strategic', { status: { conditions: [cond] } }, 'status');
     } catch (e) {
-      if (!isNotFound(e)) log(`scheduler: recording PodScheduled=False on pod ${keyOfObject(pod)}: ${(e as Error).message}`);
+      if (!isNotFound(e)) log('error', 'scheduler: recording PodScheduled=False failed', { pod: keyOfObject(pod), error: (e as Error).message });
     }
   }
 

@@ -6,6 +6,8 @@ import { dnsConfigOf, parseCorefile, type DnsConfig } from './corefile.js';
 import { startHealthEndpoints } from './health.js';
 import { DnsMetrics, startMetricsEndpoint } from './metrics.js';
 import { startDnsServer } from './server.js';
+import { parseGoFlags } from '../flags.js';
+import { coreDNSLogger } from '../log.js';
 import { notifyReady } from '../ready.js';
 import { parseNameserver, reachableNameservers, resolvConfNameservers, forwarderTo } from './upstream.js';
 import { startClusterView } from './view.js';
@@ -27,23 +29,20 @@ export interface CoreDNSArgs {
   egress: string;
 }
 
+const CORE_DNS_FLAGS = new Set(['conf', 'skiff-hosts', 'skiff-egress']);
+
 /** Go flag syntax as coredns takes it: `-conf x`, `-conf=x`, `--conf x`. */
 export function parseCoreDNSArgs(argv: string[]): CoreDNSArgs {
   let conf = 'Corefile';
   let hostsFile: string | undefined;
   let egress = 'none';
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--?([^=]+)(?:=(.*))?$/.exec(argv[i]);
-    if (!m) throw new Error(`coredns: unexpected argument ${JSON.stringify(argv[i])}`);
-    const value = () => {
-      if (m[2] !== undefined) return m[2];
-      if (i + 1 >= argv.length) throw new Error(`flag needs an argument: -${m[1]}`);
-      return argv[++i];
-    };
-    if (m[1] === 'conf') conf = value();
-    else if (m[1] === 'skiff-hosts') hostsFile = value();
-    else if (m[1] === 'skiff-egress') egress = value();
-    else throw new Error(`flag provided but not defined: -${m[1]}`);
+  for (const a of parseGoFlags(argv, CORE_DNS_FLAGS)) {
+    if (a.kind === 'positional') throw new Error(`coredns: unexpected argument ${JSON.stringify(a.value)}`);
+    if (!CORE_DNS_FLAGS.has(a.name)) throw new Error(`flag provided but not defined: -${a.name}`);
+    if (a.value === undefined) throw new Error(`flag needs an argument: -${a.name}`);
+    if (a.name === 'conf') conf = a.value;
+    else if (a.name === 'skiff-hosts') hostsFile = a.value;
+    else egress = a.value;
   }
   return { conf, egress, ...(hostsFile !== undefined ? { hostsFile } : {}) };
 }
@@ -67,10 +66,6 @@ function forwardTargets(targets: string[]): NameserverAddress[] {
   return out;
 }
 
-function say(level: 'INFO' | 'WARNING' | 'ERROR', msg: string): void {
-  (level === 'INFO' ? process.stdout : process.stderr).write(`[${level}] ${msg}\n`);
-}
-
 async function main(): Promise<void> {
   const args = parseCoreDNSArgs(process.argv.slice(2));
   let cfg: DnsConfig;
@@ -82,14 +77,14 @@ async function main(): Promise<void> {
   const egress = args.egress;
   const client = new ApiClient({ ...inClusterConfig(), userAgent: `coredns/v${COREDNS_VERSION} (linux/amd64) kubernetes/skiff` });
 
-  const view = startClusterView(client, (m) => say('ERROR', `plugin/kubernetes: ${m}`));
+  const view = startClusterView(client, coreDNSLogger('plugin/kubernetes: '));
   let synced = false;
   void view.waitForSync().then(() => {
     synced = true;
   });
   const upstreams = reachableNameservers(forwardTargets(cfg.forward), egress);
   if (cfg.forward.length > 0 && upstreams.length === 0) {
-    say('INFO', `plugin/forward: no upstream a pod can reach (egress ${egress}); names outside the cluster come from the host's hosts file only`);
+    coreDNSLogger()('info', `plugin/forward: no upstream a pod can reach (egress ${egress}); names outside the cluster come from the host's hosts file only`);
   }
   const metrics = cfg.prometheus ? new DnsMetrics(`dns://:${cfg.port}`, COREDNS_VERSION) : undefined;
   const server = await startDnsServer({
@@ -101,7 +96,6 @@ async function main(): Promise<void> {
     view: () => view.current(),
     upstream: forwarderTo(upstreams),
     hostsFile: args.hostsFile,
-    log: (m) => say('ERROR', m),
     onAnswer: metrics?.count,
   });
   // The handlers are in place before /ready can answer and the banner says the server is up, so
@@ -130,7 +124,7 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   main().catch((e: Error) => {
-    say('ERROR', e.message);
+    coreDNSLogger()('error', e.message);
     process.exit(1);
   });
 }

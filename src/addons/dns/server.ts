@@ -3,6 +3,8 @@ import net from 'node:net';
 import dnsPacket, { type Answer, type DecodedPacket, type Packet, type Question } from 'dns-packet';
 import { answer, type AnswerOptions, type ClusterView, type DnsResult } from './records.js';
 import { HostsFile, lookupHosts } from './hosts.js';
+import type { Logger } from '../../log.js';
+import { coreDNSLogger } from '../log.js';
 
 // The cluster DNS server: the cluster zone from the view, then the host's hosts file, then
 // the upstream forwarder (CoreDNS: kubernetes → hosts → forward). UDP and TCP on one port.
@@ -16,7 +18,7 @@ export interface DnsServerOptions extends AnswerOptions {
   upstream?: (query: Packet) => Promise<Packet>;
   /** The host's hosts file, e.g. /etc/hosts. */
   hostsFile?: string;
-  log?: (msg: string) => void;
+  log?: Logger;
   /** Told of every answered query, e.g. for metrics; must be cheap (it runs on the hot path). */
   onAnswer?: (a: AnsweredQuery) => void;
 }
@@ -99,7 +101,7 @@ function errorReply(buf: Buffer, rcode: string): Buffer | undefined {
 }
 
 export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
-  const log = opts.log ?? ((m: string) => console.error(m));
+  const log = opts.log ?? coreDNSLogger();
   const hosts = opts.hostsFile ? new HostsFile(opts.hostsFile) : undefined;
 
   /** What the hosts file and then the upstream say about a name outside the cluster's view. */
@@ -132,7 +134,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       if (result.chase) {
         // An ExternalName points out of the zone: add the target's records (CoreDNS upstream lookup).
         const chased = await beyondCluster(query, { name: result.chase.name, type: result.chase.type }).catch((e: Error) => {
-          log(`dns: resolving ExternalName target ${result.chase!.name}: ${e.message}`);
+          log('error', `dns: resolving ExternalName target ${result.chase!.name}: ${e.message}`);
           return undefined;
         });
         if (chased) r.answers.push(...chased.answers);
@@ -159,7 +161,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       r = await resolve(query);
     } catch (e) {
       const q = query.questions?.[0];
-      log(`dns: answering ${q ? `${q.type} ${q.name}` : 'query'}: ${(e as Error).message}`);
+      log('error', `dns: answering ${q ? `${q.type} ${q.name}` : 'query'}: ${(e as Error).message}`);
       r = reply('SERVFAIL');
     }
     opts.onAnswer?.({ ...from, type: query.questions?.[0]?.type ?? '', rcode: r.rcode });
@@ -204,7 +206,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   }
 
   const { udp, tcp, port } = await bindBoth(makeUdp, makeTcp, opts.host, opts.port);
-  udp.on('error', (e) => log(`dns: UDP socket ${opts.host}:${port}: ${e.message}`));
+  udp.on('error', (e) => log('error', `dns: UDP socket ${opts.host}:${port}: ${e.message}`));
   return {
     host: opts.host,
     port,

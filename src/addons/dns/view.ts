@@ -1,21 +1,12 @@
-import type { Resource } from '../../client/client.js';
 import { SharedInformers, type ListWatcher } from '../../client/informer.js';
 import type { ClusterView } from './records.js';
+import type { Logger } from '../../log.js';
+import { ENDPOINTSLICES, NAMESPACES, PODS, SERVICES } from '../../client/resources.js';
 
 // The DNS server's view of the cluster, kept by informers. The informer store survives a
 // failed watch or list, so while the API server is down the server answers from the last
 // view it had, as CoreDNS does from its client-go caches.
 
-export const SERVICES: Resource = { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true };
-export const ENDPOINT_SLICES: Resource = {
-  group: 'discovery.k8s.io',
-  version: 'v1',
-  plural: 'endpointslices',
-  kind: 'EndpointSlice',
-  namespaced: true,
-};
-export const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
-export const NAMESPACES: Resource = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
 
 export interface ClusterViewSource {
   /** A snapshot: the same object until something changes, so indexes built on it can be reused. */
@@ -30,7 +21,7 @@ export interface RunningClusterView extends ClusterViewSource {
 /** A view over informers someone else starts (e.g. a shared factory). */
 export function clusterViewFrom(informers: SharedInformers, now: () => number = Date.now): ClusterViewSource {
   const svc = informers.informer(SERVICES);
-  const eps = informers.informer(ENDPOINT_SLICES);
+  const eps = informers.informer(ENDPOINTSLICES);
   const pods = informers.informer(PODS);
   const nss = informers.informer(NAMESPACES);
   let snapshot: ClusterView | undefined;
@@ -59,7 +50,7 @@ export function clusterViewFrom(informers: SharedInformers, now: () => number = 
 }
 
 /** A view with informers of its own, started now. */
-export function startClusterView(client: ListWatcher, log?: (msg: string) => void): RunningClusterView {
+export function startClusterView(client: ListWatcher, log?: Logger): RunningClusterView {
   const informers = new SharedInformers(client, log);
   const view = clusterViewFrom(informers);
   informers.start();

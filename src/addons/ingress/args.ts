@@ -1,3 +1,5 @@
+import { parseGoFlags } from '../flags.js';
+
 // The flags of /nginx-ingress-controller that matter here, in Go's flag syntax (`--x=v`,
 // `-x=v`, `--x v` for value flags, `--x` alone for booleans). Flags this controller has no use
 // for (election, webhooks, metrics…) are accepted and ignored so upstream manifests run as they
@@ -32,21 +34,14 @@ function port(name: string, value: string): number {
 
 export function parseControllerArgs(argv: string[]): ControllerArgs {
   const values = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const m = /^--?([^=]+)(?:=(.*))?$/s.exec(a);
-    if (!m) {
+  for (const a of parseGoFlags(argv, VALUE_FLAGS)) {
+    if (a.kind === 'positional') {
       // The program's own path: the Deployment's args start with it (after the image's flag).
-      if (/(^|\/)nginx-ingress-controller$/.test(a)) continue;
-      throw new Error(`unexpected argument ${JSON.stringify(a)}`);
+      if (/(^|\/)nginx-ingress-controller$/.test(a.value)) continue;
+      throw new Error(`unexpected argument ${JSON.stringify(a.value)}`);
     }
-    const name = m[1]!;
-    let value = m[2];
-    if (value === undefined && VALUE_FLAGS.has(name)) {
-      if (i + 1 >= argv.length) throw new Error(`flag needs an argument: --${name}`);
-      value = argv[++i]!;
-    }
-    values.set(name, value ?? 'true');
+    if (a.value === undefined && VALUE_FLAGS.has(a.name)) throw new Error(`flag needs an argument: --${a.name}`);
+    values.set(a.name, a.value ?? 'true');
   }
   return {
     publishService: values.get('publish-service'),

@@ -1,3 +1,4 @@
+import type { IIngressSpec } from 'kubernetes-models/networking.k8s.io/v1/IngressSpec';
 import type { KObject } from '../../api/types.js';
 
 // Which Ingresses this controller serves, as ingress-nginx decides it: the legacy
@@ -42,7 +43,7 @@ export class ClassFilter {
   serves(ing: KObject): boolean {
     const legacy = ing.metadata.annotations?.[LEGACY_CLASS_ANNOTATION];
     if (legacy !== undefined && legacy !== '') return legacy === this.id.ingressClass;
-    const className = (ing.spec as { ingressClassName?: string } | undefined)?.ingressClassName;
+    const className = (ing.spec as IIngressSpec | undefined)?.ingressClassName;
     if (className) {
       if (this.ours.has(className)) return true;
       // Before the IngressClass object exists (the add-on creates both at once) the class is

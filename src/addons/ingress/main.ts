@@ -2,6 +2,7 @@ import { ApiClient } from '../../client/client.js';
 import { inClusterConfig } from '../../client/in-cluster.js';
 import { notifyReady } from '../ready.js';
 import { parseControllerArgs } from './args.js';
+import { klogLogger } from '../log.js';
 import { CertificateStore, generateFakeCertificate } from '../proxy/certificates.js';
 import { startHealthServer } from './health.js';
 import { IngressProxy } from './proxy.js';
@@ -21,19 +22,12 @@ import cluster from 'node:cluster';
 /** The ingress-nginx release this program stands in for. */
 export const CONTROLLER_VERSION = 'v1.12.1';
 
-function say(level: 'I' | 'W' | 'E', msg: string): void {
-  const d = new Date();
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  const stamp = `${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}000`;
-  (level === 'I' ? process.stdout : process.stderr).write(`${level}${stamp} ${String(process.pid).padStart(7)} controller] ${msg}\n`);
-}
-
 async function main(): Promise<void> {
   const args = parseControllerArgs(process.argv.slice(2));
   const count = workerCount();
   if (cluster.isPrimary && count > 1) {
-    say('I', `NGINX Ingress controller Release: ${CONTROLLER_VERSION} Build: skiff Repository: https://github.com/kubernetes/ingress-nginx`);
-    await runPrimary({ count, healthzPort: args.healthzPort, bindAddress: args.bindAddress, fakePair: await generateFakeCertificate(), say });
+    klogLogger('info', `NGINX Ingress controller Release: ${CONTROLLER_VERSION} Build: skiff Repository: https://github.com/kubernetes/ingress-nginx`);
+    await runPrimary({ count, healthzPort: args.healthzPort, bindAddress: args.bindAddress, fakePair: await generateFakeCertificate(), log: klogLogger });
     return;
   }
   const role = workerRole();
@@ -41,17 +35,17 @@ async function main(): Promise<void> {
     ...inClusterConfig(),
     userAgent: `nginx-ingress-controller/${CONTROLLER_VERSION} (linux/amd64) ingress-nginx/skiff`,
   });
-  if (!role) say('I', `NGINX Ingress controller Release: ${CONTROLLER_VERSION} Build: skiff Repository: https://github.com/kubernetes/ingress-nginx`);
+  if (!role) klogLogger('info', `NGINX Ingress controller Release: ${CONTROLLER_VERSION} Build: skiff Repository: https://github.com/kubernetes/ingress-nginx`);
 
   const identity = { ingressClass: args.ingressClass, controllerClass: args.controllerClass };
   // The view lists and watches the cluster while the fake certificate's key is generated (off the
   // main thread); changes it reports before the first table is built are in that first build.
   const fakePair = role?.fakePair ?? generateFakeCertificate();
   let building = false;
-  const view = startIngressView(client, () => (building ? rebuild() : undefined), { log: (m) => say('E', m) });
-  const certificates = new CertificateStore(await fakePair, (m) => say('W', m), (m) => say('I', m));
+  const view = startIngressView(client, () => (building ? rebuild() : undefined), { log: klogLogger });
+  const certificates = new CertificateStore(await fakePair, klogLogger);
   let table: RouteTable = buildRouteTable({ ingresses: [], ingressClasses: [], services: [], endpointSlices: [], identity });
-  const proxy = new IngressProxy({ routes: () => table, log: (m) => say('E', m) });
+  const proxy = new IngressProxy({ routes: () => table, log: (m) => klogLogger('error', m) });
   const listeners = await startListeners({ host: args.bindAddress, httpPort: args.httpPort, httpsPort: args.httpsPort, proxy, certificates });
   let ready = false;
   // With workers, the primary answers /healthz for all of them.
@@ -71,7 +65,7 @@ async function main(): Promise<void> {
     const addresses = publishedAddresses(view.service(ns ?? '', name ?? ''));
     const updates = statusUpdates(table.served, view.snapshot().ingresses, addresses);
     if (updates.length === 0) return;
-    statusRunning = writeStatuses(client, updates, (m) => say('E', m)).finally(() => {
+    statusRunning = writeStatuses(client, updates, klogLogger).finally(() => {
       statusRunning = undefined;
       if (statusAgain) {
         statusAgain = false;
@@ -86,7 +80,7 @@ async function main(): Promise<void> {
     table = next;
     proxy.tableChanged(next);
     const warnings = new Set(next.warnings);
-    for (const w of warnings) if (!lastWarnings.has(w)) say('W', w);
+    for (const w of warnings) if (!lastWarnings.has(w)) klogLogger('warning', w);
     lastWarnings = warnings;
     syncStatus();
   };
@@ -97,7 +91,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     ready = false;
-    if (!role) say('I', 'Received SIGTERM, shutting down');
+    if (!role) klogLogger('info', 'Received SIGTERM, shutting down');
     clearInterval(resync);
     // Requests in flight finish; a stuck one does not hold the pod past its grace period.
     const deadline = setTimeout(() => process.exit(0), 25_000);
@@ -120,7 +114,7 @@ async function main(): Promise<void> {
   ready = true;
   reportReady();
   if (!role) notifyReady();
-  say('I', `controller${role ? ` worker ${role.index}` : ''} synced; serving HTTP on :${listeners.httpPort}, HTTPS on :${listeners.httpsPort}${health ? `, /healthz on :${health.port}` : ''}`);
+  klogLogger('info', `controller${role ? ` worker ${role.index}` : ''} synced; serving HTTP on :${listeners.httpPort}, HTTPS on :${listeners.httpsPort}${health ? `, /healthz on :${health.port}` : ''}`);
   // ingress-nginx re-checks status every minute: a Service address that changed while a write
   // failed is corrected without waiting for another event.
   resync = setInterval(syncStatus, 60_000);
@@ -129,7 +123,7 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   main().catch((e: Error) => {
-    say('E', e.message);
+    klogLogger('error', e.message);
     process.exit(1);
   });
 }

@@ -22,6 +22,7 @@ import { forwardedPrefixHeader, rewriteTarget } from './policies/rewrite.js';
 import { checkSourceRange, locationDenied } from './policies/source-range.js';
 import { mayRetry } from './policies/timeouts.js';
 import { findLocation, findServer, type Location, type RouteTable, type Upstream } from './routes.js';
+import type { Logger } from '../../log.js';
 
 // The request path: route, apply the location's policies in nginx's phase order
 // (policies/index.ts), pick an endpoint and stream the request to it over a cached keep-alive
@@ -32,7 +33,7 @@ import { findLocation, findServer, type Location, type RouteTable, type Upstream
 export interface ProxyOptions {
   /** The current route table (swapped atomically by the controller). */
   routes(): RouteTable;
-  log?: (msg: string) => void;
+  log?: Logger;
   /** Upstream keep-alive cache (ingress-nginx: upstream-keepalive-connections 320, -timeout 60s, -requests 10000). */
   keepAliveConnections?: number;
   keepAliveTimeoutMs?: number;
@@ -86,7 +87,7 @@ export class IngressProxy {
   private readonly balancer = new RoundRobin();
   readonly states = new LocationStates();
   private readonly pool: UpstreamConnections;
-  readonly log: (msg: string) => void;
+  readonly log: Logger;
 
   constructor(private readonly opts: ProxyOptions) {
     this.pool = new UpstreamConnections({
@@ -178,7 +179,7 @@ export class IngressProxy {
     if (denied) return refuse(denied);
     const transport = runtime.transport;
     if ('unsupported' in transport) {
-      this.log(`Ingress ${location.ingress?.namespace}/${location.ingress?.name}: backend-protocol ${transport.unsupported} is not supported`);
+      this.log('error', `Ingress ${location.ingress?.namespace}/${location.ingress?.name}: backend-protocol ${transport.unsupported} is not supported`);
       return refuse(nginxPage(502));
     }
     if (!location.upstream) return refuse(nginxPage(404));
@@ -447,7 +448,7 @@ class ForwardedRequest implements ExchangeSpec, ExchangeOutcome {
     if (f.stale && this.stale++ < MAX_STALE) return this.tryOn(ep);
     (this.tried ??= new Set()).add(ep.key);
     const { req, r } = this;
-    this.proxy.log(`upstream ${f.failure === 'timeout' ? 'timed out' : 'error'} (${f.message}) from ${ep.key} for ${this.method} ${req.head.target} (Ingress ${r.location.ingress?.namespace}/${r.location.ingress?.name}, upstream ${r.upstream.name})`);
+    this.proxy.log('error', `upstream ${f.failure === 'timeout' ? 'timed out' : 'error'} (${f.message}) from ${ep.key} for ${this.method} ${req.head.target} (Ingress ${r.location.ingress?.namespace}/${r.location.ingress?.name}, upstream ${r.upstream.name})`);
     this.lastNotSent = !f.sent && f.failure === 'error';
     // Until the body went out, another endpoint may be tried whatever the method.
     const canResend = !this.current?.consumedBody;
@@ -458,7 +459,7 @@ class ForwardedRequest implements ExchangeSpec, ExchangeOutcome {
   finished(brokenReason?: string): void {
     if (brokenReason) {
       const { req, r } = this;
-      this.proxy.log(`${brokenReason} from ${this.endpoint?.key} for ${this.method} ${req.head.target} (Ingress ${r.location.ingress?.namespace}/${r.location.ingress?.name})`);
+      this.proxy.log('error', `${brokenReason} from ${this.endpoint?.key} for ${this.method} ${req.head.target} (Ingress ${r.location.ingress?.namespace}/${r.location.ingress?.name})`);
     }
     this.finish();
   }

@@ -1,3 +1,4 @@
+import type { IServiceSpec } from 'kubernetes-models/v1/ServiceSpec';
 import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import type { IIngressBackend } from 'kubernetes-models/networking.k8s.io/v1/IngressBackend';
 import type { KObject } from '../../api/types.js';
@@ -154,7 +155,7 @@ class Builder {
       this.warnings.push(`Ingress ${ingKey}: Service "${namespace}/${svcRef.name}" not found`);
       return up;
     }
-    if ((svc.spec as { type?: string } | undefined)?.type === 'ExternalName') {
+    if ((svc.spec as IServiceSpec | undefined)?.type === 'ExternalName') {
       const ep = externalNameEndpoint(svc, portRef);
       if (ep) up.endpoints = [ep];
       else this.warnings.push(`Ingress ${ingKey}: Service "${namespace}/${svcRef.name}" of type ExternalName has no usable external name and port`);

@@ -1,8 +1,11 @@
+import type { IServiceStatus } from 'kubernetes-models/v1/ServiceStatus';
+import type { IIngressStatus } from 'kubernetes-models/networking.k8s.io/v1/IngressStatus';
 import type { KObject } from '../../api/types.js';
 import type { ApiClient } from '../../client/client.js';
 import { isConflict, isNotFound } from '../../client/client.js';
 import type { IngressRef } from './routes.js';
-import { INGRESSES } from './view.js';
+import type { Logger } from '../../log.js';
+import { INGRESSES } from '../../client/resources.js';
 
 // status.loadBalancer.ingress of every served Ingress, copied from the --publish-service
 // Service's status as ingress-nginx's status syncer does (ip and hostname, sorted).
@@ -14,7 +17,7 @@ export interface LoadBalancerIngress {
 
 /** The addresses to publish: the Service's load-balancer ingress points, in a stable order. */
 export function publishedAddresses(service: KObject | undefined): LoadBalancerIngress[] {
-  const points = ((service as { status?: { loadBalancer?: { ingress?: LoadBalancerIngress[] } } } | undefined)?.status?.loadBalancer?.ingress ?? []);
+  const points = ((service?.status as IServiceStatus | undefined)?.loadBalancer?.ingress ?? []);
   const out: LoadBalancerIngress[] = [];
   for (const p of points) {
     if (p.ip) out.push({ ip: p.ip });
@@ -29,7 +32,7 @@ export function publishedAddresses(service: KObject | undefined): LoadBalancerIn
 }
 
 function currentAddresses(ing: KObject): LoadBalancerIngress[] {
-  const points = (ing as { status?: { loadBalancer?: { ingress?: LoadBalancerIngress[] } } }).status?.loadBalancer?.ingress ?? [];
+  const points = (ing.status as IIngressStatus | undefined)?.loadBalancer?.ingress ?? [];
   return points.map((p) => (p.ip ? { ip: p.ip } : { hostname: p.hostname }));
 }
 
@@ -44,7 +47,7 @@ export function statusUpdates(served: IngressRef[], ingresses: KObject[], addres
   for (const ref of served) {
     const ing = byKey.get(`${ref.namespace}/${ref.name}`);
     if (!ing || same(currentAddresses(ing), addresses)) continue;
-    const status = { ...((ing as { status?: object }).status ?? {}), loadBalancer: { ingress: addresses } };
+    const status = { ...(ing.status as IIngressStatus | undefined), loadBalancer: { ingress: addresses } };
     out.push({ ...ing, status });
   }
   return out;
@@ -54,13 +57,13 @@ export function statusUpdates(served: IngressRef[], ingresses: KObject[], addres
  * Writes the updates one by one; a conflict or a vanished Ingress is left to the next sync
  * (the informer brings the newer object and the table rebuild calls this again).
  */
-export async function writeStatuses(client: Pick<ApiClient, 'updateStatus'>, updates: KObject[], log: (m: string) => void): Promise<void> {
+export async function writeStatuses(client: Pick<ApiClient, 'updateStatus'>, updates: KObject[], log: Logger): Promise<void> {
   for (const ing of updates) {
     try {
       await client.updateStatus(INGRESSES, ing);
     } catch (e) {
       if (isConflict(e) || isNotFound(e)) continue;
-      log(`updating status of Ingress ${ing.metadata.namespace}/${ing.metadata.name}: ${(e as Error).message}`);
+      log('error', `updating status of Ingress ${ing.metadata.namespace}/${ing.metadata.name}: ${(e as Error).message}`);
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { KObject } from '../../api/types.js';
-import type { Resource } from '../../client/client.js';
 import { SharedInformers, type ListWatcher } from '../../client/informer.js';
+import type { Logger } from '../../log.js';
+import { ENDPOINTSLICES, INGRESSCLASSES, INGRESSES, SECRETS, SERVICES } from '../../client/resources.js';
 
 // The controller's view of the cluster: informers on Ingresses, IngressClasses, Services,
 // EndpointSlices and Secrets. Every change schedules one `onChange` call shortly after, so a
@@ -8,11 +9,6 @@ import { SharedInformers, type ListWatcher } from '../../client/informer.js';
 // takes effect well within a second. While the API server is away the informers keep their
 // last store, and the proxy keeps routing by it.
 
-export const INGRESSES: Resource = { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', kind: 'Ingress', namespaced: true };
-export const INGRESS_CLASSES: Resource = { group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', kind: 'IngressClass', namespaced: false };
-export const SERVICES: Resource = { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true };
-export const ENDPOINT_SLICES: Resource = { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true };
-export const SECRETS: Resource = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
 
 export interface IngressSnapshot {
   ingresses: KObject[];
@@ -29,12 +25,12 @@ export interface IngressView {
   stop(): Promise<void>;
 }
 
-export function startIngressView(client: ListWatcher, onChange: () => void, opts: { debounceMs?: number; log?: (m: string) => void } = {}): IngressView {
+export function startIngressView(client: ListWatcher, onChange: () => void, opts: { debounceMs?: number; log?: Logger } = {}): IngressView {
   const informers = new SharedInformers(client, opts.log);
   const ing = informers.informer(INGRESSES);
-  const classes = informers.informer(INGRESS_CLASSES);
+  const classes = informers.informer(INGRESSCLASSES);
   const svc = informers.informer(SERVICES);
-  const eps = informers.informer(ENDPOINT_SLICES);
+  const eps = informers.informer(ENDPOINTSLICES);
   const secrets = informers.informer(SECRETS);
   const debounceMs = opts.debounceMs ?? 20;
   let timer: NodeJS.Timeout | undefined;

@@ -3,6 +3,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { KeyPair } from '../proxy/certificates.js';
 import { startHealthServer } from './health.js';
+import type { Logger } from '../../log.js';
 
 // nginx's `worker_processes auto`: one proxy process per CPU. Each worker runs the whole
 // controller (its own informers and route table: the API is the only door, and a worker needs
@@ -50,7 +51,7 @@ export async function runPrimary(o: {
   healthzPort: number;
   bindAddress: string;
   fakePair: KeyPair;
-  say: (level: 'I' | 'W' | 'E', msg: string) => void;
+  log: Logger;
 }): Promise<void> {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   const ready = new Set<number>();
@@ -68,7 +69,7 @@ export async function runPrimary(o: {
     w.on('exit', (code, signal) => {
       ready.delete(index);
       if (stopping) return;
-      o.say('E', `worker ${index} exited (${signal ?? `code ${code}`}); starting it again`);
+      o.log('error', `worker ${index} exited (${signal ?? `code ${code}`}); starting it again`);
       setTimeout(() => fork(index), 1000);
     });
   };
@@ -77,7 +78,7 @@ export async function runPrimary(o: {
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    o.say('I', 'Received SIGTERM, shutting down');
+    o.log('info', 'Received SIGTERM, shutting down');
     const deadline = setTimeout(() => process.exit(0), 28_000);
     deadline.unref();
     const exits = [...byIndex.values()].map((w) => new Promise<void>((r) => (w.isDead() ? r() : w.once('exit', () => r()))));

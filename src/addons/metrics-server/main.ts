@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:https';
 import { join } from 'node:path';
-import { ApiClient, type Resource } from '../../client/client.js';
+import { ApiClient } from '../../client/client.js';
+import { NODES, PODS } from '../../client/resources.js';
 import { fileTokenSource, inClusterConfig, SERVICE_ACCOUNT_DIR } from '../../client/in-cluster.js';
 import { SharedInformers } from '../../client/informer.js';
 import { servingCertOffThread } from '../../client/serving-cert.js';
+import { klogLoggerFor } from '../log.js';
 import { notifyReady } from '../ready.js';
 import { MetricsApi } from './api.js';
 import { parseMetricsServerArgs } from './args.js';
@@ -18,8 +20,6 @@ import { MetricsStorage } from './storage.js';
 // config, its ServiceAccount's token).
 
 const VERSION = 'v0.7.2';
-const NODES: Resource = { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false };
-const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
 
 /** klog's header, as metrics-server's lines start. */
 function klog(level: 'I' | 'E', msg: string): void {
@@ -32,7 +32,7 @@ function klog(level: 'I' | 'E', msg: string): void {
 async function main(): Promise<void> {
   const args = parseMetricsServerArgs(process.argv.slice(2));
   const client = new ApiClient({ ...inClusterConfig(), userAgent: `metrics-server/${VERSION} (linux/amd64) kubernetes/skiff` });
-  const informers = new SharedInformers(client, (m) => klog('E', m));
+  const informers = new SharedInformers(client, klogLoggerFor('metrics-server'));
   const nodes = informers.informer(NODES);
   const pods = informers.informer(PODS);
   informers.start();

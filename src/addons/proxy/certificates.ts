@@ -6,6 +6,7 @@ import { webcrypto } from 'node:crypto';
 import tls from 'node:tls';
 import * as x509 from '@peculiar/x509';
 import type { KObject } from '../../api/types.js';
+import type { Logger } from '../../log.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -76,8 +77,7 @@ export class CertificateStore {
 
   constructor(
     readonly defaultPair: KeyPair,
-    private readonly log: (msg: string) => void = () => {},
-    private readonly info: (msg: string) => void = () => {},
+    private readonly log: Logger = () => {},
   ) {
     this.fallback = tls.createSecureContext(defaultPair);
   }
@@ -92,7 +92,7 @@ export class CertificateStore {
       if (ctx) byHost.set(host, ctx);
     }
     for (const key of this.cache.keys()) if (!used.has(key)) this.cache.delete(key);
-    for (const [host, ctx] of byHost) if (this.byHost.get(host) !== ctx) this.info(`serving the certificate of Secret "${tlsHosts.get(host)}" for ${host}`);
+    for (const [host, ctx] of byHost) if (this.byHost.get(host) !== ctx) this.log('info', `serving the certificate of Secret "${tlsHosts.get(host)}" for ${host}`);
     this.byHost = byHost;
   }
 
@@ -100,7 +100,7 @@ export class CertificateStore {
     const slash = secretKey.indexOf('/');
     const secret = getSecret(secretKey.slice(0, slash), secretKey.slice(slash + 1));
     if (!secret) {
-      if (!this.cache.has(secretKey)) this.log(`Error getting SSL certificate "${secretKey}": local SSL certificate ${secretKey} was not found. Using default certificate`);
+      if (!this.cache.has(secretKey)) this.log('warning', `Error getting SSL certificate "${secretKey}": local SSL certificate ${secretKey} was not found. Using default certificate`);
       this.cache.set(secretKey, { resourceVersion: '' });
       return undefined;
     }
@@ -110,12 +110,12 @@ export class CertificateStore {
     const pair = keyPairOf(secret);
     let context: tls.SecureContext | undefined;
     if (typeof pair === 'string') {
-      this.log(`Error obtaining X.509 certificate from Secret "${secretKey}": ${pair}. Using default certificate`);
+      this.log('warning', `Error obtaining X.509 certificate from Secret "${secretKey}": ${pair}. Using default certificate`);
     } else {
       try {
         context = tls.createSecureContext(pair);
       } catch (e) {
-        this.log(`Error obtaining X.509 certificate from Secret "${secretKey}": ${(e as Error).message}. Using default certificate`);
+        this.log('warning', `Error obtaining X.509 certificate from Secret "${secretKey}": ${(e as Error).message}. Using default certificate`);
       }
     }
     this.cache.set(secretKey, { resourceVersion: rv, context });

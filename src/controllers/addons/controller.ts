@@ -1,12 +1,7 @@
 import type { KObject } from '../../api/types.js';
 import { isAlreadyExists, isNamespaceTerminating, type ApiClient, type Resource } from '../../client/client.js';
 import type { Informer, InformerLike, SharedInformers } from '../../client/informer.js';
-import { DEPLOYMENTS } from '../deployment/controller.js';
-import { SERVICES } from '../endpointslice/controller.js';
 import { runController, type RunningController } from '../../client/loop.js';
-import { NAMESPACES } from '../namespace/controller.js';
-import { CONFIGMAPS } from '../rootcacert/controller.js';
-import { SERVICEACCOUNTS } from '../serviceaccount/controller.js';
 import { ADDON_NAMESPACE, COREDNS_NAME, KUBE_DNS_SERVICE, missingParts, type AddonPart, type CoreDNSOptions } from './coredns.js';
 import {
   CONTROLLER_NAME,
@@ -18,10 +13,8 @@ import {
 } from './ingress-nginx.js';
 import { METRICS_APISERVICE, METRICS_SERVER_CERT_SECRET, METRICS_SERVER_NAME, missingMetricsServerParts, type MetricsServerPart, type ServingPair } from './metrics-server.js';
 import { GATEWAY_NAME, GATEWAY_SERVICE_ACCOUNT, ISTIOD_NAME, ISTIOD_SERVICE_ACCOUNT, ISTIO_NAMESPACE, missingIstioParts, type IstioPart } from './istio.js';
-
-export const APISERVICES: Resource = { group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', kind: 'APIService', namespaced: false };
-const SECRETS: Resource = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
-export const INGRESSCLASSES: Resource = { group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', kind: 'IngressClass', namespaced: false };
+import type { Logger } from '../../log.js';
+import { APISERVICES, CONFIGMAPS, DEPLOYMENTS, INGRESSCLASSES, NAMESPACES, SECRETS, SERVICEACCOUNTS, SERVICES } from '../../client/resources.js';
 
 /** Where one part of an add-on lives; cluster-scoped parts have no namespace. */
 export interface PartLocation {
@@ -66,7 +59,7 @@ const TERMINATING_RETRY_MS = 1000;
  * a node can take them, instead of the whole Deployment → ReplicaSet → Pod chain starting only
  * then. The add-on as a whole is the one key.
  */
-export function startAddon<P extends string>(client: ApiClient, informers: SharedInformers, spec: AddonSpec<P>, log?: (msg: string) => void): RunningController {
+export function startAddon<P extends string>(client: ApiClient, informers: SharedInformers, spec: AddonSpec<P>, log?: Logger): RunningController {
   const key = spec.controller;
   const names = Object.keys(spec.parts) as P[];
   const byPart = Object.fromEntries(names.map((p) => [p, informers.informer(spec.parts[p].res)])) as Record<P, Informer>;
@@ -146,7 +139,7 @@ export const METRICS_SERVER_ADDON: AddonSpec<MetricsServerPart> = {
 };
 
 /** metrics-server (upstream's components.yaml), serving with the given certificate. */
-export function startMetricsServerAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void, serving?: ServingPair): RunningController {
+export function startMetricsServerAddon(client: ApiClient, informers: SharedInformers, log?: Logger, serving?: ServingPair): RunningController {
   return startAddon(client, informers, { ...METRICS_SERVER_ADDON, plan: (o) => missingMetricsServerParts(o, serving) }, log);
 }
 
@@ -167,16 +160,16 @@ export const ISTIO_ADDON: AddonSpec<IstioPart> = {
 };
 
 /** The cluster DNS add-on (kubeadm's `addon/coredns` phase). */
-export function startCoreDNSAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void, opts: CoreDNSOptions = {}): RunningController {
+export function startCoreDNSAddon(client: ApiClient, informers: SharedInformers, log?: Logger, opts: CoreDNSOptions = {}): RunningController {
   return startAddon(client, informers, { ...COREDNS_ADDON, plan: (o) => missingParts(o, opts) }, log);
 }
 
 /** The ingress-nginx add-on (upstream's cloud deploy.yaml). */
-export function startIngressNginxAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
+export function startIngressNginxAddon(client: ApiClient, informers: SharedInformers, log?: Logger): RunningController {
   return startAddon(client, informers, INGRESS_NGINX_ADDON, log);
 }
 
 /** Istio's default profile: istiod and the ingress gateway. */
-export function startIstioAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
+export function startIstioAddon(client: ApiClient, informers: SharedInformers, log?: Logger): RunningController {
   return startAddon(client, informers, ISTIO_ADDON, log);
 }

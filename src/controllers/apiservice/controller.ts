@@ -3,8 +3,8 @@ import { isNotFound, type ApiClient } from '../../client/client.js';
 import type { SharedInformers } from '../../client/informer.js';
 import { runController, type RunningController } from '../../client/loop.js';
 import { dialThroughKubelet, requestOverTLS, type ServiceEndpoint } from '../../client/service-dial.js';
-import { APISERVICES } from '../addons/controller.js';
-import { ENDPOINTSLICES, SERVICES } from '../endpointslice/controller.js';
+import { APISERVICES, ENDPOINTSLICES, SERVICES } from '../../client/resources.js';
+import type { Logger } from '../../log.js';
 import { decide, discoveryResult, serviceRefOf, withCondition } from './availability.js';
 
 // The loop around availability.ts: APIServices, Services and EndpointSlices in; the Available
@@ -38,7 +38,7 @@ export async function checkDiscovery(nodesDir: string, a: KObject, ep: ServiceEn
   }
 }
 
-export function startAPIServiceAvailability(client: ApiClient, informers: SharedInformers, nodesDir: string, log?: (msg: string) => void): RunningController {
+export function startAPIServiceAvailability(client: ApiClient, informers: SharedInformers, nodesDir: string, log?: Logger): RunningController {
   const apiservices = informers.informer(APISERVICES);
   const services = informers.informer(SERVICES);
   const slices = informers.informer(ENDPOINTSLICES);

@@ -1,5 +1,5 @@
 import type { KObject } from '../../api/types.js';
-import { isNotFound, type ApiClient, type Resource } from '../../client/client.js';
+import { isNotFound, type ApiClient } from '../../client/client.js';
 import type { Recorder } from '../../client/events.js';
 import type { InformerLike, SharedInformers } from '../../client/informer.js';
 import { keyOfObject } from '../../client/informer.js';
@@ -7,12 +7,12 @@ import { selectorMatches } from '../../api/selectors.js';
 import { controllerOf } from '../../client/controllerref.js';
 import { runController, type RunningController } from '../../client/loop.js';
 import { metadataListPatch } from '../patches.js';
-import { PODS, REPLICASETS } from '../replicaset/controller.js';
 import { syncDeployment } from './deployment.js';
 import type { DeploymentEffects } from './types.js';
 import { dspec } from './util.js';
+import type { Logger } from '../../log.js';
+import { DEPLOYMENTS, PODS, REPLICASETS } from '../../client/resources.js';
 
-export const DEPLOYMENTS: Resource = { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true };
 
 export function deploymentEffects(client: ApiClient, recorder: Recorder, rsInformer: InformerLike): DeploymentEffects {
   return {
@@ -36,7 +36,7 @@ export function deploymentEffects(client: ApiClient, recorder: Recorder, rsInfor
   };
 }
 
-export function startDeploymentController(client: ApiClient, informers: SharedInformers, recorder: Recorder, log?: (msg: string) => void): RunningController {
+export function startDeploymentController(client: ApiClient, informers: SharedInformers, recorder: Recorder, log?: Logger): RunningController {
   const dInformer = informers.informer(DEPLOYMENTS);
   const rsInformer = informers.informer(REPLICASETS);
   const podInformer = informers.informer(PODS);

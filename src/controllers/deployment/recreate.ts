@@ -1,3 +1,4 @@
+import type { IPodStatus } from 'kubernetes-models/v1/PodStatus';
 import type { KObject } from '../../api/types.js';
 import { syncRolloutStatus } from './progress.js';
 import { cleanupDeployment, getAllReplicaSetsAndSyncRevision, scaleReplicaSetAndRecordEvent } from './sync.js';
@@ -14,7 +15,7 @@ export function oldPodsRunning(newRS: KObject | undefined, oldRSs: KObject[], po
   for (const [uid, pods] of podMap) {
     if (newRS && uid === newRS.metadata.uid) continue;
     for (const p of pods) {
-      const phase = ((p.status ?? {}) as { phase?: string }).phase;
+      const phase = (p.status as IPodStatus | undefined)?.phase;
       // Finished pods hold nothing; anything else, Unknown included, may still run.
       if (phase === 'Failed' || phase === 'Succeeded') continue;
       return true;

@@ -1,3 +1,4 @@
+import type { IReplicaSetSpec } from 'kubernetes-models/apps/v1/ReplicaSetSpec';
 import { isDeepStrictEqual } from 'node:util';
 import type { KObject } from '../../api/types.js';
 import { isAlreadyExists, isNamespaceTerminating } from '../../client/client.js';
@@ -109,7 +110,7 @@ export async function getAllReplicaSetsAndSyncRevision(
   if (existing) {
     const copy = structuredClone(existing);
     const annotationsUpdated = setNewReplicaSetAnnotations(d, copy, newRevision, true);
-    const spec = copy.spec as { minReadySeconds?: number };
+    const spec = copy.spec as IReplicaSetSpec;
     const minReadyNeedsUpdate = (spec.minReadySeconds ?? 0) !== (dspec(d).minReadySeconds ?? 0);
     if (annotationsUpdated || minReadyNeedsUpdate) {
       spec.minReadySeconds = dspec(d).minReadySeconds ?? 0;
@@ -145,7 +146,7 @@ export async function getAllReplicaSetsAndSyncRevision(
     spec: { replicas: 0, minReadySeconds: dspec(d).minReadySeconds ?? 0, selector, template },
   };
   const count = newRSNewReplicas(d, [...allOldRSs, newRS], newRS);
-  (newRS.spec as { replicas: number }).replicas = count;
+  (newRS.spec as IReplicaSetSpec).replicas = count;
   setNewReplicaSetAnnotations(d, newRS, newRevision, false);
 
   let created: KObject;
@@ -197,7 +198,7 @@ export async function scaleReplicaSet(ctx: SyncContext, rs: KObject, newScale: n
   const max = dreplicas(d) + maxSurge(d);
   if (!sizeNeedsUpdate && !replicasAnnotationsNeedUpdate(rs, dreplicas(d), max)) return { scaled: false, rs };
   const copy = structuredClone(rs);
-  (copy.spec as { replicas: number }).replicas = newScale;
+  (copy.spec as IReplicaSetSpec).replicas = newScale;
   setReplicasAnnotations(copy, dreplicas(d), max);
   const updated = await fx.updateReplicaSet(copy);
   if (ctx.rsList) replaceIn(ctx.rsList, updated);

@@ -1,3 +1,4 @@
+import type { IReplicaSetSpec } from 'kubernetes-models/apps/v1/ReplicaSetSpec';
 import type { KObject } from '../../api/types.js';
 import type { LabelSelector } from '../../api/selectors.js';
 import type { PodTemplate } from './types.js';
@@ -85,7 +86,7 @@ export function dreplicas(d: KObject): number {
   return dspec(d).replicas ?? 1;
 }
 export function rsReplicas(rs: KObject): number {
-  return ((rs.spec ?? {}) as { replicas?: number }).replicas ?? 1;
+  return (rs.spec as IReplicaSetSpec | undefined)?.replicas ?? 1;
 }
 export function rsStatus(rs: KObject): RSStatus {
   return (rs.status ?? {}) as RSStatus;

@@ -1,17 +1,18 @@
 import type { KObject } from '../../api/types.js';
-import { isAlreadyExists, isNamespaceTerminating, isNotFound, type ApiClient, type Resource } from '../../client/client.js';
+import { isAlreadyExists, isNamespaceTerminating, isNotFound, type ApiClient } from '../../client/client.js';
 import { keyOfObject, type SharedInformers } from '../../client/informer.js';
-import { PODS, SERVICES, servicesForPod } from '../endpointslice/controller.js';
+import { servicesForPod } from '../endpointslice/controller.js';
 import { managesEndpoints, serviceSelects } from '../endpointslice/service.js';
 import { runController, type RunningController } from '../../client/loop.js';
 import { ANNOTATION_LEADER, planEndpoints } from './sync.js';
+import type { Logger } from '../../log.js';
+import { ENDPOINTS, PODS, SERVICES } from '../../client/resources.js';
 
 // The Endpoints controller (pkg/controller/endpoint): the legacy per-Service Endpoints
 // object, still read by older clients and `kubectl get endpoints`.
 
-export const ENDPOINTS: Resource = { group: '', version: 'v1', plural: 'endpoints', kind: 'Endpoints', namespaced: true };
 
-export function startEndpointsController(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
+export function startEndpointsController(client: ApiClient, informers: SharedInformers, log?: Logger): RunningController {
   const services = informers.informer(SERVICES);
   const pods = informers.informer(PODS);
   const endpoints = informers.informer(ENDPOINTS);

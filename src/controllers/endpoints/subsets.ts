@@ -1,3 +1,4 @@
+import type { IServicePort } from 'kubernetes-models/v1/ServicePort';
 import type { KObject } from '../../api/types.js';
 import { isPodReady } from '../podutil.js';
 import { canonical } from '../endpointslice/canonical.js';
@@ -10,7 +11,6 @@ import {
   serviceSpec,
   shouldPodBeInEndpoints,
   shouldSetHostname,
-  type ServicePort,
 } from '../endpointslice/service.js';
 
 // The subsets of a Service's legacy Endpoints object (pkg/controller/endpoint syncService):
@@ -52,7 +52,7 @@ export function podToAddress(svc: KObject, pod: KObject): EndpointAddress | unde
   return addr;
 }
 
-function endpointPort(sp: ServicePort, port: number): EndpointPort {
+function endpointPort(sp: IServicePort, port: number): EndpointPort {
   const p: EndpointPort = { port, protocol: sp.protocol ?? 'TCP' };
   if (sp.name) p.name = sp.name;
   if (sp.appProtocol !== undefined) p.appProtocol = sp.appProtocol;

@@ -1,17 +1,16 @@
 import type { KObject } from '../../api/types.js';
-import { isNamespaceTerminating, isNotFound, type ApiClient, type Resource } from '../../client/client.js';
+import { isNamespaceTerminating, isNotFound, type ApiClient } from '../../client/client.js';
 import { keyOfObject, type SharedInformers } from '../../client/informer.js';
 import { runController, type RunningController } from '../../client/loop.js';
 import { CONTROLLER_NAME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, isEmptyPlan, planEndpointSlices } from './reconcile.js';
 import { managesEndpoints, serviceSelects } from './service.js';
 import { SliceTracker } from './tracker.js';
+import type { Logger } from '../../log.js';
+import { ENDPOINTSLICES, PODS, SERVICES } from '../../client/resources.js';
 
 // The EndpointSlice controller (pkg/controller/endpointslice): keeps each selector Service's
 // EndpointSlices in step with the pods it selects. Decisions live in reconcile.ts.
 
-export const SERVICES: Resource = { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true };
-export const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
-export const ENDPOINTSLICES: Resource = { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true };
 
 /** How long to wait before looking again when the slice cache lags our own writes and no event arrives. */
 const STALE_RECHECK_MS = 1000;
@@ -28,7 +27,7 @@ export function servicesForPod(pod: KObject, services: KObject[]): string[] {
   return services.filter((s) => serviceSelects(s, pod)).map(keyOfObject);
 }
 
-export function startEndpointSliceController(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
+export function startEndpointSliceController(client: ApiClient, informers: SharedInformers, log?: Logger): RunningController {
   const services = informers.informer(SERVICES);
   const pods = informers.informer(PODS);
   const slices = informers.informer(ENDPOINTSLICES);

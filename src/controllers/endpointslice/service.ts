@@ -1,56 +1,25 @@
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import type { IPodStatus } from 'kubernetes-models/v1/PodStatus';
+import type { IServicePort } from 'kubernetes-models/v1/ServicePort';
+import type { IServiceSpec } from 'kubernetes-models/v1/ServiceSpec';
 import type { KObject } from '../../api/types.js';
 import { selectorMatches } from '../../api/selectors.js';
 
 // The Service and Pod facts both endpoint controllers share (pkg/controller/util/endpoint,
 // pkg/api/v1/pod FindPort, staging endpointslice utils).
 
-export interface ServicePort {
-  name?: string;
-  protocol?: string;
-  appProtocol?: string;
-  port: number;
-  targetPort?: number | string;
+// The endpoint controllers read objects from typed informers and from tests alike, so these
+// take any KObject and read it as the kind the API serves.
+export function serviceSpec(svc: KObject): IServiceSpec {
+  return (svc.spec ?? {}) as IServiceSpec;
 }
 
-export interface ServiceSpec {
-  type?: string;
-  selector?: Record<string, string>;
-  clusterIP?: string;
-  ipFamilies?: string[];
-  ports?: ServicePort[];
-  publishNotReadyAddresses?: boolean;
+export function podSpec(pod: KObject): Partial<IPodSpec> {
+  return (pod.spec ?? {}) as IPodSpec;
 }
 
-interface ContainerPort {
-  name?: string;
-  containerPort: number;
-  protocol?: string;
-}
-
-interface PodSpec {
-  nodeName?: string;
-  hostname?: string;
-  subdomain?: string;
-  containers?: { ports?: ContainerPort[] }[];
-  initContainers?: { ports?: ContainerPort[]; restartPolicy?: string }[];
-}
-
-interface PodStatus {
-  phase?: string;
-  podIP?: string;
-  podIPs?: { ip: string }[];
-}
-
-export function serviceSpec(svc: KObject): ServiceSpec {
-  return (svc.spec ?? {}) as ServiceSpec;
-}
-
-export function podSpec(pod: KObject): PodSpec {
-  return (pod.spec ?? {}) as PodSpec;
-}
-
-function podStatus(pod: KObject): PodStatus {
-  return (pod.status ?? {}) as PodStatus;
+function podStatus(pod: KObject): IPodStatus {
+  return (pod.status ?? {}) as IPodStatus;
 }
 
 /**
@@ -110,7 +79,7 @@ export function shouldSetHostname(pod: KObject, svc: KObject): boolean {
  * name is looked up among the ports of the pod's containers (and restartable init
  * containers) with the same protocol. Undefined when the pod has no such named port.
  */
-export function findPort(pod: KObject, sp: ServicePort): number | undefined {
+export function findPort(pod: KObject, sp: IServicePort): number | undefined {
   const target = sp.targetPort ?? sp.port;
   if (typeof target === 'number') return target;
   if (/^[0-9]+$/.test(target)) return Number(target);

@@ -7,6 +7,7 @@ import { runController, type RunningController } from '../../client/loop.js';
 import { metadataListPatch } from '../patches.js';
 import { decide, ownerStateOf, type GcAction, type OwnerState } from './decide.js';
 import { OwnerGraph, type GraphNode } from './graph.js';
+import type { Logger } from '../../log.js';
 
 // Wires the GC decision to informers on every served kind. Work items are object uids.
 
@@ -29,7 +30,7 @@ function ignoreGone(e: unknown): void {
   throw e;
 }
 
-export function startGarbageCollector(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
+export function startGarbageCollector(client: ApiClient, informers: SharedInformers, log?: Logger): RunningController {
   const graph = new OwnerGraph();
   const kinds = KINDS.filter((d) => (d.verbs ?? []).includes('delete') && (d.verbs ?? []).includes('watch'));
   const infs = kinds.map((d) => {

@@ -4,8 +4,9 @@ import { isNotFound, resourceOf, type ApiClient, type Resource } from '../../cli
 import type { SharedInformers } from '../../client/informer.js';
 import { runController, type RunningController } from '../../client/loop.js';
 import { syncNamespace, type NamespaceContentApi } from './deleter.js';
+import type { Logger } from '../../log.js';
+import { NAMESPACES } from '../../client/resources.js';
 
-export const NAMESPACES: Resource = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
 
 /** Every namespaced kind the cluster serves: what a namespace deletion must empty. */
 export function namespacedResources(): Resource[] {
@@ -34,7 +35,7 @@ export function namespaceContentApi(client: ApiClient): NamespaceContentApi {
   };
 }
 
-export function startNamespaceController(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
+export function startNamespaceController(client: ApiClient, informers: SharedInformers, log?: Logger): RunningController {
   const nsInformer = informers.informer(NAMESPACES);
   const api = namespaceContentApi(client);
   const resources = namespacedResources();

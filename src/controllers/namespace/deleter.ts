@@ -1,3 +1,4 @@
+import type { INamespaceSpec } from 'kubernetes-models/v1/NamespaceSpec';
 import type { KObject } from '../../api/types.js';
 import type { Resource } from '../../client/client.js';
 import { failureConditions, mergeConditions, type ContentTotals, type NamespaceCondition } from './conditions.js';
@@ -36,7 +37,7 @@ function groupResource(res: Resource): string {
 }
 
 function specFinalizers(ns: KObject): string[] {
-  return ((ns.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []).slice();
+  return ((ns.spec as INamespaceSpec | undefined)?.finalizers ?? []).slice();
 }
 
 /** Seconds until the longest graceful pod termination ends, as estimateGracefulTermination. */

@@ -1,5 +1,7 @@
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { KObject } from '../../api/types.js';
-import { isNotFound, type ApiClient, type Resource } from '../../client/client.js';
+import type { Node } from '../../client/resources.js';
+import { isNotFound, type ApiClient } from '../../client/client.js';
 import type { Recorder } from '../../client/events.js';
 import type { SharedInformers } from '../../client/informer.js';
 import type { Taint } from '../../api/taints.js';
@@ -8,14 +10,13 @@ import { DISRUPTION_MESSAGE, DISRUPTION_REASON } from './eviction.js';
 import { DEFAULT_GRACE_PERIOD_MS, observeProbe, readyOf, rfc3339, type Probe } from './health.js';
 import { planNode } from './plan.js';
 import { taintsOf, taintsPatch } from './taints.js';
+import { log as defaultLog, type Logger } from '../../log.js';
+import { LEASES, NODES, PODS } from '../../client/resources.js';
 
 // The node lifecycle controller with its taint eviction: one key per node, reconciled on
 // node, Lease and (for nodes in trouble) pod changes, and again when a grace period or a
 // toleration is due to run out.
 
-export const NODES: Resource = { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false };
-export const LEASES: Resource = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true };
-const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
 export interface NodeLifecycleRecorders {
@@ -26,13 +27,13 @@ export interface NodeLifecycleRecorders {
 }
 
 export interface NodeLifecycleOptions {
-  log?: (msg: string) => void;
+  log?: Logger;
   /** How long a kubelet may stay silent before its node is marked Unknown (40 s). */
   gracePeriodMs?: number;
   now?: () => number;
 }
 
-function nodeInTrouble(node: KObject | undefined): boolean {
+function nodeInTrouble(node: Node | undefined): boolean {
   if (!node) return false;
   return readyOf(node) !== 'True' || taintsOf(node).some((t) => t.effect === 'NoExecute');
 }
@@ -45,7 +46,7 @@ export function startNodeLifecycleController(
 ): RunningController {
   const now = opts.now ?? Date.now;
   const gracePeriodMs = opts.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS;
-  const log = opts.log ?? ((m: string) => console.error(m));
+  const log = opts.log ?? defaultLog;
   const nodeInformer = informers.informer(NODES);
   const leaseInformer = informers.informer(LEASES);
   const podInformer = informers.informer(PODS);
@@ -88,7 +89,7 @@ export function startNodeLifecycleController(
     keyOf(obj, inf) {
       if (inf === nodeInformer) return obj.metadata.name;
       if (inf === leaseInformer) return obj.metadata.namespace === NODE_LEASE_NAMESPACE ? obj.metadata.name : undefined;
-      const nodeName = (obj.spec as { nodeName?: string } | undefined)?.nodeName;
+      const nodeName = (obj.spec as IPodSpec | undefined)?.nodeName;
       return nodeName && nodeInTrouble(nodeInformer.get(undefined, nodeName)) ? nodeName : undefined;
     },
     async reconcile(name) {
@@ -113,7 +114,7 @@ export function startNodeLifecycleController(
         now: t,
         gracePeriodMs,
         probeTime: probe.at,
-        pods: () => podInformer.list().filter((p) => (p.spec as { nodeName?: string } | undefined)?.nodeName === name),
+        pods: () => podInformer.list().filter((p) => p.spec?.nodeName === name),
         taintSeen: seen,
       });
       if (plan.conditionUpdates.length) {

@@ -1,6 +1,5 @@
-import type { IPod } from 'kubernetes-models/v1/Pod';
-import type { KObject } from '../../api/types.js';
 import { matchingTolerations, type Taint } from '../../api/taints.js';
+import type { Pod } from '../../client/resources.js';
 
 // Taint-based eviction (pkg/controller/tainteviction): a pod on a node with NoExecute taints
 // it does not tolerate is deleted at once; one that tolerates them all with tolerationSeconds
@@ -11,7 +10,7 @@ export const DISRUPTION_REASON = 'DeletionByTaintManager';
 export const DISRUPTION_MESSAGE = 'Taint manager: deleting due to NoExecute taint';
 
 export interface EvictionPlan {
-  evict: KObject[];
+  evict: Pod[];
   /** ms until the next pod's toleration runs out, if any is pending. */
   nextInMs?: number;
 }
@@ -25,10 +24,10 @@ function time(s: unknown): number | undefined {
  * When the pod must go: `0`-or-earlier means now, undefined means never. `since` stands in
  * for a taint without timeAdded (someone else's taint): when this controller first saw it.
  */
-export function evictionTime(pod: KObject, taints: Taint[], since: (t: Taint) => number): number | undefined | 'now' {
+export function evictionTime(pod: Pod, taints: Taint[], since: (t: Taint) => number): number | undefined | 'now' {
   const noExecute = taints.filter((t) => t.effect === 'NoExecute');
   if (noExecute.length === 0) return undefined;
-  const m = matchingTolerations(noExecute, (pod as unknown as IPod).spec?.tolerations);
+  const m = matchingTolerations(noExecute, pod.spec?.tolerations);
   if (!m.all) return 'now';
   let at: number | undefined;
   m.used.forEach((tol, i) => {
@@ -40,7 +39,7 @@ export function evictionTime(pod: KObject, taints: Taint[], since: (t: Taint) =>
   return at;
 }
 
-export function planEvictions(pods: KObject[], taints: Taint[], now: number, since: (t: Taint) => number): EvictionPlan {
+export function planEvictions(pods: Pod[], taints: Taint[], now: number, since: (t: Taint) => number): EvictionPlan {
   const plan: EvictionPlan = { evict: [] };
   for (const pod of pods) {
     if (pod.metadata.deletionTimestamp) continue;

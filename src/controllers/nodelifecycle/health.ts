@@ -1,7 +1,5 @@
-import type { ILease } from 'kubernetes-models/coordination.k8s.io/v1/Lease';
-import type { INode } from 'kubernetes-models/v1/Node';
 import type { INodeCondition } from 'kubernetes-models/v1/NodeCondition';
-import type { KObject } from '../../api/types.js';
+import type { Lease, Node } from '../../client/resources.js';
 
 // monitorNodeHealth of pkg/controller/nodelifecycle: a node whose kubelet has not been heard
 // from (Lease renewal or status heartbeat) for the grace period gets its conditions set to
@@ -22,9 +20,9 @@ export const DEFAULT_GRACE_PERIOD_MS = 40_000;
 export type ReadyStatus = 'True' | 'False' | 'Unknown';
 
 export interface HealthInput {
-  node: KObject;
+  node: Node;
   /** The node's Lease in kube-node-lease, when there is one. */
-  lease?: KObject;
+  lease?: Lease;
   now: number;
   gracePeriodMs: number;
   /**
@@ -58,17 +56,17 @@ export function rfc3339(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
-export function conditionsOf(node: KObject): NodeCondition[] {
-  return ((node as unknown as INode).status?.conditions ?? []) as NodeCondition[];
+export function conditionsOf(node: Node): NodeCondition[] {
+  return (node.status?.conditions ?? []) as NodeCondition[];
 }
 
-export function readyOf(node: KObject): ReadyStatus | undefined {
+export function readyOf(node: Node): ReadyStatus | undefined {
   return conditionsOf(node).find((c) => c.type === 'Ready')?.status as ReadyStatus | undefined;
 }
 
 /** The last time the kubelet was heard from, as far as this controller can tell. */
 export function lastHeard(i: HealthInput): number {
-  const renew = time((i.lease as unknown as ILease | undefined)?.spec?.renewTime);
+  const renew = time(i.lease?.spec?.renewTime);
   const heartbeat = time(conditionsOf(i.node).find((c) => c.type === 'Ready')?.lastHeartbeatTime);
   return Math.max(renew, heartbeat, i.probeTime);
 }
@@ -88,8 +86,8 @@ export interface Probe {
  * kubelet's alone; of the status, only a heartbeat the kubelet posted counts (this controller
  * writes Unknown and keeps lastHeartbeatTime).
  */
-export function observeProbe(prev: Probe | undefined, node: KObject, lease: KObject | undefined, now: number): Probe {
-  const renewTime = (lease as unknown as ILease | undefined)?.spec?.renewTime as string | undefined;
+export function observeProbe(prev: Probe | undefined, node: Node, lease: Lease | undefined, now: number): Probe {
+  const renewTime = lease?.spec?.renewTime;
   const ready = conditionsOf(node).find((c) => c.type === 'Ready');
   const heartbeatTime = ready && ready.status !== 'Unknown' ? (ready.lastHeartbeatTime as string | undefined) : prev?.heartbeatTime;
   if (!prev) return { renewTime, heartbeatTime, at: now };

@@ -1,4 +1,4 @@
-import type { KObject } from '../../api/types.js';
+import type { Pod } from '../../client/resources.js';
 import type { Taint } from '../../api/taints.js';
 import { planEvictions } from './eviction.js';
 import { conditionsOf, nodeHealth, readyOf, type HealthInput, type NodeCondition, type ReadyStatus } from './health.js';
@@ -9,7 +9,7 @@ import { desiredTaints, reconcileTaints, taintsOf } from './taints.js';
 
 export interface NodePlanInput extends HealthInput {
   /** The pods bound to the node; only asked for when the node is in trouble. */
-  pods: () => KObject[];
+  pods: () => Pod[];
   /** When a taint without timeAdded was first seen (for eviction timing). */
   taintSeen: (t: Taint) => number;
 }
@@ -20,18 +20,18 @@ export interface NodePlan {
   becameUnknown: boolean;
   /** The new spec.taints when they must change. */
   taints?: Taint[];
-  markNotReady: KObject[];
-  evict: KObject[];
+  markNotReady: Pod[];
+  evict: Pod[];
   requeueAfterMs?: number;
 }
 
-function podReady(pod: KObject): string | undefined {
-  const conds = (pod.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+function podReady(pod: Pod): string | undefined {
+  const conds = pod.status?.conditions ?? [];
   return conds.find((c) => c.type === 'Ready')?.status;
 }
 
 /** Pods still claiming Ready on a node that is not (MarkPodsNotReady). */
-export function podsToMarkNotReady(pods: KObject[], ready: ReadyStatus | undefined): KObject[] {
+export function podsToMarkNotReady(pods: Pod[], ready: ReadyStatus | undefined): Pod[] {
   if (ready !== 'False' && ready !== 'Unknown') return [];
   return pods.filter((p) => podReady(p) === 'True');
 }
@@ -43,7 +43,7 @@ function merged(conditions: NodeCondition[], updates: NodeCondition[]): NodeCond
 export function planNode(i: NodePlanInput): NodePlan {
   const health = nodeHealth(i);
   const conditions = merged(conditionsOf(i.node), health.conditionUpdates);
-  const unschedulable = (i.node.spec as { unschedulable?: boolean } | undefined)?.unschedulable === true;
+  const unschedulable = i.node.spec?.unschedulable === true;
   const current = taintsOf(i.node);
   const next = reconcileTaints(current, desiredTaints(conditions, health.ready, unschedulable), i.now);
   const taints = next ?? current;

@@ -1,5 +1,3 @@
-import type { INode } from 'kubernetes-models/v1/Node';
-import type { KObject } from '../../api/types.js';
 import {
   TAINT_DISK_PRESSURE,
   TAINT_MEMORY_PRESSURE,
@@ -12,6 +10,7 @@ import {
   type Taint,
 } from '../../api/taints.js';
 import { rfc3339, type NodeCondition, type ReadyStatus } from './health.js';
+import type { Node } from '../../client/resources.js';
 
 // The taints the node lifecycle controller owns: NoSchedule taints that mirror node
 // conditions and spec.unschedulable (doNoScheduleTaintingPass, "taint nodes by condition"),
@@ -68,17 +67,17 @@ export function reconcileTaints(current: Taint[], desired: Taint[], now: number)
   return [...kept, ...added];
 }
 
-export function taintsOf(node: KObject): Taint[] {
-  return ((node as unknown as INode).spec?.taints ?? []) as Taint[];
+export function taintsOf(node: Node): Taint[] {
+  return (node.spec?.taints ?? []) as Taint[];
 }
 
 /** A JSON patch that sets spec.taints only if nobody changed them since we read the node. */
-export function taintsPatch(node: KObject, next: Taint[]): unknown[] {
-  const old = (node as unknown as INode).spec?.taints;
+export function taintsPatch(node: Node, next: Taint[]): unknown[] {
+  const old = node.spec?.taints;
   if (old === undefined) {
     if (next.length === 0) return [];
     const ops: unknown[] = [{ op: 'test', path: '/metadata/uid', value: node.metadata.uid }];
-    if ((node as { spec?: unknown }).spec === undefined) ops.push({ op: 'add', path: '/spec', value: {} });
+    if (node.spec === undefined) ops.push({ op: 'add', path: '/spec', value: {} });
     ops.push({ op: 'add', path: '/spec/taints', value: next });
     return ops;
   }

@@ -1,5 +1,7 @@
 import { matchesRequirements, type Requirement } from '../../api/selectors.js';
-import type { ApiClient, Resource } from '../../client/client.js';
+import type { ApiClient } from '../../client/client.js';
+import { HORIZONTALPODAUTOSCALERS as HPAS, PODS } from '../../client/resources.js';
+import { log as defaultLog, type Logger } from '../../log.js';
 import type { Recorder } from '../../client/events.js';
 import { keyOfObject, splitKey, type SharedInformers } from '../../client/informer.js';
 import { runController, type RunningController } from '../../client/loop.js';
@@ -14,11 +16,9 @@ import { RestScaleClient, type ScaleClient } from './scale.js';
 // status writes, wait for the period, so a rescale is never followed by a second one on stale
 // pods (upstream's rate-limited enqueue, kubernetes#42715).
 
-export const HPAS: Resource = { group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', namespaced: true };
-const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
 
 export interface HorizontalControllerOptions {
-  log?: (msg: string) => void;
+  log?: Logger;
   hpa?: Partial<HPAOptions>;
   /** Defaults to the metrics.k8s.io client over the controller's own connection. */
   metrics?: MetricsClient;
@@ -28,7 +28,7 @@ export interface HorizontalControllerOptions {
 
 export function startHorizontalController(client: ApiClient, informers: SharedInformers, recorder: Recorder, opts: HorizontalControllerOptions = {}): RunningController {
   const o: HPAOptions = { ...DEFAULT_HPA_OPTIONS, ...opts.hpa };
-  const log = opts.log ?? ((m: string) => console.error(m));
+  const log = opts.log ?? defaultLog;
   const now = opts.now ?? Date.now;
   const hpaInformer = informers.informer(HPAS);
   const podInformer = informers.informer(PODS);
@@ -68,7 +68,7 @@ export function startHorizontalController(client: ApiClient, informers: SharedIn
         });
       } catch (e) {
         // Upstream reports the error and syncs again after the period, not with backoff.
-        log(`controller horizontal-pod-autoscaler: syncing ${key}: ${(e as Error).message}`);
+        log('error', 'syncing HorizontalPodAutoscaler', { controller: 'horizontal-pod-autoscaler', key, error: (e as Error).message });
       }
       return { requeueAfter: o.syncPeriodMs };
     },

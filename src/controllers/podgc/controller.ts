@@ -1,5 +1,4 @@
-import type { KObject } from '../../api/types.js';
-import { isNotFound, type ApiClient, type Resource } from '../../client/client.js';
+import { isNotFound, type ApiClient } from '../../client/client.js';
 import type { SharedInformers } from '../../client/informer.js';
 import { runController, type RunningController } from '../../client/loop.js';
 import {
@@ -13,17 +12,17 @@ import {
   terminatingOutOfService,
   unscheduledTerminating,
 } from './decide.js';
+import { log as defaultLog, type Logger } from '../../log.js';
+import { NODES, PODS, type Pod } from '../../client/resources.js';
 
 // The pod garbage collector: one sweep over all pods every 20 s (and when a node goes away)
 // that force-deletes pods no kubelet will ever finish.
 
-const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
-const NODES: Resource = { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false };
 const KEY = 'podgc';
 const GC_PERIOD_MS = 20_000;
 
 export interface PodGCOptions {
-  log?: (msg: string) => void;
+  log?: Logger;
   terminatedPodThreshold?: number;
   quarantineMs?: number;
   now?: () => number;
@@ -35,13 +34,13 @@ function rfc3339(ms: number): string {
 
 export function startPodGC(client: ApiClient, informers: SharedInformers, opts: PodGCOptions = {}): RunningController {
   const now = opts.now ?? Date.now;
-  const log = opts.log ?? ((m: string) => console.error(m));
+  const log = opts.log ?? defaultLog;
   const podInformer = informers.informer(PODS);
   const nodeInformer = informers.informer(NODES);
   let missingSince = new Map<string, number>();
 
   /** Fails a pod that has not finished (so its owner sees why) and deletes it with no grace. */
-  async function markFailedAndDelete(pod: KObject, condition?: Record<string, unknown>): Promise<void> {
+  async function markFailedAndDelete(pod: Pod, condition?: Record<string, unknown>): Promise<void> {
     const ns = pod.metadata.namespace as string;
     const name = pod.metadata.name as string;
     try {
@@ -72,12 +71,12 @@ export function startPodGC(client: ApiClient, informers: SharedInformers, opts: 
     const nodes = new Map(nodeInformer.list().map((n) => [n.metadata.name as string, n]));
     const t = now();
     let failures = 0;
-    const attempt = async (what: string, pod: KObject, step: () => Promise<void>) => {
+    const attempt = async (what: string, pod: Pod, step: () => Promise<void>) => {
       try {
         await step();
       } catch (e) {
         failures++;
-        log(`podgc: ${what} pod ${pod.metadata.namespace}/${pod.metadata.name}: ${(e as Error).message}`);
+        log('error', `podgc: ${what} failed`, { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, error: (e as Error).message });
       }
     };
 
@@ -91,7 +90,7 @@ export function startPodGC(client: ApiClient, informers: SharedInformers, opts: 
     missingSince = orphans.missingSince;
     const confirmed = new Map<string, boolean>();
     for (const pod of orphans.orphans) {
-      const node = (pod.spec as { nodeName: string }).nodeName;
+      const node = pod.spec?.nodeName ?? '';
       await attempt('deleting orphaned', pod, async () => {
         if (!confirmed.has(node)) confirmed.set(node, await nodeGone(node));
         if (!confirmed.get(node)) return;

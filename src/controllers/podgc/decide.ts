@@ -1,5 +1,4 @@
-import type { INode } from 'kubernetes-models/v1/Node';
-import type { KObject } from '../../api/types.js';
+import type { Node, Pod } from '../../client/resources.js';
 import { TAINT_OUT_OF_SERVICE } from '../../api/taints.js';
 
 // The decisions of the pod garbage collector (pkg/controller/podgc): which pods nobody else
@@ -13,20 +12,20 @@ export const QUARANTINE_MS = 40_000;
 export const ORPHAN_REASON = 'DeletionByPodGC';
 export const ORPHAN_MESSAGE = 'PodGC: node no longer exists';
 
-function phase(pod: KObject): string | undefined {
-  return (pod.status as { phase?: string } | undefined)?.phase;
+function phase(pod: Pod): string | undefined {
+  return pod.status?.phase;
 }
 
-function nodeName(pod: KObject): string {
-  return (pod.spec as { nodeName?: string } | undefined)?.nodeName ?? '';
+function nodeName(pod: Pod): string {
+  return pod.spec?.nodeName ?? '';
 }
 
-function created(pod: KObject): number {
+function created(pod: Pod): number {
   const t = Date.parse(pod.metadata.creationTimestamp ?? '');
   return Number.isNaN(t) ? 0 : t;
 }
 
-export function isTerminated(pod: KObject): boolean {
+export function isTerminated(pod: Pod): boolean {
   const p = phase(pod);
   return p === 'Succeeded' || p === 'Failed';
 }
@@ -35,11 +34,11 @@ export function isTerminated(pod: KObject): boolean {
  * The terminated pods beyond the threshold, evicted ones first, then oldest first
  * (byEvictionAndCreationTimestamp).
  */
-export function terminatedOverThreshold(pods: KObject[], threshold = TERMINATED_POD_THRESHOLD): KObject[] {
+export function terminatedOverThreshold(pods: Pod[], threshold = TERMINATED_POD_THRESHOLD): Pod[] {
   const terminated = pods.filter(isTerminated);
   const excess = terminated.length - threshold;
   if (excess <= 0) return [];
-  const evicted = (p: KObject) => (p.status as { reason?: string } | undefined)?.reason === 'Evicted';
+  const evicted = (p: Pod) => p.status?.reason === 'Evicted';
   terminated.sort((a, b) => {
     const ea = evicted(a), eb = evicted(b);
     if (ea !== eb) return ea ? -1 : 1;
@@ -50,16 +49,16 @@ export function terminatedOverThreshold(pods: KObject[], threshold = TERMINATED_
 
 export interface OrphanPlan {
   /** Pods whose node has been missing for the whole quarantine. */
-  orphans: KObject[];
+  orphans: Pod[];
   /** Nodes still in quarantine → when they were first missed (the controller keeps this map). */
   missingSince: Map<string, number>;
   /** ms until the next quarantine ends, if one is running. */
   nextInMs?: number;
 }
 
-export function planOrphans(pods: KObject[], nodes: Set<string>, missingSince: Map<string, number>, now: number, quarantineMs = QUARANTINE_MS): OrphanPlan {
+export function planOrphans(pods: Pod[], nodes: Set<string>, missingSince: Map<string, number>, now: number, quarantineMs = QUARANTINE_MS): OrphanPlan {
   const next = new Map<string, number>();
-  const orphans: KObject[] = [];
+  const orphans: Pod[] = [];
   let nextInMs: number | undefined;
   for (const pod of pods) {
     const n = nodeName(pod);
@@ -74,7 +73,7 @@ export function planOrphans(pods: KObject[], nodes: Set<string>, missingSince: M
 }
 
 /** Pods being deleted that were never scheduled: no kubelet will finish them. */
-export function unscheduledTerminating(pods: KObject[]): KObject[] {
+export function unscheduledTerminating(pods: Pod[]): Pod[] {
   return pods.filter((p) => p.metadata.deletionTimestamp && !nodeName(p));
 }
 
@@ -82,10 +81,10 @@ export function unscheduledTerminating(pods: KObject[]): KObject[] {
  * Pods being deleted on a node that is not Ready and carries the out-of-service taint: the
  * administrator has declared the node dead (non-graceful node shutdown).
  */
-export function terminatingOutOfService(pods: KObject[], nodes: Map<string, KObject>): KObject[] {
+export function terminatingOutOfService(pods: Pod[], nodes: Map<string, Node>): Pod[] {
   return pods.filter((p) => {
     if (!p.metadata.deletionTimestamp) return false;
-    const node = nodes.get(nodeName(p)) as unknown as INode | undefined;
+    const node = nodes.get(nodeName(p));
     if (!node) return false;
     const ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status;
     return ready !== 'True' && (node.spec?.taints ?? []).some((t) => t.key === TAINT_OUT_OF_SERVICE);

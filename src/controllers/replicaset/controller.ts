@@ -1,5 +1,5 @@
 import type { KObject } from '../../api/types.js';
-import { isNotFound, type ApiClient, type Resource } from '../../client/client.js';
+import { isNotFound, type ApiClient } from '../../client/client.js';
 import type { Recorder } from '../../client/events.js';
 import type { InformerLike, SharedInformers } from '../../client/informer.js';
 import { keyOfObject } from '../../client/informer.js';
@@ -9,9 +9,9 @@ import { runController, type RunningController } from '../../client/loop.js';
 import { metadataListPatch } from '../patches.js';
 import { Expectations } from './expectations.js';
 import { specOf, syncReplicaSet, type ReplicaSetEffects } from './sync.js';
+import type { Logger } from '../../log.js';
+import { PODS, REPLICASETS } from '../../client/resources.js';
 
-export const REPLICASETS: Resource = { group: 'apps', version: 'v1', plural: 'replicasets', kind: 'ReplicaSet', namespaced: true };
-export const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
 
 export function replicaSetEffects(client: ApiClient, recorder: Recorder): ReplicaSetEffects {
   return {
@@ -41,7 +41,7 @@ function replicaSetsForPod(pod: KObject, rsInformer: InformerLike): string[] {
     .map(keyOfObject);
 }
 
-export function startReplicaSetController(client: ApiClient, informers: SharedInformers, recorder: Recorder, log?: (msg: string) => void): RunningController {
+export function startReplicaSetController(client: ApiClient, informers: SharedInformers, recorder: Recorder, log?: Logger): RunningController {
   const rsInformer = informers.informer(REPLICASETS);
   const podInformer = informers.informer(PODS);
   const exp = new Expectations();

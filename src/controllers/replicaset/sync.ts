@@ -1,3 +1,4 @@
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { isDeepStrictEqual } from 'node:util';
 import type { KObject, OwnerReference } from '../../api/types.js';
 import { isNamespaceTerminating } from '../../client/client.js';
@@ -118,11 +119,11 @@ export function podsToDelete(pods: KObject[], n: number): KObject[] {
   if (n >= pods.length) return pods.slice();
   const perNode = new Map<string, number>();
   for (const p of pods) {
-    const node = ((p.spec ?? {}) as { nodeName?: string }).nodeName ?? '';
+    const node = (p.spec as IPodSpec | undefined)?.nodeName ?? '';
     if (node) perNode.set(node, (perNode.get(node) ?? 0) + 1);
   }
   const ranks = new Map<KObject, number>();
-  for (const p of pods) ranks.set(p, perNode.get(((p.spec ?? {}) as { nodeName?: string }).nodeName ?? '') ?? 0);
+  for (const p of pods) ranks.set(p, perNode.get((p.spec as IPodSpec | undefined)?.nodeName ?? '') ?? 0);
   return pods.slice().sort((a, b) => compareForDeletion(a, b, ranks)).slice(0, n);
 }
 

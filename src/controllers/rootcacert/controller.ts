@@ -1,11 +1,11 @@
-import { isAlreadyExists, isNamespaceTerminating, isNotFound, type ApiClient, type Resource } from '../../client/client.js';
+import { isAlreadyExists, isNamespaceTerminating, isNotFound, type ApiClient } from '../../client/client.js';
 import type { SharedInformers } from '../../client/informer.js';
 import { runController, type RunningController } from '../../client/loop.js';
-import { NAMESPACES } from '../namespace/controller.js';
 import { namespaceIsActive } from '../serviceaccount/serviceaccounts.js';
 import { ROOT_CA_CONFIGMAP, syncRootCA, type RootCAApi } from './publisher.js';
+import type { Logger } from '../../log.js';
+import { CONFIGMAPS, NAMESPACES } from '../../client/resources.js';
 
-export const CONFIGMAPS: Resource = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
 
 /**
  * The root-ca-cert-publisher: keys are namespace names. An active namespace, and any
@@ -15,7 +15,7 @@ export function startRootCACertPublisher(
   client: ApiClient,
   informers: SharedInformers,
   caPem: string,
-  log?: (msg: string) => void,
+  log?: Logger,
 ): RunningController {
   const nsInformer = informers.informer(NAMESPACES);
   const cmInformer = informers.informer(CONFIGMAPS);

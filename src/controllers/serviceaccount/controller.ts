@@ -1,17 +1,17 @@
 import type { KObject } from '../../api/types.js';
-import { isAlreadyExists, isNamespaceTerminating, type ApiClient, type Resource } from '../../client/client.js';
+import { isAlreadyExists, isNamespaceTerminating, type ApiClient } from '../../client/client.js';
 import type { SharedInformers } from '../../client/informer.js';
 import { runController, type RunningController } from '../../client/loop.js';
-import { NAMESPACES } from '../namespace/controller.js';
 import { namespaceIsActive, syncServiceAccounts, type ServiceAccountsApi } from './serviceaccounts.js';
+import type { Logger } from '../../log.js';
+import { NAMESPACES, SERVICEACCOUNTS } from '../../client/resources.js';
 
-export const SERVICEACCOUNTS: Resource = { group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true };
 
 /**
  * The serviceaccounts controller: keys are namespace names. A namespace added or changed
  * while active, and any service account deleted, bring its namespace up for a check.
  */
-export function startServiceAccountsController(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
+export function startServiceAccountsController(client: ApiClient, informers: SharedInformers, log?: Logger): RunningController {
   const nsInformer = informers.informer(NAMESPACES);
   const saInformer = informers.informer(SERVICEACCOUNTS);
   const api: ServiceAccountsApi = {

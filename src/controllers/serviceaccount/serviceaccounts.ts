@@ -1,3 +1,4 @@
+import type { INamespaceStatus } from 'kubernetes-models/v1/NamespaceStatus';
 import type { KObject } from '../../api/types.js';
 
 // What the serviceaccounts controller does for one Namespace
@@ -22,7 +23,7 @@ export interface ServiceAccountsApi {
 
 /** Upstream acts only on `status.phase: Active`; a deletionTimestamp means the phase is about to flip. */
 export function namespaceIsActive(ns: KObject): boolean {
-  const phase = (ns.status as { phase?: string } | undefined)?.phase;
+  const phase = (ns.status as INamespaceStatus | undefined)?.phase;
   return phase === 'Active' && !ns.metadata.deletionTimestamp;
 }
 

@@ -1,3 +1,4 @@
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { readFileSync } from 'node:fs';
 
 // The pod's /etc/hosts and /etc/resolv.conf, rendered as upstream kubelet writes them
@@ -49,7 +50,7 @@ export function nodeHostsFile(hostAliases?: HostAlias[], nodeHosts = '/etc/hosts
 
 /** Pod hostname and the domain of its hosts entry: subdomain.<ns>.svc.<cluster domain>. */
 export function podHostname(pod: { metadata: { name?: string; namespace?: string }; spec?: unknown }): { hostname: string; domain?: string } {
-  const spec = (pod.spec ?? {}) as { hostname?: string; subdomain?: string };
+  const spec = (pod.spec ?? {}) as Partial<IPodSpec>;
   // Upstream truncates to 63 characters and trims trailing '-' and '.'.
   let hostname = (spec.hostname || pod.metadata.name || '').slice(0, 63).replace(/[-.]+$/, '');
   const domain = spec.subdomain ? `${spec.subdomain}.${pod.metadata.namespace}.svc.${CLUSTER_DOMAIN}` : undefined;

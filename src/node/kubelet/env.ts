@@ -1,3 +1,6 @@
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IServiceSpec } from 'kubernetes-models/v1/ServiceSpec';
 import type { KObject } from '../../api/types.js';
 import { expand, mappingFor } from './expansion.js';
 import { fieldPathValue, resourceFieldValue, type NodeAllocatable } from './fieldpath.js';
@@ -17,28 +20,6 @@ export interface ObjectSource {
 
 /** A failure that keeps the container from being created (CreateContainerConfigError). */
 export class ContainerConfigError extends Error {}
-
-export interface Container {
-  name: string;
-  image?: string;
-  command?: string[];
-  args?: string[];
-  workingDir?: string;
-  env?: EnvVar[];
-  envFrom?: { prefix?: string; configMapRef?: { name?: string; optional?: boolean }; secretRef?: { name?: string; optional?: boolean } }[];
-  resources?: { limits?: Record<string, string>; requests?: Record<string, string> };
-  [k: string]: unknown;
-}
-export interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: {
-    fieldRef?: { fieldPath: string };
-    resourceFieldRef?: { containerName?: string; resource: string; divisor?: string };
-    configMapKeyRef?: { name?: string; key: string; optional?: boolean };
-    secretKeyRef?: { name?: string; key: string; optional?: boolean };
-  };
-}
 
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
@@ -60,7 +41,7 @@ function secretData(s: KObject): Record<string, string> {
 
 export async function makeEnvironment(o: {
   pod: KObject;
-  container: Container;
+  container: IContainer;
   source: ObjectSource;
   serviceEnv: Record<string, string>;
   alloc: NodeAllocatable;
@@ -114,7 +95,7 @@ export async function makeEnvironment(o: {
       if (v instanceof Error) throw new ContainerConfigError(v.message);
       value = v;
     } else if (vf?.resourceFieldRef) {
-      const spec = (pod.spec ?? {}) as { containers?: Container[]; initContainers?: Container[] };
+      const spec = (pod.spec ?? {}) as Partial<IPodSpec>;
       const target = vf.resourceFieldRef.containerName
         ? [...(spec.containers ?? []), ...(spec.initContainers ?? [])].find((c) => c.name === vf.resourceFieldRef!.containerName)
         : container;
@@ -156,7 +137,7 @@ export async function makeEnvironment(o: {
 }
 
 /** Command and args with $(VAR) expanded against the container's final environment. */
-export function expandCommandAndArgs(container: Container, env: Map<string, string>): { command?: string[]; args?: string[] } {
+export function expandCommandAndArgs(container: IContainer, env: Map<string, string>): { command?: string[]; args?: string[] } {
   const m = mappingFor(env);
   return {
     command: container.command?.map((s) => expand(s, m)),
@@ -164,22 +145,12 @@ export function expandCommandAndArgs(container: Container, env: Map<string, stri
   };
 }
 
-interface ServicePort {
-  name?: string;
-  port: number;
-  protocol?: string;
-}
-interface ServiceLike {
-  metadata: { name?: string; namespace?: string };
-  spec?: { clusterIP?: string; ports?: ServicePort[] };
-}
-
 function envName(s: string): string {
   return s.toUpperCase().replace(/-/g, '_');
 }
 
 /** Docker-links style variables for one Service, as upstream envvars.FromServices. */
-function serviceVars(svc: ServiceLike, out: Record<string, string>): void {
+function serviceVars(svc: KObject & { spec?: IServiceSpec }, out: Record<string, string>): void {
   const ip = svc.spec?.clusterIP;
   if (!ip || ip === 'None') return;
   const ports = svc.spec?.ports ?? [];
@@ -205,7 +176,7 @@ function serviceVars(svc: ServiceLike, out: Record<string, string>): void {
  * Service variables for a pod: the Services of its namespace when enableServiceLinks is on,
  * and always the `kubernetes` Service of `default` (in-cluster clients rely on it).
  */
-export function serviceEnvironment(namespace: string, enableServiceLinks: boolean, services: ServiceLike[]): Record<string, string> {
+export function serviceEnvironment(namespace: string, enableServiceLinks: boolean, services: (KObject & { spec?: IServiceSpec })[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const svc of services) {
     const ns = svc.metadata.namespace;

@@ -1,5 +1,7 @@
+import type { IPodStatus } from 'kubernetes-models/v1/PodStatus';
 import type { KObject } from '../../api/types.js';
 import { parseQuantity } from '../../api/validation/quantity.js';
+import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
 
 // Downward API values: fieldRef paths and resourceFieldRef, shared by env and volumes.
 
@@ -21,7 +23,7 @@ function formatMap(m: Record<string, string> | undefined): string {
 export function fieldPathValue(pod: KObject, fieldPath: string): string | Error {
   const meta = pod.metadata;
   const spec = (pod.spec ?? {}) as Record<string, unknown>;
-  const status = (pod.status ?? {}) as { podIP?: string; podIPs?: { ip: string }[]; hostIP?: string; hostIPs?: { ip: string }[] };
+  const status = (pod.status ?? {}) as IPodStatus;
   const sub = /^metadata\.(labels|annotations)\['(.*)'\]$/.exec(fieldPath) ?? /^metadata\.(labels|annotations)\["(.*)"\]$/.exec(fieldPath);
   if (sub) return (meta[sub[1]] as Record<string, string> | undefined)?.[sub[2]] ?? '';
   switch (fieldPath) {
@@ -52,14 +54,9 @@ export function fieldPathValue(pod: KObject, fieldPath: string): string | Error 
   }
 }
 
-interface Resources {
-  limits?: Record<string, string>;
-  requests?: Record<string, string>;
-}
-
 /** resourceFieldRef: limits default to node allocatable; values rounded up by the divisor. */
 export function resourceFieldValue(
-  container: { name?: string; resources?: Resources } | undefined,
+  container: { name?: string; resources?: IResourceRequirements } | undefined,
   ref: { resource?: string; divisor?: string | number; containerName?: string },
   alloc: NodeAllocatable,
 ): string | Error {

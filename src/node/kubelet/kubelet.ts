@@ -11,15 +11,12 @@ import type { ObjectSource } from './env.js';
 import type { NodeAllocatable } from './fieldpath.js';
 import { PodWorker, type PodStatusWriter, type WorkerEnv } from './pod-worker.js';
 import { TokenManager, type TokenRequestResult } from './token-manager.js';
+import type { Logger } from '../../log.js';
+import { CONFIGMAPS, PODS, SECRETS, SERVICEACCOUNTS, SERVICES } from '../../client/resources.js';
 
 // The kubelet's pod loop: watches the pods bound to this node, keeps one worker per pod, and
 // on start adopts the sandboxes left by a previous agent (and removes those of gone pods).
 
-export const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
-const SERVICES: Resource = { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true };
-const CONFIGMAPS: Resource = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
-const SECRETS: Resource = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
-const SERVICEACCOUNTS: Resource = { group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true };
 
 export type KubeletClient = Pick<ApiClient, 'get' | 'list' | 'watch' | 'update' | 'delete' | 'create' | 'patch' | 'createSubresource'>;
 
@@ -75,7 +72,7 @@ export function apiStatusWriter(client: KubeletClient): PodStatusWriter {
 }
 
 /** Tokens for projected volumes: POST serviceaccounts/<name>/token, as the kubelet's token manager does. */
-export function apiTokenManager(client: KubeletClient, log?: (msg: string) => void): TokenManager {
+export function apiTokenManager(client: KubeletClient, log?: Logger): TokenManager {
   return new TokenManager(
     async (ns, name, spec) => {
       let tr: { spec?: { expirationSeconds?: number }; status?: { token?: string; expirationTimestamp?: string } };
@@ -117,10 +114,9 @@ export class Kubelet {
 
   constructor(private readonly o: KubeletOptions) {
     const clock = o.clock ?? realClock;
-    const log = (m: string) => o.log('error', m);
-    this.pods = new Informer(o.client, PODS, { fieldSelector: `spec.nodeName=${o.nodeName}`, log });
-    this.services = new Informer(o.client, SERVICES, { log });
-    this.tokens = apiTokenManager(o.client, log);
+    this.pods = new Informer(o.client, PODS, { fieldSelector: `spec.nodeName=${o.nodeName}`, log: o.log });
+    this.services = new Informer(o.client, SERVICES, { log: o.log });
+    this.tokens = apiTokenManager(o.client, o.log);
     this.env = {
       runtime: o.runtime,
       images: o.images,

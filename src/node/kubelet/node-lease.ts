@@ -1,10 +1,10 @@
 import type { KObject } from '../../api/types.js';
-import { isAlreadyExists, isConflict, isNotFound, type ApiClient, type Resource } from '../../client/client.js';
+import { isAlreadyExists, isConflict, isNotFound, type ApiClient } from '../../client/client.js';
+import { LEASES } from '../../client/resources.js';
 
 // The node heartbeat Lease in kube-node-lease (upstream pkg/kubelet/nodelease via
 // component-helpers' lease controller): 40 s duration, renewed every quarter of it (10 s).
 
-export const LEASES: Resource = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true };
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const LEASE_DURATION_SECONDS = 40;
 /** kubelet's nodeLeaseRenewIntervalFraction: the Lease is renewed after this part of its duration. */

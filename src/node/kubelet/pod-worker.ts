@@ -1,3 +1,4 @@
+import type { IPodStatus } from 'kubernetes-models/v1/PodStatus';
 import { join } from 'node:path';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import type { KObject } from '../../api/types.js';
@@ -6,7 +7,9 @@ import type { Recorder } from '../../client/events.js';
 import { Backoff, formatDuration } from './backoff.js';
 import type { Clock, ContainerStatus, ImageRoot, ImageService, PodRuntime, SandboxStatus } from './cri.js';
 import { hostsFile, nodeHostsFile, podHostname, podResolvConf, renderResolvConf, type ResolvConf } from './dns.js';
-import { ContainerConfigError, expandCommandAndArgs, makeEnvironment, serviceEnvironment, type Container, type ObjectSource } from './env.js';
+import { ContainerConfigError, expandCommandAndArgs, makeEnvironment, serviceEnvironment, type ObjectSource } from './env.js';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { NodeAllocatable } from './fieldpath.js';
 import { runHandler, type LifecycleHandler } from './hooks.js';
 import { msg, podRef } from './messages.js';
@@ -17,6 +20,7 @@ import { containerSecurity, type ContainerFields, type RuntimeSecurity } from '.
 import type { ContainerResources } from './runtime/oci/resources.js';
 import { podLayout } from './runtime/layout.js';
 import { podSysctls, sysctlAdmission } from './sysctls.js';
+import type { Logger } from '../../log.js';
 
 // One worker per pod, as upstream's pod workers + kuberuntime SyncPod: a level-triggered
 // sync that brings the sandbox and containers to what the spec asks for, then reports status.
@@ -43,37 +47,11 @@ export interface WorkerEnv {
   hostResolv: ResolvConf;
   crashBackoff: Backoff;
   imageBackoff: Backoff;
-  log: (level: 'debug' | 'info' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  log: Logger;
 }
 
-interface Spec {
-  containers?: SpecContainer[];
-  initContainers?: SpecContainer[];
-  restartPolicy?: string;
-  terminationGracePeriodSeconds?: number;
-  volumes?: unknown[];
-  dnsPolicy?: string;
-  dnsConfig?: unknown;
-  hostNetwork?: boolean;
-  hostIPC?: boolean;
-  hostPID?: boolean;
-  shareProcessNamespace?: boolean;
-  securityContext?: { sysctls?: { name: string; value: string }[] };
-  hostAliases?: { ip?: string; hostnames?: string[] }[];
-  enableServiceLinks?: boolean;
-}
-interface SpecContainer extends Container {
-  image?: string;
-  ports?: { name?: string; containerPort: number }[];
-  livenessProbe?: Probe;
-  readinessProbe?: Probe;
-  startupProbe?: Probe;
-  lifecycle?: { postStart?: LifecycleHandler; preStop?: LifecycleHandler };
-  restartPolicy?: string;
-  tty?: boolean;
-  stdin?: boolean;
-  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string }[];
-}
+type Spec = IPodSpec;
+type SpecContainer = IContainer;
 
 interface ContainerState extends ContainerView {
   spec: SpecContainer;
@@ -237,7 +215,7 @@ export class PodWorker {
       await this.terminate();
       return;
     }
-    const oldPhase = (this.pod.status as { phase?: string } | undefined)?.phase;
+    const oldPhase = (this.pod.status as IPodStatus | undefined)?.phase;
     if (oldPhase === 'Succeeded' || oldPhase === 'Failed') {
       // A finished pod keeps its sandbox (and logs) until it is deleted; nothing runs.
       await this.killAll('terminal');
@@ -796,7 +774,7 @@ export function applyProbeResult(
 }
 
 /** Pod-level cgroup limits: the sum of container limits, when every container sets one. */
-export function podLimits(spec: { containers?: Container[]; initContainers?: Container[] }): { cpuLimitMillis?: number; memoryLimitBytes?: number } {
+export function podLimits(spec: { containers?: IContainer[]; initContainers?: IContainer[] }): { cpuLimitMillis?: number; memoryLimitBytes?: number } {
   const sum = (res: 'cpu' | 'memory'): number | undefined => {
     let total = 0;
     for (const c of spec.containers ?? []) {
@@ -820,9 +798,9 @@ export function podLimits(spec: { containers?: Container[]; initContainers?: Con
 }
 
 /** The container's own requests and limits as the runtime takes them (CPU in millicores, memory in bytes). */
-export function containerResources(c: Container): ContainerResources {
+export function containerResources(c: IContainer): ContainerResources {
   const out: ContainerResources = {};
-  const q = (v: string | undefined) => (v === undefined ? undefined : parseQuantity(v));
+  const q = (v: string | number | undefined) => (v === undefined ? undefined : parseQuantity(v));
   const cpuRequest = q(c.resources?.requests?.cpu);
   const cpuLimit = q(c.resources?.limits?.cpu);
   const memLimit = q(c.resources?.limits?.memory);

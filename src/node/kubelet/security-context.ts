@@ -14,6 +14,7 @@ import { loadSeccompProfile } from './runtime/oci/host.js';
 import type { SeccompProfile } from './runtime/oci/seccomp.js';
 import type { ContainerSecurity, SeccompChoice } from './runtime/oci/spec.js';
 import { ContainerConfigError } from './env.js';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 
 /** v1.SeccompProfile. */
 export interface SeccompProfileField {
@@ -47,16 +48,6 @@ export interface PodSecurityContextSpec {
   seccompProfile?: SeccompProfileField;
   sysctls?: Array<{ name: string; value: string }>;
   [k: string]: unknown;
-}
-
-interface PodSpecFields {
-  securityContext?: PodSecurityContextSpec;
-  hostNetwork?: boolean;
-  hostPID?: boolean;
-  hostIPC?: boolean;
-  shareProcessNamespace?: boolean;
-  containers?: Array<{ securityContext?: SecurityContextSpec }>;
-  initContainers?: Array<{ securityContext?: SecurityContextSpec }>;
 }
 
 export interface ContainerFields {
@@ -294,6 +285,6 @@ export function podFsGroup(pod: KObject): number | undefined {
   return typeof g === 'number' ? g : undefined;
 }
 
-function podSpec(pod: KObject): PodSpecFields {
-  return (pod.spec ?? {}) as PodSpecFields;
+function podSpec(pod: KObject): Partial<IPodSpec> {
+  return (pod.spec ?? {}) as IPodSpec;
 }

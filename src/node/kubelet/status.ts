@@ -1,3 +1,4 @@
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { createHash } from 'node:crypto';
 import type { KObject } from '../../api/types.js';
 import type { ContainerStatus } from './cri.js';
@@ -162,7 +163,7 @@ export function buildPodStatus(i: StatusInput): Json {
   // printers show the reason rather than a container's state.
   if (i.rejected) return { ...old, phase: 'Failed', reason: i.rejected.reason, message: i.rejected.message, startTime: old.startTime ?? i.now };
   const oldConds = old.conditions as Json[] | undefined;
-  const spec = (i.pod.spec ?? {}) as { restartPolicy?: string; readinessGates?: { conditionType: string }[] };
+  const spec = (i.pod.spec ?? {}) as Partial<IPodSpec>;
   const initStatuses = i.init.map((v) => containerStatusOf(uid, v, 'PodInitializing'));
   const initDone = initCounts(i.init, initStatuses).pendingInit === 0 && initCounts(i.init, initStatuses).failedInit === 0;
   const appWaiting = initDone ? 'ContainerCreating' : 'PodInitializing';

@@ -1,3 +1,4 @@
+import type { Logger } from '../../log.js';
 // The kubelet's ServiceAccount token cache (pkg/kubelet/token/token_manager.go): projected
 // serviceAccountToken volumes ask for a token bound to their pod; the same request is answered
 // from the cache until the token is in the last 20% of its life or 24 hours old (plus up to
@@ -38,7 +39,7 @@ export class TokenManager {
     private readonly fetch: FetchToken,
     private readonly now: () => number = Date.now,
     private readonly random: () => number = Math.random,
-    private readonly log: (msg: string) => void = () => {},
+    private readonly log: Logger = () => {},
   ) {}
 
   async serviceAccountToken(namespace: string, serviceAccount: string, spec: TokenRequestSpec): Promise<TokenRequestResult> {
@@ -53,7 +54,7 @@ export class TokenManager {
       const why = (e as Error).message;
       if (!cached) throw new Error(`failed to fetch token: ${why}`);
       if (this.expired(cached)) throw new Error(`token ${key} expired and refresh failed: ${why}`);
-      this.log(`couldn't update token for ${namespace}/${serviceAccount}: ${why}`);
+      this.log('error', "couldn't update token", { serviceAccount: `${namespace}/${serviceAccount}`, error: why });
       return cached;
     }
     this.cache.set(key, fresh);

@@ -1,9 +1,10 @@
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { mkdirSync, writeFileSync, symlinkSync, renameSync, readlinkSync, rmSync, readdirSync, chmodSync, chownSync, lstatSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { KObject } from '../../api/types.js';
 import type { Mount } from './cri.js';
-import type { Container, ObjectSource } from './env.js';
+import type { ObjectSource } from './env.js';
 import { fieldPathValue, resourceFieldValue, type NodeAllocatable } from './fieldpath.js';
 import { setUpHostPath } from './host-path.js';
 import { fsUserFrom, podFsGroup } from './security-context.js';
@@ -92,7 +93,7 @@ function secretData(s: KObject): Record<string, Buffer> {
 }
 
 function downwardFiles(pod: KObject, items: DownwardItem[], mode: number, volume: string, alloc: NodeAllocatable): VolumeFile[] {
-  const spec = (pod.spec ?? {}) as { containers?: Container[] };
+  const spec = (pod.spec ?? {}) as Partial<IPodSpec>;
   return items.map((it) => {
     let v: string | Error;
     if (it.fieldRef) v = fieldPathValue(pod, it.fieldRef.fieldPath);
@@ -122,7 +123,7 @@ async function serviceAccountTokenFile(
   const fsUser = fsUserFrom(pod);
   const mode = fsUser !== undefined || podFsGroup(pod) !== undefined ? 0o600 : defaultMode;
   const ns = pod.metadata.namespace ?? 'default';
-  const sa = (pod.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName ?? 'default';
+  const sa = (pod.spec as IPodSpec | undefined)?.serviceAccountName ?? 'default';
   let token: string;
   try {
     const tr = await source.serviceAccountToken(ns, sa, {

@@ -7,6 +7,7 @@
 // The `kubernetes` Service's endpoint names node 1's relay, which every pod can route to.
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { API_RELAY_PORT } from '../../cluster/constants.js';
+import type { Logger } from '../../log.js';
 
 export interface ApiRelayOptions {
   /** Address to listen on inside the node namespace (the node's address). */
@@ -14,7 +15,7 @@ export interface ApiRelayOptions {
   port?: number;
   /** The API server's HTTPS unix socket. */
   socketPath: string;
-  log?: (level: 'info' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  log?: Logger;
 }
 
 /** Joins two streams both ways, passing half-closes on and tearing both down on an error. */
@@ -37,7 +38,7 @@ export class ApiRelay {
   private starting = false;
   private retry?: NodeJS.Timeout;
   private readonly conns = new Set<Socket>();
-  private readonly log: NonNullable<ApiRelayOptions['log']>;
+  private readonly log: Logger;
 
   constructor(private readonly o: ApiRelayOptions) {
     this.log = o.log ?? (() => {});

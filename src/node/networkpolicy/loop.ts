@@ -4,16 +4,14 @@
 // writes only what changed. Stopping leaves the table in place: pods stay isolated while no
 // agent runs, and the next agent rebuilds it from its first full lists.
 import type { KObject } from '../../api/types.js';
-import type { Resource } from '../../client/client.js';
 import { SharedInformers, type InformerLike, type ListWatcher } from '../../client/informer.js';
 import { SyncRunner } from '../proxy/sync-runner.js';
 import { ensureBridgeNetfilter } from './bridge-netfilter.js';
 import type { NetpolInput } from './rules.js';
 import { NetworkPolicyTable } from './table.js';
+import { withFields, type Logger } from '../../log.js';
+import { NAMESPACES, NETWORKPOLICIES, PODS } from '../../client/resources.js';
 
-export const NETWORK_POLICIES: Resource = { group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', kind: 'NetworkPolicy', namespaced: true };
-export const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
-export const NAMESPACES: Resource = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
 
 /** What the loop needs from NetworkPolicyTable; tests supply a recorder. */
 export interface PolicySyncer {
@@ -32,7 +30,7 @@ export interface NetworkPolicyOptions {
   bridgeNetfilter?: boolean;
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  log: (level: 'debug' | 'info' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  log: Logger;
 }
 
 export interface NetworkPolicyLoop {
@@ -48,10 +46,10 @@ export function startNetworkPolicy(o: NetworkPolicyOptions): NetworkPolicyLoop {
   if (o.informers) inf = o.informers;
   else {
     if (!o.client) throw new Error(`network policy loop of node ${o.nodeName}: needs an API client or informers`);
-    shared = new SharedInformers(o.client, (m) => o.log('error', m, fields));
-    inf = { policies: shared.informer(NETWORK_POLICIES), pods: shared.informer(PODS), namespaces: shared.informer(NAMESPACES) };
+    shared = new SharedInformers(o.client, withFields(o.log, fields));
+    inf = { policies: shared.informer(NETWORKPOLICIES), pods: shared.informer(PODS), namespaces: shared.informer(NAMESPACES) };
   }
-  const table = o.table ?? new NetworkPolicyTable(o.nodeName, { log: (m) => o.log('error', m, fields) });
+  const table = o.table ?? new NetworkPolicyTable(o.nodeName, { log: withFields(o.log, fields) });
 
   if (o.bridgeNetfilter !== false) {
     const problem = ensureBridgeNetfilter();

@@ -3,6 +3,7 @@
 import { runNft } from '../proxy/apply.js';
 import { buildNetpolState, TABLE_FAMILY, TABLE_NAME, type NetpolInput, type NetpolState } from './rules.js';
 import { deleteTableScript, fullSyncScript, incrementalSyncScript } from './script.js';
+import type { Logger } from '../../log.js';
 
 const T = `${TABLE_FAMILY} ${TABLE_NAME}`;
 
@@ -11,7 +12,7 @@ export class NetworkPolicyTable {
 
   constructor(
     private readonly nodeName: string,
-    private readonly o: { nft?: string; log?: (message: string) => void } = {},
+    private readonly o: { nft?: string; log?: Logger } = {},
   ) {}
 
   /**
@@ -37,7 +38,7 @@ export class NetworkPolicyTable {
     try {
       await runNft(script, `updating table ${T} for node ${this.nodeName}`, this.o.nft);
     } catch (e) {
-      this.o.log?.(`${(e as Error).message}; rebuilding the whole table`);
+      this.o.log?.('error', 'network policy: incremental update failed; rebuilding the whole table', { error: (e as Error).message });
       await runNft(fullSyncScript(next), `rebuilding table ${T} for node ${this.nodeName}`, this.o.nft);
     }
     this.state = next;

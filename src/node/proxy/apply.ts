@@ -19,6 +19,7 @@ import {
   type ServiceJSON,
   type StaleUDP,
 } from './rules.js';
+import type { Logger } from '../../log.js';
 
 export class NftError extends Error {
   constructor(
@@ -96,7 +97,7 @@ export interface ServiceProxyOptions {
   nft?: string;
   /** The conntrack binary; null disables cleanup. Default: `conntrack` if installed. */
   conntrack?: string | null;
-  log?: (message: string) => void;
+  log?: Logger;
 }
 
 /**
@@ -108,7 +109,7 @@ export class ServiceProxy {
   private state: ProxyState | undefined;
   private readonly nft: string;
   private readonly conntrack: string | undefined;
-  private readonly log: (message: string) => void;
+  private readonly log: Logger;
 
   constructor(
     private node: NodeFacts,
@@ -118,7 +119,7 @@ export class ServiceProxy {
     this.log = o.log ?? (() => {});
     this.conntrack = o.conntrack === null ? undefined : onPath(o.conntrack ?? 'conntrack');
     if (o.conntrack !== null && !this.conntrack) {
-      this.log('conntrack(8) not found (Debian package conntrack): stale UDP flows to removed endpoints stay until they time out');
+      this.log('warning', 'conntrack(8) not found (Debian package conntrack): stale UDP flows to removed endpoints stay until they time out');
     }
   }
 
@@ -150,7 +151,7 @@ export class ServiceProxy {
       this.state = next;
     } catch (e) {
       // start() records the state it wrote: next also names slot chains the rebuilt table lacks.
-      this.log(`${(e as Error).message}; rebuilding the whole table`);
+      this.log('error', 'service proxy: incremental update failed; rebuilding the whole table', { error: (e as Error).message });
       this.state = undefined;
       await this.start(services, slices);
     }
@@ -187,7 +188,7 @@ export class ServiceProxy {
       await runNft(script, `updating table ${TABLE_FAMILY} ${TABLE_NAME} for node ${this.node.nodeName}`, this.nft);
       this.state = next;
     } catch (e) {
-      this.log(`${(e as Error).message}; rebuilding the whole table`);
+      this.log('error', 'service proxy: incremental update failed; rebuilding the whole table', { error: (e as Error).message });
       this.state = undefined;
       const { services, slices } = all();
       await this.start(services, slices);
@@ -209,9 +210,9 @@ export class ServiceProxy {
       try {
         const r = await run(this.conntrack, args);
         // Exit code 1 with "0 flow entries" only means there was nothing to delete.
-        if (r.code !== 0 && !/0 flow entries/.test(r.stderr)) this.log(`conntrack ${args.join(' ')}: ${r.stderr.trim()}`);
+        if (r.code !== 0 && !/0 flow entries/.test(r.stderr)) this.log('error', 'service proxy: clearing conntrack entries failed', { args: args.join(' '), error: r.stderr.trim() });
       } catch (e) {
-        this.log(`conntrack ${args.join(' ')}: ${(e as Error).message}`);
+        this.log('error', 'service proxy: clearing conntrack entries failed', { args: args.join(' '), error: (e as Error).message });
       }
     }
   }

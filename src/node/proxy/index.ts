@@ -12,7 +12,7 @@ export {
   MASQUERADE_MARK,
 } from './rules.js';
 export type { ProxyState, ServicePortRules, MapElement, AffinitySet, StaleUDP, NodeFacts, ServiceJSON, EndpointSliceJSON } from './rules.js';
-export { Proxier, SERVICES, ENDPOINTSLICES } from './proxier.js';
+export { Proxier } from './proxier.js';
 export type { ProxierOptions, ProxySyncer } from './proxier.js';
 export { SyncRunner } from './sync-runner.js';
 export type { SyncRunnerOptions } from './sync-runner.js';

@@ -7,15 +7,14 @@
 // Stopping leaves the table in place: the data plane outlives the agent, and the next agent
 // rebuilds it from its first full list.
 import type { KObject } from '../../api/types.js';
-import type { Resource } from '../../client/client.js';
 import { SharedInformers, type InformerLike, type ListWatcher } from '../../client/informer.js';
 import { ServiceProxy } from './apply.js';
 import type { EndpointSliceJSON, NodeFacts, ServiceChange, ServiceJSON } from './rules.js';
 import { serviceKey, sliceServiceKey } from './service-ports.js';
 import { SyncRunner } from './sync-runner.js';
+import { withFields, type Logger } from '../../log.js';
+import { ENDPOINTSLICES, SERVICES } from '../../client/resources.js';
 
-export const SERVICES: Resource = { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true };
-export const ENDPOINTSLICES: Resource = { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true };
 
 /** What the loop needs from ServiceProxy; tests supply a recorder. */
 export interface ProxySyncer {
@@ -43,7 +42,7 @@ export interface ProxierOptions {
   proxy?: ProxySyncer;
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  log?: (level: 'info' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  log?: Logger;
 }
 
 export class Proxier {
@@ -52,7 +51,7 @@ export class Proxier {
   private readonly shared?: SharedInformers;
   private readonly proxy: ProxySyncer;
   private readonly runner: SyncRunner;
-  private readonly log: NonNullable<ProxierOptions['log']>;
+  private readonly log: Logger;
   private synced = false;
   private stopped = false;
   private syncs = 0;
@@ -68,11 +67,11 @@ export class Proxier {
       this.slices = o.informers.slices;
     } else {
       if (!o.client) throw new Error(`service proxy of node ${o.node.nodeName}: needs an API client or informers`);
-      this.shared = new SharedInformers(o.client, (m) => this.log('error', m, { node: o.node.nodeName }));
+      this.shared = new SharedInformers(o.client, withFields(this.log, { node: o.node.nodeName }));
       this.services = this.shared.informer(SERVICES);
       this.slices = this.shared.informer(ENDPOINTSLICES);
     }
-    this.proxy = o.proxy ?? new ServiceProxy(o.node, { log: (m) => this.log('error', m, { node: o.node.nodeName }) });
+    this.proxy = o.proxy ?? new ServiceProxy(o.node, { log: withFields(this.log, { node: o.node.nodeName }) });
     this.runner = new SyncRunner(() => this.syncOnce(), {
       minBackoffMs: o.minBackoffMs,
       maxBackoffMs: o.maxBackoffMs,

@@ -1,34 +1,17 @@
 // From Services and EndpointSlices (plain API JSON) to what the proxy programs per service port:
 // its addresses, traffic policies, and the endpoints usable from this node, chosen as upstream's
 // CategorizeEndpoints does (ready first; serving-and-terminating ones only when none is ready).
+import type { IEndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1/EndpointSlice';
+import type { IService } from 'kubernetes-models/v1/Service';
 import { ServicePortName, servicePortString } from './chain-names.js';
 
-export interface ServiceJSON {
-  metadata: { namespace?: string; name: string };
-  spec?: {
-    type?: string;
-    clusterIP?: string;
-    clusterIPs?: string[];
-    externalIPs?: string[];
-    ports?: { name?: string; protocol?: string; port: number; nodePort?: number }[];
-    sessionAffinity?: string;
-    sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } };
-    externalTrafficPolicy?: string;
-    internalTrafficPolicy?: string;
-  };
-  status?: { loadBalancer?: { ingress?: { ip?: string }[] } };
-}
+/** A Service as the proxy reads it: kubernetes-models' spec and status, the metadata it keys on. */
+export type ServiceJSON = Pick<IService, 'spec' | 'status'> & { metadata: { namespace?: string; name: string } };
 
-export interface EndpointSliceJSON {
+/** An EndpointSlice as the proxy reads it. */
+export type EndpointSliceJSON = Partial<Pick<IEndpointSlice, 'addressType' | 'endpoints' | 'ports'>> & {
   metadata: { namespace?: string; name: string; labels?: Record<string, string> };
-  addressType?: string;
-  endpoints?: {
-    addresses: string[];
-    conditions?: { ready?: boolean | null; serving?: boolean | null; terminating?: boolean | null };
-    nodeName?: string;
-  }[];
-  ports?: { name?: string | null; protocol?: string; port?: number | null }[] | null;
-}
+};
 
 /** What the proxy knows about the node it runs on. */
 export interface NodeFacts {

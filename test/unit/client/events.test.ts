@@ -33,17 +33,17 @@ test('records a core/v1 Event for the object and counts repeats with a patch', a
 });
 
 test('a failed event write is logged, never thrown; a terminating namespace is not even logged', async () => {
-  const logs: string[] = [];
+  const logs: Record<string, unknown>[] = [];
   let fail: Error = new Error('boom');
   const client = { create: async () => Promise.reject(fail), patch: async () => ({}) };
-  const rec = new EventRecorder(client as never, 'x', (m) => logs.push(m));
+  const rec = new EventRecorder(client as never, 'x', (level, msg, fields) => logs.push({ level, msg, ...fields }));
   rec.event(deploy, 'Warning', 'FailedCreate', 'm1');
   await rec.flush();
   fail = new ApiError(403, { message: 'unable to create new content in namespace ns because it is being terminated', details: { causes: [{ type: 'NamespaceTerminating' }] } }, 'creating');
   rec.event(deploy, 'Warning', 'FailedCreate', 'm2');
   await rec.flush();
   assert.equal(logs.length, 1);
-  assert.match(logs[0], /recording FailedCreate for Deployment ns\/web: boom/);
+  assert.deepEqual(logs[0], { level: 'error', msg: 'event recorder: recording an event failed', component: 'x', reason: 'FailedCreate', kind: 'Deployment', object: 'ns/web', error: 'boom' });
 });
 
 test('label selectors: matchLabels, expressions, missing vs empty', () => {

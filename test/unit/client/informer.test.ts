@@ -100,3 +100,25 @@ test('a watch that fails with HTTP 410 relists too', async () => {
   assert.deepEqual(inf.list().map((o) => o.metadata.name), ['z']);
   await inf.stop();
 });
+
+test('a typed informer\'s lister filters by namespace and label selector and gets by name', async () => {
+  const { PODS } = await import('../../../src/client/resources.js');
+  const pod = (ns: string, name: string, labels: Record<string, string>, nodeName?: string) => ({ metadata: { namespace: ns, name, labels, resourceVersion: '1' }, spec: { nodeName, containers: [] } });
+  const api = {
+    list: async () => ({ metadata: { resourceVersion: '1' }, items: [pod('a', 'web-1', { app: 'web' }, 'n1'), pod('a', 'db-1', { app: 'db' }), pod('b', 'web-2', { app: 'web' })] }),
+    watch: (_r: unknown, _ns: unknown, _o: unknown, _cb: unknown, signal: AbortSignal) => new Promise<void>((r) => signal.addEventListener('abort', () => r())),
+  };
+  const inf = new Informer(api as never, PODS, { log: () => {} });
+  inf.start();
+  await inf.waitForSync();
+  const names = (ps: { metadata: { name?: string } }[]) => ps.map((p) => p.metadata.name).sort();
+  assert.deepEqual(names(inf.list()), ['db-1', 'web-1', 'web-2']);
+  assert.deepEqual(names(inf.list('a')), ['db-1', 'web-1']);
+  assert.deepEqual(names(inf.list(undefined, { matchLabels: { app: 'web' } })), ['web-1', 'web-2']);
+  assert.deepEqual(names(inf.list('a', { matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['web'] }] })), ['db-1']);
+  // Typed as a Pod: spec fields need no cast.
+  assert.equal(inf.get('a', 'web-1')?.spec?.nodeName, 'n1');
+  assert.equal(inf.get('a', 'web-1')?.kind, 'Pod');
+  assert.equal(inf.get('b', 'web-1'), undefined);
+  await inf.stop();
+});

@@ -25,7 +25,7 @@ test('assumed pods count until the informer confirms the binding or the binding 
   assert.ok(c.isAssumed('uid-a'));
   c.observePod(p); // a status update of the still-unbound pod arrives: keep the assumption
   assert.equal(c.nodeInfo('n1')?.requested.cpu, 1000);
-  c.observePod({ ...p, spec: { ...(p.spec as object), nodeName: 'n1' } });
+  c.observePod({ ...p, spec: { ...p.spec!, nodeName: 'n1' } });
   assert.ok(!c.isAssumed('uid-a'), 'confirmed');
   assert.equal(c.nodeInfo('n1')?.requested.cpu, 1000, 'counted once');
   const q = pod('b', { cpu: '1' });

@@ -1,4 +1,4 @@
-import type { KObject } from '../../../src/api/types.js';
+import type { Node, Pod } from '../../../src/client/resources.js';
 import { NodeInfo, podInfo } from '../../../src/scheduler/nodeinfo.js';
 
 export interface NodeOpts {
@@ -12,7 +12,7 @@ export interface NodeOpts {
   extra?: Record<string, string>;
 }
 
-export function node(name: string, o: NodeOpts = {}): KObject {
+export function node(name: string, o: NodeOpts = {}): Node {
   const alloc = { cpu: o.cpu ?? '2', memory: o.memory ?? '4Gi', pods: o.pods ?? '110', ...(o.extra ?? {}) };
   const ready = o.ready === undefined ? 'True' : o.ready;
   return {
@@ -25,7 +25,7 @@ export function node(name: string, o: NodeOpts = {}): KObject {
       allocatable: alloc,
       conditions: ready === null ? [] : [{ type: 'Ready', status: ready, reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: '2024-01-01T00:00:00Z', lastTransitionTime: '2024-01-01T00:00:00Z' }],
     },
-  };
+  } as Node;
 }
 
 export interface PodOpts {
@@ -47,7 +47,7 @@ export interface PodOpts {
   created?: string;
 }
 
-export function pod(name: string, o: PodOpts = {}): KObject {
+export function pod(name: string, o: PodOpts = {}): Pod {
   const requests: Record<string, string> = { ...(o.extra ?? {}) };
   if (o.cpu) requests.cpu = o.cpu;
   if (o.memory) requests.memory = o.memory;
@@ -73,11 +73,11 @@ export function pod(name: string, o: PodOpts = {}): KObject {
       ...(o.preemptionPolicy ? { preemptionPolicy: o.preemptionPolicy } : {}),
     },
     status: { phase: o.phase ?? 'Pending', ...(o.conditions ? { conditions: o.conditions } : {}) },
-  };
+  } as Pod;
 }
 
 /** NodeInfos for the nodes, with the given pods placed on their spec.nodeName. */
-export function nodeInfos(nodes: KObject[], pods: KObject[] = []): NodeInfo[] {
+export function nodeInfos(nodes: Node[], pods: Pod[] = []): NodeInfo[] {
   return nodes.map((n) => {
     const info = new NodeInfo(n.metadata.name as string);
     info.setNode(n);

@@ -72,11 +72,12 @@ test('a failed binding releases the assumed resources and retries', async () => 
   let failures = 1;
   const { ApiError } = await import('../../../src/client/client.js');
   api.fail = (c) => (c.path.endsWith('/binding') && failures-- > 0 ? new ApiError(500, { message: 'etcd hiccup' }, 'binding') : undefined);
-  const logs: string[] = [];
-  const s = startScheduler(api as unknown as ApiClient, { log: (m) => logs.push(m) });
+  const logs: Record<string, unknown>[] = [];
+  const s = startScheduler(api as unknown as ApiClient, { log: (level, msg, fields) => logs.push({ level, msg, ...fields }) });
   await s.ready;
   await until(() => nodeOf(api, 'p') === 'n1', 'bound on retry');
   assert.equal(api.calls.filter((c) => c.path.endsWith('/binding')).length, 2);
-  assert.match(logs[0], /binding: etcd hiccup/);
+  assert.equal(logs[0]!.msg, 'scheduler: binding failed');
+  assert.match(String(logs[0]!.error), /binding: etcd hiccup/);
   await s.stop();
 });

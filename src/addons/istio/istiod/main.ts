@@ -34,7 +34,7 @@ function say(level: 'info' | 'warn' | 'error', scope: string, msg: string): void
 async function main(): Promise<void> {
   say('info', 'default', `istiod version: ${ISTIO_VERSION}-skiff`);
   const client = new ApiClient({ ...inClusterConfig(), userAgent: `pilot-discovery/${ISTIO_VERSION}` });
-  const informers = new SharedInformers(client, (m) => say('error', 'kube', m));
+  const informers = new SharedInformers(client, (level, m) => say(level === 'warning' ? 'warn' : level === 'error' ? 'error' : 'info', 'kube', m));
   const inf = {
     gateways: informers.informer(GATEWAYS),
     virtualServices: informers.informer(VIRTUAL_SERVICES),

@@ -7,7 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { KObject } from '../../../api/types.js';
-import type { ApiClient, Resource } from '../../../client/client.js';
+import type { ApiClient } from '../../../client/client.js';
 import { EventRecorder, type Recorder } from '../../../client/events.js';
 import { Informer, type InformerLike } from '../../../client/informer.js';
 import { log } from '../../../log.js';
@@ -15,8 +15,8 @@ import { diffListeners } from './diff.js';
 import { isFromForwarder, type ToForwarder } from './protocol.js';
 import { compareHostPorts, writeHostPortsState, type HostPortsState } from './status-file.js';
 import { wantedListeners, type HostPortService, type Listener, type PublishOptions } from './wanted.js';
+import { SERVICES } from '../../../client/resources.js';
 
-export const SERVICES: Resource = { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true };
 export const PUBLISHER_COMPONENT = 'skiff-host-ports';
 /** How soon a port that could not be bound is tried again. */
 export const RETRY_MS = 5_000;
@@ -89,8 +89,8 @@ export class HostPortPublisher {
   private retryPending = false;
 
   constructor(private readonly o: PublisherOptions) {
-    this.informer = o.informer ?? new Informer(o.client, SERVICES, { log: (m) => log('error', m) });
-    this.recorder = o.recorder ?? new EventRecorder(o.client, PUBLISHER_COMPONENT, (m) => log('error', m));
+    this.informer = o.informer ?? new Informer(o.client, SERVICES, { log });
+    this.recorder = o.recorder ?? new EventRecorder(o.client, PUBLISHER_COMPONENT, log);
     this.retryMs = o.retryMs ?? RETRY_MS;
   }
 

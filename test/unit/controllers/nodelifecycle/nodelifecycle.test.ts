@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KObject } from '../../../../src/api/types.js';
+import type { Lease } from '../../../../src/client/resources.js';
 import type { ApiClient } from '../../../../src/client/client.js';
 import { EventRecorder } from '../../../../src/client/events.js';
 import { SharedInformers } from '../../../../src/client/informer.js';
@@ -14,7 +14,7 @@ import { node, pod } from '../../scheduler/fixtures.js';
 
 const T0 = Date.parse('2024-01-01T00:10:00Z');
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-const lease = (name: string, renew: number): KObject => ({
+const lease = (name: string, renew: number): Lease => ({
   apiVersion: 'coordination.k8s.io/v1',
   kind: 'Lease',
   metadata: { name, namespace: 'kube-node-lease' },

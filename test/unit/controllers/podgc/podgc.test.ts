@@ -15,7 +15,7 @@ test('terminated pods beyond the threshold go, evicted first, then oldest first'
     pod('old', { phase: 'Failed', created: '2024-01-01T00:00:00Z' }),
     pod('mid', { phase: 'Succeeded', created: '2024-01-02T00:00:00Z' }),
     pod('running', { phase: 'Running', created: '2023-01-01T00:00:00Z' }),
-    { ...pod('evicted', { phase: 'Failed', created: '2024-01-04T00:00:00Z' }), status: { phase: 'Failed', reason: 'Evicted' } },
+    { ...pod('evicted', { phase: 'Failed', created: '2024-01-04T00:00:00Z' }), status: { phase: 'Failed' as const, reason: 'Evicted' } },
   ];
   assert.deepEqual(names(terminatedOverThreshold(pods, 4)), []);
   assert.deepEqual(names(terminatedOverThreshold(pods, 2)), ['evicted', 'old']);

@@ -21,7 +21,7 @@ const node: NodeFacts = { nodeName: 'node-1', nodeIPs: ['172.18.0.2'], clusterCI
 function service(name: string, spec: ServiceJSON['spec']): ServiceJSON {
   return { metadata: { namespace: 'ns1', name }, spec };
 }
-function slice(svc: string, eps: { ip: string; node?: string; ready?: boolean; serving?: boolean; terminating?: boolean }[], port = 8080, portName = 'p80', protocol = 'TCP'): EndpointSliceJSON {
+function slice(svc: string, eps: { ip: string; node?: string; ready?: boolean; serving?: boolean; terminating?: boolean }[], port = 8080, portName = 'p80', protocol: 'TCP' | 'UDP' | 'SCTP' = 'TCP'): EndpointSliceJSON {
   return {
     metadata: { namespace: 'ns1', name: `${svc}-abcde`, labels: { 'kubernetes.io/service-name': svc } },
     addressType: 'IPv4',
