@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, waitFor, type Cluster } from '../harness.js';
+import { LOAD_GENERATOR, PHP_APACHE } from './php-apache.js';
 
 // Kubernetes' HorizontalPodAutoscaler walkthrough on a real node: php-apache (the built-in
 // hpa-example burns CPU per request), `kubectl autoscale`, a busybox load generator, and the
@@ -19,40 +20,7 @@ after(async () => {
 
 const ok = (args: string[], input?: string) => c.ok(args, input);
 
-const PHP_APACHE = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: php-apache }
-spec:
-  selector: { matchLabels: { run: php-apache } }
-  template:
-    metadata: { labels: { run: php-apache } }
-    spec:
-      containers:
-      - name: php-apache
-        image: registry.k8s.io/hpa-example
-        ports: [{ containerPort: 80 }]
-        resources: { limits: { cpu: 500m }, requests: { cpu: 200m } }
----
-apiVersion: v1
-kind: Service
-metadata: { name: php-apache, labels: { run: php-apache } }
-spec:
-  ports: [{ port: 80 }]
-  selector: { run: php-apache }
-`;
 
-const LOAD = `
-apiVersion: v1
-kind: Pod
-metadata: { name: load-generator }
-spec:
-  terminationGracePeriodSeconds: 0
-  containers:
-  - name: load
-    image: busybox:1.28
-    command: ["/bin/sh", "-c", "while sleep 0.01; do wget -q -O- http://php-apache; done"]
-`;
 
 const replicas = async () => Number(await ok(['get', 'deployment', 'php-apache', '-o', 'jsonpath={.spec.replicas}']));
 const events = async () => ok(['get', 'events', '--field-selector', 'involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name=php-apache', '-o', 'jsonpath={range .items[*]}{.reason} {.message}{"\\n"}{end}']);
@@ -71,7 +39,7 @@ test('php-apache scales out under load on measured CPU and back to minReplicas a
   assert.match(row, /^php-apache\s+Deployment\/php-apache\s+cpu: \d+%\/50%\s+1\s+10\s+1\s+/);
   assert.equal(await replicas(), 1);
 
-  await ok(['apply', '-f', '-'], LOAD);
+  await ok(['apply', '-f', '-'], LOAD_GENERATOR);
   await waitFor('scaled out under load', async () => (await replicas()) > 1, 180_000);
   const describe = await ok(['describe', 'hpa', 'php-apache']);
   assert.match(describe, /resource cpu on pods\s+\(as a percentage of request\):\s+(\d+)% \(\d+m\) \/ 50%/);

@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startCluster, waitFor, type Cluster } from '../harness.js';
+import { LOAD_GENERATOR, PHP_APACHE } from '../autoscaling/php-apache.js';
 
 // The metrics pipeline end to end: kubelet /metrics/resource → metrics-server → the aggregation
 // layer → kubectl top, with the walkthrough's php-apache under its busybox load, and a container
@@ -17,37 +18,6 @@ after(async () => {
 
 const ok = (args: string[], input?: string) => c.ok(args, input);
 
-const PHP_APACHE = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: php-apache }
-spec:
-  selector: { matchLabels: { run: php-apache } }
-  template:
-    metadata: { labels: { run: php-apache } }
-    spec:
-      containers:
-      - name: php-apache
-        image: registry.k8s.io/hpa-example
-        ports: [{ containerPort: 80 }]
-        resources: { limits: { cpu: 500m }, requests: { cpu: 200m } }
----
-apiVersion: v1
-kind: Service
-metadata: { name: php-apache, labels: { run: php-apache } }
-spec:
-  ports: [{ port: 80 }]
-  selector: { run: php-apache }
----
-apiVersion: v1
-kind: Pod
-metadata: { name: load-generator, labels: { app: load } }
-spec:
-  containers:
-  - name: load
-    image: busybox:1.28
-    command: ["/bin/sh", "-c", "while sleep 0.01; do wget -q -O- http://php-apache; done"]
-`;
 
 /** cadvisor's cpuacct.usage of a container, read on the host (cgroup v1 as on this machine, or v2). */
 function cpuUsageNanos(cluster: string, podUid: string, container: string): number | undefined {
@@ -95,7 +65,7 @@ test('the metrics API becomes Available and kubectl top shows every node and pod
 });
 
 test('php-apache under load: top shows it busiest, and its CPU matches the cgroup counter over the same window', async () => {
-  await ok(['apply', '-f', '-'], PHP_APACHE);
+  await ok(['apply', '-f', '-'], PHP_APACHE + '---\n' + LOAD_GENERATOR);
   const uid = (await ok(['get', 'pods', '-l', 'run=php-apache', '-o', 'jsonpath={.items[0].metadata.uid}'])).trim();
   assert.ok(uid);
   // The host's view of the container's counter, read while the load runs.
