@@ -17,7 +17,7 @@ import {
   type IngressNginxPart,
 } from './ingress-nginx.js';
 import { METRICS_APISERVICE, METRICS_SERVER_NAME, missingMetricsServerParts, type MetricsServerPart } from './metrics-server.js';
-import { GATEWAY_NAME, GATEWAY_SERVICE_ACCOUNT, ISTIOD_NAME, ISTIOD_SERVICE_ACCOUNT, ISTIO_NAMESPACE, missingIstioParts, type IstioPart } from './istio.js';
+import { GATEWAY_NAME, GATEWAY_SERVICE_ACCOUNT, ISTIOD_NAME, ISTIOD_SERVICE_ACCOUNT, ISTIO_NAMESPACE, ZTUNNEL_NAME, missingIstioParts, type IstioPart } from './istio.js';
 
 export const APISERVICES: Resource = { group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', kind: 'APIService', namespaced: false };
 export const INGRESSCLASSES: Resource = { group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', kind: 'IngressClass', namespaced: false };
@@ -138,6 +138,7 @@ export const ISTIO_ADDON: AddonSpec<IstioPart> = {
     gatewayServiceAccount: { res: SERVICEACCOUNTS, namespace: ISTIO_NAMESPACE, name: GATEWAY_SERVICE_ACCOUNT },
     gatewayService: { res: SERVICES, namespace: ISTIO_NAMESPACE, name: GATEWAY_NAME },
     gateway: { res: DEPLOYMENTS, namespace: ISTIO_NAMESPACE, name: GATEWAY_NAME },
+    ztunnelServiceAccount: { res: SERVICEACCOUNTS, namespace: ISTIO_NAMESPACE, name: ZTUNNEL_NAME },
   },
   plan: missingIstioParts,
 };
