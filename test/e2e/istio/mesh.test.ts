@@ -35,7 +35,7 @@ after(async () => {
 /** `n` requests from a pod, one answer per line. */
 async function answers(ns: string, n: number, header = ''): Promise<string[]> {
   const h = header ? `--header '${header}' ` : '';
-  const out = await c.ok(['exec', '-n', ns, 'client', '--', 'sh', '-c', `for i in $(seq ${n}); do wget -q -O- ${h}http://greet.default/greet || echo FAILED; done`]);
+  const out = await c.ok(['exec', '-n', ns, 'client', '--', 'sh', '-c', `for i in $(seq ${n}); do wget -q -T 5 -O- ${h}http://greet.default/greet || echo FAILED; done`]);
   return out.split('\n').filter(Boolean);
 }
 
@@ -51,10 +51,14 @@ test('a pod of the labelled namespace is enrolled: annotation and event', async 
 test('check 5 in the mesh: 90/10 by weight, x-canary: yes always v2', async () => {
   // The VirtualService reaches the ztunnels; until then the Service answers as plain kube-proxy (1/3 v2, path /greet answered too).
   let got: string[] = [];
-  await waitFor('the mesh route (x-canary to v2)', async () => {
-    got = await answers('default', 20, 'x-canary: yes');
-    return got.every((a) => a === 'v2');
-  }, 60_000);
+  try {
+    await waitFor('the mesh route (x-canary to v2)', async () => {
+      got = await answers('default', 20, 'x-canary: yes');
+      return got.every((a) => a === 'v2');
+    }, 60_000);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; last answers: ${got.join(' ')}`);
+  }
   const n = 1000;
   got = await answers('default', n);
   assert.equal(got.length, n);

@@ -40,7 +40,8 @@ async function main(): Promise<void> {
   let ready = false;
   let applying = Promise.resolve();
   const apply = (config: ProxyConfig) => {
-    applying = applying.then(async () => {
+    // One failed version must not stop the ones after it from being applied.
+    applying = applying.catch((e: Error) => say('error', `applying configuration from istiod: ${e.message}`)).then(async () => {
       proxy.update(config);
       await listeners.apply(config);
       if (!ready) {
