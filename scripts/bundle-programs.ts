@@ -28,6 +28,7 @@ const PROGRAMS = [
   'addons/dns/main.js',
   'addons/ingress/main.js',
   'addons/metrics-server/main.js',
+  'client/serving-cert-worker.js',
   'addons/istio/istiod/main.js',
   'addons/istio/gateway/main.js',
   'images/servers/',

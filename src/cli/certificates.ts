@@ -71,11 +71,17 @@ export async function generateClusterCertificates(now: Date = new Date()): Promi
     ],
   });
 
-  const server = await x509.X509CertificateGenerator.create({
+  const server = await signServing(ca, caKeys, serverKeys.publicKey, SERVER_COMMON_NAME, SERVER_DNS_NAMES, SERVER_IPS, now);
+  const [caKey, serverKey] = await Promise.all([privateKeyPem(caKeys.privateKey), privateKeyPem(serverKeys.privateKey)]);
+  return { caCert: ca.toString('pem'), caKey, serverCert: server, serverKey };
+}
+
+async function signServing(ca: x509.X509Certificate, caKeys: CryptoKeyPair, publicKey: CryptoKey, commonName: string, dnsNames: string[], ips: string[], now: Date): Promise<string> {
+  const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
-    subject: `CN=${SERVER_COMMON_NAME}`,
+    subject: `CN=${commonName}`,
     issuer: ca.subject,
-    publicKey: serverKeys.publicKey,
+    publicKey,
     signingKey: caKeys.privateKey,
     signingAlgorithm: ALGORITHM,
     ...validity(now),
@@ -84,14 +90,26 @@ export async function generateClusterCertificates(now: Date = new Date()): Promi
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension([
-        ...SERVER_DNS_NAMES.map((value) => ({ type: 'dns' as const, value })),
-        ...SERVER_IPS.map((value) => ({ type: 'ip' as const, value })),
+        ...dnsNames.map((value) => ({ type: 'dns' as const, value })),
+        ...ips.map((value) => ({ type: 'ip' as const, value })),
       ]),
       await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey),
-      await x509.SubjectKeyIdentifierExtension.create(serverKeys.publicKey),
+      await x509.SubjectKeyIdentifierExtension.create(publicKey),
     ],
   });
+  return cert.toString('pem');
+}
 
-  const [caKey, serverKey] = await Promise.all([privateKeyPem(caKeys.privateKey), privateKeyPem(serverKeys.privateKey)]);
-  return { caCert: ca.toString('pem'), caKey, serverCert: server.toString('pem'), serverKey };
+/**
+ * A serving certificate signed by the cluster's CA, as kubeadm's certs phase makes them for the
+ * components: the kubelets' (port 10250) and metrics-server's. Made by `skiff up`, which holds
+ * the CA key, so that no component needs an X.509 library of its own.
+ */
+export async function generateServingCertificate(caCertPem: string, caKeyPem: string, commonName: string, dnsNames: string[], ips: string[], now: Date = new Date()): Promise<{ cert: string; key: string }> {
+  const ca = new x509.X509Certificate(caCertPem);
+  const caPrivate = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(caKeyPem), ALGORITHM, true, ['sign']);
+  const caKeys = { privateKey: caPrivate, publicKey: await ca.publicKey.export(ALGORITHM, ['verify']) } as unknown as CryptoKeyPair;
+  const keys = await newKeyPair();
+  const cert = await signServing(ca, caKeys, keys.publicKey, commonName, dnsNames, ips, now);
+  return { cert, key: await privateKeyPem(keys.privateKey) };
 }

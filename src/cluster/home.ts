@@ -31,6 +31,14 @@ export interface ClusterPaths {
   tlsSocket: string;
   pid: string;
   log: string;
+  /** metrics-server's serving certificate and key, signed by the cluster CA (made by `skiff up`). */
+  metricsServerCert: string;
+  metricsServerKey: string;
+}
+
+/** A node's kubelet serving certificate and key (port 10250), signed by the cluster CA, in the node's directory. */
+export function kubeletServingFiles(nodeDir: string): { cert: string; key: string } {
+  return { cert: join(nodeDir, 'kubelet.crt'), key: join(nodeDir, 'kubelet.key') };
 }
 
 export function skiffHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -56,6 +64,8 @@ export function clusterPaths(home: string, name: string): ClusterPaths {
     tlsSocket: join(dir, API_TLS_SOCKET_NAME),
     pid: join(dir, 'control-plane.pid'),
     log: join(dir, 'control-plane.log'),
+    metricsServerCert: join(dir, 'metrics-server.crt'),
+    metricsServerKey: join(dir, 'metrics-server.key'),
   };
 }
 

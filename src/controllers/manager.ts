@@ -44,6 +44,8 @@ export interface ControllerOptions {
    * availability check reaches backends in the pod network through them. Without it that controller does not run.
    */
   nodesDir?: string;
+  /** metrics-server's serving certificate and key (PEM), put in the Secret its Deployment mounts. */
+  metricsServerServing?: { cert: string; key: string };
   /** Informers shared with other components (the scheduler); the caller starts and stops them. */
   informers?: SharedInformers;
 }
@@ -69,7 +71,7 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
     startEndpointsController(client, informers, opts.log),
     startCoreDNSAddon(client, informers, opts.log, { egress: opts.egress }),
     startIngressNginxAddon(client, informers, opts.log),
-    startMetricsServerAddon(client, informers, opts.log),
+    startMetricsServerAddon(client, informers, opts.log, opts.metricsServerServing),
     startHorizontalController(client, informers, hpaEvents, { log: opts.log, hpa: opts.horizontalPodAutoscaler }),
     startIstioAddon(client, informers, opts.log),
     startZtunnelController(client, informers, opts.log),

@@ -13,6 +13,7 @@ import { KUBELET_PORT, newNode, nodeLabels, nodeStatus, readMachineInfo, type Ma
 import { Runtime } from './kubelet/runtime/index.js';
 import { KubeletServer } from './kubelet/server.js';
 import { API_TLS_SOCKET_NAME } from '../cluster/constants.js';
+import { kubeletServingFiles } from '../cluster/home.js';
 import { ApiRelay, nodeAddress, podCIDR } from './network/index.js';
 import { Proxier } from './proxy/index.js';
 import { startNetworkPolicy, type NetworkPolicyLoop } from './networkpolicy/index.js';
@@ -121,7 +122,7 @@ export class NodeAgent {
     });
     await this.server.listen();
     // metrics-server scrapes it; pods do not wait for it, so neither does the agent.
-    void this.server.listenSecure(this.id.internalIP, KUBELET_PORT).catch((e: Error) => log('error', 'serving the kubelet port', { node: this.o.nodeName, port: KUBELET_PORT, error: e.message }));
+    void this.server.listenSecure(this.id.internalIP, KUBELET_PORT, kubeletServingFiles(this.nodeDir)).catch((e: Error) => log('error', 'serving the kubelet port', { node: this.o.nodeName, port: KUBELET_PORT, error: e.message }));
     await kubelet.start();
     log('info', 'node agent started', { node: this.o.nodeName });
   }

@@ -1,8 +1,12 @@
 // metrics-server's flags (cmd/metrics-server/app/options), the ones components.yaml passes and
 // the ones users add to it. Flags it accepts but that change nothing here are listed as such.
+import { parseGoDuration } from '../../api/duration.js';
 
 export interface MetricsServerArgs {
   certDir: string;
+  /** --tls-cert-file and --tls-private-key-file: the serving certificate; without them one is generated. */
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
   securePort: number;
   /** --metric-resolution: how often every node is scraped (ms). */
   resolutionMs: number;
@@ -16,20 +20,6 @@ export interface MetricsServerArgs {
 
 /** Flags metrics-server takes whose effect is upstream's own machinery (logging, TLS tuning, authn delegation). */
 const ACCEPTED = new Set(['v', 'logtostderr', 'tls-cipher-suites', 'tls-min-version', 'authorization-always-allow-paths', 'requestheader-client-ca-file', 'kubelet-request-timeout']);
-
-/** Go durations as the flag package parses them: `15s`, `1m30s`, `500ms`. */
-export function parseGoDuration(s: string): number | undefined {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  let m: RegExpExecArray | null;
-  let end = 0;
-  while ((m = re.exec(s))) {
-    total += Number(m[1]) * unit[m[2]];
-    end = re.lastIndex;
-  }
-  return end === s.length && s.length > 0 ? total : undefined;
-}
 
 export function parseMetricsServerArgs(argv: string[]): MetricsServerArgs {
   const a: MetricsServerArgs = {
@@ -50,6 +40,8 @@ export function parseMetricsServerArgs(argv: string[]): MetricsServerArgs {
       return Number(value);
     };
     if (name === 'cert-dir') a.certDir = value;
+    else if (name === 'tls-cert-file') a.tlsCertFile = value;
+    else if (name === 'tls-private-key-file') a.tlsPrivateKeyFile = value;
     else if (name === 'secure-port') a.securePort = int();
     else if (name === 'metric-resolution') {
       const ms = parseGoDuration(value);

@@ -1,9 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:https';
 import { join } from 'node:path';
 import { ApiClient, type Resource } from '../../client/client.js';
 import { fileTokenSource, inClusterConfig, SERVICE_ACCOUNT_DIR } from '../../client/in-cluster.js';
 import { SharedInformers } from '../../client/informer.js';
-import { selfSignedServingCert } from '../../client/self-signed.js';
+import { servingCertOffThread } from '../../client/serving-cert.js';
 import { notifyReady } from '../ready.js';
 import { MetricsApi } from './api.js';
 import { parseMetricsServerArgs } from './args.js';
@@ -48,8 +49,14 @@ async function main(): Promise<void> {
     storage.store(batch);
   };
 
-  const { cert, key } = await selfSignedServingCert('localhost', ['127.0.0.1'], ['localhost']);
-  klog('I', `Generated self-signed cert (${args.certDir}/apiserver.crt, ${args.certDir}/apiserver.key)`);
+  let cert: string;
+  let key: string;
+  if (args.tlsCertFile && args.tlsPrivateKeyFile) {
+    [cert, key] = await Promise.all([readFile(args.tlsCertFile, 'utf8'), readFile(args.tlsPrivateKeyFile, 'utf8')]);
+  } else {
+    ({ cert, key } = await servingCertOffThread('localhost', ['127.0.0.1'], ['localhost']));
+    klog('I', `Generated self-signed cert (${args.certDir}/apiserver.crt, ${args.certDir}/apiserver.key)`);
+  }
   let synced = false;
   const server = createServer({ cert, key }, (req, res) => {
     const path = new URL(req.url ?? '/', 'https://metrics-server').pathname;

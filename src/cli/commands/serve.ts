@@ -83,6 +83,16 @@ export function podAPIEndpoint(config: ClusterConfig): ApiEndpoint | undefined {
   return config.nodes > 0 ? { ip: nodeAddress(0), port: API_RELAY_PORT } : undefined;
 }
 
+/** A certificate and key `skiff up` made, if both are there. */
+function servingPair(certFile: string, keyFile: string): { cert: string; key: string } | undefined {
+  try {
+    return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
 /**
  * The control plane in one process: the API server, then the controller manager and the
  * scheduler as its clients (as cmd/kube-controller-manager and cmd/kube-scheduler are), with a
@@ -131,6 +141,7 @@ export async function serve(flags: { name: string; home?: string }): Promise<num
     };
     const controllerOptions: ControllerOptions = {
       ca: readFileSync(paths.caCert, 'utf8'),
+      metricsServerServing: servingPair(paths.metricsServerCert, paths.metricsServerKey),
       nodeMonitorGracePeriodMs: gracePeriodFromEnv(),
       horizontalPodAutoscaler: hpaOptionsFromEnv(process.env),
       egress: config.egress,

@@ -3,12 +3,13 @@
 // the cluster is usable: nodes Ready, cluster DNS answering, the ingress controller serving.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { UpFlags } from '../args.js';
 import {
   clusterPaths,
   contextName,
+  kubeletServingFiles,
   portsOfOtherClusters,
   readClusterConfig,
   serverURL,
@@ -253,6 +254,33 @@ async function waitUntilUsable(paths: ClusterPaths, config: ClusterConfig, token
   }
 }
 
+/**
+ * The components' serving certificates, signed by the cluster CA (kubeadm's certs phase): each
+ * kubelet's and metrics-server's. Made once; a cluster made before they existed gets them at its
+ * next `up`.
+ */
+async function ensureServingCertificates(paths: ClusterPaths, config: ClusterConfig): Promise<void> {
+  const [{ nodeName, nodeDir }, { nodeAddress }] = await Promise.all([import('../node-agents.js'), import('../../node/network/names.js')]);
+  const wanted = [
+    { files: { cert: paths.metricsServerCert, key: paths.metricsServerKey }, cn: 'metrics-server', dns: ['metrics-server', 'metrics-server.kube-system', 'metrics-server.kube-system.svc'], ips: [] as string[] },
+    ...Array.from({ length: config.nodes }, (_, i) => {
+      const node = nodeName(config.name, i);
+      return { files: kubeletServingFiles(nodeDir(paths, node)), cn: node, dns: [node], ips: [nodeAddress(i)] };
+    }),
+  ].filter((w) => !existsSync(w.files.cert) || !existsSync(w.files.key));
+  if (wanted.length === 0) return;
+  const { generateServingCertificate } = await import('../certificates.js');
+  const [caCert, caKey] = [readFileSync(paths.caCert, 'utf8'), readFileSync(paths.caKey, 'utf8')];
+  await Promise.all(
+    wanted.map(async (w) => {
+      const { cert, key } = await generateServingCertificate(caCert, caKey, w.cn, w.dns, w.ips);
+      mkdirSync(dirname(w.files.cert), { recursive: true, mode: 0o700 });
+      writeFileSync(w.files.key, key, { mode: 0o600 });
+      writeFileSync(w.files.cert, cert, { mode: 0o644 });
+    }),
+  );
+}
+
 export async function up(flags: UpFlags): Promise<number> {
   const home = skiffHome();
   const paths = clusterPaths(home, flags.name);
@@ -263,6 +291,7 @@ export async function up(flags: UpFlags): Promise<number> {
     process.stdout.write(`Creating cluster "${flags.name}" ...\n`);
     config = await createCluster(paths, flags);
   }
+  await ensureServingCertificates(paths, config);
   const caCertPem = readFileSync(paths.caCert, 'utf8');
   const token = readFileSync(paths.token, 'utf8').trim();
   const context = contextName(config.name);

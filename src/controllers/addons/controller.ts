@@ -16,10 +16,11 @@ import {
   missingIngressNginxParts,
   type IngressNginxPart,
 } from './ingress-nginx.js';
-import { METRICS_APISERVICE, METRICS_SERVER_NAME, missingMetricsServerParts, type MetricsServerPart } from './metrics-server.js';
+import { METRICS_APISERVICE, METRICS_SERVER_CERT_SECRET, METRICS_SERVER_NAME, missingMetricsServerParts, type MetricsServerPart, type ServingPair } from './metrics-server.js';
 import { GATEWAY_NAME, GATEWAY_SERVICE_ACCOUNT, ISTIOD_NAME, ISTIOD_SERVICE_ACCOUNT, ISTIO_NAMESPACE, ZTUNNEL_NAME, missingIstioParts, type IstioPart } from './istio.js';
 
 export const APISERVICES: Resource = { group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', kind: 'APIService', namespaced: false };
+const SECRETS: Resource = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
 export const INGRESSCLASSES: Resource = { group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', kind: 'IngressClass', namespaced: false };
 
 /** Where one part of an add-on lives; cluster-scoped parts have no namespace. */
@@ -37,6 +38,22 @@ export interface AddonSpec<P extends string> {
   title: string;
   parts: Record<P, PartLocation>;
   plan: (o: { present: Record<P, boolean> }) => { part: P; object: KObject }[];
+  /**
+   * Deployments that must be Available before a first install: add-ons a cluster is usable
+   * without start after those it needs, instead of taking CPU from them while `up` waits.
+   */
+  after?: PartLocation[];
+}
+
+/** The add-ons `skiff up` waits for: cluster DNS and the ingress controller. */
+const CORE_ADDONS: PartLocation[] = [
+  { res: DEPLOYMENTS, namespace: ADDON_NAMESPACE, name: COREDNS_NAME },
+  { res: DEPLOYMENTS, namespace: INGRESS_NAMESPACE, name: CONTROLLER_NAME },
+];
+
+function isAvailable(obj: KObject | undefined): boolean {
+  const conds = (obj?.status as { conditions?: { type?: string; status?: string }[] } | undefined)?.conditions ?? [];
+  return conds.some((c) => c.type === 'Available' && c.status === 'True');
 }
 
 /** How soon to look again while a namespace of ours is still being deleted. */
@@ -53,9 +70,11 @@ export function startAddon<P extends string>(client: ApiClient, informers: Share
   const key = spec.controller;
   const names = Object.keys(spec.parts) as P[];
   const byPart = Object.fromEntries(names.map((p) => [p, informers.informer(spec.parts[p].res)])) as Record<P, Informer>;
-  const informerList = [...new Set(Object.values<Informer>(byPart))];
+  const after = (spec.after ?? []).map((loc) => ({ loc, inf: informers.informer(loc.res) }));
+  const informerList = [...new Set([...Object.values<Informer>(byPart), ...after.map((a) => a.inf)])];
+  const at = (loc: PartLocation, obj: KObject) => (loc.namespace ?? '') === (obj.metadata.namespace ?? '') && loc.name === obj.metadata.name;
   const isOurs = (obj: KObject, inf: InformerLike) =>
-    names.some((p) => byPart[p] === inf && (spec.parts[p].namespace ?? '') === (obj.metadata.namespace ?? '') && spec.parts[p].name === obj.metadata.name);
+    names.some((p) => byPart[p] === inf && at(spec.parts[p], obj)) || after.some((a) => a.inf === inf && at(a.loc, obj));
 
   const running = runController({
     log,
@@ -64,6 +83,8 @@ export function startAddon<P extends string>(client: ApiClient, informers: Share
     keyOf: (obj, inf) => (isOurs(obj, inf) ? key : undefined),
     async reconcile() {
       const present = Object.fromEntries(names.map((p) => [p, byPart[p].get(spec.parts[p].namespace, spec.parts[p].name) !== undefined])) as Record<P, boolean>;
+      const firstInstall = !Object.values(present).some(Boolean);
+      if (firstInstall && after.some((a) => !isAvailable(a.inf.get(a.loc.namespace, a.loc.name)))) return;
       for (const { part, object } of spec.plan({ present })) {
         const { res, namespace, name } = spec.parts[part];
         try {
@@ -115,16 +136,18 @@ export const METRICS_SERVER_ADDON: AddonSpec<MetricsServerPart> = {
   title: 'the metrics-server add-on',
   parts: {
     serviceaccount: { res: SERVICEACCOUNTS, namespace: ADDON_NAMESPACE, name: METRICS_SERVER_NAME },
+    certificate: { res: SECRETS, namespace: ADDON_NAMESPACE, name: METRICS_SERVER_CERT_SECRET },
     service: { res: SERVICES, namespace: ADDON_NAMESPACE, name: METRICS_SERVER_NAME },
     deployment: { res: DEPLOYMENTS, namespace: ADDON_NAMESPACE, name: METRICS_SERVER_NAME },
     apiservice: { res: APISERVICES, name: METRICS_APISERVICE },
   },
   plan: missingMetricsServerParts,
+  after: CORE_ADDONS,
 };
 
-/** metrics-server (upstream's components.yaml). */
-export function startMetricsServerAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void): RunningController {
-  return startAddon(client, informers, METRICS_SERVER_ADDON, log);
+/** metrics-server (upstream's components.yaml), serving with the given certificate. */
+export function startMetricsServerAddon(client: ApiClient, informers: SharedInformers, log?: (msg: string) => void, serving?: ServingPair): RunningController {
+  return startAddon(client, informers, { ...METRICS_SERVER_ADDON, plan: (o) => missingMetricsServerParts(o, serving) }, log);
 }
 
 export const ISTIO_ADDON: AddonSpec<IstioPart> = {
@@ -141,6 +164,7 @@ export const ISTIO_ADDON: AddonSpec<IstioPart> = {
     ztunnelServiceAccount: { res: SERVICEACCOUNTS, namespace: ISTIO_NAMESPACE, name: ZTUNNEL_NAME },
   },
   plan: missingIstioParts,
+  after: CORE_ADDONS,
 };
 
 /** The cluster DNS add-on (kubeadm's `addon/coredns` phase). */

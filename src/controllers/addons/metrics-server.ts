@@ -2,13 +2,24 @@ import type { KObject } from '../../api/types.js';
 import { ADDON_NAMESPACE } from './coredns.js';
 
 // metrics-server as upstream's components.yaml installs it (release v0.7.2), with
-// --kubelet-insecure-tls added as kind and minikube users add it: the kubelets serve
-// self-signed certificates. Left out for reasons of this cluster: the RBAC objects (the API
-// serves no RBAC kinds) and priorityClassName (no PriorityClass kind).
+// --kubelet-insecure-tls added as kind and minikube users add it. Its serving certificate is
+// the one `skiff up` signed with the cluster CA, in a Secret it reads through --tls-cert-file and
+// --tls-private-key-file (flags upstream has for certificates made elsewhere, e.g. by
+// cert-manager), so that the program does not carry an X.509 library to make its own. Left out
+// for reasons of this cluster: the RBAC objects (the API serves no RBAC kinds) and
+// priorityClassName (no PriorityClass kind).
 
 export const METRICS_SERVER_NAME = 'metrics-server';
 export const METRICS_SERVER_IMAGE = 'registry.k8s.io/metrics-server/metrics-server:v0.7.2';
 export const METRICS_APISERVICE = 'v1beta1.metrics.k8s.io';
+export const METRICS_SERVER_CERT_SECRET = 'metrics-server-serving-cert';
+const CERT_DIR = '/etc/metrics-server/pki';
+
+/** The serving certificate and key (PEM) the add-on's Secret holds. */
+export interface ServingPair {
+  cert: string;
+  key: string;
+}
 
 const labels = { 'k8s-app': METRICS_SERVER_NAME };
 const meta = (extra: Record<string, unknown> = {}) => ({ name: METRICS_SERVER_NAME, namespace: ADDON_NAMESPACE, labels, ...extra });
@@ -26,7 +37,17 @@ export function metricsServerService(): KObject {
   };
 }
 
-export function metricsServerDeployment(): KObject {
+export function metricsServerCertSecret(pair: ServingPair): KObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: METRICS_SERVER_CERT_SECRET, namespace: ADDON_NAMESPACE, labels },
+    type: 'kubernetes.io/tls',
+    data: { 'tls.crt': Buffer.from(pair.cert).toString('base64'), 'tls.key': Buffer.from(pair.key).toString('base64') },
+  };
+}
+
+export function metricsServerDeployment(serving = true): KObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -46,6 +67,7 @@ export function metricsServerDeployment(): KObject {
                 '--kubelet-use-node-status-port',
                 '--metric-resolution=15s',
                 '--kubelet-insecure-tls',
+                ...(serving ? [`--tls-cert-file=${CERT_DIR}/tls.crt`, `--tls-private-key-file=${CERT_DIR}/tls.key`] : []),
               ],
               image: METRICS_SERVER_IMAGE,
               imagePullPolicy: 'IfNotPresent',
@@ -62,12 +84,12 @@ export function metricsServerDeployment(): KObject {
                 runAsUser: 1000,
                 seccompProfile: { type: 'RuntimeDefault' },
               },
-              volumeMounts: [{ mountPath: '/tmp', name: 'tmp-dir' }],
+              volumeMounts: [{ mountPath: '/tmp', name: 'tmp-dir' }, ...(serving ? [{ mountPath: CERT_DIR, name: 'serving-cert', readOnly: true }] : [])],
             },
           ],
           nodeSelector: { 'kubernetes.io/os': 'linux' },
           serviceAccountName: METRICS_SERVER_NAME,
-          volumes: [{ emptyDir: {}, name: 'tmp-dir' }],
+          volumes: [{ emptyDir: {}, name: 'tmp-dir' }, ...(serving ? [{ name: 'serving-cert', secret: { secretName: METRICS_SERVER_CERT_SECRET } }] : [])],
         },
       },
     },
@@ -90,14 +112,18 @@ export function metricsAPIService(): KObject {
   };
 }
 
-export type MetricsServerPart = 'serviceaccount' | 'service' | 'deployment' | 'apiservice';
+export type MetricsServerPart = 'serviceaccount' | 'certificate' | 'service' | 'deployment' | 'apiservice';
 
-/** Every missing part; existing parts (and users' edits) stay. */
-export function missingMetricsServerParts(o: { present: Record<MetricsServerPart, boolean> }): { part: MetricsServerPart; object: KObject }[] {
+/**
+ * Every missing part; existing parts (and users' edits) stay. Without a serving pair (a control
+ * plane started without the file) metrics-server makes its own certificate, as upstream does.
+ */
+export function missingMetricsServerParts(o: { present: Record<MetricsServerPart, boolean> }, serving?: ServingPair): { part: MetricsServerPart; object: KObject }[] {
   const all: { part: MetricsServerPart; make: () => KObject }[] = [
     { part: 'serviceaccount', make: metricsServerAccount },
+    ...(serving ? [{ part: 'certificate' as const, make: () => metricsServerCertSecret(serving) }] : []),
     { part: 'service', make: metricsServerService },
-    { part: 'deployment', make: metricsServerDeployment },
+    { part: 'deployment', make: () => metricsServerDeployment(serving !== undefined) },
     { part: 'apiservice', make: metricsAPIService },
   ];
   return all.filter((p) => !o.present[p.part]).map((p) => ({ part: p.part, object: p.make() }));

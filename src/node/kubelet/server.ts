@@ -3,8 +3,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ipv4InCIDR } from '../../cluster/ipv4.js';
-import { selfSignedServingCert } from '../../client/self-signed.js';
 import { rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
 import type { KObject } from '../../api/types.js';
 import type { Clock, PodRuntime } from './cri.js';
@@ -85,9 +85,9 @@ export class KubeletServer {
     this.server.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.tunnel(req, socket, head));
   }
 
-  /** The kubelet's HTTPS port (10250) on the node's address, with a self-signed certificate. */
-  async listenSecure(host: string, port: number): Promise<void> {
-    const { cert, key } = await selfSignedServingCert(this.o.nodeName, [host], [this.o.nodeName]);
+  /** The kubelet's HTTPS port (10250) on the node's address, with its serving certificate (files `skiff up` made). */
+  async listenSecure(host: string, port: number, files: { cert: string; key: string }): Promise<void> {
+    const [cert, key] = await Promise.all([readFile(files.cert, 'utf8'), readFile(files.key, 'utf8')]);
     const server = createHttpsServer({ cert, key }, (req, res) => {
       const path = new URL(req.url ?? '/', 'https://kubelet').pathname;
       if (req.method !== 'GET' || !this.resourceEndpoint(path, res)) text(res, 404, '404 page not found');

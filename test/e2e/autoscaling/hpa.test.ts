@@ -2,10 +2,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, waitFor, type Cluster } from '../harness.js';
 
-// The HPA controller in a real cluster without nodes: metrics.k8s.io is registered but its
-// metrics-server cannot run, so the aggregator answers 503 and the controller reports
-// upstream's failure, while min/max clamping still scales. walkthrough.test.ts scales on
-// measured CPU.
+// The HPA controller in a real cluster without nodes: metrics-server is installed only once the
+// cluster's DNS and ingress controller run, so metrics.k8s.io is not served and the controller
+// reports upstream's failure, while min/max clamping still scales. walkthrough.test.ts scales
+// on measured CPU.
 // The sync period is shortened with kube-controller-manager's own flag.
 
 let c: Cluster;
@@ -17,7 +17,7 @@ after(async () => {
 });
 
 const ok = (args: string[], input?: string) => c.ok(args, input);
-const NO_METRICS = 'unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server is currently unable to handle the request (get pods.metrics.k8s.io)';
+const NO_METRICS = 'unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)';
 
 function deployment(name: string, cpuRequest?: string): string {
   const resources = cpuRequest ? `\n        resources: {requests: {cpu: ${cpuRequest}}}` : '';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpuQuantity, goDuration, memoryQuantity, nodeMetrics, podMetrics } from '../../../../src/addons/metrics-server/api.js';
-import { parseGoDuration, parseMetricsServerArgs } from '../../../../src/addons/metrics-server/args.js';
+import { parseMetricsServerArgs } from '../../../../src/addons/metrics-server/args.js';
 import { kubeletAddress } from '../../../../src/addons/metrics-server/scraper.js';
 import { MetricsStorage } from '../../../../src/addons/metrics-server/storage.js';
 import type { MetricsPoint } from '../../../../src/addons/metrics-server/decode.js';
@@ -64,7 +64,6 @@ test('components.yaml flags parse; the kubelet is found by preferred address typ
   assert.deepEqual(a.addressTypes, ['InternalIP', 'ExternalIP', 'Hostname']);
   assert.throws(() => parseMetricsServerArgs(['--metric-resolution=5s']), /at least 10s, but value 5s provided/);
   assert.throws(() => parseMetricsServerArgs(['--bogus']), /unknown flag: --bogus/);
-  assert.equal(parseGoDuration('1m30s'), 90000);
   const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, status: { addresses: [{ type: 'Hostname', address: 'n1' }, { type: 'InternalIP', address: '172.18.0.2' }], daemonEndpoints: { kubeletEndpoint: { Port: 10250 } } } };
   assert.deepEqual(kubeletAddress(node, a), { host: '172.18.0.2', port: 10250 });
 });
