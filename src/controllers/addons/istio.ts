@@ -1,4 +1,5 @@
 import type { KObject } from '../../api/types.js';
+import { ISTIO_STATUS_PORT } from '../../cluster/constants.js';
 
 // Istio's default profile as `istioctl install` lays it out, the parts that carry traffic:
 // namespace istio-system; istiod (Deployment, Service, ServiceAccount), which watches the Istio
@@ -20,7 +21,7 @@ export const ISTIOD_SERVICE_ACCOUNT = 'istiod';
 export const ISTIO_VERSION = '1.26.2';
 export const PILOT_IMAGE = `docker.io/istio/pilot:${ISTIO_VERSION}`;
 export const PROXY_IMAGE = `docker.io/istio/proxyv2:${ISTIO_VERSION}`;
-export const GATEWAY_STATUS_PORT = 15021;
+export const GATEWAY_STATUS_PORT = ISTIO_STATUS_PORT;
 export const ZTUNNEL_NAME = 'ztunnel';
 export const ZTUNNEL_SELECTOR = { app: ZTUNNEL_NAME };
 

@@ -3,6 +3,7 @@
 // Service addresses their TCP connections to are redirected to it. The rules (rules.ts) and the
 // loop (loop.ts) act on this.
 import type { KObject } from '../../api/types.js';
+import { ISTIO_STATUS_PORT } from '../../cluster/constants.js';
 
 /** The namespace the mesh's control plane and node proxies live in; never captured itself. */
 export const ISTIO_NAMESPACE = 'istio-system';
@@ -41,7 +42,7 @@ export interface MeshCapture {
   ztunnel?: { ip: string; uid: string; name: string };
   /** Meshed pods on this node with an address. */
   members: { ip: string; pod: KObject }[];
-  /** `clusterIP . port` of every TCP Service port. */
+  /** `clusterIP . port` of every TCP Service port but the proxies' own status port. */
   destinations: string[];
 }
 
@@ -64,7 +65,7 @@ export function meshCapture(o: { nodeName: string; pods: KObject[]; namespaces: 
   for (const s of o.services as ServiceLike[]) {
     const ip = s.spec?.clusterIP;
     if (!ip || ip === 'None' || s.spec?.type === 'ExternalName' || ip.includes(':')) continue;
-    for (const port of s.spec?.ports ?? []) if ((port.protocol ?? 'TCP') === 'TCP') dest.add(`${ip} . ${port.port}`);
+    for (const port of s.spec?.ports ?? []) if ((port.protocol ?? 'TCP') === 'TCP' && port.port !== ISTIO_STATUS_PORT) dest.add(`${ip} . ${port.port}`);
   }
   out.destinations = [...dest].sort();
   out.members.sort((a, b) => (a.ip < b.ip ? -1 : 1));

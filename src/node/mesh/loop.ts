@@ -1,7 +1,7 @@
 // The node agent's mesh capture loop (istio-cni's node agent, in ambient mode): informers on
 // Pods, Namespaces and Services; each change asks for a sync, which rewrites the `ip skiff-mesh`
 // table when the capture changed, points the mark's routing table at this node's ztunnel, gives
-// the ztunnel's namespace the Service range as a local route (rules.ts says why), and marks each
+// the ztunnel's namespace the Service range as a local route for what arrives from the pod network (rules.ts says why), and marks each
 // newly enrolled pod with istio-cni's annotation and an event. The table and route go with the
 // node's network namespace; an agent restart rebuilds them from its first full lists.
 import type { KObject } from '../../api/types.js';
@@ -9,12 +9,12 @@ import { isNotFound, type ApiClient, type Resource } from '../../client/client.j
 import type { EventRecorder } from '../../client/events.js';
 import { SharedInformers } from '../../client/informer.js';
 import { SERVICE_CLUSTER_IP_RANGE } from '../../cluster/constants.js';
-import { ip } from '../network/ip.js';
+import { ip, ipBatch } from '../network/ip.js';
 import { podNetns, POD_BRIDGE } from '../network/names.js';
 import { runNft } from '../proxy/apply.js';
 import { SyncRunner } from '../proxy/sync-runner.js';
 import { meshCapture, REDIRECTION_ANNOTATION, type MeshCapture } from './capture.js';
-import { MESH_MARK, meshTableScript, ROUTE_TABLE, TABLE } from './rules.js';
+import { MESH_MARK, meshTableScript, ROUTE_TABLE, TABLE, ztunnelRoutingCommands } from './rules.js';
 
 const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
 const NAMESPACES: Resource = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
@@ -44,7 +44,9 @@ export function startMeshCapture(o: MeshCaptureOptions): MeshCaptureLoop {
   const sync = async () => {
     const c = meshCapture({ nodeName: o.nodeName, pods: inf.pods.list(), namespaces: inf.namespaces.list(), services: inf.services.list() });
     if (c.ztunnel && !localRoutes.has(c.ztunnel.uid)) {
-      await ip(podNetns(o.cluster, c.ztunnel.uid), ['route', 'replace', 'local', SERVICE_CLUSTER_IP_RANGE, 'dev', 'lo'], `routing the Service range locally in ztunnel ${c.ztunnel.name}`);
+      const netns = podNetns(o.cluster, c.ztunnel.uid);
+      const rules = await ip(netns, ['rule', 'show'], `listing the routing rules of ztunnel ${c.ztunnel.name}`);
+      await ipBatch(netns, ztunnelRoutingCommands(SERVICE_CLUSTER_IP_RANGE, rules), `routing the Service range locally in ztunnel ${c.ztunnel.name}`);
       localRoutes.add(c.ztunnel.uid);
     }
     await routeToZtunnel(c);

@@ -34,3 +34,26 @@ export function meshTableScript(c: MeshCapture): string {
   }
   return l.join('\n') + '\n';
 }
+
+/** The ztunnel's own connections to the Service range (istiod, cluster DNS) take the main table, before the local table. */
+export const ZTUNNEL_OWN_PRIORITY = '50';
+/** The local table's rule, moved from priority 0 to after ZTUNNEL_OWN_PRIORITY. */
+export const ZTUNNEL_LOCAL_PRIORITY = '100';
+
+/**
+ * The `ip` commands that make the Service range local in a ztunnel's namespace, given its
+ * current `ip rule show`: connections arriving from the pod network to a ClusterIP are accepted
+ * there (local table), while the ztunnel's own traffic to Service addresses (its discovery
+ * stream to istiod, its DNS queries) still leaves through the node. The local table is looked
+ * up at priority 0 before any other rule, so it moves behind a rule for locally generated
+ * packets (`iif lo`): without that, the ztunnel would dial itself, and istiod's answers, whose
+ * source the node un-DNATs to istiod's ClusterIP, would be dropped as martians (a local source).
+ */
+export function ztunnelRoutingCommands(serviceRange: string, rules: string): string[][] {
+  const has = (pref: string) => rules.split('\n').some((l) => l.startsWith(`${pref}:`));
+  const out: string[][] = [['route', 'replace', 'local', serviceRange, 'dev', 'lo']];
+  if (!has(ZTUNNEL_OWN_PRIORITY)) out.push(['rule', 'add', 'priority', ZTUNNEL_OWN_PRIORITY, 'iif', 'lo', 'to', serviceRange, 'lookup', 'main']);
+  if (!has(ZTUNNEL_LOCAL_PRIORITY)) out.push(['rule', 'add', 'priority', ZTUNNEL_LOCAL_PRIORITY, 'lookup', 'local']);
+  if (has('0')) out.push(['rule', 'delete', 'priority', '0']);
+  return out;
+}

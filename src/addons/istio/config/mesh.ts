@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
 import type { KObject } from '../../../api/types.js';
+import { ISTIO_STATUS_PORT } from '../../../cluster/constants.js';
 import { byCreation, ClusterBuilder, ROOT_NAMESPACE, type MeshSnapshot } from './gateway.js';
 import { CLUSTER_DOMAIN, hostCovers, resolveShortName } from './hosts.js';
 import { DEFAULT_RETRY, MESH_GATEWAY, translateHttpRoute } from './routes.js';
@@ -11,7 +12,7 @@ import type { Listener, ProxyConfig, Route, VirtualHost } from './types.js';
 // are those of the one VirtualService bound to `mesh` that names the Service's host (the oldest,
 // as pilot keeps one per host in the mesh), or a default route to the Service. A port that does
 // not carry HTTP/1.1 by Istio's protocol selection is passed through as TCP to the Service's
-// endpoints; an unnamed one is sniffed.
+// endpoints; an unnamed one is sniffed. Port 15021 is the proxy's own status port, left out.
 
 type VSSpec = NonNullable<IVirtualService['spec']>;
 
@@ -77,7 +78,7 @@ export function buildMeshConfig(snap: MeshSnapshot): ProxyConfig {
     const namespace = svc.metadata.namespace ?? '';
     const vs = virtualServiceFor(fqdn, meshVSs);
     for (const port of svc.spec?.ports ?? []) {
-      if ((port.protocol ?? 'TCP') !== 'TCP') continue;
+      if ((port.protocol ?? 'TCP') !== 'TCP' || port.port === ISTIO_STATUS_PORT) continue;
       const l = listeners.get(port.port) ?? { port: port.port, serverPort: port.port, protocol: 'HTTP' as const, virtualHosts: [], mesh: { tcp: {}, sniff: {} } };
       listeners.set(port.port, l);
       const direct = clusters.resolve({ host: fqdn, port: { number: port.port } }, namespace) ?? '';

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { join } from 'node:path';
 import { fileTokenSource, SERVICE_ACCOUNT_DIR } from '../../../client/in-cluster.js';
+import { ISTIO_STATUS_PORT as STATUS_PORT } from '../../../cluster/constants.js';
 import { notifyReady } from '../../ready.js';
 import type { ProxyConfig } from '../config/types.js';
 import { DISCOVERY_PATH, DISCOVERY_PORT } from '../istiod/discovery.js';
@@ -14,7 +15,6 @@ import { GatewayProxy } from './proxy.js';
 // (/healthz/ready: 200 once the first configuration is applied) and writes Envoy's access log
 // to stdout. When istiod is away it keeps routing by the last configuration and asks again.
 
-const STATUS_PORT = 15021;
 const RECONNECT_MS = 1000;
 
 function say(level: 'info' | 'warn' | 'error', msg: string): void {
