@@ -75,3 +75,18 @@ test('outside the mesh: plain Service routing, no VirtualService applied', async
   // kube-proxy spreads over all three greet pods, two of them v1.
   assert.ok(got.includes('v1'), got.join(' '));
 });
+
+test('a Service without endpoints: 503 no healthy upstream from ztunnel in the mesh, refused outside it', async () => {
+  await c.ok(['create', 'service', 'clusterip', 'nobody', '--tcp=80:8080']);
+  const call = async (ns: string) => (await c.kubectl(['exec', '-n', ns, 'client', '--', 'wget', '-q', '-T', '5', '-O-', 'http://nobody.default/'])).stderr;
+  let inside = '';
+  await waitFor('ztunnel to route the new Service', async () => {
+    inside = await call('default');
+    return /503/.test(inside);
+  }, 60_000).catch((e: Error) => {
+    throw new Error(`${e.message}; last answer: ${inside}`);
+  });
+  assert.match(inside, /server returned error: HTTP\/1\.1 503 Service Unavailable/);
+  assert.match(await call('outside'), /Connection refused/);
+  await c.ok(['delete', 'service', 'nobody']);
+});
