@@ -68,6 +68,10 @@ export class DiscoveryServer {
   private subscribe(req: http.IncomingMessage, res: http.ServerResponse, pod: string): void {
     if (res.destroyed) return;
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+    // A pod runs one proxy: an older stream of the same pod is one whose proxy is gone (its
+    // process restarted, or the pod was replaced under the same name) and whose connection
+    // has not been seen to close yet; pushing into it helps no one.
+    for (const old of this.subscribers) if (old.pod === pod) old.res.destroy();
     const sub: Subscriber = { pod, res, version: '' };
     this.subscribers.add(sub);
     this.log(`info\tads\tNew connection: ${pod}`);
