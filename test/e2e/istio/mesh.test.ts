@@ -68,6 +68,9 @@ test('check 5 in the mesh: 90/10 by weight, x-canary: yes always v2', async () =
   assert.ok(Math.abs(v1 / n - 0.9) <= 0.03, `v1 ${v1} of ${n}`);
   assert.ok(Math.abs(v2 / n - 0.1) <= 0.03, `v2 ${v2} of ${n}`);
   assert.deepEqual(new Set(await answers('default', 50, 'x-canary: yes')), new Set(['v2']));
+  // Every listener opened: none clashes with the ztunnel's own status port.
+  const logs = await c.ok(['logs', '-n', 'istio-system', '-l', 'app=ztunnel', '--tail=-1']);
+  assert.doesNotMatch(logs, /error: listener/);
 });
 
 test('outside the mesh: plain Service routing, no VirtualService applied', async () => {
