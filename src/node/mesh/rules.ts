@@ -6,9 +6,9 @@
 // marked before the service proxy's DNAT (priority -150 < -100), a NAT binding to the same
 // address (`dnat to ip daddr`, priority -110) keeps the service proxy's DNAT from running for
 // the connection, and the mark selects a routing table whose default route is the ztunnel's
-// pod address. In the ztunnel's namespace the Service range is a local route, so its listener
-// on 0.0.0.0:<port> accepts the connection and reads the original ClusterIP as its local
-// address. Replies leave the ztunnel from the ClusterIP and match the connection's conntrack
+// pod address. In the ztunnel's namespace the Service range is a local route for what arrives
+// from the pod network (ztunnelRoutingCommands), so its listener on 0.0.0.0:<port> accepts the
+// connection and reads the original ClusterIP as its local address. Replies leave the ztunnel from the ClusterIP and match the connection's conntrack
 // entry on the bridge. Pods outside the mesh are untouched: kube-proxy's rules as before.
 import type { MeshCapture } from './capture.js';
 
