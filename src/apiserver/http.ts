@@ -94,11 +94,19 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** Marks the connection for closing, discards what is left of the body, and fails with 413. */
-function refuse(req: IncomingMessage): Promise<never> {
-  closeAfterResponse.add(req);
-  req.resume();
-  return Promise.reject(errors.tooLarge());
+/**
+ * Fails with 413. A body of a declared length within MAX_DRAIN is read to its end first, so the
+ * client, still writing it, gets the answer rather than a reset connection; any other is
+ * discarded and the connection marked for closing after the answer.
+ */
+async function refuse(req: IncomingMessage): Promise<never> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared <= MAX_DRAIN) await drain(req);
+  else {
+    closeAfterResponse.add(req);
+    req.resume();
+  }
+  throw errors.tooLarge();
 }
 
 /** Requests whose answer must close the connection (their body was not read to the end). */

@@ -25,3 +25,10 @@ export const KUBERNETES_SERVICE_IP = '10.96.0.1';
  * API server are there. The pool is small on purpose: it is for one machine.
  */
 export const LOAD_BALANCER_POOL = { first: '127.0.10.1', last: '127.0.10.254' } as const;
+
+/**
+ * Istio's proxy status port (/healthz/ready): every gateway and ztunnel serves it itself, so a
+ * Service port of that number (the ingress gateway's) is not captured by the mesh nor given a
+ * mesh listener; meshed pods reach it as kube-proxy routes it.
+ */
+export const ISTIO_STATUS_PORT = 15021;

@@ -2,6 +2,7 @@ import type { ApiClient } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
 import { SharedInformers } from '../client/informer.js';
 import { startCoreDNSAddon, startIngressNginxAddon, startIstioAddon, startMetricsServerAddon } from './addons/controller.js';
+import { startZtunnelController } from './addons/ztunnel.js';
 import { startAPIServiceAvailability } from './apiservice/controller.js';
 import { startDeploymentController } from './deployment/controller.js';
 import { startEndpointsController } from './endpoints/controller.js';
@@ -74,6 +75,7 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
     startMetricsServerAddon(client, informers, opts.log, opts.metricsServerServing),
     startHorizontalController(client, informers, hpaEvents, { log: opts.log, hpa: opts.horizontalPodAutoscaler }),
     startIstioAddon(client, informers, opts.log),
+    startZtunnelController(client, informers, opts.log),
   ];
   if (opts.nodesDir) controllers.push(startAPIServiceAvailability(client, informers, opts.nodesDir, opts.log));
   if (opts.ca) controllers.push(startRootCACertPublisher(client, informers, opts.ca, opts.log));

@@ -18,6 +18,7 @@ import { ApiRelay, nodeAddress, podCIDR } from './network/index.js';
 import { Proxier } from './proxy/index.js';
 import { startNetworkPolicy, type NetworkPolicyLoop } from './networkpolicy/index.js';
 import { NODES } from '../client/resources.js';
+import { startMeshCapture, type MeshCaptureLoop } from './mesh/loop.js';
 
 // The node agent: registers the Node, heartbeats its Lease and status, runs the kubelet's pod
 // loop, serves kubelet.sock, programs the Service proxy's nftables table and relays the API to
@@ -53,6 +54,7 @@ export class NodeAgent {
   private server?: KubeletServer;
   private proxier?: Proxier;
   private netpol?: NetworkPolicyLoop;
+  private mesh?: MeshCaptureLoop;
   private apiRelay?: ApiRelay;
   private recorder: EventRecorder;
   private readonly lease: LeaseTiming;
@@ -76,6 +78,7 @@ export class NodeAgent {
     this.every(STATUS_INTERVAL_MS, () => this.updateStatus());
     this.startServiceProxy();
     this.netpol ??= startNetworkPolicy({ client: this.o.client, nodeName: this.o.nodeName, log: this.log });
+    this.mesh ??= startMeshCapture({ cluster: this.o.cluster, nodeName: this.o.nodeName, client: this.o.client, recorder: this.recorder, log: this.log });
 
     const runtime = new Runtime({ cluster: this.o.cluster, clusterDir: this.o.clusterDir, node: this.o.nodeName, index: this.o.index, nodeDir: this.nodeDir });
     const images: ImageService = {
@@ -196,6 +199,7 @@ export class NodeAgent {
     await this.server?.close();
     await this.proxier?.stop();
     await this.netpol?.stop();
+    await this.mesh?.stop();
     await this.apiRelay?.close();
     await this.recorder.flush();
   }

@@ -12,7 +12,7 @@ import {
   type IngressNginxPart,
 } from './ingress-nginx.js';
 import { METRICS_APISERVICE, METRICS_SERVER_CERT_SECRET, METRICS_SERVER_NAME, missingMetricsServerParts, type MetricsServerPart, type ServingPair } from './metrics-server.js';
-import { GATEWAY_NAME, GATEWAY_SERVICE_ACCOUNT, ISTIOD_NAME, ISTIOD_SERVICE_ACCOUNT, ISTIO_NAMESPACE, missingIstioParts, type IstioPart } from './istio.js';
+import { GATEWAY_NAME, GATEWAY_SERVICE_ACCOUNT, ISTIOD_NAME, ISTIOD_SERVICE_ACCOUNT, ISTIO_NAMESPACE, ZTUNNEL_NAME, missingIstioParts, type IstioPart } from './istio.js';
 import type { Logger } from '../../log.js';
 import { APISERVICES, CONFIGMAPS, DEPLOYMENTS, INGRESSCLASSES, NAMESPACES, SECRETS, SERVICEACCOUNTS, SERVICES } from '../../client/resources.js';
 
@@ -154,6 +154,7 @@ export const ISTIO_ADDON: AddonSpec<IstioPart> = {
     gatewayServiceAccount: { res: SERVICEACCOUNTS, namespace: ISTIO_NAMESPACE, name: GATEWAY_SERVICE_ACCOUNT },
     gatewayService: { res: SERVICES, namespace: ISTIO_NAMESPACE, name: GATEWAY_NAME },
     gateway: { res: DEPLOYMENTS, namespace: ISTIO_NAMESPACE, name: GATEWAY_NAME },
+    ztunnelServiceAccount: { res: SERVICEACCOUNTS, namespace: ISTIO_NAMESPACE, name: ZTUNNEL_NAME },
   },
   plan: missingIstioParts,
   after: CORE_ADDONS,

@@ -1,4 +1,5 @@
 import type { KObject } from '../../api/types.js';
+import { ISTIO_STATUS_PORT } from '../../cluster/constants.js';
 
 // Istio's default profile as `istioctl install` lays it out, the parts that carry traffic:
 // namespace istio-system; istiod (Deployment, Service, ServiceAccount), which watches the Istio
@@ -20,7 +21,9 @@ export const ISTIOD_SERVICE_ACCOUNT = 'istiod';
 export const ISTIO_VERSION = '1.26.2';
 export const PILOT_IMAGE = `docker.io/istio/pilot:${ISTIO_VERSION}`;
 export const PROXY_IMAGE = `docker.io/istio/proxyv2:${ISTIO_VERSION}`;
-export const GATEWAY_STATUS_PORT = 15021;
+export const GATEWAY_STATUS_PORT = ISTIO_STATUS_PORT;
+export const ZTUNNEL_NAME = 'ztunnel';
+export const ZTUNNEL_SELECTOR = { app: ZTUNNEL_NAME };
 
 export const GATEWAY_SELECTOR = { app: GATEWAY_NAME, istio: 'ingressgateway' };
 const GATEWAY_LABELS = { ...GATEWAY_SELECTOR, 'install.operator.istio.io/owning-resource': 'unknown', 'istio.io/rev': 'default', 'operator.istio.io/component': 'IngressGateways' };
@@ -143,7 +146,44 @@ export function gatewayService(): KObject {
   };
 }
 
-export type IstioPart = 'namespace' | 'istiodServiceAccount' | 'istiodService' | 'istiod' | 'gatewayServiceAccount' | 'gatewayService' | 'gateway';
+/**
+ * The mesh's node proxy on one node: what Istio's ambient profile runs as the ztunnel DaemonSet
+ * (one pod per node, in istio-system), here a pod bound to its node by the ztunnel controller
+ * (ztunnel.ts), as the DaemonSet controller binds its pods. It runs the proxy program: istiod
+ * sends it the mesh's listeners and routes, and the node agent redirects meshed pods' traffic
+ * to Services into it (src/node/mesh).
+ */
+export function ztunnelPod(node: string): KObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: `${ZTUNNEL_NAME}-${node}`,
+      namespace: ISTIO_NAMESPACE,
+      labels: { ...ZTUNNEL_SELECTOR, 'istio.io/rev': 'default', 'sidecar.istio.io/inject': 'false', 'operator.istio.io/component': 'Ztunnel' },
+    },
+    spec: {
+      nodeName: node,
+      serviceAccountName: ZTUNNEL_NAME,
+      terminationGracePeriodSeconds: 30,
+      tolerations: [{ operator: 'Exists', effect: 'NoSchedule' }, { operator: 'Exists', effect: 'NoExecute' }, { key: 'CriticalAddonsOnly', operator: 'Exists' }],
+      containers: [
+        {
+          name: 'istio-proxy',
+          image: PROXY_IMAGE,
+          args: ['proxy', 'ztunnel', '--log_output_level=default:info'],
+          env: [...podEnv, { name: 'PROXY_CONFIG', value: `{"discoveryAddress":"istiod.${ISTIO_NAMESPACE}.svc:15012"}` }],
+          ports: [{ containerPort: GATEWAY_STATUS_PORT, name: 'status-port', protocol: 'TCP' }],
+          readinessProbe: { httpGet: { path: '/healthz/ready', port: GATEWAY_STATUS_PORT }, periodSeconds: 2, failureThreshold: 30 },
+          resources: { requests: { cpu: '200m', memory: '512Mi' } },
+          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] }, readOnlyRootFilesystem: true },
+        },
+      ],
+    },
+  };
+}
+
+export type IstioPart = 'namespace' | 'istiodServiceAccount' | 'istiodService' | 'istiod' | 'gatewayServiceAccount' | 'gatewayService' | 'gateway' | 'ztunnelServiceAccount';
 
 /** Creation order: the namespace first; each pod after its account, istiod's Service before the gateway that dials it. */
 const ALL: { part: IstioPart; make: () => KObject }[] = [
@@ -154,6 +194,7 @@ const ALL: { part: IstioPart; make: () => KObject }[] = [
   { part: 'gatewayServiceAccount', make: () => serviceAccount(GATEWAY_SERVICE_ACCOUNT, GATEWAY_SELECTOR) },
   { part: 'gatewayService', make: gatewayService },
   { part: 'gateway', make: gatewayDeployment },
+  { part: 'ztunnelServiceAccount', make: () => serviceAccount(ZTUNNEL_NAME, ZTUNNEL_SELECTOR) },
 ];
 
 /** Every missing part; parts that exist keep the user's edits. */

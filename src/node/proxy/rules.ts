@@ -12,6 +12,7 @@
 // Everything here is pure: Services + EndpointSlices + node facts -> ProxyState -> nft scripts.
 // The incremental script only touches the service ports whose rules changed, so one change costs
 // O(changed objects), and the rules of a Service whose objects did not change are reused as they are.
+import { MESH_MARK } from '../mesh/rules.js';
 import { chainPrefix, endpointChainBase, servicePortChainBase } from './chain-names.js';
 import {
   categorizeEndpoints,
@@ -335,6 +336,9 @@ function baseScript(node: NodeFacts): string[] {
   l.push(`add map ${T} ${NO_ENDPOINT_NODEPORTS} { type inet_proto . inet_service : verdict ; comment "vmap to drop or reject packets to service nodeports with no endpoints" ; }`);
   l.push(`add map ${T} ${SERVICE_IPS} { type ipv4_addr . inet_proto . inet_service : verdict ; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ; }`);
   l.push(`add map ${T} ${SERVICE_NODEPORTS} { type inet_proto . inet_service : verdict ; comment "NodePort traffic" ; }`);
+  // Connections the mesh captured (node/mesh) go to the node's ztunnel, which answers for a
+  // Service without endpoints itself (Envoy's 503 no healthy upstream), as a sidecar would.
+  l.push(`add rule ${T} ${ENDPOINTS_CHECK} meta mark & ${MESH_MARK} == ${MESH_MARK} return`);
   l.push(`add rule ${T} ${ENDPOINTS_CHECK} ip daddr . meta l4proto . th dport vmap @${NO_ENDPOINT_SERVICES}`);
   l.push(`add rule ${T} ${ENDPOINTS_CHECK} ip daddr @${NODEPORT_IPS} meta l4proto . th dport vmap @${NO_ENDPOINT_NODEPORTS}`);
   if (node.clusterCIDR) {

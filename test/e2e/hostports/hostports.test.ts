@@ -19,12 +19,13 @@ before(async () => {
   c = await startCluster('hp', { nodes: 1, upArgs: ['--publish-address', PUBLISH] });
   home = c.env.SKIFF_HOME!;
   clusterDir = join(home, 'clusters', c.name);
-  // The ingress add-on's LoadBalancer comes with the cluster, so it would be the oldest claimant
-  // of port 80 on the publish address, which the tests below hand between their own Services. A
-  // user edit the add-on keeps: its Service becomes ClusterIP.
-  const ingress = ['-n', 'ingress-nginx', 'svc', 'ingress-nginx-controller'];
-  await waitFor('the ingress add-on Service', async () => (await c.kubectl(['get', ...ingress])).code === 0, 60_000);
-  await c.ok(['patch', ...ingress, '--type=merge', '-p', '{"spec":{"type":"ClusterIP"}}']);
+  // The ingress and Istio add-ons' LoadBalancers come with the cluster, so they would be the
+  // oldest claimants of port 80 on the publish address, which the tests below hand between
+  // their own Services. A user edit the add-ons keep: their Services become ClusterIP.
+  for (const svc of [['-n', 'ingress-nginx', 'svc', 'ingress-nginx-controller'], ['-n', 'istio-system', 'svc', 'istio-ingressgateway']]) {
+    await waitFor(`the add-on Service ${svc[3]}`, async () => (await c.kubectl(['get', ...svc])).code === 0, 60_000);
+    await c.ok(['patch', ...svc, '--type=merge', '-p', '{"spec":{"type":"ClusterIP"}}']);
+  }
 });
 after(async () => {
   await c?.down();

@@ -44,7 +44,7 @@ interface ServiceLike extends KObject {
   spec?: { selector?: Record<string, string>; ports?: { name?: string; port: number; targetPort?: number | string }[] };
 }
 
-function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
+export function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
   if (!selector || Object.keys(selector).length === 0) return false;
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
@@ -68,9 +68,9 @@ function secretPair(secret: KObject | undefined): KeyPair | undefined {
   return { cert: Buffer.from(crt, 'base64').toString('utf8'), key: Buffer.from(key, 'base64').toString('utf8') };
 }
 
-const key = (o: KObject) => `${o.metadata.namespace}/${o.metadata.name}`;
+export const key = (o: KObject) => `${o.metadata.namespace}/${o.metadata.name}`;
 
-class ClusterBuilder {
+export class ClusterBuilder {
   readonly clusters: Record<string, Cluster> = {};
   private readonly services = new Map<string, ServiceLike>();
   private readonly slices: Map<string, KObject[]>;
@@ -124,6 +124,15 @@ class ClusterBuilder {
   };
 }
 
+/** Oldest first, then by namespace/name: the order in which pilot merges and prefers objects. */
+export function byCreation(objects: KObject[]): KObject[] {
+  return [...objects].sort((a, b) => {
+    const ta = a.metadata.creationTimestamp ?? '';
+    const tb = b.metadata.creationTimestamp ?? '';
+    return ta !== tb ? (ta < tb ? -1 : 1) : key(a) < key(b) ? -1 : 1;
+  });
+}
+
 interface BoundServer {
   gateway: string;
   gatewayNamespace: string;
@@ -144,11 +153,7 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity): Pr
       byPort.set(server.port.number, list);
     }
   }
-  const vss = [...snap.virtualServices].sort((a, b) => {
-    const ta = a.metadata.creationTimestamp ?? '';
-    const tb = b.metadata.creationTimestamp ?? '';
-    return ta !== tb ? (ta < tb ? -1 : 1) : key(a) < key(b) ? -1 : 1;
-  });
+  const vss = byCreation(snap.virtualServices);
   const clusters = new ClusterBuilder(snap, proxy);
   const secrets: Record<string, KeyPair> = {};
   const listeners: Listener[] = [];
@@ -161,9 +166,8 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity): Pr
       const serverHosts = (server.hosts ?? []).map((h) => splitServerHost(h, gatewayNamespace));
       if (server.tls?.credentialName) {
         const name = server.tls.credentialName;
-        const secret =
-          snap.secrets.find((s) => s.metadata.namespace === proxy.namespace && s.metadata.name === name) ??
-          snap.secrets.find((s) => s.metadata.namespace === gatewayNamespace && s.metadata.name === name);
+        // Only the proxy's own namespace, as istiod's SDS authorizes a gateway to read credentials.
+        const secret = snap.secrets.find((s) => s.metadata.namespace === proxy.namespace && s.metadata.name === name);
         const pair = secretPair(secret);
         const credential = secret ? key(secret) : `${proxy.namespace}/${name}`;
         if (pair) secrets[credential] = pair;

@@ -58,6 +58,8 @@ export function translateMatch(m: HTTPMatch): RouteMatch {
   const query = valueMatches(m.queryParams, false);
   if (query) out.queryParams = query;
   if (m.port) out.port = m.port;
+  if (m.sourceLabels && Object.keys(m.sourceLabels).length > 0) out.sourceLabels = m.sourceLabels;
+  if (m.sourceNamespace) out.sourceNamespace = m.sourceNamespace;
   return out;
 }
 
@@ -178,8 +180,12 @@ export function translateHttpRoute(r: HTTPRoute, vs: { namespace: string; name: 
   };
 }
 
-/** A gateway reference as a VirtualService writes it (`gw`, `ns/gw`), as `namespace/name`. */
+/** The reserved gateway name for every proxy of the mesh (the default when a VirtualService names no gateway). */
+export const MESH_GATEWAY = 'mesh';
+
+/** A gateway reference as a VirtualService writes it (`gw`, `ns/gw`), as `namespace/name`; `mesh` stays itself. */
 export function qualifyGateway(ref: string, namespace: string): string {
+  if (ref === MESH_GATEWAY) return ref;
   return ref.includes('/') ? ref : `${namespace}/${ref}`;
 }
 

@@ -22,6 +22,10 @@ export interface RouteMatch {
   queryParams?: Record<string, ValueMatch>;
   /** The gateway port the request came in on (the Gateway server's number). */
   port?: number;
+  /** The calling workload's labels (all of them must be present); mesh only. */
+  sourceLabels?: Record<string, string>;
+  /** The calling workload's namespace; mesh only. */
+  sourceNamespace?: string;
 }
 
 export interface HeaderOps {
@@ -92,6 +96,13 @@ export interface Listener {
   protocol: 'HTTP' | 'HTTPS';
   tls?: ServerTls[];
   virtualHosts: VirtualHost[];
+  /**
+   * Mesh listeners: the virtual host is the one whose domain is the connection's original
+   * destination (the Service's ClusterIP), not the Host header's; and the destinations that do
+   * not carry HTTP, the cluster their bytes are passed to (`sniff` when the port's protocol is
+   * left to detection).
+   */
+  mesh?: { tcp: Record<string, string>; sniff: Record<string, string> };
 }
 
 export type LoadBalancer = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'PASSTHROUGH';
@@ -108,4 +119,6 @@ export interface ProxyConfig {
   /** `outbound|<port>|<subset>|<fqdn>`, as Envoy's clusters are named in Istio. */
   clusters: Record<string, Cluster>;
   secrets: Record<string, KeyPair>;
+  /** Mesh proxies: the pods that may call through it, by IP, for sourceLabels and sourceNamespace. */
+  workloads?: Record<string, { namespace: string; labels: Record<string, string> }>;
 }

@@ -5,6 +5,7 @@ import type { KeyPair } from '../../proxy/certificates.js';
 import type { Listener, ProxyConfig } from '../config/types.js';
 import { ENVOY_DIALECT } from './envoy.js';
 import type { GatewayProxy } from './proxy.js';
+import { looksLikeHttp, passThrough } from './tcp-proxy.js';
 
 // The gateway's listeners follow its configuration, as Envoy's LDS does: a port opens when a
 // Gateway server needs it and closes when none does. HTTPS listeners pick the server's
@@ -24,6 +25,7 @@ interface Open {
   key: string;
   server: net.Server;
   contexts: Map<string, tls.SecureContext>;
+  mesh?: Listener['mesh'];
 }
 
 function contextsOf(l: Listener, secrets: Record<string, KeyPair>, log: (m: string) => void): Map<string, tls.SecureContext> {
@@ -71,6 +73,23 @@ export class GatewayListeners {
     socket.once('close', () => this.connections.delete(conn));
   };
 
+  /** A mesh connection by its original destination: passed through, sniffed, or HTTP. */
+  private serveMesh(socket: Socket, mesh: NonNullable<Listener['mesh']>): void {
+    const destination = (socket.localAddress ?? '').replace(/^::ffff:/, '');
+    const tcp = mesh.tcp[destination];
+    if (tcp !== undefined) return passThrough(socket, this.proxy, tcp);
+    const sniffed = mesh.sniff[destination];
+    if (sniffed === undefined) return this.serve(socket, false);
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      if (!looksLikeHttp(first)) return passThrough(socket, this.proxy, sniffed, first);
+      socket.unshift(first);
+      this.serve(socket, false);
+      socket.resume();
+    });
+    socket.once('error', () => socket.destroy());
+  }
+
   /** Opens, re-keys and closes listeners to match the configuration. */
   async apply(config: ProxyConfig): Promise<void> {
     const wanted = new Map(config.listeners.map((l) => [l.port, l]));
@@ -86,9 +105,10 @@ export class GatewayListeners {
       const contexts = l.protocol === 'HTTPS' ? contextsOf(l, config.secrets, this.log) : new Map<string, tls.SecureContext>();
       if (existing) {
         existing.contexts = contexts;
+        existing.mesh = l.mesh;
         continue;
       }
-      const entry: Open = { key: l.protocol, contexts, server: undefined as unknown as net.Server };
+      const entry: Open = { key: l.protocol, contexts, mesh: l.mesh, server: undefined as unknown as net.Server };
       entry.server =
         l.protocol === 'HTTPS'
           ? tls.createServer(
@@ -103,7 +123,7 @@ export class GatewayListeners {
               },
               (s) => this.serve(s, true),
             )
-          : net.createServer({ allowHalfOpen: true }, (s) => this.serve(s, false));
+          : net.createServer({ allowHalfOpen: true }, (s) => (entry.mesh ? this.serveMesh(s, entry.mesh) : this.serve(s, false)));
       if (entry.server instanceof tls.Server) entry.server.on('tlsClientError', (_e, s) => s.destroy());
       try {
         await new Promise<void>((resolve, reject) => {

@@ -1,4 +1,7 @@
 import http from 'node:http';
+import { join } from 'node:path';
+import { fileTokenSource, SERVICE_ACCOUNT_DIR } from '../../../client/in-cluster.js';
+import { ISTIO_STATUS_PORT as STATUS_PORT } from '../../../cluster/constants.js';
 import { notifyReady } from '../../ready.js';
 import type { ProxyConfig } from '../config/types.js';
 import { DISCOVERY_PATH, DISCOVERY_PORT } from '../istiod/discovery.js';
@@ -6,13 +9,12 @@ import { GatewayListeners } from './listeners.js';
 import { GatewayProxy } from './proxy.js';
 
 // The program of the built-in docker.io/istio/proxyv2 image run as `proxy router`: pilot-agent
-// and Envoy in one process. It subscribes to istiod for its pod's configuration (POD_NAME and
-// POD_NAMESPACE from the downward API, as the Deployment sets them), applies each version it is
+// and Envoy in one process. It subscribes to istiod for its pod's configuration, proving which
+// pod it is with the pod's ServiceAccount token (istiod/discovery.ts), applies each version it is
 // sent (listeners, routes, clusters, credentials), serves Istio's status port 15021
 // (/healthz/ready: 200 once the first configuration is applied) and writes Envoy's access log
 // to stdout. When istiod is away it keeps routing by the last configuration and asks again.
 
-const STATUS_PORT = 15021;
 const RECONNECT_MS = 1000;
 
 function say(level: 'info' | 'warn' | 'error', msg: string): void {
@@ -33,14 +35,13 @@ function discoveryAddress(env: NodeJS.ProcessEnv): { host: string; port: number 
 }
 
 async function main(): Promise<void> {
-  const pod = `${process.env.POD_NAMESPACE ?? ''}/${process.env.POD_NAME ?? ''}`;
-  if (pod === '/') throw new Error('POD_NAME and POD_NAMESPACE must be set (downward API)');
   const proxy = new GatewayProxy((line) => process.stdout.write(line));
   const listeners = new GatewayListeners(proxy, (m) => say('warn', m));
   let ready = false;
   let applying = Promise.resolve();
   const apply = (config: ProxyConfig) => {
-    applying = applying.then(async () => {
+    // One failed version must not stop the ones after it from being applied.
+    applying = applying.catch((e: Error) => say('error', `applying configuration from istiod: ${e.message}`)).then(async () => {
       proxy.update(config);
       await listeners.apply(config);
       if (!ready) {
@@ -58,6 +59,8 @@ async function main(): Promise<void> {
   await new Promise<void>((r) => status.listen(STATUS_PORT, '0.0.0.0', () => r()));
 
   const { host, port } = discoveryAddress(process.env);
+  // istiod serves the pod this token is bound to (istiod/discovery.ts); the kubelet rotates it.
+  const token = fileTokenSource(join(SERVICE_ACCOUNT_DIR, 'token'));
   let stopping = false;
   let current: http.ClientRequest | undefined;
   const subscribe = () => {
@@ -70,7 +73,7 @@ async function main(): Promise<void> {
       say('warn', `xds: connection to ${host}:${port} ended (${why}); retrying`);
       setTimeout(subscribe, RECONNECT_MS);
     };
-    current = http.get({ host, port, path: `${DISCOVERY_PATH}?pod=${encodeURIComponent(pod)}`, agent: false }, (res) => {
+    current = http.get({ host, port, path: DISCOVERY_PATH, agent: false, headers: { authorization: `Bearer ${token()}` } }, (res) => {
       if (res.statusCode !== 200) {
         res.resume();
         return again(`status ${res.statusCode}`);

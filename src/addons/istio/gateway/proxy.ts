@@ -114,7 +114,9 @@ export class GatewayProxy {
       serverName: (req.conn.socket as { servername?: string }).servername || undefined,
     };
     const routes = this.byPort.get(req.localPort);
-    const choice = routes?.select({ method: req.head.method, path, query, scheme, authority, header: (n) => h[n] });
+    const destination = req.conn.socket.localAddress?.replace(/^::ffff:/, '');
+    const source = this.config.workloads?.[req.remoteAddress];
+    const choice = routes?.select({ method: req.head.method, path, query, scheme, authority, header: (n) => h[n], destination, source });
     if (!choice) return this.reply(req, rec, envoyReply(404), 'NR', 'route_not_found');
     rec.routeName = choice.route.name;
     if (choice.virtualHost.requireTls && !req.encrypted) {

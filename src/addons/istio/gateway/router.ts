@@ -13,6 +13,10 @@ export interface RequestFacts {
   scheme: 'http' | 'https';
   authority: string;
   header(name: string): string | undefined;
+  /** The connection's original destination address (mesh listeners choose the virtual host by it). */
+  destination?: string;
+  /** The calling workload, when the proxy knows it (mesh). */
+  source?: { namespace: string; labels: Record<string, string> };
 }
 
 export interface RouteChoice {
@@ -96,6 +100,14 @@ function compileMatch(m: RouteMatch): (r: RequestFacts) => boolean {
     const t = compileValue(vm);
     tests.push((r) => t(queryValue(r.query, name)));
   }
+  if (m.sourceLabels) {
+    const want = Object.entries(m.sourceLabels);
+    tests.push((r) => !!r.source && want.every(([k, v]) => r.source!.labels[k] === v));
+  }
+  if (m.sourceNamespace !== undefined) {
+    const ns = m.sourceNamespace;
+    tests.push((r) => r.source?.namespace === ns);
+  }
   return (r) => tests.every((t) => t(r));
 }
 
@@ -140,7 +152,7 @@ export class ListenerRoutes {
 
   /** The route for a request, or undefined (Envoy's NR: 404). */
   select(r: RequestFacts): RouteChoice | undefined {
-    const vh = this.virtualHost(r.authority);
+    const vh = this.listener.mesh ? this.exact.get(r.destination ?? '') : this.virtualHost(r.authority);
     if (!vh) return undefined;
     for (const cr of vh.routes) {
       if (cr.matches.length === 0) return { route: cr.route, virtualHost: vh.host };

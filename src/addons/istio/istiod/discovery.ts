@@ -2,15 +2,23 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ProxyConfig } from '../config/types.js';
 
-// istiod's discovery endpoint, the role xDS plays in Istio: a proxy asks once with its pod's
-// namespace and name and keeps the response open; istiod writes the proxy's whole configuration
-// as one JSON line, and another line whenever that configuration changes (state of the world,
-// as Istio pushes it). A proxy that loses the stream asks again and keeps its last configuration
-// meanwhile.
+// istiod's discovery endpoint, the role xDS plays in Istio: a proxy asks once, presenting its
+// pod's projected ServiceAccount token as a bearer token, and keeps the response open; istiod
+// writes the proxy's whole configuration as one JSON line, and another line whenever that
+// configuration changes (state of the world, as Istio pushes it). A proxy that loses the
+// stream asks again and keeps its last configuration meanwhile.
+//
+// Who is asking comes from the token, never from the request: istiod has the API server review
+// it (authenticate.ts) and serves the pod the token is bound to, as istiod's XDS authentication
+// maps a proxy to its identity before it sends anything. A pod can therefore read only its own
+// configuration, and only the TLS credentials of Gateways that select it.
 
 /** istiod's plaintext xDS port. */
 export const DISCOVERY_PORT = 15010;
 export const DISCOVERY_PATH = '/v1/proxy-config';
+
+/** The pod (`namespace/name`) a bearer token is bound to; rejects with a reason when it is bound to none. */
+export type ProxyAuthenticator = (token: string) => Promise<string>;
 
 interface Subscriber {
   pod: string;
@@ -23,35 +31,56 @@ export class DiscoveryServer {
   private server: http.Server | undefined;
 
   constructor(
-    /** The configuration of a gateway pod (`namespace/name`), or undefined while the pod is unknown. */
+    /** The configuration of a proxy pod (`namespace/name`), or undefined while the pod is unknown. */
     private readonly configFor: (pod: string) => ProxyConfig | undefined,
+    private readonly authenticate: ProxyAuthenticator,
     private readonly log: (m: string) => void,
   ) {}
 
   async listen(port = DISCOVERY_PORT, host = '0.0.0.0'): Promise<number> {
     this.server = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://istiod');
-      const pod = url.searchParams.get('pod') ?? '';
-      if (url.pathname !== DISCOVERY_PATH || !/^[^/]+\/[^/]+$/.test(pod)) {
+      if (url.pathname !== DISCOVERY_PATH) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end(`404 page not found\n`);
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-      const sub: Subscriber = { pod, res, version: '' };
-      this.subscribers.add(sub);
-      this.log(`info\tads\tNew connection: ${pod}`);
-      req.socket.setKeepAlive(true, 15_000);
-      res.once('close', () => {
-        this.subscribers.delete(sub);
-        this.log(`info\tads\tADS: "${pod}" terminated`);
-      });
-      this.pushTo(sub);
+      const auth = req.headers.authorization ?? '';
+      const token = /^bearer /i.test(auth) ? auth.slice(7).trim() : '';
+      const peer = `${req.socket.remoteAddress?.replace(/^::ffff:/, '')}:${req.socket.remotePort}`;
+      if (!token) return this.refuse(res, peer, 'no bearer token');
+      this.authenticate(token).then(
+        (pod) => this.subscribe(req, res, pod),
+        (e: Error) => this.refuse(res, peer, e.message),
+      );
     });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', (e) => reject(new Error(`listening for discovery on ${host}:${port}: ${e.message}`)));
       this.server!.listen(port, host, () => resolve());
     });
     return (this.server.address() as AddressInfo).port;
+  }
+
+  private refuse(res: http.ServerResponse, peer: string, why: string): void {
+    this.log(`warn\tads\tFailed to authenticate client from ${peer}: ${why}`);
+    res.writeHead(401, { 'content-type': 'text/plain' }).end(`authentication failure: ${why}\n`);
+  }
+
+  private subscribe(req: http.IncomingMessage, res: http.ServerResponse, pod: string): void {
+    if (res.destroyed) return;
+    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+    // A pod runs one proxy: an older stream of the same pod is one whose proxy is gone (its
+    // process restarted, or the pod was replaced under the same name) and whose connection
+    // has not been seen to close yet; pushing into it helps no one.
+    for (const old of this.subscribers) if (old.pod === pod) old.res.destroy();
+    const sub: Subscriber = { pod, res, version: '' };
+    this.subscribers.add(sub);
+    this.log(`info\tads\tNew connection: ${pod}`);
+    req.socket.setKeepAlive(true, 15_000);
+    res.once('close', () => {
+      this.subscribers.delete(sub);
+      this.log(`info\tads\tADS: "${pod}" terminated`);
+    });
+    this.pushTo(sub);
   }
 
   private pushTo(sub: Subscriber): void {

@@ -1,9 +1,12 @@
 import { ApiClient, type Resource } from '../../../client/client.js';
+import { ENDPOINTSLICES as ENDPOINT_SLICES, PODS, SECRETS, SERVICES } from '../../../client/resources.js';
 import { inClusterConfig } from '../../../client/in-cluster.js';
 import { SharedInformers } from '../../../client/informer.js';
 import { notifyReady } from '../../ready.js';
-import { buildGatewayConfig, type MeshSnapshot } from '../config/gateway.js';
+import { buildGatewayConfig, ROOT_NAMESPACE, type MeshSnapshot } from '../config/gateway.js';
+import { buildMeshConfig } from '../config/mesh.js';
 import type { ProxyConfig } from '../config/types.js';
+import { selfSubjectReviewAuthenticator } from './authenticate.js';
 import { DiscoveryServer } from './discovery.js';
 import http from 'node:http';
 
@@ -19,10 +22,9 @@ const istio = (kind: string, plural: string): Resource => ({ group: 'networking.
 const GATEWAYS = istio('Gateway', 'gateways');
 const VIRTUAL_SERVICES = istio('VirtualService', 'virtualservices');
 const DESTINATION_RULES = istio('DestinationRule', 'destinationrules');
-const SERVICES: Resource = { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true };
-const ENDPOINT_SLICES: Resource = { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true };
-const PODS: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
-const SECRETS: Resource = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
+
+/** The `app` label of the per-node mesh proxies (src/controllers/addons/istio.ts). */
+const ZTUNNEL_APP = 'ztunnel';
 
 /** Changes within this window cost one push (istiod's PILOT_DEBOUNCE_AFTER is 100 ms; shorter here, as pushes are cheap). */
 const DEBOUNCE_MS = 20;
@@ -33,7 +35,8 @@ function say(level: 'info' | 'warn' | 'error', scope: string, msg: string): void
 
 async function main(): Promise<void> {
   say('info', 'default', `istiod version: ${ISTIO_VERSION}-skiff`);
-  const client = new ApiClient({ ...inClusterConfig(), userAgent: `pilot-discovery/${ISTIO_VERSION}` });
+  const config = inClusterConfig();
+  const client = new ApiClient({ ...config, userAgent: `pilot-discovery/${ISTIO_VERSION}` });
   const informers = new SharedInformers(client, (level, m) => say(level === 'warning' ? 'warn' : level === 'error' ? 'error' : 'info', 'kube', m));
   const inf = {
     gateways: informers.informer(GATEWAYS),
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
   };
   let cache = new Map<string, ProxyConfig>();
   let snapshot: MeshSnapshot | undefined;
+  let mesh: ProxyConfig | undefined;
   const configFor = (pod: string): ProxyConfig | undefined => {
     if (!snapshot) return undefined;
     const hit = cache.get(pod);
@@ -53,11 +57,13 @@ async function main(): Promise<void> {
     const [ns, name] = pod.split('/') as [string, string];
     const p = inf.pods.get(ns, name);
     if (!p) return undefined;
-    const config = buildGatewayConfig(snapshot, { namespace: ns, labels: p.metadata.labels ?? {} });
+    // The node proxies of the mesh (ztunnel) all get the mesh's configuration; every other proxy is a gateway.
+    const labels = p.metadata.labels ?? {};
+    const config = ns === ROOT_NAMESPACE && labels.app === ZTUNNEL_APP ? (mesh ??= buildMeshConfig(snapshot)) : buildGatewayConfig(snapshot, { namespace: ns, labels });
     cache.set(pod, config);
     return config;
   };
-  const discovery = new DiscoveryServer(configFor, (m) => process.stdout.write(`${new Date().toISOString()}\t${m}\n`));
+  const discovery = new DiscoveryServer(configFor, selfSubjectReviewAuthenticator(config), (m) => process.stdout.write(`${new Date().toISOString()}\t${m}\n`));
   let timer: NodeJS.Timeout | undefined;
   let synced = false;
   const changed = () => {
@@ -74,6 +80,7 @@ async function main(): Promise<void> {
         secrets: inf.secrets.list(),
       };
       cache = new Map();
+      mesh = undefined;
       discovery.push();
     }, DEBOUNCE_MS);
   };

@@ -69,6 +69,7 @@ add map ${T} no-endpoint-services { type ipv4_addr . inet_proto . inet_service :
 add map ${T} no-endpoint-nodeports { type inet_proto . inet_service : verdict ; comment "vmap to drop or reject packets to service nodeports with no endpoints" ; }
 add map ${T} service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ; }
 add map ${T} service-nodeports { type inet_proto . inet_service : verdict ; comment "NodePort traffic" ; }
+add rule ${T} endpoints-check meta mark & 0x80000 == 0x80000 return
 add rule ${T} endpoints-check ip daddr . meta l4proto . th dport vmap @no-endpoint-services
 add rule ${T} endpoints-check ip daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports
 add set ${T} cluster-ips { type ipv4_addr . inet_proto . inet_service ; comment "ClusterIP frontends, masqueraded for clients outside the pod network" ; }

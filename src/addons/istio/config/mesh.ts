@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
+import type { KObject } from '../../../api/types.js';
+import { ISTIO_STATUS_PORT } from '../../../cluster/constants.js';
+import { byCreation, ClusterBuilder, ROOT_NAMESPACE, type MeshSnapshot } from './gateway.js';
+import { CLUSTER_DOMAIN, hostCovers, resolveShortName } from './hosts.js';
+import { DEFAULT_RETRY, MESH_GATEWAY, translateHttpRoute } from './routes.js';
+import type { Listener, ProxyConfig, Route, VirtualHost } from './types.js';
+
+// The per-node mesh proxy's configuration (the ztunnel + waypoint of Istio's ambient mode in
+// one): a listener per Service port number; on it, each ClusterIP is a virtual host whose routes
+// are those of the one VirtualService bound to `mesh` that names the Service's host (the oldest,
+// as pilot keeps one per host in the mesh), or a default route to the Service. A port that does
+// not carry HTTP/1.1 by Istio's protocol selection is passed through as TCP to the Service's
+// endpoints; an unnamed one is sniffed. Port 15021 is the proxy's own status port, left out.
+
+type VSSpec = NonNullable<IVirtualService['spec']>;
+
+interface ServicePort {
+  name?: string;
+  port: number;
+  protocol?: string;
+  appProtocol?: string;
+}
+
+interface ServiceLike extends KObject {
+  spec?: { clusterIP?: string; type?: string; ports?: ServicePort[] };
+}
+
+export type PortProtocol = 'HTTP' | 'TCP' | 'AUTO';
+
+/**
+ * Istio's protocol selection for a Service port (pkg/config/kube/conversion.go): appProtocol,
+ * else the name's prefix before `-`. HTTP/2 and gRPC are passed through as TCP: the mesh proxy
+ * speaks HTTP/1.1 only.
+ */
+export function portProtocol(p: ServicePort): PortProtocol {
+  if ((p.protocol ?? 'TCP') !== 'TCP') return 'TCP';
+  const name = (p.appProtocol ?? p.name ?? '').toLowerCase();
+  if (!name) return 'AUTO';
+  const prefix = name.split('-')[0]!;
+  if (prefix === 'http' || name === 'http') return 'HTTP';
+  // Names Istio does not know leave the protocol to detection.
+  const known = ['http2', 'https', 'grpc', 'grpc-web', 'h2c', 'tcp', 'tls', 'mongo', 'redis', 'mysql', 'udp'];
+  return known.includes(prefix) || known.includes(name) ? 'TCP' : 'AUTO';
+}
+
+function fqdnOf(s: KObject): string {
+  return `${s.metadata.name}.${s.metadata.namespace}.svc.${CLUSTER_DOMAIN}`;
+}
+
+/** The VirtualService bound to `mesh` that names a host: an exact name first, then the narrowest wildcard, each oldest first. */
+function virtualServiceFor(fqdn: string, meshVSs: KObject[]): KObject | undefined {
+  let best: { vs: KObject; width: number } | undefined;
+  for (const vs of meshVSs) {
+    const ns = vs.metadata.namespace ?? '';
+    for (const h of ((vs as IVirtualService).spec as VSSpec | undefined)?.hosts ?? []) {
+      const host = resolveShortName(h, ns);
+      if (!hostCovers(host, fqdn)) continue;
+      const width = host === fqdn ? 0 : host === '*' ? Infinity : 1 / host.length;
+      if (!best || width < best.width) best = { vs, width };
+    }
+  }
+  return best?.vs;
+}
+
+export function buildMeshConfig(snap: MeshSnapshot): ProxyConfig {
+  const clusters = new ClusterBuilder(snap, { namespace: ROOT_NAMESPACE, labels: {} });
+  const meshVSs = byCreation(snap.virtualServices).filter((vs) => {
+    const gws = ((vs as IVirtualService).spec as VSSpec | undefined)?.gateways ?? [];
+    return gws.length === 0 || gws.includes(MESH_GATEWAY);
+  });
+  const listeners = new Map<number, Listener>();
+  for (const svc of snap.services as ServiceLike[]) {
+    const ip = svc.spec?.clusterIP;
+    if (!ip || ip === 'None' || svc.spec?.type === 'ExternalName') continue;
+    const fqdn = fqdnOf(svc);
+    const namespace = svc.metadata.namespace ?? '';
+    const vs = virtualServiceFor(fqdn, meshVSs);
+    for (const port of svc.spec?.ports ?? []) {
+      if ((port.protocol ?? 'TCP') !== 'TCP' || port.port === ISTIO_STATUS_PORT) continue;
+      const l = listeners.get(port.port) ?? { port: port.port, serverPort: port.port, protocol: 'HTTP' as const, virtualHosts: [], mesh: { tcp: {}, sniff: {} } };
+      listeners.set(port.port, l);
+      const direct = clusters.resolve({ host: fqdn, port: { number: port.port } }, namespace) ?? '';
+      const protocol = portProtocol(port);
+      if (protocol === 'TCP') {
+        l.mesh!.tcp[ip] = direct;
+        continue;
+      }
+      if (protocol === 'AUTO') l.mesh!.sniff[ip] = direct;
+      let routes: Route[] = [];
+      if (vs) {
+        const spec = (vs as IVirtualService).spec as VSSpec;
+        for (const r of spec.http ?? []) {
+          const route = translateHttpRoute(r, { namespace: vs.metadata.namespace ?? '', name: vs.metadata.name ?? '' }, { port: port.port, gateway: MESH_GATEWAY, resolve: clusters.resolve });
+          if (route) routes.push(route);
+        }
+      }
+      // Pilot's default route for a Service no VirtualService routes: its own cluster.
+      if (routes.length === 0) routes = [{ name: 'default', matches: [], action: { kind: 'route', clusters: [{ cluster: direct, weight: 100 }], retry: DEFAULT_RETRY } }];
+      const vh: VirtualHost = { domains: [ip], routes };
+      l.virtualHosts.push(vh);
+    }
+  }
+  const workloads: NonNullable<ProxyConfig['workloads']> = {};
+  for (const p of snap.pods) {
+    const ip = (p.status as { podIP?: string } | undefined)?.podIP;
+    if (ip && !(p.spec as { hostNetwork?: boolean } | undefined)?.hostNetwork) workloads[ip] = { namespace: p.metadata.namespace ?? '', labels: p.metadata.labels ?? {} };
+  }
+  const body = { listeners: [...listeners.values()].sort((a, b) => a.port - b.port), clusters: clusters.clusters, secrets: {}, workloads };
+  const version = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
+  return { version, ...body };
+}

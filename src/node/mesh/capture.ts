@@ -1,0 +1,73 @@
+// What the node captures for the mesh, decided from the API's objects alone (no sockets): which
+// pods on this node are in the mesh, where this node's mesh proxy (ztunnel) is, and which
+// Service addresses their TCP connections to are redirected to it. The rules (rules.ts) and the
+// loop (loop.ts) act on this.
+import type { KObject } from '../../api/types.js';
+import { ISTIO_STATUS_PORT } from '../../cluster/constants.js';
+
+/** The namespace the mesh's control plane and node proxies live in; never captured itself. */
+export const ISTIO_NAMESPACE = 'istio-system';
+/** ztunnel pods' `app` label (the Istio add-on's per-node pods). */
+export const ZTUNNEL_APP = 'ztunnel';
+/** istio-cni's mark of a pod whose traffic is redirected (ambient mode). */
+export const REDIRECTION_ANNOTATION = 'ambient.istio.io/redirection';
+
+interface PodLike extends KObject {
+  spec?: { nodeName?: string; hostNetwork?: boolean };
+  status?: { phase?: string; podIP?: string; conditions?: { type: string; status: string }[] };
+}
+
+interface ServiceLike extends KObject {
+  spec?: { clusterIP?: string; clusterIPs?: string[]; type?: string; ports?: { port: number; protocol?: string }[] };
+}
+
+/**
+ * Istio's enrolment rules: a pod label decides first (`istio.io/dataplane-mode`, or
+ * `sidecar.istio.io/inject` as sidecar mode writes it), then its namespace's labels
+ * (`istio.io/dataplane-mode=ambient`, or `istio-injection=enabled`).
+ */
+export function inMesh(pod: KObject, namespaceLabels: Record<string, string> | undefined): boolean {
+  if (pod.metadata.namespace === ISTIO_NAMESPACE || (pod as PodLike).spec?.hostNetwork) return false;
+  const l = pod.metadata.labels ?? {};
+  const mode = l['istio.io/dataplane-mode'];
+  if (mode === 'none' || l['sidecar.istio.io/inject'] === 'false') return false;
+  if (mode === 'ambient' || l['sidecar.istio.io/inject'] === 'true') return true;
+  const ns = namespaceLabels ?? {};
+  if (ns['istio.io/dataplane-mode'] === 'none') return false;
+  return ns['istio.io/dataplane-mode'] === 'ambient' || ns['istio-injection'] === 'enabled';
+}
+
+export interface MeshCapture {
+  /** This node's ready ztunnel: its address and uid (its network namespace is named after the uid). */
+  ztunnel?: { ip: string; uid: string; name: string };
+  /** Meshed pods on this node with an address. */
+  members: { ip: string; pod: KObject }[];
+  /** `clusterIP . port` of every TCP Service port but the proxies' own status port. */
+  destinations: string[];
+}
+
+function ready(p: PodLike): boolean {
+  return p.status?.phase === 'Running' && !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+export function meshCapture(o: { nodeName: string; pods: KObject[]; namespaces: KObject[]; services: KObject[] }): MeshCapture {
+  const nsLabels = new Map(o.namespaces.map((n) => [n.metadata.name ?? '', n.metadata.labels ?? {}]));
+  const out: MeshCapture = { members: [], destinations: [] };
+  for (const p of o.pods as PodLike[]) {
+    if (p.spec?.nodeName !== o.nodeName || p.metadata.deletionTimestamp) continue;
+    const ip = p.status?.podIP;
+    if (!ip || p.status?.phase !== 'Running') continue;
+    if (p.metadata.namespace === ISTIO_NAMESPACE && p.metadata.labels?.app === ZTUNNEL_APP) {
+      if (ready(p)) out.ztunnel = { ip, uid: p.metadata.uid ?? '', name: p.metadata.name ?? '' };
+    } else if (inMesh(p, nsLabels.get(p.metadata.namespace ?? ''))) out.members.push({ ip, pod: p });
+  }
+  const dest = new Set<string>();
+  for (const s of o.services as ServiceLike[]) {
+    const ip = s.spec?.clusterIP;
+    if (!ip || ip === 'None' || s.spec?.type === 'ExternalName' || ip.includes(':')) continue;
+    for (const port of s.spec?.ports ?? []) if ((port.protocol ?? 'TCP') === 'TCP' && port.port !== ISTIO_STATUS_PORT) dest.add(`${ip} . ${port.port}`);
+  }
+  out.destinations = [...dest].sort();
+  out.members.sort((a, b) => (a.ip < b.ip ? -1 : 1));
+  return out;
+}

@@ -1,0 +1,101 @@
+// The node agent's mesh capture loop (istio-cni's node agent, in ambient mode): informers on
+// Pods, Namespaces and Services; each change asks for a sync, which rewrites the `ip skiff-mesh`
+// table when the capture changed, points the mark's routing table at this node's ztunnel, gives
+// the ztunnel's namespace the Service range as a local route for what arrives from the pod network (rules.ts says why), and marks each
+// newly enrolled pod with istio-cni's annotation and an event. The table and route go with the
+// node's network namespace; an agent restart rebuilds them from its first full lists.
+import type { KObject } from '../../api/types.js';
+import { isNotFound, type ApiClient } from '../../client/client.js';
+import { NAMESPACES, PODS, SERVICES } from '../../client/resources.js';
+import { withFields, type Logger } from '../../log.js';
+import type { EventRecorder } from '../../client/events.js';
+import { SharedInformers } from '../../client/informer.js';
+import { SERVICE_CLUSTER_IP_RANGE } from '../../cluster/constants.js';
+import { ip, ipBatch } from '../network/ip.js';
+import { podNetns, POD_BRIDGE } from '../network/names.js';
+import { runNft } from '../proxy/apply.js';
+import { SyncRunner } from '../proxy/sync-runner.js';
+import { meshCapture, REDIRECTION_ANNOTATION, type MeshCapture } from './capture.js';
+import { MESH_MARK, meshTableScript, ROUTE_TABLE, TABLE, ztunnelRoutingCommands } from './rules.js';
+
+
+export interface MeshCaptureOptions {
+  cluster: string;
+  nodeName: string;
+  client: ApiClient;
+  recorder: EventRecorder;
+  log: Logger;
+}
+
+export interface MeshCaptureLoop {
+  stop(): Promise<void>;
+}
+
+export function startMeshCapture(o: MeshCaptureOptions): MeshCaptureLoop {
+  const fields = { node: o.nodeName };
+  const shared = new SharedInformers(o.client, withFields(o.log, fields));
+  const inf = { pods: shared.informer(PODS), namespaces: shared.informer(NAMESPACES), services: shared.informer(SERVICES) };
+  let written = '';
+  let routedTo = '';
+  /** ztunnel pod uids whose namespace has the Service range as a local route. */
+  const localRoutes = new Set<string>();
+
+  const sync = async () => {
+    const c = meshCapture({ nodeName: o.nodeName, pods: inf.pods.list(), namespaces: inf.namespaces.list(), services: inf.services.list() });
+    if (c.ztunnel && !localRoutes.has(c.ztunnel.uid)) {
+      const netns = podNetns(o.cluster, c.ztunnel.uid);
+      const rules = await ip(netns, ['rule', 'show'], `listing the routing rules of ztunnel ${c.ztunnel.name}`);
+      await ipBatch(netns, ztunnelRoutingCommands(SERVICE_CLUSTER_IP_RANGE, rules), `routing the Service range locally in ztunnel ${c.ztunnel.name}`);
+      localRoutes.add(c.ztunnel.uid);
+    }
+    await routeToZtunnel(c);
+    const script = meshTableScript(c);
+    if (script !== written) {
+      written = '';
+      await runNft(script, `writing table ${TABLE} of node ${o.nodeName}`);
+      written = script;
+    }
+    if (c.ztunnel) for (const m of c.members) await enrolled(m.pod, c.ztunnel.name);
+  };
+
+  const routeToZtunnel = async (c: MeshCapture) => {
+    const via = c.ztunnel?.ip ?? '';
+    if (via === routedTo) return;
+    routedTo = '';
+    const rules = await ip(undefined, ['rule', 'show', 'priority', ROUTE_TABLE], 'listing the mesh routing rule');
+    if (!rules.trim()) await ip(undefined, ['rule', 'add', 'priority', ROUTE_TABLE, 'fwmark', `${MESH_MARK}/${MESH_MARK}`, 'lookup', ROUTE_TABLE], 'adding the mesh routing rule');
+    if (via) await ip(undefined, ['route', 'replace', 'default', 'via', via, 'dev', POD_BRIDGE, 'table', ROUTE_TABLE], `routing marked traffic to ztunnel ${c.ztunnel!.name}`);
+    else await ip(undefined, ['route', 'flush', 'table', ROUTE_TABLE], 'removing the route to a ztunnel that is gone');
+    routedTo = via;
+  };
+
+  const enrolled = async (pod: KObject, ztunnel: string) => {
+    if (pod.metadata.annotations?.[REDIRECTION_ANNOTATION] === 'enabled') return;
+    try {
+      await o.client.patch(PODS, pod.metadata.namespace, pod.metadata.name ?? '', 'merge', { metadata: { annotations: { [REDIRECTION_ANNOTATION]: 'enabled' } } });
+    } catch (e) {
+      if (isNotFound(e)) return;
+      throw e;
+    }
+    o.recorder.event(pod, 'Normal', 'Enrolled', `Pod enrolled in the ambient mesh: its connections to Services go through ztunnel ${ztunnel} on node ${o.nodeName}`);
+  };
+
+  const runner = new SyncRunner(sync, { onError: (e, ms) => o.log('error', 'syncing mesh capture', { ...fields, error: e.message, retryInMs: ms }) });
+  let synced = false;
+  const changed = () => {
+    if (synced) runner.request();
+  };
+  const all = [inf.pods, inf.namespaces, inf.services];
+  for (const i of all) i.addHandler({ add: changed, update: changed, delete: changed });
+  shared.start();
+  void Promise.all(all.map((i) => i.waitForSync())).then(() => {
+    synced = true;
+    runner.request();
+  });
+  return {
+    async stop() {
+      await runner.stop();
+      await shared.stop();
+    },
+  };
+}

@@ -1,0 +1,95 @@
+// Scenario 004 check 5 inside the mesh: with the default namespace labelled
+// istio-injection=enabled, a pod's requests to the greet Service go through its node's ztunnel,
+// which applies the VirtualService bound to `mesh` (90/10 by weight, all v2 with x-canary) and
+// the DestinationRule's subsets; a pod outside the mesh keeps plain Service routing. On a
+// 2-node cluster with the real kubectl.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { SCENARIOS, startCluster, waitFor, type Cluster } from '../harness.js';
+import { jsonpath } from '../scenarios/net.js';
+
+const DIR = join(SCENARIOS, '004-istio-gateway-hpa');
+let c: Cluster;
+
+before(async () => {
+  c = await startCluster('istio-mesh', { nodes: 2 });
+  await waitFor('a ready ztunnel on both nodes', async () => {
+    const ready = await jsonpath(c, ['get', 'pods', '-n', 'istio-system', '-l', 'app=ztunnel'], '{.items[*].status.conditions[?(@.type=="Ready")].status}');
+    return ready === 'True True';
+  }, 180_000);
+  await c.ok(['create', 'namespace', 'outside']);
+  await c.ok(['label', 'namespace', 'default', 'istio-injection=enabled']);
+  await c.ok(['apply', '-f', join(DIR, 'canary.yaml')]);
+  await c.ok(['run', 'client', '--image=busybox', '--restart=Never', '--', 'sleep', '3600']);
+  await c.ok(['run', 'client', '-n', 'outside', '--image=busybox', '--restart=Never', '--', 'sleep', '3600']);
+  await c.ok(['rollout', 'status', 'deployment/greet-v1', '--timeout=120s']);
+  await c.ok(['rollout', 'status', 'deployment/greet-v2', '--timeout=120s']);
+  await c.ok(['wait', '--for=condition=Ready', 'pod/client', '--timeout=120s']);
+  await c.ok(['wait', '-n', 'outside', '--for=condition=Ready', 'pod/client', '--timeout=120s']);
+});
+after(async () => {
+  await c?.down();
+});
+
+/** `n` requests from a pod, one answer per line. */
+async function answers(ns: string, n: number, header = ''): Promise<string[]> {
+  const h = header ? `--header '${header}' ` : '';
+  const out = await c.ok(['exec', '-n', ns, 'client', '--', 'sh', '-c', `for i in $(seq ${n}); do wget -q -T 5 -O- ${h}http://greet.default/greet || echo FAILED; done`]);
+  return out.split('\n').filter(Boolean);
+}
+
+test('a pod of the labelled namespace is enrolled: annotation and event', async () => {
+  await waitFor('the redirection annotation', async () => (await jsonpath(c, ['get', 'pod', 'client'], '{.metadata.annotations.ambient\\.istio\\.io/redirection}')) === 'enabled', 60_000);
+  const events = await c.ok(['get', 'events', '--field-selector', 'involvedObject.name=client,reason=Enrolled', '-o', 'jsonpath={.items[*].message}']);
+  assert.match(events, /Pod enrolled in the ambient mesh: its connections to Services go through ztunnel ztunnel-\S+ on node \S+/);
+  assert.equal(await jsonpath(c, ['get', 'pod', '-n', 'outside', 'client'], '{.metadata.annotations}'), '');
+  const ready = (await c.ok(['get', 'pod', 'client', '--no-headers'])).trim().split(/\s+/)[1];
+  assert.equal(ready, '1/1');
+});
+
+test('check 5 in the mesh: 90/10 by weight, x-canary: yes always v2', async () => {
+  // The VirtualService reaches the ztunnels; until then the Service answers as plain kube-proxy (1/3 v2, path /greet answered too).
+  let got: string[] = [];
+  try {
+    await waitFor('the mesh route (x-canary to v2)', async () => {
+      got = await answers('default', 20, 'x-canary: yes');
+      return got.every((a) => a === 'v2');
+    }, 60_000);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; last answers: ${got.join(' ')}`);
+  }
+  const n = 1000;
+  got = await answers('default', n);
+  assert.equal(got.length, n);
+  const v1 = got.filter((a) => a === 'v1').length;
+  const v2 = got.filter((a) => a === 'v2').length;
+  assert.equal(v1 + v2, n, `unexpected answers: ${got.filter((a) => a !== 'v1' && a !== 'v2').slice(0, 5).join(' | ')}`);
+  assert.ok(Math.abs(v1 / n - 0.9) <= 0.03, `v1 ${v1} of ${n}`);
+  assert.ok(Math.abs(v2 / n - 0.1) <= 0.03, `v2 ${v2} of ${n}`);
+  assert.deepEqual(new Set(await answers('default', 50, 'x-canary: yes')), new Set(['v2']));
+  // Every listener opened: none clashes with the ztunnel's own status port.
+  const logs = await c.ok(['logs', '-n', 'istio-system', '-l', 'app=ztunnel', '--tail=-1']);
+  assert.doesNotMatch(logs, /error: listener/);
+});
+
+test('outside the mesh: plain Service routing, no VirtualService applied', async () => {
+  const got = await answers('outside', 60, 'x-canary: yes');
+  // kube-proxy spreads over all three greet pods, two of them v1.
+  assert.ok(got.includes('v1'), got.join(' '));
+});
+
+test('a Service without endpoints: 503 no healthy upstream from ztunnel in the mesh, refused outside it', async () => {
+  await c.ok(['create', 'service', 'clusterip', 'nobody', '--tcp=80:8080']);
+  const call = async (ns: string) => (await c.kubectl(['exec', '-n', ns, 'client', '--', 'wget', '-q', '-T', '5', '-O-', 'http://nobody.default/'])).stderr;
+  let inside = '';
+  await waitFor('ztunnel to route the new Service', async () => {
+    inside = await call('default');
+    return /503/.test(inside);
+  }, 60_000).catch((e: Error) => {
+    throw new Error(`${e.message}; last answer: ${inside}`);
+  });
+  assert.match(inside, /server returned error: HTTP\/1\.1 503 Service Unavailable/);
+  assert.match(await call('outside'), /Connection refused/);
+  await c.ok(['delete', 'service', 'nobody']);
+});

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { KObject } from '../../../../../src/api/types.js';
+import type { MeshSnapshot } from '../../../../../src/addons/istio/config/gateway.js';
+import { buildMeshConfig, portProtocol } from '../../../../../src/addons/istio/config/mesh.js';
+
+const svc = (ns: string, name: string, clusterIP: string, ports: { name?: string; port: number; protocol?: string; appProtocol?: string }[]): KObject =>
+  ({ apiVersion: 'v1', kind: 'Service', metadata: { namespace: ns, name }, spec: { clusterIP, ports } }) as KObject;
+
+const pod = (ns: string, name: string, ip: string, labels: Record<string, string>): KObject =>
+  ({ apiVersion: 'v1', kind: 'Pod', metadata: { namespace: ns, name, labels }, spec: {}, status: { podIP: ip } }) as KObject;
+
+function slice(ns: string, service: string, portName: string, port: number, pods: { ip: string; pod: string }[]): KObject {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { namespace: ns, name: `${service}-x`, labels: { 'kubernetes.io/service-name': service } },
+    addressType: 'IPv4',
+    ports: [{ name: portName, port, protocol: 'TCP' }],
+    endpoints: pods.map((p) => ({ addresses: [p.ip], conditions: { ready: true }, targetRef: { kind: 'Pod', namespace: ns, name: p.pod } })),
+  } as KObject;
+}
+
+const istio = (kind: string, name: string, spec: unknown, at = '2024-01-01T00:00:00Z'): KObject =>
+  ({ apiVersion: 'networking.istio.io/v1', kind, metadata: { namespace: 'default', name, creationTimestamp: at }, spec }) as KObject;
+
+/** Scenario 004's canary objects, a TCP database, the ingress gateway's Service and an empty Service. */
+function snapshot(): MeshSnapshot {
+  return {
+    gateways: [],
+    virtualServices: [
+      istio('VirtualService', 'greet', {
+        hosts: ['greet'],
+        http: [
+          { match: [{ headers: { 'x-canary': { exact: 'yes' } } }], route: [{ destination: { host: 'greet', subset: 'v2' } }] },
+          { route: [{ destination: { host: 'greet', subset: 'v1' }, weight: 90 }, { destination: { host: 'greet', subset: 'v2' }, weight: 10 }] },
+        ],
+      }),
+      istio('VirtualService', 'greet-gateway-only', { hosts: ['greet'], gateways: ['my-gateway'], http: [{ route: [{ destination: { host: 'other' } }] }] }, '2023-01-01T00:00:00Z'),
+    ],
+    destinationRules: [istio('DestinationRule', 'greet', { host: 'greet', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] })],
+    services: [
+      svc('default', 'greet', '10.96.0.20', [{ name: 'http', port: 80 }]),
+      svc('default', 'db', '10.96.0.21', [{ name: 'tcp-db', port: 5432 }, { port: 9000 }]),
+      svc('default', 'empty', '10.96.0.22', [{ name: 'http', port: 80 }]),
+      svc('default', 'headless', 'None', [{ name: 'http', port: 80 }]),
+      svc('istio-system', 'istio-ingressgateway', '10.96.0.30', [{ name: 'status-port', port: 15021 }, { name: 'http2', port: 80 }]),
+    ],
+    endpointSlices: [
+      slice('default', 'greet', 'http', 8080, [
+        { ip: '10.244.1.10', pod: 'greet-v1-a' },
+        { ip: '10.244.1.11', pod: 'greet-v1-b' },
+        { ip: '10.244.2.10', pod: 'greet-v2-a' },
+      ]),
+      slice('default', 'db', 'tcp-db', 5432, [{ ip: '10.244.1.20', pod: 'db-0' }]),
+    ],
+    pods: [
+      pod('default', 'greet-v1-a', '10.244.1.10', { app: 'greet', version: 'v1' }),
+      pod('default', 'greet-v1-b', '10.244.1.11', { app: 'greet', version: 'v1' }),
+      pod('default', 'greet-v2-a', '10.244.2.10', { app: 'greet', version: 'v2' }),
+      pod('default', 'client', '10.244.1.5', { run: 'client' }),
+    ],
+    secrets: [],
+  };
+}
+
+test("Istio's protocol selection for a Service port", () => {
+  assert.equal(portProtocol({ name: 'http', port: 80 }), 'HTTP');
+  assert.equal(portProtocol({ name: 'http-web', port: 80 }), 'HTTP');
+  assert.equal(portProtocol({ name: 'web', port: 80, appProtocol: 'http' }), 'HTTP');
+  assert.equal(portProtocol({ name: 'tcp-db', port: 5432 }), 'TCP');
+  assert.equal(portProtocol({ name: 'grpc', port: 9090 }), 'TCP');
+  assert.equal(portProtocol({ name: 'http', port: 53, protocol: 'UDP' }), 'TCP');
+  assert.equal(portProtocol({ port: 9000 }), 'AUTO');
+  assert.equal(portProtocol({ name: 'metrics', port: 9000 }), 'AUTO');
+});
+
+test('a listener per Service port number; each ClusterIP is a virtual host with the VirtualService bound to mesh', () => {
+  const c = buildMeshConfig(snapshot());
+  assert.deepEqual(c.listeners.map((l) => l.port), [80, 5432, 9000]);
+  const l80 = c.listeners.find((l) => l.port === 80)!;
+  assert.deepEqual(l80.virtualHosts.map((v) => v.domains), [['10.96.0.20'], ['10.96.0.22']]);
+  // The gateway's `http2` port: HTTP/2 by its name, which the mesh proxy passes through.
+  assert.deepEqual(l80.mesh?.tcp, { '10.96.0.30': 'outbound|80||istio-ingressgateway.istio-system.svc.cluster.local' });
+  const greet = l80.virtualHosts[0]!;
+  assert.equal(greet.routes.length, 2);
+  assert.deepEqual(greet.routes[0]!.matches, [{ headers: { 'x-canary': { exact: 'yes' } } }]);
+  const weighted = greet.routes[1]!.action;
+  assert.equal(weighted.kind, 'route');
+  assert.deepEqual(weighted.kind === 'route' && weighted.clusters, [
+    { cluster: 'outbound|80|v1|greet.default.svc.cluster.local', weight: 90 },
+    { cluster: 'outbound|80|v2|greet.default.svc.cluster.local', weight: 10 },
+  ]);
+  assert.deepEqual(c.clusters['outbound|80|v1|greet.default.svc.cluster.local']!.endpoints.map((e) => e.address), ['10.244.1.10', '10.244.1.11']);
+  assert.deepEqual(c.clusters['outbound|80|v2|greet.default.svc.cluster.local']!.endpoints.map((e) => e.address), ['10.244.2.10']);
+});
+
+test('a Service no VirtualService routes gets its own cluster; an empty one a cluster without endpoints', () => {
+  const c = buildMeshConfig(snapshot());
+  const vh = c.listeners.find((l) => l.port === 80)!.virtualHosts.find((v) => v.domains[0] === '10.96.0.22')!;
+  assert.equal(vh.routes.length, 1);
+  const a = vh.routes[0]!.action;
+  assert.deepEqual(a.kind === 'route' && a.clusters, [{ cluster: 'outbound|80||empty.default.svc.cluster.local', weight: 100 }]);
+  assert.deepEqual(c.clusters['outbound|80||empty.default.svc.cluster.local']!.endpoints, []);
+});
+
+test('TCP ports are passed through, unnamed ones sniffed, the status port 15021 left to the proxy itself', () => {
+  const c = buildMeshConfig(snapshot());
+  const db = c.listeners.find((l) => l.port === 5432)!;
+  assert.deepEqual(db.mesh, { tcp: { '10.96.0.21': 'outbound|5432||db.default.svc.cluster.local' }, sniff: {} });
+  assert.deepEqual(db.virtualHosts, []);
+  const auto = c.listeners.find((l) => l.port === 9000)!;
+  assert.deepEqual(auto.mesh, { tcp: {}, sniff: { '10.96.0.21': 'outbound|9000||db.default.svc.cluster.local' } });
+  assert.equal(c.listeners.some((l) => l.port === 15021), false);
+});
+
+test('workloads by pod IP for sourceLabels; the version follows every change', () => {
+  const snap = snapshot();
+  const c = buildMeshConfig(snap);
+  assert.deepEqual(c.workloads?.['10.244.1.5'], { namespace: 'default', labels: { run: 'client' } });
+  assert.equal(buildMeshConfig(snapshot()).version, c.version);
+  snap.services.push(svc('default', 'new', '10.96.0.23', [{ name: 'http', port: 8080 }]));
+  const next = buildMeshConfig(snap);
+  assert.notEqual(next.version, c.version);
+  assert.deepEqual(next.listeners.find((l) => l.port === 8080)?.virtualHosts.map((v) => v.domains), [['10.96.0.23']]);
+});

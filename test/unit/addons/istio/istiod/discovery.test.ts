@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { after, test } from 'node:test';
+import type { ProxyConfig } from '../../../../../src/addons/istio/config/types.js';
+import { DISCOVERY_PATH, DiscoveryServer } from '../../../../../src/addons/istio/istiod/discovery.js';
+
+let version = 'v1';
+const config = (): ProxyConfig => ({ version, listeners: [], clusters: {}, secrets: {} });
+const logs: string[] = [];
+const server = new DiscoveryServer(
+  (pod) => (pod === 'istio-system/ztunnel-n1' ? config() : undefined),
+  async (token) => {
+    if (token === 'good') return 'istio-system/ztunnel-n1';
+    throw new Error('the token is not a service account');
+  },
+  (m) => logs.push(m),
+);
+const port = await server.listen(0, '127.0.0.1');
+after(() => server.close());
+
+/** A discovery stream: its status, and its lines as they come. */
+function subscribe(token: string): Promise<{ status: number; res: http.IncomingMessage; lines: () => Promise<string>; req: http.ClientRequest }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: DISCOVERY_PATH, agent: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      res.setEncoding('utf8');
+      let buf = '';
+      const waiting: ((l: string) => void)[] = [];
+      const queued: string[] = [];
+      res.on('data', (chunk: string) => {
+        buf += chunk;
+        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          const w = waiting.shift();
+          if (w) w(line);
+          else queued.push(line);
+        }
+      });
+      resolve({ status: res.statusCode ?? 0, res, req, lines: () => (queued.length ? Promise.resolve(queued.shift()!) : new Promise((r) => waiting.push(r))) });
+    });
+    req.on('error', reject);
+  });
+}
+
+test('a proxy without a valid token is refused with the reason', async () => {
+  const s = await subscribe('bad');
+  assert.equal(s.status, 401);
+  assert.ok(logs.some((l) => /Failed to authenticate client from 127\.0\.0\.1:\d+: the token is not a service account/.test(l)));
+});
+
+test('the stream carries the configuration, then each new version', async () => {
+  const s = await subscribe('good');
+  assert.equal(s.status, 200);
+  assert.equal((JSON.parse(await s.lines()) as ProxyConfig).version, 'v1');
+  server.push();
+  version = 'v2';
+  server.push();
+  assert.equal((JSON.parse(await s.lines()) as ProxyConfig).version, 'v2');
+  s.req.destroy();
+});
+
+// The timeout only keeps a regression (an older stream left open) from hanging the suite.
+test("a pod's new stream ends its older one, so pushes go to the live proxy only", { timeout: 30_000 }, async () => {
+  const first = await subscribe('good');
+  await first.lines();
+  // istiod resets the older stream: its response is aborted.
+  first.res.on('error', () => undefined);
+  const ended = new Promise((r) => first.res.once('close', r));
+  const second = await subscribe('good');
+  await second.lines();
+  await ended;
+  version = 'v3';
+  const pushes = logs.length;
+  server.push();
+  assert.equal((JSON.parse(await second.lines()) as ProxyConfig).version, 'v3');
+  assert.deepEqual(logs.slice(pushes).filter((l) => l.includes('Push:')), ['info\tads\tPush: istio-system/ztunnel-n1 version v3 (0 listeners, 0 clusters)']);
+  second.req.destroy();
+});

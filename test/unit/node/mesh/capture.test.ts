@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { KObject } from '../../../../src/api/types.js';
+import { inMesh, meshCapture } from '../../../../src/node/mesh/capture.js';
+
+const pod = (namespace: string, name: string, o: { labels?: Record<string, string>; node?: string; ip?: string; ready?: boolean; hostNetwork?: boolean; deleting?: boolean } = {}): KObject =>
+  ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { namespace, name, uid: `uid-${name}`, labels: o.labels ?? {}, ...(o.deleting ? { deletionTimestamp: '2024-01-01T00:00:00Z' } : {}) },
+    spec: { nodeName: o.node ?? 'n1', hostNetwork: o.hostNetwork },
+    status: { phase: 'Running', podIP: o.ip, conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }] },
+  }) as KObject;
+
+const namespace = (name: string, labels: Record<string, string>): KObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } }) as KObject;
+
+const service = (name: string, clusterIP: string, ports: { port: number; protocol?: string }[], type?: string): KObject =>
+  ({ apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'default', name }, spec: { clusterIP, type, ports } }) as KObject;
+
+test('enrolment: the namespace label enrols, a pod label decides first, istio-system and host-network pods never', () => {
+  const injection = { 'istio-injection': 'enabled' };
+  const ambient = { 'istio.io/dataplane-mode': 'ambient' };
+  assert.equal(inMesh(pod('default', 'a'), injection), true);
+  assert.equal(inMesh(pod('default', 'a'), ambient), true);
+  assert.equal(inMesh(pod('default', 'a'), {}), false);
+  assert.equal(inMesh(pod('default', 'a'), undefined), false);
+  assert.equal(inMesh(pod('default', 'a'), { 'istio-injection': 'disabled' }), false);
+  assert.equal(inMesh(pod('default', 'a', { labels: { 'istio.io/dataplane-mode': 'ambient' } }), {}), true);
+  assert.equal(inMesh(pod('default', 'a', { labels: { 'sidecar.istio.io/inject': 'true' } }), {}), true);
+  assert.equal(inMesh(pod('default', 'a', { labels: { 'istio.io/dataplane-mode': 'none' } }), ambient), false);
+  assert.equal(inMesh(pod('default', 'a', { labels: { 'sidecar.istio.io/inject': 'false' } }), injection), false);
+  assert.equal(inMesh(pod('default', 'a'), { ...injection, 'istio.io/dataplane-mode': 'none' }), false);
+  assert.equal(inMesh(pod('istio-system', 'a'), injection), false);
+  assert.equal(inMesh(pod('default', 'a', { hostNetwork: true }), injection), false);
+});
+
+test('capture: members of this node only, the ready ztunnel, every TCP Service port but the status port', () => {
+  const c = meshCapture({
+    nodeName: 'n1',
+    namespaces: [namespace('default', { 'istio-injection': 'enabled' }), namespace('outside', {})],
+    pods: [
+      pod('default', 'b', { ip: '10.244.1.9' }),
+      pod('default', 'a', { ip: '10.244.1.5' }),
+      pod('default', 'other-node', { ip: '10.244.2.5', node: 'n2' }),
+      pod('default', 'no-ip'),
+      pod('default', 'going', { ip: '10.244.1.6', deleting: true }),
+      pod('outside', 'c', { ip: '10.244.1.7' }),
+      pod('istio-system', 'ztunnel-n1', { ip: '10.244.1.2', labels: { app: 'ztunnel' } }),
+      pod('istio-system', 'ztunnel-n2', { ip: '10.244.2.2', labels: { app: 'ztunnel' }, node: 'n2' }),
+    ],
+    services: [
+      service('web', '10.96.0.20', [{ port: 80 }, { port: 53, protocol: 'UDP' }]),
+      service('gw', '10.96.0.30', [{ port: 15021 }, { port: 443 }]),
+      service('headless', 'None', [{ port: 80 }]),
+      service('ext', '', [{ port: 80 }], 'ExternalName'),
+    ],
+  });
+  assert.deepEqual(c.ztunnel, { ip: '10.244.1.2', uid: 'uid-ztunnel-n1', name: 'ztunnel-n1' });
+  assert.deepEqual(c.members.map((m) => m.ip), ['10.244.1.5', '10.244.1.9']);
+  assert.deepEqual(c.destinations, ['10.96.0.20 . 80', '10.96.0.30 . 443']);
+});
+
+test('capture: a ztunnel that is not ready is no ztunnel', () => {
+  const c = meshCapture({
+    nodeName: 'n1',
+    namespaces: [],
+    pods: [pod('istio-system', 'ztunnel-n1', { ip: '10.244.1.2', labels: { app: 'ztunnel' }, ready: false })],
+    services: [],
+  });
+  assert.equal(c.ztunnel, undefined);
+});
