@@ -12,6 +12,7 @@ export interface UpFlags {
   nodes?: number;
   egress?: string;
   publishAddress?: string;
+  images?: 'auto' | 'registry' | 'builtin';
   /** How long to wait for the cluster to be usable, in ms; 0 returns once the API answers. */
   waitMs?: number;
 }
@@ -44,6 +45,9 @@ Flags:
   --publish-address A
                an IPv4 address of this machine (e.g. on a LAN) on which NodePorts
                and LoadBalancer ports are published too; up, at creation
+  --images M   where containers' images come from: auto (registries, and the
+               built-in images when a registry cannot be reached), registry,
+               or builtin (default auto); up, at creation
   --wait D     how long up waits for nodes Ready, cluster DNS and the ingress
                controller (a Go duration: 30s, 2m, 0 to return once the API
                answers; default 1m); up
@@ -52,7 +56,7 @@ Flags:
 
 // Flags each command accepts; all of them take a value.
 const FLAGS: Record<Exclude<Command, 'help'>, readonly string[]> = {
-  up: ['name', 'port', 'nodes', 'egress', 'publish-address', 'wait'],
+  up: ['name', 'port', 'nodes', 'egress', 'publish-address', 'images', 'wait'],
   stop: ['name'],
   down: ['name'],
   status: ['name'],
@@ -174,6 +178,13 @@ function flagsOf(cmd: Exclude<Command, 'help'>, values: Map<string, string>): Pa
       if (egress !== undefined) flags.egress = validateEgress(egress);
       const publishAddress = values.get('publish-address');
       if (publishAddress !== undefined) flags.publishAddress = validatePublishAddress(publishAddress);
+      const images = values.get('images');
+      if (images !== undefined) {
+        if (images !== 'auto' && images !== 'registry' && images !== 'builtin') {
+          throw new UsageError(`invalid value "${images}" for --images: must be auto, registry or builtin`);
+        }
+        flags.images = images;
+      }
       const wait = values.get('wait');
       if (wait !== undefined) flags.waitMs = parseDuration('wait', wait);
       return { command: 'up', flags };

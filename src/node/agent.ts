@@ -4,7 +4,11 @@ import type { KObject } from '../api/types.js';
 import { parseQuantity } from '../api/validation/quantity.js';
 import { isAlreadyExists, isConflict, isNotFound, type ApiClient, type Resource } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
-import { containerArgv, containerImage, imageRootsDir, resolveImage } from '../images/index.js';
+import { containerArgv, containerImage, imageRootsDir } from '../images/index.js';
+import { ImageManager } from '../images/image-manager.js';
+import { pullInHostNetwork } from '../images/registry/pull-process.js';
+import { ImageStore } from '../images/store/store.js';
+import { clusterPaths, readClusterConfig } from '../cluster/home.js';
 import { log } from '../log.js';
 import type { ImageService } from './kubelet/cri.js';
 import { Kubelet } from './kubelet/kubelet.js';
@@ -75,8 +79,15 @@ export class NodeAgent {
     this.netpol ??= startNetworkPolicy({ client: this.o.client, nodeName: this.o.nodeName, log: (level, msg, fields) => log(level, msg, { node: this.o.nodeName, ...fields }) });
 
     const runtime = new Runtime({ cluster: this.o.cluster, clusterDir: this.o.clusterDir, node: this.o.nodeName, index: this.o.index, nodeDir: this.nodeDir });
+    const imageManager = new ImageManager({
+      mode: readClusterConfig(clusterPaths(this.o.home, this.o.cluster))?.images ?? 'auto',
+      store: new ImageStore(this.o.home),
+      puller: (ref, credentials) => pullInHostNetwork({ home: this.o.home, ref, credentials }),
+      home: this.o.home,
+      clusterDir: this.o.clusterDir,
+    });
     const images: ImageService = {
-      resolveImage: (image) => resolveImage(image, { home: this.o.home, clusterDir: this.o.clusterDir }),
+      ensureImage: (req) => imageManager.ensure(req),
       containerArgv,
       containerImage: (image) => {
         const img = containerImage(image, imageRootsDir(this.o.clusterDir));

@@ -30,7 +30,7 @@ function harness(pod: KObject, images: Partial<WorkerEnv['images']> = {}): Harne
   const env: WorkerEnv = {
     runtime,
     images: {
-      resolveImage: (image) => (image.startsWith('missing') ? { ok: false, reason: 'ErrImagePull', message: `pull access denied for ${image}` } : { ok: true, image: { entrypoint: ['/bin/app'], cmd: [] } }),
+      ensureImage: async ({ image }) => (image.startsWith('missing') ? { ok: false, reason: 'ErrImagePull', message: `pull access denied for ${image}` } : { ok: true, image: { entrypoint: ['/bin/app'], cmd: [] } }),
       containerArgv: (img, command, args) => [...(command ?? img.entrypoint), ...(args ?? img.cmd)],
       containerImage: () => ({ rootfs: '/roots/test', mounts: [], identity: {} }),
       ...images,

@@ -1,0 +1,74 @@
+// Pulls run in a process of their own in the host's network namespace: the node agent lives in
+// its node's namespace, which has no route off the machine (and none at all with --egress none),
+// while a pull must see registries, proxies and DNS as the machine does, and a registry on the
+// host's loopback. The agent starts
+//
+//   nsenter --net=/proc/1/ns/net -- node pull-process.js      (request on stdin, JSON)
+//
+// and reads one JSON line back: the stored image, or the PullError. Unpacking in that process
+// also keeps the agent's event loop free while layers are written.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ImageReference } from '../reference.js';
+import { ImageStore, type StoredImage } from '../store/store.js';
+import type { Credentials } from './auth.js';
+import { PullError, pullImage } from './pull.js';
+
+/** The network namespace of the machine: that of its init process. */
+export const HOST_NETNS = '/proc/1/ns/net';
+
+interface PullRequest {
+  home: string;
+  ref: ImageReference;
+  credentials: Credentials[];
+  timeoutMs?: number;
+}
+
+type PullAnswer = { ok: true; image: StoredImage } | { ok: false; code: PullError['code']; message: string; unreachable: boolean };
+
+/** Runs one pull in the host's network namespace; resolves to the stored image or throws PullError. */
+export function pullInHostNetwork(req: PullRequest, signal?: AbortSignal): Promise<StoredImage> {
+  const script = fileURLToPath(import.meta.url);
+  return new Promise((resolve, reject) => {
+    const child = spawn('nsenter', [`--net=${HOST_NETNS}`, '--', process.execPath, script], { stdio: ['pipe', 'pipe', 'pipe'], signal });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', (e) => reject(new PullError('Unknown', `starting the image pull of ${req.ref.domain}/${req.ref.path}: ${e.message}`)));
+    child.on('close', (code) => {
+      let answer: PullAnswer;
+      try {
+        answer = JSON.parse(out.trim().split('\n').pop() ?? '') as PullAnswer;
+      } catch {
+        reject(new PullError('Unknown', `the image pull of ${req.ref.domain}/${req.ref.path} ended (exit ${code}) without an answer: ${err.trim().slice(-500)}`));
+        return;
+      }
+      if (answer.ok) resolve(answer.image);
+      else reject(new PullError(answer.code, answer.message, answer.unreachable));
+    });
+    child.stdin.end(JSON.stringify(req));
+  });
+}
+
+async function main(): Promise<void> {
+  let input = '';
+  for await (const chunk of process.stdin) input += String(chunk);
+  const req = JSON.parse(input) as PullRequest;
+  let answer: PullAnswer;
+  try {
+    const image = await pullImage({ store: new ImageStore(req.home), ref: req.ref, credentials: req.credentials, timeoutMs: req.timeoutMs });
+    answer = { ok: true, image };
+  } catch (e) {
+    const pe = e instanceof PullError ? e : new PullError('Unknown', (e as Error).message);
+    answer = { ok: false, code: pe.code, message: pe.message, unreachable: pe.unreachable };
+  }
+  process.stdout.write(`${JSON.stringify(answer)}\n`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((e: Error) => {
+    process.stderr.write(`${e.stack ?? e.message}\n`);
+    process.exit(1);
+  });
+}
