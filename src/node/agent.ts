@@ -6,7 +6,7 @@ import { isAlreadyExists, isConflict, isNotFound, type ApiClient, type Resource 
 import { EventRecorder } from '../client/events.js';
 import { containerArgv, containerImage, imageRootsDir } from '../images/index.js';
 import { ImageManager } from '../images/image-manager.js';
-import { pullInHostNetwork } from '../images/registry/pull-process.js';
+import { hostNetns, pullInHostNetwork } from '../images/registry/pull-process.js';
 import { ImageStore } from '../images/store/store.js';
 import { clusterPaths, readClusterConfig } from '../cluster/home.js';
 import { log } from '../log.js';
@@ -79,10 +79,11 @@ export class NodeAgent {
     this.netpol ??= startNetworkPolicy({ client: this.o.client, nodeName: this.o.nodeName, log: (level, msg, fields) => log(level, msg, { node: this.o.nodeName, ...fields }) });
 
     const runtime = new Runtime({ cluster: this.o.cluster, clusterDir: this.o.clusterDir, node: this.o.nodeName, index: this.o.index, nodeDir: this.nodeDir });
+    const paths = clusterPaths(this.o.home, this.o.cluster);
     const imageManager = new ImageManager({
-      mode: readClusterConfig(clusterPaths(this.o.home, this.o.cluster))?.images ?? 'auto',
+      mode: readClusterConfig(paths)?.images ?? 'auto',
       store: new ImageStore(this.o.home),
-      puller: (ref, credentials) => pullInHostNetwork({ home: this.o.home, ref, credentials }),
+      puller: async (ref, credentials) => pullInHostNetwork({ home: this.o.home, ref, credentials }, hostNetns(paths.pid)),
       home: this.o.home,
       clusterDir: this.o.clusterDir,
     });

@@ -1,21 +1,37 @@
 // Pulls run in a process of their own in the host's network namespace: the node agent lives in
 // its node's namespace, which has no route off the machine (and none at all with --egress none),
 // while a pull must see registries, proxies and DNS as the machine does, and a registry on the
-// host's loopback. The agent starts
+// host's loopback. The host's namespace is the control plane's, which runs where `skiff up` ran
+// (the init process's may not be open to us, e.g. in a VM sandbox or a container). The agent starts
 //
-//   nsenter --net=/proc/1/ns/net -- node pull-process.js      (request on stdin, JSON)
+//   nsenter --net=/proc/<control plane>/ns/net -- node pull-process.js   (request on stdin, JSON)
 //
 // and reads one JSON line back: the stored image, or the PullError. Unpacking in that process
 // also keeps the agent's event loop free while layers are written.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ImageReference } from '../reference.js';
 import { ImageStore, type StoredImage } from '../store/store.js';
 import type { Credentials } from './auth.js';
 import { PullError, pullImage } from './pull.js';
 
-/** The network namespace of the machine: that of its init process. */
-export const HOST_NETNS = '/proc/1/ns/net';
+/** The network namespace of the control plane whose pid file is `pidFile`; throws PullError when it is not running. */
+export function hostNetns(pidFile: string): string {
+  let pid = NaN;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    // reported below
+  }
+  const path = `/proc/${pid}/ns/net`;
+  try {
+    if (Number.isInteger(pid) && pid > 0 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('serve')) return path;
+  } catch {
+    // reported below
+  }
+  throw new PullError('Unknown', `pulls go out from the control plane's network namespace, and the control plane (${pidFile}) is not running`);
+}
 
 interface PullRequest {
   home: string;
@@ -27,10 +43,10 @@ interface PullRequest {
 type PullAnswer = { ok: true; image: StoredImage } | { ok: false; code: PullError['code']; message: string; unreachable: boolean };
 
 /** Runs one pull in the host's network namespace; resolves to the stored image or throws PullError. */
-export function pullInHostNetwork(req: PullRequest, signal?: AbortSignal): Promise<StoredImage> {
+export function pullInHostNetwork(req: PullRequest, netns: string, signal?: AbortSignal): Promise<StoredImage> {
   const script = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
-    const child = spawn('nsenter', [`--net=${HOST_NETNS}`, '--', process.execPath, script], { stdio: ['pipe', 'pipe', 'pipe'], signal });
+    const child = spawn('nsenter', [`--net=${netns}`, '--', process.execPath, script], { stdio: ['pipe', 'pipe', 'pipe'], signal });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));

@@ -474,6 +474,8 @@ export class PodWorker {
       this.wakeAt(now + 1_000);
       return;
     }
+    const stored = resolved.image.stored;
+    st.imageID = stored ? `${stored.reference.replace(/[:@][^/]*$/, '')}@${stored.digest}` : undefined;
     if (resolved.standIn) this.env.recorder.event(this.pod, 'Normal', 'Pulled', msg.standIn(image, resolved.standIn.kind, resolved.standIn.cause));
     else if (resolved.pulled) this.env.recorder.event(this.pod, 'Normal', 'Pulled', msg.pulledNew(image, resolved.pulled.pullMs, resolved.pulled.totalMs, resolved.pulled.size));
     else this.env.recorder.event(this.pod, 'Normal', 'Pulled', msg.pulled(image));
