@@ -12,6 +12,7 @@
 // images.yaml maps and skiff's own add-on programs (cluster DNS, ingress controller) apply in
 // every mode. Once the real image is stored, every auto cluster on the machine runs it; a
 // stand-in only ever runs when nothing real is stored, and never without saying so.
+import { createHash } from 'node:crypto';
 import { fullReference, parseReference, ReferenceError, type ImageReference } from './reference.js';
 import type { ImageConfig } from './config.js';
 import { builtinImage, invalidImageName, resolveImage, userImage } from './index.js';
@@ -129,14 +130,15 @@ export class ImageManager {
     return { ok: true, image: builtin, standIn: { kind: 'builtin', cause } };
   }
 
-  /** One pull per reference at a time; a second asker waits for the first. */
+  /** One pull per reference and credentials at a time; a second asker with the same waits for the first. */
   private async pull(ref: ImageReference, full: string, credentials: { username: string; password: string }[], onPulling: () => void): Promise<{ img: StoredImage; pullMs: number }> {
     onPulling();
-    let p = this.inflight.get(full);
+    const key = `${full}\0${createHash('sha256').update(JSON.stringify(credentials)).digest('hex')}`;
+    let p = this.inflight.get(key);
     const started = this.now();
     if (!p) {
-      p = this.o.puller(ref, credentials).finally(() => this.inflight.delete(full));
-      this.inflight.set(full, p);
+      p = this.o.puller(ref, credentials).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, p);
     }
     const img = await p;
     return { img, pullMs: this.now() - started };

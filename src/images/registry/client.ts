@@ -164,7 +164,8 @@ export function networkCause(e: unknown): string {
   if (code === 'ENOTFOUND') return `dial tcp: lookup ${(cause as { hostname?: string }).hostname ?? ''}: no such host`;
   if (code === 'ECONNREFUSED') return `dial tcp ${(cause as { address?: string; port?: number }).address ?? ''}:${(cause as { port?: number }).port ?? ''}: connect: connection refused`;
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'dial tcp: i/o timeout';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'net/http: timeout awaiting response headers';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT') return 'net/http: timeout awaiting response headers';
+  if (code === 'UND_ERR_BODY_TIMEOUT') return 'read: i/o timeout: the registry stopped sending';
   if (err.name === 'AbortError') return 'context canceled';
   return cause.message;
 }

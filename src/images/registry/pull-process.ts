@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseGoDuration } from '../../api/duration.js';
 import type { ImageReference } from '../reference.js';
 import { ImageStore, type StoredImage } from '../store/store.js';
 import type { Credentials } from './auth.js';
@@ -37,7 +38,20 @@ interface PullRequest {
   home: string;
   ref: ImageReference;
   credentials: Credentials[];
-  timeoutMs?: number;
+}
+
+/**
+ * How long a pull waits for a registry to connect, to answer, or to send more of a blob
+ * (SKIFF_IMAGE_PULL_TIMEOUT, a Go duration; 30s by default): a stalled registry fails the pull
+ * with ErrImagePull instead of holding the container in ContainerCreating.
+ */
+export const PULL_TIMEOUT_ENV = 'SKIFF_IMAGE_PULL_TIMEOUT';
+
+export function pullTimeoutFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const v = env[PULL_TIMEOUT_ENV];
+  if (!v) return undefined;
+  const ms = parseGoDuration(v);
+  return ms !== undefined && ms > 0 ? ms : undefined;
 }
 
 type PullAnswer = { ok: true; image: StoredImage } | { ok: false; code: PullError['code']; message: string; unreachable: boolean };
@@ -73,7 +87,7 @@ async function main(): Promise<void> {
   const req = JSON.parse(input) as PullRequest;
   let answer: PullAnswer;
   try {
-    const image = await pullImage({ store: new ImageStore(req.home), ref: req.ref, credentials: req.credentials, timeoutMs: req.timeoutMs });
+    const image = await pullImage({ store: new ImageStore(req.home), ref: req.ref, credentials: req.credentials, timeoutMs: pullTimeoutFromEnv(process.env) });
     answer = { ok: true, image };
   } catch (e) {
     const pe = e instanceof PullError ? e : new PullError('Unknown', (e as Error).message);

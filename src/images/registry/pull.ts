@@ -11,7 +11,7 @@ import { DigestError, digestHash, sha256Digest, verifyDigest } from '../store/di
 import type { ImageStore, OciImageConfig, StoredImage } from '../store/store.js';
 import { unpackLayer } from '../store/unpack.js';
 import type { Credentials } from './auth.js';
-import { RegistryError, RepositoryClient } from './client.js';
+import { networkCause, RegistryError, RepositoryClient } from './client.js';
 import { MANIFEST_ACCEPT, ManifestError, parseManifest, selectPlatform, type Descriptor, type ImageManifest } from './manifest.js';
 
 /** A failed pull as CRI reports it: a gRPC code and containerd's message. */
@@ -156,7 +156,11 @@ async function fetchLayer(client: RepositoryClient, layer: Descriptor, dir: stri
   const blob = join(dir, '..', 'blob');
   const res = await client.get(client.blobURL(layer.digest));
   const h = hashing(layer.digest);
-  await pipeline(RepositoryClient.stream(res), h.stream, createWriteStream(blob));
+  try {
+    await pipeline(RepositoryClient.stream(res), h.stream, createWriteStream(blob));
+  } catch (e) {
+    throw new RegistryError(`failed to copy ${layer.digest}: ${networkCause(e)}`, 0);
+  }
   try {
     h.verify();
   } catch (e) {

@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const POLL_MIN_MS = 20;
 const POLL_MAX_MS = 500;
 
-function alive(pid: number): boolean {
+/** Whether process `pid` exists (EPERM: it does, as another user's). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { digestHash, parseDigest, verifyDigest } from './digest.js';
-import { withLock } from './lock.js';
+import { alive, withLock } from './lock.js';
 
 /** The part of an OCI image config (`config` in the config blob) that decides how containers run. */
 export interface OciImageConfig {
@@ -45,15 +45,6 @@ export interface StoredImage {
   size: number;
   config: OciImageConfig;
   storedAt: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A reference as a file name: `/` and `:` would make directories and break overlay's lowerdir. */

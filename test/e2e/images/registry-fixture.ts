@@ -3,7 +3,7 @@
 // plus files) with umoci and pushed with skopeo: no internet is involved.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { generateKeyPairSync, createSign, X509Certificate } from 'node:crypto';
+import { createHash, generateKeyPairSync, createSign, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -145,16 +145,13 @@ export interface ImageSpec {
 /** The first layer of every test image: the static busybox with its applets, and /etc/passwd. */
 const BASE_APPLETS = ['sh', 'ls', 'cat', 'httpd', 'echo', 'id', 'pwd', 'wget', 'sleep', 'env'];
 
-/** Builds `spec` as an OCI layout with umoci and pushes it to `registry` as `name:tag` with skopeo. */
-export async function buildAndPush(workDir: string, spec: ImageSpec, registryHost: string, ref: string, creds?: TokenAuth): Promise<void> {
-  const layout = join(workDir, 'layout');
-  rmSync(workDir, { recursive: true, force: true });
-  mkdirSync(workDir, { recursive: true });
-  await must('umoci', ['init', '--layout', layout]);
-  await must('umoci', ['new', '--image', `${layout}:img`]);
+/** Builds `spec` into the OCI layout `layout` (made if missing) as `tag`, with umoci. */
+async function buildImage(workDir: string, spec: ImageSpec, layout: string, tag: string, arch?: string): Promise<void> {
+  if (!existsSync(layout)) await must('umoci', ['init', '--layout', layout]);
+  await must('umoci', ['new', '--image', `${layout}:${tag}`]);
   for (const [i, layer] of spec.layers.entries()) {
-    const bundle = join(workDir, `bundle${i}`);
-    await must('umoci', ['unpack', '--image', `${layout}:img`, bundle]);
+    const bundle = join(workDir, `bundle-${tag}-${i}`);
+    await must('umoci', ['unpack', '--image', `${layout}:${tag}`, bundle]);
     const root = join(bundle, 'rootfs');
     if (i === 0) {
       mkdirSync(join(root, 'bin'), { recursive: true });
@@ -166,18 +163,48 @@ export async function buildAndPush(workDir: string, spec: ImageSpec, registryHos
       mkdirSync(join(root, p, '..'), { recursive: true });
       writeFileSync(join(root, p), content);
     }
-    await must('umoci', ['repack', '--image', `${layout}:img`, bundle]);
+    await must('umoci', ['repack', '--image', `${layout}:${tag}`, bundle]);
     rmSync(bundle, { recursive: true, force: true });
   }
-  const cfg: string[] = [];
+  const cfg: string[] = arch ? ['--architecture', arch] : [];
   if (spec.entrypoint) for (const e of spec.entrypoint) cfg.push('--config.entrypoint', e);
   if (spec.cmd) for (const c of spec.cmd) cfg.push('--config.cmd', c);
   for (const e of spec.env ?? []) cfg.push('--config.env', e);
   if (spec.workingDir) cfg.push('--config.workingdir', spec.workingDir);
   if (spec.user) cfg.push('--config.user', spec.user);
-  if (cfg.length) await must('umoci', ['config', '--image', `${layout}:img`, ...cfg]);
+  if (cfg.length) await must('umoci', ['config', '--image', `${layout}:${tag}`, ...cfg]);
+}
+
+/** Builds `spec` and pushes it to `registryHost` as `ref` (`name:tag`) with skopeo. */
+export async function buildAndPush(workDir: string, spec: ImageSpec, registryHost: string, ref: string, creds?: TokenAuth): Promise<void> {
+  const layout = join(workDir, 'layout');
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+  await buildImage(workDir, spec, layout, 'img');
   const auth = creds ? ['--dest-creds', `${creds.username}:${creds.password}`] : [];
   await must('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', ...auth, `oci:${layout}:img`, `docker://${registryHost}/${ref}`]);
+}
+
+/**
+ * Builds one image per architecture and pushes them as one multi-arch image: an OCI image index
+ * listing each manifest with its linux/<arch> platform, in the order given.
+ */
+export async function buildAndPushIndex(workDir: string, specs: Record<string, ImageSpec>, registryHost: string, ref: string): Promise<void> {
+  const layout = join(workDir, 'layout');
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+  for (const [arch, spec] of Object.entries(specs)) await buildImage(workDir, spec, layout, arch, arch);
+  const top = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string; size: number; mediaType: string; annotations?: Record<string, string> }[] };
+  const manifests = Object.keys(specs).map((arch) => {
+    const d = top.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === arch)!;
+    return { mediaType: d.mediaType, digest: d.digest, size: d.size, platform: { os: 'linux', architecture: arch } };
+  });
+  const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
+  const digest = `sha256:${createHash('sha256').update(index).digest('hex')}`;
+  writeFileSync(join(layout, 'blobs', 'sha256', digest.slice(7)), index);
+  top.manifests.push({ mediaType: 'application/vnd.oci.image.index.v1+json', digest, size: index.length, annotations: { 'org.opencontainers.image.ref.name': 'multi' } });
+  writeFileSync(join(layout, 'index.json'), JSON.stringify(top));
+  await must('skopeo', ['copy', '--quiet', '--all', '--dest-tls-verify=false', `oci:${layout}:multi`, `docker://${registryHost}/${ref}`]);
 }
 
 /** The registry's file holding blob `digest` (docker/distribution's filesystem layout). */

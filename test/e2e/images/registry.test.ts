@@ -4,16 +4,20 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, waitFor, type Cluster } from '../harness.js';
-import { buildAndPush, layerDigests, missingTools, registryBlobFile, startRegistry, type ImageSpec, type Registry } from './registry-fixture.js';
+import { buildAndPush, buildAndPushIndex, layerDigests, missingTools, registryBlobFile, startRegistry, type ImageSpec, type Registry } from './registry-fixture.js';
 
 const skip = missingTools() ?? false;
 const dir = mkdtempSync(join(tmpdir(), 'skiff-registry-e2e-'));
 let c: Cluster;
 let reg: Registry;
 let secured: Registry;
+/** Accepts connections and never answers: a registry that stalls. */
+let stalled: Server;
+const stalledSockets = new Set<Socket>();
 const CREDS = { username: 'tester', password: 's3cret' };
 
 const APP: ImageSpec = {
@@ -35,13 +39,30 @@ before(async () => {
   await buildAndPush(join(dir, 'app'), APP, reg.host, 'team/app:1.0');
   await buildAndPush(join(dir, 'broken'), { layers: [{ files: { 'broken.txt': 'x' } }], entrypoint: ['/bin/sleep', '3600'] }, reg.host, 'team/broken:1.0');
   await buildAndPush(join(dir, 'private'), { layers: [{ files: { 'private.txt': 'p' } }], entrypoint: ['/bin/sleep', '3600'] }, secured.host, 'team/private:1.0', CREDS);
-  c = await startCluster('img', { nodes: 1 });
+  await buildAndPushIndex(
+    join(dir, 'multi'),
+    {
+      arm64: { layers: [{ files: { 'arch.txt': 'arm64\n' } }], entrypoint: ['/bin/sleep', '3600'] },
+      amd64: { layers: [{ files: { 'arch.txt': 'amd64\n' } }], entrypoint: ['/bin/sleep', '3600'] },
+    },
+    reg.host,
+    'team/multi:1.0',
+  );
+  stalled = createServer((s) => {
+    stalledSockets.add(s);
+    s.on('close', () => stalledSockets.delete(s));
+  });
+  await new Promise<void>((r) => stalled.listen(0, '127.0.0.1', r));
+  // A short pull deadline, so the stalled registry fails the pull within the test's patience.
+  c = await startCluster('img', { nodes: 1, env: { SKIFF_IMAGE_PULL_TIMEOUT: '3s' } });
 });
 
 after(async () => {
   await c?.down();
   await reg?.stop();
   await secured?.stop();
+  for (const s of stalledSockets) s.destroy();
+  await new Promise((r) => (stalled ? stalled.close(r) : r(undefined)));
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -128,4 +149,18 @@ test('imagePullPolicy Never with the image absent: ErrImageNeverPull', { skip },
   await c.ok(['run', 'never', `--image=${image}`, '--image-pull-policy=Never']);
   await waitFor('ErrImageNeverPull', async () => (await waitingReason('never')) === 'ErrImageNeverPull', 60_000);
   assert.match(await events('never'), new RegExp(`Warning\\s+ErrImageNeverPull\\s+Container image "${image}" is not present with pull policy of Never`));
+});
+
+test("a multi-arch index runs this machine's platform", { skip: skip || (process.arch !== 'x64' && 'the index holds amd64 and arm64') }, async () => {
+  await c.ok(['run', 'multi', `--image=${reg.host}/team/multi:1.0`]);
+  await c.ok(['wait', '--for=condition=Ready', 'pod/multi', '--timeout=60s']);
+  assert.equal(await c.ok(['exec', 'multi', '--', 'cat', '/arch.txt']), 'amd64\n');
+});
+
+test('a registry that stalls: the pull times out with ErrImagePull saying so', { skip }, async () => {
+  const port = (stalled.address() as { port: number }).port;
+  const image = `127.0.0.1:${port}/team/stalls:1.0`;
+  await c.ok(['run', 'stalls', `--image=${image}`]);
+  await waitFor('the timeout', async () => (await events('stalls')).includes('timeout awaiting response headers'), 60_000);
+  assert.ok((await events('stalls')).includes(`Failed to pull image "${image}": rpc error: code = Unknown desc = failed to pull and unpack image "${image}": failed to resolve reference "${image}": failed to do request: Get "http://${image.replace('/team/stalls:1.0', '')}/v2/team/stalls/manifests/1.0": net/http: timeout awaiting response headers`));
 });

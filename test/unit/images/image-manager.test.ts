@@ -170,3 +170,21 @@ test('an unparsable reference is InvalidImageName before anything else', async (
   assert.ok(!r.ok && r.reason === 'InvalidImageName');
   assert.deepEqual(s.calls, []);
 });
+
+test('concurrent pulls of one reference share a pull only when their credentials are the same', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let store!: ImageStore;
+  const inner = pulls(() => store);
+  const s = setup('auto', async (ref, creds) => {
+    await gate;
+    return inner(ref, creds);
+  });
+  store = s.store;
+  const secret = (password: string) => JSON.stringify({ auths: { 'localhost:5000': { username: 'u', password } } });
+  const all = Promise.all([s.ensure('localhost:5000/p:1', undefined, [secret('a')]), s.ensure('localhost:5000/p:1', undefined, [secret('a')]), s.ensure('localhost:5000/p:1', undefined, [secret('b')])]);
+  await new Promise((r) => setImmediate(r));
+  release();
+  await all;
+  assert.equal(s.calls.length, 2);
+});

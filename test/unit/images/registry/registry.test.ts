@@ -103,6 +103,10 @@ test('Bearer token auth following WWW-Authenticate, with the credentials of the 
   const wrong = new RepositoryClient(host, 'team/app', { credentials: [{ username: 'me', password: 'nope' }] });
   await assert.rejects(wrong.get(wrong.manifestURL('1.0')), /failed to fetch oauth token: unexpected status from GET request to http:\/\/127\.0\.0\.1:\d+\/token\?.*: 401 Unauthorized: unauthorized: bad credentials/);
 
-  const down = new RepositoryClient('127.0.0.1:1', 'team/app');
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const closedPort = (closed.address() as AddressInfo).port;
+  await new Promise((r) => closed.close(r));
+  const down = new RepositoryClient(`127.0.0.1:${closedPort}`, 'team/app');
   await assert.rejects(down.get(down.manifestURL('1.0')), (e: Error) => e instanceof RegistryError && e.status === 0 && /connection refused/.test(e.message));
 });
