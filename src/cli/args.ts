@@ -4,7 +4,7 @@
 import { DEFAULT_CLUSTER_NAME } from '../cluster/constants.js';
 import { parseGoDuration } from '../api/duration.js';
 
-export type Command = 'up' | 'stop' | 'down' | 'status' | 'kubeconfig' | 'serve' | 'help';
+export type Command = 'up' | 'stop' | 'down' | 'status' | 'kubeconfig' | 'serve' | 'load' | 'help';
 
 export interface UpFlags {
   name: string;
@@ -21,6 +21,7 @@ export type ParsedCommand =
   | { command: 'up'; flags: UpFlags }
   | { command: 'stop' | 'down' | 'status' | 'kubeconfig'; flags: { name: string } }
   | { command: 'serve'; flags: { name: string; home?: string } }
+  | { command: 'load'; flags: { name: string; paths: string[] } }
   | { command: 'help'; flags: Record<string, never> };
 
 export class UsageError extends Error {
@@ -35,6 +36,8 @@ Commands:
   down        stop a cluster, delete its state and remove it from the kubeconfig
   status      show whether a cluster is running, its address, pid and uptime
   kubeconfig  print a standalone kubeconfig for a cluster
+  load        load images into the machine's image store for a cluster's pods:
+              skiff load [--name N] FILE|DIR… (docker save or OCI archives, OCI layouts)
 
 Flags:
   --name N     cluster name (default "skiff"); all commands
@@ -62,6 +65,7 @@ const FLAGS: Record<Exclude<Command, 'help'>, readonly string[]> = {
   status: ['name'],
   kubeconfig: ['name'],
   serve: ['name', 'home'],
+  load: ['name'],
 };
 
 // Cluster names end up in directory names, kubeconfig entries and (later) in names of network
@@ -133,9 +137,14 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   const allowed = FLAGS[cmd];
 
   const values = new Map<string, string>();
+  const positionals: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     if (arg === '-h' || arg === '--help') return { command: 'help', flags: {} };
+    if (cmd === 'load' && !arg.startsWith('-')) {
+      positionals.push(arg);
+      continue;
+    }
     if (!arg.startsWith('--') || arg === '--') {
       throw new UsageError(`skiff ${cmd}: unexpected argument "${arg}"`);
     }
@@ -156,14 +165,14 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   }
 
   try {
-    return flagsOf(cmd, values);
+    return flagsOf(cmd, values, positionals);
   } catch (err) {
     if (err instanceof UsageError) throw new UsageError(`skiff ${cmd}: ${err.message}`);
     throw err;
   }
 }
 
-function flagsOf(cmd: Exclude<Command, 'help'>, values: Map<string, string>): ParsedCommand {
+function flagsOf(cmd: Exclude<Command, 'help'>, values: Map<string, string>, positionals: string[]): ParsedCommand {
   const name = values.get('name') ?? DEFAULT_CLUSTER_NAME;
   validateClusterName(name);
 
@@ -189,6 +198,9 @@ function flagsOf(cmd: Exclude<Command, 'help'>, values: Map<string, string>): Pa
       if (wait !== undefined) flags.waitMs = parseDuration('wait', wait);
       return { command: 'up', flags };
     }
+    case 'load':
+      if (positionals.length === 0) throw new UsageError('name at least one image archive or OCI layout to load');
+      return { command: 'load', flags: { name, paths: positionals } };
     case 'serve': {
       const home = values.get('home');
       return { command: 'serve', flags: home === undefined ? { name } : { name, home } };

@@ -11,6 +11,7 @@ const DOING: Record<Exclude<ParsedCommand['command'], 'help'>, string> = {
   status: 'reading the status of',
   kubeconfig: 'printing the kubeconfig of',
   serve: 'serving',
+  load: 'loading images for',
 };
 
 async function run(parsed: ParsedCommand): Promise<number> {
@@ -30,6 +31,8 @@ async function run(parsed: ParsedCommand): Promise<number> {
       return (await import('./commands/kubeconfig.js')).kubeconfig(parsed.flags);
     case 'serve':
       return (await import('./commands/serve.js')).serve(parsed.flags);
+    case 'load':
+      return (await import('./commands/load.js')).load(parsed.flags);
   }
 }
 

@@ -13,6 +13,8 @@
 // every mode. Once the real image is stored, every auto cluster on the machine runs it; a
 // stand-in only ever runs when nothing real is stored, and never without saying so.
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { IMAGE_MAP_FILE } from './user-images.js';
 import { fullReference, parseReference, ReferenceError, type ImageReference } from './reference.js';
 import type { ImageConfig } from './config.js';
 import { builtinImage, invalidImageName, resolveImage, userImage } from './index.js';
@@ -121,8 +123,13 @@ export class ImageManager {
         this.unreachableUntil.set(ref.domain, { until: this.now() + UNREACHABLE_TTL_MS, cause: e.message });
         return this.standIn(stored, standInFor, e.message);
       }
-      return { ok: false, reason: 'ErrImagePull', message: e.grpc };
+      return { ok: false, reason: 'ErrImagePull', message: e.unreachable ? `${e.grpc}${this.offlineHint()}` : e.grpc };
     }
+  }
+
+  /** What a user whose registry is out of reach can do instead, after containerd's words. */
+  private offlineHint(): string {
+    return `; the registry cannot be reached from this machine: load the image with \`skiff load\`, or map it to a host program in ${join(this.o.home, IMAGE_MAP_FILE)} (or ${join(this.o.clusterDir, IMAGE_MAP_FILE)})`;
   }
 
   private standIn(stored: StoredImage | undefined, builtin: ImageConfig, cause: string): EnsureResult {

@@ -123,6 +123,7 @@ test('auto: a catalog image whose registry is unreachable runs the stand-in and 
   // An image the catalog does not know fails as on any kubelet.
   const other = await s.ensure('myorg/app:1');
   assert.ok(!other.ok && other.reason === 'ErrImagePull' && other.message.includes('no such host'));
+  assert.ok(!other.ok && other.message.includes(`skiff load\`, or map it to a host program in ${join(s.home, 'images.yaml')}`), other.ok ? '' : other.message);
 });
 
 test('auto: once the real image is stored it runs, also when the registry is unreachable', async () => {
