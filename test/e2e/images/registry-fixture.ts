@@ -207,6 +207,16 @@ export async function buildAndPushIndex(workDir: string, specs: Record<string, I
   await must('skopeo', ['copy', '--quiet', '--all', '--dest-tls-verify=false', `oci:${layout}:multi`, `docker://${registryHost}/${ref}`]);
 }
 
+/** Builds `spec` and writes it as `docker save` would (skopeo's docker-archive), tagged `ref`. */
+export async function saveDockerArchive(workDir: string, spec: ImageSpec, archive: string, ref: string): Promise<void> {
+  const layout = join(workDir, 'layout');
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+  await buildImage(workDir, spec, layout, 'img');
+  rmSync(archive, { force: true });
+  await must('skopeo', ['copy', '--quiet', `oci:${layout}:img`, `docker-archive:${archive}:${ref}`]);
+}
+
 /** The registry's file holding blob `digest` (docker/distribution's filesystem layout). */
 export function registryBlobFile(dataDir: string, digest: string): string {
   const hex = digest.replace(/^sha256:/, '');

@@ -8,7 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, waitFor, type Cluster } from '../harness.js';
-import { buildAndPush, buildAndPushIndex, layerDigests, missingTools, registryBlobFile, startRegistry, type ImageSpec, type Registry } from './registry-fixture.js';
+import { buildAndPush, buildAndPushIndex, saveDockerArchive, layerDigests, missingTools, registryBlobFile, startRegistry, type ImageSpec, type Registry } from './registry-fixture.js';
 
 const skip = missingTools() ?? false;
 const dir = mkdtempSync(join(tmpdir(), 'skiff-registry-e2e-'));
@@ -163,4 +163,16 @@ test('a registry that stalls: the pull times out with ErrImagePull saying so', {
   await c.ok(['run', 'stalls', `--image=${image}`]);
   await waitFor('the timeout', async () => (await events('stalls')).includes('timeout awaiting response headers'), 60_000);
   assert.ok((await events('stalls')).includes(`Failed to pull image "${image}": rpc error: code = Unknown desc = failed to pull and unpack image "${image}": failed to resolve reference "${image}": failed to do request: Get "http://${image.replace('/team/stalls:1.0', '')}/v2/team/stalls/manifests/1.0": net/http: timeout awaiting response headers`));
+});
+
+test('skiff load of a docker save archive: pods with IfNotPresent run it without a registry', { skip }, async () => {
+  const archive = join(dir, 'saved.tar');
+  await saveDockerArchive(join(dir, 'saved'), { layers: [{ files: { 'www/index.html': 'loaded\n' } }], entrypoint: ['/bin/httpd', '-f', '-p', '8080', '-h', '/www'] }, archive, 'myorg/loaded:1.0');
+  const r = await c.skiff(['load', '--name', c.name, archive]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Image: "docker\.io\/myorg\/loaded:1\.0" with ID "sha256:[0-9a-f]{64}" loaded \(\d+ bytes\)\n$/);
+  await c.ok(['run', 'loaded', '--image=myorg/loaded:1.0', '--image-pull-policy=IfNotPresent']);
+  await c.ok(['wait', '--for=condition=Ready', 'pod/loaded', '--timeout=60s']);
+  assert.match(await events('loaded'), /Container image "myorg\/loaded:1\.0" already present on machine/);
+  assert.equal(await c.ok(['exec', 'loaded', '--', 'wget', '-qO-', 'http://127.0.0.1:8080/index.html']), 'loaded\n');
 });
