@@ -4,7 +4,7 @@
 import { DEFAULT_CLUSTER_NAME } from '../cluster/constants.js';
 import { parseGoDuration } from '../api/duration.js';
 
-export type Command = 'up' | 'stop' | 'down' | 'status' | 'kubeconfig' | 'serve' | 'load' | 'help';
+export type Command = 'up' | 'stop' | 'down' | 'status' | 'kubeconfig' | 'serve' | 'load' | 'images' | 'help';
 
 export interface UpFlags {
   name: string;
@@ -22,6 +22,7 @@ export type ParsedCommand =
   | { command: 'stop' | 'down' | 'status' | 'kubeconfig'; flags: { name: string } }
   | { command: 'serve'; flags: { name: string; home?: string } }
   | { command: 'load'; flags: { name: string; paths: string[] } }
+  | { command: 'images'; flags: { name: string; prune: boolean } }
   | { command: 'help'; flags: Record<string, never> };
 
 export class UsageError extends Error {
@@ -38,6 +39,8 @@ Commands:
   kubeconfig  print a standalone kubeconfig for a cluster
   load        load images into the machine's image store for a cluster's pods:
               skiff load [--name N] FILE|DIR… (docker save or OCI archives, OCI layouts)
+  images      list the machine's image store, shared by its clusters;
+              \`skiff images prune\` removes what no running container uses
 
 Flags:
   --name N     cluster name (default "skiff"); all commands
@@ -66,6 +69,7 @@ const FLAGS: Record<Exclude<Command, 'help'>, readonly string[]> = {
   kubeconfig: ['name'],
   serve: ['name', 'home'],
   load: ['name'],
+  images: [],
 };
 
 // Cluster names end up in directory names, kubeconfig entries and (later) in names of network
@@ -141,7 +145,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     if (arg === '-h' || arg === '--help') return { command: 'help', flags: {} };
-    if (cmd === 'load' && !arg.startsWith('-')) {
+    if ((cmd === 'load' || (cmd === 'images' && arg === 'prune' && positionals.length === 0)) && !arg.startsWith('-')) {
       positionals.push(arg);
       continue;
     }
@@ -201,6 +205,8 @@ function flagsOf(cmd: Exclude<Command, 'help'>, values: Map<string, string>, pos
     case 'load':
       if (positionals.length === 0) throw new UsageError('name at least one image archive or OCI layout to load');
       return { command: 'load', flags: { name, paths: positionals } };
+    case 'images':
+      return { command: 'images', flags: { name, prune: positionals[0] === 'prune' } };
     case 'serve': {
       const home = values.get('home');
       return { command: 'serve', flags: home === undefined ? { name } : { name, home } };

@@ -12,6 +12,7 @@ const DOING: Record<Exclude<ParsedCommand['command'], 'help'>, string> = {
   kubeconfig: 'printing the kubeconfig of',
   serve: 'serving',
   load: 'loading images for',
+  images: 'reading the image store of',
 };
 
 async function run(parsed: ParsedCommand): Promise<number> {
@@ -33,6 +34,8 @@ async function run(parsed: ParsedCommand): Promise<number> {
       return (await import('./commands/serve.js')).serve(parsed.flags);
     case 'load':
       return (await import('./commands/load.js')).load(parsed.flags);
+    case 'images':
+      return (await import('./commands/images.js')).images(parsed.flags);
   }
 }
 

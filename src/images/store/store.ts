@@ -153,6 +153,10 @@ export class ImageStore {
     rmSync(join(tmp, '..'), { recursive: true, force: true });
   }
 
+  remove(reference: string): void {
+    rmSync(join(this.dir, 'refs', refFile(reference)), { force: true });
+  }
+
   list(): StoredImage[] {
     const out: StoredImage[] = [];
     for (const f of readdirSync(join(this.dir, 'refs'))) {

@@ -104,3 +104,33 @@ test('what a killed pull left in tmp/ is swept; records list only images whose l
   rmSync(store.layerDir(D2), { recursive: true });
   assert.equal(store.get(img.reference), undefined);
 });
+
+test('prune keeps what a running container mounts and removes the rest, blobs included', async () => {
+  const { layersInUse, pruneStore } = await import('../../../../src/images/store/prune.js');
+  const store = new ImageStore(join(dir, 'prune'));
+  const L = (s: string) => sha256Digest(s);
+  for (const l of ['base', 'used-top', 'unused-top', 'orphan']) await store.addLayer(L(l), async (d) => writeFileSync(join(d, 'f'), l));
+  const image = (reference: string, layers: string[]): StoredImage => {
+    const config = Buffer.from(`config ${reference}`);
+    store.writeBlob(sha256Digest(config), config);
+    return { reference, digest: sha256Digest(`m ${reference}`), id: sha256Digest(config), layers: layers.map((l) => ({ digest: L(l), size: 1, mediaType: 'x' })), size: 1, config: {}, storedAt: '' };
+  };
+  const used = image('localhost:5000/used:1', ['base', 'used-top']);
+  const unused = image('localhost:5000/unused:1', ['base', 'unused-top']);
+  store.put(used);
+  store.put(unused);
+  // A fake /proc with one shim whose argv names the used image's overlay lowerdir.
+  const proc = join(dir, 'proc');
+  mkdirSync(join(proc, '42'), { recursive: true });
+  writeFileSync(join(proc, '42', 'cmdline'), ['sh', '-c', 'script', 'skiff-shim', '/a', '/log', '/helper', '/oom', store.lowerDirs(used), ''].join('\0'));
+  mkdirSync(join(proc, 'self'));
+  const inUse = layersInUse(store, proc);
+  assert.deepEqual([...inUse].sort(), [store.layerDir(L('base')), store.layerDir(L('used-top'))].sort());
+  const r = pruneStore(store, inUse);
+  assert.deepEqual(r, { images: ['localhost:5000/unused:1'], layers: 2 });
+  assert.ok(store.get(used.reference));
+  assert.equal(store.hasLayer(L('unused-top')), false);
+  assert.equal(store.hasLayer(L('orphan')), false);
+  assert.ok(store.readBlob(used.id));
+  assert.equal(store.readBlob(unused.id), undefined);
+});
