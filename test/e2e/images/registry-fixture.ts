@@ -128,7 +128,7 @@ async function startTokenServer(dir: string, auth: TokenAuth): Promise<{ server:
 
 export interface ImageLayer {
   /** Files to write (path in the image → content). */
-  files?: Record<string, string>;
+  files?: Record<string, string | Buffer>;
   /** Paths to remove from what the layers below hold (whiteouts). */
   remove?: string[];
 }
