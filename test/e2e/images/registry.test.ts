@@ -176,3 +176,14 @@ test('skiff load of a docker save archive: pods with IfNotPresent run it without
   assert.match(await events('loaded'), /Container image "myorg\/loaded:1\.0" already present on machine/);
   assert.equal(await c.ok(['exec', 'loaded', '--', 'wget', '-qO-', 'http://127.0.0.1:8080/index.html']), 'loaded\n');
 });
+
+test("runAsNonRoot is checked against the image's user: a name cannot be verified, a numeric runAsUser can", { skip }, async () => {
+  const image = `${reg.host}/team/app:1.0`;
+  const pod = (name: string, sc: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { securityContext: sc, containers: [{ name: 'c', image }] } });
+  await c.ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [pod('named-user', { runAsNonRoot: true }), pod('numeric-user', { runAsNonRoot: true, runAsUser: 1000 })] }));
+  await waitFor('CreateContainerConfigError', async () => (await waitingReason('named-user')) === 'CreateContainerConfigError', 60_000);
+  const message = (await c.ok(['get', 'pod', 'named-user', '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.message}'])).trim();
+  assert.equal(message, 'container has runAsNonRoot and image has non-numeric user (app), cannot verify user is non-root (pod: "named-user_default(' + (await c.ok(['get', 'pod', 'named-user', '-o', 'jsonpath={.metadata.uid}'])).trim() + ')", container: c)');
+  await c.ok(['wait', '--for=condition=Ready', 'pod/numeric-user', '--timeout=60s']);
+  assert.equal((await c.ok(['exec', 'numeric-user', '--', 'id', '-u'])).trim(), '1000');
+});
