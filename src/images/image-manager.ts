@@ -26,8 +26,11 @@ import type { ImageStore, StoredImage } from './store/store.js';
 export type ImagesMode = 'auto' | 'registry' | 'builtin';
 export const IMAGES_MODES: readonly ImagesMode[] = ['auto', 'registry', 'builtin'];
 
-/** Pulls `ref` into the store (in the host's network namespace); throws PullError. */
-export type Puller = (ref: ImageReference, credentials: { username: string; password: string }[]) => Promise<StoredImage>;
+/**
+ * Pulls `ref` into the store (in the host's network namespace); throws PullError. `timeoutMs`
+ * bounds each wait on the registry (connect, answer, next chunk) when set.
+ */
+export type Puller = (ref: ImageReference, credentials: { username: string; password: string }[], timeoutMs?: number) => Promise<StoredImage>;
 
 export interface EnsureRequest {
   image: string;
@@ -52,6 +55,12 @@ export type EnsureResult =
 
 /** How long an unreachable registry is not asked again for images the catalog can stand in for. */
 const UNREACHABLE_TTL_MS = 60_000;
+/**
+ * The longest wait on a registry for an image the catalog can stand in for: on a machine whose
+ * DNS or network hangs rather than fails, the stand-in starts after this, not after the pull
+ * timeout. A registry that answers keeps sending well within it.
+ */
+const STAND_IN_PATIENCE_MS = 5_000;
 
 /** upstream shouldPullImage. */
 function shouldPull(policy: string, present: boolean): boolean {
@@ -114,7 +123,7 @@ export class ImageManager {
     const credentials = req.pullSecrets.flatMap((s) => credentialsFor(s, ref.domain, ref.path));
     const started = this.now();
     try {
-      const { img, pullMs } = await this.pull(ref, full, credentials, req.onPulling);
+      const { img, pullMs } = await this.pull(ref, full, credentials, req.onPulling, standInFor ? STAND_IN_PATIENCE_MS : undefined);
       this.unreachableUntil.delete(ref.domain);
       return { ok: true, image: storedImageConfig(img, this.o.store), pulled: { pullMs, totalMs: this.now() - started, size: img.size } };
     } catch (e) {
@@ -138,13 +147,13 @@ export class ImageManager {
   }
 
   /** One pull per reference and credentials at a time; a second asker with the same waits for the first. */
-  private async pull(ref: ImageReference, full: string, credentials: { username: string; password: string }[], onPulling: () => void): Promise<{ img: StoredImage; pullMs: number }> {
+  private async pull(ref: ImageReference, full: string, credentials: { username: string; password: string }[], onPulling: () => void, timeoutMs?: number): Promise<{ img: StoredImage; pullMs: number }> {
     onPulling();
     const key = `${full}\0${createHash('sha256').update(JSON.stringify(credentials)).digest('hex')}`;
     let p = this.inflight.get(key);
     const started = this.now();
     if (!p) {
-      p = this.o.puller(ref, credentials).finally(() => this.inflight.delete(key));
+      p = this.o.puller(ref, credentials, timeoutMs).finally(() => this.inflight.delete(key));
       this.inflight.set(key, p);
     }
     const img = await p;

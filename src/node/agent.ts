@@ -83,7 +83,7 @@ export class NodeAgent {
     const imageManager = new ImageManager({
       mode: readClusterConfig(paths)?.images ?? 'auto',
       store: new ImageStore(this.o.home),
-      puller: async (ref, credentials) => pullInHostNetwork({ home: this.o.home, ref, credentials }, hostNetns(paths.pid)),
+      puller: async (ref, credentials, timeoutMs) => pullInHostNetwork({ home: this.o.home, ref, credentials, timeoutMs }, hostNetns(paths.pid)),
       home: this.o.home,
       clusterDir: this.o.clusterDir,
     });

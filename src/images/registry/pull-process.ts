@@ -38,6 +38,8 @@ interface PullRequest {
   home: string;
   ref: ImageReference;
   credentials: Credentials[];
+  /** Overrides SKIFF_IMAGE_PULL_TIMEOUT when shorter. */
+  timeoutMs?: number;
 }
 
 /**
@@ -87,7 +89,9 @@ async function main(): Promise<void> {
   const req = JSON.parse(input) as PullRequest;
   let answer: PullAnswer;
   try {
-    const image = await pullImage({ store: new ImageStore(req.home), ref: req.ref, credentials: req.credentials, timeoutMs: pullTimeoutFromEnv(process.env) });
+    const fromEnv = pullTimeoutFromEnv(process.env);
+    const timeoutMs = req.timeoutMs !== undefined && (fromEnv === undefined || req.timeoutMs < fromEnv) ? req.timeoutMs : fromEnv;
+    const image = await pullImage({ store: new ImageStore(req.home), ref: req.ref, credentials: req.credentials, timeoutMs });
     answer = { ok: true, image };
   } catch (e) {
     const pe = e instanceof PullError ? e : new PullError('Unknown', (e as Error).message);

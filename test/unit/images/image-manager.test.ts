@@ -31,19 +31,21 @@ function setup(mode: ImagesMode, puller: Puller) {
   mkdirSync(clusterDir, { recursive: true });
   const store = new ImageStore(home);
   const calls: string[] = [];
+  const timeouts: (number | undefined)[] = [];
   const m = new ImageManager({
     mode,
     store,
     home,
     clusterDir,
-    puller: (ref, creds) => {
+    puller: (ref, creds, timeoutMs) => {
       calls.push(`${fullReference(ref)}${creds.length ? ` as ${creds[0].username}` : ''}`);
+      timeouts.push(timeoutMs);
       return puller(ref, creds);
     },
   });
   const pulling: string[] = [];
   const ensure = (image: string, pullPolicy?: string, pullSecrets: string[] = []) => m.ensure({ image, pullPolicy, pullSecrets, onPulling: () => pulling.push(image) });
-  return { m, store, calls, pulling, ensure, home, clusterDir };
+  return { m, store, calls, timeouts, pulling, ensure, home, clusterDir };
 }
 
 const pulls: (store: () => ImageStore) => Puller = (store) => async (ref) => {
@@ -120,6 +122,8 @@ test('auto: a catalog image whose registry is unreachable runs the stand-in and 
   const again = await s.ensure('nginx:1.27');
   assert.ok(again.ok && again.standIn?.kind === 'builtin');
   assert.equal(s.calls.length, 1, 'the unreachable registry is remembered');
+  // A pull that can fall back is not kept waiting by a registry that hangs.
+  assert.deepEqual(s.timeouts, [5_000]);
   // An image the catalog does not know fails as on any kubelet.
   const other = await s.ensure('myorg/app:1');
   assert.ok(!other.ok && other.reason === 'ErrImagePull' && other.message.includes('no such host'));
