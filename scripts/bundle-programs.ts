@@ -33,6 +33,7 @@ const PROGRAMS = [
   'addons/istio/gateway/main.js',
   'images/servers/',
   'images/applets/nc.js',
+  'images/registry/pull-process.js',
 ];
 
 /** Loaded from node_modules at run time: a native addon, and optional speed-ups ws looks for. */

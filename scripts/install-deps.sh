@@ -10,6 +10,11 @@ if [ "${1:-}" = "--test" ]; then
   have wrk || need+=(wrk)
   # Started by the benchmark only, from its own config; never as a service.
   [ -x /usr/sbin/nginx ] || need+=(nginx)
+  # The image tests' local registry and the tools that build and push their images (issue 15).
+  # Debian starts docker-registry as a service on install unless policy-rc.d says no (below).
+  [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
+  have skopeo || need+=(skopeo)
+  have umoci || need+=(umoci)
 fi
 have ip || need+=(iproute2)
 have nft || need+=(nftables)
@@ -22,6 +27,8 @@ if ! have cc || ! compgen -G '/usr/lib/*-linux-gnu/libc.a' >/dev/null; then need
 [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
 # The OCI runtime of contained pods (issue 11).
 have runc || need+=(runc)
+# Marks opaque directories of unpacked image layers (trusted.overlay.opaque) for their overlays.
+have setfattr || need+=(attr)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "skiff needs these Debian packages: ${need[*]} (run this script as root to install them)" >&2
@@ -39,15 +46,17 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null || echo "could not install: ${need[*]}" >&2
   if [ -n "$own_policy" ]; then rm -f "$policy"; fi
-  # An nginx this script installed must not come up as a service at the next boot either. An
-  # nginx that was already there is the machine owner's and is left as it is.
-  if [[ " ${need[*]} " == *" nginx "* ]] && [ -x /usr/sbin/nginx ]; then
-    if command -v systemctl >/dev/null 2>&1; then
-      systemctl disable nginx.service >/dev/null 2>&1 || true
-    elif command -v update-rc.d >/dev/null 2>&1; then
-      update-rc.d nginx disable >/dev/null 2>&1 || true
+  # A service this script installed (nginx, docker-registry) must not come up at the next boot
+  # either. One that was already there is the machine owner's and is left as it is.
+  for service in nginx docker-registry; do
+    if [[ " ${need[*]} " == *" $service "* ]]; then
+      if command -v systemctl >/dev/null 2>&1; then
+        systemctl disable "$service.service" >/dev/null 2>&1 || true
+      elif command -v update-rc.d >/dev/null 2>&1; then
+        update-rc.d "$service" disable >/dev/null 2>&1 || true
+      fi
     fi
-  fi
+  done
 fi
 
 # Two files skiff needs from Debian packages it does not install as such, each put under

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_CLUSTER_NAME } from '../cluster/constants.js';
 import { parseGoDuration } from '../api/duration.js';
 
-export type Command = 'up' | 'stop' | 'down' | 'status' | 'kubeconfig' | 'serve' | 'help';
+export type Command = 'up' | 'stop' | 'down' | 'status' | 'kubeconfig' | 'serve' | 'load' | 'images' | 'help';
 
 export interface UpFlags {
   name: string;
@@ -13,6 +13,7 @@ export interface UpFlags {
   nodes?: number;
   egress?: string;
   publishAddress?: string;
+  images?: 'auto' | 'registry' | 'builtin';
   /** How long to wait for the cluster to be usable, in ms; 0 returns once the API answers. */
   waitMs?: number;
 }
@@ -21,6 +22,8 @@ export type ParsedCommand =
   | { command: 'up'; flags: UpFlags }
   | { command: 'stop' | 'down' | 'status' | 'kubeconfig'; flags: { name: string } }
   | { command: 'serve'; flags: { name: string; home?: string } }
+  | { command: 'load'; flags: { name: string; paths: string[] } }
+  | { command: 'images'; flags: { name: string; prune: boolean } }
   | { command: 'help'; flags: Record<string, never> };
 
 export class UsageError extends Error {
@@ -35,6 +38,10 @@ Commands:
   down        stop a cluster, delete its state and remove it from the kubeconfig
   status      show whether a cluster is running, its address, pid and uptime
   kubeconfig  print a standalone kubeconfig for a cluster
+  load        load images into the machine's image store for a cluster's pods:
+              skiff load [--name N] FILE|DIR… (docker save or OCI archives, OCI layouts)
+  images      list the machine's image store, shared by its clusters;
+              \`skiff images prune\` removes what no running container uses
 
 Flags:
   --name N     cluster name (default "skiff"); all commands
@@ -45,6 +52,9 @@ Flags:
   --publish-address A
                an IPv4 address of this machine (e.g. on a LAN) on which NodePorts
                and LoadBalancer ports are published too; up, at creation
+  --images M   where containers' images come from: auto (registries, and the
+               built-in images when a registry cannot be reached), registry,
+               or builtin (default auto); up, at creation
   --wait D     how long up waits for nodes Ready, cluster DNS and the ingress
                controller (a Go duration: 30s, 2m, 0 to return once the API
                answers; default 1m); up
@@ -53,12 +63,14 @@ Flags:
 
 // Flags each command accepts; all of them take a value.
 const FLAGS: Record<Exclude<Command, 'help'>, readonly string[]> = {
-  up: ['name', 'port', 'nodes', 'egress', 'publish-address', 'wait'],
+  up: ['name', 'port', 'nodes', 'egress', 'publish-address', 'images', 'wait'],
   stop: ['name'],
   down: ['name'],
   status: ['name'],
   kubeconfig: ['name'],
   serve: ['name', 'home'],
+  load: ['name'],
+  images: [],
 };
 
 // Cluster names end up in directory names, kubeconfig entries and (later) in names of network
@@ -138,8 +150,13 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   });
   // parseArgs is lenient here so that each mistake gets skiff's own message, in argument order.
   const values = new Map<string, string>();
+  const positionals: string[] = [];
   for (const token of tokens) {
     if (token.kind === 'option' && (token.rawName === '-h' || token.rawName === '--help')) return { command: 'help', flags: {} };
+    if (token.kind === 'positional' && (cmd === 'load' || (cmd === 'images' && token.value === 'prune' && positionals.length === 0))) {
+      positionals.push(token.value);
+      continue;
+    }
     if (token.kind !== 'option' || !token.rawName.startsWith('--')) {
       throw new UsageError(`skiff ${cmd}: unexpected argument "${rest[token.index]}"`);
     }
@@ -152,14 +169,14 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   }
 
   try {
-    return flagsOf(cmd, values);
+    return flagsOf(cmd, values, positionals);
   } catch (err) {
     if (err instanceof UsageError) throw new UsageError(`skiff ${cmd}: ${err.message}`);
     throw err;
   }
 }
 
-function flagsOf(cmd: Exclude<Command, 'help'>, values: Map<string, string>): ParsedCommand {
+function flagsOf(cmd: Exclude<Command, 'help'>, values: Map<string, string>, positionals: string[]): ParsedCommand {
   const name = values.get('name') ?? DEFAULT_CLUSTER_NAME;
   validateClusterName(name);
 
@@ -174,10 +191,22 @@ function flagsOf(cmd: Exclude<Command, 'help'>, values: Map<string, string>): Pa
       if (egress !== undefined) flags.egress = validateEgress(egress);
       const publishAddress = values.get('publish-address');
       if (publishAddress !== undefined) flags.publishAddress = validatePublishAddress(publishAddress);
+      const images = values.get('images');
+      if (images !== undefined) {
+        if (images !== 'auto' && images !== 'registry' && images !== 'builtin') {
+          throw new UsageError(`invalid value "${images}" for --images: must be auto, registry or builtin`);
+        }
+        flags.images = images;
+      }
       const wait = values.get('wait');
       if (wait !== undefined) flags.waitMs = parseDuration('wait', wait);
       return { command: 'up', flags };
     }
+    case 'load':
+      if (positionals.length === 0) throw new UsageError('name at least one image archive or OCI layout to load');
+      return { command: 'load', flags: { name, paths: positionals } };
+    case 'images':
+      return { command: 'images', flags: { name, prune: positionals[0] === 'prune' } };
     case 'serve': {
       const home = values.get('home');
       return { command: 'serve', flags: home === undefined ? { name } : { name, home } };

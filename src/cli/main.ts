@@ -11,6 +11,8 @@ const DOING: Record<Exclude<ParsedCommand['command'], 'help'>, string> = {
   status: 'reading the status of',
   kubeconfig: 'printing the kubeconfig of',
   serve: 'serving',
+  load: 'loading images for',
+  images: 'reading the image store of',
 };
 
 async function run(parsed: ParsedCommand): Promise<number> {
@@ -30,6 +32,10 @@ async function run(parsed: ParsedCommand): Promise<number> {
       return (await import('./commands/kubeconfig.js')).kubeconfig(parsed.flags);
     case 'serve':
       return (await import('./commands/serve.js')).serve(parsed.flags);
+    case 'load':
+      return (await import('./commands/load.js')).load(parsed.flags);
+    case 'images':
+      return (await import('./commands/images.js')).images(parsed.flags);
   }
 }
 

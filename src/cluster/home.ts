@@ -12,6 +12,8 @@ export interface ClusterConfig {
   egress: string; // 'all' | 'none' | comma-separated IPv4 CIDRs
   /** An extra host address on which NodePorts and LoadBalancer ports are published (for a LAN). */
   publishAddress?: string;
+  /** Where containers' images come from: auto (the default), registry or builtin (src/images/image-manager.ts). */
+  images?: 'auto' | 'registry' | 'builtin';
 }
 
 export interface ClusterPaths {
@@ -103,6 +105,7 @@ export function readClusterConfig(paths: ClusterPaths): ClusterConfig | undefine
     nodes: typeof parsed.nodes === 'number' ? parsed.nodes : 1,
     egress: typeof parsed.egress === 'string' ? parsed.egress : 'all',
     ...(typeof parsed.publishAddress === 'string' ? { publishAddress: parsed.publishAddress } : {}),
+    ...(parsed.images === 'registry' || parsed.images === 'builtin' || parsed.images === 'auto' ? { images: parsed.images } : {}),
   };
 }
 

@@ -14,6 +14,8 @@ export interface ImageContext {
 interface BuiltinImage {
   /** Repository paths without registry host (see reference.ts lookupKeys). */
   names: string[];
+  /** One of skiff's own add-on programs: always this image, whatever a registry holds under its name. */
+  program?: boolean;
   config(ref: ImageReference, ctx: ImageContext): ImageConfig;
 }
 
@@ -195,6 +197,7 @@ export const BUILTIN_IMAGES: BuiltinImage[] = [
     // DNS program reaches the API from its pod (in-cluster config, its ServiceAccount's token),
     // so the image adds nothing to the Deployment's args.
     names: ['coredns/coredns', 'coredns'],
+    program: true,
     config: () => {
       const coredns = [process.execPath, ...NODE_FLAGS, addonScript('dns/main')];
       return { entrypoint: ['/coredns'], cmd: [], binaries: aliases(['/coredns', 'coredns'], coredns), notifyReady: true };
@@ -218,6 +221,7 @@ export const BUILTIN_IMAGES: BuiltinImage[] = [
     // It is a proxy on every request's path: it runs with V8's default heap and helper threads
     // (NODE_FLAGS trade throughput for an idle server's size).
     names: ['ingress-nginx/controller', 'ingress-nginx/controller-chroot'],
+    program: true,
     config: () => {
       const controller = [process.execPath, ...INGRESS_NODE_FLAGS, addonScript('ingress/main')];
       const programs = ['/nginx-ingress-controller', 'nginx-ingress-controller'];

@@ -26,6 +26,8 @@ export interface ImageConfig {
    * names[0]), or HOST_PROGRAM_ROOT with the host paths a user-mapped image consists of.
    */
   root?: { key: string; hostPaths?: string[] };
+  /** An image from the store (pulled or loaded): the overlay lower dirs of its layers and its User. */
+  stored?: { reference: string; id: string; digest: string; lowerDirs: string; user: string; size: number };
 }
 
 /**
@@ -34,4 +36,4 @@ export interface ImageConfig {
  */
 export type Resolved =
   | { ok: true; image: ImageConfig }
-  | { ok: false; reason: 'ErrImagePull' | 'InvalidImageName'; message: string };
+  | { ok: false; reason: 'ErrImagePull' | 'InvalidImageName' | 'ErrImageNeverPull'; message: string };

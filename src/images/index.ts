@@ -9,6 +9,7 @@ import { builtinRoot, hostProgramsDir, toContainerArgv } from './root-mounts.js'
 import { imageEtc } from './etc-files.js';
 import type { ImageConfig, Resolved } from './config.js';
 import { IMAGE_MAP_FILE, findUserImage } from './user-images.js';
+import { storedRoot } from './stored-image.js';
 import { ReferenceError, fullReference, lookupKeys, parseReference, type ImageReference } from './reference.js';
 
 export type { ImageConfig, Resolved } from './config.js';
@@ -16,29 +17,48 @@ export type { ImageConfig, Resolved } from './config.js';
 const builtinByName = new Map<string, (typeof BUILTIN_IMAGES)[number]>();
 for (const img of BUILTIN_IMAGES) for (const name of img.names) builtinByName.set(name, img);
 
+/** The kubelet's applyDefaultImageTag failure, word for word, for an unparsable reference. */
+export function invalidImageName(image: string, err: ReferenceError): Resolved {
+  return {
+    ok: false,
+    reason: 'InvalidImageName',
+    message: `Failed to apply default image tag ${JSON.stringify(image)}: couldn't parse image name ${JSON.stringify(image)}: ${err.message}`,
+  };
+}
+
+/** The image as the user's images.yaml maps it to host programs, if it does. */
+export function userImage(ref: ImageReference, opts: { home: string; clusterDir: string }): Resolved | undefined {
+  const user = findUserImage(lookupKeys(ref), opts);
+  if (!user) return undefined;
+  if (user.ok) return { ok: true, image: user.image };
+  return { ok: false, reason: 'ErrImagePull', message: pullError(ref, user.message) };
+}
+
+/**
+ * The built-in image standing for `ref`, if the catalog has one; `program` when it is one of
+ * skiff's own add-ons (cluster DNS, ingress controller), which no registry image replaces.
+ */
+export function builtinImage(ref: ImageReference, opts: { home: string; clusterDir: string }): { image: ImageConfig; program: boolean } | undefined {
+  for (const key of lookupKeys(ref)) {
+    const builtin = builtinByName.get(key);
+    if (builtin) return { image: { ...builtin.config(ref, opts), root: { key: builtin.names[0] } }, program: builtin.program === true };
+  }
+  return undefined;
+}
+
+/** The catalog and images.yaml only (`--images=builtin`): what every cluster ran before registries. */
 export function resolveImage(image: string, opts: { home: string; clusterDir: string }): Resolved {
   let ref: ImageReference;
   try {
     ref = parseReference(image);
   } catch (err) {
     if (!(err instanceof ReferenceError)) throw err;
-    // The kubelet's applyDefaultImageTag failure, word for word.
-    return {
-      ok: false,
-      reason: 'InvalidImageName',
-      message: `Failed to apply default image tag ${JSON.stringify(image)}: couldn't parse image name ${JSON.stringify(image)}: ${err.message}`,
-    };
+    return invalidImageName(image, err);
   }
-  const keys = lookupKeys(ref);
-  const user = findUserImage(keys, opts);
-  if (user) {
-    if (user.ok) return { ok: true, image: user.image };
-    return { ok: false, reason: 'ErrImagePull', message: pullError(ref, `${user.message}`) };
-  }
-  for (const key of keys) {
-    const builtin = builtinByName.get(key);
-    if (builtin) return { ok: true, image: { ...builtin.config(ref, opts), root: { key: builtin.names[0] } } };
-  }
+  const user = userImage(ref, opts);
+  if (user) return user;
+  const builtin = builtinImage(ref, opts);
+  if (builtin) return { ok: true, image: builtin.image };
   const full = fullReference(ref);
   const mapFile = join(opts.home, IMAGE_MAP_FILE);
   const example = `${ref.domain === 'docker.io' ? ref.path.replace(/^library\//, '') : `${ref.domain}/${ref.path}`}: { command: ["/path/to/program", "--flag"] }`;
@@ -47,7 +67,7 @@ export function resolveImage(image: string, opts: { home: string; clusterDir: st
     reason: 'ErrImagePull',
     message: pullError(
       ref,
-      `${full}: not found: this cluster has no registry and "${ref.domain}/${ref.path}" is not a built-in image; ` +
+      `${full}: not found: this cluster uses only built-in images (--images=builtin) and "${ref.domain}/${ref.path}" is not one; ` +
         `map it to a host program in ${mapFile} (or ${join(opts.clusterDir, IMAGE_MAP_FILE)}), e.g. ${example}`,
     ),
   };
@@ -81,7 +101,7 @@ export function containerArgv(image: ImageConfig, command?: string[], args?: str
 }
 
 export interface ContainerImage {
-  /** The assembled root: the read-only lower layer of the container's overlay. */
+  /** The read-only lower layers of the container's overlay (topmost first, `:`-separated): the assembled root, or a stored image's layers. */
   rootfs: string;
   /** Host files bound read-only over it. */
   mounts: ImageMount[];
@@ -117,6 +137,7 @@ const rootCache = new Map<string, string>();
 
 /** The image's root under `rootsDir` (assembled on first use) and what goes with it. */
 export function containerImage(image: ImageConfig, rootsDir: string): ContainerImage {
+  if (image.stored) return { ...storedRoot(image.stored), mounts: [] };
   const { key, opts } = rootOf(image);
   const id = JSON.stringify([rootsDir, key, opts]);
   let rootfs = rootCache.get(id);

@@ -126,24 +126,29 @@ function numeric(s: string): number | undefined {
 export function imageUser(key: string): ImageUser {
   const spec = builtinRoot(key);
   const etc = imageEtc(spec.base, spec.etc);
+  return resolveImageUser(spec.user, etc, `image ${key}`);
+}
+
+/** An image config's User resolved against the image's /etc/passwd and /etc/group texts. */
+export function resolveImageUser(user: string, etc: { passwd: string; group: string }, what: string): ImageUser {
   const passwd = parsePasswd(etc.passwd);
   const groups = parseGroup(etc.group);
-  const [userPart, groupPart] = spec.user === '' ? ['0', undefined] : spec.user.split(':');
+  const [userPart, groupPart] = user === '' ? ['0', undefined] : user.split(':');
   const uidNum = numeric(userPart);
   const entry = uidNum !== undefined ? passwd.find((p) => p.uid === uidNum) : passwd.find((p) => p.name === userPart);
-  if (!entry && uidNum === undefined) throw new Error(`image ${key}: user ${userPart} is not in its /etc/passwd`);
+  if (!entry && uidNum === undefined) throw new Error(`${what}: user ${userPart} is not in its /etc/passwd`);
   const uid = uidNum ?? entry!.uid;
   let gid = entry?.gid ?? 0;
   if (groupPart !== undefined) {
     const g = numeric(groupPart) ?? groups.find((x) => x.name === groupPart)?.gid;
-    if (g === undefined) throw new Error(`image ${key}: group ${groupPart} is not in its /etc/group`);
+    if (g === undefined) throw new Error(`${what}: group ${groupPart} is not in its /etc/group`);
     gid = g;
   }
   const name = entry?.name;
   // containerd leaves out the group named like the user: it wants supplemental groups only.
   const supplemental = name ? groups.filter((g) => g.name !== name && g.members.includes(name)).map((g) => g.gid) : [];
   return {
-    user: spec.user,
+    user,
     uid,
     gid,
     additionalGids: [...new Set([gid, ...supplemental])].sort((a, b) => a - b),

@@ -4,7 +4,11 @@ import type { KObject } from '../api/types.js';
 import { parseQuantity } from '../api/validation/quantity.js';
 import { isAlreadyExists, isConflict, isNotFound, type ApiClient } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
-import { containerArgv, containerImage, imageRootsDir, resolveImage } from '../images/index.js';
+import { containerArgv, containerImage, imageRootsDir } from '../images/index.js';
+import { ImageManager } from '../images/image-manager.js';
+import { hostNetns, pullInHostNetwork } from '../images/registry/pull-process.js';
+import { ImageStore } from '../images/store/store.js';
+import { clusterPaths, readClusterConfig } from '../cluster/home.js';
 import { log as jsonLog, withFields, type Logger } from '../log.js';
 import type { ImageService } from './kubelet/cri.js';
 import { Kubelet } from './kubelet/kubelet.js';
@@ -81,8 +85,16 @@ export class NodeAgent {
     this.mesh ??= startMeshCapture({ cluster: this.o.cluster, nodeName: this.o.nodeName, client: this.o.client, recorder: this.recorder, log: this.log });
 
     const runtime = new Runtime({ cluster: this.o.cluster, clusterDir: this.o.clusterDir, node: this.o.nodeName, index: this.o.index, nodeDir: this.nodeDir });
+    const paths = clusterPaths(this.o.home, this.o.cluster);
+    const imageManager = new ImageManager({
+      mode: readClusterConfig(paths)?.images ?? 'auto',
+      store: new ImageStore(this.o.home),
+      puller: async (ref, credentials, timeoutMs) => pullInHostNetwork({ home: this.o.home, ref, credentials, timeoutMs }, hostNetns(paths.pid)),
+      home: this.o.home,
+      clusterDir: this.o.clusterDir,
+    });
     const images: ImageService = {
-      resolveImage: (image) => resolveImage(image, { home: this.o.home, clusterDir: this.o.clusterDir }),
+      ensureImage: (req) => imageManager.ensure(req),
       containerArgv,
       containerImage: (image) => {
         const img = containerImage(image, imageRootsDir(this.o.clusterDir));

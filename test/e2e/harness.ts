@@ -70,7 +70,10 @@ export async function startCluster(prefix = 'e2e', opts: { nodes?: number; env?:
   // Egress is off unless asked for, so that tests leave the host's forwarding and nftables alone.
   const upArgs = opts.upArgs ?? [];
   const egress = upArgs.some((a) => a === '--egress' || a.startsWith('--egress=')) ? [] : ['--egress', 'none'];
-  const up = await skiff(['up', '--name', name, '--port', String(port), '--nodes', String(opts.nodes ?? 0), ...egress, ...upArgs]);
+  // Built-in images unless a test asks otherwise: a test never reaches a registry off the machine
+  // (the image tests start their own on loopback).
+  const images = upArgs.some((a) => a === '--images' || a.startsWith('--images=')) ? [] : ['--images', 'builtin'];
+  const up = await skiff(['up', '--name', name, '--port', String(port), '--nodes', String(opts.nodes ?? 0), ...egress, ...images, ...upArgs]);
   if (up.code !== 0) {
     await skiff(['down', '--name', name]);
     rmSync(dir, { recursive: true, force: true });

@@ -76,6 +76,7 @@ async function createCluster(paths: ClusterPaths, flags: UpFlags): Promise<Clust
     nodes: flags.nodes ?? 1,
     egress: flags.egress ?? 'all',
     ...(flags.publishAddress !== undefined ? { publishAddress: flags.publishAddress } : {}),
+    ...(flags.images !== undefined ? { images: flags.images } : {}),
   };
   writeClusterConfig(paths, config);
   return config;
@@ -99,6 +100,7 @@ function checkCreationFlags(config: ClusterConfig, flags: UpFlags): void {
   if (flags.port !== undefined && flags.port !== config.port) differing.push(`--port ${config.port}`);
   if (flags.nodes !== undefined && flags.nodes !== config.nodes) differing.push(`--nodes ${config.nodes}`);
   if (flags.egress !== undefined && flags.egress !== config.egress) differing.push(`--egress ${config.egress}`);
+  if (flags.images !== undefined && flags.images !== (config.images ?? 'auto')) differing.push(`--images ${config.images ?? 'auto'}`);
   if (flags.publishAddress !== undefined && flags.publishAddress !== config.publishAddress) {
     differing.push(config.publishAddress === undefined ? 'no --publish-address' : `--publish-address ${config.publishAddress}`);
   }

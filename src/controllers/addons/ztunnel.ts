@@ -2,7 +2,7 @@ import type { KObject } from '../../api/types.js';
 import { isAlreadyExists, isNamespaceTerminating, isNotFound, type ApiClient } from '../../client/client.js';
 import type { SharedInformers } from '../../client/informer.js';
 import { runController, type RunningController } from '../../client/loop.js';
-import { NODES, PODS } from '../../client/resources.js';
+import { NODES, PODS, SERVICEACCOUNTS } from '../../client/resources.js';
 import type { Logger } from '../../log.js';
 import { ISTIO_NAMESPACE, ZTUNNEL_NAME, ztunnelPod } from './istio.js';
 
@@ -37,16 +37,23 @@ export function planZtunnels(nodes: KObject[], pods: KObject[]): ZtunnelPlan {
   return { create: [...nodeNames].filter((n) => !covered.has(n)).sort(), remove: remove.sort() };
 }
 
+/**
+ * Like a DaemonSet that exists once the Istio add-on is installed: nothing is made before the
+ * add-on's ztunnel ServiceAccount, whose arrival starts the first round.
+ */
 export function startZtunnelController(client: ApiClient, informers: SharedInformers, log?: Logger): RunningController {
   const nodes = informers.informer(NODES);
   const pods = informers.informer(PODS);
+  const accounts = informers.informer(SERVICEACCOUNTS);
   const ours = (p: KObject) => p.metadata.namespace === ISTIO_NAMESPACE && p.metadata.labels?.app === ZTUNNEL_NAME;
+  const isAccount = (a: KObject) => a.metadata.namespace === ISTIO_NAMESPACE && a.metadata.name === ZTUNNEL_NAME;
   const running = runController({
     log,
     name: 'ztunnel-controller',
-    informers: [nodes, pods],
-    keyOf: (obj, inf) => (inf === nodes || ours(obj) ? KEY : undefined),
+    informers: [nodes, pods, accounts],
+    keyOf: (obj, inf) => (inf === nodes || (inf === accounts ? isAccount(obj) : ours(obj)) ? KEY : undefined),
     async reconcile() {
+      if (!accounts.get(ISTIO_NAMESPACE, ZTUNNEL_NAME)) return;
       const plan = planZtunnels(nodes.list(), pods.list().filter(ours));
       for (const node of plan.create) {
         try {

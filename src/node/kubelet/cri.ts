@@ -13,13 +13,14 @@ import type {
   SandboxConfig,
   SandboxStatus,
 } from './runtime/index.js';
-import type { ImageConfig, Resolved } from '../../images/config.js';
+import type { ImageConfig } from '../../images/config.js';
+import type { EnsureRequest, EnsureResult } from '../../images/image-manager.js';
 import type { Mount } from './runtime/index.js';
 import type { ImageIdentity } from './security-context.js';
 
 export type { ContainerConfig, ContainerStatus, ExecProcess, LogOptions, Mount, PodStats, SandboxConfig, SandboxStatus } from './runtime/index.js';
 export type { ImageConfig };
-export type ResolvedImage = Resolved;
+export type { EnsureRequest, EnsureResult };
 
 export interface PodRuntime {
   runSandbox(c: SandboxConfig): Promise<SandboxStatus>;
@@ -41,9 +42,10 @@ export interface ImageRoot {
   identity: ImageIdentity;
 }
 
-/** What the kubelet needs from the image catalog (src/images). */
+/** What the kubelet needs from the image manager and catalog (src/images). */
 export interface ImageService {
-  resolveImage(image: string): ResolvedImage;
+  /** Makes the image present per its pull policy (pulling if need be) and says how. */
+  ensureImage(req: EnsureRequest): Promise<EnsureResult>;
   containerArgv(image: ImageConfig, command?: string[], args?: string[]): string[];
   containerImage(image: ImageConfig): ImageRoot;
 }

@@ -372,6 +372,28 @@ export class PodWorker {
     await this.startContainer(st, latest ? latest.attempt + 1 : 0);
   }
 
+  /** The `.dockerconfigjson` of each imagePullSecret that exists, warning about those that do not (upstream getPullSecretsForPod). */
+  private async pullSecrets(): Promise<string[]> {
+    const ns = this.pod.metadata.namespace ?? 'default';
+    const out: string[] = [];
+    const missing: string[] = [];
+    for (const ref of this.spec().imagePullSecrets ?? []) {
+      if (!ref.name) continue;
+      const secret = await this.env.objects.secret(ns, ref.name).catch(() => undefined);
+      const data = (secret as { data?: Record<string, string> } | undefined)?.data;
+      const type = (secret as { type?: string } | undefined)?.type;
+      if (!secret || !data) {
+        missing.push(ref.name);
+        continue;
+      }
+      if (type === 'kubernetes.io/dockerconfigjson' && data['.dockerconfigjson']) out.push(Buffer.from(data['.dockerconfigjson'], 'base64').toString('utf8'));
+      // The legacy ~/.dockercfg format is the `auths` map alone.
+      else if (type === 'kubernetes.io/dockercfg' && data['.dockercfg']) out.push(`{"auths":${Buffer.from(data['.dockercfg'], 'base64').toString('utf8')}}`);
+    }
+    if (missing.length) this.env.recorder.event(this.pod, 'Warning', 'FailedToRetrieveImagePullSecret', msg.missingPullSecrets(missing));
+    return out;
+  }
+
   private enterCrashLoop(st: ContainerState, key: string, marker: string, since: number): void {
     const delay = this.env.crashBackoff.get(key);
     st.waiting = { reason: 'CrashLoopBackOff', message: msg.crashLoop(formatDuration(delay), st.name, this.ref) };
@@ -396,7 +418,12 @@ export class PodWorker {
       this.wakeAt(now + 1_000);
       return;
     }
-    const resolved = this.env.images.resolveImage(image);
+    const resolved = await this.env.images.ensureImage({
+      image,
+      pullPolicy: c.imagePullPolicy,
+      pullSecrets: await this.pullSecrets(),
+      onPulling: () => this.env.recorder.event(this.pod, 'Normal', 'Pulling', msg.pulling(image)),
+    });
     if (!resolved.ok && resolved.reason === 'InvalidImageName') {
       // A malformed reference is not retried with back-off; it waits for a spec change.
       if (st.waiting?.reason !== 'InvalidImageName') {
@@ -404,6 +431,15 @@ export class PodWorker {
         this.env.recorder.event(this.pod, 'Warning', 'Failed', msg.failed('InvalidImageName'));
       }
       st.waiting = { reason: 'InvalidImageName', message: msg.invalidImage(image, resolved.message) };
+      return;
+    }
+    if (!resolved.ok && resolved.reason === 'ErrImageNeverPull') {
+      if (st.waiting?.reason !== 'ErrImageNeverPull') {
+        this.env.recorder.event(this.pod, 'Warning', 'ErrImageNeverPull', resolved.message);
+        this.env.recorder.event(this.pod, 'Warning', 'Failed', msg.failed('ErrImageNeverPull'));
+      }
+      st.waiting = { reason: 'ErrImageNeverPull', message: resolved.message };
+      this.wakeAt(now + 10_000);
       return;
     }
     if (!resolved.ok) {
@@ -414,7 +450,11 @@ export class PodWorker {
       this.wakeAt(now + 1_000);
       return;
     }
-    this.env.recorder.event(this.pod, 'Normal', 'Pulled', msg.pulled(image));
+    const stored = resolved.image.stored;
+    st.imageID = stored ? `${stored.reference.replace(/[:@][^/]*$/, '')}@${stored.digest}` : undefined;
+    if (resolved.standIn) this.env.recorder.event(this.pod, 'Normal', 'Pulled', msg.standIn(image, resolved.standIn.kind, resolved.standIn.cause));
+    else if (resolved.pulled) this.env.recorder.event(this.pod, 'Normal', 'Pulled', msg.pulledNew(image, resolved.pulled.pullMs, resolved.pulled.totalMs, resolved.pulled.size));
+    else this.env.recorder.event(this.pod, 'Normal', 'Pulled', msg.pulled(image));
 
     let env: Map<string, string>;
     try {

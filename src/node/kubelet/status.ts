@@ -19,6 +19,8 @@ export interface ContainerView {
   started: boolean;
   /** Ever handed to the runtime (imageID is only reported then). */
   created: boolean;
+  /** `<repository>@<digest>` of a stored image the container runs; its image otherwise. */
+  imageID?: string;
   /** Restartable init container (sidecar). */
   sidecar?: boolean;
 }
@@ -84,7 +86,7 @@ export function containerStatusOf(podUid: string, v: ContainerView, defaultWaiti
     ready: v.ready,
     restartCount: cur?.attempt ?? 0,
     image: v.image,
-    imageID: v.created ? v.image : '',
+    imageID: v.created ? v.imageID ?? v.image : '',
   };
   if (cur) out.containerID = containerID(podUid, v.name, cur.attempt);
   out.started = cur?.state === 'running' && !v.waiting ? v.started : false;

@@ -19,7 +19,7 @@ interface Harness {
   cleanup(): void;
 }
 
-function harness(pod: KObject, images: Partial<WorkerEnv['images']> = {}): Harness {
+function harness(pod: KObject, images: Partial<WorkerEnv['images']> = {}, objects: Partial<WorkerEnv['objects']> = {}): Harness {
   const clock = { t: Date.parse('2025-01-01T00:00:00Z') };
   const now = () => clock.t;
   const runtime = new FakeRuntime(now);
@@ -30,14 +30,14 @@ function harness(pod: KObject, images: Partial<WorkerEnv['images']> = {}): Harne
   const env: WorkerEnv = {
     runtime,
     images: {
-      resolveImage: (image) => (image.startsWith('missing') ? { ok: false, reason: 'ErrImagePull', message: `pull access denied for ${image}` } : { ok: true, image: { entrypoint: ['/bin/app'], cmd: [] } }),
+      ensureImage: async ({ image }) => (image.startsWith('missing') ? { ok: false, reason: 'ErrImagePull', message: `pull access denied for ${image}` } : { ok: true, image: { entrypoint: ['/bin/app'], cmd: [] } }),
       containerArgv: (img, command, args) => [...(command ?? img.entrypoint), ...(args ?? img.cmd)],
       containerImage: () => ({ rootfs: '/roots/test', mounts: [], identity: {} }),
       ...images,
     },
     recorder: { event: (_o, type, reason, message) => events.push(`${type} ${reason} ${message}`) },
     clock: { now },
-    objects: { configMap: async () => undefined, secret: async () => undefined },
+    objects: { configMap: async () => undefined, secret: async () => undefined, ...objects },
     services: () => [],
     statusWriter: {
       writeStatus: async (p, status) => {
@@ -192,6 +192,60 @@ test('init containers run in order before app containers', async () => {
     s = last(h);
     assert.equal(s.phase, 'Running');
     assert.equal(s.initContainerStatuses[1].state.terminated.reason, 'Completed');
+  } finally {
+    h.cleanup();
+  }
+});
+
+test('a pulled image: Pulling, Pulled with time and size, the image config in the container, imageID by digest', async () => {
+  const requests: { pullPolicy?: string; pullSecrets: string[] }[] = [];
+  const stored = { reference: 'localhost:5000/team/app:1.0', id: 'sha256:' + 'c'.repeat(64), digest: 'sha256:' + 'd'.repeat(64), lowerDirs: '/l2:/l1', user: '1000', size: 4321 };
+  const h = harness(
+    pod({ imagePullSecrets: [{ name: 'regcred' }, { name: 'gone' }], containers: [{ name: 'c', image: 'localhost:5000/team/app:1.0', imagePullPolicy: 'Always', env: [{ name: 'B', value: 'pod' }] }] }),
+    {
+      ensureImage: async (req) => {
+        requests.push({ pullPolicy: req.pullPolicy, pullSecrets: req.pullSecrets });
+        req.onPulling();
+        return { ok: true, image: { entrypoint: ['/app'], cmd: ['--serve'], env: { A: 'image', B: 'image' }, workingDir: '/srv', stored }, pulled: { pullMs: 2134, totalMs: 2500, size: 4321 } };
+      },
+    },
+    {
+      secret: async (_ns, name) =>
+        name === 'regcred' ? { apiVersion: 'v1', kind: 'Secret', metadata: { name }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': Buffer.from('{"auths":{}}').toString('base64') } } : undefined,
+    },
+  );
+  try {
+    await h.sync();
+    assert.deepEqual(requests, [{ pullPolicy: 'Always', pullSecrets: ['{"auths":{}}'] }]);
+    assert.deepEqual(h.events.slice(0, 3), [
+      'Warning FailedToRetrieveImagePullSecret Unable to retrieve some image pull secrets (gone); attempting to pull the image may not succeed.',
+      'Normal Pulling Pulling image "localhost:5000/team/app:1.0"',
+      'Normal Pulled Successfully pulled image "localhost:5000/team/app:1.0" in 2.134s (2.5s including waiting). Image size: 4321 bytes.',
+    ]);
+    const started = h.runtime.started[0];
+    assert.deepEqual(started.argv, ['/app', '--serve']);
+    assert.equal(started.workingDir, '/srv');
+    assert.deepEqual([started.env.A, started.env.B], ['image', 'pod']);
+    assert.equal(last(h).containerStatuses[0].imageID, `localhost:5000/team/app@${stored.digest}`);
+  } finally {
+    h.cleanup();
+  }
+});
+
+test('ErrImageNeverPull and a stand-in for an unreachable registry, each with its event', async () => {
+  const h = harness(pod({ containers: [{ name: 'never', image: 'app:never' }, { name: 'nginx', image: 'nginx:1.27' }] }), {
+    ensureImage: async ({ image }) =>
+      image === 'app:never'
+        ? { ok: false, reason: 'ErrImageNeverPull', message: 'Container image "app:never" is not present with pull policy of Never' }
+        : { ok: true, image: { entrypoint: ['nginx'], cmd: [] }, standIn: { kind: 'builtin', cause: 'dial tcp: lookup registry-1.docker.io: no such host' } },
+  });
+  try {
+    await h.sync();
+    const s = last(h);
+    assert.deepEqual(s.containerStatuses.find((c: { name: string }) => c.name === 'never').state.waiting, { reason: 'ErrImageNeverPull', message: 'Container image "app:never" is not present with pull policy of Never' });
+    assert.ok(h.events.includes('Warning ErrImageNeverPull Container image "app:never" is not present with pull policy of Never'));
+    assert.ok(h.events.includes('Warning Failed Error: ErrImageNeverPull'));
+    assert.ok(h.events.includes(`Normal Pulled Using skiff's built-in stand-in for image "nginx:1.27" (no copy is stored on this machine): dial tcp: lookup registry-1.docker.io: no such host`));
   } finally {
     h.cleanup();
   }
