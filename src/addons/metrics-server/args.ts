@@ -1,6 +1,7 @@
 // metrics-server's flags (cmd/metrics-server/app/options), the ones components.yaml passes and
 // the ones users add to it. Flags it accepts but that change nothing here are listed as such.
 import { parseGoDuration } from '../../api/duration.js';
+import { parseGoFlags } from '../flags.js';
 
 export interface MetricsServerArgs {
   certDir: string;
@@ -21,6 +22,12 @@ export interface MetricsServerArgs {
 /** Flags metrics-server takes whose effect is upstream's own machinery (logging, TLS tuning, authn delegation). */
 const ACCEPTED = new Set(['v', 'logtostderr', 'tls-cipher-suites', 'tls-min-version', 'authorization-always-allow-paths', 'requestheader-client-ca-file', 'kubelet-request-timeout']);
 
+/** The flags that take a value (the others are booleans, `--name` or `--name=false`). */
+const VALUE_FLAGS = new Set([
+  'cert-dir', 'tls-cert-file', 'tls-private-key-file', 'secure-port', 'metric-resolution', 'kubelet-preferred-address-types', 'kubelet-port',
+  'v', 'tls-cipher-suites', 'tls-min-version', 'authorization-always-allow-paths', 'requestheader-client-ca-file', 'kubelet-request-timeout',
+]);
+
 export function parseMetricsServerArgs(argv: string[]): MetricsServerArgs {
   const a: MetricsServerArgs = {
     certDir: 'apiserver.local.config/certificates',
@@ -31,10 +38,9 @@ export function parseMetricsServerArgs(argv: string[]): MetricsServerArgs {
     kubeletPort: 10250,
     kubeletInsecureTLS: false,
   };
-  for (const arg of argv) {
-    const m = /^--?([^=]+)(?:=(.*))?$/.exec(arg);
-    if (!m) throw new Error(`unexpected argument ${JSON.stringify(arg)}`);
-    const [, name, value = 'true'] = m;
+  for (const arg of parseGoFlags(argv, VALUE_FLAGS)) {
+    if (arg.kind === 'positional') throw new Error(`unexpected argument ${JSON.stringify(arg.value)}`);
+    const { name, value = 'true' } = arg;
     const int = () => {
       if (!/^\d+$/.test(value)) throw new Error(`invalid argument "${value}" for "--${name}" flag: strconv.ParseInt: parsing "${value}": invalid syntax`);
       return Number(value);

@@ -21,18 +21,13 @@ import { MetricsStorage } from './storage.js';
 
 const VERSION = 'v0.7.2';
 
-/** klog's header, as metrics-server's lines start. */
-function klog(level: 'I' | 'E', msg: string): void {
-  const d = new Date();
-  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-  const head = `${level}${pad(d.getMonth() + 1)}${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds() * 1000, 6)}       1 metrics-server]`;
-  process.stderr.write(`${head} ${msg}\n`);
-}
+/** metrics-server's klog lines. */
+const klog = klogLoggerFor('metrics-server');
 
 async function main(): Promise<void> {
   const args = parseMetricsServerArgs(process.argv.slice(2));
   const client = new ApiClient({ ...inClusterConfig(), userAgent: `metrics-server/${VERSION} (linux/amd64) kubernetes/skiff` });
-  const informers = new SharedInformers(client, klogLoggerFor('metrics-server'));
+  const informers = new SharedInformers(client, klog);
   const nodes = informers.informer(NODES);
   const pods = informers.informer(PODS);
   informers.start();
@@ -45,7 +40,7 @@ async function main(): Promise<void> {
   });
   const token = fileTokenSource(join(SERVICE_ACCOUNT_DIR, 'token'));
   const scrapeOnce = async () => {
-    const batch = await scrape(nodes.list(), { ...args, insecureTLS: args.kubeletInsecureTLS, token, timeoutMs: args.resolutionMs }, (m) => klog('E', m));
+    const batch = await scrape(nodes.list(), { ...args, insecureTLS: args.kubeletInsecureTLS, token, timeoutMs: args.resolutionMs }, klog);
     storage.store(batch);
   };
 
@@ -55,7 +50,7 @@ async function main(): Promise<void> {
     [cert, key] = await Promise.all([readFile(args.tlsCertFile, 'utf8'), readFile(args.tlsPrivateKeyFile, 'utf8')]);
   } else {
     ({ cert, key } = await servingCertOffThread('localhost', ['127.0.0.1'], ['localhost']));
-    klog('I', `Generated self-signed cert (${args.certDir}/apiserver.crt, ${args.certDir}/apiserver.key)`);
+    klog('info', `Generated self-signed cert (${args.certDir}/apiserver.crt, ${args.certDir}/apiserver.key)`);
   }
   let synced = false;
   const server = createServer({ cert, key }, (req, res) => {
@@ -74,7 +69,7 @@ async function main(): Promise<void> {
     server.once('error', reject);
     server.listen(args.securePort, '0.0.0.0', () => resolve());
   });
-  klog('I', `Serving securely on [::]:${args.securePort}`);
+  klog('info', `Serving securely on [::]:${args.securePort}`);
 
   let timer: NodeJS.Timeout | undefined;
   const stop = () => {
@@ -87,14 +82,14 @@ async function main(): Promise<void> {
   await Promise.all([nodes.waitForSync(), pods.waitForSync()]);
   synced = true;
   notifyReady();
-  const tick = () => void scrapeOnce().catch((e: Error) => klog('E', `"Failed to scrape nodes" err="${e.message}"`));
+  const tick = () => void scrapeOnce().catch((e: Error) => klog('error', `"Failed to scrape nodes" err="${e.message}"`));
   tick();
   timer = setInterval(tick, args.resolutionMs);
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   main().catch((e: Error) => {
-    klog('E', e.message);
+    klog('error', e.message);
     process.exit(1);
   });
 }

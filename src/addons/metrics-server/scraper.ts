@@ -1,3 +1,4 @@
+import type { Logger } from '../../log.js';
 import { request } from 'node:https';
 import type { KObject } from '../../api/types.js';
 import { decodeResourceMetrics, type MetricsBatch } from './decode.js';
@@ -51,20 +52,20 @@ function get(host: string, port: number, o: ScrapeOptions): Promise<string> {
   });
 }
 
-export async function scrape(nodes: KObject[], o: ScrapeOptions, log: (msg: string) => void): Promise<MetricsBatch> {
+export async function scrape(nodes: KObject[], o: ScrapeOptions, log: Logger): Promise<MetricsBatch> {
   const batch: MetricsBatch = { nodes: new Map(), pods: new Map() };
   await Promise.all(
     nodes.map(async (node) => {
       const name = node.metadata.name!;
       const addr = kubeletAddress(node, o);
-      if (!addr) return log(`"Failed to scrape node" err="unable to fully scrape metrics from node ${name}: no address of types ${o.addressTypes.join(',')}" node="${name}"`);
+      if (!addr) return log('error', `"Failed to scrape node" err="unable to fully scrape metrics from node ${name}: no address of types ${o.addressTypes.join(',')}" node="${name}"`);
       try {
         const text = await get(addr.host, addr.port, o);
         const b = decodeResourceMetrics(name, text, Date.now());
         for (const [k, v] of b.nodes) batch.nodes.set(k, v);
         for (const [k, v] of b.pods) batch.pods.set(k, v);
       } catch (e) {
-        log(`"Failed to scrape node" err="Get \\"https://${addr.host}:${addr.port}/metrics/resource\\": ${(e as Error).message}" node="${name}"`);
+        log('error', `"Failed to scrape node" err="Get \\"https://${addr.host}:${addr.port}/metrics/resource\\": ${(e as Error).message}" node="${name}"`);
       }
     }),
   );
