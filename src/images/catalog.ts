@@ -208,6 +208,7 @@ export const BUILTIN_IMAGES: BuiltinImage[] = [
     // ["/metrics-server"]; components.yaml passes every flag as args. The program reaches the API
     // from its pod (in-cluster config) and the kubelets on the nodes' addresses.
     names: ['metrics-server/metrics-server'],
+    program: true,
     config: () => {
       const server = [process.execPath, ...NODE_FLAGS, addonScript('metrics-server/main')];
       return { entrypoint: ['/metrics-server'], cmd: [], binaries: aliases(['/metrics-server', 'metrics-server'], server), notifyReady: true };
@@ -241,6 +242,7 @@ export const BUILTIN_IMAGES: BuiltinImage[] = [
     // docker.io/istio/pilot: ENTRYPOINT ["/usr/local/bin/pilot-discovery"]; the Deployment's args
     // start with `discovery`. istiod reaches the API from its pod (in-cluster config).
     names: ['istio/pilot'],
+    program: true,
     config: () => {
       const istiod = [process.execPath, ...NODE_FLAGS, addonScript('istio/istiod/main')];
       return { entrypoint: ['/usr/local/bin/pilot-discovery'], cmd: [], notifyReady: true, binaries: aliases(['/usr/local/bin/pilot-discovery', 'pilot-discovery'], istiod) };
@@ -251,6 +253,7 @@ export const BUILTIN_IMAGES: BuiltinImage[] = [
     // gateway. pilot-agent and Envoy are one program here, on every request's path, so it gets
     // the ingress controller's V8 settings.
     names: ['istio/proxyv2'],
+    program: true,
     config: () => {
       const agent = [process.execPath, ...INGRESS_NODE_FLAGS, addonScript('istio/gateway/main')];
       return { entrypoint: ['/usr/local/bin/pilot-agent'], cmd: [], notifyReady: true, binaries: aliases(['/usr/local/bin/pilot-agent', 'pilot-agent'], agent) };

@@ -38,12 +38,12 @@ async function main(): Promise<void> {
   if (!role) klogLogger('info', `NGINX Ingress controller Release: ${CONTROLLER_VERSION} Build: skiff Repository: https://github.com/kubernetes/ingress-nginx`);
 
   const identity = { ingressClass: args.ingressClass, controllerClass: args.controllerClass };
-  // The view lists and watches the cluster while the fake certificate's key is generated (off the
-  // main thread); changes it reports before the first table is built are in that first build.
-  const fakePair = role?.fakePair ?? generateFakeCertificate();
+  // Changes the view reports before the first table is built are in that first build.
   let building = false;
   const view = startIngressView(client, () => (building ? rebuild() : undefined), { log: klogLogger });
-  const certificates = new CertificateStore(await fakePair, klogLogger);
+  // A worker has the primary's default certificate; a single controller makes its own once it
+  // serves (below), so that its start is not the key generation's.
+  const certificates = new CertificateStore(role ? () => Promise.resolve(role.fakePair) : () => generateFakeCertificate(), klogLogger);
   let table: RouteTable = buildRouteTable({ ingresses: [], ingressClasses: [], services: [], endpointSlices: [], identity });
   const proxy = new IngressProxy({ routes: () => table, log: (m) => klogLogger('error', m) });
   const listeners = await startListeners({ host: args.bindAddress, httpPort: args.httpPort, httpsPort: args.httpsPort, proxy, certificates });
@@ -114,6 +114,7 @@ async function main(): Promise<void> {
   ready = true;
   reportReady();
   if (!role) notifyReady();
+  certificates.prepareDefault();
   klogLogger('info', `controller${role ? ` worker ${role.index}` : ''} synced; serving HTTP on :${listeners.httpPort}, HTTPS on :${listeners.httpsPort}${health ? `, /healthz on :${health.port}` : ''}`);
   // ingress-nginx re-checks status every minute: a Service address that changed while a write
   // failed is corrected without waiting for another event.

@@ -42,11 +42,28 @@ export async function startListeners(o: ListenerOptions): Promise<Listeners> {
   // Half-open, so that the engine decides what a client's FIN means: the end of an idle
   // connection, or (as nginx's 499) a client that gave up on its request.
   const plain = net.createServer({ allowHalfOpen: true }, (s) => serve(s, false));
-  const secure = tls.createServer(
-    { allowHalfOpen: true, SNICallback: o.certificates.sniCallback, cert: o.certificates.defaultPair.cert, key: o.certificates.defaultPair.key, ALPNProtocols: ['http/1.1'] },
-    (s) => serve(s, true),
-  );
-  secure.on('tlsClientError', (_e, s) => s.destroy());
+  // TLS is set up for the first HTTPS client, which may have to wait for the default certificate
+  // (made off the start path, see CertificateStore): the port accepts from the start, and its
+  // connections go to the TLS server once that exists, with what they sent so far.
+  let tlsServer: tls.Server | undefined;
+  const tlsServerReady = async (): Promise<tls.Server> => {
+    const pair = await o.certificates.defaultPair();
+    if (!tlsServer) {
+      tlsServer = tls.createServer({ allowHalfOpen: true, SNICallback: o.certificates.sniCallback, cert: pair.cert, key: pair.key, ALPNProtocols: ['http/1.1'] }, (s) => serve(s, true));
+      tlsServer.on('tlsClientError', (_e, s) => s.destroy());
+    }
+    return tlsServer;
+  };
+  const secure = net.createServer({ allowHalfOpen: true }, (socket) => {
+    if (tlsServer) return void tlsServer.emit('connection', socket);
+    socket.on('error', () => socket.destroy());
+    tlsServerReady().then(
+      (server) => {
+        if (!socket.destroyed) server.emit('connection', socket);
+      },
+      () => socket.destroy(),
+    );
+  });
   const httpPort = await listen(plain, o.httpPort, host, 'HTTP');
   let httpsPort: number;
   try {

@@ -1,14 +1,10 @@
 // The certificates an HTTPS listener presents: one per TLS host from its kubernetes.io/tls
 // Secret, chosen by SNI, and a default for every other name (and for hosts whose Secret is
 // missing or unusable): ingress-nginx's generated "fake" certificate.
-import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import tls from 'node:tls';
-import * as x509 from '@peculiar/x509';
 import type { KObject } from '../../api/types.js';
 import type { Logger } from '../../log.js';
-
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 export const FAKE_CERTIFICATE_CN = 'Kubernetes Ingress Controller Fake Certificate';
 
@@ -24,6 +20,11 @@ export interface KeyPair {
  * with an RSA default both RSA Secrets (TLS 1.2 and 1.3) and ECDSA ones (TLS 1.3) are served.
  */
 export async function generateFakeCertificate(now: Date = new Date()): Promise<KeyPair> {
+  // Loaded here, not with the program: the X.509 library and the RSA key cost about 250 ms of
+  // CPU, which a controller starting beside the rest of a new cluster should not spend first.
+  await import('reflect-metadata');
+  const x509 = await import('@peculiar/x509');
+  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
   const alg = { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } as const;
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
   const serial = Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)));
@@ -73,13 +74,30 @@ interface CachedContext {
 export class CertificateStore {
   private byHost = new Map<string, tls.SecureContext>();
   private readonly cache = new Map<string, CachedContext>();
-  private readonly fallback: tls.SecureContext;
+  private defaultPairMade?: Promise<KeyPair>;
+  private fallback?: tls.SecureContext;
 
+  /** `makeDefaultPair` runs once, when the default certificate is first needed or `prepareDefault` is called. */
   constructor(
-    readonly defaultPair: KeyPair,
+    private readonly makeDefaultPair: () => Promise<KeyPair>,
     private readonly log: Logger = () => {},
-  ) {
-    this.fallback = tls.createSecureContext(defaultPair);
+  ) {}
+
+  /** The default certificate's key pair, made on first use. */
+  defaultPair(): Promise<KeyPair> {
+    if (!this.defaultPairMade) {
+      this.defaultPairMade = this.makeDefaultPair().then((pair) => {
+        this.fallback = tls.createSecureContext(pair);
+        return pair;
+      });
+      this.defaultPairMade.catch(() => {}); // reported to whoever awaits it
+    }
+    return this.defaultPairMade;
+  }
+
+  /** Starts making the default certificate now, so the first handshake does not wait for it. */
+  prepareDefault(): void {
+    this.defaultPair().catch((e: Error) => this.log('error', `generating the default certificate: ${e.message}`));
   }
 
   /** tlsHosts: host (or `*.domain`) → `namespace/secret`. */
@@ -122,8 +140,11 @@ export class CertificateStore {
     return context;
   }
 
-  /** The context for an SNI name: exact host, then `*.` of its parent, then a `*` host (an Istio Gateway server's), then the default. */
-  contextForName(servername: string | undefined): tls.SecureContext {
+  /**
+   * The context for an SNI name: exact host, then `*.` of its parent, then a `*` host (an Istio
+   * Gateway server's), then the default; undefined while the default is still being made.
+   */
+  contextForName(servername: string | undefined): tls.SecureContext | undefined {
     if (!servername) return this.fallback;
     const name = servername.toLowerCase();
     const exact = this.byHost.get(name);
@@ -137,6 +158,11 @@ export class CertificateStore {
   }
 
   readonly sniCallback = (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void => {
-    cb(null, this.contextForName(servername));
+    const ctx = this.contextForName(servername);
+    if (ctx) return cb(null, ctx);
+    this.defaultPair().then(
+      () => cb(null, this.contextForName(servername)),
+      (e: Error) => cb(e),
+    );
   };
 }

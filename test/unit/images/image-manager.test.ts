@@ -163,6 +163,12 @@ test("builtin: today's catalog, never a pull; registry: never the catalog; add-o
   assert.ok(!real.ok && real.reason === 'ErrImagePull');
   const dns = await r.ensure('registry.k8s.io/coredns/coredns:v1.11.3', 'IfNotPresent');
   assert.ok(dns.ok && dns.image.root?.key === 'coredns/coredns');
+  // Every add-on skiff installs is one of its programs: a real Envoy or metrics-server pulled under
+  // the same name would not speak to skiff's istiod or kubelets.
+  for (const addon of ['docker.io/istio/proxyv2:1.26.2', 'docker.io/istio/pilot:1.26.2', 'registry.k8s.io/metrics-server/metrics-server:v0.7.2']) {
+    const got = await r.ensure(addon);
+    assert.ok(got.ok, addon);
+  }
   writeFileSync(join(r.home, 'images.yaml'), 'myorg/tool:\n  command: ["/bin/true"]\n');
   const mapped = await r.ensure('myorg/tool:1');
   assert.ok(mapped.ok && mapped.image.entrypoint[0] === '/bin/true');

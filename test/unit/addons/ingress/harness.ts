@@ -80,7 +80,8 @@ let fakePair: Promise<KeyPair> | undefined;
 
 export async function startHarness(initial: RouteTable, secrets: KObject[] = []): Promise<Harness> {
   fakePair ??= generateFakeCertificate();
-  const certificates = new CertificateStore(await fakePair);
+  const pair = fakePair;
+  const certificates = new CertificateStore(() => pair);
   let current = initial;
   const proxy = new IngressProxy({ routes: () => current });
   const setTable = (t: RouteTable) => {

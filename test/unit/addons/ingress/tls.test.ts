@@ -128,3 +128,29 @@ test('force-ssl-redirect redirects a host without TLS', async () => {
   h.setTable(simpleTable([backend.port]));
   assert.equal((await request(h.listeners.httpPort, { host: 'h.test', path: '/x' })).status, 200);
 });
+
+test('an HTTPS client that comes before the default certificate exists waits for it, with and without SNI', async () => {
+  const { CertificateStore } = await import('../../../../src/addons/proxy/certificates.js');
+  const { startListeners } = await import('../../../../src/addons/ingress/server.js');
+  const { IngressProxy } = await import('../../../../src/addons/ingress/proxy.js');
+  let made = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const certificates = new CertificateStore(async () => {
+    made++;
+    await gate;
+    return selfSigned('late.default');
+  });
+  const listeners = await startListeners({ host: '127.0.0.1', httpPort: 0, httpsPort: 0, proxy: new IngressProxy({ routes: () => simpleTable([]) }), certificates });
+  try {
+    const withSni = presentedCN(listeners.httpsPort, 'any.test');
+    const withoutSni = presentedCN(listeners.httpsPort, undefined);
+    // Both handshakes are pending on the certificate; it is made once, for both.
+    await new Promise((r) => setImmediate(r));
+    release();
+    assert.deepEqual(await Promise.all([withSni, withoutSni]), ['late.default', 'late.default']);
+    assert.equal(made, 1);
+  } finally {
+    await listeners.close();
+  }
+});
