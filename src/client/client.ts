@@ -1,5 +1,5 @@
-import { Pool } from 'undici';
-import type { Dispatcher } from 'undici';
+import type { Dispatcher, Pool as PoolType } from 'undici';
+import { Pool } from './pool.js';
 import type { KObject, ResourceDef } from '../api/types.js';
 import { ApiError, type Status } from '../api/errors.js';
 
@@ -136,7 +136,7 @@ interface RequestOptions {
 }
 
 export class ApiClient {
-  private readonly pool: Pool;
+  private readonly pool: PoolType;
   private readonly baseHeaders: Record<string, string>;
   private readonly token: () => string;
 

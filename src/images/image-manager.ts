@@ -19,7 +19,7 @@ import { fullReference, parseReference, ReferenceError, type ImageReference } fr
 import type { ImageConfig } from './config.js';
 import { builtinImage, invalidImageName, resolveImage, userImage } from './index.js';
 import { credentialsFor } from './registry/auth.js';
-import { PullError } from './registry/pull.js';
+import { PullError } from './registry/pull-error.js';
 import { storedImageConfig } from './stored-image.js';
 import type { ImageStore, StoredImage } from './store/store.js';
 

@@ -15,7 +15,7 @@ import { parseGoDuration } from '../../api/duration.js';
 import type { ImageReference } from '../reference.js';
 import { ImageStore, type StoredImage } from '../store/store.js';
 import type { Credentials } from './auth.js';
-import { PullError, pullImage } from './pull.js';
+import { PullError } from './pull-error.js';
 
 /** The network namespace of the control plane whose pid file is `pidFile`; throws PullError when it is not running. */
 export function hostNetns(pidFile: string): string {
@@ -91,6 +91,8 @@ async function main(): Promise<void> {
   try {
     const fromEnv = pullTimeoutFromEnv(process.env);
     const timeoutMs = req.timeoutMs !== undefined && (fromEnv === undefined || req.timeoutMs < fromEnv) ? req.timeoutMs : fromEnv;
+    // Only the pull process loads the registry client (and undici's fetch with it), not the agent.
+    const { pullImage } = await import('./pull.js');
     const image = await pullImage({ store: new ImageStore(req.home), ref: req.ref, credentials: req.credentials, timeoutMs });
     answer = { ok: true, image };
   } catch (e) {

@@ -11,25 +11,9 @@ import { DigestError, digestHash, sha256Digest, verifyDigest } from '../store/di
 import type { ImageStore, OciImageConfig, StoredImage } from '../store/store.js';
 import { unpackLayer } from '../store/unpack.js';
 import type { Credentials } from './auth.js';
+import { PullError } from './pull-error.js';
 import { networkCause, RegistryError, RepositoryClient } from './client.js';
 import { MANIFEST_ACCEPT, ManifestError, parseManifest, selectPlatform, type Descriptor, type ImageManifest } from './manifest.js';
-
-/** A failed pull as CRI reports it: a gRPC code and containerd's message. */
-export class PullError extends Error {
-  constructor(
-    readonly code: 'NotFound' | 'Unknown' | 'DeadlineExceeded',
-    message: string,
-    /** The registry could not be reached at all (no answer, not an error answer). */
-    readonly unreachable = false,
-  ) {
-    super(message);
-  }
-
-  /** The message as the kubelet shows it in ErrImagePull. */
-  get grpc(): string {
-    return `rpc error: code = ${this.code} desc = ${this.message}`;
-  }
-}
 
 export interface PullOptions {
   store: ImageStore;

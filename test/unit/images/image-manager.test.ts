@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageManager, type ImagesMode, type Puller } from '../../../src/images/image-manager.js';
 import { fullReference } from '../../../src/images/reference.js';
-import { PullError } from '../../../src/images/registry/pull.js';
+import { PullError } from '../../../src/images/registry/pull-error.js';
 import { sha256Digest } from '../../../src/images/store/digest.js';
 import { ImageStore, type StoredImage } from '../../../src/images/store/store.js';
 
