@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import Database from 'better-sqlite3';
+import { settled } from './settled.js';
 import { startCluster } from '../test/e2e/harness.js';
 import { accessFrom } from '../test/e2e/kubeconfig.js';
 
@@ -57,7 +58,9 @@ async function main(): Promise<void> {
 
     const status = await c.skiff(['status', '--name', c.name]);
     const pid = Number(/pid[:\s]+(\d+)/i.exec(status.stdout)?.[1]);
-    await new Promise((r) => setTimeout(r, 1000));
+    // Idle: once every add-on runs, not while `up` is still installing them.
+    await settled(c);
+    await new Promise((r) => setTimeout(r, 5000));
     const idle = rssOf(pid);
     const bare = await bareNodeRss();
     console.log(`idle control plane RSS: ${idle.toFixed(1)} MB; bare node process: ${bare.toFixed(1)} MB; ratio ${(idle / bare).toFixed(2)} (target < 100 MB)`);

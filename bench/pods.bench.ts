@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { startCluster, waitFor, type Cluster } from '../test/e2e/harness.js';
+import { startCluster } from '../test/e2e/harness.js';
+import { settled } from './settled.js';
 import { accessFrom } from '../test/e2e/kubeconfig.js';
 
 /**
@@ -16,8 +17,6 @@ import { accessFrom } from '../test/e2e/kubeconfig.js';
  */
 const BEFORE_RUNC_100_MS = 4400;
 
-/** coredns, ingress-nginx-controller, metrics-server, istiod, istio-ingressgateway. */
-const ADDON_DEPLOYMENTS = 5;
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
@@ -40,20 +39,6 @@ async function directStartMs(): Promise<number> {
     times.push(performance.now() - t);
   }
   return pct(times.sort((a, b) => a - b), 50);
-}
-
-/**
- * Until every add-on `up` installs runs Ready: the optional ones (metrics-server, Istio) start
- * after DNS and ingress, and would otherwise share the node's CPUs with the pods measured.
- */
-async function settled(c: Cluster): Promise<void> {
-  await waitFor('the add-ons to be Ready', async () => {
-    const out = (await c.kubectl(['get', 'deploy,daemonset,pods', '-A', '--no-headers', '-o', 'custom-columns=K:.kind,N:.metadata.name,R:.status.conditions[?(@.type=="Ready")].status,A:.status.conditions[?(@.type=="Available")].status'])).stdout;
-    const rows = out.trim().split('\n').map((l) => l.trim().split(/\s+/));
-    const deployments = rows.filter((r) => r[0] === 'Deployment');
-    const pods = rows.filter((r) => r[0] === 'Pod');
-    return deployments.length >= ADDON_DEPLOYMENTS && deployments.every((r) => r[3] === 'True') && pods.every((r) => r[2] === 'True');
-  }, 120_000);
 }
 
 async function main(): Promise<void> {
