@@ -46,7 +46,7 @@ export interface ControllerOptions {
    */
   nodesDir?: string;
   /** metrics-server's serving certificate and key (PEM), put in the Secret its Deployment mounts. */
-  metricsServerServing?: { cert: string; key: string };
+  metricsServerServing?: () => { cert: string; key: string } | undefined;
   /** Informers shared with other components (the scheduler); the caller starts and stops them. */
   informers?: SharedInformers;
 }

@@ -141,7 +141,7 @@ export async function serve(flags: { name: string; home?: string }): Promise<num
     };
     const controllerOptions: ControllerOptions = {
       ca: readFileSync(paths.caCert, 'utf8'),
-      metricsServerServing: servingPair(paths.metricsServerCert, paths.metricsServerKey),
+      metricsServerServing: () => servingPair(paths.metricsServerCert, paths.metricsServerKey),
       nodeMonitorGracePeriodMs: gracePeriodFromEnv(),
       horizontalPodAutoscaler: hpaOptionsFromEnv(process.env),
       egress: config.egress,

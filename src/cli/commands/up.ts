@@ -175,7 +175,7 @@ async function mergeKubeconfig(config: ClusterConfig, caCertPem: string, token: 
  * The node namespaces and one agent per node; both steps repair what is missing and keep the
  * rest. The agents wait for the API themselves, so this may run while the control plane starts.
  */
-async function startNodeAgents(paths: ClusterPaths, config: ClusterConfig): Promise<void> {
+async function startNodeAgents(paths: ClusterPaths, config: ClusterConfig, certificates: Promise<void>): Promise<void> {
   if (config.nodes === 0) return;
   const { createClusterNetwork, nodeExecArgv } = await import('../../node/network/index.js');
   const { startAgents } = await import('../node-agents.js');
@@ -184,6 +184,8 @@ async function startNodeAgents(paths: ClusterPaths, config: ClusterConfig): Prom
   } catch (err) {
     throw new Error(`creating the node network namespaces: ${(err as Error).message}`);
   }
+  // Each agent serves its kubelet port with its certificate from the start.
+  await certificates;
   startAgents(paths, config.name, config.nodes, (i) => nodeExecArgv(config.name, i));
 }
 
@@ -293,7 +295,6 @@ export async function up(flags: UpFlags): Promise<number> {
     process.stdout.write(`Creating cluster "${flags.name}" ...\n`);
     config = await createCluster(paths, flags);
   }
-  await ensureServingCertificates(paths, config);
   const caCertPem = readFileSync(paths.caCert, 'utf8');
   const token = readFileSync(paths.token, 'utf8').trim();
   const context = contextName(config.name);
@@ -303,7 +304,7 @@ export async function up(flags: UpFlags): Promise<number> {
   if (runningControlPlane(paths, config.name) !== undefined) {
     stepDone('Control plane', `already running at ${serverURL(config)}`);
     // Agents that died (or were killed) are started again; they adopt their running pods.
-    await startNodeAgents(paths, config);
+    await startNodeAgents(paths, config, ensureServingCertificates(paths, config));
     await startHostPorts(paths, config);
     await mergeKubeconfig(config, caCertPem, token);
     if (waitMs > 0 && config.nodes > 0) await waitUntilUsable(paths, config, token, waitMs);
@@ -312,9 +313,12 @@ export async function up(flags: UpFlags): Promise<number> {
   }
 
   const started = startControlPlane(paths, config.name);
-  // The node network and agents come up while the control plane starts: the agents register as
-  // soon as the API answers.
-  const nodesStarting = startNodeAgents(paths, config);
+  // The components' serving certificates, the node network and the agents come up while the
+  // control plane starts (which reads metrics-server's pair only when it installs the add-on):
+  // the agents register as soon as the API answers.
+  const certificates = ensureServingCertificates(paths, config);
+  certificates.catch(() => {}); // reported where the agents wait for it
+  const nodesStarting = startNodeAgents(paths, config, certificates);
   nodesStarting.catch(() => {}); // reported where it is awaited below
   // The runtime's helper is compiled meanwhile too, and the add-ons' image roots assembled,
   // instead of in the first pods' starts.

@@ -139,8 +139,9 @@ export const METRICS_SERVER_ADDON: AddonSpec<MetricsServerPart> = {
 };
 
 /** metrics-server (upstream's components.yaml), serving with the given certificate. */
-export function startMetricsServerAddon(client: ApiClient, informers: SharedInformers, log?: Logger, serving?: ServingPair): RunningController {
-  return startAddon(client, informers, { ...METRICS_SERVER_ADDON, plan: (o) => missingMetricsServerParts(o, serving) }, log);
+/** `serving` is read when the add-on is installed: `up` writes the pair while the control plane starts. */
+export function startMetricsServerAddon(client: ApiClient, informers: SharedInformers, log?: Logger, serving?: () => ServingPair | undefined): RunningController {
+  return startAddon(client, informers, { ...METRICS_SERVER_ADDON, plan: (o) => missingMetricsServerParts(o, serving?.()) }, log);
 }
 
 export const ISTIO_ADDON: AddonSpec<IstioPart> = {
