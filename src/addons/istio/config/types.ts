@@ -110,6 +110,8 @@ export type LoadBalancer = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'PASSTHR
 export interface Cluster {
   endpoints: Endpoint[];
   lb: LoadBalancer;
+  /** Envoy's ORIGINAL_DST cluster (a ServiceEntry with resolution NONE): the connection's own destination is the endpoint. */
+  originalDst?: true;
 }
 
 export interface ProxyConfig {

@@ -1,5 +1,5 @@
 import { ApiClient, type Resource } from '../../../client/client.js';
-import { ENDPOINTSLICES as ENDPOINT_SLICES, PODS, SECRETS, SERVICES } from '../../../client/resources.js';
+import { ENDPOINTSLICES as ENDPOINT_SLICES, PODS, SECRETS, SERVICEENTRIES, SERVICES } from '../../../client/resources.js';
 import { inClusterConfig } from '../../../client/in-cluster.js';
 import { SharedInformers } from '../../../client/informer.js';
 import { ISTIOD_TLS_DIR, ISTIOD_XDS_PORT } from '../../../cluster/constants.js';
@@ -14,8 +14,8 @@ import http from 'node:http';
 import { join } from 'node:path';
 
 // The program of the built-in docker.io/istio/pilot image (istiod): it watches Gateways,
-// VirtualServices, DestinationRules, Services, EndpointSlices, Pods and Secrets through the API
-// (in-cluster config, its own ServiceAccount), builds each connected gateway proxy's
+// VirtualServices, DestinationRules, ServiceEntries, Services, EndpointSlices, Pods and Secrets
+// through the API (in-cluster config, its own ServiceAccount), builds each connected proxy's
 // configuration from them and pushes it on every change (discovery.ts), over TLS with the
 // certificate mounted from Secret istiod-tls. Readiness on :8080 /ready once its informers
 // synced, as istiod's.
@@ -46,6 +46,7 @@ async function main(): Promise<void> {
     gateways: informers.informer(GATEWAYS),
     virtualServices: informers.informer(VIRTUAL_SERVICES),
     destinationRules: informers.informer(DESTINATION_RULES),
+    serviceEntries: informers.informer(SERVICEENTRIES),
     services: informers.informer(SERVICES),
     endpointSlices: informers.informer(ENDPOINT_SLICES),
     pods: informers.informer(PODS),
@@ -86,6 +87,7 @@ async function main(): Promise<void> {
         gateways: inf.gateways.list(),
         virtualServices: inf.virtualServices.list(),
         destinationRules: inf.destinationRules.list(),
+        serviceEntries: inf.serviceEntries.list(),
         services: inf.services.list(),
         endpointSlices: inf.endpointSlices.list(),
         pods: inf.pods.list(),
