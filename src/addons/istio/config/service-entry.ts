@@ -9,6 +9,8 @@ import { resolveShortName } from './hosts.js';
 // are the entry's `endpoints`, or the pods its workloadSelector picks in its namespace, or, with
 // `resolution: DNS` and neither, the host itself resolved when a connection is made. An
 // endpoint's port is its `ports[<port name>]`, else the port's targetPort, else its number.
+// `location` changes nothing here: in Istio it decides mTLS and telemetry, which these proxies
+// do not do.
 
 export type SESpec = NonNullable<IServiceEntry['spec']>;
 export type SEPort = NonNullable<SESpec['ports']>[number];
