@@ -6,8 +6,8 @@ import { byCreation, ClusterBuilder, ROOT_NAMESPACE, type MeshSnapshot } from '.
 import { CLUSTER_DOMAIN, hostCovers, resolveShortName } from './hosts.js';
 import { DEFAULT_RETRY, MESH_GATEWAY, translateHttpRoute } from './routes.js';
 import { singleIPv4Addresses } from '../../../cluster/ipv4.js';
-import type { SEPort } from './service-entry.js';
-import type { Listener, ProxyConfig, Route, VirtualHost } from './types.js';
+import { exportedNamespaces, type SEPort } from './service-entry.js';
+import { PASSTHROUGH_CLUSTER, type Listener, type ProxyConfig, type Route, type VirtualHost } from './types.js';
 
 // The per-node mesh proxy's configuration (the ztunnel + waypoint of Istio's ambient mode in
 // one): a listener per Service port number; on it, each ClusterIP (and each ServiceEntry VIP,
@@ -123,13 +123,21 @@ export function buildMeshConfig(snap: MeshSnapshot): ProxyConfig {
     }
   }
   // ServiceEntry VIPs (single IPv4 addresses; a CIDR is not captured), which the node captures as
-  // it does ClusterIPs (src/node/mesh/capture.ts); an address and port a Service has stay the Service's.
+  // it does ClusterIPs (src/node/mesh/capture.ts); an address and port a Service has stay the
+  // Service's. The node proxy serves every namespace, so an entry's exportTo is applied per
+  // connection, by the calling workload's namespace (Listener.mesh.exportTo).
   for (const entry of clusters.entries.values()) {
     for (const ip of singleIPv4Addresses(entry.spec.addresses)) {
       for (const port of entry.spec.ports ?? []) {
         if (!port.number || port.number === ISTIO_STATUS_PORT || taken.has(`${ip}:${port.number}`)) continue;
         taken.add(`${ip}:${port.number}`);
         add({ ip, port: port.number, protocol: entryPortProtocol(port), host: entry.host, namespace: entry.namespace });
+        const only = exportedNamespaces(entry.spec.exportTo, entry.namespace);
+        if (only) {
+          const mesh = listeners.get(port.number)!.mesh!;
+          (mesh.exportTo ??= {})[ip] = only;
+          clusters.clusters[PASSTHROUGH_CLUSTER] = { endpoints: [], lb: 'PASSTHROUGH', originalDst: true };
+        }
       }
     }
   }

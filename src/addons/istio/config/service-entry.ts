@@ -35,8 +35,14 @@ interface PodLike extends KObject {
  * empty or `*` is everywhere, `.` its own namespace, else the listed namespaces.
  */
 export function exportedTo(exportTo: string[] | undefined, own: string, namespace: string): boolean {
-  if (!exportTo || exportTo.length === 0) return true;
-  return exportTo.some((e) => e === '*' || (e === '.' ? own === namespace : e === namespace));
+  const only = exportedNamespaces(exportTo, own);
+  return !only || only.includes(namespace);
+}
+
+/** The namespaces an exportTo names (`.` as the object's own), or undefined when it is exported everywhere. */
+export function exportedNamespaces(exportTo: string[] | undefined, own: string): string[] | undefined {
+  if (!exportTo || exportTo.length === 0 || exportTo.includes('*')) return undefined;
+  return [...new Set(exportTo.map((e) => (e === '.' ? own : e)))].sort();
 }
 
 /**

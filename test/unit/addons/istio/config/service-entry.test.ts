@@ -128,3 +128,13 @@ test("an original-destination cluster dials the connection's own destination in 
   const plain = { endpoints: [{ address: '10.0.0.1', port: 80, key: '10.0.0.1:80' }], lb: 'ROUND_ROBIN' as const };
   assert.equal(withOriginalDst(plain, socket, true), plain);
 });
+
+test("in the mesh, an entry's exportTo is kept per VIP: callers of other namespaces pass through to the original destination", () => {
+  const c = buildMeshConfig(snapshot([external({ exportTo: ['.', 'prod'] })]));
+  const l = c.listeners.find((x) => x.port === 8080)!;
+  assert.deepEqual(l.mesh!.exportTo, { '192.0.2.2': ['default', 'prod'] });
+  assert.deepEqual(c.clusters.PassthroughCluster, { endpoints: [], lb: 'PASSTHROUGH', originalDst: true });
+  const everywhere = buildMeshConfig(snapshot([external({ exportTo: ['*'] })]));
+  assert.equal(everywhere.listeners.find((x) => x.port === 8080)!.mesh!.exportTo, undefined);
+  assert.equal(everywhere.clusters.PassthroughCluster, undefined);
+});
