@@ -161,14 +161,16 @@ async function wget(ns: string, url: string, header = ''): Promise<string> {
   return r.code === 0 ? r.stdout : r.stderr.trim();
 }
 
-test("in the mesh: a meshed pod's connections to the ServiceEntry VIP go through ztunnel, which applies the VirtualService; others go straight out", { skip }, async () => {
+/** Asks the VIP from a client pod, with `x-version: v2`, until it answers `want`; a timeout names the last answer. */
+async function untilAnswer(what: string, ns: string, want: string, timeoutMs: number): Promise<void> {
   let last = '';
-  await waitFor('the mesh to route the VIP (v2 by header)', async () => {
-    last = await wget('default', `http://${V1}:${PORT}/`, 'x-version: v2');
-    return last === `${V2} ${V1}:${PORT}`;
-  }, 90_000).catch((e: Error) => {
+  await waitFor(what, async () => (last = await wget(ns, `http://${V1}:${PORT}/`, 'x-version: v2')) === want, timeoutMs).catch((e: Error) => {
     throw new Error(`${e.message}; last answer: ${last}`);
   });
+}
+
+test("in the mesh: a meshed pod's connections to the ServiceEntry VIP go through ztunnel, which applies the VirtualService; others go straight out", { skip }, async () => {
+  await untilAnswer('the mesh to route the VIP (v2 by header)', 'default', `${V2} ${V1}:${PORT}`, 90_000);
   assert.match(await wget('default', `http://${V1}:${PORT}/delay/3`), /server returned error: HTTP\/1\.1 504 Gateway Timeout/);
   // Outside the mesh the VIP is the outside host itself, without Istio's routing.
   assert.equal(await wget('outside', `http://${V1}:${PORT}/`, 'x-version: v2'), `${V1} ${V1}:${PORT}`);
@@ -181,13 +183,7 @@ test("exportTo '.': meshed pods of other namespaces and the gateway no longer se
   // Before: a meshed pod of another namespace gets Istio's routing too.
   assert.equal(await wget('other', `http://${V1}:${PORT}/`, 'x-version: v2'), `${V2} ${V1}:${PORT}`);
   await c.ok(['patch', 'serviceentry', 'external', '--type=merge', '-p', '{"spec":{"exportTo":["."]}}']);
-  let last = '';
-  await waitFor('the other namespace to pass through to the VIP itself', async () => {
-    last = await wget('other', `http://${V1}:${PORT}/`, 'x-version: v2');
-    return last === `${V1} ${V1}:${PORT}`;
-  }, 60_000).catch((e: Error) => {
-    throw new Error(`${e.message}; last answer: ${last}`);
-  });
+  await untilAnswer('the other namespace to pass through to the VIP itself', 'other', `${V1} ${V1}:${PORT}`, 60_000);
   assert.equal(await wget('default', `http://${V1}:${PORT}/`, 'x-version: v2'), `${V2} ${V1}:${PORT}`);
   // The gateway, in istio-system, has no cluster for the host any more.
   const r = await untilReply('the gateway to lose the host', () => get(lb, 'external.test', '/'), (x) => x.status === 503, 60_000);
