@@ -16,6 +16,7 @@ import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { ISecret } from 'kubernetes-models/v1/Secret';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import type { IServiceEntry } from '@kubernetes-models/istio/networking.istio.io/v1beta1/ServiceEntry';
 import type { ObjectOf } from '../api/types.js';
 import type { Resource } from './client.js';
 
@@ -62,3 +63,4 @@ export const INGRESSCLASSES = resource<IIngressClass>('networking.k8s.io', 'v1',
 export const NETWORKPOLICIES = resource<INetworkPolicy>('networking.k8s.io', 'v1', 'networkpolicies', 'NetworkPolicy', true);
 export const HORIZONTALPODAUTOSCALERS = resource<IHorizontalPodAutoscaler>('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true);
 export const APISERVICES = resource<IAPIService>('apiregistration.k8s.io', 'v1', 'apiservices', 'APIService', false);
+export const SERVICEENTRIES = resource<IServiceEntry>('networking.istio.io', 'v1', 'serviceentries', 'ServiceEntry', true);

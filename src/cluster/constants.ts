@@ -32,3 +32,8 @@ export const LOAD_BALANCER_POOL = { first: '127.0.10.1', last: '127.0.10.254' } 
  * mesh listener; meshed pods reach it as kube-proxy routes it.
  */
 export const ISTIO_STATUS_PORT = 15021;
+
+/** istiod's secure xDS port (TLS), where proxies subscribe to their configuration. */
+export const ISTIOD_XDS_PORT = 15012;
+/** Where istiod reads its serving certificate (tls.crt, tls.key): the istiod-tls Secret's mount, as istio-csr provides it. */
+export const ISTIOD_TLS_DIR = '/var/run/secrets/istiod/tls';

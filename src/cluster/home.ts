@@ -36,6 +36,8 @@ export interface ClusterPaths {
   /** metrics-server's serving certificate and key, signed by the cluster CA (made by `skiff up`). */
   metricsServerCert: string;
   metricsServerKey: string;
+  istiodCert: string;
+  istiodKey: string;
 }
 
 /** A node's kubelet serving certificate and key (port 10250), signed by the cluster CA, in the node's directory. */
@@ -68,6 +70,8 @@ export function clusterPaths(home: string, name: string): ClusterPaths {
     log: join(dir, 'control-plane.log'),
     metricsServerCert: join(dir, 'metrics-server.crt'),
     metricsServerKey: join(dir, 'metrics-server.key'),
+    istiodCert: join(dir, 'istiod.crt'),
+    istiodKey: join(dir, 'istiod.key'),
   };
 }
 

@@ -10,6 +10,16 @@ export function parseIPv4(s: string): number | undefined {
   return parts.reduce((n, p) => n * 256 + Number(p), 0);
 }
 
+/** The entries of a list of addresses and prefixes that stand for one IPv4 address (`a.b.c.d` or `a.b.c.d/32`), as addresses. */
+export function singleIPv4Addresses(list: string[] | undefined): string[] {
+  const out: string[] = [];
+  for (const a of list ?? []) {
+    const ip = a.endsWith('/32') ? a.slice(0, -3) : a;
+    if (parseIPv4(ip) !== undefined) out.push(ip);
+  }
+  return out;
+}
+
 export function formatIPv4(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }

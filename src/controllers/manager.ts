@@ -47,6 +47,8 @@ export interface ControllerOptions {
   nodesDir?: string;
   /** metrics-server's serving certificate and key (PEM), put in the Secret its Deployment mounts. */
   metricsServerServing?: () => { cert: string; key: string } | undefined;
+  /** istiod's serving certificate and key (PEM) for its discovery stream, put in Secret istiod-tls. */
+  istiodServing?: () => { cert: string; key: string } | undefined;
   /** Informers shared with other components (the scheduler); the caller starts and stops them. */
   informers?: SharedInformers;
 }
@@ -74,7 +76,7 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
     startIngressNginxAddon(client, informers, opts.log),
     startMetricsServerAddon(client, informers, opts.log, opts.metricsServerServing),
     startHorizontalController(client, informers, hpaEvents, { log: opts.log, hpa: opts.horizontalPodAutoscaler }),
-    startIstioAddon(client, informers, opts.log),
+    startIstioAddon(client, informers, opts.log, opts.istiodServing),
     startZtunnelController(client, informers, opts.log),
   ];
   if (opts.nodesDir) controllers.push(startAPIServiceAvailability(client, informers, opts.nodesDir, opts.log));

@@ -142,6 +142,7 @@ export async function serve(flags: { name: string; home?: string }): Promise<num
     const controllerOptions: ControllerOptions = {
       ca: readFileSync(paths.caCert, 'utf8'),
       metricsServerServing: () => servingPair(paths.metricsServerCert, paths.metricsServerKey),
+      istiodServing: () => servingPair(paths.istiodCert, paths.istiodKey),
       nodeMonitorGracePeriodMs: gracePeriodFromEnv(),
       horizontalPodAutoscaler: hpaOptionsFromEnv(process.env),
       egress: config.egress,

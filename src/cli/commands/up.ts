@@ -29,6 +29,7 @@ import {
 import { waitForReady } from '../readiness.js';
 import { COREDNS_IMAGE } from '../../controllers/addons/coredns.js';
 import { CONTROLLER_IMAGE } from '../../controllers/addons/ingress-nginx.js';
+import { ISTIOD_DNS_NAMES } from '../../controllers/addons/istio.js';
 
 export const READY_TIMEOUT_MS = 20_000;
 /** How long `up` waits for nodes, DNS and ingress unless --wait says otherwise. */
@@ -267,6 +268,7 @@ async function ensureServingCertificates(paths: ClusterPaths, config: ClusterCon
   const [{ nodeName, nodeDir }, { nodeAddress }] = await Promise.all([import('../node-agents.js'), import('../../node/network/names.js')]);
   const wanted = [
     { files: { cert: paths.metricsServerCert, key: paths.metricsServerKey }, cn: 'metrics-server', dns: ['metrics-server', 'metrics-server.kube-system', 'metrics-server.kube-system.svc'], ips: [] as string[] },
+    { files: { cert: paths.istiodCert, key: paths.istiodKey }, cn: 'istiod', dns: ISTIOD_DNS_NAMES, ips: [] as string[] },
     ...Array.from({ length: config.nodes }, (_, i) => {
       const node = nodeName(config.name, i);
       return { files: kubeletServingFiles(nodeDir(paths, node)), cn: node, dns: [node], ips: [nodeAddress(i)] };

@@ -12,7 +12,7 @@ import {
   type IngressNginxPart,
 } from './ingress-nginx.js';
 import { METRICS_APISERVICE, METRICS_SERVER_CERT_SECRET, METRICS_SERVER_NAME, missingMetricsServerParts, type MetricsServerPart, type ServingPair } from './metrics-server.js';
-import { GATEWAY_NAME, GATEWAY_SERVICE_ACCOUNT, ISTIOD_NAME, ISTIOD_SERVICE_ACCOUNT, ISTIO_NAMESPACE, ZTUNNEL_NAME, missingIstioParts, type IstioPart } from './istio.js';
+import { GATEWAY_NAME, GATEWAY_SERVICE_ACCOUNT, ISTIOD_CERT_SECRET, ISTIOD_NAME, ISTIOD_SERVICE_ACCOUNT, ISTIO_NAMESPACE, ZTUNNEL_NAME, missingIstioParts, type IstioPart } from './istio.js';
 import type { Logger } from '../../log.js';
 import { APISERVICES, CONFIGMAPS, DEPLOYMENTS, INGRESSCLASSES, NAMESPACES, SECRETS, SERVICEACCOUNTS, SERVICES } from '../../client/resources.js';
 
@@ -138,8 +138,10 @@ export const METRICS_SERVER_ADDON: AddonSpec<MetricsServerPart> = {
   after: CORE_ADDONS,
 };
 
-/** metrics-server (upstream's components.yaml), serving with the given certificate. */
-/** `serving` is read when the add-on is installed: `up` writes the pair while the control plane starts. */
+/**
+ * metrics-server (upstream's components.yaml), serving with the given certificate, read when the
+ * add-on is installed: `up` writes the pair while the control plane starts.
+ */
 export function startMetricsServerAddon(client: ApiClient, informers: SharedInformers, log?: Logger, serving?: () => ServingPair | undefined): RunningController {
   return startAddon(client, informers, { ...METRICS_SERVER_ADDON, plan: (o) => missingMetricsServerParts(o, serving?.()) }, log);
 }
@@ -150,6 +152,7 @@ export const ISTIO_ADDON: AddonSpec<IstioPart> = {
   parts: {
     namespace: { res: NAMESPACES, name: ISTIO_NAMESPACE },
     istiodServiceAccount: { res: SERVICEACCOUNTS, namespace: ISTIO_NAMESPACE, name: ISTIOD_SERVICE_ACCOUNT },
+    istiodCertificate: { res: SECRETS, namespace: ISTIO_NAMESPACE, name: ISTIOD_CERT_SECRET },
     istiodService: { res: SERVICES, namespace: ISTIO_NAMESPACE, name: ISTIOD_NAME },
     istiod: { res: DEPLOYMENTS, namespace: ISTIO_NAMESPACE, name: ISTIOD_NAME },
     gatewayServiceAccount: { res: SERVICEACCOUNTS, namespace: ISTIO_NAMESPACE, name: GATEWAY_SERVICE_ACCOUNT },
@@ -171,7 +174,10 @@ export function startIngressNginxAddon(client: ApiClient, informers: SharedInfor
   return startAddon(client, informers, INGRESS_NGINX_ADDON, log);
 }
 
-/** Istio's default profile: istiod and the ingress gateway. */
-export function startIstioAddon(client: ApiClient, informers: SharedInformers, log?: Logger): RunningController {
-  return startAddon(client, informers, ISTIO_ADDON, log);
+/**
+ * Istio's default profile: istiod (serving its discovery stream with the given certificate, read
+ * when the add-on is installed) and the ingress gateway.
+ */
+export function startIstioAddon(client: ApiClient, informers: SharedInformers, log?: Logger, serving?: () => ServingPair | undefined): RunningController {
+  return startAddon(client, informers, { ...ISTIO_ADDON, plan: (o) => missingIstioParts(o, serving?.()) }, log);
 }

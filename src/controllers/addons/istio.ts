@@ -1,5 +1,6 @@
 import type { KObject } from '../../api/types.js';
-import { ISTIO_STATUS_PORT } from '../../cluster/constants.js';
+import { ISTIO_STATUS_PORT, ISTIOD_TLS_DIR, ISTIOD_XDS_PORT } from '../../cluster/constants.js';
+import type { ServingPair } from './metrics-server.js';
 
 // Istio's default profile as `istioctl install` lays it out, the parts that carry traffic:
 // namespace istio-system; istiod (Deployment, Service, ServiceAccount), which watches the Istio
@@ -8,8 +9,11 @@ import { ISTIO_STATUS_PORT } from '../../cluster/constants.js';
 // https 443 → 8443). Differences, each for a reason of this machine:
 // - no CRDs, webhooks, RBAC, PodDisruptionBudgets or HorizontalPodAutoscalers: the API serves
 //   the Istio kinds itself and has no webhook, RBAC or PDB kinds to configure;
-// - istiod's Service exposes the plaintext discovery port 15010 (and 15014 monitoring), not
-//   15012/443: proxies reach it over the pod network, unauthenticated (see istiod/discovery.ts);
+// - istiod's Service exposes the secure discovery port 15012 (and 15014 monitoring), not the
+//   plaintext 15010 nor the webhook's 443. istiod serves 15012 with a certificate `skiff up`
+//   signed with the cluster CA, in Secret istiod-tls (the name istio-csr gives it), instead of
+//   one from its own CA: proxies verify it against the cluster CA they already have (ca.crt of
+//   their ServiceAccount volume), and the program carries no X.509 library;
 // - the gateway's Service keeps externalTrafficPolicy Cluster, as the ingress-nginx add-on does,
 //   so the host's LoadBalancer address reaches it whatever node it runs on.
 
@@ -18,6 +22,9 @@ export const ISTIOD_NAME = 'istiod';
 export const GATEWAY_NAME = 'istio-ingressgateway';
 export const GATEWAY_SERVICE_ACCOUNT = 'istio-ingressgateway-service-account';
 export const ISTIOD_SERVICE_ACCOUNT = 'istiod';
+export const ISTIOD_CERT_SECRET = 'istiod-tls';
+/** The names proxies may dial istiod by; its serving certificate carries them all. */
+export const ISTIOD_DNS_NAMES = ['istiod', 'istiod.istio-system', 'istiod.istio-system.svc', 'istiod.istio-system.svc.cluster.local'];
 export const ISTIO_VERSION = '1.26.2';
 export const PILOT_IMAGE = `docker.io/istio/pilot:${ISTIO_VERSION}`;
 export const PROXY_IMAGE = `docker.io/istio/proxyv2:${ISTIO_VERSION}`;
@@ -64,14 +71,16 @@ export function istiodDeployment(): KObject {
               env: [...podEnv, { name: 'REVISION', value: 'default' }, { name: 'PILOT_TRACE_SAMPLING', value: '1' }],
               ports: [
                 { containerPort: 8080, protocol: 'TCP' },
-                { containerPort: 15010, protocol: 'TCP' },
+                { containerPort: ISTIOD_XDS_PORT, protocol: 'TCP' },
                 { containerPort: 15017, protocol: 'TCP' },
               ],
               readinessProbe: { httpGet: { path: '/ready', port: 8080 }, initialDelaySeconds: 1, periodSeconds: 3, timeoutSeconds: 5 },
               resources: { requests: { cpu: '500m', memory: '2048Mi' } },
               securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true, runAsNonRoot: true },
+              volumeMounts: [{ name: 'istio-csr-dns-cert', mountPath: ISTIOD_TLS_DIR, readOnly: true }],
             },
           ],
+          volumes: [{ name: 'istio-csr-dns-cert', secret: { secretName: ISTIOD_CERT_SECRET } }],
         },
       },
     },
@@ -86,7 +95,7 @@ export function istiodService(): KObject {
     spec: {
       selector: ISTIOD_SELECTOR,
       ports: [
-        { name: 'grpc-xds', port: 15010, protocol: 'TCP' },
+        { name: 'https-dns', port: ISTIOD_XDS_PORT, protocol: 'TCP' },
         { name: 'http-monitoring', port: 15014, protocol: 'TCP' },
       ],
     },
@@ -112,7 +121,7 @@ export function gatewayDeployment(): KObject {
               name: 'istio-proxy',
               image: PROXY_IMAGE,
               args: ['proxy', 'router', '--domain', '$(POD_NAMESPACE).svc.cluster.local', '--proxyLogLevel=warning', '--proxyComponentLogLevel=misc:error', '--log_output_level=default:info'],
-              env: [...podEnv, { name: 'ISTIO_META_CLUSTER_ID', value: 'Kubernetes' }, { name: 'PROXY_CONFIG', value: `{"discoveryAddress":"istiod.${ISTIO_NAMESPACE}.svc:15012"}` }],
+              env: [...podEnv, { name: 'ISTIO_META_CLUSTER_ID', value: 'Kubernetes' }, { name: 'PROXY_CONFIG', value: `{"discoveryAddress":"istiod.${ISTIO_NAMESPACE}.svc:${ISTIOD_XDS_PORT}"}` }],
               ports: [
                 { containerPort: GATEWAY_STATUS_PORT, name: 'status-port', protocol: 'TCP' },
                 { containerPort: 8080, name: 'http2', protocol: 'TCP' },
@@ -172,7 +181,7 @@ export function ztunnelPod(node: string): KObject {
           name: 'istio-proxy',
           image: PROXY_IMAGE,
           args: ['proxy', 'ztunnel', '--log_output_level=default:info'],
-          env: [...podEnv, { name: 'PROXY_CONFIG', value: `{"discoveryAddress":"istiod.${ISTIO_NAMESPACE}.svc:15012"}` }],
+          env: [...podEnv, { name: 'PROXY_CONFIG', value: `{"discoveryAddress":"istiod.${ISTIO_NAMESPACE}.svc:${ISTIOD_XDS_PORT}"}` }],
           ports: [{ containerPort: GATEWAY_STATUS_PORT, name: 'status-port', protocol: 'TCP' }],
           readinessProbe: { httpGet: { path: '/healthz/ready', port: GATEWAY_STATUS_PORT }, periodSeconds: 2, failureThreshold: 30 },
           resources: { requests: { cpu: '200m', memory: '512Mi' } },
@@ -183,12 +192,23 @@ export function ztunnelPod(node: string): KObject {
   };
 }
 
-export type IstioPart = 'namespace' | 'istiodServiceAccount' | 'istiodService' | 'istiod' | 'gatewayServiceAccount' | 'gatewayService' | 'gateway' | 'ztunnelServiceAccount';
+export function istiodCertSecret(pair: ServingPair): KObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: ISTIOD_CERT_SECRET, namespace: ISTIO_NAMESPACE, labels: ISTIOD_SELECTOR },
+    type: 'kubernetes.io/tls',
+    data: { 'tls.crt': Buffer.from(pair.cert).toString('base64'), 'tls.key': Buffer.from(pair.key).toString('base64') },
+  };
+}
 
-/** Creation order: the namespace first; each pod after its account, istiod's Service before the gateway that dials it. */
-const ALL: { part: IstioPart; make: () => KObject }[] = [
+export type IstioPart = 'namespace' | 'istiodServiceAccount' | 'istiodCertificate' | 'istiodService' | 'istiod' | 'gatewayServiceAccount' | 'gatewayService' | 'gateway' | 'ztunnelServiceAccount';
+
+/** Creation order: the namespace first; each pod after its account and Secret, istiod's Service before the gateway that dials it. */
+const ALL: { part: IstioPart; make: (serving?: ServingPair) => KObject | undefined }[] = [
   { part: 'namespace', make: namespace },
   { part: 'istiodServiceAccount', make: () => serviceAccount(ISTIOD_SERVICE_ACCOUNT, ISTIOD_SELECTOR) },
+  { part: 'istiodCertificate', make: (serving) => (serving ? istiodCertSecret(serving) : undefined) },
   { part: 'istiodService', make: istiodService },
   { part: 'istiod', make: istiodDeployment },
   { part: 'gatewayServiceAccount', make: () => serviceAccount(GATEWAY_SERVICE_ACCOUNT, GATEWAY_SELECTOR) },
@@ -197,7 +217,16 @@ const ALL: { part: IstioPart; make: () => KObject }[] = [
   { part: 'ztunnelServiceAccount', make: () => serviceAccount(ZTUNNEL_NAME, ZTUNNEL_SELECTOR) },
 ];
 
-/** Every missing part; parts that exist keep the user's edits. */
-export function missingIstioParts(o: { present: Record<IstioPart, boolean> }): { part: IstioPart; object: KObject }[] {
-  return ALL.filter((p) => !o.present[p.part]).map((p) => ({ part: p.part, object: p.make() }));
+/**
+ * Every missing part; parts that exist keep the user's edits. Without a serving pair (a control
+ * plane started without the files `skiff up` makes) there is no Secret to create, and istiod
+ * waits for one to be mounted.
+ */
+export function missingIstioParts(o: { present: Record<IstioPart, boolean> }, serving?: ServingPair): { part: IstioPart; object: KObject }[] {
+  const out: { part: IstioPart; object: KObject }[] = [];
+  for (const p of ALL) {
+    const object = o.present[p.part] ? undefined : p.make(serving);
+    if (object) out.push({ part: p.part, object });
+  }
+  return out;
 }

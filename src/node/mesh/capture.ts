@@ -1,9 +1,10 @@
 // What the node captures for the mesh, decided from the API's objects alone (no sockets): which
 // pods on this node are in the mesh, where this node's mesh proxy (ztunnel) is, and which
-// Service addresses their TCP connections to are redirected to it. The rules (rules.ts) and the
+// Service addresses and ServiceEntry VIPs their TCP connections to are redirected to it. The rules (rules.ts) and the
 // loop (loop.ts) act on this.
 import type { KObject } from '../../api/types.js';
 import { ISTIO_STATUS_PORT } from '../../cluster/constants.js';
+import { singleIPv4Addresses } from '../../cluster/ipv4.js';
 
 /** The namespace the mesh's control plane and node proxies live in; never captured itself. */
 export const ISTIO_NAMESPACE = 'istio-system';
@@ -42,17 +43,23 @@ export interface MeshCapture {
   ztunnel?: { ip: string; uid: string; name: string };
   /** Meshed pods on this node with an address. */
   members: { ip: string; pod: KObject }[];
-  /** `clusterIP . port` of every TCP Service port but the proxies' own status port. */
+  /** `clusterIP . port` of every TCP Service port but the proxies' own status port, and `vip . port` of every ServiceEntry port. */
   destinations: string[];
+  /** The ServiceEntry addresses among the destinations, which the ztunnel must take as local (rules.ts). */
+  vips: string[];
+}
+
+interface ServiceEntryLike extends KObject {
+  spec?: { addresses?: string[]; ports?: { number?: number }[] };
 }
 
 function ready(p: PodLike): boolean {
   return p.status?.phase === 'Running' && !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
-export function meshCapture(o: { nodeName: string; pods: KObject[]; namespaces: KObject[]; services: KObject[] }): MeshCapture {
+export function meshCapture(o: { nodeName: string; pods: KObject[]; namespaces: KObject[]; services: KObject[]; serviceEntries?: KObject[] }): MeshCapture {
   const nsLabels = new Map(o.namespaces.map((n) => [n.metadata.name ?? '', n.metadata.labels ?? {}]));
-  const out: MeshCapture = { members: [], destinations: [] };
+  const out: MeshCapture = { members: [], destinations: [], vips: [] };
   for (const p of o.pods as PodLike[]) {
     if (p.spec?.nodeName !== o.nodeName || p.metadata.deletionTimestamp) continue;
     const ip = p.status?.podIP;
@@ -67,6 +74,17 @@ export function meshCapture(o: { nodeName: string; pods: KObject[]; namespaces: 
     if (!ip || ip === 'None' || s.spec?.type === 'ExternalName' || ip.includes(':')) continue;
     for (const port of s.spec?.ports ?? []) if ((port.protocol ?? 'TCP') === 'TCP' && port.port !== ISTIO_STATUS_PORT) dest.add(`${ip} . ${port.port}`);
   }
+  // ServiceEntry VIPs, as istiod gives them listeners (addons/istio/config/mesh.ts): single IPv4 addresses only.
+  const vips = new Set<string>();
+  for (const e of (o.serviceEntries ?? []) as ServiceEntryLike[]) {
+    const ports = (e.spec?.ports ?? []).map((p) => p.number).filter((n): n is number => !!n && n !== ISTIO_STATUS_PORT);
+    if (ports.length === 0) continue;
+    for (const ip of singleIPv4Addresses(e.spec?.addresses)) {
+      vips.add(ip);
+      for (const port of ports) dest.add(`${ip} . ${port}`);
+    }
+  }
+  out.vips = [...vips].sort();
   out.destinations = [...dest].sort();
   out.members.sort((a, b) => (a.ip < b.ip ? -1 : 1));
   return out;

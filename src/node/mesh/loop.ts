@@ -1,12 +1,13 @@
 // The node agent's mesh capture loop (istio-cni's node agent, in ambient mode): informers on
-// Pods, Namespaces and Services; each change asks for a sync, which rewrites the `ip skiff-mesh`
-// table when the capture changed, points the mark's routing table at this node's ztunnel, gives
-// the ztunnel's namespace the Service range as a local route for what arrives from the pod network (rules.ts says why), and marks each
+// Pods, Namespaces, Services and ServiceEntries; each change asks for a sync, which rewrites the
+// `ip skiff-mesh` table when the capture changed, points the mark's routing table at this node's
+// ztunnel, gives the ztunnel's namespace the Service range and the ServiceEntry VIPs as local
+// routes for what arrives from the pod network (rules.ts says why), and marks each
 // newly enrolled pod with istio-cni's annotation and an event. The table and route go with the
 // node's network namespace; an agent restart rebuilds them from its first full lists.
 import type { KObject } from '../../api/types.js';
 import { isNotFound, type ApiClient } from '../../client/client.js';
-import { NAMESPACES, PODS, SERVICES } from '../../client/resources.js';
+import { NAMESPACES, PODS, SERVICEENTRIES, SERVICES } from '../../client/resources.js';
 import { withFields, type Logger } from '../../log.js';
 import type { EventRecorder } from '../../client/events.js';
 import { SharedInformers } from '../../client/informer.js';
@@ -34,19 +35,20 @@ export interface MeshCaptureLoop {
 export function startMeshCapture(o: MeshCaptureOptions): MeshCaptureLoop {
   const fields = { node: o.nodeName };
   const shared = new SharedInformers(o.client, withFields(o.log, fields));
-  const inf = { pods: shared.informer(PODS), namespaces: shared.informer(NAMESPACES), services: shared.informer(SERVICES) };
+  const inf = { pods: shared.informer(PODS), namespaces: shared.informer(NAMESPACES), services: shared.informer(SERVICES), serviceEntries: shared.informer(SERVICEENTRIES) };
   let written = '';
   let routedTo = '';
-  /** ztunnel pod uids whose namespace has the Service range as a local route. */
-  const localRoutes = new Set<string>();
+  /** ztunnel pod uid → the VIPs its namespace has as local routes, besides the Service range. */
+  const localRoutes = new Map<string, string>();
 
   const sync = async () => {
-    const c = meshCapture({ nodeName: o.nodeName, pods: inf.pods.list(), namespaces: inf.namespaces.list(), services: inf.services.list() });
-    if (c.ztunnel && !localRoutes.has(c.ztunnel.uid)) {
+    const c = meshCapture({ nodeName: o.nodeName, pods: inf.pods.list(), namespaces: inf.namespaces.list(), services: inf.services.list(), serviceEntries: inf.serviceEntries.list() });
+    const vips = c.vips.join(',');
+    if (c.ztunnel && localRoutes.get(c.ztunnel.uid) !== vips) {
       const netns = podNetns(o.cluster, c.ztunnel.uid);
       const rules = await ip(netns, ['rule', 'show'], `listing the routing rules of ztunnel ${c.ztunnel.name}`);
-      await ipBatch(netns, ztunnelRoutingCommands(SERVICE_CLUSTER_IP_RANGE, rules), `routing the Service range locally in ztunnel ${c.ztunnel.name}`);
-      localRoutes.add(c.ztunnel.uid);
+      await ipBatch(netns, ztunnelRoutingCommands(SERVICE_CLUSTER_IP_RANGE, rules, c.vips), `routing the Service range and ServiceEntry VIPs locally in ztunnel ${c.ztunnel.name}`);
+      localRoutes.set(c.ztunnel.uid, vips);
     }
     await routeToZtunnel(c);
     const script = meshTableScript(c);
@@ -85,7 +87,7 @@ export function startMeshCapture(o: MeshCaptureOptions): MeshCaptureLoop {
   const changed = () => {
     if (synced) runner.request();
   };
-  const all = [inf.pods, inf.namespaces, inf.services];
+  const all = [inf.pods, inf.namespaces, inf.services, inf.serviceEntries];
   for (const i of all) i.addHandler({ add: changed, update: changed, delete: changed });
   shared.start();
   void Promise.all(all.map((i) => i.waitForSync())).then(() => {

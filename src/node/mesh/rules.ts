@@ -41,18 +41,27 @@ export const ZTUNNEL_OWN_PRIORITY = '50';
 export const ZTUNNEL_LOCAL_PRIORITY = '100';
 
 /**
- * The `ip` commands that make the Service range local in a ztunnel's namespace, given its
- * current `ip rule show`: connections arriving from the pod network to a ClusterIP are accepted
- * there (local table), while the ztunnel's own traffic to Service addresses (its discovery
- * stream to istiod, its DNS queries) still leaves through the node. The local table is looked
- * up at priority 0 before any other rule, so it moves behind a rule for locally generated
- * packets (`iif lo`): without that, the ztunnel would dial itself, and istiod's answers, whose
- * source the node un-DNATs to istiod's ClusterIP, would be dropped as martians (a local source).
+ * The `ip` commands that make the Service range and the captured ServiceEntry VIPs local in a
+ * ztunnel's namespace, given its current `ip rule show`: connections arriving from the pod
+ * network to them are accepted there (local table), while the ztunnel's own traffic to them
+ * (its discovery stream to istiod, its DNS queries, an external endpoint at a VIP's address)
+ * still leaves through the node. The local table is looked up at priority 0 before any other
+ * rule, so it moves behind a rule per address for locally generated packets (`iif lo`): without
+ * that, the ztunnel would dial itself, and istiod's answers, whose source the node un-DNATs to
+ * istiod's ClusterIP, would be dropped as martians (a local source). VIPs no longer captured
+ * lose their rule and local route.
  */
-export function ztunnelRoutingCommands(serviceRange: string, rules: string): string[][] {
-  const has = (pref: string) => rules.split('\n').some((l) => l.startsWith(`${pref}:`));
-  const out: string[][] = [['route', 'replace', 'local', serviceRange, 'dev', 'lo']];
-  if (!has(ZTUNNEL_OWN_PRIORITY)) out.push(['rule', 'add', 'priority', ZTUNNEL_OWN_PRIORITY, 'iif', 'lo', 'to', serviceRange, 'lookup', 'main']);
+export function ztunnelRoutingCommands(serviceRange: string, rules: string, vips: string[] = []): string[][] {
+  const lines = rules.split('\n');
+  const has = (pref: string) => lines.some((l) => l.startsWith(`${pref}:`));
+  const own = new Set(lines.filter((l) => l.startsWith(`${ZTUNNEL_OWN_PRIORITY}:`)).map((l) => / to (\S+)/.exec(l)?.[1] ?? ''));
+  const wanted = [serviceRange, ...vips.map((v) => v.replace(/\/32$/, ''))];
+  const out: string[][] = wanted.map((to) => ['route', 'replace', 'local', to, 'dev', 'lo']);
+  for (const to of wanted) if (!own.has(to)) out.push(['rule', 'add', 'priority', ZTUNNEL_OWN_PRIORITY, 'iif', 'lo', 'to', to, 'lookup', 'main']);
+  for (const to of own) {
+    if (!to || wanted.includes(to)) continue;
+    out.push(['rule', 'delete', 'priority', ZTUNNEL_OWN_PRIORITY, 'iif', 'lo', 'to', to, 'lookup', 'main'], ['route', 'delete', 'local', to, 'dev', 'lo']);
+  }
   if (!has(ZTUNNEL_LOCAL_PRIORITY)) out.push(['rule', 'add', 'priority', ZTUNNEL_LOCAL_PRIORITY, 'lookup', 'local']);
   if (has('0')) out.push(['rule', 'delete', 'priority', '0']);
   return out;

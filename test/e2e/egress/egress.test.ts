@@ -1,8 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { startCluster, waitFor, type Cluster } from '../harness.js';
+import { startCluster, type Cluster } from '../harness.js';
+import { hostRoutes as routedBy, ok, startOutsideHost, type OutsideHost } from '../outside-host.js';
 import { hostEgressTable, hostEgressVethName, recordedForwarding } from '../../../src/node/network/egress-rules.js';
 import { nodeNetns } from '../../../src/node/network/names.js';
 import { createClusterNetwork, deleteClusterNetwork } from '../../../src/node/network/index.js';
@@ -21,15 +21,6 @@ const PORT = 8080;
 const root = process.getuid?.() === 0;
 const skip = root ? false : 'needs root';
 
-function sh(cmd: string, args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  return { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-function ok(cmd: string, args: string[]): string {
-  const r = sh(cmd, args);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
 const ipForward = () => readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
 const hostTables = () => ok('nft', ['list', 'tables', 'ip']);
 const skiffEgressTables = () => hostTables().split('\n').filter((l) => /^table ip skiff-.*-egress$/.test(l.trim()));
@@ -53,18 +44,11 @@ function hostLeftovers(c: Cluster): string[] {
   return out;
 }
 
-let server: ChildProcess | undefined;
+let outside: OutsideHost | undefined;
 let forwardBefore = '';
 let a: Cluster | undefined; // --egress 198.51.100.0/24
 let b: Cluster | undefined; // egress none (the harness default)
 let all: Cluster | undefined; // --egress all
-
-function removeOutside(): void {
-  if (server?.pid !== undefined && server.exitCode === null) server.kill('SIGKILL');
-  // The host end of the veth goes with the namespace.
-  if (sh('ip', ['netns', 'list']).stdout.split('\n').some((l) => l.split(' ')[0] === OUTSIDE_NS)) sh('ip', ['netns', 'delete', OUTSIDE_NS]);
-  sh('ip', ['link', 'delete', OUTSIDE_VETH]);
-}
 
 before(async () => {
   if (!root) return;
@@ -73,22 +57,14 @@ before(async () => {
     .map((l) => recordedForwarding(ok('nft', ['list', 'table', 'ip', l.trim().split(' ')[2]])))
     .find((v) => v !== undefined);
   forwardBefore = recorded ?? ipForward();
-  for (const net of ['198.51.100.0/24', '203.0.113.0/24']) {
-    assert.equal(ok('ip', ['-4', 'route', 'show', 'match', net.replace('/24', '/32')]).split('\n').filter((l) => !l.startsWith('default')).join(''), '', `the host already routes ${net}; this test needs it free`);
-  }
-  removeOutside();
-  ok('ip', ['netns', 'add', OUTSIDE_NS]);
-  ok('ip', ['link', 'add', OUTSIDE_VETH, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', OUTSIDE_NS]);
-  for (const addr of ['198.51.100.1/24', '203.0.113.1/24']) ok('ip', ['addr', 'add', addr, 'dev', OUTSIDE_VETH]);
-  ok('ip', ['link', 'set', OUTSIDE_VETH, 'up']);
-  for (const addr of [`${ALLOWED}/24`, `${DENIED}/24`]) ok('ip', ['-n', OUTSIDE_NS, 'addr', 'add', addr, 'dev', 'eth0']);
-  ok('ip', ['-n', OUTSIDE_NS, 'link', 'set', 'eth0', 'up']);
-  ok('ip', ['-n', OUTSIDE_NS, 'link', 'set', 'lo', 'up']);
-  const script = `require('http').createServer((q, s) => s.end(q.socket.remoteAddress.replace(/^::ffff:/, ''))).listen(${PORT}, '0.0.0.0')`;
-  server = spawn('ip', ['netns', 'exec', OUTSIDE_NS, process.execPath, '-e', script], { stdio: 'ignore' });
-  await waitFor('the outside server', async () => {
-    const r = sh('curl', ['-s', '--max-time', '1', `http://${DENIED}:${PORT}/`]);
-    return r.code === 0 && r.stdout === '203.0.113.1';
+  for (const net of ['198.51.100.0/24', '203.0.113.0/24']) assert.equal(routedBy(net), '', `the host already routes ${net}; this test needs it free`);
+  outside = await startOutsideHost({
+    netns: OUTSIDE_NS,
+    veth: OUTSIDE_VETH,
+    hostAddresses: ['198.51.100.1/24', '203.0.113.1/24'],
+    addresses: [`${ALLOWED}/24`, `${DENIED}/24`],
+    script: `require('http').createServer((q, s) => s.end(q.socket.remoteAddress.replace(/^::ffff:/, ''))).listen(${PORT}, '0.0.0.0')`,
+    ready: { url: `http://${DENIED}:${PORT}/`, body: '203.0.113.1' },
   });
 
   [a, b, all] = await Promise.all([
@@ -111,7 +87,7 @@ spec:
 after(async () => {
   const errors: unknown[] = [];
   for (const c of [a, b, all]) await c?.down().catch((e) => errors.push(e));
-  removeOutside();
+  outside?.remove();
   if (errors.length) throw errors[0];
 });
 

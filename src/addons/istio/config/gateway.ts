@@ -7,6 +7,7 @@ import type { KeyPair } from '../../proxy/certificates.js';
 import { indexSlices, readyEndpoints } from '../../proxy/endpoints.js';
 import { CLUSTER_DOMAIN, intersectHosts, resolveShortName, splitServerHost } from './hosts.js';
 import { isCatchAll, qualifyGateway, translateHttpRoute, type ClusterResolver } from './routes.js';
+import { entryEndpoints, entryServices, type EntryService } from './service-entry.js';
 import type { Cluster, Listener, LoadBalancer, ProxyConfig, Route, ServerTls, VirtualHost } from './types.js';
 
 // A gateway proxy's configuration as pilot builds it (pilot/pkg/networking/core/gateway.go):
@@ -14,7 +15,8 @@ import type { Cluster, Listener, LoadBalancer, ProxyConfig, Route, ServerTls, Vi
 // with the servers' hosts; the VirtualServices bound to those Gateways give each port's
 // virtual hosts, a VirtualService host narrowed to the server host it falls in, the routes of
 // several VirtualServices for one host merged in order with catch-alls last; the Services,
-// EndpointSlices, Pods and DestinationRules give the clusters those routes name.
+// EndpointSlices, Pods and DestinationRules give the clusters those routes name, and so do the
+// ServiceEntries exported to the proxy's namespace (service-entry.ts).
 
 export interface MeshSnapshot {
   gateways: KObject[];
@@ -24,6 +26,7 @@ export interface MeshSnapshot {
   endpointSlices: KObject[];
   pods: KObject[];
   secrets: KObject[];
+  serviceEntries?: KObject[];
 }
 
 /** The gateway pod asking for its configuration. */
@@ -75,14 +78,19 @@ export class ClusterBuilder {
   private readonly services = new Map<string, ServiceLike>();
   private readonly slices: Map<string, KObject[]>;
   private readonly pods = new Map<string, KObject>();
+  /** The ServiceEntry hosts this proxy sees (exportTo), by host. */
+  readonly entries: Map<string, EntryService>;
 
+  /** `meshWide`: the proxy serves every namespace (the mesh's node proxy), so exportTo does not narrow what it sees. */
   constructor(
     private readonly snap: MeshSnapshot,
     private readonly proxy: ProxyIdentity,
+    meshWide = false,
   ) {
     for (const s of snap.services) this.services.set(`${s.metadata.name}.${s.metadata.namespace}.svc.${CLUSTER_DOMAIN}`, s as ServiceLike);
     this.slices = indexSlices(snap.endpointSlices);
     for (const p of snap.pods) this.pods.set(key(p), p);
+    this.entries = entryServices(snap.serviceEntries ?? [], meshWide ? undefined : proxy.namespace);
   }
 
   /** The DestinationRule for a host: the proxy's namespace, then the Service's, then the root namespace (pilot's lookup order). */
@@ -98,7 +106,8 @@ export class ClusterBuilder {
     if (!destination?.host) return undefined;
     const fqdn = resolveShortName(destination.host, namespace);
     const svc = this.services.get(fqdn);
-    if (!svc) return undefined;
+    // A Kubernetes Service comes first: a ServiceEntry of the same host only decorates it.
+    if (!svc) return this.resolveEntry(destination, fqdn);
     const ports = svc.spec?.ports ?? [];
     const port = destination.port?.number !== undefined ? ports.find((p) => p.port === destination.port!.number) : ports.length === 1 ? ports[0] : undefined;
     if (!port) return undefined;
@@ -118,10 +127,33 @@ export class ClusterBuilder {
       const pod = this.pods.get(`${ref.namespace ?? slice.metadata.namespace}/${ref.name}`);
       return selects(labels, pod?.metadata.labels ?? {});
     });
-    const lb = (sub?.trafficPolicy?.loadBalancer?.simple ?? rule?.trafficPolicy?.loadBalancer?.simple ?? 'LEAST_REQUEST') as string;
-    this.clusters[name] = { endpoints, lb: (['ROUND_ROBIN', 'RANDOM', 'PASSTHROUGH'].includes(lb) ? lb : 'LEAST_REQUEST') as LoadBalancer };
+    this.clusters[name] = { endpoints, lb: loadBalancer(rule, sub) };
     return name;
   };
+
+  /** The cluster of a ServiceEntry host's port (`port` optional when the entry has one), or undefined when no visible entry has it. */
+  private resolveEntry(destination: NonNullable<Parameters<ClusterResolver>[0]>, host: string): string | undefined {
+    const entry = this.entries.get(host);
+    if (!entry) return undefined;
+    const ports = entry.spec.ports ?? [];
+    const port = destination.port?.number !== undefined ? ports.find((p) => p.number === destination.port!.number) : ports.length === 1 ? ports[0] : undefined;
+    if (!port?.number) return undefined;
+    const subset = destination.subset ?? '';
+    const name = `outbound|${port.number}|${subset}|${host}`;
+    if (this.clusters[name]) return name;
+    const rule = this.ruleFor(host, entry.namespace);
+    const sub = subset ? rule?.subsets?.find((s) => s.name === subset) : undefined;
+    if (subset && !sub) return undefined;
+    const endpoints = entryEndpoints(entry, port, this.snap.pods, sub?.labels ?? {});
+    this.clusters[name] = { endpoints, lb: loadBalancer(rule, sub), ...(entry.resolution === 'NONE' ? { originalDst: true } : {}) };
+    return name;
+  }
+}
+
+/** The simple load balancer of a subset, else of its rule; LEAST_REQUEST, Istio's default, for anything else. */
+function loadBalancer(rule: DRSpec | undefined, sub: NonNullable<DRSpec['subsets']>[number] | undefined): LoadBalancer {
+  const lb = (sub?.trafficPolicy?.loadBalancer?.simple ?? rule?.trafficPolicy?.loadBalancer?.simple ?? 'LEAST_REQUEST') as string;
+  return (['ROUND_ROBIN', 'RANDOM', 'PASSTHROUGH'].includes(lb) ? lb : 'LEAST_REQUEST') as LoadBalancer;
 }
 
 /** Oldest first, then by namespace/name: the order in which pilot merges and prefers objects. */

@@ -5,10 +5,13 @@ import { ISTIO_STATUS_PORT } from '../../../cluster/constants.js';
 import { byCreation, ClusterBuilder, ROOT_NAMESPACE, type MeshSnapshot } from './gateway.js';
 import { CLUSTER_DOMAIN, hostCovers, resolveShortName } from './hosts.js';
 import { DEFAULT_RETRY, MESH_GATEWAY, translateHttpRoute } from './routes.js';
-import type { Listener, ProxyConfig, Route, VirtualHost } from './types.js';
+import { singleIPv4Addresses } from '../../../cluster/ipv4.js';
+import { exportedNamespaces, type SEPort } from './service-entry.js';
+import { PASSTHROUGH_CLUSTER, type Listener, type ProxyConfig, type Route, type VirtualHost } from './types.js';
 
 // The per-node mesh proxy's configuration (the ztunnel + waypoint of Istio's ambient mode in
-// one): a listener per Service port number; on it, each ClusterIP is a virtual host whose routes
+// one): a listener per Service port number; on it, each ClusterIP (and each ServiceEntry VIP,
+// service-entry.ts) is a virtual host whose routes
 // are those of the one VirtualService bound to `mesh` that names the Service's host (the oldest,
 // as pilot keeps one per host in the mesh), or a default route to the Service. A port that does
 // not carry HTTP/1.1 by Istio's protocol selection is passed through as TCP to the Service's
@@ -64,42 +67,78 @@ function virtualServiceFor(fqdn: string, meshVSs: KObject[]): KObject | undefine
   return best?.vs;
 }
 
+/** Istio's protocol of a ServiceEntry port: its `protocol` field, as a Service port's appProtocol; its name when unset. */
+function entryPortProtocol(p: SEPort): PortProtocol {
+  return portProtocol({ port: p.number ?? 0, ...(p.name ? { name: p.name } : {}), ...(p.protocol ? { appProtocol: p.protocol } : {}) });
+}
+
+interface MeshDestination {
+  /** The address meshed pods connect to: a ClusterIP, or a ServiceEntry's VIP. */
+  ip: string;
+  port: number;
+  protocol: PortProtocol;
+  /** The registry host (Service FQDN or ServiceEntry host) and the namespace it is defined in. */
+  host: string;
+  namespace: string;
+}
+
 export function buildMeshConfig(snap: MeshSnapshot): ProxyConfig {
-  const clusters = new ClusterBuilder(snap, { namespace: ROOT_NAMESPACE, labels: {} });
+  const clusters = new ClusterBuilder(snap, { namespace: ROOT_NAMESPACE, labels: {} }, true);
   const meshVSs = byCreation(snap.virtualServices).filter((vs) => {
     const gws = ((vs as IVirtualService).spec as VSSpec | undefined)?.gateways ?? [];
     return gws.length === 0 || gws.includes(MESH_GATEWAY);
   });
   const listeners = new Map<number, Listener>();
+  const add = (d: MeshDestination) => {
+    const l = listeners.get(d.port) ?? { port: d.port, serverPort: d.port, protocol: 'HTTP' as const, virtualHosts: [], mesh: { tcp: {}, sniff: {} } };
+    listeners.set(d.port, l);
+    const direct = clusters.resolve({ host: d.host, port: { number: d.port } }, d.namespace) ?? '';
+    if (d.protocol === 'TCP') {
+      l.mesh!.tcp[d.ip] = direct;
+      return;
+    }
+    if (d.protocol === 'AUTO') l.mesh!.sniff[d.ip] = direct;
+    let routes: Route[] = [];
+    const vs = virtualServiceFor(d.host, meshVSs);
+    if (vs) {
+      const spec = (vs as IVirtualService).spec as VSSpec;
+      for (const r of spec.http ?? []) {
+        const route = translateHttpRoute(r, { namespace: vs.metadata.namespace ?? '', name: vs.metadata.name ?? '' }, { port: d.port, gateway: MESH_GATEWAY, resolve: clusters.resolve });
+        if (route) routes.push(route);
+      }
+    }
+    // Pilot's default route for a host no VirtualService routes: its own cluster.
+    if (routes.length === 0) routes = [{ name: 'default', matches: [], action: { kind: 'route', clusters: [{ cluster: direct, weight: 100 }], retry: DEFAULT_RETRY } }];
+    const vh: VirtualHost = { domains: [d.ip], routes };
+    l.virtualHosts.push(vh);
+  };
+  const taken = new Set<string>();
   for (const svc of snap.services as ServiceLike[]) {
     const ip = svc.spec?.clusterIP;
     if (!ip || ip === 'None' || svc.spec?.type === 'ExternalName') continue;
-    const fqdn = fqdnOf(svc);
-    const namespace = svc.metadata.namespace ?? '';
-    const vs = virtualServiceFor(fqdn, meshVSs);
     for (const port of svc.spec?.ports ?? []) {
       if ((port.protocol ?? 'TCP') !== 'TCP' || port.port === ISTIO_STATUS_PORT) continue;
-      const l = listeners.get(port.port) ?? { port: port.port, serverPort: port.port, protocol: 'HTTP' as const, virtualHosts: [], mesh: { tcp: {}, sniff: {} } };
-      listeners.set(port.port, l);
-      const direct = clusters.resolve({ host: fqdn, port: { number: port.port } }, namespace) ?? '';
-      const protocol = portProtocol(port);
-      if (protocol === 'TCP') {
-        l.mesh!.tcp[ip] = direct;
-        continue;
-      }
-      if (protocol === 'AUTO') l.mesh!.sniff[ip] = direct;
-      let routes: Route[] = [];
-      if (vs) {
-        const spec = (vs as IVirtualService).spec as VSSpec;
-        for (const r of spec.http ?? []) {
-          const route = translateHttpRoute(r, { namespace: vs.metadata.namespace ?? '', name: vs.metadata.name ?? '' }, { port: port.port, gateway: MESH_GATEWAY, resolve: clusters.resolve });
-          if (route) routes.push(route);
+      taken.add(`${ip}:${port.port}`);
+      add({ ip, port: port.port, protocol: portProtocol(port), host: fqdnOf(svc), namespace: svc.metadata.namespace ?? '' });
+    }
+  }
+  // ServiceEntry VIPs (single IPv4 addresses; a CIDR is not captured), which the node captures as
+  // it does ClusterIPs (src/node/mesh/capture.ts); an address and port a Service has stay the
+  // Service's. The node proxy serves every namespace, so an entry's exportTo is applied per
+  // connection, by the calling workload's namespace (Listener.mesh.exportTo).
+  for (const entry of clusters.entries.values()) {
+    for (const ip of singleIPv4Addresses(entry.spec.addresses)) {
+      for (const port of entry.spec.ports ?? []) {
+        if (!port.number || port.number === ISTIO_STATUS_PORT || taken.has(`${ip}:${port.number}`)) continue;
+        taken.add(`${ip}:${port.number}`);
+        add({ ip, port: port.number, protocol: entryPortProtocol(port), host: entry.host, namespace: entry.namespace });
+        const only = exportedNamespaces(entry.spec.exportTo, entry.namespace);
+        if (only) {
+          const mesh = listeners.get(port.number)!.mesh!;
+          (mesh.exportTo ??= {})[ip] = only;
+          clusters.clusters[PASSTHROUGH_CLUSTER] = { endpoints: [], lb: 'PASSTHROUGH', originalDst: true };
         }
       }
-      // Pilot's default route for a Service no VirtualService routes: its own cluster.
-      if (routes.length === 0) routes = [{ name: 'default', matches: [], action: { kind: 'route', clusters: [{ cluster: direct, weight: 100 }], retry: DEFAULT_RETRY } }];
-      const vh: VirtualHost = { domains: [ip], routes };
-      l.virtualHosts.push(vh);
     }
   }
   const workloads: NonNullable<ProxyConfig['workloads']> = {};

@@ -102,14 +102,28 @@ export interface Listener {
    * not carry HTTP, the cluster their bytes are passed to (`sniff` when the port's protocol is
    * left to detection).
    */
-  mesh?: { tcp: Record<string, string>; sniff: Record<string, string> };
+  mesh?: {
+    tcp: Record<string, string>;
+    sniff: Record<string, string>;
+    /**
+     * Destinations only some namespaces see (a ServiceEntry's exportTo): a connection from a
+     * workload of another namespace is passed through to its original destination, as a
+     * sidecar that does not know the host sends it to Istio's PassthroughCluster.
+     */
+    exportTo?: Record<string, string[]>;
+  };
 }
+
+/** Istio's cluster for traffic to destinations the proxy does not know: the original destination. */
+export const PASSTHROUGH_CLUSTER = 'PassthroughCluster';
 
 export type LoadBalancer = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'PASSTHROUGH';
 
 export interface Cluster {
   endpoints: Endpoint[];
   lb: LoadBalancer;
+  /** Envoy's ORIGINAL_DST cluster (a ServiceEntry with resolution NONE): the connection's own destination is the endpoint. */
+  originalDst?: true;
 }
 
 export interface ProxyConfig {

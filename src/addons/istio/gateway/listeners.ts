@@ -2,7 +2,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import tls from 'node:tls';
 import { ClientConnection, type ClientLimits } from '../../proxy/http1/client-connection.js';
 import type { KeyPair } from '../../proxy/certificates.js';
-import type { Listener, ProxyConfig } from '../config/types.js';
+import { PASSTHROUGH_CLUSTER, type Listener, type ProxyConfig } from '../config/types.js';
 import { ENVOY_DIALECT } from './envoy.js';
 import type { GatewayProxy } from './proxy.js';
 import { looksLikeHttp, passThrough } from './tcp-proxy.js';
@@ -76,6 +76,10 @@ export class GatewayListeners {
   /** A mesh connection by its original destination: passed through, sniffed, or HTTP. */
   private serveMesh(socket: Socket, mesh: NonNullable<Listener['mesh']>): void {
     const destination = (socket.localAddress ?? '').replace(/^::ffff:/, '');
+    const only = mesh.exportTo?.[destination];
+    if (only && !only.includes(this.proxy.current.workloads?.[(socket.remoteAddress ?? '').replace(/^::ffff:/, '')]?.namespace ?? '')) {
+      return passThrough(socket, this.proxy, PASSTHROUGH_CLUSTER);
+    }
     const tcp = mesh.tcp[destination];
     if (tcp !== undefined) return passThrough(socket, this.proxy, tcp);
     const sniffed = mesh.sniff[destination];

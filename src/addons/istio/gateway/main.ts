@@ -1,16 +1,20 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { join } from 'node:path';
 import { fileTokenSource, SERVICE_ACCOUNT_DIR } from '../../../client/in-cluster.js';
-import { ISTIO_STATUS_PORT as STATUS_PORT } from '../../../cluster/constants.js';
+import { ISTIO_STATUS_PORT as STATUS_PORT, ISTIOD_XDS_PORT } from '../../../cluster/constants.js';
 import { notifyReady } from '../../ready.js';
 import type { ProxyConfig } from '../config/types.js';
-import { DISCOVERY_PATH, DISCOVERY_PORT } from '../istiod/discovery.js';
+import { DISCOVERY_PATH } from '../istiod/discovery.js';
 import { GatewayListeners } from './listeners.js';
 import { GatewayProxy } from './proxy.js';
 
 // The program of the built-in docker.io/istio/proxyv2 image run as `proxy router`: pilot-agent
 // and Envoy in one process. It subscribes to istiod for its pod's configuration, proving which
-// pod it is with the pod's ServiceAccount token (istiod/discovery.ts), applies each version it is
+// pod it is with the pod's ServiceAccount token (istiod/discovery.ts) over TLS, having verified
+// istiod's certificate against the cluster CA of the ServiceAccount volume (pilot-agent trusts
+// the root it is given the same way, never the system roots), applies each version it is
 // sent (listeners, routes, clusters, credentials), serves Istio's status port 15021
 // (/healthz/ready: 200 once the first configuration is applied) and writes Envoy's access log
 // to stdout. When istiod is away it keeps routing by the last configuration and asks again.
@@ -21,9 +25,9 @@ function say(level: 'info' | 'warn' | 'error', msg: string): void {
   (level === 'info' ? process.stdout : process.stderr).write(`${new Date().toISOString()}\t${level}\t${msg}\n`);
 }
 
-/** istiod's address: PROXY_CONFIG's discoveryAddress (mesh config) with the plaintext port, or istiod's Service. */
-function discoveryAddress(env: NodeJS.ProcessEnv): { host: string; port: number } {
-  let address = `istiod.istio-system.svc:${DISCOVERY_PORT}`;
+/** istiod's address: PROXY_CONFIG's discoveryAddress (mesh config), or istiod's Service. */
+export function discoveryAddress(env: NodeJS.ProcessEnv): { host: string; port: number } {
+  let address = `istiod.istio-system.svc:${ISTIOD_XDS_PORT}`;
   try {
     const pc = JSON.parse(env.PROXY_CONFIG ?? '{}') as { discoveryAddress?: string };
     if (pc.discoveryAddress) address = pc.discoveryAddress;
@@ -31,7 +35,9 @@ function discoveryAddress(env: NodeJS.ProcessEnv): { host: string; port: number 
     say('warn', 'PROXY_CONFIG is not JSON; using the default discovery address');
   }
   const colon = address.lastIndexOf(':');
-  return { host: address.slice(0, colon), port: DISCOVERY_PORT };
+  const port = colon > 0 ? Number(address.slice(colon + 1)) : NaN;
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) return { host: colon > 0 ? address.slice(0, colon) : address, port: ISTIOD_XDS_PORT };
+  return { host: address.slice(0, colon), port };
 }
 
 async function main(): Promise<void> {
@@ -61,6 +67,7 @@ async function main(): Promise<void> {
   const { host, port } = discoveryAddress(process.env);
   // istiod serves the pod this token is bound to (istiod/discovery.ts); the kubelet rotates it.
   const token = fileTokenSource(join(SERVICE_ACCOUNT_DIR, 'token'));
+  const ca = readFileSync(join(SERVICE_ACCOUNT_DIR, 'ca.crt'), 'utf8');
   let stopping = false;
   let current: http.ClientRequest | undefined;
   const subscribe = () => {
@@ -73,7 +80,7 @@ async function main(): Promise<void> {
       say('warn', `xds: connection to ${host}:${port} ended (${why}); retrying`);
       setTimeout(subscribe, RECONNECT_MS);
     };
-    current = http.get({ host, port, path: DISCOVERY_PATH, agent: false, headers: { authorization: `Bearer ${token()}` } }, (res) => {
+    current = https.get({ host, port, path: DISCOVERY_PATH, agent: false, ca, servername: host, headers: { authorization: `Bearer ${token()}` } }, (res) => {
       if (res.statusCode !== 200) {
         res.resume();
         return again(`status ${res.statusCode}`);

@@ -10,6 +10,7 @@ import type { Cluster, HeaderOps, ProxyConfig, Route, RouteAction, WeightedClust
 import { accessLogLine, type AccessRecord } from './access-log.js';
 import { connectFailureBody, ENVOY_DIALECT, ENVOY_SERVER, envoyReply } from './envoy.js';
 import { ListenerRoutes, rewritePath, type RouteChoice } from './router.js';
+import { withOriginalDst } from './original-dst.js';
 
 // The gateway's request path, as Envoy's HTTP connection manager and router run it: route by
 // listener, authority and match; faults; redirects and direct responses; then a weighted cluster,
@@ -145,7 +146,8 @@ export class GatewayProxy {
     }
     if (action.kind === 'direct') return this.reply(req, rec, envoyReply(action.status, action.body), '-', 'direct_response');
     const picked = pickWeighted(action.clusters);
-    const cluster = picked ? this.config.clusters[picked.cluster] : undefined;
+    const configured = picked ? this.config.clusters[picked.cluster] : undefined;
+    const cluster = configured && withOriginalDst(configured, req.conn.socket, this.byPort.get(req.localPort)?.listener.mesh !== undefined);
     if (!picked || !cluster) return this.reply(req, rec, envoyReply(503), 'NC', 'cluster_not_found');
     rec.upstreamCluster = picked.cluster;
     if (cluster.endpoints.length === 0) return this.reply(req, rec, envoyReply(503, 'no healthy upstream'), 'UH', 'no_healthy_upstream');

@@ -1,4 +1,5 @@
 import net, { type Socket } from 'node:net';
+import { withOriginalDst } from './original-dst.js';
 import type { GatewayProxy } from './proxy.js';
 
 // The mesh proxy's L4 path, for Service ports that do not carry HTTP/1.1: the bytes of the
@@ -9,7 +10,8 @@ import type { GatewayProxy } from './proxy.js';
 const MAX_CONNECT_ATTEMPTS = 3;
 
 export function passThrough(client: Socket, proxy: GatewayProxy, clusterName: string, first?: Buffer): void {
-  const cluster = proxy.current.clusters[clusterName];
+  const configured = proxy.current.clusters[clusterName];
+  const cluster = configured && withOriginalDst(configured, client, true);
   if (!cluster || cluster.endpoints.length === 0) {
     client.destroy();
     return;

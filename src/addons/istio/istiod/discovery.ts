@@ -1,5 +1,7 @@
-import http from 'node:http';
+import type http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { ISTIOD_XDS_PORT } from '../../../cluster/constants.js';
 import type { ProxyConfig } from '../config/types.js';
 
 // istiod's discovery endpoint, the role xDS plays in Istio: a proxy asks once, presenting its
@@ -12,9 +14,13 @@ import type { ProxyConfig } from '../config/types.js';
 // it (authenticate.ts) and serves the pod the token is bound to, as istiod's XDS authentication
 // maps a proxy to its identity before it sends anything. A pod can therefore read only its own
 // configuration, and only the TLS credentials of Gateways that select it.
+//
+// The stream carries those credentials, so it is served only over TLS, on istiod's secure xDS
+// port, with a serving certificate the cluster CA signed (Secret istiod-tls, as istio-csr or
+// cert-manager hand istiod a certificate made elsewhere): a proxy verifies it against the
+// cluster CA of its ServiceAccount volume (ca.crt) before it presents its token. There is no
+// plaintext port (istiod's 15010).
 
-/** istiod's plaintext xDS port. */
-export const DISCOVERY_PORT = 15010;
 export const DISCOVERY_PATH = '/v1/proxy-config';
 
 /** The pod (`namespace/name`) a bearer token is bound to; rejects with a reason when it is bound to none. */
@@ -28,17 +34,19 @@ interface Subscriber {
 
 export class DiscoveryServer {
   private readonly subscribers = new Set<Subscriber>();
-  private server: http.Server | undefined;
+  private server: https.Server | undefined;
 
   constructor(
     /** The configuration of a proxy pod (`namespace/name`), or undefined while the pod is unknown. */
     private readonly configFor: (pod: string) => ProxyConfig | undefined,
     private readonly authenticate: ProxyAuthenticator,
     private readonly log: (m: string) => void,
+    /** istiod's serving certificate and key (PEM). */
+    private readonly tls: { cert: string; key: string },
   ) {}
 
-  async listen(port = DISCOVERY_PORT, host = '0.0.0.0'): Promise<number> {
-    this.server = http.createServer((req, res) => {
+  async listen(port = ISTIOD_XDS_PORT, host = '0.0.0.0'): Promise<number> {
+    this.server = https.createServer({ cert: this.tls.cert, key: this.tls.key }, (req, res) => {
       const url = new URL(req.url ?? '/', 'http://istiod');
       if (url.pathname !== DISCOVERY_PATH) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end(`404 page not found\n`);
@@ -52,6 +60,10 @@ export class DiscoveryServer {
         (pod) => this.subscribe(req, res, pod),
         (e: Error) => this.refuse(res, peer, e.message),
       );
+    });
+    // A client that does not speak TLS (plain HTTP) or does not trust the certificate ends here, before any token is read.
+    this.server.on('tlsClientError', (e: Error, socket) => {
+      this.log(`warn\tads\tTLS handshake error from ${socket.remoteAddress?.replace(/^::ffff:/, '')}:${socket.remotePort}: ${e.message}`);
     });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', (e) => reject(new Error(`listening for discovery on ${host}:${port}: ${e.message}`)));

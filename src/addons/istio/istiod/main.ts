@@ -1,20 +1,24 @@
 import { ApiClient, type Resource } from '../../../client/client.js';
-import { ENDPOINTSLICES as ENDPOINT_SLICES, PODS, SECRETS, SERVICES } from '../../../client/resources.js';
+import { ENDPOINTSLICES as ENDPOINT_SLICES, PODS, SECRETS, SERVICEENTRIES, SERVICES } from '../../../client/resources.js';
 import { inClusterConfig } from '../../../client/in-cluster.js';
 import { SharedInformers } from '../../../client/informer.js';
+import { ISTIOD_TLS_DIR, ISTIOD_XDS_PORT } from '../../../cluster/constants.js';
 import { notifyReady } from '../../ready.js';
 import { buildGatewayConfig, ROOT_NAMESPACE, type MeshSnapshot } from '../config/gateway.js';
 import { buildMeshConfig } from '../config/mesh.js';
 import type { ProxyConfig } from '../config/types.js';
 import { selfSubjectReviewAuthenticator } from './authenticate.js';
 import { DiscoveryServer } from './discovery.js';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import { join } from 'node:path';
 
 // The program of the built-in docker.io/istio/pilot image (istiod): it watches Gateways,
-// VirtualServices, DestinationRules, Services, EndpointSlices, Pods and Secrets through the API
-// (in-cluster config, its own ServiceAccount), builds each connected gateway proxy's
-// configuration from them and pushes it on every change (discovery.ts). Readiness on :8080
-// /ready once its informers synced, as istiod's.
+// VirtualServices, DestinationRules, ServiceEntries, Services, EndpointSlices, Pods and Secrets
+// through the API (in-cluster config, its own ServiceAccount), builds each connected proxy's
+// configuration from them and pushes it on every change (discovery.ts), over TLS with the
+// certificate mounted from Secret istiod-tls. Readiness on :8080 /ready once its informers
+// synced, as istiod's.
 
 export const ISTIO_VERSION = '1.26.2';
 
@@ -42,6 +46,7 @@ async function main(): Promise<void> {
     gateways: informers.informer(GATEWAYS),
     virtualServices: informers.informer(VIRTUAL_SERVICES),
     destinationRules: informers.informer(DESTINATION_RULES),
+    serviceEntries: informers.informer(SERVICEENTRIES),
     services: informers.informer(SERVICES),
     endpointSlices: informers.informer(ENDPOINT_SLICES),
     pods: informers.informer(PODS),
@@ -63,7 +68,15 @@ async function main(): Promise<void> {
     cache.set(pod, config);
     return config;
   };
-  const discovery = new DiscoveryServer(configFor, selfSubjectReviewAuthenticator(config), (m) => process.stdout.write(`${new Date().toISOString()}\t${m}\n`));
+  const read = (file: string) => {
+    try {
+      return readFileSync(join(ISTIOD_TLS_DIR, file), 'utf8');
+    } catch (e) {
+      throw new Error(`reading istiod's serving certificate: ${(e as Error).message}`);
+    }
+  };
+  const tls = { cert: read('tls.crt'), key: read('tls.key') };
+  const discovery = new DiscoveryServer(configFor, selfSubjectReviewAuthenticator(config), (m) => process.stdout.write(`${new Date().toISOString()}\t${m}\n`), tls);
   let timer: NodeJS.Timeout | undefined;
   let synced = false;
   const changed = () => {
@@ -74,6 +87,7 @@ async function main(): Promise<void> {
         gateways: inf.gateways.list(),
         virtualServices: inf.virtualServices.list(),
         destinationRules: inf.destinationRules.list(),
+        serviceEntries: inf.serviceEntries.list(),
         services: inf.services.list(),
         endpointSlices: inf.endpointSlices.list(),
         pods: inf.pods.list(),
@@ -96,7 +110,7 @@ async function main(): Promise<void> {
   });
   await new Promise<void>((r) => ready.listen(8080, '0.0.0.0', () => r()));
   notifyReady();
-  say('info', 'default', 'All caches have been synced up; discovery server serving on :15010, readiness on :8080');
+  say('info', 'default', `All caches have been synced up; discovery server serving TLS on :${ISTIOD_XDS_PORT}, readiness on :8080`);
   const stop = () => {
     say('info', 'default', 'Received SIGTERM, shutting down');
     void Promise.allSettled([discovery.close(), informers.stop(), new Promise<void>((r) => ready.close(() => r()))]).finally(() => process.exit(0));

@@ -69,3 +69,17 @@ test('capture: a ztunnel that is not ready is no ztunnel', () => {
   });
   assert.equal(c.ztunnel, undefined);
 });
+
+test('capture: ServiceEntry VIPs (single IPv4 addresses) on each of their ports, as the ztunnel gets listeners for them', () => {
+  const entry = (name: string, addresses: string[] | undefined, ports: number[]): KObject =>
+    ({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { namespace: 'default', name }, spec: { hosts: [`${name}.test`], ...(addresses ? { addresses } : {}), ports: ports.map((number) => ({ number, name: `http-${number}`, protocol: 'HTTP' })) } }) as KObject;
+  const c = meshCapture({
+    nodeName: 'n1',
+    namespaces: [],
+    pods: [],
+    services: [service('web', '10.96.0.20', [{ port: 80 }])],
+    serviceEntries: [entry('ext', ['192.0.2.2', '198.51.100.7/32', '203.0.113.0/24', '2001:db8::1'], [8080, 15021]), entry('nova', undefined, [80]), entry('noports', ['192.0.2.9'], [])],
+  });
+  assert.deepEqual(c.vips, ['192.0.2.2', '198.51.100.7']);
+  assert.deepEqual(c.destinations, ['10.96.0.20 . 80', '192.0.2.2 . 8080', '198.51.100.7 . 8080']);
+});

@@ -10,6 +10,7 @@ const capture: MeshCapture = {
   ztunnel: { ip: '10.244.1.2', uid: 'u', name: 'ztunnel-n1' },
   members: [member('10.244.1.5'), member('10.244.1.9')],
   destinations: ['10.96.0.20 . 80', '10.96.0.30 . 443'],
+  vips: [],
 };
 
 test('the table marks meshed pods to captured Service ports before the service proxy, and keeps their destination', () => {
@@ -38,6 +39,17 @@ test("the ztunnel's routing: local Service range, its own traffic first through 
   ]);
   const done = '50:\tfrom all to 10.96.0.0/12 iif lo lookup main\n100:\tfrom all lookup local\n32766:\tfrom all lookup main\n';
   assert.deepEqual(ztunnelRoutingCommands('10.96.0.0/12', done), [['route', 'replace', 'local', '10.96.0.0/12', 'dev', 'lo']]);
+});
+
+test("ServiceEntry VIPs are local in the ztunnel's namespace too, its own connections to them go out; a VIP gone loses both", () => {
+  const done = '50:\tfrom all to 10.96.0.0/12 iif lo lookup main\n50:\tfrom all to 192.0.2.9 iif lo lookup main\n100:\tfrom all lookup local\n32766:\tfrom all lookup main\n';
+  assert.deepEqual(ztunnelRoutingCommands('10.96.0.0/12', done, ['192.0.2.2']), [
+    ['route', 'replace', 'local', '10.96.0.0/12', 'dev', 'lo'],
+    ['route', 'replace', 'local', '192.0.2.2', 'dev', 'lo'],
+    ['rule', 'add', 'priority', '50', 'iif', 'lo', 'to', '192.0.2.2', 'lookup', 'main'],
+    ['rule', 'delete', 'priority', '50', 'iif', 'lo', 'to', '192.0.2.9', 'lookup', 'main'],
+    ['route', 'delete', 'local', '192.0.2.9', 'dev', 'lo'],
+  ]);
 });
 
 // With root: the table loads, and in a scratch pair of namespaces standing for a ztunnel and

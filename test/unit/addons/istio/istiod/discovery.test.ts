@@ -1,8 +1,18 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import https from 'node:https';
 import { after, test } from 'node:test';
 import type { ProxyConfig } from '../../../../../src/addons/istio/config/types.js';
 import { DISCOVERY_PATH, DiscoveryServer } from '../../../../../src/addons/istio/istiod/discovery.js';
+import { generateClusterCertificates, generateServingCertificate } from '../../../../../src/cli/certificates.js';
+import { ISTIOD_DNS_NAMES } from '../../../../../src/controllers/addons/istio.js';
+
+// istiod's certificate as `skiff up` signs it with the cluster CA; a second CA stands for a
+// server or client the cluster does not trust.
+const cluster = await generateClusterCertificates();
+const other = await generateClusterCertificates();
+const serving = await generateServingCertificate(cluster.caCert, cluster.caKey, 'istiod', ISTIOD_DNS_NAMES, []);
+const SERVER_NAME = 'istiod.istio-system.svc';
 
 let version = 'v1';
 const config = (): ProxyConfig => ({ version, listeners: [], clusters: {}, secrets: {} });
@@ -14,14 +24,15 @@ const server = new DiscoveryServer(
     throw new Error('the token is not a service account');
   },
   (m) => logs.push(m),
+  serving,
 );
 const port = await server.listen(0, '127.0.0.1');
 after(() => server.close());
 
-/** A discovery stream: its status, and its lines as they come. */
-function subscribe(token: string): Promise<{ status: number; res: http.IncomingMessage; lines: () => Promise<string>; req: http.ClientRequest }> {
+/** A discovery stream as a proxy opens it (trusting the cluster CA): its status, and its lines as they come. */
+function subscribe(token: string, ca = cluster.caCert): Promise<{ status: number; res: http.IncomingMessage; lines: () => Promise<string>; req: http.ClientRequest }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: DISCOVERY_PATH, agent: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
+    const req = https.get({ host: '127.0.0.1', port, ca, servername: SERVER_NAME, path: DISCOVERY_PATH, agent: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
       res.setEncoding('utf8');
       let buf = '';
       const waiting: ((l: string) => void)[] = [];
@@ -76,3 +87,41 @@ test("a pod's new stream ends its older one, so pushes go to the live proxy only
   assert.deepEqual(logs.slice(pushes).filter((l) => l.includes('Push:')), ['info\tads\tPush: istio-system/ztunnel-n1 version v3 (0 listeners, 0 clusters)']);
   second.req.destroy();
 });
+
+test('the stream is TLS only: a plain HTTP request is dropped before any token is read', { timeout: 30_000 }, async () => {
+  const before = logs.length;
+  const err = await new Promise<Error | undefined>((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: DISCOVERY_PATH, agent: false, headers: { authorization: 'Bearer good' } }, (res) => {
+      res.resume();
+      resolve(undefined);
+    });
+    req.on('error', resolve);
+  });
+  assert.ok(err, 'a plain HTTP request got an answer');
+  assert.match(err.message, /socket hang up|ECONNRESET/);
+  await waitForLog(before, /TLS handshake error from 127\.0\.0\.1:\d+: /);
+  assert.ok(!logs.slice(before).some((l) => /New connection|Failed to authenticate/.test(l)), logs.slice(before).join('\n'));
+});
+
+test('a proxy that trusts another CA refuses istiod before it sends its token', { timeout: 30_000 }, async () => {
+  const before = logs.length;
+  await assert.rejects(subscribe('good', other.caCert), /unable to verify the first certificate|self[- ]signed|certificate/i);
+  await waitForLog(before, /TLS handshake error/);
+  assert.ok(!logs.slice(before).some((l) => /New connection/.test(l)));
+});
+
+test('the certificate names istiod as proxies dial it, and not another host', async () => {
+  const s = await subscribe('good');
+  assert.equal(s.status, 200);
+  s.req.destroy();
+  const wrongName = new Promise<void>((resolve, reject) => {
+    const req = https.get({ host: '127.0.0.1', port, ca: cluster.caCert, servername: 'istiod.example.com', path: DISCOVERY_PATH, agent: false }, () => reject(new Error('connected to a server whose certificate does not name it')));
+    req.on('error', (e) => (/altnames|Hostname\/IP does not match/.test(e.message) ? resolve() : reject(e)));
+  });
+  await wrongName;
+});
+
+/** Waits for a log line after index `from`; the TLS error is logged as the handshake fails, which may be after the client saw it. */
+async function waitForLog(from: number, re: RegExp): Promise<void> {
+  while (!logs.slice(from).some((l) => re.test(l))) await new Promise((r) => setImmediate(r));
+}
