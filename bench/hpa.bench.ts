@@ -19,7 +19,7 @@ const WINDOW_S = 30;
 
 
 async function main(): Promise<void> {
-  const c = await startCluster('benchhpa', { nodes: 1, env: { SKIFF_CONTROLLER_MANAGER_FLAGS: `--horizontal-pod-autoscaler-sync-period=${SYNC_S}s` } });
+  const c = await startCluster('benchhpa', { nodes: 1, upArgs: [`--kube-controller-manager-arg=horizontal-pod-autoscaler-sync-period=${SYNC_S}s`] });
   try {
     const replicas = async () => Number(await c.ok(['get', 'deployment', 'php-apache', '-o', 'jsonpath={.spec.replicas}']));
     const until = async (what: string, ok: () => Promise<boolean>, limitMs: number) => {

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_CLUSTER_NAME } from '../cluster/constants.js';
 import { parseGoDuration } from '../api/duration.js';
+import { controllerManagerFlag, parseControllerManagerFlags } from '../controllers/options.js';
 
 export type Command = 'up' | 'stop' | 'down' | 'status' | 'kubeconfig' | 'serve' | 'load' | 'images' | 'help';
 
@@ -16,12 +17,14 @@ export interface UpFlags {
   images?: 'auto' | 'registry' | 'builtin';
   /** How long to wait for the cluster to be usable, in ms; 0 returns once the API answers. */
   waitMs?: number;
+  /** kube-controller-manager flags, `--name=value`, for the control plane this `up` starts. */
+  controllerManagerArgs?: string[];
 }
 
 export type ParsedCommand =
   | { command: 'up'; flags: UpFlags }
   | { command: 'stop' | 'down' | 'status' | 'kubeconfig'; flags: { name: string } }
-  | { command: 'serve'; flags: { name: string; home?: string } }
+  | { command: 'serve'; flags: { name: string; home?: string; controllerManagerArgs: string[] } }
   | { command: 'load'; flags: { name: string; paths: string[] } }
   | { command: 'images'; flags: { name: string; prune: boolean } }
   | { command: 'help'; flags: Record<string, never> };
@@ -58,17 +61,25 @@ Flags:
   --wait D     how long up waits for nodes Ready, cluster DNS and the ingress
                controller (a Go duration: 30s, 2m, 0 to return once the API
                answers; default 1m); up
+  --kube-controller-manager-arg NAME=VALUE
+               a kube-controller-manager flag for the control plane that up
+               starts, as k3s takes it; repeatable, e.g.
+               --kube-controller-manager-arg=horizontal-pod-autoscaler-sync-period=5s;
+               up
   -h, --help   show this help
 `;
 
+/** k3s's flag for kube-controller-manager's own flags; the only one that may be given more than once. */
+export const CONTROLLER_MANAGER_ARG = 'kube-controller-manager-arg';
+
 // Flags each command accepts; all of them take a value.
 const FLAGS: Record<Exclude<Command, 'help'>, readonly string[]> = {
-  up: ['name', 'port', 'nodes', 'egress', 'publish-address', 'images', 'wait'],
+  up: ['name', 'port', 'nodes', 'egress', 'publish-address', 'images', 'wait', CONTROLLER_MANAGER_ARG],
   stop: ['name'],
   down: ['name'],
   status: ['name'],
   kubeconfig: ['name'],
-  serve: ['name', 'home'],
+  serve: ['name', 'home', CONTROLLER_MANAGER_ARG],
   load: ['name'],
   images: [],
 };
@@ -150,6 +161,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
   });
   // parseArgs is lenient here so that each mistake gets skiff's own message, in argument order.
   const values = new Map<string, string>();
+  const controllerManagerArgs: string[] = [];
   const positionals: string[] = [];
   for (const token of tokens) {
     if (token.kind === 'option' && (token.rawName === '-h' || token.rawName === '--help')) return { command: 'help', flags: {} };
@@ -164,19 +176,34 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommand {
     if (!allowed.includes(flag)) throw new UsageError(`skiff ${cmd}: unknown flag --${flag}`);
     const value = token.value;
     if (value === undefined || (!token.inlineValue && value.startsWith('--'))) throw new UsageError(`skiff ${cmd}: flag --${flag} needs a value`);
+    if (flag === CONTROLLER_MANAGER_ARG) {
+      controllerManagerArgs.push(value);
+      continue;
+    }
     if (values.has(flag)) throw new UsageError(`skiff ${cmd}: flag --${flag} given more than once`);
     values.set(flag, value);
   }
 
   try {
-    return flagsOf(cmd, values, positionals);
+    return flagsOf(cmd, values, positionals, controllerManagerFlags(controllerManagerArgs));
   } catch (err) {
     if (err instanceof UsageError) throw new UsageError(`skiff ${cmd}: ${err.message}`);
     throw err;
   }
 }
 
-function flagsOf(cmd: Exclude<Command, 'help'>, values: Map<string, string>, positionals: string[]): ParsedCommand {
+/** Each --kube-controller-manager-arg as the flag it stands for, checked as the controller manager will read them. */
+function controllerManagerFlags(args: string[]): string[] {
+  const flags = args.map(controllerManagerFlag);
+  try {
+    parseControllerManagerFlags(flags);
+  } catch (err) {
+    throw new UsageError(`invalid value for --${CONTROLLER_MANAGER_ARG}: ${(err as Error).message}`);
+  }
+  return flags;
+}
+
+function flagsOf(cmd: Exclude<Command, 'help'>, values: Map<string, string>, positionals: string[], controllerManagerArgs: string[]): ParsedCommand {
   const name = values.get('name') ?? DEFAULT_CLUSTER_NAME;
   validateClusterName(name);
 
@@ -200,6 +227,7 @@ function flagsOf(cmd: Exclude<Command, 'help'>, values: Map<string, string>, pos
       }
       const wait = values.get('wait');
       if (wait !== undefined) flags.waitMs = parseDuration('wait', wait);
+      if (controllerManagerArgs.length > 0) flags.controllerManagerArgs = controllerManagerArgs;
       return { command: 'up', flags };
     }
     case 'load':
@@ -209,7 +237,7 @@ function flagsOf(cmd: Exclude<Command, 'help'>, values: Map<string, string>, pos
       return { command: 'images', flags: { name, prune: positionals[0] === 'prune' } };
     case 'serve': {
       const home = values.get('home');
-      return { command: 'serve', flags: home === undefined ? { name } : { name, home } };
+      return { command: 'serve', flags: { name, ...(home === undefined ? {} : { home }), controllerManagerArgs } };
     }
     default:
       return { command: cmd, flags: { name } };

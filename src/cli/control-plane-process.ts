@@ -12,9 +12,21 @@ export function cliEntryPoint(): string {
   return fileURLToPath(new URL('./main.js', import.meta.url));
 }
 
-/** Arguments after the node binary; `--home` makes the command line name exactly one cluster. */
-export function serveArgs(home: string, name: string, entry: string = cliEntryPoint()): string[] {
-  return [entry, 'serve', '--name', name, '--home', home];
+const CONTROLLER_MANAGER_ARG = '--kube-controller-manager-arg=';
+
+/**
+ * Arguments after the node binary; `--home` makes the command line name exactly one cluster. The
+ * controller manager's flags follow, one `--kube-controller-manager-arg=--name=value` each (one
+ * word, as a value that starts with dashes must be), so that `ps` shows them.
+ */
+export function serveArgs(home: string, name: string, controllerManagerArgs: readonly string[] = [], entry: string = cliEntryPoint()): string[] {
+  return [entry, 'serve', '--name', name, '--home', home, ...controllerManagerArgs.map((a) => CONTROLLER_MANAGER_ARG + a)];
+}
+
+/** The controller-manager flags of a serve command line (serveArgs' tail); undefined when it has another tail. */
+function controllerManagerArgsOf(tail: readonly string[]): string[] | undefined {
+  if (!tail.every((a) => a.startsWith(CONTROLLER_MANAGER_ARG))) return undefined;
+  return tail.map((a) => a.slice(CONTROLLER_MANAGER_ARG.length));
 }
 
 function readCmdline(pid: number): string[] | undefined {
@@ -29,14 +41,28 @@ function readCmdline(pid: number): string[] | undefined {
   return raw.replace(/\0$/, '').split('\0');
 }
 
-/** True when the command line is `… <…/cli/main.js> serve --name <name> --home <home>`. */
-export function isServeCommandLine(argv: readonly string[], home: string, name: string): boolean {
+/**
+ * The controller-manager flags of `… <…/cli/main.js> serve --name <name> --home <home> [--kube-controller-manager-arg F]…`,
+ * or undefined when argv is not that cluster's control plane.
+ */
+export function serveCommandLineArgs(argv: readonly string[], home: string, name: string): string[] | undefined {
   const i = argv.indexOf('serve');
-  if (i < 1) return false;
+  if (i < 1) return undefined;
   const entry = argv[i - 1]!;
-  if (!/[/\\]cli[/\\]main\.js$/.test(entry)) return false;
+  if (!/[/\\]cli[/\\]main\.js$/.test(entry)) return undefined;
   const rest = argv.slice(i + 1);
-  return rest.length === 4 && rest[0] === '--name' && rest[1] === name && rest[2] === '--home' && rest[3] === home;
+  if (rest.length < 4 || rest[0] !== '--name' || rest[1] !== name || rest[2] !== '--home' || rest[3] !== home) return undefined;
+  return controllerManagerArgsOf(rest.slice(4));
+}
+
+export function isServeCommandLine(argv: readonly string[], home: string, name: string): boolean {
+  return serveCommandLineArgs(argv, home, name) !== undefined;
+}
+
+/** The controller-manager flags a running control plane was started with. */
+export function runningControllerManagerArgs(pid: number, home: string, name: string): string[] | undefined {
+  const argv = readCmdline(pid);
+  return argv && serveCommandLineArgs(argv, home, name);
 }
 
 /** Whether `pid` is alive and is the control plane of cluster `name` in `home`. */

@@ -1,7 +1,6 @@
-import type { Dispatcher, Pool as PoolType } from 'undici';
-import { Pool } from './pool.js';
 import type { KObject, ResourceDef } from '../api/types.js';
 import { ApiError, type Status } from '../api/errors.js';
+import { openTransport, type Transport, type TransportKind, type TransportResponse } from './transport/transport.js';
 
 // The API client every component uses (ARCHITECTURE rule 1). It speaks plain JSON over
 // HTTPS or, inside the control plane, plain HTTP over the apiserver's unix socket.
@@ -46,7 +45,16 @@ export function isExpired(e: unknown): boolean {
   return e instanceof ApiError && (e.status === 410 || e.body.reason === 'Expired' || e.body.reason === 'Gone');
 }
 
+/**
+ * What client-go's metadata client sends: PartialObjectMetadata(List) in JSON, the object itself
+ * from a server that cannot convert (the informer keeps only metadata either way).
+ */
+const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+const METADATA_WATCH_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+
 export interface ListOptions {
+  /** Only the objects' metadata, as meta.k8s.io PartialObjectMetadata (client-go's metadata client). */
+  metadataOnly?: boolean;
   labelSelector?: string;
   fieldSelector?: string;
   limit?: number;
@@ -68,6 +76,7 @@ export interface DeleteOptions {
 }
 
 export interface WatchOptions {
+  metadataOnly?: boolean;
   resourceVersion?: string;
   allowWatchBookmarks?: boolean;
   labelSelector?: string;
@@ -99,6 +108,8 @@ export interface ApiClientOptions {
   /** PEM bundle that signs the apiserver's certificate. */
   ca?: string;
   userAgent?: string;
+  /** The HTTP stack (transport/transport.ts); undici unless a program counts its memory. */
+  transport?: TransportKind;
 }
 
 /** `/api/v1` or `/apis/{group}/{version}`, plus the namespace segment when given. */
@@ -130,25 +141,19 @@ function describe(res: Resource, namespace?: string, name?: string): string {
 interface RequestOptions {
   body?: unknown;
   contentType?: string;
+  accept?: string;
   signal?: AbortSignal;
   /** What the caller was doing, for error messages. */
   what: string;
 }
 
 export class ApiClient {
-  private readonly pool: PoolType;
+  private transport?: Promise<Transport>;
   private readonly baseHeaders: Record<string, string>;
   private readonly token: () => string;
 
-  constructor(opts: ApiClientOptions) {
-    if (opts.socketPath) {
-      // The host part is only used for the Host header; the socket decides where we connect.
-      this.pool = new Pool('http://localhost', { connect: { socketPath: opts.socketPath } });
-    } else if (opts.baseUrl) {
-      this.pool = new Pool(opts.baseUrl, { connect: opts.ca ? { ca: opts.ca } : {} });
-    } else {
-      throw new Error('ApiClient needs a socketPath or a baseUrl');
-    }
+  constructor(private readonly opts: ApiClientOptions) {
+    if (!opts.socketPath && !opts.baseUrl) throw new Error('ApiClient needs a socketPath or a baseUrl');
     const token = opts.token;
     this.token = typeof token === 'function' ? token : () => token;
     this.baseHeaders = {
@@ -162,25 +167,30 @@ export class ApiClient {
     return { ...this.baseHeaders, authorization: `Bearer ${this.token()}` };
   }
 
+  private send(r: Parameters<Transport['request']>[0]): Promise<TransportResponse> {
+    this.transport ??= openTransport(this.opts.transport ?? 'undici', this.opts);
+    return this.transport.then((t) => t.request(r));
+  }
+
   async close(): Promise<void> {
-    await this.pool.close();
+    if (this.transport) await (await this.transport).close();
   }
 
   /** A raw JSON request; used for the few paths that are not plain CRUD. */
-  async request<T = unknown>(method: Dispatcher.HttpMethod, path: string, opts: RequestOptions): Promise<T> {
-    const headers: Record<string, string> = { ...this.headers };
+  async request<T = unknown>(method: string, path: string, opts: RequestOptions): Promise<T> {
+    const headers: Record<string, string> = { ...this.headers, ...(opts.accept ? { accept: opts.accept } : {}) };
     let body: string | undefined;
     if (opts.body !== undefined) {
       body = JSON.stringify(opts.body);
       headers['content-type'] = opts.contentType ?? 'application/json';
     }
-    let res: Dispatcher.ResponseData;
+    let res: TransportResponse;
     try {
-      res = await this.pool.request({ method, path, headers, body, signal: opts.signal });
+      res = await this.send({ method, path, headers, body, signal: opts.signal });
     } catch (e) {
       throw new Error(`${opts.what}: ${(e as Error).message}`, { cause: e });
     }
-    const text = await res.body.text();
+    const text = await res.text();
     if (res.statusCode >= 400) throw new ApiError(res.statusCode, parseStatus(text, res.statusCode), opts.what);
     return (text ? JSON.parse(text) : undefined) as T;
   }
@@ -197,7 +207,7 @@ export class ApiClient {
       continue: opts.continue,
       resourceVersion: opts.resourceVersion,
     });
-    return this.request('GET', collectionPath(res, namespace) + q, { what: `listing ${describe(res, namespace)}` });
+    return this.request('GET', collectionPath(res, namespace) + q, { what: `listing ${describe(res, namespace)}`, ...(opts.metadataOnly ? { accept: METADATA_LIST_ACCEPT } : {}) });
   }
 
   create(res: Resource, namespace: string | undefined, obj: KObject): Promise<KObject> {
@@ -256,26 +266,26 @@ export class ApiClient {
       timeoutSeconds: opts.timeoutSeconds,
     });
     const what = `watching ${describe(res, namespace)}`;
-    let resp: Dispatcher.ResponseData;
+    let resp: TransportResponse;
     try {
-      resp = await this.pool.request({
+      resp = await this.send({
         method: 'GET',
         path: collectionPath(res, namespace) + q,
-        headers: this.headers,
+        headers: { ...this.headers, ...(opts.metadataOnly ? { accept: METADATA_WATCH_ACCEPT } : {}) },
         signal,
-        bodyTimeout: 0, // an idle watch is normal
+        stream: true, // an idle watch is normal
       });
     } catch (e) {
       if (signal?.aborted) return;
       throw new Error(`${what}: ${(e as Error).message}`, { cause: e });
     }
     if (resp.statusCode >= 400) {
-      throw new ApiError(resp.statusCode, parseStatus(await resp.body.text(), resp.statusCode), what);
+      throw new ApiError(resp.statusCode, parseStatus(await resp.text(), resp.statusCode), what);
     }
     const decoder = new LineDecoder();
     try {
       for await (const chunk of resp.body) {
-        for (const line of decoder.push(chunk as Buffer)) onEvent(JSON.parse(line) as WatchEvent);
+        for (const line of decoder.push(chunk)) onEvent(JSON.parse(line) as WatchEvent);
       }
       const rest = decoder.end();
       if (rest) onEvent(JSON.parse(rest) as WatchEvent);

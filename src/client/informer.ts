@@ -42,6 +42,13 @@ export interface InformerOptions {
   fieldSelector?: string;
   /** Page size for the initial list. */
   pageSize?: number;
+  /** Keep only metadata, listed and watched as PartialObjectMetadata (client-go's metadatainformer). */
+  metadataOnly?: boolean;
+  /**
+   * What the store keeps of each object, applied once as it arrives (client-go's SetTransform):
+   * a component that reads a few fields need not hold the rest.
+   */
+  transform?: (obj: KObject) => KObject;
   log?: Logger;
 }
 
@@ -165,6 +172,7 @@ export class Informer<T extends KObject = KObject> implements InformerLike<T> {
     let rv = '';
     do {
       const opts: ListOptions = {
+        metadataOnly: this.opts.metadataOnly,
         labelSelector: this.opts.labelSelector,
         fieldSelector: this.opts.fieldSelector,
         limit: this.opts.pageSize ?? 500,
@@ -187,6 +195,7 @@ export class Informer<T extends KObject = KObject> implements InformerLike<T> {
     let expired = false;
     let last = rv;
     const opts: WatchOptions = {
+      metadataOnly: this.opts.metadataOnly,
       resourceVersion: rv,
       allowWatchBookmarks: true,
       labelSelector: this.opts.labelSelector,
@@ -220,7 +229,8 @@ export class Informer<T extends KObject = KObject> implements InformerLike<T> {
   }
 
   /** The one place an object from the wire becomes a T: the API serves this resource's kind. */
-  private stamp(obj: KObject): T {
+  private stamp(wire: KObject): T {
+    const obj = this.opts.transform ? this.opts.transform(wire) : wire;
     if (!obj.kind && this.resource.kind) obj.kind = this.resource.kind;
     if (!obj.apiVersion) obj.apiVersion = this.apiVersion;
     return obj as T;

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { ApiClient } from '../../client/client.js';
 import { NODES, PODS } from '../../client/resources.js';
 import { fileTokenSource, inClusterConfig, SERVICE_ACCOUNT_DIR } from '../../client/in-cluster.js';
-import { SharedInformers } from '../../client/informer.js';
+import { Informer } from '../../client/informer.js';
+import type { KObject } from '../../api/types.js';
 import { servingCertOffThread } from '../../client/serving-cert.js';
 import { klogLoggerFor } from '../log.js';
 import { notifyReady } from '../ready.js';
@@ -18,19 +19,36 @@ import { MetricsStorage } from './storage.js';
 // metrics.k8s.io/v1beta1 over HTTPS on --secure-port, where the API server's aggregation layer
 // sends `kubectl top` and the HPA controller. It reaches the API as any pod does (in-cluster
 // config, its ServiceAccount's token).
+//
+// Its memory is a budget (issue 14: 15 MB with the HPA controller), so, as upstream keeps pods
+// in a metadata-only informer, it keeps of each pod the metadata the API answers with and of each
+// node what the scraper dials, and talks to the API over Node's own HTTP stack (client/transport).
 
 const VERSION = 'v0.7.2';
 
 /** metrics-server's klog lines. */
 const klog = klogLoggerFor('metrics-server');
 
+/** The metadata a PodMetrics answer carries and the informer needs to follow changes. */
+function podMetadata(o: KObject): KObject {
+  const { name, namespace, labels, resourceVersion, creationTimestamp } = o.metadata;
+  return { kind: o.kind, apiVersion: o.apiVersion, metadata: { name, namespace, labels, resourceVersion, creationTimestamp } };
+}
+
+/** A node's name and labels for NodeMetrics, and the addresses and kubelet port the scraper dials. */
+function nodeForScraping(o: KObject): KObject {
+  const { name, labels, resourceVersion, creationTimestamp } = o.metadata;
+  const { addresses, daemonEndpoints } = (o.status ?? {}) as Record<string, unknown>;
+  return { kind: o.kind, apiVersion: o.apiVersion, metadata: { name, labels, resourceVersion, creationTimestamp }, status: { addresses, daemonEndpoints } };
+}
+
 async function main(): Promise<void> {
   const args = parseMetricsServerArgs(process.argv.slice(2));
-  const client = new ApiClient({ ...inClusterConfig(), userAgent: `metrics-server/${VERSION} (linux/amd64) kubernetes/skiff` });
-  const informers = new SharedInformers(client, klog);
-  const nodes = informers.informer(NODES);
-  const pods = informers.informer(PODS);
-  informers.start();
+  const client = new ApiClient({ ...inClusterConfig(), transport: 'node', userAgent: `metrics-server/${VERSION} (linux/amd64) kubernetes/skiff` });
+  const nodes = new Informer<KObject>(client, NODES, { log: klog, transform: nodeForScraping });
+  const pods = new Informer<KObject>(client, PODS, { log: klog, metadataOnly: true, transform: podMetadata });
+  nodes.start();
+  pods.start();
   const storage = new MetricsStorage();
   const api = new MetricsApi(storage, {
     nodes: () => nodes.list(),
@@ -75,7 +93,7 @@ async function main(): Promise<void> {
   const stop = () => {
     clearInterval(timer);
     server.close();
-    void informers.stop().finally(() => client.close().finally(() => process.exit(0)));
+    void Promise.all([nodes.stop(), pods.stop()]).finally(() => client.close().finally(() => process.exit(0)));
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -6,11 +6,13 @@ import { sendJSON } from '../http.js';
 import { parseFilter, matches } from '../filter.js';
 import { checkListResourceVersion } from '../resource-version.js';
 import type { RestContext } from './context.js';
-import { inRequestVersion, table, TABLE_TYPE, wantsTable } from './negotiation.js';
+import { inRequestVersion, metadataMismatch, metadataType, negotiate, partialObjectMetadata, table, TABLE_TYPE } from './negotiation.js';
 
 /** LIST of a collection (handlers/get.go ListResource), with selectors and limit/continue chunks. */
 export async function listResource(ctx: RestContext): Promise<void> {
   const { def, info, query, objects } = ctx;
+  const want = negotiate(ctx.req.headers.accept);
+  if (want.as === 'PartialObjectMetadata') throw metadataMismatch(def, true);
   const filter = parseFilter(def, query.get('labelSelector'), query.get('fieldSelector'));
   const store = objects.store;
   await checkListResourceVersion(store, query);
@@ -32,8 +34,8 @@ export async function listResource(ctx: RestContext): Promise<void> {
   }
   entries = entries.slice(start);
   const limit = Number(query.get('limit') ?? 0);
-  const asTable = wantsTable(ctx.req.headers.accept);
-  const needParse = !!filter || asTable || info.version !== def.storageVersion;
+  const asTable = want.as === 'Table';
+  const needParse = !!filter || want.as !== 'Object' || info.version !== def.storageVersion;
   let items: { json: string; obj?: KObject; key: string }[] = [];
   for (const e of entries) {
     const key = `${e.namespace}/${e.name}`;
@@ -59,6 +61,11 @@ export async function listResource(ctx: RestContext): Promise<void> {
     const t = table(ctx, items.map((i) => i.obj!)) as { metadata: Record<string, unknown> };
     t.metadata = meta;
     sendJSON(ctx.res, 200, t, TABLE_TYPE);
+    return;
+  }
+  if (want.as === 'PartialObjectMetadataList') {
+    const list = { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${want.version}`, metadata: meta, items: items.map((i) => partialObjectMetadata(i.obj!, want.version)) };
+    sendJSON(ctx.res, 200, list, metadataType(want));
     return;
   }
   // Items in the storage version go out as stored, without a parse and a serialization each.

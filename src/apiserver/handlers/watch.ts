@@ -5,7 +5,7 @@ import { storeResource } from '../objects.js';
 import { matches, parseFilter } from '../filter.js';
 import { parseResourceVersion, waitUntilFresh } from '../resource-version.js';
 import type { RestContext } from './context.js';
-import { inRequestVersion, table, TABLE_TYPE, wantsTable } from './negotiation.js';
+import { inRequestVersion, metadataMismatch, metadataType, negotiate, partialObjectMetadata, table, TABLE_TYPE } from './negotiation.js';
 
 const BOOKMARK_EVERY_MS = 60_000;
 /** A watcher this far behind is cut off rather than buffered without end (upstream does the same). */
@@ -20,7 +20,11 @@ export async function watchResource(ctx: RestContext): Promise<void> {
   const { def, info, query, req, res } = ctx;
   const filter = parseFilter(def, query.get('labelSelector'), query.get('fieldSelector'));
   const store = ctx.objects.store;
-  const asTable = wantsTable(req.headers.accept);
+  const want = negotiate(req.headers.accept);
+  // Each event carries one object, so only PartialObjectMetadata fits a watch.
+  if (want.as === 'PartialObjectMetadataList') throw metadataMismatch(def, false);
+  const asTable = want.as === 'Table';
+  const metadataVersion = want.as === 'PartialObjectMetadata' ? want.version : undefined;
   const ns = def.namespaced ? info.namespace : undefined;
   const rvParam = query.get('resourceVersion');
   const sendInitial = query.get('sendInitialEvents') === 'true';
@@ -33,7 +37,7 @@ export async function watchResource(ctx: RestContext): Promise<void> {
   if (fromRv !== undefined) await waitUntilFresh(store, fromRv);
 
   res.writeHead(200, {
-    'Content-Type': asTable ? TABLE_TYPE : 'application/json',
+    'Content-Type': asTable ? TABLE_TYPE : want.as === 'PartialObjectMetadata' ? metadataType(want) : 'application/json',
     'Cache-Control': 'no-cache, private',
     'Transfer-Encoding': 'chunked',
   });
@@ -55,12 +59,13 @@ export async function watchResource(ctx: RestContext): Promise<void> {
       t.metadata = { resourceVersion: obj.metadata.resourceVersion };
       return `{"type":"${type}","object":${JSON.stringify(t)}}`;
     }
+    if (metadataVersion) return `{"type":"${type}","object":${JSON.stringify(partialObjectMetadata(obj, metadataVersion))}}`;
     if (json !== undefined && !convert) return `{"type":"${type}","object":${json}}`;
     return `{"type":"${type}","object":${JSON.stringify(inRequestVersion(ctx, obj))}}`;
   };
 
   const onEvent = (ev: WatchEvent): void => {
-    if (!filter && !asTable && !convert) {
+    if (!filter && want.as === 'Object' && !convert) {
       write(`{"type":"${ev.type}","object":${ev.json}}`);
       return;
     }
@@ -78,8 +83,8 @@ export async function watchResource(ctx: RestContext): Promise<void> {
     JSON.stringify({
       type: 'BOOKMARK',
       object: {
-        kind: def.kind,
-        apiVersion: apiVersionOf(def.group, info.version),
+        kind: metadataVersion ? 'PartialObjectMetadata' : def.kind,
+        apiVersion: metadataVersion ? `meta.k8s.io/${metadataVersion}` : apiVersionOf(def.group, info.version),
         metadata: { resourceVersion: String(store.revision()), creationTimestamp: null, ...(extra ? { annotations: extra } : {}) },
       },
     });

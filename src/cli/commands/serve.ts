@@ -1,6 +1,7 @@
-// `skiff serve --name N --home H` (hidden): the control-plane process that `skiff up` starts
-// detached. It reads the cluster directory, runs the API server, the controller manager and the
-// scheduler until SIGTERM/SIGINT, and records its pid once it holds the port.
+// `skiff serve --name N --home H [--kube-controller-manager-arg F]…` (hidden): the control-plane
+// process that `skiff up` starts detached. It reads the cluster directory, runs the API server,
+// the controller manager (with the flags up was given) and the scheduler until SIGTERM/SIGINT,
+// and records its pid once it holds the port.
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { generateSigningKey } from '../../apiserver/serviceaccount/jwt.js';
 import { ApiClient } from '../../client/client.js';
 import { SharedInformers } from '../../client/informer.js';
 import { startControllers, type ControllerOptions } from '../../controllers/manager.js';
-import { hpaOptionsFromEnv } from '../../controllers/podautoscaler/options.js';
+import { parseControllerManagerFlags } from '../../controllers/options.js';
 import { nodeAddress } from '../../node/network/names.js';
 import { startScheduler } from '../../scheduler/index.js';
 
@@ -119,7 +120,7 @@ export async function startControlPlaneProcess(o: ControlPlaneOptions, controlle
   };
 }
 
-export async function serve(flags: { name: string; home?: string }): Promise<number> {
+export async function serve(flags: { name: string; home?: string; controllerManagerArgs: string[] }): Promise<number> {
   const name = flags.name;
   const home = flags.home ?? skiffHome();
   const paths: ClusterPaths = clusterPaths(home, name);
@@ -144,7 +145,7 @@ export async function serve(flags: { name: string; home?: string }): Promise<num
       metricsServerServing: () => servingPair(paths.metricsServerCert, paths.metricsServerKey),
       istiodServing: () => servingPair(paths.istiodCert, paths.istiodKey),
       nodeMonitorGracePeriodMs: gracePeriodFromEnv(),
-      horizontalPodAutoscaler: hpaOptionsFromEnv(process.env),
+      ...parseControllerManagerFlags(flags.controllerManagerArgs),
       egress: config.egress,
     };
     await clearStaleSocket(paths.socket);

@@ -22,6 +22,7 @@ import {
   SERVE_ARGV0,
   removePidFile,
   runningControlPlane,
+  runningControllerManagerArgs,
   serveArgs,
   stopServeProcess,
   writePidFile,
@@ -139,13 +140,13 @@ interface StartedProcess {
   logOffset: number;
 }
 
-function startControlPlane(paths: ClusterPaths, name: string): StartedProcess {
+function startControlPlane(paths: ClusterPaths, name: string, controllerManagerArgs: readonly string[]): StartedProcess {
   if (logSize(paths.log) > LOG_ROTATE_BYTES) renameSync(paths.log, `${paths.log}.1`);
   const logOffset = logSize(paths.log);
   const fd = openSync(paths.log, 'a', 0o600);
   let child;
   try {
-    child = spawn(process.execPath, serveArgs(paths.home, name), {
+    child = spawn(process.execPath, serveArgs(paths.home, name, controllerManagerArgs), {
       argv0: SERVE_ARGV0,
       cwd: paths.dir,
       detached: true,
@@ -287,6 +288,21 @@ async function ensureServingCertificates(paths: ClusterPaths, config: ClusterCon
   );
 }
 
+/**
+ * Controller-manager flags are the running process's own, as k3s's are its server's: given to an
+ * `up` that finds the control plane running with others, they are a mistake to report, not to drop.
+ */
+function checkControllerManagerArgs(pid: number, paths: ClusterPaths, name: string, wanted: readonly string[] | undefined): void {
+  if (wanted === undefined) return;
+  const current = runningControllerManagerArgs(pid, paths.home, name) ?? [];
+  if (current.length === wanted.length && current.every((a, i) => a === wanted[i])) return;
+  const shown = (args: readonly string[]) => (args.length === 0 ? 'no --kube-controller-manager-arg' : args.map((a) => `--kube-controller-manager-arg=${a.slice(2)}`).join(' '));
+  throw new Error(
+    `the control plane of "${name}" is running with ${shown(current)}; ` +
+      `stop it first (skiff stop --name ${name}) to start it with ${shown(wanted)}`,
+  );
+}
+
 export async function up(flags: UpFlags): Promise<number> {
   const home = skiffHome();
   const paths = clusterPaths(home, flags.name);
@@ -303,7 +319,9 @@ export async function up(flags: UpFlags): Promise<number> {
   const contextLine = `kubectl context: ${context} (set as current context)\n`;
   const waitMs = flags.waitMs ?? DEFAULT_WAIT_MS;
 
-  if (runningControlPlane(paths, config.name) !== undefined) {
+  const running = runningControlPlane(paths, config.name);
+  if (running !== undefined) {
+    checkControllerManagerArgs(running, paths, config.name, flags.controllerManagerArgs);
     stepDone('Control plane', `already running at ${serverURL(config)}`);
     // Agents that died (or were killed) are started again; they adopt their running pods.
     await startNodeAgents(paths, config, ensureServingCertificates(paths, config));
@@ -314,7 +332,7 @@ export async function up(flags: UpFlags): Promise<number> {
     return 0;
   }
 
-  const started = startControlPlane(paths, config.name);
+  const started = startControlPlane(paths, config.name, flags.controllerManagerArgs ?? []);
   // The components' serving certificates, the node network and the agents come up while the
   // control plane starts (which reads metrics-server's pair only when it installs the add-on):
   // the agents register as soon as the API answers.

@@ -25,6 +25,9 @@ const DURATION_FLAGS: Record<string, keyof HPAOptions> = {
   'horizontal-pod-autoscaler-initial-readiness-delay': 'initialReadinessDelayMs',
 };
 
+/** The flags parseHPAFlags reads. */
+export const HPA_FLAGS: readonly string[] = [...Object.keys(DURATION_FLAGS), 'horizontal-pod-autoscaler-tolerance'];
+
 /**
  * The options from flags given as `--name=value` or `--name value`; other controllers' flags
  * are left to them. Throws on a bad value of one of these, naming the flag.
@@ -48,13 +51,4 @@ export function parseHPAFlags(args: string[]): HPAOptions {
     o[DURATION_FLAGS[name]] = ms;
   }
   return o;
-}
-
-/**
- * SKIFF_CONTROLLER_MANAGER_FLAGS carries kube-controller-manager flags to the control plane
- * (`skiff up` passes its environment on), e.g.
- * "--horizontal-pod-autoscaler-sync-period=5s --horizontal-pod-autoscaler-downscale-stabilization=1m".
- */
-export function hpaOptionsFromEnv(env: NodeJS.ProcessEnv): HPAOptions {
-  return parseHPAFlags((env.SKIFF_CONTROLLER_MANAGER_FLAGS ?? '').split(/\s+/).filter(Boolean));
 }

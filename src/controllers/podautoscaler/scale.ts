@@ -1,10 +1,11 @@
 import type { KObject } from '../../api/types.js';
-import { groupVersionOf } from '../../api/types.js';
-import { ApiError, isNotFound, type ApiClient, type Resource } from '../../client/client.js';
+import { ApiError, type ApiClient, type Resource } from '../../client/client.js';
+import { DeferredDiscoveryRESTMapper } from '../../client/restmapper.js';
 
 // The scale client of client-go/scale with the REST mapping it needs: the target's kind is
-// looked up in discovery, then its `scale` subresource is read and written, so any kind that
-// has one (Deployments, ReplicaSets, StatefulSets, custom resources) can be autoscaled.
+// mapped to its resource through cached discovery, then its `scale` subresource is read and
+// written, so any kind that has one (Deployments, ReplicaSets, StatefulSets, custom resources)
+// can be autoscaled.
 
 export interface Scale {
   resource: Resource;
@@ -27,10 +28,6 @@ export interface ScaleClient {
   update(namespace: string, scale: Scale, replicas: number): Promise<void>;
 }
 
-interface APIResourceList {
-  resources?: { name: string; kind: string; namespaced?: boolean }[];
-}
-
 /** The API server's Status message, as client-go's errors print. */
 export function apiMessage(e: unknown): string {
   return e instanceof ApiError ? (e.body.message ?? e.message) : (e as Error).message;
@@ -43,21 +40,13 @@ function toScale(resource: Resource, object: KObject): Scale {
 }
 
 export class RestScaleClient implements ScaleClient {
-  constructor(private readonly client: Pick<ApiClient, 'request'>) {}
+  constructor(
+    private readonly client: Pick<ApiClient, 'request'>,
+    private readonly mapper = new DeferredDiscoveryRESTMapper(client),
+  ) {}
 
-  /** RESTMapping: the resource of kind in the ref's group/version, from discovery. */
-  private async mapping(ref: ScaleTargetRef): Promise<Resource> {
-    const { group, version } = groupVersionOf(ref.apiVersion ?? '');
-    const path = group ? `/apis/${group}/${version}` : `/api/${version}`;
-    let list: APIResourceList | undefined;
-    try {
-      list = await this.client.request<APIResourceList>('GET', path, { what: `discovering ${ref.apiVersion}` });
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
-    const found = list?.resources?.find((r) => r.kind === ref.kind && !r.name.includes('/'));
-    if (!found) throw new Error(`no matches for kind "${ref.kind}" in group "${group}"`);
-    return { group, version, plural: found.name, kind: ref.kind, namespaced: found.namespaced ?? true };
+  private mapping(ref: ScaleTargetRef): Promise<Resource> {
+    return this.mapper.resourceFor(ref.apiVersion ?? '', ref.kind);
   }
 
   private path(resource: Resource, namespace: string, name: string): string {

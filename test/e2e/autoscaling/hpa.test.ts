@@ -10,7 +10,7 @@ import { startCluster, waitFor, type Cluster } from '../harness.js';
 
 let c: Cluster;
 before(async () => {
-  c = await startCluster('hpa', { env: { SKIFF_CONTROLLER_MANAGER_FLAGS: '--horizontal-pod-autoscaler-sync-period=2s' } });
+  c = await startCluster('hpa', { upArgs: ['--kube-controller-manager-arg=horizontal-pod-autoscaler-sync-period=2s'] });
 });
 after(async () => {
   await c?.down();

@@ -12,7 +12,7 @@ import { LOAD_GENERATOR, PHP_APACHE } from './php-apache.js';
 
 let c: Cluster;
 before(async () => {
-  c = await startCluster('walk', { nodes: 1, env: { SKIFF_CONTROLLER_MANAGER_FLAGS: '--horizontal-pod-autoscaler-sync-period=5s' } });
+  c = await startCluster('walk', { nodes: 1, upArgs: ['--kube-controller-manager-arg=horizontal-pod-autoscaler-sync-period=5s'] });
 });
 after(async () => {
   await c?.down();

@@ -13,7 +13,7 @@ const DIR = join(SCENARIOS, '004-istio-gateway-hpa');
 
 let c: Cluster;
 before(async () => {
-  c = await startCluster('istio-hpa', { nodes: 2, env: { SKIFF_CONTROLLER_MANAGER_FLAGS: '--horizontal-pod-autoscaler-sync-period=5s' } });
+  c = await startCluster('istio-hpa', { nodes: 2, upArgs: ['--kube-controller-manager-arg=horizontal-pod-autoscaler-sync-period=5s'] });
   await waitFor('the Istio add-on', async () => (await c.kubectl(['get', '-n', 'istio-system', 'deployment/istio-ingressgateway'])).code === 0, 60_000);
   await c.ok(['rollout', 'status', '-n', 'istio-system', 'deployment/istiod', '--timeout=120s']);
   await c.ok(['rollout', 'status', '-n', 'istio-system', 'deployment/istio-ingressgateway', '--timeout=120s']);

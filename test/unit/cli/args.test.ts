@@ -17,7 +17,32 @@ test('up takes --name, --port, --nodes and --egress, as "--flag value" or "--fla
 });
 
 test('the hidden serve command takes --name and --home', () => {
-  assert.deepEqual(parseCommandLine(['serve', '--name', 'a', '--home', '/x']), { command: 'serve', flags: { name: 'a', home: '/x' } });
+  assert.deepEqual(parseCommandLine(['serve', '--name', 'a', '--home', '/x']), { command: 'serve', flags: { name: 'a', home: '/x', controllerManagerArgs: [] } });
+  assert.deepEqual(parseCommandLine(['serve', '--name', 'a', '--kube-controller-manager-arg=--horizontal-pod-autoscaler-tolerance=0.2']).flags, {
+    name: 'a',
+    controllerManagerArgs: ['--horizontal-pod-autoscaler-tolerance=0.2'],
+  });
+});
+
+test('up --kube-controller-manager-arg takes k3s\'s NAME=VALUE, repeated, with or without dashes', () => {
+  const argsOf = (argv: string[]) => (parseCommandLine(argv).flags as { controllerManagerArgs?: string[] }).controllerManagerArgs;
+  assert.equal(argsOf(['up']), undefined);
+  assert.deepEqual(
+    argsOf([
+      'up',
+      '--kube-controller-manager-arg=horizontal-pod-autoscaler-sync-period=5s',
+      '--kube-controller-manager-arg',
+      'horizontal-pod-autoscaler-downscale-stabilization=1m',
+      '--kube-controller-manager-arg=--horizontal-pod-autoscaler-tolerance=0.2',
+      '--kube-controller-manager-arg=horizontal-pod-autoscaler-sync-period=2s',
+    ]),
+    [
+      '--horizontal-pod-autoscaler-sync-period=5s',
+      '--horizontal-pod-autoscaler-downscale-stabilization=1m',
+      '--horizontal-pod-autoscaler-tolerance=0.2',
+      '--horizontal-pod-autoscaler-sync-period=2s',
+    ],
+  );
 });
 
 test('help in any position', () => {
@@ -45,6 +70,15 @@ const usageErrors: Array<[string[], RegExp]> = [
   [['up', '--egress', 'some'], /invalid value "some" for --egress/],
   [['up', '--egress', '10.0.0.0/33'], /for --egress/],
   [['up', '--egress', '300.1.1.1'], /for --egress/],
+  [
+    ['up', '--kube-controller-manager-arg=node-cidr-mask-size=24'],
+    /^skiff up: invalid value for --kube-controller-manager-arg: unknown flag: --node-cidr-mask-size \(skiff's controller manager takes --horizontal-pod-autoscaler-sync-period, /,
+  ],
+  [
+    ['up', '--kube-controller-manager-arg=horizontal-pod-autoscaler-sync-period=soon'],
+    /^skiff up: invalid value for --kube-controller-manager-arg: invalid argument "soon" for "--horizontal-pod-autoscaler-sync-period" flag: time: invalid duration "soon"$/,
+  ],
+  [['up', '--kube-controller-manager-arg'], /^skiff up: flag --kube-controller-manager-arg needs a value$/],
 ];
 
 for (const [argv, message] of usageErrors) {

@@ -9,6 +9,7 @@ import { clusterPaths, writeClusterConfig } from '../../../src/cluster/home.js';
 import {
   findServeProcesses,
   isServeCommandLine,
+  serveCommandLineArgs,
   isServeProcess,
   serveArgs,
   stopServeProcess,
@@ -16,6 +17,7 @@ import {
   SERVE_ARGV0,
 } from '../../../src/cli/control-plane-process.js';
 import { stopControlPlanes } from '../../../src/cli/commands/stop.js';
+import { parseCommandLine } from '../../../src/cli/args.js';
 
 const home = mkdtempSync(join(tmpdir(), 'skiff-pid-test-'));
 // A stand-in for dist/src/cli/main.js at a path with the same shape: it only waits. With
@@ -34,7 +36,7 @@ after(() => {
 });
 
 async function startFake(name: string, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, serveArgs(home, name, entry), { argv0: SERVE_ARGV0, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, serveArgs(home, name, [], entry), { argv0: SERVE_ARGV0, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   children.push(child);
   await once(child.stdout!, 'data'); // its signal handlers are installed
   return child;
@@ -61,6 +63,14 @@ test('isServeCommandLine matches only `<…/cli/main.js> serve --name N --home H
   assert.equal(isServeCommandLine(['node', '/x/other.js', 'serve', '--name', 'dev', '--home', '/var/lib/skiff'], '/var/lib/skiff', 'dev'), false);
   assert.equal(isServeCommandLine([...ok, '--extra'], '/var/lib/skiff', 'dev'), false);
   assert.equal(isServeCommandLine(['serve', '--name', 'dev', '--home', '/var/lib/skiff'], '/var/lib/skiff', 'dev'), false);
+  const withArgs = ['node', ...serveArgs('/var/lib/skiff', 'dev', ['--horizontal-pod-autoscaler-sync-period=5s'], '/opt/skiff/dist/src/cli/main.js')];
+  assert.deepEqual(withArgs.slice(-1), ['--kube-controller-manager-arg=--horizontal-pod-autoscaler-sync-period=5s']);
+  assert.equal(isServeCommandLine(withArgs, '/var/lib/skiff', 'dev'), true);
+  assert.deepEqual(serveCommandLineArgs(withArgs, '/var/lib/skiff', 'dev'), ['--horizontal-pod-autoscaler-sync-period=5s']);
+  assert.deepEqual(serveCommandLineArgs(ok, '/var/lib/skiff', 'dev'), []);
+  assert.equal(isServeCommandLine([...withArgs, '--other'], '/var/lib/skiff', 'dev'), false);
+  // What up starts, serve reads back.
+  assert.deepEqual(parseCommandLine(withArgs.slice(2)).flags, { name: 'dev', home: '/var/lib/skiff', controllerManagerArgs: ['--horizontal-pod-autoscaler-sync-period=5s'] });
 });
 
 test('a live control plane of this cluster is recognised by its pid, nothing else is', async () => {

@@ -13,13 +13,15 @@ function pod(name: string, rv: string): KObject {
 /** Scripted list/watch: each list returns the next snapshot; each watch runs the next script. */
 class FakeApi implements ListWatcher {
   lists: ObjectList[] = [];
+  listOpts: (ListOptions | undefined)[] = [];
   watches: ((emit: (e: WatchEvent) => void, opts: WatchOptions) => Promise<void>)[] = [];
   watchOpts: WatchOptions[] = [];
   listCalls = 0;
   private idle?: () => void;
   idleReached = new Promise<void>((r) => (this.idle = r));
 
-  async list(_res: Resource, _ns?: string, _opts?: ListOptions): Promise<ObjectList> {
+  async list(_res: Resource, _ns?: string, opts?: ListOptions): Promise<ObjectList> {
+    this.listOpts.push(opts);
     const l = this.lists[this.listCalls++];
     if (!l) throw new Error('no more lists scripted');
     return structuredClone(l);
@@ -120,5 +122,24 @@ test('a typed informer\'s lister filters by namespace and label selector and get
   assert.equal(inf.get('a', 'web-1')?.spec?.nodeName, 'n1');
   assert.equal(inf.get('a', 'web-1')?.kind, 'Pod');
   assert.equal(inf.get('b', 'web-1'), undefined);
+  await inf.stop();
+});
+
+test('a metadata-only informer asks for metadata and keeps what its transform returns, for listed and watched objects', async () => {
+  const api = new FakeApi();
+  const big = (name: string, rv: string): KObject => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: { name, namespace: 'ns', resourceVersion: rv, annotations: { huge: 'x'.repeat(100) }, managedFields: [{}] } });
+  api.lists.push({ metadata: { resourceVersion: '10' }, items: [big('a', '5')] });
+  api.watches.push(async (emit) => emit({ type: 'ADDED', object: big('b', '11') }));
+  const inf = new Informer(api, pods, {
+    metadataOnly: true,
+    transform: (o) => ({ kind: o.kind, apiVersion: o.apiVersion, metadata: { name: o.metadata.name, namespace: o.metadata.namespace, resourceVersion: o.metadata.resourceVersion } }),
+  });
+  inf.start();
+  await inf.waitForSync();
+  await api.idleReached;
+  assert.equal(api.listOpts[0]?.metadataOnly, true);
+  assert.equal(api.watchOpts[0].metadataOnly, true);
+  assert.deepEqual(inf.get('ns', 'a'), { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: { name: 'a', namespace: 'ns', resourceVersion: '5' } });
+  assert.deepEqual(inf.get('ns', 'b')?.metadata, { name: 'b', namespace: 'ns', resourceVersion: '11' });
   await inf.stop();
 });

@@ -98,6 +98,20 @@ test('hpa targets for each metric source type', () => {
   assert.equal(targets([ctrVal]), 'cpu: <unknown>/100m');
 });
 
+test('hpa targets of cpu and memory, as kubectl 1.32 prints several metrics', () => {
+  const cpu = { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } };
+  const memory = { type: 'Resource', resource: { name: 'memory', target: { type: 'AverageValue', averageValue: '100Mi' } } };
+  const memoryUtil = { type: 'Resource', resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: 80 } } };
+  const cpuStatus = { type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: 12, averageValue: '24m' } } };
+  const memoryStatus = { type: 'Resource', resource: { name: 'memory', current: { averageValue: '52428800' } } };
+  assert.equal(targets([cpu, memory]), 'cpu: <unknown>/50%, memory: <unknown>/100Mi');
+  assert.equal(targets([cpu, memory], [cpuStatus, memoryStatus]), 'cpu: 12%/50%, memory: 52428800/100Mi');
+  // A metric that failed keeps an empty status at its position: that one is <unknown>, the other measured.
+  assert.equal(targets([cpu, memory], [{ type: '' }, memoryStatus]), 'cpu: <unknown>/50%, memory: 52428800/100Mi');
+  assert.equal(targets([cpu, memory, memoryUtil], [cpuStatus, memoryStatus, { type: '' }]), 'cpu: 12%/50%, memory: 52428800/100Mi + 1 more...');
+  assert.equal(targets([cpu, memory, memoryUtil, cpu, memory]), 'cpu: <unknown>/50%, memory: <unknown>/100Mi + 3 more...');
+});
+
 test('hpa targets list at most two metrics', () => {
   assert.equal(
     targets(

@@ -1,4 +1,4 @@
-// Types for the undici modules src/client/pool.ts loads one by one: the classes are undici's, and
+// Types for the undici modules src/client/transport/undici-pool.ts loads one by one: the classes are undici's, and
 // so are their types.
 declare module 'undici/lib/dispatcher/pool.js' {
   import type { Pool } from 'undici';
