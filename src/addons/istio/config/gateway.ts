@@ -7,7 +7,8 @@ import type { KeyPair } from '../../proxy/certificates.js';
 import { indexSlices, readyEndpoints } from '../../proxy/endpoints.js';
 import { CLUSTER_DOMAIN, intersectHosts, resolveShortName, splitServerHost } from './hosts.js';
 import { isCatchAll, qualifyGateway, translateHttpRoute, type ClusterResolver } from './routes.js';
-import type { Cluster, Listener, LoadBalancer, ProxyConfig, Route, ServerTls, VirtualHost } from './types.js';
+import { clusterPolicy, type TrafficPolicy } from './traffic-policy.js';
+import type { Cluster, Listener, ProxyConfig, Route, ServerTls, VirtualHost } from './types.js';
 
 // A gateway proxy's configuration as pilot builds it (pilot/pkg/networking/core/gateway.go):
 // the Gateways whose selector matches the proxy's labels give the listeners, one per port,
@@ -118,8 +119,7 @@ export class ClusterBuilder {
       const pod = this.pods.get(`${ref.namespace ?? slice.metadata.namespace}/${ref.name}`);
       return selects(labels, pod?.metadata.labels ?? {});
     });
-    const lb = (sub?.trafficPolicy?.loadBalancer?.simple ?? rule?.trafficPolicy?.loadBalancer?.simple ?? 'LEAST_REQUEST') as string;
-    this.clusters[name] = { endpoints, lb: (['ROUND_ROBIN', 'RANDOM', 'PASSTHROUGH'].includes(lb) ? lb : 'LEAST_REQUEST') as LoadBalancer };
+    this.clusters[name] = { endpoints, ...clusterPolicy(rule?.trafficPolicy as TrafficPolicy | undefined, sub?.trafficPolicy as TrafficPolicy | undefined, port.port) };
     return name;
   };
 }

@@ -9,8 +9,8 @@ import type { GatewayProxy } from './proxy.js';
 const MAX_CONNECT_ATTEMPTS = 3;
 
 export function passThrough(client: Socket, proxy: GatewayProxy, clusterName: string, first?: Buffer): void {
-  const cluster = proxy.current.clusters[clusterName];
-  if (!cluster || cluster.endpoints.length === 0) {
+  const cluster = proxy.upstream(clusterName);
+  if (!cluster || cluster.healthy().length === 0) {
     client.destroy();
     return;
   }
@@ -18,7 +18,8 @@ export function passThrough(client: Socket, proxy: GatewayProxy, clusterName: st
   client.pause();
   client.on('error', () => undefined);
   const attempt = () => {
-    const ep = proxy.pick(clusterName, cluster, tried);
+    const ep = proxy.pick(cluster, tried);
+    if (!ep) return client.destroy();
     tried.add(ep.key);
     const upstream = net.connect({ host: ep.address, port: ep.port, allowHalfOpen: true });
     upstream.setNoDelay(true);
@@ -33,7 +34,7 @@ export function passThrough(client: Socket, proxy: GatewayProxy, clusterName: st
       client.resume();
     });
     upstream.once('error', () => {
-      if (tried.size < Math.min(MAX_CONNECT_ATTEMPTS, cluster.endpoints.length) && !client.destroyed) attempt();
+      if (tried.size < Math.min(MAX_CONNECT_ATTEMPTS, cluster.spec.endpoints.length) && !client.destroyed) attempt();
       else client.destroy();
     });
   };
