@@ -7,11 +7,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, waitFor, type Cluster } from '../harness.js';
-import { jsonpath } from '../scenarios/net.js';
 import { curl, get, untilReply, type CurlResult } from '../ingress/ingress.js';
+import { GATEWAY, ISTIO_NS, pinGateway } from './gateway-address.js';
 
-const NS = 'istio-system';
-const GW = 'istio-ingressgateway';
 
 let c: Cluster;
 let lb = '';
@@ -76,6 +74,16 @@ const APPS =
   service('flaky', { app: 'flaky' }) +
   service('broken', { app: 'flaky', health: 'bad' });
 
+/** A DestinationRule ejecting a host at its first 5xx, for 3 minutes, however many hosts that leaves. */
+const ejectOnFirst5xx = (host: string) => `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ${host}}
+spec:
+  host: ${host}
+  trafficPolicy:
+    outlierDetection: {consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 3m, maxEjectionPercent: 100}
+---`;
+
 const ISTIO = `apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: {name: tp-gateway}
@@ -95,22 +103,8 @@ spec:
       tcp: {maxConnections: 1}
       http: {http1MaxPendingRequests: 1, maxRequestsPerConnection: 1}
 ---
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: flaky}
-spec:
-  host: flaky
-  trafficPolicy:
-    outlierDetection: {consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 3m, maxEjectionPercent: 100}
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: broken}
-spec:
-  host: broken
-  trafficPolicy:
-    outlierDetection: {consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 3m, maxEjectionPercent: 100}
----
+${ejectOnFirst5xx('flaky')}
+${ejectOnFirst5xx('broken')}
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: sticky}
@@ -151,13 +145,7 @@ ${virtualService('cors', `  - corsPolicy:
 
 before(async () => {
   c = await startCluster('istio-tp', { nodes: 1 });
-  lb = `127.0.10.${141 + Math.floor(Math.random() * 9)}`;
-  await waitFor('the istio-ingressgateway Service', async () => (await c.kubectl(['get', '-n', NS, 'svc', GW])).code === 0, 60_000);
-  await c.ok(['patch', '-n', NS, 'svc', GW, '--type=merge', '-p', JSON.stringify({ spec: { loadBalancerIP: lb } })]);
-  await c.ok(['patch', '-n', NS, 'svc', GW, '--subresource=status', '--type=merge', '-p', '{"status":{"loadBalancer":null}}']);
-  await c.ok(['annotate', '--overwrite', '-n', NS, 'svc', GW, 'skiff.test/address=pinned']);
-  await waitFor(`${GW} at ${lb}`, async () => (await jsonpath(c, ['get', '-n', NS, 'svc', GW], '{.status.loadBalancer.ingress[0].ip}')) === lb, 60_000);
-  await c.ok(['rollout', 'status', '-n', NS, `deployment/${GW}`, '--timeout=120s']);
+  lb = await pinGateway(c);
   await c.ok(['apply', '-f', '-'], APPS);
   await c.ok(['apply', '-f', '-'], ISTIO);
   for (const d of ['v1', 'shadow', 'slow', 'sticky', 'flaky-good', 'flaky-bad']) await c.ok(['rollout', 'status', `deployment/${d}`, '--timeout=180s']);
@@ -183,7 +171,7 @@ test('circuit breaking: maxConnections 1 and one pending request; concurrent req
     assert.equal(r.headers['content-length'], '81');
     assert.equal(r.headers.server, 'istio-envoy');
   }
-  const log = await c.ok(['logs', '-n', NS, `deploy/${GW}`]);
+  const log = await c.ok(['logs', '-n', ISTIO_NS, `deploy/${GATEWAY}`]);
   assert.match(log, /"GET \/shell\?cmd=sleep%202 HTTP\/1\.1" 503 UO upstream_reset_before_response_started\{overflow\} /);
 });
 

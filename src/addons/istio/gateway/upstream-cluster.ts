@@ -42,7 +42,7 @@ export class UpstreamCluster {
   private connecting = 0;
   outlier: OutlierDetector | undefined;
   nextIndex = 0;
-  private ring: { key: string; ring: HashRing } | undefined;
+  private ring: { hosts: Endpoint[]; key: string; ring: HashRing } | undefined;
 
   constructor(public spec: Cluster) {
     this.poolPolicy = spec.pool ?? {};
@@ -64,6 +64,7 @@ export class UpstreamCluster {
     this.poolPolicy = spec.pool ?? {};
     this.pool.configure({ maxRequests: this.maxRequestsPerConnection });
     this.spec = spec;
+    this.ring = undefined;
     if (!spec.outlier) this.outlier = undefined;
     else if (this.outlier) this.outlier.policy = spec.outlier;
     else this.outlier = new OutlierDetector(spec.outlier);
@@ -78,9 +79,12 @@ export class UpstreamCluster {
     return this.outlier ? this.outlier.healthy(this.spec.endpoints, now) : this.spec.endpoints;
   }
 
+  /** The ring over `hosts` (all of the cluster's, or those outlier detection leaves in), rebuilt when they change. */
   hashRing(hosts: Endpoint[]): HashRing {
+    if (this.ring?.hosts === hosts) return this.ring.ring;
     const key = hosts.map((h) => h.key).join(',');
-    if (this.ring?.key !== key) this.ring = { key, ring: new HashRing(hosts, this.spec.hash?.minimumRingSize ?? 1024) };
+    if (this.ring?.key !== key) this.ring = { hosts, key, ring: new HashRing(hosts, this.spec.hash?.minimumRingSize ?? 1024) };
+    else this.ring.hosts = hosts;
     return this.ring.ring;
   }
 
