@@ -26,6 +26,8 @@ interface HostState {
 
 export class OutlierDetector {
   private readonly hosts = new Map<string, HostState>();
+  /** Hosts whose ejection may still run: while none is, every request skips the filtering. */
+  private readonly out = new Set<string>();
 
   constructor(public policy: OutlierPolicy) {}
 
@@ -38,18 +40,19 @@ export class OutlierDetector {
     return s;
   }
 
-  private ejected(s: HostState, now: number): boolean {
+  private ejected(key: string, s: HostState, now: number): boolean {
     if (s.ejectedUntil === undefined) return false;
     if (now < s.ejectedUntil) return true;
     s.ejectedUntil = undefined;
     s.since = now;
+    this.out.delete(key);
     return false;
   }
 
   /** Whether a host is out of the pool now. */
   isEjected(key: string, now = Date.now()): boolean {
     const s = this.hosts.get(key);
-    return !!s && this.ejected(s, now);
+    return !!s && this.ejected(key, s, now);
   }
 
   /**
@@ -58,7 +61,7 @@ export class OutlierDetector {
    */
   record(key: string, status: number | undefined, hostCount: number, now = Date.now()): boolean {
     const s = this.state(key, now);
-    if (this.ejected(s, now)) return false;
+    if (this.ejected(key, s, now)) return false;
     const code = status ?? 503;
     if (code < 500) {
       s.consecutive5xx = 0;
@@ -74,16 +77,18 @@ export class OutlierDetector {
     s.consecutive5xx = 0;
     s.consecutiveGateway = 0;
     let active = 0;
-    for (const [k, o] of this.hosts) if (k !== key && this.ejected(o, now)) active++;
+    for (const k of [...this.out]) if (k !== key && this.ejected(k, this.hosts.get(k)!, now)) active++;
     if (active > 0 && (100 * (active + 1)) / Math.max(hostCount, 1) > p.maxEjectionPercent) return false;
     const healed = Math.floor((now - s.since) / p.intervalMs);
     s.ejections = Math.max(0, s.ejections - healed) + 1;
     s.ejectedUntil = now + Math.min(p.baseEjectionMs * s.ejections, Math.max(MAX_EJECTION_MS, p.baseEjectionMs));
+    this.out.add(key);
     return true;
   }
 
   /** The hosts that take traffic: those not ejected, or all of them in panic. */
   healthy(endpoints: Endpoint[], now = Date.now()): Endpoint[] {
+    if (this.out.size === 0) return endpoints;
     const inPool = endpoints.filter((e) => !this.isEjected(e.key, now));
     if (inPool.length === endpoints.length) return endpoints;
     if (endpoints.length > 0 && (100 * inPool.length) / endpoints.length < this.policy.minHealthPercent) return endpoints;
@@ -92,6 +97,10 @@ export class OutlierDetector {
 
   /** Forgets hosts that left the cluster. */
   retain(keys: Set<string>): void {
-    for (const k of this.hosts.keys()) if (!keys.has(k)) this.hosts.delete(k);
+    for (const k of this.hosts.keys()) {
+      if (keys.has(k)) continue;
+      this.hosts.delete(k);
+      this.out.delete(k);
+    }
   }
 }
