@@ -6,7 +6,8 @@ import { compileStringMatch } from './router.js';
 // Access-Control-Request-Method is a preflight the proxy answers itself with 200 and the
 // policy's headers; the response to any other CORS request gains the allow-origin,
 // allow-credentials and expose-headers headers. An Origin the policy does not allow leaves the
-// request alone, and its preflight goes upstream unless the policy says IGNORE.
+// request alone, and its preflight goes upstream unless the policy says IGNORE (then the proxy
+// answers it with the policy's headers but no allow-origin).
 
 const tests = new WeakMap<StringMatch, (v: string) => boolean>();
 
@@ -44,19 +45,22 @@ export function corsDecision(policy: CorsPolicy | undefined, method: string, hea
   const origin = header('origin');
   if (!policy || !origin) return { kind: 'none' };
   const allowed = originAllowed(policy, origin);
-  const preflight = method === 'OPTIONS' && !!header('access-control-request-method');
-  if (!allowed) return preflight && !policy.forwardUnmatchedPreflights ? { kind: 'preflight', headers: {} } : { kind: 'none' };
-  if (!preflight) return { kind: 'cors', responseHeaders: responseHeaders(policy, origin) };
-  // The preflight's own answer passes the filter's response side too, which adds expose-headers.
+  const requested = method === 'OPTIONS' ? header('access-control-request-method') : undefined;
+  if (!requested) return allowed ? { kind: 'cors', responseHeaders: responseHeaders(policy, origin) } : { kind: 'none' };
+  if (!allowed && policy.forwardUnmatchedPreflights) return { kind: 'none' };
+  // `*` for methods or headers echoes what the preflight asks for.
+  const methods = policy.allowMethods === '*' ? requested : policy.allowMethods;
+  const headers = policy.allowHeaders === '*' ? header('access-control-request-headers') : policy.allowHeaders;
   return {
     kind: 'preflight',
     headers: {
-      'access-control-allow-origin': origin,
+      ...(allowed ? { 'access-control-allow-origin': origin } : {}),
       ...(policy.allowCredentials ? { 'access-control-allow-credentials': 'true' } : {}),
-      ...(policy.allowMethods ? { 'access-control-allow-methods': policy.allowMethods } : {}),
-      ...(policy.allowHeaders ? { 'access-control-allow-headers': policy.allowHeaders } : {}),
+      ...(methods ? { 'access-control-allow-methods': methods } : {}),
+      ...(headers ? { 'access-control-allow-headers': headers } : {}),
       ...(policy.maxAge ? { 'access-control-max-age': policy.maxAge } : {}),
-      ...(policy.exposeHeaders ? { 'access-control-expose-headers': policy.exposeHeaders } : {}),
+      // The answer passes the filter's response side too, which adds expose-headers for an allowed origin.
+      ...(allowed && policy.exposeHeaders ? { 'access-control-expose-headers': policy.exposeHeaders } : {}),
     },
   };
 }

@@ -47,10 +47,22 @@ test('an actual CORS request goes upstream and its answer gains allow-origin, cr
   assert.equal(corsDecision(policy, 'OPTIONS', headers({ origin: 'https://a.test' })).kind, 'cors');
 });
 
-test('no Origin, no policy, or an origin not allowed: untouched; its preflight forwarded, or answered bare with IGNORE', () => {
+test('no Origin, no policy, or an origin not allowed: untouched; its preflight forwarded, or answered without allow-origin with IGNORE', () => {
   assert.deepEqual(corsDecision(policy, 'GET', headers({})), { kind: 'none' });
   assert.deepEqual(corsDecision(undefined, 'GET', headers({ origin: 'https://a.test' })), { kind: 'none' });
   const pre = headers({ origin: 'https://c.test', 'access-control-request-method': 'GET' });
   assert.deepEqual(corsDecision(policy, 'OPTIONS', pre), { kind: 'none' });
-  assert.deepEqual(corsDecision({ ...policy, forwardUnmatchedPreflights: false }, 'OPTIONS', pre), { kind: 'preflight', headers: {} });
+  assert.deepEqual(corsDecision({ ...policy, forwardUnmatchedPreflights: false }, 'OPTIONS', pre), {
+    kind: 'preflight',
+    headers: { 'access-control-allow-credentials': 'true', 'access-control-allow-methods': 'GET,POST', 'access-control-allow-headers': 'x-custom', 'access-control-max-age': '86400' },
+  });
+});
+
+test('`*` for methods or headers echoes what the preflight asks for', () => {
+  const star: CorsPolicy = { allowOrigins: [{ prefix: '' }], allowMethods: '*', allowHeaders: '*', forwardUnmatchedPreflights: true };
+  const d = corsDecision(star, 'OPTIONS', headers({ origin: 'https://z.test', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'x-a,x-b' }));
+  assert.deepEqual(d, {
+    kind: 'preflight',
+    headers: { 'access-control-allow-origin': 'https://z.test', 'access-control-allow-methods': 'PUT', 'access-control-allow-headers': 'x-a,x-b' },
+  });
 });
