@@ -21,14 +21,14 @@ interface LoadBalancerSettings {
 }
 
 interface ConnectionPoolSettings {
-  tcp?: { maxConnections?: number; connectTimeout?: string };
-  http?: { http1MaxPendingRequests?: number; http2MaxRequests?: number; maxRequestsPerConnection?: number };
+  tcp?: { maxConnections?: number; connectTimeout?: string; idleTimeout?: string };
+  http?: { http1MaxPendingRequests?: number; http2MaxRequests?: number; maxRequestsPerConnection?: number; idleTimeout?: string };
 }
 
 interface OutlierDetectionSettings {
   consecutive5xxErrors?: number;
   consecutiveGatewayErrors?: number;
-  /** Deprecated: gateway errors (502, 503, 504) before ejection. */
+  /** Deprecated: gateway errors (502, 503, 504) before ejection, with 5xx not enforced. */
   consecutiveErrors?: number;
   interval?: string;
   baseEjectionTime?: string;
@@ -93,6 +93,8 @@ function connectionPool(cp: ConnectionPoolSettings | undefined): ConnectionPoolP
   set('maxRequests', positive(cp.http?.http2MaxRequests));
   set('maxRequestsPerConnection', positive(cp.http?.maxRequestsPerConnection));
   set('connectTimeoutMs', parseDurationMs(cp.tcp?.connectTimeout));
+  // The HTTP idle timeout, else the TCP one, as pilot picks it.
+  set('idleTimeoutMs', parseDurationMs(cp.http?.idleTimeout ?? cp.tcp?.idleTimeout));
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
@@ -101,9 +103,10 @@ export const OUTLIER_DEFAULTS = { consecutive5xx: 5, intervalMs: 10_000, baseEje
 
 function outlier(od: OutlierDetectionSettings | undefined): OutlierPolicy | undefined {
   if (!od) return undefined;
+  const legacy = od.consecutiveErrors !== undefined && od.consecutive5xxErrors === undefined && od.consecutiveGatewayErrors === undefined;
   const gateway = od.consecutiveGatewayErrors ?? od.consecutiveErrors;
   return {
-    consecutive5xx: od.consecutive5xxErrors ?? OUTLIER_DEFAULTS.consecutive5xx,
+    consecutive5xx: od.consecutive5xxErrors ?? (legacy ? 0 : OUTLIER_DEFAULTS.consecutive5xx),
     consecutiveGatewayErrors: gateway ?? 0,
     intervalMs: parseDurationMs(od.interval) || OUTLIER_DEFAULTS.intervalMs,
     baseEjectionMs: parseDurationMs(od.baseEjectionTime) || OUTLIER_DEFAULTS.baseEjectionMs,

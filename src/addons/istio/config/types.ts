@@ -141,6 +141,8 @@ export interface ConnectionPoolPolicy {
   maxRequests?: number;
   maxRequestsPerConnection?: number;
   connectTimeoutMs?: number;
+  /** How long an upstream connection may stay idle before it is closed. */
+  idleTimeoutMs?: number;
 }
 
 /** Envoy's outlier_detection as pilot writes it from `outlierDetection`, Envoy's defaults filled in. */

@@ -46,8 +46,12 @@ export class UpstreamCluster {
 
   constructor(public spec: Cluster) {
     this.poolPolicy = spec.pool ?? {};
-    this.pool = new UpstreamConnections({ idleTimeoutMs: IDLE_TIMEOUT_MS, maxIdle: 1024, maxRequests: this.maxRequestsPerConnection });
+    this.pool = new UpstreamConnections({ idleTimeoutMs: this.idleTimeoutMs, maxIdle: 1024, maxRequests: this.maxRequestsPerConnection });
     if (spec.outlier) this.outlier = new OutlierDetector(spec.outlier);
+  }
+
+  private get idleTimeoutMs(): number {
+    return this.poolPolicy.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
   }
 
   private get maxRequestsPerConnection(): number {
@@ -62,7 +66,7 @@ export class UpstreamCluster {
   /** A new configuration of the same cluster: endpoints and policies change, the state that still applies stays. */
   update(spec: Cluster): void {
     this.poolPolicy = spec.pool ?? {};
-    this.pool.configure({ maxRequests: this.maxRequestsPerConnection });
+    this.pool.configure({ maxRequests: this.maxRequestsPerConnection, idleTimeoutMs: this.idleTimeoutMs });
     this.spec = spec;
     this.ring = undefined;
     if (!spec.outlier) this.outlier = undefined;
@@ -88,7 +92,7 @@ export class UpstreamCluster {
     return this.ring.ring;
   }
 
-  private get limits(): Required<Omit<ConnectionPoolPolicy, 'maxRequestsPerConnection' | 'connectTimeoutMs'>> {
+  private get limits(): { maxConnections: number; maxPendingRequests: number; maxRequests: number } {
     const p = this.poolPolicy;
     return { maxConnections: p.maxConnections ?? UNLIMITED, maxPendingRequests: p.maxPendingRequests ?? UNLIMITED, maxRequests: p.maxRequests ?? UNLIMITED };
   }

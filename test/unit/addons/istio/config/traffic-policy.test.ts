@@ -49,6 +49,8 @@ test("connectionPool: only positive limits (zero is Istio's unlimited), connectT
     connectTimeoutMs: 250,
   });
   assert.equal(pool({ tcp: { maxConnections: 0 } }), undefined);
+  assert.deepEqual(pool({ tcp: { idleTimeout: '30s' }, http: { idleTimeout: '5s' } }), { idleTimeoutMs: 5000 });
+  assert.deepEqual(pool({ tcp: { idleTimeout: '30s' } }), { idleTimeoutMs: 30_000 });
 });
 
 test("outlierDetection: Envoy's defaults for absent fields, gateway errors off unless asked, minHealthPercent 0", () => {
@@ -62,7 +64,8 @@ test("outlierDetection: Envoy's defaults for absent fields, gateway errors off u
     maxEjectionPercent: 100,
     minHealthPercent: 50,
   });
-  assert.equal(od({ consecutiveErrors: 3 })?.consecutiveGatewayErrors, 3);
+  // The deprecated field: gateway errors only.
+  assert.deepEqual([od({ consecutiveErrors: 3 })?.consecutiveGatewayErrors, od({ consecutiveErrors: 3 })?.consecutive5xx], [3, 0]);
   assert.equal(clusterPolicy(undefined, undefined, 80).outlier, undefined);
 });
 
