@@ -10,7 +10,9 @@ import type { OutlierPolicy } from '../config/types.js';
 // being allowed. Every interval a host spends back in without being ejected takes one off its
 // count. While fewer than minHealthPercent of the hosts are in, all of them take traffic
 // (Envoy's panic mode); with none in and no panic, the proxy says "no healthy upstream".
-// Ejections end when their time is up rather than on the next interval tick.
+// Envoy lets hosts back in on its interval timer: an ejection ends on the first tick (every
+// interval from the detector's start) at or after its time is up; here that tick is computed
+// when the host is next looked at rather than run as a timer.
 
 const MAX_EJECTION_MS = 300_000;
 
@@ -29,7 +31,17 @@ export class OutlierDetector {
   /** Hosts whose ejection may still run: while none is, every request skips the filtering. */
   private readonly out = new Set<string>();
 
-  constructor(public policy: OutlierPolicy) {}
+  constructor(
+    public policy: OutlierPolicy,
+    /** When the interval timer started. */
+    private readonly epoch = Date.now(),
+  ) {}
+
+  /** The first interval tick at or after `t`. */
+  private tick(t: number): number {
+    const i = this.policy.intervalMs;
+    return this.epoch + Math.ceil((t - this.epoch) / i) * i;
+  }
 
   private state(key: string, now: number): HostState {
     let s = this.hosts.get(key);
@@ -42,9 +54,10 @@ export class OutlierDetector {
 
   private ejected(key: string, s: HostState, now: number): boolean {
     if (s.ejectedUntil === undefined) return false;
-    if (now < s.ejectedUntil) return true;
+    const back = this.tick(s.ejectedUntil);
+    if (now < back) return true;
     s.ejectedUntil = undefined;
-    s.since = now;
+    s.since = back;
     this.out.delete(key);
     return false;
   }
