@@ -41,13 +41,15 @@ function responseHeaders(policy: CorsPolicy, origin: string): Record<string, str
   };
 }
 
+const NONE: CorsDecision = { kind: 'none' };
+
 export function corsDecision(policy: CorsPolicy | undefined, method: string, header: (name: string) => string | undefined): CorsDecision {
   const origin = header('origin');
-  if (!policy || !origin) return { kind: 'none' };
+  if (!policy || !origin) return NONE;
   const allowed = originAllowed(policy, origin);
   const requested = method === 'OPTIONS' ? header('access-control-request-method') : undefined;
-  if (!requested) return allowed ? { kind: 'cors', responseHeaders: responseHeaders(policy, origin) } : { kind: 'none' };
-  if (!allowed && policy.forwardUnmatchedPreflights) return { kind: 'none' };
+  if (!requested) return allowed ? { kind: 'cors', responseHeaders: responseHeaders(policy, origin) } : NONE;
+  if (!allowed && policy.forwardUnmatchedPreflights) return NONE;
   // `*` for methods or headers echoes what the preflight asks for.
   const methods = policy.allowMethods === '*' ? requested : policy.allowMethods;
   const headers = policy.allowHeaders === '*' ? header('access-control-request-headers') : policy.allowHeaders;
