@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { SCENARIOS, startCluster, waitFor, type Cluster } from '../harness.js';
 import { jsonpath } from '../scenarios/net.js';
 import { get, untilReply } from '../ingress/ingress.js';
-import { pinGatewayAddress } from './gateway-address.js';
+import { GATEWAY, ISTIO_NAMESPACE, pinGateway } from './gateway-address.js';
 
-const NS = 'istio-system';
-const GW = 'istio-ingressgateway';
+const NS = ISTIO_NAMESPACE;
+const GW = GATEWAY;
 const DIR = join(SCENARIOS, '004-istio-gateway-hpa');
 
 let c: Cluster;
@@ -22,11 +22,8 @@ const APP = readFileSync(join(DIR, 'app.yaml'), 'utf8').split(/^---$/m).filter((
 
 before(async () => {
   c = await startCluster('istio-gw', { nodes: 2 });
-  // As the ingress tests do: a pool address of its own (between the ingress tests' 20–139 and hostports' 150–250), so that concurrent clusters do not share :80.
-  lb = `127.0.10.${141 + Math.floor(Math.random() * 9)}`;
-  await pinGatewayAddress(c, lb);
+  lb = await pinGateway(c);
   await c.ok(['rollout', 'status', '-n', NS, 'deployment/istiod', '--timeout=120s']);
-  await c.ok(['rollout', 'status', '-n', NS, `deployment/${GW}`, '--timeout=120s']);
 });
 after(async () => {
   await c?.down();

@@ -8,7 +8,8 @@ import { indexSlices, readyEndpoints } from '../../proxy/endpoints.js';
 import { CLUSTER_DOMAIN, intersectHosts, resolveShortName, splitServerHost } from './hosts.js';
 import { isCatchAll, qualifyGateway, translateHttpRoute, type ClusterResolver } from './routes.js';
 import { entryEndpoints, entryServices, type EntryService } from './service-entry.js';
-import type { Cluster, Listener, LoadBalancer, ProxyConfig, Route, ServerTls, VirtualHost } from './types.js';
+import { clusterPolicy, type TrafficPolicy } from './traffic-policy.js';
+import type { Cluster, Listener, ProxyConfig, Route, ServerTls, VirtualHost } from './types.js';
 
 // A gateway proxy's configuration as pilot builds it (pilot/pkg/networking/core/gateway.go):
 // the Gateways whose selector matches the proxy's labels give the listeners, one per port,
@@ -127,7 +128,7 @@ export class ClusterBuilder {
       const pod = this.pods.get(`${ref.namespace ?? slice.metadata.namespace}/${ref.name}`);
       return selects(labels, pod?.metadata.labels ?? {});
     });
-    this.clusters[name] = { endpoints, lb: loadBalancer(rule, sub) };
+    this.clusters[name] = { endpoints, ...clusterPolicy(rule?.trafficPolicy as TrafficPolicy | undefined, sub?.trafficPolicy as TrafficPolicy | undefined, port.port) };
     return name;
   };
 
@@ -145,15 +146,9 @@ export class ClusterBuilder {
     const sub = subset ? rule?.subsets?.find((s) => s.name === subset) : undefined;
     if (subset && !sub) return undefined;
     const endpoints = entryEndpoints(entry, port, this.snap.pods, sub?.labels ?? {});
-    this.clusters[name] = { endpoints, lb: loadBalancer(rule, sub), ...(entry.resolution === 'NONE' ? { originalDst: true } : {}) };
+    this.clusters[name] = { endpoints, ...clusterPolicy(rule?.trafficPolicy as TrafficPolicy | undefined, sub?.trafficPolicy as TrafficPolicy | undefined, port.number), ...(entry.resolution === 'NONE' ? { originalDst: true } : {}) };
     return name;
   }
-}
-
-/** The simple load balancer of a subset, else of its rule; LEAST_REQUEST, Istio's default, for anything else. */
-function loadBalancer(rule: DRSpec | undefined, sub: NonNullable<DRSpec['subsets']>[number] | undefined): LoadBalancer {
-  const lb = (sub?.trafficPolicy?.loadBalancer?.simple ?? rule?.trafficPolicy?.loadBalancer?.simple ?? 'LEAST_REQUEST') as string;
-  return (['ROUND_ROBIN', 'RANDOM', 'PASSTHROUGH'].includes(lb) ? lb : 'LEAST_REQUEST') as LoadBalancer;
 }
 
 /** Oldest first, then by namespace/name: the order in which pilot merges and prefers objects. */

@@ -1,6 +1,6 @@
 import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
 import { parseDurationMs } from './duration.js';
-import type { FaultPolicy, HeaderRules, RetryPolicy, Route, RouteAction, RouteMatch, StringMatch, ValueMatch, WeightedCluster } from './types.js';
+import type { CorsPolicy, FaultPolicy, HeaderRules, MirrorPolicy, RetryPolicy, Route, RouteAction, RouteMatch, StringMatch, ValueMatch, WeightedCluster } from './types.js';
 
 // One VirtualService HTTPRoute as pilot translates it into an Envoy route
 // (pilot/pkg/networking/core/route/route.go): its match blocks, and a route, redirect or direct
@@ -141,12 +141,66 @@ function action(r: HTTPRoute, namespace: string, resolve: ClusterResolver): Rout
       }
     : undefined;
   const timeoutMs = parseDurationMs(r.timeout);
+  const mirrors = translateMirrors(r, namespace, resolve);
   return {
     kind: 'route',
     clusters,
     retry: translateRetry(r.retries),
     ...(timeoutMs ? { timeoutMs } : {}),
     ...(rewrite ? { rewrite } : {}),
+    ...(mirrors.length > 0 ? { mirrors } : {}),
+  };
+}
+
+type MirrorSpec = { destination?: Destination; percentage?: { value?: number } };
+
+/** `mirror` with `mirrorPercentage` (or the older `mirrorPercent`), and `mirrors`: 100% unless a share is given; a destination that resolves to nothing is left out, as pilot does. */
+export function translateMirrors(r: HTTPRoute, namespace: string, resolve: ClusterResolver): MirrorPolicy[] {
+  const specs: MirrorSpec[] = [];
+  const legacy = (r as { mirrorPercent?: number }).mirrorPercent;
+  if (r.mirror) specs.push({ destination: r.mirror as Destination, percentage: r.mirrorPercentage ?? (legacy !== undefined ? { value: legacy } : undefined) });
+  for (const m of ((r as { mirrors?: MirrorSpec[] }).mirrors ?? [])) specs.push(m);
+  const out: MirrorPolicy[] = [];
+  for (const m of specs) {
+    const cluster = m.destination ? resolve(m.destination, namespace) : undefined;
+    if (cluster) out.push({ cluster, percent: m.percentage?.value ?? 100 });
+  }
+  return out;
+}
+
+type CorsSpec = {
+  allowOrigins?: { exact?: string; prefix?: string; regex?: string }[];
+  allowOrigin?: string[];
+  allowMethods?: string[];
+  allowHeaders?: string[];
+  exposeHeaders?: string[];
+  maxAge?: string;
+  allowCredentials?: boolean;
+  unmatchedPreflights?: string;
+};
+
+/** pilot's translateCORSPolicy: origins as string matchers (the deprecated allowOrigin as exact ones), lists joined with `,`, maxAge in whole seconds. */
+export function translateCors(c: CorsSpec | undefined): CorsPolicy | undefined {
+  if (!c) return undefined;
+  const allowOrigins: StringMatch[] = [];
+  if (c.allowOrigins?.length) for (const o of c.allowOrigins) {
+    const m = stringMatch(o);
+    if (m) allowOrigins.push(m);
+  }
+  else for (const o of c.allowOrigin ?? []) allowOrigins.push({ exact: o });
+  const maxAgeMs = parseDurationMs(c.maxAge);
+  const join = (l: string[] | undefined) => (l && l.length > 0 ? l.join(',') : undefined);
+  const allowMethods = join(c.allowMethods);
+  const allowHeaders = join(c.allowHeaders);
+  const exposeHeaders = join(c.exposeHeaders);
+  return {
+    allowOrigins,
+    ...(allowMethods ? { allowMethods } : {}),
+    ...(allowHeaders ? { allowHeaders } : {}),
+    ...(exposeHeaders ? { exposeHeaders } : {}),
+    ...(maxAgeMs !== undefined ? { maxAge: String(Math.floor(maxAgeMs / 1000)) } : {}),
+    ...(c.allowCredentials !== undefined ? { allowCredentials: c.allowCredentials } : {}),
+    forwardUnmatchedPreflights: c.unmatchedPreflights !== 'IGNORE',
   };
 }
 
@@ -171,12 +225,14 @@ export function translateHttpRoute(r: HTTPRoute, vs: { namespace: string; name: 
   }
   const headers = headerRules(r.headers);
   const fault = translateFault(r.fault);
+  const cors = translateCors(r.corsPolicy as CorsSpec | undefined);
   return {
     name: r.name ? r.name : `${vs.namespace}/${vs.name}`,
     matches,
     action: action(r, vs.namespace, ctx.resolve),
     ...(headers ? { headers } : {}),
     ...(fault ? { fault } : {}),
+    ...(cors ? { cors } : {}),
   };
 }
 

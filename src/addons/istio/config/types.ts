@@ -58,8 +58,27 @@ export interface FaultPolicy {
   abort?: { status: number; percent: number };
 }
 
+/** VirtualService `mirror`: a copy of each request (of `percent` of them) to another cluster. */
+export interface MirrorPolicy {
+  cluster: string;
+  percent: number;
+}
+
+/** VirtualService `corsPolicy`, as Envoy's CORS filter takes it per route. */
+export interface CorsPolicy {
+  allowOrigins: StringMatch[];
+  allowMethods?: string;
+  allowHeaders?: string;
+  exposeHeaders?: string;
+  /** Seconds, as Envoy writes access-control-max-age. */
+  maxAge?: string;
+  allowCredentials?: boolean;
+  /** Istio's `unmatchedPreflights`: a preflight from an origin not allowed goes upstream (FORWARD) or is answered without CORS headers (IGNORE). */
+  forwardUnmatchedPreflights: boolean;
+}
+
 export type RouteAction =
-  | { kind: 'route'; clusters: WeightedCluster[]; timeoutMs?: number; retry: RetryPolicy; rewrite?: { uri?: string; authority?: string } }
+  | { kind: 'route'; clusters: WeightedCluster[]; timeoutMs?: number; retry: RetryPolicy; rewrite?: { uri?: string; authority?: string }; mirrors?: MirrorPolicy[] }
   | { kind: 'redirect'; status: number; uri?: string; authority?: string; port?: number; derivePort?: 'FROM_PROTOCOL_DEFAULT' | 'FROM_REQUEST_PORT'; scheme?: string }
   | { kind: 'direct'; status: number; body: string };
 
@@ -71,6 +90,7 @@ export interface Route {
   action: RouteAction;
   headers?: HeaderRules;
   fault?: FaultPolicy;
+  cors?: CorsPolicy;
 }
 
 export interface VirtualHost {
@@ -119,11 +139,46 @@ export const PASSTHROUGH_CLUSTER = 'PassthroughCluster';
 
 export type LoadBalancer = 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'PASSTHROUGH';
 
+/** What Envoy's ring hash hashes for a request (its route hash_policy, which pilot fills from `consistentHash`). */
+export type HashPolicy =
+  | { header: string }
+  | { cookie: { name: string; path?: string; ttlMs?: number } }
+  | { sourceIp: true }
+  | { queryParameter: string };
+
+/** Envoy's circuit breaker thresholds and pool settings from `connectionPool` (absent: Istio's unlimited defaults). */
+export interface ConnectionPoolPolicy {
+  maxConnections?: number;
+  maxPendingRequests?: number;
+  maxRequests?: number;
+  maxRequestsPerConnection?: number;
+  connectTimeoutMs?: number;
+  /** How long an upstream connection may stay idle before it is closed. */
+  idleTimeoutMs?: number;
+}
+
+/** Envoy's outlier_detection as pilot writes it from `outlierDetection`, Envoy's defaults filled in. */
+export interface OutlierPolicy {
+  /** 0: off. */
+  consecutive5xx: number;
+  /** 0: off. */
+  consecutiveGatewayErrors: number;
+  intervalMs: number;
+  baseEjectionMs: number;
+  maxEjectionPercent: number;
+  /** The healthy panic threshold: below this share of healthy hosts, all hosts take traffic. */
+  minHealthPercent: number;
+}
+
 export interface Cluster {
   endpoints: Endpoint[];
   lb: LoadBalancer;
   /** Envoy's ORIGINAL_DST cluster (a ServiceEntry with resolution NONE): the connection's own destination is the endpoint. */
   originalDst?: true;
+  /** Consistent hashing (ring hash) instead of `lb`. */
+  hash?: { policy: HashPolicy; minimumRingSize: number };
+  pool?: ConnectionPoolPolicy;
+  outlier?: OutlierPolicy;
 }
 
 export interface ProxyConfig {

@@ -2,26 +2,28 @@ import { randomUUID } from 'node:crypto';
 import type { ClientRequest } from '../../proxy/http1/client-connection.js';
 import type { ResponseHead } from '../../proxy/http1/head.js';
 import { headerLines, requestHead, statusLine } from '../../proxy/http1/serialize.js';
-import { UpstreamConnections } from '../../proxy/http1/upstream-connections.js';
 import { UpstreamExchange, type ExchangeOutcome, type ExchangeSpec, type UpstreamFailure } from '../../proxy/http1/upstream-exchange.js';
 import type { Endpoint } from '../../proxy/endpoints.js';
 import type { LocalReply } from '../../proxy/local-reply.js';
-import type { Cluster, HeaderOps, ProxyConfig, Route, RouteAction, WeightedCluster } from '../config/types.js';
+import type { HeaderOps, ProxyConfig, Route, RouteAction, WeightedCluster } from '../config/types.js';
 import { accessLogLine, type AccessRecord } from './access-log.js';
+import { requestHash } from './consistent-hash.js';
+import { corsDecision } from './cors.js';
+import { mirrored, sendShadow, type ShadowRequest } from './mirror.js';
+import { UpstreamCluster, type ClusterAcquired } from './upstream-cluster.js';
 import { connectFailureBody, ENVOY_DIALECT, ENVOY_SERVER, envoyReply } from './envoy.js';
 import { ListenerRoutes, rewritePath, type RouteChoice } from './router.js';
-import { withOriginalDst } from './original-dst.js';
 
 // The gateway's request path, as Envoy's HTTP connection manager and router run it: route by
-// listener, authority and match; faults; redirects and direct responses; then a weighted cluster,
-// an endpoint by the cluster's load balancer, and the request streamed to it with Istio's
-// retry policy (another host each time, jittered 25 ms backoff), per-try and route timeouts,
-// header operations, and Envoy's local replies and access log line.
+// listener, authority and match; CORS; faults; redirects and direct responses; then a weighted
+// cluster, an endpoint by the cluster's load balancer (or its ring, for consistent hashing)
+// among the hosts outlier detection leaves in, a connection within the cluster's circuit
+// breakers, and the request streamed to it with Istio's retry policy (another host each time,
+// jittered 25 ms backoff), per-try and route timeouts, header operations, copies to mirror
+// clusters, and Envoy's local replies and access log line.
 
 /** Envoy's stream idle timeout: the longest silence from an upstream mid-response. */
 const STREAM_IDLE_MS = 300_000;
-/** Istio's cluster connectTimeout default. */
-const CONNECT_TIMEOUT_MS = 10_000;
 const RETRY_BASE_MS = 25;
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
@@ -63,13 +65,19 @@ function pickWeighted(clusters: WeightedCluster[]): WeightedCluster | undefined 
   return clusters[clusters.length - 1];
 }
 
+/** Envoy's circuit-breaker overflow, answered for the router. */
+export function overflowReply(): LocalReply {
+  return envoyReply(503, connectFailureBody(false, 'overflow'), { 'x-envoy-overloaded': 'true' });
+}
+
 export class GatewayProxy {
   private byPort = new Map<number, ListenerRoutes>();
   private config: ProxyConfig = { version: '', listeners: [], clusters: {}, secrets: {} };
-  private readonly pool = new UpstreamConnections({ idleTimeoutMs: 3_600_000, maxIdle: 1024, maxRequests: 1_000_000 });
-  private readonly nextIndex = new Map<string, number>();
+  private readonly upstreams = new Map<string, UpstreamCluster>();
   /** Requests in flight per endpoint, for LEAST_REQUEST. */
   readonly active = new Map<string, number>();
+  /** Response headers the CORS filter adds to a request's answer, whoever gives it. */
+  readonly corsHeaders = new WeakMap<ClientRequest, Record<string, string>>();
 
   constructor(readonly accessLog: (line: string) => void) {}
 
@@ -80,14 +88,25 @@ export class GatewayProxy {
   update(config: ProxyConfig): void {
     this.config = config;
     this.byPort = new Map(config.listeners.map((l) => [l.port, new ListenerRoutes(l)]));
-    const keys = new Set<string>();
-    for (const c of Object.values(config.clusters)) for (const e of c.endpoints) keys.add(e.key);
-    this.pool.retain(keys);
-    for (const name of this.nextIndex.keys()) if (!config.clusters[name]) this.nextIndex.delete(name);
+    for (const [name, spec] of Object.entries(config.clusters)) {
+      const u = this.upstreams.get(name);
+      if (u) u.update(spec);
+      else this.upstreams.set(name, new UpstreamCluster(spec));
+    }
+    for (const [name, u] of this.upstreams) {
+      if (config.clusters[name]) continue;
+      u.close();
+      this.upstreams.delete(name);
+    }
   }
 
   close(): void {
-    this.pool.close();
+    for (const u of this.upstreams.values()) u.close();
+    this.upstreams.clear();
+  }
+
+  upstream(name: string): UpstreamCluster | undefined {
+    return this.upstreams.get(name);
   }
 
   readonly handleRequest = (req: ClientRequest): void => {
@@ -123,6 +142,9 @@ export class GatewayProxy {
     if (choice.virtualHost.requireTls && !req.encrypted) {
       return this.reply(req, rec, envoyReply(301, '', { location: `https://${authority}${req.head.target}` }), '-', 'direct_response');
     }
+    const cors = corsDecision(choice.route.cors, req.head.method, (n) => h[n]);
+    if (cors.kind === 'preflight') return this.reply(req, rec, envoyReply(200, '', cors.headers), '-', 'cors_response');
+    if (cors.kind === 'cors') this.corsHeaders.set(req, cors.responseHeaders);
     const fault = choice.route.fault;
     const abort = fault?.abort && Math.random() * 100 < fault.abort.percent ? fault.abort : undefined;
     const delay = fault?.delay && Math.random() * 100 < fault.delay.percent ? fault.delay : undefined;
@@ -146,44 +168,47 @@ export class GatewayProxy {
     }
     if (action.kind === 'direct') return this.reply(req, rec, envoyReply(action.status, action.body), '-', 'direct_response');
     const picked = pickWeighted(action.clusters);
-    const configured = picked ? this.config.clusters[picked.cluster] : undefined;
-    const cluster = configured && withOriginalDst(configured, req.conn.socket, this.byPort.get(req.localPort)?.listener.mesh !== undefined);
+    const upstream = picked ? this.upstreams.get(picked.cluster) : undefined;
+    const cluster = upstream?.spec.originalDst ? upstream.forOriginalDst(req.conn.socket, this.byPort.get(req.localPort)?.listener.mesh !== undefined) : upstream;
     if (!picked || !cluster) return this.reply(req, rec, envoyReply(503), 'NC', 'cluster_not_found');
     rec.upstreamCluster = picked.cluster;
-    if (cluster.endpoints.length === 0) return this.reply(req, rec, envoyReply(503, 'no healthy upstream'), 'UH', 'no_healthy_upstream');
+    if (cluster.healthy().length === 0) return this.reply(req, rec, envoyReply(503, 'no healthy upstream'), 'UH', 'no_healthy_upstream');
     let upstreamPath = path;
     if (action.rewrite?.uri !== undefined) upstreamPath = rewritePath(path, choice.match, action.rewrite.uri);
     const target = upstreamPath + (query ? `?${query}` : '');
-    new GatewayRequest(this, req, rec, choice.route, action, picked, cluster, target).start();
+    const hashPolicy = cluster.spec.hash?.policy;
+    const hash = hashPolicy
+      ? requestHash(hashPolicy, { header: (n) => req.head.headers[n], query, remoteAddress: req.remoteAddress, remotePort: req.conn.socket.remotePort ?? 0 })
+      : undefined;
+    new GatewayRequest(this, req, rec, choice.route, action, picked, cluster, target, hash?.hash, hash?.setCookie).start();
   }
 
-  /** The next endpoint of a cluster by its load balancer, preferring hosts this request has not tried. */
-  pick(name: string, cluster: Cluster, tried: ReadonlySet<string>): Endpoint {
-    const all = cluster.endpoints;
+  /**
+   * The next endpoint of a cluster by its load balancer (or its ring, given a hash) among the
+   * hosts outlier detection leaves in, preferring hosts this request has not tried; undefined
+   * when none is left.
+   */
+  pick(cluster: UpstreamCluster, tried: ReadonlySet<string>, hash?: number): Endpoint | undefined {
+    const all = cluster.healthy();
+    if (all.length === 0) return undefined;
+    if (hash !== undefined) return cluster.hashRing(all).pick(hash, tried);
     const fresh = all.filter((e) => !tried.has(e.key));
     const eps = fresh.length > 0 ? fresh : all;
-    if (cluster.lb === 'ROUND_ROBIN') {
-      const i = this.nextIndex.get(name) ?? 0;
-      this.nextIndex.set(name, i + 1);
-      return eps === all ? all[i % all.length]! : eps[i % eps.length]!;
+    const lb = cluster.spec.lb;
+    if (lb === 'ROUND_ROBIN') {
+      const i = cluster.nextIndex++;
+      return eps[i % eps.length]!;
     }
-    if (cluster.lb === 'RANDOM' || eps.length === 1) return eps[Math.floor(Math.random() * eps.length)]!;
+    if (lb === 'RANDOM' || eps.length === 1) return eps[Math.floor(Math.random() * eps.length)]!;
     // LEAST_REQUEST: Envoy's power of two choices.
     const a = eps[Math.floor(Math.random() * eps.length)]!;
     const b = eps[Math.floor(Math.random() * eps.length)]!;
     return (this.active.get(a.key) ?? 0) <= (this.active.get(b.key) ?? 0) ? a : b;
   }
 
-  exchange(req: ClientRequest, spec: ExchangeSpec, outcome: ExchangeOutcome): UpstreamExchange {
-    return new UpstreamExchange(req, spec, this.pool, outcome);
-  }
-
-  acquire(ep: Endpoint, ex: UpstreamExchange, done: Parameters<UpstreamConnections['acquire']>[3]): () => void {
-    return this.pool.acquire(ep.key, { address: ep.address, port: ep.port, https: false, connectTimeoutMs: CONNECT_TIMEOUT_MS }, ex, done);
-  }
-
   reply(req: ClientRequest, rec: AccessRecord, r: LocalReply, flags: string, details: string): void {
-    if (!req.finished) req.respond(r);
+    const cors = this.corsHeaders.get(req);
+    if (!req.finished) req.respond(cors ? { ...r, headers: { ...r.headers, ...cors } } : r);
     rec.status = r.status;
     if (flags !== '-') rec.flags = rec.flags === '-' || rec.flags === flags ? flags : `${rec.flags},${flags}`;
     rec.details = details;
@@ -217,7 +242,10 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
   private aborting = false;
   /** Whether this attempt is in the endpoint's count of requests in flight. */
   private counted = false;
+  /** Whether this attempt holds a connection of the cluster (a request in its circuit breaker). */
+  private holding = false;
   private over = false;
+  private readonly shadows: ShadowRequest[] = [];
 
   constructor(
     private readonly proxy: GatewayProxy,
@@ -226,8 +254,10 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
     private readonly route: Route,
     private readonly action: Extract<RouteAction, { kind: 'route' }>,
     private readonly weighted: WeightedCluster,
-    private readonly cluster: Cluster,
+    private readonly cluster: UpstreamCluster,
     private readonly target: string,
+    private readonly hash: number | undefined,
+    private readonly setCookie: string | undefined,
   ) {
     const body = req.head.body;
     this.method = req.head.method;
@@ -251,11 +281,21 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
 
   start(): void {
     if (this.action.timeoutMs) this.routeTimer = setTimeout(this.onRouteTimeout, this.action.timeoutMs);
+    for (const m of this.action.mirrors ?? []) {
+      const mirror = this.proxy.upstream(m.cluster);
+      const ep = mirror && mirrored(m.percent) ? this.proxy.pick(mirror, new Set()) : undefined;
+      if (ep) this.shadows.push(sendShadow(ep, this.method, this.target, this.baseLines, this.action.timeoutMs, this.withBody));
+    }
     this.tryOnce();
   }
 
+  tapBody(chunk: Buffer | null): void {
+    for (const s of this.shadows) s.body(chunk);
+  }
+
   private tryOnce(): void {
-    const ep = this.proxy.pick(this.weighted.cluster, this.cluster, this.tried);
+    const ep = this.proxy.pick(this.cluster, this.tried, this.hash);
+    if (!ep) return this.localReply(envoyReply(503, 'no healthy upstream'), 'UH', 'no_healthy_upstream');
     this.attempt++;
     this.endpoint = ep;
     this.rec.upstreamHost = ep.key;
@@ -263,17 +303,25 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
     this.counted = true;
     this.head = requestHead(this.method, this.target, headerLines([...this.baseLines, 'x-envoy-attempt-count', String(this.attempt)]));
     this.attemptStarted = Date.now();
-    const ex = this.proxy.exchange(this.req, this, this);
+    const ex = this.cluster.exchange(this.req, this, this);
     this.current = ex;
     const perTryMs = this.action.retry.perTryTimeoutMs;
     if (perTryMs) this.perTry = setTimeout(this.onPerTryTimeout, perTryMs);
-    this.cancelConnect = this.proxy.acquire(ep, ex, (a) => {
+    this.cancelConnect = this.cluster.acquire(ep, ex, (a: ClusterAcquired) => {
       this.cancelConnect = undefined;
+      if ('overflow' in a) {
+        this.endAttempt();
+        return this.localReply(overflowReply(), 'UO', 'upstream_reset_before_response_started{overflow}');
+      }
       if ('error' in a) {
         const timeout = a.error.code === 'ETIMEDOUT';
         return this.failed({ failure: timeout ? 'timeout' : 'error', sent: false, message: a.error.message });
       }
-      if (this.req.finished || this.over) return a.conn.socket.destroy();
+      if (this.req.finished || this.over) {
+        a.conn.socket.destroy();
+        return this.cluster.release();
+      }
+      this.holding = true;
       this.rec.upstreamLocal = `${a.conn.socket.localAddress}:${a.conn.socket.localPort}`;
       ex.start(a.conn, a.reused);
     });
@@ -281,6 +329,10 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
 
   private endAttempt(): void {
     clearTimeout(this.perTry);
+    if (this.holding) {
+      this.holding = false;
+      this.cluster.release();
+    }
     const key = this.endpoint?.key;
     if (key && this.counted) {
       this.counted = false;
@@ -311,6 +363,7 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
 
   responseHead(h: ResponseHead, chunked: boolean, close: boolean): string {
     this.rec.status = h.status;
+    this.outlier(h.status);
     const took = Date.now() - this.attemptStarted;
     this.rec.upstreamServiceTimeMs = took;
     let lines: string[] = [];
@@ -320,12 +373,21 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
       lines.push(k, h.rawHeaders[i + 1]!);
     }
     lines = applyOps(applyOps(lines, this.route.headers?.response), this.weighted.headers?.response);
+    if (this.setCookie) lines.push('set-cookie', this.setCookie);
+    for (const [k, v] of Object.entries(this.proxy.corsHeaders.get(this.req) ?? {})) lines.push(k, v);
     lines.push('x-envoy-upstream-service-time', String(took), 'server', ENVOY_SERVER);
     return statusLine(h.status, ENVOY_DIALECT.reason(h.status, h.reason)) + headerLines(lines) + (chunked ? 'transfer-encoding: chunked\r\n' : '') + this.req.connectionHeader(close) + '\r\n';
   }
 
+  /** Reports the attempt's answer (or local-origin failure, undefined) to outlier detection. */
+  private outlier(status: number | undefined): void {
+    const od = this.cluster.outlier;
+    if (od && this.endpoint) od.record(this.endpoint.key, status, this.cluster.spec.endpoints.length);
+  }
+
   failed(f: UpstreamFailure): void {
     if (this.aborting) return;
+    if (!f.stale) this.outlier(f.status);
     this.endAttempt();
     if (this.over || this.req.finished) return this.done();
     this.tried.add(this.endpoint!.key);
@@ -406,6 +468,7 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
 
   private done(): void {
     this.over = true;
+    for (const s of this.shadows) s.abandon();
     clearTimeout(this.routeTimer);
     clearTimeout(this.perTry);
   }

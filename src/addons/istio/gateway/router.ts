@@ -28,7 +28,8 @@ export interface RouteChoice {
 
 type Test = (value: string) => boolean;
 
-function compile(m: StringMatch, ignoreCase = false): Test {
+/** A string condition as a test, regexes anchored as RE2's full match. */
+export function compileStringMatch(m: StringMatch, ignoreCase = false): Test {
   if ('exact' in m) {
     const want = ignoreCase ? m.exact.toLowerCase() : m.exact;
     return ignoreCase ? (v) => v.toLowerCase() === want : (v) => v === want;
@@ -48,11 +49,12 @@ function compile(m: StringMatch, ignoreCase = false): Test {
 
 function compileValue(m: ValueMatch): (v: string | undefined) => boolean {
   if ('present' in m) return (v) => v !== undefined;
-  const t = compile(m);
+  const t = compileStringMatch(m);
   return (v) => v !== undefined && t(v);
 }
 
-function queryValue(query: string, name: string): string | undefined {
+/** A query parameter's value (decoded), '' for a bare name, undefined when absent. */
+export function queryValue(query: string, name: string): string | undefined {
   if (!query) return undefined;
   for (const part of query.split('&')) {
     const eq = part.indexOf('=');
@@ -73,19 +75,19 @@ function decodeURIComponentSafe(s: string): string {
 function compileMatch(m: RouteMatch): (r: RequestFacts) => boolean {
   const tests: ((r: RequestFacts) => boolean)[] = [];
   if (m.uri) {
-    const t = compile(m.uri, m.ignoreUriCase);
+    const t = compileStringMatch(m.uri, m.ignoreUriCase);
     tests.push((r) => t(r.path));
   }
   if (m.method) {
-    const t = compile(m.method);
+    const t = compileStringMatch(m.method);
     tests.push((r) => t(r.method));
   }
   if (m.scheme) {
-    const t = compile(m.scheme);
+    const t = compileStringMatch(m.scheme);
     tests.push((r) => t(r.scheme));
   }
   if (m.authority) {
-    const t = compile(m.authority);
+    const t = compileStringMatch(m.authority);
     tests.push((r) => t(r.authority));
   }
   for (const [name, vm] of Object.entries(m.headers ?? {})) {

@@ -1,5 +1,4 @@
 import net, { type Socket } from 'node:net';
-import { withOriginalDst } from './original-dst.js';
 import type { GatewayProxy } from './proxy.js';
 
 // The mesh proxy's L4 path, for Service ports that do not carry HTTP/1.1: the bytes of the
@@ -10,9 +9,9 @@ import type { GatewayProxy } from './proxy.js';
 const MAX_CONNECT_ATTEMPTS = 3;
 
 export function passThrough(client: Socket, proxy: GatewayProxy, clusterName: string, first?: Buffer): void {
-  const configured = proxy.current.clusters[clusterName];
-  const cluster = configured && withOriginalDst(configured, client, true);
-  if (!cluster || cluster.endpoints.length === 0) {
+  const upstream = proxy.upstream(clusterName);
+  const cluster = upstream?.spec.originalDst ? upstream.forOriginalDst(client, true) : upstream;
+  if (!cluster || cluster.healthy().length === 0) {
     client.destroy();
     return;
   }
@@ -20,7 +19,8 @@ export function passThrough(client: Socket, proxy: GatewayProxy, clusterName: st
   client.pause();
   client.on('error', () => undefined);
   const attempt = () => {
-    const ep = proxy.pick(clusterName, cluster, tried);
+    const ep = proxy.pick(cluster, tried);
+    if (!ep) return client.destroy();
     tried.add(ep.key);
     const upstream = net.connect({ host: ep.address, port: ep.port, allowHalfOpen: true });
     upstream.setNoDelay(true);
@@ -35,7 +35,7 @@ export function passThrough(client: Socket, proxy: GatewayProxy, clusterName: st
       client.resume();
     });
     upstream.once('error', () => {
-      if (tried.size < Math.min(MAX_CONNECT_ATTEMPTS, cluster.endpoints.length) && !client.destroyed) attempt();
+      if (tried.size < Math.min(MAX_CONNECT_ATTEMPTS, cluster.spec.endpoints.length) && !client.destroyed) attempt();
       else client.destroy();
     });
   };

@@ -80,6 +80,11 @@ export class UpstreamConnections {
 
   constructor(private readonly opts: PoolOptions) {}
 
+  /** New limits for the connections from now on (a cluster's policy changed). */
+  configure(opts: Partial<PoolOptions>): void {
+    Object.assign(this.opts, opts);
+  }
+
   /** An idle connection to the endpoint, or a new one once it is connected. Returns a cancel function. */
   acquire(key: string, t: ConnectTarget, events: UpstreamEvents, done: (a: Acquired) => void): () => void {
     const list = this.idle.get(key);
@@ -126,6 +131,11 @@ export class UpstreamConnections {
       clearTimeout(timer);
       socket.destroy();
     };
+  }
+
+  /** Whether an idle connection to the endpoint is at hand (a circuit breaker decides on it before asking). */
+  hasIdle(key: string): boolean {
+    return this.idle.get(key)?.some((c) => c.alive && !c.socket.destroyed) ?? false;
   }
 
   /** Back to the cache after a complete exchange, or closed when the cache is full or the connection is spent. */

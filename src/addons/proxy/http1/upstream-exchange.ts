@@ -42,6 +42,8 @@ export interface ExchangeSpec {
   responseHead(h: ResponseHead, chunked: boolean, close: boolean): string;
   /** Whether a response is dropped for another try instead of relayed (Envoy's retriable status codes). */
   retryStatus?(status: number): boolean;
+  /** Sees the client's body as it is streamed (null at its end), for a copy of the request elsewhere (Envoy's mirroring). */
+  tapBody?(chunk: Buffer | null): void;
 }
 
 export interface ExchangeOutcome {
@@ -94,6 +96,7 @@ export class UpstreamExchange implements UpstreamEvents {
       this.req.readBody({
         data: (chunk) => {
           this.bodyStarted = true;
+          this.spec.tapBody?.(chunk);
           if (this.done) return true;
           if (this.spec.maxBodyBytes > 0 && this.req.bodyBytes > this.spec.maxBodyBytes && this.response === undefined) {
             this.done = true;
@@ -105,6 +108,7 @@ export class UpstreamExchange implements UpstreamEvents {
         },
         end: () => {
           this.bodySent = true;
+          this.spec.tapBody?.(null);
         },
         error: () => this.abort(),
       });

@@ -142,3 +142,37 @@ test('retries: none set means Istio default; attempts 0 turns them off; numeric 
   assert.deepEqual(translateRetry({ attempts: 0 }), { attempts: 0, retryOn: [], statusCodes: [] });
   assert.deepEqual(translateRetry({ attempts: 4, retryOn: 'gateway-error,409' }), { attempts: 4, retryOn: ['gateway-error', 'retriable-status-codes'], statusCodes: [409] });
 });
+
+test("a DestinationRule's policies reach each cluster (a subset's over the top level's, port-level ones at their port); mirror and corsPolicy reach the route", () => {
+  const snap = scenario();
+  snap.destinationRules = snap.destinationRules.map((d) =>
+    d.metadata.name !== 'greet'
+      ? d
+      : ({
+          ...d,
+          spec: {
+            host: 'greet',
+            trafficPolicy: { connectionPool: { tcp: { maxConnections: 1 } }, outlierDetection: { consecutive5xxErrors: 2 } },
+            subsets: [
+              { name: 'v1', labels: { version: 'v1' }, trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: 'x-user' } } } },
+              { name: 'v2', labels: { version: 'v2' }, trafficPolicy: { portLevelSettings: [{ port: { number: 80 }, loadBalancer: { simple: 'RANDOM' } }] } },
+            ],
+          },
+        } as KObject),
+  );
+  const vs = snap.virtualServices[1] as unknown as { spec: { http: Record<string, unknown>[] } };
+  Object.assign(vs.spec.http[0]!, { mirror: { host: 'my-service' }, mirrorPercentage: { value: 50 }, corsPolicy: { allowOrigins: [{ exact: 'https://a.test' }] } });
+  const c = buildGatewayConfig(snap, proxy);
+  const v1 = c.clusters['outbound|80|v1|greet.default.svc.cluster.local']!;
+  assert.deepEqual(v1.hash, { policy: { header: 'x-user' }, minimumRingSize: 1024 });
+  assert.deepEqual(v1.pool, { maxConnections: 1 });
+  assert.equal(v1.outlier?.consecutive5xx, 2);
+  // v2's port-level settings replace everything at port 80: no pool, no outlier detection.
+  const v2 = c.clusters['outbound|80|v2|greet.default.svc.cluster.local']!;
+  assert.deepEqual([v2.lb, v2.pool, v2.outlier], ['RANDOM', undefined, undefined]);
+  const canary = c.listeners[0]!.virtualHosts[0]!.routes[1]!;
+  assert.ok(canary.action.kind === 'route');
+  if (canary.action.kind !== 'route') return;
+  assert.deepEqual(canary.action.mirrors, [{ cluster: 'outbound|80||my-service.default.svc.cluster.local', percent: 50 }]);
+  assert.deepEqual(canary.cors, { allowOrigins: [{ exact: 'https://a.test' }], forwardUnmatchedPreflights: true });
+});

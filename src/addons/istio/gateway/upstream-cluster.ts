@@ -1,0 +1,236 @@
+import type { Socket } from 'node:net';
+import type { Endpoint } from '../../proxy/endpoints.js';
+import type { ClientRequest } from '../../proxy/http1/client-connection.js';
+import { UpstreamConnections, type Acquired, type UpstreamEvents } from '../../proxy/http1/upstream-connections.js';
+import { UpstreamExchange, type ExchangeOutcome, type ExchangeSpec } from '../../proxy/http1/upstream-exchange.js';
+import type { Cluster, ConnectionPoolPolicy } from '../config/types.js';
+import { HashRing } from './consistent-hash.js';
+import { OutlierDetector } from './outlier.js';
+import { withOriginalDst } from './original-dst.js';
+
+// One cluster's upstream side as Envoy keeps it: its own HTTP/1.1 connection pool (a connection
+// carries one request at a time and at most maxRequestsPerConnection of them), its circuit
+// breakers, its outlier detector and its ring. A request that finds no idle connection to its
+// host waits as a pending request; one that would take the cluster over
+// http1MaxPendingRequests, or over http2MaxRequests once it has a connection, overflows. A new
+// connection is opened while the cluster has fewer than maxConnections, or when the host has
+// none at all (Envoy's pool does, so that a pending request always has a way through).
+
+/** Istio's cluster connectTimeout default. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+/** Envoy keeps upstream connections until the upstream closes them (idle_timeout 1 h in Istio). */
+const IDLE_TIMEOUT_MS = 3_600_000;
+const UNLIMITED = Number.MAX_SAFE_INTEGER;
+
+export type ClusterAcquired = Acquired | { overflow: true };
+
+interface Waiter {
+  host: Endpoint;
+  events: UpstreamEvents;
+  done: (a: ClusterAcquired) => void;
+  /** Set once the request has left the queue for a connection (being opened or handed over). */
+  cancel: (() => void) | undefined;
+}
+
+export class UpstreamCluster {
+  private readonly pool: UpstreamConnections;
+  private poolPolicy: ConnectionPoolPolicy;
+  private connections = 0;
+  private readonly perHost = new Map<string, number>();
+  /** Requests holding a connection. */
+  private requests = 0;
+  private readonly pending: Waiter[] = [];
+  /** Pending requests whose connection is being opened. */
+  private connecting = 0;
+  outlier: OutlierDetector | undefined;
+  nextIndex = 0;
+  private ring: { hosts: Endpoint[]; key: string; ring: HashRing } | undefined;
+  /** An ORIGINAL_DST cluster's hosts, each the destination some connection was dialled to, with its own pool. */
+  private readonly originals = new Map<string, UpstreamCluster>();
+
+  constructor(public spec: Cluster) {
+    this.poolPolicy = spec.pool ?? {};
+    this.pool = new UpstreamConnections({ idleTimeoutMs: this.idleTimeoutMs, maxIdle: 1024, maxRequests: this.maxRequestsPerConnection });
+    if (spec.outlier) this.outlier = new OutlierDetector(spec.outlier);
+  }
+
+  private get idleTimeoutMs(): number {
+    return this.poolPolicy.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
+  }
+
+  private get maxRequestsPerConnection(): number {
+    return this.poolPolicy.maxRequestsPerConnection ?? 1_000_000;
+  }
+
+  /** One request's exchange over this cluster's connections. */
+  exchange(req: ClientRequest, spec: ExchangeSpec, outcome: ExchangeOutcome): UpstreamExchange {
+    return new UpstreamExchange(req, spec, this.pool, outcome);
+  }
+
+  /** A new configuration of the same cluster: endpoints and policies change, the state that still applies stays. */
+  update(spec: Cluster): void {
+    this.poolPolicy = spec.pool ?? {};
+    this.pool.configure({ maxRequests: this.maxRequestsPerConnection, idleTimeoutMs: this.idleTimeoutMs });
+    this.spec = spec;
+    this.ring = undefined;
+    if (!spec.outlier) this.outlier = undefined;
+    else if (this.outlier) this.outlier.policy = spec.outlier;
+    else this.outlier = new OutlierDetector(spec.outlier);
+    const keys = new Set(spec.endpoints.map((e) => e.key));
+    this.pool.retain(keys);
+    this.outlier?.retain(keys);
+    this.dispatch();
+  }
+
+  /**
+   * Envoy's ORIGINAL_DST cluster (a ServiceEntry with resolution NONE): the cluster whose one
+   * host is where `socket` was dialled to, with this cluster's policies.
+   */
+  forOriginalDst(socket: Socket, mesh: boolean): UpstreamCluster {
+    const spec = withOriginalDst(this.spec, socket, mesh);
+    const key = spec.endpoints[0]?.key ?? '';
+    let u = this.originals.get(key);
+    if (!u) {
+      u = new UpstreamCluster({ ...spec, originalDst: undefined });
+      this.originals.set(key, u);
+    }
+    return u;
+  }
+
+  /** The hosts that take traffic now (outlier detection's view). */
+  healthy(now = Date.now()): Endpoint[] {
+    return this.outlier ? this.outlier.healthy(this.spec.endpoints, now) : this.spec.endpoints;
+  }
+
+  /** The ring over `hosts` (all of the cluster's, or those outlier detection leaves in), rebuilt when they change. */
+  hashRing(hosts: Endpoint[]): HashRing {
+    if (this.ring?.hosts === hosts) return this.ring.ring;
+    const key = hosts.map((h) => h.key).join(',');
+    if (this.ring?.key !== key) this.ring = { hosts, key, ring: new HashRing(hosts, this.spec.hash?.minimumRingSize ?? 1024) };
+    else this.ring.hosts = hosts;
+    return this.ring.ring;
+  }
+
+  private get limits(): { maxConnections: number; maxPendingRequests: number; maxRequests: number } {
+    const p = this.poolPolicy;
+    return { maxConnections: p.maxConnections ?? UNLIMITED, maxPendingRequests: p.maxPendingRequests ?? UNLIMITED, maxRequests: p.maxRequests ?? UNLIMITED };
+  }
+
+  /** A connection to `host` for one request, now or once one frees up; or overflow. Returns a cancel function. */
+  acquire(host: Endpoint, events: UpstreamEvents, done: (a: ClusterAcquired) => void): () => void {
+    if (this.pool.hasIdle(host.key)) return this.attach(host, events, done);
+    if (this.pending.length + this.connecting >= this.limits.maxPendingRequests) {
+      done({ overflow: true });
+      return noop;
+    }
+    const w: Waiter = { host, events, done, cancel: undefined };
+    this.pending.push(w);
+    this.openFor(w);
+    return () => {
+      const i = this.pending.indexOf(w);
+      if (i >= 0) this.pending.splice(i, 1);
+      w.cancel?.();
+    };
+  }
+
+  /** The request that held a connection is over (its connection is back in the pool or closed). */
+  release(): void {
+    this.requests--;
+    this.dispatch();
+  }
+
+  /** Gives a request a connection (an idle one, or a new one), within maxRequests. */
+  private attach(host: Endpoint, events: UpstreamEvents, done: (a: ClusterAcquired) => void): () => void {
+    if (this.requests >= this.limits.maxRequests) {
+      done({ overflow: true });
+      return noop;
+    }
+    this.requests++;
+    let settled = false;
+    const cancel = this.pool.acquire(host.key, this.target(host), events, (a) => {
+      settled = true;
+      if ('error' in a) {
+        this.requests--;
+        done(a);
+        this.dispatch();
+        return;
+      }
+      if (!a.reused) this.count(a.conn.socket, host.key);
+      done(a);
+    });
+    return () => {
+      if (settled) return;
+      settled = true;
+      cancel();
+      this.requests--;
+      this.dispatch();
+    };
+  }
+
+  private target(host: Endpoint) {
+    return { address: host.address, port: host.port, https: false, connectTimeoutMs: this.poolPolicy.connectTimeoutMs ?? CONNECT_TIMEOUT_MS };
+  }
+
+  private addConnection(key: string, by: number): void {
+    this.connections += by;
+    const n = (this.perHost.get(key) ?? 0) + by;
+    if (n > 0) this.perHost.set(key, n);
+    else this.perHost.delete(key);
+  }
+
+  private count(socket: { once(ev: 'close', f: () => void): unknown }, key: string): void {
+    this.addConnection(key, 1);
+    socket.once('close', () => {
+      this.addConnection(key, -1);
+      this.dispatch();
+    });
+  }
+
+  /** Opens a connection for a pending request when the breaker allows; the request stays pending until it is up. */
+  private openFor(w: Waiter): void {
+    if (w.cancel || (this.connections >= this.limits.maxConnections && this.perHost.has(w.host.key))) return;
+    // The connection counts from the start, as Envoy's connecting clients do.
+    this.addConnection(w.host.key, 1);
+    this.pending.splice(this.pending.indexOf(w), 1);
+    this.connecting++;
+    let open = true;
+    const settle = () => {
+      if (!open) return;
+      open = false;
+      this.addConnection(w.host.key, -1);
+      this.connecting--;
+    };
+    const cancel = this.attach(w.host, w.events, (a) => {
+      settle();
+      w.done(a);
+    });
+    w.cancel = () => {
+      settle();
+      cancel();
+    };
+  }
+
+  /** Hands idle connections to pending requests for their hosts, and opens connections the breaker now allows. */
+  private dispatch(): void {
+    for (let i = 0; i < this.pending.length; ) {
+      const w = this.pending[i]!;
+      if (this.pool.hasIdle(w.host.key)) {
+        this.pending.splice(i, 1);
+        w.cancel = this.attach(w.host, w.events, w.done);
+        continue;
+      }
+      const before = this.pending.length;
+      this.openFor(w);
+      if (this.pending.length === before) i++;
+    }
+  }
+
+  close(): void {
+    for (const u of this.originals.values()) u.close();
+    this.originals.clear();
+    this.pool.close();
+    for (const w of this.pending.splice(0)) w.done({ error: Object.assign(new Error('cluster removed'), { code: 'ECANCELED' }) });
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { test } from 'node:test';
+import type { Cluster, ProxyConfig, Route } from '../../../../../src/addons/istio/config/types.js';
+import { GatewayListeners } from '../../../../../src/addons/istio/gateway/listeners.js';
+import { GatewayProxy } from '../../../../../src/addons/istio/gateway/proxy.js';
+
+// The gateway's request path with DestinationRule and route policies, against backends on
+// loopback: the circuit breakers, outlier ejection, mirroring and CORS as a client sees them.
+
+interface Held {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+}
+
+/** A backend that holds each request until the test answers it. */
+async function heldBackend(t: { after(f: () => void): void }): Promise<{ port: number; held: Held[]; arrived(n: number): Promise<void> }> {
+  const held: Held[] = [];
+  const waiters: { n: number; resolve: () => void }[] = [];
+  const srv = http.createServer((req, res) => {
+    held.push({ req, res });
+    for (const w of waiters.filter((x) => held.length >= x.n)) w.resolve();
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    srv.closeAllConnections();
+    srv.close();
+  });
+  return {
+    port: (srv.address() as net.AddressInfo).port,
+    held,
+    arrived: (n) => (held.length >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve }))),
+  };
+}
+
+/** A backend answering every request with `status` and `text`, recording the Host headers it saw. */
+async function answering(t: { after(f: () => void): void }, status: number, text: string): Promise<{ port: number; hosts: string[] }> {
+  const hosts: string[] = [];
+  const srv = http.createServer((req, res) => {
+    hosts.push(req.headers.host ?? '');
+    req.resume();
+    res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    srv.closeAllConnections();
+    srv.close();
+  });
+  return { port: (srv.address() as net.AddressInfo).port, hosts };
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+const ep = (port: number) => ({ address: '127.0.0.1', port, key: `127.0.0.1:${port}` });
+const NO_RETRY = { attempts: 0, retryOn: [], statusCodes: [] };
+
+async function gateway(t: { after(f: () => Promise<void> | void): void }, clusters: Record<string, Cluster>, route: Omit<Route, 'name' | 'matches'>): Promise<number> {
+  const port = await freePort();
+  const config: ProxyConfig = { version: '1', listeners: [{ port, serverPort: 80, protocol: 'HTTP', virtualHosts: [{ domains: ['*'], routes: [{ name: 'r', matches: [], ...route }] }] }], clusters, secrets: {} };
+  const proxy = new GatewayProxy(() => undefined);
+  const listeners = new GatewayListeners(proxy, () => undefined, '127.0.0.1');
+  proxy.update(config);
+  await listeners.apply(config);
+  t.after(async () => {
+    await listeners.close();
+    proxy.close();
+  });
+  return port;
+}
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+function send(port: number, opts: { method?: string; headers?: Record<string, string>; path?: string } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path ?? '/', headers: { host: 'app.test', ...opts.headers }, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('latin1');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('circuit breaking: with maxConnections 1 and one pending request, four of six concurrent requests overflow; the pending one is served after the first', async (t) => {
+  const b = await heldBackend(t);
+  const port = await gateway(t, { c: { endpoints: [ep(b.port)], lb: 'ROUND_ROBIN', pool: { maxConnections: 1, maxPendingRequests: 1, maxRequestsPerConnection: 1 } } }, {
+    action: { kind: 'route', clusters: [{ cluster: 'c', weight: 100 }], retry: NO_RETRY },
+  });
+  const first = send(port);
+  await b.arrived(1);
+  const rest = Array.from({ length: 5 }, () => send(port));
+  // The second waits for the connection; the other four are refused at once.
+  const settled: Answer[] = [];
+  await new Promise<void>((resolve) => {
+    for (const p of rest)
+      void p.then((a) => {
+        settled.push(a);
+        if (settled.length === 4) resolve();
+      });
+  });
+  for (const a of settled) {
+    assert.equal(a.status, 503);
+    assert.equal(a.headers['x-envoy-overloaded'], 'true');
+    assert.equal(a.body, 'upstream connect error or disconnect/reset before headers. reset reason: overflow');
+  }
+  assert.equal(b.held.length, 1);
+  b.held[0]!.res.end('one');
+  assert.equal((await first).body, 'one');
+  await b.arrived(2);
+  b.held[1]!.res.end('two');
+  const answers = await Promise.all(rest);
+  assert.deepEqual(answers.map((a) => a.status).sort(), [200, 503, 503, 503, 503]);
+  assert.equal(answers.find((a) => a.status === 200)!.body, 'two');
+});
+
+test('outlier detection: a host answering 5xx is ejected, traffic goes to the other; the last one out leaves no healthy upstream', async (t) => {
+  const good = await answering(t, 200, 'good');
+  const bad = await answering(t, 500, 'bad');
+  const outlier = { consecutive5xx: 2, consecutiveGatewayErrors: 0, intervalMs: 10_000, baseEjectionMs: 60_000, maxEjectionPercent: 100, minHealthPercent: 0 };
+  const port = await gateway(t, { c: { endpoints: [ep(good.port), ep(bad.port)], lb: 'ROUND_ROBIN', outlier } }, { action: { kind: 'route', clusters: [{ cluster: 'c', weight: 100 }], retry: NO_RETRY } });
+  const bodies: string[] = [];
+  for (let i = 0; i < 4; i++) bodies.push((await send(port)).body);
+  assert.deepEqual(bodies, ['good', 'bad', 'good', 'bad'], 'round robin until the second 500');
+  for (let i = 0; i < 6; i++) assert.equal((await send(port)).body, 'good');
+
+  const alone = await gateway(t, { d: { endpoints: [ep(bad.port)], lb: 'ROUND_ROBIN', outlier: { ...outlier, consecutive5xx: 1 } } }, { action: { kind: 'route', clusters: [{ cluster: 'd', weight: 100 }], retry: NO_RETRY } });
+  assert.equal((await send(alone)).body, 'bad');
+  const none = await send(alone);
+  assert.deepEqual([none.status, none.body], [503, 'no healthy upstream']);
+});
+
+test('mirroring: the client gets the primary; the mirror gets the copy with -shadow on its Host', async (t) => {
+  const primary = await answering(t, 200, 'primary');
+  const mirror = await answering(t, 200, 'mirror');
+  const port = await gateway(t, { p: { endpoints: [ep(primary.port)], lb: 'ROUND_ROBIN' }, m: { endpoints: [ep(mirror.port)], lb: 'ROUND_ROBIN' } }, {
+    action: { kind: 'route', clusters: [{ cluster: 'p', weight: 100 }], retry: NO_RETRY, mirrors: [{ cluster: 'm', percent: 100 }] },
+  });
+  assert.equal((await send(port, { headers: { host: 'app.test:8080' } })).body, 'primary');
+  while (mirror.hosts.length === 0) await new Promise((r) => setImmediate(r));
+  assert.deepEqual(mirror.hosts, ['app.test-shadow:8080']);
+  assert.deepEqual(primary.hosts, ['app.test:8080']);
+});
+
+test('CORS: the preflight answered by the proxy; an actual request and a local reply gain allow-origin', async (t) => {
+  const app = await answering(t, 200, 'app');
+  const cors = { allowOrigins: [{ exact: 'https://a.test' }], allowMethods: 'GET,POST', maxAge: '60', forwardUnmatchedPreflights: true };
+  const port = await gateway(t, { c: { endpoints: [ep(app.port)], lb: 'ROUND_ROBIN' } }, { cors, action: { kind: 'route', clusters: [{ cluster: 'c', weight: 100 }], retry: NO_RETRY } });
+  const pre = await send(port, { method: 'OPTIONS', headers: { origin: 'https://a.test', 'access-control-request-method': 'POST' } });
+  assert.deepEqual([pre.status, pre.body, pre.headers['access-control-allow-origin'], pre.headers['access-control-allow-methods'], pre.headers['access-control-max-age']], [200, '', 'https://a.test', 'GET,POST', '60']);
+  assert.equal(app.hosts.length, 0, 'the preflight never reached the app');
+  const actual = await send(port, { headers: { origin: 'https://a.test' } });
+  assert.deepEqual([actual.body, actual.headers['access-control-allow-origin']], ['app', 'https://a.test']);
+  const aborted = await gateway(t, {}, { cors, fault: { abort: { status: 418, percent: 100 } }, action: { kind: 'route', clusters: [{ cluster: 'gone', weight: 100 }], retry: NO_RETRY } });
+  const local = await send(aborted, { headers: { origin: 'https://a.test' } });
+  assert.deepEqual([local.status, local.headers['access-control-allow-origin']], [418, 'https://a.test']);
+});
