@@ -131,3 +131,27 @@ export function unchunk(body: string): string {
     rest = rest.slice(nl + 2 + size + 2);
   }
 }
+
+/** Resolves once the program's stdout or stderr matches `pattern`; rejects if it exits first. */
+export function waitForOutput(running: Running, stream: 'stdout' | 'stderr', pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+  const text = () => (stream === 'stdout' ? running.stdout() : running.stderr());
+  return new Promise((resolve, reject) => {
+    const pipe = running.child[stream]!;
+    const timer = setTimeout(() => done(new Error(`no ${pattern} on ${stream} after ${timeoutMs} ms: ${text()}`)), timeoutMs);
+    const check = () => {
+      // The Running's own listener ran first (it was added first), so text() holds this chunk.
+      if (pattern.test(text())) done();
+    };
+    const exited = () => done(pattern.test(text()) ? undefined : new Error(`program exited before ${pattern} on ${stream}: ${running.stderr()}`));
+    function done(err?: Error): void {
+      clearTimeout(timer);
+      pipe.off('data', check);
+      running.child.off('exit', exited);
+      if (err) reject(err);
+      else resolve();
+    }
+    pipe.on('data', check);
+    running.child.once('exit', exited);
+    check();
+  });
+}
