@@ -1,7 +1,7 @@
 // Starting image programs the way a container runtime would: the argv from resolveImage +
 // containerArgv, and waiting until their port answers.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,4 +154,16 @@ export function waitForOutput(running: Running, stream: 'stdout' | 'stderr', pat
     running.child.once('exit', exited);
     check();
   });
+}
+
+/** A request with fetch, its body read. */
+export async function get(url: string, init?: RequestInit): Promise<{ status: number; headers: Headers; body: string }> {
+  const res = await fetch(url, init);
+  return { status: res.status, headers: res.headers, body: await res.text() };
+}
+
+/** CPU time a process has used (utime + stime), in clock ticks of 1/100 s. */
+export function cpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(f[11]) + Number(f[12]);
 }

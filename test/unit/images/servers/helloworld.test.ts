@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { resolveImage } from '../../../../src/images/index.js';
-import { argvFor, freePort, start, tempDirs, waitForOutput, waitForPort } from '../helpers.js';
+import { argvFor, cpuTicks, freePort, start, tempDirs, waitForOutput, waitForPort } from '../helpers.js';
 
 test("Istio's helloworld answers /hello with its version and instance, burning CPU per request", async () => {
   const port = await freePort();
@@ -10,10 +9,7 @@ test("Istio's helloworld answers /hello with its version and instance, burning C
   try {
     await waitForPort(port, r);
     await waitForOutput(r, 'stderr', /\[INFO\] Listening at: http:\/\/\[::\]:5000 \(\d+\)\n/);
-    const cpu = () => {
-      const f = readFileSync(`/proc/${r.child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (1/100 s)
-    };
+    const cpu = () => cpuTicks(r.child.pid!);
     const before = cpu();
     for (let i = 0; i < 3; i++) {
       const res = await fetch(`http://127.0.0.1:${port}/hello`);

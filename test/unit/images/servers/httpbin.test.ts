@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDelay, parseStatusCode, parseWeightedChoices, weightedChoice } from '../../../../src/images/servers/httpbin-routes.js';
-import { argvFor, freePort, rawRequest, start, waitForOutput, waitForPort } from '../helpers.js';
+import { argvFor, freePort, get, rawRequest, start, waitForOutput, waitForPort } from '../helpers.js';
 
 test("go-httpbin's /status and /delay arguments, and their errors in its words", () => {
   assert.equal(parseStatusCode('418'), 418);
@@ -21,11 +21,6 @@ test("go-httpbin's /status and /delay arguments, and their errors in its words",
   assert.deepEqual(parseDelay('-1s', 10_000), { error: 'duration -1s shorter than 0s' });
   assert.deepEqual(parseDelay('soon', 10_000), { error: 'strconv.ParseFloat: parsing "soon": invalid syntax' });
 });
-
-async function get(url: string, init?: RequestInit): Promise<{ status: number; headers: Headers; body: string }> {
-  const res = await fetch(url, init);
-  return { status: res.status, headers: res.headers, body: await res.text() };
-}
 
 test('mccutchen/go-httpbin answers /get, /headers, /ip, /anything, /status and /delay with its JSON', async () => {
   const port = await freePort();
