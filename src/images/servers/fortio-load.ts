@@ -28,6 +28,8 @@ export interface LoadOptions {
   abortOn: number;
   client: Omit<ClientOptions, 'url' | 'id' | 'run' | 'resolution' | 'offset'>;
   version: string;
+  /** -gomaxprocs: what GOMAXPROCS is set to (< 1 keeps the default, the CPUs available). */
+  gomaxprocs: number;
   /** Resolves when the run is to stop early (SIGINT). */
   interrupted: Promise<void>;
 }
@@ -59,8 +61,7 @@ interface Plan {
 }
 
 /** runQPSSetup / runMaxQPSSetup: calls per thread, and the "Starting at" line. */
-function plan(o: LoadOptions, qps: number, out: (s: string) => void): Plan {
-  const gomax = availableParallelism();
+function plan(o: LoadOptions, qps: number, gomax: number, out: (s: string) => void): Plan {
   let threads = o.threads;
   const hasDuration = o.durationNs > 0;
   const useExactly = o.exactly > 0;
@@ -166,8 +167,9 @@ async function runOne(id: number, s: ThreadState, numCalls: number, startNs: big
 /** Runs the load and prints fortio's report; the exit status. */
 export async function runLoad(o: LoadOptions): Promise<number> {
   const out = (s: string) => process.stderr.write(s);
-  const gomax = availableParallelism();
-  let head = `Fortio ${o.version} running at ${goFloat(o.qps)} queries per second, ${gomax}->${gomax} procs`;
+  const procs = availableParallelism();
+  const gomax = o.gomaxprocs >= 1 ? o.gomaxprocs : procs;
+  let head = `Fortio ${o.version} running at ${goFloat(o.qps)} queries per second, ${procs}->${gomax} procs`;
   if (o.exactly > 0) head += `, for ${o.exactly} calls: ${o.url}\n`;
   else if (o.durationNs <= 0) head += `, until interrupted: ${o.url}\n`;
   else head += `, for ${goDuration(o.durationNs)}: ${o.url}\n`;
@@ -202,7 +204,7 @@ export async function runLoad(o: LoadOptions): Promise<number> {
       return 1;
     }
   }
-  const p = plan(o, qps, out);
+  const p = plan(o, qps, gomax, out);
   const stop = { stopped: false };
   void o.interrupted.then(() => (stop.stopped = true));
   const startNs = process.hrtime.bigint();

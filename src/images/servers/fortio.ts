@@ -14,6 +14,9 @@ import { parsePercentiles } from './fortio-stats.js';
 
 const VERSION_FLAG = '--skiff-fortio-version=';
 
+/** Flags of fortio's that change what a run does and that this fortio does not do: refused, not ignored. */
+const UNSUPPORTED = ['json', 'a', 'stdclient', 'h2'];
+
 const FLAGS = {
   qps: 'string', c: 'int', t: 'string', n: 'int', p: 'string', r: 'string', offset: 'string', loglevel: 'string',
   curl: 'bool', H: 'list', k: 'bool', 'https-insecure': 'bool', timeout: 'string', payload: 'string', X: 'string',
@@ -21,7 +24,7 @@ const FLAGS = {
   'abort-on': 'int', 'log-errors': 'bool', keepalive: 'bool', 'http-port': 'string', 'tcp-port': 'string',
   'udp-port': 'string', 'grpc-port': 'string', 'redirect-port': 'string', 'echo-debug-path': 'string',
   'ui-path': 'string', 'config-dir': 'string', 'data-dir': 'string', json: 'string', a: 'bool', labels: 'string',
-  gomaxprocs: 'int', stdclient: 'bool', quiet: 'bool', h2: 'bool', version: 'bool',
+  gomaxprocs: 'int', stdclient: 'bool', h2: 'bool', version: 'bool',
 } as const;
 
 function usage(version: string): string {
@@ -182,6 +185,8 @@ async function main(): Promise<void> {
   const command = argv[0] && !argv[0].startsWith('-') ? argv[0] : undefined;
   const { flags, positional, error } = parseFlags(command ? argv.slice(1) : argv, FLAGS, { singleDash: true });
   if (error) errUsage(version, error);
+  const unsupported = UNSUPPORTED.find((f) => flags[f] !== undefined && flags[f] !== false);
+  if (unsupported) errUsage(version, `Error: -${unsupported} is not supported by skiff's built-in fortio (HTTP/1.1 fast client, text report only)`);
   if (flags.loglevel !== undefined) {
     const lvl = parseLevel(flags.loglevel as string);
     if (typeof lvl !== 'number') errUsage(version, `invalid value ${JSON.stringify(flags.loglevel)} for flag -loglevel: ${lvl.error}`);
@@ -225,6 +230,7 @@ async function main(): Promise<void> {
     abortOn: (flags['abort-on'] as number | undefined) ?? 0,
     client: clientOptions(flags, version),
     version,
+    gomaxprocs: (flags.gomaxprocs as number | undefined) ?? 0,
     interrupted,
   });
 }

@@ -144,3 +144,25 @@ test('the image has /usr/bin/fortio, a file node runs, so that kubectl exec find
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('fortio sends -H headers (Host: replaces the host) and refuses the flags it does not do', async () => {
+  const seen: Record<string, string | string[] | undefined>[] = [];
+  const upstream = createServer((req, res) => {
+    seen.push(req.headers);
+    req.resume();
+    res.end('ok');
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (upstream.address() as { port: number }).port;
+    const r = start(argvFor(FORTIO, undefined, ['curl', '-H', 'X-Canary: true', '-H', 'Host: reviews.example', `http://127.0.0.1:${port}/`]));
+    assert.equal((await r.exited).code, 0);
+    assert.deepEqual([seen[0]?.host, seen[0]?.['x-canary'], seen[0]?.['user-agent']], ['reviews.example', 'true', 'fortio.org/fortio-1.75.2']);
+    const json = start(argvFor(FORTIO, undefined, ['load', '-json', '-', `http://127.0.0.1:${port}/`]));
+    assert.equal((await json.exited).code, 1);
+    assert.match(json.stderr(), /Error: -json is not supported by skiff's built-in fortio/);
+    assert.equal(seen.length, 1);
+  } finally {
+    await new Promise((resolve) => upstream.close(resolve));
+  }
+});
