@@ -44,7 +44,7 @@ function errUsage(version: string, message: string): never {
 
 type Flags = ReturnType<typeof parseFlags>['flags'];
 
-function seconds(flags: Flags, name: string, version: string, fallbackMs: number): number {
+function durationMs(flags: Flags, name: string, version: string, fallbackMs: number): number {
   const raw = flags[name] as string | undefined;
   if (raw === undefined) return fallbackMs;
   // fortio.org/duration adds days (`1d`) to Go's units.
@@ -71,7 +71,7 @@ function clientOptions(flags: Flags, version: string) {
     userAgent: `fortio.org/fortio-${version}`,
     ...(payload !== undefined ? { payload: Buffer.from(payload) } : {}),
     ...(flags.X !== undefined ? { method: flags.X as string } : {}),
-    timeoutMs: seconds(flags, 'timeout', version, 3000),
+    timeoutMs: durationMs(flags, 'timeout', version, 3000),
     keepAlive: flags.keepalive !== false,
     insecure: flags.k === true || flags['https-insecure'] === true,
     logErrors: flags['log-errors'] !== false,
@@ -218,11 +218,11 @@ async function main(): Promise<void> {
     url,
     qps: float(flags, 'qps', version, 8),
     threads: (flags.c as number | undefined) ?? 4,
-    durationNs: seconds(flags, 't', version, 5000) * 1e6,
+    durationNs: durationMs(flags, 't', version, 5000) * 1e6,
     exactly: (flags.n as number | undefined) ?? 0,
     percentiles,
     resolution: float(flags, 'r', version, 0.001),
-    offset: seconds(flags, 'offset', version, 0) / 1000,
+    offset: durationMs(flags, 'offset', version, 0) / 1000,
     jitter: flags.jitter === true,
     uniform: flags.uniform === true,
     noCatchUp: flags.nocatchup === true,

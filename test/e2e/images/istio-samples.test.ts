@@ -98,3 +98,50 @@ test('fortio: load from the fortio pod as the circuit-breaking task runs it, cur
   const shell = await c.kubectl(['exec', 'deploy/fortio-deploy', '-c', 'fortio', '--', 'sh', '-c', 'true']);
   assert.notEqual(shell.code, 0);
 });
+
+test("the mirroring task's kennethreitz/httpbin under its gunicorn command logs each request", async () => {
+  // The task's httpbin-v1 Deployment and its Service, as istio.io's mirroring task creates them.
+  await c.ok(['create', '-f', '-'], `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: httpbin-v1
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: httpbin-mirror
+      version: v1
+  template:
+    metadata:
+      labels:
+        app: httpbin-mirror
+        version: v1
+    spec:
+      containers:
+      - image: docker.io/kennethreitz/httpbin
+        imagePullPolicy: IfNotPresent
+        name: httpbin
+        command: ["gunicorn", "--access-logfile", "-", "-b", "0.0.0.0:80", "httpbin:app"]
+        ports:
+        - containerPort: 80
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: httpbin-mirror
+spec:
+  ports:
+  - name: http
+    port: 8000
+    targetPort: 80
+  selector:
+    app: httpbin-mirror
+`);
+  await c.ok(['rollout', 'status', 'deployment/httpbin-v1', '--timeout=120s']);
+  await waitFor('an answer from httpbin-mirror:8000', async () => (await c.kubectl(['exec', 'deploy/curl', '--', 'curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', 'http://httpbin-mirror:8000/headers'])).stdout === '200', 60_000);
+  await waitFor('the access log line', async () => {
+    const logs = await c.ok(['logs', '-l', 'app=httpbin-mirror,version=v1', '-c', 'httpbin']);
+    return /^\d+\.\d+\.\d+\.\d+ - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/headers HTTP\/1\.1" 200 \d+ "-" "curl\/[\d.]+"$/m.test(logs);
+  }, 30_000);
+  assert.match(await c.ok(['logs', 'deploy/httpbin-v1']), /\[INFO\] Listening at: http:\/\/0\.0\.0\.0:80 \(\d+\)/);
+});
