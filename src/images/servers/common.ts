@@ -74,11 +74,11 @@ export function goStatusText(status: number): string {
  * `Connection`/`Keep-Alive` headers on a kept-alive HTTP/1.1 connection, and `Connection: close`
  * when the connection ends with this reply (the client asked, or HTTP/1.0), as Go sends it.
  */
-export function goReply(res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
+export function goReply(res: ServerResponse, status: number, body: string | Buffer, contentType = 'text/plain; charset=utf-8'): void {
   res.statusMessage = goStatusText(status);
   if (res.shouldKeepAlive) res.removeHeader('Connection');
   else res.setHeader('Connection', 'close');
-  if (!res.hasHeader('Content-Type') && body !== '') res.setHeader('Content-Type', contentType);
+  if (!res.hasHeader('Content-Type') && body.length > 0) res.setHeader('Content-Type', contentType);
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.writeHead(status);
   res.end(res.req.method === 'HEAD' ? undefined : body);

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { parseGoDuration } from '../../api/duration.js';
-import { canonicalHeaderKey, readBody, remoteAddr } from './common.js';
+import { canonicalHeaderKey, goReply, readBody, remoteAddr } from './common.js';
 import { WARNING, log } from './fortio-log.js';
 import { goDuration } from './go-format.js';
 
@@ -70,19 +70,13 @@ function echoSize(text: string): number {
   return list ? pick(list, -1) : -1;
 }
 
-function send(res: ServerResponse, status: number, body: Buffer): void {
-  if (res.shouldKeepAlive && !res.hasHeader('Connection')) res.removeHeader('Connection');
-  res.setHeader('Content-Length', body.length);
-  res.writeHead(status);
-  res.end(res.req.method === 'HEAD' ? undefined : body);
-}
-
 /** The query arguments every handler honours (handleCommonArgs): delay=, close=, header=. */
 async function commonArgs(res: ServerResponse, query: URLSearchParams): Promise<void> {
   const delay = echoDelay(query.get('delay') ?? '');
   if (delay > 0) await new Promise((r) => setTimeout(r, delay));
   const close = query.get('close') ?? '';
-  if (close !== '' && close !== 'false' && close !== '0') res.setHeader('Connection', 'close');
+  // Connection: close on the answer, and the connection closed after it.
+  if (close !== '' && close !== 'false' && close !== '0') res.shouldKeepAlive = false;
   for (const h of query.getAll('header')) {
     const colon = h.indexOf(':');
     if (colon < 0) continue;
@@ -107,12 +101,12 @@ export async function echo(req: IncomingMessage, res: ServerResponse): Promise<v
   const size = echoSize(q.get('size') ?? '');
   if (size >= 0) {
     if (!res.hasHeader('Content-Type')) res.setHeader('Content-Type', 'application/octet-stream');
-    send(res, status, payload(size));
+    goReply(res, status, payload(size));
     return;
   }
   const type = req.headers['content-type'];
   if (type && !res.hasHeader('Content-Type')) res.setHeader('Content-Type', type);
-  send(res, status, body);
+  goReply(res, status, body);
 }
 
 export async function debug(req: IncomingMessage, res: ServerResponse, version: string): Promise<void> {
@@ -131,5 +125,5 @@ export async function debug(req: IncomingMessage, res: ServerResponse, version: 
   if (url.searchParams.get('env') === 'dump') text += `\nenvironment:\n\n${Object.entries(process.env).map(([k, v]) => `${k}=${v}\n`).join('')}`;
   await commonArgs(res, url.searchParams);
   if (!res.hasHeader('Content-Type')) res.setHeader('Content-Type', 'text/plain; charset=UTF-8');
-  send(res, 200, Buffer.from(text));
+  goReply(res, 200, Buffer.from(text));
 }

@@ -8,7 +8,7 @@ import { echoDelay, echoStatus } from '../../../../src/images/servers/fortio-ech
 import { Histogram, parsePercentiles, printHistogram } from '../../../../src/images/servers/fortio-stats.js';
 import { rootPlan } from '../../../../src/images/root-plan.js';
 import { hostProgramsDir } from '../../../../src/images/root-mounts.js';
-import { argvFor, freePort, start, waitForOutput, waitForPort } from '../helpers.js';
+import { argvFor, freePort, rawRequest, start, waitForOutput, waitForPort } from '../helpers.js';
 
 const FORTIO = 'docker.io/fortio/fortio:latest_release';
 
@@ -55,6 +55,10 @@ test('fortio server echoes bodies, honours status=, header= and serves /debug', 
     assert.equal(echoed.headers.get('content-type'), 'text/plain');
     assert.equal(await echoed.text(), 'hello');
     assert.equal((await fetch(`http://127.0.0.1:${port}/?status=503`)).status, 503);
+    // close= ends the connection after the answer (the exchange below ends only if it does).
+    const closed = await rawRequest(port, 'GET /?close=true HTTP/1.1\r\nHost: fortio\r\n\r\n');
+    assert.match(closed, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(closed, /\r\nConnection: close\r\n/);
     const sized = await fetch(`http://127.0.0.1:${port}/?size=10`);
     assert.equal((await sized.arrayBuffer()).byteLength, 10);
     const debug = await (await fetch(`http://127.0.0.1:${port}/debug`)).text();
