@@ -76,6 +76,16 @@ export const BUILTIN_ROOTS: Record<string, BuiltinRoot> = {
   },
   // php:5-apache (Debian jessie): /var/www/html owned by www-data, no USER (apache drops to it).
   'hpa-example': { base: 'debian-legacy', user: '', dirs: [{ path: '/var/www/html', mode: 0o755, uid: 33, gid: 33 }] },
+  // go-httpbin Dockerfile: FROM gcr.io/distroless/static:nonroot, whose User is "65532".
+  'mccutchen/go-httpbin': { base: 'distroless', user: '65532' },
+  // kennethreitz/httpbin: FROM ubuntu:18.04 (before merged /usr), no USER.
+  'kennethreitz/httpbin': { base: 'debian-legacy', user: '' },
+  // fortio Dockerfile: FROM scratch, no USER; the config and data VOLUMEs exist in the image.
+  // distroless is the smallest base here: no shell, no userland, as in fortio's own image.
+  'fortio/fortio': { base: 'distroless', user: '', dirs: [{ path: '/etc/fortio', mode: 0o755 }, { path: '/var/lib/fortio', mode: 0o755 }] },
+  // samples/helloworld/src/Dockerfile: FROM python:3.12.1-slim (bookworm, merged /usr), no USER.
+  'istio/examples-helloworld-v1': { base: 'debian', user: '', dirs: [{ path: '/opt/microservices', mode: 0o755 }] },
+  'istio/examples-helloworld-v2': { base: 'debian', user: '', dirs: [{ path: '/opt/microservices', mode: 0o755 }] },
   // coredns Dockerfile: FROM gcr.io/distroless/static-debian12:nonroot, USER nonroot:nonroot.
   'coredns/coredns': { base: 'distroless', user: 'nonroot:nonroot' },
   // metrics-server Dockerfile: FROM gcr.io/distroless/static, USER 65534.

@@ -97,6 +97,35 @@ const NGINX_ENTRYPOINT_LOG = [
 /** Debian's curl (scripts/install-deps.sh installs it), the curl of the curl image. */
 export const HOST_CURL = '/usr/bin/curl';
 
+/** fortio's version for a tag: `1.69.5` and `v1.69.5` name it; `latest_release` & co. get the newest. */
+export function fortioVersion(tag: string | undefined): string {
+  return /^v?(\d+\.\d+\.\d+)$/.exec(tag ?? '')?.[1] ?? '1.75.2';
+}
+
+/**
+ * Istio's samples/helloworld/src: FROM python:3.12.1-slim, WORKDIR /opt/microservices, curl
+ * installed, ENV SERVICE_VERSION from the build argument, CMD ["gunicorn", "-b", "[::]:5000",
+ * "app:app", "-k", "gevent"]; published as docker.io/istio/examples-helloworld-vN and
+ * registry.istio.io/release/examples-helloworld-vN.
+ */
+function helloworld(version: 'v1' | 'v2'): BuiltinImage {
+  return {
+    names: [`istio/examples-helloworld-${version}`, `registry.istio.io/release/examples-helloworld-${version}`],
+    config: () => ({
+      entrypoint: [],
+      cmd: ['gunicorn', '-b', '[::]:5000', 'app:app', '-k', 'gevent'],
+      env: {
+        PATH: '/usr/local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        LANG: 'C.UTF-8',
+        PYTHON_VERSION: '3.12.1',
+        SERVICE_VERSION: version,
+      },
+      workingDir: '/opt/microservices',
+      binaries: { ...aliases(['gunicorn', '/usr/local/bin/gunicorn'], node('helloworld')), '/usr/bin/curl': [HOST_CURL] },
+    }),
+  };
+}
+
 const SLEEP_FOREVER = 'exec /bin/sh -c "trap : TERM INT; (while true; do sleep 1000; done) & wait"';
 
 export const BUILTIN_IMAGES: BuiltinImage[] = [
@@ -192,6 +221,36 @@ export const BUILTIN_IMAGES: BuiltinImage[] = [
       };
     },
   },
+  {
+    // mccutchen/go-httpbin (Dockerfile): FROM distroless/static:nonroot, /bin/go-httpbin as CMD,
+    // listening on 8080; Istio's samples/httpbin runs v2.15.0.
+    names: ['mccutchen/go-httpbin'],
+    config: () => ({ entrypoint: [], cmd: ['/bin/go-httpbin'], binaries: aliases(['/bin/go-httpbin', 'go-httpbin'], node('httpbin')) }),
+  },
+  {
+    // kennethreitz/httpbin: Ubuntu 18.04 with python3 and pipenv, CMD ["gunicorn", "-b",
+    // "0.0.0.0:80", "httpbin:app", "-k", "gevent"]; older Istio samples and tasks run it (and
+    // docker.io/istio/httpbin) with their own gunicorn command. The endpoints are go-httpbin's.
+    names: ['kennethreitz/httpbin', 'istio/httpbin'],
+    config: () => ({
+      entrypoint: [],
+      cmd: ['gunicorn', '-b', '0.0.0.0:80', 'httpbin:app', '-k', 'gevent'],
+      binaries: aliases(['gunicorn', '/usr/local/bin/gunicorn'], node('httpbin', '--skiff-gunicorn')),
+    }),
+  },
+  {
+    // fortio/fortio (Dockerfile): FROM scratch with /usr/bin/fortio, ENTRYPOINT
+    // ["/usr/bin/fortio"], CMD ["server", "-config-dir", "/etc/fortio"], WORKDIR /var/lib/fortio.
+    names: ['fortio/fortio'],
+    config: (ref) => ({
+      entrypoint: ['/usr/bin/fortio'],
+      cmd: ['server', '-config-dir', '/etc/fortio'],
+      workingDir: '/var/lib/fortio',
+      binaries: aliases(['/usr/bin/fortio', 'fortio'], node('fortio', `--skiff-fortio-version=${fortioVersion(ref.tag)}`)),
+    }),
+  },
+  helloworld('v1'),
+  helloworld('v2'),
   {
     // registry.k8s.io/coredns/coredns: FROM scratch, ENTRYPOINT ["/coredns"], no CMD. The cluster
     // DNS program reaches the API from its pod (in-cluster config, its ServiceAccount's token),

@@ -74,14 +74,18 @@ export function builtinRoot(key: string): BuiltinRoot {
   return root;
 }
 
-/** Every host argv the catalog's config of the image runs (entrypoint scripts embed theirs). */
-function catalogArgvs(key: string): string[][] {
-  if (key === HOST_PROGRAM_ROOT) return [];
+/** The image's own executables in the catalog's config, each with the host argv that plays it. */
+export function catalogBinaries(key: string): Record<string, string[]> {
+  if (key === HOST_PROGRAM_ROOT) return {};
   const img = BUILTIN_IMAGES.find((i) => i.names[0] === key);
   if (!img) throw new Error(`${JSON.stringify(key)} is not a built-in image (catalog.ts names[0])`);
   // The cluster paths only reach arguments; which programs run does not depend on them.
-  const config = img.config(parseReference(key), { home: '/', clusterDir: '/' });
-  return Object.values(config.binaries ?? {});
+  return img.config(parseReference(key), { home: '/', clusterDir: '/' }).binaries ?? {};
+}
+
+/** Every host argv the catalog's config of the image runs (entrypoint scripts embed theirs). */
+function catalogArgvs(key: string): string[][] {
+  return Object.values(catalogBinaries(key));
 }
 
 function hasUserland(key: string): boolean {

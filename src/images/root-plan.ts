@@ -5,7 +5,7 @@
 import { posix } from 'node:path';
 import { imageEtc } from './etc-files.js';
 import { BASE_LAYOUTS, type DirSpec, type LinkSpec } from './root-layouts.js';
-import { HOST_PROGRAM_ROOT, builtinRoot, helperPath, hostSystemLinks, imageMounts, isDirectoryMount, toContainerPaths, type RootOptions } from './root-mounts.js';
+import { HOST_PROGRAM_ROOT, builtinRoot, catalogBinaries, helperPath, hostSystemLinks, imageMounts, isDirectoryMount, toContainerPaths, type RootOptions } from './root-mounts.js';
 import { playedByLink, userlandApplets, type Applet } from './root-userland.js';
 
 export type RootEntry =
@@ -103,6 +103,17 @@ export function rootPlan(key: string, opts: RootOptions = {}): RootEntry[] {
   if (etc.nsswitch !== undefined) plan.file('/etc/nsswitch.conf', etc.nsswitch);
   for (const d of spec.dirs ?? []) plan.dir(d);
   for (const l of spec.links ?? []) plan.link(l);
+
+  // The image's own programs that node plays, at their paths in the image, so that a command
+  // naming one (`kubectl exec deploy/fortio -- /usr/bin/fortio load …`) finds it. Node runs the
+  // file itself (the image may have no shell): it hands the program the catalog's arguments.
+  for (const [path, argv] of Object.entries(catalogBinaries(key))) {
+    if (!path.startsWith('/') || argv[0] !== process.execPath) continue;
+    const [node, ...rest] = toContainerPaths(argv, mounts);
+    const script = rest.findIndex((a) => !a.startsWith('-'));
+    const extra = JSON.stringify(rest.slice(script + 1));
+    plan.file(path, `#!${node}\nprocess.argv.splice(2, 0, ...${extra});\nimport(${JSON.stringify(rest[script])});\n`, 0o755);
+  }
 
   // A read-only root cannot grow mountpoints, so the root carries them.
   for (const m of mounts) {

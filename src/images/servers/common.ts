@@ -1,7 +1,7 @@
 // Small pieces the image programs share: how Go's net/http, log and flag packages look from
 // outside (agnhost and http-echo are Go programs), and nginx's log and date formats.
 // Only node:http/net/dgram-level imports: each container is its own process and memory counts.
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
@@ -54,15 +54,31 @@ export function remoteAddr(socket: Socket): string {
   return goHostPort(socket.remoteAddress, socket.remotePort);
 }
 
+// net/http's StatusText where Node's reason phrases differ; other codes Go knows read the same.
+const GO_STATUS_TEXT: Record<number, string> = {
+  413: 'Request Entity Too Large', 414: 'Request URI Too Long', 416: 'Requested Range Not Satisfiable', 418: "I'm a teapot",
+};
+const GO_KNOWN = new Set([
+  100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 307, 308,
+  400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 423, 424,
+  425, 426, 428, 429, 431, 451, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
+]);
+
+/** The reason phrase Go's server writes on the status line (`status code 599` for codes it has no text for). */
+export function goStatusText(status: number): string {
+  return GO_STATUS_TEXT[status] ?? (GO_KNOWN.has(status) ? STATUS_CODES[status]! : `status code ${status}`);
+}
+
 /**
  * A net/http-shaped reply: Date, Content-Length and a sniffed Content-Type; no
  * `Connection`/`Keep-Alive` headers on a kept-alive HTTP/1.1 connection, and `Connection: close`
  * when the connection ends with this reply (the client asked, or HTTP/1.0), as Go sends it.
  */
-export function goReply(res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
+export function goReply(res: ServerResponse, status: number, body: string | Buffer, contentType = 'text/plain; charset=utf-8'): void {
+  res.statusMessage = goStatusText(status);
   if (res.shouldKeepAlive) res.removeHeader('Connection');
   else res.setHeader('Connection', 'close');
-  if (!res.hasHeader('Content-Type') && body !== '') res.setHeader('Content-Type', contentType);
+  if (!res.hasHeader('Content-Type') && body.length > 0) res.setHeader('Content-Type', contentType);
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.writeHead(status);
   res.end(res.req.method === 'HEAD' ? undefined : body);
@@ -78,6 +94,12 @@ export function listenGo(server: Server, port: number, onListening?: () => void)
     goFatal(`listen tcp :${port}: ${what}`);
   });
   server.listen(port, onListening);
+}
+
+/** textproto.CanonicalMIMEHeaderKey: `x-forwarded-for` → `X-Forwarded-For`; keys with odd bytes stay. */
+export function canonicalHeaderKey(key: string): string {
+  if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(key)) return key;
+  return key.toLowerCase().replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
 }
 
 /** Reads a request body up to `limit` bytes (the rest is drained and dropped). */
@@ -96,14 +118,15 @@ export function readBody(req: IncomingMessage, limit = 10 << 20): Promise<Buffer
 
 /**
  * Go's flag / spf13 pflag style options: `--name=value`, `--name value`, `-name=value`
- * (Go's flag allows one dash), and bare booleans. Returns undefined values for absent flags.
+ * (Go's flag allows one dash), and bare booleans; a `list` flag may repeat (`-H a -H b`, Go's
+ * flag.Func). Returns undefined values for absent flags.
  */
 export function parseFlags(
   argv: string[],
-  spec: Record<string, 'string' | 'int' | 'bool'>,
+  spec: Record<string, 'string' | 'int' | 'bool' | 'list'>,
   opts: { singleDash: boolean },
-): { flags: Record<string, string | number | boolean>; positional: string[]; error?: string } {
-  const flags: Record<string, string | number | boolean> = {};
+): { flags: Record<string, string | number | boolean | string[]>; positional: string[]; error?: string } {
+  const flags: Record<string, string | number | boolean | string[]> = {};
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -154,6 +177,8 @@ export function parseFlags(
         };
       }
       flags[name] = Number(value);
+    } else if (type === 'list') {
+      flags[name] = [...((flags[name] as string[] | undefined) ?? []), value];
     } else {
       flags[name] = value;
     }
@@ -161,6 +186,25 @@ export function parseFlags(
   return { flags, positional };
 }
 
+
+let sink = 0;
+
+/**
+ * Spends `micros` of this process's CPU time on square roots, as the sample apps' request
+ * handlers do (hpa-example's PHP loop, helloworld's Python loop): CPU time, not wall time, so a
+ * CPU quota stretches it as it would the interpreter.
+ */
+export function burnCpu(micros: number): void {
+  const start = process.cpuUsage();
+  let x = 0.0001;
+  for (;;) {
+    for (let i = 0; i < 20_000; i++) x += Math.sqrt(x);
+    const used = process.cpuUsage(start);
+    if (used.user + used.system >= micros) break;
+  }
+  // Keep the result observable so the loop cannot be optimized away.
+  sink = (sink + x) % 1e9;
+}
 
 /** nginx's `$time_local` in UTC: `10/Oct/2000:13:55:36 +0000`. */
 export function nginxTimeLocal(d = new Date()): string {

@@ -2,7 +2,7 @@
 // million times and prints "OK!". Every path answers the same way (the scenarios route /api to it).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { networkInterfaces } from 'node:os';
-import { nginxTimeLocal, plainAddress, testPort } from './common.js';
+import { burnCpu, nginxTimeLocal, plainAddress, testPort } from './common.js';
 
 /**
  * CPU time one request costs: what PHP 5's interpreter spends on the 1e6-iteration sqrt loop.
@@ -10,20 +10,6 @@ import { nginxTimeLocal, plainAddress, testPort } from './common.js';
  */
 const BURN_CPU_MICROS = 40_000;
 const SERVER = 'Apache/2.4.10 (Debian)';
-
-let sink = 0;
-
-function burn(): void {
-  const start = process.cpuUsage();
-  let x = 0.0001;
-  for (;;) {
-    for (let i = 0; i < 20_000; i++) x += Math.sqrt(x);
-    const used = process.cpuUsage(start);
-    if (used.user + used.system >= BURN_CPU_MICROS) break;
-  }
-  // Keep the result observable so the loop cannot be optimized away.
-  sink = (sink + x) % 1e9;
-}
 
 function apacheTime(d = new Date()): string {
   // [Wed Oct 11 14:32:52.123456 2000]
@@ -42,7 +28,7 @@ function podAddress(): string {
 function handle(req: IncomingMessage, res: ServerResponse): void {
   req.resume();
   req.on('end', () => {
-    burn();
+    burnCpu(BURN_CPU_MICROS);
     const body = 'OK!';
     res.setHeader('Server', SERVER);
     res.setHeader('Content-Length', body.length);

@@ -2,6 +2,7 @@
 // TEXT and a newline, and /health with {"status":"ok"}.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { goLog, goReply, parseFlags, remoteAddr, testPort } from './common.js';
+import { goDuration } from './go-format.js';
 
 const NAME = 'http-echo';
 const VERSION = '1.0.0';
@@ -16,15 +17,6 @@ const USAGE = `Usage of /http-echo:
   -version
     \tdisplay version information
 `;
-
-/** Go's time.Duration.String for request logs: 12.345µs, 1.2345ms, 1.5s. */
-function goDuration(ns: number): string {
-  const trim = (x: number, digits: number) => x.toFixed(digits).replace(/\.?0+$/, '');
-  if (ns < 1e3) return `${ns}ns`;
-  if (ns < 1e6) return `${trim(ns / 1e3, 3)}µs`;
-  if (ns < 1e9) return `${trim(ns / 1e6, 6)}ms`;
-  return `${trim(ns / 1e9, 9)}s`;
-}
 
 function appHeaders(res: ServerResponse): void {
   res.setHeader('X-App-Name', NAME);

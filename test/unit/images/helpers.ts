@@ -1,7 +1,7 @@
 // Starting image programs the way a container runtime would: the argv from resolveImage +
 // containerArgv, and waiting until their port answers.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,4 +130,40 @@ export function unchunk(body: string): string {
     out += rest.slice(nl + 2, nl + 2 + size);
     rest = rest.slice(nl + 2 + size + 2);
   }
+}
+
+/** Resolves once the program's stdout or stderr matches `pattern`; rejects if it exits first. */
+export function waitForOutput(running: Running, stream: 'stdout' | 'stderr', pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+  const text = () => (stream === 'stdout' ? running.stdout() : running.stderr());
+  return new Promise((resolve, reject) => {
+    const pipe = running.child[stream]!;
+    const timer = setTimeout(() => done(new Error(`no ${pattern} on ${stream} after ${timeoutMs} ms: ${text()}`)), timeoutMs);
+    const check = () => {
+      // The Running's own listener ran first (it was added first), so text() holds this chunk.
+      if (pattern.test(text())) done();
+    };
+    const exited = () => done(pattern.test(text()) ? undefined : new Error(`program exited before ${pattern} on ${stream}: ${running.stderr()}`));
+    function done(err?: Error): void {
+      clearTimeout(timer);
+      pipe.off('data', check);
+      running.child.off('exit', exited);
+      if (err) reject(err);
+      else resolve();
+    }
+    pipe.on('data', check);
+    running.child.once('exit', exited);
+    check();
+  });
+}
+
+/** A request with fetch, its body read. */
+export async function get(url: string, init?: RequestInit): Promise<{ status: number; headers: Headers; body: string }> {
+  const res = await fetch(url, init);
+  return { status: res.status, headers: res.headers, body: await res.text() };
+}
+
+/** CPU time a process has used (utime + stime), in clock ticks of 1/100 s. */
+export function cpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(f[11]) + Number(f[12]);
 }

@@ -3,14 +3,9 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { argvFor, freePort, rawRequest, start, unchunk, waitForPort } from '../helpers.js';
+import { argvFor, cpuTicks, freePort, get, rawRequest, start, unchunk, waitForPort } from '../helpers.js';
 
 const EXPECTED_ECHO = '/work/shared/scenarios/001-echoserver-nodeport/expected-echo.txt';
-
-async function get(url: string, init?: RequestInit): Promise<{ status: number; headers: Headers; body: string }> {
-  const res = await fetch(url, init);
-  return { status: res.status, headers: res.headers, body: await res.text() };
-}
 
 function udp(port: number, message: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -183,10 +178,7 @@ test('hpa-example burns CPU per request and replies OK!', async () => {
   const server = start(argvFor('registry.k8s.io/hpa-example'), { SKIFF_IMAGE_TEST_PORT: String(port) });
   try {
     await waitForPort(port, server);
-    const cpu = () => {
-      const f = readFileSync(`/proc/${server.child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (1/100 s)
-    };
+    const cpu = () => cpuTicks(server.child.pid!);
     const before = cpu();
     for (let i = 0; i < 5; i++) {
       const r = await get(`http://127.0.0.1:${port}/api`);
