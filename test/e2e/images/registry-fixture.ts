@@ -226,16 +226,18 @@ export function registryBlobFile(dataDir: string, digest: string): string {
   return join(dataDir, 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
 }
 
-async function inspect(registryHost: string, ref: string): Promise<{ Layers: string[]; LayersData: { MIMEType: string }[] }> {
-  return JSON.parse(await must('skopeo', ['inspect', '--tls-verify=false', `docker://${registryHost}/${ref}`])) as { Layers: string[]; LayersData: { MIMEType: string }[] };
+/** The layers of the manifest `ref` in `registryHost`, base first (skopeo inspect --raw). */
+async function manifestLayers(registryHost: string, ref: string): Promise<{ digest: string; mediaType: string }[]> {
+  const raw = await must('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registryHost}/${ref}`]);
+  return (JSON.parse(raw) as { layers: { digest: string; mediaType: string }[] }).layers;
 }
 
-/** The digests of the layers of `ref` in `registryHost`, base first (skopeo inspect). */
+/** The digests of the layers of `ref` in `registryHost`, base first. */
 export async function layerDigests(registryHost: string, ref: string): Promise<string[]> {
-  return (await inspect(registryHost, ref)).Layers;
+  return (await manifestLayers(registryHost, ref)).map((l) => l.digest);
 }
 
 /** The media types of the layers of `ref` in `registryHost`, base first. */
 export async function layerMediaTypes(registryHost: string, ref: string): Promise<string[]> {
-  return (await inspect(registryHost, ref)).LayersData.map((l) => l.MIMEType);
+  return (await manifestLayers(registryHost, ref)).map((l) => l.mediaType);
 }
