@@ -7,7 +7,7 @@
 //   - the start of one pod of the stored image against `runc run -d` of that pod's own bundle
 //     by hand (the same config.json over an overlay of the same layers, in the pod's namespaces).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,9 @@ import { buildAndPush, missingTools, startRegistry } from '../test/e2e/images/re
 import { pullImage } from '../src/images/registry/pull.js';
 import { parseReference } from '../src/images/reference.js';
 import { ImageStore } from '../src/images/store/store.js';
-import { detectCgroups, podCgroupDirs } from '../src/node/kubelet/runtime/cgroups.js';
+import { nodeDirOf } from '../src/node/agent.js';
+import { detectCgroups, hierarchyRoots, podCgroupDirs } from '../src/node/kubelet/runtime/cgroups.js';
+import { attemptLayout, podLayout } from '../src/node/kubelet/runtime/layout.js';
 import type { Cluster } from '../test/e2e/harness.js';
 
 const PAYLOAD_MB = 64;
@@ -43,11 +45,8 @@ async function podMemoryKiB(c: Cluster, app: string): Promise<number[]> {
  * the mount to runc's return once the process runs.
  */
 async function handRunc(c: Cluster, pod: string, times: number, dir: string): Promise<number[]> {
-  const uid = (await c.ok(['get', 'pod', pod, '-o', 'jsonpath={.metadata.uid}'])).trim();
-  const clusterDir = join(c.env.SKIFF_HOME!, 'clusters', c.name);
-  const specRel = readdirSync(clusterDir, { recursive: true }).map(String).find((f) => f.endsWith(join(uid, 'containers', 'c', '0', 'config.json')));
-  if (!specRel) throw new Error(`no bundle of pod ${pod} (${uid}) under ${clusterDir}`);
-  const attempt = join(clusterDir, specRel, '..');
+  const [uid, node, container] = (await c.ok(['get', 'pod', pod, '-o', 'jsonpath={.metadata.uid} {.spec.nodeName} {.spec.containers[0].name}'])).trim().split(' ');
+  const attempt = attemptLayout(podLayout(nodeDirOf(join(c.env.SKIFF_HOME!, 'clusters', c.name), node), uid), container, 0).dir;
   // The shim's argv: sh -c SCRIPT skiff-shim <attempt> <log> <helper> <oom> <lower> …
   const shimPid = readFileSync(join(attempt, 'shim.pid'), 'utf8').trim();
   const lower = readFileSync(`/proc/${shimPid}/cmdline`, 'utf8').split('\0')[8];
@@ -63,15 +62,18 @@ async function handRunc(c: Cluster, pod: string, times: number, dir: string): Pr
       writeFileSync(join(b, 'config.json'), JSON.stringify({ ...spec, linux: { ...spec.linux, cgroupsPath: `/${cgroupParent}/${id}` } }));
       const script = `mount -t overlay bench-root -o "lowerdir=$1,upperdir=$2/upper,workdir=$2/work" "$2/rootfs" && exec runc --root "$3" run -d --bundle "$2" "$4"`;
       const t = performance.now();
-      const r = spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'bench-hand', lower, b, state, id], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+      // Not a pipe: the detached container keeps runc's stdio, and spawnSync would wait for its end.
+      const errFile = join(dir, `hand${i}.err`);
+      const errFd = openSync(errFile, 'w');
+      const r = spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'bench-hand', lower, b, state, id], { stdio: ['ignore', 'ignore', errFd] });
       out.push(performance.now() - t);
+      closeSync(errFd);
       spawnSync('runc', ['--root', state, 'delete', '-f', id]);
       rmSync(b, { recursive: true, force: true });
-      if (r.status !== 0) throw new Error(`runc run of ${pod}'s bundle by hand failed: ${r.stderr}`);
+      if (r.status !== 0) throw new Error(`runc run of ${pod}'s bundle by hand failed: ${readFileSync(errFile, 'utf8')}`);
     }
   } finally {
-    const cg = detectCgroups();
-    for (const root of cg.version === 2 ? [cg.root] : Object.values(cg.roots)) {
+    for (const root of hierarchyRoots(detectCgroups())) {
       try {
         rmdirSync(join(root, cgroupParent));
       } catch {
