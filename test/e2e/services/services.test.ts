@@ -137,7 +137,7 @@ test('a NodePort answers on every node address from a pod', async () => {
   }
 });
 
-test('a Service without endpoints refuses at once (connection refused, not a timeout)', async () => {
+test('a Service without endpoints refuses: connection refused, not a timeout', async () => {
   await apply(service('nothing', '  ports: [{ port: 80, targetPort: 8080 }]', 'app: nobody'));
   const ip = await clusterIP('nothing');
   await waitFor('the reject rule for the empty Service', async () => (await curl('client', `http://${ip}/`)).code === 7, 30_000);
