@@ -215,7 +215,7 @@ test('stats and the memory the shim, stamper and supervisor cost', async () => {
   assert.ok(total.pss < 2048, `PSS ${total.pss} KiB`);
 });
 
-test('stop: SIGTERM ends a container that handles it at once; PID 1 without a handler, or one ignoring it, is killed after the grace period', async () => {
+test('stop: SIGTERM ends a container that handles it (exit 0); PID 1 without a handler, or one ignoring it, is killed after the grace period (137)', async () => {
   await start(podA, 'polite', ['sh', '-c', 'trap "exit 0" TERM; echo ready; while :; do sleep 0.1; done']);
   while (!(await logs(podA, 'polite')).includes('ready')) await new Promise((res) => setTimeout(res, 20));
   await rt.stopContainer(podA, 'polite', 30);
