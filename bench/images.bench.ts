@@ -2,9 +2,12 @@
 //   - pull and unpack of one image from a registry on loopback, next to `skopeo copy` of the
 //     same image from the same registry into an OCI layout (which does not unpack);
 //   - Deployments of 1, 10 and 100 replicas of that image once stored, next to the same
-//     Deployments of the built-in busybox image, from creation until every pod is Ready.
+//     Deployments of the built-in busybox image, from creation until every pod is Ready, and
+//     the memory of each pod's cgroup once they are;
+//   - the start of one pod of the stored image against `runc run -d` of that pod's own bundle
+//     by hand (the same config.json over an overlay of the same layers, in the pod's namespaces).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,11 +16,72 @@ import { buildAndPush, missingTools, startRegistry } from '../test/e2e/images/re
 import { pullImage } from '../src/images/registry/pull.js';
 import { parseReference } from '../src/images/reference.js';
 import { ImageStore } from '../src/images/store/store.js';
+import { nodeDirOf } from '../src/node/agent.js';
+import { detectCgroups, hierarchyRoots, podCgroupDirs } from '../src/node/kubelet/runtime/cgroups.js';
+import { attemptLayout, podLayout } from '../src/node/kubelet/runtime/layout.js';
+import type { Cluster } from '../test/e2e/harness.js';
 
 const PAYLOAD_MB = 64;
 
 function median(xs: number[]): number {
   return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+}
+
+/** The memory charged to each pod's cgroup (memory.current, or v1's usage), in KiB, for pods labelled app=`app`. */
+async function podMemoryKiB(c: Cluster, app: string): Promise<number[]> {
+  const cg = detectCgroups();
+  const uids = (await c.ok(['get', 'pods', '-l', `app=${app}`, '-o', 'jsonpath={.items[*].metadata.uid}'])).split(' ').filter(Boolean);
+  return uids.map((uid) => {
+    const dirs = podCgroupDirs(cg, c.name, uid);
+    const file = cg.version === 2 ? join(dirs[0], 'memory.current') : join(dirs.find((d) => d.includes('memory')) ?? dirs[0], 'memory.usage_in_bytes');
+    return Number(readFileSync(file, 'utf8')) / 1024;
+  });
+}
+
+/**
+ * Starts the bundle of the running pod `pod`'s container by hand, `times` times: its config.json
+ * in a cgroup of its own, over a fresh overlay of the lower layers its shim was given, with
+ * `runc run -d` in a private mount namespace (as the shim runs it); the wall time of each, from
+ * the mount to runc's return once the process runs.
+ */
+async function handRunc(c: Cluster, pod: string, times: number, dir: string): Promise<number[]> {
+  const [uid, node, container] = (await c.ok(['get', 'pod', pod, '-o', 'jsonpath={.metadata.uid} {.spec.nodeName} {.spec.containers[0].name}'])).trim().split(' ');
+  const attempt = attemptLayout(podLayout(nodeDirOf(join(c.env.SKIFF_HOME!, 'clusters', c.name), node), uid), container, 0).dir;
+  // The shim's argv: sh -c SCRIPT skiff-shim <attempt> <log> <helper> <oom> <lower> …
+  const shimPid = readFileSync(join(attempt, 'shim.pid'), 'utf8').trim();
+  const lower = readFileSync(`/proc/${shimPid}/cmdline`, 'utf8').split('\0')[8];
+  const spec = JSON.parse(readFileSync(join(attempt, 'config.json'), 'utf8')) as { linux: { cgroupsPath?: string } };
+  const cgroupParent = `skiff-bench-hand-${process.pid}`;
+  const state = join(dir, 'runc-state');
+  const out: number[] = [];
+  try {
+    for (let i = 0; i < times; i++) {
+      const b = join(dir, `hand${i}`);
+      for (const d of ['rootfs', 'upper', 'work']) mkdirSync(join(b, d), { recursive: true });
+      const id = `bench-hand-${process.pid}-${i}`;
+      writeFileSync(join(b, 'config.json'), JSON.stringify({ ...spec, linux: { ...spec.linux, cgroupsPath: `/${cgroupParent}/${id}` } }));
+      const script = `mount -t overlay bench-root -o "lowerdir=$1,upperdir=$2/upper,workdir=$2/work" "$2/rootfs" && exec runc --root "$3" run -d --bundle "$2" "$4"`;
+      const t = performance.now();
+      // Not a pipe: the detached container keeps runc's stdio, and spawnSync would wait for its end.
+      const errFile = join(dir, `hand${i}.err`);
+      const errFd = openSync(errFile, 'w');
+      const r = spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'bench-hand', lower, b, state, id], { stdio: ['ignore', 'ignore', errFd] });
+      out.push(performance.now() - t);
+      closeSync(errFd);
+      spawnSync('runc', ['--root', state, 'delete', '-f', id]);
+      rmSync(b, { recursive: true, force: true });
+      if (r.status !== 0) throw new Error(`runc run of ${pod}'s bundle by hand failed: ${readFileSync(errFile, 'utf8')}`);
+    }
+  } finally {
+    for (const root of hierarchyRoots(detectCgroups())) {
+      try {
+        rmdirSync(join(root, cgroupParent));
+      } catch {
+        // Not created in this hierarchy.
+      }
+    }
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -56,9 +120,20 @@ async function main(): Promise<void> {
       // Stored once, before the clock runs: the comparison is pod start, not pull.
       await c.ok(['run', 'prepull', `--image=${ref}`]);
       await c.ok(['wait', '--for=condition=Ready', 'pod/prepull', '--timeout=120s']);
+      const hand = await handRunc(c, 'prepull', 5, dir);
       await c.ok(['delete', 'pod', 'prepull', '--wait=false']);
+      const starts: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t = performance.now();
+        await c.ok(['run', `one-${i}`, `--image=${ref}`, '--image-pull-policy=IfNotPresent', '--command', '--', '/bin/sleep', '100000']);
+        await c.ok(['wait', '--for=condition=Ready', `pod/one-${i}`, '--timeout=120s']);
+        starts.push(performance.now() - t);
+        await c.ok(['delete', 'pod', `one-${i}`, '--wait=true']);
+      }
+      console.log(`1 pod of the stored image, created until Ready: ${median(starts).toFixed(0)} ms; runc run -d of its bundle by hand (overlay mount + runc): ${median(hand).toFixed(0)} ms; ratio ${(median(starts) / median(hand)).toFixed(2)} (medians of 5)`);
       for (const n of (process.env.BENCH_PODS ?? '1,10,100').split(',').map(Number)) {
         const times: Record<string, number> = {};
+        const memory: Record<string, number> = {};
         for (const [kind, image] of [['stored', ref], ['builtin', 'busybox:1.36']] as const) {
           const name = `${kind}-${n}`;
           const t = performance.now();
@@ -76,10 +151,13 @@ async function main(): Promise<void> {
           }));
           await c.ok(['rollout', 'status', `deployment/${name}`, '--timeout=300s']);
           times[kind] = performance.now() - t;
+          const mem = await podMemoryKiB(c, name);
+          memory[kind] = mem.reduce((a, b) => a + b, 0) / mem.length;
           await c.ok(['delete', 'deployment', name, '--wait=true']);
           await c.kubectl(['wait', '--for=delete', 'pod', '-l', `app=${name}`, '--timeout=120s']);
         }
         console.log(`${n} pods Ready: stored image ${times.stored.toFixed(0)} ms, built-in busybox ${times.builtin.toFixed(0)} ms; ratio ${(times.stored / times.builtin).toFixed(2)}`);
+        console.log(`${n} pods, memory of a pod's cgroup (mean): stored image ${memory.stored.toFixed(0)} KiB, built-in busybox ${memory.builtin.toFixed(0)} KiB`);
       }
     } finally {
       await c.down();

@@ -27,8 +27,11 @@ if ! have cc || ! compgen -G '/usr/lib/*-linux-gnu/libc.a' >/dev/null; then need
 [ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
 # The OCI runtime of contained pods (issue 11).
 have runc || need+=(runc)
-# Marks opaque directories of unpacked image layers (trusted.overlay.opaque) for their overlays.
+# Marks opaque directories of unpacked image layers (trusted.overlay.opaque) for their overlays,
+# and sets the extended attributes (file capabilities) layers carry.
 have setfattr || need+=(attr)
+# Decompresses zstd image layers (application/vnd.oci.image.layer.v1.tar+zstd): Node's zlib has none.
+have zstd || need+=(zstd)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "skiff needs these Debian packages: ${need[*]} (run this script as root to install them)" >&2

@@ -9,7 +9,7 @@ import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { fullReference, parseReference } from './reference.js';
 import { parseManifest, selectPlatform, type Descriptor, type ImageManifest } from './registry/manifest.js';
-import { unpackBlob } from './registry/pull.js';
+import { unpackBlob } from './store/layer-blob.js';
 import { digestHash, parseDigest, sha256Digest, verifyDigest } from './store/digest.js';
 import type { ImageStore, OciImageConfig, StoredImage, StoredLayer } from './store/store.js';
 
@@ -57,8 +57,9 @@ async function readJSON<T>(path: string, what: string): Promise<T> {
   }
 }
 
-async function addLayerFile(store: ImageStore, file: string, digest: string, mediaType: string): Promise<void> {
-  await store.addLayer(digest, (dir) => unpackBlob(file, dir, mediaType));
+/** Unpacks the layer over those before it in the image (`below`, bottom first). */
+async function addLayerFile(store: ImageStore, file: string, digest: string, mediaType: string, below: string[]): Promise<void> {
+  await store.addLayer(digest, (dir) => unpackBlob(file, dir, mediaType, store.parentDirs(below)));
 }
 
 /** `docker save`: manifest.json names each image's config, tags and layer tars. */
@@ -73,7 +74,7 @@ async function loadDockerArchive(store: ImageStore, root: string): Promise<Store
     for (const l of e.Layers) {
       const path = join(root, posix.normalize(`/${l}`));
       const digest = await fileDigest(path);
-      await addLayerFile(store, path, digest, 'application/vnd.docker.image.rootfs.diff.tar');
+      await addLayerFile(store, path, digest, 'application/vnd.docker.image.rootfs.diff.tar', layers.map((x) => x.digest));
       layers.push({ digest, size: statSync(path).size, mediaType: 'application/vnd.docker.image.rootfs.diff.tar' });
     }
     store.writeBlob(id, configBlob);
@@ -125,11 +126,11 @@ async function loadLayout(store: ImageStore, root: string): Promise<StoredImage[
     if (parsed.kind !== 'manifest') throw new LoadError(`${reference}: ${desc.digest} is an index inside an index`);
     const manifest: ImageManifest = parsed;
     const configBlob = await readBlob(root, manifest.config);
-    for (const l of manifest.layers) {
+    for (const [i, l] of manifest.layers.entries()) {
       const path = blobPath(root, l.digest);
       if (!existsSync(path)) throw new LoadError(`${reference}: layer ${l.digest} is missing from the layout`);
       if ((await fileDigest(path, parseDigest(l.digest).algorithm)) !== l.digest) throw new LoadError(`${reference}: layer ${l.digest} does not match its digest`);
-      await addLayerFile(store, path, l.digest, l.mediaType);
+      await addLayerFile(store, path, l.digest, l.mediaType, manifest.layers.slice(0, i).map((x) => x.digest));
     }
     store.writeBlob(manifest.config.digest, configBlob);
     const config = (JSON.parse(configBlob.toString('utf8')) as { config?: OciImageConfig }).config ?? {};

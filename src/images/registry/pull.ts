@@ -1,15 +1,14 @@
 // Pulls an image into the store: resolves the reference to the manifest for this platform,
 // fetches and verifies its config and layers, unpacks each layer once, and records what the
 // reference resolved to. Errors carry containerd's wording, which the kubelet passes on.
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { fullReference, type ImageReference } from '../reference.js';
-import { DigestError, digestHash, sha256Digest, verifyDigest } from '../store/digest.js';
+import { DigestError, digestHash, parseDigest, sha256Digest, verifyDigest } from '../store/digest.js';
 import type { ImageStore, OciImageConfig, StoredImage } from '../store/store.js';
-import { unpackLayer } from '../store/unpack.js';
+import { unpackBlob } from '../store/layer-blob.js';
 import type { Credentials } from './auth.js';
 import { PullError } from './pull-error.js';
 import { networkCause, RegistryError, RepositoryClient } from './client.js';
@@ -24,8 +23,6 @@ export interface PullOptions {
 }
 
 const LAYER_CONCURRENCY = 3;
-const GZIP_MAGIC = [0x1f, 0x8b];
-const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
 
 export async function pullImage(o: PullOptions): Promise<StoredImage> {
   const full = fullReference(o.ref);
@@ -44,14 +41,7 @@ export async function pullImage(o: PullOptions): Promise<StoredImage> {
   try {
     const configBlob = await fetchBlob(client, o.store, manifest.config);
     const config = parseConfig(configBlob);
-    const queue = [...manifest.layers];
-    const worker = async () => {
-      for (let l = queue.shift(); l; l = queue.shift()) {
-        const layer = l;
-        await o.store.addLayer(layer.digest, (dir) => fetchLayer(client, layer, dir), o.signal);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(LAYER_CONCURRENCY, queue.length) }, worker));
+    await fetchLayers(client, o.store, manifest.layers, o.signal);
     const img: StoredImage = {
       reference: full,
       digest,
@@ -133,11 +123,11 @@ function hashing(digest: string): { stream: Transform; verify: () => void } {
 }
 
 /**
- * Downloads the layer blob next to `dir` while hashing it, and unpacks it into `dir` only once
- * it matches its digest: a corrupted blob never reaches a container's root.
+ * Downloads the layer blob into `dir` while hashing it; a blob that does not match its digest
+ * is refused, so a corrupted one never reaches a container's root.
  */
-async function fetchLayer(client: RepositoryClient, layer: Descriptor, dir: string): Promise<void> {
-  const blob = join(dir, '..', 'blob');
+async function downloadLayer(client: RepositoryClient, layer: Descriptor, dir: string): Promise<string> {
+  const blob = join(dir, parseDigest(layer.digest).hex);
   const res = await client.get(client.blobURL(layer.digest));
   const h = hashing(layer.digest);
   try {
@@ -150,23 +140,49 @@ async function fetchLayer(client: RepositoryClient, layer: Descriptor, dir: stri
   } catch (e) {
     throw new DigestError(`failed to copy: failed to verify ${layer.digest}: ${(e as Error).message}`);
   }
-  await unpackBlob(blob, dir, layer.mediaType);
+  return blob;
 }
 
-/** Unpacks a layer blob file (gzip, or plain tar) into `dir`, by its content's magic bytes. */
-export async function unpackBlob(blob: string, dir: string, mediaType: string): Promise<void> {
-  const head = await new Promise<Buffer>((resolve, reject) => {
-    const s = createReadStream(blob, { start: 0, end: 3 });
-    const parts: Buffer[] = [];
-    s.on('data', (c) => parts.push(c as Buffer)).on('end', () => resolve(Buffer.concat(parts))).on('error', reject);
-  });
-  const starts = (magic: number[]) => magic.every((b, i) => head[i] === b);
-  if (starts(ZSTD_MAGIC)) throw new ManifestError(`layer media type ${mediaType}: zstd layers are not supported by this node`);
-  const file = createReadStream(blob);
-  if (!starts(GZIP_MAGIC)) {
-    await unpackLayer(file, dir);
-    return;
+/**
+ * Makes the image's layers present in the store. Blobs download a few at a time; each layer is
+ * unpacked in order, once the ones below it are, since unpacking reads them (unpack.ts).
+ */
+async function fetchLayers(client: RepositoryClient, store: ImageStore, layers: Descriptor[], signal?: AbortSignal): Promise<void> {
+  const work = store.tmpDir();
+  let running = 0;
+  let stopped = false;
+  const waiting: (() => void)[] = [];
+  const limited = async (layer: Descriptor): Promise<string> => {
+    while (running >= LAYER_CONCURRENCY) await new Promise<void>((r) => waiting.push(r));
+    if (stopped) throw new Error('the pull stopped');
+    running++;
+    try {
+      return await downloadLayer(client, layer, work);
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+  const downloads = new Map<string, Promise<string>>();
+  for (const l of layers) if (!store.hasLayer(l.digest) && !downloads.has(l.digest)) downloads.set(l.digest, limited(l));
+  // Each is awaited below, or left when an earlier layer failed.
+  for (const p of downloads.values()) p.catch(() => undefined);
+  try {
+    for (const [i, layer] of layers.entries()) {
+      const below = store.parentDirs(layers.slice(0, i).map((l) => l.digest));
+      await store.addLayer(
+        layer.digest,
+        async (dir) => {
+          // A layer that was present when the pull began may have been pruned meanwhile.
+          const blob = await (downloads.get(layer.digest) ?? downloadLayer(client, layer, work));
+          await unpackBlob(blob, dir, layer.mediaType, below);
+        },
+        signal,
+      );
+    }
+  } finally {
+    stopped = true;
+    await Promise.allSettled(downloads.values());
+    rmSync(work, { recursive: true, force: true });
   }
-  const gunzip = createGunzip();
-  await Promise.all([pipeline(file, gunzip), unpackLayer(gunzip, dir)]);
 }

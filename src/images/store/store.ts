@@ -167,9 +167,14 @@ export class ImageStore {
     return out;
   }
 
+  /** The unpacked layers `digests` (bottom first, as a manifest lists them) as unpacking reads them: topmost first. */
+  parentDirs(digests: string[]): string[] {
+    return digests.map((d) => this.layerDir(d)).reverse();
+  }
+
   /** overlayfs lowerdir for the image: its layers, topmost first (an empty directory for none). */
   lowerDirs(img: StoredImage): string {
     if (img.layers.length === 0) return join(this.dir, 'empty');
-    return img.layers.map((l) => this.layerDir(l.digest)).reverse().join(':');
+    return this.parentDirs(img.layers.map((l) => l.digest)).join(':');
   }
 }

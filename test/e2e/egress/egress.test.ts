@@ -92,10 +92,9 @@ after(async () => {
 });
 
 /** curl from the pod (the curl image's); exit code 7 is "could not connect", 28 a timeout. */
-async function fetchFromPod(c: Cluster, address: string): Promise<{ code: number; body: string; stderr: string; ms: number }> {
-  const start = Date.now();
+async function fetchFromPod(c: Cluster, address: string): Promise<{ code: number; body: string; stderr: string }> {
   const r = await c.kubectl(['exec', 'bb', '--', 'curl', '-sS', '--max-time', '3', `http://${address}:${PORT}/`], { timeoutMs: 30_000 });
-  return { code: r.code, body: r.stdout, stderr: r.stderr, ms: Date.now() - start };
+  return { code: r.code, body: r.stdout, stderr: r.stderr };
 }
 
 test('a pod reaches an allowed outside address, which sees the host address of its link as the source', { skip }, async () => {
@@ -113,16 +112,14 @@ test('a pod reaches an allowed outside address, which sees the host address of i
   assert.equal(ok('ip', ['-n', node, 'route', 'show', 'default']).trim(), '');
 });
 
-test('a destination outside the listed CIDRs is not reachable, and fails at once', { skip }, async () => {
+test('a destination outside the listed CIDRs is not reachable: refused, not timed out', { skip }, async () => {
   const r = await fetchFromPod(a!, DENIED);
   assert.equal(r.code, 7, `got ${r.body} ${r.stderr}`);
-  assert.ok(r.ms < 3000, `failed after ${r.ms} ms, not at once`);
 });
 
 test('with --egress none nothing leaves the cluster, and nothing of egress exists', { skip }, async () => {
   const r = await fetchFromPod(b!, ALLOWED);
   assert.equal(r.code, 7, `got ${r.body} ${r.stderr}`);
-  assert.ok(r.ms < 3000, `failed after ${r.ms} ms, not at once`);
   const node = nodeNetns(b!.name, 0);
   assert.equal(ok('ip', ['-n', node, 'route', 'show', 'default']).trim(), '');
   assert.equal(ok('ip', ['-n', `skiff.${b!.name}.fabric`, 'route', 'show', 'default']).trim(), '');

@@ -140,6 +140,8 @@ export interface ImageSpec {
   env?: string[];
   workingDir?: string;
   user?: string;
+  /** How skopeo compresses the layers it pushes; gzip (umoci's) unless said. */
+  compression?: 'zstd';
 }
 
 /** The first layer of every test image: the static busybox with its applets, and /etc/passwd. */
@@ -182,7 +184,8 @@ export async function buildAndPush(workDir: string, spec: ImageSpec, registryHos
   mkdirSync(workDir, { recursive: true });
   await buildImage(workDir, spec, layout, 'img');
   const auth = creds ? ['--dest-creds', `${creds.username}:${creds.password}`] : [];
-  await must('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', ...auth, `oci:${layout}:img`, `docker://${registryHost}/${ref}`]);
+  const compression = spec.compression ? ['--dest-compress-format', spec.compression] : [];
+  await must('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', ...auth, ...compression, `oci:${layout}:img`, `docker://${registryHost}/${ref}`]);
 }
 
 /**
@@ -223,8 +226,18 @@ export function registryBlobFile(dataDir: string, digest: string): string {
   return join(dataDir, 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
 }
 
-/** The digests of the layers of `ref` in `registryHost`, base first (skopeo inspect). */
+/** The layers of the manifest `ref` in `registryHost`, base first (skopeo inspect --raw). */
+async function manifestLayers(registryHost: string, ref: string): Promise<{ digest: string; mediaType: string }[]> {
+  const raw = await must('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registryHost}/${ref}`]);
+  return (JSON.parse(raw) as { layers: { digest: string; mediaType: string }[] }).layers;
+}
+
+/** The digests of the layers of `ref` in `registryHost`, base first. */
 export async function layerDigests(registryHost: string, ref: string): Promise<string[]> {
-  const out = await must('skopeo', ['inspect', '--tls-verify=false', `docker://${registryHost}/${ref}`]);
-  return (JSON.parse(out) as { Layers: string[] }).Layers;
+  return (await manifestLayers(registryHost, ref)).map((l) => l.digest);
+}
+
+/** The media types of the layers of `ref` in `registryHost`, base first. */
+export async function layerMediaTypes(registryHost: string, ref: string): Promise<string[]> {
+  return (await manifestLayers(registryHost, ref)).map((l) => l.mediaType);
 }

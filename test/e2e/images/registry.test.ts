@@ -8,7 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCluster, waitFor, type Cluster } from '../harness.js';
-import { buildAndPush, buildAndPushIndex, saveDockerArchive, layerDigests, missingTools, registryBlobFile, startRegistry, type ImageSpec, type Registry } from './registry-fixture.js';
+import { buildAndPush, buildAndPushIndex, saveDockerArchive, layerDigests, layerMediaTypes, missingTools, registryBlobFile, startRegistry, type ImageSpec, type Registry } from './registry-fixture.js';
 
 const skip = missingTools() ?? false;
 const dir = mkdtempSync(join(tmpdir(), 'skiff-registry-e2e-'));
@@ -142,6 +142,20 @@ test('token auth: a wrong password is ErrImagePull with the 401, the right one i
   await waitFor('the 401', async () => (await events('wrong-password')).includes('401 Unauthorized'), 60_000);
   assert.match(await events('wrong-password'), /failed to fetch oauth token: unexpected status from GET request to http:\/\/127\.0\.0\.1:\d+\/token\?.*: 401 Unauthorized: unauthorized: authentication required: wrong username or password/);
   await c.ok(['wait', '--for=condition=Ready', 'pod/right-password', '--timeout=60s']);
+});
+
+test('zstd layers: an image pushed with zstd-compressed layers runs, with its whiteouts applied', { skip }, async () => {
+  const spec: ImageSpec = {
+    layers: [{ files: { 'data/kept': 'first layer\n', 'data/gone': 'removed by the second\n' } }, { remove: ['data/gone'], files: { 'data/top': 'second layer\n' } }],
+    entrypoint: ['/bin/sleep', '3600'],
+    compression: 'zstd',
+  };
+  await buildAndPush(join(dir, 'zstd'), spec, reg.host, 'team/zstd:1.0');
+  assert.ok((await layerMediaTypes(reg.host, 'team/zstd:1.0')).every((t) => t === 'application/vnd.oci.image.layer.v1.tar+zstd'));
+  await c.ok(['run', 'zstd', `--image=${reg.host}/team/zstd:1.0`]);
+  await c.ok(['wait', '--for=condition=Ready', 'pod/zstd', '--timeout=60s']);
+  assert.equal(await c.ok(['exec', 'zstd', '--', 'ls', '/data']), 'kept\ntop\n');
+  assert.equal(await c.ok(['exec', 'zstd', '--', 'cat', '/data/kept', '/data/top']), 'first layer\nsecond layer\n');
 });
 
 test('imagePullPolicy Never with the image absent: ErrImageNeverPull', { skip }, async () => {

@@ -36,12 +36,10 @@ interface Ran {
   code: number | null;
   stdout: string;
   stderr: string;
-  ms: number;
 }
 function sh(cmd: string, args: string[]): Ran {
-  const t0 = Date.now();
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 function ok(cmd: string, args: string[]): string {
   const r = sh(cmd, args);
@@ -127,11 +125,10 @@ test('pods on two nodes reach each other, nothing reaches off the machine, and c
   const fromNode = sh('ip', ['netns', 'exec', nodeNetns(C, 0), 'busybox', 'ping', '-c1', '-W2', '10.255.255.1']);
   assert.notEqual(fromNode.code, 0);
   assert.match(fromNode.stderr, /Network is unreachable/);
-  assert.ok(fromNode.ms < 1500, `ping from the node failed after ${fromNode.ms} ms, not at once`);
   // From the pod, the node answers "unreachable" at once (busybox ping ignores that, curl does not).
   const fromPod = sh('ip', ['netns', 'exec', p1.netns, 'curl', '-sS', '--connect-timeout', '2', 'http://10.255.255.1/']);
+  // 7, failed to connect: the time-out of --connect-timeout would be 28.
   assert.equal(fromPod.code, 7, fromPod.stderr);
-  assert.ok(fromPod.ms < 1500, `connect from the pod failed after ${fromPod.ms} ms, not at once`);
 
   // A second cluster lives beside the first, and deleting it leaves the first untouched.
   await createClusterNetwork(OTHER, 1);

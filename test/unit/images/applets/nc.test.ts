@@ -14,7 +14,6 @@ interface Result {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
-  ms: number;
 }
 
 interface Running {
@@ -26,7 +25,6 @@ interface Running {
 /** Starts nc; `input` is written to its stdin and closed, `null` keeps stdin open, none is /dev/null. */
 function startNc(args: string[], input?: string | null): Running {
   const [exe, ...pre] = ncArgv();
-  const t0 = Date.now();
   const child = spawn(exe, [...pre, ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -34,7 +32,7 @@ function startNc(args: string[], input?: string | null): Running {
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   if (typeof input === 'string') child.stdin!.end(input);
   const done = new Promise<Result>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, ms: Date.now() - t0 })),
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
   return { child, stderr: () => stderr, done };
 }
@@ -133,7 +131,6 @@ test('-w bounds the connect: "Connection timed out" with -v, exit 1', async () =
     const r = await nc(['-zv', '-w', '1', '127.0.0.1', String(port)]);
     assert.equal(r.code, 1);
     assert.equal(r.stderr, `nc: 127.0.0.1 (127.0.0.1:${port}): Connection timed out\n`);
-    assert.ok(r.ms >= 900 && r.ms < 5000, `took ${r.ms} ms`);
   } finally {
     stop();
   }
@@ -148,7 +145,6 @@ test('-w also ends a quiet connection after two idle spells, exit 0', async () =
     const r = await nc(['-vv', '-w', '1', '127.0.0.1', String(port)], null);
     assert.equal(r.code, 0);
     assert.equal(r.stderr, `127.0.0.1 (127.0.0.1:${port}) open\nnet timeout\nsent 0, rcvd 0\n`);
-    assert.ok(r.ms >= 1900 && r.ms < 6000, `took ${r.ms} ms`);
   } finally {
     for (const s of sockets) s.destroy();
     await close(server);
