@@ -1,4 +1,4 @@
-import { ApiClient, type Resource } from '../../../client/client.js';
+import { ApiClient } from '../../../client/client.js';
 import { ENDPOINTSLICES as ENDPOINT_SLICES, PODS, SECRETS, SERVICES } from '../../../client/resources.js';
 import { inClusterConfig } from '../../../client/in-cluster.js';
 import { SharedInformers } from '../../../client/informer.js';
@@ -8,6 +8,8 @@ import { buildMeshConfig } from '../config/mesh.js';
 import type { ProxyConfig } from '../config/types.js';
 import { selfSubjectReviewAuthenticator } from './authenticate.js';
 import { DiscoveryServer } from './discovery.js';
+import { AnalysisController } from './analyzer/controller.js';
+import { DESTINATION_RULES, GATEWAYS, VIRTUAL_SERVICES } from './resources.js';
 import http from 'node:http';
 
 // The program of the built-in docker.io/istio/pilot image (istiod): it watches Gateways,
@@ -17,11 +19,6 @@ import http from 'node:http';
 // /ready once its informers synced, as istiod's.
 
 export const ISTIO_VERSION = '1.26.2';
-
-const istio = (kind: string, plural: string): Resource => ({ group: 'networking.istio.io', version: 'v1', plural, kind, namespaced: true });
-const GATEWAYS = istio('Gateway', 'gateways');
-const VIRTUAL_SERVICES = istio('VirtualService', 'virtualservices');
-const DESTINATION_RULES = istio('DestinationRule', 'destinationrules');
 
 /** The `app` label of the per-node mesh proxies (src/controllers/addons/istio.ts). */
 const ZTUNNEL_APP = 'ztunnel';
@@ -47,6 +44,7 @@ async function main(): Promise<void> {
     pods: informers.informer(PODS),
     secrets: informers.informer(SECRETS),
   };
+  const analysis = new AnalysisController(client, informers, (level, m, fields) => say(level === 'warning' ? 'warn' : level === 'error' ? 'error' : 'info', 'analysis', fields ? `${m} ${JSON.stringify(fields)}` : m));
   let cache = new Map<string, ProxyConfig>();
   let snapshot: MeshSnapshot | undefined;
   let mesh: ProxyConfig | undefined;
@@ -90,6 +88,7 @@ async function main(): Promise<void> {
   await Promise.all(Object.values(inf).map((i) => i.waitForSync()));
   synced = true;
   changed();
+  await analysis.start();
   const ready = http.createServer((req, res) => {
     const ok = (req.url ?? '').split('?')[0] === '/ready';
     res.writeHead(ok ? 200 : 404).end();
@@ -99,7 +98,7 @@ async function main(): Promise<void> {
   say('info', 'default', 'All caches have been synced up; discovery server serving on :15010, readiness on :8080');
   const stop = () => {
     say('info', 'default', 'Received SIGTERM, shutting down');
-    void Promise.allSettled([discovery.close(), informers.stop(), new Promise<void>((r) => ready.close(() => r()))]).finally(() => process.exit(0));
+    void Promise.allSettled([analysis.stop(), discovery.close(), informers.stop(), new Promise<void>((r) => ready.close(() => r()))]).finally(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
