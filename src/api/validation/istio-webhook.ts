@@ -35,13 +35,20 @@ function metadataError(obj: KObject): string | undefined {
   return undefined;
 }
 
+/** JSON nulls as the webhook's protobuf decoding reads them: fields left unset. */
+function withoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNulls);
+  if (typeof v !== 'object' || v === null) return v;
+  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, withoutNulls(x)]));
+}
+
 /** The webhook's answer for one networking.istio.io object, or undefined for a kind it does not check. */
 export function istioWebhookAnswer(kind: string, obj: KObject): WebhookAnswer | undefined {
   const validate = BY_KIND[kind];
   if (!validate) return undefined;
   const meta = metadataError(obj);
   if (meta) return { webhook: ISTIO_WEBHOOK, denied: `configuration is invalid: ${meta}`, warnings: [] };
-  const v = validate(obj);
+  const v = validate({ ...obj, spec: withoutNulls(obj.spec) });
   const warnings = v.warning ? [...v.warning.msgs] : [];
   return v.err ? { webhook: ISTIO_WEBHOOK, denied: `configuration is invalid: ${errorText(v.err)}`, warnings } : { webhook: ISTIO_WEBHOOK, warnings };
 }

@@ -93,6 +93,10 @@ test('VirtualService: weights, subsets, regexes, durations, retries and fault pe
   assert.equal(denied('VirtualService', vs([route({ headers: { request: { set: { ':path': '/x' } } } })])), 'configuration is invalid: invalid header ":path": header cannot have ":" prefix');
 });
 
+test('null fields are unset fields, as protobuf decodes them', () => {
+  assert.equal(denied('VirtualService', vs([route({ timeout: null, retries: null, fault: null })])), undefined);
+});
+
 test('VirtualService: legacy gateway names are a warning, not a refusal', () => {
   const answer = istioWebhookAnswer('VirtualService', obj('VirtualService', vs([route()], { gateways: ['gw.istio-system'] })));
   assert.equal(answer?.denied, undefined);
