@@ -1,5 +1,5 @@
 import type { KObject } from '../../../../api/types.js';
-import { analyzeSubsetPods } from './destinationrule.js';
+import { analyzeSubsetPods, PodLabels } from './destinationrule.js';
 import { analyzeMeshGatewayHosts } from './mesh-gateway-hosts.js';
 import type { Finding } from './messages.js';
 import { serviceHostMap } from './service-hosts.js';
@@ -23,11 +23,12 @@ export function analyze(input: AnalysisInput): Finding[] {
   const hosts = serviceHostMap(input.serviceEntries, input.services);
   const subsets = destinationSubsets(input.destinationRules);
   const gateways = new Map(input.gateways.map((g) => [key(g), g]));
+  const pods = new PodLabels(input.pods);
   return [
     ...input.virtualServices.flatMap((vs) => analyzeDestinationHosts(vs, hosts)),
     ...input.virtualServices.flatMap((vs) => analyzeDestinationSubsets(vs, subsets)),
     ...input.virtualServices.flatMap((vs) => analyzeGateways(vs, gateways)),
     ...analyzeMeshGatewayHosts(input.virtualServices),
-    ...input.destinationRules.flatMap((dr) => analyzeSubsetPods(dr, hosts, input.pods)),
+    ...input.destinationRules.flatMap((dr) => analyzeSubsetPods(dr, hosts, pods)),
   ];
 }

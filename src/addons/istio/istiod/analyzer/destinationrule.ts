@@ -10,11 +10,39 @@ type Spec = Record<string, unknown>;
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
-function selects(selector: Record<string, string>, labels: Record<string, string>): boolean {
-  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+/** Pods by each of their labels ("k=v"), so that a subset's selector looks at the pods of its rarest label only. */
+export class PodLabels {
+  private readonly byLabel = new Map<string, Record<string, string>[]>();
+  private readonly any: boolean;
+
+  constructor(pods: KObject[]) {
+    this.any = pods.length > 0;
+    for (const p of pods) {
+      const labels = p.metadata.labels ?? {};
+      for (const [k, v] of Object.entries(labels)) {
+        const key = `${k}=${v}`;
+        const list = this.byLabel.get(key);
+        if (list) list.push(labels);
+        else this.byLabel.set(key, [labels]);
+      }
+    }
+  }
+
+  /** Whether any pod carries every label of the selector. */
+  selects(selector: Record<string, string>): boolean {
+    const pairs = Object.entries(selector);
+    if (pairs.length === 0) return this.any;
+    // The rarest label's pods are the fewest to check.
+    let fewest: Record<string, string>[] | undefined;
+    for (const [k, v] of pairs) {
+      const list = this.byLabel.get(`${k}=${v}`) ?? [];
+      if (!fewest || list.length < fewest.length) fewest = list;
+    }
+    return fewest!.some((labels) => pairs.every(([pk, pv]) => labels[pk] === pv));
+  }
 }
 
-export function analyzeSubsetPods(dr: KObject, hosts: HostMap, pods: KObject[]): Finding[] {
+export function analyzeSubsetPods(dr: KObject, hosts: HostMap, pods: PodLabels): Finding[] {
   const spec = (dr.spec ?? {}) as Spec;
   const host = typeof spec.host === 'string' ? spec.host : '';
   const entry = destinationHost(dr.metadata.namespace ?? '', strings(spec.exportTo), host, hosts);
@@ -22,7 +50,7 @@ export function analyzeSubsetPods(dr: KObject, hosts: HostMap, pods: KObject[]):
   const out: Finding[] = [];
   for (const subset of Array.isArray(spec.subsets) ? (spec.subsets as Spec[]) : []) {
     const selector = { ...(entry.workloadSelector ?? {}), ...((subset?.labels ?? {}) as Record<string, string>) };
-    if (!pods.some((p) => selects(selector, p.metadata.labels ?? {}))) {
+    if (!pods.selects(selector)) {
       out.push({ resource: dr, message: destinationRuleSubsetNotSelectPods(typeof subset?.name === 'string' ? subset.name : '') });
     }
   }
