@@ -35,8 +35,16 @@ function metadataError(obj: KObject): string | undefined {
   return undefined;
 }
 
-/** JSON nulls as the webhook's protobuf decoding reads them: fields left unset. */
+function hasNull(v: unknown): boolean {
+  if (v === null) return true;
+  if (typeof v !== 'object') return false;
+  for (const x of Array.isArray(v) ? v : Object.values(v as object)) if (hasNull(x)) return true;
+  return false;
+}
+
+/** JSON nulls as the webhook's protobuf decoding reads them: fields left unset. Copies only when there are any. */
 function withoutNulls(v: unknown): unknown {
+  if (!hasNull(v)) return v;
   if (Array.isArray(v)) return v.map(withoutNulls);
   if (typeof v !== 'object' || v === null) return v;
   return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, withoutNulls(x)]));
