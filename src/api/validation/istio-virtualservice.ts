@@ -399,6 +399,49 @@ function validateTCPRoute(route: JsonObject | null): Err {
   return appendErrors(errs, validateRouteDestinations(route.route, false));
 }
 
+/** JSON with sorted keys, a match's name left out: equal text, equal traffic match. */
+function matchKey(m: unknown): string {
+  const canon = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(canon);
+    if (!isObject(v)) return v;
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])]));
+  };
+  const { name: _name, ...rest } = obj(m);
+  return JSON.stringify(canon(rest));
+}
+
+/**
+ * analyzeUnreachableHTTPRules/TCPRules/TLSRules: rules after a catch-all, and matches a prior
+ * rule already takes, as warnings (the overlapping-prefix half is not done here).
+ */
+function warnUnreachable(v: Validation, rules: unknown[], named: boolean): void {
+  const seen = new Map<string, number>();
+  let catchAll = -1;
+  const ruleName = (r: unknown, n: number) => (named && str(obj(r).name) ? goQuote(str(obj(r).name)) : `#${n}`);
+  rules.forEach((rule, n) => {
+    if (!isObject(rule)) return;
+    const matches = Array.isArray(rule.match) ? rule.match : [];
+    if (matches.length === 0) {
+      if (catchAll >= 0) v.warn(`virtualService rule ${ruleName(rule, n)} not used (only the last rule can have no matches)`);
+      catchAll = n;
+      return;
+    }
+    let dups = 0;
+    matches.forEach((m, mn) => {
+      const key = matchKey(m);
+      const prior = seen.get(key);
+      if (prior === undefined) {
+        seen.set(key, n);
+        return;
+      }
+      const matchName = named && str(obj(m).name) ? goQuote(str(obj(m).name)) : `#${mn}`;
+      v.warn(`virtualService rule ${ruleName(rule, n)} match ${matchName} is not used (duplicate/overlapping match in rule ${ruleName(rules[prior], prior)})`);
+      dups++;
+    });
+    if (dups === matches.length) v.warn(`virtualService rule ${ruleName(rule, n)} not used (all matches used by prior rules)`);
+  });
+}
+
 export function validateVirtualService(vs: KObject): Validation {
   const spec = obj(vs.spec);
   const v = new Validation();
@@ -455,5 +498,9 @@ export function validateVirtualService(vs: KObject): Validation {
   }
   for (const route of tls) v.add(validateTLSRoute(route, hosts));
   for (const route of tcp) v.add(validateTCPRoute(route));
-  return v.add(validateExportTo(vs.metadata.namespace ?? '', strings(spec.exportTo), false, false));
+  v.add(validateExportTo(vs.metadata.namespace ?? '', strings(spec.exportTo), false, false));
+  warnUnreachable(v, http, true);
+  warnUnreachable(v, tcp, false);
+  warnUnreachable(v, tls, false);
+  return v;
 }

@@ -93,6 +93,20 @@ test('VirtualService: weights, subsets, regexes, durations, retries and fault pe
   assert.equal(denied('VirtualService', vs([route({ headers: { request: { set: { ':path': '/x' } } } })])), 'configuration is invalid: invalid header ":path": header cannot have ":" prefix');
 });
 
+test('VirtualService: unreachable rules and duplicate matches are warnings', () => {
+  const answer = istioWebhookAnswer('VirtualService', obj('VirtualService', vs([
+    route({ name: 'api', match: [{ uri: { prefix: '/api' } }] }),
+    route(),
+    route({ match: [{ name: 'again', uri: { prefix: '/api' } }, { uri: { exact: '/x' } }] }),
+    route(),
+  ])));
+  assert.equal(answer?.denied, undefined);
+  assert.deepEqual(answer?.warnings, [
+    'virtualService rule #2 match "again" is not used (duplicate/overlapping match in rule "api")',
+    'virtualService rule #3 not used (only the last rule can have no matches)',
+  ]);
+});
+
 test('null fields are unset fields, as protobuf decodes them', () => {
   assert.equal(denied('VirtualService', vs([route({ timeout: null, retries: null, fault: null })])), undefined);
 });
