@@ -4,6 +4,7 @@ import {
   goFixed, hostMatches, isIPAddress, isIstioDNSLabel, num, objects, strings, validateDuration, validateExportTo,
   validateFQDN, validateIPSubnet, validateLabels, validatePercentage, validatePort, validateWildcardDomain,
 } from './istio-common.js';
+import { headerValueSyntaxError } from './istio-header-value.js';
 import { validateStringRegexp } from './istio-regex.js';
 import { isObject, obj, str, type JsonObject } from './json.js';
 
@@ -51,7 +52,9 @@ function headerOperation(name: string): Err {
 }
 
 function headerValue(value: string): Err {
-  return HEADER_VALUE.test(value) ? undefined : goErr(`header value configuration ${value} is invalid`);
+  if (!HEADER_VALUE.test(value)) return goErr(`header value configuration ${value} is invalid`);
+  const syntax = headerValueSyntaxError(value);
+  return syntax ? goErr(`header value configuration: ${syntax}`) : undefined;
 }
 
 /** The request and response header operations of a route or a destination, in Istio's order. */

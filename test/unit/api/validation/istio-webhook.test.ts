@@ -91,6 +91,8 @@ test('VirtualService: weights, subsets, regexes, durations, retries and fault pe
   assert.equal(denied('VirtualService', vs([route({ fault: {} })])), 'configuration is invalid: 1 error occurred:\n\t* HTTP fault injection must have an abort and/or a delay\n\n');
   assert.equal(denied('VirtualService', vs([route({ mirror: { host: 'm' }, mirrorPercentage: { value: 101 } })])), 'configuration is invalid: mirror_percentage must have a max value of 100 (it has 101.000000)');
   assert.equal(denied('VirtualService', vs([route({ headers: { request: { set: { ':path': '/x' } } } })])), 'configuration is invalid: invalid header ":path": header cannot have ":" prefix');
+  assert.equal(denied('VirtualService', vs([route({ headers: { response: { add: { 'x-host': '%HOSTNAME%', 'x-pct': '100%%', 'x-up': '%UPSTREAM_METADATA(["a", "b"])%' } } } })])), undefined);
+  assert.equal(denied('VirtualService', vs([route({ headers: { response: { set: { 'x-bad': 'abc%123' } } } })])), "configuration is invalid: header value configuration: invalid header configuration. Un-terminated variable expression 'abc%123'");
 });
 
 test('VirtualService: unreachable rules and duplicate matches are warnings', () => {
