@@ -63,6 +63,8 @@ export function validateServiceEntry(se: KObject): Validation {
   }
   if (cidr && resolution !== 'NONE' && resolution !== 'STATIC') v.error('CIDR addresses are allowed only for NONE/STATIC resolution types');
   const ports = objects(spec.ports);
+  // Istio 1.26 allocates addresses itself (PILOT_ENABLE_IP_AUTOALLOCATE) unless resolution is NONE or the entry opts out.
+  const autoAllocation = resolution !== 'NONE' && se.metadata.labels?.['networking.istio.io/enable-autoallocate-ip']?.toLowerCase() !== 'false' && addresses.length === 0;
   const portNames = new Set<string>();
   const portNumbers = new Set<number>();
   for (const p of ports) {
@@ -76,6 +78,9 @@ export function validateServiceEntry(se: KObject): Validation {
     if (portNumbers.has(num(p.number))) v.error(`service entry port ${num(p.number)} already defined`);
     portNumbers.add(num(p.number));
     if (num(p.targetPort) !== 0) v.add(validatePort(num(p.targetPort)));
+    if (addresses.length === 0 && !autoAllocation && (str(p.protocol) === '' || str(p.protocol) === 'TCP')) {
+      v.warn('addresses are required for ports serving TCP (or unset) protocol when IP Autoallocation is not enabled');
+    }
     v.add(validatePortName(name), validateProtocol(str(p.protocol)), validatePort(num(p.number)));
   }
   const endpoints = Array.isArray(spec.endpoints) ? spec.endpoints : [];

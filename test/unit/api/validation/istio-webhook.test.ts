@@ -154,6 +154,14 @@ test('ServiceEntry: hosts, ports, protocols and what each resolution allows', ()
   assert.equal(denied('ServiceEntry', se({ hosts: ['*.example.com'] })), 'configuration is invalid: hosts must be FQDN if no endpoints are provided for resolution mode DNS');
 });
 
+test('ServiceEntry: TCP ports without addresses are a warning where Istio allocates none', () => {
+  const tcp = { ports: [{ number: 5432, name: 'pg', protocol: 'TCP' }] };
+  assert.deepEqual(istioWebhookAnswer('ServiceEntry', obj('ServiceEntry', se({ ...tcp, resolution: 'NONE' })))?.warnings, [
+    'addresses are required for ports serving TCP (or unset) protocol when IP Autoallocation is not enabled',
+  ]);
+  assert.deepEqual(istioWebhookAnswer('ServiceEntry', obj('ServiceEntry', se(tcp)))?.warnings, []);
+});
+
 test('annotations only Istio itself may set are refused for every kind', () => {
   const answer = istioWebhookAnswer('DestinationRule', obj('DestinationRule', dr(), 'x', { 'istio.io/dry-run': 'true' }));
   assert.equal(answer?.denied, 'configuration is invalid: default/x has unsupported annotation istio.io/dry-run, please remove the annotation');
