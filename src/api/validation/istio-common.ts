@@ -199,6 +199,11 @@ export function validateIPSubnet(subnet: string): Err {
   return validateIPAddress(subnet);
 }
 
+export function validateSubsetName(name: string): Err {
+  if (name === '') return goErr('subset name cannot be empty');
+  return isIstioDNSLabel(name) ? undefined : goErr(`subset name is invalid: ${name}`);
+}
+
 export function validatePortName(name: string): Err {
   return isIstioDNSLabel(name) ? undefined : goErr(`invalid port name: ${name}`);
 }

@@ -1,6 +1,6 @@
 import type { KObject } from '../types.js';
 import { appendErrors, goErr, Validation, type Err } from './istio-errors.js';
-import { isIstioDNSLabel, num, objects, strings, validateDuration, validateExportTo, validateLabels, validatePercent, validateWildcardDomain } from './istio-common.js';
+import { num, objects, strings, validateDuration, validateExportTo, validateLabels, validatePercent, validateSubsetName, validateWildcardDomain } from './istio-common.js';
 import { isObject, obj, str, type JsonObject } from './json.js';
 
 // ValidateDestinationRule (pkg/config/validation/validation.go, Istio 1.26): host, traffic policy
@@ -141,11 +141,6 @@ function validateTrafficPolicy(policy: unknown): Validation {
     if (version !== undefined && version !== 'V1' && version !== 'V2' && version !== 0 && version !== 1) v.error(`proxy protocol version is invalid: ${String(version)}`);
   }
   return v;
-}
-
-function validateSubsetName(name: string): Err {
-  if (name === '') return goErr('subset name cannot be empty');
-  return isIstioDNSLabel(name) ? undefined : goErr(`subset name is invalid: ${name}`);
 }
 
 export function validateDestinationRule(dr: KObject): Validation {
