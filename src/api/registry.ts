@@ -4,7 +4,7 @@ import { validators } from './validation/index.js';
 import { defaulters } from './defaults/index.js';
 import { converters } from './conversion/index.js';
 import { strategies } from './strategy/index.js';
-import { admitters } from './admission/index.js';
+import { admitters, validatingWebhooks } from './admission/index.js';
 import type { ResourceDef } from './types.js';
 
 export { kindKey };
@@ -26,6 +26,7 @@ export class Registry {
         convert: d.convert ?? converters[key],
         strategy: d.strategy ?? strategies[key],
         admit: d.admit ?? admitters[key],
+        validatingWebhook: d.validatingWebhook ?? validatingWebhooks[key],
       };
     });
     for (const d of this.all) {

@@ -97,6 +97,13 @@ export interface SubresourceDef {
   verbs: string[];
 }
 
+/** A validating admission webhook's answer: a refusal's message, and warnings for the client. */
+export interface WebhookAnswer {
+  webhook: string;
+  denied?: string;
+  warnings: string[];
+}
+
 export interface ResourceDef {
   group: string; // '' for the core group
   kind: string;
@@ -128,6 +135,8 @@ export interface ResourceDef {
   defaults?(obj: KObject): void;
   /** Validate a new object (old is set for updates). Works on the storage version. */
   validate?(obj: KObject, old?: KObject): FieldError[];
+  /** A validating admission webhook's answer on create and update of the object itself, after validation. */
+  validatingWebhook?(obj: KObject): WebhookAnswer | undefined;
   printer?: Printer;
   /** Field selectors beyond metadata.name/metadata.namespace: name → value getter. */
   fieldSelectors?: Record<string, (obj: KObject) => string | undefined>;

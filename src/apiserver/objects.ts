@@ -22,6 +22,8 @@ export interface WriteOptions {
    * Apply entry itself): kept as given rather than recorded as an Update.
    */
   managedFieldsRecorded?: boolean;
+  /** Collects the warnings of validating webhooks, for the response's Warning headers. */
+  warnings?: string[];
 }
 
 export interface DeleteOptions {
@@ -119,6 +121,16 @@ export class Objects {
     if (errs.length) throw this.invalid(def, obj.metadata.name ?? '', errs);
   }
 
+  /** Validating admission after validation; a refusal is a 400 Status with no reason (webhook errors.ToStatusErr). */
+  private validatingAdmission(def: ResourceDef, obj: KObject, opts: WriteOptions): void {
+    const answer = def.validatingWebhook?.(obj);
+    if (!answer) return;
+    opts.warnings?.push(...answer.warnings);
+    if (answer.denied === undefined) return;
+    const message = `admission webhook ${JSON.stringify(answer.webhook)} denied the request: ${answer.denied}`;
+    throw new ApiError(400, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, code: 400 });
+  }
+
   create(def: ResourceDef, obj: KObject, opts: WriteOptions = {}): KObject {
     const m = (obj.metadata ??= {});
     if (!def.namespaced) delete m.namespace;
@@ -151,6 +163,7 @@ export class Objects {
       throw e;
     }
     this.validate(def, obj);
+    this.validatingAdmission(def, obj, opts);
     if (def.namespaced) this.checkNamespace(def, obj);
     if (this.store.get(storeResource(def), m.namespace ?? '', m.name!)) throw errors.alreadyExists(def, m.name!);
     if (!opts.managedFieldsRecorded) recordUpdate(undefined, obj, opts.fieldManager, opts.apiVersion ?? apiVersionOf(def.group, def.storageVersion));
@@ -222,7 +235,10 @@ export class Objects {
       meta.generation = (old.metadata.generation ?? 1) + (deepEqual(withoutMetaAndStatus(next), withoutMetaAndStatus(old)) ? 0 : 1);
     } else delete meta.generation;
     next.metadata = meta;
-    if (!opts.subresource) this.validate(def, next, old);
+    if (!opts.subresource) {
+      this.validate(def, next, old);
+      this.validatingAdmission(def, next, opts);
+    }
     if (!opts.subresource && alloc) {
       const errs = alloc.allocateUpdate(next, old);
       if (errs.length) throw this.invalid(def, m.name!, errs);

@@ -16,7 +16,10 @@ import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { ISecret } from 'kubernetes-models/v1/Secret';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import type { IDestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule';
+import type { IGateway } from '@kubernetes-models/istio/networking.istio.io/v1beta1/Gateway';
 import type { IServiceEntry } from '@kubernetes-models/istio/networking.istio.io/v1beta1/ServiceEntry';
+import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
 import type { ObjectOf } from '../api/types.js';
 import type { Resource } from './client.js';
 
@@ -64,3 +67,6 @@ export const NETWORKPOLICIES = resource<INetworkPolicy>('networking.k8s.io', 'v1
 export const HORIZONTALPODAUTOSCALERS = resource<IHorizontalPodAutoscaler>('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true);
 export const APISERVICES = resource<IAPIService>('apiregistration.k8s.io', 'v1', 'apiservices', 'APIService', false);
 export const SERVICEENTRIES = resource<IServiceEntry>('networking.istio.io', 'v1', 'serviceentries', 'ServiceEntry', true);
+export const GATEWAYS = resource<IGateway>('networking.istio.io', 'v1', 'gateways', 'Gateway', true);
+export const VIRTUALSERVICES = resource<IVirtualService>('networking.istio.io', 'v1', 'virtualservices', 'VirtualService', true);
+export const DESTINATIONRULES = resource<IDestinationRule>('networking.istio.io', 'v1', 'destinationrules', 'DestinationRule', true);

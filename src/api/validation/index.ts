@@ -40,10 +40,10 @@ const SPEC_RULES: Record<string, KindValidator> = {
   [kindKey('networking.k8s.io', 'NetworkPolicy')]: validateNetworkPolicy,
   [kindKey('discovery.k8s.io', 'EndpointSlice')]: validateEndpointSlice,
   [kindKey('coordination.k8s.io', 'Lease')]: validateLease,
-  [kindKey('networking.istio.io', 'Gateway')]: validateIstioObject,
-  [kindKey('networking.istio.io', 'VirtualService')]: validateIstioObject,
-  [kindKey('networking.istio.io', 'DestinationRule')]: validateIstioObject,
-  [kindKey('networking.istio.io', 'ServiceEntry')]: validateIstioObject,
+  [kindKey('networking.istio.io', 'Gateway')]: (obj) => validateIstioObject('Gateway', obj),
+  [kindKey('networking.istio.io', 'VirtualService')]: (obj) => validateIstioObject('VirtualService', obj),
+  [kindKey('networking.istio.io', 'DestinationRule')]: (obj) => validateIstioObject('DestinationRule', obj),
+  [kindKey('networking.istio.io', 'ServiceEntry')]: (obj) => validateIstioObject('ServiceEntry', obj),
 };
 
 /** Metadata then spec rules for one kind, in upstream's order. */

@@ -1,9 +1,11 @@
 import type { FieldError, KObject } from '../types.js';
 import { typeInvalid } from './field.js';
+import { istioSchemaErrors } from './istio-schema.js';
 import { isObject } from './json.js';
 
-// Istio kinds are CustomResources: the apiserver only enforces the structural schema, whose
-// top-level rule that matters here is that spec is an object.
+// Istio kinds are CustomResources: the apiserver enforces their structural schema (spec must
+// be an object) and the CRDs' own rules (istio-schema.ts); Istio's semantic checks are the
+// validation webhook's (istio-webhook.ts).
 
 function jsonType(v: unknown): string {
   if (Array.isArray(v)) return 'array';
@@ -12,8 +14,10 @@ function jsonType(v: unknown): string {
   return typeof v;
 }
 
-export function validateIstioObject(obj: KObject): FieldError[] {
-  if (obj.spec === undefined || isObject(obj.spec)) return [];
-  const t = jsonType(obj.spec);
-  return [typeInvalid('spec', t, `spec in body must be of type object: ${JSON.stringify(t)}`)];
+export function validateIstioObject(kind: string, obj: KObject): FieldError[] {
+  if (obj.spec !== undefined && !isObject(obj.spec)) {
+    const t = jsonType(obj.spec);
+    return [typeInvalid('spec', t, `spec in body must be of type object: ${JSON.stringify(t)}`)];
+  }
+  return istioSchemaErrors(kind, obj);
 }

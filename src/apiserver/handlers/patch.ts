@@ -6,7 +6,7 @@ import { mediaType } from '../http.js';
 import { BodyDecodeError, readPatchBody } from '../body.js';
 import type { RestContext } from './context.js';
 import { inRequestVersion, sendObject } from './negotiation.js';
-import { checkFields, checkKind, checkTypes, dryRun, fieldManager, patchFailed } from './rest.js';
+import { addWarnings, checkFields, checkKind, checkTypes, dryRun, fieldManager, patchFailed } from './rest.js';
 
 export const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml', 'application/strategic-merge-patch+json'];
 
@@ -59,9 +59,11 @@ export async function patchResource(ctx: RestContext, subresource?: string): Pro
   checkTypes(ctx, result, info.version);
   checkFields(ctx, result, info.version);
   const storageObj = objects.toStorage(def, result, info.version);
+  const warnings: string[] = [];
   if (!live) {
     delete storageObj.metadata.resourceVersion;
-    const created = objects.create(def, storageObj, { dryRun: isDryRun, fieldManager: manager, apiVersion, managedFieldsRecorded: type === 'apply' });
+    const created = objects.create(def, storageObj, { dryRun: isDryRun, fieldManager: manager, apiVersion, managedFieldsRecorded: type === 'apply', warnings });
+    addWarnings(ctx, warnings);
     sendObject(ctx, 201, created);
     return;
   }
@@ -72,6 +74,8 @@ export async function patchResource(ctx: RestContext, subresource?: string): Pro
     // Server-side apply has already recorded its own managed fields (operation Apply).
     managedFieldsRecorded: type === 'apply',
     subresource,
+    warnings,
   });
+  addWarnings(ctx, warnings);
   sendObject(ctx, 200, stored);
 }

@@ -34,6 +34,14 @@ export function checkFields(ctx: RestContext, obj: KObject, version: string): vo
   if (mode === 'Warn' && dropped.length) ctx.res.setHeader('Warning', dropped.map((f) => warningHeaderValue(unknownFieldWarning(f))));
 }
 
+/** Admission warnings as Warning headers, after those the request already carries. */
+export function addWarnings(ctx: RestContext, warnings: string[]): void {
+  if (!warnings.length) return;
+  const have = ctx.res.getHeader('Warning');
+  const before = Array.isArray(have) ? have : have === undefined ? [] : [String(have)];
+  ctx.res.setHeader('Warning', [...before, ...warnings.map(warningHeaderValue)]);
+}
+
 export function dryRun(ctx: Pick<RestContext, 'query'>): boolean {
   const values = ctx.query.getAll('dryRun');
   for (const v of values) if (v !== 'All') throw errors.badRequest(`Invalid dry run value: ${v}`);

@@ -2,7 +2,7 @@ import { apiVersionOf } from '../../api/types.js';
 import { errors } from '../../api/errors.js';
 import type { RestContext } from './context.js';
 import { sendObject } from './negotiation.js';
-import { checkFields, decodeObject, dryRun, fieldManager, namespaceFor } from './rest.js';
+import { addWarnings, checkFields, decodeObject, dryRun, fieldManager, namespaceFor } from './rest.js';
 
 /** PUT of an object, or of its status or another update-style subresource (handlers/update.go). */
 export async function updateResource(ctx: RestContext, subresource?: string): Promise<void> {
@@ -13,11 +13,14 @@ export async function updateResource(ctx: RestContext, subresource?: string): Pr
   }
   obj.metadata.name = ctx.info.name;
   checkFields(ctx, obj, version);
+  const warnings: string[] = [];
   const stored = ctx.objects.update(ctx.def, ctx.objects.toStorage(ctx.def, obj, version), {
     dryRun: dryRun(ctx),
     fieldManager: fieldManager(ctx),
     apiVersion: apiVersionOf(ctx.def.group, version),
     subresource,
+    warnings,
   });
+  addWarnings(ctx, warnings);
   sendObject(ctx, 200, stored);
 }

@@ -1,5 +1,5 @@
-import { ApiClient, type Resource } from '../../../client/client.js';
-import { ENDPOINTSLICES as ENDPOINT_SLICES, PODS, SECRETS, SERVICEENTRIES, SERVICES } from '../../../client/resources.js';
+import { ApiClient } from '../../../client/client.js';
+import { DESTINATIONRULES as DESTINATION_RULES, ENDPOINTSLICES as ENDPOINT_SLICES, GATEWAYS, PODS, SECRETS, SERVICEENTRIES, SERVICES, VIRTUALSERVICES as VIRTUAL_SERVICES } from '../../../client/resources.js';
 import { inClusterConfig } from '../../../client/in-cluster.js';
 import { SharedInformers } from '../../../client/informer.js';
 import { ISTIOD_TLS_DIR, ISTIOD_XDS_PORT } from '../../../cluster/constants.js';
@@ -10,6 +10,7 @@ import type { ProxyConfig } from '../config/types.js';
 import { selfSubjectReviewAuthenticator } from './authenticate.js';
 import { DiscoveryServer } from './discovery.js';
 import { readFileSync } from 'node:fs';
+import { AnalysisController } from './analyzer/controller.js';
 import http from 'node:http';
 import { join } from 'node:path';
 
@@ -21,11 +22,6 @@ import { join } from 'node:path';
 // synced, as istiod's.
 
 export const ISTIO_VERSION = '1.26.2';
-
-const istio = (kind: string, plural: string): Resource => ({ group: 'networking.istio.io', version: 'v1', plural, kind, namespaced: true });
-const GATEWAYS = istio('Gateway', 'gateways');
-const VIRTUAL_SERVICES = istio('VirtualService', 'virtualservices');
-const DESTINATION_RULES = istio('DestinationRule', 'destinationrules');
 
 /** The `app` label of the per-node mesh proxies (src/controllers/addons/istio.ts). */
 const ZTUNNEL_APP = 'ztunnel';
@@ -52,6 +48,7 @@ async function main(): Promise<void> {
     pods: informers.informer(PODS),
     secrets: informers.informer(SECRETS),
   };
+  const analysis = new AnalysisController(client, informers, (level, m, fields) => say(level === 'warning' ? 'warn' : level === 'error' ? 'error' : 'info', 'analysis', fields ? `${m} ${JSON.stringify(fields)}` : m));
   let cache = new Map<string, ProxyConfig>();
   let snapshot: MeshSnapshot | undefined;
   let mesh: ProxyConfig | undefined;
@@ -104,6 +101,7 @@ async function main(): Promise<void> {
   await Promise.all(Object.values(inf).map((i) => i.waitForSync()));
   synced = true;
   changed();
+  await analysis.start();
   const ready = http.createServer((req, res) => {
     const ok = (req.url ?? '').split('?')[0] === '/ready';
     res.writeHead(ok ? 200 : 404).end();
@@ -113,7 +111,7 @@ async function main(): Promise<void> {
   say('info', 'default', `All caches have been synced up; discovery server serving TLS on :${ISTIOD_XDS_PORT}, readiness on :8080`);
   const stop = () => {
     say('info', 'default', 'Received SIGTERM, shutting down');
-    void Promise.allSettled([discovery.close(), informers.stop(), new Promise<void>((r) => ready.close(() => r()))]).finally(() => process.exit(0));
+    void Promise.allSettled([analysis.stop(), discovery.close(), informers.stop(), new Promise<void>((r) => ready.close(() => r()))]).finally(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
