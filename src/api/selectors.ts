@@ -86,7 +86,8 @@ export function selectorMatches(sel: LabelSelector | undefined | null, labels: R
   const l = labels ?? {};
   for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (l[k] !== v) return false;
   for (const r of Array.isArray(sel.matchExpressions) ? sel.matchExpressions : []) {
-    if (!['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(r.operator)) return false;
+    // A requirement that is not an object (null in a body being validated) matches nothing.
+    if (r === null || typeof r !== 'object' || !['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(r.operator)) return false;
     if (!matchesRequirements([{ key: r.key, operator: r.operator as Operator, values: Array.isArray(r.values) ? r.values : [] }], l)) return false;
   }
   return true;

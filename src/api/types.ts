@@ -2,6 +2,7 @@
 // JSON; the typed model libraries are used at build time (OpenAPI) and in tests, not here,
 // so that the control plane stays small in memory.
 
+import type { IDeploymentSpec } from 'kubernetes-models/apps/v1/DeploymentSpec';
 import type { Strategy } from './strategy/types.js';
 
 export interface OwnerReference {
@@ -43,6 +44,13 @@ export interface KObject {
  * as the API serves it: still a KObject, with metadata always present.
  */
 export type ObjectOf<T> = T & KObject;
+
+/**
+ * meta/v1 LabelSelector and its requirement, taken through a kind that embeds them: their own
+ * package (@kubernetes-models/apimachinery) is only a dependency of kubernetes-models.
+ */
+export type LabelSelector = IDeploymentSpec['selector'];
+export type LabelSelectorRequirement = NonNullable<LabelSelector['matchExpressions']>[number];
 
 /** One validation failure, as k8s.io/apimachinery/pkg/util/validation/field.Error. */
 export type FieldErrorType =

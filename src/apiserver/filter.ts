@@ -1,4 +1,7 @@
-import type { KObject, ResourceDef } from '../api/types.js';
+import type { IEvent } from 'kubernetes-models/v1/Event';
+import type { INode } from 'kubernetes-models/v1/Node';
+import type { IPod } from 'kubernetes-models/v1/Pod';
+import type { KObject, ObjectOf, ResourceDef } from '../api/types.js';
 import {
   matchesRequirements,
   parseFieldSelector,
@@ -34,10 +37,11 @@ const FIELDS: Record<string, string[]> = {
   ReplicaSet: ['status.replicas'],
 };
 
+// Each getter reads a stored object of its own kind (type-checked when written).
 const SPECIAL: Record<string, Getter> = {
-  source: (o) => (o.source as { component?: string } | undefined)?.component ?? '',
-  'spec.hostNetwork': (o) => String(Boolean((o.spec as { hostNetwork?: boolean } | undefined)?.hostNetwork)),
-  'spec.unschedulable': (o) => String(Boolean((o.spec as { unschedulable?: boolean } | undefined)?.unschedulable)),
+  source: (o) => (o as ObjectOf<IEvent>).source?.component ?? '',
+  'spec.hostNetwork': (o) => String(Boolean((o as ObjectOf<IPod>).spec?.hostNetwork)),
+  'spec.unschedulable': (o) => String(Boolean((o as ObjectOf<INode>).spec?.unschedulable)),
 };
 
 export interface Filter {

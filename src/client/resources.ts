@@ -20,15 +20,21 @@ import type { IDestinationRule } from '@kubernetes-models/istio/networking.istio
 import type { IGateway } from '@kubernetes-models/istio/networking.istio.io/v1beta1/Gateway';
 import type { IServiceEntry } from '@kubernetes-models/istio/networking.istio.io/v1beta1/ServiceEntry';
 import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
+import { KINDS } from '../api/kinds.js';
 import type { ObjectOf } from '../api/types.js';
 import type { Resource } from './client.js';
 
 // The typed resources the cluster's own components use, as client-go's typed clientset names
 // them: one place, so a controller, the scheduler, the node agent and the add-ons say PODS and
-// get ObjectOf<IPod> from their informers and listers.
+// get ObjectOf<IPod> from their informers and listers. Group, plural, scope and the preferred
+// version come from the kinds the API server serves (api/kinds.ts); only the TypeScript type is
+// attached here. A lookup at load rather than a generated file: KINDS is plain data the client
+// may import, so there is no second copy to regenerate or drift.
 
-function resource<T>(group: string, version: string, plural: string, kind: string, namespaced: boolean): Resource<ObjectOf<T>> {
-  return { group, version, plural, kind, namespaced };
+function resource<T extends { kind: string }>(group: string, kind: T['kind']): Resource<ObjectOf<T>> {
+  const def = KINDS.find((d) => d.group === group && d.kind === kind);
+  if (!def) throw new Error(`typed resource ${group ? `${group}/` : ''}${kind}: no such kind is served (api/kinds.ts)`);
+  return { group, version: def.versions[0], plural: def.plural, kind, namespaced: def.namespaced };
 }
 
 export type Pod = ObjectOf<IPod>;
@@ -48,25 +54,25 @@ export type Ingress = ObjectOf<IIngress>;
 export type IngressClass = ObjectOf<IIngressClass>;
 export type NetworkPolicy = ObjectOf<INetworkPolicy>;
 
-export const PODS = resource<IPod>('', 'v1', 'pods', 'Pod', true);
-export const NODES = resource<INode>('', 'v1', 'nodes', 'Node', false);
-export const NAMESPACES = resource<INamespace>('', 'v1', 'namespaces', 'Namespace', false);
-export const SERVICES = resource<IService>('', 'v1', 'services', 'Service', true);
-export const ENDPOINTS = resource<IEndpoints>('', 'v1', 'endpoints', 'Endpoints', true);
-export const CONFIGMAPS = resource<IConfigMap>('', 'v1', 'configmaps', 'ConfigMap', true);
-export const SECRETS = resource<ISecret>('', 'v1', 'secrets', 'Secret', true);
-export const SERVICEACCOUNTS = resource<IServiceAccount>('', 'v1', 'serviceaccounts', 'ServiceAccount', true);
-export const EVENTS = resource<IEvent>('', 'v1', 'events', 'Event', true);
-export const ENDPOINTSLICES = resource<IEndpointSlice>('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true);
-export const LEASES = resource<ILease>('coordination.k8s.io', 'v1', 'leases', 'Lease', true);
-export const DEPLOYMENTS = resource<IDeployment>('apps', 'v1', 'deployments', 'Deployment', true);
-export const REPLICASETS = resource<IReplicaSet>('apps', 'v1', 'replicasets', 'ReplicaSet', true);
-export const INGRESSES = resource<IIngress>('networking.k8s.io', 'v1', 'ingresses', 'Ingress', true);
-export const INGRESSCLASSES = resource<IIngressClass>('networking.k8s.io', 'v1', 'ingressclasses', 'IngressClass', false);
-export const NETWORKPOLICIES = resource<INetworkPolicy>('networking.k8s.io', 'v1', 'networkpolicies', 'NetworkPolicy', true);
-export const HORIZONTALPODAUTOSCALERS = resource<IHorizontalPodAutoscaler>('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler', true);
-export const APISERVICES = resource<IAPIService>('apiregistration.k8s.io', 'v1', 'apiservices', 'APIService', false);
-export const SERVICEENTRIES = resource<IServiceEntry>('networking.istio.io', 'v1', 'serviceentries', 'ServiceEntry', true);
-export const GATEWAYS = resource<IGateway>('networking.istio.io', 'v1', 'gateways', 'Gateway', true);
-export const VIRTUALSERVICES = resource<IVirtualService>('networking.istio.io', 'v1', 'virtualservices', 'VirtualService', true);
-export const DESTINATIONRULES = resource<IDestinationRule>('networking.istio.io', 'v1', 'destinationrules', 'DestinationRule', true);
+export const PODS = resource<IPod>('', 'Pod');
+export const NODES = resource<INode>('', 'Node');
+export const NAMESPACES = resource<INamespace>('', 'Namespace');
+export const SERVICES = resource<IService>('', 'Service');
+export const ENDPOINTS = resource<IEndpoints>('', 'Endpoints');
+export const CONFIGMAPS = resource<IConfigMap>('', 'ConfigMap');
+export const SECRETS = resource<ISecret>('', 'Secret');
+export const SERVICEACCOUNTS = resource<IServiceAccount>('', 'ServiceAccount');
+export const EVENTS = resource<IEvent>('', 'Event');
+export const ENDPOINTSLICES = resource<IEndpointSlice>('discovery.k8s.io', 'EndpointSlice');
+export const LEASES = resource<ILease>('coordination.k8s.io', 'Lease');
+export const DEPLOYMENTS = resource<IDeployment>('apps', 'Deployment');
+export const REPLICASETS = resource<IReplicaSet>('apps', 'ReplicaSet');
+export const INGRESSES = resource<IIngress>('networking.k8s.io', 'Ingress');
+export const INGRESSCLASSES = resource<IIngressClass>('networking.k8s.io', 'IngressClass');
+export const NETWORKPOLICIES = resource<INetworkPolicy>('networking.k8s.io', 'NetworkPolicy');
+export const HORIZONTALPODAUTOSCALERS = resource<IHorizontalPodAutoscaler>('autoscaling', 'HorizontalPodAutoscaler');
+export const APISERVICES = resource<IAPIService>('apiregistration.k8s.io', 'APIService');
+export const SERVICEENTRIES = resource<IServiceEntry>('networking.istio.io', 'ServiceEntry');
+export const GATEWAYS = resource<IGateway>('networking.istio.io', 'Gateway');
+export const VIRTUALSERVICES = resource<IVirtualService>('networking.istio.io', 'VirtualService');
+export const DESTINATIONRULES = resource<IDestinationRule>('networking.istio.io', 'DestinationRule');

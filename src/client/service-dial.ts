@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import type { KObject } from '../api/types.js';
+import type { EndpointSlice, Service } from './resources.js';
 
 // How the control plane reaches an APIService's backend: kube-aggregator's endpoint routing
 // (--enable-aggregator-routing) picks a ready endpoint of the Service, and the connection goes
@@ -21,41 +22,27 @@ export interface ServiceEndpoint {
   node?: string;
 }
 
-interface ServicePort {
-  name?: string;
-  port?: number;
-  targetPort?: number | string;
-}
-
-interface SlicePort {
-  name?: string;
-  port?: number;
-}
-
-interface SliceEndpoint {
-  addresses?: string[];
-  conditions?: { ready?: boolean };
-  nodeName?: string;
-}
-
 /** Why a Service has no endpoint to send to: the Available condition's reason and message (available_controller.go). */
 export interface Unresolvable {
   reason: 'ServiceNotFound' | 'ServicePortError' | 'EndpointsNotFound' | 'MissingEndpoints';
   message: string;
 }
 
-/** A ready endpoint of the Service's port (default 443), or why there is none. */
+/**
+ * A ready endpoint of the Service's port (default 443), or why there is none. The Service and
+ * its EndpointSlices are objects as the API served them (listers' KObjects).
+ */
 export function resolveServiceEndpoint(ref: ServiceRef, service: KObject | undefined, slices: KObject[]): ServiceEndpoint | Unresolvable {
   const where = `service/${ref.name} in "${ref.namespace}"`;
   if (!service) return { reason: 'ServiceNotFound', message: `${where} is not present` };
   const want = ref.port ?? 443;
-  const sp = (((service.spec as { ports?: ServicePort[] } | undefined)?.ports ?? []) as ServicePort[]).find((p) => p.port === want);
+  const sp = ((service as Service).spec?.ports ?? []).find((p) => p.port === want);
   if (!sp) return { reason: 'ServicePortError', message: `${where} is not listening on port ${want}` };
   if (slices.length === 0) return { reason: 'EndpointsNotFound', message: `cannot find endpoints for ${where}` };
-  for (const slice of slices) {
-    const port = ((slice.ports ?? []) as SlicePort[]).find((p) => (p.name ?? '') === (sp.name ?? ''));
+  for (const slice of slices as EndpointSlice[]) {
+    const port = (slice.ports ?? []).find((p) => (p.name ?? '') === (sp.name ?? ''));
     if (!port?.port) continue;
-    for (const ep of (slice.endpoints ?? []) as SliceEndpoint[]) {
+    for (const ep of slice.endpoints ?? []) {
       if (ep.conditions?.ready === false || !ep.addresses?.[0]) continue;
       return { ip: ep.addresses[0], port: port.port, node: ep.nodeName };
     }

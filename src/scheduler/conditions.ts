@@ -1,4 +1,4 @@
-import type { KObject } from '../api/types.js';
+import type { Pod } from '../client/resources.js';
 
 // The PodScheduled condition the scheduler writes when a pod does not fit (updatePod in
 // schedule_one.go with podutil.UpdatePodCondition semantics).
@@ -20,8 +20,8 @@ export function rfc3339(ms: number): string {
  * The PodScheduled=False condition to write, or undefined when the pod already says exactly
  * that. lastTransitionTime only moves when the status changes.
  */
-export function unschedulableCondition(pod: KObject, message: string, now: number): PodCondition | undefined {
-  const conditions = ((pod.status as { conditions?: PodCondition[] } | undefined)?.conditions ?? []);
+export function unschedulableCondition(pod: Pod, message: string, now: number): PodCondition | undefined {
+  const conditions = pod.status?.conditions ?? [];
   const cur = conditions.find((c) => c.type === 'PodScheduled');
   if (cur && cur.status === 'False' && cur.reason === 'Unschedulable' && cur.message === message) return undefined;
   const lastTransitionTime = cur?.status === 'False' && cur.lastTransitionTime ? cur.lastTransitionTime : rfc3339(now);

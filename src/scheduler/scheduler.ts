@@ -16,7 +16,7 @@ import {
 import { SchedulingBackoff, type BackoffOptions } from './queue.js';
 import { schedulePod, truncateMessage } from './schedule.js';
 import { log as defaultLog, type Logger } from '../log.js';
-import { NODES, PODS } from '../client/resources.js';
+import { NODES, PODS, type Pod } from '../client/resources.js';
 
 // The scheduler loop: informers feed the cache and the queue; one worker decides pod after
 // pod (each decision sees the previous ones as assumed), bindings run concurrently behind it.
@@ -154,7 +154,7 @@ export function startScheduler(client: ApiClient, opts: SchedulerOptions = {}): 
     }
   }
 
-  async function recordUnschedulable(pod: KObject, message: string): Promise<void> {
+  async function recordUnschedulable(pod: Pod, message: string): Promise<void> {
     const cond = unschedulableCondition(pod, message, now());
     if (!cond) return;
     try {

@@ -1,3 +1,4 @@
+import type { IIngressSpec } from 'kubernetes-models/networking.k8s.io/v1/IngressSpec';
 import type { KObject } from '../types.js';
 import type { AdmissionContext } from './context.js';
 
@@ -12,7 +13,7 @@ const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
  * several marked, the most recently created one, as upstream chooses since 1.30.
  */
 export function admitIngress(ing: KObject, ctx: AdmissionContext): void {
-  const spec = ((ing as { spec?: Record<string, unknown> }).spec ??= {});
+  const spec: Partial<IIngressSpec> = (ing.spec ??= {});
   if (spec.ingressClassName || ing.metadata.annotations?.[LEGACY_CLASS_ANNOTATION] !== undefined) return;
   const defaults = ctx
     .list('networking.k8s.io/ingressclasses')

@@ -1,36 +1,13 @@
 import { randomInt } from 'node:crypto';
-import type { KObject } from '../types.js';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import type { IProjectedVolumeSource } from 'kubernetes-models/v1/ProjectedVolumeSource';
+import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import type { KObject, ObjectOf } from '../types.js';
 import { AdmissionForbidden, type AdmissionContext } from './context.js';
 
-interface Toleration {
-  key?: string;
-  operator?: string;
-  value?: string;
-  effect?: string;
-  tolerationSeconds?: number;
-}
-
-interface VolumeMount {
-  name: string;
-  readOnly?: boolean;
-  mountPath: string;
-}
-interface PodContainer {
-  volumeMounts?: VolumeMount[];
-}
-interface PodSpec {
-  serviceAccountName?: string;
-  serviceAccount?: string;
-  automountServiceAccountToken?: boolean;
-  containers?: PodContainer[];
-  initContainers?: PodContainer[];
-  volumes?: { name: string; [k: string]: unknown }[];
-  imagePullSecrets?: { name?: string }[];
-  tolerations?: Toleration[];
-  priority?: number;
-  priorityClassName?: string;
-  preemptionPolicy?: string;
-}
+/** Admission runs before validation: a required field (containers) may still be missing. */
+type PodSpec = Partial<IPodSpec>;
+type ServiceAccount = ObjectOf<IServiceAccount>;
 
 /** Seconds a pod stays bound to a not-ready or unreachable node (kube-apiserver's default). */
 export const DEFAULT_TOLERATION_SECONDS = 300;
@@ -46,7 +23,7 @@ const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 
 /** The projected volume the plugin mounts (TokenVolumeSource): token, cluster CA and namespace. */
-export function tokenVolumeSource(): Record<string, unknown> {
+export function tokenVolumeSource(): IProjectedVolumeSource {
   return {
     // Set explicitly, as upstream does (kubernetes#104464): admission runs after defaulting.
     defaultMode: 420,
@@ -59,10 +36,9 @@ export function tokenVolumeSource(): Record<string, unknown> {
 }
 
 /** Pod's preference wins, then the account's; mount by default. */
-function shouldAutomount(sa: KObject | undefined, spec: PodSpec): boolean {
+function shouldAutomount(sa: ServiceAccount | undefined, spec: PodSpec): boolean {
   if (typeof spec.automountServiceAccountToken === 'boolean') return spec.automountServiceAccountToken;
-  const fromSA = (sa as { automountServiceAccountToken?: unknown } | undefined)?.automountServiceAccountToken;
-  if (typeof fromSA === 'boolean') return fromSA;
+  if (typeof sa?.automountServiceAccountToken === 'boolean') return sa.automountServiceAccountToken;
   return true;
 }
 
@@ -98,7 +74,8 @@ export function admitServiceAccount(pod: KObject, ctx?: AdmissionContext, genera
   if (!spec.serviceAccountName) spec.serviceAccountName = spec.serviceAccount || DEFAULT_SERVICE_ACCOUNT_NAME;
   spec.serviceAccount = spec.serviceAccountName;
   const ns = pod.metadata.namespace ?? 'default';
-  const sa = ctx?.get?.('core/serviceaccounts', ns, spec.serviceAccountName);
+  // Stored ServiceAccounts were type-checked when written.
+  const sa = ctx?.get?.('core/serviceaccounts', ns, spec.serviceAccountName) as ServiceAccount | undefined;
   // Upstream waits up to about a second for `default`, which the ServiceAccount controller makes
   // with the namespace; admission here does not wait, so a missing `default` is let through and
   // the kubelet retries its token until the account is there.
@@ -106,7 +83,7 @@ export function admitServiceAccount(pod: KObject, ctx?: AdmissionContext, genera
     throw new AdmissionForbidden(`error looking up service account ${ns}/${spec.serviceAccountName}: serviceaccount "${spec.serviceAccountName}" not found`);
   }
   if (shouldAutomount(sa, spec)) mountServiceAccountToken(spec, generateName);
-  const pullSecrets = (sa as { imagePullSecrets?: { name?: string }[] } | undefined)?.imagePullSecrets ?? [];
+  const pullSecrets = sa?.imagePullSecrets ?? [];
   if (!spec.imagePullSecrets?.length && pullSecrets.length) spec.imagePullSecrets = pullSecrets.map((s) => ({ name: s.name }));
 }
 
@@ -120,9 +97,11 @@ export function admitPod(pod: KObject, ctx?: AdmissionContext): void {
   const spec = pod.spec as PodSpec;
   const tolerations = (spec.tolerations ??= []);
   for (const key of TAINTS) {
-    const covered = tolerations.some(
-      (t) => (t.effect === undefined || t.effect === '' || t.effect === 'NoExecute') && (t.key === key || ((t.key === undefined || t.key === '') && t.operator === 'Exists')),
-    );
+    const covered = tolerations.some((t) => {
+      // The schema's enum has no "", which means "all effects" in a stored toleration.
+      const effect: string | undefined = t.effect;
+      return (effect === undefined || effect === '' || effect === 'NoExecute') && (t.key === key || ((t.key === undefined || t.key === '') && t.operator === 'Exists'));
+    });
     if (!covered) tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_TOLERATION_SECONDS });
   }
   if (spec.priority === undefined && !spec.priorityClassName) spec.priority = 0;

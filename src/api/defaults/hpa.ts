@@ -1,5 +1,5 @@
 import type { KObject } from '../types.js';
-import { ensureObject, isObject, setDefault, type Json } from './util.js';
+import { ensureObject, isObject, setDefault, type JsonObject } from './util.js';
 
 // autoscaling/v2 SetDefaults_HorizontalPodAutoscaler. Behavior is not created when absent
 // (the controller then takes its older path); when present, its missing parts are filled, except
@@ -23,7 +23,7 @@ export function defaultHPA(hpa: KObject): void {
   }
 }
 
-function scalingRules(rules: Json, policies: Json[], window?: number): Json {
+function scalingRules(rules: unknown, policies: JsonObject[], window?: number): JsonObject {
   const r = isObject(rules) ? rules : {};
   setDefault(r, 'selectPolicy', 'Max');
   if (!Array.isArray(r.policies)) r.policies = policies;

@@ -1,6 +1,6 @@
 import type { KObject } from '../types.js';
 import { defaultPullPolicy } from './image.js';
-import { each, ensureObject, isObject, setDefault, type Json } from './util.js';
+import { each, ensureObject, isObject, setDefault, type JsonObject } from './util.js';
 
 // Pod defaults as SetDefaults_Pod, SetDefaults_PodSpec, SetDefaults_Container and the
 // generated per-field defaulters of core/v1. Fields Go always serialises (a container's
@@ -14,9 +14,10 @@ export function defaultPod(pod: KObject): void {
   for (const list of ['initContainers', 'containers']) {
     each(spec[list], (c) => {
       // Requests default to limits for a pod (not for templates).
-      if (isObject(c.resources?.limits)) {
-        const req = ensureObject(c.resources, 'requests');
-        for (const [k, v] of Object.entries(c.resources.limits)) if (!(k in req)) req[k] = v;
+      const res = c.resources;
+      if (isObject(res) && isObject(res.limits)) {
+        const req = ensureObject(res, 'requests');
+        for (const [k, v] of Object.entries(res.limits)) if (!(k in req)) req[k] = v;
       }
       if (spec.hostNetwork === true) each(c.ports, (p) => setDefault(p, 'hostPort', p.containerPort));
     });
@@ -24,14 +25,14 @@ export function defaultPod(pod: KObject): void {
 }
 
 /** A PodTemplateSpec inside a workload. */
-export function defaultPodTemplate(tpl: Json): void {
+export function defaultPodTemplate(tpl: unknown): void {
   if (!isObject(tpl)) return;
   const meta = ensureObject(tpl, 'metadata');
   if (!('creationTimestamp' in meta)) meta.creationTimestamp = null;
   defaultPodSpec(ensureObject(tpl, 'spec'));
 }
 
-export function defaultPodSpec(spec: Json): void {
+export function defaultPodSpec(spec: JsonObject): void {
   setDefault(spec, 'dnsPolicy', 'ClusterFirst');
   setDefault(spec, 'restartPolicy', 'Always');
   if (!isObject(spec.securityContext)) spec.securityContext = {};
@@ -53,7 +54,7 @@ const VOLUME_SOURCES = [
   'csi', 'ephemeral', 'image',
 ];
 
-function defaultVolume(v: Json): void {
+function defaultVolume(v: JsonObject): void {
   if (!VOLUME_SOURCES.some((s) => isObject(v[s]))) v.emptyDir = {};
   for (const s of ['secret', 'configMap', 'downwardAPI', 'projected']) if (isObject(v[s])) setDefault(v[s], 'defaultMode', 420);
   if (isObject(v.hostPath)) setDefault(v.hostPath, 'type', '');
@@ -67,27 +68,28 @@ function defaultVolume(v: Json): void {
   if (isObject(v.iscsi)) setDefault(v.iscsi, 'iscsiInterface', 'default');
 }
 
-export function defaultContainer(c: Json): void {
+export function defaultContainer(c: JsonObject): void {
   if (typeof c.image === 'string') setDefault(c, 'imagePullPolicy', defaultPullPolicy(c.image));
   setDefault(c, 'terminationMessagePath', '/dev/termination-log');
   setDefault(c, 'terminationMessagePolicy', 'File');
   if (!isObject(c.resources)) c.resources = {};
   each(c.ports, (p) => setDefault(p, 'protocol', 'TCP'));
   each(c.env, (e) => {
-    if (isObject(e.valueFrom?.fieldRef)) setDefault(e.valueFrom.fieldRef, 'apiVersion', 'v1');
+    const from = e.valueFrom;
+    if (isObject(from) && isObject(from.fieldRef)) setDefault(from.fieldRef, 'apiVersion', 'v1');
   });
   for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) if (isObject(c[probe])) defaultProbe(c[probe]);
   if (isObject(c.lifecycle)) for (const h of ['postStart', 'preStop']) if (isObject(c.lifecycle[h])) defaultHandler(c.lifecycle[h]);
 }
 
-function defaultProbe(p: Json): void {
+function defaultProbe(p: JsonObject): void {
   for (const [k, v] of [['timeoutSeconds', 1], ['periodSeconds', 10], ['successThreshold', 1], ['failureThreshold', 3]] as const) {
     if (!p[k]) p[k] = v;
   }
   defaultHandler(p);
 }
 
-function defaultHandler(h: Json): void {
+function defaultHandler(h: JsonObject): void {
   if (isObject(h.httpGet)) {
     setDefault(h.httpGet, 'path', '/');
     setDefault(h.httpGet, 'scheme', 'HTTP');

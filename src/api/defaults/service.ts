@@ -1,5 +1,5 @@
 import type { KObject } from '../types.js';
-import { each, ensureObject, isObject, setDefault } from './util.js';
+import { each, ensureObject, isObject, isOneOf, obj, setDefault } from './util.js';
 
 // core/v1 SetDefaults_Service, plus the fields the Service REST storage fills before its
 // allocators run on a single-stack IPv4 cluster (clusterIPs from clusterIP, IP families).
@@ -10,7 +10,7 @@ export function defaultService(svc: KObject): void {
   const spec = ensureObject(svc, 'spec');
   setDefault(spec, 'sessionAffinity', 'None');
   if (spec.sessionAffinity === 'None') delete spec.sessionAffinityConfig;
-  if (spec.sessionAffinity === 'ClientIP' && typeof spec.sessionAffinityConfig?.clientIP?.timeoutSeconds !== 'number') {
+  if (spec.sessionAffinity === 'ClientIP' && typeof obj(obj(spec.sessionAffinityConfig).clientIP).timeoutSeconds !== 'number') {
     spec.sessionAffinityConfig = { clientIP: { timeoutSeconds: DEFAULT_CLIENT_IP_AFFINITY_SECONDS } };
   }
   setDefault(spec, 'type', 'ClusterIP');
@@ -21,7 +21,7 @@ export function defaultService(svc: KObject): void {
   const externallyAccessible =
     spec.type === 'LoadBalancer' || spec.type === 'NodePort' || (spec.type === 'ClusterIP' && Array.isArray(spec.externalIPs) && spec.externalIPs.length > 0);
   if (externallyAccessible) setDefault(spec, 'externalTrafficPolicy', 'Cluster');
-  if (['NodePort', 'LoadBalancer', 'ClusterIP'].includes(spec.type)) setDefault(spec, 'internalTrafficPolicy', 'Cluster');
+  if (isOneOf(spec.type, ['NodePort', 'LoadBalancer', 'ClusterIP'])) setDefault(spec, 'internalTrafficPolicy', 'Cluster');
   if (spec.type === 'LoadBalancer') setDefault(spec, 'allocateLoadBalancerNodePorts', true);
 
   if (spec.type === 'ExternalName') return;

@@ -1,3 +1,7 @@
+import type { IEndpointAddress } from 'kubernetes-models/v1/EndpointAddress';
+import type { IEndpointPort } from 'kubernetes-models/v1/EndpointPort';
+import type { IEndpointSubset } from 'kubernetes-models/v1/EndpointSubset';
+import type { IEndpoints } from 'kubernetes-models/v1/Endpoints';
 import type { Printer } from '../types.js';
 import { translateTimestampSince } from './age.js';
 import { AGE_COLUMN, NAME_COLUMN, column } from './columns.js';
@@ -6,10 +10,6 @@ import { asArray, asInt, asObject, asString, listWithMore } from './format.js';
 
 // printEndpoints / formatEndpoints from kubernetes pkg/printers/internalversion/printers.go.
 
-interface EndpointSubset {
-  addresses?: { ip?: string }[];
-  ports?: { port?: number; name?: string }[];
-}
 
 const MAX_SHOWN = 3;
 
@@ -20,14 +20,14 @@ function joinHostPort(host: string, port: number): string {
 
 /** formatEndpoints with all ports: up to three ip:port pairs, then ` + N more...`. */
 export function formatEndpoints(ep: unknown): string {
-  const subsets = asArray<EndpointSubset>(asObject(ep).subsets);
+  const subsets = asArray<Partial<IEndpointSubset>>(asObject<IEndpoints>(ep).subsets);
   if (subsets.length === 0) return '<none>';
   const list: string[] = [];
   let more = false;
   let count = 0;
   for (const ss of subsets) {
-    const addresses = asArray<{ ip?: string }>(ss.addresses);
-    const ports = asArray<{ port?: number }>(ss.ports);
+    const addresses = asArray<Partial<IEndpointAddress>>(ss.addresses);
+    const ports = asArray<Partial<IEndpointPort>>(ss.ports);
     if (ports.length === 0) {
       // headless services may have no ports
       count += addresses.length;

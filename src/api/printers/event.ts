@@ -1,3 +1,4 @@
+import type { IEvent } from 'kubernetes-models/v1/Event';
 import type { Printer } from '../types.js';
 import { timestampMs, translateTimestampSince } from './age.js';
 import { column, wide } from './columns.js';
@@ -7,20 +8,7 @@ import { asInt, asObject, asString } from './format.js';
 // printEvent from kubernetes pkg/printers/internalversion/printers.go (core/v1 Events, which
 // carry both the old fields and the events.k8s.io ones: eventTime, series, reportingComponent).
 
-interface CoreEvent {
-  type?: string;
-  reason?: string;
-  message?: string;
-  count?: number;
-  firstTimestamp?: string | null;
-  lastTimestamp?: string | null;
-  eventTime?: string | null;
-  series?: { count?: number; lastObservedTime?: string };
-  involvedObject?: { kind?: string; name?: string; fieldPath?: string };
-  source?: { component?: string; host?: string };
-  reportingComponent?: string;
-  reportingInstance?: string;
-}
+type CoreEvent = Partial<IEvent>;
 
 /** formatEventSource: "component, host", falling back to the reporting controller and instance. */
 function eventSource(ev: CoreEvent): string {
@@ -43,7 +31,7 @@ export const eventPrinter: Printer = {
     { name: 'Name', type: 'string', format: 'name', description: DOC.metaName, priority: 1 },
   ],
   cells(obj, now) {
-    const ev = asObject(obj) as CoreEvent;
+    const ev = asObject<IEvent>(obj);
     const firstSeen =
       timestampMs(ev.firstTimestamp) === undefined ? translateTimestampSince(ev.eventTime, now) : translateTimestampSince(ev.firstTimestamp, now);
     let lastSeen = timestampMs(ev.lastTimestamp) === undefined ? firstSeen : translateTimestampSince(ev.lastTimestamp, now);

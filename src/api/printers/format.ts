@@ -1,9 +1,19 @@
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
+import type { LabelSelector, LabelSelectorRequirement } from '../types.js';
+
 // Formatting helpers shared by the printers, each mirroring an apimachinery/printers function.
 
 export type Json = Record<string, unknown>;
 
-export function asObject(v: unknown): Json {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
+/**
+ * The object at v, or {} when v is not one. Stored objects were type-checked against their
+ * schema when written, so T (a kubernetes-models type) describes what is there; every field
+ * stays optional because a printer must still print an object that lacks required ones.
+ */
+export function asObject<T extends object = Json>(v: unknown): Partial<T> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Partial<T>) : {};
 }
 
 export function asArray<T = unknown>(v: unknown): T[] {
@@ -26,29 +36,18 @@ export function formatLabels(labels: unknown): string {
   return keys.map((k) => `${k}=${asString(m[k])}`).join(',');
 }
 
-interface LabelSelectorRequirement {
-  key?: string;
-  operator?: string;
-  values?: string[];
-}
-
-interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: LabelSelectorRequirement[];
-}
-
 /**
  * metav1.LabelSelectorAsSelector(sel).String(): requirements sorted by key, `k=v`, `k in (a,b)`,
  * `k notin (a,b)`, `k`, `!k`; empty or absent selectors print as "". Returns undefined where
  * upstream fails to convert (an unknown operator).
  */
 export function labelSelectorString(selector: unknown): string | undefined {
-  const sel = asObject(selector) as LabelSelector;
+  const sel = asObject<LabelSelector>(selector);
   const reqs: { key: string; text: string }[] = [];
   for (const [key, value] of Object.entries(asObject(sel.matchLabels))) {
     reqs.push({ key, text: `${key}=${asString(value)}` });
   }
-  for (const expr of asArray<LabelSelectorRequirement>(sel.matchExpressions)) {
+  for (const expr of asArray<Partial<LabelSelectorRequirement>>(sel.matchExpressions)) {
     const key = asString(expr.key);
     const values = asArray<string>(expr.values).slice().sort();
     const list = values.length === 1 ? values[0] : values.join(',');
@@ -82,14 +81,9 @@ export function formatLabelSelector(selector: unknown): string {
   return s === '' ? '<none>' : s;
 }
 
-interface Container {
-  name?: string;
-  image?: string;
-}
-
 /** layoutContainerCells: container names and images of a pod template, comma-joined. */
 export function layoutContainerCells(template: unknown): [string, string] {
-  const containers = asArray<Container>(asObject(asObject(asObject(template).spec)).containers);
+  const containers = asArray<Partial<IContainer>>(asObject<IPodSpec>(asObject<IPodTemplateSpec>(template).spec).containers);
   return [containers.map((c) => asString(c.name)).join(','), containers.map((c) => asString(c.image)).join(',')];
 }
 

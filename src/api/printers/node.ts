@@ -1,3 +1,8 @@
+import type { INodeAddress } from 'kubernetes-models/v1/NodeAddress';
+import type { INodeCondition } from 'kubernetes-models/v1/NodeCondition';
+import type { INodeSpec } from 'kubernetes-models/v1/NodeSpec';
+import type { INodeStatus } from 'kubernetes-models/v1/NodeStatus';
+import type { INodeSystemInfo } from 'kubernetes-models/v1/NodeSystemInfo';
 import type { Printer } from '../types.js';
 import { translateTimestampSince } from './age.js';
 import { AGE_COLUMN, NAME_COLUMN, column, wide } from './columns.js';
@@ -9,16 +14,12 @@ import { asArray, asObject, asString, sortedSet } from './format.js';
 const LABEL_NODE_ROLE_PREFIX = 'node-role.kubernetes.io/';
 const NODE_LABEL_ROLE = 'kubernetes.io/role';
 
-interface NodeStatus {
-  conditions?: { type?: string; status?: string }[];
-  addresses?: { type?: string; address?: string }[];
-  nodeInfo?: { kubeletVersion?: string; osImage?: string; kernelVersion?: string; containerRuntimeVersion?: string };
-}
+type NodeStatus = Partial<INodeStatus>;
 
 /** Ready / NotReady from the Ready condition (the last one wins), Unknown without it. */
 function nodeStatus(status: NodeStatus, unschedulable: boolean): string {
   let ready: string | undefined;
-  for (const c of asArray<{ type?: string; status?: string }>(status.conditions)) {
+  for (const c of asArray<Partial<INodeCondition>>(status.conditions)) {
     if (c.type === 'Ready') ready = c.status === 'True' ? 'Ready' : 'NotReady';
   }
   const parts = [ready ?? 'Unknown'];
@@ -41,7 +42,7 @@ export function nodeRoles(labels: unknown): string {
 }
 
 function firstAddress(status: NodeStatus, type: string): string {
-  const a = asArray<{ type?: string; address?: string }>(status.addresses).find((x) => x.type === type);
+  const a = asArray<Partial<INodeAddress>>(status.addresses).find((x) => x.type === type);
   return a ? asString(a.address) : '<none>';
 }
 
@@ -59,9 +60,9 @@ export const nodePrinter: Printer = {
     wide('Container-Runtime', 'string', DOC.containerRuntimeVersion),
   ],
   cells(node, now) {
-    const spec = asObject(node.spec);
-    const status = asObject(node.status) as NodeStatus;
-    const info = asObject(status.nodeInfo) as NonNullable<NodeStatus['nodeInfo']>;
+    const spec = asObject<INodeSpec>(node.spec);
+    const status = asObject<INodeStatus>(node.status);
+    const info = asObject<INodeSystemInfo>(status.nodeInfo);
     return [
       node.metadata.name ?? '',
       nodeStatus(status, spec.unschedulable === true),

@@ -1,3 +1,10 @@
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IContainerStatus } from 'kubernetes-models/v1/ContainerStatus';
+import type { IPodCondition } from 'kubernetes-models/v1/PodCondition';
+import type { IPodIP } from 'kubernetes-models/v1/PodIP';
+import type { IPodReadinessGate } from 'kubernetes-models/v1/PodReadinessGate';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import type { IPodStatus } from 'kubernetes-models/v1/PodStatus';
 import type { KObject, Printer } from '../types.js';
 import { humanDuration, timestampMs, translateTimestampSince } from './age.js';
 import { AGE_COLUMN, NAME_COLUMN, column, wide } from './columns.js';
@@ -6,44 +13,10 @@ import { asArray, asInt, asObject, asString } from './format.js';
 
 // printPod from kubernetes pkg/printers/internalversion/printers.go.
 
-interface ContainerState {
-  waiting?: { reason?: string };
-  running?: { startedAt?: string };
-  terminated?: { exitCode?: number; signal?: number; reason?: string; finishedAt?: string };
-}
-
-interface ContainerStatus {
-  name?: string;
-  ready?: boolean;
-  started?: boolean;
-  restartCount?: number;
-  state?: ContainerState;
-  lastState?: ContainerState;
-}
-
-interface Condition {
-  type?: string;
-  status?: string;
-  reason?: string;
-}
-
-interface PodSpec {
-  containers?: unknown[];
-  initContainers?: { name?: string; restartPolicy?: string }[];
-  nodeName?: string;
-  readinessGates?: { conditionType?: string }[];
-}
-
-interface PodStatus {
-  phase?: string;
-  reason?: string;
-  conditions?: Condition[];
-  initContainerStatuses?: ContainerStatus[];
-  containerStatuses?: ContainerStatus[];
-  podIP?: string;
-  podIPs?: { ip?: string }[];
-  nominatedNodeName?: string;
-}
+type ContainerStatus = Partial<IContainerStatus>;
+type Condition = Partial<IPodCondition>;
+type PodSpec = Partial<IPodSpec>;
+type PodStatus = Partial<IPodStatus>;
 
 /** node.NodeUnreachablePodReason: set by the node lifecycle controller on pods of a lost node. */
 const NODE_UNREACHABLE_POD_REASON = 'NodeLost';
@@ -74,9 +47,9 @@ function conditionTrue(status: PodStatus, type: string): boolean {
 
 /** The Ready, Status and Restarts cells, computed together as upstream does. */
 export function podStatusCells(pod: KObject, now: number): { ready: string; reason: string; restarts: string } {
-  const spec = asObject(pod.spec) as PodSpec;
-  const status = asObject(pod.status) as PodStatus;
-  const initSpecs = asArray<{ name?: string; restartPolicy?: string }>(spec.initContainers);
+  const spec = asObject<IPodSpec>(pod.spec);
+  const status = asObject<IPodStatus>(pod.status);
+  const initSpecs = asArray<Partial<IContainer>>(spec.initContainers);
   const restartable = new Set(initSpecs.filter((c) => c.restartPolicy === 'Always').map((c) => asString(c.name)));
 
   let restarts = 0;
@@ -172,7 +145,7 @@ export function podStatusCells(pod: KObject, now: number): { ready: string; reas
 }
 
 function readinessGates(spec: PodSpec, status: PodStatus): string {
-  const gates = asArray<{ conditionType?: string }>(spec.readinessGates);
+  const gates = asArray<Partial<IPodReadinessGate>>(spec.readinessGates);
   if (gates.length === 0) return '<none>';
   const conditions = asArray<Condition>(status.conditions);
   let trueConditions = 0;
@@ -186,11 +159,11 @@ function readinessGates(spec: PodSpec, status: PodStatus): string {
 export const podPrinter: Printer = {
   columns,
   cells(pod, now) {
-    const spec = asObject(pod.spec) as PodSpec;
-    const status = asObject(pod.status) as PodStatus;
+    const spec = asObject<IPodSpec>(pod.spec);
+    const status = asObject<IPodStatus>(pod.status);
     const { ready, reason, restarts } = podStatusCells(pod, now);
     // The internal type only has podIPs; converting from v1 fills it from podIP when absent.
-    const podIP = asString(asArray<{ ip?: string }>(status.podIPs)[0]?.ip) || asString(status.podIP);
+    const podIP = asString(asArray<Partial<IPodIP>>(status.podIPs)[0]?.ip) || asString(status.podIP);
     return [
       pod.metadata.name ?? '',
       ready,

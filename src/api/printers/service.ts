@@ -1,3 +1,7 @@
+import type { ILoadBalancerIngress } from 'kubernetes-models/v1/LoadBalancerIngress';
+import type { IServicePort } from 'kubernetes-models/v1/ServicePort';
+import type { IServiceSpec } from 'kubernetes-models/v1/ServiceSpec';
+import type { IServiceStatus } from 'kubernetes-models/v1/ServiceStatus';
 import type { Printer } from '../types.js';
 import { translateTimestampSince } from './age.js';
 import { AGE_COLUMN, NAME_COLUMN, column, wide } from './columns.js';
@@ -7,30 +11,12 @@ import { asArray, asInt, asObject, asString, formatLabels, sortedSet } from './f
 // printService from kubernetes pkg/printers/internalversion/printers.go. The apiserver always
 // generates the wide form, so load-balancer addresses are never elided.
 
-interface ServicePort {
-  port?: number;
-  nodePort?: number;
-  protocol?: string;
-}
-
-interface ServiceSpec {
-  type?: string;
-  clusterIP?: string;
-  clusterIPs?: string[];
-  externalIPs?: string[];
-  externalName?: string;
-  ports?: ServicePort[];
-  selector?: Record<string, string>;
-}
-
-interface LoadBalancerIngress {
-  ip?: string;
-  hostname?: string;
-}
+type ServicePort = Partial<IServicePort>;
+type ServiceSpec = Partial<IServiceSpec>;
 
 /** loadBalancerStatusStringer (wide): distinct ingress IPs, else hostnames, sorted and comma-joined. */
 export function loadBalancerAddresses(status: unknown): string {
-  const ingress = asArray<LoadBalancerIngress>(asObject(asObject(status).loadBalancer).ingress);
+  const ingress = asArray<Partial<ILoadBalancerIngress>>(asObject(asObject<IServiceStatus>(status).loadBalancer).ingress);
   const values: string[] = [];
   for (const i of ingress) {
     if (i.ip) values.push(i.ip);
@@ -74,7 +60,7 @@ export const servicePrinter: Printer = {
     wide('Selector', 'string', DOC.svcSelector),
   ],
   cells(svc, now) {
-    const spec = asObject(svc.spec) as ServiceSpec;
+    const spec = asObject<IServiceSpec>(svc.spec);
     // The internal type only has clusterIPs; converting from v1 fills it from clusterIP.
     const clusterIP = asArray<string>(spec.clusterIPs)[0] ?? (asString(spec.clusterIP) || undefined);
     return [

@@ -1,4 +1,5 @@
-import type { KObject } from '../types.js';
+import type { INamespace } from 'kubernetes-models/v1/Namespace';
+import type { KObject, ObjectOf } from '../types.js';
 import { errors } from '../errors.js';
 import type { Strategy } from './types.js';
 
@@ -8,7 +9,7 @@ import type { Strategy } from './types.js';
 
 const PROTECTED = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
 
-const specFinalizers = (obj: KObject): string[] => (obj.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [];
+const specFinalizers = (obj: KObject): string[] => (obj as ObjectOf<INamespace>).spec?.finalizers ?? [];
 
 export const namespaceStrategy: Strategy = {
   // The status defaulting gives a new namespace (phase Active) stands.

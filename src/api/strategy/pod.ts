@@ -1,26 +1,19 @@
-import type { KObject } from '../types.js';
+import type { IPod } from 'kubernetes-models/v1/Pod';
+import type { KObject, ObjectOf } from '../types.js';
 import { apiError, errors } from '../errors.js';
 import type { KubeletLocation, Strategy, SubresourceStrategy } from './types.js';
 
 // Pods, after pkg/registry/core/pod/strategy.go (status on create, graceful deletion, the
 // kubelet locations of log, exec, attach and portforward) and storage.go (BindingREST).
 
-interface PodShape {
-  spec?: {
-    nodeName?: string;
-    terminationGracePeriodSeconds?: number;
-    containers?: { name: string; resources?: { requests?: Record<string, string>; limits?: Record<string, string> } }[];
-    initContainers?: { name: string; resources?: { requests?: Record<string, string>; limits?: Record<string, string> } }[];
-    ephemeralContainers?: { name: string }[];
-  };
-  status?: { phase?: string; conditions?: { type: string; status: string; lastProbeTime?: null; lastTransitionTime?: string }[] };
-}
+/** Pods as stored: type-checked when written. */
+type Pod = ObjectOf<IPod>;
 
 const rfc3339 = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** Pod QoS class from container requests and limits, as upstream's GetPodQOS. */
 export function qosClass(pod: KObject): string {
-  const spec = (pod as KObject & PodShape).spec ?? {};
+  const spec = (pod as Pod).spec ?? { containers: [] };
   let any = false;
   let guaranteed = true;
   for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
@@ -38,7 +31,7 @@ export function qosClass(pod: KObject): string {
 
 /** Pods on a node terminate gracefully; unscheduled and finished pods go at once. */
 function gracePeriod(obj: KObject, requested: number | undefined): number {
-  const p = obj as KObject & PodShape;
+  const p = obj as Pod;
   if (!p.spec?.nodeName) return 0;
   const phase = p.status?.phase;
   if (phase === 'Succeeded' || phase === 'Failed') return 0;
@@ -49,7 +42,7 @@ const KUBELET_PATH: Record<string, string> = { log: 'containerLogs', exec: 'exec
 
 /** The kubelet path for a pod subresource, checking the container as the apiserver does. */
 export function kubeletTarget(pod: KObject, sub: string, query: URLSearchParams): KubeletLocation {
-  const p = pod as KObject & PodShape;
+  const p = pod as Pod;
   const name = pod.metadata.name!;
   const ns = pod.metadata.namespace!;
   const node = p.spec?.nodeName;
@@ -90,14 +83,13 @@ export function bind(pod: KObject, body: unknown, name: string): KObject {
     });
   }
   const conflict = (why: string) => apiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": ${why}`, { name, kind: 'pods/binding' });
-  const p = pod as KObject & PodShape;
+  const p = pod as Pod;
   if (pod.metadata.deletionTimestamp) throw conflict(`pod ${name} is being deleted, cannot be assigned to a host`);
   if (p.spec?.nodeName) throw conflict(`pod ${name} is already assigned to node "${p.spec.nodeName}"`);
   const spec = { ...(p.spec ?? {}), nodeName: node };
-  const status = { ...(p.status ?? {}) };
-  const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
-  conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339() });
-  status.conditions = conditions;
+  // A zero metav1.Time marshals as null, which the model's string type does not admit.
+  const scheduled = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339() };
+  const status = { ...(p.status ?? {}), conditions: [...(p.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled'), scheduled] };
   return { ...pod, spec, status };
 }
 

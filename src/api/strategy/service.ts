@@ -1,23 +1,10 @@
+import type { IServiceSpec } from 'kubernetes-models/v1/ServiceSpec';
 import type { KObject } from '../types.js';
 import { deepEqual } from '../equality.js';
 import type { Strategy } from './types.js';
 
-interface Port {
-  nodePort?: number;
-}
-interface ServiceSpec {
-  type?: string;
-  clusterIP?: string;
-  clusterIPs?: string[];
-  ipFamilies?: string[];
-  ipFamilyPolicy?: string;
-  ports?: Port[];
-  healthCheckNodePort?: number;
-  allocateLoadBalancerNodePorts?: boolean;
-  loadBalancerClass?: string;
-  externalTrafficPolicy?: string;
-  externalIPs?: string[];
-}
+/** Specs as stored (type-checked when written); while preparing an update any field may be absent. */
+type ServiceSpec = Partial<IServiceSpec>;
 
 const needsClusterIP = (s: ServiceSpec) => (s.type ?? 'ClusterIP') !== 'ExternalName';
 const needsNodePort = (s: ServiceSpec) => s.type === 'NodePort' || s.type === 'LoadBalancer';

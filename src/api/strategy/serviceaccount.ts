@@ -1,4 +1,5 @@
-import type { KObject } from '../types.js';
+import type { IPod } from 'kubernetes-models/v1/Pod';
+import type { KObject, ObjectOf } from '../types.js';
 import { apiError, errors } from '../errors.js';
 
 // The object a TokenRequest (serviceaccounts/token) binds its token to, after
@@ -30,7 +31,7 @@ export function resolveBoundObject(ref: BoundObjectReference, namespace: string,
   let bound: KObject;
   if (group === '' && ref.kind === 'Pod') {
     const pod = (out.pod = bound = read.get('pods', namespace, ref.name ?? ''));
-    const spec = pod.spec as { serviceAccountName?: string; nodeName?: string } | undefined;
+    const spec = (pod as ObjectOf<IPod>).spec;
     if (spec?.serviceAccountName !== serviceAccount) throw errors.badRequest(`cannot bind token for serviceaccount "${serviceAccount}" to pod running with different serviceaccount name.`);
     // ServiceAccountTokenPodNodeInfo (on by default since 1.30): the pod's node, when it has one.
     if (spec?.nodeName) out.node = read.find('nodes', '', spec.nodeName);

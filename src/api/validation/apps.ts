@@ -2,7 +2,7 @@ import type { FieldError, KObject } from '../types.js';
 import { child, forbidden, GoValue, goQuote, invalid, notSupported, required } from './field.js';
 import { goLabelSelector, goMap, validateLabelSelector } from './labels.js';
 import { selectorMatches, type LabelSelector } from '../selectors.js';
-import { isObject, type Json } from './json.js';
+import { arr, isObject, obj as asObject, type JsonObject } from './json.js';
 import { validateImmutable, validateNonnegative } from './meta.js';
 import { isValidPercent } from './names.js';
 import { validatePodTemplateSpec } from './pod.js';
@@ -10,14 +10,14 @@ import { validatePodTemplateSpec } from './pod.js';
 // Deployment and ReplicaSet rules from pkg/apis/apps/validation and the apps/v1 strategies.
 
 export function validateDeployment(obj: KObject, old?: KObject): FieldError[] {
-  const spec: Json = isObject(obj.spec) ? obj.spec : {};
+  const spec = asObject(obj.spec);
   const errs = validateReplicatedSpec(spec, 'spec', 'deployment');
   errs.push(...validateStrategy(spec.strategy, child('spec', 'strategy')));
   errs.push(...validateNonnegative(spec.minReadySeconds, child('spec', 'minReadySeconds')));
   errs.push(...validateNonnegative(spec.revisionHistoryLimit, child('spec', 'revisionHistoryLimit')));
   if (typeof spec.progressDeadlineSeconds === 'number') {
     errs.push(...validateNonnegative(spec.progressDeadlineSeconds, child('spec', 'progressDeadlineSeconds')));
-    if (spec.progressDeadlineSeconds <= (spec.minReadySeconds ?? 0)) {
+    if (spec.progressDeadlineSeconds <= Number(spec.minReadySeconds ?? 0)) {
       errs.push(invalid(child('spec', 'progressDeadlineSeconds'), spec.progressDeadlineSeconds, 'must be greater than minReadySeconds'));
     }
   }
@@ -26,7 +26,7 @@ export function validateDeployment(obj: KObject, old?: KObject): FieldError[] {
 }
 
 export function validateReplicaSet(obj: KObject, old?: KObject): FieldError[] {
-  const spec: Json = isObject(obj.spec) ? obj.spec : {};
+  const spec = asObject(obj.spec);
   const errs = validateReplicatedSpec(spec, 'spec', 'deployment');
   errs.push(...validateNonnegative(spec.minReadySeconds, child('spec', 'minReadySeconds')));
   if (old) errs.push(...validateSelectorUnchanged(spec, old));
@@ -34,8 +34,8 @@ export function validateReplicaSet(obj: KObject, old?: KObject): FieldError[] {
 }
 
 /** Selector immutability, which the apps/v1 strategies add on update. */
-function validateSelectorUnchanged(spec: Json, old: KObject): FieldError[] {
-  const oldSpec: Json = isObject(old.spec) ? old.spec : {};
+function validateSelectorUnchanged(spec: JsonObject, old: KObject): FieldError[] {
+  const oldSpec = asObject(old.spec);
   return validateImmutable(spec.selector ?? null, oldSpec.selector ?? null, child('spec', 'selector'), goLabelSelector);
 }
 
@@ -43,14 +43,14 @@ function validateSelectorUnchanged(spec: Json, old: KObject): FieldError[] {
  * Replicas, selector and template shared by Deployment and ReplicaSet. Upstream reports an
  * empty selector as "invalid for deployment" for ReplicaSets too; the wording is kept.
  */
-function validateReplicatedSpec(spec: Json, path: string, what: string): FieldError[] {
+function validateReplicatedSpec(spec: JsonObject, path: string, what: string): FieldError[] {
   const errs = validateNonnegative(spec.replicas, child(path, 'replicas'));
   const sel = spec.selector;
   if (!isObject(sel)) {
     errs.push(required(child(path, 'selector'), ''));
   } else {
     errs.push(...validateLabelSelector(sel, child(path, 'selector')));
-    const n = Object.keys(isObject(sel.matchLabels) ? sel.matchLabels : {}).length + (Array.isArray(sel.matchExpressions) ? sel.matchExpressions.length : 0);
+    const n = Object.keys(asObject(sel.matchLabels)).length + arr(sel.matchExpressions).length;
     if (n === 0) errs.push(invalid(child(path, 'selector'), goLabelSelector(sel), `empty selector is invalid for ${what}`));
   }
   const tplPath = child(path, 'template');
@@ -60,12 +60,13 @@ function validateReplicatedSpec(spec: Json, path: string, what: string): FieldEr
     return errs;
   }
   const labels = isObject(tpl.metadata) && isObject(tpl.metadata.labels) ? tpl.metadata.labels : undefined;
-  const selectorEmpty = !isObject(sel) || (Object.keys(sel.matchLabels ?? {}).length === 0 && (sel.matchExpressions ?? []).length === 0);
-  if (!selectorEmpty && !selectorMatches(sel as LabelSelector, labels)) {
+  const selectorEmpty = !isObject(sel) || (Object.keys(asObject(sel.matchLabels)).length === 0 && arr(sel.matchExpressions).length === 0);
+  // Matching compares values with ===, so a label of the wrong type just fails to match.
+  if (!selectorEmpty && !selectorMatches(sel as LabelSelector, labels as Record<string, string> | undefined)) {
     errs.push(invalid(child(tplPath, 'metadata', 'labels'), goMap(labels), '`selector` does not match template `labels`'));
   }
   errs.push(...validatePodTemplateSpec(tpl, tplPath));
-  const tspec: Json = isObject(tpl.spec) ? tpl.spec : {};
+  const tspec = asObject(tpl.spec);
   if (tspec.restartPolicy !== undefined && tspec.restartPolicy !== 'Always') {
     errs.push(notSupported(child(tplPath, 'spec', 'restartPolicy'), tspec.restartPolicy, ['Always']));
   }
@@ -99,8 +100,8 @@ function validatePositiveIntOrPercent(v: unknown, path: string): FieldError[] {
   return [invalid(path, goIntOrString(String(v)), "must be an integer or percentage (e.g '5%%')")];
 }
 
-function validateStrategy(strategy: Json, path: string): FieldError[] {
-  const s: Json = isObject(strategy) ? strategy : {};
+function validateStrategy(strategy: unknown, path: string): FieldError[] {
+  const s = asObject(strategy);
   switch (s.type) {
     case 'Recreate':
       return isObject(s.rollingUpdate) ? [forbidden(child(path, 'rollingUpdate'), "may not be specified when strategy `type` is 'Recreate'")] : [];
@@ -124,7 +125,7 @@ function validateStrategy(strategy: Json, path: string): FieldError[] {
   }
 }
 
-function goStrategy(s: Json): string {
+function goStrategy(s: JsonObject): string {
   const ru = isObject(s.rollingUpdate) ? '(*apps.RollingUpdateDeployment)(...)' : '(*apps.RollingUpdateDeployment)(nil)';
   return `apps.DeploymentStrategy{Type:${goQuote(String(s.type ?? ''))}, RollingUpdate:${ru}}`;
 }

@@ -161,11 +161,14 @@ function isStringMap(v: unknown): v is Record<string, string> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
 }
 
-/** `map[string]string{"a":"b", "c":"d"}` with keys sorted, as fmt prints maps. */
-export function goStringMap(m: Record<string, string> | undefined | null): string {
+/**
+ * `map[string]string{"a":"b", "c":"d"}` with keys sorted, as fmt prints maps. A value of another
+ * type (a body not yet refused for it) prints as its string form rather than failing.
+ */
+export function goStringMap(m: Record<string, unknown> | undefined | null): string {
   if (m === undefined || m === null) return 'map[string]string(nil)';
   const keys = Object.keys(m).sort();
-  return `map[string]string{${keys.map((k) => `${goQuote(k)}:${goQuote(m[k])}`).join(', ')}}`;
+  return `map[string]string{${keys.map((k) => `${goQuote(k)}:${goQuote(String(m[k]))}`).join(', ')}}`;
 }
 
 /** `[]string{"a", "b"}`; an absent slice prints as `[]string(nil)`. */

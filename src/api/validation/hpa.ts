@@ -1,6 +1,6 @@
 import type { FieldError, KObject } from '../types.js';
 import { child, forbidden, index, invalid, notSupported, required } from './field.js';
-import { isObject, type Json } from './json.js';
+import { arr, isObject, isOneOf, obj, type JsonObject } from './json.js';
 import { isValidPathSegmentName } from './names.js';
 import { parseQuantity } from './quantity.js';
 
@@ -15,7 +15,7 @@ const MAX_PERIOD_SECONDS = 1800;
 const MAX_STABILIZATION_WINDOW_SECONDS = 3600;
 
 export function validateHPA(hpa: KObject): FieldError[] {
-  const spec: Json = isObject(hpa.spec) ? hpa.spec : {};
+  const spec = obj(hpa.spec);
   const sp = 'spec';
   const errs: FieldError[] = [];
   const min = spec.minReplicas;
@@ -24,12 +24,12 @@ export function validateHPA(hpa: KObject): FieldError[] {
   if (typeof max !== 'number' || max < 1) errs.push(invalid(child(sp, 'maxReplicas'), max ?? 0, 'must be greater than 0'));
   if (typeof min === 'number' && typeof max === 'number' && max < min) errs.push(invalid(child(sp, 'maxReplicas'), max, 'must be greater than or equal to `minReplicas`'));
   errs.push(...validateCrossVersionObjectReference(spec.scaleTargetRef, child(sp, 'scaleTargetRef')));
-  (Array.isArray(spec.metrics) ? spec.metrics : []).forEach((m: Json, i: number) => errs.push(...validateMetricSpec(m, index(child(sp, 'metrics'), i))));
+  arr(spec.metrics).forEach((m: unknown, i: number) => errs.push(...validateMetricSpec(m, index(child(sp, 'metrics'), i))));
   if (isObject(spec.behavior)) errs.push(...validateBehavior(spec.behavior, child(sp, 'behavior')));
   return errs;
 }
 
-export function validateCrossVersionObjectReference(ref: Json, path: string): FieldError[] {
+export function validateCrossVersionObjectReference(ref: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
   for (const f of ['kind', 'name']) {
     const v = isObject(ref) && typeof ref[f] === 'string' ? ref[f] : '';
@@ -39,15 +39,16 @@ export function validateCrossVersionObjectReference(ref: Json, path: string): Fi
   return errs;
 }
 
-function validateMetricSpec(m: Json, path: string): FieldError[] {
+function validateMetricSpec(raw: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
-  const type = typeof m?.type === 'string' ? m.type : '';
+  const m = obj(raw);
+  const type = typeof m.type === 'string' ? m.type : '';
   if (!type) errs.push(required(child(path, 'type'), 'must specify a metric source type'));
   if (!METRIC_SOURCE_TYPES.includes(type)) errs.push(notSupported(child(path, 'type'), type, METRIC_SOURCE_TYPES));
-  const present = Object.values(SOURCE_FIELD).filter((f) => isObject(m?.[f]));
+  const present = Object.values(SOURCE_FIELD).filter((f) => isObject(m[f]));
   if (present.length >= 1) {
     const first = present[0];
-    const src = m[first];
+    const src = obj(m[first]);
     const fp = child(path, first);
     switch (first) {
       case 'resource':
@@ -76,15 +77,15 @@ function validateMetricSpec(m: Json, path: string): FieldError[] {
   return errs;
 }
 
-function validateMetricIdentifier(id: Json, path: string): FieldError[] {
+function validateMetricIdentifier(id: unknown, path: string): FieldError[] {
   return isObject(id) && id.name ? [] : [required(child(path, 'name'), 'must specify a metric name')];
 }
 
-function validateMetricTarget(t: Json, path: string): FieldError[] {
+function validateMetricTarget(t: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
-  const target: Json = isObject(t) ? t : {};
+  const target = obj(t);
   if (!target.type) errs.push(required(child(path, 'type'), 'must specify a metric target type'));
-  if (!['Utilization', 'Value', 'AverageValue'].includes(target.type)) {
+  if (!isOneOf(target.type, ['Utilization', 'Value', 'AverageValue'])) {
     errs.push(invalid(child(path, 'type'), target.type ?? '', 'must be either Utilization, Value, or AverageValue'));
   }
   for (const f of ['value', 'averageValue']) {
@@ -98,7 +99,7 @@ function validateMetricTarget(t: Json, path: string): FieldError[] {
   return errs;
 }
 
-function validateBehavior(b: Json, path: string): FieldError[] {
+function validateBehavior(b: JsonObject, path: string): FieldError[] {
   const errs: FieldError[] = [];
   for (const dir of ['scaleUp', 'scaleDown']) {
     const rules = b[dir];
@@ -109,16 +110,17 @@ function validateBehavior(b: Json, path: string): FieldError[] {
     if (typeof w === 'number' && w > MAX_STABILIZATION_WINDOW_SECONDS) {
       errs.push(invalid(child(rp, 'stabilizationWindowSeconds'), w, `must be less than or equal to ${MAX_STABILIZATION_WINDOW_SECONDS}`));
     }
-    if (rules.selectPolicy !== undefined && !['Max', 'Min', 'Disabled'].includes(rules.selectPolicy)) {
+    if (rules.selectPolicy !== undefined && !isOneOf(rules.selectPolicy, ['Max', 'Min', 'Disabled'])) {
       errs.push(notSupported(child(rp, 'selectPolicy'), rules.selectPolicy, ['Disabled', 'Max', 'Min']));
     }
-    const policies: Json[] = Array.isArray(rules.policies) ? rules.policies : [];
+    const policies = arr(rules.policies);
     if (Array.isArray(rules.policies) && policies.length === 0) errs.push(required(child(rp, 'policies'), 'must specify at least one Policy'));
-    policies.forEach((p, i) => {
+    policies.forEach((rawPolicy, i) => {
+      const p = obj(rawPolicy);
       const pp = index(child(rp, 'policies'), i);
-      if (p?.type !== 'Pods' && p?.type !== 'Percent') errs.push(notSupported(child(pp, 'type'), p?.type ?? '', ['Percent', 'Pods']));
-      if (typeof p?.value !== 'number' || p.value <= 0) errs.push(invalid(child(pp, 'value'), p?.value ?? 0, 'must be greater than zero'));
-      if (typeof p?.periodSeconds !== 'number' || p.periodSeconds <= 0) errs.push(invalid(child(pp, 'periodSeconds'), p?.periodSeconds ?? 0, 'must be greater than zero'));
+      if (p.type !== 'Pods' && p.type !== 'Percent') errs.push(notSupported(child(pp, 'type'), p.type ?? '', ['Percent', 'Pods']));
+      if (typeof p.value !== 'number' || p.value <= 0) errs.push(invalid(child(pp, 'value'), p.value ?? 0, 'must be greater than zero'));
+      if (typeof p.periodSeconds !== 'number' || p.periodSeconds <= 0) errs.push(invalid(child(pp, 'periodSeconds'), p.periodSeconds ?? 0, 'must be greater than zero'));
       else if (p.periodSeconds > MAX_PERIOD_SECONDS) errs.push(invalid(child(pp, 'periodSeconds'), p.periodSeconds, `must be less than or equal to ${MAX_PERIOD_SECONDS}`));
     });
   }

@@ -1,6 +1,6 @@
 import type { FieldError, KObject } from '../types.js';
 import { child, forbidden, GoValue, index, invalid, notSupported, required, tooLong } from './field.js';
-import { isObject, type Json } from './json.js';
+import { arr, isObject, obj, type JsonObject } from './json.js';
 import { validateImmutable } from './meta.js';
 import {
   httpPathError, isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isValidIP, isValidPathSegmentName, isValidPortName,
@@ -15,11 +15,11 @@ const INVALID_PATH_SUFFIXES = ['/..', '/.'];
 const INGRESS_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
 
 export function validateIngress(ing: KObject, old?: KObject): FieldError[] {
-  const spec: Json = isObject(ing.spec) ? ing.spec : {};
-  const oldSpec: Json = old && isObject(old.spec) ? old.spec : undefined;
+  const spec = obj(ing.spec);
+  const oldSpec = old && isObject(old.spec) ? old.spec : undefined;
   // Stored objects that predate a rule keep passing it on update, as upstream's options allow.
-  const allowInvalidSecretName = !!oldSpec && arr(oldSpec.tls).some((t) => t?.secretName && isDNS1123Subdomain(String(t.secretName)).length > 0);
-  const allowInvalidWildcardRule = !!oldSpec && arr(oldSpec.rules).some((r) => String(r?.host ?? '').includes('*') && validateRuleValue(r, '').length > 0);
+  const allowInvalidSecretName = !!oldSpec && arr(oldSpec.tls).map(obj).some((t) => t.secretName && isDNS1123Subdomain(String(t.secretName)).length > 0);
+  const allowInvalidWildcardRule = !!oldSpec && arr(oldSpec.rules).some((r) => String(obj(r).host ?? '').includes('*') && validateRuleValue(r, '').length > 0);
   const errs = validateIngressSpec(spec, 'spec', allowInvalidSecretName, allowInvalidWildcardRule);
   const cls = ing.metadata?.annotations?.[INGRESS_CLASS_ANNOTATION];
   if (!old && cls !== undefined && typeof spec.ingressClassName === 'string' && cls !== spec.ingressClassName) {
@@ -28,11 +28,7 @@ export function validateIngress(ing: KObject, old?: KObject): FieldError[] {
   return errs;
 }
 
-function arr(v: unknown): Json[] {
-  return Array.isArray(v) ? v : [];
-}
-
-function validateIngressSpec(spec: Json, path: string, allowInvalidSecretName: boolean, allowInvalidWildcardRule: boolean): FieldError[] {
+function validateIngressSpec(spec: JsonObject, path: string, allowInvalidSecretName: boolean, allowInvalidWildcardRule: boolean): FieldError[] {
   const errs: FieldError[] = [];
   const rules = arr(spec.rules);
   if (rules.length === 0 && !isObject(spec.defaultBackend)) {
@@ -41,7 +37,8 @@ function validateIngressSpec(spec: Json, path: string, allowInvalidSecretName: b
   if (isObject(spec.defaultBackend)) errs.push(...validateBackend(spec.defaultBackend, child(path, 'defaultBackend')));
   rules.forEach((r, i) => {
     const rp = index(child(path, 'rules'), i);
-    const host = typeof r?.host === 'string' ? r.host : '';
+    const rawHost = obj(r).host;
+    const host = typeof rawHost === 'string' ? rawHost : '';
     let wildcard = false;
     if (host) {
       if (isValidIP(host)) errs.push(invalid(child(rp, 'host'), host, 'must be a DNS name, not an IP address'));
@@ -54,14 +51,14 @@ function validateIngressSpec(spec: Json, path: string, allowInvalidSecretName: b
     }
     if (!wildcard || !allowInvalidWildcardRule) errs.push(...validateRuleValue(r, rp));
   });
-  arr(spec.tls).forEach((t, ti) => {
+  arr(spec.tls).map(obj).forEach((t, ti) => {
     const tp = index(child(path, 'tls'), ti);
-    arr(t?.hosts).forEach((h, hi) => {
+    arr(t.hosts).forEach((h, hi) => {
       const host = String(h);
       const msgs = host.includes('*') ? isWildcardDNS1123Subdomain(host) : isDNS1123Subdomain(host);
       for (const m of msgs) errs.push(invalid(index(child(tp, 'hosts'), hi), host, m));
     });
-    if (!allowInvalidSecretName && typeof t?.secretName === 'string' && t.secretName) {
+    if (!allowInvalidSecretName && typeof t.secretName === 'string' && t.secretName) {
       for (const m of isDNS1123Subdomain(t.secretName)) errs.push(invalid(child(tp, 'secretName'), t.secretName, m));
     }
   });
@@ -71,21 +68,23 @@ function validateIngressSpec(spec: Json, path: string, allowInvalidSecretName: b
   return errs;
 }
 
-function validateRuleValue(rule: Json, path: string): FieldError[] {
-  if (!isObject(rule?.http)) return [];
+function validateRuleValue(rule: unknown, path: string): FieldError[] {
+  const http = obj(rule).http;
+  if (!isObject(http)) return [];
   const hp = child(path, 'http');
-  const paths = arr(rule.http.paths);
+  const paths = arr(http.paths);
   const errs: FieldError[] = [];
   if (paths.length === 0) errs.push(required(child(hp, 'paths'), ''));
   paths.forEach((p, i) => errs.push(...validateHTTPPath(p, index(child(hp, 'paths'), i))));
   return errs;
 }
 
-function validateHTTPPath(p: Json, path: string): FieldError[] {
+function validateHTTPPath(raw: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
-  const pathType = p?.pathType;
+  const p = obj(raw);
+  const pathType = p.pathType;
   if (pathType === undefined || pathType === null) return [required(child(path, 'pathType'), 'pathType must be specified')];
-  const value = typeof p?.path === 'string' ? p.path : '';
+  const value = typeof p.path === 'string' ? p.path : '';
   switch (pathType) {
     case 'Exact':
     case 'Prefix':
@@ -101,23 +100,24 @@ function validateHTTPPath(p: Json, path: string): FieldError[] {
     default:
       errs.push(notSupported(child(path, 'pathType'), pathType, PATH_TYPES));
   }
-  errs.push(...validateBackend(p?.backend, child(path, 'backend')));
+  errs.push(...validateBackend(p.backend, child(path, 'backend')));
   return errs;
 }
 
-function validateBackend(b: Json, path: string): FieldError[] {
-  const hasResource = isObject(b?.resource);
-  const hasService = isObject(b?.service);
+function validateBackend(raw: unknown, path: string): FieldError[] {
+  const { resource, service: svc } = obj(raw);
+  const hasResource = isObject(resource);
+  const hasService = isObject(svc);
   if (hasResource && hasService) return [invalid(path, '', 'cannot set both resource and service backends')];
-  if (hasResource) return validateTypedLocalObjectReference(b.resource, child(path, 'resource'));
+  if (hasResource) return validateTypedLocalObjectReference(resource, child(path, 'resource'));
   if (!hasService) return [invalid(path, '', 'resource or service backend is required')];
   const errs: FieldError[] = [];
-  const svc = b.service;
   const name = typeof svc.name === 'string' ? svc.name : '';
   if (!name) errs.push(required(child(path, 'service', 'name'), ''));
   else for (const m of isDNS1035Label(name)) errs.push(invalid(child(path, 'service', 'name'), name, m));
-  const portName = typeof svc.port?.name === 'string' ? svc.port.name : '';
-  const portNumber = typeof svc.port?.number === 'number' ? svc.port.number : 0;
+  const port = obj(svc.port);
+  const portName = typeof port.name === 'string' ? port.name : '';
+  const portNumber = typeof port.number === 'number' ? port.number : 0;
   if (portName && portNumber) errs.push(invalid(path, '', 'cannot set both port name & port number'));
   else if (portName) for (const m of isValidPortName(portName)) errs.push(invalid(child(path, 'service', 'port', 'name'), portName, m));
   else if (portNumber) for (const m of isValidPortNum(portNumber)) errs.push(invalid(child(path, 'service', 'port', 'number'), portNumber, m));
@@ -125,7 +125,7 @@ function validateBackend(b: Json, path: string): FieldError[] {
   return errs;
 }
 
-function validateTypedLocalObjectReference(ref: Json, path: string): FieldError[] {
+function validateTypedLocalObjectReference(ref: JsonObject, path: string): FieldError[] {
   const errs: FieldError[] = [];
   if (typeof ref.apiGroup === 'string') for (const m of isDNS1123Subdomain(ref.apiGroup)) errs.push(invalid(child(path, 'apiGroup'), ref.apiGroup, m));
   for (const f of ['kind', 'name']) {
@@ -137,11 +137,11 @@ function validateTypedLocalObjectReference(ref: Json, path: string): FieldError[
 }
 
 export function validateIngressClass(ic: KObject, old?: KObject): FieldError[] {
-  const spec: Json = isObject(ic.spec) ? ic.spec : {};
+  const spec = obj(ic.spec);
   const errs: FieldError[] = [];
   const controller = typeof spec.controller === 'string' ? spec.controller : '';
   const cp = child('spec', 'controller');
-  if (old) errs.push(...validateImmutable(controller, String((old.spec as Json)?.controller ?? ''), cp));
+  if (old) errs.push(...validateImmutable(controller, String(obj(old.spec).controller ?? ''), cp));
   if (!controller) errs.push(required(cp, ''));
   else {
     if (Buffer.byteLength(controller) > 250) errs.push(tooLong(cp, 250));

@@ -1,7 +1,7 @@
 import type { FieldError } from '../types.js';
 import { parseGoDuration } from '../duration.js';
 import { invalid, notSupported, required } from './field.js';
-import { isObject, type Json } from './json.js';
+import { isObject, obj, type JsonObject } from './json.js';
 
 // What the Istio CRDs' structural schemas (Istio 1.26's manifests/charts/base crd-all) refuse
 // before the webhook is asked: required fields, enums, minimums and the x-kubernetes-validations
@@ -13,12 +13,14 @@ interface Rule {
   /** The schema's minimum, for the uint32 fields. */
   min?: number;
   /** x-kubernetes-validations: a message and the rule's test on the value. */
-  cel?: { message: string; ok(v: Json): boolean }[];
+  cel?: { message: string; ok(v: unknown): boolean }[];
 }
 
-const DURATION = { message: 'must be a valid duration greater than 1ms', ok: (v: Json) => typeof v === 'string' && (parseGoDuration(v) ?? 0) >= 1 };
-const PORT = { message: 'port must be between 1-65535', ok: (v: Json) => typeof v === 'number' && v > 0 && v <= 65535 };
+const DURATION = { message: 'must be a valid duration greater than 1ms', ok: (v: unknown) => typeof v === 'string' && (parseGoDuration(v) ?? 0) >= 1 };
+const PORT = { message: 'port must be between 1-65535', ok: (v: unknown) => typeof v === 'number' && v > 0 && v <= 65535 };
 const UINT: Rule = { min: 0 };
+/** A rule on an object's fields (a value that is no object has none). */
+const onObject = (f: (o: JsonObject) => boolean) => (v: unknown) => f(obj(v));
 const LB_SIMPLE = ['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST'];
 const PORT_NAME = /^[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
 
@@ -93,19 +95,19 @@ const RULES: Record<string, Record<string, Rule>> = {
     spec: {
       required: ['hosts'],
       cel: [
-        { message: 'only one of WorkloadSelector or Endpoints can be set', ok: (s) => !(s.workloadSelector !== undefined && s.endpoints !== undefined) },
+        { message: 'only one of WorkloadSelector or Endpoints can be set', ok: onObject((s) => !(s.workloadSelector !== undefined && s.endpoints !== undefined)) },
         {
           message: 'CIDR addresses are allowed only for NONE/STATIC resolution types',
-          ok: (s) => !(Array.isArray(s.addresses) && s.addresses.some((a: Json) => String(a).includes('/')) && !['NONE', 'STATIC', undefined].includes(s.resolution)),
+          ok: onObject((s) => !(Array.isArray(s.addresses) && s.addresses.some((a: unknown) => String(a).includes('/')) && !['NONE', 'STATIC', undefined].includes(s.resolution as string | undefined))),
         },
-        { message: 'NONE mode cannot set endpoints', ok: (s) => (s.resolution ?? 'NONE') !== 'NONE' || s.endpoints === undefined },
-        { message: 'DNS_ROUND_ROBIN mode cannot have multiple endpoints', ok: (s) => s.resolution !== 'DNS_ROUND_ROBIN' || !Array.isArray(s.endpoints) || s.endpoints.length <= 1 },
+        { message: 'NONE mode cannot set endpoints', ok: onObject((s) => (s.resolution ?? 'NONE') !== 'NONE' || s.endpoints === undefined) },
+        { message: 'DNS_ROUND_ROBIN mode cannot have multiple endpoints', ok: onObject((s) => s.resolution !== 'DNS_ROUND_ROBIN' || !Array.isArray(s.endpoints) || s.endpoints.length <= 1) },
       ],
     },
     'spec.hosts[]': { cel: [{ message: 'hostname cannot be wildcard', ok: (h) => h !== '*' }] },
     'spec.location': { enum: ['MESH_EXTERNAL', 'MESH_INTERNAL'] },
     'spec.resolution': { enum: ['NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN'] },
-    'spec.ports': { cel: [{ message: 'port number cannot be duplicated', ok: (ps) => !Array.isArray(ps) || new Set(ps.map((p: Json) => p?.number)).size === ps.length }] },
+    'spec.ports': { cel: [{ message: 'port number cannot be duplicated', ok: (ps) => !Array.isArray(ps) || new Set(ps.map((p: unknown) => obj(p).number)).size === ps.length }] },
     'spec.ports[]': { required: ['number', 'name'] },
     'spec.ports[].number': { min: 0, cel: [PORT] },
     'spec.ports[].targetPort': { min: 0, cel: [PORT] },
@@ -117,11 +119,11 @@ const RULES: Record<string, Record<string, Rule>> = {
 };
 
 /** Every value at a pattern's paths: `[]` walks a list, `{}` a map's values. */
-function expand(root: Json, pattern: string): { path: string; value: Json }[] {
-  let at: { path: string; value: Json }[] = [{ path: '', value: root }];
+function expand(root: unknown, pattern: string): { path: string; value: unknown }[] {
+  let at: { path: string; value: unknown }[] = [{ path: '', value: root }];
   if (pattern === '') return at;
   for (const step of pattern.split('.')) {
-    const next: { path: string; value: Json }[] = [];
+    const next: { path: string; value: unknown }[] = [];
     const name = step.replace(/(\[\]|\{\})$/, '');
     for (const { path, value } of at) {
       if (!isObject(value) || value[name] === undefined || value[name] === null) continue;
@@ -140,14 +142,14 @@ function expand(root: Json, pattern: string): { path: string; value: Json }[] {
   return at;
 }
 
-function celValueType(v: Json): string {
+function celValueType(v: unknown): string {
   if (Array.isArray(v)) return 'array';
   if (isObject(v)) return 'object';
   return typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v;
 }
 
 /** The schema's errors for one Istio object: OpenAPI checks first, then the CEL rules, as the apiserver orders them. */
-export function istioSchemaErrors(kind: string, obj: Json): FieldError[] {
+export function istioSchemaErrors(kind: string, obj: unknown): FieldError[] {
   const rules = RULES[kind] ?? {};
   const schema: FieldError[] = [];
   const cel: FieldError[] = [];

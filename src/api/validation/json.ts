@@ -1,20 +1,23 @@
 // Objects arrive as decoded JSON of any shape; these guards let validators and defaulters walk
 // them without trusting the declared types.
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-export type Json = any;
-export type JsonObject = Record<string, Json>;
+export type JsonObject = Record<string, unknown>;
 
 export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export function arr(v: unknown): Json[] {
+export function arr(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
 export function obj(v: unknown): JsonObject {
   return isObject(v) ? v : {};
+}
+
+/** Whether v is one of the given strings (a value of any other type never is). */
+export function isOneOf(v: unknown, values: readonly string[]): v is string {
+  return typeof v === 'string' && values.includes(v);
 }
 
 export function str(v: unknown): string {

@@ -1,6 +1,6 @@
 import type { FieldError } from '../types.js';
 import { child, forbidden, goQuote, goStringMap, GoValue, index, invalid, required } from './field.js';
-import { isObject, type Json } from './json.js';
+import { arr, isObject, obj } from './json.js';
 import { isQualifiedName, isValidLabelValue } from './names.js';
 
 // Labels and label selectors, as k8s.io/apimachinery/pkg/apis/meta/v1/validation.
@@ -21,18 +21,19 @@ export function validateLabels(labels: unknown, path: string): FieldError[] {
   return errs;
 }
 
-export function validateLabelSelector(sel: Json, path: string): FieldError[] {
+export function validateLabelSelector(sel: unknown, path: string): FieldError[] {
   if (!isObject(sel)) return [];
   const errs = validateLabels(sel.matchLabels, child(path, 'matchLabels'));
   const exprs = Array.isArray(sel.matchExpressions) ? sel.matchExpressions : [];
-  exprs.forEach((r: Json, i: number) => errs.push(...validateSelectorRequirement(r, index(child(path, 'matchExpressions'), i))));
+  exprs.forEach((r: unknown, i: number) => errs.push(...validateSelectorRequirement(r, index(child(path, 'matchExpressions'), i))));
   return errs;
 }
 
-function validateSelectorRequirement(r: Json, path: string): FieldError[] {
+function validateSelectorRequirement(raw: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
-  const values: unknown[] = Array.isArray(r?.values) ? r.values : [];
-  switch (r?.operator) {
+  const r = obj(raw);
+  const values = arr(r.values);
+  switch (r.operator) {
     case 'In':
     case 'NotIn':
       if (values.length === 0) errs.push(required(child(path, 'values'), "must be specified when `operator` is 'In' or 'NotIn'"));
@@ -42,9 +43,9 @@ function validateSelectorRequirement(r: Json, path: string): FieldError[] {
       if (values.length > 0) errs.push(forbidden(child(path, 'values'), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
       break;
     default:
-      errs.push(invalid(child(path, 'operator'), r?.operator ?? '', 'not a valid selector operator'));
+      errs.push(invalid(child(path, 'operator'), r.operator ?? '', 'not a valid selector operator'));
   }
-  errs.push(...validateLabelName(typeof r?.key === 'string' ? r.key : '', child(path, 'key')));
+  errs.push(...validateLabelName(typeof r.key === 'string' ? r.key : '', child(path, 'key')));
   values.forEach((v, i) => {
     const s = String(v);
     const msgs = isValidLabelValue(s);
@@ -54,15 +55,16 @@ function validateSelectorRequirement(r: Json, path: string): FieldError[] {
 }
 
 /** Go's %#v of a metav1.LabelSelector, as printed in `field is immutable` errors. */
-export function goLabelSelector(sel: Json): GoValue {
+export function goLabelSelector(sel: unknown): GoValue {
   if (!isObject(sel)) return new GoValue('null');
   const ml = isObject(sel.matchLabels) ? goStringMap(sel.matchLabels) : 'map[string]string(nil)';
   const exprs = Array.isArray(sel.matchExpressions) ? sel.matchExpressions : undefined;
   const me = exprs
     ? `[]v1.LabelSelectorRequirement{${exprs
-        .map((r: Json) => {
-          const vals = Array.isArray(r?.values) ? `[]string{${r.values.map((v: unknown) => goQuote(String(v))).join(', ')}}` : '[]string(nil)';
-          return `v1.LabelSelectorRequirement{Key:${goQuote(String(r?.key ?? ''))}, Operator:${goQuote(String(r?.operator ?? ''))}, Values:${vals}}`;
+        .map((raw: unknown) => {
+          const r = obj(raw);
+          const vals = Array.isArray(r.values) ? `[]string{${r.values.map((v: unknown) => goQuote(String(v))).join(', ')}}` : '[]string(nil)';
+          return `v1.LabelSelectorRequirement{Key:${goQuote(String(r.key ?? ''))}, Operator:${goQuote(String(r.operator ?? ''))}, Values:${vals}}`;
         })
         .join(', ')}}`
     : '[]v1.LabelSelectorRequirement(nil)';
@@ -71,5 +73,5 @@ export function goLabelSelector(sel: Json): GoValue {
 
 /** A string map as the Go value printed for template labels and selectors. */
 export function goMap(m: unknown): GoValue {
-  return new GoValue(isObject(m) ? goStringMap(m as Record<string, string>) : 'map[string]string(nil)');
+  return new GoValue(isObject(m) ? goStringMap(m) : 'map[string]string(nil)');
 }

@@ -2,7 +2,7 @@ import type { FieldError, KObject, ResourceDef } from '../types.js';
 import { kindKey } from '../kinds.js';
 import { child, forbidden, goStringSlice, GoValue, invalid, required, tooLong } from './field.js';
 import { validateLabels } from './labels.js';
-import { isObject, jsonEqual, type Json } from './json.js';
+import { arr, isObject, jsonEqual, obj as asObject, type JsonObject } from './json.js';
 import { isQualifiedName, nameIsDNS1035Label, nameIsDNSLabel, nameIsDNSSubdomain, type NameValidator } from './names.js';
 
 // ObjectMeta rules shared by every kind (apimachinery's ValidateObjectMeta and
@@ -27,7 +27,7 @@ const CUSTOM_GROUPS = new Set(['networking.istio.io']);
 const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion']);
 
 export function validateObjectMeta(def: ResourceDef, obj: KObject, old?: KObject): FieldError[] {
-  const meta: Json = isObject(obj.metadata) ? obj.metadata : {};
+  const meta = asObject(obj.metadata);
   const path = 'metadata';
   const errs: FieldError[] = [];
   if (!isObject(obj.metadata)) return [required(path, '')];
@@ -46,7 +46,7 @@ export function validateObjectMeta(def: ResourceDef, obj: KObject, old?: KObject
     errs.push(...validateNamespaceField(def, meta, path));
     if (typeof meta.generation === 'number' && meta.generation < 0) errs.push(invalid(child(path, 'generation'), meta.generation, IS_NEGATIVE));
   } else {
-    errs.push(...validateMetaUpdate(meta, isObject(old.metadata) ? old.metadata : {}, path));
+    errs.push(...validateMetaUpdate(meta, asObject(old.metadata), path));
   }
   errs.push(...validateLabels(meta.labels, child(path, 'labels')));
   errs.push(...validateAnnotations(meta.annotations, child(path, 'annotations')));
@@ -55,7 +55,7 @@ export function validateObjectMeta(def: ResourceDef, obj: KObject, old?: KObject
   return errs;
 }
 
-function validateNamespaceField(def: ResourceDef, meta: Json, path: string): FieldError[] {
+function validateNamespaceField(def: ResourceDef, meta: JsonObject, path: string): FieldError[] {
   const ns = meta.namespace;
   if (def.namespaced) {
     if (typeof ns !== 'string' || ns === '') return [required(child(path, 'namespace'), '')];
@@ -65,11 +65,11 @@ function validateNamespaceField(def: ResourceDef, meta: Json, path: string): Fie
   return [];
 }
 
-function validateMetaUpdate(meta: Json, oldMeta: Json, path: string): FieldError[] {
+function validateMetaUpdate(meta: JsonObject, oldMeta: JsonObject, path: string): FieldError[] {
   const errs: FieldError[] = [];
   if (oldMeta.deletionTimestamp) {
-    const oldF = new Set<string>(Array.isArray(oldMeta.finalizers) ? oldMeta.finalizers : []);
-    const extra = [...new Set<string>(Array.isArray(meta.finalizers) ? meta.finalizers : [])].filter((f) => !oldF.has(f)).sort();
+    const oldF = new Set(arr(oldMeta.finalizers));
+    const extra = [...new Set(arr(meta.finalizers))].filter((f) => !oldF.has(f)).map(String).sort();
     if (extra.length) {
       errs.push(forbidden(child(path, 'finalizers'), `no new finalizers can be added if the object is being deleted, found new finalizers ${goStringSlice(extra)}`));
     }
@@ -116,15 +116,16 @@ function validateOwnerReferences(refs: unknown, path: string): FieldError[] {
   if (!Array.isArray(refs)) return [];
   const errs: FieldError[] = [];
   let firstController = '';
-  for (const ref of refs as Json[]) {
-    const apiVersion = String(ref?.apiVersion ?? '');
+  for (const raw of refs) {
+    const ref = asObject(raw);
+    const apiVersion = String(ref.apiVersion ?? '');
     const version = apiVersion.includes('/') ? apiVersion.slice(apiVersion.indexOf('/') + 1) : apiVersion;
     if (!version) errs.push(invalid(child(path, 'apiVersion'), apiVersion, 'version must not be empty'));
-    if (!ref?.kind) errs.push(invalid(child(path, 'kind'), String(ref?.kind ?? ''), 'must not be empty'));
-    if (!ref?.name) errs.push(invalid(child(path, 'name'), String(ref?.name ?? ''), 'must not be empty'));
-    if (!ref?.uid) errs.push(invalid(child(path, 'uid'), String(ref?.uid ?? ''), 'must not be empty'));
-    if (apiVersion === 'v1' && ref?.kind === 'Event') errs.push(invalid(path, new GoValue(JSON.stringify(ref)), '/v1, Kind=Event is disallowed from being an owner'));
-    if (ref?.controller === true) {
+    if (!ref.kind) errs.push(invalid(child(path, 'kind'), String(ref.kind ?? ''), 'must not be empty'));
+    if (!ref.name) errs.push(invalid(child(path, 'name'), String(ref.name ?? ''), 'must not be empty'));
+    if (!ref.uid) errs.push(invalid(child(path, 'uid'), String(ref.uid ?? ''), 'must not be empty'));
+    if (apiVersion === 'v1' && ref.kind === 'Event') errs.push(invalid(path, new GoValue(JSON.stringify(raw)), '/v1, Kind=Event is disallowed from being an owner'));
+    if (ref.controller === true) {
       const name = `${ref.kind}/${ref.name}`;
       if (firstController) {
         errs.push(invalid(path, new GoValue(JSON.stringify(refs)), `Only one reference can have Controller set to true. Found "true" in references for ${firstController} and ${name}`));

@@ -113,8 +113,8 @@ export function isConfigMapKey(v: string): string[] {
   return errs;
 }
 
-export function isValidPortNum(port: number): string[] {
-  return Number.isInteger(port) && port >= 1 && port <= 65535 ? [] : [inclusiveRangeError(1, 65535)];
+export function isValidPortNum(port: unknown): string[] {
+  return typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535 ? [] : [inclusiveRangeError(1, 65535)];
 }
 
 /** IANA service names as container and backend port names: 15 chars, a letter, no edge or double hyphens. */

@@ -1,6 +1,6 @@
 import type { FieldError, KObject } from '../types.js';
 import { child, index, invalid } from './field.js';
-import { isObject } from './json.js';
+import { arr, isObject } from './json.js';
 import { isQualifiedName } from './names.js';
 
 // Namespace rules. Updates through the main resource ignore spec and status changes upstream
@@ -10,7 +10,7 @@ export function validateNamespace(ns: KObject, old?: KObject): FieldError[] {
   if (old) return [];
   const spec = isObject(ns.spec) ? ns.spec : {};
   const errs: FieldError[] = [];
-  (Array.isArray(spec.finalizers) ? spec.finalizers : []).forEach((f: unknown, i: number) => {
+  arr(spec.finalizers).forEach((f: unknown, i: number) => {
     const s = String(f);
     const p = index(child('spec', 'finalizers'), i);
     for (const m of isQualifiedName(s)) errs.push(invalid(p, s, m));

@@ -1,19 +1,20 @@
 import type { FieldError, KObject } from '../types.js';
 import { child, forbidden, GoValue, goStringSlice, index, invalid, notSupported, required } from './field.js';
 import { validateLabelSelector } from './labels.js';
-import { isObject, type Json } from './json.js';
+import { arr, isObject, obj, type JsonObject } from './json.js';
 import { CIDR_ERROR, isValidCIDR, isValidPortName, isValidPortNum } from './names.js';
 
 // NetworkPolicy rules from pkg/apis/networking/validation.
 
 export function validateNetworkPolicy(np: KObject): FieldError[] {
-  const spec: Json = isObject(np.spec) ? np.spec : {};
+  const spec = obj(np.spec);
   const errs = validateLabelSelector(spec.podSelector, child('spec', 'podSelector'));
   for (const [dir, peers] of [['ingress', 'from'], ['egress', 'to']] as const) {
-    (Array.isArray(spec[dir]) ? spec[dir] : []).forEach((rule: Json, i: number) => {
+    arr(spec[dir]).forEach((raw: unknown, i: number) => {
+      const rule = obj(raw);
       const rp = index(child('spec', dir), i);
-      (Array.isArray(rule?.ports) ? rule.ports : []).forEach((p: Json, j: number) => errs.push(...validatePort(p, index(child(rp, 'ports'), j))));
-      (Array.isArray(rule?.[peers]) ? rule[peers] : []).forEach((p: Json, j: number) => errs.push(...validatePeer(p, index(child(rp, peers), j))));
+      arr(rule.ports).forEach((p: unknown, j: number) => errs.push(...validatePort(p, index(child(rp, 'ports'), j))));
+      arr(rule[peers]).forEach((p: unknown, j: number) => errs.push(...validatePeer(p, index(child(rp, peers), j))));
     });
   }
   const types: unknown[] = Array.isArray(spec.policyTypes) ? spec.policyTypes : [];
@@ -27,13 +28,14 @@ export function validateNetworkPolicy(np: KObject): FieldError[] {
   return errs;
 }
 
-function validatePort(p: Json, path: string): FieldError[] {
+function validatePort(raw: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
-  if (p?.protocol !== undefined && p.protocol !== null && !['TCP', 'UDP', 'SCTP'].includes(p.protocol)) {
+  const p = obj(raw);
+  if (p.protocol !== undefined && p.protocol !== null && !(typeof p.protocol === 'string' && ['TCP', 'UDP', 'SCTP'].includes(p.protocol))) {
     errs.push(notSupported(child(path, 'protocol'), p.protocol, ['TCP', 'UDP', 'SCTP']));
   }
-  const port = p?.port;
-  const endPort = p?.endPort;
+  const port = p.port;
+  const endPort = p.endPort;
   if (typeof port === 'number') {
     for (const m of isValidPortNum(port)) errs.push(invalid(child(path, 'port'), port, m));
     if (typeof endPort === 'number') {
@@ -49,32 +51,33 @@ function validatePort(p: Json, path: string): FieldError[] {
   return errs;
 }
 
-function validatePeer(peer: Json, path: string): FieldError[] {
+function validatePeer(raw: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
+  const peer = obj(raw);
   let n = 0;
-  if (isObject(peer?.podSelector)) {
+  if (isObject(peer.podSelector)) {
     n++;
     errs.push(...validateLabelSelector(peer.podSelector, child(path, 'podSelector')));
   }
-  if (isObject(peer?.namespaceSelector)) {
+  if (isObject(peer.namespaceSelector)) {
     n++;
     errs.push(...validateLabelSelector(peer.namespaceSelector, child(path, 'namespaceSelector')));
   }
-  if (isObject(peer?.ipBlock)) {
+  if (isObject(peer.ipBlock)) {
     n++;
     errs.push(...validateIPBlock(peer.ipBlock, child(path, 'ipBlock')));
   }
   if (n === 0) errs.push(required(path, 'must specify a peer'));
-  else if (n > 1 && isObject(peer?.ipBlock)) errs.push(forbidden(path, 'may not specify both ipBlock and another peer'));
+  else if (n > 1 && isObject(peer.ipBlock)) errs.push(forbidden(path, 'may not specify both ipBlock and another peer'));
   return errs;
 }
 
-function validateIPBlock(b: Json, path: string): FieldError[] {
+function validateIPBlock(b: JsonObject, path: string): FieldError[] {
   const cidr = typeof b.cidr === 'string' ? b.cidr : '';
   if (!cidr) return [required(child(path, 'cidr'), '')];
   if (!isValidCIDR(cidr)) return [invalid(child(path, 'cidr'), cidr, CIDR_ERROR)];
   const errs: FieldError[] = [];
-  (Array.isArray(b.except) ? b.except : []).forEach((e: unknown, i: number) => {
+  arr(b.except).forEach((e: unknown, i: number) => {
     const s = String(e);
     if (!isValidCIDR(s)) errs.push(invalid(index(child(path, 'except'), i), s, CIDR_ERROR));
   });

@@ -1,7 +1,7 @@
 import type { FieldError, KObject } from '../types.js';
 import { child, duplicate, forbidden, GoValue, goQuote, index, invalid, key, notFound, notSupported, required } from './field.js';
 import { validateLabels } from './labels.js';
-import { isObject, jsonEqual, type Json } from './json.js';
+import { arr, isObject, isOneOf, jsonEqual, obj, type JsonObject } from './json.js';
 import { validateAnnotations, validateNonnegative } from './meta.js';
 import {
   inclusiveRangeError, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isRelaxedEnvVarName, isValidPortName, isValidPortNum,
@@ -23,24 +23,24 @@ export function validatePod(pod: KObject, old?: KObject): FieldError[] {
 }
 
 /** ValidatePodTemplateSpec; note that upstream reports template labels at `<path>.labels`. */
-export function validatePodTemplateSpec(tpl: Json, path: string): FieldError[] {
+export function validatePodTemplateSpec(tpl: unknown, path: string): FieldError[] {
   if (!isObject(tpl)) return [required(path, '')];
-  const meta = isObject(tpl.metadata) ? tpl.metadata : {};
+  const meta = obj(tpl.metadata);
   const errs = [...validateLabels(meta.labels, child(path, 'labels')), ...validateAnnotations(meta.annotations, child(path, 'annotations'))];
   errs.push(...validatePodSpec(tpl.spec, child(path, 'spec')));
-  const spec = isObject(tpl.spec) ? tpl.spec : {};
+  const spec = obj(tpl.spec);
   if (Array.isArray(spec.ephemeralContainers) && spec.ephemeralContainers.length > 0) {
     errs.push(forbidden(child(path, 'spec', 'ephemeralContainers'), 'ephemeral containers not allowed in pod template'));
   }
   return errs;
 }
 
-export function validatePodSpec(specIn: Json, path: string): FieldError[] {
-  const spec: Json = isObject(specIn) ? specIn : {};
+export function validatePodSpec(specIn: unknown, path: string): FieldError[] {
+  const spec = obj(specIn);
   const errs: FieldError[] = [];
   const volumes = validateVolumes(spec.volumes, child(path, 'volumes'), errs);
-  const containers: Json[] = Array.isArray(spec.containers) ? spec.containers : [];
-  const initContainers: Json[] = Array.isArray(spec.initContainers) ? spec.initContainers : [];
+  const containers = arr(spec.containers);
+  const initContainers = arr(spec.initContainers);
   const names = new Set<string>();
   const hostUsers = spec.hostUsers !== false;
   initContainers.forEach((c, i) => errs.push(...validateContainer(c, index(child(path, 'initContainers'), i), names, volumes, true, hostUsers)));
@@ -59,7 +59,8 @@ export function validatePodSpec(specIn: Json, path: string): FieldError[] {
     for (const m of isDNS1123Subdomain(spec.serviceAccountName)) errs.push(invalid(child(path, 'serviceAccountName'), spec.serviceAccountName, m));
   }
   for (const f of ['hostname', 'subdomain']) {
-    if (typeof spec[f] === 'string' && spec[f]) for (const m of isDNS1123Label(spec[f])) errs.push(invalid(child(path, f), spec[f], m));
+    const v = spec[f];
+    if (typeof v === 'string' && v) for (const m of isDNS1123Label(v)) errs.push(invalid(child(path, f), v, m));
   }
   if (spec.activeDeadlineSeconds !== undefined && spec.activeDeadlineSeconds !== null) {
     const v = spec.activeDeadlineSeconds;
@@ -71,27 +72,28 @@ export function validatePodSpec(specIn: Json, path: string): FieldError[] {
 
 function validateEnum(v: unknown, path: string, allowed: string[]): FieldError[] {
   if (v === undefined || v === null || v === '') return [required(path, '')];
-  return allowed.includes(v as string) ? [] : [notSupported(path, v, allowed)];
+  return isOneOf(v, allowed) ? [] : [notSupported(path, v, allowed)];
 }
 
 function validateVolumes(volumes: unknown, path: string, errs: FieldError[]): Set<string> {
   const names = new Set<string>();
   if (!Array.isArray(volumes)) return names;
-  volumes.forEach((v: Json, i: number) => {
+  volumes.forEach((raw: unknown, i: number) => {
     const p = index(path, i);
-    const name = typeof v?.name === 'string' ? v.name : '';
+    const v = obj(raw);
+    const name = typeof v.name === 'string' ? v.name : '';
     if (!name) errs.push(required(child(p, 'name'), ''));
     else for (const m of isDNS1123Label(name)) errs.push(invalid(child(p, 'name'), name, m));
     if (name && names.has(name)) errs.push(duplicate(child(p, 'name'), name));
     names.add(name);
-    const sources = isObject(v) ? Object.keys(v).filter((k) => k !== 'name' && isObject(v[k])) : [];
+    const sources = Object.keys(v).filter((k) => k !== 'name' && isObject(v[k]));
     if (sources.length > 1) errs.push(forbidden(child(p, sources[1]), 'may not specify more than 1 volume type'));
-    else if (sources[0] === 'hostPath') errs.push(...validateHostPathVolumeSource(v.hostPath, child(p, 'hostPath')));
+    else if (sources[0] === 'hostPath') errs.push(...validateHostPathVolumeSource(obj(v.hostPath), child(p, 'hostPath')));
   });
   return names;
 }
 
-function validateContainer(c: Json, path: string, names: Set<string>, volumes: Set<string>, init: boolean, hostUsers: boolean): FieldError[] {
+function validateContainer(c: unknown, path: string, names: Set<string>, volumes: Set<string>, init: boolean, hostUsers: boolean): FieldError[] {
   const errs: FieldError[] = [];
   if (!isObject(c)) return [required(path, '')];
   const name = typeof c.name === 'string' ? c.name : '';
@@ -123,7 +125,8 @@ function validateContainer(c: Json, path: string, names: Set<string>, volumes: S
   errs.push(...validateResources(c.resources, child(path, 'resources')));
   errs.push(...validateSecurityContext(c.securityContext, child(path, 'securityContext'), hostUsers));
   for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
-    if (isObject(c[probe])) errs.push(...validateProbe(c[probe], child(path, probe)));
+    const pr = c[probe];
+    if (isObject(pr)) errs.push(...validateProbe(pr, child(path, probe)));
   }
   if (init && c.restartPolicy !== undefined && c.restartPolicy !== null && c.restartPolicy !== 'Always') {
     errs.push(notSupported(child(path, 'restartPolicy'), c.restartPolicy, ['Always']));
@@ -137,35 +140,37 @@ export function validateContainerPorts(ports: unknown, path: string): FieldError
   if (!Array.isArray(ports)) return [];
   const errs: FieldError[] = [];
   const names = new Set<string>();
-  ports.forEach((p: Json, i: number) => {
+  ports.forEach((raw: unknown, i: number) => {
     const ip = index(path, i);
-    if (typeof p?.name === 'string' && p.name.length > 0) {
-      const msgs = isValidPortName(p.name);
-      if (msgs.length) for (const m of msgs) errs.push(invalid(child(ip, 'name'), p.name, m));
-      else if (names.has(p.name)) errs.push(duplicate(child(ip, 'name'), p.name));
-      else names.add(p.name);
+    const p = obj(raw);
+    const name = p.name;
+    if (typeof name === 'string' && name.length > 0) {
+      const msgs = isValidPortName(name);
+      if (msgs.length) for (const m of msgs) errs.push(invalid(child(ip, 'name'), name, m));
+      else if (names.has(name)) errs.push(duplicate(child(ip, 'name'), name));
+      else names.add(name);
     }
-    if (!p?.containerPort) errs.push(required(child(ip, 'containerPort'), ''));
+    if (!p.containerPort) errs.push(required(child(ip, 'containerPort'), ''));
     else for (const m of isValidPortNum(p.containerPort)) errs.push(invalid(child(ip, 'containerPort'), p.containerPort, m));
-    if (p?.hostPort) for (const m of isValidPortNum(p.hostPort)) errs.push(invalid(child(ip, 'hostPort'), p.hostPort, m));
-    errs.push(...validateProtocol(p?.protocol, child(ip, 'protocol')));
+    if (p.hostPort) for (const m of isValidPortNum(p.hostPort)) errs.push(invalid(child(ip, 'hostPort'), p.hostPort, m));
+    errs.push(...validateProtocol(p.protocol, child(ip, 'protocol')));
   });
   return errs;
 }
 
 export function validateProtocol(proto: unknown, path: string): FieldError[] {
   if (proto === undefined || proto === null || proto === '') return [required(path, '')];
-  return SUPPORTED_PORT_PROTOCOLS.includes(proto as string) ? [] : [notSupported(path, proto, SUPPORTED_PORT_PROTOCOLS)];
+  return isOneOf(proto, SUPPORTED_PORT_PROTOCOLS) ? [] : [notSupported(path, proto, SUPPORTED_PORT_PROTOCOLS)];
 }
 
 /** Host ports must be unique per host IP and protocol across all containers of a pod. */
-function validateHostPorts(containers: Json[], path: string, initCount: number): FieldError[] {
+function validateHostPorts(containers: unknown[], path: string, initCount: number): FieldError[] {
   const errs: FieldError[] = [];
   const seen = new Set<string>();
   containers.forEach((c, ci) => {
     const cpath = ci < initCount ? index(child(path, 'initContainers'), ci) : index(child(path, 'containers'), ci - initCount);
-    (Array.isArray(c?.ports) ? c.ports : []).forEach((p: Json, pi: number) => {
-      if (!p?.hostPort) return;
+    arr(obj(c).ports).map(obj).forEach((p, pi) => {
+      if (!p.hostPort) return;
       const k = `${p.hostIP ?? ''}/${p.protocol ?? ''}/${p.hostPort}`;
       if (seen.has(k)) errs.push(duplicate(child(index(child(cpath, 'ports'), pi), 'hostPort'), k));
       seen.add(k);
@@ -177,14 +182,16 @@ function validateHostPorts(containers: Json[], path: string, initCount: number):
 function validateEnv(env: unknown, path: string): FieldError[] {
   if (!Array.isArray(env)) return [];
   const errs: FieldError[] = [];
-  env.forEach((e: Json, i: number) => {
+  env.forEach((raw: unknown, i: number) => {
     const p = index(path, i);
-    const name = typeof e?.name === 'string' ? e.name : '';
+    const e = obj(raw);
+    const name = typeof e.name === 'string' ? e.name : '';
     if (!name) errs.push(required(child(p, 'name'), ''));
     else for (const m of isRelaxedEnvVarName(name)) errs.push(invalid(child(p, 'name'), name, m));
-    if (isObject(e?.valueFrom)) {
+    const valueFrom = e.valueFrom;
+    if (isObject(valueFrom)) {
       if (typeof e.value === 'string' && e.value !== '') errs.push(invalid(child(p, 'valueFrom'), '', 'may not be specified when `value` is not empty'));
-      const sources = ['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'].filter((k) => isObject(e.valueFrom[k]));
+      const sources = ['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef'].filter((k) => isObject(valueFrom[k]));
       if (sources.length === 0) errs.push(invalid(child(p, 'valueFrom'), '', 'must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`'));
       else if (sources.length > 1) errs.push(invalid(child(p, 'valueFrom'), '', 'may not have more than one field specified at a time'));
     }
@@ -196,12 +203,13 @@ function validateVolumeMounts(mounts: unknown, path: string, volumes: Set<string
   if (!Array.isArray(mounts)) return [];
   const errs: FieldError[] = [];
   const paths = new Set<string>();
-  mounts.forEach((m: Json, i: number) => {
+  mounts.forEach((raw: unknown, i: number) => {
     const p = index(path, i);
-    const name = typeof m?.name === 'string' ? m.name : '';
+    const m = obj(raw);
+    const name = typeof m.name === 'string' ? m.name : '';
     if (!name) errs.push(required(child(p, 'name'), ''));
     else if (!volumes.has(name)) errs.push(notFound(child(p, 'name'), name));
-    const mp = typeof m?.mountPath === 'string' ? m.mountPath : '';
+    const mp = typeof m.mountPath === 'string' ? m.mountPath : '';
     if (!mp) errs.push(required(child(p, 'mountPath'), ''));
     else if (paths.has(mp)) errs.push(invalid(child(p, 'mountPath'), mp, 'must be unique'));
     paths.add(mp);
@@ -226,7 +234,7 @@ export function validateResources(res: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const limits = isObject(res.limits) ? res.limits : {};
   const requests = isObject(res.requests) ? res.requests : {};
-  const check = (list: Json, p: string) => {
+  const check = (list: JsonObject, p: string) => {
     for (const name of Object.keys(list).sort()) {
       const fp = key(p, name);
       errs.push(...validateResourceName(name, fp));
@@ -247,7 +255,7 @@ export function validateResources(res: unknown, path: string): FieldError[] {
   return errs;
 }
 
-function validateProbe(probe: Json, path: string): FieldError[] {
+function validateProbe(probe: JsonObject, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const handlers = ['exec', 'httpGet', 'tcpSocket', 'grpc'].filter((h) => isObject(probe[h]));
   if (handlers.length === 0) errs.push(required(path, 'must specify a handler type'));
@@ -256,9 +264,10 @@ function validateProbe(probe: Json, path: string): FieldError[] {
     errs.push(...validateNonnegative(probe[f], child(path, f)));
   }
   for (const h of ['httpGet', 'tcpSocket']) {
-    if (isObject(probe[h])) errs.push(...validatePortNumOrName(probe[h].port, child(path, h, 'port')));
+    const handler = probe[h];
+    if (isObject(handler)) errs.push(...validatePortNumOrName(handler.port, child(path, h, 'port')));
   }
-  if (isObject(probe.httpGet) && probe.httpGet.scheme !== undefined && !['HTTP', 'HTTPS'].includes(probe.httpGet.scheme)) {
+  if (isObject(probe.httpGet) && probe.httpGet.scheme !== undefined && !isOneOf(probe.httpGet.scheme, ['HTTP', 'HTTPS'])) {
     errs.push(notSupported(child(path, 'httpGet', 'scheme'), probe.httpGet.scheme, ['HTTP', 'HTTPS']));
   }
   return errs;
@@ -277,14 +286,16 @@ export function validatePortNumOrName(port: unknown, path: string): FieldError[]
 function validateTolerations(tols: unknown, path: string): FieldError[] {
   if (!Array.isArray(tols)) return [];
   const errs: FieldError[] = [];
-  tols.forEach((t: Json, i: number) => {
+  tols.forEach((raw: unknown, i: number) => {
     const p = index(path, i);
-    if (typeof t?.key === 'string' && t.key) errs.push(...isQualifiedName(t.key).map((m) => invalid(child(p, 'key'), t.key, m)));
-    if (!t?.key && t?.operator !== 'Exists') errs.push(invalid(child(p, 'operator'), t?.operator ?? '', 'operator must be Exists when `key` is empty, which means "match all values and all keys"'));
-    if (t?.tolerationSeconds !== undefined && t?.effect !== 'NoExecute') {
-      errs.push(invalid(child(p, 'effect'), t?.effect ?? '', 'effect must be \'NoExecute\' when `tolerationSeconds` is set'));
+    const t = obj(raw);
+    const tkey = t.key;
+    if (typeof tkey === 'string' && tkey) errs.push(...isQualifiedName(tkey).map((m) => invalid(child(p, 'key'), tkey, m)));
+    if (!t.key && t.operator !== 'Exists') errs.push(invalid(child(p, 'operator'), t.operator ?? '', 'operator must be Exists when `key` is empty, which means "match all values and all keys"'));
+    if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute') {
+      errs.push(invalid(child(p, 'effect'), t.effect ?? '', 'effect must be \'NoExecute\' when `tolerationSeconds` is set'));
     }
-    switch (t?.operator) {
+    switch (t.operator) {
       case undefined:
       case '':
       case 'Equal':
@@ -295,7 +306,7 @@ function validateTolerations(tols: unknown, path: string): FieldError[] {
       default:
         errs.push(notSupported(child(p, 'operator'), t.operator, ['Equal', 'Exists']));
     }
-    if (t?.effect && !['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(t.effect)) {
+    if (t.effect && !isOneOf(t.effect, ['NoSchedule', 'PreferNoSchedule', 'NoExecute'])) {
       errs.push(notSupported(child(p, 'effect'), t.effect, ['NoSchedule', 'PreferNoSchedule', 'NoExecute']));
     }
   });
@@ -311,21 +322,21 @@ const POD_UPDATE_MESSAGE =
  * ValidatePodUpdate's spec rule. Setting spec.nodeName on an unbound pod is let through because
  * this cluster's binding goes through an update; upstream only allows it via pods/binding.
  */
-function validatePodSpecUpdate(newSpec: Json, oldSpec: Json): FieldError[] {
+function validatePodSpecUpdate(newSpec: unknown, oldSpec: unknown): FieldError[] {
   if (!isObject(newSpec) || !isObject(oldSpec)) return [];
-  const strip = (s: Json, bindFrom?: Json) => {
+  const strip = (s: JsonObject, bindFrom: JsonObject) => {
     const c = structuredClone(s);
-    for (const list of ['containers', 'initContainers']) for (const ctr of Array.isArray(c[list]) ? c[list] : []) if (isObject(ctr)) delete ctr.image;
+    for (const list of ['containers', 'initContainers']) for (const ctr of arr(c[list])) if (isObject(ctr)) delete ctr.image;
     delete c.activeDeadlineSeconds;
     delete c.tolerations;
     delete c.terminationGracePeriodSeconds;
-    if (bindFrom && !bindFrom.nodeName) delete c.nodeName;
+    if (!bindFrom.nodeName) delete c.nodeName;
     return c;
   };
   const errs: FieldError[] = [];
   if (!jsonEqual(strip(newSpec, oldSpec), strip(oldSpec, oldSpec))) errs.push(forbidden('spec', POD_UPDATE_MESSAGE));
-  const oldTols: Json[] = Array.isArray(oldSpec.tolerations) ? oldSpec.tolerations : [];
-  const newTols: Json[] = Array.isArray(newSpec.tolerations) ? newSpec.tolerations : [];
+  const oldTols = arr(oldSpec.tolerations);
+  const newTols = arr(newSpec.tolerations);
   if (!oldTols.every((o) => newTols.some((n) => jsonEqual(n, o)))) {
     errs.push(forbidden('spec.tolerations', 'existing toleration can not be modified except its tolerationSeconds'));
   }
@@ -334,11 +345,11 @@ function validatePodSpecUpdate(newSpec: Json, oldSpec: Json): FieldError[] {
 
 const HOST_PATH_TYPES = ['', 'BlockDevice', 'CharDevice', 'Directory', 'DirectoryOrCreate', 'File', 'FileOrCreate', 'Socket'];
 
-function validateHostPathVolumeSource(hp: Json, path: string): FieldError[] {
+function validateHostPathVolumeSource(hp: JsonObject, path: string): FieldError[] {
   const p = typeof hp.path === 'string' ? hp.path : '';
   if (p === '') return [required(child(path, 'path'), '')];
   const errs = validatePathNoBacksteps(p, child(path, 'path'));
-  if (hp.type !== undefined && hp.type !== null && !HOST_PATH_TYPES.includes(hp.type)) errs.push(notSupported(child(path, 'type'), hp.type, HOST_PATH_TYPES));
+  if (hp.type !== undefined && hp.type !== null && !isOneOf(hp.type, HOST_PATH_TYPES)) errs.push(notSupported(child(path, 'type'), hp.type, HOST_PATH_TYPES));
   return errs;
 }
 
@@ -364,7 +375,7 @@ export function validateSecurityContext(sc: unknown, path: string, hostUsers = t
   if (!isObject(sc)) return [];
   const errs = [...validateId(sc.runAsUser, child(path, 'runAsUser')), ...validateId(sc.runAsGroup, child(path, 'runAsGroup'))];
   if (sc.procMount !== undefined && sc.procMount !== null) {
-    if (!['Default', 'Unmasked'].includes(sc.procMount)) errs.push(notSupported(child(path, 'procMount'), sc.procMount, ['Default', 'Unmasked']));
+    if (!isOneOf(sc.procMount, ['Default', 'Unmasked'])) errs.push(notSupported(child(path, 'procMount'), sc.procMount, ['Default', 'Unmasked']));
     if (hostUsers && sc.procMount === 'Unmasked') errs.push(invalid(child(path, 'procMount'), sc.procMount, '`hostUsers` must be false to use `Unmasked`'));
   }
   errs.push(...validateSeccompProfileField(sc.seccompProfile, child(path, 'seccompProfile')));
@@ -383,7 +394,7 @@ function validateSeccompProfileField(sp: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const types = ['Localhost', 'RuntimeDefault', 'Unconfined'];
   if (sp.type === undefined || sp.type === null || sp.type === '') errs.push(required(child(path, 'type'), 'type is required when seccompProfile is set'));
-  else if (!types.includes(sp.type)) errs.push(notSupported(child(path, 'type'), sp.type, types));
+  else if (!isOneOf(sp.type, types)) errs.push(notSupported(child(path, 'type'), sp.type, types));
   const hasLocal = sp.localhostProfile !== undefined && sp.localhostProfile !== null;
   if (sp.type === 'Localhost') {
     if (!hasLocal) errs.push(required(child(path, 'localhostProfile'), 'must be set when seccomp type is Localhost'));
@@ -398,32 +409,32 @@ function validateSeccompProfileField(sp: unknown, path: string): FieldError[] {
  * validatePodSpecSecurityContext. Paths are those of the internal PodSecurityContext, which
  * holds shareProcessNamespace (hence `spec.securityContext.shareProcessNamespace`).
  */
-function validatePodSecurityContext(spec: Json, specPath: string): FieldError[] {
+function validatePodSecurityContext(spec: JsonObject, specPath: string): FieldError[] {
   const errs: FieldError[] = [];
   const path = child(specPath, 'securityContext');
-  const containers: Json[] = Array.isArray(spec.containers) ? spec.containers : [];
+  const containers = arr(spec.containers);
   if (spec.hostNetwork === true) {
     containers.forEach((c, i) => {
-      (Array.isArray(c?.ports) ? c.ports : []).forEach((p: Json, j: number) => {
-        const hostPort = p?.hostPort ?? 0;
-        if (hostPort !== 0 && hostPort !== p?.containerPort) {
+      arr(obj(c).ports).map(obj).forEach((p, j) => {
+        const hostPort = p.hostPort ?? 0;
+        if (hostPort !== 0 && hostPort !== p.containerPort) {
           errs.push(invalid(child(index(child(index(child(specPath, 'containers'), i), 'ports'), j), 'hostPort'), hostPort, 'must match `containerPort` when `hostNetwork` is true'));
         }
       });
     });
   }
-  const sc = isObject(spec.securityContext) ? spec.securityContext : {};
+  const sc = obj(spec.securityContext);
   errs.push(...validateId(sc.fsGroup, child(path, 'fsGroup')), ...validateId(sc.runAsUser, child(path, 'runAsUser')), ...validateId(sc.runAsGroup, child(path, 'runAsGroup')));
-  (Array.isArray(sc.supplementalGroups) ? sc.supplementalGroups : []).forEach((g: unknown, i: number) => errs.push(...validateId(g, index(child(path, 'supplementalGroups'), i))));
+  arr(sc.supplementalGroups).forEach((g: unknown, i: number) => errs.push(...validateId(g, index(child(path, 'supplementalGroups'), i))));
   if (spec.shareProcessNamespace === true && spec.hostPID === true) {
     errs.push(invalid(child(path, 'shareProcessNamespace'), true, 'ShareProcessNamespace and HostPID cannot both be enabled'));
   }
   if (Array.isArray(sc.sysctls) && sc.sysctls.length) errs.push(...validateSysctls(sc.sysctls, spec, child(path, 'sysctls')));
-  if (sc.fsGroupChangePolicy !== undefined && sc.fsGroupChangePolicy !== null && !['Always', 'OnRootMismatch'].includes(sc.fsGroupChangePolicy)) {
+  if (sc.fsGroupChangePolicy !== undefined && sc.fsGroupChangePolicy !== null && !isOneOf(sc.fsGroupChangePolicy, ['Always', 'OnRootMismatch'])) {
     errs.push(notSupported(child(path, 'fsGroupChangePolicy'), sc.fsGroupChangePolicy, ['Always', 'OnRootMismatch']));
   }
   errs.push(...validateSeccompProfileField(sc.seccompProfile, child(path, 'seccompProfile')));
-  if (sc.supplementalGroupsPolicy !== undefined && sc.supplementalGroupsPolicy !== null && !['Merge', 'Strict'].includes(sc.supplementalGroupsPolicy)) {
+  if (sc.supplementalGroupsPolicy !== undefined && sc.supplementalGroupsPolicy !== null && !isOneOf(sc.supplementalGroupsPolicy, ['Merge', 'Strict'])) {
     errs.push(notSupported(child(path, 'supplementalGroupsPolicy'), sc.supplementalGroupsPolicy, ['Merge', 'Strict']));
   }
   return errs;
@@ -434,12 +445,13 @@ const SYSCTL_FMT = `^(${SYSCTL_SEGMENT}[\\./])*${SYSCTL_SEGMENT}$`;
 const SYSCTL_RE = new RegExp(SYSCTL_FMT);
 const SYSCTL_MAX_LENGTH = 253;
 
-function validateSysctls(sysctls: Json[], spec: Json, path: string): FieldError[] {
+function validateSysctls(sysctls: unknown[], spec: JsonObject, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const names = new Set<string>();
-  sysctls.forEach((s, i) => {
+  sysctls.forEach((raw, i) => {
     const p = child(index(path, i), 'name');
-    const name = typeof s?.name === 'string' ? s.name : '';
+    const s = obj(raw);
+    const name = typeof s.name === 'string' ? s.name : '';
     if (!name) errs.push(required(p, ''));
     else if (name.length > SYSCTL_MAX_LENGTH || !SYSCTL_RE.test(name)) {
       errs.push(invalid(p, name, `must have at most ${SYSCTL_MAX_LENGTH} characters and match regex ${SYSCTL_FMT}`));
@@ -467,7 +479,7 @@ function goPtr(type: string, v: unknown): string {
   return v === undefined || v === null ? `(*${type})(nil)` : `(*${type})(...)`;
 }
 
-function goSecurityContext(sc: Json): GoValue {
+function goSecurityContext(sc: JsonObject): GoValue {
   const f = (name: string, type: string) => `${name.charAt(0).toUpperCase()}${name.slice(1)}:${goPtr(type, sc[name])}`;
   return new GoValue(
     'core.SecurityContext{' +
@@ -481,6 +493,6 @@ function goSecurityContext(sc: Json): GoValue {
   );
 }
 
-function goSeccompProfile(sp: Json): GoValue {
+function goSeccompProfile(sp: JsonObject): GoValue {
   return new GoValue(`core.SeccompProfile{Type:${goQuote(String(sp.type ?? ''))}, LocalhostProfile:${goPtr('string', sp.localhostProfile)}}`);
 }

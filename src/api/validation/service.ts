@@ -1,7 +1,7 @@
 import type { FieldError, KObject } from '../types.js';
 import { child, duplicate, forbidden, GoValue, goQuote, goStringSlice, index, invalid, notSupported, required } from './field.js';
 import { validateLabels } from './labels.js';
-import { isObject, type Json } from './json.js';
+import { arr, isObject, isOneOf, obj, type JsonObject } from './json.js';
 import { CIDR_ERROR, IP_ERROR, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidCIDR, isValidIP, isValidIPv4, isValidPortNum } from './names.js';
 import { SUPPORTED_PORT_PROTOCOLS, validatePortNumOrName } from './pod.js';
 
@@ -21,21 +21,21 @@ export function nodePortRangeMessage(range = NODE_PORT_RANGE): string {
   return `provided port is not in the valid range. The range of valid ports is ${range.base}-${range.base + range.size - 1}`;
 }
 
-function isHeadless(spec: Json): boolean {
+function isHeadless(spec: JsonObject): boolean {
   return spec.clusterIP === 'None' || (Array.isArray(spec.clusterIPs) && spec.clusterIPs[0] === 'None');
 }
 
-function externallyAccessible(spec: Json): boolean {
+function externallyAccessible(spec: JsonObject): boolean {
   return spec.type === 'LoadBalancer' || spec.type === 'NodePort' || (spec.type === 'ClusterIP' && Array.isArray(spec.externalIPs) && spec.externalIPs.length > 0);
 }
 
 export function validateService(svc: KObject, old?: KObject): FieldError[] {
-  const spec: Json = isObject(svc.spec) ? svc.spec : {};
+  const spec = obj(svc.spec);
   const sp = 'spec';
   const errs: FieldError[] = [];
-  const ports: Json[] = Array.isArray(spec.ports) ? spec.ports : [];
-  const clusterIPs: unknown[] = Array.isArray(spec.clusterIPs) ? spec.clusterIPs : [];
-  if (old) errs.push(...validateServiceUpdate(spec, isObject(old.spec) ? old.spec : {}));
+  const ports = arr(spec.ports).map(obj);
+  const clusterIPs = arr(spec.clusterIPs);
+  if (old) errs.push(...validateServiceUpdate(spec, obj(old.spec)));
 
   if (ports.length === 0 && !isHeadless(spec) && spec.type !== 'ExternalName') errs.push(required(child(sp, 'ports'), ''));
   switch (spec.type) {
@@ -59,9 +59,9 @@ export function validateService(svc: KObject, old?: KObject): FieldError[] {
   if (isObject(spec.selector)) errs.push(...validateLabels(spec.selector, child(sp, 'selector')));
 
   if (!spec.sessionAffinity) errs.push(required(child(sp, 'sessionAffinity'), ''));
-  else if (!SESSION_AFFINITIES.includes(spec.sessionAffinity)) errs.push(notSupported(child(sp, 'sessionAffinity'), spec.sessionAffinity, SESSION_AFFINITIES));
+  else if (!isOneOf(spec.sessionAffinity, SESSION_AFFINITIES)) errs.push(notSupported(child(sp, 'sessionAffinity'), spec.sessionAffinity, SESSION_AFFINITIES));
   if (spec.sessionAffinity === 'ClientIP') {
-    const t = spec.sessionAffinityConfig?.clientIP?.timeoutSeconds;
+    const t = obj(obj(spec.sessionAffinityConfig).clientIP).timeoutSeconds;
     const p = child(sp, 'sessionAffinityConfig', 'clientIP', 'timeoutSeconds');
     if (typeof t !== 'number') errs.push(required(p, ''));
     else if (t <= 0 || t > 86400) errs.push(invalid(p, t, 'must be greater than 0 and less than 86400'));
@@ -70,15 +70,15 @@ export function validateService(svc: KObject, old?: KObject): FieldError[] {
   }
 
   if (spec.type !== 'ExternalName') errs.push(...validateClusterIPFields(spec));
-  (Array.isArray(spec.externalIPs) ? spec.externalIPs : []).forEach((ip: unknown, i: number) => {
+  arr(spec.externalIPs).forEach((ip: unknown, i: number) => {
     if (!isValidIP(String(ip))) errs.push(invalid(index(child(sp, 'externalIPs'), i), ip, IP_ERROR));
   });
 
   if (!spec.type) errs.push(required(child(sp, 'type'), ''));
-  else if (!SERVICE_TYPES.includes(spec.type)) errs.push(notSupported(child(sp, 'type'), spec.type, SERVICE_TYPES));
+  else if (!isOneOf(spec.type, SERVICE_TYPES)) errs.push(notSupported(child(sp, 'type'), spec.type, SERVICE_TYPES));
 
   ports.forEach((p, i) => {
-    const np = p?.nodePort;
+    const np = p.nodePort;
     if (!np) return;
     const path = child(index(child(sp, 'ports'), i), 'nodePort');
     if (spec.type === 'ClusterIP') errs.push(forbidden(path, "may not be used when `type` is 'ClusterIP'"));
@@ -86,14 +86,14 @@ export function validateService(svc: KObject, old?: KObject): FieldError[] {
   });
   const seenNodePorts = new Set<string>();
   ports.forEach((p, i) => {
-    if (!p?.nodePort) return;
+    if (!p.nodePort) return;
     const k = `${p.protocol}/${p.nodePort}`;
     if (seenNodePorts.has(k)) errs.push(duplicate(child(index(child(sp, 'ports'), i), 'nodePort'), p.nodePort));
     seenNodePorts.add(k);
   });
   const seenPorts = new Set<string>();
   ports.forEach((p, i) => {
-    const k = `${p?.protocol}/${p?.port}`;
+    const k = `${p.protocol}/${p.port}`;
     if (seenPorts.has(k)) errs.push(duplicate(index(child(sp, 'ports'), i), goServicePortKey(p)));
     seenPorts.add(k);
   });
@@ -117,7 +117,7 @@ export function validateService(svc: KObject, old?: KObject): FieldError[] {
     if (spec.externalTrafficPolicy) errs.push(invalid(child(sp, 'externalTrafficPolicy'), spec.externalTrafficPolicy, 'may only be set for externally-accessible services'));
   } else if (!spec.externalTrafficPolicy) {
     errs.push(required(child(sp, 'externalTrafficPolicy'), ''));
-  } else if (!TRAFFIC_POLICIES.includes(spec.externalTrafficPolicy)) {
+  } else if (!isOneOf(spec.externalTrafficPolicy, TRAFFIC_POLICIES)) {
     errs.push(notSupported(child(sp, 'externalTrafficPolicy'), spec.externalTrafficPolicy, TRAFFIC_POLICIES));
   }
   const needsHealthCheck = spec.type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local';
@@ -125,8 +125,8 @@ export function validateService(svc: KObject, old?: KObject): FieldError[] {
     errs.push(invalid(child(sp, 'healthCheckNodePort'), spec.healthCheckNodePort, "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"));
   }
   if (spec.internalTrafficPolicy === undefined || spec.internalTrafficPolicy === null) {
-    if (['NodePort', 'LoadBalancer', 'ClusterIP'].includes(spec.type)) errs.push(required(child(sp, 'internalTrafficPolicy'), ''));
-  } else if (!TRAFFIC_POLICIES.includes(spec.internalTrafficPolicy)) {
+    if (isOneOf(spec.type, ['NodePort', 'LoadBalancer', 'ClusterIP'])) errs.push(required(child(sp, 'internalTrafficPolicy'), ''));
+  } else if (!isOneOf(spec.internalTrafficPolicy, TRAFFIC_POLICIES)) {
     errs.push(notSupported(child(sp, 'internalTrafficPolicy'), spec.internalTrafficPolicy, TRAFFIC_POLICIES));
   }
   if (spec.trafficDistribution !== undefined && spec.trafficDistribution !== null && spec.trafficDistribution !== 'PreferClose') {
@@ -135,25 +135,25 @@ export function validateService(svc: KObject, old?: KObject): FieldError[] {
   return errs;
 }
 
-function validateServicePort(p: Json, requireName: boolean, names: Set<string>, path: string): FieldError[] {
+function validateServicePort(p: JsonObject, requireName: boolean, names: Set<string>, path: string): FieldError[] {
   const errs: FieldError[] = [];
-  const name = typeof p?.name === 'string' ? p.name : '';
+  const name = typeof p.name === 'string' ? p.name : '';
   if (requireName && !name) errs.push(required(child(path, 'name'), ''));
   else if (name) {
     for (const m of isDNS1123Label(name)) errs.push(invalid(child(path, 'name'), name, m));
     if (names.has(name)) errs.push(duplicate(child(path, 'name'), name));
     else names.add(name);
   }
-  for (const m of isValidPortNum(p?.port)) errs.push(invalid(child(path, 'port'), p?.port ?? 0, m));
-  if (!p?.protocol) errs.push(required(child(path, 'protocol'), ''));
-  else if (!SUPPORTED_PORT_PROTOCOLS.includes(p.protocol)) errs.push(notSupported(child(path, 'protocol'), p.protocol, SUPPORTED_PORT_PROTOCOLS));
-  errs.push(...validatePortNumOrName(p?.targetPort, child(path, 'targetPort')));
-  if (typeof p?.appProtocol === 'string') for (const m of isQualifiedName(p.appProtocol)) errs.push(invalid(child(path, 'appProtocol'), p.appProtocol, m));
+  for (const m of isValidPortNum(p.port)) errs.push(invalid(child(path, 'port'), p.port ?? 0, m));
+  if (!p.protocol) errs.push(required(child(path, 'protocol'), ''));
+  else if (!isOneOf(p.protocol, SUPPORTED_PORT_PROTOCOLS)) errs.push(notSupported(child(path, 'protocol'), p.protocol, SUPPORTED_PORT_PROTOCOLS));
+  errs.push(...validatePortNumOrName(p.targetPort, child(path, 'targetPort')));
+  if (typeof p.appProtocol === 'string') for (const m of isQualifiedName(p.appProtocol)) errs.push(invalid(child(path, 'appProtocol'), p.appProtocol, m));
   return errs;
 }
 
 /** ValidateServiceClusterIPsRelatedFields, for a single-stack IPv4 cluster. */
-function validateClusterIPFields(spec: Json): FieldError[] {
+function validateClusterIPFields(spec: JsonObject): FieldError[] {
   const errs: FieldError[] = [];
   const sp = 'spec';
   const clusterIPs: string[] = Array.isArray(spec.clusterIPs) ? spec.clusterIPs.map(String) : [];
@@ -164,7 +164,7 @@ function validateClusterIPFields(spec: Json): FieldError[] {
   } else if (clusterIPs.length > 0 && (spec.clusterIP ?? '') !== clusterIPs[0]) {
     errs.push(invalid(child(sp, 'clusterIPs'), new GoValue(goStringSlice(clusterIPs)), 'first value must match `clusterIP`'));
   }
-  if (policy !== undefined && policy !== null && !IP_FAMILY_POLICIES.includes(policy)) {
+  if (policy !== undefined && policy !== null && !isOneOf(policy, IP_FAMILY_POLICIES)) {
     errs.push(notSupported(child(sp, 'ipFamilyPolicy'), policy, IP_FAMILY_POLICIES));
   }
   if (clusterIPs.length > 2) errs.push(invalid(child(sp, 'clusterIPs'), new GoValue(goStringSlice(clusterIPs)), 'may only hold up to 2 values'));
@@ -192,20 +192,20 @@ function validateClusterIPFields(spec: Json): FieldError[] {
   return errs;
 }
 
-function validateServiceUpdate(spec: Json, oldSpec: Json): FieldError[] {
+function validateServiceUpdate(spec: JsonObject, oldSpec: JsonObject): FieldError[] {
   if (spec.type === 'ExternalName' || oldSpec.type === 'ExternalName') return [];
-  const ips: string[] = Array.isArray(spec.clusterIPs) ? spec.clusterIPs : [];
-  const oldIPs: string[] = Array.isArray(oldSpec.clusterIPs) ? oldSpec.clusterIPs : [];
+  const ips = arr(spec.clusterIPs);
+  const oldIPs = arr(oldSpec.clusterIPs);
   if (ips.length > 0 && oldIPs.length > 0 && ips[0] !== oldIPs[0]) {
-    return [invalid(index(child('spec', 'clusterIPs'), 0), new GoValue(goStringSlice(ips)), 'may not change once set')];
+    return [invalid(index(child('spec', 'clusterIPs'), 0), new GoValue(goStringSlice(ips.map(String))), 'may not change once set')];
   }
   return [];
 }
 
 /** The core.ServicePort key upstream prints for duplicate (protocol, port) pairs. */
-function goServicePortKey(p: Json): GoValue {
+function goServicePortKey(p: JsonObject): GoValue {
   return new GoValue(
-    `core.ServicePort{Name:"", Protocol:${goQuote(String(p?.protocol ?? ''))}, AppProtocol:(*string)(nil), Port:${Number(p?.port ?? 0)}, ` +
+    `core.ServicePort{Name:"", Protocol:${goQuote(String(p.protocol ?? ''))}, AppProtocol:(*string)(nil), Port:${Number(p.port ?? 0)}, ` +
       'TargetPort:intstr.IntOrString{Type:0, IntVal:0, StrVal:""}, NodePort:0}',
   );
 }

@@ -6,7 +6,9 @@ import { ipv4InCIDR } from '../../cluster/ipv4.js';
 import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
+import type { IContainerStatus } from 'kubernetes-models/v1/ContainerStatus';
 import type { KObject } from '../../api/types.js';
+import type { Pod } from '../../client/resources.js';
 import type { Clock, PodRuntime } from './cri.js';
 import { logTarget, parseLogQuery } from './logs.js';
 import { PortForwardHandler } from './portforward.js';
@@ -57,6 +59,12 @@ interface Target {
   pod: KObject;
   uid: string;
   container?: string;
+}
+
+/** Init and app container statuses of a pod the kubelet holds (as the API served it). */
+function containerStatuses(pod: KObject): IContainerStatus[] {
+  const status = (pod as Pod).status;
+  return [...(status?.initContainerStatuses ?? []), ...(status?.containerStatuses ?? [])];
 }
 
 export class KubeletServer {
@@ -180,7 +188,7 @@ export class KubeletServer {
     if (opts instanceof Error) return text(res, 400, opts.message);
     const which = logTarget(t.pod, t.container!, !!opts.previous);
     if (typeof which === 'object') return text(res, 400, which.error);
-    const status = [...(((t.pod.status as Record<string, unknown[]>)?.initContainerStatuses ?? []) as Record<string, any>[]), ...(((t.pod.status as Record<string, unknown[]>)?.containerStatuses ?? []) as Record<string, any>[])].find((c) => c.name === t.container); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const status = containerStatuses(t.pod).find((c) => c.name === t.container);
     // The runtime numbers attempts; while a container waits to restart, its last run is the
     // runtime's latest attempt, which is what both `logs` and `logs --previous` show.
     const previous = which === 'previous' && !status?.state?.waiting;
@@ -208,7 +216,7 @@ export class KubeletServer {
     if (kind === 'exec') {
       const command = q.getAll('command');
       if (!command.length) return rejectUpgrade(socket, 400, 'you must specify at least 1 command');
-      const running = [...(((t.pod.status as Record<string, unknown[]>)?.containerStatuses ?? []) as Record<string, any>[]), ...(((t.pod.status as Record<string, unknown[]>)?.initContainerStatuses ?? []) as Record<string, any>[])].some((c) => c.name === t.container && c.state?.running); // eslint-disable-line @typescript-eslint/no-explicit-any
+      const running = containerStatuses(t.pod).some((c) => c.name === t.container && c.state?.running);
       if (!running) return rejectUpgrade(socket, 400, `container not found ("${t.container}")`);
       const flag = (k: string) => q.get(k) === 'true' || q.get(k) === '1';
       const io = { stdin: flag('input') || flag('stdin'), stdout: flag('output') || flag('stdout'), stderr: flag('error') || flag('stderr'), tty: flag('tty') };
