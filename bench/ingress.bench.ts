@@ -8,9 +8,11 @@
 import { netnsPath, podNetns } from '../src/node/network/names.js';
 import { waitFor } from '../test/e2e/harness.js';
 import { jsonpath } from '../test/e2e/scenarios/net.js';
-import { applyObjects, backend, ingress, ingressAddress, startIngressCluster } from '../test/e2e/ingress/ingress.js';
+import { startIngressCluster } from '../test/e2e/ingress/ingress.js';
 import { NGINX_WORKERS, requireNginx, startNginx, type ReferenceNginx } from './nginx.js';
-import { summarize, wrk, type WrkResult } from './wrk.js';
+import { figures, loadInTurn, wrk, type WrkResult } from './wrk.js';
+import { runBench } from './run.js';
+import { webBehindIngress } from './web.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -28,12 +30,7 @@ async function main(): Promise<void> {
   const { c } = await startIngressCluster('benching', 1);
   let nginx: ReferenceNginx | undefined;
   try {
-    await c.ok(['create', 'deployment', 'web', '--image=nginx:1.27', '--port=80']);
-    await c.ok(['expose', 'deployment', 'web', '--port=80']);
-    await c.ok(['create', 'deployment', 'client', '--image=busybox:1.36', '--', 'sleep', '3600']);
-    for (const d of ['web', 'client']) await c.ok(['rollout', 'status', `deployment/${d}`, '--timeout=90s']);
-    await applyObjects(c, [ingress('bench', { rules: [{ host: HOST, http: { paths: [{ path: '/', pathType: 'Prefix', backend: backend('web') }] } }] })]);
-    await ingressAddress(c, 'bench');
+    await webBehindIngress(c, HOST);
     if (INGRESS_WORKERS) {
       await c.ok(['set', 'env', '-n', 'ingress-nginx', 'deployment/ingress-nginx-controller', `SKIFF_INGRESS_WORKERS=${INGRESS_WORKERS}`]);
       await c.ok(['rollout', 'status', '-n', 'ingress-nginx', 'deployment/ingress-nginx-controller', '--timeout=90s']);
@@ -56,10 +53,8 @@ async function main(): Promise<void> {
       (await c.kubectl(['exec', 'deploy/client', '--', 'wget', '-qO-', '--header', `Host: ${HOST}`, url])).stdout.includes('Welcome to nginx!');
     for (const [name, url] of paths) await waitFor(`${name} answering ${url}`, () => answers(url));
 
-    for (const [, url] of paths) load(clientNetns, url); // warm-up: JIT of the servers, ARP, conntrack, upstream pools
-    const results = new Map<string, WrkResult[]>(paths.map(([p]) => [p, []]));
-    for (let r = 0; r < ROUNDS; r++) for (const [name, url] of paths) results.get(name)!.push(load(clientNetns, url));
-    const summary = (name: string) => summarize(results.get(name)!);
+    const medians = loadInTurn(paths, ROUNDS, (url) => load(clientNetns, url));
+    const summary = (name: string) => medians.get(name)!;
     const direct = summary('direct pod IP');
     const ref = summary('nginx (Debian)');
     const ing = summary('skiff ingress');
@@ -70,7 +65,7 @@ async function main(): Promise<void> {
       const s = summary(name);
       const vs = (base: WrkResult, label: string) => `${label} ratio ${(s.rps / base.rps).toFixed(3)}, added p99 ${(s.p99 - base.p99).toFixed(3)} ms`;
       console.log(
-        `  ${name.padEnd(15)} ${s.rps.toFixed(0).padStart(7)} req/s  p50 ${s.p50.toFixed(3)} ms  p99 ${s.p99.toFixed(3)} ms  errors ${s.errors}` +
+        `  ${figures(name, s)}` +
           (name === 'direct pod IP' ? '  (reference)' : `  ${vs(direct, 'vs direct:')}${name === 'skiff ingress' ? `; ${vs(ref, 'vs nginx:')}` : ''}`),
       );
     }
@@ -83,7 +78,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: Error) => {
-  console.error(e.message);
-  process.exit(1);
-});
+runBench(main);

@@ -9,11 +9,13 @@
 // cgroups, where Envoy would be. Goal (issue 13): the gateway at least the ingress's throughput
 // (which is ≥ 0.84× nginx today; aim ≥ 1.0× nginx), p99 ≤ nginx's + 0.3 ms. No threshold fails
 // the run: the figures and the goals are printed side by side.
-import { applyObjects, backend, ingress, ingressAddress, startIngressCluster } from '../test/e2e/ingress/ingress.js';
+import { startIngressCluster } from '../test/e2e/ingress/ingress.js';
 import { waitFor } from '../test/e2e/harness.js';
 import { GATEWAY_HTTP_PORT, istioReady, list, readyPods } from './istio.js';
 import { NGINX_WORKERS, requireNginx, startNginx, type ReferenceNginx } from './nginx.js';
-import { summarize, wrk, type WrkResult } from './wrk.js';
+import { figures, loadInTurn, wrk, type WrkResult } from './wrk.js';
+import { runBench } from './run.js';
+import { webBehindIngress } from './web.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -41,12 +43,7 @@ async function main(): Promise<void> {
   let nginx: ReferenceNginx | undefined;
   try {
     const gateway = await istioReady(c);
-    await c.ok(['create', 'deployment', 'web', '--image=nginx:1.27', '--port=80']);
-    await c.ok(['expose', 'deployment', 'web', '--port=80']);
-    await c.ok(['create', 'deployment', 'client', '--image=busybox:1.36', '--', 'sleep', '3600']);
-    for (const d of ['web', 'client']) await c.ok(['rollout', 'status', `deployment/${d}`, '--timeout=90s']);
-    await applyObjects(c, [ingress('bench', { rules: [{ host: HOST, http: { paths: [{ path: '/', pathType: 'Prefix', backend: backend('web') }] } }] })]);
-    await ingressAddress(c, 'bench');
+    await webBehindIngress(c, HOST);
     await c.ok(['apply', '-f', '-'], list(ISTIO_OBJECTS));
 
     const [web] = await readyPods(c, 'default', 'app=web');
@@ -64,10 +61,8 @@ async function main(): Promise<void> {
     for (const [name, url] of paths) await waitFor(`${name} answering ${url}`, () => answers(url), 60_000);
 
     const load = (url: string) => wrk(url, { connections: CONNECTIONS, seconds: SECONDS, netnsPath: client!.netns, headers: [`Host: ${HOST}`] });
-    for (const [, url] of paths) load(url); // warm-up: JIT of the proxies, ARP, conntrack, upstream pools
-    const results = new Map<string, WrkResult[]>(paths.map(([p]) => [p, []]));
-    for (let r = 0; r < ROUNDS; r++) for (const [name, url] of paths) results.get(name)!.push(load(url));
-    const summary = (name: string) => summarize(results.get(name)!);
+    const medians = loadInTurn(paths, ROUNDS, load);
+    const summary = (name: string) => medians.get(name)!;
     const direct = summary('direct pod IP');
     const ref = summary('nginx (Debian)');
     const ing = summary('skiff ingress');
@@ -77,7 +72,7 @@ async function main(): Promise<void> {
     for (const [name] of paths) {
       const s = summary(name);
       const against = name === 'direct pod IP' ? '(reference)' : name === 'istio gateway' ? `${vs(s, ref, 'vs nginx')}; ${vs(s, ing, 'vs ingress')}` : vs(s, direct, 'vs direct');
-      console.log(`  ${name.padEnd(15)} ${s.rps.toFixed(0).padStart(7)} req/s  p50 ${s.p50.toFixed(3)} ms  p99 ${s.p99.toFixed(3)} ms  errors ${s.errors}  ${against}`);
+      console.log(`  ${figures(name, s)}  ${against}`);
     }
     const met = (ok: boolean) => (ok ? 'met' : 'missed');
     const added = gw.p99 - ref.p99;
@@ -92,7 +87,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: Error) => {
-  console.error(e.message);
-  process.exit(1);
-});
+runBench(main);

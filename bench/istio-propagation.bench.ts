@@ -20,6 +20,7 @@ import { jsonpath } from '../test/e2e/scenarios/net.js';
 import { GATEWAY_HTTP_PORT, ISTIO_NS, istioReady, list, podMemoryMiB, readyPods, type BenchPod } from './istio.js';
 import { epochMs, watchRoute, type RouteWatcher } from './route-watch.js';
 import { median } from './wrk.js';
+import { runBench } from './run.js';
 
 const VIRTUAL_SERVICES = Number(process.env.BENCH_VIRTUAL_SERVICES ?? 1000);
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 100);
@@ -173,7 +174,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: Error) => {
-  console.error(e.message);
-  process.exit(1);
-});
+runBench(main);

@@ -13,6 +13,7 @@ import { jsonpath } from '../test/e2e/scenarios/net.js';
 import { ISTIO_NS, readyPods } from './istio.js';
 import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
 import { median } from './wrk.js';
+import { runBench } from './run.js';
 
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -69,7 +70,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: Error) => {
-  console.error(e.message);
-  process.exit(1);
-});
+runBench(main);
