@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { IDestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule';
 import type { IGateway } from '@kubernetes-models/istio/networking.istio.io/v1beta1/Gateway';
 import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
@@ -7,6 +6,7 @@ import type { KeyPair } from '../../proxy/certificates.js';
 import { indexSlices, readyEndpoints } from '../../proxy/endpoints.js';
 import { CLUSTER_DOMAIN, intersectHosts, resolveShortName, splitServerHost } from './hosts.js';
 import { isCatchAll, qualifyGateway, translateHttpRoute, type ClusterResolver } from './routes.js';
+import { versioned } from './version.js';
 import type { Cluster, Listener, LoadBalancer, ProxyConfig, Route, ServerTls, VirtualHost } from './types.js';
 
 // A gateway proxy's configuration as pilot builds it (pilot/pkg/networking/core/gateway.go):
@@ -202,6 +202,5 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity): Pr
     listeners.push({ port: listenPort(number, proxy, snap.services), serverPort: number, protocol: https ? 'HTTPS' : 'HTTP', ...(tls.length ? { tls } : {}), virtualHosts });
   }
   const body = { listeners, clusters: clusters.clusters, secrets };
-  const version = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
-  return { version, ...body };
+  return versioned(body);
 }

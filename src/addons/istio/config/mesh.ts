@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
 import type { KObject } from '../../../api/types.js';
 import { ISTIO_STATUS_PORT } from '../../../cluster/constants.js';
 import { byCreation, ClusterBuilder, ROOT_NAMESPACE, type MeshSnapshot } from './gateway.js';
 import { CLUSTER_DOMAIN, hostCovers, resolveShortName } from './hosts.js';
 import { DEFAULT_RETRY, MESH_GATEWAY, translateHttpRoute } from './routes.js';
+import { versioned } from './version.js';
 import type { Listener, ProxyConfig, Route, VirtualHost } from './types.js';
 
 // The per-node mesh proxy's configuration (the ztunnel + waypoint of Istio's ambient mode in
@@ -108,6 +108,5 @@ export function buildMeshConfig(snap: MeshSnapshot): ProxyConfig {
     if (ip && !(p.spec as { hostNetwork?: boolean } | undefined)?.hostNetwork) workloads[ip] = { namespace: p.metadata.namespace ?? '', labels: p.metadata.labels ?? {} };
   }
   const body = { listeners: [...listeners.values()].sort((a, b) => a.port - b.port), clusters: clusters.clusters, secrets: {}, workloads };
-  const version = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
-  return { version, ...body };
+  return versioned(body);
 }

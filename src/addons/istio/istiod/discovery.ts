@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ProxyConfig } from '../config/types.js';
+import { serialize } from '../config/version.js';
 
 // istiod's discovery endpoint, the role xDS plays in Istio: a proxy asks once, presenting its
 // pod's projected ServiceAccount token as a bearer token, and keeps the response open; istiod
@@ -87,7 +88,7 @@ export class DiscoveryServer {
     const config = this.configFor(sub.pod);
     if (!config || config.version === sub.version) return;
     sub.version = config.version;
-    sub.res.write(JSON.stringify(config) + '\n');
+    sub.res.write(serialize(config) + '\n');
     this.log(`info\tads\tPush: ${sub.pod} version ${config.version} (${config.listeners.length} listeners, ${Object.keys(config.clusters).length} clusters)`);
   }
 
