@@ -49,34 +49,56 @@ function fqdnOf(s: KObject): string {
   return `${s.metadata.name}.${s.metadata.namespace}.svc.${CLUSTER_DOMAIN}`;
 }
 
-/** The VirtualService bound to `mesh` that names a host: an exact name first, then the narrowest wildcard, each oldest first. */
-function virtualServiceFor(fqdn: string, meshVSs: KObject[]): KObject | undefined {
-  let best: { vs: KObject; width: number } | undefined;
+/**
+ * The hosts the VirtualServices bound to `mesh` name, resolved once per build rather than once
+ * per Service: exact names, each to the oldest VirtualService naming it, and wildcards in order.
+ */
+interface MeshHosts {
+  exact: Map<string, KObject>;
+  wildcards: { host: string; vs: KObject }[];
+}
+
+function indexHosts(meshVSs: KObject[]): MeshHosts {
+  const out: MeshHosts = { exact: new Map(), wildcards: [] };
   for (const vs of meshVSs) {
     const ns = vs.metadata.namespace ?? '';
     for (const h of ((vs as IVirtualService).spec as VSSpec | undefined)?.hosts ?? []) {
       const host = resolveShortName(h, ns);
-      if (!hostCovers(host, fqdn)) continue;
-      const width = host === fqdn ? 0 : host === '*' ? Infinity : 1 / host.length;
-      if (!best || width < best.width) best = { vs, width };
+      if (host.startsWith('*')) out.wildcards.push({ host, vs });
+      else if (!out.exact.has(host)) out.exact.set(host, vs);
     }
+  }
+  return out;
+}
+
+/** The VirtualService bound to `mesh` that names a host: an exact name first, then the narrowest wildcard, each oldest first. */
+function virtualServiceFor(fqdn: string, hosts: MeshHosts): KObject | undefined {
+  const exact = hosts.exact.get(fqdn);
+  if (exact) return exact;
+  let best: { vs: KObject; width: number } | undefined;
+  for (const { host, vs } of hosts.wildcards) {
+    if (!hostCovers(host, fqdn)) continue;
+    const width = host === '*' ? Infinity : 1 / host.length;
+    if (!best || width < best.width) best = { vs, width };
   }
   return best?.vs;
 }
 
 export function buildMeshConfig(snap: MeshSnapshot): ProxyConfig {
   const clusters = new ClusterBuilder(snap, { namespace: ROOT_NAMESPACE, labels: {} });
-  const meshVSs = byCreation(snap.virtualServices).filter((vs) => {
-    const gws = ((vs as IVirtualService).spec as VSSpec | undefined)?.gateways ?? [];
-    return gws.length === 0 || gws.includes(MESH_GATEWAY);
-  });
+  const meshHosts = indexHosts(
+    byCreation(snap.virtualServices).filter((vs) => {
+      const gws = ((vs as IVirtualService).spec as VSSpec | undefined)?.gateways ?? [];
+      return gws.length === 0 || gws.includes(MESH_GATEWAY);
+    }),
+  );
   const listeners = new Map<number, Listener>();
   for (const svc of snap.services as ServiceLike[]) {
     const ip = svc.spec?.clusterIP;
     if (!ip || ip === 'None' || svc.spec?.type === 'ExternalName') continue;
     const fqdn = fqdnOf(svc);
     const namespace = svc.metadata.namespace ?? '';
-    const vs = virtualServiceFor(fqdn, meshVSs);
+    const vs = virtualServiceFor(fqdn, meshHosts);
     for (const port of svc.spec?.ports ?? []) {
       if ((port.protocol ?? 'TCP') !== 'TCP' || port.port === ISTIO_STATUS_PORT) continue;
       const l = listeners.get(port.port) ?? { port: port.port, serverPort: port.port, protocol: 'HTTP' as const, virtualHosts: [], mesh: { tcp: {}, sniff: {} } };
