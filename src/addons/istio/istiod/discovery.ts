@@ -92,9 +92,21 @@ export class DiscoveryServer {
     this.log(`info\tads\tPush: ${sub.pod} version ${config.version} (${config.listeners.length} listeners, ${Object.keys(config.clusters).length} clusters)`);
   }
 
-  /** Sends every proxy whose configuration changed its new one. */
+  /**
+   * Sends every proxy whose configuration changed its new one, each in a turn of the event loop
+   * of its own: a response's socket stays corked until the turn that wrote to it ends, so a
+   * proxy's configuration built early would otherwise wait, unsent, for every later proxy's build
+   * (a ztunnel's small document for the gateway's large one).
+   */
   push(): void {
-    for (const sub of this.subscribers) this.pushTo(sub);
+    const pending = [...this.subscribers];
+    const next = () => {
+      const sub = pending.shift();
+      if (!sub) return;
+      if (this.subscribers.has(sub)) this.pushTo(sub);
+      setImmediate(next);
+    };
+    next();
   }
 
   async close(): Promise<void> {

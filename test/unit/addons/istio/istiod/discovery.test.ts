@@ -76,3 +76,42 @@ test("a pod's new stream ends its older one, so pushes go to the live proxy only
   assert.deepEqual(logs.slice(pushes).filter((l) => l.includes('Push:')), ['info\tads\tPush: istio-system/ztunnel-n1 version v3 (0 listeners, 0 clusters)']);
   second.req.destroy();
 });
+
+test("a proxy's configuration leaves before the next proxy's is built", async () => {
+  let aArrived = false;
+  let aArrivedBeforeB: boolean | undefined;
+  let round = 0;
+  const two = new DiscoveryServer(
+    (pod) => {
+      if (pod === 'ns/b' && round > 0) aArrivedBeforeB ??= aArrived;
+      return { version: `${pod}-${round}`, listeners: [], clusters: {}, secrets: {} };
+    },
+    async (token) => `ns/${token}`,
+    () => undefined,
+  );
+  const at = await two.listen(0, '127.0.0.1');
+  const stream = (pod: string) =>
+    new Promise<http.IncomingMessage>((resolve) => http.get({ host: '127.0.0.1', port: at, path: DISCOVERY_PATH, agent: false, headers: { authorization: `Bearer ${pod}` } }, resolve));
+  const lineOf = (res: http.IncomingMessage) => new Promise<string>((resolve) => res.once('data', (d: Buffer) => resolve(d.toString())));
+  const a = await stream('a');
+  await lineOf(a);
+  const b = await stream('b');
+  await lineOf(b);
+  round = 1;
+  const aNext = lineOf(a).then((l) => {
+    aArrived = true;
+    return l;
+  });
+  const bNext = lineOf(b);
+  try {
+    // From a timer, as istiod pushes: the turn's poll phase comes before the next immediate.
+    setTimeout(() => two.push(), 0);
+    assert.match(await aNext, /"version":"ns\/a-1"/);
+    assert.match(await bNext, /"version":"ns\/b-1"/);
+    assert.equal(aArrivedBeforeB, true);
+  } finally {
+    a.destroy();
+    b.destroy();
+    await two.close();
+  }
+});
