@@ -103,7 +103,8 @@ export class DiscoveryServer {
     const next = () => {
       const sub = pending.shift();
       if (!sub) return;
-      if (this.subscribers.has(sub)) this.pushTo(sub);
+      // A stream may have ended (its proxy gone, or istiod closing) since the push began.
+      if (this.subscribers.has(sub) && !sub.res.writableEnded) this.pushTo(sub);
       setImmediate(next);
     };
     next();
