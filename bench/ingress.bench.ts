@@ -2,116 +2,35 @@
 // equivalent reverse proxy to the same pod, and next to the pod directly: same load tool (wrk from
 // a client pod's network namespace), same run, bounded load (ROUNDS × 3 paths × SECONDS).
 //
-// The nginx reference runs where ingress-nginx's nginx would: in the controller pod's network
-// namespace and cgroups, so it shares the cluster's CPU with the pods exactly as the controller
-// does (pods get the cluster cgroup's share, wrk and the bench run outside it). It has
-// ingress-nginx's upstream settings that matter for this load: HTTP/1.1 keep-alive to the upstream (upstream-keepalive-connections 320), the same
-// forwarded headers, worker_processes auto, no access log. It is started from a config in a temp
-// dir and stopped by its pid. Target (issue 5): ingress ≥ 0.8 of nginx's req/s, < 1 ms added p99.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { detectCgroups, procsFiles } from '../src/node/kubelet/runtime/cgroups.js';
+// The nginx reference (nginx.ts) runs where ingress-nginx's nginx would: in the controller pod's
+// network namespace and cgroups (pods get the cluster cgroup's share, wrk and the bench run
+// outside it). Target (issue 5): ingress ≥ 0.8 of nginx's req/s, < 1 ms added p99.
 import { netnsPath, podNetns } from '../src/node/network/names.js';
 import { waitFor } from '../test/e2e/harness.js';
 import { jsonpath } from '../test/e2e/scenarios/net.js';
-import { applyObjects, backend, ingress, ingressAddress, startIngressCluster } from '../test/e2e/ingress/ingress.js';
-import { summarize, wrk, type WrkResult } from './wrk.js';
+import { startIngressCluster } from '../test/e2e/ingress/ingress.js';
+import { NGINX_WORKERS, requireNginx, startNginx, type ReferenceNginx } from './nginx.js';
+import { figures, loadInTurn, wrk, type WrkResult } from './wrk.js';
+import { runBench } from './run.js';
+import { webBehindIngress } from './web.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const NGINX_WORKERS = process.env.BENCH_NGINX_WORKERS ?? 'auto';
 /** The controller's worker processes (SKIFF_INGRESS_WORKERS on its Deployment); its own default otherwise. */
 const INGRESS_WORKERS = process.env.BENCH_INGRESS_WORKERS;
 const HOST = 'bench.test';
-const NGINX = '/usr/sbin/nginx';
 
 function load(netns: string, url: string): WrkResult {
   return wrk(url, { connections: CONNECTIONS, seconds: SECONDS, netnsPath: netnsPath(netns), headers: [`Host: ${HOST}`] });
 }
 
-function nginxConfig(dir: string, port: number, upstream: string): string {
-  return `worker_processes ${NGINX_WORKERS};
-daemon off;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  keepalive_timeout 75s;
-  keepalive_requests 1000;
-  upstream backend {
-    server ${upstream} max_fails=0;
-    keepalive 320;
-    keepalive_timeout 60s;
-    keepalive_requests 10000;
-  }
-  server {
-    listen ${port} reuseport backlog=4096;
-    server_name ${HOST};
-    location / {
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Request-ID $request_id;
-      proxy_set_header X-Real-IP $remote_addr;
-      proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_set_header X-Forwarded-Host $host;
-      proxy_set_header X-Forwarded-Port $server_port;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Scheme $scheme;
-      proxy_connect_timeout 5s;
-      proxy_send_timeout 60s;
-      proxy_read_timeout 60s;
-      proxy_buffering off;
-      proxy_pass http://backend;
-    }
-  }
-}
-`;
-}
-
-/**
- * Starts nginx in the controller pod's namespace and cgroups; the returned process is nginx
- * itself (the shell joins the cgroups, then execs nsenter, which execs nginx).
- */
-function startNginx(podNetns: string, podUid: string, clusterName: string, dir: string, port: number, upstream: string): ChildProcess {
-  const conf = join(dir, 'nginx.conf');
-  writeFileSync(conf, nginxConfig(dir, port, upstream));
-  const joinCgroups = procsFiles(detectCgroups(), clusterName, podUid).map((f) => `echo $$ > ${f}`).join(' && ');
-  const p = spawn('sh', ['-c', `${joinCgroups} && exec nsenter --net=${netnsPath(podNetns)} ${NGINX} -p ${dir} -c ${conf}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  p.stderr?.on('data', (d: Buffer) => process.stderr.write(`nginx: ${d}`));
-  return p;
-}
-
-async function stopNginx(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null || p.pid === undefined) return;
-  const gone = new Promise<void>((res) => p.once('exit', () => res()));
-  process.kill(p.pid, 'SIGQUIT');
-  const timer = setTimeout(() => p.pid !== undefined && p.exitCode === null && process.kill(p.pid, 'SIGKILL'), 5000);
-  await gone;
-  clearTimeout(timer);
-}
-
 async function main(): Promise<void> {
-  if (spawnSync(NGINX, ['-v']).status !== 0) throw new Error(`${NGINX} is missing: run scripts/install-deps.sh as root`);
+  requireNginx();
   const { c } = await startIngressCluster('benching', 1);
-  const dir = mkdtempSync(join(tmpdir(), 'skiff-bench-nginx-'));
-  let nginx: ChildProcess | undefined;
+  let nginx: ReferenceNginx | undefined;
   try {
-    await c.ok(['create', 'deployment', 'web', '--image=nginx:1.27', '--port=80']);
-    await c.ok(['expose', 'deployment', 'web', '--port=80']);
-    await c.ok(['create', 'deployment', 'client', '--image=busybox:1.36', '--', 'sleep', '3600']);
-    for (const d of ['web', 'client']) await c.ok(['rollout', 'status', `deployment/${d}`, '--timeout=90s']);
-    await applyObjects(c, [ingress('bench', { rules: [{ host: HOST, http: { paths: [{ path: '/', pathType: 'Prefix', backend: backend('web') }] } }] })]);
-    await ingressAddress(c, 'bench');
+    await webBehindIngress(c, HOST);
     if (INGRESS_WORKERS) {
       await c.ok(['set', 'env', '-n', 'ingress-nginx', 'deployment/ingress-nginx-controller', `SKIFF_INGRESS_WORKERS=${INGRESS_WORKERS}`]);
       await c.ok(['rollout', 'status', '-n', 'ingress-nginx', 'deployment/ingress-nginx-controller', '--timeout=90s']);
@@ -123,22 +42,19 @@ async function main(): Promise<void> {
     const ingressUid = await jsonpath(c, ['get', 'pods', '-n', 'ingress-nginx'], '{.items[0].metadata.uid}');
     const uid = await jsonpath(c, ['get', 'pods', '-l', 'app=client'], '{.items[0].metadata.uid}');
     const clientNetns = podNetns(c.name, uid);
-    const nginxPort = 20000 + Math.floor(Math.random() * 10000);
-    nginx = startNginx(podNetns(c.name, ingressUid), ingressUid, c.name, dir, nginxPort, `${podIP}:80`);
+    nginx = startNginx(c.name, ingressUid, HOST, `${podIP}:80`);
 
     const paths: [string, string][] = [
       ['direct pod IP', `http://${podIP}/`],
-      ['nginx (Debian)', `http://${ingressIP}:${nginxPort}/`],
+      ['nginx (Debian)', `http://${ingressIP}:${nginx.port}/`],
       ['skiff ingress', `http://${ingressIP}/`],
     ];
     const answers = async (url: string) =>
       (await c.kubectl(['exec', 'deploy/client', '--', 'wget', '-qO-', '--header', `Host: ${HOST}`, url])).stdout.includes('Welcome to nginx!');
     for (const [name, url] of paths) await waitFor(`${name} answering ${url}`, () => answers(url));
 
-    for (const [, url] of paths) load(clientNetns, url); // warm-up: JIT of the servers, ARP, conntrack, upstream pools
-    const results = new Map<string, WrkResult[]>(paths.map(([p]) => [p, []]));
-    for (let r = 0; r < ROUNDS; r++) for (const [name, url] of paths) results.get(name)!.push(load(clientNetns, url));
-    const summary = (name: string) => summarize(results.get(name)!);
+    const medians = loadInTurn(paths, ROUNDS, (url) => load(clientNetns, url));
+    const summary = (name: string) => medians.get(name)!;
     const direct = summary('direct pod IP');
     const ref = summary('nginx (Debian)');
     const ing = summary('skiff ingress');
@@ -149,7 +65,7 @@ async function main(): Promise<void> {
       const s = summary(name);
       const vs = (base: WrkResult, label: string) => `${label} ratio ${(s.rps / base.rps).toFixed(3)}, added p99 ${(s.p99 - base.p99).toFixed(3)} ms`;
       console.log(
-        `  ${name.padEnd(15)} ${s.rps.toFixed(0).padStart(7)} req/s  p50 ${s.p50.toFixed(3)} ms  p99 ${s.p99.toFixed(3)} ms  errors ${s.errors}` +
+        `  ${figures(name, s)}` +
           (name === 'direct pod IP' ? '  (reference)' : `  ${vs(direct, 'vs direct:')}${name === 'skiff ingress' ? `; ${vs(ref, 'vs nginx:')}` : ''}`),
       );
     }
@@ -157,13 +73,9 @@ async function main(): Promise<void> {
     const added = ing.p99 - ref.p99;
     console.log(`  target: ≥ 0.8 of nginx's throughput (${ratio.toFixed(3)}: ${ratio >= 0.8 ? 'met' : 'missed'}), < 1 ms added p99 (${added.toFixed(3)} ms: ${added < 1 ? 'met' : 'missed'})`);
   } finally {
-    if (nginx) await stopNginx(nginx);
-    rmSync(dir, { recursive: true, force: true });
+    await nginx?.stop();
     await c.down();
   }
 }
 
-main().catch((e: Error) => {
-  console.error(e.message);
-  process.exit(1);
-});
+runBench(main);

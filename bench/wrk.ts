@@ -48,3 +48,19 @@ export function median(xs: number[]): number {
 export function summarize(rounds: WrkResult[]): WrkResult {
   return { rps: median(rounds.map((x) => x.rps)), p50: median(rounds.map((x) => x.p50)), p99: median(rounds.map((x) => x.p99)), errors: rounds.reduce((a, x) => a + x.errors, 0) };
 }
+
+/**
+ * Loads each path once to warm it up (JIT of the servers, ARP, conntrack, upstream pools), then
+ * all of them in turn, `rounds` times; each path's medians by name.
+ */
+export function loadInTurn(paths: [name: string, url: string][], rounds: number, load: (url: string) => WrkResult): Map<string, WrkResult> {
+  for (const [, url] of paths) load(url);
+  const results = new Map<string, WrkResult[]>(paths.map(([p]) => [p, []]));
+  for (let r = 0; r < rounds; r++) for (const [name, url] of paths) results.get(name)!.push(load(url));
+  return new Map([...results].map(([name, rs]) => [name, summarize(rs)]));
+}
+
+/** One path's figures, as the proxy benchmarks print them. */
+export function figures(name: string, s: WrkResult): string {
+  return `${name.padEnd(15)} ${s.rps.toFixed(0).padStart(7)} req/s  p50 ${s.p50.toFixed(3)} ms  p99 ${s.p99.toFixed(3)} ms  errors ${s.errors}`;
+}

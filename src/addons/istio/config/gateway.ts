@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { IDestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule';
 import type { IGateway } from '@kubernetes-models/istio/networking.istio.io/v1beta1/Gateway';
 import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
@@ -10,6 +9,7 @@ import { isCatchAll, qualifyGateway, translateHttpRoute, type ClusterResolver } 
 import { entryEndpoints, entryServices, type EntryService } from './service-entry.js';
 import { clusterPolicy, type TrafficPolicy } from './traffic-policy.js';
 import type { Cluster, Listener, ProxyConfig, Route, ServerTls, VirtualHost } from './types.js';
+import { versioned } from './version.js';
 
 // A gateway proxy's configuration as pilot builds it (pilot/pkg/networking/core/gateway.go):
 // the Gateways whose selector matches the proxy's labels give the listeners, one per port,
@@ -229,6 +229,5 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity): Pr
     listeners.push({ port: listenPort(number, proxy, snap.services), serverPort: number, protocol: https ? 'HTTPS' : 'HTTP', ...(tls.length ? { tls } : {}), virtualHosts });
   }
   const body = { listeners, clusters: clusters.clusters, secrets };
-  const version = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
-  return { version, ...body };
+  return versioned(body);
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
 import type { KObject } from '../../../api/types.js';
 import { ISTIO_STATUS_PORT } from '../../../cluster/constants.js';
@@ -8,6 +7,7 @@ import { DEFAULT_RETRY, MESH_GATEWAY, translateHttpRoute } from './routes.js';
 import { singleIPv4Addresses } from '../../../cluster/ipv4.js';
 import { exportedNamespaces, type SEPort } from './service-entry.js';
 import { PASSTHROUGH_CLUSTER, type Listener, type ProxyConfig, type Route, type VirtualHost } from './types.js';
+import { versioned } from './version.js';
 
 // The per-node mesh proxy's configuration (the ztunnel + waypoint of Istio's ambient mode in
 // one): a listener per Service port number; on it, each ClusterIP (and each ServiceEntry VIP,
@@ -52,17 +52,37 @@ function fqdnOf(s: KObject): string {
   return `${s.metadata.name}.${s.metadata.namespace}.svc.${CLUSTER_DOMAIN}`;
 }
 
-/** The VirtualService bound to `mesh` that names a host: an exact name first, then the narrowest wildcard, each oldest first. */
-function virtualServiceFor(fqdn: string, meshVSs: KObject[]): KObject | undefined {
-  let best: { vs: KObject; width: number } | undefined;
+/**
+ * The hosts the VirtualServices bound to `mesh` name, resolved once per build rather than once
+ * per Service: exact names, each to the oldest VirtualService naming it, and wildcards in order.
+ */
+interface MeshHosts {
+  exact: Map<string, KObject>;
+  wildcards: { host: string; vs: KObject }[];
+}
+
+function indexHosts(meshVSs: KObject[]): MeshHosts {
+  const out: MeshHosts = { exact: new Map(), wildcards: [] };
   for (const vs of meshVSs) {
     const ns = vs.metadata.namespace ?? '';
     for (const h of ((vs as IVirtualService).spec as VSSpec | undefined)?.hosts ?? []) {
       const host = resolveShortName(h, ns);
-      if (!hostCovers(host, fqdn)) continue;
-      const width = host === fqdn ? 0 : host === '*' ? Infinity : 1 / host.length;
-      if (!best || width < best.width) best = { vs, width };
+      if (host.startsWith('*')) out.wildcards.push({ host, vs });
+      else if (!out.exact.has(host)) out.exact.set(host, vs);
     }
+  }
+  return out;
+}
+
+/** The VirtualService bound to `mesh` that names a host: an exact name first, then the narrowest wildcard, each oldest first. */
+function virtualServiceFor(fqdn: string, hosts: MeshHosts): KObject | undefined {
+  const exact = hosts.exact.get(fqdn);
+  if (exact) return exact;
+  let best: { vs: KObject; width: number } | undefined;
+  for (const { host, vs } of hosts.wildcards) {
+    if (!hostCovers(host, fqdn)) continue;
+    const width = host === '*' ? Infinity : 1 / host.length;
+    if (!best || width < best.width) best = { vs, width };
   }
   return best?.vs;
 }
@@ -84,10 +104,12 @@ interface MeshDestination {
 
 export function buildMeshConfig(snap: MeshSnapshot): ProxyConfig {
   const clusters = new ClusterBuilder(snap, { namespace: ROOT_NAMESPACE, labels: {} }, true);
-  const meshVSs = byCreation(snap.virtualServices).filter((vs) => {
-    const gws = ((vs as IVirtualService).spec as VSSpec | undefined)?.gateways ?? [];
-    return gws.length === 0 || gws.includes(MESH_GATEWAY);
-  });
+  const meshHosts = indexHosts(
+    byCreation(snap.virtualServices).filter((vs) => {
+      const gws = ((vs as IVirtualService).spec as VSSpec | undefined)?.gateways ?? [];
+      return gws.length === 0 || gws.includes(MESH_GATEWAY);
+    }),
+  );
   const listeners = new Map<number, Listener>();
   const add = (d: MeshDestination) => {
     const l = listeners.get(d.port) ?? { port: d.port, serverPort: d.port, protocol: 'HTTP' as const, virtualHosts: [], mesh: { tcp: {}, sniff: {} } };
@@ -99,7 +121,7 @@ export function buildMeshConfig(snap: MeshSnapshot): ProxyConfig {
     }
     if (d.protocol === 'AUTO') l.mesh!.sniff[d.ip] = direct;
     let routes: Route[] = [];
-    const vs = virtualServiceFor(d.host, meshVSs);
+    const vs = virtualServiceFor(d.host, meshHosts);
     if (vs) {
       const spec = (vs as IVirtualService).spec as VSSpec;
       for (const r of spec.http ?? []) {
@@ -147,6 +169,5 @@ export function buildMeshConfig(snap: MeshSnapshot): ProxyConfig {
     if (ip && !(p.spec as { hostNetwork?: boolean } | undefined)?.hostNetwork) workloads[ip] = { namespace: p.metadata.namespace ?? '', labels: p.metadata.labels ?? {} };
   }
   const body = { listeners: [...listeners.values()].sort((a, b) => a.port - b.port), clusters: clusters.clusters, secrets: {}, workloads };
-  const version = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
-  return { version, ...body };
+  return versioned(body);
 }

@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ISTIOD_XDS_PORT } from '../../../cluster/constants.js';
 import type { ProxyConfig } from '../config/types.js';
+import { serialize } from '../config/version.js';
 
 // istiod's discovery endpoint, the role xDS plays in Istio: a proxy asks once, presenting its
 // pod's projected ServiceAccount token as a bearer token, and keeps the response open; istiod
@@ -99,13 +100,26 @@ export class DiscoveryServer {
     const config = this.configFor(sub.pod);
     if (!config || config.version === sub.version) return;
     sub.version = config.version;
-    sub.res.write(JSON.stringify(config) + '\n');
+    sub.res.write(serialize(config) + '\n');
     this.log(`info\tads\tPush: ${sub.pod} version ${config.version} (${config.listeners.length} listeners, ${Object.keys(config.clusters).length} clusters)`);
   }
 
-  /** Sends every proxy whose configuration changed its new one. */
+  /**
+   * Sends every proxy whose configuration changed its new one, each in a turn of the event loop
+   * of its own: a response's socket stays corked until the turn that wrote to it ends, so a
+   * proxy's configuration built early would otherwise wait, unsent, for every later proxy's build
+   * (a ztunnel's small document for the gateway's large one).
+   */
   push(): void {
-    for (const sub of this.subscribers) this.pushTo(sub);
+    const pending = [...this.subscribers];
+    const next = () => {
+      const sub = pending.shift();
+      if (!sub) return;
+      // A stream may have ended (its proxy gone, or istiod closing) since the push began.
+      if (this.subscribers.has(sub) && !sub.res.writableEnded) this.pushTo(sub);
+      setImmediate(next);
+    };
+    next();
   }
 
   async close(): Promise<void> {

@@ -26,7 +26,12 @@ export const ISTIO_VERSION = '1.26.2';
 /** The `app` label of the per-node mesh proxies (src/controllers/addons/istio.ts). */
 const ZTUNNEL_APP = 'ztunnel';
 
-/** Changes within this window cost one push (istiod's PILOT_DEBOUNCE_AFTER is 100 ms; shorter here, as pushes are cheap). */
+/**
+ * Changes within this window cost one push (istiod's PILOT_DEBOUNCE_AFTER is 100 ms; shorter here,
+ * as pushes are cheap). A change after a quiet spell is pushed at once, not at the end of a
+ * window: a single edit reaches the proxies without waiting; a burst still costs one push per
+ * window, counted from the end of the last push.
+ */
 const DEBOUNCE_MS = 20;
 
 function say(level: 'info' | 'warn' | 'error', scope: string, msg: string): void {
@@ -76,6 +81,7 @@ async function main(): Promise<void> {
   const discovery = new DiscoveryServer(configFor, selfSubjectReviewAuthenticator(config), (m) => process.stdout.write(`${new Date().toISOString()}\t${m}\n`), tls);
   let timer: NodeJS.Timeout | undefined;
   let synced = false;
+  let lastPush = -Infinity;
   const changed = () => {
     if (!synced || timer) return;
     timer = setTimeout(() => {
@@ -93,7 +99,8 @@ async function main(): Promise<void> {
       cache = new Map();
       mesh = undefined;
       discovery.push();
-    }, DEBOUNCE_MS);
+      lastPush = performance.now();
+    }, Math.max(0, lastPush + DEBOUNCE_MS - performance.now()));
   };
   for (const i of Object.values(inf)) i.addHandler({ add: changed, update: changed, delete: changed });
   informers.start();

@@ -125,3 +125,43 @@ test('the certificate names istiod as proxies dial it, and not another host', as
 async function waitForLog(from: number, re: RegExp): Promise<void> {
   while (!logs.slice(from).some((l) => re.test(l))) await new Promise((r) => setImmediate(r));
 }
+
+test("a proxy's configuration leaves before the next proxy's is built", async () => {
+  let aArrived = false;
+  let aArrivedBeforeB: boolean | undefined;
+  let round = 0;
+  const two = new DiscoveryServer(
+    (pod) => {
+      if (pod === 'ns/b' && round > 0) aArrivedBeforeB ??= aArrived;
+      return { version: `${pod}-${round}`, listeners: [], clusters: {}, secrets: {} };
+    },
+    async (token) => `ns/${token}`,
+    () => undefined,
+    serving,
+  );
+  const at = await two.listen(0, '127.0.0.1');
+  const stream = (pod: string) =>
+    new Promise<http.IncomingMessage>((resolve) => https.get({ host: '127.0.0.1', port: at, ca: cluster.caCert, servername: SERVER_NAME, path: DISCOVERY_PATH, agent: false, headers: { authorization: `Bearer ${pod}` } }, resolve));
+  const lineOf = (res: http.IncomingMessage) => new Promise<string>((resolve) => res.once('data', (d: Buffer) => resolve(d.toString())));
+  const a = await stream('a');
+  await lineOf(a);
+  const b = await stream('b');
+  await lineOf(b);
+  round = 1;
+  const aNext = lineOf(a).then((l) => {
+    aArrived = true;
+    return l;
+  });
+  const bNext = lineOf(b);
+  try {
+    // From a timer, as istiod pushes: the turn's poll phase comes before the next immediate.
+    setTimeout(() => two.push(), 0);
+    assert.match(await aNext, /"version":"ns\/a-1"/);
+    assert.match(await bNext, /"version":"ns\/b-1"/);
+    assert.equal(aArrivedBeforeB, true);
+  } finally {
+    a.destroy();
+    b.destroy();
+    await two.close();
+  }
+});

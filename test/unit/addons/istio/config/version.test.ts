@@ -1,0 +1,24 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { serialize, versioned } from '../../../../../src/addons/istio/config/version.js';
+import type { ProxyConfig } from '../../../../../src/addons/istio/config/types.js';
+
+const body = (port: number): Omit<ProxyConfig, 'version'> => ({
+  listeners: [{ port, serverPort: 80, protocol: 'HTTP', virtualHosts: [{ domains: ['a.test'], routes: [] }] }],
+  clusters: { 'outbound|80||a.default.svc.cluster.local': { endpoints: [], lb: 'LEAST_REQUEST' } },
+  secrets: {},
+});
+
+test('the version follows the content, and the line sent is the configuration as JSON', () => {
+  const a = versioned(body(8080));
+  assert.match(a.version, /^[0-9a-f]{16}$/);
+  assert.equal(versioned(body(8080)).version, a.version);
+  assert.notEqual(versioned(body(8081)).version, a.version);
+  assert.equal(serialize(a), JSON.stringify(a));
+  assert.deepEqual(JSON.parse(serialize(a)), a);
+});
+
+test('a configuration built elsewhere is serialized as it is', () => {
+  const c: ProxyConfig = { version: 'v1', listeners: [], clusters: {}, secrets: {} };
+  assert.equal(serialize(c), JSON.stringify(c));
+});
