@@ -23,7 +23,9 @@ export async function generateFakeCertificate(now: Date = new Date()): Promise<K
   // Loaded here, not with the program: the X.509 library and the RSA key cost about 250 ms of
   // CPU, which a controller starting beside the rest of a new cluster should not spend first.
   await import('reflect-metadata');
-  const x509 = await import('@peculiar/x509');
+  const loaded = await import('@peculiar/x509');
+  // A CommonJS package: bundled, its exports come as the default export of the namespace.
+  const x509 = 'cryptoProvider' in loaded ? loaded : (loaded as unknown as { default: typeof loaded }).default;
   x509.cryptoProvider.set(webcrypto as unknown as Crypto);
   const alg = { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } as const;
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
@@ -90,7 +92,8 @@ export class CertificateStore {
         this.fallback = tls.createSecureContext(pair);
         return pair;
       });
-      this.defaultPairMade.catch(() => {}); // reported to whoever awaits it
+      // A failure is reported to whoever awaits it, and the next handshake tries again.
+      this.defaultPairMade.catch(() => (this.defaultPairMade = undefined));
     }
     return this.defaultPairMade;
   }
