@@ -1,6 +1,7 @@
 import type { IAPIService } from 'kubernetes-models/apiregistration.k8s.io/v1/APIService';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import type { ILease } from 'kubernetes-models/coordination.k8s.io/v1/Lease';
+import type { IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IReplicaSet } from 'kubernetes-models/apps/v1/ReplicaSet';
 import type { IEndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1/EndpointSlice';
@@ -41,6 +42,7 @@ export type Event = ObjectOf<IEvent>;
 export type Lease = ObjectOf<ILease>;
 export type Deployment = ObjectOf<IDeployment>;
 export type ReplicaSet = ObjectOf<IReplicaSet>;
+export type DaemonSet = ObjectOf<IDaemonSet>;
 export type Ingress = ObjectOf<IIngress>;
 export type IngressClass = ObjectOf<IIngressClass>;
 export type NetworkPolicy = ObjectOf<INetworkPolicy>;
@@ -58,6 +60,7 @@ export const ENDPOINTSLICES = resource<IEndpointSlice>('discovery.k8s.io', 'v1',
 export const LEASES = resource<ILease>('coordination.k8s.io', 'v1', 'leases', 'Lease', true);
 export const DEPLOYMENTS = resource<IDeployment>('apps', 'v1', 'deployments', 'Deployment', true);
 export const REPLICASETS = resource<IReplicaSet>('apps', 'v1', 'replicasets', 'ReplicaSet', true);
+export const DAEMONSETS = resource<IDaemonSet>('apps', 'v1', 'daemonsets', 'DaemonSet', true);
 export const INGRESSES = resource<IIngress>('networking.k8s.io', 'v1', 'ingresses', 'Ingress', true);
 export const INGRESSCLASSES = resource<IIngressClass>('networking.k8s.io', 'v1', 'ingressclasses', 'IngressClass', false);
 export const NETWORKPOLICIES = resource<INetworkPolicy>('networking.k8s.io', 'v1', 'networkpolicies', 'NetworkPolicy', true);

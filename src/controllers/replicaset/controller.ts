@@ -7,7 +7,7 @@ import { selectorMatches } from '../../api/selectors.js';
 import { controllerOf } from '../../client/controllerref.js';
 import { runController, type RunningController } from '../../client/loop.js';
 import { metadataListPatch } from '../patches.js';
-import { Expectations } from './expectations.js';
+import { Expectations, observePods } from './expectations.js';
 import { specOf, syncReplicaSet, type ReplicaSetEffects } from './sync.js';
 import type { Logger } from '../../log.js';
 import { PODS, REPLICASETS } from '../../client/resources.js';
@@ -48,26 +48,7 @@ export function startReplicaSetController(client: ApiClient, informers: SharedIn
   const fx = replicaSetEffects(client, recorder);
 
   // Expectations learn from the pod stream before the loop computes keys.
-  const owner = (pod: KObject) => {
-    const ref = controllerOf(pod);
-    return ref?.kind === 'ReplicaSet' ? `${pod.metadata.namespace}/${ref.name}` : undefined;
-  };
-  podInformer.addHandler({
-    add(pod) {
-      const k = owner(pod);
-      if (!k) return;
-      if (pod.metadata.deletionTimestamp) exp.deletionObserved(k, keyOfObject(pod));
-      else exp.creationObserved(k);
-    },
-    update(old, pod) {
-      const k = owner(pod);
-      if (k && pod.metadata.deletionTimestamp && !old.metadata.deletionTimestamp) exp.deletionObserved(k, keyOfObject(pod));
-    },
-    delete(pod) {
-      const k = owner(pod);
-      if (k) exp.deletionObserved(k, keyOfObject(pod));
-    },
-  });
+  observePods(podInformer, exp, 'ReplicaSet');
   rsInformer.addHandler({ delete: (rs) => exp.delete(keyOfObject(rs)) });
 
   return runController({
