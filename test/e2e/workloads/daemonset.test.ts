@@ -114,7 +114,7 @@ test('bad input is refused with the upstream message; deleting the DaemonSet del
   const bad = daemonSet('bad', 'busybox').replace('metadata: {labels: {app: bad}}', 'metadata: {labels: {app: other}}');
   const r = await c.kubectl(['apply', '-f', '-'], { input: bad });
   assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /DaemonSet.apps "bad" is invalid: spec.template.metadata.labels: Invalid value: map\[string\]string\{"app":"other"\}: `selector` does not match template `labels`/);
+  assert.match(r.stderr, /The DaemonSet "bad" is invalid: spec.template.metadata.labels: Invalid value: map\[string\]string\{"app":"other"\}: `selector` does not match template `labels`/);
 
   await ok(['delete', 'ds', 'agent']);
   await waitFor('the agent pods to be deleted with their DaemonSet', async () => JSON.parse(await ok(['get', 'pods', '-l', 'app=agent', '-o', 'json'])).items.length === 0, 60_000);
