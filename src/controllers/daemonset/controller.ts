@@ -1,15 +1,12 @@
-import type { KObject } from '../../api/types.js';
 import type { ApiClient } from '../../client/client.js';
 import type { Recorder } from '../../client/events.js';
-import type { InformerLike, SharedInformers } from '../../client/informer.js';
+import type { SharedInformers } from '../../client/informer.js';
 import { keyOfObject } from '../../client/informer.js';
-import { selectorMatches, type LabelSelector } from '../../api/selectors.js';
-import { controllerOf } from '../../client/controllerref.js';
 import { runController, type RunningController } from '../../client/loop.js';
 import { DAEMONSETS, NODES, PODS } from '../../client/resources.js';
 import type { Logger } from '../../log.js';
 import { Expectations, observePods } from '../replicaset/expectations.js';
-import { replicaSetEffects } from '../replicaset/controller.js';
+import { ownersOfPod, replicaSetEffects } from '../replicaset/controller.js';
 import { syncDaemonSet, type DaemonSetEffects } from './daemonset.js';
 
 // The DaemonSet controller's loop: DaemonSets, their pods and every node feed one queue of
@@ -17,16 +14,6 @@ import { syncDaemonSet, type DaemonSetEffects } from './daemonset.js';
 
 function daemonSetEffects(client: ApiClient, recorder: Recorder): DaemonSetEffects {
   return { ...replicaSetEffects(client, recorder), updateStatus: (ds) => client.updateStatus(DAEMONSETS, ds) };
-}
-
-/** The DaemonSets a pod concerns: its controller, or for an orphan every DaemonSet that selects it. */
-function daemonSetsForPod(pod: KObject, dsInformer: InformerLike): string[] {
-  const ref = controllerOf(pod);
-  if (ref) return ref.kind === 'DaemonSet' ? [`${pod.metadata.namespace}/${ref.name}`] : [];
-  return dsInformer
-    .list(pod.metadata.namespace)
-    .filter((ds) => selectorMatches((ds.spec as { selector?: LabelSelector } | undefined)?.selector, pod.metadata.labels))
-    .map(keyOfObject);
 }
 
 export function startDaemonSetController(client: ApiClient, informers: SharedInformers, recorder: Recorder, log?: Logger): RunningController {
@@ -46,7 +33,7 @@ export function startDaemonSetController(client: ApiClient, informers: SharedInf
     informers: [dsInformer, podInformer, nodeInformer],
     workers: 2,
     keyOf: (obj, inf) => {
-      if (inf === podInformer) return daemonSetsForPod(obj, dsInformer);
+      if (inf === podInformer) return ownersOfPod(obj, 'DaemonSet', dsInformer);
       if (inf === nodeInformer) return dsInformer.list().map(keyOfObject);
       return keyOfObject(obj);
     },

@@ -1,10 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { KObject } from '../../api/types.js';
 import type { LabelSelector } from '../../api/selectors.js';
-import { isNamespaceTerminating } from '../../client/client.js';
-import { claim, newControllerRef } from '../../client/controllerref.js';
 import type { Expectations } from '../replicaset/expectations.js';
-import { keyOf, randomSuffix, slowStartBatch, BURST_REPLICAS, type ReplicaSetEffects } from '../replicaset/sync.js';
+import { BURST_REPLICAS, claimOwned, createPods, deletePods, keyOf, randomSuffix, type ReplicaSetEffects } from '../replicaset/sync.js';
 import { nodeShouldRunDaemonPod } from './placement.js';
 import { daemonPod } from './pods.js';
 import { revisionHash, templateGeneration } from './revision.js';
@@ -28,23 +26,7 @@ function specOf(ds: KObject): DaemonSetSpec {
   return (ds.spec ?? {}) as DaemonSetSpec;
 }
 
-/** getDaemonPods: every pod of the namespace the DaemonSet owns after adoption and release. */
-async function claimPods(ds: KObject, pods: KObject[], fx: DaemonSetEffects): Promise<KObject[]> {
-  const owned: KObject[] = [];
-  for (const p of pods) {
-    const c = claim(ds, specOf(ds).selector, p);
-    if (c === 'owned') owned.push(p);
-    else if (c === 'adopt') {
-      await fx.setPodOwnerRefs(p, [...(p.metadata.ownerReferences ?? []), newControllerRef(ds, 'apps/v1', 'DaemonSet')]);
-      owned.push(p);
-    } else if (c === 'release') {
-      await fx.setPodOwnerRefs(p, (p.metadata.ownerReferences ?? []).filter((r) => r.uid !== ds.metadata.uid));
-    }
-  }
-  return owned;
-}
-
-/** syncNodes: creates pods on the nodes in slow-start batches and deletes the given pods, with events as RealPodControl records them. */
+/** syncNodes: creates pods on the nodes and deletes the given pods, at most a burst of each. */
 async function syncNodes(ds: KObject, create: string[], remove: KObject[], fx: DaemonSetEffects, exp: Expectations, now: number): Promise<void> {
   const key = keyOf(ds);
   const nodes = create.slice(0, BURST_REPLICAS);
@@ -56,37 +38,14 @@ async function syncNodes(ds: KObject, create: string[], remove: KObject[], fx: D
   if (nodes.length) {
     exp.expectCreations(key, nodes.length, now);
     let next = 0;
-    const { attempted, error } = await slowStartBatch(nodes.length, 1, async () => {
-      const pod = daemonPod(ds, nodes[next++], `${ds.metadata.name}-${randomSuffix()}`, hash, generation);
-      try {
-        const created = await fx.createPod(ds.metadata.namespace as string, pod);
-        fx.event(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
-      } catch (e) {
-        exp.creationObserved(key);
-        if (isNamespaceTerminating(e)) return;
-        fx.event(ds, 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
-        throw e;
-      }
-    });
-    for (let i = attempted; i < nodes.length; i++) exp.creationObserved(key);
+    const error = await createPods(ds, nodes.length, () => daemonPod(ds, nodes[next++], `${ds.metadata.name}-${randomSuffix()}`, hash, generation), fx, exp);
     if (error) errors.push(error);
   }
   if (victims.length) {
     // Expectations are replaced, not added to: deletions are expected only when nothing was created.
     if (!nodes.length) exp.expectDeletions(key, victims.map(keyOf), now);
-    const results = await Promise.allSettled(
-      victims.map(async (p) => {
-        try {
-          await fx.deletePod(p);
-          fx.event(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
-        } catch (e) {
-          exp.deletionObserved(key, keyOf(p));
-          fx.event(ds, 'Warning', 'FailedDelete', `Error deleting: ${(e as Error).message}`);
-          throw e;
-        }
-      }),
-    );
-    for (const r of results) if (r.status === 'rejected') errors.push(r.reason as Error);
+    const error = await deletePods(ds, victims, fx, exp);
+    if (error) errors.push(error);
   }
   if (errors.length) throw new Error(`syncing DaemonSet ${key} on its nodes: ${errors.map((e) => e.message).join('; ')}`);
 }
@@ -104,7 +63,8 @@ export async function syncDaemonSet(
   const key = keyOf(ds);
   const hash = revisionHash(ds);
   const generation = templateGeneration(ds);
-  const pods = await claimPods(ds, namespacePods, fx);
+  // getDaemonPods claims finished and terminating pods too: manage replaces failed ones.
+  const pods = await claimOwned(ds, 'DaemonSet', specOf(ds).selector, namespacePods, fx);
   const byNode = podsByNode(pods);
   let syncError: Error | undefined;
   if (exp.satisfied(key, now)) {
