@@ -159,9 +159,8 @@ export function gatewayService(): KObject {
 /**
  * The mesh's node proxy: the ztunnel DaemonSet of Istio's ambient profile, one pod per node in
  * istio-system. It runs the proxy program: istiod sends it the mesh's listeners and routes, and
- * the node agent redirects meshed pods' traffic to Services into it (src/node/mesh). Upstream's
- * chart rolls it with maxSurge 1 / maxUnavailable 0; it keeps the DaemonSet default here
- * (maxUnavailable 1), as the DaemonSet controller does not surge.
+ * the node agent redirects meshed pods' traffic to Services into it (src/node/mesh). As upstream's
+ * chart, it rolls by surging: a node's new ztunnel is ready before its old one goes.
  */
 export function ztunnelDaemonSet(): KObject {
   const labels = { ...ZTUNNEL_SELECTOR, 'istio.io/rev': 'default', 'operator.istio.io/component': 'Ztunnel' };
@@ -170,6 +169,7 @@ export function ztunnelDaemonSet(): KObject {
     kind: 'DaemonSet',
     metadata: { name: ZTUNNEL_NAME, namespace: ISTIO_NAMESPACE, labels },
     spec: {
+      updateStrategy: { rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       selector: { matchLabels: ZTUNNEL_SELECTOR },
       template: {
         metadata: { labels: { ...labels, 'sidecar.istio.io/inject': 'false' } },

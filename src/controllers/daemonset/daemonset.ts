@@ -6,7 +6,7 @@ import { BURST_REPLICAS, claimOwned, createPods, deletePods, keyOf, randomSuffix
 import { nodeShouldRunDaemonPod } from './placement.js';
 import { daemonPod } from './pods.js';
 import { revisionHash, templateGeneration } from './revision.js';
-import { rollingUpdateDeletions } from './rolling.js';
+import { rollingUpdate } from './rolling.js';
 import { calculateStatus } from './status.js';
 import { planNodes, podsByNode } from './sync.js';
 
@@ -69,11 +69,12 @@ export async function syncDaemonSet(
   let syncError: Error | undefined;
   if (exp.satisfied(key, now)) {
     try {
-      const plan = planNodes(ds, nodes, byNode);
+      const plan = planNodes(ds, nodes, byNode, hash, now);
       await syncNodes(ds, plan.create, plan.remove, fx, exp, now);
       if (exp.satisfied(key, now) && specOf(ds).updateStrategy?.type === 'RollingUpdate') {
-        const desired = nodes.filter((n) => nodeShouldRunDaemonPod(n, ds).shouldRun).length;
-        await syncNodes(ds, [], rollingUpdateDeletions(ds, byNode, desired, hash, generation, now), fx, exp, now);
+        const running = new Set(nodes.filter((n) => nodeShouldRunDaemonPod(n, ds).shouldRun).map((n) => n.metadata.name ?? ''));
+        const step = rollingUpdate(ds, byNode, running.size, (n) => running.has(n), hash, generation, now);
+        await syncNodes(ds, step.create, step.remove, fx, exp, now);
       }
     } catch (e) {
       syncError = e as Error;

@@ -1,5 +1,8 @@
 import type { KObject } from '../../api/types.js';
+import { isPodAvailable, isPodReady } from '../podutil.js';
 import { nodeShouldRunDaemonPod, targetNodeName } from './placement.js';
+import { REVISION_HASH_LABEL } from './revision.js';
+import { maxSurge } from './rolling.js';
 
 // The manage decision of the DaemonSet controller (daemon_controller.go: getNodesToDaemonPods,
 // podsShouldBeOnNode): which nodes need a daemon pod and which daemon pods must go.
@@ -43,8 +46,27 @@ function phase(p: KObject): string | undefined {
   return (p.status as { phase?: string } | undefined)?.phase;
 }
 
+/**
+ * With surge a node may hold two pods, the oldest of the current revision and the oldest of an
+ * older one, while the new is not yet available and the old still ready; all others go.
+ */
+function surplusWithSurge(running: KObject[], hash: string, minReady: number, now: number): KObject[] {
+  let oldestNew: KObject | undefined, oldestOld: KObject | undefined;
+  const out: KObject[] = [];
+  for (const p of running) {
+    const current = p.metadata.labels?.[REVISION_HASH_LABEL] === hash;
+    if (current && !oldestNew) oldestNew = p;
+    else if (!current && !oldestOld) oldestOld = p;
+    else out.push(p);
+  }
+  if (oldestNew && oldestOld && (!isPodReady(oldestOld) || isPodAvailable(oldestNew, minReady, now))) out.push(oldestOld);
+  return out;
+}
+
 /** What one sync does on each node, and to pods whose node is gone. */
-export function planNodes(ds: KObject, nodes: KObject[], byNode: Map<string, KObject[]>): NodesPlan {
+export function planNodes(ds: KObject, nodes: KObject[], byNode: Map<string, KObject[]>, hash: string, now: number): NodesPlan {
+  const surge = maxSurge(ds, nodes.length) > 0;
+  const minReady = (ds.spec as { minReadySeconds?: number } | undefined)?.minReadySeconds ?? 0;
   const create: string[] = [];
   const remove: KObject[] = [];
   const seen = new Set<string>();
@@ -63,8 +85,9 @@ export function planNodes(ds: KObject, nodes: KObject[], byNode: Map<string, KOb
         if (phase(p) === 'Failed' || phase(p) === 'Succeeded') remove.push(p);
         else running.push(p);
       }
+      if (surge) remove.push(...surplusWithSurge(running.sort(byCreationAndPhase), hash, minReady, now));
       // Without surge, one pod per node: the oldest running one stays.
-      if (running.length > 1) remove.push(...running.sort(byCreationAndPhase).slice(1));
+      else if (running.length > 1) remove.push(...running.sort(byCreationAndPhase).slice(1));
     } else {
       remove.push(...pods.filter((p) => !p.metadata.deletionTimestamp));
     }

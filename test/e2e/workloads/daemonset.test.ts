@@ -2,6 +2,7 @@
 // node label, rolled to a new image one node at a time, restarted, and deleted with its pods.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { startCluster, waitFor, type Cluster } from '../harness.js';
 
 let c: Cluster;
@@ -16,10 +17,11 @@ after(async () => {
 
 const ok = (args: string[], input?: string) => c.ok(args, input);
 
-const daemonSet = (name: string, image: string, nodeSelector?: Record<string, string>) => `apiVersion: apps/v1
+const daemonSet = (name: string, image: string, nodeSelector?: Record<string, string>, updateStrategy = '{}') => `apiVersion: apps/v1
 kind: DaemonSet
 metadata: {name: ${name}}
 spec:
+  updateStrategy: ${updateStrategy}
   selector: {matchLabels: {app: ${name}}}
   template:
     metadata: {labels: {app: ${name}}}
@@ -41,6 +43,22 @@ interface PodView {
 
 const pods = async (app: string): Promise<PodView[]> =>
   (JSON.parse(await ok(['get', 'pods', '-l', `app=${app}`, '-o', 'json'])).items as PodView[]).filter((p) => !p.metadata.deletionTimestamp);
+/** Runs `change`, then waits for the rollout; returns every numberAvailable a watch saw meanwhile. */
+async function availableDuring(name: string, change: () => Promise<unknown>): Promise<number[]> {
+  const watch = spawn('kubectl', ['get', 'ds', name, '-w', '-o', 'jsonpath={.status.numberAvailable}{"\\n"}', '--request-timeout=200s'], { env: c.env });
+  let seen = '';
+  watch.stdout.on('data', (d) => (seen += d));
+  try {
+    await waitFor('the watch to start', async () => seen.length > 0);
+    await change();
+    assert.match(await ok(['rollout', 'status', `ds/${name}`, '--timeout=180s']), new RegExp(`daemon set "${name}" successfully rolled out`));
+  } finally {
+    watch.kill('SIGTERM');
+  }
+  // numberAvailable is omitted at 0, which the template prints as an empty line.
+  return seen.split('\n').slice(0, -1).map((l) => Number(l || 0));
+}
+
 const nodesOf = async (app: string) => (await pods(app)).map((p) => p.spec.nodeName ?? '').sort();
 
 test('one pod per node, pinned by node affinity and bound by the scheduler; get, wide and describe show it', async () => {
@@ -90,8 +108,9 @@ test('a nodeSelector follows node labels: a labelled node gets the pod, an unlab
 
 test('set image rolls the pods over node by node; rollout restart replaces them again', async () => {
   const before = (await pods('agent')).map((p) => p.metadata.name);
-  await ok(['set', 'image', 'ds/agent', 'agent=registry.k8s.io/e2e-test-images/agnhost:2.40']);
-  assert.match(await ok(['rollout', 'status', 'ds/agent', '--timeout=180s']), /daemon set "agent" successfully rolled out/);
+  const available = await availableDuring('agent', () => ok(['set', 'image', 'ds/agent', 'agent=registry.k8s.io/e2e-test-images/agnhost:2.40']));
+  // maxUnavailable 1 of 2 nodes: one node at a time.
+  assert.ok(Math.min(...available) >= 1, `numberAvailable went ${available.join(' → ')}`);
   let list = await pods('agent');
   assert.deepEqual(list.map((p) => p.spec.nodeName).sort(), nodes);
   for (const p of list) {
@@ -108,6 +127,17 @@ test('set image rolls the pods over node by node; rollout restart replaces them 
   assert.equal(list.length, 2);
   for (const p of list) assert.ok(p.metadata.annotations?.['kubectl.kubernetes.io/restartedAt'], `${p.metadata.name} carries the restart annotation`);
   assert.equal((await ok(['get', 'ds', 'agent', '-o', 'jsonpath={.metadata.annotations.deprecated\\.daemonset\\.template\\.generation}'])).trim(), '3');
+});
+
+test('with maxSurge 1 and maxUnavailable 0 the new pod is ready beside the old before the old goes', async () => {
+  await ok(['apply', '-f', '-'], daemonSet('surge', 'registry.k8s.io/e2e-test-images/agnhost:2.39', undefined, '{rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}'));
+  assert.match(await ok(['rollout', 'status', 'ds/surge', '--timeout=120s']), /successfully rolled out/);
+  const available = await availableDuring('surge', () => ok(['set', 'image', 'ds/surge', 'agent=registry.k8s.io/e2e-test-images/agnhost:2.40']));
+  assert.ok(Math.min(...available) >= 2, `numberAvailable went ${available.join(' → ')}`);
+  const list = await pods('surge');
+  assert.deepEqual(list.map((p) => p.spec.nodeName).sort(), nodes);
+  for (const p of list) assert.equal(p.spec.containers[0].image, 'registry.k8s.io/e2e-test-images/agnhost:2.40');
+  await ok(['delete', 'ds', 'surge']);
 });
 
 test('bad input is refused with the upstream message; deleting the DaemonSet deletes its pods', async () => {

@@ -5,7 +5,7 @@ import { TEMPLATE_GENERATION_ANNOTATION } from '../../../../src/api/strategy/dae
 import { Expectations } from '../../../../src/controllers/replicaset/expectations.js';
 import { syncDaemonSet, type DaemonSetEffects } from '../../../../src/controllers/daemonset/daemonset.js';
 import { revisionHash } from '../../../../src/controllers/daemonset/revision.js';
-import { maxUnavailable, rollingUpdateDeletions } from '../../../../src/controllers/daemonset/rolling.js';
+import { maxUnavailable, rollingUpdate } from '../../../../src/controllers/daemonset/rolling.js';
 import { calculateStatus } from '../../../../src/controllers/daemonset/status.js';
 import { planNodes, podsByNode } from '../../../../src/controllers/daemonset/sync.js';
 
@@ -65,13 +65,13 @@ test('one pod per eligible node: missing ones created, extras and misplaced ones
   const failed = pod('n1', { phase: 'Failed' });
   const orphanPinned = pod('gone', { bound: false });
   const boundToGone = pod('gone2');
-  const plan = planNodes(d, nodes, podsByNode([older, newer, misplaced, failed, orphanPinned, boundToGone]));
+  const plan = planNodes(d, nodes, podsByNode([older, newer, misplaced, failed, orphanPinned, boundToGone]), 'h', NOW);
   // n1 has a pod (the failed one), which goes first; its successor comes once it is gone.
   assert.deepEqual(plan.create, []);
   assert.deepEqual(plan.remove.map((p) => p.metadata.name).sort(), [failed, newer, misplaced, orphanPinned].map((p) => p.metadata.name).sort());
-  assert.deepEqual(planNodes(d, nodes, podsByNode([])).create, ['n1', 'n2']);
+  assert.deepEqual(planNodes(d, nodes, podsByNode([]), 'h', NOW).create, ['n1', 'n2']);
   // A pod on its way out still holds its node.
-  assert.deepEqual(planNodes(d, nodes, podsByNode([pod('n1', { deleting: true })])).create, ['n2']);
+  assert.deepEqual(planNodes(d, nodes, podsByNode([pod('n1', { deleting: true })]), 'h', NOW).create, ['n2']);
 });
 
 test('rolling update: old available pods go at most maxUnavailable at a time; unavailable old pods go at once', () => {
@@ -80,13 +80,32 @@ test('rolling update: old available pods go at most maxUnavailable at a time; un
   assert.equal(maxUnavailable(d, 4), 1);
   assert.equal(maxUnavailable(ds('x', { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '30%' } } }), 4), 2);
   const byNode = podsByNode([pod('n1', { ready: true }), pod('n2', { ready: true }), pod('n3', { ready: false }), pod('n4', { hash, ready: true })]);
-  assert.deepEqual(rollingUpdateDeletions(d, byNode, 4, hash, undefined, NOW).map((p) => p.spec && (p.spec as any).nodeName), ['n3', 'n1']);
+  assert.deepEqual(rollingUpdate(d, byNode, 4, () => true, hash, undefined, NOW).remove.map((p) => (p.spec as any).nodeName), ['n3', 'n1']);
   // A new pod not yet available uses up the budget.
   const waiting = podsByNode([pod('n1', { ready: true }), pod('n2', { hash, ready: false })]);
-  assert.deepEqual(rollingUpdateDeletions(d, waiting, 2, hash, undefined, NOW), []);
+  assert.deepEqual(rollingUpdate(d, waiting, 2, () => true, hash, undefined, NOW), { create: [], remove: [] });
   // Pods of older controllers are current by their template generation.
   const byGeneration = podsByNode([{ ...pod('n1', { ready: true }), metadata: { ...pod('n1').metadata, labels: { app: 'a', 'pod-template-generation': '7' } } }]);
-  assert.deepEqual(rollingUpdateDeletions(d, byGeneration, 1, hash, '7', NOW), []);
+  assert.deepEqual(rollingUpdate(d, byGeneration, 1, () => true, hash, '7', NOW), { create: [], remove: [] });
+});
+
+test('rolling update with surge: a new pod beside the old on maxSurge nodes; the old goes once the new is available', () => {
+  const d = ds('busybox:2', { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } } });
+  const hash = revisionHash(d);
+  const old = (n: string, ready = true) => pod(n, { ready, hash: 'old' });
+  // One node surges at a time; an unavailable old pod is replaced at once.
+  assert.deepEqual(rollingUpdate(d, podsByNode([old('n1'), old('n2'), old('n3', false)]), 3, () => true, hash, undefined, NOW), { create: ['n3', 'n1'], remove: [] });
+  // A new pod not yet available holds the surge; an available one retires its old pod.
+  const n1New = pod('n1', { hash, ready: false });
+  assert.deepEqual(rollingUpdate(d, podsByNode([old('n1'), n1New, old('n2')]), 2, () => true, hash, undefined, NOW), { create: [], remove: [] });
+  const n1Old = old('n1');
+  const step = rollingUpdate(d, podsByNode([n1Old, pod('n1', { hash, ready: true }), old('n2')]), 2, () => true, hash, undefined, NOW);
+  assert.deepEqual([step.create, step.remove.map((p) => p.metadata.name)], [['n2'], [n1Old.metadata.name]]);
+  // manage keeps both pods of a surging node, and retires the old one once the new is available.
+  const nodes = [node('n1')];
+  assert.deepEqual(planNodes(d, nodes, podsByNode([old('n1'), pod('n1', { hash, ready: false })]), hash, NOW).remove, []);
+  const retiring = old('n1');
+  assert.deepEqual(planNodes(d, nodes, podsByNode([retiring, pod('n1', { hash, ready: true })]), hash, NOW).remove, [retiring]);
 });
 
 test('status counts nodes: desired, current, ready, available, updated, misscheduled', () => {
