@@ -3,7 +3,7 @@ import type { KObject } from '../../api/types.js';
 import type { LabelSelector } from '../../api/selectors.js';
 import type { Expectations } from '../replicaset/expectations.js';
 import { BURST_REPLICAS, claimOwned, createPods, deletePods, keyOf, randomSuffix, type ReplicaSetEffects } from '../replicaset/sync.js';
-import { nodeShouldRunDaemonPod } from './placement.js';
+import { nodeShouldRunDaemonPod, targetNodeName } from './placement.js';
 import { daemonPod } from './pods.js';
 import { revisionHash, templateGeneration } from './revision.js';
 import { rollingUpdate } from './rolling.js';
@@ -70,6 +70,9 @@ export async function syncDaemonSet(
   if (exp.satisfied(key, now)) {
     try {
       const plan = planNodes(ds, nodes, byNode, hash, now);
+      for (const p of plan.failed) {
+        fx.event(ds, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${p.metadata.namespace}/${p.metadata.name} on node ${targetNodeName(p)}, will try to kill it`);
+      }
       await syncNodes(ds, plan.create, plan.remove, fx, exp, now);
       if (exp.satisfied(key, now) && specOf(ds).updateStrategy?.type === 'RollingUpdate') {
         const running = new Set(nodes.filter((n) => nodeShouldRunDaemonPod(n, ds).shouldRun).map((n) => n.metadata.name ?? ''));

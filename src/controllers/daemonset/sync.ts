@@ -12,6 +12,8 @@ export interface NodesPlan {
   create: string[];
   /** Pods to delete: failed ones, extras beyond one per node, and those on nodes they may not stay on. */
   remove: KObject[];
+  /** The failed pods among those removed, which upstream reports in an event. */
+  failed: KObject[];
 }
 
 function creationTime(p: KObject): number {
@@ -69,6 +71,7 @@ export function planNodes(ds: KObject, nodes: KObject[], byNode: Map<string, KOb
   const minReady = (ds.spec as { minReadySeconds?: number } | undefined)?.minReadySeconds ?? 0;
   const create: string[] = [];
   const remove: KObject[] = [];
+  const failed: KObject[] = [];
   const seen = new Set<string>();
   for (const node of nodes) {
     const name = node.metadata.name ?? '';
@@ -82,6 +85,7 @@ export function planNodes(ds: KObject, nodes: KObject[], byNode: Map<string, KOb
       for (const p of pods) {
         if (p.metadata.deletionTimestamp) continue;
         // A finished daemon pod is replaced; its successor is made once it is gone.
+        if (phase(p) === 'Failed') failed.push(p);
         if (phase(p) === 'Failed' || phase(p) === 'Succeeded') remove.push(p);
         else running.push(p);
       }
@@ -97,5 +101,5 @@ export function planNodes(ds: KObject, nodes: KObject[], byNode: Map<string, KOb
   for (const [name, pods] of byNode) {
     if (!seen.has(name)) remove.push(...pods.filter((p) => !(p.spec as { nodeName?: string } | undefined)?.nodeName && !p.metadata.deletionTimestamp));
   }
-  return { create: create.sort(), remove };
+  return { create: create.sort(), remove, failed };
 }

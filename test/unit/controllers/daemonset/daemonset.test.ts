@@ -69,6 +69,7 @@ test('one pod per eligible node: missing ones created, extras and misplaced ones
   // n1 has a pod (the failed one), which goes first; its successor comes once it is gone.
   assert.deepEqual(plan.create, []);
   assert.deepEqual(plan.remove.map((p) => p.metadata.name).sort(), [failed, newer, misplaced, orphanPinned].map((p) => p.metadata.name).sort());
+  assert.deepEqual(plan.failed, [failed]);
   assert.deepEqual(planNodes(d, nodes, podsByNode([]), 'h', NOW).create, ['n1', 'n2']);
   // A pod on its way out still holds its node.
   assert.deepEqual(planNodes(d, nodes, podsByNode([pod('n1', { deleting: true })]), 'h', NOW).create, ['n2']);
@@ -151,6 +152,17 @@ test('a sync creates the missing pods with events, then reports status; a second
   const fx5 = new FakeFx();
   await syncDaemonSet({ ...ds('busybox:2', { updateStrategy: { type: 'OnDelete' } }, '2'), status: st }, nodes, running, fx5, new Expectations(), NOW);
   assert.deepEqual(fx5.deleted, []);
+});
+
+test('a failed daemon pod is reported and deleted', async () => {
+  const failed = pod('n1', { phase: 'Failed' });
+  const fx = new FakeFx();
+  await syncDaemonSet(ds(), [node('n1')], [failed], fx, new Expectations(), NOW);
+  assert.deepEqual(fx.deleted, [failed.metadata.name]);
+  assert.deepEqual(fx.events, [
+    `Warning FailedDaemonPod Found failed daemon pod ns/${failed.metadata.name} on node n1, will try to kill it`,
+    `Normal SuccessfulDelete Deleted pod: ${failed.metadata.name}`,
+  ]);
 });
 
 test('a DaemonSet being deleted is left alone; orphans matching its selector are adopted', async () => {
