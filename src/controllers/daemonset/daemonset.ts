@@ -35,15 +35,13 @@ async function syncNodes(ds: KObject, create: string[], remove: KObject[], fx: D
   const hash = revisionHash(ds);
   const generation = templateGeneration(ds);
   const errors: Error[] = [];
+  exp.expect(key, nodes.length, victims.map(keyOf), now);
   if (nodes.length) {
-    exp.expectCreations(key, nodes.length, now);
     let next = 0;
     const error = await createPods(ds, nodes.length, () => daemonPod(ds, nodes[next++], `${ds.metadata.name}-${randomSuffix()}`, hash, generation), fx, exp);
     if (error) errors.push(error);
   }
   if (victims.length) {
-    // Expectations are replaced, not added to: deletions are expected only when nothing was created.
-    if (!nodes.length) exp.expectDeletions(key, victims.map(keyOf), now);
     const error = await deletePods(ds, victims, fx, exp);
     if (error) errors.push(error);
   }

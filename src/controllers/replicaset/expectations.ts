@@ -25,13 +25,17 @@ export class Expectations {
     return now - e.at > EXPECTATIONS_TIMEOUT_MS;
   }
 
-  expectCreations(key: string, n: number, now = Date.now()): void {
-    this.m.set(key, { adds: n, deletes: new Set(), at: now });
+  /** Replaces what is expected of `key`: `adds` creations and the deletion of podKeys (`namespace/name`). */
+  expect(key: string, adds: number, podKeys: string[], now = Date.now()): void {
+    this.m.set(key, { adds, deletes: new Set(podKeys), at: now });
   }
 
-  /** podKeys are `namespace/name` of the pods about to be deleted. */
+  expectCreations(key: string, n: number, now = Date.now()): void {
+    this.expect(key, n, [], now);
+  }
+
   expectDeletions(key: string, podKeys: string[], now = Date.now()): void {
-    this.m.set(key, { adds: 0, deletes: new Set(podKeys), at: now });
+    this.expect(key, 0, podKeys, now);
   }
 
   creationObserved(key: string): void {
