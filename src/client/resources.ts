@@ -1,6 +1,7 @@
 import type { IAPIService } from 'kubernetes-models/apiregistration.k8s.io/v1/APIService';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import type { ILease } from 'kubernetes-models/coordination.k8s.io/v1/Lease';
+import type { IDaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IReplicaSet } from 'kubernetes-models/apps/v1/ReplicaSet';
 import type { IEndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1/EndpointSlice';
@@ -50,6 +51,7 @@ export type Event = ObjectOf<IEvent>;
 export type Lease = ObjectOf<ILease>;
 export type Deployment = ObjectOf<IDeployment>;
 export type ReplicaSet = ObjectOf<IReplicaSet>;
+export type DaemonSet = ObjectOf<IDaemonSet>;
 export type Ingress = ObjectOf<IIngress>;
 export type IngressClass = ObjectOf<IIngressClass>;
 export type NetworkPolicy = ObjectOf<INetworkPolicy>;
@@ -67,6 +69,7 @@ export const ENDPOINTSLICES = resource<IEndpointSlice>('discovery.k8s.io', 'Endp
 export const LEASES = resource<ILease>('coordination.k8s.io', 'Lease');
 export const DEPLOYMENTS = resource<IDeployment>('apps', 'Deployment');
 export const REPLICASETS = resource<IReplicaSet>('apps', 'ReplicaSet');
+export const DAEMONSETS = resource<IDaemonSet>('apps', 'DaemonSet');
 export const INGRESSES = resource<IIngress>('networking.k8s.io', 'Ingress');
 export const INGRESSCLASSES = resource<IIngressClass>('networking.k8s.io', 'IngressClass');
 export const NETWORKPOLICIES = resource<INetworkPolicy>('networking.k8s.io', 'NetworkPolicy');

@@ -2,8 +2,8 @@ import type { ApiClient } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
 import { SharedInformers } from '../client/informer.js';
 import { startCoreDNSAddon, startIngressNginxAddon, startIstioAddon, startMetricsServerAddon } from './addons/controller.js';
-import { startZtunnelController } from './addons/ztunnel.js';
 import { startAPIServiceAvailability } from './apiservice/controller.js';
+import { startDaemonSetController } from './daemonset/controller.js';
 import { startDeploymentController } from './deployment/controller.js';
 import { startEndpointsController } from './endpoints/controller.js';
 import { startEndpointSliceController } from './endpointslice/controller.js';
@@ -59,6 +59,7 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
   const recorder = (component: string) => new EventRecorder(client, component, opts.log);
   const deploymentEvents = recorder('deployment-controller');
   const replicaSetEvents = recorder('replicaset-controller');
+  const daemonSetEvents = recorder('daemonset-controller');
   const nodeEvents = recorder('node-controller');
   const evictionEvents = recorder('taint-eviction-controller');
   const hpaEvents = recorder('horizontal-pod-autoscaler');
@@ -67,6 +68,7 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
     startGarbageCollector(client, informers, opts.log),
     startReplicaSetController(client, informers, replicaSetEvents, opts.log),
     startDeploymentController(client, informers, deploymentEvents, opts.log),
+    startDaemonSetController(client, informers, daemonSetEvents, opts.log),
     startServiceAccountsController(client, informers, opts.log),
     startNodeLifecycleController(client, informers, { node: nodeEvents, eviction: evictionEvents }, { log: opts.log, gracePeriodMs: opts.nodeMonitorGracePeriodMs }),
     startPodGC(client, informers, { log: opts.log, quarantineMs: opts.podGCQuarantineMs }),
@@ -77,7 +79,6 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
     startMetricsServerAddon(client, informers, opts.log, opts.metricsServerServing),
     startHorizontalController(client, informers, hpaEvents, { log: opts.log, hpa: opts.horizontalPodAutoscaler }),
     startIstioAddon(client, informers, opts.log, opts.istiodServing),
-    startZtunnelController(client, informers, opts.log),
   ];
   if (opts.nodesDir) controllers.push(startAPIServiceAvailability(client, informers, opts.nodesDir, opts.log));
   if (opts.ca) controllers.push(startRootCACertPublisher(client, informers, opts.ca, opts.log));
@@ -87,7 +88,7 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
     async stop() {
       await Promise.all(controllers.map((c) => c.stop()));
       if (ownInformers) await informers.stop();
-      await Promise.all([deploymentEvents.flush(), replicaSetEvents.flush(), nodeEvents.flush(), evictionEvents.flush(), hpaEvents.flush()]);
+      await Promise.all([deploymentEvents.flush(), replicaSetEvents.flush(), daemonSetEvents.flush(), nodeEvents.flush(), evictionEvents.flush(), hpaEvents.flush()]);
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { KObject } from '../api/types.js';
-import { matchesNodeSelectorAndAffinity } from './nodeaffinity.js';
+import { matchesNodeSelectorAndAffinity } from '../api/nodeaffinity.js';
 import { portsConflict, type NodeInfo, type PodInfo } from './nodeinfo.js';
 import { isScalarResource } from './resources.js';
 import {

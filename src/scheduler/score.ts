@@ -1,5 +1,5 @@
 import type { SchedulingPod } from './filters.js';
-import { preferredAffinityScore } from './nodeaffinity.js';
+import { preferredAffinityScore } from '../api/nodeaffinity.js';
 import type { NodeInfo } from './nodeinfo.js';
 import { tolerationsTolerateTaint } from '../api/taints.js';
 

@@ -1,6 +1,7 @@
 import type { KObject } from '../types.js';
 import { kindKey } from '../kinds.js';
 import { defaultDeployment, defaultReplicaSet } from './apps.js';
+import { defaultDaemonSet } from './daemonset.js';
 import { defaultEndpoints, defaultNamespace, defaultNode, defaultSecret } from './core.js';
 import { defaultHPA } from './hpa.js';
 import { defaultEndpointSlice, defaultIngressClass, defaultNetworkPolicy } from './networking.js';
@@ -23,6 +24,7 @@ export const defaulters: Record<string, (obj: KObject) => void> = {
   [kindKey('', 'Node')]: defaultNode,
   [kindKey('apps', 'Deployment')]: defaultDeployment,
   [kindKey('apps', 'ReplicaSet')]: defaultReplicaSet,
+  [kindKey('apps', 'DaemonSet')]: defaultDaemonSet,
   [kindKey('autoscaling', 'HorizontalPodAutoscaler')]: defaultHPA,
   [kindKey('networking.k8s.io', 'NetworkPolicy')]: defaultNetworkPolicy,
   [kindKey('networking.k8s.io', 'IngressClass')]: defaultIngressClass,

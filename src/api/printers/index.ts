@@ -2,6 +2,7 @@ import { kindKey } from '../kinds.js';
 import type { Printer } from '../types.js';
 import { apiServicePrinter } from './apiservice.js';
 import { configMapPrinter, secretPrinter, serviceAccountPrinter } from './config.js';
+import { daemonSetPrinter } from './daemonset.js';
 import { endpointsPrinter } from './endpoints.js';
 import { endpointSlicePrinter } from './endpointslice.js';
 import { eventPrinter } from './event.js';
@@ -33,6 +34,7 @@ export const printers: Record<string, Printer> = {
   [kindKey('', 'ServiceAccount')]: serviceAccountPrinter,
   [kindKey('apps', 'Deployment')]: deploymentPrinter,
   [kindKey('apps', 'ReplicaSet')]: replicaSetPrinter,
+  [kindKey('apps', 'DaemonSet')]: daemonSetPrinter,
   [kindKey('autoscaling', 'HorizontalPodAutoscaler')]: hpaPrinter,
   [kindKey('networking.k8s.io', 'Ingress')]: ingressPrinter,
   [kindKey('networking.k8s.io', 'IngressClass')]: ingressClassPrinter,

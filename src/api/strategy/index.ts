@@ -1,4 +1,5 @@
 import { kindKey } from '../kinds.js';
+import { daemonSetStrategy } from './daemonset.js';
 import { namespaceStrategy } from './namespace.js';
 import { nodeStrategy } from './node.js';
 import { podStrategy } from './pod.js';
@@ -13,4 +14,5 @@ export const strategies: Record<string, Strategy> = {
   [kindKey('', 'Node')]: nodeStrategy,
   [kindKey('', 'Pod')]: podStrategy,
   [kindKey('', 'Service')]: serviceStrategy,
+  [kindKey('apps', 'DaemonSet')]: daemonSetStrategy,
 };

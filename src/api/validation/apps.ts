@@ -77,23 +77,23 @@ function validateReplicatedSpec(spec: JsonObject, path: string, what: string): F
 }
 
 /** Go's %#v of an intstr.IntOrString, the value printed for maxSurge/maxUnavailable errors. */
-function goIntOrString(v: unknown): GoValue {
+export function goIntOrString(v: unknown): GoValue {
   if (typeof v === 'number') return new GoValue(`intstr.IntOrString{Type:0, IntVal:${v}, StrVal:""}`);
   return new GoValue(`intstr.IntOrString{Type:1, IntVal:0, StrVal:${goQuote(String(v ?? ''))}}`);
 }
 
-function percentValue(v: unknown): number | undefined {
+export function percentValue(v: unknown): number | undefined {
   return typeof v === 'string' && isValidPercent(v).length === 0 ? Number(v.slice(0, -1)) : undefined;
 }
 
-function intOrPercentValue(v: unknown): number {
+export function intOrPercentValue(v: unknown): number {
   const p = percentValue(v);
   if (p !== undefined) return p;
   if (typeof v === 'number') return v;
   return typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : 0;
 }
 
-function validatePositiveIntOrPercent(v: unknown, path: string): FieldError[] {
+export function validatePositiveIntOrPercent(v: unknown, path: string): FieldError[] {
   if (typeof v === 'string') return isValidPercent(v).map((m) => invalid(path, goIntOrString(v), m));
   if (typeof v === 'number') return validateNonnegative(v, path);
   if (v === undefined || v === null) return [];

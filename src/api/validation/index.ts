@@ -1,6 +1,7 @@
 import type { FieldError, KObject, ResourceDef } from '../types.js';
 import { KINDS, kindKey } from '../kinds.js';
 import { validateDeployment, validateReplicaSet } from './apps.js';
+import { validateDaemonSet } from './daemonset.js';
 import { validateConfigMap } from './configmap.js';
 import { validateEndpoints } from './endpoints.js';
 import { validateEndpointSlice } from './endpointslice.js';
@@ -34,6 +35,7 @@ const SPEC_RULES: Record<string, KindValidator> = {
   [kindKey('', 'Node')]: validateNode,
   [kindKey('apps', 'Deployment')]: validateDeployment,
   [kindKey('apps', 'ReplicaSet')]: validateReplicaSet,
+  [kindKey('apps', 'DaemonSet')]: validateDaemonSet,
   [kindKey('autoscaling', 'HorizontalPodAutoscaler')]: validateHPA,
   [kindKey('networking.k8s.io', 'Ingress')]: validateIngress,
   [kindKey('networking.k8s.io', 'IngressClass')]: validateIngressClass,

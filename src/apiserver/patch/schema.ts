@@ -143,6 +143,11 @@ const deploymentSpec: StructSchema = { ...workloadSpec, zero: { ...workloadSpec.
 const workloadStatus = struct({ conditions });
 const deployment = root({ spec: deploymentSpec, status: workloadStatus }, { spec: 'struct', status: 'struct' });
 const replicaSet = root({ spec: workloadSpec, status: workloadStatus }, { spec: 'struct', status: 'struct' });
+const daemonSetSpec = struct(
+  { selector: labelSelector, template: podTemplateSpec, updateStrategy: struct({ rollingUpdate: struct({}) }) },
+  { zero: { selector: 'null', template: 'struct', updateStrategy: 'struct' } },
+);
+const daemonSet = root({ spec: daemonSetSpec, status: workloadStatus }, { spec: 'struct', status: 'struct' });
 
 const service = root(
   {
@@ -204,6 +209,7 @@ const SCHEMAS: Record<string, StructSchema> = {
   '/Secret': secret,
   'apps/Deployment': deployment,
   'apps/ReplicaSet': replicaSet,
+  'apps/DaemonSet': daemonSet,
   'networking.k8s.io/Ingress': ingress,
   'networking.k8s.io/NetworkPolicy': networkPolicy,
   'autoscaling/HorizontalPodAutoscaler': hpa,

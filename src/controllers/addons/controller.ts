@@ -14,7 +14,7 @@ import {
 import { METRICS_APISERVICE, METRICS_SERVER_CERT_SECRET, METRICS_SERVER_NAME, missingMetricsServerParts, type MetricsServerPart, type ServingPair } from './metrics-server.js';
 import { GATEWAY_NAME, GATEWAY_SERVICE_ACCOUNT, ISTIOD_CERT_SECRET, ISTIOD_NAME, ISTIOD_SERVICE_ACCOUNT, ISTIO_NAMESPACE, ZTUNNEL_NAME, missingIstioParts, type IstioPart } from './istio.js';
 import type { Logger } from '../../log.js';
-import { APISERVICES, CONFIGMAPS, DEPLOYMENTS, INGRESSCLASSES, NAMESPACES, SECRETS, SERVICEACCOUNTS, SERVICES } from '../../client/resources.js';
+import { APISERVICES, CONFIGMAPS, DAEMONSETS, DEPLOYMENTS, INGRESSCLASSES, NAMESPACES, SECRETS, SERVICEACCOUNTS, SERVICES } from '../../client/resources.js';
 
 /** Where one part of an add-on lives; cluster-scoped parts have no namespace. */
 export interface PartLocation {
@@ -159,6 +159,7 @@ export const ISTIO_ADDON: AddonSpec<IstioPart> = {
     gatewayService: { res: SERVICES, namespace: ISTIO_NAMESPACE, name: GATEWAY_NAME },
     gateway: { res: DEPLOYMENTS, namespace: ISTIO_NAMESPACE, name: GATEWAY_NAME },
     ztunnelServiceAccount: { res: SERVICEACCOUNTS, namespace: ISTIO_NAMESPACE, name: ZTUNNEL_NAME },
+    ztunnel: { res: DAEMONSETS, namespace: ISTIO_NAMESPACE, name: ZTUNNEL_NAME },
   },
   plan: missingIstioParts,
   after: CORE_ADDONS,
@@ -176,7 +177,7 @@ export function startIngressNginxAddon(client: ApiClient, informers: SharedInfor
 
 /**
  * Istio's default profile: istiod (serving its discovery stream with the given certificate, read
- * when the add-on is installed) and the ingress gateway.
+ * when the add-on is installed), the ingress gateway and ambient's ztunnel DaemonSet.
  */
 export function startIstioAddon(client: ApiClient, informers: SharedInformers, log?: Logger, serving?: () => ServingPair | undefined): RunningController {
   return startAddon(client, informers, { ...ISTIO_ADDON, plan: (o) => missingIstioParts(o, serving?.()) }, log);

@@ -6,7 +6,8 @@ import type { ServingPair } from './metrics-server.js';
 // namespace istio-system; istiod (Deployment, Service, ServiceAccount), which watches the Istio
 // objects and programs the proxies; and the istio-ingressgateway (Deployment, LoadBalancer
 // Service, ServiceAccount) with upstream's labels and ports (status 15021, http2 80 → 8080,
-// https 443 → 8443). Differences, each for a reason of this machine:
+// https 443 → 8443); with, from the ambient profile, the ztunnel DaemonSet and its
+// ServiceAccount. Differences, each for a reason of this machine:
 // - no CRDs, webhooks, RBAC, PodDisruptionBudgets or HorizontalPodAutoscalers: the API serves
 //   the Istio kinds itself and has no webhook, RBAC or PDB kinds to configure;
 // - istiod's Service exposes the secure discovery port 15012 (and 15014 monitoring), not the
@@ -156,38 +157,40 @@ export function gatewayService(): KObject {
 }
 
 /**
- * The mesh's node proxy on one node: what Istio's ambient profile runs as the ztunnel DaemonSet
- * (one pod per node, in istio-system), here a pod bound to its node by the ztunnel controller
- * (ztunnel.ts), as the DaemonSet controller binds its pods. It runs the proxy program: istiod
- * sends it the mesh's listeners and routes, and the node agent redirects meshed pods' traffic
- * to Services into it (src/node/mesh).
+ * The mesh's node proxy: the ztunnel DaemonSet of Istio's ambient profile, one pod per node in
+ * istio-system. It runs the proxy program: istiod sends it the mesh's listeners and routes, and
+ * the node agent redirects meshed pods' traffic to Services into it (src/node/mesh). As upstream's
+ * chart, it rolls by surging: a node's new ztunnel is ready before its old one goes.
  */
-export function ztunnelPod(node: string): KObject {
+export function ztunnelDaemonSet(): KObject {
+  const labels = { ...ZTUNNEL_SELECTOR, 'istio.io/rev': 'default', 'operator.istio.io/component': 'Ztunnel' };
   return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name: `${ZTUNNEL_NAME}-${node}`,
-      namespace: ISTIO_NAMESPACE,
-      labels: { ...ZTUNNEL_SELECTOR, 'istio.io/rev': 'default', 'sidecar.istio.io/inject': 'false', 'operator.istio.io/component': 'Ztunnel' },
-    },
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: ZTUNNEL_NAME, namespace: ISTIO_NAMESPACE, labels },
     spec: {
-      nodeName: node,
-      serviceAccountName: ZTUNNEL_NAME,
-      terminationGracePeriodSeconds: 30,
-      tolerations: [{ operator: 'Exists', effect: 'NoSchedule' }, { operator: 'Exists', effect: 'NoExecute' }, { key: 'CriticalAddonsOnly', operator: 'Exists' }],
-      containers: [
-        {
-          name: 'istio-proxy',
-          image: PROXY_IMAGE,
-          args: ['proxy', 'ztunnel', '--log_output_level=default:info'],
-          env: [...podEnv, { name: 'PROXY_CONFIG', value: `{"discoveryAddress":"istiod.${ISTIO_NAMESPACE}.svc:${ISTIOD_XDS_PORT}"}` }],
-          ports: [{ containerPort: GATEWAY_STATUS_PORT, name: 'status-port', protocol: 'TCP' }],
-          readinessProbe: { httpGet: { path: '/healthz/ready', port: GATEWAY_STATUS_PORT }, periodSeconds: 2, failureThreshold: 30 },
-          resources: { requests: { cpu: '200m', memory: '512Mi' } },
-          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] }, readOnlyRootFilesystem: true },
+      updateStrategy: { rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      selector: { matchLabels: ZTUNNEL_SELECTOR },
+      template: {
+        metadata: { labels: { ...labels, 'sidecar.istio.io/inject': 'false' } },
+        spec: {
+          serviceAccountName: ZTUNNEL_NAME,
+          terminationGracePeriodSeconds: 30,
+          tolerations: [{ operator: 'Exists', effect: 'NoSchedule' }, { operator: 'Exists', effect: 'NoExecute' }, { key: 'CriticalAddonsOnly', operator: 'Exists' }],
+          containers: [
+            {
+              name: 'istio-proxy',
+              image: PROXY_IMAGE,
+              args: ['proxy', 'ztunnel', '--log_output_level=default:info'],
+              env: [...podEnv, { name: 'PROXY_CONFIG', value: `{"discoveryAddress":"istiod.${ISTIO_NAMESPACE}.svc:${ISTIOD_XDS_PORT}"}` }],
+              ports: [{ containerPort: GATEWAY_STATUS_PORT, name: 'status-port', protocol: 'TCP' }],
+              readinessProbe: { httpGet: { path: '/healthz/ready', port: GATEWAY_STATUS_PORT }, periodSeconds: 2, failureThreshold: 30 },
+              resources: { requests: { cpu: '200m', memory: '512Mi' } },
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] }, readOnlyRootFilesystem: true },
+            },
+          ],
         },
-      ],
+      },
     },
   };
 }
@@ -202,7 +205,7 @@ export function istiodCertSecret(pair: ServingPair): KObject {
   };
 }
 
-export type IstioPart = 'namespace' | 'istiodServiceAccount' | 'istiodCertificate' | 'istiodService' | 'istiod' | 'gatewayServiceAccount' | 'gatewayService' | 'gateway' | 'ztunnelServiceAccount';
+export type IstioPart = 'namespace' | 'istiodServiceAccount' | 'istiodCertificate' | 'istiodService' | 'istiod' | 'gatewayServiceAccount' | 'gatewayService' | 'gateway' | 'ztunnelServiceAccount' | 'ztunnel';
 
 /** Creation order: the namespace first; each pod after its account and Secret, istiod's Service before the gateway that dials it. */
 const ALL: { part: IstioPart; make: (serving?: ServingPair) => KObject | undefined }[] = [
@@ -215,6 +218,7 @@ const ALL: { part: IstioPart; make: (serving?: ServingPair) => KObject | undefin
   { part: 'gatewayService', make: gatewayService },
   { part: 'gateway', make: gatewayDeployment },
   { part: 'ztunnelServiceAccount', make: () => serviceAccount(ZTUNNEL_NAME, ZTUNNEL_SELECTOR) },
+  { part: 'ztunnel', make: ztunnelDaemonSet },
 ];
 
 /**

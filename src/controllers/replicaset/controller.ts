@@ -3,12 +3,12 @@ import { isNotFound, type ApiClient } from '../../client/client.js';
 import type { Recorder } from '../../client/events.js';
 import type { InformerLike, SharedInformers } from '../../client/informer.js';
 import { keyOfObject } from '../../client/informer.js';
-import { selectorMatches } from '../../api/selectors.js';
+import { selectorMatches, type LabelSelector } from '../../api/selectors.js';
 import { controllerOf } from '../../client/controllerref.js';
 import { runController, type RunningController } from '../../client/loop.js';
 import { metadataListPatch } from '../patches.js';
-import { Expectations } from './expectations.js';
-import { specOf, syncReplicaSet, type ReplicaSetEffects } from './sync.js';
+import { Expectations, observePods } from './expectations.js';
+import { syncReplicaSet, type ReplicaSetEffects } from './sync.js';
 import type { Logger } from '../../log.js';
 import { PODS, REPLICASETS } from '../../client/resources.js';
 
@@ -31,13 +31,16 @@ export function replicaSetEffects(client: ApiClient, recorder: Recorder): Replic
   };
 }
 
-/** The ReplicaSets a pod concerns: its controller, or for an orphan every RS that selects it. */
-function replicaSetsForPod(pod: KObject, rsInformer: InformerLike): string[] {
+/**
+ * The keys of the controllers of kind `kind` a pod concerns: its controller, or for an orphan
+ * every one whose selector matches it (a candidate for adoption).
+ */
+export function ownersOfPod(pod: KObject, kind: string, owners: InformerLike): string[] {
   const ref = controllerOf(pod);
-  if (ref) return ref.kind === 'ReplicaSet' ? [`${pod.metadata.namespace}/${ref.name}`] : [];
-  return rsInformer
+  if (ref) return ref.kind === kind ? [`${pod.metadata.namespace}/${ref.name}`] : [];
+  return owners
     .list(pod.metadata.namespace)
-    .filter((rs) => selectorMatches(specOf(rs).selector, pod.metadata.labels))
+    .filter((o) => selectorMatches((o.spec as { selector?: LabelSelector } | undefined)?.selector, pod.metadata.labels))
     .map(keyOfObject);
 }
 
@@ -48,26 +51,7 @@ export function startReplicaSetController(client: ApiClient, informers: SharedIn
   const fx = replicaSetEffects(client, recorder);
 
   // Expectations learn from the pod stream before the loop computes keys.
-  const owner = (pod: KObject) => {
-    const ref = controllerOf(pod);
-    return ref?.kind === 'ReplicaSet' ? `${pod.metadata.namespace}/${ref.name}` : undefined;
-  };
-  podInformer.addHandler({
-    add(pod) {
-      const k = owner(pod);
-      if (!k) return;
-      if (pod.metadata.deletionTimestamp) exp.deletionObserved(k, keyOfObject(pod));
-      else exp.creationObserved(k);
-    },
-    update(old, pod) {
-      const k = owner(pod);
-      if (k && pod.metadata.deletionTimestamp && !old.metadata.deletionTimestamp) exp.deletionObserved(k, keyOfObject(pod));
-    },
-    delete(pod) {
-      const k = owner(pod);
-      if (k) exp.deletionObserved(k, keyOfObject(pod));
-    },
-  });
+  observePods(podInformer, exp, 'ReplicaSet');
   rsInformer.addHandler({ delete: (rs) => exp.delete(keyOfObject(rs)) });
 
   return runController({
@@ -75,7 +59,7 @@ export function startReplicaSetController(client: ApiClient, informers: SharedIn
     name: 'replicaset',
     informers: [rsInformer, podInformer],
     workers: 5,
-    keyOf: (obj, inf) => (inf === podInformer ? replicaSetsForPod(obj, rsInformer) : keyOfObject(obj)),
+    keyOf: (obj, inf) => (inf === podInformer ? ownersOfPod(obj, 'ReplicaSet', rsInformer) : keyOfObject(obj)),
     async reconcile(key) {
       const [ns, name] = key.split('/');
       const rs = rsInformer.get(ns, name);

@@ -2,6 +2,10 @@
 // a controller must not act on its (lagging) cache again until the informer has shown
 // it those N creations, or it would create them twice.
 
+import type { KObject } from '../../api/types.js';
+import { controllerOf } from '../../client/controllerref.js';
+import { keyOfObject, type InformerLike } from '../../client/informer.js';
+
 const EXPECTATIONS_TIMEOUT_MS = 5 * 60 * 1000;
 
 interface Expectation {
@@ -21,13 +25,17 @@ export class Expectations {
     return now - e.at > EXPECTATIONS_TIMEOUT_MS;
   }
 
-  expectCreations(key: string, n: number, now = Date.now()): void {
-    this.m.set(key, { adds: n, deletes: new Set(), at: now });
+  /** Replaces what is expected of `key`: `adds` creations and the deletion of podKeys (`namespace/name`). */
+  expect(key: string, adds: number, podKeys: string[], now = Date.now()): void {
+    this.m.set(key, { adds, deletes: new Set(podKeys), at: now });
   }
 
-  /** podKeys are `namespace/name` of the pods about to be deleted. */
+  expectCreations(key: string, n: number, now = Date.now()): void {
+    this.expect(key, n, [], now);
+  }
+
   expectDeletions(key: string, podKeys: string[], now = Date.now()): void {
-    this.m.set(key, { adds: 0, deletes: new Set(podKeys), at: now });
+    this.expect(key, 0, podKeys, now);
   }
 
   creationObserved(key: string): void {
@@ -42,4 +50,32 @@ export class Expectations {
   delete(key: string): void {
     this.m.delete(key);
   }
+}
+
+/**
+ * Feeds the pod stream to the expectations of the owners of kind `ownerKind` (addPod,
+ * updatePod, deletePod of the ReplicaSet and DaemonSet controllers); added before the loop's
+ * own handler, so a sync never sees a pod its expectations have not counted.
+ */
+export function observePods(pods: InformerLike, exp: Expectations, ownerKind: string): void {
+  const owner = (pod: KObject) => {
+    const ref = controllerOf(pod);
+    return ref?.kind === ownerKind ? `${pod.metadata.namespace}/${ref.name}` : undefined;
+  };
+  pods.addHandler({
+    add(pod) {
+      const k = owner(pod);
+      if (!k) return;
+      if (pod.metadata.deletionTimestamp) exp.deletionObserved(k, keyOfObject(pod));
+      else exp.creationObserved(k);
+    },
+    update(old, pod) {
+      const k = owner(pod);
+      if (k && pod.metadata.deletionTimestamp && !old.metadata.deletionTimestamp) exp.deletionObserved(k, keyOfObject(pod));
+    },
+    delete(pod) {
+      const k = owner(pod);
+      if (k) exp.deletionObserved(k, keyOfObject(pod));
+    },
+  });
 }

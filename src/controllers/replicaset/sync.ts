@@ -173,22 +173,70 @@ function sameStatus(a: ReplicaSetStatus | undefined, b: ReplicaSetStatus): boole
   return isDeepStrictEqual(a ?? {}, b);
 }
 
-/** Claims pods for rs; returns the active pods it controls after adoption and release. */
-export async function claimPods(rs: KObject, pods: KObject[], fx: ReplicaSetEffects): Promise<KObject[]> {
-  const selector = specOf(rs).selector;
+/**
+ * ClaimPods for a controller of kind `kind`: adopts the orphans its selector matches, releases
+ * the pods it no longer matches, and returns those it controls.
+ */
+export async function claimOwned(owner: KObject, kind: string, selector: LabelSelector | undefined, pods: KObject[], fx: Pick<ReplicaSetEffects, 'setPodOwnerRefs'>): Promise<KObject[]> {
   const owned: KObject[] = [];
   for (const p of pods) {
-    if (!isPodActive(p)) continue;
-    const c = claim(rs, selector, p);
+    const c = claim(owner, selector, p);
     if (c === 'owned') owned.push(p);
     else if (c === 'adopt') {
-      await fx.setPodOwnerRefs(p, [...(p.metadata.ownerReferences ?? []), newControllerRef(rs, 'apps/v1', 'ReplicaSet')]);
+      await fx.setPodOwnerRefs(p, [...(p.metadata.ownerReferences ?? []), newControllerRef(owner, 'apps/v1', kind)]);
       owned.push(p);
     } else if (c === 'release') {
-      await fx.setPodOwnerRefs(p, (p.metadata.ownerReferences ?? []).filter((r) => r.uid !== rs.metadata.uid));
+      await fx.setPodOwnerRefs(p, (p.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata.uid));
     }
   }
   return owned;
+}
+
+/** Claims pods for rs; returns the active pods it controls after adoption and release. */
+export function claimPods(rs: KObject, pods: KObject[], fx: ReplicaSetEffects): Promise<KObject[]> {
+  return claimOwned(rs, 'ReplicaSet', specOf(rs).selector, pods.filter(isPodActive), fx);
+}
+
+/**
+ * Creates `n` pods made by `make` in slow-start batches, with RealPodControl's events; the
+ * caller has expected `n` creations, and every pod not made is counted as observed.
+ */
+export async function createPods(owner: KObject, n: number, make: () => KObject, fx: ReplicaSetEffects, exp: Expectations): Promise<Error | undefined> {
+  const key = keyOf(owner);
+  const { attempted, error } = await slowStartBatch(n, 1, async () => {
+    try {
+      const created = await fx.createPod(owner.metadata.namespace as string, make());
+      fx.event(owner, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
+    } catch (e) {
+      exp.creationObserved(key);
+      // Creates into a terminating namespace fail until it is gone; that is no failure.
+      if (isNamespaceTerminating(e)) return;
+      fx.event(owner, 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
+      throw e;
+    }
+  });
+  // Pods never attempted will never be observed either.
+  for (let i = attempted; i < n; i++) exp.creationObserved(key);
+  return error;
+}
+
+/** Deletes the pods with RealPodControl's events; a deletion that failed is no longer expected. */
+export async function deletePods(owner: KObject, victims: KObject[], fx: ReplicaSetEffects, exp: Expectations): Promise<Error | undefined> {
+  const key = keyOf(owner);
+  const results = await Promise.allSettled(
+    victims.map(async (p) => {
+      try {
+        await fx.deletePod(p);
+        fx.event(owner, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
+      } catch (e) {
+        exp.deletionObserved(key, keyOf(p));
+        fx.event(owner, 'Warning', 'FailedDelete', `Error deleting: ${(e as Error).message}`);
+        throw e;
+      }
+    }),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  return failed ? (failed.reason as Error) : undefined;
 }
 
 /** Creates or deletes the difference between desired and actual pods (manageReplicas). */
@@ -204,41 +252,14 @@ export async function manageReplicas(
   if (diff < 0) {
     const n = Math.min(-diff, BURST_REPLICAS);
     exp.expectCreations(key, n, now);
-    const { attempted, error } = await slowStartBatch(n, 1, async () => {
-      const pod = podFromTemplate(rs, `${rs.metadata.name}-${randomSuffix()}`);
-      try {
-        const created = await fx.createPod(rs.metadata.namespace as string, pod);
-        fx.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
-      } catch (e) {
-        exp.creationObserved(key);
-        // Creates into a terminating namespace fail until it is gone; that is no failure.
-        if (isNamespaceTerminating(e)) return;
-        fx.event(rs, 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
-        throw e;
-      }
-    });
-    // Pods never attempted will never be observed either.
-    for (let i = attempted; i < n; i++) exp.creationObserved(key);
-    if (error) return { reason: 'FailedCreate', message: error.message };
-    return undefined;
+    const error = await createPods(rs, n, () => podFromTemplate(rs, `${rs.metadata.name}-${randomSuffix()}`), fx, exp);
+    return error ? { reason: 'FailedCreate', message: error.message } : undefined;
   }
   if (diff > 0) {
     const victims = podsToDelete(pods, Math.min(diff, BURST_REPLICAS));
     exp.expectDeletions(key, victims.map(keyOf), now);
-    const results = await Promise.allSettled(
-      victims.map(async (p) => {
-        try {
-          await fx.deletePod(p);
-          fx.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
-        } catch (e) {
-          exp.deletionObserved(key, keyOf(p));
-          fx.event(rs, 'Warning', 'FailedDelete', `Error deleting: ${(e as Error).message}`);
-          throw e;
-        }
-      }),
-    );
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) return { reason: 'FailedDelete', message: (failed.reason as Error).message };
+    const error = await deletePods(rs, victims, fx, exp);
+    if (error) return { reason: 'FailedDelete', message: error.message };
   }
   return undefined;
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { effectiveTaints, filterNode, insufficientResources } from '../../../src/scheduler/filters.js';
-import { matchesNodeSelectorAndAffinity, preferredAffinityScore } from '../../../src/scheduler/nodeaffinity.js';
+import { matchesNodeSelectorAndAffinity, preferredAffinityScore } from '../../../src/api/nodeaffinity.js';
 import { schedulingPod } from '../../../src/scheduler/schedule.js';
 import { matchingTolerations, toleratesTaint } from '../../../src/api/taints.js';
 import { node, nodeInfos, pod } from './fixtures.js';

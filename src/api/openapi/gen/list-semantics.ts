@@ -73,6 +73,7 @@ const TABLE: Record<string, Record<string, Semantics>> = {
   'api.apps.v1.DeploymentSpec': { strategy: { strategy: 'retainKeys' } },
   'api.apps.v1.DeploymentStatus': { conditions },
   'api.apps.v1.ReplicaSetStatus': { conditions },
+  'api.apps.v1.DaemonSetStatus': { conditions },
   'api.autoscaling.v2.HorizontalPodAutoscalerSpec': { metrics: atomic },
   'api.autoscaling.v2.HorizontalPodAutoscalerStatus': { conditions, currentMetrics: atomic },
   'api.autoscaling.v2.HPAScalingRules': { policies: atomic },

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { ISTIOD_CERT_SECRET, missingIstioParts, type IstioPart } from '../../../../src/controllers/addons/istio.js';
 
 const none = (): Record<IstioPart, boolean> =>
-  ({ namespace: false, istiodServiceAccount: false, istiodCertificate: false, istiodService: false, istiod: false, gatewayServiceAccount: false, gatewayService: false, gateway: false, ztunnelServiceAccount: false });
+  ({ namespace: false, istiodServiceAccount: false, istiodCertificate: false, istiodService: false, istiod: false, gatewayServiceAccount: false, gatewayService: false, gateway: false, ztunnelServiceAccount: false, ztunnel: false });
 const pair = { cert: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n', key: '-----BEGIN PRIVATE KEY-----\ny\n-----END PRIVATE KEY-----\n' };
 
 interface PodSpecLike {

@@ -2,7 +2,8 @@ import type { INodeSelectorRequirement } from 'kubernetes-models/v1/NodeSelector
 import type { INodeSelectorTerm } from 'kubernetes-models/v1/NodeSelectorTerm';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 
-// nodeSelector and node affinity (k8s.io/component-helpers/scheduling/corev1/nodeaffinity).
+// nodeSelector and node affinity (k8s.io/component-helpers/scheduling/corev1/nodeaffinity);
+// shared by the scheduler and the DaemonSet controller, which decides where its pods belong.
 
 function integer(s: string | undefined): number | undefined {
   return s !== undefined && /^[+-]?\d+$/.test(s) ? Number(s) : undefined;
