@@ -1,5 +1,5 @@
 // Traffic through the ingress as the issue tries it: a canary Ingress at weight 20 receiving
-// 20% ± 3 of 1,000 requests, canary by header and by cookie, a rolling update of the backend under
+// 20% ± 3 of the requests, canary by header and by cookie, a rolling update of the backend under
 // steady load with no failed request, and a WebSocket echo. Two nodes, so the ingress reaches pods
 // on the other node too.
 import { test, before, after } from 'node:test';
@@ -44,20 +44,29 @@ function send(host: string, path: string, headers: Record<string, string> = {}, 
   });
 }
 
-/** How many of `n` requests each backend answered. */
-async function tally(n: number, host: string, headers: Record<string, string> = {}): Promise<Record<string, number>> {
+/** How many of `n` requests, `parallel` at a time, each backend answered. */
+async function tally(n: number, host: string, headers: Record<string, string> = {}, parallel = 1): Promise<Record<string, number>> {
   const seen: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const r = await send(host, '/', headers);
-    const k = r.status === 200 ? r.body : `status ${r.status}`;
-    seen[k] = (seen[k] ?? 0) + 1;
-  }
+  let sent = 0;
+  const client = async () => {
+    while (sent < n) {
+      sent++;
+      const r = await send(host, '/', headers);
+      const k = r.status === 200 ? r.body : `status ${r.status}`;
+      seen[k] = (seen[k] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, client));
   return seen;
 }
 
 const rule = (host: string, svc: string) => ({ rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: backend(svc) }] } }] });
 
-test('canary by weight 20: 20% ± 3 of 1,000 requests; by header and by cookie, header first', async () => {
+// The issue's check is 20% ± 3 of 1,000 requests. Each request picks the canary at random, as
+// ingress-nginx's balancer does, so of 1,000 the count has a standard deviation of 12.6 and lands
+// outside ± 30 in about 1.8% of correct runs (a CI run saw 245). Of 4,000 the same ± 3% is
+// 4.7 standard deviations: a correct proxy stays inside it, a weight of 17 or 23 does not.
+test('canary by weight 20: 20% ± 3 of 4,000 requests; by header and by cookie, header first', async () => {
   await c.ok(['apply', '-f', '-'], `${echoApp('stable')}---\n${echoApp('canary')}`);
   await rolledOut(c, ['stable', 'canary']);
   await applyObjects(c, [
@@ -72,9 +81,9 @@ test('canary by weight 20: 20% ± 3 of 1,000 requests; by header and by cookie, 
   await ingressAddress(c, 'main');
   await waitFor('the canary in service', async () => (await send('canary.test', '/', { 'x-canary': 'always' })).body === 'canary');
 
-  const counts = await tally(1000, 'canary.test');
+  const counts = await tally(4000, 'canary.test', {}, 8);
   assert.deepEqual(Object.keys(counts).sort(), ['canary', 'stable'], JSON.stringify(counts));
-  assert.ok(counts.canary >= 170 && counts.canary <= 230, `canary got ${counts.canary} of 1000 (want 200 ± 30)`);
+  assert.ok(counts.canary! >= 680 && counts.canary! <= 920, `canary got ${counts.canary} of 4000 (want 800 ± 120)`);
 
   assert.deepEqual(await tally(50, 'canary.test', { 'x-canary': 'always' }), { canary: 50 });
   assert.deepEqual(await tally(50, 'canary.test', { 'x-canary': 'never' }), { stable: 50 });
