@@ -2,7 +2,8 @@
 // the "unschedulable" set until something in the cluster changes (a node appears or changes,
 // a bound pod goes away), then retries once its backoff (1 s doubling to 10 s per attempt)
 // has passed. A pod parked for 5 minutes is retried anyway. A change that happens while an
-// attempt is running sends the pod straight to backoff, so that change is not missed.
+// attempt is running sends the pod straight to backoff, so that change is not missed. The
+// scheduler skips the backoff of moved pods when its queue is empty (see moveAll there).
 
 export interface BackoffOptions {
   initialMs?: number;

@@ -71,8 +71,11 @@ export function startScheduler(client: ApiClient, opts: SchedulerOptions = {}): 
     reconcile: scheduleOne,
   });
 
+  // SchedulerPopFromBackoffQ (KEP-5142, on by default since 1.34): a scheduler with nothing
+  // else to do does not wait out a backoff. A new cluster's add-on pods fail at first with "no
+  // nodes available"; the first node's arrival must let them in now, not a second later.
   const moveAll = () => {
-    for (const [key, delay] of backoff.moveAll()) ctl.queue.addAfter(key, delay);
+    for (const [key, delay] of backoff.moveAll()) ctl.queue.addAfter(key, ctl.queue.length === 0 ? 0 : delay);
   };
 
   nodeInformer.addHandler({

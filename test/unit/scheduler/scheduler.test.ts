@@ -65,6 +65,18 @@ test('an unschedulable pod gets FailedScheduling and PodScheduled=False, and is 
   await s.stop();
 });
 
+test('with nothing else queued, a node\'s arrival lets a waiting pod in without waiting out its backoff (SchedulerPopFromBackoffQ)', async () => {
+  const api = new FakeApi();
+  api.put('pods', pod('early'));
+  // A backoff this long would outlast the test: the pod must be bound because the queue was idle.
+  const s = startScheduler(api as unknown as ApiClient, { log: quiet, backoff: { initialMs: 600_000, maxMs: 600_000 } });
+  await s.ready;
+  await until(() => api.events.find((e) => e.reason === 'FailedScheduling'), 'no nodes yet');
+  api.put('nodes', node('first'));
+  await until(() => nodeOf(api, 'early') === 'first', 'bound once the first node is there');
+  await s.stop();
+});
+
 test('a failed binding releases the assumed resources and retries', async () => {
   const api = new FakeApi();
   api.put('nodes', node('n1'));
