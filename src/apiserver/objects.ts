@@ -243,6 +243,7 @@ export class Objects {
       const errs = alloc.allocateUpdate(next, old);
       if (errs.length) throw this.invalid(def, m.name!, errs);
     }
+    if (opts.subresource === 'status' && alloc) alloc.allocateStatus(next);
     if (old.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length > (old.metadata.finalizers ?? []).length) {
       const added = (next.metadata.finalizers ?? []).filter((f) => !(old.metadata.finalizers ?? []).includes(f));
       if (added.length) {

@@ -13,6 +13,8 @@ export interface Allocator {
   /** Carries allocated values an update left out over from the stored object, before defaulting. */
   prepareUpdate(obj: KObject, old: KObject): void;
   allocateUpdate(obj: KObject, old: KObject): FieldError[];
+  /** A status write: what the server provides in status (a LoadBalancer address) is provided again if it was dropped. */
+  allocateStatus(obj: KObject): void;
 }
 
 /** Each allocating kind's allocator over `store`, by kind key. */

@@ -157,6 +157,15 @@ export class ServiceAllocators {
     return [];
   }
 
+  /**
+   * A status write that drops the pool address (the host-port publisher does when the address
+   * turns out to be held on the host, by another cluster that took it at the same moment) gets
+   * the next free one, as a cloud's controller provisions a LoadBalancer again.
+   */
+  allocateStatus(svc: KObject): void {
+    this.assignLoadBalancer(svc, new Operation(this.idx, ownerOf(svc)));
+  }
+
   private allocClusterIPs(spec: Spec, op: Operation): FieldError[] {
     if (!needsClusterIP(spec) || isHeadless(spec)) return [];
     const alloc = new ClusterIPAllocator((ip) => op.usedForRequest(clusterIPKey(ip)));

@@ -9,6 +9,7 @@ import { Store } from '../../../src/storage/store.js';
 import { Objects } from '../../../src/apiserver/objects.js';
 import { bootstrap } from '../../../src/apiserver/bootstrap.js';
 import { ApiError } from '../../../src/api/errors.js';
+import { hostListeningAddresses } from '../../../src/apiserver/allocators/host-listeners.js';
 
 // The allocators as the API's write path runs them: Service create, update and delete.
 
@@ -56,6 +57,13 @@ function get(c: Cluster, name: string): KObject {
   return c.objects.get(c.svc, 'default', name);
 }
 const spec = (o: KObject) => o.spec as { clusterIP?: string; clusterIPs?: string[]; ports: { nodePort?: number; port: number; name?: string }[]; healthCheckNodePort?: number; type?: string };
+/** The pool's lowest addresses nothing on this machine listens on: other clusters' are skipped. */
+function freePool(n: number): string[] {
+  const held = hostListeningAddresses();
+  const out: string[] = [];
+  for (let i = 1; out.length < n; i++) if (!held.has(`127.0.10.${i}`)) out.push(`127.0.10.${i}`);
+  return out;
+}
 const ingress = (o: KObject) => (o.status as { loadBalancer?: { ingress?: { ip: string; ipMode?: string }[] } }).loadBalancer?.ingress;
 
 function refused(fn: () => unknown, message: string): void {
@@ -175,11 +183,12 @@ test('NodePorts: allocated, explicit honoured, kept when an update omits them, r
 
 test('LoadBalancer: a loopback pool address in status, released on type change and delete', () => {
   const c = open();
+  const [first, second] = freePool(2);
   const lb = create(c, svc('lb', { type: 'LoadBalancer', selector: { app: 'a' }, ports: [port80] }));
-  assert.deepEqual(ingress(lb), [{ ip: '127.0.10.1', ipMode: 'VIP' }]);
+  assert.deepEqual(ingress(lb), [{ ip: first, ipMode: 'VIP' }]);
   assert.ok(spec(lb).ports[0].nodePort! >= 30000);
   const lb2 = create(c, svc('lb2', { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, ports: [port80] }));
-  assert.deepEqual(ingress(lb2), [{ ip: '127.0.10.2', ipMode: 'VIP' }]);
+  assert.deepEqual(ingress(lb2), [{ ip: second, ipMode: 'VIP' }]);
   assert.equal(spec(lb2).ports[0].nodePort, undefined);
   const local = create(c, svc('local', { type: 'LoadBalancer', externalTrafficPolicy: 'Local', ports: [port80] }));
   assert.ok(spec(local).healthCheckNodePort! >= 30000);
@@ -191,16 +200,28 @@ test('LoadBalancer: a loopback pool address in status, released on type change a
   // An unrelated update keeps the address.
   const labelled = structuredClone(get(c, 'lb'));
   labelled.metadata.labels = { x: 'y' };
-  assert.deepEqual(ingress(c.objects.update(c.svc, labelled)), [{ ip: '127.0.10.1', ipMode: 'VIP' }]);
+  assert.deepEqual(ingress(c.objects.update(c.svc, labelled)), [{ ip: first, ipMode: 'VIP' }]);
   // Type change gives it back; the next LoadBalancer gets it.
   const toNodePort = structuredClone(get(c, 'lb'));
   spec(toNodePort).type = 'NodePort';
   delete (toNodePort.spec as Record<string, unknown>).allocateLoadBalancerNodePorts;
   const np = c.objects.update(c.svc, toNodePort);
   assert.equal(ingress(np), undefined);
-  assert.deepEqual(ingress(create(c, svc('lb3', { type: 'LoadBalancer', ports: [port80] }))), [{ ip: '127.0.10.1', ipMode: 'VIP' }]);
+  assert.deepEqual(ingress(create(c, svc('lb3', { type: 'LoadBalancer', ports: [port80] }))), [{ ip: first, ipMode: 'VIP' }]);
   c.objects.delete(c.svc, 'default', 'lb2');
-  assert.deepEqual(ingress(create(c, svc('lb4', { type: 'LoadBalancer', ports: [port80] }))), [{ ip: '127.0.10.2', ipMode: 'VIP' }]);
+  assert.deepEqual(ingress(create(c, svc('lb4', { type: 'LoadBalancer', ports: [port80] }))), [{ ip: second, ipMode: 'VIP' }]);
+  c.close();
+});
+
+test('LoadBalancer: a status write that gives the pool address back gets another one, and the old one is free again', () => {
+  const c = open();
+  const [first, second] = freePool(2);
+  create(c, svc('lb', { type: 'LoadBalancer', ports: [port80] }));
+  const givenBack = structuredClone(get(c, 'lb'));
+  givenBack.status = { loadBalancer: {} };
+  assert.deepEqual(ingress(c.objects.update(c.svc, givenBack, { subresource: 'status' })), [{ ip: second, ipMode: 'VIP' }]);
+  assert.deepEqual(ingress(get(c, 'lb')), [{ ip: second, ipMode: 'VIP' }]);
+  assert.deepEqual(ingress(create(c, svc('next', { type: 'LoadBalancer', ports: [port80] }))), [{ ip: first, ipMode: 'VIP' }]);
   c.close();
 });
 

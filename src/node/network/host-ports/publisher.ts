@@ -42,6 +42,8 @@ export interface PublisherOptions extends PublishOptions {
 interface Unpublished {
   listener: Listener;
   reason: string;
+  /** The bind error's code, when binding failed. */
+  code?: string;
 }
 
 /** Binds address:port on the host with the options the forwarder needs for its connections. */
@@ -207,7 +209,7 @@ export class HostPortPublisher {
         // A forwarder that went away mid-pass is no problem of the port: its restart publishes again.
         if (!fw.connected) continue;
         const reason = describeBindError(l, e as NodeJS.ErrnoException);
-        unpublished.set(`${l.serviceUID}|${l.key}`, { listener: l, reason });
+        unpublished.set(`${l.serviceUID}|${l.key}`, { listener: l, reason, code: (e as NodeJS.ErrnoException).code });
       }
     }
     for (const c of conflicts) {
@@ -216,7 +218,38 @@ export class HostPortPublisher {
     this.unpublished = unpublished;
     this.report(byUID);
     this.writeState();
+    await this.releaseHeldAddresses(byUID);
     if (unpublished.size > 0) this.retrySoon();
+  }
+
+  /**
+   * A pool address that something else on the host already listens on is given back, so that the
+   * API server provisions the next free one. Two clusters that allocate at the same moment can
+   * both pick the lowest free address before either listens on it; the one that binds second
+   * would otherwise keep an address whose connections reach the other cluster. An address the
+   * user asked for (spec.loadBalancerIP) is kept, and reported, as before.
+   */
+  private async releaseHeldAddresses(byUID: Map<string, HostPortService>): Promise<void> {
+    const held = new Map<string, Set<string>>();
+    for (const { listener: l, code } of this.unpublished.values()) {
+      if (l.role !== 'loadBalancer' || code !== 'EADDRINUSE') continue;
+      held.set(l.serviceUID, (held.get(l.serviceUID) ?? new Set()).add(l.address));
+    }
+    for (const [uid, addresses] of held) {
+      const svc = byUID.get(uid);
+      const ingress = svc?.status?.loadBalancer?.ingress ?? [];
+      if (!svc || svc.spec?.loadBalancerIP || !ingress.some((i) => i.ip && addresses.has(i.ip))) continue;
+      const kept = ingress.filter((i) => !(i.ip && addresses.has(i.ip)));
+      log('info', 'LoadBalancer address held on the host; asking for another', { service: `${svc.metadata.namespace}/${svc.metadata.name}`, addresses: [...addresses] });
+      try {
+        await this.o.client.patch(SERVICES, svc.metadata.namespace, svc.metadata.name, 'merge', {
+          metadata: { uid, resourceVersion: svc.metadata.resourceVersion },
+          status: { loadBalancer: { ingress: kept.length ? kept : null } },
+        }, 'status');
+      } catch (e) {
+        log('error', 'giving back a LoadBalancer address held on the host', { service: `${svc.metadata.namespace}/${svc.metadata.name}`, error: (e as Error).message });
+      }
+    }
   }
 
   /** Events for new problems and for LoadBalancers whose every address now answers. */

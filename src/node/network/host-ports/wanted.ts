@@ -8,11 +8,12 @@ import { parseIPv4 } from '../../../cluster/ipv4.js';
 export const NODE_PORT_HOST_ADDRESS = '127.0.0.1';
 
 export interface HostPortService {
-  metadata: { namespace?: string; name: string; uid?: string; creationTimestamp?: string };
+  metadata: { namespace?: string; name: string; uid?: string; resourceVersion?: string; creationTimestamp?: string };
   spec?: {
     type?: string;
     clusterIP?: string;
     ports?: { name?: string; protocol?: string; port: number; nodePort?: number }[];
+    loadBalancerIP?: string;
   };
   status?: { loadBalancer?: { ingress?: { ip?: string }[] } };
 }

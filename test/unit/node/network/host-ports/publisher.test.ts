@@ -113,12 +113,12 @@ after(() => {
   for (const s of servers) s.close();
 });
 
-function setup(opts: { publishAddress?: string } = {}) {
+function setup(opts: { publishAddress?: string; client?: unknown } = {}) {
   const informer = new FakeInformer();
   const events: Recorded[] = [];
   const forwarders: ChildProcess[] = [];
   const publisher = new HostPortPublisher({
-    client: {} as never,
+    client: (opts.client ?? {}) as never,
     nodeAddress: NODE,
     publishAddress: opts.publishAddress,
     informer,
@@ -237,6 +237,33 @@ test('LoadBalancers: each answers on its own pool address; on the publish addres
   await settled(publisher);
   assert.equal(await refused('127.0.10.201', lbPort), true);
   assert.equal((await request('127.0.0.4', lbPort, 'e')).toString(), 'second:e');
+  await publisher.stop();
+});
+
+test('a pool address something else on the host holds is given back for another; one the user asked for is kept', { timeout: 30_000 }, async () => {
+  const patches: { name: string; sub?: string; body: unknown }[] = [];
+  const client = { patch: async (_res: unknown, _ns: string, name: string, _type: string, body: unknown, sub?: string) => (patches.push({ name, sub, body }), {}) };
+  const { informer, publisher, events } = setup({ client });
+  await publisher.start();
+  const port = await portPair();
+  const lbPort = port + 1;
+  // Another cluster that picked the same address a moment earlier, and listens on it.
+  const squatter = await listen('127.0.10.203', lbPort, (s) => s.destroy());
+  servers.push(squatter);
+  const lb = (name: string, loadBalancerIP?: string): HostPortService => ({
+    metadata: { namespace: 'default', name, uid: `uid-${name}`, resourceVersion: '7', creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: { type: 'LoadBalancer', clusterIP: '10.96.0.12', ports: [{ port: lbPort, nodePort: port }], loadBalancerIP },
+    status: { loadBalancer: { ingress: [{ ip: '127.0.10.203' }] } },
+  });
+  informer.set(lb('raced'));
+  await settled(publisher);
+  assert.deepEqual(patches, [{ name: 'raced', sub: 'status', body: { metadata: { uid: 'uid-raced', resourceVersion: '7' }, status: { loadBalancer: { ingress: null } } } }]);
+  assert.deepEqual(events.map((e) => `${e.name} ${e.reason}`), [`raced ${REASON_LB_FAILED}`]);
+
+  informer.remove('default', 'raced');
+  informer.set(lb('asked', '127.0.10.203'));
+  await settled(publisher);
+  assert.equal(patches.length, 1, 'spec.loadBalancerIP is the user\'s: reported, not replaced');
   await publisher.stop();
 });
 
