@@ -126,7 +126,7 @@ test('003-13: with TLS for example.com, http is redirected to https with 308', a
   await applyTLSSecret(c, 'example-tls', exampleCert);
   await c.ok(['patch', 'ingress', 'my-ingress', '--type=merge', '-p', JSON.stringify({ spec: { tls: [{ hosts: ['example.com'], secretName: 'example-tls' }] } })]);
   const ip = await ingressAddress(c, 'my-ingress');
-  const r = await untilReply('a 308 for http://example.com/api/echo?msg=y', () => get(ip, 'example.com', '/api/echo?msg=y'), (x) => x.status === 308, 5_000);
+  const r = await untilReply('a 308 for http://example.com/api/echo?msg=y', () => get(ip, 'example.com', '/api/echo?msg=y'), (x) => x.status === 308, 30_000);
   assert.equal(r.headers.location, 'https://example.com/api/echo?msg=y');
   const tls = await curl(['--cacert', exampleCert.crt, '--resolve', `example.com:443:${ip}`, 'https://example.com/api/echo?msg=y']);
   assert.equal(tls.status, 200, tls.err);
