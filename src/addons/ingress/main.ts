@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const count = workerCount();
   if (cluster.isPrimary && count > 1) {
     klogLogger('info', `NGINX Ingress controller Release: ${CONTROLLER_VERSION} Build: skiff Repository: https://github.com/kubernetes/ingress-nginx`);
-    await runPrimary({ count, healthzPort: args.healthzPort, bindAddress: args.bindAddress, fakePair: await generateFakeCertificate(), log: klogLogger });
+    await runPrimary({ count, healthzPort: args.healthzPort, bindAddress: args.bindAddress, makeFakePair: generateFakeCertificate, log: klogLogger });
     return;
   }
   const role = workerRole();
@@ -41,9 +41,9 @@ async function main(): Promise<void> {
   // Changes the view reports before the first table is built are in that first build.
   let building = false;
   const view = startIngressView(client, () => (building ? rebuild() : undefined), { log: klogLogger });
-  // A worker has the primary's default certificate; a single controller makes its own once it
-  // serves (below), so that its start is not the key generation's.
-  const certificates = new CertificateStore(role ? () => Promise.resolve(role.fakePair) : () => generateFakeCertificate(), klogLogger);
+  // Workers get the primary's default certificate once all of them serve; a single controller
+  // makes its own once it serves (below): the start is not the key generation's.
+  const certificates = new CertificateStore(role ? () => role.fakePair : () => generateFakeCertificate(), klogLogger);
   let table: RouteTable = buildRouteTable({ ingresses: [], ingressClasses: [], services: [], endpointSlices: [], identity });
   const proxy = new IngressProxy({ routes: () => table, log: (m) => klogLogger('error', m) });
   const listeners = await startListeners({ host: args.bindAddress, httpPort: args.httpPort, httpsPort: args.httpsPort, proxy, certificates });

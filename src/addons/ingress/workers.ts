@@ -10,10 +10,10 @@ import type { Logger } from '../../log.js';
 // nothing from another) and accepts on the shared :80/:443 sockets, the kernel spreading the
 // connections. The primary serves /healthz (ready once every worker is), restarts a worker that
 // dies, and hands SIGTERM on. One worker writes Ingress status; all present the same default
-// certificate, made once by the primary.
+// certificate, made once by the primary after every worker serves (an RSA key is a quarter of a
+// second of CPU that the start of the controller need not wait for) and sent to each of them.
 
 export const WORKER_INDEX_ENV = 'SKIFF_INGRESS_WORKER';
-export const FAKE_CERT_ENV = 'SKIFF_INGRESS_FAKE_CERTIFICATE';
 
 /**
  * SKIFF_INGRESS_WORKERS, else one per two CPUs (at most 4): on one machine the pods behind the
@@ -29,16 +29,27 @@ export function workerCount(env: NodeJS.ProcessEnv = process.env, cpus: number =
 
 export interface WorkerRole {
   index: number;
-  fakePair: KeyPair;
+  /** The shared default certificate, once the primary has sent it. */
+  fakePair: Promise<KeyPair>;
+}
+
+interface FakeCertificateMessage {
+  type: 'fake-certificate';
+  pair: KeyPair;
 }
 
 /** In a worker: its index and the shared default certificate. */
 export function workerRole(): WorkerRole | undefined {
   if (!cluster.isWorker) return undefined;
-  return {
-    index: Number(process.env[WORKER_INDEX_ENV] ?? 0),
-    fakePair: JSON.parse(process.env[FAKE_CERT_ENV] ?? '{}') as KeyPair,
-  };
+  const fakePair = new Promise<KeyPair>((resolve) => {
+    const onMessage = (m: Partial<FakeCertificateMessage>) => {
+      if (m?.type !== 'fake-certificate' || !m.pair) return;
+      process.off('message', onMessage);
+      resolve(m.pair);
+    };
+    process.on('message', onMessage);
+  });
+  return { index: Number(process.env[WORKER_INDEX_ENV] ?? 0), fakePair };
 }
 
 /** Tells the primary this worker synced and programmed its routes. */
@@ -50,21 +61,38 @@ export async function runPrimary(o: {
   count: number;
   healthzPort: number;
   bindAddress: string;
-  fakePair: KeyPair;
+  makeFakePair: () => Promise<KeyPair>;
   log: Logger;
 }): Promise<void> {
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   const ready = new Set<number>();
   const byIndex = new Map<number, Worker>();
   let stopping = false;
+  let fakePair: Promise<KeyPair> | undefined;
+  const sendFakePair = (w: Worker) => {
+    void fakePair?.then(
+      (pair) => {
+        if (w.isConnected()) w.send({ type: 'fake-certificate', pair } satisfies FakeCertificateMessage);
+      },
+      () => {},
+    );
+  };
   const fork = (index: number) => {
-    const w = cluster.fork({ [WORKER_INDEX_ENV]: String(index), [FAKE_CERT_ENV]: JSON.stringify(o.fakePair) });
+    const w = cluster.fork({ [WORKER_INDEX_ENV]: String(index) });
     byIndex.set(index, w);
     w.on('message', (m: { type?: string }) => {
       if (m?.type !== 'ready') return;
       ready.add(index);
-      // The runtime reports the container started when every worker serves (read once).
-      if (ready.size === o.count) notifyReady();
+      if (ready.size === o.count && !fakePair) {
+        // The runtime reports the container started when every worker serves (read once).
+        notifyReady();
+        fakePair = o.makeFakePair();
+        fakePair.catch((e: Error) => o.log('error', `generating the default certificate: ${e.message}`));
+        for (const each of byIndex.values()) sendFakePair(each);
+        return;
+      }
+      // A worker started again gets the certificate the others have.
+      sendFakePair(w);
     });
     w.on('exit', (code, signal) => {
       ready.delete(index);

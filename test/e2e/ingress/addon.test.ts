@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, waitFor, type Cluster } from '../harness.js';
 import { jsonpath } from '../scenarios/net.js';
-import { CONTROLLER, INGRESS_NS, curl, startIngressCluster } from './ingress.js';
+import { CONTROLLER, INGRESS_NS, curl, servedCertificate, startIngressCluster } from './ingress.js';
 
 let c: Cluster;
 let lb = '';
@@ -57,4 +57,20 @@ test('a deleted part comes back; an edited one keeps the edit', async () => {
   await c.ok(['delete', 'serviceaccount', '-n', INGRESS_NS, 'ingress-nginx']);
   await waitFor('ServiceAccount ingress-nginx back', async () => (await c.kubectl(['get', 'serviceaccount', '-n', INGRESS_NS, 'ingress-nginx'])).code === 0);
   assert.equal(await jsonpath(c, ['get', 'configmap', '-n', INGRESS_NS, CONTROLLER], '{.data.proxy-body-size}'), '8m');
+});
+
+test('with two worker processes (SKIFF_INGRESS_WORKERS=2) both serve, and present the one default certificate the primary made', async () => {
+  await c.ok(['set', 'env', '-n', INGRESS_NS, `deployment/${CONTROLLER}`, 'SKIFF_INGRESS_WORKERS=2']);
+  await c.ok(['rollout', 'status', '-n', INGRESS_NS, `deployment/${CONTROLLER}`, '--timeout=120s']);
+  await waitFor('both workers synced', async () => {
+    const logs = await c.ok(['logs', '-n', INGRESS_NS, `deployment/${CONTROLLER}`]);
+    return /controller worker 0 synced/.test(logs) && /controller worker 1 synced/.test(logs);
+  });
+  // The kernel spreads connections over the workers; each handshake reaches one of them.
+  const seen = new Set<string>();
+  await waitFor('the default certificate over HTTPS', async () => (await servedCertificate(lb, 'unknown.test').catch(() => '')) !== '');
+  for (let i = 0; i < 20; i++) seen.add(await servedCertificate(lb, 'unknown.test'));
+  assert.equal(seen.size, 1, `certificates presented: ${[...seen].join(', ')}`);
+  const r = await curl(['-k', '-H', 'Host: nothing.test', `https://${lb}/`]);
+  assert.equal(r.status, 404);
 });
