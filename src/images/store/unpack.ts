@@ -172,20 +172,29 @@ async function mknod(path: string, type: 'c' | 'b' | 'p', major = 0, minor = 0):
   await run('mknod', type === 'p' ? [path, 'p'] : [path, type, String(major), String(minor)]);
 }
 
-/** Applies the entry's PAX xattrs; one the filesystem does not support is skipped with a warning, as containerd does. */
+/**
+ * Applies the entry's PAX xattrs as containerd's createTarFile does: one the filesystem does not
+ * support is skipped with a warning, and so is a `user.*` one on anything but a regular file or
+ * a directory, where the kernel refuses them (xattr(7)).
+ */
 async function applyXattrs(path: string, h: TarHeader): Promise<void> {
   for (const [name, value] of h.xattrs) {
     try {
       await setXattr(path, name, value);
     } catch (e) {
       const stderr = String((e as { stderr?: string }).stderr ?? (e as Error).message);
-      if (/Operation not supported/.test(stderr)) {
+      if (/Operation not supported/.test(stderr) || (/Operation not permitted/.test(stderr) && name.startsWith('user.') && !(await fileOrDir(path)))) {
         log('warning', 'ignored xattr in archive', { xattr: name, path, error: stderr.trim() });
         continue;
       }
       throw new LayerError(`failed to setxattr ${JSON.stringify(path)} for key ${JSON.stringify(name)}: ${stderr.trim()}`);
     }
   }
+}
+
+async function fileOrDir(path: string): Promise<boolean> {
+  const st = await fs.lstat(path).catch(() => undefined);
+  return st !== undefined && (st.isFile() || st.isDirectory());
 }
 
 /** Owner, then xattrs (chown drops file capabilities), then mode (chown clears set-id bits), then times. */

@@ -160,6 +160,15 @@ test('xattrs in PAX records are set byte for byte: a file capability works as on
   assert.equal(lstatSync(join(d, 'bin/ping')).mode & 0o7777, 0o755);
 });
 
+test('a user.* xattr on a symlink is skipped with a warning, as containerd does; the layer still unpacks', { skip: (!root || !hasSetfattr) && 'needs root and setfattr' }, async () => {
+  const d = fresh();
+  await unpackLayer(tarOf([
+    { name: 'etc/real', content: 'x', mode: 0o644, uid: 0 },
+    { name: 'etc/link', type: 'symlink', linkname: 'real', uid: 0, xattrs: { 'user.note': Buffer.from('hi') } },
+  ]), d);
+  assert.equal(lstatSync(join(d, 'etc/link')).isSymbolicLink(), true);
+});
+
 test('GNU long names and PAX paths name entries past 100 characters', { skip: !root && 'needs root (chown)' }, async () => {
   const src = fresh();
   const long = `${'d'.repeat(60)}/${'f'.repeat(120)}`;
