@@ -1,7 +1,8 @@
 // The certificates an HTTPS listener presents: one per TLS host from its kubernetes.io/tls
 // Secret, chosen by SNI, and a default for every other name (and for hosts whose Secret is
 // missing or unusable): ingress-nginx's generated "fake" certificate.
-import { webcrypto } from 'node:crypto';
+import { generateKeyPair } from 'node:crypto';
+import { promisify } from 'node:util';
 import tls from 'node:tls';
 import type { KObject } from '../../api/types.js';
 import type { Logger } from '../../log.js';
@@ -20,33 +21,29 @@ export interface KeyPair {
  * with an RSA default both RSA Secrets (TLS 1.2 and 1.3) and ECDSA ones (TLS 1.3) are served.
  */
 export async function generateFakeCertificate(now: Date = new Date()): Promise<KeyPair> {
-  // Loaded here, not with the program: the X.509 library and the RSA key cost about 250 ms of
-  // CPU, which a controller starting beside the rest of a new cluster should not spend first.
-  await import('reflect-metadata');
-  const loaded = await import('@peculiar/x509');
-  // A CommonJS package: bundled, its exports come as the default export of the namespace.
-  const x509 = 'cryptoProvider' in loaded ? loaded : (loaded as unknown as { default: typeof loaded }).default;
-  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-  const alg = { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } as const;
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
-  const serial = Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)));
-  serial[0] = (serial[0]! & 0x7f) | 0x01;
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial.toString('hex'),
-    name: `O=Acme Co, CN=${FAKE_CERTIFICATE_CN}`,
-    keys,
-    signingAlgorithm: alg,
-    notBefore: new Date(now.getTime() - 60_000),
-    notAfter: new Date(now.getTime() + 365 * 24 * 3600 * 1000),
-    extensions: [
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: 'ingress.local' }]),
-    ],
-  });
-  const der = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey);
-  return { cert: cert.toString('pem'), key: x509.PemConverter.encode(der, 'PRIVATE KEY') };
+  // Loaded here, not with the program: the X.509 schema library and the RSA key cost about a
+  // quarter of a second of CPU, which a controller starting beside the rest of a new cluster
+  // should not spend first.
+  const { KEY_USAGE, issueCertificate, privateKeyPem } = await import('../../cluster/x509.js');
+  // Off the event loop: the key is made on libuv's pool.
+  const keys = await promisify(generateKeyPair)('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
+  const cert = issueCertificate(
+    {
+      subject: [
+        ['O', 'Acme Co'],
+        ['CN', FAKE_CERTIFICATE_CN],
+      ],
+      publicKey: keys.publicKey,
+      notBefore: new Date(now.getTime() - 60_000),
+      notAfter: new Date(now.getTime() + 365 * 24 * 3600 * 1000),
+      ca: false,
+      keyUsage: KEY_USAGE.digitalSignature | KEY_USAGE.keyEncipherment,
+      extendedKeyUsage: ['serverAuth'],
+      dnsNames: ['ingress.local'],
+    },
+    keys.privateKey,
+  );
+  return { cert, key: privateKeyPem(keys.privateKey) };
 }
 
 interface SecretLike extends KObject {

@@ -56,7 +56,7 @@ async function createCluster(paths: ClusterPaths, flags: UpFlags): Promise<Clust
   }
   if (flags.publishAddress !== undefined) await checkPublishAddress(flags.publishAddress);
 
-  // Imported only here: @peculiar/x509 costs ~100 ms to load and is not needed to resume.
+  // Imported only here: the X.509 schema library takes tens of milliseconds to load, and resuming needs none.
   const { generateClusterCertificates } = await import('../certificates.js');
   let certs;
   try {

@@ -1,32 +1,28 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import 'reflect-metadata';
-import { webcrypto, X509Certificate } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import tls from 'node:tls';
-import * as x509 from '@peculiar/x509';
 import type { KObject } from '../../../../src/api/types.js';
 import { FAKE_CERTIFICATE_CN } from '../../../../src/addons/proxy/certificates.js';
+import { KEY_USAGE, issueCertificate, privateKeyPem } from '../../../../src/cluster/x509.js';
 import { json, request, simpleTable, startBackend, startHarness, type Backend, type Harness } from './harness.js';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-
 async function selfSigned(cn: string, type: 'ecdsa' | 'rsa' = 'ecdsa'): Promise<{ cert: string; key: string }> {
-  const alg =
-    type === 'ecdsa'
-      ? ({ name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const)
-      : ({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } as const);
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01',
-    name: `CN=${cn}`,
-    keys,
-    signingAlgorithm: alg,
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter: new Date(Date.now() + 3600_000),
-    extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: cn }])],
-  });
-  const der = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey);
-  return { cert: cert.toString('pem'), key: x509.PemConverter.encode(der, 'PRIVATE KEY') };
+  const keys = type === 'ecdsa' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const cert = issueCertificate(
+    {
+      subject: [['CN', cn]],
+      publicKey: keys.publicKey,
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + 3600_000),
+      ca: false,
+      keyUsage: KEY_USAGE.digitalSignature | (type === 'rsa' ? KEY_USAGE.keyEncipherment : 0),
+      extendedKeyUsage: ['serverAuth'],
+      dnsNames: [cn],
+    },
+    keys.privateKey,
+  );
+  return { cert, key: privateKeyPem(keys.privateKey) };
 }
 
 function tlsSecret(pair: { cert: string; key: string }, resourceVersion: string): KObject {
