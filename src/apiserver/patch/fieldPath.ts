@@ -207,22 +207,36 @@ function compareValues(a: unknown, b: unknown): number {
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
 
+/**
+ * The JSON after `k:`/`v:`, parsed. Encoding managedFields sorts every list item's element
+ * against its siblings on every write, and the same few elements (a condition's type, a
+ * container's name) come back each time.
+ */
+function elementValue(el: string): unknown {
+  let v = elementValues.get(el);
+  if (v === undefined) {
+    if (elementValues.size >= ELEMENT_VALUES_MAX) elementValues.clear();
+    elementValues.set(el, (v = JSON.parse(el.slice(2)) as unknown));
+  }
+  return v;
+}
+const elementValues = new Map<string, unknown>();
+const ELEMENT_VALUES_MAX = 4096;
+
 export function compareElements(a: string, b: string): number {
   const ra = RANK[a[0]];
   const rb = RANK[b[0]];
   if (ra !== rb) return ra - rb;
-  const xa = a.slice(2);
-  const xb = b.slice(2);
   switch (a[0]) {
     case 'f':
-      return xa < xb ? -1 : xa > xb ? 1 : 0;
+      return a < b ? -1 : a > b ? 1 : 0;
     case 'i':
-      return Number(xa) - Number(xb);
+      return Number(a.slice(2)) - Number(b.slice(2));
     case 'v':
-      return compareValues(JSON.parse(xa), JSON.parse(xb));
+      return compareValues(elementValue(a), elementValue(b));
     default: {
-      const ka = JSON.parse(xa) as Record<string, unknown>;
-      const kb = JSON.parse(xb) as Record<string, unknown>;
+      const ka = elementValue(a) as Record<string, unknown>;
+      const kb = elementValue(b) as Record<string, unknown>;
       const na = Object.keys(ka).sort();
       const nb = Object.keys(kb).sort();
       for (let i = 0; i < Math.max(na.length, nb.length); i++) {
