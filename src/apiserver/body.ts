@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { decodeProtobuf, ProtobufError } from '../api/protobuf/index.js';
 import { mediaType, readBody } from './http.js';
 import { errors } from '../api/errors.js';
-import { goJsonSyntaxError } from './json-syntax.js';
+import { goJsonSyntaxError, MAX_NESTING_DEPTH } from './json-syntax.js';
 
 export const BODY_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
 
@@ -25,6 +25,15 @@ export class BodyDecodeError extends Error {
 
 function decodeJson(buf: Buffer): unknown {
   const text = buf.toString('utf8');
+  // JSON.parse accepts what Go's decoder accepts but for the nesting limit, which a text this
+  // short cannot reach: the scan in Go's words is needed only for its error message.
+  if (text.length <= MAX_NESTING_DEPTH) {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new BodyDecodeError(goJsonSyntaxError(text) ?? (e as Error).message, false, buf);
+    }
+  }
   // Checked as Go's decoder does, which also bounds the nesting before anything walks it.
   const syntax = goJsonSyntaxError(text);
   if (syntax) throw new BodyDecodeError(syntax, false, buf);

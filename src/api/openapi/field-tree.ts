@@ -115,11 +115,15 @@ export class FieldTrees {
     }
     if (n.fields || n.values) {
       if (kind !== 'object') return fail(kind);
+      // One stack for the whole walk (pushed and popped): every write of every object is checked.
       for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
         const child = n.fields?.get(key);
         let e: string | undefined;
-        if (child) e = this.typeWalk(child, v, n.struct?.name ?? struct, [...stack, key]);
-        else if (n.values && n.values !== true) e = this.typeWalk(n.values, v, struct, stack);
+        if (child) {
+          stack.push(key);
+          e = this.typeWalk(child, v, n.struct?.name ?? struct, stack);
+          stack.pop();
+        } else if (n.values && n.values !== true) e = this.typeWalk(n.values, v, struct, stack);
         if (e) return e;
       }
     }

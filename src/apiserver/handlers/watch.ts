@@ -12,6 +12,29 @@ const BOOKMARK_EVERY_MS = 60_000;
 const MAX_BUFFERED = 16 * 1024 * 1024;
 
 /**
+ * The event being dispatched, parsed once for all the watches that filter it rather than
+ * once per watch: a pod's change goes to the kubelet, the scheduler and every controller
+ * that selects pods. The store hands one event to every watch before the next, so one slot
+ * is enough and nothing outlives the dispatch for long. Read only: rendering parses its own copy.
+ */
+let current: { ev?: WatchEvent; now?: KObject; prev?: KObject } = {};
+
+function slotOf(ev: WatchEvent): typeof current {
+  if (current.ev !== ev) current = { ev };
+  return current;
+}
+
+function eventObject(ev: WatchEvent): KObject {
+  const slot = slotOf(ev);
+  return (slot.now ??= JSON.parse(ev.json) as KObject);
+}
+
+function previousObject(ev: WatchEvent): KObject {
+  const slot = slotOf(ev);
+  return (slot.prev ??= JSON.parse(ev.prevJson!) as KObject);
+}
+
+/**
  * WATCH (handlers/watch.go): streams events as newline-delimited JSON. Headers are flushed at
  * once so clients do not block on an idle watch; the stream ends at timeoutSeconds or when the
  * client leaves.
@@ -52,7 +75,9 @@ export async function watchResource(ctx: RestContext): Promise<void> {
     if (res.writableLength > MAX_BUFFERED) finish();
   };
 
-  const render = (type: string, obj: KObject, json?: string): string => {
+  const render = (type: string, json: string): string => {
+    if (!asTable && !metadataVersion && !convert) return `{"type":"${type}","object":${json}}`;
+    const obj = JSON.parse(json) as KObject;
     if (asTable) {
       const t = table(ctx, [obj], headersSent) as { metadata: Record<string, unknown> };
       headersSent = true;
@@ -60,7 +85,6 @@ export async function watchResource(ctx: RestContext): Promise<void> {
       return `{"type":"${type}","object":${JSON.stringify(t)}}`;
     }
     if (metadataVersion) return `{"type":"${type}","object":${JSON.stringify(partialObjectMetadata(obj, metadataVersion))}}`;
-    if (json !== undefined && !convert) return `{"type":"${type}","object":${json}}`;
     return `{"type":"${type}","object":${JSON.stringify(inRequestVersion(ctx, obj))}}`;
   };
 
@@ -69,14 +93,13 @@ export async function watchResource(ctx: RestContext): Promise<void> {
       write(`{"type":"${ev.type}","object":${ev.json}}`);
       return;
     }
-    const obj = JSON.parse(ev.json) as KObject;
-    const now = matches(filter, obj);
+    const now = matches(filter, eventObject(ev));
     if (ev.type === 'MODIFIED' && filter) {
-      const before = ev.prevJson ? matches(filter, JSON.parse(ev.prevJson) as KObject) : false;
-      if (now && !before) return write(render('ADDED', obj));
-      if (!now && before) return write(render('DELETED', obj));
+      const before = ev.prevJson ? matches(filter, previousObject(ev)) : false;
+      if (now && !before) return write(render('ADDED', ev.json));
+      if (!now && before) return write(render('DELETED', ev.json));
     }
-    if (now) write(render(ev.type, obj, ev.json));
+    if (now) write(render(ev.type, ev.json));
   };
 
   const bookmark = (extra?: Record<string, string>): string =>
@@ -94,8 +117,7 @@ export async function watchResource(ctx: RestContext): Promise<void> {
     if (fromRv === undefined || sendInitial) {
       // Synthetic ADDED events for the current state, then live changes from this revision.
       for (const e of store.list(storeResource(def), ns)) {
-        const obj = JSON.parse(e.json) as KObject;
-        if (matches(filter, obj)) write(render('ADDED', obj, e.json));
+        if (!filter || matches(filter, JSON.parse(e.json) as KObject)) write(render('ADDED', e.json));
       }
       if (sendInitial) write(bookmark({ 'k8s.io/initial-events-end': 'true' }));
       stop = store.watch(storeResource(def), ns, undefined, onEvent);

@@ -41,10 +41,11 @@ function hasStatusSubresource(group: string, kind: string): boolean {
  * metadata on /status).
  */
 function ignoredFilter(group: string, kind: string, subresource: string | undefined): (set: FieldSet) => FieldSet {
+  const withoutStatus = !subresource && hasStatusSubresource(group, kind);
   return (set) =>
     set.difference(STRIPPED_SET).filter((p) => {
       if (subresource === 'status') return p[0] === 'f:status' || p[0] === 'f:metadata';
-      if (!subresource && hasStatusSubresource(group, kind)) return p[0] !== 'f:status';
+      if (withoutStatus) return p[0] !== 'f:status';
       return true;
     });
 }

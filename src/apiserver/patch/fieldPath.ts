@@ -29,15 +29,31 @@ export function valueElement(v: unknown): string {
   return `v:${sortedJson(v)}`;
 }
 
-/** An unordered set of paths. */
+/**
+ * An unordered set of paths. Set operations share members by their joined key rather than
+ * joining paths again, and an operation that changes nothing answers with the set itself:
+ * every write of every object runs a dozen of them over sets of a few hundred paths.
+ * A set is not changed once it has been handed to an operation or encoded.
+ */
 export class FieldSet {
-  private readonly paths = new Map<string, Path>();
+  private readonly paths: Map<string, Path>;
+  private encoded?: Record<string, unknown>;
+  private sealed = false;
 
   constructor(paths: Iterable<Path> = []) {
+    this.paths = new Map();
     for (const p of paths) this.add(p);
   }
 
+  private static of(paths: Map<string, Path>): FieldSet {
+    const s = new FieldSet();
+    for (const [k, p] of paths) s.paths.set(k, p);
+    s.sealed = true;
+    return s;
+  }
+
   add(p: Path): void {
+    if (this.sealed) throw new Error('adding a path to a field set already in use');
     this.paths.set(p.join(SEP), p);
   }
 
@@ -58,19 +74,36 @@ export class FieldSet {
   }
 
   union(o: FieldSet): FieldSet {
-    return new FieldSet([...this.all(), ...o.all()]);
+    this.sealed = o.sealed = true;
+    if (o.paths.size === 0) return this;
+    if (this.paths.size === 0) return o;
+    let out: Map<string, Path> | undefined;
+    for (const [k, p] of o.paths) {
+      if (this.paths.has(k)) continue;
+      out ??= new Map(this.paths);
+      out.set(k, p);
+    }
+    return out ? FieldSet.of(out) : this;
   }
 
   difference(o: FieldSet): FieldSet {
-    return new FieldSet(this.all().filter((p) => !o.has(p)));
+    return this.keep((k) => !o.paths.has(k), o);
   }
 
   intersection(o: FieldSet): FieldSet {
-    return new FieldSet(this.all().filter((p) => o.has(p)));
+    return this.keep((k) => o.paths.has(k), o);
   }
 
   filter(keep: (p: Path) => boolean): FieldSet {
-    return new FieldSet(this.all().filter(keep));
+    return this.keep((_, p) => keep(p));
+  }
+
+  private keep(test: (key: string, p: Path) => boolean, o?: FieldSet): FieldSet {
+    this.sealed = true;
+    if (o) o.sealed = true;
+    const out = new Map<string, Path>();
+    for (const [k, p] of this.paths) if (test(k, p)) out.set(k, p);
+    return out.size === this.paths.size ? this : FieldSet.of(out);
   }
 
   /** Whether some member lies strictly below `p`. */
@@ -85,14 +118,18 @@ export class FieldSet {
     return this.all().sort(comparePaths);
   }
 
-  /** The FieldsV1 JSON object. */
+  /**
+   * The FieldsV1 JSON object, made once per set and frozen: an entry nobody's write touched
+   * is encoded again on every write of its object.
+   */
   toFieldsV1(): Record<string, unknown> {
+    if (this.encoded) return this.encoded;
     interface Node {
       member: boolean;
       children: Map<string, Node>;
     }
     const rootNode: Node = { member: false, children: new Map() };
-    for (const p of this.all()) {
+    for (const p of this.paths.values()) {
       let n = rootNode;
       for (const el of p) {
         let c = n.children.get(el);
@@ -103,14 +140,28 @@ export class FieldSet {
     }
     const emit = (n: Node, includeSelf: boolean): Record<string, unknown> => {
       const out: Record<string, unknown> = {};
-      if (includeSelf && n.member && n.children.size > 0) out['.'] = {};
+      if (includeSelf && n.member && n.children.size > 0) out['.'] = Object.freeze({});
       for (const el of [...n.children.keys()].sort(compareElements)) out[el] = emit(n.children.get(el)!, true);
-      return out;
+      return Object.freeze(out);
     };
-    return emit(rootNode, false);
+    this.sealed = true;
+    this.encoded = emit(rootNode, false);
+    return this.encoded;
   }
 
+  /**
+   * The set a FieldsV1 object spells. Decoded sets are remembered by their JSON: the entries
+   * of an object's managedFields are decoded on each of its writes, and the entries of objects
+   * made from one template (a ReplicaSet's pods) are the same.
+   */
   static fromFieldsV1(v: unknown): FieldSet {
+    const key = JSON.stringify(v);
+    const hit = decoded.get(key);
+    if (hit) {
+      decoded.delete(key);
+      decoded.set(key, hit);
+      return hit;
+    }
     const set = new FieldSet();
     const walk = (node: unknown, path: string[]) => {
       if (!isObject(node)) throw new Error(`expected an object at ${path.join('') || 'the root'} of fieldsV1`);
@@ -123,9 +174,16 @@ export class FieldSet {
       }
     };
     walk(v, []);
+    set.sealed = true;
+    decoded.set(key, set);
+    if (decoded.size > DECODED_MAX) decoded.delete(decoded.keys().next().value!);
     return set;
   }
 }
+
+/** Recently decoded FieldsV1, least recently used first. */
+const decoded = new Map<string, FieldSet>();
+const DECODED_MAX = 2048;
 
 /** Rewrites `k:`/`v:` elements into the canonical (sorted-key) spelling used internally. */
 function normalizeElement(el: string): string {
@@ -149,22 +207,36 @@ function compareValues(a: unknown, b: unknown): number {
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
 
+/**
+ * The JSON after `k:`/`v:`, parsed. Encoding managedFields sorts every list item's element
+ * against its siblings on every write, and the same few elements (a condition's type, a
+ * container's name) come back each time.
+ */
+function elementValue(el: string): unknown {
+  let v = elementValues.get(el);
+  if (v === undefined) {
+    if (elementValues.size >= ELEMENT_VALUES_MAX) elementValues.clear();
+    elementValues.set(el, (v = JSON.parse(el.slice(2)) as unknown));
+  }
+  return v;
+}
+const elementValues = new Map<string, unknown>();
+const ELEMENT_VALUES_MAX = 4096;
+
 export function compareElements(a: string, b: string): number {
   const ra = RANK[a[0]];
   const rb = RANK[b[0]];
   if (ra !== rb) return ra - rb;
-  const xa = a.slice(2);
-  const xb = b.slice(2);
   switch (a[0]) {
     case 'f':
-      return xa < xb ? -1 : xa > xb ? 1 : 0;
+      return a < b ? -1 : a > b ? 1 : 0;
     case 'i':
-      return Number(xa) - Number(xb);
+      return Number(a.slice(2)) - Number(b.slice(2));
     case 'v':
-      return compareValues(JSON.parse(xa), JSON.parse(xb));
+      return compareValues(elementValue(a), elementValue(b));
     default: {
-      const ka = JSON.parse(xa) as Record<string, unknown>;
-      const kb = JSON.parse(xb) as Record<string, unknown>;
+      const ka = elementValue(a) as Record<string, unknown>;
+      const kb = elementValue(b) as Record<string, unknown>;
       const na = Object.keys(ka).sort();
       const nb = Object.keys(kb).sort();
       for (let i = 0; i < Math.max(na.length, nb.length); i++) {

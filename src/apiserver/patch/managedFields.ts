@@ -16,10 +16,8 @@ export interface ManagerEntry {
  * version they apply in; updaters are one entry per version and subresource.
  */
 export function managerId(e: Pick<ManagerEntry, 'manager' | 'operation' | 'apiVersion' | 'subresource'>): string {
-  const id: Record<string, string> = { manager: e.manager, operation: e.operation };
-  if (e.operation === 'Update' && e.apiVersion) id.apiVersion = e.apiVersion;
-  if (e.subresource) id.subresource = e.subresource;
-  return JSON.stringify(id);
+  // Compared, never shown: NUL cannot occur in the parts, so joining them keeps them apart.
+  return `${e.manager}\u0000${e.operation}\u0000${e.operation === 'Update' ? e.apiVersion : ''}\u0000${e.subresource ?? ''}`;
 }
 
 /** How conflict messages name a manager: `"kubectl-client-side-apply" using apps/v1`. */

@@ -123,6 +123,8 @@ function shapeOf(l: unknown, r: unknown, s: Schema | undefined): Shape {
 export function compare(lhs: unknown, rhs: unknown, schema: Schema | undefined): Comparison {
   const c: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
   const walk = (l: unknown, r: unknown, s: Schema | undefined, path: Path) => {
+    // One value on both sides (a status write keeps the stored spec) has nothing to report.
+    if (l === r) return;
     const shape = shapeOf(l, r, s);
     if (shape === 'leaf') {
       if (l === undefined) c.added.add(path);

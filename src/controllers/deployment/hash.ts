@@ -45,12 +45,16 @@ export function normalize(v: unknown): unknown {
 }
 
 function templateWithoutHash(t: unknown): unknown {
-  const copy = structuredClone((t ?? {}) as { metadata?: { labels?: Record<string, string>; creationTimestamp?: unknown } });
-  if (copy.metadata) {
-    delete copy.metadata.creationTimestamp;
-    if (copy.metadata.labels) delete copy.metadata.labels[POD_TEMPLATE_HASH_LABEL];
+  // normalize builds a new tree, so only the two levels changed here are copied first: the
+  // Deployment controller compares every ReplicaSet's template on each of its syncs.
+  const template = (t ?? {}) as { metadata?: { labels?: Record<string, string>; creationTimestamp?: unknown } };
+  if (!template.metadata) return normalize(template);
+  const { creationTimestamp: _, ...metadata } = template.metadata;
+  if (metadata.labels) {
+    const { [POD_TEMPLATE_HASH_LABEL]: _hash, ...labels } = metadata.labels;
+    metadata.labels = labels;
   }
-  return normalize(copy);
+  return normalize({ ...template, metadata });
 }
 
 export function computeHash(template: unknown, collisionCount?: number): string {

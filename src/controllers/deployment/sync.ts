@@ -108,7 +108,13 @@ export async function getAllReplicaSetsAndSyncRevision(
   const now = fx.now();
 
   if (existing) {
-    const copy = structuredClone(existing);
+    // Only annotations and spec.minReadySeconds change on the copy: this runs on every sync,
+    // and a sync follows every status change of every ReplicaSet of the Deployment.
+    const copy: KObject = {
+      ...existing,
+      metadata: { ...existing.metadata, ...(existing.metadata.annotations ? { annotations: { ...existing.metadata.annotations } } : {}) },
+      spec: { ...(existing.spec as object) },
+    };
     const annotationsUpdated = setNewReplicaSetAnnotations(d, copy, newRevision, true);
     const spec = copy.spec as IReplicaSetSpec;
     const minReadyNeedsUpdate = (spec.minReadySeconds ?? 0) !== (dspec(d).minReadySeconds ?? 0);

@@ -133,6 +133,28 @@ test('Go\'s JSON syntax errors', () => {
   assert.equal(goJsonSyntaxError('"\\q"'), "invalid character 'q' in string escape code");
 });
 
+test('JSON.parse accepts what Go\'s scanner accepts, so a body is scanned in Go\'s words only when it fails', () => {
+  const tricky = [
+    '{}', '[]', ' {"a" : [1, -0, 1e5, 1E-5, 0.5, true, false, null, "\\u00e9\\n"]} ', '\ufeff{}', '{"a":1,}', '[1,]', '01', '-', '1.', '.5', '+1',
+    '"\t"', '"\u0001"', '"\\x41"', '"\\ud800"', 'nul', 'NaN', 'Infinity', "{'a':1}", '{"a":1}{}', '[', '"abc', '\u00a0{}', '{"a":\n1\r}',
+  ];
+  // A pod body with each of its characters in turn dropped, doubled or swapped for another.
+  const pod = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'busybox', args: ['-c', 'x'], ports: [{ containerPort: 80 }] }], priority: -1.5e3 } });
+  const texts = [...tricky];
+  for (let i = 0; i < pod.length; i++) {
+    texts.push(pod.slice(0, i) + pod.slice(i + 1), pod.slice(0, i) + pod[i] + pod.slice(i), pod.slice(0, i) + '},]:"\\ 0e-.t'[i % 14] + pod.slice(i + 1));
+  }
+  for (const text of texts) {
+    let parsed = true;
+    try {
+      JSON.parse(text);
+    } catch {
+      parsed = false;
+    }
+    assert.equal(goJsonSyntaxError(text) === undefined, parsed, text);
+  }
+});
+
 test('a chunked body past 3 MiB is answered 413 and the connection closed; a stalled one 504 at the time limit', async () => {
   const tooLarge = await new Promise<{ code: number; body: Record<string, unknown>; connection?: string }>((resolve, reject) => {
     const req = request({ socketPath, method: 'POST', path: '/api/v1/namespaces/default/configmaps', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {

@@ -1,0 +1,107 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request, type ClientRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startControlPlane } from '../../../../src/apiserver/server.js';
+import { generateClusterCertificates } from '../../../../src/cli/certificates.js';
+import { ensureGenerated } from '../../api/openapi/helpers.js';
+
+// Several watches of one resource at once, each with its own selector and representation:
+// an event is parsed once for all of them, and each must still see what upstream sends it.
+
+const TOKEN = 'admin-token';
+const CM = '/api/v1/namespaces/default/configmaps';
+let dir: string;
+let socketPath: string;
+let cp: Awaited<ReturnType<typeof startControlPlane>>;
+
+before(async () => {
+  ensureGenerated();
+  dir = mkdtempSync(join(tmpdir(), 'skiff-watch-'));
+  socketPath = join(dir, 'api.sock');
+  const certs = await generateClusterCertificates();
+  cp = await startControlPlane({ stateDir: join(dir, 'state'), host: '127.0.0.1', port: 0, cert: certs.serverCert, key: certs.serverKey, tokens: [TOKEN], socketPath, clusterName: 'watch', requestTimeoutMs: 5000 });
+});
+
+after(async () => {
+  await cp.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function call(method: string, path: string, body: unknown, contentType = 'application/json'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const headers = { authorization: `Bearer ${TOKEN}`, ...(data ? { 'content-type': contentType, 'content-length': String(Buffer.byteLength(data)) } : {}) };
+    const req = request({ socketPath, method, path, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+interface Watch {
+  events: any[];
+  /** Resolves with the first n events. */
+  first(n: number): Promise<any[]>;
+  req: ClientRequest;
+}
+
+/** Opens a watch and resolves once the server has registered it (its headers arrived). */
+function open(query: string, accept = 'application/json'): Promise<Watch> {
+  return new Promise((resolve, reject) => {
+    const events: any[] = [];
+    let waiting: { n: number; done: (e: any[]) => void } | undefined;
+    const check = () => {
+      if (waiting && events.length >= waiting.n) waiting.done(events.slice(0, waiting.n));
+    };
+    const req = request({ socketPath, path: `${CM}?watch=true&${query}`, headers: { authorization: `Bearer ${TOKEN}`, accept } }, (res) => {
+      let buf = '';
+      res.on('data', (c: Buffer) => {
+        buf += c.toString('utf8');
+        let i: number;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          events.push(JSON.parse(buf.slice(0, i)));
+          buf = buf.slice(i + 1);
+        }
+        check();
+      });
+      resolve({ events, req, first: (n) => new Promise((done) => { waiting = { n, done }; check(); }) });
+    });
+    req.on('error', (e) => (req.destroyed ? undefined : reject(e)));
+    req.end();
+  });
+}
+
+const summary = (events: any[]) => events.map((e) => [e.type, e.object.kind, e.object.metadata?.labels?.tier ?? e.object.rows?.[0]?.object?.metadata?.labels?.tier]);
+
+test('each watch of one event sees it through its own selector and in its own representation', async () => {
+  const front = await open('labelSelector=tier%3Dfront');
+  const back = await open('labelSelector=tier%3Dback');
+  const all = await open('labelSelector=tier');
+  const tables = await open('labelSelector=tier', 'application/json;as=Table;v=v1;g=meta.k8s.io');
+  const metadata = await open('labelSelector=tier%3Dfront', 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1');
+  try {
+    assert.equal(await call('POST', CM, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'w', labels: { tier: 'front' } }, data: { a: '1' } }), 201);
+    assert.equal(await call('PATCH', `${CM}/w`, { metadata: { labels: { tier: 'back' } } }, 'application/merge-patch+json'), 200);
+    assert.equal(await call('DELETE', `${CM}/w`, undefined), 200);
+
+    // Leaving a selector is a DELETED of the new state, entering one an ADDED (cacher.go).
+    assert.deepEqual(summary(await front.first(2)), [['ADDED', 'ConfigMap', 'front'], ['DELETED', 'ConfigMap', 'back']]);
+    assert.deepEqual(summary(await back.first(2)), [['ADDED', 'ConfigMap', 'back'], ['DELETED', 'ConfigMap', 'back']]);
+    assert.deepEqual(summary(await all.first(3)), [['ADDED', 'ConfigMap', 'front'], ['MODIFIED', 'ConfigMap', 'back'], ['DELETED', 'ConfigMap', 'back']]);
+    assert.deepEqual(summary(await metadata.first(2)), [['ADDED', 'PartialObjectMetadata', 'front'], ['DELETED', 'PartialObjectMetadata', 'back']]);
+    const t = await tables.first(3);
+    assert.deepEqual(summary(t).map(([type, kind]) => [type, kind]), [['ADDED', 'Table'], ['MODIFIED', 'Table'], ['DELETED', 'Table']]);
+    assert.ok(t[0].object.columnDefinitions.length > 0);
+    // Each watch got the object as stored: no watch's rendering leaks into another's.
+    assert.deepEqual(all.events[1].object.data, { a: '1' });
+    assert.equal(all.events[1].object.apiVersion, 'v1');
+    assert.equal(all.events[1].object.kind, 'ConfigMap');
+  } finally {
+    for (const w of [front, back, all, tables, metadata]) w.req.destroy();
+  }
+});
