@@ -41,25 +41,23 @@ function serialByPod<T>(key: string, fn: () => Promise<T>): Promise<T> {
 
 /**
  * Creates the pod's namespace and attaches it to the node's bridge. Idempotent per pod UID.
- * `alongside`, given the namespace's path, runs once the namespace exists, beside the attachment
- * (the CNI plugin is most of a pod network's time): what else a sandbox makes in the namespace.
+ * `inside`, given the namespace's path, runs once the namespace exists, beside the attachment
+ * (the CNI plugin is most of a pod network's time): what the sandbox makes in the namespace, lo
+ * up included; without it, lo is brought up here.
  */
-export async function addPodNetwork(o: PodNetworkOptions, alongside?: (netnsPath: string) => Promise<void>): Promise<{ netns: string; ip: string }> {
+export async function addPodNetwork(o: PodNetworkOptions, inside?: (netnsPath: string) => Promise<void>): Promise<{ netns: string; ip: string }> {
   validateClusterName(o.cluster);
   const netns = podNetns(o.cluster, o.podUid);
-  return serialByPod(netns, () => addPodNetworkNow(o, netns, alongside));
+  return serialByPod(netns, () => addPodNetworkNow(o, netns, inside ?? (() => loopbackUp(netns))));
 }
 
-async function addPodNetworkNow(o: PodNetworkOptions, netns: string, alongside?: (netnsPath: string) => Promise<void>): Promise<{ netns: string; ip: string }> {
+async function addPodNetworkNow(o: PodNetworkOptions, netns: string, inside: (netnsPath: string) => Promise<void>): Promise<{ netns: string; ip: string }> {
   const what = `setting up the network of pod ${o.podUid} on node ${o.node}`;
   const mounts = netnsMounts();
   assertHostVisible(mounts, what);
   const existed = mounts.pinned.has(netns);
   if (!existed) await ensureNetns(netns, mounts, { loopback: false });
-  const [attached, beside] = await Promise.allSettled([
-    attach(o, netns, existed, what),
-    Promise.all([existed ? undefined : loopbackUp(netns), alongside?.(netnsPath(netns))]),
-  ]);
+  const [attached, beside] = await Promise.allSettled([attach(o, netns, existed, what), inside(netnsPath(netns))]);
   if (attached.status === 'rejected') throw attached.reason;
   if (beside.status === 'rejected') throw beside.reason;
   return attached.value;

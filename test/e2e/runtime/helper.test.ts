@@ -1,8 +1,8 @@
 // The runtime helper's sandbox and root modes on a real machine, the steps of every pod start
-// that used to be processes of their own (nsenter, unshare, a shell, hostname, mount):
-//   --sandbox  in a throwaway network namespace: the UTS and IPC namespaces pinned on files, the
-//              hostname and sysctls set there and not on the host; a sysctl it cannot set fails
-//              naming it;
+// that used to be processes of their own (ip, nsenter, unshare, a shell, hostname, mount):
+//   --sandbox  in a throwaway network namespace: lo up, the UTS and IPC namespaces pinned on
+//              files, the hostname and sysctls set there and not on the host; a sysctl it cannot
+//              set fails naming it;
 //   --root     the overlay root mounted in a mount namespace of the supervised command's own,
 //              never in the host's; a root that cannot be mounted is reported in runc.log and
 //              the command never runs.
@@ -40,14 +40,14 @@ function helper(args: string[]) {
   return spawnSync(ensureHelper(dir), args, { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
 }
 
-test('--sandbox pins new UTS and IPC namespaces in the pod network namespace, with hostname and sysctls', { skip }, () => {
+test('--sandbox brings up lo and pins new UTS and IPC namespaces in the pod network namespace, with hostname and sysctls', { skip }, () => {
   assert.equal(spawnSync('ip', ['netns', 'add', netns]).status, 0);
   const ns = join(dir, 'ns');
   mkdirSync(ns);
   for (const f of ['ipc', 'uts']) writeFileSync(join(ns, f), '');
   const hostSysctls = () => ['ip_unprivileged_port_start', 'ping_group_range'].map((f) => readFileSync(`/proc/sys/net/ipv4/${f}`, 'utf8'));
   const before = hostSysctls();
-  const r = helper(['--sandbox', `/run/netns/${netns}`, join(ns, 'ipc'), join(ns, 'uts'), 'pod-a', 'net/ipv4/ip_unprivileged_port_start', '0', 'net/ipv4/ping_group_range', '0 2147483647']);
+  const r = helper(['--sandbox', `/run/netns/${netns}`, 'lo', join(ns, 'ipc'), join(ns, 'uts'), 'pod-a', 'net/ipv4/ip_unprivileged_port_start', '0', 'net/ipv4/ping_group_range', '0 2147483647']);
   assert.equal(r.status, 0, r.stderr);
   const self = (t: string) => spawnSync('readlink', [`/proc/self/ns/${t}`], { encoding: 'utf8' }).stdout.trim();
   const inside = spawnSync('nsenter', [`--net=/run/netns/${netns}`, `--uts=${join(ns, 'uts')}`, `--ipc=${join(ns, 'ipc')}`, '--', 'sh', '-c',
@@ -61,10 +61,11 @@ test('--sandbox pins new UTS and IPC namespaces in the pod network namespace, wi
   assert.notEqual(ipc, self('ipc'));
   assert.notEqual(hostname(), 'pod-a');
   assert.deepEqual(hostSysctls(), before);
+  assert.match(spawnSync('ip', ['-n', netns, '-o', 'link', 'show', 'lo'], { encoding: 'utf8' }).stdout, /<LOOPBACK,UP,LOWER_UP>/);
 
   // hostIPC: only a UTS namespace; an unknown sysctl is refused by name.
   writeFileSync(join(ns, 'uts2'), '');
-  const bad = helper(['--sandbox', `/run/netns/${netns}`, '-', join(ns, 'uts2'), 'pod-b', 'net/ipv4/no_such_sysctl', '1']);
+  const bad = helper(['--sandbox', `/run/netns/${netns}`, '-', '-', join(ns, 'uts2'), 'pod-b', 'net/ipv4/no_such_sysctl', '1']);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /^setting sysctl net\/ipv4\/no_such_sysctl: No such file or directory/);
   for (const f of ['ipc', 'uts', 'uts2']) assert.equal(spawnSync('umount', [join(ns, f)]).status, 0);

@@ -24,12 +24,13 @@
 //                         unwritten and exits 125. Other orphans are reaped on the way, so none
 //                         stays a zombie holding a cgroup. A runc left running would cost ~10 MB
 //                         per container; this costs ~100 KiB.
-//   --sandbox NETNS IPC UTS HOSTNAME [PATH VALUE]…
-//                         a pod sandbox's namespaces: joins the network namespace NETNS, makes
-//                         new UTS and IPC namespaces and pins them by bind mounts on the files
-//                         UTS and IPC (IPC `-`: the host's, for hostIPC), sets the hostname and
-//                         writes each VALUE to /proc/sys/PATH. What nsenter, unshare, a shell and
-//                         hostname did, in one process.
+//   --sandbox NETNS LO IPC UTS HOSTNAME [PATH VALUE]…
+//                         a pod sandbox's namespaces: joins the network namespace NETNS and, with
+//                         LO `lo`, brings its loopback up; makes new UTS and IPC namespaces and
+//                         pins them by bind mounts on the files UTS and IPC (IPC `-`: the host's,
+//                         for hostIPC), sets the hostname and writes each VALUE to
+//                         /proc/sys/PATH. What `ip link set lo up` (which remounts /sys to enter
+//                         a namespace), nsenter, unshare, a shell and hostname did, in one process.
 //   run as `pause`        the pod's pause process for shareProcessNamespace pods, as
 //                         kubernetes/build/pause/linux/pause.c: PID 1 of the shared PID namespace,
 //                         reaps orphans, ends on SIGINT/SIGTERM.
@@ -42,14 +43,17 @@ import { fileURLToPath } from 'node:url';
 export const HELPER_C = `#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -205,17 +209,36 @@ static int sandbox_failed(const char *what, const char *path) {
   return 1;
 }
 
+/* Sets IFF_UP on lo in this process's network namespace, as ip link set lo up does. */
+static int loopback_up(void) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return -1;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  int r = ioctl(s, SIOCGIFFLAGS, &ifr);
+  if (r == 0 && !(ifr.ifr_flags & IFF_UP)) {
+    ifr.ifr_flags |= IFF_UP;
+    r = ioctl(s, SIOCSIFFLAGS, &ifr);
+  }
+  int err = errno;
+  close(s);
+  errno = err;
+  return r;
+}
+
 static int sandbox(int argc, char **argv) {
-  const char *netns = argv[0], *ipc = argv[1], *uts = argv[2], *host = argv[3];
+  const char *netns = argv[0], *lo = argv[1], *ipc = argv[2], *uts = argv[3], *host = argv[4];
   int fd = open(netns, O_RDONLY | O_CLOEXEC);
   if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) return sandbox_failed("joining the network namespace", netns);
   close(fd);
+  if (strcmp(lo, "lo") == 0 && loopback_up() != 0) return sandbox_failed("bringing up lo in", netns);
   int own_ipc = strcmp(ipc, "-") != 0;
   if (unshare(CLONE_NEWUTS | (own_ipc ? CLONE_NEWIPC : 0)) != 0) return sandbox_failed("creating the UTS and IPC namespaces in", netns);
   if (own_ipc && mount("/proc/self/ns/ipc", ipc, NULL, MS_BIND, NULL) != 0) return sandbox_failed("pinning the IPC namespace on", ipc);
   if (mount("/proc/self/ns/uts", uts, NULL, MS_BIND, NULL) != 0) return sandbox_failed("pinning the UTS namespace on", uts);
   if (sethostname(host, strlen(host)) != 0) return sandbox_failed("setting the hostname", host);
-  for (int i = 4; i + 1 < argc; i += 2) {
+  for (int i = 5; i + 1 < argc; i += 2) {
     char path[4096], value[4096];
     if ((size_t)snprintf(path, sizeof path, "/proc/sys/%s", argv[i]) >= sizeof path) { errno = ENAMETOOLONG; return sandbox_failed("setting sysctl", argv[i]); }
     int n = snprintf(value, sizeof value, "%s\\n", argv[i + 1]);
@@ -252,7 +275,7 @@ static int pause_forever(void) {
 
 int main(int argc, char **argv) {
   if (argc > 4 && strcmp(argv[1], "--supervise") == 0) return supervise(argv[2], argv[3], argv + 4);
-  if (argc > 5 && strcmp(argv[1], "--sandbox") == 0) return sandbox(argc - 2, argv + 2);
+  if (argc > 6 && strcmp(argv[1], "--sandbox") == 0) return sandbox(argc - 2, argv + 2);
   if (argc > 7 && strcmp(argv[1], "--root") == 0 && strcmp(argv[4], "--supervise") == 0) {
     if (mount_root(argv[2], argv[3]) != 0) return 125;
     return supervise(argv[5], argv[6], argv + 7);

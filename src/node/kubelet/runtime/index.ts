@@ -327,7 +327,7 @@ export class Runtime {
           net = { netns: nodeNetns(this.o.cluster, this.o.index), ip: nodeAddress(this.o.index) };
           await hold(netnsPath(net.netns));
         } else {
-          // The pod's IPC and UTS namespaces are made in its network namespace while the CNI plugin attaches it.
+          // Its lo, IPC and UTS namespaces are made in the new network namespace while the CNI plugin attaches it.
           net = await addPodNetwork(this.netOptions(c.podUid), hold);
         }
         const rec: SandboxRecord = {
@@ -352,7 +352,7 @@ export class Runtime {
     });
   }
 
-  /** Creates the pod's IPC (unless hostIPC) and UTS namespaces, pinned to files, in its network namespace. */
+  /** Brings up lo of the pod's own network namespace and creates its IPC (unless hostIPC) and UTS namespaces there, pinned to files. */
   private async holdNamespaces(lay: PodLayout, netns: string, c: SandboxConfig): Promise<void> {
     // A sandbox made again (its pause or a namespace went) lets go of the old namespaces first.
     if (existsSync(join(lay.dir, 'ns'))) await unmountUnder(join(lay.dir, 'ns'));
@@ -360,7 +360,7 @@ export class Runtime {
     const files = c.hostIPC ? [lay.utsNs] : [lay.ipcNs, lay.utsNs];
     for (const f of files) writeFileSync(f, '');
     const sysctls = [...(c.hostNetwork ? [] : POD_SYSCTLS), ...(c.sysctls ?? [])].flat();
-    await run(this.helper, ['--sandbox', netns, c.hostIPC ? '-' : lay.ipcNs, lay.utsNs, c.hostname, ...sysctls]);
+    await run(this.helper, ['--sandbox', netns, c.hostNetwork ? '-' : 'lo', c.hostIPC ? '-' : lay.ipcNs, lay.utsNs, c.hostname, ...sysctls]);
   }
 
   /** The pod's namespaces as a container of it joins them; the pause container gets a new PID namespace. */
@@ -573,7 +573,8 @@ export class Runtime {
       // A program that never says READY=1 is reported started at the limit all the same, as
       // containerd would have at once: its probes then decide.
       const readyFile = join(a.notifyDir, READY_FILE_NAME);
-      await until(() => (existsSync(readyFile) || existsSync(a.exit) ? true : undefined), NOTIFY_LIMIT_MS, undefined, [a.notifyDir, a.dir]);
+      // Its READY=1, not the name alone: a program that writes the file in place is seen as it creates it.
+      await until(() => (readText(readyFile)?.startsWith('READY=1') || existsSync(a.exit) ? true : undefined), NOTIFY_LIMIT_MS, undefined, [a.notifyDir, a.dir]);
     }
     const st = this.containerStatus(c.podUid, c.name, c.attempt);
     if (!started || !st) throw new RuntimeError(`${what}: the container shim did not start within 10s`);
