@@ -51,9 +51,9 @@ async function podMemoryKiB(c: Cluster, app: string): Promise<number[]> {
 async function handRunc(c: Cluster, pod: string, dir: string, i: number): Promise<number> {
   const [uid, node, container] = (await c.ok(['get', 'pod', pod, '-o', 'jsonpath={.metadata.uid} {.spec.nodeName} {.spec.containers[0].name}'])).trim().split(' ');
   const attempt = attemptLayout(podLayout(nodeDirOf(join(c.env.SKIFF_HOME!, 'clusters', c.name), node), uid), container, 0).dir;
-  // The shim's argv: sh -c SCRIPT skiff-shim <attempt> <log> <helper> <oom> <lower> …
+  // The shim's argv: <helper> skiff-shim <attempt> <log> <oom> <lower> …
   const shimPid = readFileSync(join(attempt, 'shim.pid'), 'utf8').trim();
-  const lower = readFileSync(`/proc/${shimPid}/cmdline`, 'utf8').split('\0')[8];
+  const lower = readFileSync(`/proc/${shimPid}/cmdline`, 'utf8').split('\0')[5];
   const spec = JSON.parse(readFileSync(join(attempt, 'config.json'), 'utf8')) as { linux: { cgroupsPath?: string } };
   const cgroupParent = `skiff-bench-hand-${process.pid}`;
   const state = join(dir, 'runc-state');

@@ -1,11 +1,12 @@
-// The runtime helper's sandbox and root modes on a real machine, the steps of every pod start
-// that used to be processes of their own (ip, nsenter, unshare, a shell, hostname, mount):
+// The runtime helper's sandbox and shim modes on a real machine, the steps of every pod
+// start that used to be processes of their own (ip, nsenter, unshare, shells, hostname, mount,
+// mkfifo, date):
 //   --sandbox  in a throwaway network namespace: lo up, the UTS and IPC namespaces pinned on
 //              files, the hostname and sysctls set there and not on the host; a sysctl it cannot
 //              set fails naming it;
-//   --root     the overlay root mounted in a mount namespace of the supervised command's own,
-//              never in the host's; a root that cannot be mounted is reported in runc.log and
-//              the command never runs.
+//   skiff-shim with a stand-in for runc on PATH: the overlay root mounted in a mount namespace
+//              of runc's own, never in the host's; the log, pid and exit files as the runtime
+//              reads them; a root that cannot be mounted reported in runc.log, runc never run.
 // Everything lives under a temp dir and a namespace named after this process; `after` removes them.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,30 +73,59 @@ test('--sandbox brings up lo and pins new UTS and IPC namespaces in the pod netw
   assert.equal(spawnSync('ip', ['netns', 'delete', netns]).status, 0);
 });
 
-test('--root mounts the overlay root in a mount namespace of its own, then supervises', { skip }, () => {
+/**
+ * A stand-in for runc: `run -d` notes what it sees of the root and leaves a process that writes
+ * and exits 7, as a container would; `delete` is noted.
+ */
+function fakeRunc(): string {
+  const bin = join(dir, 'bin');
+  if (existsSync(bin)) return bin;
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'runc'), `#!/bin/sh
+case " $* " in
+  *" run "*) prev=; for a in "$@"; do [ "$prev" = --pid-file ] && pf=$a; [ "$prev" = --bundle ] && b=$a; prev=$a; done
+    { cat "$b/rootfs/etc/image-file"; grep " $b/rootfs " /proc/self/mountinfo; } >"$b/seen"
+    sh -c 'echo out; echo err >&2; echo again; exit 7' & echo $! >"$pf"; exit 0;;
+  *" delete "*) echo "$*" >>"${join(dir, 'deleted')}";;
+esac
+`, { mode: 0o755 });
+  return bin;
+}
+
+function shim(bundle: string, lower: string) {
+  for (const d of ['rootfs', 'upper', 'work']) mkdirSync(join(bundle, d), { recursive: true });
+  rmSync(join(dir, 'deleted'), { force: true });
+  const r = spawnSync(ensureHelper(dir), ['skiff-shim', bundle, join(bundle, 'log'), join(dir, 'oom'), lower, join(dir, 'state'), 'cid'], {
+    encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', env: { PATH: `${fakeRunc()}:/usr/sbin:/usr/bin:/sbin:/bin` },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(readFileSync(join(bundle, 'exit'), 'utf8'), /^\d+ \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z 2 2\n$/);
+  assert.equal(readFileSync(join(dir, 'deleted'), 'utf8'), `--root ${join(dir, 'state')} delete -f cid\n`);
+  assert.deepEqual(mountsUnder(), [], 'the root showed in the host\'s mount table');
+  return { exit: readFileSync(join(bundle, 'exit'), 'utf8').split(' ')[0] };
+}
+
+test('skiff-shim: the root in a mount namespace of runc\'s own, the lines stamped into the log, the pid, then the exit with the OOM counts', { skip }, () => {
+  writeFileSync(join(dir, 'oom'), 'oom_kill_disable 0\noom_kill 2\n');
   const lower = join(dir, 'lower');
   mkdirSync(join(lower, 'etc'), { recursive: true });
   writeFileSync(join(lower, 'etc', 'image-file'), 'from the image\n');
   const bundle = join(dir, 'bundle');
-  for (const d of ['rootfs', 'upper', 'work']) mkdirSync(join(bundle, d), { recursive: true });
-  // The supervised command reports what it sees and leaves a child behind, as `runc run -d` does.
-  const script = 'cat "$1/rootfs/etc/image-file" >"$1/seen" && grep " $1/rootfs " /proc/self/mountinfo >>"$1/seen" && { sleep 0 & echo $! >"$1/cmd.pid"; }';
-  const r = helper(['--root', bundle, lower, '--supervise', join(bundle, 'pid'), join(bundle, 'cmd.pid'), 'sh', '-c', script, 'cmd', bundle]);
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(shim(bundle, lower).exit, '7');
   const seen = readFileSync(join(bundle, 'seen'), 'utf8');
   assert.match(seen, /^from the image\n/);
   assert.match(seen, /overlay skiff-root /);
+  const lines = readFileSync(join(bundle, 'log'), 'utf8').split('\n').filter(Boolean).map((l) => l.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, ''));
+  assert.deepEqual(lines.filter((l) => l.startsWith('stdout')), ['stdout F out', 'stdout F again']);
+  assert.deepEqual(lines.filter((l) => l.startsWith('stderr')), ['stderr F err']);
   assert.match(readFileSync(join(bundle, 'pid'), 'utf8'), /^\d+\n$/);
-  assert.deepEqual(mountsUnder(), [], 'the root showed in the host\'s mount table');
 });
 
-test('--root that cannot mount the root says why in runc.log and runs nothing', { skip }, () => {
+test('skiff-shim: a root that cannot be mounted is said in runc.log, exit 125 without a pid, and runc never runs', { skip }, () => {
+  writeFileSync(join(dir, 'oom'), 'oom_kill 2\n');
   const bundle = join(dir, 'broken');
-  for (const d of ['rootfs', 'upper', 'work']) mkdirSync(join(bundle, d), { recursive: true });
-  const r = helper(['--root', bundle, join(dir, 'no-such-lower'), '--supervise', join(bundle, 'pid'), join(bundle, 'cmd.pid'), 'sh', '-c', 'touch "$1/ran"', 'cmd', bundle]);
-  assert.equal(r.status, 125);
-  assert.match(readFileSync(join(bundle, 'runc.log'), 'utf8'), new RegExp(`^mounting the overlay root on ${bundle}/rootfs: No such file or directory\n$`));
-  assert.equal(existsSync(join(bundle, 'ran')), false);
+  assert.equal(shim(bundle, join(dir, 'no-such-lower')).exit, '125');
+  assert.equal(readFileSync(join(bundle, 'runc.log'), 'utf8'), `mounting the overlay root on ${bundle}/rootfs: No such file or directory\n`);
+  assert.equal(existsSync(join(bundle, 'seen')), false);
   assert.equal(existsSync(join(bundle, 'pid')), false);
-  assert.deepEqual(mountsUnder(), []);
 });

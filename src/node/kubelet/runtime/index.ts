@@ -22,7 +22,7 @@ import { containerSpec, type ContainerSecurity, type ContainerSpecInput, type Ho
 import { currentCapabilities, goArch, hostDevices, kernelRelease, loadSeccompProfile, swapControllerAvailable, unifiedCgroups } from './oci/host.js';
 import type { ContainerResources } from './oci/resources.js';
 import type { MountPropagation } from './oci/mounts.js';
-import { SHIM_PATH, SHIM_PIPES, parseExitFile, runcError, shimArgv } from './shim.js';
+import { SHIM_PATH, parseExitFile, runcError, shimArgv } from './shim.js';
 import { execInContainer, portForwardProcess } from './exec.js';
 
 export interface RuntimeOptions {
@@ -408,9 +408,7 @@ export class Runtime {
   /** Starts the shim of a bundle, detached; it records the pid and the exit in the bundle. */
   private async launch(b: AttemptLayout, id: string, lower: string, podUid: string): Promise<void> {
     mkdirSync(this.runcRoot, { recursive: true });
-    // What the shim would otherwise spend a process each on, before runc.
     for (const d of [b.rootfs, b.upper, b.work]) mkdirSync(d, { recursive: true });
-    for (const p of SHIM_PIPES) rmSync(join(b.dir, p), { force: true });
     const shim = shimArgv({
       attemptDir: b.dir,
       logPath: b.log,
