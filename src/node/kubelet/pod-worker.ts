@@ -266,17 +266,35 @@ export class PodWorker {
 
   private async ensureSandbox(): Promise<boolean> {
     if (this.sandbox) return true;
-    try {
-      await setUpVolumes(this.pod, this.podDir, this.env.objects, this.env.alloc);
-      this.lastVolumeRefresh = this.env.clock.now();
-    } catch (e) {
-      if (e instanceof VolumeError) {
-        this.env.recorder.event(this.pod, 'Warning', 'FailedMount', msg.failedMount(e.volume, e.message));
-        this.wakeAt(this.env.clock.now() + 2_000);
-        return false;
-      }
-      throw e;
+    // The volumes and the sandbox do not need each other, so they are made side by side; a
+    // sandbox made for a pod whose volumes then fail is kept for the next try (runSandbox
+    // returns it as it is) and goes with the pod.
+    const volumes = setUpVolumes(this.pod, this.podDir, this.env.objects, this.env.alloc).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const sandbox = this.runSandbox().then(
+      (sb) => ({ sb }),
+      (error: unknown) => ({ error }),
+    );
+    const [volumeError, made] = await Promise.all([volumes, sandbox]);
+    if (volumeError !== undefined) {
+      if (!(volumeError instanceof VolumeError)) throw volumeError;
+      this.env.recorder.event(this.pod, 'Warning', 'FailedMount', msg.failedMount(volumeError.volume, volumeError.message));
+      this.wakeAt(this.env.clock.now() + 2_000);
+      return false;
     }
+    this.lastVolumeRefresh = this.env.clock.now();
+    if ('error' in made) {
+      this.env.recorder.event(this.pod, 'Warning', 'FailedCreatePodSandBox', msg.failedSandbox((made.error as Error).message));
+      this.wakeAt(this.env.clock.now() + 5_000);
+      return false;
+    }
+    this.sandbox = made.sb;
+    return true;
+  }
+
+  private async runSandbox(): Promise<SandboxStatus> {
     const spec = this.spec();
     // A hostNetwork pod has the node's hostname and a copy of its hosts file (kubelet
     // GeneratePodHostNameAndDomain, makeHostsMount); others their own.
@@ -286,35 +304,27 @@ export class PodWorker {
     const resolv = renderResolvConf(
       podResolvConf({ namespace: this.pod.metadata.namespace ?? 'default', dnsPolicy: spec.dnsPolicy, hostNetwork: spec.hostNetwork, dnsConfig: spec.dnsConfig as never, host: this.env.hostResolv }),
     );
-    const limits = podLimits(spec);
-    const base = {
+    const sb = await this.env.runtime.runSandbox({
       podUid: this.uid,
       namespace: this.pod.metadata.namespace ?? 'default',
       name: this.pod.metadata.name ?? '',
       hostname,
       resolvConf: resolv,
-      ...limits,
+      ...podLimits(spec),
       hostNetwork: hostNet,
       hostIPC: spec.hostIPC === true,
       hostPID: spec.hostPID === true,
       shareProcessNamespace: spec.shareProcessNamespace === true,
       sysctls: podSysctls(spec),
-    };
-    try {
-      const sb = await this.env.runtime.runSandbox({ ...base, hostsFile: hosts([]) });
-      // The pod IP is only known once the network is up: the hosts file the runtime keeps for
-      // the pod (bind-mounted into each container at start) gets the pod's own line now.
-      if (sb.ip && !hostNet) {
-        const path = podLayout(this.env.nodeDir, this.uid).hosts;
-        if (existsSync(path)) writeFileSync(path, hosts([sb.ip]));
-      }
-      this.sandbox = sb;
-      return true;
-    } catch (e) {
-      this.env.recorder.event(this.pod, 'Warning', 'FailedCreatePodSandBox', msg.failedSandbox((e as Error).message));
-      this.wakeAt(this.env.clock.now() + 5_000);
-      return false;
+      hostsFile: hosts([]),
+    });
+    // The pod IP is only known once the network is up: the hosts file the runtime keeps for
+    // the pod (bind-mounted into each container at start) gets the pod's own line now.
+    if (sb.ip && !hostNet) {
+      const path = podLayout(this.env.nodeDir, this.uid).hosts;
+      if (existsSync(path)) writeFileSync(path, hosts([sb.ip]));
     }
+    return sb;
   }
 
   private async refreshVolumes(): Promise<void> {

@@ -92,15 +92,23 @@ export function netnsFiles(): string[] {
   }
 }
 
-/** Creates the namespace (with lo up) unless it is pinned already; returns whether it was created. */
-export async function ensureNetns(name: string, mounts: NetnsMounts): Promise<boolean> {
+/**
+ * Creates the namespace unless it is pinned already; returns whether it was created. Its lo is
+ * brought up too, unless `loopback` is false: then the caller does (loopbackUp) beside its own
+ * work in the new namespace.
+ */
+export async function ensureNetns(name: string, mounts: NetnsMounts, o: { loopback?: boolean } = {}): Promise<boolean> {
   if (mounts.pinned.has(name)) return false;
   // A file without a mount is what a crash or a private mount namespace leaves; `ip netns add` refuses it.
   if (netnsFiles().includes(name)) await deleteNetns(name);
   await ip(undefined, ['netns', 'add', name], `creating network namespace ${name}`);
   mounts.pinned.add(name);
-  await ip(name, ['link', 'set', 'lo', 'up'], `bringing up lo in network namespace ${name}`);
+  if (o.loopback !== false) await loopbackUp(name);
   return true;
+}
+
+export async function loopbackUp(name: string): Promise<void> {
+  await ip(name, ['link', 'set', 'lo', 'up'], `bringing up lo in network namespace ${name}`);
 }
 
 /** Deletes a named namespace; its interfaces (veth ends included) go with it. Missing is fine. */

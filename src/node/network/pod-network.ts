@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CniError, CniResult, bridgeNetworkConfig, cniDataDir, invokeCni, resultIPv4 } from './cni.js';
 import { interfaceAddresses } from './ip.js';
 import { POD_IFNAME, inPodCIDR, netnsPath, podNetns, validateClusterName } from './names.js';
-import { assertHostVisible, deleteNetns, ensureNetns, netnsMounts } from './netns.js';
+import { assertHostVisible, deleteNetns, ensureNetns, loopbackUp, netnsMounts } from './netns.js';
 
 export interface PodNetworkOptions {
   cluster: string;
@@ -39,23 +39,34 @@ function serialByPod<T>(key: string, fn: () => Promise<T>): Promise<T> {
   return next;
 }
 
-/** Creates the pod's namespace and attaches it to the node's bridge. Idempotent per pod UID. */
-export async function addPodNetwork(o: PodNetworkOptions): Promise<{ netns: string; ip: string }> {
+/**
+ * Creates the pod's namespace and attaches it to the node's bridge. Idempotent per pod UID.
+ * `inside`, given the namespace's path, runs once the namespace exists, beside the attachment
+ * (the CNI plugin is most of a pod network's time): what the sandbox makes in the namespace, lo
+ * up included; without it, lo is brought up here.
+ */
+export async function addPodNetwork(o: PodNetworkOptions, inside?: (netnsPath: string) => Promise<void>): Promise<{ netns: string; ip: string }> {
   validateClusterName(o.cluster);
   const netns = podNetns(o.cluster, o.podUid);
-  return serialByPod(netns, () => addPodNetworkNow(o, netns));
+  return serialByPod(netns, () => addPodNetworkNow(o, netns, inside ?? (() => loopbackUp(netns))));
 }
 
-async function addPodNetworkNow(o: PodNetworkOptions, netns: string): Promise<{ netns: string; ip: string }> {
+async function addPodNetworkNow(o: PodNetworkOptions, netns: string, inside: (netnsPath: string) => Promise<void>): Promise<{ netns: string; ip: string }> {
   const what = `setting up the network of pod ${o.podUid} on node ${o.node}`;
   const mounts = netnsMounts();
   assertHostVisible(mounts, what);
   const existed = mounts.pinned.has(netns);
+  if (!existed) await ensureNetns(netns, mounts, { loopback: false });
+  const [attached, beside] = await Promise.allSettled([attach(o, netns, existed, what), inside(netnsPath(netns))]);
+  if (attached.status === 'rejected') throw attached.reason;
+  if (beside.status === 'rejected') throw beside.reason;
+  return attached.value;
+}
+
+async function attach(o: PodNetworkOptions, netns: string, existed: boolean, what: string): Promise<{ netns: string; ip: string }> {
   if (existed) {
     const ip = (await interfaceAddresses(netns, POD_IFNAME, what)).find((a) => inPodCIDR(o.index, a));
     if (ip) return { netns, ip };
-  } else {
-    await ensureNetns(netns, mounts);
   }
 
   const config = bridgeNetworkConfig(o);

@@ -3,21 +3,40 @@
 // linked so that it also runs inside a container's root. It has three jobs, chosen by its
 // first argument:
 //
-//   logstamp (no option)  reads a container's stdout (fd 3) and stderr (fd 4) and appends each
-//                         line to the log file (stdout) in the CRI format
-//                         `<RFC3339Nano> stdout|stderr F|P <line>`, one write(2) per line
-//                         (O_APPEND, so lines of the two streams never mix). Lines longer than
-//                         16 KiB are split into partial (P) entries, as containerd does. About
-//                         100 KiB of private memory per container; busybox ts cannot write this
-//                         format and a shell loop forks per line.
-//   --supervise OUT PIDFILE CMD…
-//                         what containerd's shim does around `runc run -d`: becomes the child
-//                         subreaper, runs CMD (runc), and once runc has started the container
-//                         (which then is re-parented here) writes its pid to OUT, waits for it and
-//                         exits with its status (128 + N for a signal N). A failed runc leaves OUT
-//                         unwritten and exits 125. Other orphans are reaped on the way, so none
-//                         stays a zombie holding a cgroup. A runc left running would cost ~10 MB
-//                         per container; this costs ~100 KiB.
+//   skiff-shim BUNDLE LOG OOM LOWER STATE ID
+//                         a container's shim (shim.ts), whose parts are forks of its own rather
+//                         than programs run anew:
+//                         - the stamper reads the container's stdout and stderr (pipes) and
+//                           appends each line to the log file LOG in the CRI format
+//                           `<RFC3339Nano> stdout|stderr F|P <line>`, one write(2) per line
+//                           (O_APPEND, so lines of the two streams never mix). Lines longer than
+//                           16 KiB are split into partial (P) entries, as containerd does. About
+//                           100 KiB of private memory per container; busybox ts cannot write this
+//                           format and a shell loop forks per line.
+//                         - the supervisor enters a mount namespace of its own (private
+//                           propagation) and mounts the container's root there: an overlay of
+//                           LOWER with BUNDLE/upper, or with an upper layer on a tmpfs at
+//                           BUNDLE/scratch where BUNDLE's filesystem cannot hold one; what failed
+//                           goes to BUNDLE/runc.log. Then it does what containerd's shim does
+//                           around `runc run -d`: becomes the child subreaper, runs runc, and once
+//                           runc has started the container (which then is re-parented here)
+//                           writes its pid to BUNDLE/pid, waits for it and exits with its status
+//                           (128 + N for a signal N). A failed runc leaves the pid unwritten and
+//                           exits 125. Other orphans are reaped on the way, so none stays a zombie
+//                           holding a cgroup. A runc left running would cost ~10 MB per
+//                           container; this costs ~100 KiB.
+//                         - the shim itself then reads the OOM kill counter (file OOM), deletes
+//                           the container from runc's state STATE, waits for the stamper to
+//                           drain the pipes and records the exit in BUNDLE/exit.
+//                         One exec per container where a shell script ran ten (sh, mkfifo,
+//                         unshare, mount, date, the helper twice…) on every start.
+//   --sandbox NETNS LO IPC UTS HOSTNAME [PATH VALUE]…
+//                         a pod sandbox's namespaces: joins the network namespace NETNS and, with
+//                         LO `lo`, brings its loopback up; makes new UTS and IPC namespaces and
+//                         pins them by bind mounts on the files UTS and IPC (IPC `-`: the host's,
+//                         for hostIPC), sets the hostname and writes each VALUE to
+//                         /proc/sys/PATH. What `ip link set lo up` (which remounts /sys to enter
+//                         a namespace), nsenter, unshare, a shell and hostname did, in one process.
 //   run as `pause`        the pod's pause process for shareProcessNamespace pods, as
 //                         kubernetes/build/pause/linux/pause.c: PID 1 of the shared PID namespace,
 //                         reaps orphans, ends on SIGINT/SIGTERM.
@@ -27,14 +46,21 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync, wri
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const HELPER_C = `#include <errno.h>
+export const HELPER_C = `#define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -140,6 +166,201 @@ static int supervise(const char *outfile, const char *pidfile, char **cmd) {
   return code;
 }
 
+/* Appends why the root could not be made to the bundle's runc.log, where the runtime looks. */
+static int root_failed(const char *bundle, const char *what, const char *path, int err) {
+  char log[4096];
+  if ((size_t)snprintf(log, sizeof log, "%s/runc.log", bundle) >= sizeof log) return -1;
+  FILE *f = fopen(log, "a");
+  if (!f) return -1;
+  fprintf(f, "%s %s: %s\\n", what, path, strerror(err));
+  fclose(f);
+  return -1;
+}
+
+static int overlay(const char *target, const char *lower, const char *layers) {
+  char opts[16384];
+  if ((size_t)snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, layers, layers) >= sizeof opts) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  return mount("skiff-root", target, "overlay", 0, opts);
+}
+
+static int mkdir_at(const char *dir, const char *name) {
+  char path[4096];
+  if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+static int mount_root(const char *bundle, const char *lower) {
+  char rootfs[4096], scratch[4096];
+  if ((size_t)snprintf(rootfs, sizeof rootfs, "%s/rootfs", bundle) >= sizeof rootfs ||
+      (size_t)snprintf(scratch, sizeof scratch, "%s/scratch", bundle) >= sizeof scratch)
+    return root_failed(bundle, "naming the root of", bundle, ENAMETOOLONG);
+  if (unshare(CLONE_NEWNS) != 0) return root_failed(bundle, "entering a mount namespace for", rootfs, errno);
+  if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return root_failed(bundle, "making mounts private for", rootfs, errno);
+  if (overlay(rootfs, lower, bundle) == 0) return 0;
+  if (mkdir_at(bundle, "scratch") != 0) return root_failed(bundle, "creating", scratch, errno);
+  if (mount("skiff-scratch", scratch, "tmpfs", 0, "mode=0755") != 0) return root_failed(bundle, "mounting a tmpfs on", scratch, errno);
+  if (mkdir_at(scratch, "upper") != 0 || mkdir_at(scratch, "work") != 0) return root_failed(bundle, "creating the upper layer in", scratch, errno);
+  if (overlay(rootfs, lower, scratch) != 0) return root_failed(bundle, "mounting the overlay root on", rootfs, errno);
+  return 0;
+}
+
+/* The oom_kill count of a cgroup's memory.events (v2) or memory.oom_control (v1); 0 unreadable. */
+static long oom_kills(const char *file) {
+  FILE *f = fopen(file, "r");
+  if (!f) return 0;
+  char key[64];
+  long v, n = 0;
+  while (fscanf(f, "%63s %ld", key, &v) == 2)
+    if (strcmp(key, "oom_kill") == 0) n = v;
+  fclose(f);
+  return n;
+}
+
+static int wait_for(pid_t p) {
+  int st = 0;
+  while (waitpid(p, &st, 0) < 0)
+    if (errno != EINTR) return 255;
+  return status_code(st);
+}
+
+static void onto(int fd, int target) {
+  if (fd != target) {
+    dup2(fd, target);
+    close(fd);
+  }
+}
+
+static int shim(char **a) {
+  const char *d = a[0], *log = a[1], *oom = a[2], *lower = a[3], *state = a[4], *id = a[5];
+  char pid[4096], runc_pid[4096], runc_log[4096], exit_file[4096], tmp[4096];
+  if ((size_t)snprintf(pid, sizeof pid, "%s/pid", d) >= sizeof pid || (size_t)snprintf(runc_pid, sizeof runc_pid, "%s/runc.pid", d) >= sizeof runc_pid ||
+      (size_t)snprintf(runc_log, sizeof runc_log, "%s/runc.log", d) >= sizeof runc_log || (size_t)snprintf(exit_file, sizeof exit_file, "%s/exit", d) >= sizeof exit_file ||
+      (size_t)snprintf(tmp, sizeof tmp, "%s/exit.tmp", d) >= sizeof tmp)
+    return 1;
+  long before = oom_kills(oom);
+  int out[2], err[2];
+  if (pipe(out) != 0 || pipe(err) != 0) return 1;
+  pid_t stamper = fork();
+  if (stamper < 0) return 1;
+  if (stamper == 0) {
+    int l = open(log, O_WRONLY | O_APPEND | O_CREAT, 0640);
+    if (l < 0) _exit(1);
+    close(out[1]);
+    close(err[1]);
+    onto(out[0], 3);
+    onto(err[0], 4);
+    onto(l, 1);
+    _exit(stamp());
+  }
+  close(out[0]);
+  close(err[0]);
+  pid_t sup = fork();
+  if (sup < 0) return 1;
+  if (sup == 0) {
+    int nul = open("/dev/null", O_RDONLY);
+    if (nul < 0) _exit(125);
+    onto(nul, 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    close(out[1]);
+    close(err[1]);
+    if (mount_root(d, lower) != 0) _exit(125);
+    char *runc[] = {"runc", "--root", (char *)state, "--log", runc_log, "--log-format", "json", "run", "-d", "--pid-file", runc_pid, "--bundle", (char *)d, (char *)id, NULL};
+    _exit(supervise(pid, runc_pid, runc));
+  }
+  int code = wait_for(sup);
+  long after = oom_kills(oom);
+  /* Read before runc delete removes the cgroup; delete also ends what is left of a container
+     that shares the pod's PID namespace (its own PID namespace ended with its init). */
+  pid_t del = fork();
+  if (del == 0) {
+    int nul = open("/dev/null", O_RDWR);
+    if (nul >= 0) {
+      dup2(nul, 0);
+      dup2(nul, 1);
+      dup2(nul, 2);
+    }
+    close(out[1]);
+    close(err[1]);
+    execlp("runc", "runc", "--root", state, "delete", "-f", id, (char *)NULL);
+    _exit(127);
+  }
+  if (del > 0) wait_for(del);
+  /* The stamper drains what is left once the last writer is gone: the log is complete before
+     the exit is recorded. */
+  close(out[1]);
+  close(err[1]);
+  wait_for(stamper);
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  char line[128];
+  int n = snprintf(line, sizeof line, "%d %04d-%02d-%02dT%02d:%02d:%02d.%09ldZ %ld %ld\\n", code, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                   tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec, before, after);
+  int f = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (f < 0) return 1;
+  int ok = write(f, line, (size_t)n) == n;
+  if (close(f) != 0 || !ok || rename(tmp, exit_file) != 0) return 1;
+  return 0;
+}
+
+static int sandbox_failed(const char *what, const char *path) {
+  fprintf(stderr, "%s %s: %s\\n", what, path, strerror(errno));
+  return 1;
+}
+
+/* Sets IFF_UP on lo in this process's network namespace, as ip link set lo up does. */
+static int loopback_up(void) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return -1;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  int r = ioctl(s, SIOCGIFFLAGS, &ifr);
+  if (r == 0 && !(ifr.ifr_flags & IFF_UP)) {
+    ifr.ifr_flags |= IFF_UP;
+    r = ioctl(s, SIOCSIFFLAGS, &ifr);
+  }
+  int err = errno;
+  close(s);
+  errno = err;
+  return r;
+}
+
+static int sandbox(int argc, char **argv) {
+  const char *netns = argv[0], *lo = argv[1], *ipc = argv[2], *uts = argv[3], *host = argv[4];
+  int fd = open(netns, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) return sandbox_failed("joining the network namespace", netns);
+  close(fd);
+  if (strcmp(lo, "lo") == 0 && loopback_up() != 0) return sandbox_failed("bringing up lo in", netns);
+  int own_ipc = strcmp(ipc, "-") != 0;
+  if (unshare(CLONE_NEWUTS | (own_ipc ? CLONE_NEWIPC : 0)) != 0) return sandbox_failed("creating the UTS and IPC namespaces in", netns);
+  if (own_ipc && mount("/proc/self/ns/ipc", ipc, NULL, MS_BIND, NULL) != 0) return sandbox_failed("pinning the IPC namespace on", ipc);
+  if (mount("/proc/self/ns/uts", uts, NULL, MS_BIND, NULL) != 0) return sandbox_failed("pinning the UTS namespace on", uts);
+  if (sethostname(host, strlen(host)) != 0) return sandbox_failed("setting the hostname", host);
+  for (int i = 5; i + 1 < argc; i += 2) {
+    char path[4096], value[4096];
+    if ((size_t)snprintf(path, sizeof path, "/proc/sys/%s", argv[i]) >= sizeof path) { errno = ENAMETOOLONG; return sandbox_failed("setting sysctl", argv[i]); }
+    int n = snprintf(value, sizeof value, "%s\\n", argv[i + 1]);
+    if ((size_t)n >= sizeof value) { errno = E2BIG; return sandbox_failed("setting sysctl", argv[i]); }
+    int s = open(path, O_WRONLY | O_CLOEXEC);
+    if (s < 0) return sandbox_failed("setting sysctl", argv[i]);
+    ssize_t w = write(s, value, (size_t)n);
+    int err = errno;
+    close(s);
+    errno = err;
+    if (w != n) return sandbox_failed("setting sysctl", argv[i]);
+  }
+  return 0;
+}
+
 static void sigdown(int signo) {
   psignal(signo, "Shutting down, got signal");
   exit(0);
@@ -160,10 +381,12 @@ static int pause_forever(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc > 4 && strcmp(argv[1], "--supervise") == 0) return supervise(argv[2], argv[3], argv + 4);
   const char *base = strrchr(argv[0], '/');
   if (strcmp(base ? base + 1 : argv[0], "pause") == 0) return pause_forever();
-  return stamp();
+  if (argc > 6 && strcmp(argv[1], "--sandbox") == 0) return sandbox(argc - 2, argv + 2);
+  if (argc == 8 && strcmp(argv[1], "skiff-shim") == 0) return shim(argv + 2);
+  fprintf(stderr, "usage: %s skiff-shim BUNDLE LOG OOM LOWER STATE ID | --sandbox NETNS LO IPC UTS HOSTNAME [PATH VALUE]...\\n", argv[0]);
+  return 2;
 }
 `;
 

@@ -6,7 +6,7 @@
 // parent of their processes.
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { type FSWatcher, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { READY_FILE_ENV } from '../../../images/config.js';
@@ -22,7 +22,7 @@ import { containerSpec, type ContainerSecurity, type ContainerSpecInput, type Ho
 import { currentCapabilities, goArch, hostDevices, kernelRelease, loadSeccompProfile, swapControllerAvailable, unifiedCgroups } from './oci/host.js';
 import type { ContainerResources } from './oci/resources.js';
 import type { MountPropagation } from './oci/mounts.js';
-import { SHIM_PATH, parseExitFile, runcError, shellArgv, shimArgv } from './shim.js';
+import { SHIM_PATH, parseExitFile, runcError, shimArgv } from './shim.js';
 import { execInContainer, portForwardProcess } from './exec.js';
 
 export interface RuntimeOptions {
@@ -171,16 +171,11 @@ function aliveWith(pid: number, marker: string): boolean {
   return !/^\d+ \(.*\) Z /s.test(stat);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Where a notifying container finds the directory of its ready file (see src/addons/ready.ts). */
 const NOTIFY_MOUNT = '/run/skiff';
 const READY_FILE_NAME = 'ready';
 /** How long a start waits for a notifying program's READY=1 before it reports the container started. */
 const NOTIFY_LIMIT_MS = 10_000;
-
-/** A start's waits look often: a pod's start, and `skiff up`'s add-ons, wait on them. */
-const START_POLL_MAX_MS = 10;
 
 /** The user the pause image runs as (kubernetes build/pause Dockerfile: USER 65535:65535). */
 const PAUSE_USER = { uid: 65535, gid: 65535 };
@@ -196,23 +191,40 @@ const POD_SYSCTLS: ReadonlyArray<[string, string]> = [
 ];
 
 /**
- * Run in the pod's network namespace by `unshare --ipc=<file> --uts=<file>`, which pins the new
- * namespaces to their files: names the UTS namespace and applies the pod's sysctls. $1 hostname,
- * then (path value) pairs.
+ * Probes until it gives a value or the time is up, at growing intervals; a change in one of
+ * `dirs` (inotify) makes it look again at once, so that a file the shim renames into place there
+ * is seen when it appears rather than at the next interval.
  */
-const NAMESPACES_SCRIPT = `set -e
-hostname "$1"
-shift
-while [ $# -gt 1 ]; do echo "$2" >"/proc/sys/$1"; shift 2; done
-`;
-
-async function until<T>(probe: () => T | undefined, timeoutMs: number, maxIntervalMs = 50): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (let wait = 2; ; wait = Math.min(wait * 2, maxIntervalMs)) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() >= deadline) return undefined;
-    await sleep(wait);
+async function until<T>(probe: () => T | undefined, timeoutMs: number, maxIntervalMs = 50, dirs: string[] = []): Promise<T | undefined> {
+  let wake: (() => void) | undefined;
+  const watchers: FSWatcher[] = [];
+  for (const dir of dirs) {
+    try {
+      const w = watch(dir, () => wake?.());
+      w.on('error', () => undefined);
+      watchers.push(w);
+    } catch {
+      // Not there (yet) or no inotify left: the intervals alone.
+    }
+  }
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (let wait = 2; ; wait = Math.min(wait * 2, maxIntervalMs)) {
+      const v = probe();
+      if (v !== undefined) return v;
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(wait, left));
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+  } finally {
+    for (const w of watchers) w.close();
   }
 }
 
@@ -308,11 +320,16 @@ export class Runtime {
         writeFileSync(lay.hosts, c.hostsFile);
         writeFileSync(lay.resolvConf, c.resolvConf);
         writeFileSync(lay.hostname, `${c.hostname}\n`);
-        const net = c.hostNetwork
-          ? { netns: nodeNetns(this.o.cluster, this.o.index), ip: nodeAddress(this.o.index) }
-          : await addPodNetwork(this.netOptions(c.podUid));
         ensurePodCgroup(this.cg, this.o.cluster, c.podUid, c.cpuLimitMillis, c.memoryLimitBytes);
-        await this.holdNamespaces(lay, netnsPath(net.netns), c);
+        const hold = (netns: string) => this.holdNamespaces(lay, netns, c);
+        let net: { netns: string; ip: string };
+        if (c.hostNetwork) {
+          net = { netns: nodeNetns(this.o.cluster, this.o.index), ip: nodeAddress(this.o.index) };
+          await hold(netnsPath(net.netns));
+        } else {
+          // Its lo, IPC and UTS namespaces are made in the new network namespace while the CNI plugin attaches it.
+          net = await addPodNetwork(this.netOptions(c.podUid), hold);
+        }
         const rec: SandboxRecord = {
           podUid: c.podUid,
           namespace: c.namespace,
@@ -335,7 +352,7 @@ export class Runtime {
     });
   }
 
-  /** Creates the pod's IPC (unless hostIPC) and UTS namespaces, pinned to files, in its network namespace. */
+  /** Brings up lo of the pod's own network namespace and creates its IPC (unless hostIPC) and UTS namespaces there, pinned to files. */
   private async holdNamespaces(lay: PodLayout, netns: string, c: SandboxConfig): Promise<void> {
     // A sandbox made again (its pause or a namespace went) lets go of the old namespaces first.
     if (existsSync(join(lay.dir, 'ns'))) await unmountUnder(join(lay.dir, 'ns'));
@@ -343,10 +360,7 @@ export class Runtime {
     const files = c.hostIPC ? [lay.utsNs] : [lay.ipcNs, lay.utsNs];
     for (const f of files) writeFileSync(f, '');
     const sysctls = [...(c.hostNetwork ? [] : POD_SYSCTLS), ...(c.sysctls ?? [])].flat();
-    await run('nsenter', [
-      `--net=${netns}`, '--', 'unshare', ...(c.hostIPC ? [] : [`--ipc=${lay.ipcNs}`]), `--uts=${lay.utsNs}`, '--',
-      ...shellArgv(), '-c', NAMESPACES_SCRIPT, 'skiff-sandbox', c.hostname, ...sysctls,
-    ]);
+    await run(this.helper, ['--sandbox', netns, c.hostNetwork ? '-' : 'lo', c.hostIPC ? '-' : lay.ipcNs, lay.utsNs, c.hostname, ...sysctls]);
   }
 
   /** The pod's namespaces as a container of it joins them; the pause container gets a new PID namespace. */
@@ -384,7 +398,7 @@ export class Runtime {
     writeFileSync(b.spec, JSON.stringify(spec));
     const lower = ensurePauseRoot(this.helper, this.o.clusterDir);
     await this.launch(b, pauseId(rec.podUid), lower, rec.podUid);
-    const started = await until(() => (existsSync(b.pid) || existsSync(b.exit) ? true : undefined), 10_000, START_POLL_MAX_MS);
+    const started = await until(() => (existsSync(b.pid) || existsSync(b.exit) ? true : undefined), 10_000, undefined, [b.dir]);
     if (!started || !existsSync(b.pid)) {
       const why = runcError(readText(b.runcLog) ?? '') ?? 'it did not start within 10s';
       throw new Error(`starting the pause container: ${why}`);
@@ -394,6 +408,7 @@ export class Runtime {
   /** Starts the shim of a bundle, detached; it records the pid and the exit in the bundle. */
   private async launch(b: AttemptLayout, id: string, lower: string, podUid: string): Promise<void> {
     mkdirSync(this.runcRoot, { recursive: true });
+    for (const d of [b.rootfs, b.upper, b.work]) mkdirSync(d, { recursive: true });
     const shim = shimArgv({
       attemptDir: b.dir,
       logPath: b.log,
@@ -544,7 +559,7 @@ export class Runtime {
     } catch (e) {
       throw new RuntimeError(`${what}: ${(e as Error).message}`);
     }
-    const started = await until(() => (existsSync(a.pid) || existsSync(a.exit) ? true : undefined), 10_000, START_POLL_MAX_MS);
+    const started = await until(() => (existsSync(a.pid) || existsSync(a.exit) ? true : undefined), 10_000, undefined, [a.dir]);
     if (started && !existsSync(a.pid)) {
       // runc could not create it: as with containerd, there is no container, only the error.
       const why = runcError(readText(a.runcLog) ?? '') ?? 'runc failed without saying why';
@@ -556,7 +571,8 @@ export class Runtime {
       // A program that never says READY=1 is reported started at the limit all the same, as
       // containerd would have at once: its probes then decide.
       const readyFile = join(a.notifyDir, READY_FILE_NAME);
-      await until(() => (existsSync(readyFile) || existsSync(a.exit) ? true : undefined), NOTIFY_LIMIT_MS, START_POLL_MAX_MS);
+      // Its READY=1, not the name alone: a program that writes the file in place is seen as it creates it.
+      await until(() => (readText(readyFile)?.startsWith('READY=1') || existsSync(a.exit) ? true : undefined), NOTIFY_LIMIT_MS, undefined, [a.notifyDir, a.dir]);
     }
     const st = this.containerStatus(c.podUid, c.name, c.attempt);
     if (!started || !st) throw new RuntimeError(`${what}: the container shim did not start within 10s`);
@@ -614,6 +630,7 @@ export class Runtime {
     const st = this.containerStatus(podUid, name);
     if (!st || st.state === 'exited') return;
     const exited = () => (this.containerStatus(podUid, name, st.attempt)?.state === 'exited' ? true : undefined);
+    const dirs = [attemptLayout(podLayout(this.o.nodeDir, podUid), name, st.attempt).dir];
     const pid = st.pid ?? (await until(() => this.containerStatus(podUid, name, st.attempt)?.pid, 5_000));
     if (pid === undefined) {
       if (exited()) return;
@@ -622,9 +639,9 @@ export class Runtime {
     // The container's init, as `runc kill` signals it: PID 1 of its own namespace ignores a signal
     // it has no handler for, so SIGKILL follows after the grace period, as upstream.
     signal(pid, 'SIGTERM');
-    if (await until(exited, Math.max(0, graceSeconds) * 1000)) return;
+    if (await until(exited, Math.max(0, graceSeconds) * 1000, undefined, dirs)) return;
     signal(pid, 'SIGKILL');
-    if (await until(exited, 10_000)) return;
+    if (await until(exited, 10_000, undefined, dirs)) return;
     throw new RuntimeError(`stopping container ${name} of pod ${podUid}: process ${pid} did not end after SIGKILL`);
   }
 

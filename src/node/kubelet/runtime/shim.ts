@@ -1,12 +1,14 @@
 // The processes that make a container, as argv. A container is started detached from the agent,
-// as containerd's shim starts it:
+// as containerd's shim starts it, by the runtime's helper (helper.ts), one static program whose
+// parts are forks of the shim rather than programs run anew:
 //
-//   shim (dash, own session)                 mounts the container's root, records its pid and,
-//   │                                        after it ended, its exit; then deletes it
-//   ├─ helper (fd 3/4 ← FIFOs)                stamps stdout/stderr lines into the CRI log file
-//   └─ helper --supervise                     child subreaper: runs `runc run -d` and waits for
-//        runc run -d --bundle <attempt dir>   the container runc leaves behind as its child
-//          <the container's process>          (own mount, PID namespaces; the pod's network,
+//   shim (helper skiff-shim, own session)    records the container's pid and, after it ended,
+//   │                                        its exit; then deletes it
+//   ├─ stamper (fd 3/4 ← pipes)               stamps stdout/stderr lines into the CRI log file
+//   └─ supervisor                             mounts the container's root in a mount namespace of
+//        │                                    its own; child subreaper: runs `runc run -d` and
+//        runc run -d --bundle <attempt dir>   waits for the container runc leaves behind as its
+//          <the container's process>          child (own mount, PID namespaces; the pod's network,
 //                                             IPC and UTS namespaces; cgroup, seccomp, capabilities)
 //
 // Nothing in this chain needs the agent: it may die and a new one reads the pid and exit files.
@@ -22,58 +24,24 @@ export function shellArgv(): string[] {
 }
 
 /**
- * $1 attempt dir (the OCI bundle), $2 log file, $3 helper, $4 the container's oom_kill counter
- * file, $5 the image root (the overlay's read-only lower layer), $6 runc's state root, $7 the
- * container id, $8 ROOT_SCRIPT. The container's root is mounted and runc run in a mount namespace
- * of their own (ROOT_SCRIPT). runc's pid file is read by the supervisor, which publishes the pid
- * ($d/pid, with a newline) only once runc has started the container: a missing pid file next to
- * an exit file means runc failed, and $d/runc.log says why.
+ * The shim's work, for the bundle (the attempt dir, with rootfs/, upper/ and work/ made): the
+ * container's root is mounted, and runc run, in a mount namespace of their own: the root never
+ * shows in the host's mount table, so the table runc reads for every container does not grow
+ * with the pods, and it goes when the container and that namespace end. The root is an overlay
+ * of the image root with the attempt's upper layer (on a tmpfs where the attempt dir's filesystem
+ * cannot hold an upper layer, e.g. itself an overlay). runc's pid file is read by the supervisor,
+ * which publishes the pid (<bundle>/pid, with a newline) only once runc has started the
+ * container: a missing pid file next to an exit file means runc (or the root's mount) failed, and
+ * <bundle>/runc.log says why.
  *
- * The exit file is written in one write, ending in a newline that marks it complete:
+ * The exit file appears whole (renamed into place), ending in a newline:
  * "<code> <finishedAt> <oom kills before> <oom kills after>". The counter is read before
  * `runc delete` removes the container's cgroup; delete also ends what is left of a container that
  * shares the pod's PID namespace (its own PID namespace ended with its init). The shim waits for
- * the stamper to drain the pipes, so the log is complete once the exit is recorded.
+ * the stamper to drain the pipes, so the log is complete once the exit is recorded. The argv
+ * names the bundle (how the runtime tells its shim from a reused pid) and the image's layers (how
+ * the image store tells they are in use).
  */
-export const SHIM_SCRIPT = `d=$1 log=$2 helper=$3 oom=$4 lower=$5 state=$6 id=$7 root=$8
-oomkills() { n=0; if [ -r "$oom" ]; then while read -r k v; do if [ "$k" = oom_kill ]; then n=$v; fi; done <"$oom"; fi; }
-oomkills; before=$n
-rm -f "$d/stdout.pipe" "$d/stderr.pipe"
-mkfifo "$d/stdout.pipe" "$d/stderr.pipe" || exit 1
-exec 5<>"$d/stdout.pipe" 6<>"$d/stderr.pipe"
-"$helper" 3<"$d/stdout.pipe" 4<"$d/stderr.pipe" 5>&- 6>&- >>"$log" &
-s=$!
-mkdir -p "$d/rootfs" "$d/upper" "$d/work"
-unshare --mount --propagation private -- sh -c "$root" skiff-root "$d" "$lower" "$helper" "$state" "$id" </dev/null >"$d/stdout.pipe" 2>"$d/stderr.pipe" 5>&- 6>&- &
-wait $!
-code=$?
-oomkills
-runc --root "$state" delete -f "$id" >/dev/null 2>&1
-exec 5>&- 6>&-
-wait "$s"
-t=$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)
-rm -f "$d/stdout.pipe" "$d/stderr.pipe"
-echo "$code $t $before $n" >"$d/exit"
-`;
-
-/**
- * Run by the shim in a mount namespace of its own ($1 bundle, $2 image root, $3 helper, $4 runc
- * root, $5 id): mounts the container's root there and becomes the supervisor of `runc run -d`.
- * The root is an overlay of the image root with the attempt's upper layer (on a tmpfs where the
- * attempt dir's filesystem cannot hold an upper layer, e.g. itself an overlay). It never shows in
- * the host's mount table, so the table runc reads for every container does not grow with the
- * pods, and it goes when the container and this namespace end.
- */
-export const ROOT_SCRIPT = `d=$1 lower=$2 helper=$3 state=$4 id=$5
-if ! mount -t overlay skiff-root -o "lowerdir=$lower,upperdir=$d/upper,workdir=$d/work" "$d/rootfs" 2>/dev/null; then
-  mkdir -p "$d/scratch"
-  mount -t tmpfs -o mode=0755 skiff-scratch "$d/scratch"
-  mkdir -p "$d/scratch/upper" "$d/scratch/work"
-  mount -t overlay skiff-root -o "lowerdir=$lower,upperdir=$d/scratch/upper,workdir=$d/scratch/work" "$d/rootfs" 2>>"$d/runc.log" || exit 125
-fi
-exec "$helper" --supervise "$d/pid" "$d/runc.pid" runc --root "$state" --log "$d/runc.log" --log-format json run -d --pid-file "$d/runc.pid" --bundle "$d" "$id"
-`;
-
 export interface ShimSpec {
   attemptDir: string;
   logPath: string;
@@ -84,8 +52,8 @@ export interface ShimSpec {
   id: string;
 }
 
-export function shimArgv(o: ShimSpec, shell: string[] = shellArgv()): string[] {
-  return [...shell, '-c', SHIM_SCRIPT, 'skiff-shim', o.attemptDir, o.logPath, o.helper, o.oomFile, o.lowerDir, o.runcRoot, o.id, ROOT_SCRIPT];
+export function shimArgv(o: ShimSpec): string[] {
+  return [o.helper, 'skiff-shim', o.attemptDir, o.logPath, o.oomFile, o.lowerDir, o.runcRoot, o.id];
 }
 
 /**
@@ -137,7 +105,7 @@ export function runcError(logText: string): string | undefined {
       const e = JSON.parse(line) as { level?: string; msg?: string };
       if (e.level === 'error' && typeof e.msg === 'string') msg = e.msg;
     } catch {
-      // A line from mount (the overlay's fallback) is an error in its own words.
+      // A line from the shim (mounting the root) is an error in its own words.
       msg = line.trim();
     }
   }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatEntry, parseCriLine, rfc3339Nano, splitLines, stampMillis, tailLines } from '../../../../../src/node/kubelet/runtime/logs.js';
 import { limitWrites, parseFlatKeyed, podCgroupDirs, procsFiles, oomEventsFile, type CgroupDriver } from '../../../../../src/node/kubelet/runtime/cgroups.js';
-import { execArgv, parseExitFile, runcError, shellQuote, shimArgv, ROOT_SCRIPT, SHIM_SCRIPT } from '../../../../../src/node/kubelet/runtime/shim.js';
+import { execArgv, parseExitFile, runcError, shellQuote, shimArgv } from '../../../../../src/node/kubelet/runtime/shim.js';
 import { attemptLayout, podLayout } from '../../../../../src/node/kubelet/runtime/layout.js';
 import { createError } from '../../../../../src/node/kubelet/runtime/index.js';
 import { mountPointsUnder } from '../../../../../src/node/kubelet/runtime/host-mounts.js';
@@ -67,9 +67,9 @@ test('flat-keyed cgroup files parse', () => {
   assert.deepEqual(parseFlatKeyed('oom_kill_disable 0\nunder_oom 0\noom_kill 3\n'), { oom_kill_disable: 0, under_oom: 0, oom_kill: 3 });
 });
 
-test('shim argv: script, then bundle, log, helper, oom file, image root, runc root, id, root script', () => {
-  const argv = shimArgv({ attemptDir: '/a', logPath: '/a.log', helper: '/h', oomFile: '/oom', lowerDir: '/roots/busybox', runcRoot: '/n/runc', id: 'u-c-0' }, ['/bin/dash']);
-  assert.deepEqual(argv, ['/bin/dash', '-c', SHIM_SCRIPT, 'skiff-shim', '/a', '/a.log', '/h', '/oom', '/roots/busybox', '/n/runc', 'u-c-0', ROOT_SCRIPT]);
+test('shim argv: the helper as skiff-shim, then bundle, log, oom file, image root, runc root, id', () => {
+  const argv = shimArgv({ attemptDir: '/a', logPath: '/a.log', helper: '/h', oomFile: '/oom', lowerDir: '/roots/busybox', runcRoot: '/n/runc', id: 'u-c-0' });
+  assert.deepEqual(argv, ['/h', 'skiff-shim', '/a', '/a.log', '/oom', '/roots/busybox', '/n/runc', 'u-c-0']);
 });
 
 test('exec argv is runc exec of the container by id, logging to a file, with extra env', () => {
