@@ -5,9 +5,10 @@ import type { KObject } from '../../../api/types.js';
 import type { KeyPair } from '../../proxy/certificates.js';
 import { indexSlices, readyEndpoints } from '../../proxy/endpoints.js';
 import { CLUSTER_DOMAIN, intersectHosts, resolveShortName, splitServerHost } from './hosts.js';
-import { isCatchAll, qualifyGateway, translateHttpRoute, type ClusterResolver } from './routes.js';
+import { isCatchAll, qualifyGateway, type ClusterResolver } from './routes.js';
 import { entryEndpoints, entryServices, type EntryService } from './service-entry.js';
 import { clusterPolicy, type TrafficPolicy } from './traffic-policy.js';
+import { RouteTranslations } from './translations.js';
 import type { Cluster, Listener, ProxyConfig, Route, ServerTls, VirtualHost } from './types.js';
 import { versioned } from './version.js';
 
@@ -166,7 +167,14 @@ interface BoundServer {
   server: Server;
 }
 
-export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity): ProxyConfig {
+/** The lists a proxy's routes resolve their destinations in (RouteTranslations.begin). */
+export function registryOf(snap: MeshSnapshot): readonly unknown[] {
+  return [snap.services, snap.endpointSlices, snap.pods, snap.destinationRules, snap.serviceEntries];
+}
+
+/** `translations`: the routes of earlier builds, for the VirtualServices that did not change since. */
+export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity, translations = new RouteTranslations()): ProxyConfig {
+  translations.begin(registryOf(snap));
   const gateways = snap.gateways.filter((g) => selects((g as IGateway).spec?.selector, proxy.labels)).sort((a, b) => (key(a) < key(b) ? -1 : 1));
   const byPort = new Map<number, BoundServer[]>();
   for (const g of gateways) {
@@ -212,10 +220,7 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity): Pr
             if (!name) continue;
             const entry = hostRoutes.get(name) ?? { routes: [], requireTls };
             entry.requireTls ||= requireTls;
-            for (const r of spec?.http ?? []) {
-              const route = translateHttpRoute(r, { namespace: vsNs, name: vs.metadata.name ?? '' }, { port: number, gateway, resolve: clusters.resolve });
-              if (route) entry.routes.push(route);
-            }
+            entry.routes.push(...translations.routes(vs, spec?.http ?? [], `${proxy.namespace}|${gateway}|${number}`, { port: number, gateway, resolve: clusters.resolve }));
             hostRoutes.set(name, entry);
           }
         }

@@ -7,6 +7,7 @@ import { ISTIO_STATUS_PORT as STATUS_PORT, ISTIOD_XDS_PORT } from '../../../clus
 import { notifyReady } from '../../ready.js';
 import type { ProxyConfig } from '../config/types.js';
 import { DISCOVERY_PATH } from '../istiod/discovery.js';
+import { AccessLogSink } from './access-log.js';
 import { GatewayListeners } from './listeners.js';
 import { GatewayProxy } from './proxy.js';
 
@@ -41,7 +42,10 @@ export function discoveryAddress(env: NodeJS.ProcessEnv): { host: string; port: 
 }
 
 async function main(): Promise<void> {
-  const proxy = new GatewayProxy((line) => process.stdout.write(line));
+  const accessLog = new AccessLogSink((text) => process.stdout.write(text));
+  const proxy = new GatewayProxy(accessLog.write);
+  // Writes to the log pipe are synchronous, so the last lines still leave on the way out.
+  process.on('exit', accessLog.flush);
   const listeners = new GatewayListeners(proxy, (m) => say('warn', m));
   let ready = false;
   let applying = Promise.resolve();

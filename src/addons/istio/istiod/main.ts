@@ -6,6 +6,7 @@ import { ISTIOD_TLS_DIR, ISTIOD_XDS_PORT } from '../../../cluster/constants.js';
 import { notifyReady } from '../../ready.js';
 import { buildGatewayConfig, ROOT_NAMESPACE, type MeshSnapshot } from '../config/gateway.js';
 import { buildMeshConfig } from '../config/mesh.js';
+import { RouteTranslations } from '../config/translations.js';
 import type { ProxyConfig } from '../config/types.js';
 import { selfSubjectReviewAuthenticator } from './authenticate.js';
 import { DiscoveryServer } from './discovery.js';
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
   const analysis = new AnalysisController(client, informers, (level, m, fields) => say(level === 'warning' ? 'warn' : level === 'error' ? 'error' : 'info', 'analysis', fields ? `${m} ${JSON.stringify(fields)}` : m));
   let cache = new Map<string, ProxyConfig>();
   let snapshot: MeshSnapshot | undefined;
+  const translations = new RouteTranslations();
   let mesh: ProxyConfig | undefined;
   const configFor = (pod: string): ProxyConfig | undefined => {
     if (!snapshot) return undefined;
@@ -66,7 +68,7 @@ async function main(): Promise<void> {
     if (!p) return undefined;
     // The node proxies of the mesh (ztunnel) all get the mesh's configuration; every other proxy is a gateway.
     const labels = p.metadata.labels ?? {};
-    const config = ns === ROOT_NAMESPACE && labels.app === ZTUNNEL_APP ? (mesh ??= buildMeshConfig(snapshot)) : buildGatewayConfig(snapshot, { namespace: ns, labels });
+    const config = ns === ROOT_NAMESPACE && labels.app === ZTUNNEL_APP ? (mesh ??= buildMeshConfig(snapshot, translations)) : buildGatewayConfig(snapshot, { namespace: ns, labels }, translations);
     cache.set(pod, config);
     return config;
   };
@@ -82,27 +84,30 @@ async function main(): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   let synced = false;
   let lastPush = -Infinity;
+  // Only the kinds that changed are listed again: the others keep their lists, by which the
+  // translations of unchanged VirtualServices are known to still hold (RouteTranslations).
+  const dirty = new Set<keyof MeshSnapshot>(Object.keys(inf) as (keyof MeshSnapshot)[]);
   const changed = () => {
     if (!synced || timer) return;
     timer = setTimeout(() => {
       timer = undefined;
-      snapshot = {
-        gateways: inf.gateways.list(),
-        virtualServices: inf.virtualServices.list(),
-        destinationRules: inf.destinationRules.list(),
-        serviceEntries: inf.serviceEntries.list(),
-        services: inf.services.list(),
-        endpointSlices: inf.endpointSlices.list(),
-        pods: inf.pods.list(),
-        secrets: inf.secrets.list(),
-      };
+      const next = { ...snapshot } as MeshSnapshot;
+      for (const kind of dirty) next[kind] = inf[kind].list();
+      dirty.clear();
+      snapshot = next;
       cache = new Map();
       mesh = undefined;
       discovery.push();
       lastPush = performance.now();
     }, Math.max(0, lastPush + DEBOUNCE_MS - performance.now()));
   };
-  for (const i of Object.values(inf)) i.addHandler({ add: changed, update: changed, delete: changed });
+  for (const [kind, i] of Object.entries(inf) as [keyof MeshSnapshot, (typeof inf)[keyof typeof inf]][]) {
+    const mark = () => {
+      dirty.add(kind);
+      changed();
+    };
+    i.addHandler({ add: mark, update: mark, delete: mark });
+  }
   informers.start();
   await discovery.listen();
   await Promise.all(Object.values(inf).map((i) => i.waitForSync()));
