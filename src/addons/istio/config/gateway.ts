@@ -104,6 +104,9 @@ export class ClusterBuilder {
     return undefined;
   }
 
+  /** Whether the cluster is built already. */
+  readonly has = (cluster: string): boolean => this.clusters[cluster] !== undefined;
+
   readonly resolve: ClusterResolver = (destination, namespace) => {
     if (!destination?.host) return undefined;
     const fqdn = resolveShortName(destination.host, namespace);
@@ -194,7 +197,7 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity, tra
   const listeners: Listener[] = [];
   for (const [number, servers] of [...byPort].sort((a, b) => a[0] - b[0])) {
     const https = servers.some((s) => (s.server.port?.protocol ?? '').toUpperCase() === 'HTTPS');
-    const hostRoutes = new Map<string, { routes: Route[]; requireTls: boolean }>();
+    const hostRoutes = new Map<string, { parts: Route[][]; requireTls: boolean }>();
     const tls: ServerTls[] = [];
     for (const bound of servers) {
       const { server, gateway, gatewayNamespace } = bound;
@@ -218,19 +221,22 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity, tra
             if (sh.namespace !== '*' && sh.namespace !== vsNs) continue;
             const name = intersectHosts(sh.dnsName, host);
             if (!name) continue;
-            const entry = hostRoutes.get(name) ?? { routes: [], requireTls };
+            const entry = hostRoutes.get(name) ?? { parts: [], requireTls };
             entry.requireTls ||= requireTls;
-            entry.routes.push(...translations.routes(vs, spec?.http ?? [], `${proxy.namespace}|${gateway}|${number}`, { port: number, gateway, resolve: clusters.resolve }));
+            entry.parts.push(translations.routes(vs, spec?.http ?? [], `${gateway}|${number}`, { port: number, gateway, resolve: clusters.resolve, has: clusters.has }));
             hostRoutes.set(name, entry);
           }
         }
       }
     }
-    const virtualHosts: VirtualHost[] = [...hostRoutes].map(([domain, e]) => {
-      // Merged VirtualServices keep their order, except that catch-all routes go last.
-      const routes = [...e.routes.filter((r) => !isCatchAll(r)), ...e.routes.filter(isCatchAll)];
-      return { domains: [domain], routes, ...(e.requireTls ? { requireTls: true } : {}) };
-    });
+    const virtualHosts: VirtualHost[] = [...hostRoutes].map(([domain, e]) =>
+      translations.virtualHost(`${number}|${domain}`, [e.requireTls, ...e.parts], () => {
+        // Merged VirtualServices keep their order, except that catch-all routes go last.
+        const all = e.parts.flat();
+        const routes = [...all.filter((r) => !isCatchAll(r)), ...all.filter(isCatchAll)];
+        return { domains: [domain], routes, ...(e.requireTls ? { requireTls: true } : {}) };
+      }),
+    );
     listeners.push({ port: listenPort(number, proxy, snap.services), serverPort: number, protocol: https ? 'HTTPS' : 'HTTP', ...(tls.length ? { tls } : {}), virtualHosts });
   }
   const body = { listeners, clusters: clusters.clusters, secrets };

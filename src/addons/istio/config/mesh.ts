@@ -7,7 +7,7 @@ import { DEFAULT_RETRY, MESH_GATEWAY } from './routes.js';
 import { RouteTranslations } from './translations.js';
 import { singleIPv4Addresses } from '../../../cluster/ipv4.js';
 import { exportedNamespaces, type SEPort } from './service-entry.js';
-import { PASSTHROUGH_CLUSTER, type Listener, type ProxyConfig, type Route, type VirtualHost } from './types.js';
+import { PASSTHROUGH_CLUSTER, type Listener, type ProxyConfig } from './types.js';
 import { versioned } from './version.js';
 
 // The per-node mesh proxy's configuration (the ztunnel + waypoint of Istio's ambient mode in
@@ -123,15 +123,13 @@ export function buildMeshConfig(snap: MeshSnapshot, translations = new RouteTran
       return;
     }
     if (d.protocol === 'AUTO') l.mesh!.sniff[d.ip] = direct;
-    let routes: Route[] = [];
     const vs = virtualServiceFor(d.host, meshHosts);
-    if (vs) {
-      const spec = (vs as IVirtualService).spec as VSSpec;
-      routes = translations.routes(vs, spec.http ?? [], `${MESH_GATEWAY}|${d.port}`, { port: d.port, gateway: MESH_GATEWAY, resolve: clusters.resolve });
-    }
-    // Pilot's default route for a host no VirtualService routes: its own cluster.
-    if (routes.length === 0) routes = [{ name: 'default', matches: [], action: { kind: 'route', clusters: [{ cluster: direct, weight: 100 }], retry: DEFAULT_RETRY } }];
-    const vh: VirtualHost = { domains: [d.ip], routes };
+    const routes = vs ? translations.routes(vs, ((vs as IVirtualService).spec as VSSpec).http ?? [], `${MESH_GATEWAY}|${d.port}`, { port: d.port, gateway: MESH_GATEWAY, resolve: clusters.resolve, has: clusters.has }) : [];
+    const vh = translations.virtualHost(`${d.port}|${d.ip}`, [routes, direct], () => ({
+      domains: [d.ip],
+      // Pilot's default route for a host no VirtualService routes: its own cluster.
+      routes: routes.length > 0 ? routes : [{ name: 'default', matches: [], action: { kind: 'route', clusters: [{ cluster: direct, weight: 100 }], retry: DEFAULT_RETRY } }],
+    }));
     l.virtualHosts.push(vh);
   };
   const taken = new Set<string>();

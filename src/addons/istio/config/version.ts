@@ -4,9 +4,9 @@ import type { Listener, ProxyConfig, Route, VirtualHost } from './types.js';
 // A proxy configuration's version is the hash of its content, and istiod sends a proxy the very
 // text it hashed: the document is serialized once per build, not again for each proxy that
 // shares it (every ztunnel) — with a thousand VirtualServices a gateway's document is most of a
-// megabyte, and each serialization is time before the change reaches the proxies. Routes keep
-// their text from build to build (RouteTranslations hands unchanged VirtualServices' Route
-// objects back), so a build serializes only what changed and joins the rest.
+// megabyte, and each serialization is time before the change reaches the proxies. Routes and
+// virtual hosts keep their text from build to build (RouteTranslations hands the unchanged ones
+// back as the same objects), so a build serializes only what changed and joins the rest.
 
 const serialized = new WeakMap<ProxyConfig, string>();
 const routeText = new WeakMap<Route, string>();
@@ -23,9 +23,15 @@ function withRaw(rest: object, key: string, raw: string): string {
   return head === '{}' ? `{"${key}":${raw}}` : `${head.slice(0, -1)},"${key}":${raw}}`;
 }
 
-function virtualHostJson(vh: VirtualHost): string {
-  const { routes, ...rest } = vh;
-  return withRaw(rest, 'routes', `[${routes.map(routeJson).join(',')}]`);
+const virtualHostText = new WeakMap<VirtualHost, string>();
+
+export function virtualHostJson(vh: VirtualHost): string {
+  let text = virtualHostText.get(vh);
+  if (text === undefined) {
+    const { routes, ...rest } = vh;
+    virtualHostText.set(vh, (text = withRaw(rest, 'routes', `[${routes.map(routeJson).join(',')}]`)));
+  }
+  return text;
 }
 
 function listenerJson(l: Listener): string {

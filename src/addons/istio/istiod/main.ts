@@ -4,10 +4,8 @@ import { inClusterConfig } from '../../../client/in-cluster.js';
 import { SharedInformers } from '../../../client/informer.js';
 import { ISTIOD_TLS_DIR, ISTIOD_XDS_PORT } from '../../../cluster/constants.js';
 import { notifyReady } from '../../ready.js';
-import { buildGatewayConfig, ROOT_NAMESPACE, type MeshSnapshot } from '../config/gateway.js';
-import { buildMeshConfig } from '../config/mesh.js';
-import { RouteTranslations } from '../config/translations.js';
-import type { ProxyConfig } from '../config/types.js';
+import type { MeshSnapshot } from '../config/gateway.js';
+import { ProxyConfigs } from './proxy-configs.js';
 import { selfSubjectReviewAuthenticator } from './authenticate.js';
 import { DiscoveryServer } from './discovery.js';
 import { readFileSync } from 'node:fs';
@@ -23,9 +21,6 @@ import { join } from 'node:path';
 // synced, as istiod's.
 
 export const ISTIO_VERSION = '1.26.2';
-
-/** The `app` label of the per-node mesh proxies (src/controllers/addons/istio.ts). */
-const ZTUNNEL_APP = 'ztunnel';
 
 /**
  * Changes within this window cost one push (istiod's PILOT_DEBOUNCE_AFTER is 100 ms; shorter here,
@@ -55,23 +50,8 @@ async function main(): Promise<void> {
     secrets: informers.informer(SECRETS),
   };
   const analysis = new AnalysisController(client, informers, (level, m, fields) => say(level === 'warning' ? 'warn' : level === 'error' ? 'error' : 'info', 'analysis', fields ? `${m} ${JSON.stringify(fields)}` : m));
-  let cache = new Map<string, ProxyConfig>();
   let snapshot: MeshSnapshot | undefined;
-  const translations = new RouteTranslations();
-  let mesh: ProxyConfig | undefined;
-  const configFor = (pod: string): ProxyConfig | undefined => {
-    if (!snapshot) return undefined;
-    const hit = cache.get(pod);
-    if (hit) return hit;
-    const [ns, name] = pod.split('/') as [string, string];
-    const p = inf.pods.get(ns, name);
-    if (!p) return undefined;
-    // The node proxies of the mesh (ztunnel) all get the mesh's configuration; every other proxy is a gateway.
-    const labels = p.metadata.labels ?? {};
-    const config = ns === ROOT_NAMESPACE && labels.app === ZTUNNEL_APP ? (mesh ??= buildMeshConfig(snapshot, translations)) : buildGatewayConfig(snapshot, { namespace: ns, labels }, translations);
-    cache.set(pod, config);
-    return config;
-  };
+  const configs = new ProxyConfigs((ns, name) => inf.pods.get(ns, name));
   const read = (file: string) => {
     try {
       return readFileSync(join(ISTIOD_TLS_DIR, file), 'utf8');
@@ -80,7 +60,7 @@ async function main(): Promise<void> {
     }
   };
   const tls = { cert: read('tls.crt'), key: read('tls.key') };
-  const discovery = new DiscoveryServer(configFor, selfSubjectReviewAuthenticator(config), (m) => process.stdout.write(`${new Date().toISOString()}\t${m}\n`), tls);
+  const discovery = new DiscoveryServer((pod) => configs.for(pod), selfSubjectReviewAuthenticator(config), (m) => process.stdout.write(`${new Date().toISOString()}\t${m}\n`), tls);
   let timer: NodeJS.Timeout | undefined;
   let synced = false;
   let lastPush = -Infinity;
@@ -95,8 +75,7 @@ async function main(): Promise<void> {
       for (const kind of dirty) next[kind] = inf[kind].list();
       dirty.clear();
       snapshot = next;
-      cache = new Map();
-      mesh = undefined;
+      configs.update(next);
       discovery.push();
       lastPush = performance.now();
     }, Math.max(0, lastPush + DEBOUNCE_MS - performance.now()));
