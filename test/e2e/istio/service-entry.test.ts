@@ -175,8 +175,8 @@ test("in the mesh: a meshed pod's connections to the ServiceEntry VIP go through
   // Outside the mesh the VIP is the outside host itself, without Istio's routing.
   assert.equal(await wget('outside', `http://${V1}:${PORT}/`, 'x-version: v2'), `${V1} ${V1}:${PORT}`);
   assert.equal(await wget('outside', `http://${V1}:${PORT}/delay/2`), `${V1} ${V1}:${PORT}`);
-  const logs = await c.ok(['logs', '-n', NS, '-l', 'app=ztunnel', '--tail=-1']);
-  assert.match(logs, /outbound\|8080\|v2\|external\.test/);
+  // The access log is buffered, as Envoy's is: the line follows the answer by up to ACCESS_LOG_FLUSH_MS.
+  await waitFor('the v2 route in the ztunnel access log', async () => /outbound\|8080\|v2\|external\.test/.test(await c.ok(['logs', '-n', NS, '-l', 'app=ztunnel', '--tail=-1'])), 30_000);
 });
 
 test("exportTo '.': meshed pods of other namespaces and the gateway no longer see the entry", { skip }, async () => {

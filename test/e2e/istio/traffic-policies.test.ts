@@ -177,8 +177,9 @@ test('circuit breaking: maxConnections 1 and one pending request; concurrent req
     assert.equal(r.headers['content-length'], '81');
     assert.equal(r.headers.server, 'istio-envoy');
   }
-  const log = await c.ok(['logs', '-n', ISTIO_NAMESPACE, `deploy/${GATEWAY}`]);
-  assert.match(log, /"GET \/shell\?cmd=sleep%202 HTTP\/1\.1" 503 UO upstream_reset_before_response_started\{overflow\} /);
+  // The access log is buffered, as Envoy's is: the line follows the answer by up to ACCESS_LOG_FLUSH_MS.
+  const overflowLine = /"GET \/shell\?cmd=sleep%202 HTTP\/1\.1" 503 UO upstream_reset_before_response_started\{overflow\} /;
+  await waitFor('the overflow in the access log', async () => overflowLine.test(await c.ok(['logs', '-n', ISTIO_NAMESPACE, `deploy/${GATEWAY}`])), 30_000);
 });
 
 test('outlier detection: the host answering 503 is ejected and the rest take the traffic; all ejected, "no healthy upstream"', async () => {

@@ -5,9 +5,10 @@ import type { KObject } from '../../../api/types.js';
 import type { KeyPair } from '../../proxy/certificates.js';
 import { indexSlices, readyEndpoints } from '../../proxy/endpoints.js';
 import { CLUSTER_DOMAIN, intersectHosts, resolveShortName, splitServerHost } from './hosts.js';
-import { isCatchAll, qualifyGateway, translateHttpRoute, type ClusterResolver } from './routes.js';
+import { isCatchAll, qualifyGateway, type ClusterResolver } from './routes.js';
 import { entryEndpoints, entryServices, type EntryService } from './service-entry.js';
 import { clusterPolicy, type TrafficPolicy } from './traffic-policy.js';
+import { RouteTranslations } from './translations.js';
 import type { Cluster, Listener, ProxyConfig, Route, ServerTls, VirtualHost } from './types.js';
 import { versioned } from './version.js';
 
@@ -103,6 +104,9 @@ export class ClusterBuilder {
     return undefined;
   }
 
+  /** Whether the cluster is built already. */
+  readonly has = (cluster: string): boolean => this.clusters[cluster] !== undefined;
+
   readonly resolve: ClusterResolver = (destination, namespace) => {
     if (!destination?.host) return undefined;
     const fqdn = resolveShortName(destination.host, namespace);
@@ -166,7 +170,14 @@ interface BoundServer {
   server: Server;
 }
 
-export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity): ProxyConfig {
+/** The lists a proxy's routes resolve their destinations in (RouteTranslations.begin). */
+export function registryOf(snap: MeshSnapshot): readonly unknown[] {
+  return [snap.services, snap.endpointSlices, snap.pods, snap.destinationRules, snap.serviceEntries];
+}
+
+/** `translations`: the routes of earlier builds, for the VirtualServices that did not change since. */
+export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity, translations = new RouteTranslations()): ProxyConfig {
+  translations.begin(registryOf(snap));
   const gateways = snap.gateways.filter((g) => selects((g as IGateway).spec?.selector, proxy.labels)).sort((a, b) => (key(a) < key(b) ? -1 : 1));
   const byPort = new Map<number, BoundServer[]>();
   for (const g of gateways) {
@@ -186,7 +197,7 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity): Pr
   const listeners: Listener[] = [];
   for (const [number, servers] of [...byPort].sort((a, b) => a[0] - b[0])) {
     const https = servers.some((s) => (s.server.port?.protocol ?? '').toUpperCase() === 'HTTPS');
-    const hostRoutes = new Map<string, { routes: Route[]; requireTls: boolean }>();
+    const hostRoutes = new Map<string, { parts: Route[][]; requireTls: boolean }>();
     const tls: ServerTls[] = [];
     for (const bound of servers) {
       const { server, gateway, gatewayNamespace } = bound;
@@ -210,22 +221,22 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity): Pr
             if (sh.namespace !== '*' && sh.namespace !== vsNs) continue;
             const name = intersectHosts(sh.dnsName, host);
             if (!name) continue;
-            const entry = hostRoutes.get(name) ?? { routes: [], requireTls };
+            const entry = hostRoutes.get(name) ?? { parts: [], requireTls };
             entry.requireTls ||= requireTls;
-            for (const r of spec?.http ?? []) {
-              const route = translateHttpRoute(r, { namespace: vsNs, name: vs.metadata.name ?? '' }, { port: number, gateway, resolve: clusters.resolve });
-              if (route) entry.routes.push(route);
-            }
+            entry.parts.push(translations.routes(vs, spec?.http ?? [], `${gateway}|${number}`, { port: number, gateway, resolve: clusters.resolve, has: clusters.has }));
             hostRoutes.set(name, entry);
           }
         }
       }
     }
-    const virtualHosts: VirtualHost[] = [...hostRoutes].map(([domain, e]) => {
-      // Merged VirtualServices keep their order, except that catch-all routes go last.
-      const routes = [...e.routes.filter((r) => !isCatchAll(r)), ...e.routes.filter(isCatchAll)];
-      return { domains: [domain], routes, ...(e.requireTls ? { requireTls: true } : {}) };
-    });
+    const virtualHosts: VirtualHost[] = [...hostRoutes].map(([domain, e]) =>
+      translations.virtualHost(`${number}|${domain}`, [e.requireTls, ...e.parts], () => {
+        // Merged VirtualServices keep their order, except that catch-all routes go last.
+        const all = e.parts.flat();
+        const routes = [...all.filter((r) => !isCatchAll(r)), ...all.filter(isCatchAll)];
+        return { domains: [domain], routes, ...(e.requireTls ? { requireTls: true } : {}) };
+      }),
+    );
     listeners.push({ port: listenPort(number, proxy, snap.services), serverPort: number, protocol: https ? 'HTTPS' : 'HTTP', ...(tls.length ? { tls } : {}), virtualHosts });
   }
   const body = { listeners, clusters: clusters.clusters, secrets };

@@ -1,12 +1,13 @@
 import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
 import type { KObject } from '../../../api/types.js';
 import { ISTIO_STATUS_PORT } from '../../../cluster/constants.js';
-import { byCreation, ClusterBuilder, ROOT_NAMESPACE, type MeshSnapshot } from './gateway.js';
+import { byCreation, ClusterBuilder, registryOf, ROOT_NAMESPACE, type MeshSnapshot } from './gateway.js';
 import { CLUSTER_DOMAIN, hostCovers, resolveShortName } from './hosts.js';
-import { DEFAULT_RETRY, MESH_GATEWAY, translateHttpRoute } from './routes.js';
+import { DEFAULT_RETRY, MESH_GATEWAY } from './routes.js';
+import { RouteTranslations } from './translations.js';
 import { singleIPv4Addresses } from '../../../cluster/ipv4.js';
 import { exportedNamespaces, type SEPort } from './service-entry.js';
-import { PASSTHROUGH_CLUSTER, type Listener, type ProxyConfig, type Route, type VirtualHost } from './types.js';
+import { PASSTHROUGH_CLUSTER, type Listener, type ProxyConfig } from './types.js';
 import { versioned } from './version.js';
 
 // The per-node mesh proxy's configuration (the ztunnel + waypoint of Istio's ambient mode in
@@ -102,7 +103,9 @@ interface MeshDestination {
   namespace: string;
 }
 
-export function buildMeshConfig(snap: MeshSnapshot): ProxyConfig {
+/** `translations`: the routes of earlier builds, for the VirtualServices that did not change since. */
+export function buildMeshConfig(snap: MeshSnapshot, translations = new RouteTranslations()): ProxyConfig {
+  translations.begin(registryOf(snap));
   const clusters = new ClusterBuilder(snap, { namespace: ROOT_NAMESPACE, labels: {} }, true);
   const meshHosts = indexHosts(
     byCreation(snap.virtualServices).filter((vs) => {
@@ -120,18 +123,13 @@ export function buildMeshConfig(snap: MeshSnapshot): ProxyConfig {
       return;
     }
     if (d.protocol === 'AUTO') l.mesh!.sniff[d.ip] = direct;
-    let routes: Route[] = [];
     const vs = virtualServiceFor(d.host, meshHosts);
-    if (vs) {
-      const spec = (vs as IVirtualService).spec as VSSpec;
-      for (const r of spec.http ?? []) {
-        const route = translateHttpRoute(r, { namespace: vs.metadata.namespace ?? '', name: vs.metadata.name ?? '' }, { port: d.port, gateway: MESH_GATEWAY, resolve: clusters.resolve });
-        if (route) routes.push(route);
-      }
-    }
-    // Pilot's default route for a host no VirtualService routes: its own cluster.
-    if (routes.length === 0) routes = [{ name: 'default', matches: [], action: { kind: 'route', clusters: [{ cluster: direct, weight: 100 }], retry: DEFAULT_RETRY } }];
-    const vh: VirtualHost = { domains: [d.ip], routes };
+    const routes = vs ? translations.routes(vs, ((vs as IVirtualService).spec as VSSpec).http ?? [], `${MESH_GATEWAY}|${d.port}`, { port: d.port, gateway: MESH_GATEWAY, resolve: clusters.resolve, has: clusters.has }) : [];
+    const vh = translations.virtualHost(`${d.port}|${d.ip}`, [routes, direct], () => ({
+      domains: [d.ip],
+      // Pilot's default route for a host no VirtualService routes: its own cluster.
+      routes: routes.length > 0 ? routes : [{ name: 'default', matches: [], action: { kind: 'route', clusters: [{ cluster: direct, weight: 100 }], retry: DEFAULT_RETRY } }],
+    }));
     l.virtualHosts.push(vh);
   };
   const taken = new Set<string>();

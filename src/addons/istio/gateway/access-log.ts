@@ -42,3 +42,40 @@ export function accessLogLine(r: AccessRecord): string {
     `"${dash(r.authority)}" "${dash(r.upstreamHost)}" ${dash(r.upstreamCluster)} ${dash(r.upstreamLocal)} ${r.downstreamLocal} ${r.downstreamRemote} ${dash(r.serverName)} ${dash(r.routeName)}\n`
   );
 }
+
+/** How long a line may wait in the sink before it is written. */
+export const ACCESS_LOG_FLUSH_MS = 100;
+/** Buffered text that is written at once, without waiting for the timer (Envoy's file sink buffers 64 KiB). */
+const ACCESS_LOG_BUFFER_BYTES = 64 * 1024;
+
+/**
+ * The proxy's access log sink, buffered as Envoy's file sink is: lines are written together
+ * when the buffer fills or a short timer after the first of them, never one write per request.
+ * Each write to the container's log pipe is a system call here and a wake-up of the runtime's
+ * log stamper, which on a small machine takes a CPU from the requests in flight; at 1,000
+ * requests/s one write carries about a hundred lines.
+ */
+export class AccessLogSink {
+  private buffered = '';
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly out: (text: string) => void,
+    private readonly flushMs = ACCESS_LOG_FLUSH_MS,
+  ) {}
+
+  readonly write = (line: string): void => {
+    this.buffered += line;
+    if (this.buffered.length >= ACCESS_LOG_BUFFER_BYTES) this.flush();
+    else this.timer ??= setTimeout(this.flush, this.flushMs);
+  };
+
+  readonly flush = (): void => {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.buffered) return;
+    const text = this.buffered;
+    this.buffered = '';
+    this.out(text);
+  };
+}

@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { fileTokenSource, SERVICE_ACCOUNT_DIR } from '../../../client/in-cluster.js';
 import { ISTIO_STATUS_PORT as STATUS_PORT, ISTIOD_XDS_PORT } from '../../../cluster/constants.js';
 import { notifyReady } from '../../ready.js';
+import { applyDelta, isDelta, type ProxyConfigDelta } from '../config/delta.js';
 import type { ProxyConfig } from '../config/types.js';
 import { DISCOVERY_PATH } from '../istiod/discovery.js';
+import { AccessLogSink } from './access-log.js';
 import { GatewayListeners } from './listeners.js';
 import { GatewayProxy } from './proxy.js';
 
@@ -15,7 +17,7 @@ import { GatewayProxy } from './proxy.js';
 // pod it is with the pod's ServiceAccount token (istiod/discovery.ts) over TLS, having verified
 // istiod's certificate against the cluster CA of the ServiceAccount volume (pilot-agent trusts
 // the root it is given the same way, never the system roots), applies each version it is
-// sent (listeners, routes, clusters, credentials), serves Istio's status port 15021
+// sent (listeners, routes, clusters, credentials; whole, or what changed merged into the last), serves Istio's status port 15021
 // (/healthz/ready: 200 once the first configuration is applied) and writes Envoy's access log
 // to stdout. When istiod is away it keeps routing by the last configuration and asks again.
 
@@ -41,7 +43,10 @@ export function discoveryAddress(env: NodeJS.ProcessEnv): { host: string; port: 
 }
 
 async function main(): Promise<void> {
-  const proxy = new GatewayProxy((line) => process.stdout.write(line));
+  const accessLog = new AccessLogSink((text) => process.stdout.write(text));
+  const proxy = new GatewayProxy(accessLog.write);
+  // Writes to the log pipe are synchronous, so the last lines still leave on the way out.
+  process.on('exit', accessLog.flush);
   const listeners = new GatewayListeners(proxy, (m) => say('warn', m));
   let ready = false;
   let applying = Promise.resolve();
@@ -70,6 +75,8 @@ async function main(): Promise<void> {
   const ca = readFileSync(join(SERVICE_ACCOUNT_DIR, 'ca.crt'), 'utf8');
   let stopping = false;
   let current: http.ClientRequest | undefined;
+  /** The configuration istiod last sent, which the next incremental push changes. */
+  let held: ProxyConfig | undefined;
   const subscribe = () => {
     if (stopping) return;
     let buffered = '';
@@ -91,11 +98,19 @@ async function main(): Promise<void> {
         for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
           const line = buffered.slice(0, nl);
           buffered = buffered.slice(nl + 1);
+          let next: ProxyConfig;
           try {
-            apply(JSON.parse(line) as ProxyConfig);
+            const sent = JSON.parse(line) as ProxyConfig | ProxyConfigDelta;
+            if (isDelta(sent) && !held) throw new Error(`an incremental push (version ${sent.version}) before any configuration`);
+            next = isDelta(sent) ? applyDelta(held!, sent) : sent;
           } catch (e) {
+            // A change that cannot be merged leaves this proxy's configuration unknown to istiod: a new stream starts with the whole of it.
             say('error', `xds: configuration from istiod rejected: ${(e as Error).message}`);
+            current?.destroy();
+            return again('configuration rejected');
           }
+          held = next;
+          apply(next);
         }
       });
       res.on('end', () => again('closed by istiod'));

@@ -12,7 +12,7 @@ import { corsDecision } from './cors.js';
 import { mirrored, sendShadow, type ShadowRequest } from './mirror.js';
 import { UpstreamCluster, type ClusterAcquired } from './upstream-cluster.js';
 import { connectFailureBody, ENVOY_DIALECT, ENVOY_SERVER, envoyReply } from './envoy.js';
-import { ListenerRoutes, rewritePath, type RouteChoice } from './router.js';
+import { ListenerRoutes, rewritePath, type HostCompilations, type RouteChoice } from './router.js';
 
 // The gateway's request path, as Envoy's HTTP connection manager and router run it: route by
 // listener, authority and match; CORS; faults; redirects and direct responses; then a weighted
@@ -74,6 +74,8 @@ export class GatewayProxy {
   private byPort = new Map<number, ListenerRoutes>();
   private config: ProxyConfig = { version: '', listeners: [], clusters: {}, secrets: {} };
   private readonly upstreams = new Map<string, UpstreamCluster>();
+  /** Virtual hosts compiled, by object: an incremental push keeps the unchanged ones. */
+  private readonly compiled: HostCompilations = new WeakMap();
   /** Requests in flight per endpoint, for LEAST_REQUEST. */
   readonly active = new Map<string, number>();
   /** Response headers the CORS filter adds to a request's answer, whoever gives it. */
@@ -87,9 +89,10 @@ export class GatewayProxy {
 
   update(config: ProxyConfig): void {
     this.config = config;
-    this.byPort = new Map(config.listeners.map((l) => [l.port, new ListenerRoutes(l)]));
+    this.byPort = new Map(config.listeners.map((l) => [l.port, new ListenerRoutes(l, this.compiled)]));
     for (const [name, spec] of Object.entries(config.clusters)) {
       const u = this.upstreams.get(name);
+      if (u?.spec === spec) continue;
       if (u) u.update(spec);
       else this.upstreams.set(name, new UpstreamCluster(spec));
     }

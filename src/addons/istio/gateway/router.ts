@@ -123,17 +123,25 @@ interface CompiledHost {
   routes: CompiledRoute[];
 }
 
+/** Virtual hosts compiled once, for every ListenerRoutes built while they stay the same objects. */
+export type HostCompilations = WeakMap<VirtualHost, CompiledHost>;
+
+function compileHost(vh: VirtualHost): CompiledHost {
+  return { host: vh, routes: vh.routes.map((route) => ({ route, matches: route.matches.map((match) => ({ match, test: compileMatch(match) })) })) };
+}
+
 export class ListenerRoutes {
   private readonly exact = new Map<string, CompiledHost>();
   private readonly wildcards: { suffix: string; host: CompiledHost }[] = [];
   private star: CompiledHost | undefined;
 
-  constructor(readonly listener: Listener) {
+  constructor(
+    readonly listener: Listener,
+    compilations: HostCompilations = new WeakMap(),
+  ) {
     for (const vh of listener.virtualHosts) {
-      const compiled: CompiledHost = {
-        host: vh,
-        routes: vh.routes.map((route) => ({ route, matches: route.matches.map((match) => ({ match, test: compileMatch(match) })) })),
-      };
+      let compiled = compilations.get(vh);
+      if (!compiled) compilations.set(vh, (compiled = compileHost(vh)));
       for (const d of vh.domains) {
         const domain = d.toLowerCase();
         if (domain === '*') this.star ??= compiled;

@@ -18,6 +18,12 @@ import { withOriginalDst } from './original-dst.js';
 
 /** Istio's cluster connectTimeout default. */
 export const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * Envoy's ORIGINAL_DST cluster cleanup_interval: a destination no request or connection went to
+ * for this long is dropped with its idle connections, so a proxy passing traffic to many
+ * addresses keeps only those in use.
+ */
+export const ORIGINAL_DST_CLEANUP_MS = 5_000;
 /** Envoy keeps upstream connections until the upstream closes them (idle_timeout 1 h in Istio). */
 const IDLE_TIMEOUT_MS = 3_600_000;
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
@@ -47,6 +53,9 @@ export class UpstreamCluster {
   private ring: { hosts: Endpoint[]; key: string; ring: HashRing } | undefined;
   /** An ORIGINAL_DST cluster's hosts, each the destination some connection was dialled to, with its own pool. */
   private readonly originals = new Map<string, UpstreamCluster>();
+  private cleanup: NodeJS.Timeout | undefined;
+  /** Whether this cluster (an original destination's) was asked for since the last cleanup. */
+  private used = false;
 
   constructor(public spec: Cluster) {
     this.poolPolicy = spec.pool ?? {};
@@ -93,8 +102,31 @@ export class UpstreamCluster {
     if (!u) {
       u = new UpstreamCluster({ ...spec, originalDst: undefined });
       this.originals.set(key, u);
+      if (!this.cleanup) this.cleanup = setInterval(() => this.removeStaleOriginals(), ORIGINAL_DST_CLEANUP_MS).unref();
     }
+    u.used = true;
     return u;
+  }
+
+  /** Drops the original destinations unused since the last cleanup and holding no request (Envoy's cleanup_interval). */
+  removeStaleOriginals(): void {
+    for (const [key, u] of this.originals) {
+      if (u.used || u.busy) {
+        u.used = false;
+        continue;
+      }
+      u.close();
+      this.originals.delete(key);
+    }
+    if (this.originals.size === 0) {
+      clearInterval(this.cleanup);
+      this.cleanup = undefined;
+    }
+  }
+
+  /** Whether a request holds, waits for or is opening a connection of this cluster. */
+  private get busy(): boolean {
+    return this.requests > 0 || this.pending.length > 0 || this.connecting > 0;
   }
 
   /** The hosts that take traffic now (outlier detection's view). */
@@ -228,6 +260,8 @@ export class UpstreamCluster {
   close(): void {
     for (const u of this.originals.values()) u.close();
     this.originals.clear();
+    clearInterval(this.cleanup);
+    this.cleanup = undefined;
     this.pool.close();
     for (const w of this.pending.splice(0)) w.done({ error: Object.assign(new Error('cluster removed'), { code: 'ECANCELED' }) });
   }

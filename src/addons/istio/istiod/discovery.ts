@@ -3,13 +3,15 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ISTIOD_XDS_PORT } from '../../../cluster/constants.js';
 import type { ProxyConfig } from '../config/types.js';
+import { configDelta } from '../config/delta.js';
 import { serialize } from '../config/version.js';
 
 // istiod's discovery endpoint, the role xDS plays in Istio: a proxy asks once, presenting its
 // pod's projected ServiceAccount token as a bearer token, and keeps the response open; istiod
-// writes the proxy's whole configuration as one JSON line, and another line whenever that
-// configuration changes (state of the world, as Istio pushes it). A proxy that loses the
-// stream asks again and keeps its last configuration meanwhile.
+// writes the proxy's whole configuration as one JSON line, and a line whenever that
+// configuration changes: what changed (config/delta.ts, as delta xDS sends it), or the whole
+// configuration again when more than routes and clusters did. A proxy that loses the stream
+// asks again, keeps its last configuration meanwhile, and is sent the whole of it first.
 //
 // Who is asking comes from the token, never from the request: istiod has the API server review
 // it (authenticate.ts) and serves the pod the token is bound to, as istiod's XDS authentication
@@ -30,7 +32,8 @@ export type ProxyAuthenticator = (token: string) => Promise<string>;
 interface Subscriber {
   pod: string;
   res: http.ServerResponse;
-  version: string;
+  /** The configuration the proxy holds: the last one written to its stream. */
+  sent: ProxyConfig | undefined;
 }
 
 export class DiscoveryServer {
@@ -85,7 +88,7 @@ export class DiscoveryServer {
     // process restarted, or the pod was replaced under the same name) and whose connection
     // has not been seen to close yet; pushing into it helps no one.
     for (const old of this.subscribers) if (old.pod === pod) old.res.destroy();
-    const sub: Subscriber = { pod, res, version: '' };
+    const sub: Subscriber = { pod, res, sent: undefined };
     this.subscribers.add(sub);
     this.log(`info\tads\tNew connection: ${pod}`);
     req.socket.setKeepAlive(true, 15_000);
@@ -98,8 +101,14 @@ export class DiscoveryServer {
 
   private pushTo(sub: Subscriber): void {
     const config = this.configFor(sub.pod);
-    if (!config || config.version === sub.version) return;
-    sub.version = config.version;
+    if (!config || config.version === sub.sent?.version) return;
+    const delta = sub.sent && configDelta(sub.sent, config);
+    sub.sent = config;
+    if (delta) {
+      sub.res.write(JSON.stringify(delta) + '\n');
+      this.log(`info\tads\tPush: ${sub.pod} version ${config.version} (incremental from ${delta.base}: ${delta.virtualHosts.length} virtual hosts, ${Object.keys(delta.clusters).length} clusters)`);
+      return;
+    }
     sub.res.write(serialize(config) + '\n');
     this.log(`info\tads\tPush: ${sub.pod} version ${config.version} (${config.listeners.length} listeners, ${Object.keys(config.clusters).length} clusters)`);
   }

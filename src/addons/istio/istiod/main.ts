@@ -4,9 +4,8 @@ import { inClusterConfig } from '../../../client/in-cluster.js';
 import { SharedInformers } from '../../../client/informer.js';
 import { ISTIOD_TLS_DIR, ISTIOD_XDS_PORT } from '../../../cluster/constants.js';
 import { notifyReady } from '../../ready.js';
-import { buildGatewayConfig, ROOT_NAMESPACE, type MeshSnapshot } from '../config/gateway.js';
-import { buildMeshConfig } from '../config/mesh.js';
-import type { ProxyConfig } from '../config/types.js';
+import type { MeshSnapshot } from '../config/gateway.js';
+import { ProxyConfigs } from './proxy-configs.js';
 import { selfSubjectReviewAuthenticator } from './authenticate.js';
 import { DiscoveryServer } from './discovery.js';
 import { readFileSync } from 'node:fs';
@@ -22,9 +21,6 @@ import { join } from 'node:path';
 // synced, as istiod's.
 
 export const ISTIO_VERSION = '1.26.2';
-
-/** The `app` label of the per-node mesh proxies (src/controllers/addons/istio.ts). */
-const ZTUNNEL_APP = 'ztunnel';
 
 /**
  * Changes within this window cost one push (istiod's PILOT_DEBOUNCE_AFTER is 100 ms; shorter here,
@@ -54,22 +50,8 @@ async function main(): Promise<void> {
     secrets: informers.informer(SECRETS),
   };
   const analysis = new AnalysisController(client, informers, (level, m, fields) => say(level === 'warning' ? 'warn' : level === 'error' ? 'error' : 'info', 'analysis', fields ? `${m} ${JSON.stringify(fields)}` : m));
-  let cache = new Map<string, ProxyConfig>();
   let snapshot: MeshSnapshot | undefined;
-  let mesh: ProxyConfig | undefined;
-  const configFor = (pod: string): ProxyConfig | undefined => {
-    if (!snapshot) return undefined;
-    const hit = cache.get(pod);
-    if (hit) return hit;
-    const [ns, name] = pod.split('/') as [string, string];
-    const p = inf.pods.get(ns, name);
-    if (!p) return undefined;
-    // The node proxies of the mesh (ztunnel) all get the mesh's configuration; every other proxy is a gateway.
-    const labels = p.metadata.labels ?? {};
-    const config = ns === ROOT_NAMESPACE && labels.app === ZTUNNEL_APP ? (mesh ??= buildMeshConfig(snapshot)) : buildGatewayConfig(snapshot, { namespace: ns, labels });
-    cache.set(pod, config);
-    return config;
-  };
+  const configs = new ProxyConfigs((ns, name) => inf.pods.get(ns, name));
   const read = (file: string) => {
     try {
       return readFileSync(join(ISTIOD_TLS_DIR, file), 'utf8');
@@ -78,31 +60,33 @@ async function main(): Promise<void> {
     }
   };
   const tls = { cert: read('tls.crt'), key: read('tls.key') };
-  const discovery = new DiscoveryServer(configFor, selfSubjectReviewAuthenticator(config), (m) => process.stdout.write(`${new Date().toISOString()}\t${m}\n`), tls);
+  const discovery = new DiscoveryServer((pod) => configs.for(pod), selfSubjectReviewAuthenticator(config), (m) => process.stdout.write(`${new Date().toISOString()}\t${m}\n`), tls);
   let timer: NodeJS.Timeout | undefined;
   let synced = false;
   let lastPush = -Infinity;
+  // Only the kinds that changed are listed again: the others keep their lists, by which the
+  // translations of unchanged VirtualServices are known to still hold (RouteTranslations).
+  const dirty = new Set<keyof MeshSnapshot>(Object.keys(inf) as (keyof MeshSnapshot)[]);
   const changed = () => {
     if (!synced || timer) return;
     timer = setTimeout(() => {
       timer = undefined;
-      snapshot = {
-        gateways: inf.gateways.list(),
-        virtualServices: inf.virtualServices.list(),
-        destinationRules: inf.destinationRules.list(),
-        serviceEntries: inf.serviceEntries.list(),
-        services: inf.services.list(),
-        endpointSlices: inf.endpointSlices.list(),
-        pods: inf.pods.list(),
-        secrets: inf.secrets.list(),
-      };
-      cache = new Map();
-      mesh = undefined;
+      const next = { ...snapshot } as MeshSnapshot;
+      for (const kind of dirty) next[kind] = inf[kind].list();
+      dirty.clear();
+      snapshot = next;
+      configs.update(next);
       discovery.push();
       lastPush = performance.now();
     }, Math.max(0, lastPush + DEBOUNCE_MS - performance.now()));
   };
-  for (const i of Object.values(inf)) i.addHandler({ add: changed, update: changed, delete: changed });
+  for (const [kind, i] of Object.entries(inf) as [keyof MeshSnapshot, (typeof inf)[keyof typeof inf]][]) {
+    const mark = () => {
+      dirty.add(kind);
+      changed();
+    };
+    i.addHandler({ add: mark, update: mark, delete: mark });
+  }
   informers.start();
   await discovery.listen();
   await Promise.all(Object.values(inf).map((i) => i.waitForSync()));

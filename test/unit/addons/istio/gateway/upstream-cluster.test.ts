@@ -89,3 +89,23 @@ test('a pending request that gives up leaves the queue (room for another); a clo
   assert.notEqual(got, first);
   assert.equal(accepted(), 2);
 });
+
+test("ORIGINAL_DST: a destination unused for a cleanup interval is dropped with its connections; one in use or asked for again stays", async (t) => {
+  const { ep, accepted } = await server(t);
+  const passthrough = new UpstreamCluster({ endpoints: [], lb: 'PASSTHROUGH', originalDst: true });
+  t.after(() => passthrough.close());
+  const dialled = (port: number) => ({ localAddress: '::ffff:127.0.0.1', localPort: port }) as net.Socket;
+  const busy = passthrough.forOriginalDst(dialled(ep.port), true);
+  assert.deepEqual(busy.spec.endpoints, [ep]);
+  const idle = passthrough.forOriginalDst(dialled(1), true);
+  const held = conn(await acquire(busy, ep).result);
+  assert.equal(accepted(), 1);
+
+  passthrough.removeStaleOriginals(); // both were asked for in this interval
+  assert.equal(passthrough.forOriginalDst(dialled(1), true), idle, 'asked for again: kept');
+  passthrough.removeStaleOriginals();
+  passthrough.removeStaleOriginals();
+  assert.notEqual(passthrough.forOriginalDst(dialled(1), true), idle, 'unused for an interval: dropped, a new one made when asked for');
+  assert.equal(passthrough.forOriginalDst(dialled(ep.port), true), busy, 'holding a request: kept');
+  held.socket.destroy();
+});

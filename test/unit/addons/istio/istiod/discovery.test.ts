@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
 import { after, test } from 'node:test';
+import { applyDelta, isDelta, type ProxyConfigDelta } from '../../../../../src/addons/istio/config/delta.js';
 import type { ProxyConfig } from '../../../../../src/addons/istio/config/types.js';
 import { DISCOVERY_PATH, DiscoveryServer } from '../../../../../src/addons/istio/istiod/discovery.js';
 import { generateClusterCertificates, generateServingCertificate } from '../../../../../src/cli/certificates.js';
@@ -15,7 +16,13 @@ const serving = await generateServingCertificate(cluster.caCert, cluster.caKey, 
 const SERVER_NAME = 'istiod.istio-system.svc';
 
 let version = 'v1';
-const config = (): ProxyConfig => ({ version, listeners: [], clusters: {}, secrets: {} });
+/** The configuration of version `version`: one virtual host, whose route answers with the version. */
+const config = (): ProxyConfig => ({
+  version,
+  listeners: [{ port: 15001, serverPort: 15001, protocol: 'HTTP', virtualHosts: [{ domains: ['a.test'], routes: [{ name: 'a', matches: [], action: { kind: 'direct', status: 200, body: version } }] }] }],
+  clusters: {},
+  secrets: {},
+});
 const logs: string[] = [];
 const server = new DiscoveryServer(
   (pod) => (pod === 'istio-system/ztunnel-n1' ? config() : undefined),
@@ -59,14 +66,18 @@ test('a proxy without a valid token is refused with the reason', async () => {
   assert.ok(logs.some((l) => /Failed to authenticate client from 127\.0\.0\.1:\d+: the token is not a service account/.test(l)));
 });
 
-test('the stream carries the configuration, then each new version', async () => {
+test('the stream carries the configuration, then what each new version changes', async () => {
   const s = await subscribe('good');
   assert.equal(s.status, 200);
-  assert.equal((JSON.parse(await s.lines()) as ProxyConfig).version, 'v1');
+  const first = JSON.parse(await s.lines()) as ProxyConfig;
+  assert.deepEqual(first, config());
   server.push();
   version = 'v2';
   server.push();
-  assert.equal((JSON.parse(await s.lines()) as ProxyConfig).version, 'v2');
+  const delta = JSON.parse(await s.lines()) as ProxyConfigDelta;
+  assert.ok(isDelta(delta));
+  assert.deepEqual({ version: delta.version, base: delta.base }, { version: 'v2', base: 'v1' });
+  assert.deepEqual(applyDelta(first, delta), config());
   s.req.destroy();
 });
 
@@ -78,13 +89,13 @@ test("a pod's new stream ends its older one, so pushes go to the live proxy only
   first.res.on('error', () => undefined);
   const ended = new Promise((r) => first.res.once('close', r));
   const second = await subscribe('good');
-  await second.lines();
+  assert.match(await second.lines(), /^\{"version":"v2","listeners":/, 'a new stream starts with the whole configuration');
   await ended;
   version = 'v3';
   const pushes = logs.length;
   server.push();
   assert.equal((JSON.parse(await second.lines()) as ProxyConfig).version, 'v3');
-  assert.deepEqual(logs.slice(pushes).filter((l) => l.includes('Push:')), ['info\tads\tPush: istio-system/ztunnel-n1 version v3 (0 listeners, 0 clusters)']);
+  assert.deepEqual(logs.slice(pushes).filter((l) => l.includes('Push:')), ['info\tads\tPush: istio-system/ztunnel-n1 version v3 (incremental from v2: 1 virtual hosts, 0 clusters)']);
   second.req.destroy();
 });
 

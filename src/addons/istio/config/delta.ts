@@ -1,0 +1,116 @@
+import type { Cluster, Listener, ProxyConfig, VirtualHost } from './types.js';
+import { virtualHostJson } from './version.js';
+
+// Incremental pushes, as Envoy's delta xDS sends them: once a proxy holds a configuration,
+// istiod sends it what changed — the virtual hosts that are new, different or gone, and the
+// clusters likewise — instead of the whole document again. With a thousand VirtualServices a
+// gateway's document is most of a megabyte; one VirtualService's change is a few hundred bytes,
+// which the proxy merges into what it holds without parsing or compiling the rest. Whatever
+// else changes (a listener, a credential, the mesh's workloads) is sent whole.
+
+export interface ProxyConfigDelta {
+  version: string;
+  /** The version the proxy must hold for this to apply. */
+  base: string;
+  /** Virtual hosts by listener port and key (virtualHostKey): the new one, or null when it is gone. */
+  virtualHosts: { port: number; key: string; virtualHost: VirtualHost | null }[];
+  /** Clusters by name: the new one, or null when it is gone. */
+  clusters: Record<string, Cluster | null>;
+}
+
+export function isDelta(line: ProxyConfig | ProxyConfigDelta): line is ProxyConfigDelta {
+  return typeof (line as ProxyConfigDelta).base === 'string';
+}
+
+/** A virtual host's identity within its listener: its domains (a gateway's host, a mesh destination's address). */
+export function virtualHostKey(vh: VirtualHost): string {
+  return vh.domains.join(',');
+}
+
+const clusterText = new WeakMap<Cluster, string>();
+
+function clusterJson(c: Cluster): string {
+  let text = clusterText.get(c);
+  if (text === undefined) clusterText.set(c, (text = JSON.stringify(c)));
+  return text;
+}
+
+function listenerShape(l: Listener): string {
+  const { virtualHosts: _, ...rest } = l;
+  return JSON.stringify(rest);
+}
+
+/** The virtual hosts of a listener by key; undefined when two share one. */
+function byKey(l: Listener): Map<string, VirtualHost> | undefined {
+  const out = new Map<string, VirtualHost>();
+  for (const vh of l.virtualHosts) {
+    const k = virtualHostKey(vh);
+    if (out.has(k)) return undefined;
+    out.set(k, vh);
+  }
+  return out;
+}
+
+/** What turns `from` into `to`; undefined when only the whole configuration can say it. */
+export function configDelta(from: ProxyConfig, to: ProxyConfig): ProxyConfigDelta | undefined {
+  if (from.listeners.length !== to.listeners.length) return undefined;
+  if (JSON.stringify(from.secrets) !== JSON.stringify(to.secrets) || JSON.stringify(from.workloads) !== JSON.stringify(to.workloads)) return undefined;
+  const virtualHosts: ProxyConfigDelta['virtualHosts'] = [];
+  for (let i = 0; i < to.listeners.length; i++) {
+    const [a, b] = [from.listeners[i]!, to.listeners[i]!];
+    if (a.port !== b.port || listenerShape(a) !== listenerShape(b)) return undefined;
+    const before = byKey(a);
+    const after = byKey(b);
+    if (!before || !after) return undefined;
+    for (const [key, vh] of after) {
+      const old = before.get(key);
+      if (old !== vh && (!old || virtualHostJson(old) !== virtualHostJson(vh))) virtualHosts.push({ port: b.port, key, virtualHost: vh });
+    }
+    for (const key of before.keys()) if (!after.has(key)) virtualHosts.push({ port: b.port, key, virtualHost: null });
+  }
+  const clusters: ProxyConfigDelta['clusters'] = {};
+  for (const [name, c] of Object.entries(to.clusters)) {
+    const old = from.clusters[name];
+    if (old !== c && (!old || clusterJson(old) !== clusterJson(c))) clusters[name] = c;
+  }
+  for (const name of Object.keys(from.clusters)) if (!(name in to.clusters)) clusters[name] = null;
+  return { version: to.version, base: from.version, virtualHosts, clusters };
+}
+
+/**
+ * `config` with `delta` merged in: a changed virtual host takes the place of the old one, a new
+ * one goes last; everything unchanged is the very object it was.
+ */
+export function applyDelta(config: ProxyConfig, delta: ProxyConfigDelta): ProxyConfig {
+  if (delta.base !== config.version) throw new Error(`delta for version ${delta.base} does not apply to version ${config.version}`);
+  const changes = new Map<number, Map<string, VirtualHost | null>>();
+  for (const c of delta.virtualHosts) {
+    let m = changes.get(c.port);
+    if (!m) changes.set(c.port, (m = new Map()));
+    m.set(c.key, c.virtualHost);
+  }
+  const listeners = config.listeners.map((l) => {
+    const m = changes.get(l.port);
+    if (!m) return l;
+    changes.delete(l.port);
+    const virtualHosts: VirtualHost[] = [];
+    for (const vh of l.virtualHosts) {
+      const key = virtualHostKey(vh);
+      if (!m.has(key)) virtualHosts.push(vh);
+      else {
+        const next = m.get(key);
+        m.delete(key);
+        if (next) virtualHosts.push(next);
+      }
+    }
+    for (const vh of m.values()) if (vh) virtualHosts.push(vh);
+    return { ...l, virtualHosts };
+  });
+  if (changes.size > 0) throw new Error(`delta for version ${delta.version} changes listener ${[...changes.keys()].join(', ')}, which version ${config.version} does not have`);
+  const clusters = { ...config.clusters };
+  for (const [name, c] of Object.entries(delta.clusters)) {
+    if (c) clusters[name] = c;
+    else delete clusters[name];
+  }
+  return { ...config, version: delta.version, listeners, clusters };
+}

@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AccessLogSink } from '../../../../../src/addons/istio/gateway/access-log.js';
+
+test('lines written close together leave in one write, in order, once the timer fires', async () => {
+  const writes: string[] = [];
+  let wrote!: () => void;
+  const first = new Promise<void>((r) => (wrote = r));
+  const sink = new AccessLogSink((text) => {
+    writes.push(text);
+    wrote();
+  }, 5);
+  sink.write('a\n');
+  sink.write('b\n');
+  sink.write('c\n');
+  assert.deepEqual(writes, [], 'nothing is written per line');
+  await first;
+  assert.deepEqual(writes, ['a\nb\nc\n']);
+  sink.flush();
+  assert.deepEqual(writes, ['a\nb\nc\n'], 'an empty buffer writes nothing');
+});
+
+test('a full buffer is written at once, without waiting for the timer', () => {
+  const writes: string[] = [];
+  const sink = new AccessLogSink((text) => writes.push(text), 3_600_000);
+  const line = `${'x'.repeat(1023)}\n`;
+  for (let i = 0; i < 64; i++) sink.write(line);
+  assert.equal(writes.length, 1);
+  assert.equal(writes[0], line.repeat(64));
+  sink.write('tail\n');
+  sink.flush();
+  assert.deepEqual(writes.slice(1), ['tail\n'], 'flush writes what is left and stops the timer');
+});
