@@ -1,29 +1,27 @@
 // What the metrics pipeline costs. With N pods on one node (100 by default, BENCH_PODS to
-// change): the resident memory of the metrics-server process, next to a bare Node process with
-// the same flags measured in the same run (the floor of any add-on written for Node); and the
-// CPU scraping takes, metrics-server's own (its container cgroup over two scrape periods) plus
-// the node agent's for rendering /metrics/resource (CPU time per render × renders per minute),
-// next to the goal of 1% of one core and the node agent's idle CPU over the same window.
+// change), each the one replica of its own Deployment: the resident memory of the metrics-server
+// process, next to a bare Node process with the same flags measured in the same run (the floor
+// of any add-on written for Node); the memory the HPA controller adds to the control plane with
+// 10 and with N HorizontalPodAutoscalers, one per Deployment, each synced with metrics (the
+// control plane's private memory after a full collection, against the same cluster before any
+// HPA); and the CPU scraping takes, metrics-server's own (its container cgroup over two scrape
+// periods) plus the node agent's for rendering /metrics/resource (CPU time per render × renders
+// per minute), next to the goal of 1% of one core and the node agent's idle CPU over the same
+// window.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { NODE_FLAGS } from '../src/images/catalog.js';
-import { startCluster, waitFor } from '../test/e2e/harness.js';
+import { startCluster, waitFor, type Cluster } from '../test/e2e/harness.js';
+import { privateKb, steadyPrivateKb } from './steady-memory.js';
 
 const PODS = Number(process.env.BENCH_PODS ?? 100);
 const RESOLUTION_S = 15;
 const GOAL_MB = 15;
 const GOAL_CPU_PCT = 1;
-
-/**
- * The memory only this process holds (private clean + dirty pages): what it adds to the machine.
- * Its RSS also counts the Node binary's pages, which every Node process on the machine shares.
- */
-function privateKb(pid: number): number {
-  const t = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  return ['Private_Clean', 'Private_Dirty'].reduce((n, f) => n + Number(new RegExp(`^${f}:\\s+(\\d+)`, 'm').exec(t)?.[1] ?? 0), 0);
-}
+/** The HPA counts measured: a few, and one per pod. */
+const HPA_COUNTS = [...new Set([Math.min(10, PODS), PODS])];
 
 /** utime+stime of a process in ms (clock ticks of 10 ms). */
 function cpuMs(pid: number): number {
@@ -48,6 +46,51 @@ function cgroupPids(rel: string): number[] {
     }
   }
   return [];
+}
+
+/** Deployment idle-<i>: one busybox replica with a CPU request, so that an HPA can compute utilization. */
+function deployment(i: number): object {
+  const labels = { app: 'idle', idle: String(i) };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: `idle-${i}` },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { idle: String(i) } },
+      template: {
+        metadata: { labels },
+        spec: { containers: [{ name: 'sleep', image: 'busybox:1.28', command: ['sleep', '100000'], resources: { requests: { cpu: '5m' } } }] },
+      },
+    },
+  };
+}
+
+/** The HPA of Deployment idle-<i>: 50% of the CPU request, between 1 and 2 replicas. */
+function autoscaler(i: number): object {
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name: `idle-${i}` },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: `idle-${i}` },
+      minReplicas: 1,
+      maxReplicas: 2,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }],
+    },
+  };
+}
+
+function list(items: object[]): string {
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
+}
+
+/** Until every HPA has measured its target (status.currentMetrics set). */
+async function autoscalersMeasured(c: Cluster, n: number): Promise<void> {
+  await waitFor(`${n} HPAs with a measurement`, async () => {
+    const out = await c.ok(['get', 'hpa', '-o', 'jsonpath={range .items[*]}{.status.currentMetrics[0].resource.current.averageUtilization}{"\\n"}{end}']);
+    return out.split('\n').filter((l) => /^\d+$/.test(l)).length >= n;
+  }, 120_000);
 }
 
 async function bareNodePrivateKb(): Promise<number> {
@@ -75,8 +118,8 @@ async function main(): Promise<void> {
   const c = await startCluster('benchmetrics', { nodes: 1 });
   try {
     await c.ok(['wait', '--for=condition=Available', 'apiservice/v1beta1.metrics.k8s.io', '--timeout=180s']);
-    await c.ok(['create', 'deployment', 'idle', '--image=busybox:1.28', `--replicas=${PODS}`, '--', 'sleep', '100000']);
-    await c.ok(['rollout', 'status', 'deployment/idle', '--timeout=600s']);
+    await c.ok(['apply', '-f', '-'], list(Array.from({ length: PODS }, (_, i) => deployment(i))));
+    await c.ok(['wait', '--for=condition=Available', 'deployment', '--all', '--timeout=600s']);
     await waitFor('metrics for every idle pod', async () => {
       const r = await c.kubectl(['top', 'pod', '-l', 'app=idle', '--no-headers']);
       return r.code === 0 && r.stdout.trim().split('\n').length === PODS;
@@ -104,8 +147,27 @@ async function main(): Promise<void> {
     const perRenderMs = (cpuMs(agent) - a0) / renders;
     const agentPct = (perRenderMs / (RESOLUTION_S * 1000)) * 100;
 
+    // The HPA controller's memory: the control plane after a full collection, before any HPA and
+    // once each count of HPAs has synced with metrics and then run one more sync period.
+    const controlPlane = Number(/pid[:\s]+(\d+)/i.exec((await c.skiff(['status', '--name', c.name])).stdout)?.[1]);
+    const withoutHPAs = await steadyPrivateKb(controlPlane);
+    const withHPAs: number[] = [];
+    for (const n of HPA_COUNTS) {
+      await c.ok(['apply', '-f', '-'], list(Array.from({ length: n }, (_, i) => autoscaler(i))));
+      await autoscalersMeasured(c, n);
+      await new Promise((r) => setTimeout(r, RESOLUTION_S * 1000));
+      withHPAs.push(await steadyPrivateKb(controlPlane));
+    }
+    const serverWithHPAs = pids.reduce((s, p) => s + privateKb(p), 0);
+    const hpaMb = (i: number) => (withHPAs[i] - withoutHPAs) / 1024;
+    const last = HPA_COUNTS.length - 1;
+
     console.log(`metrics pipeline, ${PODS} pods on one node, --metric-resolution=${RESOLUTION_S}s`);
     console.log(`  metrics-server private    ${(serverPrivate / 1024).toFixed(1)} MB   (bare Node with the same flags: ${(bare / 1024).toFixed(1)} MB, ratio ${(serverPrivate / bare).toFixed(2)}; goal with the HPA controller: ${GOAL_MB} MB)`);
+    console.log(`  control plane private     ${(withoutHPAs / 1024).toFixed(1)} MB without HPAs, after a full GC`);
+    HPA_COUNTS.forEach((n, i) => console.log(`  HPA controller, ${String(n).padStart(3)} HPAs ${hpaMb(i).toFixed(1)} MB added (${((hpaMb(i) * 1024) / n).toFixed(1)} KiB per HPA)`));
+    const together = serverWithHPAs / 1024 + hpaMb(last);
+    console.log(`  metrics-server + HPAs     ${together.toFixed(1)} MB with ${HPA_COUNTS[last]} HPAs (metrics-server then: ${(serverWithHPAs / 1024).toFixed(1)} MB)   (goal ${GOAL_MB} MB)`);
     console.log(`  metrics-server CPU        ${serverPct.toFixed(2)}% of a core over ${(windowMs / 1000).toFixed(0)} s`);
     console.log(`  kubelet /metrics/resource ${perRenderMs.toFixed(1)} ms CPU per render (${(bytes / 1024).toFixed(0)} KiB) = ${agentPct.toFixed(3)}% of a core`);
     console.log(`  scraping total            ${(serverPct + agentPct).toFixed(2)}% of a core   (goal ${GOAL_CPU_PCT}%; node agent over the same window, all its work: ${agentWindowPct.toFixed(2)}%)`);

@@ -39,22 +39,25 @@ export function openapiRoot(): object {
   return { paths };
 }
 
+/** The document of one group-version as generated, read from disk; undefined if not served. */
+function readDocument(key: string): { body: Buffer; hash: string } | undefined {
+  const entry = loadIndex().documents[key];
+  if (!entry) return undefined;
+  const file = path.join(DIR, entry.file);
+  try {
+    return { body: readFileSync(file), hash: entry.hash };
+  } catch (err) {
+    throw new Error(`loading OpenAPI document ${key} from ${file}: ${(err as Error).message}`);
+  }
+}
+
 /** The document of one group-version (`api/v1`, `apis/apps/v1`), or undefined if not served. */
 export function openapiDocument(gvPath: string): { body: Buffer; hash: string } | undefined {
   const key = gvPath.replace(/^\/+|\/+$/g, '');
   const cached = bodies.get(key);
   if (cached) return cached;
-  const entry = loadIndex().documents[key];
-  if (!entry) return undefined;
-  const file = path.join(DIR, entry.file);
-  let body: Buffer;
-  try {
-    body = readFileSync(file);
-  } catch (err) {
-    throw new Error(`loading OpenAPI document ${key} from ${file}: ${(err as Error).message}`);
-  }
-  const doc = { body, hash: entry.hash };
-  bodies.set(key, doc);
+  const doc = readDocument(key);
+  if (doc) bodies.set(key, doc);
   return doc;
 }
 
@@ -92,7 +95,9 @@ function kindSchema(group: string, version: string, kind: string): string | unde
   const entry = loadIndex().kinds[`${group}/${version}/${kind}`];
   if (!entry) return undefined;
   if (!treeDocs.has(entry.document)) {
-    const doc = openapiDocument(entry.document);
+    // Read for its shapes only: the text is kept (for /openapi/v3) once a client asks for it,
+    // not because the first write of a kind was checked against it (1.1 MB for a new cluster).
+    const doc = readDocument(entry.document);
     if (!doc) throw new Error(`strict field validation of ${kind} ${group}/${version}: document ${entry.document} is listed but missing`);
     const parsed = JSON.parse(doc.body.toString('utf8')) as { components: { schemas: Record<string, Record<string, unknown>> } };
     trees.addComponents(parsed.components.schemas);

@@ -1,0 +1,80 @@
+// A process's memory at a steady state: after a full garbage collection, which the benchmark asks
+// for through the process's inspector (SIGUSR1 opens it, as `node inspect -p <pid>` does). Without
+// it the figure is wherever V8 happens to be between collections: right after `skiff up` the
+// control plane's young generation holds some 16 MB that V8's memory reducer returns only once
+// allocation has been low for a while, tens of seconds later.
+import { readFileSync } from 'node:fs';
+import WebSocket from 'ws';
+
+/** Node's default inspector address, where SIGUSR1 opens it. */
+const INSPECTOR = '127.0.0.1:9229';
+
+/**
+ * The memory only this process holds (private clean + dirty pages): what it adds to the machine.
+ * Its RSS also counts the Node binary's pages, which every Node process on the machine shares.
+ */
+export function privateKb(pid: number): number {
+  const t = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  return ['Private_Clean', 'Private_Dirty'].reduce((n, f) => n + Number(new RegExp(`^${f}:\\s+(\\d+)`, 'm').exec(t)?.[1] ?? 0), 0);
+}
+
+export function rssKb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+}
+
+interface Session {
+  call(method: string, params?: object): Promise<{ result?: { result?: { value?: unknown } }; error?: { message: string } }>;
+  close(): void;
+}
+
+async function open(pid: number): Promise<Session> {
+  process.kill(pid, 'SIGUSR1');
+  let targets: { webSocketDebuggerUrl: string }[] = [];
+  for (let i = 0; i < 100 && targets.length === 0; i++) {
+    try {
+      targets = (await (await fetch(`http://${INSPECTOR}/json/list`)).json()) as typeof targets;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  if (targets.length === 0) throw new Error(`opening the inspector of pid ${pid} at ${INSPECTOR}: no answer`);
+  const ws = new WebSocket(targets[0].webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  let id = 0;
+  const pending = new Map<number, (m: never) => void>();
+  ws.on('message', (d: Buffer) => {
+    const m = JSON.parse(d.toString()) as { id?: number };
+    if (m.id !== undefined) pending.get(m.id)?.(m as never);
+  });
+  const session: Session = {
+    call: (method, params = {}) =>
+      new Promise((resolve) => {
+        pending.set(++id, resolve);
+        ws.send(JSON.stringify({ id, method, params }));
+      }),
+    close: () => ws.close(),
+  };
+  // Another process may hold the port: make sure this inspector is the one of pid.
+  const r = await session.call('Runtime.evaluate', { expression: 'process.pid', returnByValue: true });
+  if (r.result?.result?.value !== pid) {
+    session.close();
+    throw new Error(`the inspector at ${INSPECTOR} is not pid ${pid}'s`);
+  }
+  return session;
+}
+
+/**
+ * Private memory (KiB) of pid after two full collections; the inspector is closed again so that
+ * the port is free for the next cluster.
+ */
+export async function steadyPrivateKb(pid: number): Promise<number> {
+  const s = await open(pid);
+  try {
+    await s.call('HeapProfiler.collectGarbage');
+    await s.call('HeapProfiler.collectGarbage');
+    return privateKb(pid);
+  } finally {
+    await s.call('Runtime.evaluate', { expression: "(r => setImmediate(() => r('node:inspector').close()))(require)", includeCommandLineAPI: true });
+    s.close();
+  }
+}
