@@ -6,6 +6,7 @@ import { BURST_REPLICAS, claimOwned, createPods, deletePods, keyOf, podsToDelete
 import { isPodActive, isPodReady } from '../podutil.js';
 import { nextBackoffRecord, remainingBackoff, type BackoffRecord } from './backoff.js';
 import { formatIndexes, parseIndexes } from './indexes.js';
+import { matchPodFailurePolicy, type PodFailurePolicy } from './podfailurepolicy.js';
 import { completionIndex, hasTrackingFinalizer, jobPod } from './pods.js';
 
 // One reconcile of a Job (syncJob in pkg/controller/job/job_controller.go, 1.32): count the
@@ -57,7 +58,7 @@ interface JobSpec {
   completionMode?: string;
   suspend?: boolean;
   podReplacementPolicy?: string;
-  podFailurePolicy?: unknown;
+  podFailurePolicy?: PodFailurePolicy;
   template?: { spec?: { restartPolicy?: string } };
 }
 
@@ -185,7 +186,8 @@ export async function syncJob(job: KObject, namespacePods: KObject[], fx: JobEff
   const newFailed = tracked.filter((p) => phase(p) !== 'Succeeded' && isPodFailed(p, job) && fresh(p));
   let activePods = owned.filter(isPodActive);
   let terminating = owned.filter(isTerminating).length;
-  const failed = (status.failed ?? 0) + uncounted.failed.size + newFailed.length;
+  const policy = spec.podFailurePolicy;
+  const failed = (status.failed ?? 0) + uncounted.failed.size + newFailed.filter((p) => matchPodFailurePolicy(policy, p).countFailed).length;
 
   const prevIndexes = indexed ? parseIndexes(status.completedIndexes, completions ?? 0) : new Set<number>();
   // calculateSucceededIndexes: the recorded ones and those of every succeeded pod.
@@ -204,6 +206,11 @@ export async function syncJob(job: KObject, namespacePods: KObject[], fx: JobEff
   if (!finished) {
     const target = findCondition(status, 'FailureTarget');
     if (target) finished = newCondition('Failed', 'True', target.reason ?? '', target.message ?? '', now);
+  }
+  if (!finished && policy) {
+    // The interim FailureTarget records the failure before the finalizers let the pods go.
+    const message = owned.filter((p) => isPodFailed(p, job)).map((p) => matchPodFailurePolicy(policy, p).failJobMessage).find((m) => m !== undefined);
+    if (message) finished = newCondition('FailureTarget', 'True', 'PodFailurePolicy', message, now);
   }
   if (!finished) {
     if (failed > (spec.backoffLimit ?? 6) || pastBackoffLimitOnFailure(job, activePods)) {
@@ -400,8 +407,8 @@ async function trackStatusAndRemoveFinalizers(
       // An index is recorded as soon as a pod of it succeeds: that alone prevents counting it twice.
       if (!indexed) t.uncounted.succeeded.add(uid);
     } else if ((considerFailed || failing) && (!indexed || inRange)) {
-      // A Job that failed counts every pod it did not let finish as failed.
-      t.uncounted.failed.add(uid);
+      // A Job that failed counts every pod it did not let finish as failed; an ignored failure counts nowhere.
+      if (matchPodFailurePolicy(specOf(job).podFailurePolicy, p).countFailed) t.uncounted.failed.add(uid);
     }
   }
   if (indexed) {

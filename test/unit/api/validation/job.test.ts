@@ -103,3 +103,37 @@ test('on update the selector, template, completions and completionMode are immut
   Object.assign(scaled.spec as object, { completions: 4, parallelism: 4 });
   assert.deepEqual(validators[key](scaled, elastic), []);
 });
+
+test('pod failure policy rules as upstream validates them', () => {
+  const rules = [
+    { action: 'FailJob', onExitCodes: { containerName: 'other', operator: 'In', values: [3, 0, 3] } },
+    { action: 'Restart', onPodConditions: [{ type: 'DisruptionTarget', status: 'Maybe' }] },
+    { action: 'Ignore' },
+    { action: 'FailIndex', onExitCodes: { operator: 'NotIn', values: [] }, onPodConditions: [{ type: 'DisruptionTarget' }] },
+  ];
+  assert.deepEqual(create(job({ podFailurePolicy: { rules } })), [
+    'spec.podFailurePolicy.rules[0].onExitCodes.containerName: Invalid value: "other": must be one of the container or initContainer names in the pod template',
+    'spec.podFailurePolicy.rules[0].onExitCodes.values[1]: Invalid value: 0: must not be 0 for the In operator',
+    'spec.podFailurePolicy.rules[0].onExitCodes.values[2]: Duplicate value: 3',
+    'spec.podFailurePolicy.rules[0].onExitCodes.values: Invalid value: []int32{3, 0, 3}: must be ordered',
+    'spec.podFailurePolicy.rules[1].action: Unsupported value: "Restart": supported values: "Count", "FailIndex", "FailJob", "Ignore"',
+    'spec.podFailurePolicy.rules[1].onPodConditions[0].status: Unsupported value: "Maybe": supported values: "False", "True", "Unknown"',
+    'spec.podFailurePolicy.rules[2]: Invalid value: specifying one of OnExitCodes and OnPodConditions is required',
+    'spec.podFailurePolicy.rules[3].action: Invalid value: "FailIndex": requires the backoffLimitPerIndex to be set',
+    'spec.podFailurePolicy.rules[3].onExitCodes.values: Invalid value: []int32{}: at least one value is required',
+    'spec.podFailurePolicy.rules[3]: Invalid value: specifying both OnExitCodes and OnPodConditions is not supported',
+  ]);
+  assert.deepEqual(create(job({ podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }] } }, { restartPolicy: 'OnFailure' })), [
+    'spec.template.spec.restartPolicy: Invalid value: "OnFailure": only "Never" is supported when podFailurePolicy is specified',
+  ]);
+});
+
+test('backoffLimitPerIndex and maxFailedIndexes need Indexed completion', () => {
+  assert.deepEqual(create(job({ maxFailedIndexes: 1 })), [
+    'spec.backoffLimitPerIndex: Required value: when maxFailedIndexes is specified',
+    'spec.maxFailedIndexes: Invalid value: 1: requires indexed completion mode',
+  ]);
+  assert.deepEqual(create(job({ completionMode: 'Indexed', completions: 2, backoffLimitPerIndex: 1, maxFailedIndexes: 3 })), [
+    'spec.maxFailedIndexes: Invalid value: 3: must be less than or equal to completions',
+  ]);
+});

@@ -224,3 +224,38 @@ test('pods still being created are not created twice: expectations hold the next
   await syncJob(job({ parallelism: 2, completions: 2 }, { startTime: iso(NOW) }), [], fx, m, NOW);
   assert.equal(fx.created.length, 2);
 });
+
+function exited(code: number, container = 'c'): KObject {
+  const p = pod('Failed');
+  (p.status as Record<string, unknown>).containerStatuses = [{ name: container, state: { terminated: { exitCode: code, finishedAt: iso(NOW - 1000) } } }];
+  return p;
+}
+
+const policySpec = (rules: unknown[]) => ({ podReplacementPolicy: 'Failed', podFailurePolicy: { rules } });
+
+test('a pod failure policy FailJob rule fails the Job with reason PodFailurePolicy and upstream message', async () => {
+  const fx = new FakeFx();
+  const p = exited(42);
+  const running = pod('Running');
+  await syncJob(job(policySpec([{ action: 'FailJob', onExitCodes: { operator: 'In', values: [42] } }]), { startTime: iso(NOW) }), [p, running], fx, memory(), NOW);
+  assert.deepEqual(fx.deleted, [running.metadata.name]);
+  const target = last(fx).conditions?.find((c) => c.type === 'FailureTarget');
+  assert.equal(target?.reason, 'PodFailurePolicy');
+  assert.equal(target?.message, `Container c for pod ns/${p.metadata.name} failed with exit code 42 matching FailJob rule at index 0`);
+  assert.equal(last(fx).failed, 2);
+});
+
+test('a pod failure policy Ignore rule releases the pod without counting it as failed', async () => {
+  const fx = new FakeFx();
+  const p = exited(3);
+  await syncJob(job(policySpec([{ action: 'Ignore', onExitCodes: { operator: 'In', values: [3] } }]), { startTime: iso(NOW) }), [p], fx, memory(), NOW);
+  assert.equal(last(fx).failed, undefined);
+  assert.deepEqual(fx.released, [p.metadata.name]);
+});
+
+test('without a matching rule a failure counts toward backoffLimit', async () => {
+  const fx = new FakeFx();
+  await syncJob(job({ ...policySpec([{ action: 'Ignore', onExitCodes: { containerName: 'c', operator: 'In', values: [3] } }]), backoffLimit: 0 }, { startTime: iso(NOW) }), [exited(4)], fx, memory(), NOW);
+  assert.equal(last(fx).failed, 1);
+  assert.deepEqual(types(last(fx)), ['FailureTarget=True:BackoffLimitExceeded', 'Failed=True:BackoffLimitExceeded']);
+});
