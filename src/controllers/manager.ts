@@ -4,6 +4,8 @@ import { SharedInformers } from '../client/informer.js';
 import { startCoreDNSAddon, startIngressNginxAddon, startIstioAddon, startMetricsServerAddon } from './addons/controller.js';
 import { startAPIServiceAvailability } from './apiservice/controller.js';
 import { startDaemonSetController } from './daemonset/controller.js';
+import { startJobController } from './job/controller.js';
+import { startTTLAfterFinishedController } from './ttlafterfinished/controller.js';
 import { startDeploymentController } from './deployment/controller.js';
 import { startEndpointsController } from './endpoints/controller.js';
 import { startEndpointSliceController } from './endpointslice/controller.js';
@@ -60,6 +62,7 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
   const deploymentEvents = recorder('deployment-controller');
   const replicaSetEvents = recorder('replicaset-controller');
   const daemonSetEvents = recorder('daemonset-controller');
+  const jobEvents = recorder('job-controller');
   const nodeEvents = recorder('node-controller');
   const evictionEvents = recorder('taint-eviction-controller');
   const hpaEvents = recorder('horizontal-pod-autoscaler');
@@ -69,6 +72,8 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
     startReplicaSetController(client, informers, replicaSetEvents, opts.log),
     startDeploymentController(client, informers, deploymentEvents, opts.log),
     startDaemonSetController(client, informers, daemonSetEvents, opts.log),
+    startJobController(client, informers, jobEvents, opts.log),
+    startTTLAfterFinishedController(client, informers, opts.log),
     startServiceAccountsController(client, informers, opts.log),
     startNodeLifecycleController(client, informers, { node: nodeEvents, eviction: evictionEvents }, { log: opts.log, gracePeriodMs: opts.nodeMonitorGracePeriodMs }),
     startPodGC(client, informers, { log: opts.log, quarantineMs: opts.podGCQuarantineMs }),
@@ -88,7 +93,7 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
     async stop() {
       await Promise.all(controllers.map((c) => c.stop()));
       if (ownInformers) await informers.stop();
-      await Promise.all([deploymentEvents.flush(), replicaSetEvents.flush(), daemonSetEvents.flush(), nodeEvents.flush(), evictionEvents.flush(), hpaEvents.flush()]);
+      await Promise.all([deploymentEvents.flush(), replicaSetEvents.flush(), daemonSetEvents.flush(), jobEvents.flush(), nodeEvents.flush(), evictionEvents.flush(), hpaEvents.flush()]);
     },
   };
 }

@@ -4,6 +4,7 @@ import { defaultDeployment, defaultReplicaSet } from './apps.js';
 import { defaultDaemonSet } from './daemonset.js';
 import { defaultEndpoints, defaultNamespace, defaultNode, defaultSecret } from './core.js';
 import { defaultHPA } from './hpa.js';
+import { defaultJob } from './job.js';
 import { defaultEndpointSlice, defaultIngressClass, defaultNetworkPolicy } from './networking.js';
 import { defaultPod } from './pod.js';
 import { defaultService } from './service.js';
@@ -25,6 +26,7 @@ export const defaulters: Record<string, (obj: KObject) => void> = {
   [kindKey('apps', 'Deployment')]: defaultDeployment,
   [kindKey('apps', 'ReplicaSet')]: defaultReplicaSet,
   [kindKey('apps', 'DaemonSet')]: defaultDaemonSet,
+  [kindKey('batch', 'Job')]: defaultJob,
   [kindKey('autoscaling', 'HorizontalPodAutoscaler')]: defaultHPA,
   [kindKey('networking.k8s.io', 'NetworkPolicy')]: defaultNetworkPolicy,
   [kindKey('networking.k8s.io', 'IngressClass')]: defaultIngressClass,

@@ -3,6 +3,7 @@ import type { Printer } from '../types.js';
 import { apiServicePrinter } from './apiservice.js';
 import { configMapPrinter, secretPrinter, serviceAccountPrinter } from './config.js';
 import { daemonSetPrinter } from './daemonset.js';
+import { jobPrinter } from './job.js';
 import { endpointsPrinter } from './endpoints.js';
 import { endpointSlicePrinter } from './endpointslice.js';
 import { eventPrinter } from './event.js';
@@ -35,6 +36,7 @@ export const printers: Record<string, Printer> = {
   [kindKey('apps', 'Deployment')]: deploymentPrinter,
   [kindKey('apps', 'ReplicaSet')]: replicaSetPrinter,
   [kindKey('apps', 'DaemonSet')]: daemonSetPrinter,
+  [kindKey('batch', 'Job')]: jobPrinter,
   [kindKey('autoscaling', 'HorizontalPodAutoscaler')]: hpaPrinter,
   [kindKey('networking.k8s.io', 'Ingress')]: ingressPrinter,
   [kindKey('networking.k8s.io', 'IngressClass')]: ingressClassPrinter,

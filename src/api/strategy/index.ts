@@ -1,5 +1,6 @@
 import { kindKey } from '../kinds.js';
 import { daemonSetStrategy } from './daemonset.js';
+import { jobStrategy } from './job.js';
 import { namespaceStrategy } from './namespace.js';
 import { nodeStrategy } from './node.js';
 import { podStrategy } from './pod.js';
@@ -15,4 +16,5 @@ export const strategies: Record<string, Strategy> = {
   [kindKey('', 'Pod')]: podStrategy,
   [kindKey('', 'Service')]: serviceStrategy,
   [kindKey('apps', 'DaemonSet')]: daemonSetStrategy,
+  [kindKey('batch', 'Job')]: jobStrategy,
 };

@@ -6,6 +6,7 @@ import { validateConfigMap } from './configmap.js';
 import { validateEndpoints } from './endpoints.js';
 import { validateEndpointSlice } from './endpointslice.js';
 import { validateEvent } from './event.js';
+import { validateJob } from './job.js';
 import { validateHPA } from './hpa.js';
 import { validateIngress, validateIngressClass } from './ingress.js';
 import { validateIstioObject } from './istio.js';
@@ -36,6 +37,7 @@ const SPEC_RULES: Record<string, KindValidator> = {
   [kindKey('apps', 'Deployment')]: validateDeployment,
   [kindKey('apps', 'ReplicaSet')]: validateReplicaSet,
   [kindKey('apps', 'DaemonSet')]: validateDaemonSet,
+  [kindKey('batch', 'Job')]: validateJob,
   [kindKey('autoscaling', 'HorizontalPodAutoscaler')]: validateHPA,
   [kindKey('networking.k8s.io', 'Ingress')]: validateIngress,
   [kindKey('networking.k8s.io', 'IngressClass')]: validateIngressClass,

@@ -148,6 +148,11 @@ const daemonSetSpec = struct(
   { zero: { selector: 'null', template: 'struct', updateStrategy: 'struct' } },
 );
 const daemonSet = root({ spec: daemonSetSpec, status: workloadStatus }, { spec: 'struct', status: 'struct' });
+const jobSpec = struct(
+  { selector: labelSelector, template: podTemplateSpec, podFailurePolicy: struct({ rules: atomicList() }) },
+  { zero: { selector: 'null', template: 'struct' } },
+);
+const job = root({ spec: jobSpec, status: workloadStatus }, { spec: 'struct', status: 'struct' });
 
 const service = root(
   {
@@ -210,6 +215,7 @@ const SCHEMAS: Record<string, StructSchema> = {
   'apps/Deployment': deployment,
   'apps/ReplicaSet': replicaSet,
   'apps/DaemonSet': daemonSet,
+  'batch/Job': job,
   'networking.k8s.io/Ingress': ingress,
   'networking.k8s.io/NetworkPolicy': networkPolicy,
   'autoscaling/HorizontalPodAutoscaler': hpa,

@@ -177,13 +177,20 @@ function sameStatus(a: ReplicaSetStatus | undefined, b: ReplicaSetStatus): boole
  * ClaimPods for a controller of kind `kind`: adopts the orphans its selector matches, releases
  * the pods it no longer matches, and returns those it controls.
  */
-export async function claimOwned(owner: KObject, kind: string, selector: LabelSelector | undefined, pods: KObject[], fx: Pick<ReplicaSetEffects, 'setPodOwnerRefs'>): Promise<KObject[]> {
+export async function claimOwned(
+  owner: KObject,
+  kind: string,
+  selector: LabelSelector | undefined,
+  pods: KObject[],
+  fx: Pick<ReplicaSetEffects, 'setPodOwnerRefs'>,
+  apiVersion = 'apps/v1',
+): Promise<KObject[]> {
   const owned: KObject[] = [];
   for (const p of pods) {
     const c = claim(owner, selector, p);
     if (c === 'owned') owned.push(p);
     else if (c === 'adopt') {
-      await fx.setPodOwnerRefs(p, [...(p.metadata.ownerReferences ?? []), newControllerRef(owner, 'apps/v1', kind)]);
+      await fx.setPodOwnerRefs(p, [...(p.metadata.ownerReferences ?? []), newControllerRef(owner, apiVersion, kind)]);
       owned.push(p);
     } else if (c === 'release') {
       await fx.setPodOwnerRefs(p, (p.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata.uid));

@@ -74,6 +74,10 @@ const TABLE: Record<string, Record<string, Semantics>> = {
   'api.apps.v1.DeploymentStatus': { conditions },
   'api.apps.v1.ReplicaSetStatus': { conditions },
   'api.apps.v1.DaemonSetStatus': { conditions },
+  // Merged by type under strategic merge, yet atomic to server-side apply, as k8s.io/api declares it.
+  'api.batch.v1.JobStatus': { conditions: { mergeKey: 'type', strategy: 'merge', listType: 'atomic' } },
+  'api.batch.v1.UncountedTerminatedPods': { succeeded: { listType: 'set' }, failed: { listType: 'set' } },
+  'api.batch.v1.PodFailurePolicy': { rules: atomic },
   'api.autoscaling.v2.HorizontalPodAutoscalerSpec': { metrics: atomic },
   'api.autoscaling.v2.HorizontalPodAutoscalerStatus': { conditions, currentMetrics: atomic },
   'api.autoscaling.v2.HPAScalingRules': { policies: atomic },

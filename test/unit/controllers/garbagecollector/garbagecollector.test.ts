@@ -83,5 +83,6 @@ test('the graph indexes dependents by owner uid and survives owner removal', () 
 
 test('owner references resolve to served resources only', () => {
   assert.deepEqual(resourceOfOwner(ref('x')), { group: 'apps', version: 'v1', plural: 'replicasets', kind: 'ReplicaSet', namespaced: true });
-  assert.equal(resourceOfOwner({ apiVersion: 'batch/v1', kind: 'Job', name: 'j', uid: 'u' }), undefined);
+  assert.deepEqual(resourceOfOwner({ apiVersion: 'batch/v1', kind: 'Job', name: 'j', uid: 'u' }), { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job', namespaced: true });
+  assert.equal(resourceOfOwner({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 's', uid: 'u' }), undefined);
 });

@@ -21,7 +21,7 @@ const parse = (gv: string): Doc => {
 test('one document per served group-version', () => {
   assert.deepEqual([...byPath.keys()].sort(), [
     'api/v1', 'apis/apiregistration.k8s.io/v1', 'apis/apps/v1', 'apis/autoscaling/v1', 'apis/autoscaling/v2', 'apis/autoscaling/v2beta2',
-    'apis/coordination.k8s.io/v1', 'apis/discovery.k8s.io/v1',
+    'apis/batch/v1', 'apis/coordination.k8s.io/v1', 'apis/discovery.k8s.io/v1',
     'apis/networking.istio.io/v1', 'apis/networking.istio.io/v1alpha3', 'apis/networking.istio.io/v1beta1',
     'apis/networking.k8s.io/v1',
   ]);
