@@ -85,7 +85,9 @@ for (const cl of execClients) {
   test(`exec -it with ${cl.label}: a terminal of the client's size`, async () => {
     // kubectl only asks for a tty when its stdin is a terminal, so it runs under script(1).
     const bin = cl.bin ?? 'kubectl';
-    const cmd = `stty cols 91 rows 33; exec ${bin} exec -it bb -- sh -c 'tty; stty size; exit 5'`;
+    // runc gives the container's terminal its size just after the command starts (upstream's
+    // containerd does the same when the first resize arrives), so the command waits for one.
+    const cmd = `stty cols 91 rows 33; exec ${bin} exec -it bb -- sh -c 'tty; until stty size >/dev/null 2>&1; do sleep 0.05; done; stty size; exit 5'`;
     const r = await run('script', ['-qfec', cmd, '/dev/null'], { ...c.env, ...cl.env }, undefined, 60_000);
     assert.equal(r.code, 5, r.stdout + r.stderr);
     assert.match(r.stdout, /\/dev\/pts\/\d+\r?\n/);
