@@ -65,8 +65,8 @@ async function open(pid: number): Promise<Session> {
 
 /**
  * Private memory (KiB) of pid after two full collections. The inspector stays open until the
- * process ends (a benchmark's cluster goes down at its end): closing it from inside, with
- * inspector.close(), made a busy control plane exit.
+ * process ends (a benchmark's cluster goes down at its end): when it was closed from inside with
+ * inspector.close(), the 100-pod metrics benchmark lost its control plane twice (cause not found).
  */
 export async function steadyPrivateKb(pid: number): Promise<number> {
   const s = await open(pid);
