@@ -1,6 +1,6 @@
 // What the metrics pipeline costs. With N pods on one node (100 by default, BENCH_PODS to
-// change), each the one replica of its own Deployment: the resident memory of the metrics-server
-// process, next to a bare Node process with the same flags measured in the same run (the floor
+// change), each the one replica of its own Deployment: the private memory of the metrics-server
+// process (the lowest sampled over two scrapes), next to a bare Node process with the same flags measured in the same run (the floor
 // of any add-on written for Node); the memory the HPA controller adds to the control plane with
 // 10 and with N HorizontalPodAutoscalers, one per Deployment, each synced with metrics (the
 // control plane's private memory after a full collection, against the same cluster before any
@@ -46,6 +46,20 @@ function cgroupPids(rel: string): number[] {
     }
   }
   return [];
+}
+
+/**
+ * The lowest of a memory figure sampled each second for ms: where a process is between its
+ * collections, for one the benchmark cannot ask for a collection (metrics-server's inspector
+ * would listen inside its pod's network namespace).
+ */
+async function lowest(sample: () => number, ms: number): Promise<number> {
+  let min = sample();
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    await new Promise((r) => setTimeout(r, 1000));
+    min = Math.min(min, sample());
+  }
+  return min;
 }
 
 /** Deployment idle-<i>: one busybox replica with a CPU request, so that an HPA can compute utilization. */
@@ -127,7 +141,7 @@ async function main(): Promise<void> {
     const uid = (await c.ok(['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app=metrics-server', '-o', 'jsonpath={.items[0].metadata.uid}'])).trim();
     const rel = `skiff.${c.name}/${uid}/${uid}-metrics-server-0`;
     const pids = cgroupPids(rel);
-    const serverPrivate = pids.reduce((s, p) => s + privateKb(p), 0);
+    const serverKb = () => pids.reduce((s, p) => s + privateKb(p), 0);
     const nodeDir = join(c.dir, 'home', 'clusters', c.name, 'nodes', `${c.name}-node-1`);
     const agent = Number(readFileSync(join(nodeDir, 'agent.pid'), 'utf8'));
 
@@ -135,7 +149,7 @@ async function main(): Promise<void> {
     const cpu0 = cgroupCpuNs(rel);
     const agent0 = cpuMs(agent);
     const t0 = Date.now();
-    await new Promise((r) => setTimeout(r, 2 * RESOLUTION_S * 1000));
+    const serverPrivate = await lowest(serverKb, 2 * RESOLUTION_S * 1000);
     const windowMs = Date.now() - t0;
     const serverPct = ((cgroupCpuNs(rel) - cpu0) / 1e6 / windowMs) * 100;
     const agentWindowPct = ((cpuMs(agent) - agent0) / windowMs) * 100;
@@ -158,16 +172,16 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, RESOLUTION_S * 1000));
       withHPAs.push(await steadyPrivateKb(controlPlane));
     }
-    const serverWithHPAs = pids.reduce((s, p) => s + privateKb(p), 0);
+    const serverWithHPAs = await lowest(serverKb, RESOLUTION_S * 1000);
     const hpaMb = (i: number) => (withHPAs[i] - withoutHPAs) / 1024;
     const last = HPA_COUNTS.length - 1;
 
     console.log(`metrics pipeline, ${PODS} pods on one node, --metric-resolution=${RESOLUTION_S}s`);
-    console.log(`  metrics-server private    ${(serverPrivate / 1024).toFixed(1)} MB   (bare Node with the same flags: ${(bare / 1024).toFixed(1)} MB, ratio ${(serverPrivate / bare).toFixed(2)}; goal with the HPA controller: ${GOAL_MB} MB)`);
+    console.log(`  metrics-server private    ${(serverPrivate / 1024).toFixed(1)} MB, the lowest over two scrapes   (bare Node with the same flags: ${(bare / 1024).toFixed(1)} MB, ratio ${(serverPrivate / bare).toFixed(2)}; goal with the HPA controller: ${GOAL_MB} MB)`);
     console.log(`  control plane private     ${(withoutHPAs / 1024).toFixed(1)} MB without HPAs, after a full GC`);
     HPA_COUNTS.forEach((n, i) => console.log(`  HPA controller, ${String(n).padStart(3)} HPAs ${hpaMb(i).toFixed(1)} MB added (${((hpaMb(i) * 1024) / n).toFixed(1)} KiB per HPA)`));
     const together = serverWithHPAs / 1024 + hpaMb(last);
-    console.log(`  metrics-server + HPAs     ${together.toFixed(1)} MB with ${HPA_COUNTS[last]} HPAs (metrics-server then: ${(serverWithHPAs / 1024).toFixed(1)} MB)   (goal ${GOAL_MB} MB)`);
+    console.log(`  metrics-server + HPAs     ${together.toFixed(1)} MB with ${HPA_COUNTS[last]} HPAs (metrics-server then: ${(serverWithHPAs / 1024).toFixed(1)} MB, the lowest over a scrape)   (goal ${GOAL_MB} MB)`);
     console.log(`  metrics-server CPU        ${serverPct.toFixed(2)}% of a core over ${(windowMs / 1000).toFixed(0)} s`);
     console.log(`  kubelet /metrics/resource ${perRenderMs.toFixed(1)} ms CPU per render (${(bytes / 1024).toFixed(0)} KiB) = ${agentPct.toFixed(3)}% of a core`);
     console.log(`  scraping total            ${(serverPct + agentPct).toFixed(2)}% of a core   (goal ${GOAL_CPU_PCT}%; node agent over the same window, all its work: ${agentWindowPct.toFixed(2)}%)`);
