@@ -227,8 +227,8 @@ export async function syncJob(job: KObject, namespacePods: KObject[], fx: JobEff
   let suspendChanged = false;
   let created = 0;
   if (finished) {
-    // A failing Job stops its running pods; it is not finished until they are all gone.
-    memory.exp.expectDeletions(key, activePods.map(keyOf), now);
+    // A failing Job stops its running pods, without expectations (deleteActivePods); it is not
+    // finished until they are all gone.
     const error = await deletePods(job, activePods, fx, memory.exp);
     if (error) decision.error = error;
     const deleted = error ? 0 : activePods.length;

@@ -185,6 +185,57 @@ spec:
   await waitFor('its pods to go', async () => (await podsOf('brief')).length === 0, 60_000);
 });
 
+test('a suspended Job makes no pods until an apply resumes it; the update keeps the generated selector and labels', async () => {
+  const manifest = (suspend: boolean) => `apiVersion: batch/v1
+kind: Job
+metadata: {name: later}
+spec:
+  suspend: ${suspend}
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: main, image: busybox, command: ['true']}
+`;
+  await ok(['apply', '-f', '-'], manifest(true));
+  await waitFor('the Suspended condition', async () => types(await job('later')).includes('Suspended'));
+  assert.equal((await podsOf('later')).length, 0);
+  assert.match((await ok(['get', 'job', 'later'])).trim().split('\n')[1], /^later\s+Suspended\s+0\/1\s+\s+\S+$/);
+  await ok(['apply', '-f', '-'], manifest(false));
+  await ok(['wait', '--for=condition=complete', 'job/later', '--timeout=120s']);
+  const j = await job('later');
+  const suspended = j.status.conditions?.find((x) => x.type === 'Suspended');
+  assert.deepEqual([suspended?.status, suspended?.reason, suspended?.message], ['False', 'JobResumed', 'Job resumed']);
+  const events = await ok(['get', 'events', '--field-selector', 'involvedObject.name=later,involvedObject.kind=Job', '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}']);
+  assert.deepEqual(events.trim().split('\n').filter((r) => r === 'Suspended' || r === 'Resumed'), ['Suspended', 'Resumed']);
+});
+
+test('a podFailurePolicy FailJob rule fails the Job on the matching exit code, without retries', async () => {
+  await ok(['apply', '-f', '-'], `apiVersion: batch/v1
+kind: Job
+metadata: {name: policy}
+spec:
+  backoffLimit: 6
+  podFailurePolicy:
+    rules:
+    - action: FailJob
+      onExitCodes: {containerName: main, operator: In, values: [42]}
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: main, image: busybox, command: [sh, -c, 'exit 42']}
+`);
+  await ok(['wait', '--for=condition=failed', 'job/policy', '--timeout=120s']);
+  const j = await job('policy');
+  const failed = j.status.conditions?.find((x) => x.type === 'Failed');
+  const pods = await podsOf('policy');
+  assert.equal(pods.length, 1);
+  assert.equal(failed?.reason, 'PodFailurePolicy');
+  assert.equal(failed?.message, `Container main for pod default/${pods[0].metadata.name} failed with exit code 42 matching FailJob rule at index 0`);
+  assert.equal(j.spec.podReplacementPolicy, 'Failed');
+});
+
 test('a Job whose pods would restart forever is refused with upstream message', async () => {
   const r = await c.kubectl(['apply', '-f', '-'], {
     input: `apiVersion: batch/v1
