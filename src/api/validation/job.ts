@@ -41,7 +41,7 @@ export function validateJob(job: KObject, old?: KObject): FieldError[] {
       errs.push(invalid(child('metadata', 'name'), job.metadata.name ?? '', `will not able to create pod with invalid DNS label: ${hostname}`));
     }
   }
-  if (old) errs.push(...validateJobSpec(spec, 'spec'), ...validateJobSpecUpdate(spec, specOf(old)));
+  if (old) errs.push(...validateJobSpec(spec, 'spec'), ...validateJobSpecUpdate(spec, old));
   return errs;
 }
 
@@ -235,21 +235,53 @@ function validatePodReplacementPolicy(spec: JsonObject, path: string): FieldErro
 }
 
 /**
- * ValidateJobSpecUpdate. Completions may change only for an "elastic" Indexed Job, whose
- * completions track its parallelism; the template only while the Job is suspended and has
- * never started, and then only in its scheduling directives (not supported here: immutable).
+ * ValidateJobSpecUpdate. An Indexed Job's completions change only together with its
+ * parallelism (elastic Indexed Jobs); the template only in its scheduling directives, and only
+ * while the Job is suspended and has never started (validatePodTemplateUpdate).
  */
-function validateJobSpecUpdate(spec: JsonObject, old: JsonObject): FieldError[] {
+function validateJobSpecUpdate(spec: JsonObject, oldJob: KObject): FieldError[] {
+  const old = specOf(oldJob);
   const errs: FieldError[] = [];
-  const elastic = spec.completionMode === 'Indexed' && spec.completions === spec.parallelism && old.completions === old.parallelism;
-  if (!elastic) errs.push(...validateImmutable(spec.completions ?? null, old.completions ?? null, child('spec', 'completions')));
+  const completionsPath = child('spec', 'completions');
+  if (spec.completionMode !== 'Indexed') errs.push(...validateImmutable(spec.completions ?? null, old.completions ?? null, completionsPath));
+  else if (spec.completions != null && spec.completions !== old.completions && spec.completions !== spec.parallelism) {
+    errs.push(invalid(completionsPath, spec.completions, 'can only be modified in tandem with spec.parallelism'));
+  }
   errs.push(...validateImmutable(spec.selector ?? null, old.selector ?? null, child('spec', 'selector'), goLabelSelector));
-  if (!jsonEqual(spec.template ?? null, old.template ?? null)) {
+  const notStarted = !(oldJob.status as { startTime?: string } | undefined)?.startTime;
+  const oldTemplate = old.suspend === true && notStarted ? withSchedulingDirectivesOf(old.template, spec.template) : old.template;
+  if (!jsonEqual(spec.template ?? null, oldTemplate ?? null)) {
     errs.push(invalid(child('spec', 'template'), new GoValue('core.PodTemplateSpec{...}'), FIELD_IMMUTABLE));
   }
   errs.push(...validateImmutable(spec.completionMode ?? null, old.completionMode ?? null, child('spec', 'completionMode')));
   errs.push(...validateImmutable(spec.podFailurePolicy ?? null, old.podFailurePolicy ?? null, child('spec', 'podFailurePolicy'), () => new GoValue('&batch.PodFailurePolicy{...}')));
   errs.push(...validateImmutable(spec.backoffLimitPerIndex ?? null, old.backoffLimitPerIndex ?? null, child('spec', 'backoffLimitPerIndex')));
   errs.push(...validateImmutable(spec.managedBy ?? null, old.managedBy ?? null, child('spec', 'managedBy')));
+  errs.push(...validateImmutable(spec.successPolicy ?? null, old.successPolicy ?? null, child('spec', 'successPolicy'), () => new GoValue('&batch.SuccessPolicy{...}')));
   return errs;
+}
+
+/** The old template with the new one's node affinity, node selector, tolerations, labels, annotations and scheduling gates. */
+function withSchedulingDirectivesOf(oldTemplate: unknown, template: unknown): unknown {
+  const next: JsonObject = isObject(template) ? template : {};
+  const nextMeta: JsonObject = isObject(next.metadata) ? next.metadata : {};
+  const nextSpec: JsonObject = isObject(next.spec) ? next.spec : {};
+  const out = structuredClone(isObject(oldTemplate) ? oldTemplate : {}) as JsonObject;
+  const meta = (out.metadata = isObject(out.metadata) ? out.metadata : {}) as JsonObject;
+  const podSpec = (out.spec = isObject(out.spec) ? out.spec : {}) as JsonObject;
+  const assign = (o: JsonObject, k: string, v: unknown) => (v === undefined ? delete o[k] : (o[k] = structuredClone(v)));
+  assign(meta, 'labels', nextMeta.labels);
+  assign(meta, 'annotations', nextMeta.annotations);
+  for (const k of ['nodeSelector', 'tolerations', 'schedulingGates']) assign(podSpec, k, nextSpec[k]);
+  const affinity: JsonObject | undefined = isObject(podSpec.affinity) ? podSpec.affinity : undefined;
+  const nextAffinity: JsonObject | undefined = isObject(nextSpec.affinity) ? nextSpec.affinity : undefined;
+  if (!nextAffinity && affinity) {
+    // Clearing affinity is allowed when node affinity was all it held.
+    delete affinity.nodeAffinity;
+    if (Object.keys(affinity).length === 0) delete podSpec.affinity;
+  } else if (nextAffinity) {
+    podSpec.affinity = { ...(affinity ?? {}), nodeAffinity: nextAffinity.nodeAffinity };
+    if (nextAffinity.nodeAffinity === undefined) delete (podSpec.affinity as JsonObject).nodeAffinity;
+  }
+  return out;
 }

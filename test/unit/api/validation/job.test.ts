@@ -93,7 +93,7 @@ test('on update the selector, template, completions and completionMode are immut
   (next.spec as any).completionMode = 'Indexed';
   (next.spec as any).template.spec.containers[0].image = 'nginx';
   assert.deepEqual(validators[key](next, old).map(formatFieldError), [
-    'spec.completions: Invalid value: 2: field is immutable',
+    'spec.completions: Invalid value: 2: can only be modified in tandem with spec.parallelism',
     'spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable',
     'spec.completionMode: Invalid value: "Indexed": field is immutable',
   ]);
@@ -136,4 +136,23 @@ test('backoffLimitPerIndex and maxFailedIndexes need Indexed completion', () => 
   assert.deepEqual(create(job({ completionMode: 'Indexed', completions: 2, backoffLimitPerIndex: 1, maxFailedIndexes: 3 })), [
     'spec.maxFailedIndexes: Invalid value: 3: must be less than or equal to completions',
   ]);
+});
+
+test('a suspended Job that never started may change its scheduling directives, nothing else of its template', () => {
+  const old = job({ suspend: true });
+  create(old);
+  const next = structuredClone(old);
+  const tpl = (next.spec as any).template;
+  tpl.spec.nodeSelector = { zone: 'a' };
+  tpl.spec.tolerations = [{ key: 'k', operator: 'Exists' }];
+  tpl.metadata.annotations = { queue: 'q' };
+  tpl.spec.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] } } };
+  assert.deepEqual(validators[key](next, old), []);
+  tpl.spec.containers[0].image = 'nginx';
+  assert.deepEqual(validators[key](next, old).map(formatFieldError), ['spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable']);
+  const started = structuredClone(old);
+  started.status = { startTime: '2030-01-01T00:00:00Z' };
+  const moved = structuredClone(started);
+  (moved.spec as any).template.spec.nodeSelector = { zone: 'a' };
+  assert.deepEqual(validators[key](moved, started).map(formatFieldError), ['spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable']);
 });
