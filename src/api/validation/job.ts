@@ -1,11 +1,11 @@
 import type { FieldError, KObject } from '../types.js';
 import { selectorMatches, type LabelSelector } from '../selectors.js';
 import { CONTROLLER_UID_LABEL, JOB_NAME_LABEL, LEGACY_CONTROLLER_UID_LABEL, LEGACY_JOB_NAME_LABEL } from '../strategy/job.js';
-import { child, duplicate, GoValue, goQuote, index, invalid, key, notSupported, OMIT_VALUE, required, tooMany } from './field.js';
+import { child, duplicate, GoValue, goQuote, index, invalid, key, notSupported, OMIT_VALUE, required, tooLong, tooMany } from './field.js';
 import { goLabelSelector, goMap, validateLabelSelector } from './labels.js';
 import { arr, isObject, jsonEqual, type JsonObject } from './json.js';
 import { FIELD_IMMUTABLE, validateImmutable, validateNonnegative } from './meta.js';
-import { isDNS1123Label, isQualifiedName } from './names.js';
+import { httpPathError, isDNS1123Label, isDNS1123Subdomain, isQualifiedName } from './names.js';
 import { validatePodTemplateSpec } from './pod.js';
 
 // ValidateJob / ValidateJobUpdate from pkg/apis/batch/validation, in upstream's order.
@@ -95,6 +95,7 @@ function validateJobSpecFields(spec: JsonObject, path: string): FieldError[] {
     errs.push(...validateNonnegative(spec.maxFailedIndexes, child(path, 'maxFailedIndexes')));
     if (spec.backoffLimitPerIndex == null) errs.push(required(child(path, 'backoffLimitPerIndex'), 'when maxFailedIndexes is specified'));
   }
+  if (spec.managedBy != null) errs.push(...validateManagedBy(String(spec.managedBy), child(path, 'managedBy')));
   if (spec.completionMode != null) {
     if (spec.completionMode !== 'NonIndexed' && spec.completionMode !== 'Indexed') {
       errs.push(notSupported(child(path, 'completionMode'), spec.completionMode, ['NonIndexed', 'Indexed']));
@@ -120,6 +121,25 @@ function validateJobSpecFields(spec: JsonObject, path: string): FieldError[] {
   } else if (spec.podFailurePolicy != null && restartPolicy !== 'Never') {
     errs.push(invalid(policyPath, restartPolicy, 'only "Never" is supported when podFailurePolicy is specified'));
   }
+  return errs;
+}
+
+const MAX_MANAGED_BY_LENGTH = 63;
+
+/** IsDomainPrefixedPath, then the length limit: the controller that runs the Job, named as "acme.io/foo". */
+function validateManagedBy(value: string, path: string): FieldError[] {
+  if (value === '') return [required(path, '')];
+  const slash = value.indexOf('/');
+  const errs: FieldError[] = [];
+  if (slash < 1 || slash === value.length - 1) errs.push(invalid(path, value, 'must be a domain-prefixed path (such as "acme.io/foo")'));
+  else {
+    const host = value.slice(0, slash);
+    for (const m of isDNS1123Subdomain(host)) errs.push(invalid(path, host, m));
+    const rest = value.slice(slash + 1);
+    const pathError = httpPathError(rest);
+    if (pathError) errs.push(invalid(path, rest, pathError));
+  }
+  if (value.length > MAX_MANAGED_BY_LENGTH) errs.push(tooLong(path, MAX_MANAGED_BY_LENGTH));
   return errs;
 }
 

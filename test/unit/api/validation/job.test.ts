@@ -156,3 +156,9 @@ test('a suspended Job that never started may change its scheduling directives, n
   (moved.spec as any).template.spec.nodeSelector = { zone: 'a' };
   assert.deepEqual(validators[key](moved, started).map(formatFieldError), ['spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable']);
 });
+
+test('spec.managedBy is a domain-prefixed path of at most 63 characters', () => {
+  assert.deepEqual(create(job({ managedBy: 'kueue.x-k8s.io/multikueue' })), []);
+  assert.deepEqual(create(job({ managedBy: 'kueue' })), ['spec.managedBy: Invalid value: "kueue": must be a domain-prefixed path (such as "acme.io/foo")']);
+  assert.deepEqual(create(job({ managedBy: `example.com/${'a'.repeat(60)}` })), ['spec.managedBy: Too long: must have at most 63 bytes']);
+});

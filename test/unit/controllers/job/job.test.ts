@@ -259,3 +259,10 @@ test('without a matching rule a failure counts toward backoffLimit', async () =>
   assert.equal(last(fx).failed, 1);
   assert.deepEqual(types(last(fx)), ['FailureTarget=True:BackoffLimitExceeded', 'Failed=True:BackoffLimitExceeded']);
 });
+
+test('a Job managed by another controller is left to it', async () => {
+  const { isManagedByJobController } = await import('../../../../src/controllers/job/controller.js');
+  assert.equal(isManagedByJobController(job()), true);
+  assert.equal(isManagedByJobController(job({ managedBy: 'kubernetes.io/job-controller' })), true);
+  assert.equal(isManagedByJobController(job({ managedBy: 'kueue.x-k8s.io/multikueue' })), false);
+});
