@@ -108,6 +108,10 @@ function validateJobSpecFields(spec: JsonObject, path: string): FieldError[] {
     }
   }
   if (isObject(spec.podFailurePolicy)) errs.push(...validatePodFailurePolicy(spec, spec.podFailurePolicy, child(path, 'podFailurePolicy')));
+  if (isObject(spec.successPolicy)) {
+    if (spec.completionMode !== 'Indexed') errs.push(invalid(child(path, 'successPolicy'), new GoValue('batch.SuccessPolicy{...}'), 'requires indexed completion mode'));
+    else errs.push(...validateSuccessPolicy(spec, spec.successPolicy, child(path, 'successPolicy')));
+  }
   errs.push(...validatePodReplacementPolicy(spec, child(path, 'podReplacementPolicy')));
   const tpl = isObject(spec.template) ? spec.template : {};
   errs.push(...validatePodTemplateSpec(tpl, child(path, 'template')));
@@ -165,6 +169,66 @@ function validateIndexedLimits(spec: JsonObject, path: string): FieldError[] {
     if (maxFailed !== undefined && maxFailed > HIGH_COMPLETIONS_LIMIT) errs.push(invalid(child(path, 'maxFailedIndexes'), maxFailed, `must be less than or equal to ${HIGH_COMPLETIONS_LIMIT} ${high}`));
   }
   return errs;
+}
+
+const MAX_SUCCESS_POLICY_RULES = 20;
+const MAX_SUCCEEDED_INDEXES_LENGTH = 64 * 1024;
+
+function validateSuccessPolicy(spec: JsonObject, policy: JsonObject, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const rulesPath = child(path, 'rules');
+  const rules = arr(policy.rules);
+  if (rules.length === 0) errs.push(required(rulesPath, 'at least one rules must be specified when the successPolicy is specified'));
+  if (rules.length > MAX_SUCCESS_POLICY_RULES) errs.push(tooMany(rulesPath, rules.length, MAX_SUCCESS_POLICY_RULES));
+  const completions = typeof spec.completions === 'number' ? spec.completions : 0;
+  rules.forEach((raw, i) => {
+    const rule: JsonObject = isObject(raw) ? raw : {};
+    const rulePath = index(rulesPath, i);
+    if (rule.succeededCount == null && rule.succeededIndexes == null) {
+      errs.push(required(rulePath, 'at least one of succeededCount or succeededIndexes must be specified'));
+    }
+    let total = 0;
+    if (rule.succeededIndexes != null) {
+      const indexesPath = child(rulePath, 'succeededIndexes');
+      const text = String(rule.succeededIndexes);
+      if (text.length > MAX_SUCCEEDED_INDEXES_LENGTH) errs.push(tooLong(indexesPath, MAX_SUCCEEDED_INDEXES_LENGTH));
+      const parsed = countIndexes(text, completions);
+      if (typeof parsed === 'string') errs.push(invalid(indexesPath, text, `error parsing succeededIndexes: ${parsed}`));
+      else total = parsed;
+    }
+    if (typeof rule.succeededCount === 'number') {
+      const countPath = child(rulePath, 'succeededCount');
+      errs.push(...validateNonnegative(rule.succeededCount, countPath));
+      if (rule.succeededCount > completions) {
+        errs.push(invalid(countPath, rule.succeededCount, `must be less than or equal to ${completions} (the number of specified completions)`));
+      }
+      if (rule.succeededIndexes != null && rule.succeededCount > total) {
+        errs.push(invalid(countPath, rule.succeededCount, `must be less than or equal to ${total} (the number of indexes in the specified succeededIndexes field)`));
+      }
+    }
+  });
+  return errs;
+}
+
+/** validateIndexesFormat: how many indexes "1,3-5" names, or what is wrong with it. */
+export function countIndexes(text: string, completions: number): number | string {
+  if (text === '') return 0;
+  const int = (s: string) => (/^[+-]?\d+$/.test(s) && Math.abs(Number(s)) < 2 ** 31 ? Number(s) : undefined);
+  let last: number | undefined;
+  let total = 0;
+  for (const interval of text.split(',')) {
+    const limits = interval.split('-');
+    if (limits.length > 2) return `the fragment "${interval}" violates the requirement that an index interval can have at most two parts separated by '-'`;
+    for (const [j, limit] of limits.entries()) {
+      const x = int(limit);
+      if (x === undefined) return `cannot convert string to integer for index: "${limit}"`;
+      if (x >= completions) return `too large index: "${limit}"`;
+      if (last !== undefined && last >= x) return `non-increasing order, previous: ${last}, current: ${x}`;
+      total += j === 0 ? 1 : x - (last ?? x);
+      last = x;
+    }
+  }
+  return total;
 }
 
 const POD_FAILURE_POLICY_ACTIONS = ['Count', 'FailIndex', 'FailJob', 'Ignore'];

@@ -6,6 +6,7 @@ import { BURST_REPLICAS, claimOwned, createPods, deletePods, keyOf, podsToDelete
 import { isPodActive, isPodReady } from '../podutil.js';
 import { nextBackoffRecord, remainingBackoff, type BackoffRecord } from './backoff.js';
 import { formatIndexes, parseIndexes } from './indexes.js';
+import { matchSuccessPolicy, type SuccessPolicy } from './successpolicy.js';
 import { matchPodFailurePolicy, type PodFailurePolicy } from './podfailurepolicy.js';
 import { completionIndex, hasTrackingFinalizer, jobPod } from './pods.js';
 
@@ -59,6 +60,7 @@ interface JobSpec {
   suspend?: boolean;
   podReplacementPolicy?: string;
   podFailurePolicy?: PodFailurePolicy;
+  successPolicy?: SuccessPolicy;
   template?: { spec?: { restartPolicy?: string } };
 }
 
@@ -221,6 +223,10 @@ export async function syncJob(job: KObject, namespacePods: KObject[], fx: JobEff
       const start = Date.parse(status.startTime ?? '');
       decision.requeueAfter = Math.max(0, spec.activeDeadlineSeconds * 1000 - (now - start));
     }
+  }
+  if (!finished && indexed && spec.successPolicy) {
+    const message = matchSuccessPolicy(spec.successPolicy, completions ?? 0, succeededIndexes);
+    if (message) finished = newCondition('SuccessCriteriaMet', 'True', 'SuccessPolicy', message, now);
   }
 
   const satisfied = memory.exp.satisfied(key, now);

@@ -162,3 +162,20 @@ test('spec.managedBy is a domain-prefixed path of at most 63 characters', () => 
   assert.deepEqual(create(job({ managedBy: 'kueue' })), ['spec.managedBy: Invalid value: "kueue": must be a domain-prefixed path (such as "acme.io/foo")']);
   assert.deepEqual(create(job({ managedBy: `example.com/${'a'.repeat(60)}` })), ['spec.managedBy: Too long: must have at most 63 bytes']);
 });
+
+test('successPolicy: Indexed only, rules with indexes in increasing order below completions and counts they can reach', () => {
+  assert.deepEqual(create(job({ successPolicy: { rules: [{ succeededCount: 1 }] } })), [
+    'spec.successPolicy: Invalid value: batch.SuccessPolicy{...}: requires indexed completion mode',
+  ]);
+  const indexed = (rules: unknown[]) => job({ completionMode: 'Indexed', completions: 5, parallelism: 5, successPolicy: { rules } });
+  assert.deepEqual(create(indexed([{ succeededIndexes: '0,2-4', succeededCount: 4 }])), []);
+  assert.deepEqual(create(indexed([])), ['spec.successPolicy.rules: Required value: at least one rules must be specified when the successPolicy is specified']);
+  assert.deepEqual(create(indexed([{}, { succeededIndexes: '3,1' }, { succeededIndexes: '1-2-3' }, { succeededIndexes: '0-7' }, { succeededIndexes: '0-1', succeededCount: 3 }, { succeededCount: 6 }])), [
+    'spec.successPolicy.rules[0]: Required value: at least one of succeededCount or succeededIndexes must be specified',
+    'spec.successPolicy.rules[1].succeededIndexes: Invalid value: "3,1": error parsing succeededIndexes: non-increasing order, previous: 3, current: 1',
+    'spec.successPolicy.rules[2].succeededIndexes: Invalid value: "1-2-3": error parsing succeededIndexes: the fragment "1-2-3" violates the requirement that an index interval can have at most two parts separated by \'-\'',
+    'spec.successPolicy.rules[3].succeededIndexes: Invalid value: "0-7": error parsing succeededIndexes: too large index: "7"',
+    'spec.successPolicy.rules[4].succeededCount: Invalid value: 3: must be less than or equal to 2 (the number of indexes in the specified succeededIndexes field)',
+    'spec.successPolicy.rules[5].succeededCount: Invalid value: 6: must be less than or equal to 5 (the number of specified completions)',
+  ]);
+});
