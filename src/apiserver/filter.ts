@@ -1,3 +1,4 @@
+import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IEvent } from 'kubernetes-models/v1/Event';
 import type { INode } from 'kubernetes-models/v1/Node';
 import type { IPod } from 'kubernetes-models/v1/Pod';
@@ -35,6 +36,7 @@ const FIELDS: Record<string, string[]> = {
   Namespace: ['status.phase'],
   Node: ['spec.unschedulable'],
   ReplicaSet: ['status.replicas'],
+  Job: ['status.successful'],
 };
 
 // Each getter reads a stored object of its own kind (type-checked when written).
@@ -42,6 +44,8 @@ const SPECIAL: Record<string, Getter> = {
   source: (o) => (o as ObjectOf<IEvent>).source?.component ?? '',
   'spec.hostNetwork': (o) => String(Boolean((o as ObjectOf<IPod>).spec?.hostNetwork)),
   'spec.unschedulable': (o) => String(Boolean((o as ObjectOf<INode>).spec?.unschedulable)),
+  // JobToSelectableFields: the succeeded count under its old name, 0 when unset.
+  'status.successful': (o) => String((o as ObjectOf<IJob>).status?.succeeded ?? 0),
 };
 
 export interface Filter {

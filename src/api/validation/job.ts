@@ -1,11 +1,11 @@
 import type { FieldError, KObject } from '../types.js';
 import { selectorMatches, type LabelSelector } from '../selectors.js';
 import { CONTROLLER_UID_LABEL, JOB_NAME_LABEL, LEGACY_CONTROLLER_UID_LABEL, LEGACY_JOB_NAME_LABEL } from '../strategy/job.js';
-import { child, duplicate, GoValue, goQuote, index, invalid, key, notSupported, OMIT_VALUE, required, tooMany } from './field.js';
+import { child, duplicate, GoValue, goQuote, index, invalid, key, notSupported, OMIT_VALUE, required, tooLong, tooMany } from './field.js';
 import { goLabelSelector, goMap, validateLabelSelector } from './labels.js';
 import { arr, isObject, jsonEqual, type JsonObject } from './json.js';
 import { FIELD_IMMUTABLE, validateImmutable, validateNonnegative } from './meta.js';
-import { isDNS1123Label, isQualifiedName } from './names.js';
+import { httpPathError, isDNS1123Label, isDNS1123Subdomain, isQualifiedName } from './names.js';
 import { validatePodTemplateSpec } from './pod.js';
 
 // ValidateJob / ValidateJobUpdate from pkg/apis/batch/validation, in upstream's order.
@@ -41,7 +41,7 @@ export function validateJob(job: KObject, old?: KObject): FieldError[] {
       errs.push(invalid(child('metadata', 'name'), job.metadata.name ?? '', `will not able to create pod with invalid DNS label: ${hostname}`));
     }
   }
-  if (old) errs.push(...validateJobSpec(spec, 'spec'), ...validateJobSpecUpdate(spec, specOf(old)));
+  if (old) errs.push(...validateJobSpec(spec, 'spec'), ...validateJobSpecUpdate(spec, old));
   return errs;
 }
 
@@ -95,6 +95,7 @@ function validateJobSpecFields(spec: JsonObject, path: string): FieldError[] {
     errs.push(...validateNonnegative(spec.maxFailedIndexes, child(path, 'maxFailedIndexes')));
     if (spec.backoffLimitPerIndex == null) errs.push(required(child(path, 'backoffLimitPerIndex'), 'when maxFailedIndexes is specified'));
   }
+  if (spec.managedBy != null) errs.push(...validateManagedBy(String(spec.managedBy), child(path, 'managedBy')));
   if (spec.completionMode != null) {
     if (spec.completionMode !== 'NonIndexed' && spec.completionMode !== 'Indexed') {
       errs.push(notSupported(child(path, 'completionMode'), spec.completionMode, ['NonIndexed', 'Indexed']));
@@ -107,6 +108,10 @@ function validateJobSpecFields(spec: JsonObject, path: string): FieldError[] {
     }
   }
   if (isObject(spec.podFailurePolicy)) errs.push(...validatePodFailurePolicy(spec, spec.podFailurePolicy, child(path, 'podFailurePolicy')));
+  if (isObject(spec.successPolicy)) {
+    if (spec.completionMode !== 'Indexed') errs.push(invalid(child(path, 'successPolicy'), new GoValue('batch.SuccessPolicy{...}'), 'requires indexed completion mode'));
+    else errs.push(...validateSuccessPolicy(spec, spec.successPolicy, child(path, 'successPolicy')));
+  }
   errs.push(...validatePodReplacementPolicy(spec, child(path, 'podReplacementPolicy')));
   const tpl = isObject(spec.template) ? spec.template : {};
   errs.push(...validatePodTemplateSpec(tpl, child(path, 'template')));
@@ -120,6 +125,25 @@ function validateJobSpecFields(spec: JsonObject, path: string): FieldError[] {
   } else if (spec.podFailurePolicy != null && restartPolicy !== 'Never') {
     errs.push(invalid(policyPath, restartPolicy, 'only "Never" is supported when podFailurePolicy is specified'));
   }
+  return errs;
+}
+
+const MAX_MANAGED_BY_LENGTH = 63;
+
+/** IsDomainPrefixedPath, then the length limit: the controller that runs the Job, named as "acme.io/foo". */
+function validateManagedBy(value: string, path: string): FieldError[] {
+  if (value === '') return [required(path, '')];
+  const slash = value.indexOf('/');
+  const errs: FieldError[] = [];
+  if (slash < 1 || slash === value.length - 1) errs.push(invalid(path, value, 'must be a domain-prefixed path (such as "acme.io/foo")'));
+  else {
+    const host = value.slice(0, slash);
+    for (const m of isDNS1123Subdomain(host)) errs.push(invalid(path, host, m));
+    const rest = value.slice(slash + 1);
+    const pathError = httpPathError(rest);
+    if (pathError) errs.push(invalid(path, rest, pathError));
+  }
+  if (value.length > MAX_MANAGED_BY_LENGTH) errs.push(tooLong(path, MAX_MANAGED_BY_LENGTH));
   return errs;
 }
 
@@ -145,6 +169,66 @@ function validateIndexedLimits(spec: JsonObject, path: string): FieldError[] {
     if (maxFailed !== undefined && maxFailed > HIGH_COMPLETIONS_LIMIT) errs.push(invalid(child(path, 'maxFailedIndexes'), maxFailed, `must be less than or equal to ${HIGH_COMPLETIONS_LIMIT} ${high}`));
   }
   return errs;
+}
+
+const MAX_SUCCESS_POLICY_RULES = 20;
+const MAX_SUCCEEDED_INDEXES_LENGTH = 64 * 1024;
+
+function validateSuccessPolicy(spec: JsonObject, policy: JsonObject, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const rulesPath = child(path, 'rules');
+  const rules = arr(policy.rules);
+  if (rules.length === 0) errs.push(required(rulesPath, 'at least one rules must be specified when the successPolicy is specified'));
+  if (rules.length > MAX_SUCCESS_POLICY_RULES) errs.push(tooMany(rulesPath, rules.length, MAX_SUCCESS_POLICY_RULES));
+  const completions = typeof spec.completions === 'number' ? spec.completions : 0;
+  rules.forEach((raw, i) => {
+    const rule: JsonObject = isObject(raw) ? raw : {};
+    const rulePath = index(rulesPath, i);
+    if (rule.succeededCount == null && rule.succeededIndexes == null) {
+      errs.push(required(rulePath, 'at least one of succeededCount or succeededIndexes must be specified'));
+    }
+    let total = 0;
+    if (rule.succeededIndexes != null) {
+      const indexesPath = child(rulePath, 'succeededIndexes');
+      const text = String(rule.succeededIndexes);
+      if (text.length > MAX_SUCCEEDED_INDEXES_LENGTH) errs.push(tooLong(indexesPath, MAX_SUCCEEDED_INDEXES_LENGTH));
+      const parsed = countIndexes(text, completions);
+      if (typeof parsed === 'string') errs.push(invalid(indexesPath, text, `error parsing succeededIndexes: ${parsed}`));
+      else total = parsed;
+    }
+    if (typeof rule.succeededCount === 'number') {
+      const countPath = child(rulePath, 'succeededCount');
+      errs.push(...validateNonnegative(rule.succeededCount, countPath));
+      if (rule.succeededCount > completions) {
+        errs.push(invalid(countPath, rule.succeededCount, `must be less than or equal to ${completions} (the number of specified completions)`));
+      }
+      if (rule.succeededIndexes != null && rule.succeededCount > total) {
+        errs.push(invalid(countPath, rule.succeededCount, `must be less than or equal to ${total} (the number of indexes in the specified succeededIndexes field)`));
+      }
+    }
+  });
+  return errs;
+}
+
+/** validateIndexesFormat: how many indexes "1,3-5" names, or what is wrong with it. */
+export function countIndexes(text: string, completions: number): number | string {
+  if (text === '') return 0;
+  const int = (s: string) => (/^[+-]?\d+$/.test(s) && Math.abs(Number(s)) < 2 ** 31 ? Number(s) : undefined);
+  let last: number | undefined;
+  let total = 0;
+  for (const interval of text.split(',')) {
+    const limits = interval.split('-');
+    if (limits.length > 2) return `the fragment "${interval}" violates the requirement that an index interval can have at most two parts separated by '-'`;
+    for (const [j, limit] of limits.entries()) {
+      const x = int(limit);
+      if (x === undefined) return `cannot convert string to integer for index: "${limit}"`;
+      if (x >= completions) return `too large index: "${limit}"`;
+      if (last !== undefined && last >= x) return `non-increasing order, previous: ${last}, current: ${x}`;
+      total += j === 0 ? 1 : x - (last ?? x);
+      last = x;
+    }
+  }
+  return total;
 }
 
 const POD_FAILURE_POLICY_ACTIONS = ['Count', 'FailIndex', 'FailJob', 'Ignore'];
@@ -235,21 +319,53 @@ function validatePodReplacementPolicy(spec: JsonObject, path: string): FieldErro
 }
 
 /**
- * ValidateJobSpecUpdate. Completions may change only for an "elastic" Indexed Job, whose
- * completions track its parallelism; the template only while the Job is suspended and has
- * never started, and then only in its scheduling directives (not supported here: immutable).
+ * ValidateJobSpecUpdate. An Indexed Job's completions change only together with its
+ * parallelism (elastic Indexed Jobs); the template only in its scheduling directives, and only
+ * while the Job is suspended and has never started (validatePodTemplateUpdate).
  */
-function validateJobSpecUpdate(spec: JsonObject, old: JsonObject): FieldError[] {
+function validateJobSpecUpdate(spec: JsonObject, oldJob: KObject): FieldError[] {
+  const old = specOf(oldJob);
   const errs: FieldError[] = [];
-  const elastic = spec.completionMode === 'Indexed' && spec.completions === spec.parallelism && old.completions === old.parallelism;
-  if (!elastic) errs.push(...validateImmutable(spec.completions ?? null, old.completions ?? null, child('spec', 'completions')));
+  const completionsPath = child('spec', 'completions');
+  if (spec.completionMode !== 'Indexed') errs.push(...validateImmutable(spec.completions ?? null, old.completions ?? null, completionsPath));
+  else if (spec.completions != null && spec.completions !== old.completions && spec.completions !== spec.parallelism) {
+    errs.push(invalid(completionsPath, spec.completions, 'can only be modified in tandem with spec.parallelism'));
+  }
   errs.push(...validateImmutable(spec.selector ?? null, old.selector ?? null, child('spec', 'selector'), goLabelSelector));
-  if (!jsonEqual(spec.template ?? null, old.template ?? null)) {
+  const notStarted = !(oldJob.status as { startTime?: string } | undefined)?.startTime;
+  const oldTemplate = old.suspend === true && notStarted ? withSchedulingDirectivesOf(old.template, spec.template) : old.template;
+  if (!jsonEqual(spec.template ?? null, oldTemplate ?? null)) {
     errs.push(invalid(child('spec', 'template'), new GoValue('core.PodTemplateSpec{...}'), FIELD_IMMUTABLE));
   }
   errs.push(...validateImmutable(spec.completionMode ?? null, old.completionMode ?? null, child('spec', 'completionMode')));
   errs.push(...validateImmutable(spec.podFailurePolicy ?? null, old.podFailurePolicy ?? null, child('spec', 'podFailurePolicy'), () => new GoValue('&batch.PodFailurePolicy{...}')));
   errs.push(...validateImmutable(spec.backoffLimitPerIndex ?? null, old.backoffLimitPerIndex ?? null, child('spec', 'backoffLimitPerIndex')));
   errs.push(...validateImmutable(spec.managedBy ?? null, old.managedBy ?? null, child('spec', 'managedBy')));
+  errs.push(...validateImmutable(spec.successPolicy ?? null, old.successPolicy ?? null, child('spec', 'successPolicy'), () => new GoValue('&batch.SuccessPolicy{...}')));
   return errs;
+}
+
+/** The old template with the new one's node affinity, node selector, tolerations, labels, annotations and scheduling gates. */
+function withSchedulingDirectivesOf(oldTemplate: unknown, template: unknown): unknown {
+  const next: JsonObject = isObject(template) ? template : {};
+  const nextMeta: JsonObject = isObject(next.metadata) ? next.metadata : {};
+  const nextSpec: JsonObject = isObject(next.spec) ? next.spec : {};
+  const out = structuredClone(isObject(oldTemplate) ? oldTemplate : {}) as JsonObject;
+  const meta = (out.metadata = isObject(out.metadata) ? out.metadata : {}) as JsonObject;
+  const podSpec = (out.spec = isObject(out.spec) ? out.spec : {}) as JsonObject;
+  const assign = (o: JsonObject, k: string, v: unknown) => (v === undefined ? delete o[k] : (o[k] = structuredClone(v)));
+  assign(meta, 'labels', nextMeta.labels);
+  assign(meta, 'annotations', nextMeta.annotations);
+  for (const k of ['nodeSelector', 'tolerations', 'schedulingGates']) assign(podSpec, k, nextSpec[k]);
+  const affinity: JsonObject | undefined = isObject(podSpec.affinity) ? podSpec.affinity : undefined;
+  const nextAffinity: JsonObject | undefined = isObject(nextSpec.affinity) ? nextSpec.affinity : undefined;
+  if (!nextAffinity && affinity) {
+    // Clearing affinity is allowed when node affinity was all it held.
+    delete affinity.nodeAffinity;
+    if (Object.keys(affinity).length === 0) delete podSpec.affinity;
+  } else if (nextAffinity) {
+    podSpec.affinity = { ...(affinity ?? {}), nodeAffinity: nextAffinity.nodeAffinity };
+    if (nextAffinity.nodeAffinity === undefined) delete (podSpec.affinity as JsonObject).nodeAffinity;
+  }
+  return out;
 }

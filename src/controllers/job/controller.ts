@@ -32,6 +32,13 @@ function jobEffects(client: ApiClient, recorder: Recorder): JobEffects {
   };
 }
 
+export const JOB_CONTROLLER_NAME = 'kubernetes.io/job-controller';
+
+export function isManagedByJobController(job: KObject): boolean {
+  const managedBy = (job.spec as { managedBy?: string } | undefined)?.managedBy;
+  return managedBy == null || managedBy === JOB_CONTROLLER_NAME;
+}
+
 /** Pods controlled by a Job named `name` that is not `job` (deleted, or replaced by a namesake). */
 function orphansOf(pods: KObject[], name: string, job: KObject | undefined): KObject[] {
   return pods.filter((p) => {
@@ -72,7 +79,8 @@ export function startJobController(client: ApiClient, informers: SharedInformers
       const job = jobInformer.get(ns, name);
       const pods = podInformer.list(ns);
       await releaseTrackedPods(orphansOf(pods, name, job), fx, memory);
-      if (!job) return;
+      // A Job whose spec.managedBy names another controller is that controller's to run.
+      if (!job || !isManagedByJobController(job)) return;
       return syncJob(job, pods, fx, memory);
     },
   });

@@ -6,6 +6,7 @@ import { BURST_REPLICAS, claimOwned, createPods, deletePods, keyOf, podsToDelete
 import { isPodActive, isPodReady } from '../podutil.js';
 import { nextBackoffRecord, remainingBackoff, type BackoffRecord } from './backoff.js';
 import { formatIndexes, parseIndexes } from './indexes.js';
+import { matchSuccessPolicy, type SuccessPolicy } from './successpolicy.js';
 import { matchPodFailurePolicy, type PodFailurePolicy } from './podfailurepolicy.js';
 import { completionIndex, hasTrackingFinalizer, jobPod } from './pods.js';
 
@@ -59,6 +60,7 @@ interface JobSpec {
   suspend?: boolean;
   podReplacementPolicy?: string;
   podFailurePolicy?: PodFailurePolicy;
+  successPolicy?: SuccessPolicy;
   template?: { spec?: { restartPolicy?: string } };
 }
 
@@ -222,13 +224,17 @@ export async function syncJob(job: KObject, namespacePods: KObject[], fx: JobEff
       decision.requeueAfter = Math.max(0, spec.activeDeadlineSeconds * 1000 - (now - start));
     }
   }
+  if (!finished && indexed && spec.successPolicy) {
+    const message = matchSuccessPolicy(spec.successPolicy, completions ?? 0, succeededIndexes);
+    if (message) finished = newCondition('SuccessCriteriaMet', 'True', 'SuccessPolicy', message, now);
+  }
 
   const satisfied = memory.exp.satisfied(key, now);
   let suspendChanged = false;
   let created = 0;
   if (finished) {
-    // A failing Job stops its running pods; it is not finished until they are all gone.
-    memory.exp.expectDeletions(key, activePods.map(keyOf), now);
+    // A failing Job stops its running pods, without expectations (deleteActivePods); it is not
+    // finished until they are all gone.
     const error = await deletePods(job, activePods, fx, memory.exp);
     if (error) decision.error = error;
     const deleted = error ? 0 : activePods.length;

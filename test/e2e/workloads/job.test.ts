@@ -36,17 +36,35 @@ interface PodView {
 
 const job = async (name: string): Promise<JobView> => JSON.parse(await ok(['get', 'job', name, '-o', 'json'])) as JobView;
 const podsOf = async (name: string): Promise<PodView[]> => JSON.parse(await ok(['get', 'pods', '-l', `job-name=${name}`, '-o', 'json'])).items as PodView[];
+/** Applies a Job of one busybox container `main` running `command`; `spec` and `podSpec` are YAML lines at their place. */
+const applyJob = (name: string, spec: string, command: string, o: { restartPolicy?: string; podSpec?: string } = {}) =>
+  ok(['apply', '-f', '-'], `apiVersion: batch/v1
+kind: Job
+metadata: {name: ${name}}
+spec:
+${spec}  template:
+    spec:
+      restartPolicy: ${o.restartPolicy ?? 'Never'}
+${o.podSpec ?? ''}      containers:
+      - {name: main, image: busybox, command: ${command}}
+`);
+
+/** Waits for the Job's Complete or Failed condition, then reads it. */
+const finished = async (name: string, condition: 'complete' | 'failed'): Promise<JobView> => {
+  await ok(['wait', `--for=condition=${condition}`, `job/${name}`, '--timeout=120s']);
+  return job(name);
+};
+const reasonOf = (j: JobView, type: string) => {
+  const c = j.status.conditions?.find((x) => x.type === type);
+  return [c?.reason, c?.message];
+};
 const types = (j: JobView) => (j.status.conditions ?? []).filter((x) => x.status === 'True').map((x) => x.type);
 
 test('kubectl create job runs it to completion: wait, get, wide, logs, describe, events, then delete takes its pods', async () => {
   await ok(['create', 'job', 'pi', '--image=busybox', '--', 'sh', '-c', 'echo hi']);
-  await ok(['wait', '--for=condition=complete', 'job/pi', '--timeout=120s']);
-
-  const j = await job('pi');
+  const j = await finished('pi', 'complete');
   assert.deepEqual(types(j), ['SuccessCriteriaMet', 'Complete']);
-  const complete = j.status.conditions?.find((x) => x.type === 'Complete');
-  assert.equal(complete?.reason, 'CompletionsReached');
-  assert.equal(complete?.message, 'Reached expected number of succeeded pods');
+  assert.deepEqual(reasonOf(j, 'Complete'), ['CompletionsReached', 'Reached expected number of succeeded pods']);
   assert.equal(j.status.succeeded, 1);
   assert.equal(j.status.failed, undefined);
   assert.equal(j.status.ready, 0);
@@ -88,23 +106,11 @@ test('kubectl create job runs it to completion: wait, get, wide, logs, describe,
 });
 
 test('a failing Job replaces its pod after the backoff and fails with BackoffLimitExceeded', async () => {
-  await ok(['apply', '-f', '-'], `apiVersion: batch/v1
-kind: Job
-metadata: {name: fails}
-spec:
-  backoffLimit: 1
-  template:
-    spec:
-      restartPolicy: Never
-      containers:
-      - {name: main, image: busybox, command: [sh, -c, 'exit 3']}
-`);
-  await ok(['wait', '--for=condition=failed', 'job/fails', '--timeout=120s']);
-  const j = await job('fails');
+  await applyJob('fails', `  backoffLimit: 1
+`, `[sh, -c, 'exit 3']`);
+  const j = await finished('fails', 'failed');
   assert.deepEqual(types(j), ['FailureTarget', 'Failed']);
-  const failed = j.status.conditions?.find((x) => x.type === 'Failed');
-  assert.equal(failed?.reason, 'BackoffLimitExceeded');
-  assert.equal(failed?.message, 'Job has reached the specified backoff limit');
+  assert.deepEqual(reasonOf(j, 'Failed'), ['BackoffLimitExceeded', 'Job has reached the specified backoff limit']);
   assert.equal(j.status.failed, 2);
   assert.equal(j.status.completionTime, undefined);
   const pods = await podsOf('fails');
@@ -116,44 +122,22 @@ spec:
 });
 
 test('activeDeadlineSeconds stops a running Job: its pod is deleted and counted failed, then Failed with DeadlineExceeded', async () => {
-  await ok(['apply', '-f', '-'], `apiVersion: batch/v1
-kind: Job
-metadata: {name: slow}
-spec:
-  activeDeadlineSeconds: 3
-  template:
-    spec:
-      restartPolicy: Never
-      terminationGracePeriodSeconds: 1
-      containers:
-      - {name: main, image: busybox, command: [sleep, '300']}
-`);
-  await ok(['wait', '--for=condition=failed', 'job/slow', '--timeout=120s']);
-  const j = await job('slow');
-  const failed = j.status.conditions?.find((x) => x.type === 'Failed');
-  assert.equal(failed?.reason, 'DeadlineExceeded');
-  assert.equal(failed?.message, 'Job was active longer than specified deadline');
+  await applyJob('slow', `  activeDeadlineSeconds: 3
+`, `[sleep, '300']`, { podSpec: `      terminationGracePeriodSeconds: 1
+` });
+  const j = await finished('slow', 'failed');
+  assert.deepEqual(reasonOf(j, 'Failed'), ['DeadlineExceeded', 'Job was active longer than specified deadline']);
   assert.equal(j.status.failed, 1);
   assert.equal(j.status.active, undefined);
   await waitFor('the deleted pod to go', async () => (await podsOf('slow')).length === 0, 60_000);
 });
 
 test('an Indexed Job runs one pod per index with JOB_COMPLETION_INDEX and records the completed indexes', async () => {
-  await ok(['apply', '-f', '-'], `apiVersion: batch/v1
-kind: Job
-metadata: {name: idx}
-spec:
-  completions: 3
+  await applyJob('idx', `  completions: 3
   parallelism: 3
   completionMode: Indexed
-  template:
-    spec:
-      restartPolicy: Never
-      containers:
-      - {name: main, image: busybox, command: [sh, -c, 'echo "index=$JOB_COMPLETION_INDEX host=$(hostname)"']}
-`);
-  await ok(['wait', '--for=condition=complete', 'job/idx', '--timeout=120s']);
-  const j = await job('idx');
+`, `[sh, -c, 'echo "index=$JOB_COMPLETION_INDEX host=$(hostname)"']`);
+  const j = await finished('idx', 'complete');
   assert.equal(j.status.completedIndexes, '0-2');
   assert.equal(j.status.succeeded, 3);
   const pods = await podsOf('idx');
@@ -170,19 +154,38 @@ spec:
 });
 
 test('ttlSecondsAfterFinished removes a finished Job and its pods', async () => {
-  await ok(['apply', '-f', '-'], `apiVersion: batch/v1
-kind: Job
-metadata: {name: brief}
-spec:
-  ttlSecondsAfterFinished: 1
-  template:
-    spec:
-      restartPolicy: OnFailure
-      containers:
-      - {name: main, image: busybox, command: ['true']}
-`);
+  await applyJob('brief', `  ttlSecondsAfterFinished: 1
+`, `['true']`, { restartPolicy: 'OnFailure' });
   await waitFor('the Job to be removed after its TTL', async () => (await c.kubectl(['get', 'job', 'brief'])).stderr.includes('NotFound'), 120_000);
   await waitFor('its pods to go', async () => (await podsOf('brief')).length === 0, 60_000);
+});
+
+test('a suspended Job makes no pods until an apply resumes it; the update keeps the generated selector and labels', async () => {
+  const apply = (suspend: boolean) => applyJob('later', `  suspend: ${suspend}\n`, `['true']`);
+  await apply(true);
+  await waitFor('the Suspended condition', async () => types(await job('later')).includes('Suspended'));
+  assert.equal((await podsOf('later')).length, 0);
+  assert.match((await ok(['get', 'job', 'later'])).trim().split('\n')[1], /^later\s+Suspended\s+0\/1\s+\s+\S+$/);
+  await apply(false);
+  const j = await finished('later', 'complete');
+  const suspended = j.status.conditions?.find((x) => x.type === 'Suspended');
+  assert.deepEqual([suspended?.status, suspended?.reason, suspended?.message], ['False', 'JobResumed', 'Job resumed']);
+  const events = await ok(['get', 'events', '--field-selector', 'involvedObject.name=later,involvedObject.kind=Job', '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}']);
+  assert.deepEqual(events.trim().split('\n').filter((r) => r === 'Suspended' || r === 'Resumed'), ['Suspended', 'Resumed']);
+});
+
+test('a podFailurePolicy FailJob rule fails the Job on the matching exit code, without retries', async () => {
+  await applyJob('policy', `  backoffLimit: 6
+  podFailurePolicy:
+    rules:
+    - action: FailJob
+      onExitCodes: {containerName: main, operator: In, values: [42]}
+`, `[sh, -c, 'exit 42']`);
+  const j = await finished('policy', 'failed');
+  const pods = await podsOf('policy');
+  assert.equal(pods.length, 1);
+  assert.deepEqual(reasonOf(j, 'Failed'), ['PodFailurePolicy', `Container main for pod default/${pods[0].metadata.name} failed with exit code 42 matching FailJob rule at index 0`]);
+  assert.equal(j.spec.podReplacementPolicy, 'Failed');
 });
 
 test('a Job whose pods would restart forever is refused with upstream message', async () => {

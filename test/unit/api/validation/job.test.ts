@@ -93,7 +93,7 @@ test('on update the selector, template, completions and completionMode are immut
   (next.spec as any).completionMode = 'Indexed';
   (next.spec as any).template.spec.containers[0].image = 'nginx';
   assert.deepEqual(validators[key](next, old).map(formatFieldError), [
-    'spec.completions: Invalid value: 2: field is immutable',
+    'spec.completions: Invalid value: 2: can only be modified in tandem with spec.parallelism',
     'spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable',
     'spec.completionMode: Invalid value: "Indexed": field is immutable',
   ]);
@@ -135,5 +135,47 @@ test('backoffLimitPerIndex and maxFailedIndexes need Indexed completion', () => 
   ]);
   assert.deepEqual(create(job({ completionMode: 'Indexed', completions: 2, backoffLimitPerIndex: 1, maxFailedIndexes: 3 })), [
     'spec.maxFailedIndexes: Invalid value: 3: must be less than or equal to completions',
+  ]);
+});
+
+test('a suspended Job that never started may change its scheduling directives, nothing else of its template', () => {
+  const old = job({ suspend: true });
+  create(old);
+  const next = structuredClone(old);
+  const tpl = (next.spec as any).template;
+  tpl.spec.nodeSelector = { zone: 'a' };
+  tpl.spec.tolerations = [{ key: 'k', operator: 'Exists' }];
+  tpl.metadata.annotations = { queue: 'q' };
+  tpl.spec.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] } } };
+  assert.deepEqual(validators[key](next, old), []);
+  tpl.spec.containers[0].image = 'nginx';
+  assert.deepEqual(validators[key](next, old).map(formatFieldError), ['spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable']);
+  const started = structuredClone(old);
+  started.status = { startTime: '2030-01-01T00:00:00Z' };
+  const moved = structuredClone(started);
+  (moved.spec as any).template.spec.nodeSelector = { zone: 'a' };
+  assert.deepEqual(validators[key](moved, started).map(formatFieldError), ['spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable']);
+});
+
+test('spec.managedBy is a domain-prefixed path of at most 63 characters', () => {
+  assert.deepEqual(create(job({ managedBy: 'kueue.x-k8s.io/multikueue' })), []);
+  assert.deepEqual(create(job({ managedBy: 'kueue' })), ['spec.managedBy: Invalid value: "kueue": must be a domain-prefixed path (such as "acme.io/foo")']);
+  assert.deepEqual(create(job({ managedBy: `example.com/${'a'.repeat(60)}` })), ['spec.managedBy: Too long: must have at most 63 bytes']);
+});
+
+test('successPolicy: Indexed only, rules with indexes in increasing order below completions and counts they can reach', () => {
+  assert.deepEqual(create(job({ successPolicy: { rules: [{ succeededCount: 1 }] } })), [
+    'spec.successPolicy: Invalid value: batch.SuccessPolicy{...}: requires indexed completion mode',
+  ]);
+  const indexed = (rules: unknown[]) => job({ completionMode: 'Indexed', completions: 5, parallelism: 5, successPolicy: { rules } });
+  assert.deepEqual(create(indexed([{ succeededIndexes: '0,2-4', succeededCount: 4 }])), []);
+  assert.deepEqual(create(indexed([])), ['spec.successPolicy.rules: Required value: at least one rules must be specified when the successPolicy is specified']);
+  assert.deepEqual(create(indexed([{}, { succeededIndexes: '3,1' }, { succeededIndexes: '1-2-3' }, { succeededIndexes: '0-7' }, { succeededIndexes: '0-1', succeededCount: 3 }, { succeededCount: 6 }])), [
+    'spec.successPolicy.rules[0]: Required value: at least one of succeededCount or succeededIndexes must be specified',
+    'spec.successPolicy.rules[1].succeededIndexes: Invalid value: "3,1": error parsing succeededIndexes: non-increasing order, previous: 3, current: 1',
+    'spec.successPolicy.rules[2].succeededIndexes: Invalid value: "1-2-3": error parsing succeededIndexes: the fragment "1-2-3" violates the requirement that an index interval can have at most two parts separated by \'-\'',
+    'spec.successPolicy.rules[3].succeededIndexes: Invalid value: "0-7": error parsing succeededIndexes: too large index: "7"',
+    'spec.successPolicy.rules[4].succeededCount: Invalid value: 3: must be less than or equal to 2 (the number of indexes in the specified succeededIndexes field)',
+    'spec.successPolicy.rules[5].succeededCount: Invalid value: 6: must be less than or equal to 5 (the number of specified completions)',
   ]);
 });

@@ -259,3 +259,28 @@ test('without a matching rule a failure counts toward backoffLimit', async () =>
   assert.equal(last(fx).failed, 1);
   assert.deepEqual(types(last(fx)), ['FailureTarget=True:BackoffLimitExceeded', 'Failed=True:BackoffLimitExceeded']);
 });
+
+test('a Job managed by another controller is left to it', async () => {
+  const { isManagedByJobController } = await import('../../../../src/controllers/job/controller.js');
+  assert.equal(isManagedByJobController(job()), true);
+  assert.equal(isManagedByJobController(job({ managedBy: 'kubernetes.io/job-controller' })), true);
+  assert.equal(isManagedByJobController(job({ managedBy: 'kueue.x-k8s.io/multikueue' })), false);
+});
+
+test('an Indexed Job whose successPolicy is met stops its other pods and completes with reason SuccessPolicy once they are gone', async () => {
+  const spec = { completionMode: 'Indexed', completions: 3, parallelism: 3, successPolicy: { rules: [{ succeededIndexes: '0' }] } };
+  const fx = new FakeFx();
+  const running = pod('Running', { index: 1 });
+  await syncJob(job(spec, { startTime: iso(NOW) }), [pod('Succeeded', { index: 0 }), running], fx, memory(), NOW);
+  assert.deepEqual(fx.deleted, [running.metadata.name]);
+  assert.equal(fx.created.length, 0);
+  const s = last(fx);
+  assert.deepEqual(types(s), ['SuccessCriteriaMet=True:SuccessPolicy']);
+  assert.equal(s.conditions?.[0].message, 'Matched rules at index 0');
+  assert.equal(s.completedIndexes, '0');
+  assert.equal(s.terminating, 1);
+  const fx2 = new FakeFx();
+  await syncJob(job(spec, { ...s }), [], fx2, memory(), NOW + 1000);
+  assert.deepEqual(types(last(fx2)), ['SuccessCriteriaMet=True:SuccessPolicy', 'Complete=True:SuccessPolicy']);
+  assert.deepEqual(fx2.events, ['Normal Completed Job completed']);
+});
