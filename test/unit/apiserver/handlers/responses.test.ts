@@ -8,8 +8,9 @@ import { startControlPlane } from '../../../../src/apiserver/server.js';
 import { generateClusterCertificates } from '../../../../src/cli/certificates.js';
 import { ensureGenerated } from '../../api/openapi/helpers.js';
 
-// Several watches of one resource at once, each with its own selector and representation:
-// an event is parsed once for all of them, and each must still see what upstream sends it.
+// What the API server sends back is read from what it stored, once: several watches of one
+// resource, each with its own selector and representation, share an event parsed once; a
+// write or read is answered with the stored JSON unless the request needs it converted.
 
 const TOKEN = 'admin-token';
 const CM = '/api/v1/namespaces/default/configmaps';
@@ -104,4 +105,43 @@ test('each watch of one event sees it through its own selector and in its own re
   } finally {
     for (const w of [front, back, all, tables, metadata]) w.req.destroy();
   }
+});
+
+function send(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ code: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const headers = { authorization: `Bearer ${TOKEN}`, ...(data ? { 'content-type': contentType, 'content-length': String(Buffer.byteLength(data)) } : {}) };
+    const req = request({ socketPath, method, path, headers }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+      res.on('end', () => resolve({ code: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+test('answers to writes and reads are the object as stored, converted when another version was asked for', async () => {
+  // The same object answered by create, by a GET and by a write that changes nothing: the text the store holds.
+  const created = await send('POST', CM, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'answer' }, data: { a: '1' } });
+  assert.equal(created.code, 201);
+  const got = await send('GET', `${CM}/answer`);
+  assert.equal(got.text, created.text);
+  const unchanged = await send('PUT', `${CM}/answer`, JSON.parse(got.text));
+  assert.equal(unchanged.text, got.text);
+  const patched = await send('PATCH', `${CM}/answer`, { data: { b: '2' } }, 'application/merge-patch+json');
+  assert.deepEqual(JSON.parse(patched.text).data, { a: '1', b: '2' });
+  assert.equal((await send('GET', `${CM}/answer`)).text, patched.text);
+
+  // HorizontalPodAutoscaler is stored as autoscaling/v2: a v1 request is answered in v1.
+  const HPA = 'namespaces/default/horizontalpodautoscalers';
+  const hpa = { apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'h' }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'd' }, maxReplicas: 3, targetCPUUtilizationPercentage: 50 } };
+  const v1 = JSON.parse((await send('POST', `/apis/autoscaling/v1/${HPA}`, hpa)).text);
+  assert.equal(v1.apiVersion, 'autoscaling/v1');
+  assert.equal(v1.spec.targetCPUUtilizationPercentage, 50);
+  const v2 = JSON.parse((await send('GET', `/apis/autoscaling/v2/${HPA}/h`)).text);
+  assert.equal(v2.apiVersion, 'autoscaling/v2');
+  assert.equal(v2.spec.metrics[0].resource.target.averageUtilization, 50);
+  const v1again = JSON.parse((await send('GET', `/apis/autoscaling/v1/${HPA}/h`)).text);
+  assert.deepEqual(v1again, v1);
 });
