@@ -57,6 +57,11 @@ function withoutMetaAndStatus(o: KObject): Record<string, unknown> {
 export class Objects {
   /** Pools (ClusterIPs, NodePorts…) that writes of some kinds take from, by kind key. */
   private readonly allocators: Record<string, Allocator>;
+  /**
+   * The JSON each object handed back by get, create and update is stored as, so the answer
+   * need not serialize the same object again. Those objects are answered, not changed.
+   */
+  private readonly storedAs = new WeakMap<KObject, string>();
 
   constructor(
     readonly store: Store,
@@ -72,7 +77,17 @@ export class Objects {
   get(def: ResourceDef, namespace: string | undefined, name: string): KObject {
     const e = this.store.get(storeResource(def), def.namespaced ? namespace ?? '' : '', name);
     if (!e) throw errors.notFound(def, name);
-    return this.parse(e);
+    return this.remember(this.parse(e), e.json);
+  }
+
+  /** The stored JSON of an object get, create or update returned, while it has not been changed. */
+  storedJson(obj: KObject): string | undefined {
+    return this.storedAs.get(obj);
+  }
+
+  private remember(obj: KObject, json: string): KObject {
+    this.storedAs.set(obj, json);
+    return obj;
   }
 
   /** Converts a stored object to the version the client asked for. */
@@ -175,8 +190,7 @@ export class Objects {
       if (errs.length) throw this.invalid(def, m.name!, errs);
     }
     if (opts.dryRun) return obj;
-    this.store.create(storeResource(def), obj);
-    return obj;
+    return this.remember(obj, this.store.create(storeResource(def), obj).json);
   }
 
   private allocatorOf(def: ResourceDef): Allocator | undefined {
@@ -252,7 +266,7 @@ export class Objects {
     }
     // Nothing changed: upstream answers with the stored object and writes nothing.
     if (deepEqual({ ...next, metadata: { ...next.metadata, resourceVersion: undefined } }, { ...old, metadata: { ...old.metadata, resourceVersion: undefined } })) {
-      return old;
+      return this.remember(old, cur.json);
     }
     if (!opts.managedFieldsRecorded) recordUpdate(old, next, opts.fieldManager, opts.apiVersion ?? apiVersionOf(def.group, def.storageVersion), opts.subresource);
     if (opts.dryRun) return next;
@@ -261,8 +275,7 @@ export class Objects {
       return next;
     }
     delete next.metadata.resourceVersion;
-    this.store.update(res, next, cur.rv);
-    return next;
+    return this.remember(next, this.store.update(res, next, cur.rv).json);
   }
 
   /** Being deleted and nothing left to wait for: the object can go. */

@@ -94,5 +94,10 @@ export function sendObject(ctx: RestContext, code: number, obj: KObject): void {
     sendJSON(ctx.res, code, partialObjectMetadata(obj, r.version), metadataType(r));
     return;
   }
-  sendJSON(ctx.res, code, inRequestVersion(ctx, obj));
+  const stored = ctx.objects.storedJson(obj);
+  const { apiVersion, kind } = obj;
+  const out = inRequestVersion(ctx, obj);
+  // Unconverted (same object, same version and kind): its stored JSON is the answer.
+  const same = stored !== undefined && out === obj && out.apiVersion === apiVersion && out.kind === kind;
+  sendJSON(ctx.res, code, same ? stored : out);
 }

@@ -1,51 +1,22 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startControlPlane } from '../../../../src/apiserver/server.js';
-import { generateClusterCertificates } from '../../../../src/cli/certificates.js';
-import { ensureGenerated } from '../../api/openapi/helpers.js';
+import { useControlPlane } from '../control-plane.js';
 
 // A pod's and a Deployment's life as the cluster writes them (controller create, binding,
 // kubelet status PUT and PATCH, edits, server-side apply, scale), through the real API
 // server. managedFields after every step must stay exactly what the field manager produced
 // before its caches and shortcuts existed (the fixture was recorded from that code).
 
-const TOKEN = 'admin-token';
 const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '../../../../../test/unit/apiserver/patch/managed-fields-sequence.json');
-let dir: string;
-let socketPath: string;
-let cp: Awaited<ReturnType<typeof startControlPlane>>;
+const cp = useControlPlane('mfseq');
 
-function call(method: string, path: string, body: unknown, contentType = 'application/json'): Promise<{ code: number; body: Record<string, any> }> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const headers = { authorization: `Bearer ${TOKEN}`, ...(data ? { 'content-type': contentType, 'content-length': String(Buffer.byteLength(data)) } : {}) };
-    const req = request({ socketPath, method, path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ code: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
+async function call(method: string, path: string, body: unknown, contentType?: string): Promise<{ code: number; body: Record<string, any> }> {
+  const { code, text } = await cp.send(method, path, body, contentType);
+  return { code, body: JSON.parse(text) };
 }
-
-before(async () => {
-  ensureGenerated();
-  dir = mkdtempSync(join(tmpdir(), 'skiff-mfseq-'));
-  socketPath = join(dir, 'api.sock');
-  const certs = await generateClusterCertificates();
-  cp = await startControlPlane({ stateDir: join(dir, 'state'), host: '127.0.0.1', port: 0, cert: certs.serverCert, key: certs.serverKey, tokens: [TOKEN], socketPath, clusterName: 'mfseq', requestTimeoutMs: 5000 });
-});
-
-after(async () => {
-  await cp.close();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 const POD = '/api/v1/namespaces/default/pods';
 const DEP = '/apis/apps/v1/namespaces/default/deployments';

@@ -1,46 +1,18 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request, type ClientRequest } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startControlPlane } from '../../../../src/apiserver/server.js';
-import { generateClusterCertificates } from '../../../../src/cli/certificates.js';
-import { ensureGenerated } from '../../api/openapi/helpers.js';
+import { LineDecoder } from '../../../../src/client/client.js';
+import { TOKEN, useControlPlane } from '../control-plane.js';
 
-// Several watches of one resource at once, each with its own selector and representation:
-// an event is parsed once for all of them, and each must still see what upstream sends it.
+// What the API server sends back is read from what it stored, once: several watches of one
+// resource, each with its own selector and representation, share an event parsed once; a
+// write or read is answered with the stored JSON unless the request needs it converted.
 
-const TOKEN = 'admin-token';
 const CM = '/api/v1/namespaces/default/configmaps';
-let dir: string;
-let socketPath: string;
-let cp: Awaited<ReturnType<typeof startControlPlane>>;
+const cp = useControlPlane('responses');
 
-before(async () => {
-  ensureGenerated();
-  dir = mkdtempSync(join(tmpdir(), 'skiff-watch-'));
-  socketPath = join(dir, 'api.sock');
-  const certs = await generateClusterCertificates();
-  cp = await startControlPlane({ stateDir: join(dir, 'state'), host: '127.0.0.1', port: 0, cert: certs.serverCert, key: certs.serverKey, tokens: [TOKEN], socketPath, clusterName: 'watch', requestTimeoutMs: 5000 });
-});
-
-after(async () => {
-  await cp.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function call(method: string, path: string, body: unknown, contentType = 'application/json'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const headers = { authorization: `Bearer ${TOKEN}`, ...(data ? { 'content-type': contentType, 'content-length': String(Buffer.byteLength(data)) } : {}) };
-    const req = request({ socketPath, method, path, headers }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
+async function call(method: string, path: string, body: unknown, contentType?: string): Promise<number> {
+  return (await cp.send(method, path, body, contentType)).code;
 }
 
 interface Watch {
@@ -58,15 +30,10 @@ function open(query: string, accept = 'application/json'): Promise<Watch> {
     const check = () => {
       if (waiting && events.length >= waiting.n) waiting.done(events.slice(0, waiting.n));
     };
-    const req = request({ socketPath, path: `${CM}?watch=true&${query}`, headers: { authorization: `Bearer ${TOKEN}`, accept } }, (res) => {
-      let buf = '';
+    const req = request({ socketPath: cp.socketPath, path: `${CM}?watch=true&${query}`, headers: { authorization: `Bearer ${TOKEN}`, accept } }, (res) => {
+      const lines = new LineDecoder();
       res.on('data', (c: Buffer) => {
-        buf += c.toString('utf8');
-        let i: number;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          events.push(JSON.parse(buf.slice(0, i)));
-          buf = buf.slice(i + 1);
-        }
+        for (const line of lines.push(c)) events.push(JSON.parse(line));
         check();
       });
       resolve({ events, req, first: (n) => new Promise((done) => { waiting = { n, done }; check(); }) });
@@ -104,4 +71,29 @@ test('each watch of one event sees it through its own selector and in its own re
   } finally {
     for (const w of [front, back, all, tables, metadata]) w.req.destroy();
   }
+});
+
+test('answers to writes and reads are the object as stored, converted when another version was asked for', async () => {
+  // The same object answered by create, by a GET and by a write that changes nothing: the text the store holds.
+  const created = await cp.send('POST', CM, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'answer' }, data: { a: '1' } });
+  assert.equal(created.code, 201);
+  const got = await cp.send('GET', `${CM}/answer`);
+  assert.equal(got.text, created.text);
+  const unchanged = await cp.send('PUT', `${CM}/answer`, JSON.parse(got.text));
+  assert.equal(unchanged.text, got.text);
+  const patched = await cp.send('PATCH', `${CM}/answer`, { data: { b: '2' } }, 'application/merge-patch+json');
+  assert.deepEqual(JSON.parse(patched.text).data, { a: '1', b: '2' });
+  assert.equal((await cp.send('GET', `${CM}/answer`)).text, patched.text);
+
+  // HorizontalPodAutoscaler is stored as autoscaling/v2: a v1 request is answered in v1.
+  const HPA = 'namespaces/default/horizontalpodautoscalers';
+  const hpa = { apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'h' }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'd' }, maxReplicas: 3, targetCPUUtilizationPercentage: 50 } };
+  const v1 = JSON.parse((await cp.send('POST', `/apis/autoscaling/v1/${HPA}`, hpa)).text);
+  assert.equal(v1.apiVersion, 'autoscaling/v1');
+  assert.equal(v1.spec.targetCPUUtilizationPercentage, 50);
+  const v2 = JSON.parse((await cp.send('GET', `/apis/autoscaling/v2/${HPA}/h`)).text);
+  assert.equal(v2.apiVersion, 'autoscaling/v2');
+  assert.equal(v2.spec.metrics[0].resource.target.averageUtilization, 50);
+  const v1again = JSON.parse((await cp.send('GET', `/apis/autoscaling/v1/${HPA}/h`)).text);
+  assert.deepEqual(v1again, v1);
 });
