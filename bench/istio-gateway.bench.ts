@@ -11,7 +11,7 @@
 // the run: the figures and the goals are printed side by side.
 import { startIngressCluster } from '../test/e2e/ingress/ingress.js';
 import { waitFor } from '../test/e2e/harness.js';
-import { GATEWAY_HTTP_PORT, istioReady, list, readyPods } from './istio.js';
+import { GATEWAY_HTTP_PORT, istioReady, list, podCpuMs, readyPods, type BenchPod } from './istio.js';
 import { NGINX_WORKERS, requireNginx, startNginx, type ReferenceNginx } from './nginx.js';
 import { figures, loadInTurn, wrk, type WrkResult } from './wrk.js';
 import { runBench } from './run.js';
@@ -60,8 +60,25 @@ async function main(): Promise<void> {
       (await c.kubectl(['exec', 'deploy/client', '--', 'wget', '-qO-', '--header', `Host: ${HOST}`, url])).stdout.includes('Welcome to nginx!');
     for (const [name, url] of paths) await waitFor(`${name} answering ${url}`, () => answers(url), 60_000);
 
-    const load = (url: string) => wrk(url, { connections: CONNECTIONS, seconds: SECONDS, netnsPath: client!.netns, headers: [`Host: ${HOST}`] });
+    // CPU time per request of the pod doing the proxying (nginx runs in the gateway pod's cgroup): unlike req/s and latency, not inflated by the machine's load.
+    const proxyPod = new Map<string, BenchPod>([
+      ['direct pod IP', web!],
+      ['nginx (Debian)', gateway],
+      ['skiff ingress', controller!],
+      ['istio gateway', gateway],
+    ]);
+    const cpu = new Map<string, { ms: number; requests: number }>();
+    const load = (url: string) => {
+      const name = paths.find(([, u]) => u === url)![0];
+      const pod = proxyPod.get(name)!;
+      const before = podCpuMs(c, pod);
+      const r = wrk(url, { connections: CONNECTIONS, seconds: SECONDS, netnsPath: client!.netns, headers: [`Host: ${HOST}`] });
+      const sum = cpu.get(name) ?? { ms: 0, requests: 0 };
+      cpu.set(name, { ms: sum.ms + podCpuMs(c, pod) - before, requests: sum.requests + r.rps * SECONDS });
+      return r;
+    };
     const medians = loadInTurn(paths, ROUNDS, load);
+    const usPerRequest = (name: string) => (1000 * cpu.get(name)!.ms) / cpu.get(name)!.requests;
     const summary = (name: string) => medians.get(name)!;
     const direct = summary('direct pod IP');
     const ref = summary('nginx (Debian)');
@@ -74,6 +91,7 @@ async function main(): Promise<void> {
       const against = name === 'direct pod IP' ? '(reference)' : name === 'istio gateway' ? `${vs(s, ref, 'vs nginx')}; ${vs(s, ing, 'vs ingress')}` : vs(s, direct, 'vs direct');
       console.log(`  ${figures(name, s)}  ${against}`);
     }
+    console.log(`  CPU per request in the serving pod: ${paths.map(([name]) => `${name} ${usPerRequest(name).toFixed(1)} µs`).join(', ')}`);
     const met = (ok: boolean) => (ok ? 'met' : 'missed');
     const added = gw.p99 - ref.p99;
     console.log(

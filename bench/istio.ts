@@ -54,6 +54,13 @@ export function podMemoryMiB(c: Cluster, pod: BenchPod): number {
   return u.memoryBytes / (1 << 20);
 }
 
+/** The CPU time a pod's cgroup has used so far, in ms (all its processes: a figure the machine's load does not inflate). */
+export function podCpuMs(c: Cluster, pod: BenchPod): number {
+  const u = podCgroupStats(detectCgroups(), c.name, pod.uid);
+  if (!u) throw new Error(`reading the CPU time of pod ${pod.name}: no cgroup for uid ${pod.uid} in cluster ${c.name}`);
+  return u.cpuUsageNanos / 1e6;
+}
+
 /** Istio's networking objects as one List for `kubectl apply -f -`. */
 export function list(items: object[]): string {
   return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });

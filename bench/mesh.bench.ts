@@ -10,7 +10,7 @@
 // published figure is +0.17/+0.20 ms). No threshold fails the run.
 import { startCluster, waitFor } from '../test/e2e/harness.js';
 import { jsonpath } from '../test/e2e/scenarios/net.js';
-import { ISTIO_NS, readyPods } from './istio.js';
+import { ISTIO_NS, podCpuMs, readyPods } from './istio.js';
 import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
 import { median } from './wrk.js';
 import { runBench } from './run.js';
@@ -22,7 +22,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 async function main(): Promise<void> {
   const c = await startCluster('benchmesh', { nodes: 1 });
   try {
-    await readyPods(c, ISTIO_NS, 'app=ztunnel');
+    const [ztunnel] = await readyPods(c, ISTIO_NS, 'app=ztunnel');
     await c.ok(['create', 'namespace', 'meshed']);
     await c.ok(['label', 'namespace', 'meshed', 'istio-injection=enabled']);
     await c.ok(['create', 'namespace', 'plain']);
@@ -49,7 +49,14 @@ async function main(): Promise<void> {
     ];
     for (const [, netns] of paths) runOpenLoop(netns, url, RATE, Math.min(count, 2 * RATE)); // warm-up: JIT, pools, conntrack
     const results = new Map<string, OpenLoopResult[]>(paths.map(([p]) => [p, []]));
-    for (let r = 0; r < ROUNDS; r++) for (const [name, netns] of paths) results.get(name)!.push(runOpenLoop(netns, url, RATE, count));
+    let ztunnelMs = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const [name, netns] of paths) {
+        const before = podCpuMs(c, ztunnel!);
+        results.get(name)!.push(runOpenLoop(netns, url, RATE, count));
+        if (name === paths[1]![0]) ztunnelMs += podCpuMs(c, ztunnel!) - before;
+      }
+    }
     const med = (name: string, k: 'p50' | 'p90' | 'p99' | 'rate' | 'lagP99') => median(results.get(name)!.map((x) => x[k]));
     const sum = (name: string, k: 'errors' | 'proxied') => results.get(name)!.reduce((a, x) => a + x[k], 0);
     console.log(`mesh: ${RATE} req/s open loop × ${SECONDS}s × ${ROUNDS} rounds from a client pod to a ClusterIP in front of one nginx:1.27 pod (medians of the rounds)`);
@@ -63,7 +70,7 @@ async function main(): Promise<void> {
     const d = (k: 'p50' | 'p90' | 'p99') => med(mesh, k) - med(base, k);
     const sign = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)} ms`;
     const met = (ok: boolean) => (ok ? 'met' : 'missed');
-    console.log(`  mesh hop adds: p50 ${sign(d('p50'))}, p90 ${sign(d('p90'))}, p99 ${sign(d('p99'))}`);
+    console.log(`  mesh hop adds: p50 ${sign(d('p50'))}, p90 ${sign(d('p90'))}, p99 ${sign(d('p99'))}; ztunnel's CPU time per request ${((1000 * ztunnelMs) / (count * ROUNDS)).toFixed(1)} µs`);
     console.log(`  goal: ≤ +0.25 ms p90 (${met(d('p90') <= 0.25)}), ≤ +0.3 ms p99 (${met(d('p99') <= 0.3)}); Istio ambient publishes +0.17/+0.20 ms`);
   } finally {
     await c.down();

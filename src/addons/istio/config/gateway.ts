@@ -157,11 +157,9 @@ export class ClusterBuilder {
 
 /** Oldest first, then by namespace/name: the order in which pilot merges and prefers objects. */
 export function byCreation(objects: KObject[]): KObject[] {
-  return [...objects].sort((a, b) => {
-    const ta = a.metadata.creationTimestamp ?? '';
-    const tb = b.metadata.creationTimestamp ?? '';
-    return ta !== tb ? (ta < tb ? -1 : 1) : key(a) < key(b) ? -1 : 1;
-  });
+  const keyed = objects.map((o) => ({ o, t: o.metadata.creationTimestamp ?? '', k: key(o) }));
+  keyed.sort((a, b) => (a.t !== b.t ? (a.t < b.t ? -1 : 1) : a.k < b.k ? -1 : 1));
+  return keyed.map((x) => x.o);
 }
 
 interface BoundServer {
@@ -170,9 +168,14 @@ interface BoundServer {
   server: Server;
 }
 
-/** The lists a proxy's routes resolve their destinations in (RouteTranslations.begin). */
+/**
+ * The lists a route's destinations resolve in (RouteTranslations.begin): whether a destination
+ * names a cluster, and which, depends on Services' ports, DestinationRules' subsets and
+ * ServiceEntries' hosts, never on endpoints or pods (those fill the clusters, built anew each
+ * time), so pods coming and going do not make every route be translated again.
+ */
 export function registryOf(snap: MeshSnapshot): readonly unknown[] {
-  return [snap.services, snap.endpointSlices, snap.pods, snap.destinationRules, snap.serviceEntries];
+  return [snap.services, snap.destinationRules, snap.serviceEntries];
 }
 
 /** `translations`: the routes of earlier builds, for the VirtualServices that did not change since. */

@@ -120,7 +120,17 @@ export class DiscoveryServer {
    * (a ztunnel's small document for the gateway's large one).
    */
   push(): void {
-    const pending = [...this.subscribers];
+    // Proxies that held one configuration (every ztunnel) go one after the other, so the ones
+    // after the first get the build it made without waiting for other builds; smaller
+    // configurations (quicker to build) go first.
+    const groups = new Map<ProxyConfig | undefined, Subscriber[]>();
+    for (const sub of this.subscribers) {
+      const group = groups.get(sub.sent);
+      if (group) group.push(sub);
+      else groups.set(sub.sent, [sub]);
+    }
+    const hosts = (c: ProxyConfig | undefined) => c?.listeners.reduce((n, l) => n + l.virtualHosts.length, 0) ?? 0;
+    const pending = [...groups].sort(([a], [b]) => hosts(a) - hosts(b)).flatMap(([, subs]) => subs);
     const next = () => {
       const sub = pending.shift();
       if (!sub) return;
