@@ -1,4 +1,6 @@
 import type { LogOptions } from './cri.js';
+import type { KObject } from '../../api/types.js';
+import type { Pod } from '../../client/resources.js';
 
 // The container log request as the kubelet's /containerLogs endpoint reads it, and the
 // errors it answers for containers that have no log to show (upstream validateContainerLogStatus).
@@ -43,14 +45,13 @@ export function parseLogQuery(q: URLSearchParams, now: number): LogOptions | Err
   return o;
 }
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
 /** Which attempt's log to read: 'current', 'previous', or the message of a 400. */
-export function logTarget(pod: Json, container: string, previous: boolean): 'current' | 'previous' | { error: string } {
+export function logTarget(obj: KObject, container: string, previous: boolean): 'current' | 'previous' | { error: string } {
+  const pod = obj as Pod;
   const podName = pod.metadata?.name ?? '';
-  const all = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])] as Json[];
+  const all = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   const s = all.find((c) => c.name === container);
-  const specNames = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c: Json) => c.name);
+  const specNames = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name);
   if (!s) {
     if (!specNames.includes(container)) return { error: `container ${container} is not valid for pod ${podName}` };
     return { error: `container "${container}" in pod "${podName}" is waiting to start: ContainerCreating` };
