@@ -72,8 +72,8 @@ export async function generateServingCertificate(caCertPem: string, caKeyPem: st
       ips,
       keyIdentifiers: true,
     },
-    keys.privateKey,
-    { cert: caCertPem, key: createPrivateKey(caKeyPem) },
+    createPrivateKey(caKeyPem),
+    caCertPem,
   );
   return { cert, key: privateKeyPem(keys.privateKey) };
 }

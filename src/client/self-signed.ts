@@ -29,8 +29,8 @@ export async function selfSignedServingCert(host: string, ips: string[], dnsName
       dnsNames,
       ips,
     },
-    keys.privateKey,
-    { cert: ca, key: caKeys.privateKey },
+    caKeys.privateKey,
+    ca,
   );
   return { cert: leaf + '\n' + ca, key: privateKeyPem(keys.privateKey) };
 }

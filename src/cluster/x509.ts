@@ -4,7 +4,7 @@
 // the keys and signatures node:crypto's. That pair loads in a third of the time of a full X.509
 // toolkit (its WebCrypto provider, dependency injection and metadata polyfill), and `up` makes
 // the CA on its critical path.
-import { createHash, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { X509Certificate, createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   AlgorithmIdentifier,
@@ -67,17 +67,14 @@ export interface CertificateFields {
   keyIdentifiers?: boolean;
 }
 
-export interface Issuer {
-  /** The issuer's certificate in PEM. */
-  cert: string;
-  key: KeyObject;
-}
-
-/** A certificate in PEM, signed by `issuer` or, without one, by the subject's own `signingKey`. */
-export function issueCertificate(fields: CertificateFields, signingKey: KeyObject, issuer?: Issuer): string {
+/**
+ * A certificate in PEM signed with `signingKey`: the issuer's key when `issuerCert` (PEM) names
+ * the issuer, else the subject's own (self-signed).
+ */
+export function issueCertificate(fields: CertificateFields, signingKey: KeyObject, issuerCert?: string): string {
   const spki = AsnConvert.parse(fields.publicKey.export({ type: 'spki', format: 'der' }), SubjectPublicKeyInfo);
   const subject = nameOf(fields.subject);
-  const issuerCert = issuer ? AsnConvert.parse(pemBody(issuer.cert), Certificate) : undefined;
+  const issuer = issuerCert ? AsnConvert.parse(new Uint8Array(new X509Certificate(issuerCert).raw).buffer, Certificate) : undefined;
   const extensions: Extension[] = [
     extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: fields.ca })),
     extension(id_ce_keyUsage, true, new KeyUsage(fields.keyUsage)),
@@ -89,25 +86,24 @@ export function issueCertificate(fields: CertificateFields, signingKey: KeyObjec
   const names = [...(fields.dnsNames ?? []).map((dNSName) => new GeneralName({ dNSName })), ...(fields.ips ?? []).map((iPAddress) => new GeneralName({ iPAddress }))];
   if (names.length) extensions.push(extension(id_ce_subjectAltName, false, new SubjectAlternativeName(names)));
   if (fields.keyIdentifiers) {
-    if (issuerCert) {
-      const keyIdentifier = new KeyIdentifier(keyId(issuerCert.tbsCertificate.subjectPublicKeyInfo));
+    if (issuer) {
+      const keyIdentifier = new KeyIdentifier(keyId(issuer.tbsCertificate.subjectPublicKeyInfo));
       extensions.push(extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier })));
     }
     extensions.push(extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyId(spki))));
   }
-  const key = issuer?.key ?? signingKey;
-  const algorithm = signatureAlgorithm(key);
+  const algorithm = signatureAlgorithm(signingKey);
   const tbs = new TBSCertificate({
     version: Version.v3,
     serialNumber: serialNumber(),
     signature: algorithm,
-    issuer: issuerCert ? issuerCert.tbsCertificate.subject : subject,
+    issuer: issuer ? issuer.tbsCertificate.subject : subject,
     validity: new Validity({ notBefore: fields.notBefore, notAfter: fields.notAfter }),
     subject,
     subjectPublicKeyInfo: spki,
     extensions: new Extensions(extensions),
   });
-  const signature = sign('sha256', Buffer.from(AsnConvert.serialize(tbs)), key);
+  const signature = sign('sha256', Buffer.from(AsnConvert.serialize(tbs)), signingKey);
   const cert = new Certificate({ tbsCertificate: tbs, signatureAlgorithm: algorithm, signatureValue: new Uint8Array(signature).buffer });
   return toPem(AsnConvert.serialize(cert), 'CERTIFICATE');
 }
@@ -117,10 +113,6 @@ export function privateKeyPem(key: KeyObject): string {
   return key.export({ type: 'pkcs8', format: 'pem' }) as string;
 }
 
-/** The public key of a PEM certificate. */
-export function publicKeyOf(certPem: string): KeyObject {
-  return createPublicKey(certPem);
-}
 
 function nameOf(rdns: CertificateFields['subject']): Name {
   return new Name(
@@ -150,11 +142,6 @@ function serialNumber(): ArrayBuffer {
   return new Uint8Array(bytes).buffer;
 }
 
-function pemBody(pem: string): ArrayBuffer {
-  const m = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(pem);
-  if (!m) throw new Error('no PEM certificate found');
-  return new Uint8Array(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64')).buffer;
-}
 
 function toPem(der: ArrayBuffer, label: string): string {
   const b64 = Buffer.from(der).toString('base64');
