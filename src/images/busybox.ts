@@ -8,11 +8,11 @@
 // built-in nc without looking at PATH. The busybox image's build searches PATH, so the applets
 // that run other programs by name come from a busybox that does (Debian 12's), and so reach our
 // nc through the applet directory like every other command.
-import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 // catalog.ts imports this module too; NODE_FLAGS is only read when an argv is built.
 import { NODE_FLAGS } from './catalog.js';
+import { askProgram } from './host-programs.js';
 
 /** Where scripts/install-deps.sh installs busybox 1.37: off PATH, so the host's stays Debian's. */
 export const INSTALLED_BUSYBOX = '/usr/local/lib/skiff/busybox';
@@ -38,12 +38,9 @@ const RUNS_PROGRAMS = new Set([
 ]);
 
 function listApplets(busybox: string): Set<string> {
-  let out = '';
-  try {
-    out = execFileSync(busybox, ['--list'], { encoding: 'utf8' });
-  } catch {
-    // No busybox on this host: no applets, and busybox-based images fail when they start.
-  }
+  // No busybox on this host: no applets, and busybox-based images fail when they start.
+  const r = askProgram(busybox, ['--list'], []);
+  const out = r.status === 0 ? r.stdout : '';
   return new Set(out.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.includes('/')));
 }
 
@@ -57,10 +54,10 @@ export function busyboxApplets(): Set<string> {
 
 /** Whether this busybox's shell and env find commands on PATH rather than among its applets. */
 function searchesPath(busybox: string): boolean {
-  const opts = { env: { PATH: '/nonexistent' }, stdio: 'ignore' as const };
-  const sh = spawnSync(busybox, ['sh', '-c', 'cat </dev/null'], opts);
-  const env = spawnSync(busybox, ['env', 'true'], opts);
-  return !sh.error && !env.error && sh.status !== 0 && env.status !== 0;
+  const env = { PATH: '/nonexistent' };
+  const sh = askProgram(busybox, ['sh', '-c', 'cat </dev/null'], [], env);
+  const envApplet = askProgram(busybox, ['env', 'true'], [], env);
+  return !sh.error && !envApplet.error && sh.status !== 0 && envApplet.status !== 0;
 }
 
 let searching: { busybox: string; applets: Set<string> } | undefined;

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILTIN_IMAGES } from './catalog.js';
+import { keepHostProgramAnswers } from './host-programs.js';
 import { assembleRoot, imageMounts, imageUser, type ImageMount, type ImageUser, type RootOptions } from './rootfs.js';
 import { builtinRoot, hostProgramsDir, toContainerArgv } from './root-mounts.js';
 import { imageEtc } from './etc-files.js';
@@ -150,8 +151,11 @@ export function containerImage(image: ImageConfig, rootsDir: string): ContainerI
   return { rootfs, mounts: imageMountsOf(image), user: imageUser(key), etc: { passwd: etc.passwd, group: etc.group } };
 }
 
+export { keepHostProgramAnswers };
+
 /** Assembles the roots of the given images ahead of their first containers. */
 export function prepareImageRoots(images: string[], opts: { home: string; clusterDir: string }): void {
+  keepHostProgramAnswers(opts.home);
   for (const image of images) {
     const r = resolveImage(image, opts);
     if (r.ok) containerImage(r.image, imageRootsDir(opts.clusterDir));

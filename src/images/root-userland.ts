@@ -1,8 +1,8 @@
 // The busybox userland of an assembled root: every applet the host's busybox has, at the place
 // busybox installs it, played by the same host program that plays it for containers today
 // (busybox.ts appletArgv: the static busybox, the PATH-searching busybox for the shells, our nc).
-import { execFileSync } from 'node:child_process';
 import { BUSYBOX, appletArgv, busyboxApplets } from './busybox.js';
+import { askProgram } from './host-programs.js';
 
 export interface Applet {
   name: string;
@@ -14,12 +14,9 @@ export interface Applet {
 
 /** Where busybox installs each applet (`busybox --list-full`). */
 function installPaths(): Map<string, string> {
-  let out = '';
-  try {
-    out = execFileSync(BUSYBOX, ['--list-full'], { encoding: 'utf8' });
-  } catch {
-    // No busybox on this host: no userland (busybox.ts reports it when a container starts).
-  }
+  // No busybox on this host: no userland (busybox.ts reports it when a container starts).
+  const r = askProgram(BUSYBOX, ['--list-full'], []);
+  const out = r.status === 0 ? r.stdout : '';
   const paths = new Map<string, string>();
   for (const line of out.split('\n').map((l) => l.trim())) {
     const name = line.slice(line.lastIndexOf('/') + 1);

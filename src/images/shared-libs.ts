@@ -1,8 +1,8 @@
 // The shared libraries a host executable loads, so that a root that is not the host's can run
 // it: the node binary and Debian's busybox are dynamically linked, and a container sees only
 // what is mounted into it.
-import { spawnSync } from 'node:child_process';
 import { realpathSync } from 'node:fs';
+import { askProgram } from './host-programs.js';
 
 export interface SharedLibrary {
   /** Where the dynamic loader looks for it (and so where it must appear in the container). */
@@ -27,8 +27,8 @@ const cache = new Map<string, SharedLibrary[]>();
 export function sharedLibraries(file: string): SharedLibrary[] {
   const known = cache.get(file);
   if (known) return known;
-  const r = spawnSync('ldd', [file], { encoding: 'utf8' });
-  if (r.error) throw new Error(`listing the shared libraries of ${file}: ${r.error.message}`);
+  const r = askProgram('ldd', [file], [file]);
+  if (r.error) throw new Error(`listing the shared libraries of ${file}: ${r.error}`);
   // ldd exits 1 with "not a dynamic executable" for a static one: nothing to mount.
   const libs = r.status === 0 ? parseLdd(r.stdout).map((path) => ({ path, file: realpathSync(path) })) : [];
   cache.set(file, libs);

@@ -4,7 +4,7 @@ import type { KObject } from '../api/types.js';
 import { parseQuantity } from '../api/validation/quantity.js';
 import { isAlreadyExists, isConflict, isNotFound, type ApiClient } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
-import { containerArgv, containerImage, imageRootsDir } from '../images/index.js';
+import { containerArgv, containerImage, imageRootsDir, keepHostProgramAnswers } from '../images/index.js';
 import { ImageManager } from '../images/image-manager.js';
 import { hostNetns, pullInHostNetwork } from '../images/registry/pull-process.js';
 import { ImageStore } from '../images/store/store.js';
@@ -86,6 +86,7 @@ export class NodeAgent {
 
     const runtime = new Runtime({ cluster: this.o.cluster, clusterDir: this.o.clusterDir, node: this.o.nodeName, index: this.o.index, nodeDir: this.nodeDir });
     const paths = clusterPaths(this.o.home, this.o.cluster);
+    keepHostProgramAnswers(this.o.home);
     const imageManager = new ImageManager({
       mode: readClusterConfig(paths)?.images ?? 'auto',
       store: new ImageStore(this.o.home),

@@ -5,7 +5,7 @@ import type { KObject } from '../../api/types.js';
 import { parseQuantity } from '../../api/validation/quantity.js';
 import type { Recorder } from '../../client/events.js';
 import { Backoff, formatDuration } from './backoff.js';
-import type { Clock, ContainerStatus, ImageRoot, ImageService, PodRuntime, SandboxStatus } from './cri.js';
+import type { Clock, ContainerStatus, EnsureResult, ImageRoot, ImageService, PodRuntime, SandboxStatus } from './cri.js';
 import { hostsFile, nodeHostsFile, podHostname, podResolvConf, renderResolvConf, type ResolvConf } from './dns.js';
 import { ContainerConfigError, expandCommandAndArgs, makeEnvironment, serviceEnvironment, type ObjectSource } from './env.js';
 import type { IContainer } from 'kubernetes-models/v1/Container';
@@ -71,6 +71,8 @@ interface ContainerState extends ContainerView {
   /** The finishedAt whose back-off has been announced with an event. */
   announcedBackoff?: string;
   stopping?: boolean;
+  /** The image resolution started beside the sandbox, for the first start (see prefetchImages). */
+  prefetched?: { image: string; result: Promise<EnsureResult> };
 }
 
 const VOLUME_REFRESH_MS = 30_000;
@@ -277,6 +279,7 @@ export class PodWorker {
       (sb) => ({ sb }),
       (error: unknown) => ({ error }),
     );
+    this.prefetchImages();
     const [volumeError, made] = await Promise.all([volumes, sandbox]);
     if (volumeError !== undefined) {
       if (!(volumeError instanceof VolumeError)) throw volumeError;
@@ -292,6 +295,49 @@ export class PodWorker {
     }
     this.sandbox = made.sb;
     return true;
+  }
+
+  /**
+   * Starts resolving (and pulling, per policy) the images of the containers that start first,
+   * the first init container or else every container, while the sandbox is made: the kubelet
+   * pulls only once the sandbox is up, but the two do not depend on each other, and a pull, or
+   * finding a registry unreachable, takes about as long as the sandbox, and so does assembling
+   * the image's root the first time. The Pulling event can so come before the sandbox is
+   * ready; the container is created only after it, as upstream.
+   */
+  private prefetchImages(): void {
+    const spec = this.spec();
+    const first = spec.initContainers?.length ? [spec.initContainers[0]] : (spec.containers ?? []);
+    for (const c of first) {
+      const st = this.states.get(c.name);
+      const image = c.image ?? '';
+      if (!st || st.current || st.prefetched || this.env.imageBackoff.isInBackOffSinceUpdate(`${this.uid}/${image}`)) continue;
+      const result = this.resolveImage(c).then((r) => {
+        // The image's root is assembled (once per image) meanwhile too; a failure is reported
+        // when startContainer asks again.
+        if (r.ok) {
+          try {
+            this.env.images.containerImage(r.image);
+          } catch {
+            // reported by startContainer
+          }
+        }
+        return r;
+      });
+      // Awaited by startContainer; a failure is reported there, not as an unhandled rejection.
+      result.catch(() => undefined);
+      st.prefetched = { image, result };
+    }
+  }
+
+  private async resolveImage(c: SpecContainer): Promise<EnsureResult> {
+    const image = c.image ?? '';
+    return this.env.images.ensureImage({
+      image,
+      pullPolicy: c.imagePullPolicy,
+      pullSecrets: await this.pullSecrets(),
+      onPulling: () => this.env.recorder.event(this.pod, 'Normal', 'Pulling', msg.pulling(image)),
+    });
   }
 
   private async runSandbox(): Promise<SandboxStatus> {
@@ -428,12 +474,9 @@ export class PodWorker {
       this.wakeAt(now + 1_000);
       return;
     }
-    const resolved = await this.env.images.ensureImage({
-      image,
-      pullPolicy: c.imagePullPolicy,
-      pullSecrets: await this.pullSecrets(),
-      onPulling: () => this.env.recorder.event(this.pod, 'Normal', 'Pulling', msg.pulling(image)),
-    });
+    const prefetched = st.prefetched;
+    st.prefetched = undefined;
+    const resolved = await (prefetched?.image === image ? prefetched.result : this.resolveImage(c));
     if (!resolved.ok && resolved.reason === 'InvalidImageName') {
       // A malformed reference is not retried with back-off; it waits for a spec change.
       if (st.waiting?.reason !== 'InvalidImageName') {

@@ -316,3 +316,36 @@ test('once its startup probe passes, a container is probed for readiness at once
     server.close();
   }
 });
+
+test('the first images are resolved while the sandbox is made, each once, and containers start only after both', async () => {
+  const asked: string[] = [];
+  let sandboxMade!: () => void;
+  const h = harness(pod({ initContainers: [{ name: 'i1', image: 'init-image' }], containers: [{ name: 'c', image: 'app-image' }] }), {
+    ensureImage: async ({ image }) => {
+      asked.push(image);
+      return { ok: true, image: { entrypoint: ['/bin/app'], cmd: [] } };
+    },
+  });
+  const runSandbox = h.runtime.runSandbox.bind(h.runtime);
+  h.runtime.runSandbox = async (c) => {
+    await new Promise<void>((r) => (sandboxMade = r));
+    return runSandbox(c);
+  };
+  try {
+    const synced = h.sync();
+    // Only the first init container's image: the app's is resolved when its turn comes.
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(asked, ['init-image']);
+    assert.equal(h.runtime.started.length, 0);
+    sandboxMade();
+    await synced;
+    assert.deepEqual(h.runtime.started.map((c) => c.name), ['i1']);
+    assert.deepEqual(asked, ['init-image']);
+    h.runtime.exit('uid-1', 'i1', 0);
+    await h.sync();
+    assert.deepEqual(h.runtime.started.map((c) => c.name), ['i1', 'c']);
+    assert.deepEqual(asked, ['init-image', 'app-image']);
+  } finally {
+    h.cleanup();
+  }
+});
