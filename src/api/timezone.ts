@@ -1,0 +1,94 @@
+// An IANA time zone as Go's time.LoadLocation gives one: the wall clock of an instant, and the
+// instant of a wall clock (time.Date, which normalizes out-of-range fields such as day 32).
+// The zone database is the one Node's ICU carries, as kube-apiserver embeds Go's time/tzdata.
+
+export interface WallClock {
+  year: number;
+  /** 1–12 */
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  /** 0 (Sunday) – 6 */
+  weekday: number;
+}
+
+const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+
+export class TimeZone {
+  static readonly UTC = new TimeZone('UTC', undefined);
+  private static readonly loaded = new Map<string, TimeZone | undefined>();
+
+  private constructor(
+    readonly name: string,
+    private readonly format: Intl.DateTimeFormat | undefined,
+  ) {}
+
+  /** The zone of this process (Go's time.Local), from TZ or the system's setting. */
+  static localName(): string {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone;
+  }
+
+  /** time.LoadLocation: "" and "UTC" are UTC; undefined for a name the database lacks. */
+  static load(name: string): TimeZone | undefined {
+    if (name === '' || name === 'UTC') return TimeZone.UTC;
+    if (TimeZone.loaded.has(name)) return TimeZone.loaded.get(name);
+    let zone: TimeZone | undefined;
+    try {
+      const format = new Intl.DateTimeFormat('en-US', {
+        timeZone: name, hourCycle: 'h23', weekday: 'short',
+        year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+      });
+      // ICU matches names case-insensitively; Go's zoneinfo lookup is by file name, which is not.
+      zone = isKnownSpelling(name) ? new TimeZone(name, format) : undefined;
+    } catch {
+      zone = undefined;
+    }
+    TimeZone.loaded.set(name, zone);
+    return zone;
+  }
+
+  fields(t: number): WallClock {
+    if (!this.format) return utcFields(t);
+    const p: Record<string, string> = {};
+    for (const part of this.format.formatToParts(t)) p[part.type] = part.value;
+    return {
+      year: Number(p.year), month: Number(p.month), day: Number(p.day),
+      hour: Number(p.hour), minute: Number(p.minute), second: Number(p.second), weekday: WEEKDAYS[p.weekday!] ?? 0,
+    };
+  }
+
+  /** Offset from UTC in ms at instant t. */
+  offset(t: number): number {
+    if (!this.format) return 0;
+    const f = this.fields(t);
+    return Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute, f.second) - (t - (((t % 1000) + 1000) % 1000));
+  }
+
+  /** time.Date(year, month, day, hour, min, sec, 0, zone), fields normalized as Go does. */
+  date(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+    const wall = Date.UTC(year, month - 1, day, hour, minute, second);
+    if (!this.format) return wall;
+    // The offset in force at the wall time, read at the instant the first guess lands on.
+    const guess = wall - this.offset(wall);
+    return wall - this.offset(guess);
+  }
+}
+
+function isKnownSpelling(name: string): boolean {
+  const canonical = new Set(Intl.supportedValuesOf('timeZone'));
+  if (canonical.has(name)) return true;
+  // Aliases (US/Eastern, Etc/GMT+5) are not listed; ICU resolves them to a listed zone, and a
+  // name spelled in another case resolves to the listed spelling of itself.
+  const resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+  return resolved.toLowerCase() !== name.toLowerCase() || resolved === name;
+}
+
+function utcFields(t: number): WallClock {
+  const d = new Date(t);
+  return {
+    year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(),
+    hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds(), weekday: d.getUTCDay(),
+  };
+}
