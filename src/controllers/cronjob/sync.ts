@@ -38,7 +38,10 @@ function finishedCondition(job: Job): string | undefined {
 const inActiveList = (cj: CronJob, uid: string | undefined) => (cj.status?.active ?? []).some((r) => r.uid === uid);
 
 function deleteFromActiveList(cj: CronJob, uid: string | undefined): void {
-  cj.status = { ...cj.status, active: (cj.status?.active ?? []).filter((r) => r.uid !== uid) };
+  const { active, ...rest } = cj.status ?? {};
+  const left = (active ?? []).filter((r) => r.uid !== uid);
+  // An empty list is omitted, as Go's omitempty writes it.
+  cj.status = left.length ? { ...rest, active: left } : rest;
 }
 
 /** metav1.Time as it marshals: UTC, whole seconds. */
