@@ -112,7 +112,8 @@ function byStartTime(a: Job, b: Job): number {
   if (sa == null && sb != null) return 1;
   if (sa != null && sb == null) return -1;
   if (sa != null && sb != null && sa !== sb) return Date.parse(sa) - Date.parse(sb);
-  return (a.metadata.name ?? '').localeCompare(b.metadata.name ?? '');
+  const [na, nb] = [a.metadata.name ?? '', b.metadata.name ?? ''];
+  return na < nb ? -1 : na > nb ? 1 : 0;
 }
 
 async function removeOldestJobs(cj: CronJob, jobs: Job[], max: number, fx: CronJobEffects): Promise<boolean> {
@@ -155,11 +156,14 @@ async function reconcileActive(cj: CronJob, jobs: Job[], fx: CronJobEffects): Pr
         continue;
       }
       fx.event(cj, 'Warning', 'UnexpectedJob', `Saw a job that the controller did not create or forgot: ${job.metadata.name}`);
-    } else if (found && finished) {
-      deleteFromActiveList(cj, job.metadata.uid);
-      fx.event(cj, 'Normal', 'SawCompletedJob', `Saw completed job: ${job.metadata.name}, condition: ${finished}`);
-      updateStatus = true;
-    } else if (finished === 'Complete') {
+    } else if (finished) {
+      if (found) {
+        deleteFromActiveList(cj, job.metadata.uid);
+        fx.event(cj, 'Normal', 'SawCompletedJob', `Saw completed job: ${job.metadata.name}, condition: ${finished}`);
+        updateStatus = true;
+      }
+      if (finished !== 'Complete') continue;
+      // A Job need not be active to count: any success moves the time forward.
       const completed = job.status?.completionTime;
       const last = cj.status?.lastSuccessfulTime;
       if (completed && (last == null || Date.parse(completed) > Date.parse(last))) {
