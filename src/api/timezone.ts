@@ -14,11 +14,17 @@ export interface WallClock {
   weekday: number;
 }
 
-const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+const QUARTER_HOUR_MS = 900_000;
+/** About a year of quarter hours per zone. */
+const MAX_CACHED_OFFSETS = 40_000;
 
 export class TimeZone {
   static readonly UTC = new TimeZone('UTC', undefined);
-  private static readonly loaded = new Map<string, TimeZone | undefined>();
+  /** Zones found; names not found are not kept, as any request may bring a new one. */
+  private static readonly loaded = new Map<string, TimeZone>();
+
+  /** Offsets by quarter hour: zones change offset only at quarter-hour instants (UTC) since 1972. */
+  private readonly offsets = new Map<number, number>();
 
   private constructor(
     readonly name: string,
@@ -33,37 +39,41 @@ export class TimeZone {
   /** time.LoadLocation: "" and "UTC" are UTC; undefined for a name the database lacks. */
   static load(name: string): TimeZone | undefined {
     if (name === '' || name === 'UTC') return TimeZone.UTC;
-    if (TimeZone.loaded.has(name)) return TimeZone.loaded.get(name);
+    const known = TimeZone.loaded.get(name);
+    if (known) return known;
     let zone: TimeZone | undefined;
     try {
       const format = new Intl.DateTimeFormat('en-US', {
-        timeZone: name, hourCycle: 'h23', weekday: 'short',
-        year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+        timeZone: name, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
       });
       // ICU matches names case-insensitively; Go's zoneinfo lookup is by file name, which is not.
       zone = isKnownSpelling(name) ? new TimeZone(name, format) : undefined;
     } catch {
       zone = undefined;
     }
-    TimeZone.loaded.set(name, zone);
+    if (zone) TimeZone.loaded.set(name, zone);
     return zone;
   }
 
   fields(t: number): WallClock {
-    if (!this.format) return utcFields(t);
-    const p: Record<string, string> = {};
-    for (const part of this.format.formatToParts(t)) p[part.type] = part.value;
-    return {
-      year: Number(p.year), month: Number(p.month), day: Number(p.day),
-      hour: Number(p.hour), minute: Number(p.minute), second: Number(p.second), weekday: WEEKDAYS[p.weekday!] ?? 0,
-    };
+    return utcFields(t + this.offset(t));
   }
 
   /** Offset from UTC in ms at instant t. */
   offset(t: number): number {
     if (!this.format) return 0;
-    const f = this.fields(t);
-    return Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute, f.second) - (t - (((t % 1000) + 1000) % 1000));
+    const quarter = Math.floor(t / QUARTER_HOUR_MS);
+    let off = this.offsets.get(quarter);
+    if (off === undefined) {
+      // ICU's formatting is the slow part of walking a schedule: ask once per quarter hour.
+      const at = quarter * QUARTER_HOUR_MS;
+      const p: Record<string, string> = {};
+      for (const part of this.format.formatToParts(at)) p[part.type] = part.value;
+      off = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute), Number(p.second)) - at;
+      if (this.offsets.size >= MAX_CACHED_OFFSETS) this.offsets.clear();
+      this.offsets.set(quarter, off);
+    }
+    return off;
   }
 
   /** time.Date(year, month, day, hour, min, sec, 0, zone), fields normalized as Go does. */
@@ -76,8 +86,10 @@ export class TimeZone {
   }
 }
 
+let canonical: Set<string> | undefined;
+
 function isKnownSpelling(name: string): boolean {
-  const canonical = new Set(Intl.supportedValuesOf('timeZone'));
+  canonical ??= new Set(Intl.supportedValuesOf('timeZone'));
   if (canonical.has(name)) return true;
   // Aliases (US/Eastern, Etc/GMT+5) are not listed; ICU resolves them to a listed zone, and a
   // name spelled in another case resolves to the listed spelling of itself.

@@ -55,6 +55,14 @@ test('a schedule in a time zone, from TZ= or the local zone, across a DST change
   assert.equal(new Date(berlin.next(Date.parse('2026-10-24T08:00:00Z'))).toISOString(), '2026-10-25T08:00:00.000Z');
 });
 
+test('DST as robfig walks it: a time in the skipped hour is skipped that day, one in the repeated hour runs twice', () => {
+  const spring = parseStandard('30 2 * * *', 'America/New_York');
+  assert.equal(new Date(spring.next(Date.parse('2027-03-13T12:00:00Z'))).toISOString(), '2027-03-15T06:30:00.000Z');
+  const fall = parseStandard('30 1 * * *', 'America/New_York');
+  const first = fall.next(Date.parse('2027-11-06T12:00:00Z'));
+  assert.deepEqual([first, fall.next(first)].map((t) => new Date(t).toISOString()), ['2027-11-07T05:30:00.000Z', '2027-11-07T06:30:00.000Z']);
+});
+
 test('a day that never comes gives no time (zero)', () => {
   assert.equal(parseStandard('0 0 30 2 *', 'UTC').next(Date.parse('2026-12-05T00:00:00Z')), 0);
 });
