@@ -76,6 +76,14 @@ export class TimeZone {
     return off;
   }
 
+  /** Go's time.RFC3339 of t in this zone: "Z" for a zero offset, else ±hh:mm; whole seconds. */
+  rfc3339(t: number): string {
+    const f = this.fields(t);
+    const off = Math.round(this.offset(t) / 60_000);
+    const zone = off === 0 ? 'Z' : `${off < 0 ? '-' : '+'}${two(Math.floor(Math.abs(off) / 60))}:${two(Math.abs(off) % 60)}`;
+    return `${f.year}-${two(f.month)}-${two(f.day)}T${two(f.hour)}:${two(f.minute)}:${two(f.second)}${zone}`;
+  }
+
   /** time.Date(year, month, day, hour, min, sec, 0, zone), fields normalized as Go does. */
   date(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
     const wall = Date.UTC(year, month - 1, day, hour, minute, second);
@@ -103,4 +111,14 @@ function utcFields(t: number): WallClock {
     year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(),
     hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds(), weekday: d.getUTCDay(),
   };
+}
+
+const two = (n: number) => String(n).padStart(2, '0');
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Go's time.RFC1123Z of t in UTC, as events print times. */
+export function rfc1123z(t: number): string {
+  const f = utcFields(t);
+  return `${DAYS[f.weekday]}, ${two(f.day)} ${MONTHS[f.month - 1]} ${f.year} ${two(f.hour)}:${two(f.minute)}:${two(f.second)} +0000`;
 }

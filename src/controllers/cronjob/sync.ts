@@ -1,5 +1,5 @@
 import { CronError } from '../../api/cron.js';
-import { TimeZone } from '../../api/timezone.js';
+import { rfc1123z, TimeZone } from '../../api/timezone.js';
 import type { IObjectReference } from 'kubernetes-models/v1/ObjectReference';
 import { newControllerRef } from '../../client/controllerref.js';
 import { isAlreadyExists, isNamespaceTerminating } from '../../client/client.js';
@@ -44,31 +44,8 @@ function deleteFromActiveList(cj: CronJob, uid: string | undefined): void {
   cj.status = left.length ? { ...rest, active: left } : rest;
 }
 
-/** metav1.Time as it marshals: UTC, whole seconds. */
-const metaTime = (t: number) => new Date(Math.floor(t / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-const two = (n: number) => String(n).padStart(2, '0');
-
-/** Go's time.RFC3339 in a zone: a "Z" for a zero offset, else ±hh:mm. */
-export function rfc3339In(t: number, zone: TimeZone): string {
-  const f = zone.fields(t);
-  const off = Math.round(zone.offset(t) / 60_000);
-  const sign = off < 0 ? '-' : '+';
-  const zoneText = off === 0 ? 'Z' : `${sign}${two(Math.floor(Math.abs(off) / 60))}:${two(Math.abs(off) % 60)}`;
-  return `${f.year}-${two(f.month)}-${two(f.day)}T${two(f.hour)}:${two(f.minute)}:${two(f.second)}${zoneText}`;
-}
-
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** Go's time.RFC1123Z of a UTC time. */
-function rfc1123z(t: number): string {
-  const d = new Date(t);
-  return `${DAYS[d.getUTCDay()]}, ${two(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
-}
-
 /** getJobName: one name per scheduled minute, so that a repeated sync cannot start a time twice. */
-export const jobNameFor = (cj: CronJob, scheduled: number) => `${cj.metadata.name}-${Math.floor(scheduled / 60_000)}`;
+const jobNameFor = (cj: CronJob, scheduled: number) => `${cj.metadata.name}-${Math.floor(scheduled / 60_000)}`;
 
 /** getJobFromTemplate2 */
 export function jobFromTemplate(cj: CronJob, scheduled: number): Job {
@@ -81,7 +58,7 @@ export function jobFromTemplate(cj: CronJob, scheduled: number): Job {
       name: jobNameFor(cj, scheduled),
       namespace: cj.metadata.namespace,
       labels: { ...template?.metadata?.labels },
-      annotations: { ...template?.metadata?.annotations, [SCHEDULED_TIMESTAMP_ANNOTATION]: rfc3339In(scheduled, zone) },
+      annotations: { ...template?.metadata?.annotations, [SCHEDULED_TIMESTAMP_ANNOTATION]: zone.rfc3339(scheduled) },
       ownerReferences: [newControllerRef(cj, 'batch/v1', 'CronJob')],
     },
     spec: structuredClone(template?.spec ?? { template: {} }),
@@ -266,7 +243,7 @@ export async function syncCronJob(cronJob: CronJob, jobs: Job[], fx: CronJobEffe
     if (owner?.uid !== cj.metadata.uid || inActiveList(cj, existing.metadata.uid)) return done();
     created = existing;
   }
-  cj.status = { ...cj.status, active: [...(cj.status?.active ?? []), jobRef(created)], lastScheduleTime: metaTime(scheduled) };
+  cj.status = { ...cj.status, active: [...(cj.status?.active ?? []), jobRef(created)], lastScheduleTime: TimeZone.UTC.rfc3339(scheduled) };
   updateStatus = true;
   return requeue();
 }
