@@ -3,7 +3,8 @@ import { controllerOf } from '../../client/controllerref.js';
 import type { Recorder } from '../../client/events.js';
 import { keyOfObject, type SharedInformers } from '../../client/informer.js';
 import { runController, type RunningController } from '../../client/loop.js';
-import { CRONJOBS, JOBS, type CronJob, type Job } from '../../client/resources.js';
+import type { KObject } from '../../api/types.js';
+import { CRONJOBS, JOBS, type Job } from '../../client/resources.js';
 import type { Logger } from '../../log.js';
 import { reconcileCronJob, type CronJobEffects } from './sync.js';
 
@@ -37,7 +38,7 @@ export function cronJobEffects(client: ApiClient, recorder: Recorder): CronJobEf
 }
 
 /** The CronJob key a Job concerns: its controller's, when that is a CronJob. */
-function ownerKey(job: Job): string | undefined {
+function ownerKey(job: KObject): string | undefined {
   const ref = controllerOf(job);
   return ref?.kind === 'CronJob' ? `${job.metadata.namespace}/${ref.name}` : undefined;
 }
@@ -51,13 +52,13 @@ export function startCronJobController(client: ApiClient, informers: SharedInfor
     name: 'cronjob',
     informers: [cronJobInformer, jobInformer],
     workers: 5,
-    keyOf: (obj, inf) => (inf === jobInformer ? ownerKey(obj as Job) : keyOfObject(obj)),
+    keyOf: (obj, inf) => (inf === jobInformer ? ownerKey(obj) : keyOfObject(obj)),
     async reconcile(key) {
       const [ns, name] = key.split('/') as [string, string];
-      const cj = cronJobInformer.get(ns, name) as CronJob | undefined;
+      const cj = cronJobInformer.get(ns, name);
       if (!cj) return;
       // getJobsToBeReconciled: the Jobs whose controller is a CronJob of this name.
-      const jobs = (jobInformer.list(ns) as Job[]).filter((j) => {
+      const jobs = jobInformer.list(ns).filter((j) => {
         const ref = controllerOf(j);
         return ref?.kind === 'CronJob' && ref.name === name;
       });

@@ -11,7 +11,7 @@ import { nextScheduleTime, nextScheduleTimeDuration, parseCronJobSchedule } from
 // the active list reconciled with the Jobs that exist, finished Jobs pruned to the history
 // limits, and at most one Job started per sync, for the latest scheduled time that is due.
 
-export const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
+const SCHEDULED_TIMESTAMP_ANNOTATION = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 
 /** What a sync does to the world, and how it reads what its cache may not have seen yet. */
 export interface CronJobEffects {
@@ -48,7 +48,7 @@ function deleteFromActiveList(cj: CronJob, uid: string | undefined): void {
 const jobNameFor = (cj: CronJob, scheduled: number) => `${cj.metadata.name}-${Math.floor(scheduled / 60_000)}`;
 
 /** getJobFromTemplate2 */
-export function jobFromTemplate(cj: CronJob, scheduled: number): Job {
+function jobFromTemplate(cj: CronJob, scheduled: number): Job {
   const template = cj.spec?.jobTemplate;
   const zone = TimeZone.load(cj.spec?.timeZone ?? '') ?? TimeZone.UTC;
   return {
