@@ -60,10 +60,13 @@ test('kubectl create job --from=cronjob runs the template once, and the controll
   await waitFor('UnexpectedJob event', async () => (await eventReasons('hello')).includes('UnexpectedJob'));
 });
 
-test('kubectl patch suspends a CronJob, and the table says so', async () => {
+test('kubectl patch suspends a CronJob, and the table says so; set image merges into the template by container name', async () => {
   await ok(['patch', 'cronjob', 'hello', '-p', '{"spec":{"suspend":true}}']);
   assert.equal((await cronJob('hello')).spec.suspend, true);
   assert.match((await ok(['get', 'cj', 'hello', '--no-headers'])).trim(), /^hello\s+\S+ \S+ \S+ \S+ \S+\s+<none>\s+True\s+/);
+  await ok(['set', 'image', 'cronjob/hello', 'hello=busybox:1.36']);
+  const containers = JSON.parse(await ok(['get', 'cj', 'hello', '-o', 'jsonpath={.spec.jobTemplate.spec.template.spec.containers}'])) as { name: string; image: string; command: string[] }[];
+  assert.deepEqual(containers.map((x) => [x.name, x.image, x.command]), [['hello', 'busybox:1.36', ['echo', 'hello']]]);
 });
 
 test('a scheduled time missed since the last schedule starts a Job at once: named by its minute, owned, annotated, then seen completed', async () => {
