@@ -55,6 +55,7 @@ export const KINDS: ResourceDef[] = [
     status: true, generation: true }),
   // batch/v1
   def({ group: 'batch', kind: 'Job', plural: 'jobs', namespaced: true, categories: ['all'], versions: ['v1'], status: true, generation: true }),
+  def({ group: 'batch', kind: 'CronJob', plural: 'cronjobs', namespaced: true, shortNames: ['cj'], categories: ['all'], versions: ['v1'], status: true, generation: true }),
   // autoscaling: stored as v2, served as v2, v1 and (for manifests written for it) v2beta2
   def({ group: 'autoscaling', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', namespaced: true, shortNames: ['hpa'],
     categories: ['all'], versions: ['v2', 'v1', 'v2beta2'], storageVersion: 'v2', status: true, generation: true }),

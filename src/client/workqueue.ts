@@ -27,6 +27,9 @@ export class ExponentialBackoff {
   }
 }
 
+/** setTimeout's limit (2^31 - 1 ms, about 24.8 days); beyond it Node fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class WorkQueue {
   private queue: string[] = [];
   private dirty = new Set<string>();
@@ -59,10 +62,16 @@ export class WorkQueue {
     const pending = this.timers.get(key);
     if (pending && pending.at <= at) return;
     if (pending) clearTimeout(pending.timer);
+    this.arm(key, at);
+  }
+
+  /** A timer for key at `at`, in steps Node's timers can hold (a longer delay would fire at once). */
+  private arm(key: string, at: number): void {
     const timer = setTimeout(() => {
+      if (Date.now() < at) return this.arm(key, at);
       this.timers.delete(key);
       this.add(key);
-    }, ms);
+    }, Math.min(at - Date.now(), MAX_TIMER_MS));
     this.timers.set(key, { at, timer });
   }
 

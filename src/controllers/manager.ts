@@ -4,6 +4,7 @@ import { SharedInformers } from '../client/informer.js';
 import { startCoreDNSAddon, startIngressNginxAddon, startIstioAddon, startMetricsServerAddon } from './addons/controller.js';
 import { startAPIServiceAvailability } from './apiservice/controller.js';
 import { startDaemonSetController } from './daemonset/controller.js';
+import { startCronJobController } from './cronjob/controller.js';
 import { startJobController } from './job/controller.js';
 import { startTTLAfterFinishedController } from './ttlafterfinished/controller.js';
 import { startDeploymentController } from './deployment/controller.js';
@@ -63,6 +64,7 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
   const replicaSetEvents = recorder('replicaset-controller');
   const daemonSetEvents = recorder('daemonset-controller');
   const jobEvents = recorder('job-controller');
+  const cronJobEvents = recorder('cronjob-controller');
   const nodeEvents = recorder('node-controller');
   const evictionEvents = recorder('taint-eviction-controller');
   const hpaEvents = recorder('horizontal-pod-autoscaler');
@@ -73,6 +75,7 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
     startDeploymentController(client, informers, deploymentEvents, opts.log),
     startDaemonSetController(client, informers, daemonSetEvents, opts.log),
     startJobController(client, informers, jobEvents, opts.log),
+    startCronJobController(client, informers, cronJobEvents, opts.log),
     startTTLAfterFinishedController(client, informers, opts.log),
     startServiceAccountsController(client, informers, opts.log),
     startNodeLifecycleController(client, informers, { node: nodeEvents, eviction: evictionEvents }, { log: opts.log, gracePeriodMs: opts.nodeMonitorGracePeriodMs }),
@@ -93,7 +96,7 @@ export function startControllers(client: ApiClient, opts: ControllerOptions = {}
     async stop() {
       await Promise.all(controllers.map((c) => c.stop()));
       if (ownInformers) await informers.stop();
-      await Promise.all([deploymentEvents.flush(), replicaSetEvents.flush(), daemonSetEvents.flush(), jobEvents.flush(), nodeEvents.flush(), evictionEvents.flush(), hpaEvents.flush()]);
+      await Promise.all([deploymentEvents.flush(), replicaSetEvents.flush(), daemonSetEvents.flush(), jobEvents.flush(), cronJobEvents.flush(), nodeEvents.flush(), evictionEvents.flush(), hpaEvents.flush()]);
     },
   };
 }

@@ -5,6 +5,7 @@ import { defaultDaemonSet } from './daemonset.js';
 import { defaultEndpoints, defaultNamespace, defaultNode, defaultSecret } from './core.js';
 import { defaultHPA } from './hpa.js';
 import { defaultJob } from './job.js';
+import { defaultCronJob } from './cronjob.js';
 import { defaultEndpointSlice, defaultIngressClass, defaultNetworkPolicy } from './networking.js';
 import { defaultPod } from './pod.js';
 import { defaultService } from './service.js';
@@ -27,6 +28,7 @@ export const defaulters: Record<string, (obj: KObject) => void> = {
   [kindKey('apps', 'ReplicaSet')]: defaultReplicaSet,
   [kindKey('apps', 'DaemonSet')]: defaultDaemonSet,
   [kindKey('batch', 'Job')]: defaultJob,
+  [kindKey('batch', 'CronJob')]: defaultCronJob,
   [kindKey('autoscaling', 'HorizontalPodAutoscaler')]: defaultHPA,
   [kindKey('networking.k8s.io', 'NetworkPolicy')]: defaultNetworkPolicy,
   [kindKey('networking.k8s.io', 'IngressClass')]: defaultIngressClass,

@@ -1,6 +1,6 @@
 import type { KObject } from '../types.js';
 import { defaultPodTemplate } from './pod.js';
-import { ensureObject, isObject, setDefault } from './util.js';
+import { ensureObject, isObject, setDefault, type JsonObject } from './util.js';
 
 // batch/v1 SetDefaults_Job (JobPodReplacementPolicy is on by default since 1.29).
 
@@ -20,13 +20,21 @@ export function defaultJob(job: KObject): void {
   if (templateLabels && Object.keys(job.metadata.labels ?? {}).length === 0) job.metadata.labels = { ...(templateLabels as Record<string, string>) };
   setDefault(spec, 'completionMode', 'NonIndexed');
   setDefault(spec, 'suspend', false);
+  setDefault(spec, 'podReplacementPolicy', spec.podFailurePolicy != null ? 'Failed' : 'TerminatingOrFailed');
+  setDefault(spec, 'manualSelector', false);
+  defaultJobSpecMembers(spec);
+}
+
+/**
+ * The defaults a JobSpec gets wherever it is embedded (SetObjectDefaults_CronJob applies these
+ * to the jobTemplate, and SetDefaults_Job's own only to Jobs).
+ */
+export function defaultJobSpecMembers(spec: JsonObject): void {
   if (isObject(spec.podFailurePolicy) && Array.isArray(spec.podFailurePolicy.rules)) {
     for (const rule of spec.podFailurePolicy.rules) {
       if (!isObject(rule) || !Array.isArray(rule.onPodConditions)) continue;
       for (const pattern of rule.onPodConditions) if (isObject(pattern)) setDefault(pattern, 'status', 'True');
     }
   }
-  setDefault(spec, 'podReplacementPolicy', spec.podFailurePolicy != null ? 'Failed' : 'TerminatingOrFailed');
-  setDefault(spec, 'manualSelector', false);
-  if (template) defaultPodTemplate(template);
+  if (isObject(spec.template)) defaultPodTemplate(spec.template);
 }

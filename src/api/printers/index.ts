@@ -4,6 +4,7 @@ import { apiServicePrinter } from './apiservice.js';
 import { configMapPrinter, secretPrinter, serviceAccountPrinter } from './config.js';
 import { daemonSetPrinter } from './daemonset.js';
 import { jobPrinter } from './job.js';
+import { cronJobPrinter } from './cronjob.js';
 import { endpointsPrinter } from './endpoints.js';
 import { endpointSlicePrinter } from './endpointslice.js';
 import { eventPrinter } from './event.js';
@@ -37,6 +38,7 @@ export const printers: Record<string, Printer> = {
   [kindKey('apps', 'ReplicaSet')]: replicaSetPrinter,
   [kindKey('apps', 'DaemonSet')]: daemonSetPrinter,
   [kindKey('batch', 'Job')]: jobPrinter,
+  [kindKey('batch', 'CronJob')]: cronJobPrinter,
   [kindKey('autoscaling', 'HorizontalPodAutoscaler')]: hpaPrinter,
   [kindKey('networking.k8s.io', 'Ingress')]: ingressPrinter,
   [kindKey('networking.k8s.io', 'IngressClass')]: ingressClassPrinter,

@@ -7,6 +7,7 @@ import { validateEndpoints } from './endpoints.js';
 import { validateEndpointSlice } from './endpointslice.js';
 import { validateEvent } from './event.js';
 import { validateJob } from './job.js';
+import { validateCronJob } from './cronjob.js';
 import { validateHPA } from './hpa.js';
 import { validateIngress, validateIngressClass } from './ingress.js';
 import { validateIstioObject } from './istio.js';
@@ -38,6 +39,7 @@ const SPEC_RULES: Record<string, KindValidator> = {
   [kindKey('apps', 'ReplicaSet')]: validateReplicaSet,
   [kindKey('apps', 'DaemonSet')]: validateDaemonSet,
   [kindKey('batch', 'Job')]: validateJob,
+  [kindKey('batch', 'CronJob')]: validateCronJob,
   [kindKey('autoscaling', 'HorizontalPodAutoscaler')]: validateHPA,
   [kindKey('networking.k8s.io', 'Ingress')]: validateIngress,
   [kindKey('networking.k8s.io', 'IngressClass')]: validateIngressClass,

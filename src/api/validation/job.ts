@@ -86,7 +86,8 @@ function validateJobSpec(spec: JsonObject, path: string): FieldError[] {
   return errs;
 }
 
-function validateJobSpecFields(spec: JsonObject, path: string): FieldError[] {
+/** Upstream's unexported validateJobSpec: every rule of a Job spec but its selector, shared with a CronJob's jobTemplate. */
+export function validateJobSpecFields(spec: JsonObject, path: string): FieldError[] {
   const errs: FieldError[] = [];
   for (const f of ['parallelism', 'completions', 'activeDeadlineSeconds', 'backoffLimit', 'ttlSecondsAfterFinished', 'backoffLimitPerIndex']) {
     errs.push(...validateNonnegative(spec[f], child(path, f)));

@@ -153,6 +153,8 @@ const jobSpec = struct(
   { zero: { selector: 'null', template: 'struct' } },
 );
 const job = root({ spec: jobSpec, status: workloadStatus }, { spec: 'struct', status: 'struct' });
+const cronJobSpec = struct({ jobTemplate: struct({ metadata: objectMeta, spec: jobSpec }, { zero: { metadata: 'struct', spec: 'struct' } }) }, { zero: { jobTemplate: 'struct' } });
+const cronJob = root({ spec: cronJobSpec, status: struct({ active: atomicList() }) }, { spec: 'struct', status: 'struct' });
 
 const service = root(
   {
@@ -216,6 +218,7 @@ const SCHEMAS: Record<string, StructSchema> = {
   'apps/ReplicaSet': replicaSet,
   'apps/DaemonSet': daemonSet,
   'batch/Job': job,
+  'batch/CronJob': cronJob,
   'networking.k8s.io/Ingress': ingress,
   'networking.k8s.io/NetworkPolicy': networkPolicy,
   'autoscaling/HorizontalPodAutoscaler': hpa,

@@ -50,3 +50,17 @@ test('addAfter keeps the earliest pending time and shutDown releases waiters', a
   q.shutDown();
   assert.equal(await pending, undefined);
 });
+
+test('addAfter beyond what a Node timer holds (24.8 days) waits the whole delay instead of firing at once', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  const q = new WorkQueue();
+  const year = 365 * 24 * 3_600_000;
+  q.addAfter('yearly', year);
+  t.mock.timers.tick(2 ** 31);
+  assert.equal(q.length, 0);
+  t.mock.timers.tick(year - 2 ** 31 - 1);
+  assert.equal(q.length, 0);
+  t.mock.timers.tick(1);
+  assert.equal(q.length, 1);
+  q.shutDown();
+});

@@ -78,6 +78,7 @@ const TABLE: Record<string, Record<string, Semantics>> = {
   'api.batch.v1.JobStatus': { conditions: { mergeKey: 'type', strategy: 'merge', listType: 'atomic' } },
   'api.batch.v1.UncountedTerminatedPods': { succeeded: { listType: 'set' }, failed: { listType: 'set' } },
   'api.batch.v1.PodFailurePolicy': { rules: atomic },
+  'api.batch.v1.CronJobStatus': { active: atomic },
   'api.autoscaling.v2.HorizontalPodAutoscalerSpec': { metrics: atomic },
   'api.autoscaling.v2.HorizontalPodAutoscalerStatus': { conditions, currentMetrics: atomic },
   'api.autoscaling.v2.HPAScalingRules': { policies: atomic },

@@ -1,4 +1,4 @@
-// k8s.io/api apps/v1 Deployment and batch/v1 Job.
+// k8s.io/api apps/v1 Deployment and batch/v1 Job and CronJob.
 export const workloadMessages: Record<string, readonly string[]> = {
   Deployment: ['1 metadata ObjectMeta', '2 spec DeploymentSpec', '3 status DeploymentStatus'],
   DeploymentSpec: [
@@ -44,4 +44,12 @@ export const workloadMessages: Record<string, readonly string[]> = {
     '5 reason string', '6 message string',
   ],
   UncountedTerminatedPods: ['1 succeeded string[]', '2 failed string[]'],
+
+  CronJob: ['1 metadata ObjectMeta', '2 spec CronJobSpec', '3 status CronJobStatus'],
+  CronJobSpec: [
+    '1 schedule string !', '8 timeZone string *', '2 startingDeadlineSeconds int64 *', '3 concurrencyPolicy string',
+    '4 suspend bool *', '5 jobTemplate JobTemplateSpec', '6 successfulJobsHistoryLimit int32 *', '7 failedJobsHistoryLimit int32 *',
+  ],
+  JobTemplateSpec: ['1 metadata ObjectMeta', '2 spec JobSpec'],
+  CronJobStatus: ['1 active ObjectReference[]', '4 lastScheduleTime Time *', '5 lastSuccessfulTime Time *'],
 };

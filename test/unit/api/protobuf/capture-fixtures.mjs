@@ -59,6 +59,7 @@ const groups = [
   ] }] },
   { metadata: { name: 'batch' }, versions: [{ version: 'v1', freshness: 'Current', resources: [
     res('jobs', 'batch', 'v1', 'Job', 'Namespaced'),
+    res('cronjobs', 'batch', 'v1', 'CronJob', 'Namespaced', { shortNames: ['cj'] }),
   ] }] },
   { metadata: { name: 'networking.k8s.io' }, versions: [{ version: 'v1', freshness: 'Current', resources: [
     res('ingresses', 'networking.k8s.io', 'v1', 'Ingress', 'Namespaced', { shortNames: ['ing'] }),
@@ -154,6 +155,7 @@ const CASES = [
   ['ingress-full', '1.32', ['create', 'ingress', 'full', '--class=nginx', '--default-backend=def:http', '--rule=a.com/*=svc-a:8080,tls=a-tls', '--rule=b.com/exact=svc-b:web', '--annotation=x=y']],
   ['job', '1.32', ['create', 'job', 'j', '--image=busybox']],
   ['job-command', '1.32', ['create', 'job', 'jc', '--image=busybox', '--', 'echo', 'hi']],
+  ['cronjob', '1.32', ['create', 'cronjob', 'cj', '--image=busybox', '--schedule=*/5 * * * *', '--restart=Never', '--', 'date']],
   ['serviceaccount', '1.32', ['create', 'serviceaccount', 'sa']],
   ['quota', '1.32', ['create', 'quota', 'q', '--hard=cpu=1,memory=1Gi,pods=10', '--scopes=BestEffort']],
   ['autoscale-v1', '1.32', ['autoscale', 'deployment', 'web', '--min=2', '--max=5', '--cpu-percent=80']],
