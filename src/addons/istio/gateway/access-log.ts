@@ -35,9 +35,23 @@ export interface AccessRecord {
 
 const dash = (v: string | number | undefined) => (v === undefined || v === '' ? '-' : String(v));
 
+let isoSecond = NaN;
+let isoPrefix = '';
+
+/** %START_TIME% as Date#toISOString writes it, the part up to the second formatted once per second: a line per request need not format a date. */
+export function startTime(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+  }
+  const milli = ms - second * 1000;
+  return isoPrefix + (milli < 10 ? '00' : milli < 100 ? '0' : '') + milli + 'Z';
+}
+
 export function accessLogLine(r: AccessRecord): string {
   return (
-    `[${new Date(r.start).toISOString()}] "${r.method} ${r.path} ${r.protocol}" ${r.status} ${r.flags || '-'} ${r.details} - "${dash(r.transportFailure)}" ` +
+    `[${startTime(r.start)}] "${r.method} ${r.path} ${r.protocol}" ${r.status} ${r.flags || '-'} ${r.details} - "${dash(r.transportFailure)}" ` +
     `${r.bytesReceived} ${r.bytesSent} ${Math.round(r.durationMs)} ${dash(r.upstreamServiceTimeMs)} "${dash(r.forwardedFor)}" "${dash(r.userAgent)}" "${dash(r.requestId)}" ` +
     `"${dash(r.authority)}" "${dash(r.upstreamHost)}" ${dash(r.upstreamCluster)} ${dash(r.upstreamLocal)} ${r.downstreamLocal} ${r.downstreamRemote} ${dash(r.serverName)} ${dash(r.routeName)}\n`
   );
