@@ -43,7 +43,7 @@ export function discoveryAddress(env: NodeJS.ProcessEnv): { host: string; port: 
 }
 
 async function main(): Promise<void> {
-  const accessLog = new AccessLogSink((text) => process.stdout.write(text));
+  const accessLog = new AccessLogSink((chunk) => process.stdout.write(chunk));
   const proxy = new GatewayProxy(accessLog.write);
   // Writes to the log pipe are synchronous, so the last lines still leave on the way out.
   process.on('exit', accessLog.flush);

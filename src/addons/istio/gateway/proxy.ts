@@ -132,12 +132,12 @@ export class GatewayProxy {
       userAgent: h['user-agent'],
       requestId: h['x-request-id'] || randomUUID(),
       authority,
-      downstreamLocal: `${req.conn.socket.localAddress?.replace(/^::ffff:/, '')}:${req.localPort}`,
+      downstreamLocal: `${req.conn.localAddress}:${req.localPort}`,
       downstreamRemote: `${req.remoteAddress}:${req.conn.socket.remotePort}`,
       serverName: (req.conn.socket as { servername?: string }).servername || undefined,
     };
     const routes = this.byPort.get(req.localPort);
-    const destination = req.conn.socket.localAddress?.replace(/^::ffff:/, '');
+    const destination = req.conn.localAddress;
     const source = this.config.workloads?.[req.remoteAddress];
     const choice = routes?.select({ method: req.head.method, path, query, scheme, authority, header: (n) => h[n], destination, source });
     if (!choice) return this.reply(req, rec, envoyReply(404), 'NR', 'route_not_found');
@@ -195,7 +195,7 @@ export class GatewayProxy {
     const all = cluster.healthy();
     if (all.length === 0) return undefined;
     if (hash !== undefined) return cluster.hashRing(all).pick(hash, tried);
-    const fresh = all.filter((e) => !tried.has(e.key));
+    const fresh = tried.size === 0 ? all : all.filter((e) => !tried.has(e.key));
     const eps = fresh.length > 0 ? fresh : all;
     const lb = cluster.spec.lb;
     if (lb === 'ROUND_ROBIN') {
@@ -234,6 +234,8 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
   readonly readTimeoutMs = STREAM_IDLE_MS;
   readonly maxBodyBytes = 0;
   private readonly baseLines: string[];
+  /** baseLines serialized once: an attempt adds only its count. */
+  private readonly baseText: string;
   private readonly tried = new Set<string>();
   private attempt = 0;
   private endpoint: Endpoint | undefined;
@@ -279,6 +281,7 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
     lines = applyOps(applyOps(lines, route.headers?.request), weighted.headers?.request);
     if (body.kind === 'chunked') lines.push('transfer-encoding', 'chunked');
     this.baseLines = lines;
+    this.baseText = headerLines(lines);
     req.onAbort = this.onAbort;
   }
 
@@ -304,7 +307,7 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
     this.rec.upstreamHost = ep.key;
     this.proxy.active.set(ep.key, (this.proxy.active.get(ep.key) ?? 0) + 1);
     this.counted = true;
-    this.head = requestHead(this.method, this.target, headerLines([...this.baseLines, 'x-envoy-attempt-count', String(this.attempt)]));
+    this.head = requestHead(this.method, this.target, this.baseText + 'x-envoy-attempt-count: ' + this.attempt + '\r\n');
     this.attemptStarted = Date.now();
     const ex = this.cluster.exchange(this.req, this, this);
     this.current = ex;
@@ -377,7 +380,8 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
     }
     lines = applyOps(applyOps(lines, this.route.headers?.response), this.weighted.headers?.response);
     if (this.setCookie) lines.push('set-cookie', this.setCookie);
-    for (const [k, v] of Object.entries(this.proxy.corsHeaders.get(this.req) ?? {})) lines.push(k, v);
+    const cors = this.proxy.corsHeaders.get(this.req);
+    if (cors) for (const k in cors) lines.push(k, cors[k]!);
     lines.push('x-envoy-upstream-service-time', String(took), 'server', ENVOY_SERVER);
     return statusLine(h.status, ENVOY_DIALECT.reason(h.status, h.reason)) + headerLines(lines) + (chunked ? 'transfer-encoding: chunked\r\n' : '') + this.req.connectionHeader(close) + '\r\n';
   }

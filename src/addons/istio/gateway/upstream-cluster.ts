@@ -173,7 +173,7 @@ export class UpstreamCluster {
 
   /** Gives a request a connection (an idle one, or a new one), within maxRequests. */
   private attach(host: Endpoint, events: UpstreamEvents, done: (a: ClusterAcquired) => void): () => void {
-    if (this.requests >= this.limits.maxRequests) {
+    if (this.requests >= (this.poolPolicy.maxRequests ?? UNLIMITED)) {
       done({ overflow: true });
       return noop;
     }

@@ -140,6 +140,8 @@ export class ClientRequest {
 
 export class ClientConnection {
   readonly remoteAddress: string;
+  /** The address the client dialled (a mesh connection's original destination), in the same form as remoteAddress. */
+  readonly localAddress: string;
   readonly localPort: number;
   private pending: Buffer | null = null;
   private state: State = 'idle';
@@ -164,6 +166,7 @@ export class ClientConnection {
     private readonly handler: (req: ClientRequest) => void,
   ) {
     this.remoteAddress = clientAddress(socket.remoteAddress);
+    this.localAddress = clientAddress(socket.localAddress);
     this.localPort = socket.localPort ?? 0;
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
