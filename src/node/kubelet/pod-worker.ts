@@ -357,6 +357,7 @@ export class PodWorker {
       hostname,
       resolvConf: resolv,
       ...podLimits(spec),
+      cpuRequestMillis: podCpuRequestMillis(spec),
       hostNetwork: hostNet,
       hostIPC: spec.hostIPC === true,
       hostPID: spec.hostPID === true,
@@ -888,6 +889,23 @@ export function podLimits(spec: { containers?: IContainer[]; initContainers?: IC
   if (cpu !== undefined && (spec.containers ?? []).length) out.cpuLimitMillis = Math.round(cpu * 1000);
   if (mem !== undefined && (spec.containers ?? []).length) out.memoryLimitBytes = Math.round(mem);
   return out;
+}
+
+/**
+ * The pod's CPU request in millicores, as upstream's PodRequests adds it up: its containers and
+ * sidecars (restartable init containers) run together; each other init container runs alone
+ * beside the sidecars started before it, so the pod needs the larger of the two.
+ */
+export function podCpuRequestMillis(spec: { containers?: IContainer[]; initContainers?: IContainer[] }): number {
+  const cpu = (c: IContainer) => Math.round((parseQuantity(c.resources?.requests?.cpu ?? 0) ?? 0) * 1000);
+  let sidecars = 0;
+  let initPeak = 0;
+  for (const c of spec.initContainers ?? []) {
+    if (c.restartPolicy === 'Always') sidecars += cpu(c);
+    else initPeak = Math.max(initPeak, sidecars + cpu(c));
+  }
+  const running = sidecars + (spec.containers ?? []).reduce((sum, c) => sum + cpu(c), 0);
+  return Math.max(running, initPeak);
 }
 
 /** The container's own requests and limits as the runtime takes them (CPU in millicores, memory in bytes). */

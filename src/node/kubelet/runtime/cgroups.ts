@@ -5,6 +5,7 @@
 // systemd one and the unified one of a hybrid layout), so removal covers every hierarchy.
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { milliCpuToShares } from './oci/resources.js';
 
 export type CgroupDriver = { version: 2; root: string } | { version: 1; roots: { cpu: string; cpuacct: string; memory: string; pids: string } };
 
@@ -58,19 +59,32 @@ function controllerDir(d: CgroupDriver, controller: 'cpu' | 'cpuacct' | 'memory'
   return d.version === 2 ? join(d.root, ...rel) : join(d.roots[controller], ...rel);
 }
 
-/** Files to write for the pod's limits, as [file, content]; absent limits are written as "unlimited". */
-export function limitWrites(d: CgroupDriver, cluster: string, podUid: string, cpuLimitMillis?: number, memoryLimitBytes?: number): Array<[string, string]> {
+/** The cgroup v2 weight of v1 CPU shares, as the kubelet converts them (CpuSharesToCpuWeight). */
+export function sharesToWeight(shares: number): number {
+  return 1 + Math.floor(((shares - 2) * 9999) / 262142);
+}
+
+/**
+ * Files to write for the pod's requests and limits, as [file, content]; absent limits are
+ * written as "unlimited". The pod's CPU weight comes from its CPU requests, as the kubelet's
+ * ResourceConfigForPod makes it: a container's shares divide only its own pod's time, and the
+ * pods' weights divide the node's, so a best-effort pod (2 shares) yields to pods that asked.
+ */
+export function limitWrites(d: CgroupDriver, cluster: string, podUid: string, cpuLimitMillis?: number, memoryLimitBytes?: number, cpuRequestMillis = 0): Array<[string, string]> {
   const quota = cpuLimitMillis && cpuLimitMillis > 0 ? Math.max(MIN_QUOTA_US, Math.round((cpuLimitMillis * CFS_PERIOD_US) / 1000)) : undefined;
   const mem = memoryLimitBytes && memoryLimitBytes > 0 ? String(Math.floor(memoryLimitBytes)) : undefined;
+  const shares = milliCpuToShares(cpuRequestMillis);
   const cpu = controllerDir(d, 'cpu', cluster, podUid);
   const memory = controllerDir(d, 'memory', cluster, podUid);
   if (d.version === 2) {
     return [
+      [join(cpu, 'cpu.weight'), String(sharesToWeight(shares))],
       [join(cpu, 'cpu.max'), `${quota ?? 'max'} ${CFS_PERIOD_US}`],
       [join(memory, 'memory.max'), mem ?? 'max'],
     ];
   }
   return [
+    [join(cpu, 'cpu.shares'), String(shares)],
     [join(cpu, 'cpu.cfs_period_us'), String(CFS_PERIOD_US)],
     [join(cpu, 'cpu.cfs_quota_us'), String(quota ?? -1)],
     [join(memory, 'memory.limit_in_bytes'), mem ?? '-1'],
@@ -155,7 +169,7 @@ function enableV2Controllers(dir: string): void {
 }
 
 /** Creates the pod cgroup and applies its limits. Idempotent. */
-export function ensurePodCgroup(d: CgroupDriver, cluster: string, podUid: string, cpuLimitMillis?: number, memoryLimitBytes?: number): void {
+export function ensurePodCgroup(d: CgroupDriver, cluster: string, podUid: string, cpuLimitMillis?: number, memoryLimitBytes?: number, cpuRequestMillis?: number): void {
   const what = `creating the cgroup of pod ${podUid}`;
   try {
     if (d.version === 2) {
@@ -164,7 +178,7 @@ export function ensurePodCgroup(d: CgroupDriver, cluster: string, podUid: string
       enableV2Controllers(join(d.root, clusterCgroupName(cluster)));
     }
     for (const dir of podCgroupDirs(d, cluster, podUid)) mkdirSync(dir, { recursive: true });
-    for (const [file, value] of limitWrites(d, cluster, podUid, cpuLimitMillis, memoryLimitBytes)) writeFileSync(file, value);
+    for (const [file, value] of limitWrites(d, cluster, podUid, cpuLimitMillis, memoryLimitBytes, cpuRequestMillis)) writeFileSync(file, value);
   } catch (e) {
     throw new Error(`${what}: ${(e as Error).message}`);
   }

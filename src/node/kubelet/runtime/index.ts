@@ -41,6 +41,8 @@ export interface SandboxConfig {
   resolvConf: string;
   cpuLimitMillis?: number;
   memoryLimitBytes?: number;
+  /** The pod's CPU requests in millicores (its cgroup's weight); none is best effort. */
+  cpuRequestMillis?: number;
   /** The node's network namespace and address instead of the pod's own. */
   hostNetwork?: boolean;
   /** The host's IPC namespace. */
@@ -320,7 +322,7 @@ export class Runtime {
         writeFileSync(lay.hosts, c.hostsFile);
         writeFileSync(lay.resolvConf, c.resolvConf);
         writeFileSync(lay.hostname, `${c.hostname}\n`);
-        ensurePodCgroup(this.cg, this.o.cluster, c.podUid, c.cpuLimitMillis, c.memoryLimitBytes);
+        ensurePodCgroup(this.cg, this.o.cluster, c.podUid, c.cpuLimitMillis, c.memoryLimitBytes, c.cpuRequestMillis);
         const hold = (netns: string) => this.holdNamespaces(lay, netns, c);
         let net: { netns: string; ip: string };
         if (c.hostNetwork) {

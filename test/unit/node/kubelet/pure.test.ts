@@ -4,7 +4,7 @@ import { Backoff, formatDuration } from '../../../../src/node/kubelet/backoff.js
 import { expand, mappingFor } from '../../../../src/node/kubelet/expansion.js';
 import { hostsFile, podHostname, podResolvConf, renderResolvConf, parseResolvConf } from '../../../../src/node/kubelet/dns.js';
 import { ProbeTracker } from '../../../../src/node/kubelet/probes.js';
-import { applyProbeResult, podLimits } from '../../../../src/node/kubelet/pod-worker.js';
+import { applyProbeResult, podCpuRequestMillis, podLimits } from '../../../../src/node/kubelet/pod-worker.js';
 import { logTarget, parseLogQuery } from '../../../../src/node/kubelet/logs.js';
 import { fieldPathValue, resourceFieldValue } from '../../../../src/node/kubelet/fieldpath.js';
 
@@ -166,4 +166,13 @@ test('downward API field paths and resource fields', () => {
   assert.equal(resourceFieldValue({ resources: { limits: { cpu: '250m' } } }, { resource: 'limits.cpu', divisor: '1m' }, alloc), '250');
   assert.equal(resourceFieldValue({ resources: { limits: { cpu: '250m' } } }, { resource: 'limits.cpu' }, alloc), '1');
   assert.equal(resourceFieldValue({}, { resource: 'limits.memory', divisor: '1Mi' }, alloc), '8192');
+});
+
+test("a pod's CPU request: containers and sidecars together, a plain init container alone beside the sidecars before it", () => {
+  const c = (name: string, cpu?: string, restartPolicy?: string) => ({ name, ...(restartPolicy ? { restartPolicy } : {}), ...(cpu ? { resources: { requests: { cpu } } } : {}) });
+  assert.equal(podCpuRequestMillis({ containers: [c('a'), c('b')] }), 0);
+  assert.equal(podCpuRequestMillis({ containers: [c('a', '100m'), c('b', '0.25')] }), 350);
+  assert.equal(podCpuRequestMillis({ initContainers: [c('i', '2')], containers: [c('a', '100m')] }), 2000);
+  assert.equal(podCpuRequestMillis({ initContainers: [c('s', '200m', 'Always'), c('i', '500m')], containers: [c('a', '100m')] }), 700);
+  assert.equal(podCpuRequestMillis({ initContainers: [c('i', '100m'), c('s', '200m', 'Always')], containers: [c('a', '1')] }), 1200);
 });

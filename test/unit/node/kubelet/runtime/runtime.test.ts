@@ -52,15 +52,27 @@ test('cgroup paths: v2 one dir, v1 one per controller, under skiff.<C>/<uid>', (
 
 test('limits: cpu millis become a CFS quota over 100ms, memory bytes a hard limit; absent means unlimited', () => {
   assert.deepEqual(limitWrites(v1, 'c', 'u', 500, 64 << 20), [
+    ['/nonexistent/cpu/skiff.c/u/cpu.shares', '2'],
     ['/nonexistent/cpu/skiff.c/u/cpu.cfs_period_us', '100000'],
     ['/nonexistent/cpu/skiff.c/u/cpu.cfs_quota_us', '50000'],
     ['/nonexistent/memory/skiff.c/u/memory.limit_in_bytes', String(64 << 20)],
   ]);
   assert.deepEqual(limitWrites(v2, 'c', 'u', 1, undefined), [
+    ['/cg/skiff.c/u/cpu.weight', '1'],
     ['/cg/skiff.c/u/cpu.max', '1000 100000'],
     ['/cg/skiff.c/u/memory.max', 'max'],
   ]);
-  assert.deepEqual(limitWrites(v1, 'c', 'u').map(([, v]) => v), ['100000', '-1', '-1']);
+  assert.deepEqual(limitWrites(v1, 'c', 'u').map(([, v]) => v), ['2', '100000', '-1', '-1']);
+});
+
+test("a pod's CPU weight follows its requests as the kubelet's ResourceConfigForPod: 2 shares best effort, 1024 per core", () => {
+  assert.equal(limitWrites(v1, 'c', 'u', undefined, undefined, 0)[0][1], '2');
+  assert.equal(limitWrites(v1, 'c', 'u', undefined, undefined, 250)[0][1], '256');
+  assert.equal(limitWrites(v1, 'c', 'u', undefined, undefined, 1000)[0][1], '1024');
+  assert.equal(limitWrites(v1, 'c', 'u', undefined, undefined, 1_000_000)[0][1], '262144');
+  // cgroup v2: CpuSharesToCpuWeight
+  assert.equal(limitWrites(v2, 'c', 'u', undefined, undefined, 1000)[0][1], '39');
+  assert.equal(limitWrites(v2, 'c', 'u', undefined, undefined, 1_000_000)[0][1], '10000');
 });
 
 test('flat-keyed cgroup files parse', () => {
