@@ -107,6 +107,17 @@ async function autoscalersMeasured(c: Cluster, n: number): Promise<void> {
   }, 120_000);
 }
 
+/** The HPAs' FailedGetResourceMetric events so far, counted by message (event counts included). */
+async function failedMetricFetches(c: Cluster): Promise<Map<string, number>> {
+  const out = await c.ok(['get', 'events', '--field-selector', 'reason=FailedGetResourceMetric', '-o', 'jsonpath={range .items[*]}{.count}{"\\t"}{.message}{"\\n"}{end}']);
+  const byMessage = new Map<string, number>();
+  for (const line of out.split('\n').filter(Boolean)) {
+    const [count, message] = line.split('\t');
+    byMessage.set(message!, (byMessage.get(message!) ?? 0) + (Number(count) || 1));
+  }
+  return byMessage;
+}
+
 async function bareNodePrivateKb(): Promise<number> {
   const child = spawn(process.execPath, [...NODE_FLAGS, '-e', 'setInterval(() => {}, 1e9)'], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 1000));
@@ -173,6 +184,7 @@ async function main(): Promise<void> {
       withHPAs.push(await steadyPrivateKb(controlPlane));
     }
     const serverWithHPAs = await lowest(serverKb, RESOLUTION_S * 1000);
+    const failed = await failedMetricFetches(c);
     const hpaMb = (i: number) => (withHPAs[i] - withoutHPAs) / 1024;
     const last = HPA_COUNTS.length - 1;
 
@@ -182,6 +194,8 @@ async function main(): Promise<void> {
     HPA_COUNTS.forEach((n, i) => console.log(`  HPA controller, ${String(n).padStart(3)} HPAs ${hpaMb(i).toFixed(1)} MB added (${((hpaMb(i) * 1024) / n).toFixed(1)} KiB per HPA)`));
     const together = serverWithHPAs / 1024 + hpaMb(last);
     console.log(`  metrics-server + HPAs     ${together.toFixed(1)} MB with ${HPA_COUNTS[last]} HPAs (metrics-server then: ${(serverWithHPAs / 1024).toFixed(1)} MB, the lowest over a scrape)   (goal ${GOAL_MB} MB)`);
+    const failures = [...failed.values()].reduce((a, b) => a + b, 0);
+    console.log(`  failed metric fetches     ${failures} over the HPAs' syncs${[...failed].map(([m, n]) => `\n    ${n} × ${m}`).join('')}`);
     console.log(`  metrics-server CPU        ${serverPct.toFixed(2)}% of a core over ${(windowMs / 1000).toFixed(0)} s`);
     console.log(`  kubelet /metrics/resource ${perRenderMs.toFixed(1)} ms CPU per render (${(bytes / 1024).toFixed(0)} KiB) = ${agentPct.toFixed(3)}% of a core`);
     console.log(`  scraping total            ${(serverPct + agentPct).toFixed(2)}% of a core   (goal ${GOAL_CPU_PCT}%; node agent over the same window, all its work: ${agentWindowPct.toFixed(2)}%)`);
