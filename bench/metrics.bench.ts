@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { NODE_FLAGS } from '../src/images/catalog.js';
+import { METRICS_SERVER_NODE_FLAGS } from '../src/images/catalog.js';
 import { startCluster, waitFor, type Cluster } from '../test/e2e/harness.js';
 import { privateKb, steadyPrivateKb } from './steady-memory.js';
 
@@ -119,7 +119,7 @@ async function failedMetricFetches(c: Cluster): Promise<Map<string, number>> {
 }
 
 async function bareNodePrivateKb(): Promise<number> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, '-e', 'setInterval(() => {}, 1e9)'], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [...METRICS_SERVER_NODE_FLAGS, '-e', 'setInterval(() => {}, 1e9)'], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 1000));
   const kb = privateKb(child.pid!);
   child.kill();

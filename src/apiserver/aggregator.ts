@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KObject } from '../api/types.js';
 import { BackendConnections, dialThroughKubelet, resolveServiceEndpoint, type ServiceRef } from '../client/service-dial.js';
+import { log } from '../log.js';
 import { userOf } from './authentication.js';
 import type { Objects } from './objects.js';
 
@@ -153,7 +154,8 @@ export class Aggregator {
     try {
       upstream = await this.send(a, req.method ?? 'GET', req.url ?? '/', headers, PROXY_TIMEOUT_MS, req.method === 'GET' ? undefined : req);
     } catch (e) {
-      // kube-aggregator's proxy error: a 503 with the dial error in the text.
+      // kube-aggregator's proxy error: a 503 with the dial error in the text, and logged.
+      log('error', 'proxying a request to the backend of an APIService', { apiservice: a.metadata.name, path: req.url, error: (e as Error).message });
       res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }).end(`error trying to reach service: ${(e as Error).message}\n`);
       return;
     }
