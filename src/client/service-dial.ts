@@ -118,13 +118,16 @@ export interface BackendResponse {
   res: IncomingMessage;
 }
 
-/** Why a request failed, and whether it went out on a kept-alive connection the backend may have closed meanwhile. */
+/** Why a request failed, and whether it met a kept-alive connection that the backend had closed meanwhile. */
 class RequestError extends Error {
+  readonly closedByBackend: boolean;
+
   constructor(
-    readonly error: Error,
-    readonly reusedSocket: boolean,
+    readonly error: NodeJS.ErrnoException,
+    reusedSocket: boolean,
   ) {
     super(error.message);
+    this.closedByBackend = reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
   }
 }
 
@@ -156,7 +159,7 @@ export async function requestOverTLS(stream: Duplex, r: BackendRequest, body?: N
  * How long an idle connection to a backend is kept: Go's http.DefaultTransport IdleConnTimeout,
  * which the backend's generic API server matches with its IdleTimeout.
  */
-export const BACKEND_IDLE_MS = 90_000;
+const BACKEND_IDLE_MS = 90_000;
 /** Idle connections kept per backend: a burst of requests does not leave its connections open. */
 const IDLE_CONNECTIONS = 2;
 
@@ -198,7 +201,7 @@ export class BackendConnections {
       return await send(r, { agent }, body);
     } catch (e) {
       const err = e as RequestError;
-      if (!err.reusedSocket || body) throw err.error;
+      if (!err.closedByBackend || body) throw err.error;
       try {
         return await send(r, { agent }, body);
       } catch (again) {

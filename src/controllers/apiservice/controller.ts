@@ -4,8 +4,8 @@ import type { SharedInformers } from '../../client/informer.js';
 import { runController, type RunningController } from '../../client/loop.js';
 import { dialThroughKubelet, requestOverTLS, type ServiceEndpoint } from '../../client/service-dial.js';
 import { APISERVICES, ENDPOINTSLICES, SERVICES } from '../../client/resources.js';
-import type { Logger } from '../../log.js';
-import { decide, discoveryResult, serviceRefOf, withCondition } from './availability.js';
+import { log as defaultLog, type Logger } from '../../log.js';
+import { availableStatus, decide, discoveryResult, serviceRefOf, withCondition } from './availability.js';
 
 // The loop around availability.ts: APIServices, Services and EndpointSlices in; the Available
 // condition out. Upstream checks again every 30 s even when nothing changed (a backend can stop
@@ -90,6 +90,10 @@ export function startAPIServiceAvailability(client: ApiClient, informers: Shared
       const d = decide(a, svc, mine);
       const condition = 'condition' in d ? d.condition : discoveryResult(a, d.check, await checkDiscovery(nodesDir, a, d.check));
       const status = withCondition(a, condition, new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
+      // While unavailable every request to the group is answered 503: say when that starts.
+      if (status && availableStatus(a) === 'True' && condition.status !== 'True') {
+        (log ?? defaultLog)('warning', 'changing APIService availability', { apiservice: name, newStatus: condition.status, reason: condition.reason, message: condition.message });
+      }
       if (status) {
         try {
           await client.updateStatus(APISERVICES, { ...a, status });
