@@ -4,7 +4,8 @@
 // of any add-on written for Node); the memory the HPA controller adds to the control plane with
 // 10 and with N HorizontalPodAutoscalers, one per Deployment, each synced with metrics (the
 // control plane's private memory after a full collection, against the same cluster before any
-// HPA); and the CPU scraping takes, metrics-server's own (its container cgroup over two scrape
+// HPA, split into V8's heap and native memory); the HPAs' failed metric fetches (503s of the
+// aggregation layer show there); and the CPU scraping takes, metrics-server's own (its container cgroup over two scrape
 // periods) plus the node agent's for rendering /metrics/resource (CPU time per render × renders
 // per minute), next to the goal of 1% of one core and the node agent's idle CPU over the same
 // window.
@@ -12,9 +13,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { NODE_FLAGS } from '../src/images/catalog.js';
+import { METRICS_SERVER_NODE_FLAGS } from '../src/images/catalog.js';
 import { startCluster, waitFor, type Cluster } from '../test/e2e/harness.js';
-import { privateKb, steadyPrivateKb } from './steady-memory.js';
+import { privateKb, steadyMemory } from './steady-memory.js';
 
 const PODS = Number(process.env.BENCH_PODS ?? 100);
 const RESOLUTION_S = 15;
@@ -107,8 +108,19 @@ async function autoscalersMeasured(c: Cluster, n: number): Promise<void> {
   }, 120_000);
 }
 
+/** The HPAs' FailedGetResourceMetric events so far, counted by message (event counts included). */
+async function failedMetricFetches(c: Cluster): Promise<Map<string, number>> {
+  const out = await c.ok(['get', 'events', '--field-selector', 'reason=FailedGetResourceMetric', '-o', 'jsonpath={range .items[*]}{.count}{"\\t"}{.message}{"\\n"}{end}']);
+  const byMessage = new Map<string, number>();
+  for (const line of out.split('\n').filter(Boolean)) {
+    const [count, message] = line.split('\t');
+    byMessage.set(message!, (byMessage.get(message!) ?? 0) + (Number(count) || 1));
+  }
+  return byMessage;
+}
+
 async function bareNodePrivateKb(): Promise<number> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, '-e', 'setInterval(() => {}, 1e9)'], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [...METRICS_SERVER_NODE_FLAGS, '-e', 'setInterval(() => {}, 1e9)'], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 1000));
   const kb = privateKb(child.pid!);
   child.kill();
@@ -164,24 +176,30 @@ async function main(): Promise<void> {
     // The HPA controller's memory: the control plane after a full collection, before any HPA and
     // once each count of HPAs has synced with metrics and then run one more sync period.
     const controlPlane = Number(/pid[:\s]+(\d+)/i.exec((await c.skiff(['status', '--name', c.name])).stdout)?.[1]);
-    const withoutHPAs = await steadyPrivateKb(controlPlane);
-    const withHPAs: number[] = [];
+    const withoutHPAs = await steadyMemory(controlPlane);
+    const withHPAs: Awaited<ReturnType<typeof steadyMemory>>[] = [];
     for (const n of HPA_COUNTS) {
       await c.ok(['apply', '-f', '-'], list(Array.from({ length: n }, (_, i) => autoscaler(i))));
       await autoscalersMeasured(c, n);
       await new Promise((r) => setTimeout(r, RESOLUTION_S * 1000));
-      withHPAs.push(await steadyPrivateKb(controlPlane));
+      withHPAs.push(await steadyMemory(controlPlane));
     }
     const serverWithHPAs = await lowest(serverKb, RESOLUTION_S * 1000);
-    const hpaMb = (i: number) => (withHPAs[i] - withoutHPAs) / 1024;
+    const failed = await failedMetricFetches(c);
+    const hpaMb = (i: number) => (withHPAs[i].privateKb - withoutHPAs.privateKb) / 1024;
+    const hpaHeapMb = (i: number) => (withHPAs[i].heapUsedKb - withoutHPAs.heapUsedKb) / 1024;
     const last = HPA_COUNTS.length - 1;
 
     console.log(`metrics pipeline, ${PODS} pods on one node, --metric-resolution=${RESOLUTION_S}s`);
     console.log(`  metrics-server private    ${(serverPrivate / 1024).toFixed(1)} MB, the lowest over two scrapes   (bare Node with the same flags: ${(bare / 1024).toFixed(1)} MB, ratio ${(serverPrivate / bare).toFixed(2)}; goal with the HPA controller: ${GOAL_MB} MB)`);
-    console.log(`  control plane private     ${(withoutHPAs / 1024).toFixed(1)} MB without HPAs, after a full GC`);
-    HPA_COUNTS.forEach((n, i) => console.log(`  HPA controller, ${String(n).padStart(3)} HPAs ${hpaMb(i).toFixed(1)} MB added (${((hpaMb(i) * 1024) / n).toFixed(1)} KiB per HPA)`));
+    console.log(`  control plane private     ${(withoutHPAs.privateKb / 1024).toFixed(1)} MB without HPAs, after a full GC (V8 heap ${(withoutHPAs.heapUsedKb / 1024).toFixed(1)} MB of it)`);
+    HPA_COUNTS.forEach((n, i) =>
+      console.log(`  HPA controller, ${String(n).padStart(3)} HPAs ${hpaMb(i).toFixed(1)} MB added (${((hpaMb(i) * 1024) / n).toFixed(1)} KiB per HPA; V8 heap ${hpaHeapMb(i).toFixed(1)} MB, native ${(hpaMb(i) - hpaHeapMb(i)).toFixed(1)} MB)`),
+    );
     const together = serverWithHPAs / 1024 + hpaMb(last);
     console.log(`  metrics-server + HPAs     ${together.toFixed(1)} MB with ${HPA_COUNTS[last]} HPAs (metrics-server then: ${(serverWithHPAs / 1024).toFixed(1)} MB, the lowest over a scrape)   (goal ${GOAL_MB} MB)`);
+    const failures = [...failed.values()].reduce((a, b) => a + b, 0);
+    console.log(`  failed metric fetches     ${failures} over the HPAs' syncs${[...failed].map(([m, n]) => `\n    ${n} × ${m}`).join('')}`);
     console.log(`  metrics-server CPU        ${serverPct.toFixed(2)}% of a core over ${(windowMs / 1000).toFixed(0)} s`);
     console.log(`  kubelet /metrics/resource ${perRenderMs.toFixed(1)} ms CPU per render (${(bytes / 1024).toFixed(0)} KiB) = ${agentPct.toFixed(3)}% of a core`);
     console.log(`  scraping total            ${(serverPct + agentPct).toFixed(2)}% of a core   (goal ${GOAL_CPU_PCT}%; node agent over the same window, all its work: ${agentWindowPct.toFixed(2)}%)`);

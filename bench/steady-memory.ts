@@ -64,17 +64,25 @@ async function open(pid: number): Promise<Session> {
 }
 
 /**
- * Private memory (KiB) of pid after two full collections. The inspector stays open until the
- * process ends (a benchmark's cluster goes down at its end): when it was closed from inside with
- * inspector.close(), the 100-pod metrics benchmark lost its control plane twice (cause not found).
+ * Private memory of pid after two full collections, and how much of it is V8's live heap (the
+ * rest is native: malloc arenas, OpenSSL, SQLite's page cache, code pages). The inspector stays
+ * open until the process ends (a benchmark's cluster goes down at its end): when it was closed
+ * from inside with inspector.close(), the 100-pod metrics benchmark lost its control plane twice
+ * (cause not found).
  */
-export async function steadyPrivateKb(pid: number): Promise<number> {
+export async function steadyMemory(pid: number): Promise<{ privateKb: number; heapUsedKb: number }> {
   const s = await open(pid);
   try {
     await s.call('HeapProfiler.collectGarbage');
     await s.call('HeapProfiler.collectGarbage');
-    return privateKb(pid);
+    const heap = await s.call('Runtime.evaluate', { expression: 'process.memoryUsage().heapUsed', returnByValue: true });
+    return { privateKb: privateKb(pid), heapUsedKb: Number(heap.result?.result?.value ?? NaN) / 1024 };
   } finally {
     s.close();
   }
+}
+
+/** Private memory (KiB) of pid after two full collections. */
+export async function steadyPrivateKb(pid: number): Promise<number> {
+  return (await steadyMemory(pid)).privateKb;
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KObject } from '../api/types.js';
-import { dialThroughKubelet, requestOverTLS, resolveServiceEndpoint, type ServiceRef } from '../client/service-dial.js';
+import { BackendConnections, dialThroughKubelet, resolveServiceEndpoint, type ServiceRef } from '../client/service-dial.js';
+import { log } from '../log.js';
 import { userOf } from './authentication.js';
 import type { Objects } from './objects.js';
 
@@ -8,14 +9,17 @@ import type { Objects } from './objects.js';
 // Service is answered by that Service's backend. Requests under /apis/<group>/<version> are
 // proxied (only while the APIService is Available, as upstream); /apis lists the group, and the
 // aggregated discovery document carries the resources the backend publishes, fetched from it and
-// kept for a minute. The backend learns the user from X-Remote-User/X-Remote-Group.
+// kept for a minute. The backend learns the user from X-Remote-User/X-Remote-Group. Connections
+// to the backends are kept open between requests (client/service-dial's BackendConnections).
 
 const APISERVICES = 'apiregistration.k8s.io/apiservices';
 /** How long a backend's resource list is used before it is fetched again. */
 const DISCOVERY_TTL_MS = 60_000;
-/** Upstream's discovery fetch and proxy dial limits. */
+/** Upstream's discovery fetch and proxy limits. */
 const DISCOVERY_TIMEOUT_MS = 5_000;
 const PROXY_TIMEOUT_MS = 60_000;
+/** How long opening a tunnel to a backend may take. */
+const DIAL_TIMEOUT_MS = 30_000;
 
 interface APIServiceSpec {
   group?: string;
@@ -64,11 +68,19 @@ export function aggregatedVersion(group: string, version: string, list: { resour
 
 export class Aggregator {
   private resources = new Map<string, { at: number; list: { resources?: ResourceEntry[] } }>();
+  private connections: BackendConnections;
 
   constructor(
     private readonly objects: Objects,
-    private readonly nodesDir: string,
-  ) {}
+    nodesDir: string,
+  ) {
+    this.connections = new BackendConnections((ep) => dialThroughKubelet(nodesDir, ep.node!, ep.ip, ep.port, DIAL_TIMEOUT_MS));
+  }
+
+  /** Closes the connections kept to backends. */
+  close(): void {
+    this.connections.close();
+  }
 
   /** APIServices served by a Service (the others are this server's own groups). */
   private remote(): KObject[] {
@@ -104,7 +116,7 @@ export class Aggregator {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
   }
 
-  /** Opens a TLS request to the APIService's backend. */
+  /** Sends a request to the APIService's backend over TLS. */
   private async send(a: KObject, method: string, path: string, headers: Record<string, string | string[] | undefined>, timeoutMs: number, body?: IncomingMessage) {
     const spec = specOf(a);
     const ref = spec.service!;
@@ -117,9 +129,8 @@ export class Aggregator {
     const ep = resolveServiceEndpoint(ref, service, slices);
     if ('reason' in ep) throw new Error(ep.message);
     if (!ep.node) throw new Error(`endpoint ${ep.ip} of service/${ref.name} in "${ns}" names no node`);
-    const stream = await dialThroughKubelet(this.nodesDir, ep.node, ep.ip, ep.port, timeoutMs);
-    return requestOverTLS(
-      stream,
+    return this.connections.request(
+      ep,
       { method, path, headers, insecureSkipTLSVerify: !!spec.insecureSkipTLSVerify, caBundle: spec.caBundle, serverName: `${ref.name}.${ns}.svc`, timeoutMs },
       body,
     );
@@ -143,7 +154,8 @@ export class Aggregator {
     try {
       upstream = await this.send(a, req.method ?? 'GET', req.url ?? '/', headers, PROXY_TIMEOUT_MS, req.method === 'GET' ? undefined : req);
     } catch (e) {
-      // kube-aggregator's proxy error: a 503 with the dial error in the text.
+      // kube-aggregator's proxy error: a 503 with the dial error in the text, and logged.
+      log('error', 'proxying a request to the backend of an APIService', { apiservice: a.metadata.name, path: req.url, error: (e as Error).message });
       res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }).end(`error trying to reach service: ${(e as Error).message}\n`);
       return;
     }
@@ -152,6 +164,8 @@ export class Aggregator {
     res.writeHead(upstream.statusCode, out);
     upstream.res.pipe(res);
     await new Promise<void>((resolve) => res.on('close', resolve));
+    // A client gone before the whole answer: the rest would hold the kept connection busy.
+    if (!upstream.res.complete) upstream.res.destroy();
   }
 
   /** The backend's resource list for an available APIService, fetched at most once a minute. */

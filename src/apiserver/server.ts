@@ -217,6 +217,7 @@ export class ApiServer {
   }
 
   close(): void {
+    this.aggregator.close();
     this.store.close();
   }
 }

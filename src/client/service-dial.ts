@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent, request as httpRequest, type ClientRequestArgs, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, createSecureContext, type SecureContext } from 'node:tls';
@@ -80,15 +80,20 @@ export interface BackendRequest {
 const REMEMBERED_BACKENDS = 16;
 
 /**
- * A backend's TLS context and its last session, per CA bundle and server name. Every metrics
- * request of every HPA opens a new connection: with a context per connection each parsed the CA
- * again, and with no session each ran a full handshake: the memory 100 HPAs added to the control
+ * A backend's TLS context and its last session, per CA bundle and server name. A context per
+ * connection parsed the CA again each time, and without a session each connection ran a full
+ * handshake: with a connection per HPA metrics request, the memory 100 HPAs added to the control
  * plane went from 6.7 to 3.5 MB without that churn (bench/metrics.bench.ts).
  */
 const backends = new Map<string, { context: SecureContext; session?: Buffer }>();
 
+/** A backend as its TLS settings name it. */
+function backendKey(r: BackendRequest): string {
+  return `${r.serverName}\0${r.insecureSkipTLSVerify}\0${r.caBundle ?? ''}`;
+}
+
 function backendTLS(r: BackendRequest): { context: SecureContext; session?: Buffer } {
-  const key = `${r.serverName}\0${r.insecureSkipTLSVerify}\0${r.caBundle ?? ''}`;
+  const key = backendKey(r);
   let b = backends.get(key);
   if (!b) {
     const ca = r.caBundle ? Buffer.from(r.caBundle, 'base64').toString('utf8') : undefined;
@@ -99,20 +104,131 @@ function backendTLS(r: BackendRequest): { context: SecureContext; session?: Buff
   return b;
 }
 
-/** Sends a request over an established stream with TLS; the response streams back. */
-export function requestOverTLS(stream: Duplex, r: BackendRequest, body?: NodeJS.ReadableStream): Promise<{ statusCode: number; headers: IncomingHttpHeaders; res: IncomingMessage }> {
+/** TLS over an established stream to the backend, with the remembered context and session. */
+function secureOver(stream: Duplex, r: BackendRequest): Duplex {
+  const tls = backendTLS(r);
+  const socket = tlsConnect({ socket: stream, servername: r.serverName, rejectUnauthorized: !r.insecureSkipTLSVerify, secureContext: tls.context, session: tls.session });
+  socket.on('session', (session: Buffer) => (tls.session = session));
+  return socket;
+}
+
+export interface BackendResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  res: IncomingMessage;
+}
+
+/** Why a request failed, and whether it met a kept-alive connection that the backend had closed meanwhile. */
+class RequestError extends Error {
+  readonly closedByBackend: boolean;
+
+  constructor(
+    readonly error: NodeJS.ErrnoException,
+    reusedSocket: boolean,
+  ) {
+    super(error.message);
+    this.closedByBackend = reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+  }
+}
+
+function send(r: BackendRequest, transport: Pick<ClientRequestArgs, 'agent' | 'createConnection'>, body?: NodeJS.ReadableStream): Promise<BackendResponse> {
   return new Promise((resolve, reject) => {
-    const tls = backendTLS(r);
-    const socket = tlsConnect({ socket: stream, servername: r.serverName, rejectUnauthorized: !r.insecureSkipTLSVerify, secureContext: tls.context, session: tls.session });
-    socket.on('session', (session: Buffer) => (tls.session = session));
     const headers: Record<string, string | string[]> = { host: r.serverName };
     for (const [k, v] of Object.entries(r.headers)) if (v !== undefined) headers[k] = v;
-    const req = httpRequest({ method: r.method, path: r.path, headers, createConnection: () => socket, timeout: r.timeoutMs }, (res) =>
+    const req = httpRequest({ method: r.method, path: r.path, headers, timeout: r.timeoutMs, ...transport }, (res) =>
       resolve({ statusCode: res.statusCode ?? 502, headers: res.headers, res }),
     );
     req.on('timeout', () => req.destroy(new Error('context deadline exceeded')));
-    req.on('error', reject);
+    req.on('error', (e) => reject(new RequestError(e, req.reusedSocket)));
     if (body) body.pipe(req);
     else req.end();
   });
+}
+
+/** Sends a request over an established stream with TLS (a connection of its own); the response streams back. */
+export async function requestOverTLS(stream: Duplex, r: BackendRequest, body?: NodeJS.ReadableStream): Promise<BackendResponse> {
+  const socket = secureOver(stream, r);
+  try {
+    return await send(r, { createConnection: () => socket }, body);
+  } catch (e) {
+    throw (e as RequestError).error;
+  }
+}
+
+/**
+ * How long an idle connection to a backend is kept: Go's http.DefaultTransport IdleConnTimeout,
+ * which the backend's generic API server matches with its IdleTimeout.
+ */
+const BACKEND_IDLE_MS = 90_000;
+/** Idle connections kept per backend: a burst of requests does not leave its connections open. */
+const IDLE_CONNECTIONS = 2;
+
+/** Opens a stream to an endpoint (through its node agent in the cluster), bounded by its own dial timeout. */
+export type Dial = (ep: ServiceEndpoint) => Promise<Duplex>;
+
+/** A keep-alive pool of TLS connections to one endpoint, each over a stream that dial opens. */
+class EndpointAgent extends Agent {
+  constructor(
+    private readonly dial: () => Promise<Duplex>,
+    private readonly r: BackendRequest,
+  ) {
+    super({ keepAlive: true, timeout: BACKEND_IDLE_MS, maxFreeSockets: IDLE_CONNECTIONS });
+  }
+
+  override createConnection(_options: ClientRequestArgs, done: (err: Error | null, socket: Duplex) => void): undefined {
+    this.dial().then(
+      (stream) => done(null, secureOver(stream, this.r)),
+      (e: Error) => done(e, undefined as unknown as Duplex),
+    );
+    return undefined;
+  }
+}
+
+/**
+ * kube-aggregator's proxy transport: connections to each APIService backend are kept open and
+ * reused, so that each proxied request (an HPA's metrics every sync) does not open a tunnel and a
+ * TLS connection of its own. One pool per backend, replaced when the Service's endpoint moves.
+ */
+export class BackendConnections {
+  private pools = new Map<string, { endpoint: string; agent: EndpointAgent }>();
+
+  constructor(private readonly dial: Dial) {}
+
+  /** Sends r to ep on a kept connection; a GET that met a connection the backend had just closed is sent once more, as Go's transport retries it. */
+  async request(ep: ServiceEndpoint, r: BackendRequest, body?: NodeJS.ReadableStream): Promise<BackendResponse> {
+    const agent = this.agent(ep, r);
+    try {
+      return await send(r, { agent }, body);
+    } catch (e) {
+      const err = e as RequestError;
+      if (!err.closedByBackend || body) throw err.error;
+      try {
+        return await send(r, { agent }, body);
+      } catch (again) {
+        throw (again as RequestError).error;
+      }
+    }
+  }
+
+  private agent(ep: ServiceEndpoint, r: BackendRequest): EndpointAgent {
+    const key = backendKey(r);
+    const endpoint = `${ep.node ?? ''}/${ep.ip}:${ep.port}`;
+    const pool = this.pools.get(key);
+    if (pool?.endpoint === endpoint) return pool.agent;
+    pool?.agent.destroy();
+    if (!pool && this.pools.size >= REMEMBERED_BACKENDS) this.forget(this.pools.keys().next().value!);
+    const agent = new EndpointAgent(() => this.dial(ep), r);
+    this.pools.set(key, { endpoint, agent });
+    return agent;
+  }
+
+  private forget(key: string): void {
+    this.pools.get(key)?.agent.destroy();
+    this.pools.delete(key);
+  }
+
+  /** Closes every kept connection. */
+  close(): void {
+    for (const key of [...this.pools.keys()]) this.forget(key);
+  }
 }

@@ -25,6 +25,11 @@ import { MetricsStorage } from './storage.js';
 // node what the scraper dials, and talks to the API over Node's own HTTP stack (client/transport).
 
 const VERSION = 'v0.7.2';
+/**
+ * The generic API server's IdleTimeout: the aggregator keeps its connection between the HPA
+ * controller's requests (Node's default of 5 s closed it between syncs).
+ */
+const IDLE_TIMEOUT_MS = 90_000;
 
 /** metrics-server's klog lines. */
 const klog = klogLoggerFor('metrics-server');
@@ -83,6 +88,7 @@ async function main(): Promise<void> {
       res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', code: 404 }));
     }
   });
+  server.keepAliveTimeout = IDLE_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(args.securePort, '0.0.0.0', () => resolve());

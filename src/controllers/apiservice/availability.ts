@@ -41,6 +41,11 @@ export function discoveryResult(a: KObject, ep: ServiceEndpoint, error: string |
   };
 }
 
+/** The status of the APIService's Available condition, undefined before the first check. */
+export function availableStatus(a: KObject): AvailableCondition['status'] | undefined {
+  return ((a.status ?? {}) as { conditions?: AvailableCondition[] }).conditions?.find((c) => c.type === 'Available')?.status;
+}
+
 /** The status with `next` in place of the old Available condition; undefined when nothing changes. */
 export function withCondition(a: KObject, next: AvailableCondition, now: string): Record<string, unknown> | undefined {
   const status = (a.status ?? {}) as { conditions?: AvailableCondition[] };

@@ -4,19 +4,23 @@ import type { SharedInformers } from '../../client/informer.js';
 import { runController, type RunningController } from '../../client/loop.js';
 import { dialThroughKubelet, requestOverTLS, type ServiceEndpoint } from '../../client/service-dial.js';
 import { APISERVICES, ENDPOINTSLICES, SERVICES } from '../../client/resources.js';
-import type { Logger } from '../../log.js';
-import { decide, discoveryResult, serviceRefOf, withCondition } from './availability.js';
+import { log as defaultLog, type Logger } from '../../log.js';
+import { availableStatus, decide, discoveryResult, serviceRefOf, withCondition } from './availability.js';
 
 // The loop around availability.ts: APIServices, Services and EndpointSlices in; the Available
 // condition out. Upstream checks again every 30 s even when nothing changed (a backend can stop
 // answering without any object changing); so does this one, sooner while unavailable.
+// Availability gates the aggregator's proxy: while False, every request to the group gets 503.
 
 const RECHECK_AVAILABLE_MS = 30_000;
 const RECHECK_UNAVAILABLE_MS = 5_000;
 const DISCOVERY_TIMEOUT_MS = 5_000;
 
+/** Upstream's discovery attempts per check, sent at once: one answer is enough. */
+const DISCOVERY_ATTEMPTS = 5;
+
 /** Sends the discovery request through the endpoint's node agent; the error text, or undefined on 200. */
-export async function checkDiscovery(nodesDir: string, a: KObject, ep: ServiceEndpoint): Promise<string | undefined> {
+async function discoveryAttempt(nodesDir: string, a: KObject, ep: ServiceEndpoint): Promise<string | undefined> {
   const spec = (a.spec ?? {}) as { group?: string; version?: string; insecureSkipTLSVerify?: boolean; caBundle?: string };
   const ref = serviceRefOf(a)!;
   if (!ep.node) return `endpoint ${ep.ip} names no node`;
@@ -36,6 +40,24 @@ export async function checkDiscovery(nodesDir: string, a: KObject, ep: ServiceEn
   } catch (e) {
     return (e as Error).message;
   }
+}
+
+/**
+ * available_controller.go's check: several discovery requests at once, passed when any of them
+ * is answered, so that one slow answer on a busy machine does not mark the APIService
+ * unavailable (and every request to its group 503) until the next check. Otherwise the error of
+ * the last attempt to fail.
+ */
+export function checkDiscovery(nodesDir: string, a: KObject, ep: ServiceEndpoint, attempt = discoveryAttempt): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let failed = 0;
+    for (let i = 0; i < DISCOVERY_ATTEMPTS; i++) {
+      void attempt(nodesDir, a, ep).then((error) => {
+        if (error === undefined) resolve(undefined);
+        else if (++failed === DISCOVERY_ATTEMPTS) resolve(error);
+      });
+    }
+  });
 }
 
 export function startAPIServiceAvailability(client: ApiClient, informers: SharedInformers, nodesDir: string, log?: Logger): RunningController {
@@ -68,6 +90,10 @@ export function startAPIServiceAvailability(client: ApiClient, informers: Shared
       const d = decide(a, svc, mine);
       const condition = 'condition' in d ? d.condition : discoveryResult(a, d.check, await checkDiscovery(nodesDir, a, d.check));
       const status = withCondition(a, condition, new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
+      // While unavailable every request to the group is answered 503: say when that starts.
+      if (status && availableStatus(a) === 'True' && condition.status !== 'True') {
+        (log ?? defaultLog)('warning', 'changing APIService availability', { apiservice: name, newStatus: condition.status, reason: condition.reason, message: condition.message });
+      }
       if (status) {
         try {
           await client.updateStatus(APISERVICES, { ...a, status });

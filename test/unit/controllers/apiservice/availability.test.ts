@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decide, discoveryResult, withCondition } from '../../../../src/controllers/apiservice/availability.js';
+import { availableStatus, decide, discoveryResult, withCondition } from '../../../../src/controllers/apiservice/availability.js';
 import { metricsAPIService, metricsServerService } from '../../../../src/controllers/addons/metrics-server.js';
 import { availableCell } from '../../../../src/api/printers/apiservice.js';
 import type { KObject } from '../../../../src/api/types.js';
@@ -38,6 +38,8 @@ test('the condition changes only when it differs, keeping its transition time wh
   const s1 = withCondition(a, missing, 't1');
   assert.ok(s1);
   const a1 = { ...a, status: s1 };
+  assert.equal(availableStatus(a), undefined);
+  assert.equal(availableStatus(a1), 'False');
   assert.equal(withCondition(a1, missing, 't2'), undefined);
   const failed = withCondition(a1, { ...missing, reason: 'FailedDiscoveryCheck' }, 't3') as { conditions: { lastTransitionTime: string }[] };
   assert.equal(failed.conditions[0].lastTransitionTime, 't1');
