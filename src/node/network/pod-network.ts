@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CniError, CniResult, bridgeNetworkConfig, cniDataDir, invokeCni, resultIPv4 } from './cni.js';
 import { interfaceAddresses } from './ip.js';
 import { POD_IFNAME, inPodCIDR, netnsPath, podNetns, validateClusterName } from './names.js';
-import { assertHostVisible, deleteNetns, ensureNetns, loopbackUp, netnsMounts } from './netns.js';
+import { assertHostVisible, deleteNetns, ensureNetns, loopbackUp, netnsFiles, netnsMounts } from './netns.js';
 
 export interface PodNetworkOptions {
   cluster: string;
@@ -40,26 +40,46 @@ function serialByPod<T>(key: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Creates the pod's namespace and attaches it to the node's bridge. Idempotent per pod UID.
- * `inside`, given the namespace's path, runs once the namespace exists, beside the attachment
- * (the CNI plugin is most of a pod network's time): what the sandbox makes in the namespace, lo
- * up included; without it, lo is brought up here.
+ * What the caller makes in the pod's namespace beside the attachment (the CNI plugin is most of
+ * a pod network's time), lo up included. With `create` it first creates the namespace, pinned at
+ * `netnsPath` as `ip netns add` pins it, and calls `pinned` as soon as it is: the attachment
+ * starts then, so that the namespace's creation and the rest of the sandbox take one process.
  */
-export async function addPodNetwork(o: PodNetworkOptions, inside?: (netnsPath: string) => Promise<void>): Promise<{ netns: string; ip: string }> {
+export type SandboxNamespaces = (netnsPath: string, o: { create: boolean; pinned: () => void }) => Promise<void>;
+
+/** Creates the pod's namespace and attaches it to the node's bridge. Idempotent per pod UID. */
+export async function addPodNetwork(o: PodNetworkOptions, inside?: SandboxNamespaces): Promise<{ netns: string; ip: string }> {
   validateClusterName(o.cluster);
   const netns = podNetns(o.cluster, o.podUid);
-  return serialByPod(netns, () => addPodNetworkNow(o, netns, inside ?? (() => loopbackUp(netns))));
+  return serialByPod(netns, () => addPodNetworkNow(o, netns, inside ?? withIp(netns)));
 }
 
-async function addPodNetworkNow(o: PodNetworkOptions, netns: string, inside: (netnsPath: string) => Promise<void>): Promise<{ netns: string; ip: string }> {
+/** The namespace made with `ip`, for callers that make nothing else in it. */
+function withIp(netns: string): SandboxNamespaces {
+  return async (_path, { create, pinned }) => {
+    if (create) {
+      await ensureNetns(netns, netnsMounts(), { loopback: false });
+      pinned();
+    }
+    await loopbackUp(netns);
+  };
+}
+
+async function addPodNetworkNow(o: PodNetworkOptions, netns: string, inside: SandboxNamespaces): Promise<{ netns: string; ip: string }> {
   const what = `setting up the network of pod ${o.podUid} on node ${o.node}`;
   const mounts = netnsMounts();
   assertHostVisible(mounts, what);
   const existed = mounts.pinned.has(netns);
-  if (!existed) await ensureNetns(netns, mounts, { loopback: false });
-  const [attached, beside] = await Promise.allSettled([attach(o, netns, existed, what), inside(netnsPath(netns))]);
+  // A file without a mount is what a crash leaves; the namespace cannot be pinned on it.
+  if (!existed && netnsFiles().includes(netns)) await deleteNetns(netns);
+  let pinned = () => {};
+  const exists = existed ? Promise.resolve() : new Promise<void>((resolve) => (pinned = resolve));
+  const beside = inside(netnsPath(netns), { create: !existed, pinned });
+  // `beside` failing before the namespace is pinned ends the wait with its error.
+  await Promise.race([exists, beside]);
+  const [attached, made] = await Promise.allSettled([attach(o, netns, existed, what), beside]);
   if (attached.status === 'rejected') throw attached.reason;
-  if (beside.status === 'rejected') throw beside.reason;
+  if (made.status === 'rejected') throw made.reason;
   return attached.value;
 }
 

@@ -3,7 +3,8 @@
 // mkfifo, date):
 //   --sandbox  in a throwaway network namespace: lo up, the UTS and IPC namespaces pinned on
 //              files, the hostname and sysctls set there and not on the host; a sysctl it cannot
-//              set fails naming it;
+//              set fails naming it; with `+`, the network namespace created and pinned as
+//              `ip netns add` pins it, said on stdout, and never over an existing one;
 //   skiff-shim with a stand-in for runc on PATH: the overlay root mounted in a mount namespace
 //              of runc's own, never in the host's; the log, pid and exit files as the runtime
 //              reads them; a root that cannot be mounted reported in runc.log, runc never run.
@@ -20,6 +21,7 @@ const overlay = existsSync('/proc/filesystems') && /\boverlay\n/.test(readFileSy
 const skip = process.getuid?.() !== 0 ? 'needs root' : !overlay ? 'needs overlayfs' : false;
 const dir = mkdtempSync(join(tmpdir(), 'skiff-helper-'));
 const netns = `skiff-helper-test-${process.pid}`;
+const created = `skiff-helper-made-${process.pid}`;
 
 /** Mount points under our directory in this (the host's) mount namespace. */
 function mountsUnder(): string[] {
@@ -31,7 +33,7 @@ function mountsUnder(): string[] {
 
 after(() => {
   for (const p of mountsUnder().reverse()) spawnSync('umount', ['-l', p]);
-  spawnSync('ip', ['netns', 'delete', netns]);
+  for (const n of [netns, created]) spawnSync('ip', ['netns', 'delete', n]);
   const left = mountsUnder();
   if (left.length === 0) rmSync(dir, { recursive: true, force: true });
   assert.deepEqual(left, []);
@@ -71,6 +73,32 @@ test('--sandbox brings up lo and pins new UTS and IPC namespaces in the pod netw
   assert.match(bad.stderr, /^setting sysctl net\/ipv4\/no_such_sysctl: No such file or directory/);
   for (const f of ['ipc', 'uts', 'uts2']) assert.equal(spawnSync('umount', [join(ns, f)]).status, 0);
   assert.equal(spawnSync('ip', ['netns', 'delete', netns]).status, 0);
+});
+
+test('--sandbox with +NETNS creates the network namespace and pins it where ip netns looks, saying so before the rest', { skip }, () => {
+  const ns = join(dir, 'ns-made');
+  mkdirSync(ns);
+  for (const f of ['ipc', 'uts']) writeFileSync(join(ns, f), '');
+  const r = helper(['--sandbox', `+/run/netns/${created}`, 'lo', join(ns, 'ipc'), join(ns, 'uts'), 'pod-c']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'pinned\n');
+  assert.match(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout, new RegExp(`^${created}\\b`, 'm'));
+  const self = spawnSync('readlink', ['/proc/self/ns/net'], { encoding: 'utf8' }).stdout.trim();
+  const inside = spawnSync('ip', ['netns', 'exec', created, 'sh', '-c', 'readlink /proc/self/ns/net; ip -o link show lo'], { encoding: 'utf8' });
+  assert.equal(inside.status, 0, inside.stderr);
+  const [own, lo] = inside.stdout.trim().split('\n');
+  assert.notEqual(own, self);
+  assert.match(lo, /<LOOPBACK,UP,LOWER_UP>/);
+
+  // An existing name is refused before anything is made; the namespace there is left alone.
+  writeFileSync(join(ns, 'uts2'), '');
+  const again = helper(['--sandbox', `+/run/netns/${created}`, 'lo', '-', join(ns, 'uts2'), 'pod-d']);
+  assert.equal(again.status, 1);
+  assert.equal(again.stdout, '');
+  assert.match(again.stderr, new RegExp(`^creating the network namespace file /run/netns/${created}: File exists`));
+  assert.equal(spawnSync('ip', ['-n', created, 'link', 'show', 'lo']).status, 0);
+  for (const f of ['ipc', 'uts']) assert.equal(spawnSync('umount', [join(ns, f)]).status, 0);
+  assert.equal(spawnSync('ip', ['netns', 'delete', created]).status, 0);
 });
 
 /**

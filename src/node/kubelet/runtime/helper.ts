@@ -31,8 +31,10 @@
 //                         One exec per container where a shell script ran ten (sh, mkfifo,
 //                         unshare, mount, date, the helper twice…) on every start.
 //   --sandbox NETNS LO IPC UTS HOSTNAME [PATH VALUE]…
-//                         a pod sandbox's namespaces: joins the network namespace NETNS and, with
-//                         LO `lo`, brings its loopback up; makes new UTS and IPC namespaces and
+//                         a pod sandbox's namespaces: joins the network namespace NETNS (with a
+//                         leading `+`: creates it and pins it there, as `ip netns add` does, and
+//                         says "pinned" on stdout as soon as it is, so that the CNI plugin can
+//                         attach it while the rest is made) and, with LO `lo`, brings its loopback up; makes new UTS and IPC namespaces and
 //                         pins them by bind mounts on the files UTS and IPC (IPC `-`: the host's,
 //                         for hostIPC), sets the hostname and writes each VALUE to
 //                         /proc/sys/PATH. What `ip link set lo up` (which remounts /sys to enter
@@ -334,11 +336,34 @@ static int loopback_up(void) {
   return r;
 }
 
+/*
+ * Creates a network namespace and pins it on PATH (a new file under /var/run/netns), as
+ * ip netns add does: this process is then in it. Once pinned, "pinned" goes to stdout, which
+ * is closed, so that the caller attaches the namespace while the rest of the sandbox is made.
+ */
+static int create_netns(const char *path) {
+  int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+  if (fd < 0) return sandbox_failed("creating the network namespace file", path);
+  close(fd);
+  if (unshare(CLONE_NEWNET) != 0 || mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) != 0) {
+    int err = errno;
+    unlink(path);
+    errno = err;
+    return sandbox_failed("creating the network namespace", path);
+  }
+  if (write(1, "pinned\\n", 7) != 7 || close(1) != 0) return sandbox_failed("reporting the network namespace", path);
+  return 0;
+}
+
 static int sandbox(int argc, char **argv) {
   const char *netns = argv[0], *lo = argv[1], *ipc = argv[2], *uts = argv[3], *host = argv[4];
-  int fd = open(netns, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) return sandbox_failed("joining the network namespace", netns);
-  close(fd);
+  if (netns[0] == '+') {
+    if (create_netns(netns + 1) != 0) return 1;
+  } else {
+    int fd = open(netns, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) return sandbox_failed("joining the network namespace", netns);
+    close(fd);
+  }
   if (strcmp(lo, "lo") == 0 && loopback_up() != 0) return sandbox_failed("bringing up lo in", netns);
   int own_ipc = strcmp(ipc, "-") != 0;
   if (unshare(CLONE_NEWUTS | (own_ipc ? CLONE_NEWIPC : 0)) != 0) return sandbox_failed("creating the UTS and IPC namespaces in", netns);

@@ -321,14 +321,13 @@ export class Runtime {
         writeFileSync(lay.resolvConf, c.resolvConf);
         writeFileSync(lay.hostname, `${c.hostname}\n`);
         ensurePodCgroup(this.cg, this.o.cluster, c.podUid, c.cpuLimitMillis, c.memoryLimitBytes);
-        const hold = (netns: string) => this.holdNamespaces(lay, netns, c);
         let net: { netns: string; ip: string };
         if (c.hostNetwork) {
           net = { netns: nodeNetns(this.o.cluster, this.o.index), ip: nodeAddress(this.o.index) };
-          await hold(netnsPath(net.netns));
+          await this.holdNamespaces(lay, netnsPath(net.netns), c);
         } else {
-          // Its lo, IPC and UTS namespaces are made in the new network namespace while the CNI plugin attaches it.
-          net = await addPodNetwork(this.netOptions(c.podUid), hold);
+          // The network namespace, its lo and the IPC and UTS namespaces are made by one process, while the CNI plugin attaches it.
+          net = await addPodNetwork(this.netOptions(c.podUid), (path, o) => this.holdNamespaces(lay, path, c, o));
         }
         const rec: SandboxRecord = {
           podUid: c.podUid,
@@ -352,15 +351,18 @@ export class Runtime {
     });
   }
 
-  /** Brings up lo of the pod's own network namespace and creates its IPC (unless hostIPC) and UTS namespaces there, pinned to files. */
-  private async holdNamespaces(lay: PodLayout, netns: string, c: SandboxConfig): Promise<void> {
+  /**
+   * Brings up lo of the pod's own network namespace (created first with `create`, `pinned` told
+   * once it is) and creates its IPC (unless hostIPC) and UTS namespaces there, pinned to files.
+   */
+  private async holdNamespaces(lay: PodLayout, netns: string, c: SandboxConfig, o: { create: boolean; pinned: () => void } = { create: false, pinned: () => {} }): Promise<void> {
     // A sandbox made again (its pause or a namespace went) lets go of the old namespaces first.
     if (existsSync(join(lay.dir, 'ns'))) await unmountUnder(join(lay.dir, 'ns'));
     mkdirSync(join(lay.dir, 'ns'), { recursive: true });
     const files = c.hostIPC ? [lay.utsNs] : [lay.ipcNs, lay.utsNs];
     for (const f of files) writeFileSync(f, '');
     const sysctls = [...(c.hostNetwork ? [] : POD_SYSCTLS), ...(c.sysctls ?? [])].flat();
-    await run(this.helper, ['--sandbox', netns, c.hostNetwork ? '-' : 'lo', c.hostIPC ? '-' : lay.ipcNs, lay.utsNs, c.hostname, ...sysctls]);
+    await run(this.helper, ['--sandbox', o.create ? `+${netns}` : netns, c.hostNetwork ? '-' : 'lo', c.hostIPC ? '-' : lay.ipcNs, lay.utsNs, c.hostname, ...sysctls], o.create ? o.pinned : undefined);
   }
 
   /** The pod's namespaces as a container of it joins them; the pause container gets a new PID namespace. */
@@ -703,9 +705,11 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-function run(cmd: string, args: string[]): Promise<void> {
+/** Runs a command to its end; `said`, when given, is told of the first thing it prints on stdout. */
+function run(cmd: string, args: string[], said?: () => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: SHIM_PATH } });
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: SHIM_PATH } });
+    p.stdout.once('data', () => said?.());
     let err = '';
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     p.on('error', reject);
