@@ -123,11 +123,16 @@ export interface PodStats extends CgroupUsage {
 /** A failure to run what was asked; the message is meant for the pod's events. */
 export class RuntimeError extends Error {}
 
+/** The pod's network could not be attached: its sandbox is to be made again (FailedCreatePodSandBox). */
+export class SandboxNetworkError extends RuntimeError {}
+
 interface SandboxRecord extends SandboxStatus {
   hostname: string;
   hostIPC?: boolean;
   hostPID?: boolean;
   shareProcessNamespace?: boolean;
+  /** Set until the CNI plugin has attached the network: a record left so by a crash is not a sandbox. */
+  attaching?: boolean;
 }
 
 interface AttemptRecord {
@@ -239,6 +244,8 @@ export class Runtime {
   private facts?: HostFacts;
   private devices?: HostFacts['devices'];
   private readonly perPod = new Map<string, Promise<unknown>>();
+  /** Sandboxes whose network the CNI plugin is still attaching: what their containers' start waits for. */
+  private readonly attaching = new Map<string, Promise<Error | undefined>>();
   private readonly runcRoot: string;
 
   constructor(private readonly o: RuntimeOptions) {
@@ -291,6 +298,7 @@ export class Runtime {
 
   /** Whether everything the record names is still there: namespaces, cgroup, pause. */
   private intact(rec: SandboxRecord, lay: PodLayout): boolean {
+    if (rec.attaching && !this.attaching.has(rec.podUid)) return false;
     if (!existsSync(netnsPath(rec.netns))) return false;
     if (!procsFiles(this.cg, this.o.cluster, rec.podUid).every((f) => existsSync(f))) return false;
     const held = mountPointsUnder(join(lay.dir, 'ns'));
@@ -321,7 +329,7 @@ export class Runtime {
         writeFileSync(lay.resolvConf, c.resolvConf);
         writeFileSync(lay.hostname, `${c.hostname}\n`);
         ensurePodCgroup(this.cg, this.o.cluster, c.podUid, c.cpuLimitMillis, c.memoryLimitBytes);
-        let net: { netns: string; ip: string };
+        let net: { netns: string; ip: string; attached?: Promise<void> };
         if (c.hostNetwork) {
           net = { netns: nodeNetns(this.o.cluster, this.o.index), ip: nodeAddress(this.o.index) };
           await this.holdNamespaces(lay, netnsPath(net.netns), c);
@@ -342,6 +350,7 @@ export class Runtime {
           ...(c.hostPID ? { hostPID: true } : {}),
           ...(c.shareProcessNamespace ? { shareProcessNamespace: true } : {}),
         };
+        if (net.attached) this.whileAttaching(rec, lay, net.attached);
         if (this.sharesPid(rec) && this.pausePid(lay) === undefined) await this.startPause(rec, lay);
         writeFileAtomic(lay.state, JSON.stringify(rec));
         return statusOf(rec);
@@ -349,6 +358,32 @@ export class Runtime {
         throw new RuntimeError(`${what}: ${(e as Error).message}`);
       }
     });
+  }
+
+  /**
+   * The sandbox is handed out while the CNI plugin attaches its network (its address is known):
+   * its containers are created meanwhile and started once it is attached. The record says so
+   * until then; a failed attachment leaves it so, and the sandbox is made again.
+   */
+  private whileAttaching(rec: SandboxRecord, lay: PodLayout, attached: Promise<void>): void {
+    rec.attaching = true;
+    const done = attached.then(
+      () => {
+        delete rec.attaching;
+        try {
+          writeFileAtomic(lay.state, JSON.stringify(rec));
+        } catch {
+          // Removed meanwhile: the pod went while it was being attached.
+        }
+        return undefined;
+      },
+      (e: unknown) => new SandboxNetworkError(`attaching the network of pod ${rec.namespace}/${rec.name} (${rec.podUid}): ${(e as Error).message}`),
+    );
+    this.attaching.set(rec.podUid, done);
+    const forget = () => {
+      if (this.attaching.get(rec.podUid) === done) this.attaching.delete(rec.podUid);
+    };
+    void done.then(forget);
   }
 
   /**
@@ -518,6 +553,8 @@ export class Runtime {
     const what = `starting container ${c.name} of pod ${sb ? `${sb.namespace}/${sb.name}` : c.podUid}`;
     if (!sb) throw new RuntimeError(`${what}: the pod sandbox does not exist`);
     if (c.argv.length === 0) throw new RuntimeError(`${what}: no command specified`);
+    const attaching = this.attaching.get(c.podUid);
+    if (sb.attaching && !attaching) throw new SandboxNetworkError(`${what}: the network of the pod sandbox was never attached`);
     const pod = podLayout(this.o.nodeDir, c.podUid);
     const a = attemptLayout(pod, c.name, c.attempt);
     if (existsSync(a.record)) {
@@ -557,9 +594,23 @@ export class Runtime {
       writeFileSync(a.spec, JSON.stringify(spec));
       const rec: AttemptRecord = { podUid: c.podUid, name: c.name, attempt: c.attempt, argv: c.argv, startedAt: new Date().toISOString(), logPath: a.log };
       writeFileAtomic(a.record, JSON.stringify(rec));
+      if (attaching) writeFileSync(a.hold, '');
       await this.launch(a, id, c.image.rootfs, c.podUid);
     } catch (e) {
+      if (attaching) rmSync(a.hold, { force: true });
       throw new RuntimeError(`${what}: ${(e as Error).message}`);
+    }
+    if (attaching) {
+      const failed = await attaching;
+      // The shim starts the container it created once the hold goes; after `abort`, it deletes it.
+      if (failed) writeFileSync(a.abort, `${failed.message}\n`);
+      rmSync(a.hold, { force: true });
+      if (failed) {
+        await until(() => (existsSync(a.exit) ? true : undefined), 10_000, undefined, [a.dir]);
+        rmSync(a.dir, { recursive: true, force: true });
+        rmSync(a.log, { force: true });
+        throw failed;
+      }
     }
     const started = await until(() => (existsSync(a.pid) || existsSync(a.exit) ? true : undefined), 10_000, undefined, [a.dir]);
     if (started && !existsSync(a.pid)) {
