@@ -19,6 +19,7 @@ import { containerMounts, setUpVolumes, VolumeError } from './volumes.js';
 import { containerSecurity, type ContainerFields, type RuntimeSecurity } from './security-context.js';
 import type { ContainerResources } from './runtime/oci/resources.js';
 import { podLayout } from './runtime/layout.js';
+import { SandboxNetworkError } from './runtime/index.js';
 import { podSysctls, sysctlAdmission } from './sysctls.js';
 import type { Logger } from '../../log.js';
 
@@ -577,6 +578,13 @@ export class PodWorker {
       st.started = false;
     } catch (e) {
       const message = (e as Error).message;
+      if (e instanceof SandboxNetworkError) {
+        // The sandbox was handed out while its network was attached, and that failed: made again.
+        this.sandbox = undefined;
+        this.env.recorder.event(this.pod, 'Warning', 'FailedCreatePodSandBox', msg.failedSandbox(message));
+        this.wakeAt(now + 5_000);
+        return;
+      }
       st.waiting = { reason: 'RunContainerError', message };
       st.failedStartAt = now;
       this.env.crashBackoff.next(`${this.uid}/${st.name}`, now);

@@ -162,29 +162,34 @@ export async function volumeFiles(pod: KObject, v: Volume, source: ObjectSource,
   if (v.downwardAPI) return downwardFiles(pod, v.downwardAPI.items ?? [], v.downwardAPI.defaultMode ?? DEFAULT_MODE, v.name, alloc);
   if (v.projected) {
     const mode = v.projected.defaultMode ?? DEFAULT_MODE;
-    const out: VolumeFile[] = [];
-    for (const src of v.projected.sources ?? []) {
-      if (src.configMap) {
-        const cm = await source.configMap(ns, src.configMap.name ?? '');
-        if (!cm) {
-          if (src.configMap.optional) continue;
-          throw new VolumeError(v.name, `configmap "${src.configMap.name}" not found`);
+    // The sources are fetched side by side (a pod's default token volume is a TokenRequest and a
+    // configMap read); the files, and the first failure, are in the sources' order.
+    const parts = await Promise.allSettled(
+      (v.projected.sources ?? []).map(async (src): Promise<VolumeFile[]> => {
+        if (src.configMap) {
+          const cm = await source.configMap(ns, src.configMap.name ?? '');
+          if (!cm) {
+            if (src.configMap.optional) return [];
+            throw new VolumeError(v.name, `configmap "${src.configMap.name}" not found`);
+          }
+          return keyFiles(`configmap ${ns}/${src.configMap.name}`, cmData(cm), src.configMap.items, mode, v.name, !!src.configMap.optional);
         }
-        out.push(...keyFiles(`configmap ${ns}/${src.configMap.name}`, cmData(cm), src.configMap.items, mode, v.name, !!src.configMap.optional));
-      } else if (src.secret) {
-        const s = await source.secret(ns, src.secret.name ?? '');
-        if (!s) {
-          if (src.secret.optional) continue;
-          throw new VolumeError(v.name, `secret "${src.secret.name}" not found`);
+        if (src.secret) {
+          const s = await source.secret(ns, src.secret.name ?? '');
+          if (!s) {
+            if (src.secret.optional) return [];
+            throw new VolumeError(v.name, `secret "${src.secret.name}" not found`);
+          }
+          return keyFiles(`secret ${ns}/${src.secret.name}`, secretData(s), src.secret.items, mode, v.name, !!src.secret.optional);
         }
-        out.push(...keyFiles(`secret ${ns}/${src.secret.name}`, secretData(s), src.secret.items, mode, v.name, !!src.secret.optional));
-      } else if (src.downwardAPI) {
-        out.push(...downwardFiles(pod, src.downwardAPI.items ?? [], mode, v.name, alloc));
-      } else if (src.serviceAccountToken) {
-        out.push(await serviceAccountTokenFile(pod, src.serviceAccountToken, mode, v.name, source));
-      }
-    }
-    return out;
+        if (src.downwardAPI) return downwardFiles(pod, src.downwardAPI.items ?? [], mode, v.name, alloc);
+        if (src.serviceAccountToken) return [await serviceAccountTokenFile(pod, src.serviceAccountToken, mode, v.name, source)];
+        return [];
+      }),
+    );
+    const failed = parts.find((p): p is PromiseRejectedResult => p.status === 'rejected');
+    if (failed) throw failed.reason;
+    return parts.flatMap((p) => (p.status === 'fulfilled' ? p.value : []));
   }
   if (v.emptyDir) return undefined;
   throw new VolumeError(v.name, `volume type of volume "${v.name}" is not supported on this node`);

@@ -74,6 +74,8 @@ export interface CniInvocation {
   netns?: string;
   ifName: string;
   config: BridgeNetworkConfig;
+  /** CNI_ARGS: `IgnoreUnknown=1;IP=<address>` asks host-local for that address. */
+  args?: string;
 }
 
 /** Runs the plugin named by config.type. Resolves with its result (ADD) or undefined (DEL). */
@@ -86,6 +88,7 @@ export function invokeCni(inv: CniInvocation, what: string): Promise<CniResult |
     CNI_PATH: CNI_PATH,
   };
   if (inv.netns) env.CNI_NETNS = inv.netns;
+  if (inv.args) env.CNI_ARGS = inv.args;
   const plugin = join(CNI_PATH, inv.config.type);
   return new Promise((resolve, reject) => {
     const child = spawn(plugin, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -8,7 +8,7 @@ export { createClusterNetwork, deleteClusterNetwork } from './cluster-network.js
 export { parseEgress, egressDestinations } from './egress-rules.js';
 export type { EgressPolicy } from './egress-rules.js';
 export { addPodNetwork, removePodNetwork } from './pod-network.js';
-export type { PodNetworkOptions } from './pod-network.js';
+export type { PodNetwork, PodNetworkOptions } from './pod-network.js';
 export { ApiRelay, splice } from './api-relay.js';
 export type { ApiRelayOptions } from './api-relay.js';
 export { netnsExecArgv };

@@ -2,10 +2,11 @@
 // CNI bridge plugin. Runs in the node namespace (the node agent), as root.
 import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CniError, CniResult, bridgeNetworkConfig, cniDataDir, invokeCni, resultIPv4 } from './cni.js';
+import { CniError, CniInvocation, CniResult, bridgeNetworkConfig, cniDataDir, invokeCni, resultIPv4 } from './cni.js';
 import { interfaceAddresses } from './ip.js';
+import { AddressReservation, reservePodAddress } from './pod-address.js';
 import { POD_IFNAME, inPodCIDR, netnsPath, podNetns, validateClusterName } from './names.js';
-import { assertHostVisible, deleteNetns, ensureNetns, loopbackUp, netnsMounts } from './netns.js';
+import { assertHostVisible, deleteNetns, ensureNetns, loopbackUp, netnsFiles, netnsMounts } from './netns.js';
 
 export interface PodNetworkOptions {
   cluster: string;
@@ -40,57 +41,118 @@ function serialByPod<T>(key: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Creates the pod's namespace and attaches it to the node's bridge. Idempotent per pod UID.
- * `inside`, given the namespace's path, runs once the namespace exists, beside the attachment
- * (the CNI plugin is most of a pod network's time): what the sandbox makes in the namespace, lo
- * up included; without it, lo is brought up here.
+ * What the caller makes in the pod's namespace beside the attachment (the CNI plugin is most of
+ * a pod network's time), lo up included. With `create` it first creates the namespace, pinned at
+ * `netnsPath` as `ip netns add` pins it, and calls `pinned` as soon as it is: the attachment
+ * starts then, so that the namespace's creation and the rest of the sandbox take one process.
  */
-export async function addPodNetwork(o: PodNetworkOptions, inside?: (netnsPath: string) => Promise<void>): Promise<{ netns: string; ip: string }> {
-  validateClusterName(o.cluster);
-  const netns = podNetns(o.cluster, o.podUid);
-  return serialByPod(netns, () => addPodNetworkNow(o, netns, inside ?? (() => loopbackUp(netns))));
+export type SandboxNamespaces = (netnsPath: string, o: { create: boolean; pinned: () => void }) => Promise<void>;
+
+/** A pod's network as soon as its address is known: the CNI plugin may still be attaching it. */
+export interface PodNetwork {
+  netns: string;
+  ip: string;
+  /** Settles once the namespace is attached (at once for one attached before), rejecting with why not. */
+  attached: Promise<void>;
 }
 
-async function addPodNetworkNow(o: PodNetworkOptions, netns: string, inside: (netnsPath: string) => Promise<void>): Promise<{ netns: string; ip: string }> {
+/**
+ * Creates the pod's namespace and attaches it to the node's bridge. Idempotent per pod UID.
+ * Resolves once the namespace is made (`inside` included) and its address chosen, so that the
+ * pod's containers can be created while the CNI plugin attaches it: nothing may start in it
+ * before `attached` has resolved.
+ */
+export function addPodNetwork(o: PodNetworkOptions, inside?: SandboxNamespaces): Promise<PodNetwork> {
+  validateClusterName(o.cluster);
+  const netns = podNetns(o.cluster, o.podUid);
+  return new Promise((resolve, reject) => {
+    serialByPod(netns, () => addPodNetworkNow(o, netns, inside ?? withIp(netns), resolve)).catch(reject);
+  });
+}
+
+/** The namespace made with `ip`, for callers that make nothing else in it. */
+function withIp(netns: string): SandboxNamespaces {
+  return async (_path, { create, pinned }) => {
+    if (create) {
+      await ensureNetns(netns, netnsMounts(), { loopback: false });
+      pinned();
+    }
+    await loopbackUp(netns);
+  };
+}
+
+/** Tells `ready` of the network once its address is known; resolves once it is attached. */
+async function addPodNetworkNow(o: PodNetworkOptions, netns: string, inside: SandboxNamespaces, ready: (n: PodNetwork) => void): Promise<void> {
   const what = `setting up the network of pod ${o.podUid} on node ${o.node}`;
   const mounts = netnsMounts();
   assertHostVisible(mounts, what);
   const existed = mounts.pinned.has(netns);
-  if (!existed) await ensureNetns(netns, mounts, { loopback: false });
-  const [attached, beside] = await Promise.allSettled([attach(o, netns, existed, what), inside(netnsPath(netns))]);
-  if (attached.status === 'rejected') throw attached.reason;
-  if (beside.status === 'rejected') throw beside.reason;
-  return attached.value;
+  // A file without a mount is what a crash leaves; the namespace cannot be pinned on it.
+  if (!existed && netnsFiles().includes(netns)) await deleteNetns(netns);
+  let pinned = () => {};
+  const exists = existed ? Promise.resolve() : new Promise<void>((resolve) => (pinned = resolve));
+  const beside = inside(netnsPath(netns), { create: !existed, pinned });
+  // `beside` failing before the namespace is pinned ends the wait with its error.
+  await Promise.race([exists, beside]);
+  const [planned, made] = await Promise.allSettled([address(o, netns, existed, what), beside]);
+  if (planned.status === 'rejected') throw planned.reason;
+  if (made.status === 'rejected') {
+    if (planned.value.reservation) planned.value.reservation.release();
+    throw made.reason;
+  }
+  const { ip, reservation } = planned.value;
+  if (!reservation) {
+    ready({ netns, ip, attached: Promise.resolve() });
+    return;
+  }
+  const attached = attach(o, netns, reservation, what);
+  ready({ netns, ip, attached });
+  await attached;
 }
 
-async function attach(o: PodNetworkOptions, netns: string, existed: boolean, what: string): Promise<{ netns: string; ip: string }> {
+/**
+ * The pod's address: the one its namespace holds already, or one chosen for the ADD to come (a
+ * half-made attachment, with a namespace but no address, is cleared first).
+ */
+async function address(o: PodNetworkOptions, netns: string, existed: boolean, what: string): Promise<{ ip: string; reservation?: AddressReservation }> {
   if (existed) {
     const ip = (await interfaceAddresses(netns, POD_IFNAME, what)).find((a) => inPodCIDR(o.index, a));
-    if (ip) return { netns, ip };
+    if (ip) return { ip };
   }
-
+  if (existed || existsSync(attachmentRecord(o.stateDir, o.podUid))) await invokeCni({ ...cniCall(o, netns), command: 'DEL' }, what);
   const config = bridgeNetworkConfig(o);
-  const call = { containerId: o.podUid, netns: netnsPath(netns), ifName: POD_IFNAME, config };
-  const record = attachmentRecord(o.stateDir, o.podUid);
-  // A namespace without an address holds a half-made attachment: clear it first.
-  if (existed || existsSync(record)) await invokeCni({ ...call, command: 'DEL' }, what);
+  const range = config.ipam.ranges[0][0];
+  const reservation = reservePodAddress(join(config.ipam.dataDir, config.name), range.subnet, range.gateway);
+  return { ip: reservation.ip, reservation };
+}
+
+function cniCall(o: PodNetworkOptions, netns: string): Omit<CniInvocation, 'command'> {
+  return { containerId: o.podUid, netns: netnsPath(netns), ifName: POD_IFNAME, config: bridgeNetworkConfig(o) };
+}
+
+async function attach(o: PodNetworkOptions, netns: string, reservation: AddressReservation, what: string): Promise<void> {
+  const call = { ...cniCall(o, netns), args: `IgnoreUnknown=1;IP=${reservation.ip}` };
   // Parallel ADDs on one node are safe: the bridge plugin tolerates a concurrent creation of cni0
   // and host-local serialises allocations with a lock file in its data dir.
   let result: CniResult | undefined;
   try {
-    result = await invokeCni({ ...call, command: 'ADD' }, what);
-  } catch (e) {
-    // Allocated before our record was written (a crash in between): release and retry once.
-    if (!(e instanceof CniError) || !/duplicate allocation/.test(e.message)) throw e;
-    await invokeCni({ ...call, command: 'DEL' }, what);
-    result = await invokeCni({ ...call, command: 'ADD' }, what);
+    try {
+      result = await invokeCni({ ...call, command: 'ADD' }, what);
+    } catch (e) {
+      // Allocated before our record was written (a crash in between): release and retry once.
+      if (!(e instanceof CniError) || !/duplicate allocation/.test(e.message)) throw e;
+      await invokeCni({ ...call, command: 'DEL' }, what);
+      result = await invokeCni({ ...call, command: 'ADD' }, what);
+    }
+  } finally {
+    reservation.release();
   }
   const ip = resultIPv4(result, POD_IFNAME);
-  if (!ip) throw new Error(`${what}: the CNI result has no IPv4 address for ${POD_IFNAME}: ${JSON.stringify(result)}`);
+  if (ip !== reservation.ip) throw new Error(`${what}: the CNI result gives ${POD_IFNAME} ${ip ?? 'no IPv4 address'}, not the ${reservation.ip} asked for: ${JSON.stringify(result)}`);
+  const record = attachmentRecord(o.stateDir, o.podUid);
   mkdirSync(join(cniDataDir(o.stateDir), 'pods'), { recursive: true });
   writeFileSync(record + '.tmp', JSON.stringify(result));
   renameSync(record + '.tmp', record);
-  return { netns, ip };
 }
 
 /** Detaches the pod (CNI DEL releases its address) and deletes its namespace. Succeeds when already gone. */

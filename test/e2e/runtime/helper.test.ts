@@ -3,14 +3,15 @@
 // mkfifo, date):
 //   --sandbox  in a throwaway network namespace: lo up, the UTS and IPC namespaces pinned on
 //              files, the hostname and sysctls set there and not on the host; a sysctl it cannot
-//              set fails naming it;
+//              set fails naming it; with `+`, the network namespace created and pinned as
+//              `ip netns add` pins it, said on stdout, and never over an existing one;
 //   skiff-shim with a stand-in for runc on PATH: the overlay root mounted in a mount namespace
 //              of runc's own, never in the host's; the log, pid and exit files as the runtime
 //              reads them; a root that cannot be mounted reported in runc.log, runc never run.
 // Everything lives under a temp dir and a namespace named after this process; `after` removes them.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ const overlay = existsSync('/proc/filesystems') && /\boverlay\n/.test(readFileSy
 const skip = process.getuid?.() !== 0 ? 'needs root' : !overlay ? 'needs overlayfs' : false;
 const dir = mkdtempSync(join(tmpdir(), 'skiff-helper-'));
 const netns = `skiff-helper-test-${process.pid}`;
+const created = `skiff-helper-made-${process.pid}`;
 
 /** Mount points under our directory in this (the host's) mount namespace. */
 function mountsUnder(): string[] {
@@ -31,7 +33,7 @@ function mountsUnder(): string[] {
 
 after(() => {
   for (const p of mountsUnder().reverse()) spawnSync('umount', ['-l', p]);
-  spawnSync('ip', ['netns', 'delete', netns]);
+  for (const n of [netns, created]) spawnSync('ip', ['netns', 'delete', n]);
   const left = mountsUnder();
   if (left.length === 0) rmSync(dir, { recursive: true, force: true });
   assert.deepEqual(left, []);
@@ -73,9 +75,36 @@ test('--sandbox brings up lo and pins new UTS and IPC namespaces in the pod netw
   assert.equal(spawnSync('ip', ['netns', 'delete', netns]).status, 0);
 });
 
+test('--sandbox with +NETNS creates the network namespace and pins it where ip netns looks, saying so before the rest', { skip }, () => {
+  const ns = join(dir, 'ns-made');
+  mkdirSync(ns);
+  for (const f of ['ipc', 'uts']) writeFileSync(join(ns, f), '');
+  const r = helper(['--sandbox', `+/run/netns/${created}`, 'lo', join(ns, 'ipc'), join(ns, 'uts'), 'pod-c']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'pinned\n');
+  assert.match(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout, new RegExp(`^${created}\\b`, 'm'));
+  const self = spawnSync('readlink', ['/proc/self/ns/net'], { encoding: 'utf8' }).stdout.trim();
+  const inside = spawnSync('ip', ['netns', 'exec', created, 'sh', '-c', 'readlink /proc/self/ns/net; ip -o link show lo'], { encoding: 'utf8' });
+  assert.equal(inside.status, 0, inside.stderr);
+  const [own, lo] = inside.stdout.trim().split('\n');
+  assert.notEqual(own, self);
+  assert.match(lo, /<LOOPBACK,UP,LOWER_UP>/);
+
+  // An existing name is refused before anything is made; the namespace there is left alone.
+  writeFileSync(join(ns, 'uts2'), '');
+  const again = helper(['--sandbox', `+/run/netns/${created}`, 'lo', '-', join(ns, 'uts2'), 'pod-d']);
+  assert.equal(again.status, 1);
+  assert.equal(again.stdout, '');
+  assert.match(again.stderr, new RegExp(`^creating the network namespace file /run/netns/${created}: File exists`));
+  assert.equal(spawnSync('ip', ['-n', created, 'link', 'show', 'lo']).status, 0);
+  for (const f of ['ipc', 'uts']) assert.equal(spawnSync('umount', [join(ns, f)]).status, 0);
+  assert.equal(spawnSync('ip', ['netns', 'delete', created]).status, 0);
+});
+
 /**
  * A stand-in for runc: `run -d` notes what it sees of the root and leaves a process that writes
- * and exits 7, as a container would; `delete` is noted.
+ * and exits 7, as a container would; `create` leaves that process waiting on a FIFO that
+ * `start` writes to; `create`, `start` and `delete` are noted.
  */
 function fakeRunc(): string {
   const bin = join(dir, 'bin');
@@ -86,7 +115,12 @@ case " $* " in
   *" run "*) prev=; for a in "$@"; do [ "$prev" = --pid-file ] && pf=$a; [ "$prev" = --bundle ] && b=$a; prev=$a; done
     { cat "$b/rootfs/etc/image-file"; grep " $b/rootfs " /proc/self/mountinfo; } >"$b/seen"
     sh -c 'echo out; echo err >&2; echo again; exit 7' & echo $! >"$pf"; exit 0;;
-  *" delete "*) echo "$*" >>"${join(dir, 'deleted')}";;
+  *" create "*) prev=; for a in "$@"; do [ "$prev" = --pid-file ] && pf=$a; [ "$prev" = --bundle ] && b=$a; [ "$prev" = --root ] && r=$a; prev=$a; done
+    mkfifo "$b/go"; echo create >>"$b/calls"
+    sh -c 'read x <"$1/go"; echo out; echo err >&2; echo again; exit 7' created "$b" & echo $! >"$pf"; echo $! >"$r.created"; exit 0;;
+  *" start "*) prev=; for a in "$@"; do [ "$prev" = --log ] && b=$(dirname "$a"); prev=$a; done
+    echo start >>"$b/calls"; echo go >"$b/go";;
+  *" delete "*) echo "$*" >>"${join(dir, 'deleted')}"; [ -f "$2.created" ] && kill "$(cat "$2.created")"; rm -f "$2.created";;
 esac
 `, { mode: 0o755 });
   return bin;
@@ -119,6 +153,52 @@ test('skiff-shim: the root in a mount namespace of runc\'s own, the lines stampe
   assert.deepEqual(lines.filter((l) => l.startsWith('stdout')), ['stdout F out', 'stdout F again']);
   assert.deepEqual(lines.filter((l) => l.startsWith('stderr')), ['stderr F err']);
   assert.match(readFileSync(join(bundle, 'pid'), 'utf8'), /^\d+\n$/);
+});
+
+/** Waits for the shim's child to note `create`; then lets it go (or aborts it) and waits for the shim's end. */
+async function heldShim(bundle: string, lower: string, abort: boolean): Promise<{ status: number | null; pidBeforeStart: boolean }> {
+  for (const d of ['rootfs', 'upper', 'work']) mkdirSync(join(bundle, d), { recursive: true });
+  rmSync(join(dir, 'deleted'), { force: true });
+  writeFileSync(join(bundle, 'hold'), '');
+  const child = spawn(ensureHelper(dir), ['skiff-shim', bundle, join(bundle, 'log'), join(dir, 'oom'), lower, join(dir, 'state'), 'cid'], {
+    stdio: 'ignore', env: { PATH: `${fakeRunc()}:/usr/sbin:/usr/bin:/sbin:/bin` },
+  });
+  const ended = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  while (!existsSync(join(bundle, 'calls'))) await new Promise((r) => setTimeout(r, 10));
+  const pidBeforeStart = existsSync(join(bundle, 'pid'));
+  if (abort) writeFileSync(join(bundle, 'abort'), 'the attachment failed\n');
+  rmSync(join(bundle, 'hold'));
+  return { status: await ended, pidBeforeStart };
+}
+
+test('skiff-shim with a hold: runc create at once, runc start only once the hold is gone, then the pid and the exit', { skip }, async () => {
+  writeFileSync(join(dir, 'oom'), 'oom_kill 2\n');
+  const lower = join(dir, 'lower-held');
+  mkdirSync(lower, { recursive: true });
+  const bundle = join(dir, 'held');
+  const r = await heldShim(bundle, lower, false);
+  assert.equal(r.status, 0);
+  assert.equal(r.pidBeforeStart, false);
+  assert.equal(readFileSync(join(bundle, 'calls'), 'utf8'), 'create\nstart\n');
+  assert.match(readFileSync(join(bundle, 'exit'), 'utf8'), /^7 /);
+  assert.match(readFileSync(join(bundle, 'pid'), 'utf8'), /^\d+\n$/);
+  const lines = readFileSync(join(bundle, 'log'), 'utf8').split('\n').filter(Boolean).map((l) => l.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, ''));
+  assert.deepEqual(lines.filter((l) => l.startsWith('stdout')), ['stdout F out', 'stdout F again']);
+  assert.deepEqual(mountsUnder(), []);
+});
+
+test('skiff-shim with a hold and an abort: never started, deleted, exit 125 without a pid', { skip }, async () => {
+  writeFileSync(join(dir, 'oom'), 'oom_kill 2\n');
+  const lower = join(dir, 'lower-aborted');
+  mkdirSync(lower, { recursive: true });
+  const bundle = join(dir, 'aborted');
+  const r = await heldShim(bundle, lower, true);
+  assert.equal(r.status, 0);
+  assert.equal(readFileSync(join(bundle, 'calls'), 'utf8'), 'create\n');
+  assert.match(readFileSync(join(bundle, 'exit'), 'utf8'), /^125 /);
+  assert.equal(existsSync(join(bundle, 'pid')), false);
+  assert.equal(readFileSync(join(dir, 'deleted'), 'utf8'), `--root ${join(dir, 'state')} delete -f cid\n`);
+  assert.deepEqual(mountsUnder(), []);
 });
 
 test('skiff-shim: a root that cannot be mounted is said in runc.log, exit 125 without a pid, and runc never runs', { skip }, () => {

@@ -19,7 +19,10 @@
 //                           BUNDLE/scratch where BUNDLE's filesystem cannot hold one; what failed
 //                           goes to BUNDLE/runc.log. Then it does what containerd's shim does
 //                           around `runc run -d`: becomes the child subreaper, runs runc, and once
-//                           runc has started the container (which then is re-parented here)
+//                           runc has started the container (which then is re-parented here;
+//                           with a file BUNDLE/hold, while the pod's network is being attached,
+//                           `runc create` at once and `runc start` once the hold is removed,
+//                           unless BUNDLE/abort was written: then it is never started)
 //                           writes its pid to BUNDLE/pid, waits for it and exits with its status
 //                           (128 + N for a signal N). A failed runc leaves the pid unwritten and
 //                           exits 125. Other orphans are reaped on the way, so none stays a zombie
@@ -31,8 +34,10 @@
 //                         One exec per container where a shell script ran ten (sh, mkfifo,
 //                         unshare, mount, date, the helper twice…) on every start.
 //   --sandbox NETNS LO IPC UTS HOSTNAME [PATH VALUE]…
-//                         a pod sandbox's namespaces: joins the network namespace NETNS and, with
-//                         LO `lo`, brings its loopback up; makes new UTS and IPC namespaces and
+//                         a pod sandbox's namespaces: joins the network namespace NETNS (with a
+//                         leading `+`: creates it and pins it there, as `ip netns add` does, and
+//                         says "pinned" on stdout as soon as it is, so that the CNI plugin can
+//                         attach it while the rest is made) and, with LO `lo`, brings its loopback up; makes new UTS and IPC namespaces and
 //                         pins them by bind mounts on the files UTS and IPC (IPC `-`: the host's,
 //                         for hostIPC), sets the hostname and writes each VALUE to
 //                         /proc/sys/PATH. What `ip link set lo up` (which remounts /sys to enter
@@ -56,6 +61,7 @@ export const HELPER_C = `#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -126,10 +132,10 @@ static int status_code(int st) {
   return 255;
 }
 
-static int supervise(const char *outfile, const char *pidfile, char **cmd) {
-  prctl(PR_SET_CHILD_SUBREAPER, 1);
+/* Runs a runc command to its end; 0 when it succeeded. */
+static int run_runc(char **cmd) {
   pid_t r = fork();
-  if (r < 0) return 125;
+  if (r < 0) return -1;
   if (r == 0) {
     /* A shell starts background commands with SIGINT and SIGQUIT ignored, and runc's Go init
        would hand that on to the container, which under containerd starts with every signal at
@@ -142,8 +148,37 @@ static int supervise(const char *outfile, const char *pidfile, char **cmd) {
     _exit(127);
   }
   int st = 0;
-  while (waitpid(r, &st, 0) < 0) if (errno != EINTR) return 125;
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) return 125;
+  while (waitpid(r, &st, 0) < 0) if (errno != EINTR) return -1;
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* Waits, up to HOLD_LIMIT seconds, for the file HOLD to go (the runtime removes it once the
+   pod's network is attached); 0 then, unless ABORT was written before (the attachment failed). */
+enum { HOLD_LIMIT = 60 };
+static int released(const char *dir, const char *hold, const char *abort_file) {
+  int in = inotify_init1(IN_CLOEXEC);
+  if (in < 0 || inotify_add_watch(in, dir, IN_DELETE | IN_MOVED_FROM) < 0) return -1;
+  char events[4096];
+  struct pollfd p = {in, POLLIN, 0};
+  time_t limit = time(NULL) + HOLD_LIMIT;
+  while (access(hold, F_OK) == 0) {
+    time_t left = limit - time(NULL);
+    if (left <= 0) { close(in); return -1; }
+    int r = poll(&p, 1, (int)left * 1000);
+    if (r < 0 && errno != EINTR) { close(in); return -1; }
+    if (r > 0 && read(in, events, sizeof events) < 0 && errno != EINTR) { close(in); return -1; }
+  }
+  close(in);
+  return access(abort_file, F_OK) == 0 ? -1 : 0;
+}
+
+/* CREATE (runc run -d, or runc create), then, when START is given, the wait for the hold to go and
+   START (runc start); then the pid is published and the container waited for. */
+static int supervise(const char *outfile, const char *pidfile, char **create, char **start, const char *dir, const char *hold, const char *abort_file) {
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  if (run_runc(create) != 0) return 125;
+  if (start && (released(dir, hold, abort_file) != 0 || run_runc(start) != 0)) return 125;
+  int st = 0;
   char buf[32] = {0};
   int fd = open(pidfile, O_RDONLY);
   if (fd < 0) return 125;
@@ -238,8 +273,9 @@ static void onto(int fd, int target) {
 
 static int shim(char **a) {
   const char *d = a[0], *log = a[1], *oom = a[2], *lower = a[3], *state = a[4], *id = a[5];
-  char pid[4096], runc_pid[4096], runc_log[4096], exit_file[4096], tmp[4096];
+  char pid[4096], runc_pid[4096], runc_log[4096], exit_file[4096], tmp[4096], hold[4096], abort_file[4096];
   if ((size_t)snprintf(pid, sizeof pid, "%s/pid", d) >= sizeof pid || (size_t)snprintf(runc_pid, sizeof runc_pid, "%s/runc.pid", d) >= sizeof runc_pid ||
+      (size_t)snprintf(hold, sizeof hold, "%s/hold", d) >= sizeof hold || (size_t)snprintf(abort_file, sizeof abort_file, "%s/abort", d) >= sizeof abort_file ||
       (size_t)snprintf(runc_log, sizeof runc_log, "%s/runc.log", d) >= sizeof runc_log || (size_t)snprintf(exit_file, sizeof exit_file, "%s/exit", d) >= sizeof exit_file ||
       (size_t)snprintf(tmp, sizeof tmp, "%s/exit.tmp", d) >= sizeof tmp)
     return 1;
@@ -271,8 +307,13 @@ static int shim(char **a) {
     close(out[1]);
     close(err[1]);
     if (mount_root(d, lower) != 0) _exit(125);
-    char *runc[] = {"runc", "--root", (char *)state, "--log", runc_log, "--log-format", "json", "run", "-d", "--pid-file", runc_pid, "--bundle", (char *)d, (char *)id, NULL};
-    _exit(supervise(pid, runc_pid, runc));
+    char *run[] = {"runc", "--root", (char *)state, "--log", runc_log, "--log-format", "json", "run", "-d", "--pid-file", runc_pid, "--bundle", (char *)d, (char *)id, NULL};
+    char *create[] = {"runc", "--root", (char *)state, "--log", runc_log, "--log-format", "json", "create", "--pid-file", runc_pid, "--bundle", (char *)d, (char *)id, NULL};
+    char *start[] = {"runc", "--root", (char *)state, "--log", runc_log, "--log-format", "json", "start", (char *)id, NULL};
+    /* A hold means the pod's network is still being attached: the container is created now
+       and started once the runtime lets go. */
+    int holding = access(hold, F_OK) == 0;
+    _exit(supervise(pid, runc_pid, holding ? create : run, holding ? start : NULL, d, hold, abort_file));
   }
   int code = wait_for(sup);
   long after = oom_kills(oom);
@@ -334,11 +375,34 @@ static int loopback_up(void) {
   return r;
 }
 
+/*
+ * Creates a network namespace and pins it on PATH (a new file under /var/run/netns), as
+ * ip netns add does: this process is then in it. Once pinned, "pinned" goes to stdout, which
+ * is closed, so that the caller attaches the namespace while the rest of the sandbox is made.
+ */
+static int create_netns(const char *path) {
+  int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+  if (fd < 0) return sandbox_failed("creating the network namespace file", path);
+  close(fd);
+  if (unshare(CLONE_NEWNET) != 0 || mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) != 0) {
+    int err = errno;
+    unlink(path);
+    errno = err;
+    return sandbox_failed("creating the network namespace", path);
+  }
+  if (write(1, "pinned\\n", 7) != 7 || close(1) != 0) return sandbox_failed("reporting the network namespace", path);
+  return 0;
+}
+
 static int sandbox(int argc, char **argv) {
   const char *netns = argv[0], *lo = argv[1], *ipc = argv[2], *uts = argv[3], *host = argv[4];
-  int fd = open(netns, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) return sandbox_failed("joining the network namespace", netns);
-  close(fd);
+  if (netns[0] == '+') {
+    if (create_netns(netns + 1) != 0) return 1;
+  } else {
+    int fd = open(netns, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) return sandbox_failed("joining the network namespace", netns);
+    close(fd);
+  }
   if (strcmp(lo, "lo") == 0 && loopback_up() != 0) return sandbox_failed("bringing up lo in", netns);
   int own_ipc = strcmp(ipc, "-") != 0;
   if (unshare(CLONE_NEWUTS | (own_ipc ? CLONE_NEWIPC : 0)) != 0) return sandbox_failed("creating the UTS and IPC namespaces in", netns);

@@ -125,11 +125,16 @@ export interface PodStats extends CgroupUsage {
 /** A failure to run what was asked; the message is meant for the pod's events. */
 export class RuntimeError extends Error {}
 
+/** The pod's network could not be attached: its sandbox is to be made again (FailedCreatePodSandBox). */
+export class SandboxNetworkError extends RuntimeError {}
+
 interface SandboxRecord extends SandboxStatus {
   hostname: string;
   hostIPC?: boolean;
   hostPID?: boolean;
   shareProcessNamespace?: boolean;
+  /** Set until the CNI plugin has attached the network: a record left so by a crash is not a sandbox. */
+  attaching?: boolean;
 }
 
 interface AttemptRecord {
@@ -241,6 +246,8 @@ export class Runtime {
   private facts?: HostFacts;
   private devices?: HostFacts['devices'];
   private readonly perPod = new Map<string, Promise<unknown>>();
+  /** Sandboxes whose network the CNI plugin is still attaching: what their containers' start waits for. */
+  private readonly attaching = new Map<string, Promise<Error | undefined>>();
   private readonly runcRoot: string;
 
   constructor(private readonly o: RuntimeOptions) {
@@ -293,6 +300,7 @@ export class Runtime {
 
   /** Whether everything the record names is still there: namespaces, cgroup, pause. */
   private intact(rec: SandboxRecord, lay: PodLayout): boolean {
+    if (rec.attaching && !this.attaching.has(rec.podUid)) return false;
     if (!existsSync(netnsPath(rec.netns))) return false;
     if (!procsFiles(this.cg, this.o.cluster, rec.podUid).every((f) => existsSync(f))) return false;
     const held = mountPointsUnder(join(lay.dir, 'ns'));
@@ -323,14 +331,13 @@ export class Runtime {
         writeFileSync(lay.resolvConf, c.resolvConf);
         writeFileSync(lay.hostname, `${c.hostname}\n`);
         ensurePodCgroup(this.cg, this.o.cluster, c.podUid, c.cpuLimitMillis, c.memoryLimitBytes, c.cpuRequestMillis);
-        const hold = (netns: string) => this.holdNamespaces(lay, netns, c);
-        let net: { netns: string; ip: string };
+        let net: { netns: string; ip: string; attached?: Promise<void> };
         if (c.hostNetwork) {
           net = { netns: nodeNetns(this.o.cluster, this.o.index), ip: nodeAddress(this.o.index) };
-          await hold(netnsPath(net.netns));
+          await this.holdNamespaces(lay, netnsPath(net.netns), c);
         } else {
-          // Its lo, IPC and UTS namespaces are made in the new network namespace while the CNI plugin attaches it.
-          net = await addPodNetwork(this.netOptions(c.podUid), hold);
+          // The network namespace, its lo and the IPC and UTS namespaces are made by one process, while the CNI plugin attaches it.
+          net = await addPodNetwork(this.netOptions(c.podUid), (path, o) => this.holdNamespaces(lay, path, c, o));
         }
         const rec: SandboxRecord = {
           podUid: c.podUid,
@@ -345,6 +352,7 @@ export class Runtime {
           ...(c.hostPID ? { hostPID: true } : {}),
           ...(c.shareProcessNamespace ? { shareProcessNamespace: true } : {}),
         };
+        if (net.attached) this.whileAttaching(rec, lay, net.attached);
         if (this.sharesPid(rec) && this.pausePid(lay) === undefined) await this.startPause(rec, lay);
         writeFileAtomic(lay.state, JSON.stringify(rec));
         return statusOf(rec);
@@ -354,15 +362,44 @@ export class Runtime {
     });
   }
 
-  /** Brings up lo of the pod's own network namespace and creates its IPC (unless hostIPC) and UTS namespaces there, pinned to files. */
-  private async holdNamespaces(lay: PodLayout, netns: string, c: SandboxConfig): Promise<void> {
+  /**
+   * The sandbox is handed out while the CNI plugin attaches its network (its address is known):
+   * its containers are created meanwhile and started once it is attached. The record says so
+   * until then; a failed attachment leaves it so, and the sandbox is made again.
+   */
+  private whileAttaching(rec: SandboxRecord, lay: PodLayout, attached: Promise<void>): void {
+    rec.attaching = true;
+    const done = attached.then(
+      () => {
+        delete rec.attaching;
+        try {
+          writeFileAtomic(lay.state, JSON.stringify(rec));
+        } catch {
+          // Removed meanwhile: the pod went while it was being attached.
+        }
+        return undefined;
+      },
+      (e: unknown) => new SandboxNetworkError(`attaching the network of pod ${rec.namespace}/${rec.name} (${rec.podUid}): ${(e as Error).message}`),
+    );
+    this.attaching.set(rec.podUid, done);
+    const forget = () => {
+      if (this.attaching.get(rec.podUid) === done) this.attaching.delete(rec.podUid);
+    };
+    void done.then(forget);
+  }
+
+  /**
+   * Brings up lo of the pod's own network namespace (created first with `create`, `pinned` told
+   * once it is) and creates its IPC (unless hostIPC) and UTS namespaces there, pinned to files.
+   */
+  private async holdNamespaces(lay: PodLayout, netns: string, c: SandboxConfig, o: { create: boolean; pinned: () => void } = { create: false, pinned: () => {} }): Promise<void> {
     // A sandbox made again (its pause or a namespace went) lets go of the old namespaces first.
     if (existsSync(join(lay.dir, 'ns'))) await unmountUnder(join(lay.dir, 'ns'));
     mkdirSync(join(lay.dir, 'ns'), { recursive: true });
     const files = c.hostIPC ? [lay.utsNs] : [lay.ipcNs, lay.utsNs];
     for (const f of files) writeFileSync(f, '');
     const sysctls = [...(c.hostNetwork ? [] : POD_SYSCTLS), ...(c.sysctls ?? [])].flat();
-    await run(this.helper, ['--sandbox', netns, c.hostNetwork ? '-' : 'lo', c.hostIPC ? '-' : lay.ipcNs, lay.utsNs, c.hostname, ...sysctls]);
+    await run(this.helper, ['--sandbox', o.create ? `+${netns}` : netns, c.hostNetwork ? '-' : 'lo', c.hostIPC ? '-' : lay.ipcNs, lay.utsNs, c.hostname, ...sysctls], o.create ? o.pinned : undefined);
   }
 
   /** The pod's namespaces as a container of it joins them; the pause container gets a new PID namespace. */
@@ -518,6 +555,8 @@ export class Runtime {
     const what = `starting container ${c.name} of pod ${sb ? `${sb.namespace}/${sb.name}` : c.podUid}`;
     if (!sb) throw new RuntimeError(`${what}: the pod sandbox does not exist`);
     if (c.argv.length === 0) throw new RuntimeError(`${what}: no command specified`);
+    const attaching = this.attaching.get(c.podUid);
+    if (sb.attaching && !attaching) throw new SandboxNetworkError(`${what}: the network of the pod sandbox was never attached`);
     const pod = podLayout(this.o.nodeDir, c.podUid);
     const a = attemptLayout(pod, c.name, c.attempt);
     if (existsSync(a.record)) {
@@ -557,9 +596,23 @@ export class Runtime {
       writeFileSync(a.spec, JSON.stringify(spec));
       const rec: AttemptRecord = { podUid: c.podUid, name: c.name, attempt: c.attempt, argv: c.argv, startedAt: new Date().toISOString(), logPath: a.log };
       writeFileAtomic(a.record, JSON.stringify(rec));
+      if (attaching) writeFileSync(a.hold, '');
       await this.launch(a, id, c.image.rootfs, c.podUid);
     } catch (e) {
+      if (attaching) rmSync(a.hold, { force: true });
       throw new RuntimeError(`${what}: ${(e as Error).message}`);
+    }
+    if (attaching) {
+      const failed = await attaching;
+      // The shim starts the container it created once the hold goes; after `abort`, it deletes it.
+      if (failed) writeFileSync(a.abort, `${failed.message}\n`);
+      rmSync(a.hold, { force: true });
+      if (failed) {
+        await until(() => (existsSync(a.exit) ? true : undefined), 10_000, undefined, [a.dir]);
+        rmSync(a.dir, { recursive: true, force: true });
+        rmSync(a.log, { force: true });
+        throw failed;
+      }
     }
     const started = await until(() => (existsSync(a.pid) || existsSync(a.exit) ? true : undefined), 10_000, undefined, [a.dir]);
     if (started && !existsSync(a.pid)) {
@@ -705,9 +758,11 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-function run(cmd: string, args: string[]): Promise<void> {
+/** Runs a command to its end; `said`, when given, is told of the first thing it prints on stdout. */
+function run(cmd: string, args: string[], said?: () => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: SHIM_PATH } });
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: SHIM_PATH } });
+    p.stdout.once('data', () => said?.());
     let err = '';
     p.stderr.on('data', (d: Buffer) => (err += d.toString()));
     p.on('error', reject);

@@ -48,6 +48,12 @@ export interface AttemptLayout {
   exit: string;
   /** runc's own messages (JSON lines): why a container could not be created. */
   runcLog: string;
+  /**
+   * Present while the pod's network is being attached: the shim creates the container and starts
+   * it once the runtime removes this file, unless the runtime wrote `abort` first.
+   */
+  hold: string;
+  abort: string;
   upper: string;
   work: string;
   rootfs: string;
@@ -64,6 +70,8 @@ function bundleLayout(dir: string, log: string): AttemptLayout {
     pid: join(dir, 'pid'),
     exit: join(dir, 'exit'),
     runcLog: join(dir, 'runc.log'),
+    hold: join(dir, 'hold'),
+    abort: join(dir, 'abort'),
     upper: join(dir, 'upper'),
     work: join(dir, 'work'),
     rootfs: join(dir, 'rootfs'),

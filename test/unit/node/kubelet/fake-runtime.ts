@@ -1,5 +1,6 @@
 import { PassThrough, type Duplex } from 'node:stream';
 import type { ContainerConfig, ContainerStatus, ExecProcess, PodRuntime, SandboxConfig, SandboxStatus } from '../../../../src/node/kubelet/cri.js';
+import { SandboxNetworkError } from '../../../../src/node/kubelet/runtime/index.js';
 
 /** An in-memory runtime: containers "run" until the test exits them. */
 export class FakeRuntime implements PodRuntime {
@@ -9,6 +10,8 @@ export class FakeRuntime implements PodRuntime {
   stopped: { name: string; grace: number }[] = [];
   removed: string[] = [];
   execResult = 0;
+  /** Test hook: the next container start finds that the sandbox's network failed to attach. */
+  attachFailure?: string;
   private nextIP = 2;
   constructor(private readonly now: () => number) {}
 
@@ -31,6 +34,12 @@ export class FakeRuntime implements PodRuntime {
     return [...this.sandboxes.values()];
   }
   async startContainer(c: ContainerConfig): Promise<ContainerStatus> {
+    if (this.attachFailure) {
+      const why = this.attachFailure;
+      this.attachFailure = undefined;
+      this.sandboxes.delete(c.podUid);
+      throw new SandboxNetworkError(why);
+    }
     this.started.push(c);
     const s: ContainerStatus = { podUid: c.podUid, name: c.name, attempt: c.attempt, state: 'running', startedAt: this.iso(), logPath: '/dev/null' };
     const key = `${c.podUid}/${c.name}`;

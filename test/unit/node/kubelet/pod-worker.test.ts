@@ -99,6 +99,24 @@ test('a pod starts: sandbox, events, Running and Ready', async () => {
   }
 });
 
+test('a sandbox whose network fails to attach while its container is created: FailedCreatePodSandBox, then a new sandbox', async () => {
+  const h = harness(pod({ containers: [{ name: 'c', image: 'busybox' }] }));
+  try {
+    h.runtime.attachFailure = 'attaching the network of pod default/p (uid-1): CNI plugin bridge ADD failed: no space';
+    await h.sync();
+    assert.equal(h.runtime.started.length, 0);
+    assert.equal(h.events.at(-1), 'Warning FailedCreatePodSandBox Failed to create pod sandbox: attaching the network of pod default/p (uid-1): CNI plugin bridge ADD failed: no space');
+    assert.notEqual(last(h)?.containerStatuses?.[0]?.state?.waiting?.reason, 'RunContainerError');
+    h.clock.t += 5_000;
+    await h.sync();
+    assert.equal(h.runtime.started.length, 1);
+    assert.equal(last(h).podIP, '10.244.0.3');
+    assert.equal(last(h).phase, 'Running');
+  } finally {
+    h.cleanup();
+  }
+});
+
 test('an unsafe sysctl: the kubelet rejects the pod before any sandbox, and it stays rejected', async () => {
   const h = harness(pod({ securityContext: { sysctls: [{ name: 'kernel.msgmax', value: '1' }] }, containers: [{ name: 'c', image: 'busybox' }] }));
   try {
