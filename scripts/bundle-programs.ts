@@ -34,7 +34,6 @@ const PROGRAMS = [
   'images/servers/',
   'images/applets/nc.js',
   'images/registry/pull-process.js',
-  'images/prepare-roots-worker.js',
 ];
 
 /** Loaded from node_modules at run time: a native addon, and optional speed-ups ws looks for. */

@@ -3,7 +3,6 @@
 // command/args into the argv the runtime starts in that root.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { BUILTIN_IMAGES } from './catalog.js';
 import { keepHostProgramAnswers } from './host-programs.js';
 import { assembleRoot, imageMounts, imageUser, type ImageMount, type ImageUser, type RootOptions } from './rootfs.js';
@@ -161,21 +160,6 @@ export function prepareImageRoots(images: string[], opts: { home: string; cluste
     const r = resolveImage(image, opts);
     if (r.ok) containerImage(r.image, imageRootsDir(opts.clusterDir));
   }
-}
-
-/**
- * prepareImageRoots on a worker thread. Learning what goes in a root runs busybox and ldd
- * synchronously (on a machine that has not kept their answers yet) and writing one is a few
- * hundred files: `skiff up` has the node network and the agents to start on its own thread
- * meanwhile. Resolves when the worker ends; a root it could not assemble is assembled by the
- * first container of its image, which reports why.
- */
-export function prepareImageRootsOffThread(images: string[], opts: { home: string; clusterDir: string }): Promise<void> {
-  return new Promise((resolve) => {
-    const worker = new Worker(new URL('./prepare-roots-worker.js', import.meta.url), { workerData: { images, ...opts } });
-    worker.once('error', () => resolve());
-    worker.once('exit', () => resolve());
-  });
 }
 
 /** Where a cluster keeps its assembled image roots. */

@@ -303,9 +303,6 @@ function checkControllerManagerArgs(pid: number, paths: ClusterPaths, name: stri
   );
 }
 
-/** The image of the first pod most tutorials run (`kubectl run … --image=busybox`): its root is assembled with the add-ons'. */
-const FIRST_POD_IMAGE = 'busybox';
-
 export async function up(flags: UpFlags): Promise<number> {
   const home = skiffHome();
   const paths = clusterPaths(home, flags.name);
@@ -347,12 +344,11 @@ export async function up(flags: UpFlags): Promise<number> {
   // instead of in the first pods' starts.
   const stamperBuilt = config.nodes > 0 ? import('../../node/kubelet/runtime/helper.js').then((m) => m.prepareHelper(paths.dir)) : Promise.resolve();
   stamperBuilt.catch(() => {}); // the first container start builds it itself, and reports a failure
-  const rootsAssembled =
-    config.nodes > 0
-      ? import('../../images/index.js')
-          .then((m) => m.prepareImageRootsOffThread([COREDNS_IMAGE, CONTROLLER_IMAGE, FIRST_POD_IMAGE], { home: paths.home, clusterDir: paths.dir }))
-          .catch(() => {}) // the first container of each image assembles its root itself
-      : Promise.resolve();
+  if (config.nodes > 0) {
+    void import('../../images/index.js')
+      .then((m) => m.prepareImageRoots([COREDNS_IMAGE, CONTROLLER_IMAGE], { home: paths.home, clusterDir: paths.dir }))
+      .catch(() => {}); // the first container of each image assembles its root itself
+  }
   // Loading the YAML library overlaps the control plane's start; the kubeconfig itself is
   // written only once the cluster answers, so a failed `up` leaves kubectl's context alone.
   const kubeconfigModule = import('../kubeconfig.js');
@@ -380,7 +376,6 @@ export async function up(flags: UpFlags): Promise<number> {
   await mergeKubeconfig(config, caCertPem, token);
   if (waitMs > 0 && config.nodes > 0) await waitUntilUsable(paths, config, token, waitMs);
   await stamperBuilt.catch(() => {});
-  await rootsAssembled;
   process.stdout.write(`Cluster "${config.name}" is running at ${serverURL(config)}\n${contextLine}`);
   return 0;
 }
