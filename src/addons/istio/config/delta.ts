@@ -1,5 +1,5 @@
 import type { Cluster, Listener, ProxyConfig, VirtualHost } from './types.js';
-import { virtualHostJson } from './version.js';
+import { clusterJson, listenerShape, virtualHostJson } from './version.js';
 
 // Incremental pushes, as Envoy's delta xDS sends them: once a proxy holds a configuration,
 // istiod sends it what changed — the virtual hosts that are new, different or gone, and the
@@ -27,27 +27,25 @@ export function virtualHostKey(vh: VirtualHost): string {
   return vh.domains.join(',');
 }
 
-const clusterText = new WeakMap<Cluster, string>();
+const keyed = new WeakMap<Listener, Map<string, VirtualHost> | null>();
 
-function clusterJson(c: Cluster): string {
-  let text = clusterText.get(c);
-  if (text === undefined) clusterText.set(c, (text = JSON.stringify(c)));
-  return text;
-}
-
-function listenerShape(l: Listener): string {
-  const { virtualHosts: _, ...rest } = l;
-  return JSON.stringify(rest);
-}
-
-/** The virtual hosts of a listener by key; undefined when two share one. */
-function byKey(l: Listener): Map<string, VirtualHost> | undefined {
-  const out = new Map<string, VirtualHost>();
+/**
+ * The virtual hosts of a listener by key; null when two share one. Kept with the listener: a
+ * build's listener is the new side of one push and the old side of the next.
+ */
+function byKey(l: Listener): Map<string, VirtualHost> | null {
+  let out = keyed.get(l);
+  if (out !== undefined) return out;
+  out = new Map<string, VirtualHost>();
   for (const vh of l.virtualHosts) {
     const k = virtualHostKey(vh);
-    if (out.has(k)) return undefined;
+    if (out.has(k)) {
+      out = null;
+      break;
+    }
     out.set(k, vh);
   }
+  keyed.set(l, out);
   return out;
 }
 

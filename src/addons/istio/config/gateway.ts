@@ -43,7 +43,6 @@ export const ROOT_NAMESPACE = 'istio-system';
 type GatewaySpec = NonNullable<IGateway['spec']>;
 type Server = NonNullable<GatewaySpec['servers']>[number];
 type VSSpec = NonNullable<IVirtualService['spec']>;
-type DRSpec = NonNullable<IDestinationRule['spec']>;
 
 interface ServiceLike extends KObject {
   spec?: { selector?: Record<string, string>; ports?: { name?: string; port: number; targetPort?: number | string }[] };
@@ -83,10 +82,14 @@ export class ClusterBuilder {
   /** The ServiceEntry hosts this proxy sees (exportTo), by host. */
   readonly entries: Map<string, EntryService>;
 
-  /** `meshWide`: the proxy serves every namespace (the mesh's node proxy), so exportTo does not narrow what it sees. */
+  /**
+   * `meshWide`: the proxy serves every namespace (the mesh's node proxy), so exportTo does not
+   * narrow what it sees. `translations`: where the clusters of the last build are kept.
+   */
   constructor(
     private readonly snap: MeshSnapshot,
     private readonly proxy: ProxyIdentity,
+    private readonly translations: RouteTranslations,
     meshWide = false,
   ) {
     for (const s of snap.services) this.services.set(`${s.metadata.name}.${s.metadata.namespace}.svc.${CLUSTER_DOMAIN}`, s as ServiceLike);
@@ -96,10 +99,10 @@ export class ClusterBuilder {
   }
 
   /** The DestinationRule for a host: the proxy's namespace, then the Service's, then the root namespace (pilot's lookup order). */
-  private ruleFor(fqdn: string, serviceNamespace: string): DRSpec | undefined {
+  private ruleFor(fqdn: string, serviceNamespace: string): IDestinationRule | undefined {
     for (const ns of [this.proxy.namespace, serviceNamespace, ROOT_NAMESPACE]) {
       const dr = this.snap.destinationRules.find((d) => d.metadata.namespace === ns && resolveShortName((d as IDestinationRule).spec?.host ?? '', ns) === fqdn);
-      if (dr) return (dr as IDestinationRule).spec;
+      if (dr) return dr as IDestinationRule;
     }
     return undefined;
   }
@@ -119,20 +122,26 @@ export class ClusterBuilder {
     const subset = destination.subset ?? '';
     const name = `outbound|${port.port}|${subset}|${fqdn}`;
     if (this.clusters[name]) return name;
-    const rule = this.ruleFor(fqdn, svc.metadata.namespace ?? '');
+    const dr = this.ruleFor(fqdn, svc.metadata.namespace ?? '');
+    const rule = dr?.spec;
     const sub = subset ? rule?.subsets?.find((s) => s.name === subset) : undefined;
     // A subset no DestinationRule defines: Envoy has no such cluster and answers 503.
     if (subset && !sub) return undefined;
     const labels = sub?.labels ?? {};
-    const slices = this.slices.get(`${svc.metadata.namespace}/${svc.metadata.name}`);
-    const endpoints = readyEndpoints(slices, port.name, (ep, slice) => {
-      if (Object.keys(labels).length === 0) return true;
-      const ref = ep.targetRef;
-      if (!ref || ref.kind !== 'Pod') return false;
-      const pod = this.pods.get(`${ref.namespace ?? slice.metadata.namespace}/${ref.name}`);
-      return selects(labels, pod?.metadata.labels ?? {});
+    const bySubset = Object.keys(labels).length > 0;
+    const slices = this.slices.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [];
+    // What the cluster is made of: the pods only matter when a subset selects among them.
+    const parts = [svc, dr, bySubset ? this.snap.pods : undefined, ...slices];
+    this.clusters[name] = this.translations.cluster(name, parts, () => {
+      const endpoints = readyEndpoints(slices, port.name, (ep, slice) => {
+        if (!bySubset) return true;
+        const ref = ep.targetRef;
+        if (!ref || ref.kind !== 'Pod') return false;
+        const pod = this.pods.get(`${ref.namespace ?? slice.metadata.namespace}/${ref.name}`);
+        return selects(labels, pod?.metadata.labels ?? {});
+      });
+      return { endpoints, ...clusterPolicy(rule?.trafficPolicy as TrafficPolicy | undefined, sub?.trafficPolicy as TrafficPolicy | undefined, port.port) };
     });
-    this.clusters[name] = { endpoints, ...clusterPolicy(rule?.trafficPolicy as TrafficPolicy | undefined, sub?.trafficPolicy as TrafficPolicy | undefined, port.port) };
     return name;
   };
 
@@ -146,7 +155,7 @@ export class ClusterBuilder {
     const subset = destination.subset ?? '';
     const name = `outbound|${port.number}|${subset}|${host}`;
     if (this.clusters[name]) return name;
-    const rule = this.ruleFor(host, entry.namespace);
+    const rule = this.ruleFor(host, entry.namespace)?.spec;
     const sub = subset ? rule?.subsets?.find((s) => s.name === subset) : undefined;
     if (subset && !sub) return undefined;
     const endpoints = entryEndpoints(entry, port, this.snap.pods, sub?.labels ?? {});
@@ -155,11 +164,21 @@ export class ClusterBuilder {
   }
 }
 
-/** Oldest first, then by namespace/name: the order in which pilot merges and prefers objects. */
+const sorted = new WeakMap<KObject[], KObject[]>();
+
+/**
+ * Oldest first, then by namespace/name: the order in which pilot merges and prefers objects.
+ * Sorted once per list (a snapshot's list serves the mesh's build and each gateway's); the
+ * result must not be changed.
+ */
 export function byCreation(objects: KObject[]): KObject[] {
+  let out = sorted.get(objects);
+  if (out) return out;
   const keyed = objects.map((o) => ({ o, t: o.metadata.creationTimestamp ?? '', k: key(o) }));
   keyed.sort((a, b) => (a.t !== b.t ? (a.t < b.t ? -1 : 1) : a.k < b.k ? -1 : 1));
-  return keyed.map((x) => x.o);
+  out = keyed.map((x) => x.o);
+  sorted.set(objects, out);
+  return out;
 }
 
 interface BoundServer {
@@ -171,8 +190,9 @@ interface BoundServer {
 /**
  * The lists a route's destinations resolve in (RouteTranslations.begin): whether a destination
  * names a cluster, and which, depends on Services' ports, DestinationRules' subsets and
- * ServiceEntries' hosts, never on endpoints or pods (those fill the clusters, built anew each
- * time), so pods coming and going do not make every route be translated again.
+ * ServiceEntries' hosts, never on endpoints or pods (those fill the clusters, built again when
+ * what they are made of changes), so pods coming and going do not make every route be
+ * translated again.
  */
 export function registryOf(snap: MeshSnapshot): readonly unknown[] {
   return [snap.services, snap.destinationRules, snap.serviceEntries];
@@ -195,7 +215,7 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity, tra
     }
   }
   const vss = byCreation(snap.virtualServices);
-  const clusters = new ClusterBuilder(snap, proxy);
+  const clusters = new ClusterBuilder(snap, proxy, translations);
   const secrets: Record<string, KeyPair> = {};
   const listeners: Listener[] = [];
   for (const [number, servers] of [...byPort].sort((a, b) => a[0] - b[0])) {
@@ -215,6 +235,8 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity, tra
         tls.push({ hosts: serverHosts.map((h) => h.dnsName), credential });
       }
       const requireTls = server.tls?.httpsRedirect === true;
+      const scope = `${gateway}|${number}`;
+      const ctx = { port: number, gateway, resolve: clusters.resolve, has: clusters.has };
       for (const vs of vss) {
         const spec = (vs as IVirtualService).spec as VSSpec | undefined;
         const vsNs = vs.metadata.namespace ?? '';
@@ -226,20 +248,23 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity, tra
             if (!name) continue;
             const entry = hostRoutes.get(name) ?? { parts: [], requireTls };
             entry.requireTls ||= requireTls;
-            entry.parts.push(translations.routes(vs, spec?.http ?? [], `${gateway}|${number}`, { port: number, gateway, resolve: clusters.resolve, has: clusters.has }));
+            entry.parts.push(translations.routes(vs, spec?.http ?? [], scope, ctx));
             hostRoutes.set(name, entry);
           }
         }
       }
     }
-    const virtualHosts: VirtualHost[] = [...hostRoutes].map(([domain, e]) =>
-      translations.virtualHost(`${number}|${domain}`, [e.requireTls, ...e.parts], () => {
-        // Merged VirtualServices keep their order, except that catch-all routes go last.
-        const all = e.parts.flat();
-        const routes = [...all.filter((r) => !isCatchAll(r)), ...all.filter(isCatchAll)];
-        return { domains: [domain], routes, ...(e.requireTls ? { requireTls: true } : {}) };
-      }),
-    );
+    const virtualHosts: VirtualHost[] = [];
+    for (const [domain, e] of hostRoutes) {
+      virtualHosts.push(
+        translations.virtualHost(`${number}|${domain}`, [e.requireTls, ...e.parts], () => {
+          // Merged VirtualServices keep their order, except that catch-all routes go last.
+          const all = e.parts.flat();
+          const routes = [...all.filter((r) => !isCatchAll(r)), ...all.filter(isCatchAll)];
+          return { domains: [domain], routes, ...(e.requireTls ? { requireTls: true } : {}) };
+        }),
+      );
+    }
     listeners.push({ port: listenPort(number, proxy, snap.services), serverPort: number, protocol: https ? 'HTTPS' : 'HTTP', ...(tls.length ? { tls } : {}), virtualHosts });
   }
   const body = { listeners, clusters: clusters.clusters, secrets };

@@ -106,7 +106,7 @@ interface MeshDestination {
 /** `translations`: the routes of earlier builds, for the VirtualServices that did not change since. */
 export function buildMeshConfig(snap: MeshSnapshot, translations = new RouteTranslations()): ProxyConfig {
   translations.begin(registryOf(snap));
-  const clusters = new ClusterBuilder(snap, { namespace: ROOT_NAMESPACE, labels: {} }, true);
+  const clusters = new ClusterBuilder(snap, { namespace: ROOT_NAMESPACE, labels: {} }, translations, true);
   const meshHosts = indexHosts(
     byCreation(snap.virtualServices).filter((vs) => {
       const gws = ((vs as IVirtualService).spec as VSSpec | undefined)?.gateways ?? [];

@@ -1,6 +1,6 @@
 import type { KObject } from '../../../api/types.js';
 import { translateHttpRoute, type ClusterResolver, type HTTPRoute } from './routes.js';
-import type { Route, VirtualHost } from './types.js';
+import type { Cluster, Route, VirtualHost } from './types.js';
 
 // The Envoy routes of VirtualServices, and the virtual hosts made of them, kept from one build
 // of a proxy's configuration to the next, as pilot's xDS cache keeps what an unchanged config
@@ -12,7 +12,8 @@ import type { Route, VirtualHost } from './types.js';
 // port), on the proxy (its namespace orders DestinationRule lookup and narrows ServiceEntry
 // exportTo) and on the registry its destinations resolve in; a registry that is not the very
 // same lists as last time starts the cache afresh. A route taken from the cache resolves its
-// destinations again, so the build still gets the clusters it names.
+// destinations again, so the build still gets the clusters it names. Clusters are kept the
+// same way, by what they were built from, so an unchanged one is not hashed or compared again.
 
 /** A destination the translation resolved, and the cluster it resolved to. */
 type Resolution = [...Parameters<ClusterResolver>, string | undefined];
@@ -24,26 +25,62 @@ interface Translated {
   resolved: Resolution[];
 }
 
-interface BuiltHost {
+interface Built<T> {
   parts: readonly unknown[];
-  host: VirtualHost;
+  value: T;
+  /** The build that last used it. */
+  build: number;
+}
+
+/**
+ * Values by key, each kept from the last build for as long as the parts it is made of are the
+ * same (===, in order). One map for every build, what the last build did not use let go when the
+ * next begins, rather than a map made anew each time: with a thousand virtual hosts that map
+ * was most of what a build left to the garbage collector.
+ */
+class Reuse<T> {
+  private readonly built = new Map<string, Built<T>>();
+  private build = 0;
+
+  /** Starts a build: what the last one used is what this one can reuse. */
+  next(keepLast = true): void {
+    if (!keepLast) this.built.clear();
+    for (const [key, b] of this.built) if (b.build !== this.build) this.built.delete(key);
+    this.build++;
+  }
+
+  get(key: string, parts: readonly unknown[], make: () => T): T {
+    const last = this.built.get(key);
+    if (last && same(last.parts, parts)) {
+      last.build = this.build;
+      return last.value;
+    }
+    const value = make();
+    this.built.set(key, { parts, value, build: this.build });
+    return value;
+  }
+}
+
+function same(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export class RouteTranslations {
   private registry: readonly unknown[] = [];
   private byVirtualService = new WeakMap<KObject, Map<string, Translated>>();
-  /** Virtual hosts by key: those of the last build, and those of this one (what the next build can reuse). */
-  private lastHosts = new Map<string, BuiltHost>();
-  private hosts = new Map<string, BuiltHost>();
+  private readonly hosts = new Reuse<VirtualHost>();
+  private readonly clusters = new Reuse<Cluster>();
 
-  /** Starts a build against `registry` (the lists destinations resolve in); a different one empties the cache. */
+  /** Starts a build against `registry` (the lists destinations resolve in); a different one empties the cache of routes. */
   begin(registry: readonly unknown[]): void {
-    this.lastHosts = this.hosts;
-    this.hosts = new Map();
-    if (registry.length === this.registry.length && registry.every((r, i) => r === this.registry[i])) return;
+    this.clusters.next();
+    const unchanged = same(registry, this.registry);
+    this.hosts.next(unchanged);
+    if (unchanged) return;
     this.registry = registry;
     this.byVirtualService = new WeakMap();
-    this.lastHosts = new Map();
   }
 
   /**
@@ -51,10 +88,12 @@ export class RouteTranslations {
    * parts were the same (===, in order), else `make()`'s.
    */
   virtualHost(key: string, parts: readonly unknown[], make: () => VirtualHost): VirtualHost {
-    const last = this.lastHosts.get(key);
-    const built = last && last.parts.length === parts.length && last.parts.every((p, i) => p === parts[i]) ? last : { parts, host: make() };
-    this.hosts.set(key, built);
-    return built.host;
+    return this.hosts.get(key, parts, make);
+  }
+
+  /** The cluster `name` made of `parts` (the objects it is built from): the last build's when they were the same, else `make()`'s. */
+  cluster(name: string, parts: readonly unknown[], make: () => Cluster): Cluster {
+    return this.clusters.get(name, parts, make);
   }
 
   /**

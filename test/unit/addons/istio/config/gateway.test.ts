@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { KObject } from '../../../../../src/api/types.js';
 import { buildGatewayConfig, type MeshSnapshot } from '../../../../../src/addons/istio/config/gateway.js';
 import { DEFAULT_RETRY, translateRetry } from '../../../../../src/addons/istio/config/routes.js';
+import { RouteTranslations } from '../../../../../src/addons/istio/config/translations.js';
 
 const obj = (kind: string, namespace: string, name: string, rest: Record<string, unknown>, labels?: Record<string, string>): KObject =>
   ({ apiVersion: kind === 'Service' || kind === 'Pod' ? 'v1' : 'networking.istio.io/v1', kind, metadata: { namespace, name, ...(labels ? { labels } : {}) }, ...rest }) as KObject;
@@ -175,4 +176,29 @@ test("a DestinationRule's policies reach each cluster (a subset's over the top l
   if (canary.action.kind !== 'route') return;
   assert.deepEqual(canary.action.mirrors, [{ cluster: 'outbound|80||my-service.default.svc.cluster.local', percent: 50 }]);
   assert.deepEqual(canary.cors, { allowOrigins: [{ exact: 'https://a.test' }], forwardUnmatchedPreflights: true });
+});
+
+test('a build keeps the clusters whose Service, DestinationRule, slices (and, for a subset, pods) did not change, and makes the others again', () => {
+  const translations = new RouteTranslations();
+  const snap = scenario();
+  const first = buildGatewayConfig(snap, proxy, translations);
+  const names = ['outbound|80||my-service.default.svc.cluster.local', 'outbound|80|v1|greet.default.svc.cluster.local'] as const;
+  const edited = { ...snap, virtualServices: snap.virtualServices.map((v) => ({ ...v }) as KObject) };
+  const second = buildGatewayConfig(edited, proxy, translations);
+  for (const n of names) assert.equal(second.clusters[n], first.clusters[n], `${n} is the very same cluster`);
+  assert.equal(second.version, first.version);
+
+  const moved = { ...edited, endpointSlices: [slice('default', 'my-service', { port: 80 }, [{ ip: '10.244.1.6', pod: 'a' }]), edited.endpointSlices[1]!] };
+  const third = buildGatewayConfig(moved, proxy, translations);
+  assert.deepEqual(third.clusters[names[0]]!.endpoints.map((e) => e.key), ['10.244.1.6:80']);
+  assert.equal(third.clusters[names[1]], first.clusters[names[1]], "greet's slice is the same object");
+  assert.notEqual(third.version, second.version);
+
+  const relabelled = { ...moved, pods: [obj('Pod', 'default', 'g1', {}, { app: 'greet', version: 'v2' }), moved.pods[1]!] };
+  const fourth = buildGatewayConfig(relabelled, proxy, translations);
+  assert.deepEqual(fourth.clusters[names[1]]!.endpoints, [], 'no pod is v1 any more');
+  assert.equal(fourth.clusters[names[0]], third.clusters[names[0]], 'no subset: the pods do not matter');
+
+  const rule = { ...relabelled, destinationRules: [obj('DestinationRule', 'default', 'my-destination-rule', { spec: { host: 'my-service', trafficPolicy: { loadBalancer: { simple: 'RANDOM' } } } }), relabelled.destinationRules[1]!] };
+  assert.equal(buildGatewayConfig(rule, proxy, translations).clusters[names[0]]!.lb, 'RANDOM');
 });

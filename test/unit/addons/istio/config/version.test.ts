@@ -32,3 +32,16 @@ test('a route shared by builds keeps its text, and the document still says what 
   assert.deepEqual(JSON.parse(serialize(two)), two);
   assert.notEqual(one.version, two.version);
 });
+
+test('the line sent says the whole configuration, whichever parts it shares with earlier builds', () => {
+  const cluster = { endpoints: [{ address: '10.0.0.1', port: 80, key: '10.0.0.1:80' }], lb: 'ROUND_ROBIN' as const };
+  const vh = { domains: ['a.test'], routes: [] };
+  const build = (clusters: ProxyConfig['clusters'], workloads?: ProxyConfig['workloads']) =>
+    versioned({ listeners: [{ port: 15001, serverPort: 80, protocol: 'HTTP', virtualHosts: [vh], mesh: { tcp: {}, sniff: {} } }], clusters, secrets: {}, ...(workloads ? { workloads } : {}) });
+  const a = build({ 'outbound|80||a': cluster });
+  const b = build({ 'outbound|80||a': cluster }, { '10.0.0.9': { namespace: 'x', labels: {} } });
+  const c = build({ 'outbound|80||a': { ...cluster, lb: 'RANDOM' } });
+  for (const x of [a, b, c]) assert.deepEqual(JSON.parse(serialize(x)), x);
+  assert.equal(new Set([a.version, b.version, c.version]).size, 3, 'workloads and a cluster are part of the version');
+  assert.equal(build({ 'outbound|80||a': { ...cluster } }).version, a.version, 'equal content, equal version');
+});
