@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const args = parseAgentArgs(process.argv.slice(2));
   const paths = clusterPaths(args.home, args.cluster);
   const token = readFileSync(paths.token, 'utf8').trim();
-  const client = new ApiClient({ socketPath: paths.socket, token, transport: 'node', userAgent: `kubelet/v1.32.0 (linux) skiff/${args.node}` });
+  const client = new ApiClient({ socketPath: paths.socket, token, userAgent: `kubelet/v1.32.0 (linux) skiff/${args.node}` });
   const agent = new NodeAgent({
     cluster: args.cluster,
     home: args.home,

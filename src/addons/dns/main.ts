@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     throw new Error(`reading the Corefile ${args.conf}: ${(e as Error).message}`);
   }
   const egress = args.egress;
-  const client = new ApiClient({ ...inClusterConfig(), transport: 'node', userAgent: `coredns/v${COREDNS_VERSION} (linux/amd64) kubernetes/skiff` });
+  const client = new ApiClient({ ...inClusterConfig(), userAgent: `coredns/v${COREDNS_VERSION} (linux/amd64) kubernetes/skiff` });
 
   const view = startClusterView(client, coreDNSLogger('plugin/kubernetes: '));
   let synced = false;

@@ -33,7 +33,6 @@ async function main(): Promise<void> {
   const role = workerRole();
   const client = new ApiClient({
     ...inClusterConfig(),
-    transport: 'node',
     userAgent: `nginx-ingress-controller/${CONTROLLER_VERSION} (linux/amd64) ingress-nginx/skiff`,
   });
   if (!role) klogLogger('info', `NGINX Ingress controller Release: ${CONTROLLER_VERSION} Build: skiff Repository: https://github.com/kubernetes/ingress-nginx`);

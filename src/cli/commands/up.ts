@@ -228,7 +228,7 @@ async function waitUntilUsable(paths: ClusterPaths, config: ClusterConfig, token
     import('../../controllers/addons/coredns.js'),
     import('../../cluster/constants.js'),
   ]);
-  const client = new ApiClient({ socketPath: paths.socket, token, transport: 'node', userAgent: 'skiff-up' });
+  const client = new ApiClient({ socketPath: paths.socket, token, userAgent: 'skiff-up' });
   const agentLogs = () =>
     Array.from({ length: config.nodes }, (_, i) => logTail(join(nodeDir(paths, nodeName(config.name, i)), 'agent.log')).split('\n').slice(-11).join('\n')).join('\n');
   const steps = [

@@ -26,7 +26,7 @@ export function podOfUser(user: UserInfo): { pod: string } | { error: string } {
 
 export function selfSubjectReviewAuthenticator(base: ApiClientOptions): ProxyAuthenticator {
   return async (token) => {
-    const client = new ApiClient({ ...base, token, transport: 'node', userAgent: 'pilot-discovery' });
+    const client = new ApiClient({ ...base, token, userAgent: 'pilot-discovery' });
     try {
       const review = await client.request<{ status?: { userInfo?: UserInfo } }>('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
         body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },

@@ -37,7 +37,7 @@ function say(level: 'info' | 'warn' | 'error', scope: string, msg: string): void
 async function main(): Promise<void> {
   say('info', 'default', `istiod version: ${ISTIO_VERSION}-skiff`);
   const config = inClusterConfig();
-  const client = new ApiClient({ ...config, transport: 'node', userAgent: `pilot-discovery/${ISTIO_VERSION}` });
+  const client = new ApiClient({ ...config, userAgent: `pilot-discovery/${ISTIO_VERSION}` });
   const informers = new SharedInformers(client, (level, m) => say(level === 'warning' ? 'warn' : level === 'error' ? 'error' : 'info', 'kube', m));
   const inf = {
     gateways: informers.informer(GATEWAYS),

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const config = readClusterConfig(paths);
   if (!config) throw new Error(`no cluster record at ${paths.config}`);
   const token = readFileSync(paths.token, 'utf8').trim();
-  const client = new ApiClient({ socketPath: paths.socket, token, transport: 'node', userAgent: `skiff-host-ports/v1.32.0 (linux) skiff/${cluster}` });
+  const client = new ApiClient({ socketPath: paths.socket, token, userAgent: `skiff-host-ports/v1.32.0 (linux) skiff/${cluster}` });
   const [cmd, ...pre] = nodeExecArgv(cluster, 0);
   const publisher = new HostPortPublisher({
     client,
