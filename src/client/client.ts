@@ -1,6 +1,6 @@
 import type { KObject, ResourceDef } from '../api/types.js';
 import { ApiError, type Status } from '../api/errors.js';
-import { openTransport, type Transport, type TransportKind, type TransportResponse } from './transport/transport.js';
+import { openTransport, type Transport, type TransportResponse } from './transport/transport.js';
 
 // The API client every component uses (ARCHITECTURE rule 1). It speaks plain JSON over
 // HTTPS or, inside the control plane, plain HTTP over the apiserver's unix socket.
@@ -108,8 +108,6 @@ export interface ApiClientOptions {
   /** PEM bundle that signs the apiserver's certificate. */
   ca?: string;
   userAgent?: string;
-  /** The HTTP stack (transport/transport.ts); undici unless a program counts its memory. */
-  transport?: TransportKind;
 }
 
 /** `/api/v1` or `/apis/{group}/{version}`, plus the namespace segment when given. */
@@ -168,7 +166,7 @@ export class ApiClient {
   }
 
   private send(r: Parameters<Transport['request']>[0]): Promise<TransportResponse> {
-    this.transport ??= openTransport(this.opts.transport ?? 'undici', this.opts);
+    this.transport ??= openTransport(this.opts);
     return this.transport.then((t) => t.request(r));
   }
 

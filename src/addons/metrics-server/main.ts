@@ -49,7 +49,7 @@ function nodeForScraping(o: KObject): KObject {
 
 async function main(): Promise<void> {
   const args = parseMetricsServerArgs(process.argv.slice(2));
-  const client = new ApiClient({ ...inClusterConfig(), transport: 'node', userAgent: `metrics-server/${VERSION} (linux/amd64) kubernetes/skiff` });
+  const client = new ApiClient({ ...inClusterConfig(), userAgent: `metrics-server/${VERSION} (linux/amd64) kubernetes/skiff` });
   const nodes = new Informer<KObject>(client, NODES, { log: klog, transform: nodeForScraping });
   const pods = new Informer<KObject>(client, PODS, { log: klog, metadataOnly: true, transform: podMetadata });
   nodes.start();

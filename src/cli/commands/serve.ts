@@ -103,10 +103,7 @@ export async function startControlPlaneProcess(o: ControlPlaneOptions, controlle
   const server = await startControlPlane(o);
   const token = randomBytes(32).toString('base64url');
   server.api.addToken(token, { username: 'system:kube-controller-manager', groups: ['system:authenticated'] });
-  // Node's own HTTP stack over the unix socket: undici's modules and WebAssembly parser held 8 MB
-  // of the idle control plane, and creating or deleting 300 pods took its controllers no less
-  // CPU through Node's (bench/controlplane.bench.ts prints the idle figure).
-  const client = new ApiClient({ socketPath: o.socketPath, token, userAgent: 'skiff-controller-manager', transport: 'node' });
+  const client = new ApiClient({ socketPath: o.socketPath, token, userAgent: 'skiff-controller-manager' });
   const informers = new SharedInformers(client, controllerOptions.log);
   const nodesDir = o.nodesDir ?? join(dirname(o.stateDir), 'nodes');
   const controllers = startControllers(client, { nodesDir, ...controllerOptions, informers });
