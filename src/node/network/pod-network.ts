@@ -7,7 +7,7 @@ import { interfaceAddresses } from './ip.js';
 import type { Launcher } from '../launcher.js';
 import { AddressReservation, reservePodAddress } from './pod-address.js';
 import { POD_IFNAME, inPodCIDR, netnsPath, podNetns, validateClusterName } from './names.js';
-import { assertHostVisible, deleteNetns, ensureNetns, loopbackUp, netnsFiles, netnsMounts } from './netns.js';
+import { assertHostVisible, deleteNetns, ensureNetns, loopbackUp, netnsDirReceiveOnly, netnsFiles, netnsMounts, netnsPinned } from './netns.js';
 
 export interface PodNetworkOptions {
   cluster: string;
@@ -87,9 +87,8 @@ function withIp(netns: string): SandboxNamespaces {
 /** Tells `ready` of the network once its address is known; resolves once it is attached. */
 async function addPodNetworkNow(o: PodNetworkOptions, netns: string, inside: SandboxNamespaces, ready: (n: PodNetwork) => void): Promise<void> {
   const what = `setting up the network of pod ${o.podUid} on node ${o.node}`;
-  const mounts = netnsMounts();
-  assertHostVisible(mounts, what);
-  const existed = mounts.pinned.has(netns);
+  assertHostVisible({ receiveOnly: netnsDirReceiveOnly() }, what);
+  const existed = netnsPinned(netns);
   // A file without a mount is what a crash leaves; the namespace cannot be pinned on it.
   if (!existed && netnsFiles().includes(netns)) await deleteNetns(netns);
   let pinned = () => {};
@@ -164,14 +163,13 @@ export async function removePodNetwork(o: PodNetworkOptions): Promise<void> {
   const netns = podNetns(o.cluster, o.podUid);
   return serialByPod(netns, async () => {
     const what = `removing the network of pod ${o.podUid} on node ${o.node}`;
-    const mounts = netnsMounts();
-    assertHostVisible(mounts, what);
+    assertHostVisible({ receiveOnly: netnsDirReceiveOnly() }, what);
     await invokeCni(
       {
         command: 'DEL',
         containerId: o.podUid,
         // Without a namespace the plugin still releases the address and skips the interface.
-        netns: mounts.pinned.has(netns) ? netnsPath(netns) : undefined,
+        netns: netnsPinned(netns) ? netnsPath(netns) : undefined,
         ifName: POD_IFNAME,
         config: bridgeNetworkConfig(o),
       },
