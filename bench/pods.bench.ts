@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
+import { findServeProcesses } from '../src/cli/control-plane-process.js';
+import { findAgents } from '../src/cli/node-agents.js';
 import { startCluster } from '../test/e2e/harness.js';
 import { settled } from './settled.js';
 import { accessFrom } from '../test/e2e/kubeconfig.js';
@@ -30,6 +32,41 @@ function pss(pid: number): number {
   }
 }
 
+/** USER_HZ: what /proc counts CPU time in on Linux. */
+const TICKS_PER_S = 100;
+
+/** CPU time (user + system, ms) of a process and of the children it has waited for. */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / TICKS_PER_S;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * The agent's CPU with that of the programs it ran to their end (the sandbox helper, the CNI
+ * plugin), which its launcher (helper --launcher, alive) waits for; not the shims, which live on.
+ */
+function agentCpuMs(agent: number): number {
+  let kids: number[] = [];
+  try {
+    kids = readFileSync(`/proc/${agent}/task/${agent}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return NaN;
+  }
+  const launchers = kids.filter((k) => {
+    try {
+      return readFileSync(`/proc/${k}/cmdline`, 'utf8').split('\0').includes('--launcher');
+    } catch {
+      return false;
+    }
+  });
+  return cpuMs(agent) + launchers.reduce((sum, k) => sum + cpuMs(k), 0);
+}
+
 /** Median time to fork+exec the same command straight on the host: what a pod start cannot beat. */
 async function directStartMs(): Promise<number> {
   const times: number[] = [];
@@ -51,6 +88,9 @@ async function main(): Promise<void> {
     while (!/\sReady\s/.test((await c.kubectl(['get', 'nodes'])).stdout)) await new Promise((r) => setTimeout(r, 100));
     await settled(c);
 
+    const agent = findAgents(c.env.SKIFF_HOME!, c.name)[0]?.pid;
+    const controlPlane = findServeProcesses(c.env.SKIFF_HOME!, c.name)[0];
+    const cpu = () => ({ agent: agent ? agentCpuMs(agent) : NaN, controlPlane: controlPlane ? cpuMs(controlPlane) : NaN });
     for (const n of (process.env.BENCH_PODS ?? "1,10,100").split(",").map(Number)) {
       const name = `bench-${n}`;
       const list = JSON.parse(
@@ -61,6 +101,7 @@ async function main(): Promise<void> {
         dispatcher,
       });
       const readyAt = new Map<string, number>();
+      const cpu0 = cpu();
       const t0 = performance.now();
       const done = (async () => {
         let buf = '';
@@ -81,6 +122,7 @@ async function main(): Promise<void> {
       const create = await c.kubectl(['create', 'deployment', name, '--image=busybox', `--replicas=${n}`, '--', 'sleep', '3600']);
       if (create.code !== 0) throw new Error(create.stderr);
       await Promise.race([done, new Promise((_, rej) => setTimeout(() => rej(new Error(`${n} pods not Ready within 120 s`)), 120_000))]);
+      const cpu1 = cpu();
       watch.body.destroy();
       const all = [...readyAt.values()].sort((x, y) => x - y);
       const total = all[all.length - 1];
@@ -93,6 +135,10 @@ async function main(): Promise<void> {
         `${n} replicas: all Ready in ${total.toFixed(0)} ms (${((n / total) * 1000).toFixed(1)} pods/s); per pod p50 ${pct(all, 50).toFixed(0)} ms, p99 ${pct(all, 99).toFixed(0)} ms; ` +
           `direct process start ${direct.toFixed(1)} ms; ratio p50/direct ${(pct(all, 50) / direct).toFixed(0)} (target: 100 pods Ready < 5000 ms)` +
           (n === 100 ? `; against the runtime before runc (${BEFORE_RUNC_100_MS} ms): ratio ${(total / BEFORE_RUNC_100_MS).toFixed(2)}` : ''),
+      );
+      console.log(
+        `${n} replicas: CPU per pod until all Ready: node agent ${((cpu1.agent - cpu0.agent) / n).toFixed(1)} ms, control plane ${((cpu1.controlPlane - cpu0.controlPlane) / n).toFixed(1)} ms ` +
+          '(the agent with the sandbox helpers and CNI plugins it ran, not the shims and runc)',
       );
     }
 

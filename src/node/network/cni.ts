@@ -1,7 +1,7 @@
 // Calling the standard CNI plugins (Debian's containernetworking-plugins): the network
 // configuration of a node and one plugin invocation.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { type Launcher, spawnLauncher } from '../launcher.js';
 import { POD_BRIDGE, cniNetworkName, podCIDR, podGateway } from './names.js';
 
 export const CNI_PATH = '/usr/lib/cni';
@@ -79,8 +79,8 @@ export interface CniInvocation {
 }
 
 /** Runs the plugin named by config.type. Resolves with its result (ADD) or undefined (DEL). */
-export function invokeCni(inv: CniInvocation, what: string): Promise<CniResult | undefined> {
-  const env: NodeJS.ProcessEnv = {
+export async function invokeCni(inv: CniInvocation, what: string, launcher: Launcher = spawnLauncher): Promise<CniResult | undefined> {
+  const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
     CNI_COMMAND: inv.command,
     CNI_CONTAINERID: inv.containerId,
@@ -90,38 +90,32 @@ export function invokeCni(inv: CniInvocation, what: string): Promise<CniResult |
   if (inv.netns) env.CNI_NETNS = inv.netns;
   if (inv.args) env.CNI_ARGS = inv.args;
   const plugin = join(CNI_PATH, inv.config.type);
-  return new Promise((resolve, reject) => {
-    const child = spawn(plugin, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => reject(new CniError(`${what}: running CNI plugin ${plugin} ${inv.command}: ${e.message}`)));
-    child.on('close', (code) => {
-      const stdout = Buffer.concat(out).toString('utf8').trim();
-      if (code !== 0) {
-        // Plugins report failures as a JSON error object on stdout.
-        let msg = Buffer.concat(err).toString('utf8').trim() || `exit code ${code}`;
-        let errCode: number | undefined;
-        try {
-          const e = JSON.parse(stdout) as { code?: number; msg?: string; details?: string };
-          errCode = e.code;
-          msg = [e.msg, e.details].filter(Boolean).join(': ') || msg;
-        } catch {
-          if (stdout) msg = stdout;
-        }
-        return reject(new CniError(`${what}: CNI plugin ${plugin} ${inv.command} failed: ${msg}`, errCode));
-      }
-      if (inv.command === 'DEL' || !stdout) return resolve(undefined);
-      try {
-        resolve(JSON.parse(stdout) as CniResult);
-      } catch {
-        reject(new CniError(`${what}: CNI plugin ${plugin} ${inv.command} printed no JSON result: ${stdout.slice(0, 200)}`));
-      }
-    });
-    child.stdin.on('error', () => {}); // a plugin that exits early closes stdin; its exit code tells the story
-    child.stdin.end(JSON.stringify(inv.config));
-  });
+  let r;
+  try {
+    r = await launcher.run([plugin], { env, input: JSON.stringify(inv.config) });
+  } catch (e) {
+    throw new CniError(`${what}: running CNI plugin ${plugin} ${inv.command}: ${(e as Error).message}`);
+  }
+  const stdout = r.stdout.toString('utf8').trim();
+  if (r.code !== 0) {
+    // Plugins report failures as a JSON error object on stdout.
+    let msg = r.stderr.toString('utf8').trim() || `exit code ${r.code}`;
+    let errCode: number | undefined;
+    try {
+      const e = JSON.parse(stdout) as { code?: number; msg?: string; details?: string };
+      errCode = e.code;
+      msg = [e.msg, e.details].filter(Boolean).join(': ') || msg;
+    } catch {
+      if (stdout) msg = stdout;
+    }
+    throw new CniError(`${what}: CNI plugin ${plugin} ${inv.command} failed: ${msg}`, errCode);
+  }
+  if (inv.command === 'DEL' || !stdout) return undefined;
+  try {
+    return JSON.parse(stdout) as CniResult;
+  } catch {
+    throw new CniError(`${what}: CNI plugin ${plugin} ${inv.command} printed no JSON result: ${stdout.slice(0, 200)}`);
+  }
 }
 
 /** The first IPv4 address the result gives the container interface, without prefix length. */

@@ -6,7 +6,7 @@
 // receives mounts from the host, so a pod namespace created by a process started that way would
 // be invisible to the host and vanish with the process. Processes that create pod namespaces
 // (the node agent) must therefore enter the node namespace with `nsenter --net=…` instead.
-import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandError, ip } from './ip.js';
 import { NETNS_DIR } from './names.js';
@@ -71,8 +71,35 @@ export function netnsMounts(): NetnsMounts {
   return netnsMountsFrom(readFileSync('/proc/self/mountinfo', 'utf8'), resolvedNetnsDir());
 }
 
+let receiveOnly: boolean | undefined;
+
+/**
+ * This process's netnsMounts().receiveOnly, read once: a process's mount namespace does not
+ * change, and the mount table grows with every pod of every cluster on the machine (reading it
+ * cost ~20 ms of the agent's CPU per pod once a node held 100).
+ */
+export function netnsDirReceiveOnly(): boolean {
+  receiveOnly ??= netnsMounts().receiveOnly;
+  return receiveOnly;
+}
+
+/** statfs(2)'s type of a namespace file (nsfs). */
+const NSFS_MAGIC = 0x6e736673;
+
+/**
+ * Whether the named namespace is pinned, as netnsMounts().pinned says, by one statfs of its file:
+ * a pinned one is a namespace (nsfs); a file a failed mount left is not.
+ */
+export function netnsPinned(name: string): boolean {
+  try {
+    return statfsSync(join(NETNS_DIR, name)).type === NSFS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
 /** Fails with an explanation when namespaces created by this process would not be seen by the host. */
-export function assertHostVisible(mounts: NetnsMounts, what: string): void {
+export function assertHostVisible(mounts: Pick<NetnsMounts, 'receiveOnly'>, what: string): void {
   if (mounts.receiveOnly) {
     throw new Error(
       `${what}: this process runs in a private mount namespace (was it started with \`ip netns exec\`?), ` +

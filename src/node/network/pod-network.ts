@@ -4,9 +4,10 @@ import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:f
 import { join } from 'node:path';
 import { CniError, CniInvocation, CniResult, bridgeNetworkConfig, cniDataDir, invokeCni, resultIPv4 } from './cni.js';
 import { interfaceAddresses } from './ip.js';
+import type { Launcher } from '../launcher.js';
 import { AddressReservation, reservePodAddress } from './pod-address.js';
 import { POD_IFNAME, inPodCIDR, netnsPath, podNetns, validateClusterName } from './names.js';
-import { assertHostVisible, deleteNetns, ensureNetns, loopbackUp, netnsFiles, netnsMounts } from './netns.js';
+import { assertHostVisible, deleteNetns, ensureNetns, loopbackUp, netnsDirReceiveOnly, netnsFiles, netnsMounts, netnsPinned } from './netns.js';
 
 export interface PodNetworkOptions {
   cluster: string;
@@ -16,6 +17,8 @@ export interface PodNetworkOptions {
   podUid: string;
   /** The node's state dir (`<cluster dir>/nodes/<node>`). */
   stateDir: string;
+  /** What runs the CNI plugin (default: Node's spawn). */
+  launcher?: Launcher;
 }
 
 /**
@@ -84,9 +87,8 @@ function withIp(netns: string): SandboxNamespaces {
 /** Tells `ready` of the network once its address is known; resolves once it is attached. */
 async function addPodNetworkNow(o: PodNetworkOptions, netns: string, inside: SandboxNamespaces, ready: (n: PodNetwork) => void): Promise<void> {
   const what = `setting up the network of pod ${o.podUid} on node ${o.node}`;
-  const mounts = netnsMounts();
-  assertHostVisible(mounts, what);
-  const existed = mounts.pinned.has(netns);
+  assertHostVisible({ receiveOnly: netnsDirReceiveOnly() }, what);
+  const existed = netnsPinned(netns);
   // A file without a mount is what a crash leaves; the namespace cannot be pinned on it.
   if (!existed && netnsFiles().includes(netns)) await deleteNetns(netns);
   let pinned = () => {};
@@ -119,7 +121,7 @@ async function address(o: PodNetworkOptions, netns: string, existed: boolean, wh
     const ip = (await interfaceAddresses(netns, POD_IFNAME, what)).find((a) => inPodCIDR(o.index, a));
     if (ip) return { ip };
   }
-  if (existed || existsSync(attachmentRecord(o.stateDir, o.podUid))) await invokeCni({ ...cniCall(o, netns), command: 'DEL' }, what);
+  if (existed || existsSync(attachmentRecord(o.stateDir, o.podUid))) await invokeCni({ ...cniCall(o, netns), command: 'DEL' }, what, o.launcher);
   const config = bridgeNetworkConfig(o);
   const range = config.ipam.ranges[0][0];
   const reservation = reservePodAddress(join(config.ipam.dataDir, config.name), range.subnet, range.gateway);
@@ -137,12 +139,12 @@ async function attach(o: PodNetworkOptions, netns: string, reservation: AddressR
   let result: CniResult | undefined;
   try {
     try {
-      result = await invokeCni({ ...call, command: 'ADD' }, what);
+      result = await invokeCni({ ...call, command: 'ADD' }, what, o.launcher);
     } catch (e) {
       // Allocated before our record was written (a crash in between): release and retry once.
       if (!(e instanceof CniError) || !/duplicate allocation/.test(e.message)) throw e;
-      await invokeCni({ ...call, command: 'DEL' }, what);
-      result = await invokeCni({ ...call, command: 'ADD' }, what);
+      await invokeCni({ ...call, command: 'DEL' }, what, o.launcher);
+      result = await invokeCni({ ...call, command: 'ADD' }, what, o.launcher);
     }
   } finally {
     reservation.release();
@@ -161,18 +163,18 @@ export async function removePodNetwork(o: PodNetworkOptions): Promise<void> {
   const netns = podNetns(o.cluster, o.podUid);
   return serialByPod(netns, async () => {
     const what = `removing the network of pod ${o.podUid} on node ${o.node}`;
-    const mounts = netnsMounts();
-    assertHostVisible(mounts, what);
+    assertHostVisible({ receiveOnly: netnsDirReceiveOnly() }, what);
     await invokeCni(
       {
         command: 'DEL',
         containerId: o.podUid,
         // Without a namespace the plugin still releases the address and skips the interface.
-        netns: mounts.pinned.has(netns) ? netnsPath(netns) : undefined,
+        netns: netnsPinned(netns) ? netnsPath(netns) : undefined,
         ifName: POD_IFNAME,
         config: bridgeNetworkConfig(o),
       },
       what,
+      o.launcher,
     );
     await deleteNetns(netns);
     rmSync(attachmentRecord(o.stateDir, o.podUid), { force: true });

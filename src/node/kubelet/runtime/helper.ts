@@ -1,6 +1,6 @@
 // The runtime's helper: one small C program, compiled by the build (scripts/build-helper.ts) or
 // else once per cluster with the system's cc (scripts/install-deps.sh installs gcc), statically
-// linked so that it also runs inside a container's root. It has three jobs, chosen by its
+// linked so that it also runs inside a container's root. It has four jobs, chosen by its
 // first argument:
 //
 //   skiff-shim BUNDLE LOG OOM LOWER STATE ID
@@ -42,6 +42,19 @@
 //                         for hostIPC), sets the hostname and writes each VALUE to
 //                         /proc/sys/PATH. What `ip link set lo up` (which remounts /sys to enter
 //                         a namespace), nsenter, unshare, a shell and hostname did, in one process.
+//   --launcher            the node agent's launcher (src/node/launcher.ts): forks and execs the
+//                         programs the agent asks for over its stdin, so that the agent, a
+//                         process of 100+ MB, never forks itself: Node forks its whole address
+//                         space (page tables) for each child, ~3 ms of its main thread at that
+//                         size, three times per pod (sandbox, CNI plugin, shim). A request is a
+//                         u32 length, then NUL-ended fields: id, flags (`d` a session of its own
+//                         with nothing captured, `i` stdin from the rest of the request, `o`/`e`
+//                         stdout/stderr captured), cwd, argc, argv (argv[0] a path), envc, env.
+//                         Replies are a 13-byte header (kind, id, a number, length; u32/i32
+//                         little-endian) and data: `S` started (pid), `E` not started (errno),
+//                         `O` output (1 stdout, 2 stderr), `X` ended and its output closed (exit
+//                         code, or minus the signal). It ends when its stdin does; what it
+//                         started lives on.
 //   run as `pause`        the pod's pause process for shareProcessNamespace pods, as
 //                         kubernetes/build/pause/linux/pause.c: PID 1 of the shared PID namespace,
 //                         reaps orphans, ends on SIGINT/SIGTERM.
@@ -425,6 +438,258 @@ static int sandbox(int argc, char **argv) {
   return 0;
 }
 
+/* The launcher: see the comment of helper.ts. */
+struct job {
+  unsigned id;
+  pid_t pid;
+  int in, out, err, status, reaped;
+  char *input;
+  size_t input_len, input_off;
+  struct job *next;
+};
+static struct job *jobs;
+static int chld[2];
+
+static void on_chld(int signo) {
+  (void)signo;
+  int e = errno;
+  char c = 0;
+  if (write(chld[1], &c, 1) < 0) {}
+  errno = e;
+}
+
+static void put_u32(unsigned char *p, unsigned v) {
+  for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void reply(char kind, unsigned id, int n, const char *data, unsigned len) {
+  unsigned char h[13];
+  h[0] = (unsigned char)kind;
+  put_u32(h + 1, id);
+  put_u32(h + 5, (unsigned)n);
+  put_u32(h + 9, len);
+  /* The agent is gone (EPIPE): nothing left to serve. */
+  const unsigned char *parts[2] = {h, (const unsigned char *)data};
+  size_t sizes[2] = {sizeof h, len};
+  for (int i = 0; i < 2; i++) {
+    size_t off = 0;
+    while (off < sizes[i]) {
+      ssize_t w = write(1, parts[i] + off, sizes[i] - off);
+      if (w < 0) { if (errno == EINTR) continue; _exit(0); }
+      off += (size_t)w;
+    }
+  }
+}
+
+static char *field(char **p, char *end) {
+  char *z = memchr(*p, 0, (size_t)(end - *p));
+  if (!z) return NULL;
+  char *f = *p;
+  *p = z + 1;
+  return f;
+}
+
+/* Fills v with n fields; -1 when the request ends first. */
+static int fields(char **p, char *end, char **v, long n) {
+  for (long i = 0; i < n; i++)
+    if (!(v[i] = field(p, end))) return -1;
+  v[n] = NULL;
+  return 0;
+}
+
+static void child(const char *flags, const char *cwd, char **argv, char **env, int in, int out, int err, int report) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+  if (strchr(flags, 'd')) setsid();
+  int nul = open("/dev/null", O_RDWR);
+  if (nul >= 0 && dup2(in >= 0 ? in : nul, 0) >= 0 && dup2(out >= 0 ? out : nul, 1) >= 0 && dup2(err >= 0 ? err : nul, 2) >= 0 && (!cwd[0] || chdir(cwd) == 0))
+    execve(argv[0], argv, env);
+  int e = errno;
+  if (write(report, &e, sizeof e) < 0) {}
+  _exit(127);
+}
+
+static void launch(char *p, char *end) {
+  char *ids = field(&p, end), *flags = field(&p, end), *cwd = field(&p, end), *argcs = field(&p, end);
+  if (!argcs) return;
+  unsigned id = (unsigned)strtoul(ids, NULL, 10);
+  long argc = strtol(argcs, NULL, 10);
+  char **argv = argc > 0 && argc < 65536 ? calloc((size_t)argc + 1, sizeof *argv) : NULL;
+  char **env = NULL;
+  char *envcs;
+  long envc = -1;
+  if (argv && fields(&p, end, argv, argc) == 0 && (envcs = field(&p, end))) envc = strtol(envcs, NULL, 10);
+  if (envc >= 0 && envc < 65536 && (env = calloc((size_t)envc + 1, sizeof *env)) && fields(&p, end, env, envc) != 0) envc = -1;
+  if (!argv || !env || envc < 0) {
+    free(argv);
+    free(env);
+    reply('E', id, EINVAL, NULL, 0);
+    return;
+  }
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, report[2] = {-1, -1};
+  int detached = strchr(flags, 'd') != NULL;
+  int ok = pipe2(report, O_CLOEXEC) == 0;
+  if (ok && !detached && strchr(flags, 'i')) ok = pipe2(in, O_CLOEXEC) == 0;
+  if (ok && !detached && strchr(flags, 'o')) ok = pipe2(out, O_CLOEXEC) == 0;
+  if (ok && !detached && strchr(flags, 'e')) ok = pipe2(err, O_CLOEXEC) == 0;
+  pid_t pid = ok ? fork() : -1;
+  if (pid == 0) child(flags, cwd, argv, env, in[0], out[1], err[1], report[1]);
+  int e = errno;
+  free(argv);
+  free(env);
+  int ends[] = {in[0], out[1], err[1], report[1]};
+  for (int i = 0; i < 4; i++) if (ends[i] >= 0) close(ends[i]);
+  if (pid > 0) {
+    /* Closed by the exec (0 bytes), or the errno of what failed before it. */
+    ssize_t r;
+    while ((r = read(report[0], &e, sizeof e)) < 0 && errno == EINTR) {}
+    if (r == (ssize_t)sizeof e) {
+      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+      pid = -1;
+    }
+  }
+  if (report[0] >= 0) close(report[0]);
+  struct job *j = pid > 0 && !detached ? calloc(1, sizeof *j) : NULL;
+  if (pid > 0 && !detached && !j) {
+    kill(pid, SIGKILL);
+    e = ENOMEM;
+    pid = -1;
+  }
+  if (pid < 0) {
+    int rest[] = {in[1], out[0], err[0]};
+    for (int i = 0; i < 3; i++) if (rest[i] >= 0) close(rest[i]);
+    reply('E', id, e, NULL, 0);
+    return;
+  }
+  reply('S', id, pid, NULL, 0);
+  if (!j) return; /* Detached: reaped when it ends, not followed. */
+  *j = (struct job){.id = id, .pid = pid, .in = in[1], .out = out[0], .err = err[0]};
+  if (j->in >= 0) {
+    j->input_len = (size_t)(end - p);
+    j->input = malloc(j->input_len ? j->input_len : 1);
+    if (j->input) memcpy(j->input, p, j->input_len);
+    fcntl(j->in, F_SETFL, O_NONBLOCK);
+  }
+  j->next = jobs;
+  jobs = j;
+}
+
+static void reap(void) {
+  int st;
+  pid_t p;
+  while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+    for (struct job *j = jobs; j; j = j->next)
+      if (j->pid == p) {
+        j->reaped = 1;
+        j->status = WIFSIGNALED(st) ? -WTERMSIG(st) : WEXITSTATUS(st);
+      }
+}
+
+static void drop_input(struct job *j) {
+  close(j->in);
+  j->in = -1;
+  free(j->input);
+  j->input = NULL;
+}
+
+static void feed(struct job *j) {
+  if (!j->input) { drop_input(j); return; }
+  ssize_t w = write(j->in, j->input + j->input_off, j->input_len - j->input_off);
+  if (w > 0) j->input_off += (size_t)w;
+  /* Done, or the program closed its stdin (EPIPE): its exit tells the rest. */
+  if (j->input_off == j->input_len || (w < 0 && errno != EAGAIN && errno != EINTR)) drop_input(j);
+}
+
+static void drain(struct job *j, int *fd, int stream) {
+  static char buf[65536];
+  ssize_t r = read(*fd, buf, sizeof buf);
+  if (r > 0) reply('O', j->id, stream, buf, (unsigned)r);
+  else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+    close(*fd);
+    *fd = -1;
+  }
+}
+
+static int serve_launcher(void) {
+  signal(SIGPIPE, SIG_IGN);
+  if (pipe2(chld, O_CLOEXEC | O_NONBLOCK) != 0) return 1;
+  struct sigaction sa = {.sa_handler = on_chld, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
+  sigaction(SIGCHLD, &sa, NULL);
+  size_t cap = 65536, len = 0;
+  char *req = malloc(cap);
+  if (!req) return 1;
+  for (;;) {
+    size_t n = 2;
+    for (struct job *j = jobs; j; j = j->next) n += 3;
+    struct pollfd *p = calloc(n, sizeof *p);
+    if (!p) return 1;
+    p[0] = (struct pollfd){0, POLLIN, 0};
+    p[1] = (struct pollfd){chld[0], POLLIN, 0};
+    size_t k = 2;
+    for (struct job *j = jobs; j; j = j->next) {
+      p[k++] = (struct pollfd){j->in, POLLOUT, 0};
+      p[k++] = (struct pollfd){j->out, POLLIN, 0};
+      p[k++] = (struct pollfd){j->err, POLLIN, 0};
+    }
+    if (poll(p, n, -1) < 0 && errno != EINTR) return 1;
+    k = 2;
+    for (struct job *j = jobs; j; j = j->next, k += 3) {
+      if (j->in >= 0 && p[k].revents) feed(j);
+      if (j->out >= 0 && p[k + 1].revents) drain(j, &j->out, 1);
+      if (j->err >= 0 && p[k + 2].revents) drain(j, &j->err, 2);
+    }
+    int requests = p[0].revents != 0;
+    if (p[1].revents) {
+      char c[64];
+      while (read(chld[0], c, sizeof c) > 0) {}
+    }
+    free(p);
+    reap();
+    for (struct job **at = &jobs; *at;) {
+      struct job *j = *at;
+      if (j->reaped && j->out < 0 && j->err < 0) {
+        reply('X', j->id, j->status, NULL, 0);
+        if (j->in >= 0) drop_input(j);
+        *at = j->next;
+        free(j);
+      } else {
+        at = &j->next;
+      }
+    }
+    if (!requests) continue;
+    if (cap - len < 65536) {
+      char *bigger = realloc(req, cap * 2);
+      if (!bigger) return 1;
+      req = bigger;
+      cap *= 2;
+    }
+    ssize_t r = read(0, req + len, cap - len);
+    if (r == 0) return 0; /* The agent is gone. */
+    if (r < 0) { if (errno == EINTR) continue; return 1; }
+    len += (size_t)r;
+    size_t off = 0;
+    while (len - off >= 4) {
+      const unsigned char *h = (const unsigned char *)req + off;
+      size_t body = (size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16 | (size_t)h[3] << 24;
+      if (len - off - 4 < body) {
+        if (body + 4 > cap) {
+          char *bigger = realloc(req, body + 4 + 65536);
+          if (!bigger) return 1;
+          req = bigger;
+          cap = body + 4 + 65536;
+        }
+        break;
+      }
+      launch(req + off + 4, req + off + 4 + body);
+      off += 4 + body;
+    }
+    memmove(req, req + off, len - off);
+    len -= off;
+  }
+}
+
 static void sigdown(int signo) {
   psignal(signo, "Shutting down, got signal");
   exit(0);
@@ -447,9 +712,10 @@ static int pause_forever(void) {
 int main(int argc, char **argv) {
   const char *base = strrchr(argv[0], '/');
   if (strcmp(base ? base + 1 : argv[0], "pause") == 0) return pause_forever();
+  if (argc == 2 && strcmp(argv[1], "--launcher") == 0) return serve_launcher();
   if (argc > 6 && strcmp(argv[1], "--sandbox") == 0) return sandbox(argc - 2, argv + 2);
   if (argc == 8 && strcmp(argv[1], "skiff-shim") == 0) return shim(argv + 2);
-  fprintf(stderr, "usage: %s skiff-shim BUNDLE LOG OOM LOWER STATE ID | --sandbox NETNS LO IPC UTS HOSTNAME [PATH VALUE]...\\n", argv[0]);
+  fprintf(stderr, "usage: %s skiff-shim BUNDLE LOG OOM LOWER STATE ID | --sandbox NETNS LO IPC UTS HOSTNAME [PATH VALUE]... | --launcher\\n", argv[0]);
   return 2;
 }
 `;

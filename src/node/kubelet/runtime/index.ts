@@ -5,12 +5,12 @@
 // that a restarted agent adopts running pods (listSandboxes, containerStatus) without being the
 // parent of their processes.
 import { randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { type FSWatcher, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { READY_FILE_ENV } from '../../../images/config.js';
 import { addPodNetwork, removePodNetwork, netnsPath, nodeAddress, nodeNetns } from '../../network/index.js';
+import { HelperLauncher, type Launcher } from '../../launcher.js';
 import {
   type CgroupDriver, type CgroupUsage, containerCgroupsPath, containerOomFile, detectCgroups, containerCgroupStats, ensurePodCgroup, podCgroupStats, procsFiles, removePodCgroup,
 } from './cgroups.js';
@@ -243,6 +243,7 @@ export function createError(runcMessage: string): string {
 export class Runtime {
   private cgroupDriver?: CgroupDriver;
   private helperPath?: string;
+  private launcherOf?: Launcher;
   private facts?: HostFacts;
   private devices?: HostFacts['devices'];
   private readonly perPod = new Map<string, Promise<unknown>>();
@@ -262,6 +263,12 @@ export class Runtime {
   private get helper(): string {
     this.helperPath ??= ensureHelper(this.o.clusterDir);
     return this.helperPath;
+  }
+
+  /** What starts the programs of a pod's start: the resident launcher, so that the agent never forks itself. */
+  private get launcher(): Launcher {
+    this.launcherOf ??= new HelperLauncher(this.helper);
+    return this.launcherOf;
   }
 
   /** What the spec builder needs from the machine, read once (the seccomp profile is ~30 KB of JSON). */
@@ -291,7 +298,7 @@ export class Runtime {
   }
 
   private netOptions(podUid: string) {
-    return { cluster: this.o.cluster, node: this.o.node, index: this.o.index, podUid, stateDir: this.o.nodeDir };
+    return { cluster: this.o.cluster, node: this.o.node, index: this.o.index, podUid, stateDir: this.o.nodeDir, launcher: this.launcher };
   }
 
   private sandbox(podUid: string): SandboxRecord | undefined {
@@ -399,7 +406,7 @@ export class Runtime {
     const files = c.hostIPC ? [lay.utsNs] : [lay.ipcNs, lay.utsNs];
     for (const f of files) writeFileSync(f, '');
     const sysctls = [...(c.hostNetwork ? [] : POD_SYSCTLS), ...(c.sysctls ?? [])].flat();
-    await run(this.helper, ['--sandbox', o.create ? `+${netns}` : netns, c.hostNetwork ? '-' : 'lo', c.hostIPC ? '-' : lay.ipcNs, lay.utsNs, c.hostname, ...sysctls], o.create ? o.pinned : undefined);
+    await run(this.launcher, [this.helper, '--sandbox', o.create ? `+${netns}` : netns, c.hostNetwork ? '-' : 'lo', c.hostIPC ? '-' : lay.ipcNs, lay.utsNs, c.hostname, ...sysctls], o.create ? o.pinned : undefined);
   }
 
   /** The pod's namespaces as a container of it joins them; the pause container gets a new PID namespace. */
@@ -457,13 +464,8 @@ export class Runtime {
       runcRoot: this.runcRoot,
       id,
     });
-    const child = spawn(shim[0], shim.slice(1), { detached: true, stdio: 'ignore', cwd: '/', env: { PATH: SHIM_PATH } });
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', reject);
-    });
-    child.unref();
-    writeFileSync(join(b.dir, 'shim.pid'), String(child.pid));
+    const pid = await this.launcher.detach(shim, { cwd: '/', env: { PATH: SHIM_PATH } });
+    writeFileSync(join(b.dir, 'shim.pid'), String(pid));
   }
 
   removeSandbox(podUid: string): Promise<void> {
@@ -759,13 +761,12 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 }
 
 /** Runs a command to its end; `said`, when given, is told of the first thing it prints on stdout. */
-function run(cmd: string, args: string[], said?: () => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: SHIM_PATH } });
-    p.stdout.once('data', () => said?.());
-    let err = '';
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')}: ${err.trim() || `exit ${code}`}`))));
-  });
+async function run(launcher: Launcher, argv: string[], said?: () => void): Promise<void> {
+  let told = false;
+  const onStdout = () => {
+    if (!told) said?.();
+    told = true;
+  };
+  const r = await launcher.run(argv, { env: { PATH: SHIM_PATH }, onStdout });
+  if (r.code !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr.toString().trim() || `exit ${r.code ?? r.signal}`}`);
 }

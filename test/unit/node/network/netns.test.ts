@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertHostVisible, netnsExecArgv, netnsMountsFrom, parseMountinfo } from '../../../../src/node/network/netns.js';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assertHostVisible, netnsExecArgv, netnsMounts, netnsMountsFrom, netnsPinned, parseMountinfo } from '../../../../src/node/network/netns.js';
+import { NETNS_DIR } from '../../../../src/node/network/names.js';
 import { nodeExecArgv } from '../../../../src/node/network/index.js';
 
 // Lines as /proc/self/mountinfo shows them in the host and under `ip netns exec`.
@@ -41,4 +45,24 @@ test('a private mount namespace made by ip netns exec is refused with an explana
 test('processes enter a node namespace with nsenter, keeping the mount namespace', () => {
   assert.deepEqual(netnsExecArgv('skiff.dev.n1'), ['nsenter', '--net=/var/run/netns/skiff.dev.n1', '--']);
   assert.deepEqual(nodeExecArgv('dev', 1), ['nsenter', '--net=/var/run/netns/skiff.dev.n2', '--']);
+});
+
+test('netnsPinned agrees with the mount table: a pinned namespace is, a plain file or a missing one is not', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, () => {
+  const name = `skiff-unit-pinned-${process.pid}`;
+  const path = join(NETNS_DIR, name);
+  assert.equal(netnsPinned(name), false);
+  try {
+    mkdirSync(NETNS_DIR, { recursive: true });
+    // What a crash between creating the file and mounting on it leaves.
+    writeFileSync(path, '');
+    assert.equal(netnsPinned(name), false);
+    rmSync(path);
+    assert.equal(spawnSync('ip', ['netns', 'add', name]).status, 0);
+    assert.equal(netnsPinned(name), true);
+    assert.equal(netnsMounts().pinned.has(name), true);
+  } finally {
+    spawnSync('ip', ['netns', 'delete', name]);
+    rmSync(path, { force: true });
+  }
+  assert.equal(netnsPinned(name), false);
 });
