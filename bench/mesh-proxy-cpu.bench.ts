@@ -12,9 +12,8 @@
 // the L7 work (parsing, routing, headers, retries' bookkeeping, the access log) costs. No
 // threshold fails the run.
 import { fork, type ChildProcess } from 'node:child_process';
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { OpenLoopResult } from './open-loop.js';
+import { runOpenLoop } from './open-loop.js';
 import { PROXY_PORT, SERVICE_ADDRESS } from './proxy-cpu-child.js';
 import { median, wrk } from './wrk.js';
 import { runBench } from './run.js';
@@ -25,7 +24,6 @@ const WRK_SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TARGET = `http://${SERVICE_ADDRESS}:${PROXY_PORT}/`;
 const CHILD = fileURLToPath(new URL('./proxy-cpu-child.js', import.meta.url));
-const OPEN_LOOP = fileURLToPath(new URL('./open-loop.js', import.meta.url));
 
 function start(role: string): Promise<ChildProcess> {
   const child = fork(CHILD, [role], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -50,12 +48,6 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-function openLoop(rate: number, count: number): OpenLoopResult {
-  const r = spawnSync(process.execPath, [OPEN_LOOP, TARGET, String(rate), String(count)], { encoding: 'utf8', timeout: (count / rate) * 1000 + 60_000 });
-  if (r.status !== 0) throw new Error(`open-loop load on ${TARGET} at ${rate}/s: ${r.error?.message ?? r.stderr}`);
-  return JSON.parse(r.stdout) as OpenLoopResult;
-}
-
 interface Round {
   openLoopUs: number;
   closedLoopUs: number;
@@ -68,9 +60,9 @@ interface Round {
 async function round(role: string): Promise<Round> {
   const child = await start(role);
   try {
-    openLoop(RATE, Math.min(COUNT, 2 * RATE)); // warm-up: JIT, the upstream pool
+    runOpenLoop(undefined, TARGET, RATE, Math.min(COUNT, 2 * RATE)); // warm-up: JIT, the upstream pool
     const t0 = await cpuMs(child);
-    const ol = openLoop(RATE, COUNT);
+    const ol = runOpenLoop(undefined, TARGET, RATE, COUNT);
     if (ol.errors > 0) throw new Error(`${role}: ${ol.errors} of ${ol.requests} requests failed`);
     const t1 = await cpuMs(child);
     const w = wrk(TARGET, { connections: 8, seconds: WRK_SECONDS });

@@ -87,10 +87,12 @@ export function openLoop(target: string, rate: number, count: number): Promise<O
   });
 }
 
-/** Runs the generator inside a network namespace (a path for nsenter) and returns its result. */
-export function runOpenLoop(netns: string, url: string, rate: number, count: number): OpenLoopResult {
-  const r = spawnSync('nsenter', [`--net=${netns}`, process.execPath, fileURLToPath(import.meta.url), url, String(rate), String(count)], { encoding: 'utf8', timeout: (count / rate) * 1000 + 60_000 });
-  if (r.status !== 0) throw new Error(`open-loop load on ${url} at ${rate}/s in ${netns}: ${r.error?.message ?? r.stderr}`);
+/** Runs the generator, inside a network namespace (a path for nsenter) if given, and returns its result. */
+export function runOpenLoop(netns: string | undefined, url: string, rate: number, count: number): OpenLoopResult {
+  const generator = [process.execPath, fileURLToPath(import.meta.url), url, String(rate), String(count)];
+  const [cmd, ...args] = netns ? ['nsenter', `--net=${netns}`, ...generator] : generator;
+  const r = spawnSync(cmd!, args, { encoding: 'utf8', timeout: (count / rate) * 1000 + 60_000 });
+  if (r.status !== 0) throw new Error(`open-loop load on ${url} at ${rate}/s${netns ? ` in ${netns}` : ''}: ${r.error?.message ?? r.stderr}`);
   return JSON.parse(r.stdout) as OpenLoopResult;
 }
 

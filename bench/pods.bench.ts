@@ -11,7 +11,11 @@ import { findServeProcesses } from '../src/cli/control-plane-process.js';
 import { findAgents } from '../src/cli/node-agents.js';
 import { startCluster } from '../test/e2e/harness.js';
 import { settled } from './settled.js';
+import { procCpuMs } from './steady-memory.js';
 import { accessFrom } from '../test/e2e/kubeconfig.js';
+
+/** A process's CPU with the children it has waited for (the agent's sandbox helpers and CNI plugins). */
+const cpuMs = (pid: number) => procCpuMs(pid, true);
 
 /**
  * 100 replicas Ready on this 2-core machine with the runtime before containment (host processes
@@ -29,20 +33,6 @@ function pss(pid: number): number {
     return Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))![1]);
   } catch {
     return 0;
-  }
-}
-
-/** USER_HZ: what /proc counts CPU time in on Linux. */
-const TICKS_PER_S = 100;
-
-/** CPU time (user + system, ms) of a process and of the children it has waited for. */
-function cpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / TICKS_PER_S;
-  } catch {
-    return NaN;
   }
 }
 

@@ -18,6 +18,21 @@ export function privateKb(pid: number): number {
   return ['Private_Clean', 'Private_Dirty'].reduce((n, f) => n + Number(new RegExp(`^${f}:\\s+(\\d+)`, 'm').exec(t)?.[1] ?? 0), 0);
 }
 
+/** USER_HZ: what /proc counts CPU time in on Linux. */
+const TICKS_PER_S = 100;
+
+/** CPU time (user + system, ms) of a process, with that of the children it has waited for if asked; NaN once it is gone. */
+export function procCpuMs(pid: number, withChildren = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0);
+    return (ticks * 1000) / TICKS_PER_S;
+  } catch {
+    return NaN;
+  }
+}
+
 export function rssKb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 }

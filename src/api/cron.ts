@@ -39,10 +39,12 @@ const has = (set: bigint, i: number) => (set & (1n << BigInt(i))) !== 0n;
 /** Go's strconv.Atoi with robfig's wording around it. */
 function mustParseInt(expr: string): number {
   if (!/^[+-]?\d+$/.test(expr)) throw new CronError(`failed to parse int from ${expr}: strconv.Atoi: parsing ${JSON.stringify(expr)}: invalid syntax`);
-  const n = Number(expr);
-  if (!Number.isSafeInteger(n) || Math.abs(n) > 2 ** 63 - 1) {
+  const big = BigInt(expr);
+  // Atoi's range is int64's; past 2^53 the value only ever fails a field's bounds, printed rounded.
+  if (big > 2n ** 63n - 1n || big < -(2n ** 63n)) {
     throw new CronError(`failed to parse int from ${expr}: strconv.Atoi: parsing ${JSON.stringify(expr)}: value out of range`);
   }
+  const n = Number(big);
   if (n < 0) throw new CronError(`negative number (${n}) not allowed: ${expr}`);
   return n;
 }

@@ -31,9 +31,15 @@ export class TimeZone {
     private readonly format: Intl.DateTimeFormat | undefined,
   ) {}
 
-  /** The zone of this process (Go's time.Local), from TZ or the system's setting. */
+  private static local?: string;
+
+  /**
+   * The zone of this process (Go's time.Local), from TZ or the system's setting; worked out once,
+   * as Go does, rather than at every sync and validation.
+   */
   static localName(): string {
-    return Intl.DateTimeFormat().resolvedOptions().timeZone;
+    TimeZone.local ??= Intl.DateTimeFormat().resolvedOptions().timeZone;
+    return TimeZone.local;
   }
 
   /** time.LoadLocation: "" and "UTC" are UTC; undefined for a name the database lacks. */

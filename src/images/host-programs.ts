@@ -2,8 +2,9 @@
 // shell searches PATH, the shared libraries ldd finds for node and busybox) is learnt by running
 // them: about a dozen processes, and 50–100 ms on the event loop of each agent at its first
 // container with a busybox userland. The answers are kept for the machine in
-// <home>/cache/host-programs.json, keyed by the command and by the identity (inode, size, mtime)
-// of each file it is about, so that an upgraded busybox or node is asked again.
+// <home>/cache/host-programs.json, keyed by the command, with the identity (inode, size, mtime)
+// of each file it is about: an upgraded busybox or node is asked again, and its answer replaces
+// the old one.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,8 +17,14 @@ export interface ProgramAnswer {
   error?: string;
 }
 
+/** An answer and the identities of the files it was given for. */
+interface Kept {
+  files: string;
+  answer: ProgramAnswer;
+}
+
 let file: string | undefined;
-let answers: Record<string, ProgramAnswer> | undefined;
+let answers: Record<string, Kept> | undefined;
 
 /** Keeps answers in `home`'s cache from now on (the agent and `skiff up` call it); without it, every process asks. */
 export function keepHostProgramAnswers(home: string): void {
@@ -36,13 +43,16 @@ function identity(path: string): string {
   }
 }
 
-function load(): Record<string, ProgramAnswer> {
+function load(): Record<string, Kept> {
   if (answers) return answers;
   answers = {};
   if (!file) return answers;
   try {
     const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) answers = parsed as Record<string, ProgramAnswer>;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      // Entries of the earlier layout (keyed by the identities too) are dropped with the next write.
+      answers = Object.fromEntries(Object.entries(parsed as Record<string, Kept>).filter(([, v]) => typeof v?.files === 'string'));
+    }
   } catch {
     // none yet, or unreadable: asked again and rewritten
   }
@@ -68,13 +78,14 @@ function save(): void {
  * answer kept from an earlier run while `program` and each file in `about` are unchanged.
  */
 export function askProgram(program: string, args: string[], about: string[], env?: Record<string, string>): ProgramAnswer {
-  const key = JSON.stringify([program, args, env ?? null, [program, ...about].map((p) => `${p}=${identity(p)}`)]);
+  const key = JSON.stringify([program, args, env ?? null]);
+  const files = [program, ...about].map((p) => `${p}=${identity(p)}`).join('\n');
   const kept = load()[key];
-  if (kept) return kept;
+  if (kept?.files === files && kept.answer) return kept.answer;
   const r = spawnSync(program, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] });
   const answer: ProgramAnswer = { status: r.status, stdout: r.stdout ?? '' };
   if (r.error) answer.error = r.error.message;
-  load()[key] = answer;
+  load()[key] = { files, answer };
   save();
   return answer;
 }

@@ -58,12 +58,9 @@ export function startCronJobController(client: ApiClient, informers: SharedInfor
       const cj = cronJobInformer.get(ns, name);
       if (!cj) return;
       // getJobsToBeReconciled: the Jobs whose controller is a CronJob of this name.
-      const jobs = jobInformer.list(ns).filter((j) => {
-        const ref = controllerOf(j);
-        return ref?.kind === 'CronJob' && ref.name === name;
-      });
+      const jobs = jobInformer.list(ns).filter((j) => ownerKey(j) === key);
       const requeueAfter = await reconcileCronJob(cj, jobs, fx);
-      return requeueAfter === undefined ? undefined : { requeueAfter: Math.max(0, requeueAfter) };
+      return requeueAfter === undefined ? undefined : { requeueAfter };
     },
   });
 }

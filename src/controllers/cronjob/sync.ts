@@ -5,6 +5,7 @@ import { newControllerRef } from '../../client/controllerref.js';
 import { isAlreadyExists, isNamespaceTerminating } from '../../client/client.js';
 import type { EventType } from '../../client/events.js';
 import type { CronJob, Job } from '../../client/resources.js';
+import { isJobFinished } from '../job/sync.js';
 import { nextScheduleTime, nextScheduleTimeDuration, parseCronJobSchedule } from './schedule.js';
 
 // The CronJob controller's decisions (pkg/controller/cronjob/cronjob_controllerv2.go, 1.32):
@@ -27,13 +28,8 @@ export interface CronJobEffects {
   event(cj: CronJob, type: EventType, reason: string, message: string): void;
 }
 
-type Condition = { type?: string; status?: string };
-
 /** The Complete or Failed condition a finished Job carries (jobutil.FinishedCondition). */
-function finishedCondition(job: Job): string | undefined {
-  const c = (job.status?.conditions ?? []).find((x: Condition) => (x.type === 'Complete' || x.type === 'Failed') && x.status === 'True');
-  return c?.type;
-}
+const finishedCondition = (job: Job): string | undefined => isJobFinished(job)?.type;
 
 const inActiveList = (cj: CronJob, uid: string | undefined) => (cj.status?.active ?? []).some((r) => r.uid === uid);
 
@@ -129,7 +125,9 @@ async function reconcileActive(cj: CronJob, jobs: Job[], fx: CronJobEffects): Pr
       // Our status write may be newer than the cache: read it again before calling the Job unexpected.
       const fresh = await fx.getCronJob(cj.metadata.namespace as string, cj.metadata.name as string);
       if (fresh && inActiveList(fresh, job.metadata.uid)) {
-        cj = structuredClone(fresh);
+        // In place: the caller's copy is what gets written, also when the sync fails later.
+        const { metadata, spec, status } = structuredClone(fresh);
+        Object.assign(cj, { metadata, spec, status });
         continue;
       }
       fx.event(cj, 'Warning', 'UnexpectedJob', `Saw a job that the controller did not create or forgot: ${job.metadata.name}`);
@@ -248,10 +246,9 @@ export async function syncCronJob(cronJob: CronJob, jobs: Job[], fx: CronJobEffe
   return requeue();
 }
 
-/** sync: cleanup, then syncCronJob, then one status write for both. */
+/** sync: syncCronJob, then cleanup of the object it returns, then one status write for both. */
 export async function reconcileCronJob(cronJob: CronJob, jobs: Job[], fx: CronJobEffects): Promise<number | undefined> {
   const copy = structuredClone(cronJob);
-  const cleaned = await cleanupFinishedJobs(copy, jobs, fx);
   let result: SyncResult | undefined;
   let syncError: unknown;
   try {
@@ -259,7 +256,9 @@ export async function reconcileCronJob(cronJob: CronJob, jobs: Job[], fx: CronJo
   } catch (e) {
     syncError = e;
   }
-  if (cleaned || result?.updateStatus) await fx.updateStatus(result?.cj ?? copy);
+  const cj = result?.cj ?? copy;
+  const cleaned = await cleanupFinishedJobs(cj, jobs, fx);
+  if (cleaned || result?.updateStatus) await fx.updateStatus(cj);
   if (syncError) throw syncError;
   return result?.requeueAfter;
 }

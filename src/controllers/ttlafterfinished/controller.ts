@@ -3,6 +3,7 @@ import { isConflict, isNotFound, type ApiClient } from '../../client/client.js';
 import { keyOfObject, type SharedInformers } from '../../client/informer.js';
 import { runController, type RunningController } from '../../client/loop.js';
 import { JOBS } from '../../client/resources.js';
+import { isJobFinished } from '../job/sync.js';
 import type { Logger } from '../../log.js';
 
 // The TTL-after-finished controller (pkg/controller/ttlafterfinished): a finished Job with
@@ -13,8 +14,7 @@ import type { Logger } from '../../log.js';
 export function timeLeft(job: KObject, now: number): number | undefined {
   const ttl = (job.spec as { ttlSecondsAfterFinished?: number } | undefined)?.ttlSecondsAfterFinished;
   if (ttl == null || job.metadata.deletionTimestamp) return undefined;
-  const conditions = (job.status as { conditions?: { type: string; status: string; lastTransitionTime?: string }[] } | undefined)?.conditions ?? [];
-  const finished = conditions.find((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+  const finished = isJobFinished(job);
   if (!finished) return undefined;
   const at = Date.parse(finished.lastTransitionTime ?? '');
   // A finished condition without a time is upstream's error case; it cannot be timed, so it waits.

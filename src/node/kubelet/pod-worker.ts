@@ -73,7 +73,7 @@ interface ContainerState extends ContainerView {
   announcedBackoff?: string;
   stopping?: boolean;
   /** The image resolution started beside the sandbox, for the first start (see prefetchImages). */
-  prefetched?: { image: string; result: Promise<EnsureResult> };
+  prefetched?: { image: string; result: Promise<EnsureResult>; root?: ImageRoot };
 }
 
 const VOLUME_REFRESH_MS = 30_000;
@@ -313,21 +313,24 @@ export class PodWorker {
       const st = this.states.get(c.name);
       const image = c.image ?? '';
       if (!st || st.current || st.prefetched || this.env.imageBackoff.isInBackOffSinceUpdate(`${this.uid}/${image}`)) continue;
-      const result = this.resolveImage(c).then((r) => {
-        // The image's root is assembled (once per image) meanwhile too; a failure is reported
-        // when startContainer asks again.
-        if (r.ok) {
-          try {
-            this.env.images.containerImage(r.image);
-          } catch {
-            // reported by startContainer
+      const prefetched: NonNullable<ContainerState['prefetched']> = {
+        image,
+        result: this.resolveImage(c).then((r) => {
+          // The image's root is assembled (once per image) meanwhile too, and kept for
+          // startContainer; a failure is reported when startContainer asks again.
+          if (r.ok) {
+            try {
+              prefetched.root = this.env.images.containerImage(r.image);
+            } catch {
+              // reported by startContainer
+            }
           }
-        }
-        return r;
-      });
+          return r;
+        }),
+      };
       // Awaited by startContainer; a failure is reported there, not as an unhandled rejection.
-      result.catch(() => undefined);
-      st.prefetched = { image, result };
+      prefetched.result.catch(() => undefined);
+      st.prefetched = prefetched;
     }
   }
 
@@ -540,7 +543,7 @@ export class PodWorker {
     let root: ImageRoot;
     let security: RuntimeSecurity;
     try {
-      root = this.env.images.containerImage(resolved.image);
+      root = (prefetched?.image === image && prefetched.root) || this.env.images.containerImage(resolved.image);
       security = containerSecurity(this.pod, c as ContainerFields, root.identity, { seccompRoot: join(this.env.nodeDir, 'seccomp') });
     } catch (e) {
       // runAsNonRoot is the kubelet's to refuse; the rest containerd would refuse while creating.
@@ -902,9 +905,11 @@ export function podLimits(spec: { containers?: IContainer[]; initContainers?: IC
 /**
  * The pod's CPU request in millicores, as upstream's PodRequests adds it up: its containers and
  * sidecars (restartable init containers) run together; each other init container runs alone
- * beside the sidecars started before it, so the pod needs the larger of the two.
+ * beside the sidecars started before it, so the pod needs the larger of the two; the pod's
+ * overhead (RuntimeClass) comes on top. The scheduler's podRequests adds up the same for every
+ * resource; the node may not import the scheduler.
  */
-export function podCpuRequestMillis(spec: { containers?: IContainer[]; initContainers?: IContainer[] }): number {
+export function podCpuRequestMillis(spec: { containers?: IContainer[]; initContainers?: IContainer[]; overhead?: Record<string, string | number> }): number {
   const cpu = (c: IContainer) => Math.round((parseQuantity(c.resources?.requests?.cpu ?? 0) ?? 0) * 1000);
   let sidecars = 0;
   let initPeak = 0;
@@ -913,7 +918,7 @@ export function podCpuRequestMillis(spec: { containers?: IContainer[]; initConta
     else initPeak = Math.max(initPeak, sidecars + cpu(c));
   }
   const running = sidecars + (spec.containers ?? []).reduce((sum, c) => sum + cpu(c), 0);
-  return Math.max(running, initPeak);
+  return Math.max(running, initPeak) + Math.round((parseQuantity(spec.overhead?.cpu ?? 0) ?? 0) * 1000);
 }
 
 /** The container's own requests and limits as the runtime takes them (CPU in millicores, memory in bytes). */

@@ -5,17 +5,10 @@
 // CNI_ARGS IP=, and host-local records it in its data dir, or refuses it if it is taken.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatIPv4, parseIPv4, parsePrefix } from '../../cluster/ipv4.js';
 
 /** Addresses chosen for ADDs not yet finished, per network data dir: host-local has not recorded them yet. */
 const inFlight = new Map<string, Set<string>>();
-
-function toInt(a: string): number {
-  return a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-}
-
-function toAddress(n: number): string {
-  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
-}
 
 /** What host-local keeps for the network (`<dataDir>/<network>`): allocated addresses and the last reserved one. */
 function allocated(dir: string): { taken: Set<string>; last?: string } {
@@ -45,16 +38,17 @@ export interface AddressReservation {
  * and holds it for this process until `release`. `dir` is host-local's directory of the network.
  */
 export function reservePodAddress(dir: string, subnet: string, gateway: string): AddressReservation {
-  const [base, len] = subnet.split('/');
-  const size = 2 ** (32 - Number(len));
-  const first = toInt(base) + 1;
-  const lastHost = toInt(base) + size - 2;
+  const prefix = parsePrefix(subnet);
+  if (!prefix) throw new Error(`choosing a pod address: ${subnet} is not an IPv4 CIDR`);
+  const first = prefix.base + 1;
+  const lastHost = prefix.base + 2 ** (32 - prefix.len) - 2;
   const { taken, last } = allocated(dir);
   const held = inFlight.get(dir) ?? new Set<string>();
-  const start = last && toInt(last) >= first && toInt(last) <= lastHost ? toInt(last) + 1 : first;
+  const lastN = last === undefined ? undefined : parseIPv4(last);
+  const start = lastN !== undefined && lastN >= first && lastN <= lastHost ? lastN + 1 : first;
   for (let i = 0; i < lastHost - first + 1; i++) {
     const n = first + ((start - first + i) % (lastHost - first + 1));
-    const ip = toAddress(n);
+    const ip = formatIPv4(n);
     if (ip === gateway || taken.has(ip) || held.has(ip)) continue;
     held.add(ip);
     inFlight.set(dir, held);

@@ -164,18 +164,8 @@ export async function removePodNetwork(o: PodNetworkOptions): Promise<void> {
   return serialByPod(netns, async () => {
     const what = `removing the network of pod ${o.podUid} on node ${o.node}`;
     assertHostVisible({ receiveOnly: netnsDirReceiveOnly() }, what);
-    await invokeCni(
-      {
-        command: 'DEL',
-        containerId: o.podUid,
-        // Without a namespace the plugin still releases the address and skips the interface.
-        netns: netnsPinned(netns) ? netnsPath(netns) : undefined,
-        ifName: POD_IFNAME,
-        config: bridgeNetworkConfig(o),
-      },
-      what,
-      o.launcher,
-    );
+    // Without a namespace the plugin still releases the address and skips the interface.
+    await invokeCni({ ...cniCall(o, netns), netns: netnsPinned(netns) ? netnsPath(netns) : undefined, command: 'DEL' }, what, o.launcher);
     await deleteNetns(netns);
     rmSync(attachmentRecord(o.stateDir, o.podUid), { force: true });
   });

@@ -163,8 +163,12 @@ async function heldShim(bundle: string, lower: string, abort: boolean): Promise<
   const child = spawn(ensureHelper(dir), ['skiff-shim', bundle, join(bundle, 'log'), join(dir, 'oom'), lower, join(dir, 'state'), 'cid'], {
     stdio: 'ignore', env: { PATH: `${fakeRunc()}:/usr/sbin:/usr/bin:/sbin:/bin` },
   });
-  const ended = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  while (!existsSync(join(bundle, 'calls'))) await new Promise((r) => setTimeout(r, 10));
+  let exited: number | null | undefined;
+  const ended = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve((exited = code))));
+  while (!existsSync(join(bundle, 'calls'))) {
+    if (exited !== undefined) throw new Error(`the shim ended (status ${exited}) before it ran runc create`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
   const pidBeforeStart = existsSync(join(bundle, 'pid'));
   if (abort) writeFileSync(join(bundle, 'abort'), 'the attachment failed\n');
   rmSync(join(bundle, 'hold'));

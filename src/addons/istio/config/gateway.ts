@@ -78,7 +78,7 @@ export class ClusterBuilder {
   readonly clusters: Record<string, Cluster> = {};
   private readonly services = new Map<string, ServiceLike>();
   private readonly slices: Map<string, KObject[]>;
-  private readonly pods = new Map<string, KObject>();
+  private podIndex?: Map<string, KObject>;
   /** The ServiceEntry hosts this proxy sees (exportTo), by host. */
   readonly entries: Map<string, EntryService>;
 
@@ -94,8 +94,13 @@ export class ClusterBuilder {
   ) {
     for (const s of snap.services) this.services.set(`${s.metadata.name}.${s.metadata.namespace}.svc.${CLUSTER_DOMAIN}`, s as ServiceLike);
     this.slices = indexSlices(snap.endpointSlices);
-    for (const p of snap.pods) this.pods.set(key(p), p);
     this.entries = entryServices(snap.serviceEntries ?? [], meshWide ? undefined : proxy.namespace);
+  }
+
+  /** The pods by namespace/name, indexed only when a cluster is built that selects among them. */
+  private pods(): Map<string, KObject> {
+    this.podIndex ??= new Map(this.snap.pods.map((p) => [key(p), p]));
+    return this.podIndex;
   }
 
   /** The DestinationRule for a host: the proxy's namespace, then the Service's, then the root namespace (pilot's lookup order). */
@@ -137,7 +142,7 @@ export class ClusterBuilder {
         if (!bySubset) return true;
         const ref = ep.targetRef;
         if (!ref || ref.kind !== 'Pod') return false;
-        const pod = this.pods.get(`${ref.namespace ?? slice.metadata.namespace}/${ref.name}`);
+        const pod = this.pods().get(`${ref.namespace ?? slice.metadata.namespace}/${ref.name}`);
         return selects(labels, pod?.metadata.labels ?? {});
       });
       return { endpoints, ...clusterPolicy(rule?.trafficPolicy as TrafficPolicy | undefined, sub?.trafficPolicy as TrafficPolicy | undefined, port.port) };

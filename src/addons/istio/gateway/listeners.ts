@@ -1,6 +1,6 @@
 import net, { type AddressInfo, type Socket } from 'node:net';
 import tls from 'node:tls';
-import { ClientConnection, type ClientLimits } from '../../proxy/http1/client-connection.js';
+import { ClientConnection, clientAddress, type ClientLimits } from '../../proxy/http1/client-connection.js';
 import type { KeyPair } from '../../proxy/certificates.js';
 import { PASSTHROUGH_CLUSTER, type Listener, type ProxyConfig } from '../config/types.js';
 import { ENVOY_DIALECT } from './envoy.js';
@@ -75,9 +75,9 @@ export class GatewayListeners {
 
   /** A mesh connection by its original destination: passed through, sniffed, or HTTP. */
   private serveMesh(socket: Socket, mesh: NonNullable<Listener['mesh']>): void {
-    const destination = (socket.localAddress ?? '').replace(/^::ffff:/, '');
+    const destination = clientAddress(socket.localAddress);
     const only = mesh.exportTo?.[destination];
-    if (only && !only.includes(this.proxy.current.workloads?.[(socket.remoteAddress ?? '').replace(/^::ffff:/, '')]?.namespace ?? '')) {
+    if (only && !only.includes(this.proxy.current.workloads?.[clientAddress(socket.remoteAddress)]?.namespace ?? '')) {
       return passThrough(socket, this.proxy, PASSTHROUGH_CLUSTER);
     }
     const tcp = mesh.tcp[destination];

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Cluster } from '../config/types.js';
+import { clientAddress } from '../../proxy/http1/client-connection.js';
 
 // Envoy's ORIGINAL_DST cluster, which pilot makes for a ServiceEntry with resolution NONE: the
 // one endpoint is where the client was connecting to. On the mesh's node proxy that is the
@@ -9,7 +10,7 @@ import type { Cluster } from '../config/types.js';
 
 export function withOriginalDst(cluster: Cluster, socket: Socket, mesh: boolean): Cluster {
   if (!cluster.originalDst) return cluster;
-  const address = (socket.localAddress ?? '').replace(/^::ffff:/, '');
+  const address = clientAddress(socket.localAddress);
   const port = socket.localPort ?? 0;
   if (!mesh || !address || !port) return { ...cluster, endpoints: [] };
   return { ...cluster, endpoints: [{ address, port, key: address.includes(':') ? `[${address}]:${port}` : `${address}:${port}` }] };

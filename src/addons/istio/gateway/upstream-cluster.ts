@@ -143,15 +143,10 @@ export class UpstreamCluster {
     return this.ring.ring;
   }
 
-  private get limits(): { maxConnections: number; maxPendingRequests: number; maxRequests: number } {
-    const p = this.poolPolicy;
-    return { maxConnections: p.maxConnections ?? UNLIMITED, maxPendingRequests: p.maxPendingRequests ?? UNLIMITED, maxRequests: p.maxRequests ?? UNLIMITED };
-  }
-
   /** A connection to `host` for one request, now or once one frees up; or overflow. Returns a cancel function. */
   acquire(host: Endpoint, events: UpstreamEvents, done: (a: ClusterAcquired) => void): () => void {
     if (this.pool.hasIdle(host.key)) return this.attach(host, events, done);
-    if (this.pending.length + this.connecting >= this.limits.maxPendingRequests) {
+    if (this.pending.length + this.connecting >= (this.poolPolicy.maxPendingRequests ?? UNLIMITED)) {
       done({ overflow: true });
       return noop;
     }
@@ -220,7 +215,7 @@ export class UpstreamCluster {
 
   /** Opens a connection for a pending request when the breaker allows; the request stays pending until it is up. */
   private openFor(w: Waiter): void {
-    if (w.cancel || (this.connections >= this.limits.maxConnections && this.perHost.has(w.host.key))) return;
+    if (w.cancel || (this.connections >= (this.poolPolicy.maxConnections ?? UNLIMITED) && this.perHost.has(w.host.key))) return;
     // The connection counts from the start, as Envoy's connecting clients do.
     this.addConnection(w.host.key, 1);
     this.pending.splice(this.pending.indexOf(w), 1);

@@ -341,9 +341,12 @@ test('the first images are resolved while the sandbox is made, each once, and co
   const h = harness(pod({ initContainers: [{ name: 'i1', image: 'init-image' }], containers: [{ name: 'c', image: 'app-image' }] }), {
     ensureImage: async ({ image }) => {
       asked.push(image);
+      firstAsked();
       return { ok: true, image: { entrypoint: ['/bin/app'], cmd: [] } };
     },
   });
+  let firstAsked!: () => void;
+  const askedOnce = new Promise<void>((r) => (firstAsked = r));
   const runSandbox = h.runtime.runSandbox.bind(h.runtime);
   h.runtime.runSandbox = async (c) => {
     await new Promise<void>((r) => (sandboxMade = r));
@@ -351,8 +354,11 @@ test('the first images are resolved while the sandbox is made, each once, and co
   };
   try {
     const synced = h.sync();
-    // Only the first init container's image: the app's is resolved when its turn comes.
-    await new Promise((r) => setImmediate(r));
+    // Only the first init container's image: the app's is resolved when its turn comes. Without
+    // the prefetch nothing asks while the sandbox is held, and the bound ends the wait.
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([askedOnce, new Promise((_, reject) => (bound = setTimeout(() => reject(new Error('no image was asked for while the sandbox was being made')), 5_000)))]);
+    clearTimeout(bound);
     assert.deepEqual(asked, ['init-image']);
     assert.equal(h.runtime.started.length, 0);
     sandboxMade();

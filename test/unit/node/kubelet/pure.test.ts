@@ -175,4 +175,5 @@ test("a pod's CPU request: containers and sidecars together, a plain init contai
   assert.equal(podCpuRequestMillis({ initContainers: [c('i', '2')], containers: [c('a', '100m')] }), 2000);
   assert.equal(podCpuRequestMillis({ initContainers: [c('s', '200m', 'Always'), c('i', '500m')], containers: [c('a', '100m')] }), 700);
   assert.equal(podCpuRequestMillis({ initContainers: [c('i', '100m'), c('s', '200m', 'Always')], containers: [c('a', '1')] }), 1200);
+  assert.equal(podCpuRequestMillis({ containers: [c('a', '100m')], overhead: { cpu: '250m' } }), 350);
 });
