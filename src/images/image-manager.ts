@@ -86,6 +86,13 @@ export class ImageManager {
       home: string;
       clusterDir: string;
       now?: () => number;
+      /**
+       * Readies the stand-in's root (assembled once per cluster, see images/index.ts
+       * containerImage) while the registry is asked, for an image the catalog stands in for and
+       * nothing stored would replace: when the registry turns out unreachable, the container
+       * starts without assembling it after the failed pull. A registry that answers leaves it unused.
+       */
+      prepareStandIn?: (image: ImageConfig) => void;
     },
   ) {}
 
@@ -123,7 +130,9 @@ export class ImageManager {
     const credentials = req.pullSecrets.flatMap((s) => credentialsFor(s, ref.domain, ref.path));
     const started = this.now();
     try {
-      const { img, pullMs } = await this.pull(ref, full, credentials, req.onPulling, standInFor ? STAND_IN_PATIENCE_MS : undefined);
+      const pulling = this.pull(ref, full, credentials, req.onPulling, standInFor ? STAND_IN_PATIENCE_MS : undefined);
+      if (standInFor && !stored) this.prepareStandIn(standInFor);
+      const { img, pullMs } = await pulling;
       this.unreachableUntil.delete(ref.domain);
       return { ok: true, image: storedImageConfig(img, this.o.store), pulled: { pullMs, totalMs: this.now() - started, size: img.size } };
     } catch (e) {
@@ -133,6 +142,14 @@ export class ImageManager {
         return this.standIn(stored, standInFor, e.message);
       }
       return { ok: false, reason: 'ErrImagePull', message: e.unreachable ? `${e.grpc}${this.offlineHint()}` : e.grpc };
+    }
+  }
+
+  private prepareStandIn(image: ImageConfig): void {
+    try {
+      this.o.prepareStandIn?.(image);
+    } catch {
+      // The container's start assembles it again if it is used, and reports a failure then.
     }
   }
 

@@ -84,15 +84,24 @@ export class NodeAgent {
     this.netpol ??= startNetworkPolicy({ client: this.o.client, nodeName: this.o.nodeName, log: this.log });
     this.mesh ??= startMeshCapture({ cluster: this.o.cluster, nodeName: this.o.nodeName, client: this.o.client, recorder: this.recorder, log: this.log });
 
-    const runtime = new Runtime({ cluster: this.o.cluster, clusterDir: this.o.clusterDir, node: this.o.nodeName, index: this.o.index, nodeDir: this.nodeDir });
     const paths = clusterPaths(this.o.home, this.o.cluster);
+    const config = readClusterConfig(paths);
+    const alloc = {
+      cpuMillis: this.machine.cpus * 1000,
+      memoryBytes: (parseQuantity(`${this.machine.memoryKi}Ki`) ?? 0) - 100 * 2 ** 20,
+      ephemeralStorageBytes: this.machine.ephemeralStorageKi * 1024 * 0.9,
+    };
+    // Every node of the cluster has this machine's CPUs allocatable, and their pods share one cgroup.
+    const podsCpuMillis = alloc.cpuMillis * Math.max(1, config?.nodes ?? 1);
+    const runtime = new Runtime({ cluster: this.o.cluster, clusterDir: this.o.clusterDir, node: this.o.nodeName, index: this.o.index, nodeDir: this.nodeDir, podsCpuMillis });
     keepHostProgramAnswers(this.o.home);
     const imageManager = new ImageManager({
-      mode: readClusterConfig(paths)?.images ?? 'auto',
+      mode: config?.images ?? 'auto',
       store: new ImageStore(this.o.home),
       puller: async (ref, credentials, timeoutMs) => pullInHostNetwork({ home: this.o.home, ref, credentials, timeoutMs }, hostNetns(paths.pid)),
       home: this.o.home,
       clusterDir: this.o.clusterDir,
+      prepareStandIn: (image) => containerImage(image, imageRootsDir(this.o.clusterDir)),
     });
     const images: ImageService = {
       ensureImage: (req) => imageManager.ensure(req),
@@ -105,11 +114,6 @@ export class NodeAgent {
           identity: { user: img.user, etc: img.etc },
         };
       },
-    };
-    const alloc = {
-      cpuMillis: this.machine.cpus * 1000,
-      memoryBytes: (parseQuantity(`${this.machine.memoryKi}Ki`) ?? 0) - 100 * 2 ** 20,
-      ephemeralStorageBytes: this.machine.ephemeralStorageKi * 1024 * 0.9,
     };
     const kubelet = new Kubelet({
       client: this.o.client,

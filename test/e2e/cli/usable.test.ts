@@ -3,7 +3,9 @@
 // check is made once, right after `up`: none of them waits or retries.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { clusterWeightWrite, detectCgroups } from '../../../src/node/kubelet/runtime/cgroups.js';
 import { startCluster, type Cluster } from '../harness.js';
 
 let c: Cluster;
@@ -41,6 +43,16 @@ test('the DNS and ingress pods became Ready at their first readiness probe', asy
     const events = await c.ok(['get', 'events', '-n', ns, '--field-selector', 'reason=Unhealthy', '-o', 'name']);
     assert.equal(events.trim(), '', `no failed probe in ${ns}`);
   }
+});
+
+test("the pods weigh against the machine's other processes as a kubelet's kubepods: their nodes' allocatable CPU", async () => {
+  const nodes = JSON.parse(await c.ok(['get', 'nodes', '-o', 'json'])) as { items: { status: { allocatable: { cpu: string } } }[] };
+  const millis = nodes.items.reduce((sum, n) => sum + (n.status.allocatable.cpu.endsWith('m') ? parseInt(n.status.allocatable.cpu, 10) : Number(n.status.allocatable.cpu) * 1000), 0);
+  const d = detectCgroups();
+  const [file, value] = clusterWeightWrite(d, c.name, millis);
+  // MilliCPUToShares; on cgroup v2 the same shares as a weight.
+  if (d.version === 1) assert.equal(value, String(Math.floor((millis * 1024) / 1000)));
+  assert.equal(readFileSync(file, 'utf8').trim(), value);
 });
 
 test('a pod created right after up resolves kubernetes.default at its first lookup', async () => {

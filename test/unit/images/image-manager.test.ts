@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageManager, type ImagesMode, type Puller } from '../../../src/images/image-manager.js';
+import type { ImageConfig } from '../../../src/images/config.js';
 import { fullReference } from '../../../src/images/reference.js';
 import { PullError } from '../../../src/images/registry/pull-error.js';
 import { sha256Digest } from '../../../src/images/store/digest.js';
@@ -25,7 +26,7 @@ function stored(reference: string): StoredImage {
   };
 }
 
-function setup(mode: ImagesMode, puller: Puller) {
+function setup(mode: ImagesMode, puller: Puller, prepareStandIn?: (image: ImageConfig) => void) {
   const home = join(dir, `home${n++}`);
   const clusterDir = join(home, 'clusters', 'c');
   mkdirSync(clusterDir, { recursive: true });
@@ -42,6 +43,7 @@ function setup(mode: ImagesMode, puller: Puller) {
       timeouts.push(timeoutMs);
       return puller(ref, creds);
     },
+    prepareStandIn,
   });
   const pulling: string[] = [];
   const ensure = (image: string, pullPolicy?: string, pullSecrets: string[] = []) => m.ensure({ image, pullPolicy, pullSecrets, onPulling: () => pulling.push(image) });
@@ -198,4 +200,42 @@ test('concurrent pulls of one reference share a pull only when their credentials
   release();
   await all;
   assert.equal(s.calls.length, 2);
+});
+
+test('auto: the stand-in is readied while its registry is asked, only when nothing stored would run instead', async () => {
+  let answered = false;
+  const prepared: string[] = [];
+  const slowUnreachable: Puller = async (ref, creds) => {
+    await new Promise((r) => setImmediate(r));
+    answered = true;
+    return unreachable(ref, creds);
+  };
+  const s = setup('auto', slowUnreachable, (image) => prepared.push(`${image.root?.key} ${answered ? 'after' : 'during'} the pull`));
+  const r = await s.ensure('nginx:1.27');
+  assert.ok(r.ok && r.standIn?.kind === 'builtin');
+  assert.deepEqual(prepared, ['nginx during the pull']);
+  // A stored copy stands in before the catalog does: nothing to ready.
+  s.store.put(stored('docker.io/library/busybox:latest'));
+  const b = await s.ensure('busybox');
+  assert.ok(b.ok && b.standIn?.kind === 'stored');
+  // An image the catalog does not know, and the registry mode, have no stand-in.
+  await s.ensure('myorg/app:1');
+  const reg = setup('registry', unreachable, (image) => prepared.push(`registry ${image.root?.key}`));
+  await reg.ensure('nginx:1.27');
+  assert.deepEqual(prepared, ['nginx during the pull']);
+});
+
+test('auto: readying the stand-in may fail without failing the image; the pull decides', async () => {
+  let store!: ImageStore;
+  const s = setup('auto', pulls(() => store), () => {
+    throw new Error('disk full');
+  });
+  store = s.store;
+  const r = await s.ensure('nginx:1.27');
+  assert.ok(r.ok && r.pulled && !r.standIn);
+  const down = setup('auto', unreachable, () => {
+    throw new Error('disk full');
+  });
+  const d = await down.ensure('nginx:1.27');
+  assert.ok(d.ok && d.standIn?.kind === 'builtin');
 });

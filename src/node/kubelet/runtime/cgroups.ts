@@ -168,6 +168,34 @@ function enableV2Controllers(dir: string): void {
   if (want.length > 0) writeFileSync(join(dir, 'cgroup.subtree_control'), want.map((c) => `+${c}`).join(' '));
 }
 
+/**
+ * The CPU weight of the cluster's cgroup, which holds every pod cgroup, as [file, content]: the
+ * kubelet gives its kubepods cgroup the shares of the node's allocatable CPU
+ * (node_container_manager_linux.go getCgroupConfig), so that pods that asked for CPU get it
+ * beside the system's daemons (1024 shares each, as any process). Here the nodes' pods share
+ * one cgroup, so it weighs what all their allocatable CPU adds up to; left at the default
+ * 1024, the pods together weighed as much as one busy process of the machine, and a new
+ * best-effort pod's runc waited for the add-ons starting beside it for seconds.
+ */
+export function clusterWeightWrite(d: CgroupDriver, cluster: string, allocatableMillis: number): [string, string] {
+  const shares = milliCpuToShares(allocatableMillis);
+  if (d.version === 2) return [join(d.root, clusterCgroupName(cluster), 'cpu.weight'), String(sharesToWeight(shares))];
+  return [join(d.roots.cpu, clusterCgroupName(cluster), 'cpu.shares'), String(shares)];
+}
+
+/** Creates the cluster's cgroup and weighs it (clusterWeightWrite). Idempotent. */
+export function ensureClusterCgroup(d: CgroupDriver, cluster: string, allocatableMillis: number): void {
+  try {
+    const [file, value] = clusterWeightWrite(d, cluster, allocatableMillis);
+    if (d.version === 2) enableV2Controllers(d.root);
+    mkdirSync(dirname(file), { recursive: true });
+    if (d.version === 2) enableV2Controllers(dirname(file));
+    writeFileSync(file, value);
+  } catch (e) {
+    throw new Error(`creating the cgroup of cluster ${cluster}: ${(e as Error).message}`);
+  }
+}
+
 /** Creates the pod cgroup and applies its limits. Idempotent. */
 export function ensurePodCgroup(d: CgroupDriver, cluster: string, podUid: string, cpuLimitMillis?: number, memoryLimitBytes?: number, cpuRequestMillis?: number): void {
   const what = `creating the cgroup of pod ${podUid}`;

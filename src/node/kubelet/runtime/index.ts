@@ -12,7 +12,7 @@ import { READY_FILE_ENV } from '../../../images/config.js';
 import { addPodNetwork, removePodNetwork, netnsPath, nodeAddress, nodeNetns } from '../../network/index.js';
 import { HelperLauncher, type Launcher } from '../../launcher.js';
 import {
-  type CgroupDriver, type CgroupUsage, containerCgroupsPath, containerOomFile, detectCgroups, containerCgroupStats, ensurePodCgroup, podCgroupStats, procsFiles, removePodCgroup,
+  type CgroupDriver, type CgroupUsage, containerCgroupsPath, containerOomFile, detectCgroups, containerCgroupStats, ensureClusterCgroup, ensurePodCgroup, podCgroupStats, procsFiles, removePodCgroup,
 } from './cgroups.js';
 import { ensureHelper, ensurePauseRoot } from './helper.js';
 import { mountPointsUnder, unmountUnder } from './host-mounts.js';
@@ -31,6 +31,8 @@ export interface RuntimeOptions {
   node: string;
   index: number;
   nodeDir: string;
+  /** The CPU every node's pods may share, in millicores (the nodes' allocatable): the cluster cgroup's weight. */
+  podsCpuMillis?: number;
 }
 export interface SandboxConfig {
   podUid: string;
@@ -250,6 +252,7 @@ export class Runtime {
   /** Sandboxes whose network the CNI plugin is still attaching: what their containers' start waits for. */
   private readonly attaching = new Map<string, Promise<Error | undefined>>();
   private readonly runcRoot: string;
+  private clusterCgroupWeighed = false;
 
   constructor(private readonly o: RuntimeOptions) {
     this.runcRoot = join(o.nodeDir, 'runc');
@@ -337,6 +340,10 @@ export class Runtime {
         writeFileSync(lay.hosts, c.hostsFile);
         writeFileSync(lay.resolvConf, c.resolvConf);
         writeFileSync(lay.hostname, `${c.hostname}\n`);
+        if (this.o.podsCpuMillis !== undefined && !this.clusterCgroupWeighed) {
+          ensureClusterCgroup(this.cg, this.o.cluster, this.o.podsCpuMillis);
+          this.clusterCgroupWeighed = true;
+        }
         ensurePodCgroup(this.cg, this.o.cluster, c.podUid, c.cpuLimitMillis, c.memoryLimitBytes, c.cpuRequestMillis);
         let net: { netns: string; ip: string; attached?: Promise<void> };
         if (c.hostNetwork) {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatEntry, parseCriLine, rfc3339Nano, splitLines, stampMillis, tailLines } from '../../../../../src/node/kubelet/runtime/logs.js';
-import { limitWrites, parseFlatKeyed, podCgroupDirs, procsFiles, oomEventsFile, type CgroupDriver } from '../../../../../src/node/kubelet/runtime/cgroups.js';
+import { clusterWeightWrite, limitWrites, parseFlatKeyed, podCgroupDirs, procsFiles, oomEventsFile, type CgroupDriver } from '../../../../../src/node/kubelet/runtime/cgroups.js';
 import { execArgv, parseExitFile, runcError, shellQuote, shimArgv } from '../../../../../src/node/kubelet/runtime/shim.js';
 import { attemptLayout, podLayout } from '../../../../../src/node/kubelet/runtime/layout.js';
 import { createError } from '../../../../../src/node/kubelet/runtime/index.js';
@@ -73,6 +73,14 @@ test("a pod's CPU weight follows its requests as the kubelet's ResourceConfigFor
   // cgroup v2: CpuSharesToCpuWeight
   assert.equal(limitWrites(v2, 'c', 'u', undefined, undefined, 1000)[0][1], '39');
   assert.equal(limitWrites(v2, 'c', 'u', undefined, undefined, 1_000_000)[0][1], '10000');
+});
+
+test("the cluster's cgroup weighs its nodes' allocatable CPU, as the kubelet weighs kubepods", () => {
+  // Two nodes of two CPUs: 4000m, as MilliCPUToShares makes it; one node: 2000m.
+  assert.deepEqual(clusterWeightWrite(v1, 'c', 4000), ['/nonexistent/cpu/skiff.c/cpu.shares', '4096']);
+  assert.deepEqual(clusterWeightWrite(v1, 'c', 2000), ['/nonexistent/cpu/skiff.c/cpu.shares', '2048']);
+  assert.deepEqual(clusterWeightWrite(v2, 'c', 4000), ['/cg/skiff.c/cpu.weight', '157']);
+  assert.deepEqual(clusterWeightWrite(v2, 'c', 2000), ['/cg/skiff.c/cpu.weight', '79']);
 });
 
 test('flat-keyed cgroup files parse', () => {
