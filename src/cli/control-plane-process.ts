@@ -46,13 +46,32 @@ function readCmdline(pid: number): string[] | undefined {
  * or undefined when argv is not that cluster's control plane.
  */
 export function serveCommandLineArgs(argv: readonly string[], home: string, name: string): string[] | undefined {
+  if (serveHomeOf(argv, name) !== home) return undefined;
+  return controllerManagerArgsOf(argv.slice(argv.indexOf('serve') + 5));
+}
+
+/** The home of `… <…/cli/main.js> serve --name <name> --home <home> …`, or undefined when argv is no control plane of a cluster so named. */
+function serveHomeOf(argv: readonly string[], name: string): string | undefined {
   const i = argv.indexOf('serve');
-  if (i < 1) return undefined;
-  const entry = argv[i - 1]!;
-  if (!/[/\\]cli[/\\]main\.js$/.test(entry)) return undefined;
+  if (i < 1 || !/[/\\]cli[/\\]main\.js$/.test(argv[i - 1]!)) return undefined;
   const rest = argv.slice(i + 1);
-  if (rest.length < 4 || rest[0] !== '--name' || rest[1] !== name || rest[2] !== '--home' || rest[3] !== home) return undefined;
-  return controllerManagerArgsOf(rest.slice(4));
+  return rest[0] === '--name' && rest[1] === name && rest[2] === '--home' ? rest[3] : undefined;
+}
+
+/**
+ * The homes other than `home` from which a control plane of a cluster named `name` runs. A name
+ * is machine-wide (network namespaces skiff.<name>.*, cgroup skiff.<name>), so a second cluster
+ * of that name would take over the first one's network.
+ */
+export function otherHomesServing(home: string, name: string): string[] {
+  const homes = new Set<string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry) || Number(entry) === process.pid) continue;
+    const argv = readCmdline(Number(entry));
+    const h = argv && serveHomeOf(argv, name);
+    if (h !== undefined && h !== home) homes.add(h);
+  }
+  return [...homes];
 }
 
 export function isServeCommandLine(argv: readonly string[], home: string, name: string): boolean {

@@ -20,6 +20,7 @@ import {
 } from '../../cluster/home.js';
 import {
   SERVE_ARGV0,
+  otherHomesServing,
   removePidFile,
   runningControlPlane,
   runningControllerManagerArgs,
@@ -40,6 +41,14 @@ const LOG_ROTATE_BYTES = 8 * 1024 * 1024;
 const LOG_TAIL_LINES = 25;
 
 async function createCluster(paths: ClusterPaths, flags: UpFlags): Promise<ClusterConfig> {
+  const elsewhere = otherHomesServing(paths.home, flags.name);
+  if (elsewhere.length > 0) {
+    // kind's "node(s) already exist for a cluster with the name": this one's network would replace that one's.
+    throw new Error(
+      `a cluster named "${flags.name}" already runs on this machine from SKIFF_HOME=${elsewhere[0]}; ` +
+        `cluster names are machine-wide (network namespaces skiff.${flags.name}.*, cgroup skiff.${flags.name}): choose another --name`,
+    );
+  }
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
 

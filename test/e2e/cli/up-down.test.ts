@@ -191,6 +191,27 @@ test('flags that describe the cluster are refused on an existing cluster with ot
   assert.match(r.stderr, /^ERROR: starting cluster "one": the cluster already exists with --nodes 2; .*skiff down --name one/);
 });
 
+test('a cluster name is machine-wide: up of the same name from another home is refused, and down there leaves the running one alone', async () => {
+  const otherHome = mkdtempSync(join(tmpdir(), 'skiff-up-test-other-'));
+  try {
+    const env = { SKIFF_HOME: otherHome, KUBECONFIG: join(otherHome, 'kubeconfig') };
+    const up = skiff(['up', '--name', 'one'], env);
+    assert.equal(up.code, 1);
+    assert.match(up.stderr, new RegExp(`^ERROR: starting cluster "one": a cluster named "one" already runs on this machine from SKIFF_HOME=${home}; cluster names are machine-wide .*: choose another --name\n$`));
+    assert.equal(existsSync(clusterPaths(otherHome, 'one').dir), false);
+    const down = skiff(['down', '--name', 'one'], env);
+    assert.equal(down.code, 0, down.stderr);
+    assert.match(down.stderr, /^No cluster "one" in .*; the one of that name running from SKIFF_HOME=.* is left as it is\n$/);
+    const one = readClusterConfig(clusterPaths(home, 'one'))!;
+    const p = clusterPaths(home, 'one');
+    assert.equal(await readyz(one.port, readFileSync(p.caCert, 'utf8'), readFileSync(p.token, 'utf8').trim()), 200);
+    assert.equal(skiff(['status', '--name', 'one']).code, 0);
+    assert.ok(existsSync('/run/netns/skiff.one.n1'), "the running cluster's node namespace stays");
+  } finally {
+    rmSync(otherHome, { recursive: true, force: true });
+  }
+});
+
 test('a control plane that fails to start: up fails at once with the log tail and leaves nothing running', () => {
   assert.equal(skiff(['up', '--name', 'broken']).code, 0);
   assert.equal(skiff(['stop', '--name', 'broken']).code, 0);
