@@ -25,8 +25,11 @@ import { ListenerRoutes, rewritePath, type HostCompilations, type RouteChoice } 
 /** Envoy's stream idle timeout: the longest silence from an upstream mid-response. */
 const STREAM_IDLE_MS = 300_000;
 const RETRY_BASE_MS = 25;
+const NOTHING_TRIED: ReadonlySet<string> = new Set();
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
+/** Response headers of the upstream's that the client does not get (Envoy sets its own server and framing). */
+const ENVOY_SETS_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'server']);
 /** Request headers the gateway sets itself. */
 const SET_UPSTREAM = new Set(['x-forwarded-proto', 'x-request-id', 'x-envoy-attempt-count', 'x-forwarded-for']);
 
@@ -236,7 +239,8 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
   private readonly baseLines: string[];
   /** baseLines serialized once: an attempt adds only its count. */
   private readonly baseText: string;
-  private readonly tried = new Set<string>();
+  /** Endpoints this request failed on; made at its first failure. */
+  private tried: Set<string> | undefined;
   private attempt = 0;
   private endpoint: Endpoint | undefined;
   private current: UpstreamExchange | undefined;
@@ -250,7 +254,7 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
   /** Whether this attempt holds a connection of the cluster (a request in its circuit breaker). */
   private holding = false;
   private over = false;
-  private readonly shadows: ShadowRequest[] = [];
+  private shadows: ShadowRequest[] | undefined;
 
   constructor(
     private readonly proxy: GatewayProxy,
@@ -286,21 +290,21 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
   }
 
   start(): void {
-    if (this.action.timeoutMs) this.routeTimer = setTimeout(this.onRouteTimeout, this.action.timeoutMs);
+    if (this.action.timeoutMs) this.routeTimer = setTimeout(() => this.onRouteTimeout(), this.action.timeoutMs);
     for (const m of this.action.mirrors ?? []) {
       const mirror = this.proxy.upstream(m.cluster);
-      const ep = mirror && mirrored(m.percent) ? this.proxy.pick(mirror, new Set()) : undefined;
-      if (ep) this.shadows.push(sendShadow(ep, this.method, this.target, this.baseLines, this.action.timeoutMs, this.withBody));
+      const ep = mirror && mirrored(m.percent) ? this.proxy.pick(mirror, NOTHING_TRIED) : undefined;
+      if (ep) (this.shadows ??= []).push(sendShadow(ep, this.method, this.target, this.baseLines, this.action.timeoutMs, this.withBody));
     }
     this.tryOnce();
   }
 
   tapBody(chunk: Buffer | null): void {
-    for (const s of this.shadows) s.body(chunk);
+    if (this.shadows) for (const s of this.shadows) s.body(chunk);
   }
 
   private tryOnce(): void {
-    const ep = this.proxy.pick(this.cluster, this.tried, this.hash);
+    const ep = this.proxy.pick(this.cluster, this.tried ?? NOTHING_TRIED, this.hash);
     if (!ep) return this.localReply(envoyReply(503, 'no healthy upstream'), 'UH', 'no_healthy_upstream');
     this.attempt++;
     this.endpoint = ep;
@@ -312,7 +316,7 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
     const ex = this.cluster.exchange(this.req, this, this);
     this.current = ex;
     const perTryMs = this.action.retry.perTryTimeoutMs;
-    if (perTryMs) this.perTry = setTimeout(this.onPerTryTimeout, perTryMs);
+    if (perTryMs) this.perTry = setTimeout(() => this.onPerTryTimeout(), perTryMs);
     this.cancelConnect = this.cluster.acquire(ep, ex, (a: ClusterAcquired) => {
       this.cancelConnect = undefined;
       if ('overflow' in a) {
@@ -372,18 +376,29 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
     this.outlier(h.status);
     const took = Date.now() - this.attemptStarted;
     this.rec.upstreamServiceTimeMs = took;
-    let lines: string[] = [];
-    for (let i = 0; i < h.rawHeaders.length; i += 2) {
-      const k = h.rawHeaders[i]!.toLowerCase();
-      if (k === 'connection' || k === 'keep-alive' || k === 'transfer-encoding' || k === 'server') continue;
-      lines.push(k, h.rawHeaders[i + 1]!);
+    const raw = h.rawHeaders;
+    const routeOps = this.route.headers?.response;
+    const clusterOps = this.weighted.headers?.response;
+    let out = statusLine(h.status, ENVOY_DIALECT.reason(h.status, h.reason));
+    if (routeOps || clusterOps) {
+      const lines: string[] = [];
+      for (let i = 0; i < raw.length; i += 2) {
+        const k = raw[i]!.toLowerCase();
+        if (!ENVOY_SETS_RESPONSE.has(k)) lines.push(k, raw[i + 1]!);
+      }
+      out += headerLines(applyOps(applyOps(lines, routeOps), clusterOps));
+    } else {
+      // The common case, without header operations: no list of the lines to rewrite.
+      for (let i = 0; i < raw.length; i += 2) {
+        const k = raw[i]!.toLowerCase();
+        if (!ENVOY_SETS_RESPONSE.has(k)) out += k + ': ' + raw[i + 1]! + '\r\n';
+      }
     }
-    lines = applyOps(applyOps(lines, this.route.headers?.response), this.weighted.headers?.response);
-    if (this.setCookie) lines.push('set-cookie', this.setCookie);
+    if (this.setCookie) out += 'set-cookie: ' + this.setCookie + '\r\n';
     const cors = this.proxy.corsHeaders.get(this.req);
-    if (cors) for (const k in cors) lines.push(k, cors[k]!);
-    lines.push('x-envoy-upstream-service-time', String(took), 'server', ENVOY_SERVER);
-    return statusLine(h.status, ENVOY_DIALECT.reason(h.status, h.reason)) + headerLines(lines) + (chunked ? 'transfer-encoding: chunked\r\n' : '') + this.req.connectionHeader(close) + '\r\n';
+    if (cors) for (const k in cors) out += k + ': ' + cors[k]! + '\r\n';
+    out += 'x-envoy-upstream-service-time: ' + took + '\r\nserver: ' + ENVOY_SERVER + '\r\n';
+    return out + (chunked ? 'transfer-encoding: chunked\r\n' : '') + this.req.connectionHeader(close) + '\r\n';
   }
 
   /** Reports the attempt's answer (or local-origin failure, undefined) to outlier detection. */
@@ -397,7 +412,7 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
     if (!f.stale) this.outlier(f.status);
     this.endAttempt();
     if (this.over || this.req.finished) return this.done();
-    this.tried.add(this.endpoint!.key);
+    (this.tried ??= new Set()).add(this.endpoint!.key);
     const connectFailure = !f.sent;
     const retry =
       this.retriesLeft() &&
@@ -451,17 +466,17 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
     this.endAttempt();
   }
 
-  private readonly onPerTryTimeout = (): void => {
+  private onPerTryTimeout(): void {
     if (this.over || this.req.headersSent) return;
     this.stopAttempt();
     this.failed({ failure: 'timeout', sent: true, message: 'per-try timeout' });
-  };
+  }
 
-  private readonly onRouteTimeout = (): void => {
+  private onRouteTimeout(): void {
     if (this.over || this.req.headersSent) return;
     this.stopAttempt();
     this.localReply(envoyReply(504, 'upstream request timeout'), 'UT', 'upstream_response_timeout');
-  };
+  }
 
   private readonly onAbort = (): void => {
     if (this.over) return;
@@ -475,7 +490,7 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
 
   private done(): void {
     this.over = true;
-    for (const s of this.shadows) s.abandon();
+    if (this.shadows) for (const s of this.shadows) s.abandon();
     clearTimeout(this.routeTimer);
     clearTimeout(this.perTry);
   }

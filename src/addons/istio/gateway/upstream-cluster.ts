@@ -130,8 +130,8 @@ export class UpstreamCluster {
   }
 
   /** The hosts that take traffic now (outlier detection's view). */
-  healthy(now = Date.now()): Endpoint[] {
-    return this.outlier ? this.outlier.healthy(this.spec.endpoints, now) : this.spec.endpoints;
+  healthy(now?: number): Endpoint[] {
+    return this.outlier ? this.outlier.healthy(this.spec.endpoints, now ?? Date.now()) : this.spec.endpoints;
   }
 
   /** The ring over `hosts` (all of the cluster's, or those outlier detection leaves in), rebuilt when they change. */

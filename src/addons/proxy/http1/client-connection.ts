@@ -33,6 +33,9 @@ export const NGINX_CLIENT_LIMITS: ClientLimits = {
 /** How long a closing connection keeps reading (and dropping) what the client still sends, so it gets the answer before a reset (nginx's lingering_timeout). */
 const LINGER_MS = 5000;
 
+/** First body bytes up to this size are copied behind the response head, so both leave in one plain write. */
+const COPY_FIRST_BYTES = 16 * 1024;
+
 export interface BodySink {
   /** A piece of the body as it came (chunked framing kept); false pauses the client until resumeBody(). */
   data(chunk: Buffer): boolean;
@@ -106,6 +109,14 @@ export class ClientRequest {
     this.headersSent = true;
     const s = this.conn.socket;
     if (!first || first.length === 0) return s.write(head, 'latin1');
+    if (first.length <= COPY_FIRST_BYTES) {
+      // One buffer, one plain write: a corked pair of writes goes through the stream's writev
+      // path (an array of chunks, a request object per chunk), which cost more than the copy.
+      const out = Buffer.allocUnsafe(head.length + first.length);
+      out.write(head, 0, 'latin1');
+      first.copy(out, head.length);
+      return s.write(out);
+    }
     s.cork();
     s.write(head, 'latin1');
     const ok = s.write(first);
@@ -157,6 +168,8 @@ export class ClientConnection {
   private bodyPaused = false;
   private remaining = 0;
   private scanner: ChunkedScanner | null = null;
+  /** The socket's inactivity timeout as last set (Node replaces its timer on every setTimeout, even to the same value). */
+  private timeoutMs = 0;
 
   constructor(
     readonly socket: Socket,
@@ -174,7 +187,18 @@ export class ClientConnection {
     socket.on('error', noop);
     socket.on('timeout', this.onTimeout);
     socket.on('drain', this.onDrain);
-    socket.setTimeout(limits.headerTimeoutMs);
+    this.arm(limits.headerTimeoutMs);
+  }
+
+  /**
+   * The client's timeout from now on. While a request is with the upstream (its body read) none
+   * applies, and the timer is left as it is rather than cleared and set again for every request:
+   * onTimeout ignores it then, and the response's writes restart it.
+   */
+  private arm(ms: number): void {
+    if (ms === this.timeoutMs) return;
+    this.timeoutMs = ms;
+    this.socket.setTimeout(ms);
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -195,7 +219,7 @@ export class ClientConnection {
       while (this.state === 'idle' && this.pending !== null) {
         const r = parseRequestHead(this.pending, this.limits.maxHeadBytes);
         if (!r.ok) {
-          if (r.incomplete) this.socket.setTimeout(this.limits.headerTimeoutMs);
+          if (r.incomplete) this.arm(this.limits.headerTimeoutMs);
           else this.reject(this.dialect.refusal(r.status, r.headerTooLarge === true));
           break;
         }
@@ -219,7 +243,7 @@ export class ClientConnection {
     this.bodyFinished = body.kind === 'none' || (body.kind === 'length' && body.length === 0);
     this.remaining = body.kind === 'length' ? body.length : 0;
     this.scanner = body.kind === 'chunked' ? new ChunkedScanner() : null;
-    this.socket.setTimeout(this.bodyFinished ? 0 : this.limits.bodyTimeoutMs);
+    if (!this.bodyFinished) this.arm(this.limits.bodyTimeoutMs);
     this.handler(req);
   }
 
@@ -302,8 +326,6 @@ export class ClientConnection {
     }
     if (this.bodyFinished) {
       this.sink = null;
-      // Not when sink.data() already answered and closed (413): the lingering timeout stays.
-      if (this.state === 'request') this.socket.setTimeout(0);
       sink.end();
     }
   }
@@ -326,7 +348,7 @@ export class ClientConnection {
     this.state = 'idle';
     this.bodyPaused = false;
     this.resume();
-    this.socket.setTimeout(this.pending === null ? this.limits.keepAliveTimeoutMs : this.limits.headerTimeoutMs);
+    this.arm(this.pending === null ? this.limits.keepAliveTimeoutMs : this.limits.headerTimeoutMs);
     if (this.pending !== null) this.parseLoop();
   }
 
@@ -339,7 +361,7 @@ export class ClientConnection {
     s.off('close', this.onClose);
     s.off('timeout', this.onTimeout);
     s.off('drain', this.onDrain);
-    s.setTimeout(0);
+    this.arm(0);
     const head = this.pending ?? Buffer.alloc(0);
     this.pending = null;
     this.resume();
@@ -358,7 +380,7 @@ export class ClientConnection {
     this.state = 'closed';
     this.pending = null;
     this.resume();
-    this.socket.setTimeout(LINGER_MS);
+    this.arm(LINGER_MS);
     this.socket.end();
   }
 
@@ -401,6 +423,7 @@ export class ClientConnection {
   };
 
   private readonly onTimeout = (): void => {
+    if (this.state === 'request' && this.bodyFinished) return; // the upstream's timeouts apply (arm)
     // Idle keep-alive, a slow head, a stalled body, or lingering: nginx closes without a word.
     this.socket.destroy();
   };

@@ -18,6 +18,11 @@ export class UpstreamConnection {
   requests = 0;
   /** Set while an exchange owns the connection; idle otherwise. */
   events: UpstreamEvents | null = null;
+  /** While idle: since when, and for how long the cache keeps it. */
+  private idleSince = 0;
+  private idleTimeoutMs = 0;
+  /** The socket's inactivity timeout as last set (Node replaces its timer on every setTimeout, even to the same value). */
+  private timeoutMs = 0;
   private error: (Error & { code?: string }) | undefined;
   private gone = false;
 
@@ -26,20 +31,46 @@ export class UpstreamConnection {
     readonly key: string,
     private readonly pool: UpstreamConnections,
   ) {
-    socket.on('data', (d: Buffer) => {
-      if (this.events) this.events.data(d);
-      else socket.destroy(); // bytes nobody asked for: the connection cannot be trusted any more
-    });
+    // A plain socket reads into READ_BUFFER (acquire) and hands the bytes to received().
+    if (socket instanceof tls.TLSSocket) socket.on('data', (d: Buffer) => this.received(d));
     socket.on('error', (e: Error) => {
       this.error = e;
     });
     socket.on('end', () => this.lost());
     socket.on('close', () => this.lost());
     socket.on('timeout', () => {
-      if (this.events) this.events.timeout();
-      else socket.destroy();
+      if (this.events) return this.events.timeout();
+      // Idle under an exchange's longer timeout (idle()): closed once idle for the cache's time.
+      const left = this.idleTimeoutMs - (Date.now() - this.idleSince);
+      if (left > 0) {
+        this.timeoutMs = left;
+        socket.setTimeout(left);
+      } else socket.destroy();
     });
     socket.on('drain', () => this.events?.drain());
+  }
+
+  received(d: Buffer): void {
+    if (this.events) this.events.data(d);
+    else this.socket.destroy(); // bytes nobody asked for: the connection cannot be trusted any more
+  }
+
+  /** An exchange's timeout: the longest silence from the endpoint. */
+  arm(ms: number): void {
+    if (ms === this.timeoutMs) return;
+    this.timeoutMs = ms;
+    this.socket.setTimeout(ms);
+  }
+
+  /**
+   * Back in the cache, closed after `timeoutMs` without use. A timer at most that long is left
+   * as the last exchange set it (the 'timeout' handler then waits out the rest), so a connection
+   * reused at once costs no timer of its own.
+   */
+  idle(timeoutMs: number): void {
+    this.idleSince = Date.now();
+    this.idleTimeoutMs = timeoutMs;
+    if (this.timeoutMs === 0 || this.timeoutMs > timeoutMs) this.arm(timeoutMs);
   }
 
   get alive(): boolean {
@@ -96,9 +127,22 @@ export class UpstreamConnections {
       done({ conn, reused: true });
       return noop;
     }
+    let conn: UpstreamConnection | undefined;
+    // Plain sockets read into one buffer and the bytes of each read are copied out at once: a
+    // read then skips the stream machinery (its push, 'data' event and a scheduled tick), which
+    // cost more than the copy.
+    const onread = {
+      buffer: READ_BUFFER,
+      callback: (n: number, b: Uint8Array): boolean => {
+        const d = Buffer.from(b.subarray(0, n));
+        if (conn) conn.received(d);
+        else socket.destroy(); // an answer before any request
+        return true; // backpressure pauses the socket itself (UpstreamExchange)
+      },
+    };
     const socket = t.https
       ? tls.connect({ host: t.address, port: t.port, rejectUnauthorized: false })
-      : net.connect({ host: t.address, port: t.port, noDelay: true });
+      : net.connect({ host: t.address, port: t.port, noDelay: true, onread });
     let settled = false;
     const timer = setTimeout(() => {
       if (settled) return;
@@ -120,7 +164,7 @@ export class UpstreamConnections {
       clearTimeout(timer);
       socket.off('error', fail);
       if (t.https) socket.setNoDelay(true);
-      const conn = new UpstreamConnection(socket, key, this);
+      conn = new UpstreamConnection(socket, key, this);
       conn.events = events;
       conn.requests = 1;
       done({ conn, reused: false });
@@ -151,7 +195,7 @@ export class UpstreamConnections {
       this.idle.set(conn.key, list);
     }
     if (list.length >= this.opts.maxIdle) list.shift()!.socket.destroy();
-    conn.socket.setTimeout(this.opts.idleTimeoutMs);
+    conn.idle(this.opts.idleTimeoutMs);
     list.push(conn);
   }
 
@@ -177,5 +221,8 @@ export class UpstreamConnections {
     this.idle.clear();
   }
 }
+
+/** Where every plain upstream socket reads; a read is copied out before the next one can happen. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 function noop(): void {}

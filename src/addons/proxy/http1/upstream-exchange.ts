@@ -90,7 +90,7 @@ export class UpstreamExchange implements UpstreamEvents {
     this.conn = conn;
     this.reused = reused;
     const s = conn.socket;
-    s.setTimeout(this.spec.readTimeoutMs);
+    conn.arm(this.spec.readTimeoutMs);
     s.write(this.spec.head, 'latin1');
     if (this.spec.withBody) {
       this.req.readBody({
