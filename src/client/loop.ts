@@ -12,6 +12,12 @@ const QUIET_RETRIES = 3;
 export interface ReconcileResult {
   /** Reconcile the key again after this many milliseconds even if nothing changes. */
   requeueAfter?: number;
+  /**
+   * Reconcile the key again after its rate limiter's backoff (controller-runtime's
+   * Result.Requeue, client-go's AddRateLimited): "look again now" without a busy loop that
+   * would hold the event loop, since a reconcile answered from caches never waits on I/O.
+   */
+  requeue?: boolean;
 }
 
 export type KeyFunc = (obj: KObject, informer: InformerLike) => string | string[] | undefined | null;
@@ -68,8 +74,12 @@ export function runController(spec: ControllerSpec): RunningController {
       if (key === undefined) return;
       try {
         const res = await spec.reconcile(key);
-        queue.forget(key);
-        if (res && res.requeueAfter !== undefined && !stopped) queue.addAfter(key, res.requeueAfter);
+        if (res?.requeue) {
+          if (!stopped) queue.addRateLimited(key);
+        } else {
+          queue.forget(key);
+          if (res && res.requeueAfter !== undefined && !stopped) queue.addAfter(key, res.requeueAfter);
+        }
       } catch (e) {
         const n = queue.numRequeues(key);
         // A conflict or a vanished object usually means our cache lagged one of our own

@@ -37,7 +37,7 @@ export async function syncDeployment(
   rsInNamespace: KObject[],
   podsInNamespace: KObject[],
   fx: DeploymentEffects,
-): Promise<{ requeueAfter?: number }> {
+): Promise<{ requeueAfter?: number; requeue?: boolean }> {
   // Upstream mutates its copy of the deployment step by step; the cache stays untouched.
   const d = structuredClone(cached);
   const ctx: SyncContext = { fx, d };
@@ -67,5 +67,6 @@ export async function syncDeployment(
   }
   if (dspec(d).strategy?.type === 'Recreate') await rolloutRecreate(ctx, rsList, podMapFor(rsList, podsInNamespace));
   else await rolloutRolling(ctx, rsList);
+  if (ctx.requeue) return { requeue: true };
   return ctx.requeueAfter !== undefined ? { requeueAfter: ctx.requeueAfter } : {};
 }

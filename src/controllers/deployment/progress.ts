@@ -82,5 +82,9 @@ export function requeueStuckDeployment(ctx: SyncContext, st: DeploymentStatus): 
   const from = cond.lastUpdateTime ? Date.parse(cond.lastUpdateTime) : NaN;
   if (Number.isNaN(from)) return;
   const after = from + progressDeadlineSeconds(d) * 1000 - ctx.fx.now();
-  ctx.requeueAfter = after < 1000 ? 0 : after + 1000;
+  // Upstream's enqueueRateLimited for a deadline under a second away: a completed rollout whose
+  // pods became unavailable (reason NewReplicaSetAvailable, which never times out) stays here
+  // for good, and a requeue at 0 ms would reconcile it without ever yielding the event loop.
+  if (after < 1000) ctx.requeue = true;
+  else ctx.requeueAfter = after + 1000;
 }

@@ -31,4 +31,6 @@ export interface SyncContext {
   rsList?: KObject[];
   /** Set when the rollout must be looked at again after a delay. */
   requeueAfter?: number;
+  /** Set when the rollout must be looked at again as soon as the rate limiter allows. */
+  requeue?: boolean;
 }

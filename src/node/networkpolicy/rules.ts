@@ -63,7 +63,9 @@ const shortHash = (s: string) => createHash('sha256').update(s).digest('hex').sl
 export const policyId = (namespace: string, name: string) => `np-${shortHash(`${namespace}/${name}`)}`;
 
 export function buildNetpolState(input: NetpolInput): NetpolState {
-  const view = clusterView(input.pods, input.namespaces);
+  // Without policies nothing below reads the view; building it costs a pass over every pod of the
+  // cluster at each pod event, quadratic in the pods of a scale-up.
+  const view = input.policies.length > 0 ? clusterView(input.pods, input.namespaces) : { pods: [], podsByNamespace: new Map(), namespaceLabels: new Map() };
   const sets = new Map<string, NftSet>();
   const chains = new Map<string, string[]>();
   const ingressOf = new Map<string, string[]>();

@@ -123,3 +123,33 @@ test('requeueAfter brings a key back and one key is never reconciled concurrentl
   assert.equal(maxRunning, 1);
   await ctl.stop();
 });
+
+test('requeue comes back through the backoff, so a reconcile that never waits does not hold the event loop', async () => {
+  const inf = new FakeInformer();
+  inf.objects = [obj('a')];
+  let runs = 0;
+  let immediateRan = false;
+  let runsBeforeImmediate = 0;
+  const retries: number[] = [];
+  let finish!: () => void;
+  const finished = new Promise<void>((r) => (finish = r));
+  const ctl = runController({
+    name: 'requeue-rate-limited',
+    informers: [inf],
+    keyOf: (o) => `ns/${o.metadata.name}`,
+    async reconcile() {
+      runs++;
+      retries.push(ctl.queue.numRequeues('ns/a'));
+      if (runs === 1) setImmediate(() => ((immediateRan = true), (runsBeforeImmediate = runs)));
+      if (runs === 4) finish();
+      return runs < 4 ? { requeue: true } : undefined;
+    },
+  });
+  inf.sync();
+  await finished;
+  assert.ok(immediateRan);
+  assert.equal(runsBeforeImmediate, 1);
+  // Each requeue counts one more failure, so the delay grows as client-go's AddRateLimited's.
+  assert.deepEqual(retries, [0, 1, 2, 3]);
+  await ctl.stop();
+});

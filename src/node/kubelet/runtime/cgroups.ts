@@ -34,24 +34,39 @@ export function clusterCgroupName(cluster: string): string {
   return `skiff.${cluster}`;
 }
 
-/** The pod's cgroup directories: one for v2, one per v1 controller (co-mounted controllers share one). */
-export function podCgroupDirs(d: CgroupDriver, cluster: string, podUid: string): string[] {
-  const rel = [clusterCgroupName(cluster), podUid];
-  if (d.version === 2) return [join(d.root, ...rel)];
+/** The v1 hierarchies' roots, co-mounted controllers once, as resolved for a driver. */
+const v1Roots = new WeakMap<Extract<CgroupDriver, { version: 1 }>, string[]>();
+
+/**
+ * The distinct roots of the v1 controllers. Resolved once per driver (each resolution lstats
+ * every component on cgroupfs, once per pod otherwise); a root that does not resolve is not
+ * remembered, so a hierarchy mounted later is found.
+ */
+function distinctV1Roots(d: Extract<CgroupDriver, { version: 1 }>): string[] {
+  const known = v1Roots.get(d);
+  if (known) return known;
   const seen = new Set<string>();
-  const out: string[] = [];
+  let resolved = true;
   for (const c of V1_CONTROLLERS) {
     let root = d.roots[c];
     try {
       root = realpathSync(root);
     } catch {
       // Not mounted: creating the pod cgroup will report it.
+      resolved = false;
     }
-    if (seen.has(root)) continue;
     seen.add(root);
-    out.push(join(root, ...rel));
   }
+  const out = [...seen];
+  if (resolved) v1Roots.set(d, out);
   return out;
+}
+
+/** The pod's cgroup directories: one for v2, one per v1 controller (co-mounted controllers share one). */
+export function podCgroupDirs(d: CgroupDriver, cluster: string, podUid: string): string[] {
+  const rel = [clusterCgroupName(cluster), podUid];
+  if (d.version === 2) return [join(d.root, ...rel)];
+  return distinctV1Roots(d).map((root) => join(root, ...rel));
 }
 
 function controllerDir(d: CgroupDriver, controller: 'cpu' | 'cpuacct' | 'memory', cluster: string, podUid: string): string {

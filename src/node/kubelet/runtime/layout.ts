@@ -18,10 +18,30 @@ export interface PodLayout {
   pause: AttemptLayout;
 }
 
+/**
+ * Layouts made lately, newest last: the status poll asks for every pod's each second. Frozen,
+ * so a caller cannot change what the next one gets.
+ */
+const layouts = new Map<string, Readonly<PodLayout>>();
+const LAYOUTS_KEPT = 512;
+
 export function podLayout(nodeDir: string, podUid: string): PodLayout {
+  const key = `${nodeDir}\0${podUid}`;
+  let lay = layouts.get(key);
+  if (lay) {
+    layouts.delete(key);
+  } else {
+    lay = makePodLayout(nodeDir, podUid);
+    if (layouts.size >= LAYOUTS_KEPT) layouts.delete(layouts.keys().next().value!);
+  }
+  layouts.set(key, lay);
+  return lay;
+}
+
+function makePodLayout(nodeDir: string, podUid: string): PodLayout {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(podUid)) throw new Error(`invalid pod UID ${JSON.stringify(podUid)}`);
   const dir = join(nodeDir, 'pods', podUid);
-  return {
+  return Object.freeze({
     dir,
     state: join(dir, 'sandbox.json'),
     hosts: join(dir, 'hosts'),
@@ -31,8 +51,8 @@ export function podLayout(nodeDir: string, podUid: string): PodLayout {
     logs: join(dir, 'logs'),
     ipcNs: join(dir, 'ns', 'ipc'),
     utsNs: join(dir, 'ns', 'uts'),
-    pause: bundleLayout(join(dir, 'pause'), join(dir, 'pause', 'log')),
-  };
+    pause: Object.freeze(bundleLayout(join(dir, 'pause'), join(dir, 'pause', 'log'))),
+  });
 }
 
 /** One run of a container: its OCI bundle (config.json, the overlay root), the shim's files and its log. */

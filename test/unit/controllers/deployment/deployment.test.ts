@@ -266,6 +266,22 @@ test('old ReplicaSets beyond revisionHistoryLimit are deleted, oldest revision f
   assert.deepEqual(Object.keys(w.sizes()).sort(), [`web-${computeHash(template('nginx:2'))}`, `web-${computeHash(template('nginx:3'))}`].sort());
 });
 
+test('a complete rollout whose pods became unavailable past the deadline is looked at again through the rate limiter', async () => {
+  const w = new World(deployment());
+  await w.converge();
+  assert.equal(status(w.d).conditions.find((c) => c.type === 'Progressing')!.reason, 'NewReplicaSetAvailable');
+  w.podsBecomeReady = false;
+  w.settle();
+  w.t += 601_000;
+  await w.step();
+  assert.equal(status(w.d).unavailableReplicas, 3);
+  // NewReplicaSetAvailable never times out (upstream's DeploymentTimedOut), so every sync lands
+  // here: upstream's enqueueRateLimited, not a requeue at 0 ms.
+  assert.deepEqual(await w.step(), { requeue: true });
+  assert.deepEqual(await w.step(), { requeue: true });
+  assert.equal(status(w.d).conditions.find((c) => c.type === 'Progressing')!.reason, 'NewReplicaSetAvailable');
+});
+
 test('no progress within progressDeadlineSeconds is ProgressDeadlineExceeded', async () => {
   const w = new World(deployment());
   w.podsBecomeReady = false;

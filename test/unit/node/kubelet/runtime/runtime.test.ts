@@ -1,4 +1,7 @@
 import { test } from 'node:test';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { formatEntry, parseCriLine, rfc3339Nano, splitLines, stampMillis, tailLines } from '../../../../../src/node/kubelet/runtime/logs.js';
 import { clusterWeightWrite, limitWrites, parseFlatKeyed, podCgroupDirs, procsFiles, oomEventsFile, type CgroupDriver } from '../../../../../src/node/kubelet/runtime/cgroups.js';
@@ -48,6 +51,37 @@ test('cgroup paths: v2 one dir, v1 one per controller, under skiff.<C>/<uid>', (
   assert.deepEqual(procsFiles(v2, 'c1', 'u1'), ['/cg/skiff.c1/u1/cgroup.procs']);
   assert.equal(oomEventsFile(v1, 'c1', 'u1'), '/nonexistent/memory/skiff.c1/u1/memory.oom_control');
   assert.equal(oomEventsFile(v2, 'c1', 'u1'), '/cg/skiff.c1/u1/memory.events');
+});
+
+test('cgroup v1: co-mounted controllers give one dir, and hierarchies mounted after a first ask are found', () => {
+  const base = mkdtempSync(join(tmpdir(), 'skiff-cg-'));
+  try {
+    const d: CgroupDriver = { version: 1, roots: { cpu: join(base, 'cpu'), cpuacct: join(base, 'cpuacct'), memory: join(base, 'memory'), pids: join(base, 'pids') } };
+    // Nothing there yet: the paths as given, and nothing remembered.
+    assert.deepEqual(podCgroupDirs(d, 'c1', 'u1'), ['cpu', 'cpuacct', 'memory', 'pids'].map((c) => join(base, c, 'skiff.c1', 'u1')));
+    for (const c of ['cpu,cpuacct', 'memory', 'pids']) mkdirSync(join(base, c));
+    symlinkSync('cpu,cpuacct', join(base, 'cpu'));
+    symlinkSync('cpu,cpuacct', join(base, 'cpuacct'));
+    const want = ['cpu,cpuacct', 'memory', 'pids'].map((c) => join(realpathSync(base), c, 'skiff.c1', 'u1'));
+    assert.deepEqual(podCgroupDirs(d, 'c1', 'u1'), want);
+    assert.deepEqual(podCgroupDirs(d, 'c1', 'u2'), want.map((w) => w.replace(/u1$/, 'u2')));
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('pod layouts: the same answer for the same pod, which no caller can change', () => {
+  const a = podLayout('/n', 'uid-1');
+  assert.equal(podLayout('/n', 'uid-1'), a);
+  assert.notEqual(podLayout('/m', 'uid-1').dir, a.dir);
+  assert.throws(() => {
+    (a as { state: string }).state = '/elsewhere';
+  }, TypeError);
+  assert.throws(() => {
+    (a.pause as { dir: string }).dir = '/elsewhere';
+  }, TypeError);
+  assert.equal(podLayout('/n', 'uid-1').state, '/n/pods/uid-1/sandbox.json');
+  assert.throws(() => podLayout('/n', '../x'), /invalid pod UID/);
 });
 
 test('limits: cpu millis become a CFS quota over 100ms, memory bytes a hard limit; absent means unlimited', () => {
