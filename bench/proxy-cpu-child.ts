@@ -11,7 +11,7 @@
 import { openSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { AccessLogSink } from '../src/addons/istio/gateway/access-log.js';
+import { AccessLogSink } from '../src/addons/proxy/access-log-sink.js';
 import { GatewayListeners } from '../src/addons/istio/gateway/listeners.js';
 import { GatewayProxy } from '../src/addons/istio/gateway/proxy.js';
 import { DEFAULT_RETRY } from '../src/addons/istio/config/routes.js';

@@ -190,6 +190,8 @@ export interface IngressAnnotations {
   upstreamHashBy: string;
   /** `custom-http-errors` status codes, empty when unset. */
   customHttpErrors: number[];
+  /** `enable-access-log` (default true): whether the location's requests are logged. */
+  accessLog: boolean;
 }
 
 const DEFAULT_CORS_METHODS = 'GET, PUT, POST, DELETE, PATCH, OPTIONS';
@@ -236,6 +238,7 @@ export function defaultIngressAnnotations(): IngressAnnotations {
     loadBalance: 'round_robin',
     upstreamHashBy: '',
     customHttpErrors: [],
+    accessLog: true,
   };
 }
 
@@ -488,6 +491,7 @@ export function parseIngressAnnotations(
     if (codes.every((s) => /^\d{3}$/.test(s))) config.customHttpErrors = codes.map(Number);
     else r.invalid('custom-http-errors', errorsRaw);
   }
+  config.accessLog = r.bool('enable-access-log', true);
 
   return { config, errors: r.errors };
 }

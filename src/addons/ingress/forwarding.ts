@@ -35,6 +35,8 @@ const DROP_REQUEST = new Set([
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'server', 'date', 'x-pad']);
 
 export interface ForwardContext {
+  /** X-Request-ID: the client's, or a new one (nginx's $req_id). */
+  requestId: string;
   remoteAddr: string;
   scheme: 'http' | 'https';
   /** The listener's port as the client reached it (nginx $pass_port). */
@@ -78,11 +80,10 @@ function connectionTokens(headers: IncomingHttpHeaders): Set<string> | undefined
 export function upstreamRequestHeaderLines(rawHeaders: string[], headers: IncomingHttpHeaders, ctx: ForwardContext): string {
   const extraDrop = connectionTokens(headers);
   const host = ctx.upstreamHost || ctx.host;
-  const requestId = headers['x-request-id'];
   const scheme = ctx.scheme;
   let out = host ? `Host: ${host}\r\n` : '';
   out +=
-    `X-Request-ID: ${typeof requestId === 'string' && requestId !== '' ? requestId : newRequestId()}\r\n` +
+    `X-Request-ID: ${ctx.requestId}\r\n` +
     `X-Real-IP: ${ctx.remoteAddr}\r\nX-Forwarded-For: ${ctx.remoteAddr}\r\n` +
     (ctx.host ? `X-Forwarded-Host: ${ctx.host}\r\n` : '') +
     `X-Forwarded-Port: ${ctx.port}\r\nX-Forwarded-Proto: ${scheme}\r\nX-Forwarded-Scheme: ${scheme}\r\nX-Scheme: ${scheme}\r\n`;

@@ -3,6 +3,7 @@ import { inClusterConfig } from '../../client/in-cluster.js';
 import { notifyReady } from '../ready.js';
 import { parseControllerArgs } from './args.js';
 import { klogLogger } from '../log.js';
+import { AccessLogSink } from '../proxy/access-log-sink.js';
 import { CertificateStore, generateFakeCertificate } from '../proxy/certificates.js';
 import { startHealthServer } from './health.js';
 import { IngressProxy } from './proxy.js';
@@ -45,7 +46,9 @@ async function main(): Promise<void> {
   // makes its own once it serves (below): the start is not the key generation's.
   const certificates = new CertificateStore(role ? () => role.fakePair : () => generateFakeCertificate(), klogLogger);
   let table: RouteTable = buildRouteTable({ ingresses: [], ingressClasses: [], services: [], endpointSlices: [], identity });
-  const proxy = new IngressProxy({ routes: () => table, log: (m) => klogLogger('error', m) });
+  // nginx's access_log goes to /var/log/nginx/access.log, which the image links to stdout.
+  const accessLog = new AccessLogSink((chunk) => process.stdout.write(chunk));
+  const proxy = new IngressProxy({ routes: () => table, log: (m) => klogLogger('error', m), accessLog: accessLog.write });
   const listeners = await startListeners({ host: args.bindAddress, httpPort: args.httpPort, httpsPort: args.httpsPort, proxy, certificates });
   let ready = false;
   // With workers, the primary answers /healthz for all of them.
@@ -99,6 +102,7 @@ async function main(): Promise<void> {
     void Promise.allSettled([listeners.close(), health?.close(), view.stop()])
       .then(() => {
         proxy.close();
+        accessLog.flush();
         return client.close();
       })
       .finally(() => process.exit(0));

@@ -2,7 +2,8 @@ import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import { RoundRobin } from './balancer.js';
 import type { Endpoint } from '../proxy/endpoints.js';
-import { clientResponseHeaderLines, encodePath, upstreamRequestHeaderLines } from './forwarding.js';
+import { upstreamInfoLine, type IngressAccessRecord } from './access-log.js';
+import { clientResponseHeaderLines, encodePath, newRequestId, upstreamRequestHeaderLines } from './forwarding.js';
 import type { ClientRequest } from '../proxy/http1/client-connection.js';
 import { ChunkedScanner } from '../proxy/http1/chunked.js';
 import { parseResponseHead, type ResponseHead } from '../proxy/http1/head.js';
@@ -34,6 +35,8 @@ export interface ProxyOptions {
   /** The current route table (swapped atomically by the controller). */
   routes(): RouteTable;
   log?: Logger;
+  /** Where access log lines go (ingress-nginx's upstreaminfo format); none are made without it. */
+  accessLog?: (line: string) => void;
   /** Upstream keep-alive cache (ingress-nginx: upstream-keepalive-connections 320, -timeout 60s, -requests 10000). */
   keepAliveConnections?: number;
   keepAliveTimeoutMs?: number;
@@ -53,7 +56,12 @@ interface Routed {
   /** Response headers the ingress adds (CORS, HSTS, affinity cookie), replacing the upstream's. */
   extraHeaders?: Record<string, string | string[]>;
   release?: () => void;
+  /** The access log record, when the location logs. */
+  record?: IngressAccessRecord;
 }
+
+/** ingress-nginx's name for the upstream of its default backend. */
+const DEFAULT_BACKEND_UPSTREAM = 'upstream-default-backend';
 
 type Failure = 'error' | 'timeout';
 
@@ -134,9 +142,16 @@ export class IngressProxy {
   private route(req: ClientRequest): Routed | undefined {
     const head = req.head;
     const scheme = req.encrypted ? 'https' : 'http';
+    const start = this.opts.accessLog ? Date.now() : 0;
+    // The upstream name a local answer is logged under; undefined: not logged. Requests nginx
+    // answers before a location applies have none yet, and the default backend logs nothing
+    // (enable-access-log-for-default-backend is off by default).
+    let logAs: string | undefined = this.opts.accessLog ? '' : undefined;
     const target = parseRequestTarget(head.target);
     if (!target) {
-      req.respond(nginxPage(400));
+      const page = nginxPage(400);
+      req.respond(page);
+      if (logAs !== undefined) this.logAnswer(req, start, page, logAs);
       return undefined;
     }
     const host = head.headers.host ?? '';
@@ -145,13 +160,18 @@ export class IngressProxy {
     const hsts = hstsHeader(scheme, server.tlsSecret !== undefined);
     const answer = (r: PolicyResponse): undefined => {
       req.respond(hsts ? { ...r, headers: { ...r.headers, 'Strict-Transport-Security': hsts } } : r);
+      if (logAs !== undefined) this.logAnswer(req, start, r, logAs);
       return undefined;
     };
     const match = findLocation(server, target.path);
     if (match.kind === 'slash-redirect') return answer(nginxRedirect(301, `${scheme}://${host}${encodePath(match.path)}${target.search}`));
-    if (match.kind === 'none') return answer(nginxPage(404));
+    if (match.kind === 'none') {
+      logAs = undefined;
+      return answer(nginxPage(404));
+    }
     const location = match.location;
     const cfg = location.config;
+    if (logAs !== undefined) logAs = location.isDefaultBackend || !cfg.accessLog ? undefined : (location.upstream?.name ?? DEFAULT_BACKEND_UPSTREAM);
     const origin = head.headers.origin;
     const redirectReq = { scheme, host, path: target.path, requestUri: head.target } as const;
     const declared = head.body.kind === 'length' ? head.body.length : undefined;
@@ -223,7 +243,25 @@ export class IngressProxy {
       secure: transport.scheme === 'https',
       extraHeaders,
       release,
+      record:
+        logAs === undefined
+          ? undefined
+          : accessRecord(req, start, logAs, upstream === location.upstream || upstream === location.fallback ? '' : upstream.name),
     };
+  }
+
+  /** Logs an answer of the ingress's own, given in full before any upstream was tried. */
+  private logAnswer(req: ClientRequest, start: number, r: PolicyResponse, upstreamName: string): void {
+    const rec = accessRecord(req, start, upstreamName, '');
+    rec.status = r.status;
+    rec.bodyBytesSent = req.head.method === 'HEAD' ? 0 : Buffer.byteLength(r.body, 'latin1');
+    rec.requestId = requestIdOf(req);
+    this.writeAccessLog(rec);
+  }
+
+  /** For ForwardedRequest and tunnels: the request's line, once it is over. */
+  writeAccessLog(rec: IngressAccessRecord): void {
+    this.opts.accessLog?.(upstreamInfoLine(rec, Date.now()));
   }
 
   pickEndpoint(req: ClientRequest, r: Routed, tried: ReadonlySet<string>, lastFailed: boolean): Endpoint | undefined {
@@ -247,7 +285,10 @@ export class IngressProxy {
   /** The request headers the endpoint gets: the client's, plus the forwarded ones ingress-nginx sets. */
   private upstreamHeaders(req: ClientRequest, r: Routed, upgrade?: string): string {
     const h = req.head.headers;
+    const requestId = requestIdOf(req);
+    if (r.record) r.record.requestId = requestId;
     return upstreamRequestHeaderLines(req.head.rawHeaders, h, {
+      requestId,
       remoteAddr: req.remoteAddress,
       scheme: r.scheme,
       port: req.localPort || (r.scheme === 'https' ? 443 : 80),
@@ -296,19 +337,34 @@ export class IngressProxy {
     const started = Date.now();
     let attempt = 0;
     let upstream: Socket | undefined;
+    const rec = r.record;
+    let tryStarted = 0;
+    let logged = false;
+    const endTry = (addr: string, status: number) => rec?.tries.push({ addr, status, responseLength: 0, timeMs: Date.now() - tryStarted });
+    const writeLog = (status: number) => {
+      if (!rec || logged) return;
+      logged = true;
+      rec.status = status;
+      this.writeAccessLog(rec);
+    };
     req.onAbort = () => {
       upstream?.destroy();
       r.release?.();
+      writeLog(499);
     };
     const fail = (failure: Failure | undefined) => {
       r.release?.();
-      req.respond(withExtra(nginxPage(failure === 'timeout' ? 504 : 502), r.extraHeaders));
+      const page = withExtra(nginxPage(failure === 'timeout' ? 504 : 502), r.extraHeaders);
+      req.respond(page);
+      if (rec) rec.bodyBytesSent = Buffer.byteLength(page.body, 'latin1');
+      writeLog(page.status);
     };
     const tryOnce = (last?: Failure) => {
       const ep = this.pickEndpoint(req, r, tried, last !== undefined);
       if (!ep) return fail(last);
       tried.add(ep.key);
       attempt++;
+      tryStarted = Date.now();
       const up = secure ? tls.connect({ host: ep.address, port: ep.port, rejectUnauthorized: false }) : net.connect({ host: ep.address, port: ep.port, noDelay: true });
       upstream = up;
       let settled = false;
@@ -318,6 +374,7 @@ export class IngressProxy {
         settled = true;
         up.destroy();
         if (req.finished) return;
+        endTry(ep.key, failure === 'timeout' ? 504 : 502);
         if (mayRetry(t, failure, 'GET', attempt, started, Date.now())) return tryOnce(failure);
         fail(failure);
       };
@@ -343,7 +400,18 @@ export class IngressProxy {
         const upgraded = h.status === 101;
         const lines = upgraded ? h.rawHeaders : tunnelRefusalHeaders(h.rawHeaders);
         const extra = r.extraHeaders ? Object.entries(r.extraHeaders).flatMap(([k, v]) => (Array.isArray(v) ? v.flatMap((x) => [k, x]) : [k, v])) : [];
-        socket.write(nginxStatusLine(h.status, h.reason) + headerLines(lines) + headerLines(extra) + (upgraded ? '' : 'Connection: close\r\n') + '\r\n', 'latin1');
+        const clientHead = nginxStatusLine(h.status, h.reason) + headerLines(lines) + headerLines(extra) + (upgraded ? '' : 'Connection: close\r\n') + '\r\n';
+        if (rec) {
+          // As nginx, an upgraded connection is logged when it closes, with what went each way.
+          const before = socket.bytesWritten + clientHead.length;
+          const upBefore = up.bytesRead - rest.length;
+          socket.once('close', () => {
+            rec.bodyBytesSent = socket.bytesWritten - before;
+            rec.tries.push({ addr: ep.key, status: h.status, responseLength: up.bytesRead - upBefore, timeMs: Date.now() - tryStarted });
+            writeLog(h.status);
+          });
+        }
+        socket.write(clientHead, 'latin1');
         socket.setNoDelay(true);
         up.off('close', early);
         up.off('error', early);
@@ -396,6 +464,9 @@ class ForwardedRequest implements ExchangeSpec, ExchangeOutcome {
   private current: UpstreamExchange | undefined;
   private cancelConnect: (() => void) | undefined;
   private over = false;
+  /** For the access log: when the current try started, and the client's byte count before its response head. */
+  private tryStarted = 0;
+  private bytesBefore = 0;
 
   constructor(
     private readonly proxy: IngressProxy,
@@ -413,7 +484,13 @@ class ForwardedRequest implements ExchangeSpec, ExchangeOutcome {
   }
 
   responseHead(h: ResponseHead, chunked: boolean, close: boolean): string {
-    return this.proxy.responseHead(this.req, this.r, h, chunked, close);
+    const head = this.proxy.responseHead(this.req, this.r, h, chunked, close);
+    const rec = this.r.record;
+    if (rec) {
+      rec.status = h.status;
+      this.bytesBefore = this.req.conn.socket.bytesWritten + head.length;
+    }
+    return head;
   }
 
   tryOnce(last?: Failure): void {
@@ -425,6 +502,7 @@ class ForwardedRequest implements ExchangeSpec, ExchangeOutcome {
 
   private tryOn(ep: Endpoint): void {
     this.endpoint = ep;
+    if (this.r.record) this.tryStarted = Date.now();
     const ex = this.proxy.exchange(this.req, this, this);
     this.current = ex;
     this.cancelConnect = this.proxy.acquire(ep, this.r.secure, this.r.runtime.timeouts.connectMs, ex, (a) => {
@@ -447,6 +525,7 @@ class ForwardedRequest implements ExchangeSpec, ExchangeOutcome {
     const ep = this.endpoint!;
     if (f.stale && this.stale++ < MAX_STALE) return this.tryOn(ep);
     (this.tried ??= new Set()).add(ep.key);
+    this.r.record?.tries.push({ addr: ep.key, status: f.failure === 'timeout' ? 504 : 502, responseLength: 0, timeMs: Date.now() - this.tryStarted });
     const { req, r } = this;
     this.proxy.log('error', `upstream ${f.failure === 'timeout' ? 'timed out' : 'error'} (${f.message}) from ${ep.key} for ${this.method} ${req.head.target} (Ingress ${r.location.ingress?.namespace}/${r.location.ingress?.name}, upstream ${r.upstream.name})`);
     this.lastNotSent = !f.sent && f.failure === 'error';
@@ -461,11 +540,16 @@ class ForwardedRequest implements ExchangeSpec, ExchangeOutcome {
       const { req, r } = this;
       this.proxy.log('error', `${brokenReason} from ${this.endpoint?.key} for ${this.method} ${req.head.target} (Ingress ${r.location.ingress?.namespace}/${r.location.ingress?.name})`);
     }
+    const rec = this.r.record;
+    if (rec) {
+      rec.bodyBytesSent = Math.max(0, this.req.conn.socket.bytesWritten - this.bytesBefore);
+      rec.tries.push({ addr: this.endpoint!.key, status: rec.status, responseLength: rec.bodyBytesSent, timeMs: Date.now() - this.tryStarted });
+    }
     this.finish();
   }
 
   bodyTooLarge(): void {
-    this.req.respond(withExtra(nginxPage(413, { Connection: 'close' }), this.r.extraHeaders));
+    this.answer(withExtra(nginxPage(413, { Connection: 'close' }), this.r.extraHeaders));
     this.finish();
   }
 
@@ -480,13 +564,29 @@ class ForwardedRequest implements ExchangeSpec, ExchangeOutcome {
   }
 
   private fail(status: number): void {
-    if (!this.req.finished) this.req.respond(withExtra(nginxPage(status), this.r.extraHeaders));
+    if (!this.req.finished) this.answer(withExtra(nginxPage(status), this.r.extraHeaders));
     this.finish();
+  }
+
+  private answer(page: PolicyResponse): void {
+    this.req.respond(page);
+    const rec = this.r.record;
+    if (rec) {
+      rec.status = page.status;
+      rec.bodyBytesSent = this.method === 'HEAD' ? 0 : Buffer.byteLength(page.body, 'latin1');
+    }
   }
 
   private readonly onAbort = (): void => {
     this.cancelConnect?.();
     this.current?.abort();
+    const rec = this.r.record;
+    if (rec) {
+      // nginx's own status for a client that went away before its answer started; one that
+      // left during the body is logged with the status it was being sent.
+      if (!this.req.headersSent) rec.status = 499;
+      else rec.bodyBytesSent = Math.max(0, this.req.conn.socket.bytesWritten - this.bytesBefore);
+    }
     this.finish();
   };
 
@@ -494,6 +594,7 @@ class ForwardedRequest implements ExchangeSpec, ExchangeOutcome {
     if (this.over) return;
     this.over = true;
     this.r.release?.();
+    if (this.r.record) this.proxy.writeAccessLog(this.r.record);
   }
 }
 
@@ -571,4 +672,32 @@ function withExtra(r: PolicyResponse, extra: Record<string, string | string[]> |
   const headers: Record<string, string> = { ...r.headers };
   for (const [k, v] of Object.entries(extra)) if (typeof v === 'string' && k.toLowerCase() !== 'set-cookie') headers[k] = v;
   return { ...r, headers };
+}
+
+/** nginx's $req_id as ingress-nginx maps it: the client's X-Request-ID, else a new one. */
+function requestIdOf(req: ClientRequest): string {
+  const id = req.head.headers['x-request-id'];
+  return typeof id === 'string' && id !== '' ? id : newRequestId();
+}
+
+function accessRecord(req: ClientRequest, start: number, upstreamName: string, alternativeUpstreamName: string): IngressAccessRecord {
+  const head = req.head;
+  const h = head.headers;
+  return {
+    remoteAddr: req.remoteAddress,
+    authorization: h.authorization,
+    start,
+    method: head.method,
+    target: head.target,
+    minor: head.minor,
+    status: 0,
+    bodyBytesSent: 0,
+    referer: h.referer,
+    userAgent: h['user-agent'],
+    requestLength: req.headBytes + (head.body.kind === 'length' ? head.body.length : 0),
+    upstreamName,
+    alternativeUpstreamName,
+    tries: [],
+    requestId: '',
+  };
 }

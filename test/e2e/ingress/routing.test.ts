@@ -143,6 +143,29 @@ test('the backend sees X-Forwarded-For/-Host/-Port/-Proto and X-Real-IP', async 
   assert.equal(new RegExp('^x-forwarded-for=(.*)$', 'm').exec(spoofed.out)?.[1], real);
 });
 
+// Uses the echoserver of the test above.
+test('kubectl logs of the controller shows each request in ingress-nginx\'s access log format', async () => {
+  const id = `e2e-${Date.now()}`;
+  const r = await untilReply('headers.test to be routed', () => get(ip, 'headers.test', '/logged?x=1', ['-H', `X-Request-ID: ${id}`, '-A', 'e2e-agent']), (x) => x.status === 200);
+  assert.equal(r.status, 200);
+  const pod = JSON.parse(await c.ok(['get', 'pods', '-l', 'app=echoserver', '-o', 'json'])) as { items: { status: { podIP: string } }[] };
+  const podIP = pod.items[0]!.status.podIP;
+  // The line is written within the sink's flush interval of the answer.
+  let line = '';
+  await waitFor('the access log line', async () => {
+    const logs = await c.ok(['logs', '-n', 'ingress-nginx', 'deploy/ingress-nginx-controller']);
+    line = logs.split('\n').find((l) => l.endsWith(` ${id}`)) ?? '';
+    return line !== '';
+  });
+  assert.match(
+    line,
+    new RegExp(
+      String.raw`^\d+\.\d+\.\d+\.\d+ - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET /logged\?x=1 HTTP/1\.1" 200 \d+ "-" "e2e-agent" \d+ \d+\.\d{3} ` +
+        String.raw`\[default-echoserver-80\] \[\] ${podIP.replace(/\./g, '\\.')}:8080 \d+ \d+\.\d{3} 200 ${id}$`,
+    ),
+  );
+});
+
 test('a replaced TLS Secret is served without a restart', async (t) => {
   const first = makeCert(['sec.test']);
   const second = makeCert(['sec.test']);

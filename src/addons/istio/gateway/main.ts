@@ -8,7 +8,7 @@ import { notifyReady } from '../../ready.js';
 import { applyDelta, isDelta, type ProxyConfigDelta } from '../config/delta.js';
 import type { ProxyConfig } from '../config/types.js';
 import { DISCOVERY_PATH } from '../istiod/discovery.js';
-import { AccessLogSink } from './access-log.js';
+import { AccessLogSink } from '../../proxy/access-log-sink.js';
 import { GatewayListeners } from './listeners.js';
 import { GatewayProxy } from './proxy.js';
 

@@ -59,6 +59,8 @@ export class ClientRequest {
   constructor(
     readonly conn: ClientConnection,
     readonly head: RequestHead,
+    /** Bytes of the request line and headers as the client sent them. */
+    readonly headBytes: number,
   ) {}
 
   get remoteAddress(): string {
@@ -224,7 +226,7 @@ export class ClientConnection {
           break;
         }
         this.pending = r.size < this.pending.length ? this.pending.subarray(r.size) : null;
-        this.begin(r.head);
+        this.begin(r.head, r.size);
       }
       if (this.state === 'idle' && this.pending === null && this.clientEnded) this.close();
     } finally {
@@ -232,10 +234,10 @@ export class ClientConnection {
     }
   }
 
-  private begin(head: RequestHead): void {
+  private begin(head: RequestHead, headBytes: number): void {
     this.served++;
     this.state = 'request';
-    const req = new ClientRequest(this, head);
+    const req = new ClientRequest(this, head, headBytes);
     this.current = req;
     this.sink = null;
     this.bodyPaused = false;

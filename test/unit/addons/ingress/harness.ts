@@ -78,12 +78,12 @@ export interface Harness {
 
 let fakePair: Promise<KeyPair> | undefined;
 
-export async function startHarness(initial: RouteTable, secrets: KObject[] = []): Promise<Harness> {
+export async function startHarness(initial: RouteTable, secrets: KObject[] = [], accessLog?: (line: string) => void): Promise<Harness> {
   fakePair ??= generateFakeCertificate();
   const pair = fakePair;
   const certificates = new CertificateStore(() => pair);
   let current = initial;
-  const proxy = new IngressProxy({ routes: () => current });
+  const proxy = new IngressProxy({ routes: () => current, accessLog });
   const setTable = (t: RouteTable) => {
     current = t;
     certificates.update(t.tlsHosts, (ns, name) => secrets.find((s) => s.metadata.namespace === ns && s.metadata.name === name));
