@@ -72,21 +72,28 @@ export function remoteUser(authorization: string | undefined): string | undefine
   return colon > 0 ? decoded.slice(0, colon) : undefined;
 }
 
-const seconds = (ms: number) => (Math.max(0, ms) / 1000).toFixed(3);
+/** Milliseconds as nginx prints seconds with millisecond resolution, `0.002`. */
+function seconds(ms: number): string {
+  const m = ms > 0 ? Math.round(ms) : 0;
+  const frac = m % 1000;
+  return `${(m - frac) / 1000}.${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}`;
+}
+
 const orDash = (v: string | undefined) => (v === undefined || v === '' ? '-' : escapeValue(v));
 
-function tries(list: UpstreamTry[], field: (t: UpstreamTry) => string): string {
-  if (list.length === 0) return '-';
-  let out = field(list[0]!);
-  for (let i = 1; i < list.length; i++) out += ', ' + field(list[i]!);
-  return out;
+/** The $upstream_* fields: each try's value, joined as nginx joins them. */
+function upstreamFields(list: UpstreamTry[]): string {
+  if (list.length === 0) return '- - - -';
+  const one = list[0]!;
+  if (list.length === 1) return `${one.addr} ${one.responseLength} ${seconds(one.timeMs)} ${one.status}`;
+  const join = (field: (t: UpstreamTry) => string | number) => list.map(field).join(', ');
+  return `${join((t) => t.addr)} ${join((t) => t.responseLength)} ${join((t) => seconds(t.timeMs))} ${join((t) => t.status)}`;
 }
 
 export function upstreamInfoLine(r: IngressAccessRecord, now: number): string {
   return (
-    `${r.remoteAddr} - ${orDash(remoteUser(r.authorization))} [${timeLocal(now)}] "${escapeValue(`${r.method} ${r.target} HTTP/1.${r.minor}`)}" ` +
+    `${r.remoteAddr} - ${r.authorization === undefined ? '-' : orDash(remoteUser(r.authorization))} [${timeLocal(now)}] "${escapeValue(`${r.method} ${r.target} HTTP/1.${r.minor}`)}" ` +
     `${r.status} ${r.bodyBytesSent} "${orDash(r.referer)}" "${orDash(r.userAgent)}" ${r.requestLength} ${seconds(now - r.start)} ` +
-    `[${r.upstreamName}] [${r.alternativeUpstreamName}] ${tries(r.tries, (t) => t.addr)} ${tries(r.tries, (t) => String(t.responseLength))} ` +
-    `${tries(r.tries, (t) => seconds(t.timeMs))} ${tries(r.tries, (t) => String(t.status))} ${r.requestId}\n`
+    `[${r.upstreamName}] [${r.alternativeUpstreamName}] ${upstreamFields(r.tries)} ${r.requestId}\n`
   );
 }
