@@ -27,9 +27,14 @@ export const NODE_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=0'];
 /**
  * The ingress controller allocates per request and keeps little: a young generation large
  * enough that requests in flight die before a scavenge measured fewer, shorter GC pauses
- * (bench/ingress.bench.ts).
+ * (bench/ingress.bench.ts). Its scavenges are done by the main thread alone: a parallel
+ * scavenge hands work to V8's helper threads and waits for them, and on a busy machine of two
+ * CPUs a helper that was preempted held a pause up for milliseconds. The mesh proxy at 1,000
+ * requests/s (3 alternating pairs of 10 s runs, load 2-3.3): pauses p90 0.61-1.34 ms, max
+ * 2.3-13.1 ms, 19-41 ms in all with parallel scavenges; p90 0.26-0.52 ms, max 0.66-1.57 ms,
+ * 13-15 ms in all without (the young generation holds little that survives: nothing to share out).
  */
-export const INGRESS_NODE_FLAGS = ['--max-semi-space-size=32'];
+export const INGRESS_NODE_FLAGS = ['--max-semi-space-size=32', '--no-parallel-scavenge'];
 /**
  * metrics-server's memory is a budget (issue 14: 15 MB with the HPA controller) and its CPU is a
  * few milliseconds a scrape: V8's lite mode (no optimizing compiler, no executable code pages,
