@@ -270,6 +270,17 @@ export class Informer<T extends KObject = KObject> implements InformerLike<T> {
   }
 }
 
+/**
+ * kube-controller-manager's informer transform: managedFields are the API server's bookkeeping of
+ * who wrote which field, which no controller reads, and they are often the larger part of an
+ * object's metadata (a FieldsV1 tree per writer). The server keeps them across an update that
+ * omits them, so a controller writing back a cached object loses nothing.
+ */
+export function stripManagedFields<T extends KObject>(obj: T): T {
+  if (obj.metadata.managedFields !== undefined) delete obj.metadata.managedFields;
+  return obj;
+}
+
 /** One informer per resource shared by every controller, as client-go's SharedInformerFactory. */
 export class SharedInformers {
   private informers = new Map<string, Informer>();
@@ -278,13 +289,15 @@ export class SharedInformers {
   constructor(
     private readonly client: ListWatcher,
     private readonly log?: Logger,
+    /** Applied to every object of every informer (client-go's WithTransform). */
+    private readonly transform?: (obj: KObject) => KObject,
   ) {}
 
   informer<T extends KObject>(res: Resource<T>): Informer<T> {
     const key = `${res.group}/${res.plural}`;
     let inf = this.informers.get(key);
     if (!inf) {
-      inf = new Informer(this.client, res as Resource, { log: this.log });
+      inf = new Informer(this.client, res as Resource, { log: this.log, transform: this.transform });
       this.informers.set(key, inf);
       if (this.started) inf.start();
     }

@@ -1,6 +1,6 @@
 import type { ApiClient } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
-import { SharedInformers } from '../client/informer.js';
+import { SharedInformers, stripManagedFields } from '../client/informer.js';
 import { startCoreDNSAddon, startIngressNginxAddon, startIstioAddon, startMetricsServerAddon } from './addons/controller.js';
 import { startAPIServiceAvailability } from './apiservice/controller.js';
 import { startDaemonSetController } from './daemonset/controller.js';
@@ -58,7 +58,7 @@ export interface ControllerOptions {
 
 export function startControllers(client: ApiClient, opts: ControllerOptions = {}): ControllerManager {
   const ownInformers = !opts.informers;
-  const informers = opts.informers ?? new SharedInformers(client, opts.log);
+  const informers = opts.informers ?? new SharedInformers(client, opts.log, stripManagedFields);
   const recorder = (component: string) => new EventRecorder(client, component, opts.log);
   const deploymentEvents = recorder('deployment-controller');
   const replicaSetEvents = recorder('replicaset-controller');

@@ -14,7 +14,7 @@ import type { ApiEndpoint } from '../../apiserver/bootstrap.js';
 import { startControlPlane, type ControlPlaneOptions } from '../../apiserver/server.js';
 import { generateSigningKey } from '../../apiserver/serviceaccount/jwt.js';
 import { ApiClient } from '../../client/client.js';
-import { SharedInformers } from '../../client/informer.js';
+import { SharedInformers, stripManagedFields } from '../../client/informer.js';
 import { startControllers, type ControllerOptions } from '../../controllers/manager.js';
 import { parseControllerManagerFlags } from '../../controllers/options.js';
 import { nodeAddress } from '../../node/network/names.js';
@@ -104,7 +104,7 @@ export async function startControlPlaneProcess(o: ControlPlaneOptions, controlle
   const token = randomBytes(32).toString('base64url');
   server.api.addToken(token, { username: 'system:kube-controller-manager', groups: ['system:authenticated'] });
   const client = new ApiClient({ socketPath: o.socketPath, token, userAgent: 'skiff-controller-manager' });
-  const informers = new SharedInformers(client, controllerOptions.log);
+  const informers = new SharedInformers(client, controllerOptions.log, stripManagedFields);
   const nodesDir = o.nodesDir ?? join(dirname(o.stateDir), 'nodes');
   const controllers = startControllers(client, { nodesDir, ...controllerOptions, informers });
   // The scheduler is its own component upstream; here it shares the informers and the lifecycle.

@@ -70,7 +70,7 @@ test('isServeCommandLine matches only `<…/cli/main.js> serve --name N --home H
   assert.deepEqual(serveCommandLineArgs(ok, '/var/lib/skiff', 'dev'), []);
   assert.equal(isServeCommandLine([...withArgs, '--other'], '/var/lib/skiff', 'dev'), false);
   // What up starts, serve reads back.
-  assert.deepEqual(parseCommandLine(withArgs.slice(2)).flags, { name: 'dev', home: '/var/lib/skiff', controllerManagerArgs: ['--horizontal-pod-autoscaler-sync-period=5s'] });
+  assert.deepEqual(parseCommandLine(withArgs.slice(withArgs.indexOf('serve'))).flags, { name: 'dev', home: '/var/lib/skiff', controllerManagerArgs: ['--horizontal-pod-autoscaler-sync-period=5s'] });
 });
 
 test('a live control plane of this cluster is recognised by its pid, nothing else is', async () => {

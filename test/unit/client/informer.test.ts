@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KObject } from '../../../src/api/types.js';
 import { ApiError, type ListOptions, type ObjectList, type Resource, type WatchEvent, type WatchOptions } from '../../../src/client/client.js';
-import { Informer, type ListWatcher } from '../../../src/client/informer.js';
+import { Informer, SharedInformers, stripManagedFields, type ListWatcher } from '../../../src/client/informer.js';
 
 const pods: Resource = { group: '', version: 'v1', plural: 'pods', kind: 'Pod' };
 
@@ -142,4 +142,23 @@ test('a metadata-only informer asks for metadata and keeps what its transform re
   assert.deepEqual(inf.get('ns', 'a'), { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: { name: 'a', namespace: 'ns', resourceVersion: '5' } });
   assert.deepEqual(inf.get('ns', 'b')?.metadata, { name: 'b', namespace: 'ns', resourceVersion: '11' });
   await inf.stop();
+});
+
+test('shared informers with stripManagedFields keep listed and watched objects without managedFields, the rest intact', async () => {
+  const api = new FakeApi();
+  const managed = (name: string, rv: string): KObject => ({ metadata: { ...pod(name, rv).metadata, labels: { app: name }, managedFields: [{ manager: 'kubectl', fieldsV1: { 'f:spec': {} } }] }, spec: { x: 1 } });
+  api.lists.push({ metadata: { resourceVersion: '10' }, items: [managed('a', '5')] });
+  api.watches.push(async (emit) => emit({ type: 'ADDED', object: managed('b', '11') }));
+  const shared = new SharedInformers(api, undefined, stripManagedFields);
+  const inf = shared.informer(pods);
+  shared.start();
+  await inf.waitForSync();
+  await api.idleReached;
+  for (const name of ['a', 'b']) {
+    const o = inf.get('ns', name)!;
+    assert.equal('managedFields' in o.metadata, false);
+    assert.deepEqual(o.metadata.labels, { app: name });
+    assert.deepEqual(o.spec, { x: 1 });
+  }
+  await shared.stop();
 });
