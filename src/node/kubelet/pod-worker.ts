@@ -93,6 +93,13 @@ export class PodWorker {
   private lastStatus = '';
   private lastVolumeRefresh = 0;
   private terminating?: Promise<void>;
+  /**
+   * The Created and Started events of containers this sync started, recorded once the sync has
+   * written the status that shows them running (or before any later event of the pod): the
+   * status is what a pod's start waits for, and the API server takes requests in turn. Upstream's
+   * kubelet sends events from a queue of their own, in no set order with its status writes.
+   */
+  private startEvents: Array<[reason: string, message: string]> = [];
   /** Resolves when the worker has finished (pod deleted and cleaned up). */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -110,6 +117,15 @@ export class PodWorker {
     for (const c of spec.initContainers ?? []) this.states.set(c.name, this.newState(c, true));
     for (const c of spec.containers ?? []) this.states.set(c.name, this.newState(c, false));
     if (adopted) this.refreshFromRuntime();
+  }
+
+  private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.sendStartEvents();
+    this.env.recorder.event(this.pod, type, reason, message);
+  }
+
+  private sendStartEvents(): void {
+    for (const [reason, message] of this.startEvents.splice(0)) this.env.recorder.event(this.pod, 'Normal', reason, message);
   }
 
   private newState(c: SpecContainer, init: boolean): ContainerState {
@@ -146,7 +162,7 @@ export class PodWorker {
       // An image change restarts the container, as upstream's computePodActions.
       if (c.image !== st.spec.image && st.current?.state === 'running' && !st.killRequested) {
         st.killRequested = true;
-        this.env.recorder.event(this.pod, 'Normal', 'Killing', msg.definitionChanged(c.name));
+        this.event('Normal', 'Killing', msg.definitionChanged(c.name));
       }
       st.spec = c;
       st.image = c.image ?? '';
@@ -180,6 +196,8 @@ export class PodWorker {
         } catch (e) {
           this.env.log('error', 'syncing pod', { pod: this.ref, error: (e as Error).message });
           this.wakeAt(this.env.clock.now() + 2_000);
+        } finally {
+          this.sendStartEvents();
         }
       } while (this.again && !this.stopped);
     } finally {
@@ -228,7 +246,7 @@ export class PodWorker {
     // Admission, as the kubelet's HandlePodAdditions does it: only for a pod it has not started.
     const rejected = !this.sandbox && !(this.pod.status as { startTime?: string } | undefined)?.startTime ? sysctlAdmission(this.spec()) : undefined;
     if (rejected) {
-      this.env.recorder.event(this.pod, 'Warning', rejected.reason, rejected.message);
+      this.event('Warning', rejected.reason, rejected.message);
       await this.publishStatus(undefined, { reason: rejected.reason, message: `${REJECTED}${rejected.message}` });
       return;
     }
@@ -284,13 +302,13 @@ export class PodWorker {
     const [volumeError, made] = await Promise.all([volumes, sandbox]);
     if (volumeError !== undefined) {
       if (!(volumeError instanceof VolumeError)) throw volumeError;
-      this.env.recorder.event(this.pod, 'Warning', 'FailedMount', msg.failedMount(volumeError.volume, volumeError.message));
+      this.event('Warning', 'FailedMount', msg.failedMount(volumeError.volume, volumeError.message));
       this.wakeAt(this.env.clock.now() + 2_000);
       return false;
     }
     this.lastVolumeRefresh = this.env.clock.now();
     if ('error' in made) {
-      this.env.recorder.event(this.pod, 'Warning', 'FailedCreatePodSandBox', msg.failedSandbox((made.error as Error).message));
+      this.event('Warning', 'FailedCreatePodSandBox', msg.failedSandbox((made.error as Error).message));
       this.wakeAt(this.env.clock.now() + 5_000);
       return false;
     }
@@ -340,7 +358,7 @@ export class PodWorker {
       image,
       pullPolicy: c.imagePullPolicy,
       pullSecrets: await this.pullSecrets(),
-      onPulling: () => this.env.recorder.event(this.pod, 'Normal', 'Pulling', msg.pulling(image)),
+      onPulling: () => this.event('Normal', 'Pulling', msg.pulling(image)),
     });
   }
 
@@ -451,7 +469,7 @@ export class PodWorker {
       // The legacy ~/.dockercfg format is the `auths` map alone.
       else if (type === 'kubernetes.io/dockercfg' && data['.dockercfg']) out.push(`{"auths":${Buffer.from(data['.dockercfg'], 'base64').toString('utf8')}}`);
     }
-    if (missing.length) this.env.recorder.event(this.pod, 'Warning', 'FailedToRetrieveImagePullSecret', msg.missingPullSecrets(missing));
+    if (missing.length) this.event('Warning', 'FailedToRetrieveImagePullSecret', msg.missingPullSecrets(missing));
     return out;
   }
 
@@ -460,7 +478,7 @@ export class PodWorker {
     st.waiting = { reason: 'CrashLoopBackOff', message: msg.crashLoop(formatDuration(delay), st.name, this.ref) };
     if (st.announcedBackoff !== marker) {
       st.announcedBackoff = marker;
-      this.env.recorder.event(this.pod, 'Warning', 'BackOff', msg.backOffRestart(st.name, this.ref));
+      this.event('Warning', 'BackOff', msg.backOffRestart(st.name, this.ref));
     }
     this.wakeAt(since + delay);
   }
@@ -472,8 +490,8 @@ export class PodWorker {
     const now = this.env.clock.now();
     if (this.env.imageBackoff.isInBackOffSinceUpdate(imgKey)) {
       if (st.waiting?.reason !== 'ImagePullBackOff') {
-        this.env.recorder.event(this.pod, 'Normal', 'BackOff', msg.backOffPull(image));
-        this.env.recorder.event(this.pod, 'Warning', 'Failed', msg.errImagePullBackOff);
+        this.event('Normal', 'BackOff', msg.backOffPull(image));
+        this.event('Warning', 'Failed', msg.errImagePullBackOff);
       }
       st.waiting = { reason: 'ImagePullBackOff', message: msg.backOffPull(image) };
       this.wakeAt(now + 1_000);
@@ -485,16 +503,16 @@ export class PodWorker {
     if (!resolved.ok && resolved.reason === 'InvalidImageName') {
       // A malformed reference is not retried with back-off; it waits for a spec change.
       if (st.waiting?.reason !== 'InvalidImageName') {
-        this.env.recorder.event(this.pod, 'Warning', 'InspectFailed', msg.invalidImage(image, resolved.message));
-        this.env.recorder.event(this.pod, 'Warning', 'Failed', msg.failed('InvalidImageName'));
+        this.event('Warning', 'InspectFailed', msg.invalidImage(image, resolved.message));
+        this.event('Warning', 'Failed', msg.failed('InvalidImageName'));
       }
       st.waiting = { reason: 'InvalidImageName', message: msg.invalidImage(image, resolved.message) };
       return;
     }
     if (!resolved.ok && resolved.reason === 'ErrImageNeverPull') {
       if (st.waiting?.reason !== 'ErrImageNeverPull') {
-        this.env.recorder.event(this.pod, 'Warning', 'ErrImageNeverPull', resolved.message);
-        this.env.recorder.event(this.pod, 'Warning', 'Failed', msg.failed('ErrImageNeverPull'));
+        this.event('Warning', 'ErrImageNeverPull', resolved.message);
+        this.event('Warning', 'Failed', msg.failed('ErrImageNeverPull'));
       }
       st.waiting = { reason: 'ErrImageNeverPull', message: resolved.message };
       this.wakeAt(now + 10_000);
@@ -503,16 +521,16 @@ export class PodWorker {
     if (!resolved.ok) {
       this.env.imageBackoff.next(imgKey, now);
       st.waiting = { reason: 'ErrImagePull', message: resolved.message };
-      this.env.recorder.event(this.pod, 'Warning', 'Failed', msg.failedPull(image, resolved.message));
-      this.env.recorder.event(this.pod, 'Warning', 'Failed', msg.errImagePull);
+      this.event('Warning', 'Failed', msg.failedPull(image, resolved.message));
+      this.event('Warning', 'Failed', msg.errImagePull);
       this.wakeAt(now + 1_000);
       return;
     }
     const stored = resolved.image.stored;
     st.imageID = stored ? `${stored.reference.replace(/[:@][^/]*$/, '')}@${stored.digest}` : undefined;
-    if (resolved.standIn) this.env.recorder.event(this.pod, 'Normal', 'Pulled', msg.standIn(image, resolved.standIn.kind, resolved.standIn.cause));
-    else if (resolved.pulled) this.env.recorder.event(this.pod, 'Normal', 'Pulled', msg.pulledNew(image, resolved.pulled.pullMs, resolved.pulled.totalMs, resolved.pulled.size));
-    else this.env.recorder.event(this.pod, 'Normal', 'Pulled', msg.pulled(image));
+    if (resolved.standIn) this.event('Normal', 'Pulled', msg.standIn(image, resolved.standIn.kind, resolved.standIn.cause));
+    else if (resolved.pulled) this.event('Normal', 'Pulled', msg.pulledNew(image, resolved.pulled.pullMs, resolved.pulled.totalMs, resolved.pulled.size));
+    else this.event('Normal', 'Pulled', msg.pulled(image));
 
     let env: Map<string, string>;
     try {
@@ -522,7 +540,7 @@ export class PodWorker {
     } catch (e) {
       if (!(e instanceof ContainerConfigError)) throw e;
       st.waiting = { reason: 'CreateContainerConfigError', message: e.message };
-      this.env.recorder.event(this.pod, 'Warning', 'Failed', msg.failed(e.message));
+      this.event('Warning', 'Failed', msg.failed(e.message));
       this.wakeAt(now + 2_000);
       return;
     }
@@ -531,7 +549,7 @@ export class PodWorker {
     if (!argv.length) {
       const m = `failed to generate container "${c.name}" spec: no command specified`;
       st.waiting = { reason: 'CreateContainerError', message: m };
-      this.env.recorder.event(this.pod, 'Warning', 'Failed', msg.failed(m));
+      this.event('Warning', 'Failed', msg.failed(m));
       this.wakeAt(now + 10_000);
       return;
     }
@@ -550,7 +568,7 @@ export class PodWorker {
       const reason = e instanceof ContainerConfigError ? 'CreateContainerConfigError' : 'CreateContainerError';
       const message = (e as Error).message;
       st.waiting = { reason, message };
-      this.env.recorder.event(this.pod, 'Warning', 'Failed', msg.failed(message));
+      this.event('Warning', 'Failed', msg.failed(message));
       this.wakeAt(now + (reason === 'CreateContainerConfigError' ? 2_000 : 10_000));
       return;
     }
@@ -584,21 +602,20 @@ export class PodWorker {
       if (e instanceof SandboxNetworkError) {
         // The sandbox was handed out while its network was attached, and that failed: made again.
         this.sandbox = undefined;
-        this.env.recorder.event(this.pod, 'Warning', 'FailedCreatePodSandBox', msg.failedSandbox(message));
+        this.event('Warning', 'FailedCreatePodSandBox', msg.failedSandbox(message));
         this.wakeAt(now + 5_000);
         return;
       }
       st.waiting = { reason: 'RunContainerError', message };
       st.failedStartAt = now;
       this.env.crashBackoff.next(`${this.uid}/${st.name}`, now);
-      this.env.recorder.event(this.pod, 'Warning', 'Failed', msg.failed(message));
+      this.event('Warning', 'Failed', msg.failed(message));
       this.wakeAt(now + 1_000);
       return;
     } finally {
       st.starting = false;
     }
-    this.env.recorder.event(this.pod, 'Normal', 'Created', msg.created(c.name));
-    this.env.recorder.event(this.pod, 'Normal', 'Started', msg.started(c.name));
+    this.startEvents.push(['Created', msg.created(c.name)], ['Started', msg.started(c.name)]);
     this.ensureProbes(st);
     if (c.lifecycle?.postStart) void this.postStart(st, c.lifecycle.postStart);
   }
@@ -606,7 +623,7 @@ export class PodWorker {
   private async postStart(st: ContainerState, h: LifecycleHandler): Promise<void> {
     const err = await runHandler({ runtime: this.env.runtime, podUid: this.uid, container: st.spec, podIP: this.sandbox?.ip ?? '', handler: h, timeoutMs: this.graceSeconds() * 1000 });
     if (!err) return;
-    this.env.recorder.event(this.pod, 'Warning', 'FailedPostStartHook', err);
+    this.event('Warning', 'FailedPostStartHook', err);
     st.killRequested = true;
     this.kick();
   }
@@ -685,11 +702,11 @@ export class PodWorker {
     const outcome = await this.probeOnce(st, p);
     if (st.probedAttempt !== cur.attempt || this.stopped) return;
     if (outcome.result === 'failure') {
-      this.env.recorder.event(this.pod, 'Warning', 'Unhealthy', `${PROBE_NAMES[type]} probe failed: ${outcome.output}`);
+      this.event('Warning', 'Unhealthy', `${PROBE_NAMES[type]} probe failed: ${outcome.output}`);
     }
     const changed = tracker.record(outcome.result);
     if (!changed) return;
-    applyProbeResult(st, type, tracker, (probe) => this.env.recorder.event(this.pod, 'Normal', 'Killing', msg.probeKill(st.name, probe)));
+    applyProbeResult(st, type, tracker, (probe) => this.event('Normal', 'Killing', msg.probeKill(st.name, probe)));
     // Upstream's prober manager triggers a readiness run as soon as the container counts as
     // started and is not ready yet, instead of leaving it to the next period.
     if (type === 'startup' && st.started && !st.ready) st.probeReadinessNow?.();
@@ -728,12 +745,12 @@ export class PodWorker {
     st.stopping = true;
     this.stopProbes(st);
     try {
-      if (announce) this.env.recorder.event(this.pod, 'Normal', 'Killing', msg.stopping(st.name));
+      if (announce) this.event('Normal', 'Killing', msg.stopping(st.name));
       const started = this.env.clock.now();
       const preStop = st.spec.lifecycle?.preStop;
       if (preStop && graceSeconds > 0) {
         const err = await runHandler({ runtime: this.env.runtime, podUid: this.uid, container: st.spec, podIP: this.sandbox?.ip ?? '', handler: preStop, timeoutMs: graceSeconds * 1000 });
-        if (err) this.env.recorder.event(this.pod, 'Warning', 'FailedPreStopHook', err);
+        if (err) this.event('Warning', 'FailedPreStopHook', err);
         // The hook's time comes out of the grace period, leaving at least 2 s (upstream).
         graceSeconds = Math.max(MIN_GRACE_S, graceSeconds - Math.ceil((this.env.clock.now() - started) / 1000));
       }

@@ -103,8 +103,9 @@ test('--sandbox with +NETNS creates the network namespace and pins it where ip n
 
 /**
  * A stand-in for runc: `run -d` notes what it sees of the root and leaves a process that writes
- * and exits 7, as a container would; `create` leaves that process waiting on a FIFO that
- * `start` writes to; `create`, `start` and `delete` are noted.
+ * and exits 7, as a container would; `create` leaves that process waiting, as runc's init does,
+ * to write its byte to <root>/<id>/exec.fifo (or, with <bundle>/dies, one that ends at once);
+ * `create`, `start` and `delete` are noted.
  */
 function fakeRunc(): string {
   const bin = join(dir, 'bin');
@@ -115,11 +116,12 @@ case " $* " in
   *" run "*) prev=; for a in "$@"; do [ "$prev" = --pid-file ] && pf=$a; [ "$prev" = --bundle ] && b=$a; prev=$a; done
     { cat "$b/rootfs/etc/image-file"; grep " $b/rootfs " /proc/self/mountinfo; } >"$b/seen"
     sh -c 'echo out; echo err >&2; echo again; exit 7' & echo $! >"$pf"; exit 0;;
-  *" create "*) prev=; for a in "$@"; do [ "$prev" = --pid-file ] && pf=$a; [ "$prev" = --bundle ] && b=$a; [ "$prev" = --root ] && r=$a; prev=$a; done
-    mkfifo "$b/go"; echo create >>"$b/calls"
-    sh -c 'read x <"$1/go"; echo out; echo err >&2; echo again; exit 7' created "$b" & echo $! >"$pf"; echo $! >"$r.created"; exit 0;;
+  *" create "*) prev=; for a in "$@"; do [ "$prev" = --pid-file ] && pf=$a; [ "$prev" = --bundle ] && b=$a; [ "$prev" = --root ] && r=$a; prev=$a; id=$a; done
+    mkdir -p "$r/$id"; rm -f "$r/$id/exec.fifo"; mkfifo "$r/$id/exec.fifo"; echo create >>"$b/calls"
+    if [ -f "$b/dies" ]; then sh -c 'exit 3' & else sh -c 'echo 0 >"$1"; echo out; echo err >&2; echo again; exit 7' created "$r/$id/exec.fifo" & fi
+    echo $! >"$pf"; echo $! >"$r.created"; exit 0;;
   *" start "*) prev=; for a in "$@"; do [ "$prev" = --log ] && b=$(dirname "$a"); prev=$a; done
-    echo start >>"$b/calls"; echo go >"$b/go";;
+    echo start >>"$b/calls";;
   *" delete "*) echo "$*" >>"${join(dir, 'deleted')}"; [ -f "$2.created" ] && kill "$(cat "$2.created")"; rm -f "$2.created";;
 esac
 `, { mode: 0o755 });
@@ -175,7 +177,7 @@ async function heldShim(bundle: string, lower: string, abort: boolean): Promise<
   return { status: await ended, pidBeforeStart };
 }
 
-test('skiff-shim with a hold: runc create at once, runc start only once the hold is gone, then the pid and the exit', { skip }, async () => {
+test('skiff-shim with a hold: runc create at once, started (its exec fifo read, no second runc) only once the hold is gone, then the pid and the exit', { skip }, async () => {
   writeFileSync(join(dir, 'oom'), 'oom_kill 2\n');
   const lower = join(dir, 'lower-held');
   mkdirSync(lower, { recursive: true });
@@ -183,7 +185,8 @@ test('skiff-shim with a hold: runc create at once, runc start only once the hold
   const r = await heldShim(bundle, lower, false);
   assert.equal(r.status, 0);
   assert.equal(r.pidBeforeStart, false);
-  assert.equal(readFileSync(join(bundle, 'calls'), 'utf8'), 'create\nstart\n');
+  assert.equal(readFileSync(join(bundle, 'calls'), 'utf8'), 'create\n');
+  assert.equal(existsSync(join(dir, 'state', 'cid', 'exec.fifo')), false, 'the exec fifo of a started container is removed, as runc start does');
   assert.match(readFileSync(join(bundle, 'exit'), 'utf8'), /^7 /);
   assert.match(readFileSync(join(bundle, 'pid'), 'utf8'), /^\d+\n$/);
   const lines = readFileSync(join(bundle, 'log'), 'utf8').split('\n').filter(Boolean).map((l) => l.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, ''));
@@ -201,6 +204,22 @@ test('skiff-shim with a hold and an abort: never started, deleted, exit 125 with
   assert.equal(readFileSync(join(bundle, 'calls'), 'utf8'), 'create\n');
   assert.match(readFileSync(join(bundle, 'exit'), 'utf8'), /^125 /);
   assert.equal(existsSync(join(bundle, 'pid')), false);
+  assert.equal(readFileSync(join(dir, 'deleted'), 'utf8'), `--root ${join(dir, 'state')} delete -f cid\n`);
+  assert.deepEqual(mountsUnder(), []);
+});
+
+test('skiff-shim with a hold whose container ends before it is started: said in runc.log, exit 125 without a pid, deleted', { skip }, async () => {
+  writeFileSync(join(dir, 'oom'), 'oom_kill 2\n');
+  const lower = join(dir, 'lower-dies');
+  mkdirSync(lower, { recursive: true });
+  const bundle = join(dir, 'dies');
+  mkdirSync(bundle, { recursive: true });
+  writeFileSync(join(bundle, 'dies'), '');
+  const r = await heldShim(bundle, lower, false);
+  assert.equal(r.status, 0);
+  assert.match(readFileSync(join(bundle, 'exit'), 'utf8'), /^125 /);
+  assert.equal(existsSync(join(bundle, 'pid')), false);
+  assert.equal(readFileSync(join(bundle, 'runc.log'), 'utf8'), `starting the container: its process ended before it was started, at ${join(dir, 'state', 'cid', 'exec.fifo')}: No such process\n`);
   assert.equal(readFileSync(join(dir, 'deleted'), 'utf8'), `--root ${join(dir, 'state')} delete -f cid\n`);
   assert.deepEqual(mountsUnder(), []);
 });

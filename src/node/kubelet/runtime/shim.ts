@@ -7,8 +7,9 @@
 //   ├─ stamper (fd 3/4 ← pipes)               stamps stdout/stderr lines into the CRI log file
 //   └─ supervisor                             mounts the container's root in a mount namespace of
 //        │                                    its own; child subreaper: runs `runc run -d` (or
-//        │                                    `runc create`, then `runc start` once the pod's
-//        │                                    network is attached: <bundle>/hold gone) and
+//        │                                    `runc create`, then runc start's step, the read of
+//        │                                    the exec fifo, once the pod's network is attached:
+//        │                                    <bundle>/hold gone) and
 //        runc run -d --bundle <attempt dir>   waits for the container runc leaves behind as its
 //          <the container's process>          child (own mount, PID namespaces; the pod's network,
 //                                             IPC and UTS namespaces; cgroup, seccomp, capabilities)

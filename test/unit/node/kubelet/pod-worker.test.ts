@@ -99,6 +99,22 @@ test('a pod starts: sandbox, events, Running and Ready', async () => {
   }
 });
 
+test('a started container\'s Created and Started events go after the status that shows it running', async () => {
+  const h = harness(pod({ containers: [{ name: 'c', image: 'busybox' }] }));
+  try {
+    const order: string[] = [];
+    const env = (h.worker as unknown as { env: WorkerEnv }).env;
+    const record = env.recorder.event;
+    env.recorder = { event: (o, type, reason, message) => (order.push(reason), record(o, type, reason, message)) };
+    const write = env.statusWriter.writeStatus;
+    env.statusWriter = { ...env.statusWriter, writeStatus: (p, status) => (order.push(`status ${(status as { phase?: string }).phase}`), write(p, status)) };
+    await h.sync();
+    assert.deepEqual(order, ['Pulled', 'status Running', 'Created', 'Started']);
+  } finally {
+    h.cleanup();
+  }
+});
+
 test('a sandbox whose network fails to attach while its container is created: FailedCreatePodSandBox, then a new sandbox', async () => {
   const h = harness(pod({ containers: [{ name: 'c', image: 'busybox' }] }));
   try {
