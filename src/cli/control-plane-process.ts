@@ -15,9 +15,9 @@ export function cliEntryPoint(): string {
 const CONTROLLER_MANAGER_ARG = '--kube-controller-manager-arg=';
 
 /**
- * One V8 helper thread instead of Node's four (what the add-ons' --v8-pool-size=0 also gives on a
- * 2-core machine). Every helper thread allocates from a malloc arena of its own, and TurboFan's
- * compile zones leave their high-water mark in it: in a 100-pod cluster the code that 100 HPAs
+ * One V8 helper thread instead of Node's four, as the add-ons have (catalog.ts NODE_FLAGS). Every
+ * helper thread allocates from a malloc arena of its own, and TurboFan's compile zones leave their
+ * high-water mark in it: in a 100-pod cluster the code that 100 HPAs
  * made hot left 4.6 MB more in four arenas, 0.7-1.0 MB in one, and the idle control plane held
  * 4.7 MB less (/proc/<pid>/smaps after a full GC; bench/metrics.bench.ts). The control plane's
  * work is its main thread's: one helper still marks and compiles concurrently.

@@ -20,10 +20,12 @@ interface BuiltinImage {
 }
 
 /**
- * V8 settings that keep an idle server small: a 1 MB young generation and no background
- * compiler/GC threads (one process per container, so resident memory is what a pod costs).
+ * V8 settings that keep an idle server small (one process per container, so resident memory is
+ * what a pod costs): a 1 MB young generation and one background compiler/GC thread. Every such
+ * thread allocates from a malloc arena of its own. 0 would not mean none: Node then sizes the pool
+ * from the machine's parallelism (one thread on 2 cores, more on a larger machine).
  */
-export const NODE_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=0'];
+export const NODE_FLAGS = ['--max-semi-space-size=1', '--v8-pool-size=1'];
 /**
  * The ingress controller allocates per request and keeps little: a young generation large
  * enough that requests in flight die before a scavenge measured fewer, shorter GC pauses

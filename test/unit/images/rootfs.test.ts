@@ -121,7 +121,7 @@ test('busybox applets link to the busybox that plays them, where the base instal
   assert.equal(readlinkSync(join(bb, 'bin/wget')), CONTAINER_BUSYBOX);
   assert.equal(
     readFileSync(join(bb, 'bin/nc'), 'utf8'),
-    `#!/bin/sh\nexec '${CONTAINER_NODE}' '--max-semi-space-size=1' '--v8-pool-size=0' '${CONTAINER_PROGRAMS}/images/applets/nc.js' "$@"\n`,
+    `#!/bin/sh\nexec '${CONTAINER_NODE}' '--max-semi-space-size=1' '--v8-pool-size=1' '${CONTAINER_PROGRAMS}/images/applets/nc.js' "$@"\n`,
   );
   assert.equal(mode(join(bb, 'bin/nc')), 0o755);
   // Alpine keeps busybox's own places: sbin for ifconfig, usr/bin for wget.
