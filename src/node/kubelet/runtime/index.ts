@@ -672,14 +672,20 @@ export class Runtime {
     const base = { podUid, name, attempt: n, startedAt: rec.startedAt, logPath: a.log };
     const pidText = readText(a.pid);
     const pid = pidText && /^\d+\n$/.test(pidText) ? Number(pidText) : undefined;
-    const exit = parseExitFile(readText(a.exit) ?? '');
-    if (exit) {
+    const recorded = (): ContainerStatus | undefined => {
+      const exit = parseExitFile(readText(a.exit) ?? '');
+      if (!exit) return undefined;
       const reason = exit.oomKilled && exit.exitCode === 137 ? 'OOMKilled' : exit.exitCode === 0 ? 'Completed' : 'Error';
       return { ...base, state: 'exited', pid, exitCode: exit.exitCode, finishedAt: exit.finishedAt, reason };
-    }
+    };
+    const exited = recorded();
+    if (exited) return exited;
     const shimPid = Number(readText(join(a.dir, 'shim.pid')));
     if (shimPid > 0 && aliveWith(shimPid, a.dir)) return { ...base, state: 'running', pid };
     if (!existsSync(join(a.dir, 'shim.pid')) && Date.now() - Date.parse(rec.startedAt) < 10_000) return { ...base, state: 'running', pid };
+    // The shim records the exit and then ends: it may have done both since the first read.
+    const late = recorded();
+    if (late) return late;
     // The shim is gone without recording an exit (killed, or the machine restarted).
     let finishedAt = rec.startedAt;
     try {
