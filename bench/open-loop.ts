@@ -102,14 +102,6 @@ class Connection {
 }
 
 /**
- * The generator. Its client is a keep-alive connection per request in flight over plain sockets,
- * writing one prepared request and reading the answer by its Content-Length, as wrk2 and fortio
- * do. With Node's http client the generator took about 190 µs of CPU per request at 1,000/s, twice
- * what the proxy being measured takes (this one: 60-100 µs), on a machine of two CPUs shared with
- * that proxy and the backend; its own latency was then most of the plain path's p50 (0.18-0.23 ms
- * against 0.08-0.09 ms to the same local backend).
- */
-/**
  * Several generators taking turns: each sends only in its own slot of every `slots` slices of
  * `sliceMs`, from the wall-clock time `startAt` on, so that paths measured one after the other
  * still meet the same seconds of a shared machine.
@@ -121,6 +113,14 @@ export interface Turns {
   slots: number;
 }
 
+/**
+ * The generator. Its client is a keep-alive connection per request in flight over plain sockets,
+ * writing one prepared request and reading the answer by its Content-Length, as wrk2 and fortio
+ * do. With Node's http client the generator took about 190 µs of CPU per request at 1,000/s, twice
+ * what the proxy being measured takes (this one: 60-100 µs), on a machine of two CPUs shared with
+ * that proxy and the backend; its own latency was then most of the plain path's p50 (0.18-0.23 ms
+ * against 0.08-0.09 ms to the same local backend).
+ */
 export function openLoop(target: string, rate: number, count: number, turns?: Turns): Promise<OpenLoopResult> {
   const url = new URL(target);
   const request = Buffer.from(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nUser-Agent: open-loop\r\nAccept: */*\r\n\r\n`, 'latin1');

@@ -246,7 +246,7 @@ export class IngressProxy {
       record:
         logAs === undefined
           ? undefined
-          : accessRecord(req, start, logAs, upstream === location.upstream || upstream === location.fallback ? '' : upstream.name),
+          : accessRecord(req, start, logAs, canary && upstream === canary.upstream ? upstream.name : ''),
     };
   }
 
