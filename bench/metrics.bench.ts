@@ -15,7 +15,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { METRICS_SERVER_NODE_FLAGS } from '../src/images/catalog.js';
 import { startCluster, waitFor, type Cluster } from '../test/e2e/harness.js';
-import { privateKb, procCpuMs as cpuMs, steadyMemory } from './steady-memory.js';
+import { privateByRegion, privateKb, procCpuMs as cpuMs, steadyMemory } from './steady-memory.js';
 
 const PODS = Number(process.env.BENCH_PODS ?? 100);
 const RESOLUTION_S = 15;
@@ -179,6 +179,7 @@ async function main(): Promise<void> {
       withHPAs.push(await steadyMemory(controlPlane));
     }
     const serverWithHPAs = await lowest(serverKb, RESOLUTION_S * 1000);
+    const serverRegions = privateByRegion(pids[0]!);
     const failed = await failedMetricFetches(c);
     const hpaMb = (i: number) => (withHPAs[i].privateKb - withoutHPAs.privateKb) / 1024;
     const hpaHeapMb = (i: number) => (withHPAs[i].heapUsedKb - withoutHPAs.heapUsedKb) / 1024;
@@ -190,6 +191,11 @@ async function main(): Promise<void> {
     HPA_COUNTS.forEach((n, i) =>
       console.log(`  HPA controller, ${String(n).padStart(3)} HPAs ${hpaMb(i).toFixed(1)} MB added (${((hpaMb(i) * 1024) / n).toFixed(1)} KiB per HPA; V8 heap ${hpaHeapMb(i).toFixed(1)} MB, native ${(hpaMb(i) - hpaHeapMb(i)).toFixed(1)} MB)`),
     );
+    const regions = (m: Awaited<ReturnType<typeof steadyMemory>>) =>
+      `V8 heap used ${(m.heapUsedKb / 1024).toFixed(1)}, committed ${(m.heapTotalKb / 1024).toFixed(1)}, V8's pages ${(m.regions.v8Kb / 1024).toFixed(1)}, malloc main arena ${(m.regions.mainArenaKb / 1024).toFixed(1)}, other anonymous ${(m.regions.mmapKb / 1024).toFixed(1)}, files ${(m.regions.filesKb / 1024).toFixed(1)} MB`;
+    console.log(`  metrics-server, by region with HPAs, at the end: V8's pages ${(serverRegions.v8Kb / 1024).toFixed(1)}, malloc main arena ${(serverRegions.mainArenaKb / 1024).toFixed(1)}, other anonymous ${(serverRegions.mmapKb / 1024).toFixed(1)}, files ${(serverRegions.filesKb / 1024).toFixed(1)} MB`);
+    console.log(`  control plane, by region  without HPAs: ${regions(withoutHPAs)}`);
+    HPA_COUNTS.forEach((n, i) => console.log(`  control plane, by region  ${n} HPAs: ${regions(withHPAs[i])}`));
     // Native memory is malloc's arenas and SQLite's cache as much as the HPAs: between two samples
     // it can fall by more than the HPAs add. A fall is counted as nothing, never as a saving.
     const counted = (i: number) => Math.max(hpaMb(i), hpaHeapMb(i));

@@ -18,6 +18,27 @@ export function privateKb(pid: number): number {
   return ['Private_Clean', 'Private_Dirty'].reduce((n, f) => n + Number(new RegExp(`^${f}:\\s+(\\d+)`, 'm').exec(t)?.[1] ?? 0), 0);
 }
 
+/**
+ * A process's private memory by where it lies: V8's pages (anonymous mappings below the addresses
+ * the kernel picks for mmap, where V8 places its heap at random hints), malloc's main arena
+ * ([heap]), other anonymous mappings (the arenas of other threads, their stacks, large malloc
+ * blocks, V8's code pages) and files. It says whose memory grew: V8's heap or malloc's.
+ */
+export function privateByRegion(pid: number): { v8Kb: number; mainArenaKb: number; mmapKb: number; filesKb: number } {
+  const r = { v8Kb: 0, mainArenaKb: 0, mmapKb: 0, filesKb: 0 };
+  let into: keyof typeof r = 'filesKb';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const m = /^([0-9a-f]+)-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m) {
+      const name = m[2]!.trim();
+      into = name === '[heap]' ? 'mainArenaKb' : name !== '' ? 'filesKb' : parseInt(m[1]!, 16) >= 0x7f0000000000 ? 'mmapKb' : 'v8Kb';
+    } else if (line.startsWith('Private_')) {
+      r[into] += Number(/(\d+)/.exec(line)?.[1] ?? 0);
+    }
+  }
+  return r;
+}
+
 /** USER_HZ: what /proc counts CPU time in on Linux. */
 const TICKS_PER_S = 100;
 
@@ -85,13 +106,14 @@ async function open(pid: number): Promise<Session> {
  * from inside with inspector.close(), the 100-pod metrics benchmark lost its control plane twice
  * (cause not found).
  */
-export async function steadyMemory(pid: number): Promise<{ privateKb: number; heapUsedKb: number }> {
+export async function steadyMemory(pid: number): Promise<{ privateKb: number; heapUsedKb: number; heapTotalKb: number; regions: ReturnType<typeof privateByRegion> }> {
   const s = await open(pid);
   try {
     await s.call('HeapProfiler.collectGarbage');
     await s.call('HeapProfiler.collectGarbage');
-    const heap = await s.call('Runtime.evaluate', { expression: 'process.memoryUsage().heapUsed', returnByValue: true });
-    return { privateKb: privateKb(pid), heapUsedKb: Number(heap.result?.result?.value ?? NaN) / 1024 };
+    const heap = await s.call('Runtime.evaluate', { expression: '[process.memoryUsage().heapUsed, process.memoryUsage().heapTotal]', returnByValue: true });
+    const [used, total] = (heap.result?.result?.value as number[] | undefined) ?? [NaN, NaN];
+    return { privateKb: privateKb(pid), heapUsedKb: used / 1024, heapTotalKb: total / 1024, regions: privateByRegion(pid) };
   } finally {
     s.close();
   }

@@ -35,7 +35,28 @@ interface Watcher {
   fn: (ev: WatchEvent) => void;
 }
 
+/**
+ * The watch history's bounds, after upstream's watch cache (k8s.io/apiserver cacher/watch_cache.go):
+ * changes stay at least eventFreshDuration (75 s) and at least lowerBoundCapacity (100) deep, so a
+ * watch that broke reconnects without a relist; beyond that a change is dropped, so the history
+ * costs what the last 75 s of writes cost, not 10,000 stored versions (100 loaded HPAs writing
+ * their status every sync filled that in 25 minutes). DEFAULT_HISTORY stays the upper bound.
+ */
 const DEFAULT_HISTORY = 10_000;
+const MIN_HISTORY = 100;
+const FRESH_MS = 75_000;
+const DEAD_BATCH = 128;
+
+export interface StoreOptions {
+  /** The most changes kept for watch replay, however fresh. */
+  historySize?: number;
+  /** The fewest changes kept, however old. */
+  minHistory?: number;
+  /** How long a change is kept for replay once there are more than minHistory. */
+  freshMs?: number;
+  /** The clock history ages by (tests). */
+  now?: () => number;
+}
 
 /**
  * The object store: every object in memory (the watch cache) over a durable SQLite backend,
@@ -45,38 +66,60 @@ const DEFAULT_HISTORY = 10_000;
 export class Store {
   private objects = new Map<string, Map<string, Entry>>(); // resource → "ns/name" → entry
   private history: WatchEvent[] = [];
+  /** When each change of history was made (ms), index for index. */
+  private historyAt: number[] = [];
   private historyStart = 0; // index of the oldest live element (ring without copying)
   private windowStart: number; // replay is complete for any rv >= windowStart
+  /** Replay of a resource is complete from here: the changes before the loaded history, or the newest of its own dropped since. */
+  private readonly loadedFrom: number;
+  private readonly droppedUpTo = new Map<string, number>();
   private rev: number;
   private watchers = new Map<string, Set<Watcher>>();
   private writesSincePrune = 0;
+  private readonly historySize: number;
+  private readonly minHistory: number;
+  private readonly freshMs: number;
+  private readonly now: () => number;
 
   private constructor(
     private backend: SqliteBackend,
-    private historySize: number,
+    opts: StoreOptions,
   ) {
+    this.historySize = opts.historySize ?? DEFAULT_HISTORY;
+    this.minHistory = Math.min(opts.minHistory ?? MIN_HISTORY, this.historySize);
+    this.freshMs = opts.freshMs ?? FRESH_MS;
+    this.now = opts.now ?? Date.now;
     this.rev = backend.revision();
     for (const r of backend.loadObjects()) {
       this.bucket(r.resource).set(`${r.namespace}/${r.name}`, { rv: r.rv, namespace: r.namespace, name: r.name, json: r.json });
     }
-    const changes = backend.loadChanges(historySize);
+    const changes = backend.loadChanges(this.historySize);
+    // Changes from before a restart count as fresh: watchers of the last run reconnect to them.
+    const loadedAt = this.now();
     for (const c of changes) {
       this.history.push({ type: c.type, resource: c.resource, namespace: c.namespace, name: c.name, rv: c.rv, json: c.json });
+      this.historyAt.push(loadedAt);
     }
     this.windowStart = changes.length > 0 ? changes[0].rv - 1 : this.rev;
+    this.loadedFrom = this.windowStart;
   }
 
-  static open(dir: string, opts: { historySize?: number } = {}): Store {
-    return new Store(new SqliteBackend(dir), opts.historySize ?? DEFAULT_HISTORY);
+  static open(dir: string, opts: StoreOptions = {}): Store {
+    return new Store(new SqliteBackend(dir), opts);
   }
 
   revision(): number {
     return this.rev;
   }
 
-  /** The oldest resourceVersion a watch can start from. */
+  /** The oldest resourceVersion from which the history holds every change of every resource. */
   oldestWatchable(): number {
     return this.windowStart;
+  }
+
+  /** The oldest resourceVersion a watch of resource can start from: dropped changes of other resources do not expire it. */
+  oldestWatchableOf(resource: string): number {
+    return Math.max(this.loadedFrom, this.droppedUpTo.get(resource) ?? 0);
   }
 
   get(resource: string, namespace: string, name: string): Entry | undefined {
@@ -130,8 +173,9 @@ export class Store {
    * fromRv only live changes are sent. Throws Expired when fromRv is older than the history.
    */
   watch(resource: string, namespace: string | undefined, fromRv: number | undefined, fn: (ev: WatchEvent) => void): () => void {
-    if (fromRv !== undefined && fromRv < this.windowStart) {
-      throw new StoreError('Expired', `too old resource version: ${fromRv} (${this.windowStart})`, this.windowStart);
+    const oldest = this.oldestWatchableOf(resource);
+    if (fromRv !== undefined && fromRv < oldest) {
+      throw new StoreError('Expired', `too old resource version: ${fromRv} (${oldest})`, oldest);
     }
     if (fromRv !== undefined) {
       for (let i = this.firstAfter(fromRv); i < this.history.length; i++) {
@@ -180,14 +224,23 @@ export class Store {
   }
 
   private remember(ev: WatchEvent): void {
+    const now = this.now();
     this.history.push(ev);
-    if (this.history.length - this.historyStart > this.historySize) {
-      this.windowStart = this.history[this.historyStart].rv;
+    this.historyAt.push(now);
+    for (;;) {
+      const kept = this.history.length - this.historyStart;
+      if (kept <= this.minHistory) break;
+      if (kept <= this.historySize && now - this.historyAt[this.historyStart]! < this.freshMs) break;
+      const dropped = this.history[this.historyStart]!;
+      this.windowStart = dropped.rv;
+      this.droppedUpTo.set(dropped.resource, dropped.rv);
       this.historyStart++;
-      if (this.historyStart > this.historySize) {
-        this.history = this.history.slice(this.historyStart);
-        this.historyStart = 0;
-      }
+    }
+    // Dropped changes are let go in batches: a dead prefix of at most DEAD_BATCH, or of the live part's length.
+    if (this.historyStart >= DEAD_BATCH || this.historyStart > this.history.length - this.historyStart) {
+      this.history = this.history.slice(this.historyStart);
+      this.historyAt = this.historyAt.slice(this.historyStart);
+      this.historyStart = 0;
     }
     if (++this.writesSincePrune >= 1000) {
       this.writesSincePrune = 0;

@@ -23,7 +23,7 @@ export async function listResource(ctx: RestContext): Promise<void> {
   const cont = query.get('continue');
   if (cont) {
     const tok = decodeContinue(cont);
-    if (tok.rv < store.oldestWatchable()) {
+    if (tok.rv < store.oldestWatchableOf(storeResource(def))) {
       throw errors.expired(
         'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
       );

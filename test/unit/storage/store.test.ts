@@ -73,6 +73,42 @@ test('a watch older than the history window expires with the upstream message', 
   rmSync(dir, { recursive: true });
 });
 
+test('history keeps 75 s of changes, no fewer than its minimum, and drops older ones', () => {
+  const dir = tmp();
+  let t = 0;
+  const s = Store.open(dir, { historySize: 100, minHistory: 2, freshMs: 75_000, now: () => t });
+  const start = s.revision();
+  const rvs = [0, 1, 2, 3, 4].map((i) => s.create('core/configmaps', cm(`c${i}`)).rv);
+  t = 60_000;
+  // Still fresh: a watch from before the first change replays all of them.
+  const early: string[] = [];
+  s.watch('core/configmaps', undefined, start, (e) => early.push(e.name))();
+  assert.deepEqual(early, ['c0', 'c1', 'c2', 'c3', 'c4']);
+  t = 80_000;
+  s.create('core/configmaps', cm('c5'));
+  assert.throws(() => s.watch('core/configmaps', undefined, start, () => {}), (e: StoreError) => e.code === 'Expired');
+  const late: string[] = [];
+  s.watch('core/configmaps', undefined, rvs[3], (e) => late.push(e.name))();
+  assert.deepEqual(late, ['c4', 'c5']);
+  s.close();
+  rmSync(dir, { recursive: true });
+});
+
+test('a watch expires only when changes of its own resource were dropped', () => {
+  const dir = tmp();
+  const s = Store.open(dir, { historySize: 2, minHistory: 1 });
+  const start = s.revision();
+  const secret = s.create('core/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'default' } }).rv;
+  for (const n of ['c0', 'c1', 'c2']) s.create('core/configmaps', cm(n));
+  const seen: string[] = [];
+  s.watch('core/secrets', undefined, secret, (e) => seen.push(e.name))();
+  assert.deepEqual(seen, []);
+  assert.throws(() => s.watch('core/secrets', undefined, start, () => {}), (e: StoreError) => e.code === 'Expired' && e.message === `too old resource version: ${start} (${secret})`);
+  assert.throws(() => s.watch('core/configmaps', undefined, secret, () => {}), (e: StoreError) => e.code === 'Expired');
+  s.close();
+  rmSync(dir, { recursive: true });
+});
+
 test('lists are sorted by namespace then name and filtered by namespace', () => {
   const dir = tmp();
   const s = Store.open(dir);
