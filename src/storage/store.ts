@@ -37,10 +37,13 @@ interface Watcher {
 
 /**
  * The watch history's bounds, after upstream's watch cache (k8s.io/apiserver cacher/watch_cache.go):
- * changes stay at least eventFreshDuration (75 s) and at least lowerBoundCapacity (100) deep, so a
- * watch that broke reconnects without a relist; beyond that a change is dropped, so the history
- * costs what the last 75 s of writes cost, not 10,000 stored versions (100 loaded HPAs writing
- * their status every sync filled that in 25 minutes). DEFAULT_HISTORY stays the upper bound.
+ * changes stay at least eventFreshDuration (75 s) and at least defaultLowerBoundCapacity (100)
+ * deep, so a watch that broke reconnects without a relist; beyond that a change is dropped, so the
+ * history costs what the last 75 s of writes cost, not 10,000 stored versions (100 loaded HPAs
+ * writing their status every sync filled that in 25 minutes). DEFAULT_HISTORY stays the upper
+ * bound. Upstream keeps a history per resource and sends bookmarks, so a watch of a quiet resource
+ * never falls behind its window; here one history holds every resource, and a watch expires only
+ * when changes of its own resource were dropped (oldestWatchableOf).
  */
 const DEFAULT_HISTORY = 10_000;
 const MIN_HISTORY = 100;
