@@ -203,8 +203,9 @@ async function main(): Promise<void> {
     console.log(`  metrics-server, by region with HPAs, at the end: V8's pages ${(serverRegions.v8Kb / 1024).toFixed(1)}, malloc main arena ${(serverRegions.mainArenaKb / 1024).toFixed(1)}, other anonymous ${(serverRegions.mmapKb / 1024).toFixed(1)}, files ${(serverRegions.filesKb / 1024).toFixed(1)} MB`);
     console.log(`  control plane, by region  without HPAs: ${regions(withoutHPAs)}`);
     HPA_COUNTS.forEach((n, i) => console.log(`  control plane, by region  ${n} HPAs: ${regions(withHPAs[i])}`));
-    // Native memory is malloc's arenas and SQLite's cache as much as the HPAs: between two samples
-    // it can fall by more than the HPAs add. A fall is counted as nothing, never as a saving.
+    // Native memory is malloc's arenas and SQLite's cache as much as the HPAs, and the V8 heap holds
+    // the watch history's changes of others: between two samples either can fall by more than the
+    // HPAs add. A fall is counted as nothing, never as a saving.
     const counted = (i: number) => Math.max(0, hpaMb(i), hpaHeapMb(i));
     const together = serverWithHPAs / 1024 + counted(last);
     console.log(`  metrics-server + HPAs     ${together.toFixed(1)} MB with ${HPA_COUNTS[last]} HPAs (metrics-server then: ${(serverWithHPAs / 1024).toFixed(1)} MB, the lowest over a scrape; the HPAs ${counted(last).toFixed(1)} MB, native memory counted only if it grew)   (goal ${GOAL_MB} MB)`);
