@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { METRICS_SERVER_NODE_FLAGS } from '../src/images/catalog.js';
+import { HISTORY_FRESH_MS } from '../src/storage/store.js';
 import { startCluster, waitFor, type Cluster } from '../test/e2e/harness.js';
 import { privateByRegion, privateKb, procCpuMs as cpuMs, steadyMemory } from './steady-memory.js';
 
@@ -21,8 +22,6 @@ const PODS = Number(process.env.BENCH_PODS ?? 100);
 const RESOLUTION_S = 15;
 const GOAL_MB = 15;
 const GOAL_CPU_PCT = 1;
-/** How long the API server keeps a change for watch replay (storage/store.ts FRESH_MS), and a little more. */
-const HISTORY_FRESH_MS = 80_000;
 /** The HPA counts measured: a few, and one per pod. */
 const HPA_COUNTS = [...new Set([Math.min(10, PODS), PODS])];
 
@@ -173,9 +172,9 @@ async function main(): Promise<void> {
     // The HPA controller's memory: the control plane after a full collection, before any HPA and
     // once each count of HPAs has synced with metrics and then run one more sync period. Before
     // any HPA, the API server's watch history still holds the changes of starting the pods until
-    // they are HISTORY_FRESH_MS old; it is measured once they have gone, or their going would
-    // count as a saving of the HPAs.
-    await new Promise((r) => setTimeout(r, Math.max(0, podsStarted + HISTORY_FRESH_MS - Date.now())));
+    // they are HISTORY_FRESH_MS old (and the next write drops them); it is measured once they have
+    // gone, or their going would count as a saving of the HPAs.
+    await new Promise((r) => setTimeout(r, Math.max(0, podsStarted + HISTORY_FRESH_MS + 5_000 - Date.now())));
     const controlPlane = Number(/pid[:\s]+(\d+)/i.exec((await c.skiff(['status', '--name', c.name])).stdout)?.[1]);
     const withoutHPAs = await steadyMemory(controlPlane);
     const withHPAs: Awaited<ReturnType<typeof steadyMemory>>[] = [];

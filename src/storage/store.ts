@@ -47,7 +47,8 @@ interface Watcher {
  */
 const DEFAULT_HISTORY = 10_000;
 const MIN_HISTORY = 100;
-const FRESH_MS = 75_000;
+/** How long a change is kept for watch replay, beyond the fewest kept. */
+export const HISTORY_FRESH_MS = 75_000;
 const DEAD_BATCH = 128;
 
 export interface StoreOptions {
@@ -90,7 +91,7 @@ export class Store {
   ) {
     this.historySize = opts.historySize ?? DEFAULT_HISTORY;
     this.minHistory = Math.min(opts.minHistory ?? MIN_HISTORY, this.historySize);
-    this.freshMs = opts.freshMs ?? FRESH_MS;
+    this.freshMs = opts.freshMs ?? HISTORY_FRESH_MS;
     this.now = opts.now ?? Date.now;
     this.rev = backend.revision();
     for (const r of backend.loadObjects()) {

@@ -255,7 +255,6 @@ export class IngressProxy {
     const rec = accessRecord(req, start, upstreamName, '');
     rec.status = r.status;
     rec.bodyBytesSent = req.head.method === 'HEAD' ? 0 : Buffer.byteLength(r.body, 'latin1');
-    rec.requestId = requestIdOf(req);
     this.writeAccessLog(rec);
   }
 
@@ -285,10 +284,8 @@ export class IngressProxy {
   /** The request headers the endpoint gets: the client's, plus the forwarded ones ingress-nginx sets. */
   private upstreamHeaders(req: ClientRequest, r: Routed, upgrade?: string): string {
     const h = req.head.headers;
-    const requestId = requestIdOf(req);
-    if (r.record) r.record.requestId = requestId;
     return upstreamRequestHeaderLines(req.head.rawHeaders, h, {
-      requestId,
+      requestId: r.record?.requestId ?? requestIdOf(req),
       remoteAddr: req.remoteAddress,
       scheme: r.scheme,
       port: req.localPort || (r.scheme === 'https' ? 443 : 80),
@@ -698,6 +695,6 @@ function accessRecord(req: ClientRequest, start: number, upstreamName: string, a
     upstreamName,
     alternativeUpstreamName,
     tries: [],
-    requestId: '',
+    requestId: requestIdOf(req),
   };
 }
