@@ -51,3 +51,8 @@ export function setLogLevel(lvl: number): void {
   log(INFO, { file: 'logger.go', line: 350 }, `Log level is now ${lvl} ${LEVELS[lvl]} (was ${level} ${LEVELS[level]})`);
   level = lvl;
 }
+
+/** SetLogLevelQuiet: switches without saying so. */
+export function setLogLevelQuiet(lvl: number): void {
+  level = lvl;
+}

@@ -8,7 +8,7 @@ import { parseGoDuration } from '../../api/duration.js';
 import { parseFlags, testPort } from './common.js';
 import { FastClient, parseTarget } from './fortio-client.js';
 import { debug, echo } from './fortio-echo.js';
-import { ERROR, INFO, log, parseLevel, setLogLevel } from './fortio-log.js';
+import { ERROR, INFO, log, parseLevel, setLogLevel, setLogLevelQuiet } from './fortio-log.js';
 import { runLoad } from './fortio-load.js';
 import { parsePercentiles } from './fortio-stats.js';
 
@@ -24,7 +24,7 @@ const FLAGS = {
   'abort-on': 'int', 'log-errors': 'bool', keepalive: 'bool', 'http-port': 'string', 'tcp-port': 'string',
   'udp-port': 'string', 'grpc-port': 'string', 'redirect-port': 'string', 'echo-debug-path': 'string',
   'ui-path': 'string', 'config-dir': 'string', 'data-dir': 'string', json: 'string', a: 'bool', labels: 'string',
-  gomaxprocs: 'int', stdclient: 'bool', h2: 'bool', version: 'bool',
+  gomaxprocs: 'int', stdclient: 'bool', h2: 'bool', version: 'bool', quiet: 'bool',
 } as const;
 
 function usage(version: string): string {
@@ -192,6 +192,8 @@ async function main(): Promise<void> {
     if (typeof lvl !== 'number') errUsage(version, `invalid value ${JSON.stringify(flags.loglevel)} for flag -loglevel: ${lvl.error}`);
     setLogLevel(lvl);
   }
+  // fortio.org/cli's -quiet: Error and above, switched to without the Info line -loglevel prints.
+  if (flags.quiet === true) setLogLevelQuiet(ERROR);
   if (flags.version === true || command === 'version') {
     process.stdout.write(`${version}\n`);
     return;

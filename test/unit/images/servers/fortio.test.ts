@@ -125,6 +125,17 @@ test('fortio curl prints the headers on stderr and the body on stdout; a non-200
     const failed = start(argvFor(FORTIO, undefined, ['curl', `http://127.0.0.1:${upstream.port}/`]));
     assert.equal((await failed.exited).code, 1);
     assert.match(failed.stderr(), /"msg":"Error status 503"/);
+    // -quiet, as Istio's circuit-breaking task runs it: the headers and the body still, errors still logged.
+    const quiet = start(argvFor(FORTIO, undefined, ['curl', '-quiet', `http://127.0.0.1:${upstream.port}/`]));
+    assert.equal((await quiet.exited).code, 0);
+    assert.equal(quiet.stdout(), 'ok');
+    assert.match(quiet.stderr(), /^HTTP\/1\.1 200 OK\r\n/);
+    // Under -quiet a load's 503s are counted, not logged as warnings (-loglevel is applied first, as Go parses it).
+    const quietLoad = start(argvFor(FORTIO, undefined, ['load', '-loglevel', 'Debug', '-quiet', '-c', '1', '-qps', '0', '-n', '6', `http://127.0.0.1:${upstream.port}/`]));
+    assert.equal((await quietLoad.exited).code, 0);
+    assert.match(quietLoad.stderr(), /"msg":"Log level is now 0 Debug \(was 2 Info\)"/);
+    assert.doesNotMatch(quietLoad.stderr(), /Non ok http code/);
+    assert.match(quietLoad.stderr(), /^Code 503 : 2 \(33\.3 %\)$/m);
   } finally {
     await upstream.close();
   }
