@@ -195,8 +195,9 @@ export class UpstreamExchange implements UpstreamEvents {
     }
     const head = this.spec.responseHead(h, chunked, close);
     // A response to HEAD is always bodiless here (parseResponseHead); a body sent anyway is a
-    // protocol error upstream, and the client gets the head only.
-    if (h.body.kind === 'none') {
+    // protocol error upstream, and the client gets the head only. `Content-Length: 0` ends at
+    // its head as well: no body bytes will come to end it.
+    if (h.body.kind === 'none' || (h.body.kind === 'length' && h.body.length === 0)) {
       this.req.writeHead(head);
       if (first !== null) this.reusable = false; // bytes past a bodiless response: do not trust the connection
       return this.complete();

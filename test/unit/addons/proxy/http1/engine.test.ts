@@ -398,6 +398,22 @@ test('204 and 304 have no body and the connection stays usable', T, async (t) =>
   assert.equal(be.connections, 1);
 });
 
+test('Content-Length: 0 ends the response at its head: the next request on the connection is answered', T, async (t) => {
+  const be = await backend(t, 'empty', (req, res) => {
+    if (req.url === '/empty') res.writeHead(200, { 'Content-Length': '0' }).end();
+    else res.end('after');
+  });
+  route([be.port]);
+  const c = await client(t);
+  await c.send(get('/empty'));
+  const a = await c.response();
+  assert.deepEqual([a.status, a.headers['content-length'], a.body.length], [200, '0', 0]);
+  await c.send(get('/'));
+  const b = await c.response();
+  assert.deepEqual([b.status, b.body.toString()], [200, 'after']);
+  assert.equal(be.connections, 1);
+});
+
 test('a 100 Continue interim response from upstream is not relayed', T, async (t) => {
   const up = await rawUpstream(t, async (conn) => {
     await conn.request();
