@@ -15,4 +15,18 @@ export interface ServerDialect {
   reason(status: number, upstreamReason?: string): string;
   /** The answer to a request head the engine refuses (malformed, too large). */
   refusal(status: number, headerTooLarge: boolean): LocalReply;
+  /** The Connection line (with its CRLF) of a response to an HTTP/1.`minor` request, or '' where the protocol implies it. */
+  connection(keepAlive: boolean, minor: 0 | 1): string;
+  /**
+   * The head of an answer of the proxy's own through its last field line: the proxy's fields,
+   * the framing and the Connection line, in the order and letter case the proxy writes them.
+   * `request` is undefined for a request head that could not be read.
+   */
+  replyHead(page: LocalReply, keepAlive: boolean, request: ReplyTo | undefined): string;
+}
+
+/** What of the request decides the head of an answer to it. */
+export interface ReplyTo {
+  method: string;
+  minor: 0 | 1;
 }

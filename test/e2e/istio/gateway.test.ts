@@ -1,6 +1,6 @@
 // Scenario 004 through the Istio ingress gateway the cluster installs by itself: Gateway →
 // VirtualService → DestinationRule → Service → pods, on a 2-node cluster with the real kubectl
-// (checks 1, 2, 3 and the gateway half of 5), and Envoy's local replies.
+// (checks 1, 2, 3 and the gateway half of 5), and Envoy's local replies and HTTP/1.0 refusal.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -89,6 +89,19 @@ test('check 5 through the gateway: 90/10 by subset, x-canary always v2, /greet r
   }
   // Within ±3 points of 90%, as the check asks (over three binomial σ at n = 1000).
   assert.ok(Math.abs(v1 / n - 0.9) <= 0.03, `v1 share ${v1 / n}`);
+});
+
+test("HTTP/1.0 is answered 426 Upgrade Required, as by Istio's Envoy, until istiod runs with PILOT_HTTP10=1", async () => {
+  const refused = await get(lb, 'example.com', '/api', ['--http1.0']);
+  assert.deepEqual([refused.status, refused.out, refused.headers.server, refused.headers.connection], [426, '', 'istio-envoy', 'close']);
+  await c.ok(['set', 'env', '-n', NS, 'deployment/istiod', 'PILOT_HTTP10=1']);
+  try {
+    await c.ok(['rollout', 'status', '-n', NS, 'deployment/istiod', '--timeout=120s']);
+    await untilReply('HTTP/1.0 through the gateway', () => get(lb, 'example.com', '/api', ['--http1.0']), (r) => r.status === 200 && r.out.includes('OK!'), 60_000);
+  } finally {
+    await c.ok(['set', 'env', '-n', NS, 'deployment/istiod', 'PILOT_HTTP10-']);
+    await c.ok(['rollout', 'status', '-n', NS, 'deployment/istiod', '--timeout=120s']);
+  }
 });
 
 test("Envoy's local replies: fault abort, 503 no healthy upstream", async () => {

@@ -10,7 +10,7 @@
 //   nginxRedirect(status: number, location: string): PolicyResponse   page + Location header
 //
 import { STATUS_CODES } from 'node:http';
-import { statusLine } from '../../proxy/http1/serialize.js';
+import { httpDate, statusLine } from '../../proxy/http1/serialize.js';
 import type { LocalReply, ServerDialect } from '../../proxy/local-reply.js';
 
 // Every policy that ends a request returns a PolicyResponse; the request path writes it with
@@ -86,9 +86,23 @@ function nginxReason(status: number, upstreamReason = ''): string {
   return nginxStatusText(status) || STATUS_CODES[status] || upstreamReason;
 }
 
+/** nginx's Connection line: always there, whatever the version (ngx_http_header_filter). */
+function nginxConnection(keepAlive: boolean): string {
+  return keepAlive ? 'Connection: keep-alive\r\n' : 'Connection: close\r\n';
+}
+
 /** How the HTTP engine speaks for ingress-nginx: `Server: nginx` and nginx's pages. */
 export const NGINX_DIALECT: ServerDialect = {
   server: 'nginx',
   reason: nginxReason,
   refusal: (status, tooLarge) => (tooLarge ? headerTooLargePage() : nginxPage(status)),
+  connection: nginxConnection,
+  replyHead(page, keepAlive) {
+    let head = nginxStatusLine(page.status) + 'Server: nginx\r\nDate: ' + httpDate() + '\r\n';
+    for (const k in page.headers) {
+      const lower = k.toLowerCase();
+      if (lower !== 'connection' && lower !== 'content-length') head += k + ': ' + page.headers[k] + '\r\n';
+    }
+    return head + 'Content-Length: ' + Buffer.byteLength(page.body) + '\r\n' + nginxConnection(keepAlive);
+  },
 };

@@ -190,4 +190,6 @@ export interface ProxyConfig {
   secrets: Record<string, KeyPair>;
   /** Mesh proxies: the pods that may call through it, by IP, for sourceLabels and sourceNamespace. */
   workloads?: Record<string, { namespace: string; labels: Record<string, string> }>;
+  /** istiod's PILOT_HTTP10: Envoy's accept_http_10 on every HTTP listener (otherwise HTTP/1.0 gets 426). */
+  acceptHttp10?: true;
 }

@@ -1,8 +1,11 @@
 import { STATUS_CODES } from 'node:http';
+import { httpDate, statusLine } from '../../proxy/http1/serialize.js';
 import type { LocalReply, ServerDialect } from '../../proxy/local-reply.js';
 
 // How Envoy speaks for itself in an Istio gateway: `server: istio-envoy`, the standard reason
-// phrases, and its local replies (text/plain bodies, an empty 404 for no route).
+// phrases, and its local replies (text/plain bodies, an empty 404 for no route). Its HTTP/1
+// codec writes every field name in lower case, and a Connection line only to close, or to keep
+// an HTTP/1.0 connection open.
 
 export const ENVOY_SERVER = 'istio-envoy';
 
@@ -10,11 +13,35 @@ export function envoyReply(status: number, body = '', headers: Record<string, st
   return { status, headers: body ? { 'content-type': 'text/plain', ...headers } : headers, body };
 }
 
+function envoyConnection(keepAlive: boolean, minor: 0 | 1): string {
+  if (!keepAlive) return 'connection: close\r\n';
+  return minor === 0 ? 'connection: keep-alive\r\n' : '';
+}
+
 export const ENVOY_DIALECT: ServerDialect = {
   server: ENVOY_SERVER,
   reason: (status, upstreamReason = '') => STATUS_CODES[status] ?? upstreamReason,
   // Envoy's codec errors: 400 (or 431 for a head over its limit) with the codec's detail.
   refusal: (status, tooLarge) => (tooLarge ? envoyReply(431, 'Request Header Fields Too Large') : envoyReply(status, STATUS_CODES[status] ?? 'Bad Request')),
+  connection: envoyConnection,
+  // sendLocalReply's header map: the reply's own fields, then content-length and content-type
+  // for a body; the connection manager adds date, server and connection; the codec frames an
+  // empty body last (content-length: 0, or to a HEAD request the chunked coding it would use).
+  replyHead(page, keepAlive, request) {
+    let head = statusLine(page.status, STATUS_CODES[page.status] ?? '');
+    let type: string | undefined;
+    for (const k in page.headers) {
+      const lower = k.toLowerCase();
+      if (lower === 'content-type') type = page.headers[k];
+      else if (lower !== 'connection' && lower !== 'content-length') head += lower + ': ' + page.headers[k] + '\r\n';
+    }
+    if (page.body) head += 'content-length: ' + Buffer.byteLength(page.body) + '\r\n';
+    if (type !== undefined) head += 'content-type: ' + type + '\r\n';
+    head += 'date: ' + httpDate() + '\r\nserver: ' + ENVOY_SERVER + '\r\n' + envoyConnection(keepAlive, request?.minor ?? 1);
+    const bodiless = page.status < 200 || page.status === 204 || page.status === 304;
+    if (!page.body && !bodiless) head += request?.method === 'HEAD' ? 'transfer-encoding: chunked\r\n' : 'content-length: 0\r\n';
+    return head;
+  },
 };
 
 /** Upstream failure replies (Envoy's router: UF, URX). */

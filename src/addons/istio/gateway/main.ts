@@ -44,7 +44,7 @@ export function discoveryAddress(env: NodeJS.ProcessEnv): { host: string; port: 
 
 async function main(): Promise<void> {
   const accessLog = new AccessLogSink((chunk) => process.stdout.write(chunk));
-  const proxy = new GatewayProxy(accessLog.write);
+  const proxy = new GatewayProxy(accessLog.write, process.env.ISTIO_META_HTTP10 === '1');
   // Writes to the log pipe are synchronous, so the last lines still leave on the way out.
   process.on('exit', accessLog.flush);
   const listeners = new GatewayListeners(proxy, (m) => say('warn', m));

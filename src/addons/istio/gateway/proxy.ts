@@ -84,7 +84,11 @@ export class GatewayProxy {
   /** Response headers the CORS filter adds to a request's answer, whoever gives it. */
   readonly corsHeaders = new WeakMap<ClientRequest, Record<string, string>>();
 
-  constructor(readonly accessLog: (line: string) => void) {}
+  constructor(
+    readonly accessLog: (line: string) => void,
+    /** The proxy's own ISTIO_META_HTTP10=1: pilot turns on accept_http_10 for its listeners. */
+    private readonly acceptHttp10 = false,
+  ) {}
 
   get current(): ProxyConfig {
     return this.config;
@@ -139,6 +143,8 @@ export class GatewayProxy {
       downstreamRemote: `${req.remoteAddress}:${req.conn.socket.remotePort}`,
       serverName: (req.conn.socket as { servername?: string }).servername || undefined,
     };
+    // Envoy's connection manager without accept_http_10, as Istio configures it by default.
+    if (req.head.minor === 0 && !this.acceptHttp10 && !this.config.acceptHttp10) return this.reply(req, rec, envoyReply(426), '-', 'low_version');
     const routes = this.byPort.get(req.localPort);
     const destination = req.conn.localAddress;
     const source = this.config.workloads?.[req.remoteAddress];

@@ -52,7 +52,9 @@ async function main(): Promise<void> {
   };
   const analysis = new AnalysisController(client, informers, (level, m, fields) => say(level === 'warning' ? 'warn' : level === 'error' ? 'error' : 'info', 'analysis', fields ? `${m} ${JSON.stringify(fields)}` : m));
   let snapshot: MeshSnapshot | undefined;
-  const configs = new ProxyConfigs((ns, name) => inf.pods.get(ns, name));
+  // pilot's env.Register reads PILOT_HTTP10 with strconv.ParseBool.
+  const http10 = ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(process.env.PILOT_HTTP10 ?? '');
+  const configs = new ProxyConfigs((ns, name) => inf.pods.get(ns, name), http10);
   const read = (file: string) => {
     try {
       return readFileSync(join(ISTIOD_TLS_DIR, file), 'utf8');

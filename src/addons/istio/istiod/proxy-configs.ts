@@ -19,7 +19,11 @@ export class ProxyConfigs {
   private translations = new Map<string, RouteTranslations>();
   private lastTranslations = new Map<string, RouteTranslations>();
 
-  constructor(private readonly pod: (namespace: string, name: string) => KObject | undefined) {}
+  constructor(
+    private readonly pod: (namespace: string, name: string) => KObject | undefined,
+    /** PILOT_HTTP10 (features.HTTP10): every proxy accepts HTTP/1.0. */
+    private readonly acceptHttp10 = false,
+  ) {}
 
   /** A new state of the cluster: every configuration is built again when next asked for. */
   update(snapshot: MeshSnapshot): void {
@@ -43,6 +47,7 @@ export class ProxyConfigs {
     const translations = this.translations.get(identity) ?? this.lastTranslations.get(identity) ?? new RouteTranslations();
     this.translations.set(identity, translations);
     const config = ztunnel ? buildMeshConfig(this.snapshot, translations) : buildGatewayConfig(this.snapshot, { namespace: ns, labels }, translations);
+    if (this.acceptHttp10) config.acceptHttp10 = true;
     this.built.set(identity, config);
     return config;
   }

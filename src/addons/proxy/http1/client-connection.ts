@@ -1,7 +1,6 @@
 import type { Socket } from 'node:net';
 import { ChunkedScanner } from './chunked.js';
 import { parseRequestHead, type RequestHead } from './head.js';
-import { httpDate, statusLine } from './serialize.js';
 import type { LocalReply, ServerDialect } from '../local-reply.js';
 
 // One client connection, as nginx's http module runs it: read a request head, hand the request
@@ -87,7 +86,7 @@ export class ClientRequest {
   /** The `Connection` header this response carries, deciding keep-alive for good. */
   connectionHeader(forceClose = false): string {
     this.keepAlive = !forceClose && this.conn.mayKeepAlive(this);
-    return this.keepAlive ? 'Connection: keep-alive\r\n' : 'Connection: close\r\n';
+    return this.conn.dialect.connection(this.keepAlive, this.head.minor);
   }
 
   /** A complete answer of the ingress's own (redirects, error pages). */
@@ -99,7 +98,8 @@ export class ClientRequest {
     }
     let close = false;
     for (const k in r.headers) if (k.toLowerCase() === 'connection') close = r.headers[k]!.toLowerCase() === 'close';
-    const head = pageHead(r, this.conn.dialect) + this.connectionHeader(close) + '\r\n';
+    this.keepAlive = !close && this.conn.mayKeepAlive(this);
+    const head = this.conn.dialect.replyHead(r, this.keepAlive, this.head) + '\r\n';
     const body = this.head.method === 'HEAD' ? '' : r.body;
     this.headersSent = true;
     this.conn.socket.write(body ? head + body : head, 'latin1');
@@ -372,7 +372,7 @@ export class ClientConnection {
 
   /** A head nginx refuses: its error page, then the connection closes. */
   private reject(page: LocalReply): void {
-    this.socket.write(pageHead(page, this.dialect) + 'Connection: close\r\n\r\n' + page.body, 'latin1');
+    this.socket.write(this.dialect.replyHead(page, false, undefined) + '\r\n' + page.body, 'latin1');
     this.close();
   }
 
@@ -433,16 +433,6 @@ export class ClientConnection {
   private readonly onDrain = (): void => {
     this.current?.onDrain?.();
   };
-}
-
-/** The head of an answer of the ingress's own, up to its Content-Length; Connection is the caller's to add. */
-function pageHead(page: LocalReply, dialect: ServerDialect): string {
-  let head = statusLine(page.status, dialect.reason(page.status)) + 'Server: ' + dialect.server + '\r\nDate: ' + httpDate() + '\r\n';
-  for (const k in page.headers) {
-    const lower = k.toLowerCase();
-    if (lower !== 'connection' && lower !== 'content-length') head += k + ': ' + page.headers[k] + '\r\n';
-  }
-  return head + 'Content-Length: ' + Buffer.byteLength(page.body) + '\r\n';
 }
 
 /** The client's address as logged and forwarded: an IPv4 client of a dual-stack socket without its `::ffff:` prefix. */

@@ -61,10 +61,15 @@ async function freePort(): Promise<number> {
 const ep = (port: number) => ({ address: '127.0.0.1', port, key: `127.0.0.1:${port}` });
 const NO_RETRY = { attempts: 0, retryOn: [], statusCodes: [] };
 
-async function gateway(t: { after(f: () => Promise<void> | void): void }, clusters: Record<string, Cluster>, route: Omit<Route, 'name' | 'matches'>): Promise<number> {
+async function gateway(
+  t: { after(f: () => Promise<void> | void): void },
+  clusters: Record<string, Cluster>,
+  route: Omit<Route, 'name' | 'matches'>,
+  opts: { accessLog?: (line: string) => void; acceptHttp10?: boolean } = {},
+): Promise<number> {
   const port = await freePort();
   const config: ProxyConfig = { version: '1', listeners: [{ port, serverPort: 80, protocol: 'HTTP', virtualHosts: [{ domains: ['*'], routes: [{ name: 'r', matches: [], ...route }] }] }], clusters, secrets: {} };
-  const proxy = new GatewayProxy(() => undefined);
+  const proxy = new GatewayProxy(opts.accessLog ?? (() => undefined), opts.acceptHttp10);
   const listeners = new GatewayListeners(proxy, () => undefined, '127.0.0.1');
   proxy.update(config);
   await listeners.apply(config);
@@ -166,4 +171,57 @@ test('CORS: the preflight answered by the proxy; an actual request and a local r
   const aborted = await gateway(t, {}, { cors, fault: { abort: { status: 418, percent: 100 } }, action: { kind: 'route', clusters: [{ cluster: 'gone', weight: 100 }], retry: NO_RETRY } });
   const local = await send(aborted, { headers: { origin: 'https://a.test' } });
   assert.deepEqual([local.status, local.headers['access-control-allow-origin']], [418, 'https://a.test']);
+});
+
+/** What the proxy writes back for one raw request, up to `until` or the connection's close, and whether it closed. */
+function exchange(port: number, request: string, until: RegExp): Promise<{ text: string; closed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(request));
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => {
+      text += d;
+      if (until.test(text)) {
+        socket.destroy();
+        resolve({ text, closed: false });
+      }
+    });
+    socket.on('end', () => resolve({ text, closed: true }));
+    socket.on('error', reject);
+  });
+}
+
+const DATE = 'date: [A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT\\r\\n';
+
+test("Envoy's own words: lower-case fields in its order, a Connection line only to close; HTTP/1.0 answered 426 unless accepted", async (t) => {
+  const app = await answering(t, 200, 'hello');
+  const lines: string[] = [];
+  const route = { action: { kind: 'route' as const, clusters: [{ cluster: 'c', weight: 100 }], retry: NO_RETRY } };
+  const port = await gateway(t, { c: { endpoints: [ep(app.port)], lb: 'ROUND_ROBIN' } }, route, { accessLog: (l) => lines.push(l) });
+
+  // Proxied, HTTP/1.1 keep-alive: the connection stays open and nothing says so.
+  const kept = await exchange(port, 'GET / HTTP/1.1\r\nHost: app.test\r\n\r\n', /0\r\n\r\n$/);
+  assert.equal(kept.closed, false);
+  assert.match(kept.text, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(kept.text, /\r\nx-envoy-upstream-service-time: \d+\r\nserver: istio-envoy\r\ntransfer-encoding: chunked\r\n\r\n/);
+  assert.doesNotMatch(kept.text, /connection:/i);
+
+  // A local reply with a body: the reply's fields, its framing and type, then date and server.
+  const aborting = await gateway(t, {}, { fault: { abort: { status: 503, percent: 100 } }, action: route.action });
+  const abort = await exchange(aborting, 'GET / HTTP/1.1\r\nHost: app.test\r\n\r\n', /fault filter abort$/);
+  assert.match(abort.text, new RegExp(`^HTTP/1\\.1 503 Service Unavailable\\r\\ncontent-length: 18\\r\\ncontent-type: text/plain\\r\\n${DATE}server: istio-envoy\\r\\n\\r\\nfault filter abort$`));
+
+  // HTTP/1.0: 426 with an empty body, the connection closed; to HEAD the framing Envoy's codec would use.
+  const old = await exchange(port, 'GET / HTTP/1.0\r\nHost: app.test\r\n\r\n', /$^/);
+  assert.equal(old.closed, true);
+  assert.match(old.text, new RegExp(`^HTTP/1\\.1 426 Upgrade Required\\r\\n${DATE}server: istio-envoy\\r\\nconnection: close\\r\\ncontent-length: 0\\r\\n\\r\\n$`));
+  const head = await exchange(port, 'HEAD / HTTP/1.0\r\nHost: app.test\r\n\r\n', /$^/);
+  assert.match(head.text, new RegExp(`^HTTP/1\\.1 426 Upgrade Required\\r\\n${DATE}server: istio-envoy\\r\\nconnection: close\\r\\ntransfer-encoding: chunked\\r\\n\\r\\n$`));
+  assert.equal(app.hosts.length, 1, 'no HTTP/1.0 request reached the app');
+  assert.match(lines.find((l) => l.includes('HTTP/1.0'))!, /"GET \/ HTTP\/1\.0" 426 - low_version /);
+
+  // Accepted (PILOT_HTTP10 or the proxy's ISTIO_META_HTTP10): proxied, and closed as HTTP/1.0 asks.
+  const accepting = await gateway(t, { c: { endpoints: [ep(app.port)], lb: 'ROUND_ROBIN' } }, route, { acceptHttp10: true });
+  const served = await exchange(accepting, 'GET / HTTP/1.0\r\nHost: app.test\r\n\r\n', /$^/);
+  assert.match(served.text, /^HTTP\/1\.1 200 OK\r\n[^]*\r\nconnection: close\r\n\r\nhello$/);
 });
