@@ -125,6 +125,7 @@ export class NodeAgent {
       nodeDir: this.nodeDir,
       alloc,
       log: this.log,
+      mesh: this.mesh,
     });
     this.kubelet = kubelet;
     this.server = new KubeletServer({

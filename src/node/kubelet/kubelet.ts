@@ -31,6 +31,7 @@ export interface KubeletOptions {
   alloc: NodeAllocatable;
   clock?: Clock;
   log: WorkerEnv['log'];
+  mesh?: WorkerEnv['mesh'];
 }
 
 async function getOrUndefined(client: KubeletClient, res: Resource, ns: string, name: string): Promise<KObject | undefined> {
@@ -133,6 +134,7 @@ export class Kubelet {
       crashBackoff: new Backoff(clock),
       imageBackoff: new Backoff(clock),
       log: o.log,
+      mesh: o.mesh,
     };
   }
 

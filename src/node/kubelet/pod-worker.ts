@@ -49,6 +49,13 @@ export interface WorkerEnv {
   crashBackoff: Backoff;
   imageBackoff: Backoff;
   log: Logger;
+  /** The mesh's part in a sandbox's network, as istio-cni's plugin: a meshed pod is captured before its containers start. */
+  mesh?: PodMeshEnrollment;
+}
+
+export interface PodMeshEnrollment {
+  enroll(pod: KObject, ip: string): Promise<void>;
+  release(podUid: string): void;
 }
 
 type Spec = IPodSpec;
@@ -392,6 +399,7 @@ export class PodWorker {
     if (sb.ip && !hostNet) {
       const path = podLayout(this.env.nodeDir, this.uid).hosts;
       if (existsSync(path)) writeFileSync(path, hosts([sb.ip]));
+      await this.env.mesh?.enroll(this.pod, sb.ip);
     }
     return sb;
   }
@@ -802,6 +810,7 @@ export class PodWorker {
   }
 
   private async removeSandbox(): Promise<void> {
+    this.env.mesh?.release(this.uid);
     try {
       await this.env.runtime.removeSandbox(this.uid);
     } catch (e) {

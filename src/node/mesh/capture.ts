@@ -57,16 +57,28 @@ function ready(p: PodLike): boolean {
   return p.status?.phase === 'Running' && !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
-export function meshCapture(o: { nodeName: string; pods: KObject[]; namespaces: KObject[]; services: KObject[]; serviceEntries?: KObject[] }): MeshCapture {
+/** A pod whose network the kubelet has just attached, by uid: its address, before the API has it. */
+export type StartingPods = ReadonlyMap<string, { ip: string; pod: KObject }>;
+
+export function meshCapture(o: { nodeName: string; pods: KObject[]; namespaces: KObject[]; services: KObject[]; serviceEntries?: KObject[]; starting?: StartingPods }): MeshCapture {
   const nsLabels = new Map(o.namespaces.map((n) => [n.metadata.name ?? '', n.metadata.labels ?? {}]));
   const out: MeshCapture = { members: [], destinations: [], vips: [] };
+  const listed = new Set<string>();
   for (const p of o.pods as PodLike[]) {
-    if (p.spec?.nodeName !== o.nodeName || p.metadata.deletionTimestamp) continue;
-    const ip = p.status?.podIP;
-    if (!ip || p.status?.phase !== 'Running') continue;
+    if (p.spec?.nodeName !== o.nodeName) continue;
+    const starting = o.starting?.get(p.metadata.uid ?? '');
+    if (starting) listed.add(p.metadata.uid ?? '');
+    if (p.metadata.deletionTimestamp) continue;
+    // A starting pod is captured from its sandbox on, before its status says Running with an address.
+    const ip = p.status?.podIP || starting?.ip;
+    if (!ip || (p.status?.phase !== 'Running' && !starting)) continue;
     if (p.metadata.namespace === ISTIO_NAMESPACE && p.metadata.labels?.app === ZTUNNEL_APP) {
       if (ready(p)) out.ztunnel = { ip, uid: p.metadata.uid ?? '', name: p.metadata.name ?? '' };
     } else if (inMesh(p, nsLabels.get(p.metadata.namespace ?? ''))) out.members.push({ ip, pod: p });
+  }
+  // The API's watch can lag behind the kubelet's own copy of a pod it is starting.
+  for (const [uid, s] of o.starting ?? []) {
+    if (!listed.has(uid) && inMesh(s.pod, nsLabels.get(s.pod.metadata.namespace ?? ''))) out.members.push(s);
   }
   const dest = new Set<string>();
   for (const s of o.services as ServiceLike[]) {

@@ -5,6 +5,10 @@
 // routes for what arrives from the pod network (rules.ts says why), and marks each
 // newly enrolled pod with istio-cni's annotation and an event. The table and route go with the
 // node's network namespace; an agent restart rebuilds them from its first full lists.
+//
+// As istio-cni's plugin does at sandbox creation, the kubelet enrols a meshed pod once its
+// network is attached and before any of its containers starts (enroll): the pod's first
+// connection is already captured, not only those after its status reached this loop's watch.
 import type { KObject } from '../../api/types.js';
 import { isNotFound, type ApiClient } from '../../client/client.js';
 import { NAMESPACES, PODS, SERVICEENTRIES, SERVICES } from '../../client/resources.js';
@@ -16,7 +20,7 @@ import { ip, ipBatch } from '../network/ip.js';
 import { podNetns, POD_BRIDGE } from '../network/names.js';
 import { runNft } from '../proxy/apply.js';
 import { SyncRunner } from '../proxy/sync-runner.js';
-import { meshCapture, REDIRECTION_ANNOTATION, type MeshCapture } from './capture.js';
+import { inMesh, meshCapture, REDIRECTION_ANNOTATION, type MeshCapture } from './capture.js';
 import { MESH_MARK, meshTableScript, ROUTE_TABLE, TABLE, ztunnelRoutingCommands } from './rules.js';
 
 
@@ -29,6 +33,14 @@ export interface MeshCaptureOptions {
 }
 
 export interface MeshCaptureLoop {
+  /**
+   * Captures a starting pod's connections if it is in the mesh, resolving once the node's rules
+   * do (at once for a pod outside it, or while the node has no ready ztunnel); throws when the
+   * rules could not be written, so that the sandbox is made again.
+   */
+  enroll(pod: KObject, ip: string): Promise<void>;
+  /** The pod's sandbox is gone: its address is no longer captured on the kubelet's word. */
+  release(podUid: string): void;
   stop(): Promise<void>;
 }
 
@@ -40,9 +52,16 @@ export function startMeshCapture(o: MeshCaptureOptions): MeshCaptureLoop {
   let routedTo = '';
   /** ztunnel pod uid → the VIPs its namespace has as local routes, besides the Service range. */
   const localRoutes = new Map<string, string>();
+  /** Pods the kubelet is starting, by uid (enroll). */
+  const starting = new Map<string, { ip: string; pod: KObject }>();
+  /** The members' addresses in the table as last written, with whether a ztunnel was there. */
+  let captured = new Set<string>();
+  let ztunnelReady = false;
+  /** Members whose annotation and event are done: the watch may not have brought the annotated pod back yet. */
+  let announced = new Set<string>();
 
   const sync = async () => {
-    const c = meshCapture({ nodeName: o.nodeName, pods: inf.pods.list(), namespaces: inf.namespaces.list(), services: inf.services.list(), serviceEntries: inf.serviceEntries.list() });
+    const c = meshCapture({ nodeName: o.nodeName, pods: inf.pods.list(), namespaces: inf.namespaces.list(), services: inf.services.list(), serviceEntries: inf.serviceEntries.list(), starting });
     const vips = c.vips.join(',');
     if (c.ztunnel && localRoutes.get(c.ztunnel.uid) !== vips) {
       const netns = podNetns(o.cluster, c.ztunnel.uid);
@@ -57,7 +76,17 @@ export function startMeshCapture(o: MeshCaptureOptions): MeshCaptureLoop {
       await runNft(script, `writing table ${TABLE} of node ${o.nodeName}`);
       written = script;
     }
-    if (c.ztunnel) for (const m of c.members) await enrolled(m.pod, c.ztunnel.name);
+    captured = new Set(c.members.map((m) => m.ip));
+    ztunnelReady = c.ztunnel !== undefined;
+    if (!c.ztunnel) return;
+    const next = new Set<string>();
+    for (const m of c.members) {
+      const uid = m.pod.metadata.uid ?? '';
+      if (!announced.has(uid)) await enrolled(inf.pods.get(m.pod.metadata.namespace, m.pod.metadata.name ?? '') ?? m.pod, c.ztunnel.name);
+      next.add(uid);
+      announced.add(uid);
+    }
+    announced = next;
   };
 
   const routeToZtunnel = async (c: MeshCapture) => {
@@ -90,11 +119,23 @@ export function startMeshCapture(o: MeshCaptureOptions): MeshCaptureLoop {
   const all = [inf.pods, inf.namespaces, inf.services, inf.serviceEntries];
   for (const i of all) i.addHandler({ add: changed, update: changed, delete: changed });
   shared.start();
-  void Promise.all(all.map((i) => i.waitForSync())).then(() => {
+  const allSynced = Promise.all(all.map((i) => i.waitForSync())).then(() => {
     synced = true;
     runner.request();
   });
   return {
+    async enroll(pod, ip) {
+      await inf.namespaces.waitForSync();
+      if (!inMesh(pod, inf.namespaces.get(undefined, pod.metadata.namespace ?? '')?.metadata.labels)) return;
+      starting.set(pod.metadata.uid ?? '', { ip, pod });
+      await allSynced;
+      runner.request();
+      await runner.idle();
+      if (ztunnelReady && !captured.has(ip)) throw new Error(`capturing the connections of pod ${pod.metadata.namespace}/${pod.metadata.name} (${ip}) for the mesh: the node's rules are not written yet`);
+    },
+    release(podUid) {
+      if (starting.delete(podUid)) runner.request();
+    },
     async stop() {
       await runner.stop();
       await shared.stop();

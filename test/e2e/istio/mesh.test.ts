@@ -73,6 +73,15 @@ test('check 5 in the mesh: 90/10 by weight, x-canary: yes always v2', async () =
   assert.doesNotMatch(logs, /error: listener/);
 });
 
+test("a meshed pod's first connections are captured: it is enrolled before its containers start", async () => {
+  const loop = "for i in $(seq 10); do wget -q -T 5 -O- --header 'x-canary: yes' http://greet.default/greet || echo FAILED; done";
+  await c.ok(['run', 'first', '--image=busybox', '--restart=Never', '--', 'sh', '-c', loop]);
+  await waitFor('pod first to finish', async () => (await jsonpath(c, ['get', 'pod', 'first'], '{.status.phase}')) === 'Succeeded', 60_000);
+  // Plain Service routing would answer v1 for two requests in three.
+  assert.deepEqual((await c.ok(['logs', 'first'])).split('\n').filter(Boolean), Array(10).fill('v2'));
+  await c.ok(['delete', 'pod', 'first']);
+});
+
 test('outside the mesh: plain Service routing, no VirtualService applied', async () => {
   const got = await answers('outside', 60, 'x-canary: yes');
   // kube-proxy spreads over all three greet pods, two of them v1.

@@ -19,7 +19,6 @@ function envoyConnection(keepAlive: boolean, minor: 0 | 1): string {
 }
 
 export const ENVOY_DIALECT: ServerDialect = {
-  server: ENVOY_SERVER,
   reason: (status, upstreamReason = '') => STATUS_CODES[status] ?? upstreamReason,
   // Envoy's codec errors: 400 (or 431 for a head over its limit) with the codec's detail.
   refusal: (status, tooLarge) => (tooLarge ? envoyReply(431, 'Request Header Fields Too Large') : envoyReply(status, STATUS_CODES[status] ?? 'Bad Request')),

@@ -83,3 +83,21 @@ test('capture: ServiceEntry VIPs (single IPv4 addresses) on each of their ports,
   assert.deepEqual(c.vips, ['192.0.2.2', '198.51.100.7']);
   assert.deepEqual(c.destinations, ['10.96.0.20 . 80', '192.0.2.2 . 8080', '198.51.100.7 . 8080']);
 });
+
+test('capture: a pod the kubelet is starting is a member from its sandbox on, before its status or even its watch event has come', () => {
+  const pending = { ...pod('default', 'new'), status: { phase: 'Pending' } } as KObject;
+  const starting = new Map([
+    ['uid-new', { ip: '10.244.1.8', pod: pod('default', 'new') }],
+    ['uid-unseen', { ip: '10.244.1.11', pod: pod('default', 'unseen') }],
+    ['uid-o', { ip: '10.244.1.12', pod: pod('outside', 'o') }],
+    ['uid-gone', { ip: '10.244.1.13', pod: pod('default', 'gone') }],
+  ]);
+  const c = meshCapture({
+    nodeName: 'n1',
+    namespaces: [namespace('default', { 'istio-injection': 'enabled' }), namespace('outside', {})],
+    pods: [pending, pod('default', 'gone', { ip: '10.244.1.13', deleting: true }), pod('default', 'a', { ip: '10.244.1.5' })],
+    services: [],
+    starting,
+  });
+  assert.deepEqual(c.members.map((m) => m.ip), ['10.244.1.11', '10.244.1.5', '10.244.1.8']);
+});
