@@ -217,6 +217,7 @@ export function translateHttpRoute(r: HTTPRoute, vs: { namespace: string; name: 
       if (m.gateways && m.gateways.length > 0 && !m.gateways.some((g) => qualifyGateway(g, vs.namespace) === ctx.gateway)) continue;
       const t = translateMatch(m);
       delete t.port;
+      if (m.name) t.name = m.name;
       matches.push(t);
     }
     if (matches.length === 0) return undefined;
@@ -227,7 +228,7 @@ export function translateHttpRoute(r: HTTPRoute, vs: { namespace: string; name: 
   const fault = translateFault(r.fault);
   const cors = translateCors(r.corsPolicy as CorsSpec | undefined);
   return {
-    name: r.name ? r.name : `${vs.namespace}/${vs.name}`,
+    name: r.name ?? '',
     matches,
     action: action(r, vs.namespace, ctx.resolve),
     ...(headers ? { headers } : {}),

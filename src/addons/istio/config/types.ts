@@ -26,6 +26,8 @@ export interface RouteMatch {
   sourceLabels?: Record<string, string>;
   /** The calling workload's namespace; mesh only. */
   sourceNamespace?: string;
+  /** The match block's `name`: pilot names the Envoy route `<route name>.<match name>`. */
+  name?: string;
 }
 
 export interface HeaderOps {
@@ -83,7 +85,7 @@ export type RouteAction =
   | { kind: 'direct'; status: number; body: string };
 
 export interface Route {
-  /** `<route name>` when the HTTPRoute has one, else the VirtualService's `namespace/name` (the access log's ROUTE_NAME). */
+  /** The HTTPRoute's `name`, '' without one (the access log's ROUTE_NAME, with the match block's). */
   name: string;
   /** ORed; an empty list matches every request. */
   matches: RouteMatch[];

@@ -150,7 +150,7 @@ export class GatewayProxy {
     const source = this.config.workloads?.[req.remoteAddress];
     const choice = routes?.select({ method: req.head.method, path, query, scheme, authority, header: (n) => h[n], destination, source });
     if (!choice) return this.reply(req, rec, envoyReply(404), 'NR', 'route_not_found');
-    rec.routeName = choice.route.name;
+    rec.routeName = choice.match?.name ? `${choice.route.name}.${choice.match.name}` : choice.route.name;
     if (choice.virtualHost.requireTls && !req.encrypted) {
       return this.reply(req, rec, envoyReply(301, '', { location: `https://${authority}${req.head.target}` }), '-', 'direct_response');
     }

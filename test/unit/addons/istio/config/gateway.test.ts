@@ -85,6 +85,16 @@ test('a Gateway selecting the proxy gives a listener on the Service targetPort o
   assert.deepEqual(c.clusters['outbound|80||my-service.default.svc.cluster.local']!.endpoints.map((e) => e.key), ['10.244.1.5:80', '10.244.2.5:80']);
 });
 
+test("route names as pilot gives them: the HTTPRoute's name ('' without one), each match block's name beside it", () => {
+  const snap = scenario();
+  const greet = snap.virtualServices[1]!;
+  const spec = greet.spec as { http: { name?: string; match: { name?: string }[] }[] };
+  spec.http[0]!.name = 'canary';
+  spec.http[0]!.match[0]!.name = 'by-header';
+  const routes = buildGatewayConfig(snap, proxy).listeners[0]!.virtualHosts[0]!.routes;
+  assert.deepEqual(routes.map((r) => [r.name, r.matches.map((m) => m.name)]), [['', [undefined]], ['canary', ['by-header']], ['', [undefined]]]);
+});
+
 test('subsets select endpoints by their pods labels; weights, rewrite, timeout and retries are carried over', () => {
   const c = buildGatewayConfig(scenario(), proxy);
   assert.deepEqual(c.clusters['outbound|80|v1|greet.default.svc.cluster.local']!.endpoints.map((e) => e.key), ['10.244.1.7:8080']);

@@ -127,21 +127,22 @@ test('workloads by pod IP for sourceLabels; the version follows every change', (
 
 test('one VirtualService per Service host: an exact name first, then the narrowest wildcard, the oldest of equals', () => {
   const snap = snapshot();
-  const direct = (name: string) => ({ route: [{ destination: { host: name } }] });
+  // Each VirtualService's one route is named after it, to tell which one a host got.
+  const direct = (name: string, vs: string) => ({ name: vs, route: [{ destination: { host: name } }] });
   snap.virtualServices = [
-    istio('VirtualService', 'everything', { hosts: ['*'], http: [direct('empty')] }, '2020-01-01T00:00:00Z'),
-    istio('VirtualService', 'svc-domain', { hosts: ['*.svc.cluster.local'], http: [direct('empty')] }, '2020-01-02T00:00:00Z'),
-    istio('VirtualService', 'default-ns', { hosts: ['*.default.svc.cluster.local'], http: [direct('empty')] }, '2020-01-03T00:00:00Z'),
-    istio('VirtualService', 'greet-new', { hosts: ['greet'], http: [direct('db')] }, '2020-01-05T00:00:00Z'),
-    istio('VirtualService', 'greet-old', { hosts: ['greet.default.svc.cluster.local'], http: [direct('greet')] }, '2020-01-04T00:00:00Z'),
+    istio('VirtualService', 'everything', { hosts: ['*'], http: [direct('empty', 'everything')] }, '2020-01-01T00:00:00Z'),
+    istio('VirtualService', 'svc-domain', { hosts: ['*.svc.cluster.local'], http: [direct('empty', 'svc-domain')] }, '2020-01-02T00:00:00Z'),
+    istio('VirtualService', 'default-ns', { hosts: ['*.default.svc.cluster.local'], http: [direct('empty', 'default-ns')] }, '2020-01-03T00:00:00Z'),
+    istio('VirtualService', 'greet-new', { hosts: ['greet'], http: [direct('db', 'greet-new')] }, '2020-01-05T00:00:00Z'),
+    istio('VirtualService', 'greet-old', { hosts: ['greet.default.svc.cluster.local'], http: [direct('greet', 'greet-old')] }, '2020-01-04T00:00:00Z'),
   ];
   const routeOf = (ip: string) =>
     buildMeshConfig(snap)
       .listeners.flatMap((l) => l.virtualHosts)
       .find((v) => v.domains[0] === ip)!.routes[0]!.name;
-  assert.equal(routeOf('10.96.0.20'), 'default/greet-old');
-  assert.equal(routeOf('10.96.0.22'), 'default/default-ns');
+  assert.equal(routeOf('10.96.0.20'), 'greet-old');
+  assert.equal(routeOf('10.96.0.22'), 'default-ns');
   // A Service in another namespace: only the wider wildcards cover it.
   snap.services.push(svc('istio-system', 'web', '10.96.0.31', [{ name: 'http', port: 8080 }]));
-  assert.equal(routeOf('10.96.0.31'), 'default/svc-domain');
+  assert.equal(routeOf('10.96.0.31'), 'svc-domain');
 });

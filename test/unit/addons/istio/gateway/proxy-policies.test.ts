@@ -64,11 +64,11 @@ const NO_RETRY = { attempts: 0, retryOn: [], statusCodes: [] };
 async function gateway(
   t: { after(f: () => Promise<void> | void): void },
   clusters: Record<string, Cluster>,
-  route: Omit<Route, 'name' | 'matches'>,
+  route: Omit<Route, 'name' | 'matches'> & Partial<Pick<Route, 'name' | 'matches'>>,
   opts: { accessLog?: (line: string) => void; acceptHttp10?: boolean } = {},
 ): Promise<number> {
   const port = await freePort();
-  const config: ProxyConfig = { version: '1', listeners: [{ port, serverPort: 80, protocol: 'HTTP', virtualHosts: [{ domains: ['*'], routes: [{ name: 'r', matches: [], ...route }] }] }], clusters, secrets: {} };
+  const config: ProxyConfig = { version: '1', listeners: [{ port, serverPort: 80, protocol: 'HTTP', virtualHosts: [{ domains: ['*'], routes: [{ name: '', matches: [], ...route }] }] }], clusters, secrets: {} };
   const proxy = new GatewayProxy(opts.accessLog ?? (() => undefined), opts.acceptHttp10);
   const listeners = new GatewayListeners(proxy, () => undefined, '127.0.0.1');
   proxy.update(config);
@@ -219,6 +219,13 @@ test("Envoy's own words: lower-case fields in its order, a Connection line only 
   assert.match(head.text, new RegExp(`^HTTP/1\\.1 426 Upgrade Required\\r\\n${DATE}server: istio-envoy\\r\\nconnection: close\\r\\ntransfer-encoding: chunked\\r\\n\\r\\n$`));
   assert.equal(app.hosts.length, 1, 'no HTTP/1.0 request reached the app');
   assert.match(lines.find((l) => l.includes('HTTP/1.0'))!, /"GET \/ HTTP\/1\.0" 426 - low_version /);
+
+  // The access log's ROUTE_NAME: pilot's route name, '<route>.<match>' for a named match block.
+  const named = await gateway(t, { c: { endpoints: [ep(app.port)], lb: 'ROUND_ROBIN' } }, { ...route, name: 'canary', matches: [{ name: 'by-header', headers: { 'x-canary': { exact: 'yes' } } }, { uri: { prefix: '/' } }] }, { accessLog: (l) => lines.push(l) });
+  await send(named, { headers: { 'x-canary': 'yes' } });
+  await send(named);
+  assert.deepEqual(lines.slice(-2).map((l) => l.trim().split(' ').at(-1)), ['canary.by-header', 'canary']);
+  assert.equal(lines[0]!.trim().split(' ').at(-1), '-', 'an unnamed route');
 
   // Accepted (PILOT_HTTP10 or the proxy's ISTIO_META_HTTP10): proxied, and closed as HTTP/1.0 asks.
   const accepting = await gateway(t, { c: { endpoints: [ep(app.port)], lb: 'ROUND_ROBIN' } }, route, { acceptHttp10: true });
