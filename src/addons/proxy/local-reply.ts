@@ -9,6 +9,8 @@ export interface LocalReply {
 }
 
 export interface ServerDialect {
+  /** The Server header of the proxy's own answers, and of the upstream's it relays. */
+  server: string;
   /** The reason phrase of a status line the proxy writes. */
   reason(status: number, upstreamReason?: string): string;
   /** The answer to a request head the engine refuses (malformed, too large). */

@@ -93,6 +93,7 @@ function nginxConnection(keepAlive: boolean): string {
 
 /** How the HTTP engine speaks for ingress-nginx: `Server: nginx` and nginx's pages. */
 export const NGINX_DIALECT: ServerDialect = {
+  server: 'nginx',
   reason: nginxReason,
   refusal: (status, tooLarge) => (tooLarge ? headerTooLargePage() : nginxPage(status)),
   connection: nginxConnection,

@@ -2,10 +2,10 @@ import { STATUS_CODES } from 'node:http';
 import { httpDate, statusLine } from '../../proxy/http1/serialize.js';
 import type { LocalReply, ServerDialect } from '../../proxy/local-reply.js';
 
-// How Envoy speaks for itself in an Istio gateway: `server: istio-envoy`, the standard reason
-// phrases, and its local replies (text/plain bodies, an empty 404 for no route). Its HTTP/1
-// codec writes every field name in lower case, and a Connection line only to close, or to keep
-// an HTTP/1.0 connection open.
+// How Envoy speaks for itself in Istio: `server: istio-envoy` from a gateway and `server: envoy`
+// in the mesh, the standard reason phrases, and its local replies (text/plain bodies, an empty
+// 404 for no route). Its HTTP/1 codec writes every field name in lower case, and a Connection
+// line only to close, or to keep an HTTP/1.0 connection open.
 
 export const ENVOY_SERVER = 'istio-envoy';
 
@@ -18,30 +18,43 @@ function envoyConnection(keepAlive: boolean, minor: 0 | 1): string {
   return minor === 0 ? 'connection: keep-alive\r\n' : '';
 }
 
-export const ENVOY_DIALECT: ServerDialect = {
-  reason: (status, upstreamReason = '') => STATUS_CODES[status] ?? upstreamReason,
-  // Envoy's codec errors: 400 (or 431 for a head over its limit) with the codec's detail.
-  refusal: (status, tooLarge) => (tooLarge ? envoyReply(431, 'Request Header Fields Too Large') : envoyReply(status, STATUS_CODES[status] ?? 'Bad Request')),
-  connection: envoyConnection,
-  // sendLocalReply's header map: the reply's own fields, then content-length and content-type
-  // for a body; the connection manager adds date, server and connection; the codec frames an
-  // empty body last (content-length: 0, or to a HEAD request the chunked coding it would use).
-  replyHead(page, keepAlive, request) {
-    let head = statusLine(page.status, STATUS_CODES[page.status] ?? '');
-    let type: string | undefined;
-    for (const k in page.headers) {
-      const lower = k.toLowerCase();
-      if (lower === 'content-type') type = page.headers[k];
-      else if (lower !== 'connection' && lower !== 'content-length') head += lower + ': ' + page.headers[k] + '\r\n';
-    }
-    if (page.body) head += 'content-length: ' + Buffer.byteLength(page.body) + '\r\n';
-    if (type !== undefined) head += 'content-type: ' + type + '\r\n';
-    head += 'date: ' + httpDate() + '\r\nserver: ' + ENVOY_SERVER + '\r\n' + envoyConnection(keepAlive, request?.minor ?? 1);
-    const bodiless = page.status < 200 || page.status === 204 || page.status === 304;
-    if (!page.body && !bodiless) head += request?.method === 'HEAD' ? 'transfer-encoding: chunked\r\n' : 'content-length: 0\r\n';
-    return head;
-  },
-};
+function envoyDialect(server: string): ServerDialect {
+  return {
+    server,
+    reason: (status, upstreamReason = '') => STATUS_CODES[status] ?? upstreamReason,
+    // Envoy's codec errors: 400 (or 431 for a head over its limit) with the codec's detail.
+    refusal: (status, tooLarge) => (tooLarge ? envoyReply(431, 'Request Header Fields Too Large') : envoyReply(status, STATUS_CODES[status] ?? 'Bad Request')),
+    connection: envoyConnection,
+    // sendLocalReply's header map: the reply's own fields, then content-length and content-type
+    // for a body; the connection manager adds date, server and connection; the codec frames an
+    // empty body last (content-length: 0, or to a HEAD request the chunked coding it would use).
+    replyHead(page, keepAlive, request) {
+      let head = statusLine(page.status, STATUS_CODES[page.status] ?? '');
+      let type: string | undefined;
+      for (const k in page.headers) {
+        const lower = k.toLowerCase();
+        if (lower === 'content-type') type = page.headers[k];
+        else if (lower !== 'connection' && lower !== 'content-length') head += lower + ': ' + page.headers[k] + '\r\n';
+      }
+      if (page.body) head += 'content-length: ' + Buffer.byteLength(page.body) + '\r\n';
+      if (type !== undefined) head += 'content-type: ' + type + '\r\n';
+      head += 'date: ' + httpDate() + '\r\nserver: ' + server + '\r\n' + envoyConnection(keepAlive, request?.minor ?? 1);
+      const bodiless = page.status < 200 || page.status === 204 || page.status === 304;
+      if (!page.body && !bodiless) head += request?.method === 'HEAD' ? 'transfer-encoding: chunked\r\n' : 'content-length: 0\r\n';
+      return head;
+    },
+  };
+}
+
+/** The gateways' and sidecars' inbound connection managers (pilot's EnvoyServerName). */
+export const ENVOY_DIALECT = envoyDialect(ENVOY_SERVER);
+
+/**
+ * The mesh's: a meshed client's answers come last through what stands for its sidecar's outbound
+ * listener, to which pilot gives no server_name, so Envoy's default "envoy" overwrites the
+ * header ("Likely due to a mistake, outbound uses envoy while inbound uses istio-envoy").
+ */
+export const MESH_DIALECT = envoyDialect('envoy');
 
 /** Upstream failure replies (Envoy's router: UF, URX). */
 export function connectFailureBody(retried: boolean, reason: string): string {

@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import { ClientConnection, clientAddress, type ClientLimits } from '../../proxy/http1/client-connection.js';
 import type { KeyPair } from '../../proxy/certificates.js';
 import { PASSTHROUGH_CLUSTER, type Listener, type ProxyConfig } from '../config/types.js';
-import { ENVOY_DIALECT } from './envoy.js';
+import { ENVOY_DIALECT, MESH_DIALECT } from './envoy.js';
 import type { GatewayProxy } from './proxy.js';
 import { looksLikeHttp, passThrough } from './tcp-proxy.js';
 
@@ -66,9 +66,9 @@ export class GatewayListeners {
     private readonly host = '0.0.0.0',
   ) {}
 
-  private serve = (socket: Socket, encrypted: boolean) => {
+  private serve = (socket: Socket, encrypted: boolean, dialect = ENVOY_DIALECT) => {
     socket.setNoDelay(true);
-    const conn = new ClientConnection(socket, encrypted, ENVOY_CLIENT_LIMITS, ENVOY_DIALECT, this.proxy.handleRequest);
+    const conn = new ClientConnection(socket, encrypted, ENVOY_CLIENT_LIMITS, dialect, this.proxy.handleRequest);
     this.connections.add(conn);
     socket.once('close', () => this.connections.delete(conn));
   };
@@ -83,12 +83,12 @@ export class GatewayListeners {
     const tcp = mesh.tcp[destination];
     if (tcp !== undefined) return passThrough(socket, this.proxy, tcp);
     const sniffed = mesh.sniff[destination];
-    if (sniffed === undefined) return this.serve(socket, false);
+    if (sniffed === undefined) return this.serve(socket, false, MESH_DIALECT);
     socket.once('data', (first: Buffer) => {
       socket.pause();
       if (!looksLikeHttp(first)) return passThrough(socket, this.proxy, sniffed, first);
       socket.unshift(first);
-      this.serve(socket, false);
+      this.serve(socket, false, MESH_DIALECT);
       socket.resume();
     });
     socket.once('error', () => socket.destroy());

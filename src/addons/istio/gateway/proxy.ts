@@ -11,7 +11,7 @@ import { requestHash } from './consistent-hash.js';
 import { corsDecision } from './cors.js';
 import { mirrored, sendShadow, type ShadowRequest } from './mirror.js';
 import { UpstreamCluster, type ClusterAcquired } from './upstream-cluster.js';
-import { connectFailureBody, ENVOY_DIALECT, ENVOY_SERVER, envoyReply } from './envoy.js';
+import { connectFailureBody, ENVOY_DIALECT, envoyReply } from './envoy.js';
 import { ListenerRoutes, rewritePath, type HostCompilations, type RouteChoice } from './router.js';
 
 // The gateway's request path, as Envoy's HTTP connection manager and router run it: route by
@@ -403,7 +403,7 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
     if (this.setCookie) out += 'set-cookie: ' + this.setCookie + '\r\n';
     const cors = this.proxy.corsHeaders.get(this.req);
     if (cors) for (const k in cors) out += k + ': ' + cors[k]! + '\r\n';
-    out += 'x-envoy-upstream-service-time: ' + took + '\r\nserver: ' + ENVOY_SERVER + '\r\n';
+    out += 'x-envoy-upstream-service-time: ' + took + '\r\nserver: ' + this.req.conn.dialect.server + '\r\n';
     return out + (chunked ? 'transfer-encoding: chunked\r\n' : '') + this.req.connectionHeader(close) + '\r\n';
   }
 

@@ -86,9 +86,9 @@ interface Answer {
   body: string;
 }
 
-function send(port: number, opts: { method?: string; headers?: Record<string, string>; path?: string } = {}): Promise<Answer> {
+function send(port: number, opts: { method?: string; headers?: Record<string, string>; path?: string; host?: string } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path ?? '/', headers: { host: 'app.test', ...opts.headers }, agent: false }, (res) => {
+    const req = http.request({ host: opts.host ?? '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path ?? '/', headers: { host: 'app.test', ...opts.headers }, agent: false }, (res) => {
       let body = '';
       res.setEncoding('latin1');
       res.on('data', (d: string) => (body += d));
@@ -231,4 +231,38 @@ test("Envoy's own words: lower-case fields in its order, a Connection line only 
   const accepting = await gateway(t, { c: { endpoints: [ep(app.port)], lb: 'ROUND_ROBIN' } }, route, { acceptHttp10: true });
   const served = await exchange(accepting, 'GET / HTTP/1.0\r\nHost: app.test\r\n\r\n', /$^/);
   assert.match(served.text, /^HTTP\/1\.1 200 OK\r\n[^]*\r\nconnection: close\r\n\r\nhello$/);
+});
+
+test("the mesh answers as a sidecar's outbound listener does: server: envoy, relayed or its own", async (t) => {
+  const app = await answering(t, 200, 'hello');
+  const port = await freePort();
+  const cluster = 'outbound|80||web.default.svc.cluster.local';
+  const config = (endpoints: ReturnType<typeof ep>[]): ProxyConfig => ({
+    version: String(endpoints.length),
+    listeners: [
+      {
+        port,
+        serverPort: port,
+        protocol: 'HTTP',
+        virtualHosts: [{ domains: ['127.0.0.2'], routes: [{ name: 'default', matches: [], action: { kind: 'route', clusters: [{ cluster, weight: 100 }], retry: NO_RETRY } }] }],
+        // The Service address a meshed pod dialled, as its listener reads it.
+        mesh: { tcp: {}, sniff: { '127.0.0.2': cluster } },
+      },
+    ],
+    clusters: { [cluster]: { endpoints, lb: 'ROUND_ROBIN' } },
+    secrets: {},
+  });
+  const proxy = new GatewayProxy(() => undefined);
+  const listeners = new GatewayListeners(proxy, () => undefined, '127.0.0.2');
+  proxy.update(config([ep(app.port)]));
+  await listeners.apply(config([ep(app.port)]));
+  t.after(async () => {
+    await listeners.close();
+    proxy.close();
+  });
+  const relayed = await send(port, { host: '127.0.0.2', headers: { host: 'web' } });
+  assert.deepEqual([relayed.status, relayed.body, relayed.headers.server], [200, 'hello', 'envoy']);
+  proxy.update(config([]));
+  const own = await send(port, { host: '127.0.0.2', headers: { host: 'web' } });
+  assert.deepEqual([own.status, own.body, own.headers.server], [503, 'no healthy upstream', 'envoy']);
 });
