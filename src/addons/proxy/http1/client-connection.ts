@@ -73,7 +73,15 @@ export class ClientRequest {
   }
   /** Body bytes read so far, without chunked framing. */
   get bodyBytes(): number {
-    return this.conn.bodyBytes(this);
+    return this.bodyTotal >= 0 ? this.bodyTotal : this.conn.bodyBytes(this);
+  }
+
+  /** The count of body bytes from when the connection let go of this request (for the access log written after). */
+  private bodyTotal = -1;
+
+  /** The connection lets go of this request. */
+  detached(bodyBytes: number): void {
+    this.bodyTotal = bodyBytes;
   }
 
   readBody(sink: BodySink): void {
@@ -256,6 +264,11 @@ export class ClientConnection {
     return this.scanner?.payloadBytes ?? 0;
   }
 
+  private detach(): void {
+    this.current?.detached(this.bodyBytes(this.current));
+    this.current = null;
+  }
+
   mayKeepAlive(req: ClientRequest): boolean {
     return req.head.keepAlive && this.bodyFinished && !this.draining && this.served < this.limits.keepAliveRequests && this.state === 'request';
   }
@@ -341,7 +354,7 @@ export class ClientConnection {
 
   finish(req: ClientRequest): void {
     if (req !== this.current || this.state !== 'request') return;
-    this.current = null;
+    this.detach();
     this.sink = null;
     if (!req.keepAlive || !this.bodyFinished || (this.clientEnded && this.pending === null)) {
       this.close();
@@ -356,7 +369,7 @@ export class ClientConnection {
 
   takeOver(): { socket: Socket; head: Buffer } {
     this.state = 'upgraded';
-    this.current = null;
+    this.detach();
     const s = this.socket;
     s.off('data', this.onData);
     s.off('end', this.onEnd);
@@ -417,7 +430,7 @@ export class ClientConnection {
     const req = this.current;
     const sink = this.sink;
     this.state = 'closed';
-    this.current = null;
+    this.detach();
     this.sink = null;
     this.pending = null;
     sink?.error('the client closed the connection');

@@ -266,3 +266,14 @@ test("the mesh answers as a sidecar's outbound listener does: server: envoy, rel
   const own = await send(port, { host: '127.0.0.2', headers: { host: 'web' } });
   assert.deepEqual([own.status, own.body, own.headers.server], [503, 'no healthy upstream', 'envoy']);
 });
+
+test('the access log counts the request body (BYTES_RECEIVED), sized or chunked', async (t) => {
+  const app = await answering(t, 200, 'ok');
+  const lines: string[] = [];
+  const port = await gateway(t, { c: { endpoints: [ep(app.port)], lb: 'ROUND_ROBIN' } }, { action: { kind: 'route', clusters: [{ cluster: 'c', weight: 100 }], retry: NO_RETRY } }, { accessLog: (l) => lines.push(l) });
+  const body = 'x'.repeat(1000);
+  await exchange(port, `POST / HTTP/1.1\r\nHost: app.test\r\nContent-Length: 1000\r\n\r\n${body}`, /\r\n0\r\n\r\n$/);
+  await exchange(port, `POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n${body}\r\n0\r\n\r\n`, /\r\n0\r\n\r\n$/);
+  while (lines.length < 2) await new Promise((r) => setImmediate(r));
+  assert.deepEqual(lines.map((l) => /^\S+ "POST \/ HTTP\/1\.1" 200 - via_upstream - "-" (\d+) /.exec(l)?.[1]), ['1000', '1000']);
+});
