@@ -15,6 +15,7 @@
 import { parseSize } from './policies/size.js';
 import { parseCidrList, type Cidr } from './policies/cidr.js';
 import { compilePcre } from './policies/regex.js';
+import { parseGoBool } from '../../api/go-bool.js';
 
 export const ANNOTATION_PREFIX = 'nginx.ingress.kubernetes.io/';
 
@@ -274,9 +275,8 @@ class AnnotationReader {
   bool(name: string, fallback: boolean): boolean {
     const value = this.raw(name);
     if (value === undefined) return fallback;
-    const v = value.trim();
-    if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
-    if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+    const parsed = parseGoBool(value.trim());
+    if (parsed !== undefined) return parsed;
     this.invalid(name, value);
     return fallback;
   }

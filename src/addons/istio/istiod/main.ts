@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { AnalysisController } from './analyzer/controller.js';
 import http from 'node:http';
 import { join } from 'node:path';
+import { parseGoBool } from '../../../api/go-bool.js';
 
 // The program of the built-in docker.io/istio/pilot image (istiod): it watches Gateways,
 // VirtualServices, DestinationRules, ServiceEntries, Services, EndpointSlices, Pods and Secrets
@@ -52,8 +53,8 @@ async function main(): Promise<void> {
   };
   const analysis = new AnalysisController(client, informers, (level, m, fields) => say(level === 'warning' ? 'warn' : level === 'error' ? 'error' : 'info', 'analysis', fields ? `${m} ${JSON.stringify(fields)}` : m));
   let snapshot: MeshSnapshot | undefined;
-  // pilot's env.Register reads PILOT_HTTP10 with strconv.ParseBool.
-  const http10 = ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(process.env.PILOT_HTTP10 ?? '');
+  // pilot's env.Register reads PILOT_HTTP10 with strconv.ParseBool; a value it cannot read is the default, false.
+  const http10 = parseGoBool(process.env.PILOT_HTTP10 ?? '') === true;
   const configs = new ProxyConfigs((ns, name) => inf.pods.get(ns, name), http10);
   const read = (file: string) => {
     try {

@@ -93,8 +93,12 @@ export class ClientRequest {
 
   /** The `Connection` header this response carries, deciding keep-alive for good. */
   connectionHeader(forceClose = false): string {
+    return this.conn.dialect.connection(this.decideKeepAlive(forceClose), this.head.minor);
+  }
+
+  private decideKeepAlive(forceClose: boolean): boolean {
     this.keepAlive = !forceClose && this.conn.mayKeepAlive(this);
-    return this.conn.dialect.connection(this.keepAlive, this.head.minor);
+    return this.keepAlive;
   }
 
   /** A complete answer of the ingress's own (redirects, error pages). */
@@ -106,8 +110,7 @@ export class ClientRequest {
     }
     let close = false;
     for (const k in r.headers) if (k.toLowerCase() === 'connection') close = r.headers[k]!.toLowerCase() === 'close';
-    this.keepAlive = !close && this.conn.mayKeepAlive(this);
-    const head = this.conn.dialect.replyHead(r, this.keepAlive, this.head) + '\r\n';
+    const head = this.conn.dialect.replyHead(r, this.decideKeepAlive(close), this.head) + '\r\n';
     const body = this.head.method === 'HEAD' ? '' : r.body;
     this.headersSent = true;
     this.conn.socket.write(body ? head + body : head, 'latin1');
