@@ -16,6 +16,9 @@ export const SERVICE_CLUSTER_IP_RANGE = '10.96.0.0/12';
 /** The `kubernetes` Service's address: the first of the range, as upstream reserves it. */
 export const KUBERNETES_SERVICE_IP = '10.96.0.1';
 
+/** The kube-dns Service's address, the kubelet's --cluster-dns (kubeadm's: the range's tenth). */
+export const CLUSTER_DNS_IP = '10.96.0.10';
+
 /**
  * LoadBalancer addresses. The cluster has no cloud: a LoadBalancer Service is given an
  * address on the host's loopback. Linux routes all of 127.0.0.0/8 to `lo`, so every address
@@ -35,5 +38,7 @@ export const ISTIO_STATUS_PORT = 15021;
 
 /** istiod's secure xDS port (TLS), where proxies subscribe to their configuration. */
 export const ISTIOD_XDS_PORT = 15012;
+/** Where a node's ztunnel answers the DNS queries of meshed pods the node sends it (Istio's DNS capture port). */
+export const ZTUNNEL_DNS_PORT = 15053;
 /** Where istiod reads its serving certificate (tls.crt, tls.key): the istiod-tls Secret's mount, as istio-csr provides it. */
 export const ISTIOD_TLS_DIR = '/var/run/secrets/istiod/tls';

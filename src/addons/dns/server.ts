@@ -238,7 +238,7 @@ function listenTcp(tcp: net.Server, host: string, port: number): Promise<void> {
 }
 
 /** UDP and TCP on one port; with port 0, a new UDP port while TCP finds its twin taken. */
-async function bindBoth(
+export async function bindBoth(
   makeUdp: () => dgram.Socket,
   makeTcp: () => net.Server,
   host: string,

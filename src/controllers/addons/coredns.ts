@@ -1,4 +1,5 @@
 import type { KObject } from '../../api/types.js';
+import { CLUSTER_DNS_IP } from '../../cluster/constants.js';
 
 // The CoreDNS add-on as kubeadm installs it (cmd/kubeadm/app/phases/addons/dns/manifests.go):
 // ServiceAccount, ConfigMap with the Corefile, Deployment and the kube-dns Service. Differences,
@@ -13,7 +14,7 @@ import type { KObject } from '../../api/types.js';
 export const ADDON_NAMESPACE = 'kube-system';
 export const COREDNS_NAME = 'coredns';
 export const KUBE_DNS_SERVICE = 'kube-dns';
-export const CLUSTER_DNS_IP = '10.96.0.10';
+export { CLUSTER_DNS_IP };
 export const COREDNS_IMAGE = 'registry.k8s.io/coredns/coredns:v1.11.3';
 export const CLUSTER_DOMAIN = 'cluster.local';
 const CONTROL_PLANE_TAINT = 'node-role.kubernetes.io/control-plane';

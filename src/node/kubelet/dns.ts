@@ -1,10 +1,10 @@
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { readFileSync } from 'node:fs';
+import { CLUSTER_DNS_IP } from '../../cluster/constants.js';
 
 // The pod's /etc/hosts and /etc/resolv.conf, rendered as upstream kubelet writes them
 // (pkg/kubelet/kubelet_pods.go managedHostsFileContent, pkg/kubelet/network/dns).
 
-export const CLUSTER_DNS = '10.96.0.10';
 export const CLUSTER_DOMAIN = 'cluster.local';
 
 export interface HostAlias {
@@ -128,7 +128,7 @@ export function podResolvConf(o: {
   else if (policy === 'Default') base = { nameservers: [...o.host.nameservers], searches: [...o.host.searches], options: [...o.host.options] };
   else {
     base = {
-      nameservers: [CLUSTER_DNS],
+      nameservers: [CLUSTER_DNS_IP],
       searches: [`${o.namespace}.svc.${CLUSTER_DOMAIN}`, `svc.${CLUSTER_DOMAIN}`, CLUSTER_DOMAIN, ...o.host.searches],
       options: ['ndots:5'],
     };

@@ -3,8 +3,8 @@
 // Service addresses and ServiceEntry VIPs their TCP connections to are redirected to it. The rules (rules.ts) and the
 // loop (loop.ts) act on this.
 import type { KObject } from '../../api/types.js';
+import { entryIPv4Addresses } from '../../api/istio-addresses.js';
 import { ISTIO_STATUS_PORT } from '../../cluster/constants.js';
-import { singleIPv4Addresses } from '../../cluster/ipv4.js';
 
 /** The namespace the mesh's control plane and node proxies live in; never captured itself. */
 export const ISTIO_NAMESPACE = 'istio-system';
@@ -50,7 +50,7 @@ export interface MeshCapture {
 }
 
 interface ServiceEntryLike extends KObject {
-  spec?: { addresses?: string[]; ports?: { number?: number }[] };
+  spec?: { ports?: { number?: number }[] };
 }
 
 function ready(p: PodLike): boolean {
@@ -86,12 +86,13 @@ export function meshCapture(o: { nodeName: string; pods: KObject[]; namespaces: 
     if (!ip || ip === 'None' || s.spec?.type === 'ExternalName' || ip.includes(':')) continue;
     for (const port of s.spec?.ports ?? []) if ((port.protocol ?? 'TCP') === 'TCP' && port.port !== ISTIO_STATUS_PORT) dest.add(`${ip} . ${port.port}`);
   }
-  // ServiceEntry VIPs, as istiod gives them listeners (addons/istio/config/mesh.ts): single IPv4 addresses only.
+  // ServiceEntry VIPs, their own or istiod's allocated ones, as istiod gives them listeners
+  // (addons/istio/config/mesh.ts): single IPv4 addresses only.
   const vips = new Set<string>();
   for (const e of (o.serviceEntries ?? []) as ServiceEntryLike[]) {
     const ports = (e.spec?.ports ?? []).map((p) => p.number).filter((n): n is number => !!n && n !== ISTIO_STATUS_PORT);
     if (ports.length === 0) continue;
-    for (const ip of singleIPv4Addresses(e.spec?.addresses)) {
+    for (const ip of entryIPv4Addresses(e)) {
       vips.add(ip);
       for (const port of ports) dest.add(`${ip} . ${port}`);
     }

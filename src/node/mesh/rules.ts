@@ -10,6 +10,12 @@
 // from the pod network (ztunnelRoutingCommands), so its listener on 0.0.0.0:<port> accepts the
 // connection and reads the original ClusterIP as its local address. Replies leave the ztunnel from the ClusterIP and match the connection's conntrack
 // entry on the bridge. Pods outside the mesh are untouched: kube-proxy's rules as before.
+//
+// Their DNS queries to the cluster DNS are the exception: as Istio's DNS capture does, they are
+// DNATed to the ztunnel's DNS proxy (ZTUNNEL_DNS_PORT), which answers ServiceEntry hosts and
+// asks the cluster DNS the rest; the connection's conntrack entry gives the answers back the
+// cluster DNS address as their source.
+import { CLUSTER_DNS_IP, ZTUNNEL_DNS_PORT } from '../../cluster/constants.js';
 import type { MeshCapture } from './capture.js';
 
 export const TABLE = 'ip skiff-mesh';
@@ -26,6 +32,9 @@ export function meshTableScript(c: MeshCapture): string {
   l.push(`add chain ${TABLE} mangle-prerouting { type filter hook prerouting priority -150 ; }`);
   l.push(`add chain ${TABLE} nat-prerouting { type nat hook prerouting priority -110 ; }`);
   l.push(`add rule ${TABLE} mangle-prerouting ip saddr @meshed-pods ip daddr . tcp dport @captured meta mark set meta mark or ${MESH_MARK}`);
+  if (c.ztunnel) {
+    l.push(`add rule ${TABLE} nat-prerouting ip saddr @meshed-pods ip daddr ${CLUSTER_DNS_IP} meta l4proto { tcp, udp } th dport 53 dnat ip to ${c.ztunnel.ip}:${ZTUNNEL_DNS_PORT}`);
+  }
   l.push(`add rule ${TABLE} nat-prerouting meta mark & ${MESH_MARK} == ${MESH_MARK} dnat ip to ip daddr`);
   // Without a ready ztunnel nothing is captured: meshed pods keep plain Service routing.
   if (c.ztunnel && c.members.length > 0 && c.destinations.length > 0) {

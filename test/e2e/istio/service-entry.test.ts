@@ -191,6 +191,52 @@ test("exportTo '.': meshed pods of other namespaces and the gateway no longer se
   await c.ok(['patch', 'serviceentry', 'external', '--type=json', '-p', '[{"op":"remove","path":"/spec/exportTo"}]']);
 });
 
+// Istio's DNS proxying task, "automatic address allocation", on the outside host: an entry
+// with no addresses of its own.
+const AUTO = `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: auto }
+spec:
+  hosts: [auto.test]
+  location: MESH_EXTERNAL
+  resolution: STATIC
+  ports: [{ number: ${PORT}, name: http, protocol: HTTP }]
+  endpoints: [{ address: ${V2} }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: auto }
+spec:
+  hosts: [auto.test]
+  http: [{ timeout: 1s, route: [{ destination: { host: auto.test } }] }]
+`;
+
+test('an entry with no addresses: istiod allocates its host one, meshed pods resolve the host to it and are routed; others cannot resolve it', { skip }, async () => {
+  await c.ok(['apply', '-f', '-'], AUTO);
+  try {
+    let allocated = '';
+    await waitFor('istiod to allocate auto.test its addresses', async () => (allocated = await jsonpath(c, ['get', 'serviceentry', 'auto'], '{.status.addresses[*].host} {.status.addresses[*].value}')) !== ' ', 60_000);
+    const [v4] = /240\.240\.\d+\.\d+/.exec(allocated) ?? [];
+    assert.match(allocated, /^auto\.test auto\.test 240\.240\.\d+\.\d+ 2001:2::[0-9a-f:]+$/);
+    // The meshed pod's query goes to its ztunnel, which answers from istiod's table.
+    // busybox's nslookup also tries the search list's names, which do not exist, and exits 1 for them.
+    const lookup = (await c.kubectl(['exec', 'client', '--', 'nslookup', 'auto.test'], { timeoutMs: 30_000 })).stdout;
+    assert.match(lookup, new RegExp(`Name:\\s+auto\\.test\\s+Address:\\s+${v4!.replace(/\./g, '\\.')}`));
+    await waitFor('the mesh to route auto.test', async () => (await wget('default', `http://auto.test:${PORT}/`)) === `${V2} auto.test:${PORT}`, 60_000);
+    assert.match(await wget('default', `http://auto.test:${PORT}/delay/3`), /server returned error: HTTP\/1\.1 504 Gateway Timeout/);
+    // A name the table does not hold is the cluster DNS's answer, through the ztunnel.
+    assert.match((await c.kubectl(['exec', 'client', '--', 'nslookup', 'kubernetes.default.svc.cluster.local'], { timeoutMs: 30_000 })).stdout, /Address:\s+10\.96\.0\.1\b/);
+    // Outside the mesh no resolver knows the name.
+    assert.match(await wget('outside', `http://auto.test:${PORT}/`), /bad address/);
+    // The label takes the entry out of allocation: the ztunnels no longer answer for it.
+    await c.ok(['label', 'serviceentry', 'auto', 'networking.istio.io/enable-autoallocate-ip=false']);
+    await waitFor('the name to be gone from the meshed pod\'s DNS', async () => /bad address/.test(await wget('default', `http://auto.test:${PORT}/`)), 60_000);
+  } finally {
+    await c.ok(['delete', 'virtualservice,serviceentry', 'auto']);
+  }
+});
+
 test("istiod's discovery stream is TLS only, with the certificate skiff up signed for it", { skip }, async () => {
   assert.equal(await jsonpath(c, ['get', 'svc', '-n', NS, 'istiod'], '{.spec.ports[*].port}'), '15012 15014');
   assert.equal(await jsonpath(c, ['get', 'secret', '-n', NS, 'istiod-tls'], '{.type}'), 'kubernetes.io/tls');

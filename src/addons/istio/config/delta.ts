@@ -6,7 +6,7 @@ import { clusterJson, listenerShape, virtualHostJson } from './version.js';
 // clusters likewise — instead of the whole document again. With a thousand VirtualServices a
 // gateway's document is most of a megabyte; one VirtualService's change is a few hundred bytes,
 // which the proxy merges into what it holds without parsing or compiling the rest. Whatever
-// else changes (a listener, a credential, the mesh's workloads) is sent whole.
+// else changes (a listener, a credential, the mesh's workloads or DNS table) is sent whole.
 
 export interface ProxyConfigDelta {
   version: string;
@@ -52,7 +52,7 @@ function byKey(l: Listener): Map<string, VirtualHost> | null {
 /** What turns `from` into `to`; undefined when only the whole configuration can say it. */
 export function configDelta(from: ProxyConfig, to: ProxyConfig): ProxyConfigDelta | undefined {
   if (from.listeners.length !== to.listeners.length) return undefined;
-  if (JSON.stringify(from.secrets) !== JSON.stringify(to.secrets) || JSON.stringify(from.workloads) !== JSON.stringify(to.workloads)) return undefined;
+  if (JSON.stringify(from.secrets) !== JSON.stringify(to.secrets) || JSON.stringify(from.workloads) !== JSON.stringify(to.workloads) || JSON.stringify(from.dns) !== JSON.stringify(to.dns)) return undefined;
   const virtualHosts: ProxyConfigDelta['virtualHosts'] = [];
   for (let i = 0; i < to.listeners.length; i++) {
     const [a, b] = [from.listeners[i]!, to.listeners[i]!];

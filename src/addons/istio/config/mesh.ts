@@ -5,9 +5,8 @@ import { byCreation, ClusterBuilder, registryOf, ROOT_NAMESPACE, type MeshSnapsh
 import { CLUSTER_DOMAIN, hostCovers, resolveShortName } from './hosts.js';
 import { DEFAULT_RETRY, MESH_GATEWAY } from './routes.js';
 import { RouteTranslations } from './translations.js';
-import { singleIPv4Addresses } from '../../../cluster/ipv4.js';
-import { exportedNamespaces, type SEPort } from './service-entry.js';
-import { PASSTHROUGH_CLUSTER, type Listener, type ProxyConfig } from './types.js';
+import { exportedNamespaces, type EntryService, type SEPort } from './service-entry.js';
+import { PASSTHROUGH_CLUSTER, type DnsTable, type Listener, type ProxyConfig } from './types.js';
 import { versioned } from './version.js';
 
 // The per-node mesh proxy's configuration (the ztunnel + waypoint of Istio's ambient mode in
@@ -103,6 +102,21 @@ interface MeshDestination {
   namespace: string;
 }
 
+/**
+ * The ztunnels' DNS table (pilot's BuildNameTable for ServiceEntries): every host of an entry
+ * that has addresses, by its name, seen by the namespaces the entry is exported to. Services
+ * are left to the cluster DNS, which gives the same answers.
+ */
+function dnsTable(entries: Iterable<EntryService>): DnsTable {
+  const out: DnsTable = {};
+  for (const e of entries) {
+    if (e.host.startsWith('*') || e.addresses.length === 0) continue;
+    const only = exportedNamespaces(e.spec.exportTo, e.namespace);
+    out[e.host.toLowerCase()] = only ? { addresses: e.addresses, exportTo: only } : { addresses: e.addresses };
+  }
+  return out;
+}
+
 /** `translations`: the routes of earlier builds, for the VirtualServices that did not change since. */
 export function buildMeshConfig(snap: MeshSnapshot, translations = new RouteTranslations()): ProxyConfig {
   translations.begin(registryOf(snap));
@@ -142,12 +156,13 @@ export function buildMeshConfig(snap: MeshSnapshot, translations = new RouteTran
       add({ ip, port: port.port, protocol: portProtocol(port), host: fqdnOf(svc), namespace: svc.metadata.namespace ?? '' });
     }
   }
-  // ServiceEntry VIPs (single IPv4 addresses; a CIDR is not captured), which the node captures as
+  // ServiceEntry VIPs (single IPv4 addresses, the entry's own or those istiod allocated to the
+  // host; a CIDR is not captured), which the node captures as
   // it does ClusterIPs (src/node/mesh/capture.ts); an address and port a Service has stay the
   // Service's. The node proxy serves every namespace, so an entry's exportTo is applied per
   // connection, by the calling workload's namespace (Listener.mesh.exportTo).
   for (const entry of clusters.entries.values()) {
-    for (const ip of singleIPv4Addresses(entry.spec.addresses)) {
+    for (const ip of entry.addresses) {
       for (const port of entry.spec.ports ?? []) {
         if (!port.number || port.number === ISTIO_STATUS_PORT || taken.has(`${ip}:${port.number}`)) continue;
         taken.add(`${ip}:${port.number}`);
@@ -166,6 +181,6 @@ export function buildMeshConfig(snap: MeshSnapshot, translations = new RouteTran
     const ip = (p.status as { podIP?: string } | undefined)?.podIP;
     if (ip && !(p.spec as { hostNetwork?: boolean } | undefined)?.hostNetwork) workloads[ip] = { namespace: p.metadata.namespace ?? '', labels: p.metadata.labels ?? {} };
   }
-  const body = { listeners: [...listeners.values()].sort((a, b) => a.port - b.port), clusters: clusters.clusters, secrets: {}, workloads };
+  const body = { listeners: [...listeners.values()].sort((a, b) => a.port - b.port), clusters: clusters.clusters, secrets: {}, workloads, dns: dnsTable(clusters.entries.values()) };
   return versioned(body);
 }

@@ -1,4 +1,5 @@
 import type { IServiceEntry } from '@kubernetes-models/istio/networking.istio.io/v1beta1/ServiceEntry';
+import { hostIPv4Addresses } from '../../../api/istio-addresses.js';
 import type { KObject } from '../../../api/types.js';
 import type { Endpoint } from '../../proxy/endpoints.js';
 import { resolveShortName } from './hosts.js';
@@ -23,6 +24,8 @@ export interface EntryService {
   name: string;
   spec: SESpec;
   resolution: Resolution;
+  /** Its single IPv4 VIPs: the entry's addresses, else those istiod allocated to this host. */
+  addresses: string[];
 }
 
 interface PodLike extends KObject {
@@ -58,7 +61,7 @@ export function entryServices(entries: KObject[], from?: string): Map<string, En
     if (!spec || (from !== undefined && !exportedTo(spec.exportTo, namespace, from))) continue;
     for (const h of spec.hosts ?? []) {
       const host = resolveShortName(h, namespace);
-      if (!out.has(host)) out.set(host, { host, namespace, name: e.metadata.name ?? '', spec, resolution: spec.resolution ?? 'NONE' });
+      if (!out.has(host)) out.set(host, { host, namespace, name: e.metadata.name ?? '', spec, resolution: spec.resolution ?? 'NONE', addresses: hostIPv4Addresses(e, h) });
     }
   }
   return out;

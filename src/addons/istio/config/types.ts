@@ -194,4 +194,12 @@ export interface ProxyConfig {
   workloads?: Record<string, { namespace: string; labels: Record<string, string> }>;
   /** istiod's PILOT_HTTP10: Envoy's accept_http_10 on every HTTP listener (otherwise HTTP/1.0 gets 426). */
   acceptHttp10?: true;
+  /** Mesh proxies: the DNS proxy's table (Istio's NameTable), ServiceEntry hosts by name. */
+  dns?: DnsTable;
 }
+
+/**
+ * The names a ztunnel answers itself, lower case without the final dot: each with its IPv4
+ * addresses, and the namespaces whose workloads may see it (absent: all; its entry's exportTo).
+ */
+export type DnsTable = Record<string, { addresses: string[]; exportTo?: string[] }>;

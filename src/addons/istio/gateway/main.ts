@@ -3,12 +3,13 @@ import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
 import { fileTokenSource, SERVICE_ACCOUNT_DIR } from '../../../client/in-cluster.js';
-import { ISTIO_STATUS_PORT as STATUS_PORT, ISTIOD_XDS_PORT } from '../../../cluster/constants.js';
+import { ISTIO_STATUS_PORT as STATUS_PORT, ISTIOD_XDS_PORT, ZTUNNEL_DNS_PORT } from '../../../cluster/constants.js';
 import { notifyReady } from '../../ready.js';
 import { applyDelta, isDelta, type ProxyConfigDelta } from '../config/delta.js';
 import type { ProxyConfig } from '../config/types.js';
 import { DISCOVERY_PATH } from '../istiod/discovery.js';
 import { AccessLogSink } from '../../proxy/access-log-sink.js';
+import { DnsProxy } from './dns-proxy.js';
 import { GatewayListeners } from './listeners.js';
 import { GatewayProxy } from './proxy.js';
 
@@ -19,7 +20,8 @@ import { GatewayProxy } from './proxy.js';
 // the root it is given the same way, never the system roots), applies each version it is
 // sent (listeners, routes, clusters, credentials; whole, or what changed merged into the last), serves Istio's status port 15021
 // (/healthz/ready: 200 once the first configuration is applied) and writes Envoy's access log
-// to stdout. When istiod is away it keeps routing by the last configuration and asks again.
+// to stdout. A mesh proxy (a ztunnel: its configuration has a DNS table) also answers its
+// node's meshed pods' DNS queries on ZTUNNEL_DNS_PORT (dns-proxy.ts) from then on. When istiod is away it keeps routing by the last configuration and asks again.
 
 const RECONNECT_MS = 1000;
 
@@ -48,13 +50,20 @@ async function main(): Promise<void> {
   // Writes to the log pipe are synchronous, so the last lines still leave on the way out.
   process.on('exit', accessLog.flush);
   const listeners = new GatewayListeners(proxy, (m) => say('warn', m));
+  const dns = new DnsProxy(undefined, (m) => say('warn', m));
+  let dnsServing = false;
   let ready = false;
   let applying = Promise.resolve();
   const apply = (config: ProxyConfig) => {
     // One failed version must not stop the ones after it from being applied.
     applying = applying.catch((e: Error) => say('error', `applying configuration from istiod: ${e.message}`)).then(async () => {
       proxy.update(config);
+      dns.update(config);
       await listeners.apply(config);
+      if (config.dns && !dnsServing) {
+        await dns.listen(ZTUNNEL_DNS_PORT);
+        dnsServing = true;
+      }
       if (!ready) {
         ready = true;
         notifyReady();
@@ -126,7 +135,7 @@ async function main(): Promise<void> {
     current?.destroy();
     const deadline = setTimeout(() => process.exit(0), 5000);
     deadline.unref();
-    void Promise.allSettled([listeners.close(), new Promise<void>((r) => status.close(() => r()))]).finally(() => {
+    void Promise.allSettled([listeners.close(), dns.close(), new Promise<void>((r) => status.close(() => r()))]).finally(() => {
       proxy.close();
       process.exit(0);
     });

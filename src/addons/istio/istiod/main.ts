@@ -10,6 +10,7 @@ import { selfSubjectReviewAuthenticator } from './authenticate.js';
 import { DiscoveryServer } from './discovery.js';
 import { readFileSync } from 'node:fs';
 import { AnalysisController } from './analyzer/controller.js';
+import { runIPAutoallocate } from './ip-autoallocate.js';
 import http from 'node:http';
 import { join } from 'node:path';
 import { parseGoBool } from '../../../api/go-bool.js';
@@ -18,8 +19,9 @@ import { parseGoBool } from '../../../api/go-bool.js';
 // VirtualServices, DestinationRules, ServiceEntries, Services, EndpointSlices, Pods and Secrets
 // through the API (in-cluster config, its own ServiceAccount), builds each connected proxy's
 // configuration from them and pushes it on every change (discovery.ts), over TLS with the
-// certificate mounted from Secret istiod-tls. Readiness on :8080 /ready once its informers
-// synced, as istiod's.
+// certificate mounted from Secret istiod-tls; it analyzes the objects (analyzer/) and gives
+// ServiceEntry hosts addresses (ip-autoallocate.ts). Readiness on :8080 /ready once its
+// informers synced, as istiod's.
 
 export const ISTIO_VERSION = '1.26.2';
 
@@ -103,6 +105,7 @@ async function main(): Promise<void> {
   synced = true;
   changed();
   await analysis.start();
+  const allocator = runIPAutoallocate(client, inf.serviceEntries, (level, m, fields) => say(level === 'warning' ? 'warn' : level === 'error' ? 'error' : 'info', 'ip-autoallocate', fields ? `${m} ${JSON.stringify(fields)}` : m));
   const ready = http.createServer((req, res) => {
     const ok = (req.url ?? '').split('?')[0] === '/ready';
     res.writeHead(ok ? 200 : 404).end();
@@ -112,7 +115,7 @@ async function main(): Promise<void> {
   say('info', 'default', `All caches have been synced up; discovery server serving TLS on :${ISTIOD_XDS_PORT}, readiness on :8080`);
   const stop = () => {
     say('info', 'default', 'Received SIGTERM, shutting down');
-    void Promise.allSettled([analysis.stop(), discovery.close(), informers.stop(), new Promise<void>((r) => ready.close(() => r()))]).finally(() => process.exit(0));
+    void Promise.allSettled([analysis.stop(), allocator.stop(), discovery.close(), informers.stop(), new Promise<void>((r) => ready.close(() => r()))]).finally(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -84,6 +84,26 @@ test('capture: ServiceEntry VIPs (single IPv4 addresses) on each of their ports,
   assert.deepEqual(c.destinations, ['10.96.0.20 . 80', '192.0.2.2 . 8080', '198.51.100.7 . 8080']);
 });
 
+test("capture: an entry without addresses is captured at those istiod allocated its hosts, unless it opts out or resolves NONE", () => {
+  const entry = (name: string, more: Record<string, unknown>, labels: Record<string, string> = {}): KObject =>
+    ({
+      apiVersion: 'networking.istio.io/v1',
+      kind: 'ServiceEntry',
+      metadata: { namespace: 'default', name, labels },
+      spec: { hosts: [`${name}.test`], resolution: 'DNS', ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], ...more },
+      status: { addresses: [{ host: `${name}.test`, value: `240.240.0.${name.length}` }, { host: `${name}.test`, value: '2001:2::1' }] },
+    }) as KObject;
+  const c = meshCapture({
+    nodeName: 'n1',
+    namespaces: [],
+    pods: [],
+    services: [],
+    serviceEntries: [entry('auto', {}), entry('optout', {}, { 'networking.istio.io/enable-autoallocate-ip': 'False' }), entry('none', { resolution: 'NONE' }), entry('own', { addresses: ['192.0.2.3'] })],
+  });
+  assert.deepEqual(c.vips, ['192.0.2.3', '240.240.0.4']);
+  assert.deepEqual(c.destinations, ['192.0.2.3 . 80', '240.240.0.4 . 80']);
+});
+
 test('capture: a pod the kubelet is starting is a member from its sandbox on, before its status or even its watch event has come', () => {
   const pending = { ...pod('default', 'new'), status: { phase: 'Pending' } } as KObject;
   const starting = new Map([

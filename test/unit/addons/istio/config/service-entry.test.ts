@@ -138,3 +138,23 @@ test("in the mesh, an entry's exportTo is kept per VIP: callers of other namespa
   assert.equal(everywhere.listeners.find((x) => x.port === 8080)!.mesh!.exportTo, undefined);
   assert.equal(everywhere.clusters.PassthroughCluster, undefined);
 });
+
+test("in the mesh, an entry without addresses is at those istiod allocated its hosts; the ztunnels' DNS table holds every entry host with addresses, exportTo kept", () => {
+  const auto = {
+    ...istio('ServiceEntry', 'default', 'auto', { hosts: ['auto.test', 'Other.test', '*.wild.test'], resolution: 'DNS', ports: [HTTP], exportTo: ['.'] }),
+    status: { addresses: [{ host: 'auto.test', value: '240.240.0.1' }, { host: 'auto.test', value: '2001:2::1' }, { host: 'Other.test', value: '240.240.0.2' }] },
+  } as KObject;
+  const c = buildMeshConfig(snapshot([external(), auto]));
+  const l = c.listeners.find((x) => x.port === 8080)!;
+  assert.deepEqual(l.virtualHosts.map((v) => v.domains[0]).sort(), ['192.0.2.2', '240.240.0.1', '240.240.0.2']);
+  assert.deepEqual(l.mesh!.exportTo, { '240.240.0.1': ['default'], '240.240.0.2': ['default'] });
+  assert.deepEqual(c.dns, {
+    'external.test': { addresses: ['192.0.2.2'] },
+    'auto.test': { addresses: ['240.240.0.1'], exportTo: ['default'] },
+    'other.test': { addresses: ['240.240.0.2'], exportTo: ['default'] },
+  });
+  // Opted out, the entry has no addresses: no listener, no name.
+  const out = buildMeshConfig(snapshot([{ ...auto, metadata: { ...auto.metadata, labels: { 'networking.istio.io/enable-autoallocate-ip': 'false' } } } as KObject]));
+  assert.deepEqual(out.listeners, []);
+  assert.deepEqual(out.dns, {});
+});

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { after, before, test } from 'node:test';
+import dnsPacket, { type Answer, type DecodedPacket } from 'dns-packet';
+import { DnsProxy, tableAnswer } from '../../../../../src/addons/istio/gateway/dns-proxy.js';
+import type { DnsTable, ProxyConfig } from '../../../../../src/addons/istio/config/types.js';
+import { queryTcp, queryUdp } from '../../../../../src/addons/dns/client.js';
+import { bindBoth } from '../../../../../src/addons/dns/server.js';
+
+const TABLE: DnsTable = {
+  'auto.test': { addresses: ['240.240.0.1'] },
+  'mine.test': { addresses: ['192.0.2.7', '192.0.2.8'], exportTo: ['team'] },
+};
+
+/** The data and TTL of answer records (dns-packet's Answer type also covers OPT, which has neither). */
+const data = (answers: Answer[] | undefined) => (answers ?? []).map((a) => (a as { data: unknown }).data);
+const ttls = (answers: Answer[] | undefined) => (answers ?? []).map((a) => (a as { ttl?: number }).ttl);
+
+const query = (name: string, type: 'A' | 'AAAA' | 'TXT' = 'A'): DecodedPacket => ({ type: 'query', id: 7, flags: 0, questions: [{ name, type, class: 'IN' }] }) as DecodedPacket;
+
+test("the table answers A for its hosts (any case, a final dot or not), with Istio's TTL of 30 s", () => {
+  assert.deepEqual(tableAnswer(query('Auto.Test.'), TABLE, 'default'), [{ type: 'A', name: 'Auto.Test.', ttl: 30, data: '240.240.0.1' }]);
+  assert.deepEqual(data(tableAnswer(query('mine.test'), TABLE, 'team')), ['192.0.2.7', '192.0.2.8']);
+});
+
+test('AAAA for a host of the table is the name with no records; other types, other names and other namespaces go upstream', () => {
+  assert.deepEqual(tableAnswer(query('auto.test', 'AAAA'), TABLE, 'default'), []);
+  assert.equal(tableAnswer(query('auto.test', 'TXT'), TABLE, 'default'), undefined);
+  assert.equal(tableAnswer(query('auto.test.default.svc.cluster.local'), TABLE, 'default'), undefined);
+  assert.equal(tableAnswer(query('mine.test'), TABLE, 'default'), undefined, 'exported to team only');
+  assert.equal(tableAnswer(query('mine.test'), TABLE, undefined), undefined, 'an unknown workload sees what is exported everywhere');
+  assert.equal(tableAnswer(query('auto.test'), undefined, 'default'), undefined);
+});
+
+// A proxy on loopback before an upstream that answers every A query with 192.0.2.50.
+let upstream: { udp: dgram.Socket; tcp: net.Server; port: number };
+let proxy: DnsProxy;
+let port: number;
+
+function upstreamAnswer(msg: Buffer): Buffer {
+  const q = dnsPacket.decode(msg);
+  return dnsPacket.encode({ type: 'response', id: q.id, flags: dnsPacket.RECURSION_AVAILABLE, questions: q.questions, answers: [{ type: 'A', name: q.questions![0]!.name, ttl: 5, data: '192.0.2.50' }] });
+}
+
+before(async () => {
+  const makeUdp = () => {
+    const udp = dgram.createSocket('udp4');
+    udp.on('message', (msg, from) => udp.send(upstreamAnswer(msg), from.port, from.address));
+    return udp;
+  };
+  const makeTcp = () =>
+    net.createServer((s) =>
+      s.on('data', (d) => {
+        const a = upstreamAnswer(d.subarray(2));
+        const len = Buffer.alloc(2);
+        len.writeUInt16BE(a.length);
+        s.end(Buffer.concat([len, a]));
+      }),
+    );
+  upstream = await bindBoth(makeUdp, makeTcp, '127.0.0.1', 0);
+  proxy = new DnsProxy({ host: '127.0.0.1', port: upstream.port });
+  proxy.update({ version: '1', listeners: [], clusters: {}, secrets: {}, dns: TABLE, workloads: { '127.0.0.1': { namespace: 'team', labels: {} } } } as ProxyConfig);
+  port = await proxy.listen(0, '127.0.0.1');
+});
+
+after(async () => {
+  await proxy?.close();
+  upstream?.udp.close();
+  upstream?.tcp.close();
+});
+
+test('over UDP: a host of the table is answered by the proxy, any other name by the upstream through it', async () => {
+  const mine = await queryUdp({ host: '127.0.0.1', port }, { type: 'query', id: 11, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name: 'mine.test', type: 'A' }] });
+  assert.equal(mine.id, 11);
+  assert.equal(mine.rcode, 'NOERROR');
+  assert.deepEqual(data(mine.answers), ['192.0.2.7', '192.0.2.8']);
+  const other = await queryUdp({ host: '127.0.0.1', port }, { type: 'query', id: 12, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name: 'example.test', type: 'A' }] });
+  assert.equal(other.id, 12);
+  assert.deepEqual([data(other.answers), ttls(other.answers)], [['192.0.2.50'], [5]]);
+});
+
+test('over TCP likewise, framed by length', async () => {
+  const mine = await queryTcp({ host: '127.0.0.1', port }, { type: 'query', id: 21, questions: [{ name: 'auto.test', type: 'A' }] });
+  assert.deepEqual(data(mine.answers), ['240.240.0.1']);
+  const other = await queryTcp({ host: '127.0.0.1', port }, { type: 'query', id: 22, questions: [{ name: 'example.test', type: 'A' }] });
+  assert.deepEqual(data(other.answers), ['192.0.2.50']);
+});
