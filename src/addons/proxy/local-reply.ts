@@ -6,6 +6,8 @@ export interface LocalReply {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** The status line says HTTP/1.1 whatever the request's version (a proxy refusing HTTP/1.0 does not speak it). */
+  http11?: true;
 }
 
 export interface ServerDialect {

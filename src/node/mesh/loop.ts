@@ -1,5 +1,5 @@
 // The node agent's mesh capture loop (istio-cni's node agent, in ambient mode): informers on
-// Pods, Namespaces, Services and ServiceEntries; each change asks for a sync, which rewrites the
+// Pods, Namespaces, Services, ServiceEntries and NetworkPolicies; each change asks for a sync, which rewrites the
 // `ip skiff-mesh` table when the capture changed, points the mark's routing table at this node's
 // ztunnel, gives the ztunnel's namespace the Service range and the ServiceEntry VIPs as local
 // routes for what arrives from the pod network (rules.ts says why), and marks each
@@ -11,7 +11,7 @@
 // connection is already captured, not only those after its status reached this loop's watch.
 import type { KObject } from '../../api/types.js';
 import { isNotFound, type ApiClient } from '../../client/client.js';
-import { NAMESPACES, PODS, SERVICEENTRIES, SERVICES } from '../../client/resources.js';
+import { NAMESPACES, NETWORKPOLICIES, PODS, SERVICEENTRIES, SERVICES } from '../../client/resources.js';
 import { withFields, type Logger } from '../../log.js';
 import type { EventRecorder } from '../../client/events.js';
 import { SharedInformers } from '../../client/informer.js';
@@ -47,7 +47,13 @@ export interface MeshCaptureLoop {
 export function startMeshCapture(o: MeshCaptureOptions): MeshCaptureLoop {
   const fields = { node: o.nodeName };
   const shared = new SharedInformers(o.client, withFields(o.log, fields));
-  const inf = { pods: shared.informer(PODS), namespaces: shared.informer(NAMESPACES), services: shared.informer(SERVICES), serviceEntries: shared.informer(SERVICEENTRIES) };
+  const inf = {
+    pods: shared.informer(PODS),
+    namespaces: shared.informer(NAMESPACES),
+    services: shared.informer(SERVICES),
+    serviceEntries: shared.informer(SERVICEENTRIES),
+    networkPolicies: shared.informer(NETWORKPOLICIES),
+  };
   let written = '';
   let routedTo = '';
   /** ztunnel pod uid → the VIPs its namespace has as local routes, besides the Service range. */
@@ -61,7 +67,7 @@ export function startMeshCapture(o: MeshCaptureOptions): MeshCaptureLoop {
   let announced = new Set<string>();
 
   const sync = async () => {
-    const c = meshCapture({ nodeName: o.nodeName, pods: inf.pods.list(), namespaces: inf.namespaces.list(), services: inf.services.list(), serviceEntries: inf.serviceEntries.list(), starting });
+    const c = meshCapture({ nodeName: o.nodeName, pods: inf.pods.list(), namespaces: inf.namespaces.list(), services: inf.services.list(), serviceEntries: inf.serviceEntries.list(), networkPolicies: inf.networkPolicies.list(), starting });
     const vips = c.vips.join(',');
     if (c.ztunnel && localRoutes.get(c.ztunnel.uid) !== vips) {
       const netns = podNetns(o.cluster, c.ztunnel.uid);
@@ -116,7 +122,7 @@ export function startMeshCapture(o: MeshCaptureOptions): MeshCaptureLoop {
   const changed = () => {
     if (synced) runner.request();
   };
-  const all = [inf.pods, inf.namespaces, inf.services, inf.serviceEntries];
+  const all = [inf.pods, inf.namespaces, inf.services, inf.serviceEntries, inf.networkPolicies];
   for (const i of all) i.addHandler({ add: changed, update: changed, delete: changed });
   shared.start();
   const allSynced = Promise.all(all.map((i) => i.waitForSync())).then(() => {

@@ -212,7 +212,19 @@ spec:
   http: [{ timeout: 1s, route: [{ destination: { host: auto.test } }] }]
 `;
 
-test('an entry with no addresses: istiod allocates its host one, meshed pods resolve the host to it and are routed; others cannot resolve it', { skip }, async () => {
+const DNS_ONLY = `
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: { name: dns-only, namespace: other }
+spec:
+  podSelector: { matchLabels: { run: client } }
+  policyTypes: [Egress]
+  egress:
+  - to: [{ namespaceSelector: { matchLabels: { kubernetes.io/metadata.name: kube-system } }, podSelector: { matchLabels: { k8s-app: kube-dns } } }]
+    ports: [{ port: 53, protocol: UDP }, { port: 53, protocol: TCP }]
+`;
+
+test('an entry with no addresses: istiod allocates its host one, meshed pods resolve the host to it and are routed; pods outside the mesh, or restricted by an egress NetworkPolicy, ask the cluster DNS', { skip }, async () => {
   await c.ok(['apply', '-f', '-'], AUTO);
   try {
     let allocated = '';
@@ -229,11 +241,18 @@ test('an entry with no addresses: istiod allocates its host one, meshed pods res
     assert.match((await c.kubectl(['exec', 'client', '--', 'nslookup', 'kubernetes.default.svc.cluster.local'], { timeoutMs: 30_000 })).stdout, /Address:\s+10\.96\.0\.1\b/);
     // Outside the mesh no resolver knows the name.
     assert.match(await wget('outside', `http://auto.test:${PORT}/`), /bad address/);
+    // A meshed pod an egress NetworkPolicy restricts asks the cluster DNS itself, where its
+    // policy lets its queries go: the names of the cluster, not the entry's.
+    assert.equal(await wget('other', `http://auto.test:${PORT}/`), `${V2} auto.test:${PORT}`);
+    await c.ok(['apply', '-f', '-'], DNS_ONLY);
+    await waitFor("the restricted pod's DNS to leave the ztunnel", async () => /bad address/.test(await wget('other', `http://auto.test:${PORT}/`)), 60_000);
+    assert.match((await c.kubectl(['exec', '-n', 'other', 'client', '--', 'nslookup', 'kubernetes.default.svc.cluster.local'], { timeoutMs: 30_000 })).stdout, /Address:\s+10\.96\.0\.1\b/);
     // The label takes the entry out of allocation: the ztunnels no longer answer for it.
     await c.ok(['label', 'serviceentry', 'auto', 'networking.istio.io/enable-autoallocate-ip=false']);
     await waitFor('the name to be gone from the meshed pod\'s DNS', async () => /bad address/.test(await wget('default', `http://auto.test:${PORT}/`)), 60_000);
   } finally {
     await c.ok(['delete', 'virtualservice,serviceentry', 'auto']);
+    await c.ok(['delete', 'networkpolicy', '-n', 'other', 'dns-only', '--ignore-not-found']);
   }
 });
 

@@ -28,8 +28,9 @@ function envoyDialect(server: string): ServerDialect {
     // sendLocalReply's header map: the reply's own fields, then content-length and content-type
     // for a body; the connection manager adds date, server and connection; the codec frames an
     // empty body last (content-length: 0, or to a HEAD request the chunked coding it would use).
+    // The codec answers an HTTP/1.0 request in HTTP/1.0 once it accepts them (accept_http_10).
     replyHead(page, keepAlive, request) {
-      let head = statusLine(page.status, STATUS_CODES[page.status] ?? '');
+      let head = statusLine(page.status, STATUS_CODES[page.status] ?? '', page.http11 ? 1 : (request?.minor ?? 1));
       let type: string | undefined;
       for (const k in page.headers) {
         const lower = k.toLowerCase();

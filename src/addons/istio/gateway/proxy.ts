@@ -144,7 +144,7 @@ export class GatewayProxy {
       serverName: (req.conn.socket as { servername?: string }).servername || undefined,
     };
     // Envoy's connection manager without accept_http_10, as Istio configures it by default.
-    if (req.head.minor === 0 && !this.acceptHttp10 && !this.config.acceptHttp10) return this.reply(req, rec, envoyReply(426), '-', 'low_version');
+    if (req.head.minor === 0 && !this.acceptHttp10 && !this.config.acceptHttp10) return this.reply(req, rec, { ...envoyReply(426), http11: true }, '-', 'low_version');
     const routes = this.byPort.get(req.localPort);
     const destination = req.conn.localAddress;
     const source = this.config.workloads?.[req.remoteAddress];
@@ -385,7 +385,7 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
     const raw = h.rawHeaders;
     const routeOps = this.route.headers?.response;
     const clusterOps = this.weighted.headers?.response;
-    let out = statusLine(h.status, ENVOY_DIALECT.reason(h.status, h.reason));
+    let out = statusLine(h.status, ENVOY_DIALECT.reason(h.status, h.reason), this.req.head.minor);
     if (routeOps || clusterOps) {
       const lines: string[] = [];
       for (let i = 0; i < raw.length; i += 2) {

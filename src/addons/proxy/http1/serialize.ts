@@ -16,8 +16,9 @@ export function httpDate(): string {
   return dateText;
 }
 
-export function statusLine(status: number, reason: string): string {
-  return `HTTP/1.1 ${status} ${reason}\r\n`;
+/** `minor` 0 only for a server that answers HTTP/1.0 requests in their own version, as Envoy does once it accepts them. */
+export function statusLine(status: number, reason: string, minor: 0 | 1 = 1): string {
+  return `HTTP/1.${minor} ${status} ${reason}\r\n`;
 }
 
 /** `name: value\r\n` for each pair of a flat [name, value, …] list. */

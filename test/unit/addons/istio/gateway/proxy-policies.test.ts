@@ -227,10 +227,14 @@ test("Envoy's own words: lower-case fields in its order, a Connection line only 
   assert.deepEqual(lines.slice(-2).map((l) => l.trim().split(' ').at(-1)), ['canary.by-header', 'canary']);
   assert.equal(lines[0]!.trim().split(' ').at(-1), '-', 'an unnamed route');
 
-  // Accepted (PILOT_HTTP10 or the proxy's ISTIO_META_HTTP10): proxied, and closed as HTTP/1.0 asks.
+  // Accepted (PILOT_HTTP10 or the proxy's ISTIO_META_HTTP10): proxied, and closed as HTTP/1.0
+  // asks; the codec then answers in HTTP/1.0, relayed answers and its own alike.
   const accepting = await gateway(t, { c: { endpoints: [ep(app.port)], lb: 'ROUND_ROBIN' } }, route, { acceptHttp10: true });
   const served = await exchange(accepting, 'GET / HTTP/1.0\r\nHost: app.test\r\n\r\n', /$^/);
-  assert.match(served.text, /^HTTP\/1\.1 200 OK\r\n[^]*\r\nconnection: close\r\n\r\nhello$/);
+  assert.match(served.text, /^HTTP\/1\.0 200 OK\r\n[^]*\r\nconnection: close\r\n\r\nhello$/);
+  const abortingOld = await gateway(t, {}, { fault: { abort: { status: 503, percent: 100 } }, action: route.action }, { acceptHttp10: true });
+  const aborted = await exchange(abortingOld, 'GET / HTTP/1.0\r\nHost: app.test\r\n\r\n', /fault filter abort$/);
+  assert.match(aborted.text, /^HTTP\/1\.0 503 Service Unavailable\r\n/);
 });
 
 test("the mesh answers as a sidecar's outbound listener does: server: envoy, relayed or its own", async (t) => {
