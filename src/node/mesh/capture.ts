@@ -1,9 +1,9 @@
 // What the node captures for the mesh, decided from the API's objects alone (no sockets): which
-// pods on this node are in the mesh, where this node's mesh proxy (ztunnel) is, and which
-// Service addresses and ServiceEntry VIPs their TCP connections to are redirected to it. The rules (rules.ts) and the
-// loop (loop.ts) act on this.
-import type { KObject } from '../../api/types.js';
+// pods on this node are in the mesh, where this node's mesh proxy (ztunnel) is, which Service
+// addresses and ServiceEntry VIPs their TCP connections to are redirected to it, and whose DNS
+// queries are. The rules (rules.ts) and the loop (loop.ts) act on this.
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import type { KObject } from '../../api/types.js';
 import { entryIPv4Addresses } from '../../api/istio-addresses.js';
 import { selectorMatches, type LabelSelector } from '../../api/selectors.js';
 import { ISTIO_STATUS_PORT } from '../../cluster/constants.js';

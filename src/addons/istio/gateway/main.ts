@@ -21,7 +21,8 @@ import { GatewayProxy } from './proxy.js';
 // sent (listeners, routes, clusters, credentials; whole, or what changed merged into the last), serves Istio's status port 15021
 // (/healthz/ready: 200 once the first configuration is applied) and writes Envoy's access log
 // to stdout. A mesh proxy (a ztunnel: its configuration has a DNS table) also answers its
-// node's meshed pods' DNS queries on ZTUNNEL_DNS_PORT (dns-proxy.ts) from then on. When istiod is away it keeps routing by the last configuration and asks again.
+// node's meshed pods' DNS queries on ZTUNNEL_DNS_PORT (dns-proxy.ts) from then on. When istiod
+// is away it keeps routing by the last configuration and asks again.
 
 const RECONNECT_MS = 1000;
 
