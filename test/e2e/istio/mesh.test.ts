@@ -82,6 +82,46 @@ test("a meshed pod's first connections are captured: it is enrolled before its c
   await c.ok(['delete', 'pod', 'first']);
 });
 
+// The greet pods behind a port Istio's protocol selection takes as TCP (its name), and a
+// VirtualService whose tcp route sends every connection to the v2 subset.
+const TCP_ROUTE = `
+apiVersion: v1
+kind: Service
+metadata: { name: greet-tcp }
+spec:
+  selector: { app: greet }
+  ports: [{ name: tcp-greet, port: 7000, targetPort: 8080 }]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: greet-tcp }
+spec:
+  host: greet-tcp
+  subsets: [{ name: v1, labels: { version: v1 } }, { name: v2, labels: { version: v2 } }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: greet-tcp }
+spec:
+  hosts: [greet-tcp]
+  tcp: [{ match: [{ port: 7000 }], route: [{ destination: { host: greet-tcp, subset: v2 } }] }]
+`;
+
+test("a TCP port follows the VirtualService's tcp routes in the mesh; outside it, plain Service routing", async () => {
+  await c.ok(['apply', '-f', '-'], TCP_ROUTE);
+  try {
+    const get = async (ns: string) => (await c.ok(['exec', '-n', ns, 'client', '--', 'sh', '-c', 'for i in $(seq 12); do wget -q -T 5 -O- http://greet-tcp.default:7000/greet || echo FAILED; done'])).split('\n').filter(Boolean);
+    let got: string[] = [];
+    await waitFor('the tcp route (all v2)', async () => (got = await get('default')).every((a) => a === 'v2'), 60_000).catch((e: Error) => {
+      throw new Error(`${e.message}; last answers: ${got.join(' ')}`);
+    });
+    const outside = await get('outside');
+    assert.ok(outside.includes('v1') && outside.every((a) => a === 'v1' || a === 'v2'), outside.join(' '));
+  } finally {
+    await c.ok(['delete', '-f', '-'], TCP_ROUTE);
+  }
+});
+
 test('outside the mesh: plain Service routing, no VirtualService applied', async () => {
   const got = await answers('outside', 60, 'x-canary: yes');
   // kube-proxy spreads over all three greet pods, two of them v1.

@@ -3,7 +3,7 @@ import type { KObject } from '../../../api/types.js';
 import { ISTIO_STATUS_PORT } from '../../../cluster/constants.js';
 import { byCreation, ClusterBuilder, registryOf, ROOT_NAMESPACE, type MeshSnapshot } from './gateway.js';
 import { CLUSTER_DOMAIN, hostCovers, resolveShortName } from './hosts.js';
-import { DEFAULT_RETRY, MESH_GATEWAY } from './routes.js';
+import { DEFAULT_RETRY, MESH_GATEWAY, translateTcpRoutes } from './routes.js';
 import { RouteTranslations } from './translations.js';
 import { exportedNamespaces, type EntryService, type SEPort } from './service-entry.js';
 import { PASSTHROUGH_CLUSTER, type DnsTable, type Listener, type ProxyConfig } from './types.js';
@@ -14,8 +14,9 @@ import { versioned } from './version.js';
 // service-entry.ts) is a virtual host whose routes
 // are those of the one VirtualService bound to `mesh` that names the Service's host (the oldest,
 // as pilot keeps one per host in the mesh), or a default route to the Service. A port that does
-// not carry HTTP/1.1 by Istio's protocol selection is passed through as TCP to the Service's
-// endpoints; an unnamed one is sniffed. Port 15021 is the proxy's own status port, left out.
+// not carry HTTP/1.1 by Istio's protocol selection is passed through as TCP, by that
+// VirtualService's `tcp` routes or else to the Service's endpoints; an unnamed one is sniffed.
+// Port 15021 is the proxy's own status port, left out.
 
 type VSSpec = NonNullable<IVirtualService['spec']>;
 
@@ -132,12 +133,17 @@ export function buildMeshConfig(snap: MeshSnapshot, translations = new RouteTran
     const l = listeners.get(d.port) ?? { port: d.port, serverPort: d.port, protocol: 'HTTP' as const, virtualHosts: [], mesh: { tcp: {}, sniff: {} } };
     listeners.set(d.port, l);
     const direct = clusters.resolve({ host: d.host, port: { number: d.port } }, d.namespace) ?? '';
+    const vs = virtualServiceFor(d.host, meshHosts);
+    if (d.protocol !== 'HTTP') {
+      const tcp = ((vs as IVirtualService | undefined)?.spec as VSSpec | undefined)?.tcp;
+      const routes = tcp ? translateTcpRoutes(tcp, { namespace: vs!.metadata.namespace ?? '' }, { port: d.port, gateway: MESH_GATEWAY, resolve: clusters.resolve }) : [];
+      if (routes.length > 0) (l.mesh!.tcpRoutes ??= {})[d.ip] = routes;
+    }
     if (d.protocol === 'TCP') {
       l.mesh!.tcp[d.ip] = direct;
       return;
     }
     if (d.protocol === 'AUTO') l.mesh!.sniff[d.ip] = direct;
-    const vs = virtualServiceFor(d.host, meshHosts);
     const routes = vs ? translations.routes(vs, ((vs as IVirtualService).spec as VSSpec).http ?? [], `${MESH_GATEWAY}|${d.port}`, { port: d.port, gateway: MESH_GATEWAY, resolve: clusters.resolve, has: clusters.has }) : [];
     const vh = translations.virtualHost(`${d.port}|${d.ip}`, [routes, direct], () => ({
       domains: [d.ip],

@@ -1,12 +1,13 @@
 import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
 import { parseDurationMs } from './duration.js';
-import type { CorsPolicy, FaultPolicy, HeaderRules, MirrorPolicy, RetryPolicy, Route, RouteAction, RouteMatch, StringMatch, ValueMatch, WeightedCluster } from './types.js';
+import type { CorsPolicy, FaultPolicy, HeaderRules, MirrorPolicy, RetryPolicy, Route, RouteAction, RouteMatch, StringMatch, TcpRoute, ValueMatch, WeightedCluster } from './types.js';
 
 // One VirtualService HTTPRoute as pilot translates it into an Envoy route
 // (pilot/pkg/networking/core/route/route.go): its match blocks, and a route, redirect or direct
 // response action with weights, rewrite, timeout, retries, header operations and faults.
 
 export type HTTPRoute = NonNullable<NonNullable<IVirtualService['spec']>['http']>[number];
+export type TCPRoute = NonNullable<NonNullable<IVirtualService['spec']>['tcp']>[number];
 type HTTPMatch = NonNullable<HTTPRoute['match']>[number];
 type Destination = NonNullable<HTTPRoute['route']>[number]['destination'];
 
@@ -235,6 +236,36 @@ export function translateHttpRoute(r: HTTPRoute, vs: { namespace: string; name: 
     ...(fault ? { fault } : {}),
     ...(cors ? { cors } : {}),
   };
+}
+
+/**
+ * A VirtualService's `tcp` routes as pilot gives a TCP destination's filter chain
+ * (pilot/pkg/networking/core/tcp_route / buildOutboundNetworkFiltersWithWeightedClusters): the
+ * routes whose match blocks take the port and gateway (a route without blocks takes all), each
+ * block's caller conditions kept for the connection, the destinations by weight (a lone one
+ * takes everything).
+ */
+export function translateTcpRoutes(routes: TCPRoute[], vs: { namespace: string }, ctx: { port: number; gateway: string; resolve: ClusterResolver }): TcpRoute[] {
+  const out: TcpRoute[] = [];
+  for (const r of routes) {
+    let matches: TcpRoute['matches'] = [];
+    if (r.match && r.match.length > 0) {
+      for (const m of r.match) {
+        if (m.port && m.port !== ctx.port) continue;
+        if (m.gateways && m.gateways.length > 0 && !m.gateways.some((g) => qualifyGateway(g, vs.namespace) === ctx.gateway)) continue;
+        matches.push({
+          ...(m.sourceLabels && Object.keys(m.sourceLabels).length > 0 ? { sourceLabels: m.sourceLabels } : {}),
+          ...(m.sourceNamespace ? { sourceNamespace: m.sourceNamespace } : {}),
+        });
+      }
+      if (matches.length === 0) continue;
+      if (matches.some((m) => Object.keys(m).length === 0)) matches = [];
+    }
+    const route = r.route ?? [];
+    const clusters: WeightedCluster[] = route.map((d) => ({ cluster: ctx.resolve(d.destination, vs.namespace) ?? '', weight: route.length === 1 ? 100 : (d.weight ?? 0) }));
+    out.push({ matches, clusters });
+  }
+  return out;
 }
 
 /** The reserved gateway name for every proxy of the mesh (the default when a VirtualService names no gateway). */

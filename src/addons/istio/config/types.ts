@@ -133,7 +133,18 @@ export interface Listener {
      * sidecar that does not know the host sends it to Istio's PassthroughCluster.
      */
     exportTo?: Record<string, string[]>;
+    /**
+     * The `tcp` routes of the VirtualService on the destination's host that apply to its port,
+     * in order, for the bytes of a TCP (or sniffed, not HTTP) destination; absent: its own cluster.
+     */
+    tcpRoutes?: Record<string, TcpRoute[]>;
   };
+}
+
+/** A VirtualService's TCPRoute: the first whose matches (ORed; none: every caller) take the caller picks a cluster by weight. */
+export interface TcpRoute {
+  matches: { sourceLabels?: Record<string, string>; sourceNamespace?: string }[];
+  clusters: WeightedCluster[];
 }
 
 /** Istio's cluster for traffic to destinations the proxy does not know: the original destination. */

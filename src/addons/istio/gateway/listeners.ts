@@ -2,9 +2,9 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import tls from 'node:tls';
 import { ClientConnection, clientAddress, type ClientLimits } from '../../proxy/http1/client-connection.js';
 import type { KeyPair } from '../../proxy/certificates.js';
-import { PASSTHROUGH_CLUSTER, type Listener, type ProxyConfig } from '../config/types.js';
+import { PASSTHROUGH_CLUSTER, type Listener, type ProxyConfig, type TcpRoute } from '../config/types.js';
 import { ENVOY_DIALECT, MESH_DIALECT } from './envoy.js';
-import type { GatewayProxy } from './proxy.js';
+import { pickWeighted, type GatewayProxy } from './proxy.js';
 import { looksLikeHttp, passThrough } from './tcp-proxy.js';
 
 // The gateway's listeners follow its configuration, as Envoy's LDS does: a port opens when a
@@ -81,17 +81,28 @@ export class GatewayListeners {
       return passThrough(socket, this.proxy, PASSTHROUGH_CLUSTER);
     }
     const tcp = mesh.tcp[destination];
-    if (tcp !== undefined) return passThrough(socket, this.proxy, tcp);
+    if (tcp !== undefined) return passThrough(socket, this.proxy, this.tcpCluster(mesh, destination, socket) ?? tcp);
     const sniffed = mesh.sniff[destination];
     if (sniffed === undefined) return this.serve(socket, false, MESH_DIALECT);
     socket.once('data', (first: Buffer) => {
       socket.pause();
-      if (!looksLikeHttp(first)) return passThrough(socket, this.proxy, sniffed, first);
+      if (!looksLikeHttp(first)) return passThrough(socket, this.proxy, this.tcpCluster(mesh, destination, socket) ?? sniffed, first);
       socket.unshift(first);
       this.serve(socket, false, MESH_DIALECT);
       socket.resume();
     });
     socket.once('error', () => socket.destroy());
+  }
+
+  /** The cluster the destination's `tcp` routes pick for the caller, or undefined for the destination's own. */
+  private tcpCluster(mesh: NonNullable<Listener['mesh']>, destination: string, socket: Socket): string | undefined {
+    const routes = mesh.tcpRoutes?.[destination];
+    if (!routes) return undefined;
+    const source = this.proxy.current.workloads?.[clientAddress(socket.remoteAddress)];
+    const takes = (m: TcpRoute['matches'][number]) =>
+      (!m.sourceLabels || (!!source && Object.entries(m.sourceLabels).every(([k, v]) => source.labels[k] === v))) && (m.sourceNamespace === undefined || source?.namespace === m.sourceNamespace);
+    const route = routes.find((r) => r.matches.length === 0 || r.matches.some(takes));
+    return route ? (pickWeighted(route.clusters)?.cluster ?? '') : undefined;
   }
 
   /** Opens, re-keys and closes listeners to match the configuration. */

@@ -57,7 +57,8 @@ function splitTarget(target: string): { path: string; query: string } {
   return q < 0 ? { path: t, query: '' } : { path: t.slice(0, q), query: t.slice(q + 1) };
 }
 
-function pickWeighted(clusters: WeightedCluster[]): WeightedCluster | undefined {
+/** A cluster of a route's by weight, as Envoy's weighted_clusters picks; undefined when no weight is left. */
+export function pickWeighted(clusters: WeightedCluster[]): WeightedCluster | undefined {
   const total = clusters.reduce((s, c) => s + c.weight, 0);
   if (total <= 0) return undefined;
   let n = Math.random() * total;

@@ -114,6 +114,33 @@ test('TCP ports are passed through, unnamed ones sniffed, the status port 15021 
   assert.equal(c.listeners.some((l) => l.port === 15021), false);
 });
 
+test("a VirtualService's tcp routes go with the TCP and sniffed destinations of its host, by port and gateway; a lone destination takes everything", () => {
+  const snap = snapshot();
+  snap.virtualServices.push(
+    istio('VirtualService', 'db', {
+      hosts: ['db'],
+      tcp: [
+        { match: [{ port: 5432, sourceLabels: { run: 'client' } }, { port: 5432, sourceNamespace: 'ops' }], route: [{ destination: { host: 'greet', port: { number: 80 } } }] },
+        { match: [{ port: 5432, gateways: ['my-gateway'] }], route: [{ destination: { host: 'empty' } }] },
+        { route: [{ destination: { host: 'db', port: { number: 5432 } }, weight: 80 }, { destination: { host: 'nowhere' }, weight: 20 }] },
+      ],
+    }),
+  );
+  const c = buildMeshConfig(snap);
+  const db = c.listeners.find((l) => l.port === 5432)!;
+  assert.deepEqual(db.mesh!.tcpRoutes, {
+    '10.96.0.21': [
+      { matches: [{ sourceLabels: { run: 'client' } }, { sourceNamespace: 'ops' }], clusters: [{ cluster: 'outbound|80||greet.default.svc.cluster.local', weight: 100 }] },
+      { matches: [], clusters: [{ cluster: 'outbound|5432||db.default.svc.cluster.local', weight: 80 }, { cluster: '', weight: 20 }] },
+    ],
+  });
+  // The unnamed port 9000 is sniffed: only the route without port conditions is its.
+  const auto = c.listeners.find((l) => l.port === 9000)!;
+  assert.deepEqual(auto.mesh!.tcpRoutes!['10.96.0.21']!.map((r) => r.matches), [[]]);
+  // An HTTP destination keeps its http routes only.
+  assert.equal(c.listeners.find((l) => l.port === 80)!.mesh!.tcpRoutes, undefined);
+});
+
 test('workloads by pod IP for sourceLabels; the version follows every change', () => {
   const snap = snapshot();
   const c = buildMeshConfig(snap);

@@ -281,3 +281,52 @@ test('the access log counts the request body (BYTES_RECEIVED), sized or chunked'
   while (lines.length < 2) await new Promise((r) => setImmediate(r));
   assert.deepEqual(lines.map((l) => /^\S+ "POST \/ HTTP\/1\.1" 200 - via_upstream - "-" (\d+) /.exec(l)?.[1]), ['1000', '1000']);
 });
+
+test("the mesh's TCP destinations follow the VirtualService's tcp routes, by the caller's namespace and labels, else their own cluster", async (t) => {
+  const says = async (word: string) => {
+    const server = net.createServer((s) => s.end(word));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    t.after(() => server.close());
+    return (server.address() as net.AddressInfo).port;
+  };
+  const [own, canary] = [await says('own'), await says('canary')];
+  const port = await freePort();
+  const config: ProxyConfig = {
+    version: '1',
+    listeners: [
+      {
+        port,
+        serverPort: port,
+        protocol: 'HTTP',
+        virtualHosts: [],
+        mesh: {
+          tcp: { '127.0.0.2': 'own' },
+          sniff: {},
+          tcpRoutes: { '127.0.0.2': [{ matches: [{ sourceNamespace: 'team', sourceLabels: { track: 'canary' } }], clusters: [{ cluster: 'canary', weight: 100 }] }] },
+        },
+      },
+    ],
+    clusters: { own: { endpoints: [ep(own)], lb: 'ROUND_ROBIN' }, canary: { endpoints: [ep(canary)], lb: 'ROUND_ROBIN' } },
+    secrets: {},
+    workloads: { '127.0.0.5': { namespace: 'team', labels: { track: 'canary' } }, '127.0.0.6': { namespace: 'team', labels: {} } },
+  };
+  const proxy = new GatewayProxy(() => undefined);
+  const listeners = new GatewayListeners(proxy, () => undefined, '127.0.0.2');
+  proxy.update(config);
+  await listeners.apply(config);
+  t.after(async () => {
+    await listeners.close();
+    proxy.close();
+  });
+  const read = (from: string) =>
+    new Promise<string>((resolve, reject) => {
+      const s = net.connect({ host: '127.0.0.2', port, localAddress: from });
+      let got = '';
+      s.on('data', (d) => (got += d));
+      s.on('end', () => resolve(got));
+      s.on('error', reject);
+    });
+  assert.equal(await read('127.0.0.5'), 'canary');
+  assert.equal(await read('127.0.0.6'), 'own', 'the route does not take a caller without the label');
+  assert.equal(await read('127.0.0.7'), 'own', 'nor one the mesh does not know');
+});
