@@ -91,6 +91,42 @@ test('check 5 through the gateway: 90/10 by subset, x-canary always v2, /greet r
   assert.ok(Math.abs(v1 / n - 0.9) <= 0.03, `v1 share ${v1 / n}`);
 });
 
+// Istio's TCP traffic shifting through the gateway: a TCP server on 31400 (a port the user adds
+// to the gateway Service, as the task has it) and a VirtualService's tcp route to greet's v2.
+const TCP_GATEWAY = `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: { name: tcp-gateway }
+spec:
+  selector: { istio: ingressgateway }
+  servers: [{ port: { number: 31400, name: tcp, protocol: TCP }, hosts: ['*'] }]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: greet-tcp }
+spec:
+  hosts: ['*']
+  gateways: [tcp-gateway]
+  tcp: [{ match: [{ port: 31400 }], route: [{ destination: { host: greet, subset: v2, port: { number: 80 } } }] }]
+`;
+
+test('a TCP server: the gateway passes the connection to the tcp route\'s destination, bytes unchanged', async () => {
+  await c.ok(['patch', 'svc', '-n', NS, GW, '--type=json', '-p', JSON.stringify([{ op: 'add', path: '/spec/ports/-', value: { name: 'tcp', port: 31400, targetPort: 31400, protocol: 'TCP' } }])]);
+  await c.ok(['apply', '-f', '-'], TCP_GATEWAY);
+  try {
+    await untilReply('greet v2 over the TCP server', () => get(`${lb}:31400`, 'anything.test', '/greet'), (r) => r.status === 200 && r.out.trim() === 'v2', 60_000);
+    for (let i = 0; i < 10; i++) {
+      const r = await get(`${lb}:31400`, 'anything.test', '/greet');
+      assert.equal(r.out.trim(), 'v2');
+      // The pod's own answer: no Envoy in the way of the bytes.
+      assert.notEqual(r.headers.server, 'istio-envoy');
+    }
+  } finally {
+    await c.ok(['delete', '-f', '-'], TCP_GATEWAY);
+    await c.ok(['patch', 'svc', '-n', NS, GW, '--type=json', '-p', JSON.stringify([{ op: 'remove', path: '/spec/ports/3' }])]);
+  }
+});
+
 test("HTTP/1.0 is answered 426 Upgrade Required, as by Istio's Envoy, until istiod runs with PILOT_HTTP10=1", async () => {
   const refused = await get(lb, 'example.com', '/api', ['--http1.0']);
   assert.deepEqual([refused.status, refused.out, refused.headers.server, refused.headers.connection], [426, '', 'istio-envoy', 'close']);

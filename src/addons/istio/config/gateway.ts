@@ -5,11 +5,11 @@ import type { KObject } from '../../../api/types.js';
 import type { KeyPair } from '../../proxy/certificates.js';
 import { indexSlices, readyEndpoints } from '../../proxy/endpoints.js';
 import { CLUSTER_DOMAIN, intersectHosts, resolveShortName, splitServerHost } from './hosts.js';
-import { isCatchAll, qualifyGateway, type ClusterResolver } from './routes.js';
+import { isCatchAll, qualifyGateway, translateTcpRoutes, type ClusterResolver } from './routes.js';
 import { entryEndpoints, entryServices, type EntryService } from './service-entry.js';
 import { clusterPolicy, type TrafficPolicy } from './traffic-policy.js';
 import { RouteTranslations } from './translations.js';
-import type { Cluster, Listener, ProxyConfig, Route, ServerTls, VirtualHost } from './types.js';
+import type { Cluster, Listener, ProxyConfig, Route, ServerTls, TcpRoute, VirtualHost } from './types.js';
 import { versioned } from './version.js';
 
 // A gateway proxy's configuration as pilot builds it (pilot/pkg/networking/core/gateway.go):
@@ -208,15 +208,17 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity, tra
   translations.begin(registryOf(snap));
   const gateways = snap.gateways.filter((g) => selects((g as IGateway).spec?.selector, proxy.labels)).sort((a, b) => (key(a) < key(b) ? -1 : 1));
   const byPort = new Map<number, BoundServer[]>();
+  const tcpPorts = new Map<number, BoundServer[]>();
   for (const g of gateways) {
     for (const server of (g as IGateway).spec?.servers ?? []) {
       if (!server.port?.number) continue;
       const protocol = (server.port.protocol ?? '').toUpperCase();
       const terminated = protocol === 'HTTPS' && (server.tls?.mode ?? 'SIMPLE') === 'SIMPLE';
-      if (!(protocol === 'HTTP' || protocol === 'HTTP2' || protocol === 'GRPC' || terminated)) continue;
-      const list = byPort.get(server.port.number) ?? [];
+      const ports = protocol === 'TCP' ? tcpPorts : protocol === 'HTTP' || protocol === 'HTTP2' || protocol === 'GRPC' || terminated ? byPort : undefined;
+      if (!ports) continue;
+      const list = ports.get(server.port.number) ?? [];
       list.push({ gateway: key(g), gatewayNamespace: g.metadata.namespace ?? '', server });
-      byPort.set(server.port.number, list);
+      ports.set(server.port.number, list);
     }
   }
   const vss = byCreation(snap.virtualServices);
@@ -272,6 +274,24 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity, tra
     }
     listeners.push({ port: listenPort(number, proxy, snap.services), serverPort: number, protocol: https ? 'HTTPS' : 'HTTP', ...(tls.length ? { tls } : {}), virtualHosts });
   }
+  // TCP servers: the tcp routes of the VirtualServices bound to the server whose hosts its hosts
+  // take, oldest first (a port an HTTP server has already is that server's).
+  for (const [number, servers] of [...tcpPorts].sort((a, b) => a[0] - b[0])) {
+    if (byPort.has(number)) continue;
+    const tcp: TcpRoute[] = [];
+    for (const { server, gateway, gatewayNamespace } of servers) {
+      const serverHosts = (server.hosts ?? []).map((h) => splitServerHost(h, gatewayNamespace));
+      for (const vs of vss) {
+        const spec = (vs as IVirtualService).spec as VSSpec | undefined;
+        const vsNs = vs.metadata.namespace ?? '';
+        if (!spec?.tcp || !(spec.gateways ?? []).some((g) => qualifyGateway(g, vsNs) === gateway)) continue;
+        const taken = (spec.hosts ?? []).some((host) => serverHosts.some((sh) => (sh.namespace === '*' || sh.namespace === vsNs) && intersectHosts(sh.dnsName, host)));
+        if (taken) tcp.push(...translateTcpRoutes(spec.tcp, { namespace: vsNs }, { port: number, gateway, resolve: clusters.resolve }));
+      }
+    }
+    listeners.push({ port: listenPort(number, proxy, snap.services), serverPort: number, protocol: 'TCP', virtualHosts: [], tcp });
+  }
+  listeners.sort((a, b) => a.serverPort - b.serverPort);
   const body = { listeners, clusters: clusters.clusters, secrets };
   return versioned(body);
 }

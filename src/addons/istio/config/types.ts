@@ -115,9 +115,11 @@ export interface Listener {
   port: number;
   /** The Gateway server's port number, as clients address it through the Service. */
   serverPort: number;
-  protocol: 'HTTP' | 'HTTPS';
+  protocol: 'HTTP' | 'HTTPS' | 'TCP';
   tls?: ServerTls[];
   virtualHosts: VirtualHost[];
+  /** A TCP listener's routes (Gateway servers of protocol TCP): the first that takes the connection picks its cluster; none closes it. */
+  tcp?: TcpRoute[];
   /**
    * Mesh listeners: the virtual host is the one whose domain is the connection's original
    * destination (the Service's ClusterIP), not the Host header's; and the destinations that do

@@ -26,6 +26,15 @@ interface Open {
   server: net.Server;
   contexts: Map<string, tls.SecureContext>;
   mesh?: Listener['mesh'];
+  tcp?: TcpRoute[];
+}
+
+/** The cluster of the first route whose matches (none: every caller) take the caller, by weight; undefined when no route does. */
+function tcpRouteCluster(routes: TcpRoute[], source: { namespace: string; labels: Record<string, string> } | undefined): string | undefined {
+  const takes = (m: TcpRoute['matches'][number]) =>
+    (!m.sourceLabels || (!!source && Object.entries(m.sourceLabels).every(([k, v]) => source.labels[k] === v))) && (m.sourceNamespace === undefined || source?.namespace === m.sourceNamespace);
+  const route = routes.find((r) => r.matches.length === 0 || r.matches.some(takes));
+  return route ? (pickWeighted(route.clusters)?.cluster ?? '') : undefined;
 }
 
 function contextsOf(l: Listener, secrets: Record<string, KeyPair>, log: (m: string) => void): Map<string, tls.SecureContext> {
@@ -97,12 +106,14 @@ export class GatewayListeners {
   /** The cluster the destination's `tcp` routes pick for the caller, or undefined for the destination's own. */
   private tcpCluster(mesh: NonNullable<Listener['mesh']>, destination: string, socket: Socket): string | undefined {
     const routes = mesh.tcpRoutes?.[destination];
-    if (!routes) return undefined;
-    const source = this.proxy.current.workloads?.[clientAddress(socket.remoteAddress)];
-    const takes = (m: TcpRoute['matches'][number]) =>
-      (!m.sourceLabels || (!!source && Object.entries(m.sourceLabels).every(([k, v]) => source.labels[k] === v))) && (m.sourceNamespace === undefined || source?.namespace === m.sourceNamespace);
-    const route = routes.find((r) => r.matches.length === 0 || r.matches.some(takes));
-    return route ? (pickWeighted(route.clusters)?.cluster ?? '') : undefined;
+    return routes && tcpRouteCluster(routes, this.proxy.current.workloads?.[clientAddress(socket.remoteAddress)]);
+  }
+
+  /** A gateway's TCP server: the bytes to the cluster its routes pick; a connection no route takes is closed, as Envoy's listener without a filter chain for it does. */
+  private serveTcp(socket: Socket, routes: TcpRoute[]): void {
+    const cluster = tcpRouteCluster(routes, undefined);
+    if (cluster === undefined) return void socket.destroy();
+    passThrough(socket, this.proxy, cluster);
   }
 
   /** Opens, re-keys and closes listeners to match the configuration. */
@@ -121,9 +132,10 @@ export class GatewayListeners {
       if (existing) {
         existing.contexts = contexts;
         existing.mesh = l.mesh;
+        existing.tcp = l.tcp;
         continue;
       }
-      const entry: Open = { key: l.protocol, contexts, mesh: l.mesh, server: undefined as unknown as net.Server };
+      const entry: Open = { key: l.protocol, contexts, mesh: l.mesh, tcp: l.tcp, server: undefined as unknown as net.Server };
       entry.server =
         l.protocol === 'HTTPS'
           ? tls.createServer(
@@ -138,7 +150,7 @@ export class GatewayListeners {
               },
               (s) => this.serve(s, true),
             )
-          : net.createServer({ allowHalfOpen: true }, (s) => (entry.mesh ? this.serveMesh(s, entry.mesh) : this.serve(s, false)));
+          : net.createServer({ allowHalfOpen: true }, (s) => (entry.tcp ? this.serveTcp(s, entry.tcp) : entry.mesh ? this.serveMesh(s, entry.mesh) : this.serve(s, false)));
       if (entry.server instanceof tls.Server) entry.server.on('tlsClientError', (_e, s) => s.destroy());
       try {
         await new Promise<void>((resolve, reject) => {

@@ -128,6 +128,34 @@ test('server hosts: ns/ limits the VirtualServices, a wildcard server narrows to
   assert.deepEqual(buildGatewayConfig(snap, proxy).listeners[0]!.virtualHosts.map((v) => v.domains[0]).sort(), ['example.com', 'greet']);
 });
 
+test("a TCP server is a TCP listener with the tcp routes of the VirtualServices bound to it, by port; a port an HTTP server has stays HTTP", () => {
+  const snap = scenario();
+  snap.gateways.push(
+    obj('Gateway', 'default', 'tcp-gateway', {
+      spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: { number: 31400, name: 'tcp', protocol: 'TCP' }, hosts: ['*'] }, { port: { number: 80, name: 'tcp-80', protocol: 'TCP' }, hosts: ['*'] }] },
+    }),
+  );
+  snap.virtualServices.push(
+    created('2024-01-03T00:00:00Z', obj('VirtualService', 'default', 'greet-tcp', {
+      spec: {
+        hosts: ['*'],
+        gateways: ['tcp-gateway'],
+        tcp: [
+          { match: [{ port: 31400 }], route: [{ destination: { host: 'greet', subset: 'v1' }, weight: 80 }, { destination: { host: 'greet', subset: 'v2' }, weight: 20 }] },
+          { match: [{ port: 9999 }], route: [{ destination: { host: 'my-service' } }] },
+        ],
+      },
+    })),
+    created('2024-01-04T00:00:00Z', obj('VirtualService', 'default', 'elsewhere', { spec: { hosts: ['*'], gateways: ['my-gateway'], tcp: [{ route: [{ destination: { host: 'my-service' } }] }] } })),
+  );
+  const c = buildGatewayConfig(snap, proxy);
+  assert.deepEqual(c.listeners.map((l) => [l.serverPort, l.protocol]), [[80, 'HTTP'], [31400, 'TCP']]);
+  const tcp = c.listeners.find((l) => l.protocol === 'TCP')!;
+  assert.equal(tcp.port, 31400, 'no Service port says otherwise: the server number');
+  assert.deepEqual(tcp.tcp, [{ matches: [], clusters: [{ cluster: 'outbound|80|v1|greet.default.svc.cluster.local', weight: 80 }, { cluster: 'outbound|80|v2|greet.default.svc.cluster.local', weight: 20 }] }]);
+  assert.ok(c.clusters['outbound|80|v2|greet.default.svc.cluster.local']);
+});
+
 test('a destination whose subset no DestinationRule defines names no cluster (503 at the proxy)', () => {
   const snap = scenario();
   snap.destinationRules = snap.destinationRules.filter((d) => d.metadata.name !== 'greet');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { test } from 'node:test';
-import type { Cluster, ProxyConfig, Route } from '../../../../../src/addons/istio/config/types.js';
+import type { Cluster, ProxyConfig, Route, TcpRoute } from '../../../../../src/addons/istio/config/types.js';
 import { GatewayListeners } from '../../../../../src/addons/istio/gateway/listeners.js';
 import { GatewayProxy } from '../../../../../src/addons/istio/gateway/proxy.js';
 
@@ -329,4 +329,30 @@ test("the mesh's TCP destinations follow the VirtualService's tcp routes, by the
   assert.equal(await read('127.0.0.5'), 'canary');
   assert.equal(await read('127.0.0.6'), 'own', 'the route does not take a caller without the label');
   assert.equal(await read('127.0.0.7'), 'own', 'nor one the mesh does not know');
+
+  // A gateway's TCP server: its routes pick the cluster; with none that takes the caller, the connection is closed.
+  const tcpPort = await freePort();
+  const gatewayConfig = (tcp: TcpRoute[]): ProxyConfig => ({ ...config, version: String(tcp.length), workloads: {}, listeners: [{ port: tcpPort, serverPort: 31400, protocol: 'TCP', virtualHosts: [], tcp }] });
+  const gw = new GatewayProxy(() => undefined);
+  const gwListeners = new GatewayListeners(gw, () => undefined, '127.0.0.2');
+  t.after(async () => {
+    await gwListeners.close();
+    gw.close();
+  });
+  const routed = gatewayConfig([{ matches: [{ sourceNamespace: 'team' }], clusters: [{ cluster: 'own', weight: 100 }] }, { matches: [], clusters: [{ cluster: 'canary', weight: 100 }] }]);
+  gw.update(routed);
+  await gwListeners.apply(routed);
+  const readGateway = () =>
+    new Promise<string>((resolve, reject) => {
+      const s = net.connect({ host: '127.0.0.2', port: tcpPort });
+      let got = '';
+      s.on('data', (d) => (got += d));
+      s.on('close', () => resolve(got));
+      s.on('error', reject);
+    });
+  assert.equal(await readGateway(), 'canary', 'a gateway knows no caller workloads: the route for any caller');
+  const none = gatewayConfig([]);
+  gw.update(none);
+  await gwListeners.apply(none);
+  assert.equal(await readGateway(), '');
 });
