@@ -240,7 +240,7 @@ export function translateHttpRoute(r: HTTPRoute, vs: { namespace: string; name: 
 
 /**
  * A VirtualService's `tcp` routes as pilot gives a TCP destination's filter chain
- * (pilot/pkg/networking/core/tcp_route / buildOutboundNetworkFiltersWithWeightedClusters): the
+ * (pilot/pkg/networking/core/networkfilter.go, buildOutboundNetworkFiltersWithWeightedClusters): the
  * routes whose match blocks take the port and gateway (a route without blocks takes all), each
  * block's caller conditions kept for the connection, the destinations by weight (a lone one
  * takes everything).
