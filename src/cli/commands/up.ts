@@ -229,7 +229,7 @@ function durationText(ms: number): string {
  * stays as it is for `kubectl`, `skiff status` and `skiff down`.
  */
 async function waitUntilUsable(paths: ClusterPaths, config: ClusterConfig, token: string, waitMs: number): Promise<void> {
-  const [{ ApiClient }, ready, { nodeExecArgv }, { nodeName, nodeDir }, { CLUSTER_DNS_IP, CLUSTER_DOMAIN }, { KUBERNETES_SERVICE_IP }] = await Promise.all([
+  const [{ ApiClient }, ready, { nodeExecArgv }, { nodeName, nodeDir }, { CLUSTER_DOMAIN }, { CLUSTER_DNS_IP, KUBERNETES_SERVICE_IP }] = await Promise.all([
     import('../../client/client.js'),
     import('../cluster-ready.js'),
     import('../../node/network/index.js'),

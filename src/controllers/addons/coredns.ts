@@ -14,7 +14,6 @@ import { CLUSTER_DNS_IP } from '../../cluster/constants.js';
 export const ADDON_NAMESPACE = 'kube-system';
 export const COREDNS_NAME = 'coredns';
 export const KUBE_DNS_SERVICE = 'kube-dns';
-export { CLUSTER_DNS_IP };
 export const COREDNS_IMAGE = 'registry.k8s.io/coredns/coredns:v1.11.3';
 export const CLUSTER_DOMAIN = 'cluster.local';
 const CONTROL_PLANE_TAINT = 'node-role.kubernetes.io/control-plane';

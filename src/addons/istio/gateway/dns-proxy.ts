@@ -68,6 +68,10 @@ export class DnsProxy {
     this.workloads = config.workloads;
   }
 
+  get serving(): boolean {
+    return this.udp !== undefined;
+  }
+
   private namespaceOf(address: string): string | undefined {
     return this.workloads?.[address.replace(/^::ffff:/, '')]?.namespace;
   }

@@ -5,6 +5,7 @@ import type { KeyPair } from '../../proxy/certificates.js';
 import { PASSTHROUGH_CLUSTER, type Listener, type ProxyConfig, type TcpRoute } from '../config/types.js';
 import { ENVOY_DIALECT, MESH_DIALECT } from './envoy.js';
 import { pickWeighted, type GatewayProxy } from './proxy.js';
+import { sourceMatches } from './router.js';
 import { looksLikeHttp, passThrough } from './tcp-proxy.js';
 
 // The gateway's listeners follow its configuration, as Envoy's LDS does: a port opens when a
@@ -31,9 +32,7 @@ interface Open {
 
 /** The cluster of the first route whose matches (none: every caller) take the caller, by weight; undefined when no route does. */
 function tcpRouteCluster(routes: TcpRoute[], source: { namespace: string; labels: Record<string, string> } | undefined): string | undefined {
-  const takes = (m: TcpRoute['matches'][number]) =>
-    (!m.sourceLabels || (!!source && Object.entries(m.sourceLabels).every(([k, v]) => source.labels[k] === v))) && (m.sourceNamespace === undefined || source?.namespace === m.sourceNamespace);
-  const route = routes.find((r) => r.matches.length === 0 || r.matches.some(takes));
+  const route = routes.find((r) => r.matches.length === 0 || r.matches.some((m) => sourceMatches(m, source)));
   return route ? (pickWeighted(route.clusters)?.cluster ?? '') : undefined;
 }
 

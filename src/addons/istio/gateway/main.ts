@@ -52,7 +52,6 @@ async function main(): Promise<void> {
   process.on('exit', accessLog.flush);
   const listeners = new GatewayListeners(proxy, (m) => say('warn', m));
   const dns = new DnsProxy(undefined, (m) => say('warn', m));
-  let dnsServing = false;
   let ready = false;
   let applying = Promise.resolve();
   const apply = (config: ProxyConfig) => {
@@ -61,10 +60,7 @@ async function main(): Promise<void> {
       proxy.update(config);
       dns.update(config);
       await listeners.apply(config);
-      if (config.dns && !dnsServing) {
-        await dns.listen(ZTUNNEL_DNS_PORT);
-        dnsServing = true;
-      }
+      if (config.dns && !dns.serving) await dns.listen(ZTUNNEL_DNS_PORT);
       if (!ready) {
         ready = true;
         notifyReady();

@@ -102,15 +102,14 @@ function compileMatch(m: RouteMatch): (r: RequestFacts) => boolean {
     const t = compileValue(vm);
     tests.push((r) => t(queryValue(r.query, name)));
   }
-  if (m.sourceLabels) {
-    const want = Object.entries(m.sourceLabels);
-    tests.push((r) => !!r.source && want.every(([k, v]) => r.source!.labels[k] === v));
-  }
-  if (m.sourceNamespace !== undefined) {
-    const ns = m.sourceNamespace;
-    tests.push((r) => r.source?.namespace === ns);
-  }
+  if (m.sourceLabels || m.sourceNamespace !== undefined) tests.push((r) => sourceMatches(m, r.source));
   return (r) => tests.every((t) => t(r));
+}
+
+/** A match's conditions on the calling workload (mesh only): all its labels, its namespace. */
+export function sourceMatches(m: { sourceLabels?: Record<string, string>; sourceNamespace?: string }, source: { namespace: string; labels: Record<string, string> } | undefined): boolean {
+  if (m.sourceLabels && !(source && Object.entries(m.sourceLabels).every(([k, v]) => source.labels[k] === v))) return false;
+  return m.sourceNamespace === undefined || source?.namespace === m.sourceNamespace;
 }
 
 interface CompiledRoute {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLUSTER_DNS_IP, deployment, missingParts, service, type AddonPart } from '../../../../src/controllers/addons/coredns.js';
+import { CLUSTER_DNS_IP } from '../../../../src/cluster/constants.js';
+import { deployment, missingParts, service, type AddonPart } from '../../../../src/controllers/addons/coredns.js';
 
 const present = (...parts: AddonPart[]): Record<AddonPart, boolean> => ({
   serviceaccount: parts.includes('serviceaccount'),
