@@ -86,6 +86,8 @@ export const BUILTIN_ROOTS: Record<string, BuiltinRoot> = {
   // samples/helloworld/src/Dockerfile: FROM python:3.12.1-slim (bookworm, merged /usr), no USER.
   'istio/examples-helloworld-v1': { base: 'debian', user: '', dirs: [{ path: '/opt/microservices', mode: 0o755 }] },
   'istio/examples-helloworld-v2': { base: 'debian', user: '', dirs: [{ path: '/opt/microservices', mode: 0o755 }] },
+  // samples/tcp-echo/src/Dockerfile: FROM scratch (distroless with BASE_DISTRIBUTION=distroless), WORKDIR /bin/, no USER.
+  'istio/tcp-echo-server': { base: 'distroless', user: '' },
   // coredns Dockerfile: FROM gcr.io/distroless/static-debian12:nonroot, USER nonroot:nonroot.
   'coredns/coredns': { base: 'distroless', user: 'nonroot:nonroot' },
   // metrics-server Dockerfile: FROM gcr.io/distroless/static, USER 65534.

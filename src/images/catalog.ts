@@ -268,6 +268,17 @@ export const BUILTIN_IMAGES: BuiltinImage[] = [
   helloworld('v1'),
   helloworld('v2'),
   {
+    // Istio's samples/tcp-echo/src (docker.io/istio/tcp-echo-server): FROM scratch, WORKDIR /bin/,
+    // ENTRYPOINT ["/bin/tcp-echo"], CMD ["9000", "hello"]; its manifests pass ["9000,9001,9002", "one"].
+    names: ['istio/tcp-echo-server'],
+    config: () => ({
+      entrypoint: ['/bin/tcp-echo'],
+      cmd: ['9000', 'hello'],
+      workingDir: '/bin/',
+      binaries: aliases(['/bin/tcp-echo', 'tcp-echo'], node('tcp-echo')),
+    }),
+  },
+  {
     // registry.k8s.io/coredns/coredns: FROM scratch, ENTRYPOINT ["/coredns"], no CMD. The cluster
     // DNS program reaches the API from its pod (in-cluster config, its ServiceAccount's token),
     // so the image adds nothing to the Deployment's args.

@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { SCENARIOS, startCluster, waitFor, type Cluster } from '../harness.js';
 import { jsonpath } from '../scenarios/net.js';
@@ -91,38 +92,100 @@ test('check 5 through the gateway: 90/10 by subset, x-canary always v2, /greet r
   assert.ok(Math.abs(v1 / n - 0.9) <= 0.03, `v1 share ${v1 / n}`);
 });
 
-// Istio's TCP traffic shifting through the gateway: a TCP server on 31400 (a port the user adds
-// to the gateway Service, as the task has it) and a VirtualService's tcp route to greet's v2.
-const TCP_GATEWAY = `
+// Istio's "TCP Traffic Shifting" task, with its own manifests (samples/tcp-echo): tcp-echo v1 and
+// v2 in a meshed namespace, a TCP server on 31400 (a port the user adds to the gateway Service:
+// Istio's demo profile has it, the default profile does not), all connections to v1, then 80/20.
+const TCP_NS = 'istio-io-tcp-traffic-shifting';
+/** A tcp-echo Deployment of samples/tcp-echo/tcp-echo-services.yaml, answering with its prefix. */
+const tcpEchoDeployment = (version: string, prefix: string) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: tcp-echo-${version}, labels: { app: tcp-echo, version: ${version} } }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: tcp-echo, version: ${version} } }
+  template:
+    metadata: { labels: { app: tcp-echo, version: ${version} } }
+    spec:
+      containers:
+      - { name: tcp-echo, image: docker.io/istio/tcp-echo-server:1.2, imagePullPolicy: IfNotPresent, args: ["9000,9001,9002", "${prefix}"], ports: [{ containerPort: 9000 }, { containerPort: 9001 }] }
+`;
+const TCP_ECHO = `
+apiVersion: v1
+kind: Service
+metadata: { name: tcp-echo, labels: { app: tcp-echo } }
+spec:
+  ports: [{ name: tcp, port: 9000 }, { name: tcp-other, port: 9001 }]
+  selector: { app: tcp-echo }
+---${tcpEchoDeployment('v1', 'one')}---${tcpEchoDeployment('v2', 'two')}`;
+/** The task's VirtualService on the gateway's port 31400, to tcp-echo's subsets by weight (v1 alone: all of it). */
+const tcpEchoRoute = (weights: Record<string, number>) => `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: tcp-echo }
+spec:
+  hosts: ['*']
+  gateways: [tcp-echo-gateway]
+  tcp:
+  - match: [{ port: 31400 }]
+    route:
+${Object.entries(weights).map(([subset, weight]) => `    - { destination: { host: tcp-echo, port: { number: 9000 }, subset: ${subset} }, weight: ${weight} }`).join('\n')}
+`;
+// tcp-echo-all-v1.yaml: the TCP server, the subsets by version, everything to v1.
+const TCP_ECHO_ALL_V1 = `
 apiVersion: networking.istio.io/v1
 kind: Gateway
-metadata: { name: tcp-gateway }
+metadata: { name: tcp-echo-gateway }
 spec:
   selector: { istio: ingressgateway }
   servers: [{ port: { number: 31400, name: tcp, protocol: TCP }, hosts: ['*'] }]
 ---
 apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: greet-tcp }
+kind: DestinationRule
+metadata: { name: tcp-echo-destination }
 spec:
-  hosts: ['*']
-  gateways: [tcp-gateway]
-  tcp: [{ match: [{ port: 31400 }], route: [{ destination: { host: greet, subset: v2, port: { number: 80 } } }] }]
-`;
+  host: tcp-echo
+  subsets: [{ name: v1, labels: { version: v1 } }, { name: v2, labels: { version: v2 } }]
+---${tcpEchoRoute({ v1: 100 })}`;
+const TCP_ECHO_20_V2 = tcpEchoRoute({ v1: 80, v2: 20 });
 
-test('a TCP server: the gateway passes the connection to the tcp route\'s destination, bytes unchanged', async () => {
+/** What one connection to the gateway's TCP server gets back for a line, sent and then half-closed as `(date; sleep 1) | nc` does. */
+function echo(line: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: lb, port: 31400 });
+    let got = '';
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => (got += d));
+    s.on('close', () => resolve(got));
+    s.on('error', reject);
+    s.end(`${line}\n`);
+  });
+}
+
+test("Istio's TCP traffic shifting: the gateway's TCP server sends connections to tcp-echo by the tcp route's weights, bytes unchanged", async () => {
+  await c.ok(['create', 'namespace', TCP_NS]);
+  await c.ok(['label', 'namespace', TCP_NS, 'istio-injection=enabled']);
   await c.ok(['patch', 'svc', '-n', NS, GW, '--type=json', '-p', JSON.stringify([{ op: 'add', path: '/spec/ports/-', value: { name: 'tcp', port: 31400, targetPort: 31400, protocol: 'TCP' } }])]);
-  await c.ok(['apply', '-f', '-'], TCP_GATEWAY);
   try {
-    await untilReply('greet v2 over the TCP server', () => get(`${lb}:31400`, 'anything.test', '/greet'), (r) => r.status === 200 && r.out.trim() === 'v2', 60_000);
-    for (let i = 0; i < 10; i++) {
-      const r = await get(`${lb}:31400`, 'anything.test', '/greet');
-      assert.equal(r.out.trim(), 'v2');
-      // The pod's own answer: no Envoy in the way of the bytes.
-      assert.notEqual(r.headers.server, 'istio-envoy');
+    await c.ok(['apply', '-n', TCP_NS, '-f', '-'], TCP_ECHO);
+    await c.ok(['rollout', 'status', '-n', TCP_NS, 'deployment/tcp-echo-v1', '--timeout=120s']);
+    await c.ok(['rollout', 'status', '-n', TCP_NS, 'deployment/tcp-echo-v2', '--timeout=120s']);
+    await c.ok(['apply', '-n', TCP_NS, '-f', '-'], TCP_ECHO_ALL_V1);
+    const line = 'Mon Nov 12 23:24:57 UTC 2018';
+    await waitFor('tcp-echo v1 through the TCP server', async () => (await echo(line).catch(() => '')) === `one ${line}\n`, 60_000);
+    for (let i = 0; i < 10; i++) assert.equal(await echo(`${line} ${i}`), `one ${line} ${i}\n`);
+
+    await c.ok(['apply', '-n', TCP_NS, '-f', '-'], TCP_ECHO_20_V2);
+    // Each connection answers one or two, and both come: 100 connections without a two at 20% is a chance of 2·10⁻¹⁰.
+    const seen = new Set<string>();
+    for (let i = 0; i < 100 && seen.size < 2; i++) {
+      const got = await echo(line);
+      assert.match(got, new RegExp(`^(one|two) ${line}\n$`));
+      seen.add(got.split(' ')[0]!);
     }
+    assert.deepEqual([...seen].sort(), ['one', 'two']);
   } finally {
-    await c.ok(['delete', '-f', '-'], TCP_GATEWAY);
+    await c.ok(['delete', 'namespace', TCP_NS]);
     await c.ok(['patch', 'svc', '-n', NS, GW, '--type=json', '-p', JSON.stringify([{ op: 'remove', path: '/spec/ports/3' }])]);
   }
 });

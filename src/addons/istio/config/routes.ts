@@ -242,8 +242,9 @@ export function translateHttpRoute(r: HTTPRoute, vs: { namespace: string; name: 
  * A VirtualService's `tcp` routes as pilot gives a TCP destination's filter chain
  * (pilot/pkg/networking/core/networkfilter.go, buildOutboundNetworkFiltersWithWeightedClusters): the
  * routes whose match blocks take the port and gateway (a route without blocks takes all), each
- * block's caller conditions kept for the connection, the destinations by weight (a lone one
- * takes everything).
+ * block's conditions on the caller and on the original destination address (destinationSubnets,
+ * a filter chain's prefix ranges in pilot) kept for the connection, the destinations by weight
+ * (a lone one takes everything).
  */
 export function translateTcpRoutes(routes: TCPRoute[], vs: { namespace: string }, ctx: { port: number; gateway: string; resolve: ClusterResolver }): TcpRoute[] {
   const out: TcpRoute[] = [];
@@ -256,6 +257,7 @@ export function translateTcpRoutes(routes: TCPRoute[], vs: { namespace: string }
         matches.push({
           ...(m.sourceLabels && Object.keys(m.sourceLabels).length > 0 ? { sourceLabels: m.sourceLabels } : {}),
           ...(m.sourceNamespace ? { sourceNamespace: m.sourceNamespace } : {}),
+          ...(m.destinationSubnets && m.destinationSubnets.length > 0 ? { destinationSubnets: m.destinationSubnets } : {}),
         });
       }
       if (matches.length === 0) continue;

@@ -145,7 +145,8 @@ export interface Listener {
 
 /** A VirtualService's TCPRoute: the first whose matches (ORed; none: every caller) take the caller picks a cluster by weight. */
 export interface TcpRoute {
-  matches: { sourceLabels?: Record<string, string>; sourceNamespace?: string }[];
+  /** A block's destinationSubnets: the connection's original destination must be in one of them. */
+  matches: { sourceLabels?: Record<string, string>; sourceNamespace?: string; destinationSubnets?: string[] }[];
   clusters: WeightedCluster[];
 }
 

@@ -1,5 +1,6 @@
 import net, { type AddressInfo, type Socket } from 'node:net';
 import tls from 'node:tls';
+import { ipv4InCIDR } from '../../../cluster/ipv4.js';
 import { ClientConnection, clientAddress, type ClientLimits } from '../../proxy/http1/client-connection.js';
 import type { KeyPair } from '../../proxy/certificates.js';
 import { PASSTHROUGH_CLUSTER, type Listener, type ProxyConfig, type TcpRoute } from '../config/types.js';
@@ -30,9 +31,10 @@ interface Open {
   tcp?: TcpRoute[];
 }
 
-/** The cluster of the first route whose matches (none: every caller) take the caller, by weight; undefined when no route does. */
-function tcpRouteCluster(routes: TcpRoute[], source: { namespace: string; labels: Record<string, string> } | undefined): string | undefined {
-  const route = routes.find((r) => r.matches.length === 0 || r.matches.some((m) => sourceMatches(m, source)));
+/** The cluster of the first route whose matches (none: every connection) take the caller and the address it dialled, by weight; undefined when no route does. */
+function tcpRouteCluster(routes: TcpRoute[], source: { namespace: string; labels: Record<string, string> } | undefined, destination: string): string | undefined {
+  const takes = (m: TcpRoute['matches'][number]) => sourceMatches(m, source) && (m.destinationSubnets === undefined || m.destinationSubnets.some((s) => ipv4InCIDR(destination, s)));
+  const route = routes.find((r) => r.matches.length === 0 || r.matches.some(takes));
   return route ? (pickWeighted(route.clusters)?.cluster ?? '') : undefined;
 }
 
@@ -105,12 +107,12 @@ export class GatewayListeners {
   /** The cluster the destination's `tcp` routes pick for the caller, or undefined for the destination's own. */
   private tcpCluster(mesh: NonNullable<Listener['mesh']>, destination: string, socket: Socket): string | undefined {
     const routes = mesh.tcpRoutes?.[destination];
-    return routes && tcpRouteCluster(routes, this.proxy.current.workloads?.[clientAddress(socket.remoteAddress)]);
+    return routes && tcpRouteCluster(routes, this.proxy.current.workloads?.[clientAddress(socket.remoteAddress)], destination);
   }
 
   /** A gateway's TCP server: the bytes to the cluster its routes pick; a connection no route takes is closed, as Envoy's listener without a filter chain for it does. */
   private serveTcp(socket: Socket, routes: TcpRoute[]): void {
-    const cluster = tcpRouteCluster(routes, undefined);
+    const cluster = tcpRouteCluster(routes, undefined, clientAddress(socket.localAddress));
     if (cluster === undefined) return void socket.destroy();
     passThrough(socket, this.proxy, cluster);
   }

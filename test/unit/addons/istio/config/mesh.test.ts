@@ -120,7 +120,7 @@ test("a VirtualService's tcp routes go with the TCP and sniffed destinations of 
     istio('VirtualService', 'db', {
       hosts: ['db'],
       tcp: [
-        { match: [{ port: 5432, sourceLabels: { run: 'client' } }, { port: 5432, sourceNamespace: 'ops' }], route: [{ destination: { host: 'greet', port: { number: 80 } } }] },
+        { match: [{ port: 5432, sourceLabels: { run: 'client' } }, { port: 5432, sourceNamespace: 'ops', destinationSubnets: ['10.96.0.0/16'] }], route: [{ destination: { host: 'greet', port: { number: 80 } } }] },
         { match: [{ port: 5432, gateways: ['my-gateway'] }], route: [{ destination: { host: 'empty' } }] },
         { route: [{ destination: { host: 'db', port: { number: 5432 } }, weight: 80 }, { destination: { host: 'nowhere' }, weight: 20 }] },
       ],
@@ -130,7 +130,7 @@ test("a VirtualService's tcp routes go with the TCP and sniffed destinations of 
   const db = c.listeners.find((l) => l.port === 5432)!;
   assert.deepEqual(db.mesh!.tcpRoutes, {
     '10.96.0.21': [
-      { matches: [{ sourceLabels: { run: 'client' } }, { sourceNamespace: 'ops' }], clusters: [{ cluster: 'outbound|80||greet.default.svc.cluster.local', weight: 100 }] },
+      { matches: [{ sourceLabels: { run: 'client' } }, { sourceNamespace: 'ops', destinationSubnets: ['10.96.0.0/16'] }], clusters: [{ cluster: 'outbound|80||greet.default.svc.cluster.local', weight: 100 }] },
       { matches: [], clusters: [{ cluster: 'outbound|5432||db.default.svc.cluster.local', weight: 80 }, { cluster: '', weight: 20 }] },
     ],
   });

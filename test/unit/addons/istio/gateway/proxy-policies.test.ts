@@ -351,6 +351,14 @@ test("the mesh's TCP destinations follow the VirtualService's tcp routes, by the
       s.on('error', reject);
     });
   assert.equal(await readGateway(), 'canary', 'a gateway knows no caller workloads: the route for any caller');
+  // destinationSubnets: the address the connection was made to.
+  const bySubnet = gatewayConfig([
+    { matches: [{ destinationSubnets: ['10.0.0.0/8', '2001:db8::/32'] }], clusters: [{ cluster: 'canary', weight: 100 }] },
+    { matches: [{ destinationSubnets: ['127.0.0.2'] }], clusters: [{ cluster: 'own', weight: 100 }] },
+  ]);
+  gw.update(bySubnet);
+  await gwListeners.apply(bySubnet);
+  assert.equal(await readGateway(), 'own', 'the first route is for other addresses');
   const none = gatewayConfig([]);
   gw.update(none);
   await gwListeners.apply(none);
