@@ -91,6 +91,15 @@ function encodeReply(query: DecodedPacket, r: Reply, limit: number | undefined):
   return dnsPacket.encode(cut);
 }
 
+/**
+ * An authoritative NOERROR answer to `query` with `answers`, encoded as the server encodes its
+ * own: an EDNS OPT record when the query had one, and over UDP (`udp`) cut to the size the
+ * client can take, with TC set.
+ */
+export function encodeAnswer(query: DecodedPacket, answers: Answer[], udp: boolean): Buffer {
+  return encodeReply(query, { ...reply('NOERROR', true), answers }, udp ? (ednsOf(query)?.size ?? PLAIN_UDP_SIZE) : undefined);
+}
+
 function errorReply(buf: Buffer, rcode: string): Buffer | undefined {
   if (buf.length < 12) return undefined;
   // The header is enough to say FORMERR to the right query id.

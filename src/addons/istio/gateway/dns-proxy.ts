@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket, { type Answer, type DecodedPacket } from 'dns-packet';
 import { CLUSTER_DNS_IP } from '../../../cluster/constants.js';
-import { bindBoth } from '../../dns/server.js';
+import { bindBoth, encodeAnswer } from '../../dns/server.js';
 import type { DnsTable, ProxyConfig } from '../config/types.js';
 
 // ztunnel's DNS proxy (Istio's DNS capture, on by default in ambient mode): the node sends it
@@ -29,18 +29,8 @@ export function tableAnswer(query: DecodedPacket, table: DnsTable | undefined, n
   return entry.addresses.map((data) => ({ type: 'A', name: q.name, ttl: TABLE_TTL, data }));
 }
 
-function answerPacket(query: DecodedPacket, answers: Answer[]): Buffer {
-  return dnsPacket.encode({
-    type: 'response',
-    id: query.id,
-    flags: ((query.flags ?? 0) & dnsPacket.RECURSION_DESIRED) | dnsPacket.RECURSION_AVAILABLE | dnsPacket.AUTHORITATIVE_ANSWER,
-    questions: query.questions,
-    answers,
-  });
-}
-
-/** The table's answer as a DNS message, or undefined to forward the query as it is. */
-function local(msg: Buffer, table: DnsTable | undefined, namespace: string | undefined): Buffer | undefined {
+/** The table's answer as a DNS message (cut to what a UDP client takes, with TC), or undefined to forward the query as it is. */
+function local(msg: Buffer, table: DnsTable | undefined, namespace: string | undefined, udp: boolean): Buffer | undefined {
   let query: DecodedPacket;
   try {
     query = dnsPacket.decode(msg);
@@ -48,7 +38,7 @@ function local(msg: Buffer, table: DnsTable | undefined, namespace: string | und
     return undefined; // the upstream says what it makes of a message this proxy cannot read
   }
   const answers = tableAnswer(query, table, namespace);
-  return answers ? answerPacket(query, answers) : undefined;
+  return answers ? encodeAnswer(query, answers, udp) : undefined;
 }
 
 export class DnsProxy {
@@ -82,7 +72,7 @@ export class DnsProxy {
       const udp = dgram.createSocket('udp4');
       udp.on('message', (msg, from) => {
         if (msg.length < 12) return; // shorter than a DNS header: nothing to answer or forward
-        const mine = local(msg, this.table, this.namespaceOf(from.address));
+        const mine = local(msg, this.table, this.namespaceOf(from.address), true);
         if (mine) udp.send(mine, from.port, from.address);
         else this.forwardUdp(msg, (answer) => udp.send(answer, from.port, from.address));
       });
@@ -129,7 +119,7 @@ export class DnsProxy {
         if (pending.length < 2 + len) break;
         const msg = pending.subarray(2, 2 + len);
         pending = pending.subarray(2 + len);
-        const mine = local(msg, this.table, namespace);
+        const mine = local(msg, this.table, namespace, false);
         if (mine) sock.write(framed(mine));
         else this.forwardTcp(msg, sock);
       }

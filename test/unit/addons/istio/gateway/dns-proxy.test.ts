@@ -86,3 +86,32 @@ test('over TCP likewise, framed by length', async () => {
   const other = await queryTcp({ host: '127.0.0.1', port }, { type: 'query', id: 22, questions: [{ name: 'example.test', type: 'A' }] });
   assert.deepEqual(data(other.answers), ['192.0.2.50']);
 });
+
+test("an answer too large for the client's datagram is cut to fit with TC set, as Istio's proxy truncates; TCP carries it whole", async () => {
+  const many = Array.from({ length: 100 }, (_, i) => `240.240.1.${i + 1}`);
+  proxy.update({ version: '2', listeners: [], clusters: {}, secrets: {}, dns: { ...TABLE, 'many.test': { addresses: many } }, workloads: {} } as ProxyConfig);
+  try {
+    const raw = (q: object) =>
+      new Promise<Buffer>((resolve, reject) => {
+        const s = dgram.createSocket('udp4');
+        s.once('message', (m) => (s.close(), resolve(m)));
+        s.once('error', reject);
+        s.send(dnsPacket.encode(q as dnsPacket.Packet), port, '127.0.0.1');
+      });
+    const plain = await raw({ type: 'query', id: 31, questions: [{ name: 'many.test', type: 'A' }] });
+    assert.ok(plain.length <= 512, `${plain.length} bytes`);
+    const cut = dnsPacket.decode(plain);
+    assert.equal(cut.flag_tc, true);
+    assert.ok((cut.answers ?? []).length < 100);
+    // EDNS: the client's buffer size, up to 1232 bytes, and the OPT record back.
+    const edns = dnsPacket.decode(await raw({ type: 'query', id: 32, questions: [{ name: 'many.test', type: 'A' }], additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 4096 }] }));
+    assert.equal(edns.flag_tc, true);
+    assert.ok((edns.answers ?? []).length > (cut.answers ?? []).length);
+    assert.equal(edns.additionals?.[0]?.type, 'OPT');
+    const whole = await queryTcp({ host: '127.0.0.1', port }, { type: 'query', id: 33, questions: [{ name: 'many.test', type: 'A' }] });
+    assert.deepEqual(data(whole.answers), many);
+    assert.equal(whole.flag_tc, false);
+  } finally {
+    proxy.update({ version: '3', listeners: [], clusters: {}, secrets: {}, dns: TABLE, workloads: { '127.0.0.1': { namespace: 'team', labels: {} } } } as ProxyConfig);
+  }
+});
