@@ -11,7 +11,7 @@ import { requestHash } from './consistent-hash.js';
 import { corsDecision } from './cors.js';
 import { mirrored, sendShadow, type ShadowRequest } from './mirror.js';
 import { UpstreamCluster, type ClusterAcquired } from './upstream-cluster.js';
-import { connectFailureBody, ENVOY_DIALECT, envoyReply } from './envoy.js';
+import { connectFailureBody, envoyReason, envoyReply } from './envoy.js';
 import { ListenerRoutes, rewritePath, type HostCompilations, type RouteChoice } from './router.js';
 
 // The gateway's request path, as Envoy's HTTP connection manager and router run it: route by
@@ -386,7 +386,7 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
     const raw = h.rawHeaders;
     const routeOps = this.route.headers?.response;
     const clusterOps = this.weighted.headers?.response;
-    let out = statusLine(h.status, ENVOY_DIALECT.reason(h.status, h.reason), this.req.head.minor);
+    let out = statusLine(h.status, envoyReason(h.status), this.req.head.minor);
     if (routeOps || clusterOps) {
       const lines: string[] = [];
       for (let i = 0; i < raw.length; i += 2) {

@@ -237,6 +237,19 @@ test("Envoy's own words: lower-case fields in its order, a Connection line only 
   assert.match(aborted.text, /^HTTP\/1\.0 503 Service Unavailable\r\n/);
 });
 
+test("the status line carries Envoy's reason phrase, not the upstream's: 'Unknown' where Envoy has none", async (t) => {
+  const route = (status: number) => ({ action: { kind: 'route' as const, clusters: [{ cluster: `c${status}`, weight: 100 }], retry: NO_RETRY } });
+  for (const [status, reason] of [[418, 'Unknown'], [425, 'Too Early'], [451, 'Unknown'], [200, 'OK']] as const) {
+    const app = await answering(t, status, 'x');
+    const port = await gateway(t, { [`c${status}`]: { endpoints: [ep(app.port)], lb: 'ROUND_ROBIN' } }, route(status));
+    const got = await exchange(port, 'GET / HTTP/1.1\r\nHost: app.test\r\n\r\n', /\r\n0\r\n\r\n$/);
+    assert.match(got.text, new RegExp(`^HTTP/1\\.1 ${status} ${reason}\\r\\n`), `Node's backend says ${http.STATUS_CODES[status]}`);
+  }
+  // The proxy's own replies likewise: a fault abort of 418.
+  const aborting = await gateway(t, {}, { fault: { abort: { status: 418, percent: 100 } }, action: route(200).action });
+  assert.match((await exchange(aborting, 'GET / HTTP/1.1\r\nHost: app.test\r\n\r\n', /fault filter abort$/)).text, /^HTTP\/1\.1 418 Unknown\r\n/);
+});
+
 test("the mesh answers as a sidecar's outbound listener does: server: envoy, relayed or its own", async (t) => {
   const app = await answering(t, 200, 'hello');
   const port = await freePort();
