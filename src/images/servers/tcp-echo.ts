@@ -4,6 +4,7 @@
 // closes when the client's side ends. Its stdout logs each listener, request and response, as the
 // Go program's fmt.Printf calls do.
 import net, { type AddressInfo } from 'node:net';
+import { goHostPort, remoteAddr } from './common.js';
 
 const NEWLINE = 0x0a;
 
@@ -17,11 +18,6 @@ function listenError(port: string, err: NodeJS.ErrnoException | undefined): stri
   if (Number(port) > 65535) return `: address ${port}: invalid port`;
   const why = err?.code === 'EADDRINUSE' ? 'bind: address already in use' : err?.code === 'EACCES' ? 'bind: permission denied' : (err?.message ?? '');
   return ` :${port}: ${why}`;
-}
-
-/** Go's listener.Addr() of ":port": `[::]:port` on a dual-stack socket. */
-function goAddr(a: AddressInfo): string {
-  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
 }
 
 function handleConnection(socket: net.Socket, prefix: Buffer): void {
@@ -40,7 +36,7 @@ function handleConnection(socket: net.Socket, prefix: Buffer): void {
   });
   socket.on('error', (err: NodeJS.ErrnoException) => {
     const why = err.code === 'ECONNRESET' ? 'connection reset by peer' : err.message;
-    say(`failed to read data, err: read tcp ${socket.localAddress}:${socket.localPort}->${socket.remoteAddress}:${socket.remotePort}: read: ${why}\n`);
+    say(`failed to read data, err: read tcp ${goHostPort(socket.localAddress, socket.localPort)}->${remoteAddr(socket)}: read: ${why}\n`);
     socket.destroy();
   });
 }
@@ -54,7 +50,10 @@ function serve(port: string, prefix: Buffer, label: string): void {
   if (port !== '' && (!/^\d+$/.test(port) || Number(port) > 65535)) return fail();
   const server = net.createServer((socket) => handleConnection(socket, prefix));
   server.once('error', fail);
-  server.listen(port === '' ? 0 : Number(port), () => say(`listening on ${goAddr(server.address() as AddressInfo)}, prefix: ${label}\n`));
+  server.listen(port === '' ? 0 : Number(port), () => {
+    const bound = server.address() as AddressInfo;
+    say(`listening on ${goHostPort(bound.address, bound.port)}, prefix: ${label}\n`);
+  });
 }
 
 function main(args: string[]): void {
