@@ -174,6 +174,9 @@ test("Istio's TCP traffic shifting: the gateway's TCP server sends connections t
     const line = 'Mon Nov 12 23:24:57 UTC 2018';
     await waitFor('tcp-echo v1 through the TCP server', async () => (await echo(line).catch(() => '')) === `one ${line}\n`, 60_000);
     for (let i = 0; i < 10; i++) assert.equal(await echo(`${line} ${i}`), `one ${line} ${i}\n`);
+    // The TCP proxy's access log line per connection: no request, status 0, the bytes each way, v1's endpoint and cluster.
+    const tcpLine = new RegExp(`\\] "- - -" 0 - - - "-" ${line.length + 3} ${line.length + 7} \\d+ - "-" "-" "-" "-" "[\\d.]+:9000" outbound\\|9000\\|v1\\|tcp-echo\\.${TCP_NS}\\.svc\\.cluster\\.local `);
+    await waitFor('the TCP connections in the gateway\'s access log', async () => tcpLine.test(await c.ok(['logs', '-n', NS, `deployment/${GW}`, '--tail=20'])), 30_000);
 
     await c.ok(['apply', '-n', TCP_NS, '-f', '-'], TCP_ECHO_20_V2);
     // Each connection answers one or two, and both come: 100 connections without a two at 20% is a chance of 2·10⁻¹⁰.

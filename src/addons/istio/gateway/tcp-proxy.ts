@@ -1,30 +1,60 @@
 import net, { type Socket } from 'node:net';
+import { clientAddress } from '../../proxy/http1/client-connection.js';
+import { accessLogLine, type AccessRecord } from './access-log.js';
 import type { GatewayProxy } from './proxy.js';
 
-// The mesh proxy's L4 path, for Service ports that do not carry HTTP/1.1: the bytes of the
-// connection go unchanged to one endpoint of the Service's cluster, picked by the cluster's load
-// balancer; a refused connection tries the next endpoint, as Envoy's TCP proxy retries connect
-// failures (max_connect_attempts 1 by default, but every endpoint is one pick away here).
+// The mesh proxy's L4 path, for Service ports that do not carry HTTP/1.1, and a gateway's TCP
+// servers: the bytes of the connection go unchanged to one endpoint of the cluster, picked by its
+// load balancer; a refused connection tries the next endpoint, as Envoy's TCP proxy retries
+// connect failures (max_connect_attempts 1 by default, but every endpoint is one pick away here).
+// When the connection ends, the TCP proxy's access log line: Istio's format with "- - -" for the
+// request and 0 for the status, the bytes each way, the endpoint and the cluster, and the flag
+// for a connection that found no cluster (NC), no healthy endpoint (UH) or none that answered (UF).
 
 const MAX_CONNECT_ATTEMPTS = 3;
 
 export function passThrough(client: Socket, proxy: GatewayProxy, clusterName: string, first?: Buffer): void {
+  const rec: AccessRecord = {
+    start: Date.now(),
+    method: '-',
+    path: '-',
+    protocol: '-',
+    status: 0,
+    flags: '-',
+    details: '-',
+    bytesReceived: 0,
+    bytesSent: 0,
+    durationMs: 0,
+    downstreamLocal: `${clientAddress(client.localAddress)}:${client.localPort}`,
+    downstreamRemote: `${clientAddress(client.remoteAddress)}:${client.remotePort}`,
+    upstreamCluster: clusterName,
+  };
+  client.once('close', () => {
+    rec.durationMs = Date.now() - rec.start;
+    rec.bytesReceived = client.bytesRead;
+    rec.bytesSent = client.bytesWritten;
+    proxy.accessLog(accessLogLine(rec));
+  });
+  const refuse = (flags: string) => {
+    rec.flags = flags;
+    client.destroy();
+  };
   const upstream = proxy.upstream(clusterName);
   const cluster = upstream?.spec.originalDst ? upstream.forOriginalDst(client, true) : upstream;
-  if (!cluster || cluster.healthy().length === 0) {
-    client.destroy();
-    return;
-  }
+  if (!cluster) return refuse('NC');
+  if (cluster.healthy().length === 0) return refuse('UH');
   const tried = new Set<string>();
   client.pause();
   client.on('error', () => undefined);
   const attempt = () => {
     const ep = proxy.pick(cluster, tried);
-    if (!ep) return client.destroy();
+    if (!ep) return refuse(tried.size > 0 ? 'UF' : 'UH');
     tried.add(ep.key);
+    rec.upstreamHost = ep.key;
     const upstream = net.connect({ host: ep.address, port: ep.port, allowHalfOpen: true });
     upstream.setNoDelay(true);
     upstream.once('connect', () => {
+      rec.upstreamLocal = `${upstream.localAddress}:${upstream.localPort}`;
       upstream.removeAllListeners('error');
       upstream.on('error', () => client.destroy());
       client.on('close', () => upstream.destroy());
@@ -36,7 +66,7 @@ export function passThrough(client: Socket, proxy: GatewayProxy, clusterName: st
     });
     upstream.once('error', () => {
       if (tried.size < Math.min(MAX_CONNECT_ATTEMPTS, cluster.spec.endpoints.length) && !client.destroyed) attempt();
-      else client.destroy();
+      else refuse(tried.size > 1 ? 'UF,URX' : 'UF');
     });
   };
   attempt();

@@ -58,6 +58,14 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Resolves once `done` holds, checking every 10 ms for at most 5 s. */
+async function until(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done(); waited += 10) {
+    if (waited > 5000) throw new Error('the condition did not come within 5 s');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 const ep = (port: number) => ({ address: '127.0.0.1', port, key: `127.0.0.1:${port}` });
 const NO_RETRY = { attempts: 0, retryOn: [], statusCodes: [] };
 
@@ -323,7 +331,8 @@ test("the mesh's TCP destinations follow the VirtualService's tcp routes, by the
     secrets: {},
     workloads: { '127.0.0.5': { namespace: 'team', labels: { track: 'canary' } }, '127.0.0.6': { namespace: 'team', labels: {} } },
   };
-  const proxy = new GatewayProxy(() => undefined);
+  const tcpLog: string[] = [];
+  const proxy = new GatewayProxy((line) => tcpLog.push(line));
   const listeners = new GatewayListeners(proxy, () => undefined, '127.0.0.2');
   proxy.update(config);
   await listeners.apply(config);
@@ -340,13 +349,20 @@ test("the mesh's TCP destinations follow the VirtualService's tcp routes, by the
       s.on('error', reject);
     });
   assert.equal(await read('127.0.0.5'), 'canary');
+  // The TCP proxy's access log line once the connection is over: no request, status 0, the bytes each way.
+  await until(() => tcpLog.length === 1);
+  assert.match(
+    tcpLog[0]!,
+    new RegExp(`^\\[\\S+Z\\] "- - -" 0 - - - "-" 0 6 \\d+ - "-" "-" "-" "-" "127\\.0\\.0\\.1:${canary}" canary 127\\.0\\.0\\.1:\\d+ 127\\.0\\.0\\.2:${port} 127\\.0\\.0\\.5:\\d+ - -\\n$`),
+  );
   assert.equal(await read('127.0.0.6'), 'own', 'the route does not take a caller without the label');
   assert.equal(await read('127.0.0.7'), 'own', 'nor one the mesh does not know');
 
   // A gateway's TCP server: its routes pick the cluster; with none that takes the caller, the connection is closed.
   const tcpPort = await freePort();
   const gatewayConfig = (tcp: TcpRoute[]): ProxyConfig => ({ ...config, version: String(tcp.length), workloads: {}, listeners: [{ port: tcpPort, serverPort: 31400, protocol: 'TCP', virtualHosts: [], tcp }] });
-  const gw = new GatewayProxy(() => undefined);
+  const gwLog: string[] = [];
+  const gw = new GatewayProxy((line) => gwLog.push(line));
   const gwListeners = new GatewayListeners(gw, () => undefined, '127.0.0.2');
   t.after(async () => {
     await gwListeners.close();
@@ -372,6 +388,13 @@ test("the mesh's TCP destinations follow the VirtualService's tcp routes, by the
   gw.update(bySubnet);
   await gwListeners.apply(bySubnet);
   assert.equal(await readGateway(), 'own', 'the first route is for other addresses');
+  // A cluster with no endpoint left: the connection is closed and logged UH.
+  const empty = gatewayConfig([{ matches: [], clusters: [{ cluster: 'gone', weight: 100 }] }]);
+  const noEndpoints = { ...empty, clusters: { ...empty.clusters, gone: { endpoints: [], lb: 'ROUND_ROBIN' as const } } };
+  gw.update(noEndpoints);
+  await gwListeners.apply(noEndpoints);
+  assert.equal(await readGateway(), '');
+  await until(() => gwLog.some((l) => / 0 UH - - "-" 0 0 /.test(l)));
   const none = gatewayConfig([]);
   gw.update(none);
   await gwListeners.apply(none);
