@@ -199,6 +199,25 @@ interface BoundServer {
  * what they are made of changes), so pods coming and going do not make every route be
  * translated again.
  */
+/**
+ * The VirtualServices bound to a gateway (oldest first, as `vss` comes), each with every host of
+ * its that a server's hosts take: their intersection, in a namespace the server host allows.
+ */
+function* boundHosts(vss: KObject[], gateway: string, serverHosts: { namespace: string; dnsName: string }[]): Generator<{ vs: KObject; spec: VSSpec; namespace: string; name: string }> {
+  for (const vs of vss) {
+    const spec = (vs as IVirtualService).spec as VSSpec | undefined;
+    const namespace = vs.metadata.namespace ?? '';
+    if (!spec || !(spec.gateways ?? []).some((g) => qualifyGateway(g, namespace) === gateway)) continue;
+    for (const host of spec.hosts ?? []) {
+      for (const sh of serverHosts) {
+        if (sh.namespace !== '*' && sh.namespace !== namespace) continue;
+        const name = intersectHosts(sh.dnsName, host);
+        if (name) yield { vs, spec, namespace, name };
+      }
+    }
+  }
+}
+
 export function registryOf(snap: MeshSnapshot): readonly unknown[] {
   return [snap.services, snap.destinationRules, snap.serviceEntries];
 }
@@ -244,21 +263,11 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity, tra
       const requireTls = server.tls?.httpsRedirect === true;
       const scope = `${gateway}|${number}`;
       const ctx = { port: number, gateway, resolve: clusters.resolve, has: clusters.has };
-      for (const vs of vss) {
-        const spec = (vs as IVirtualService).spec as VSSpec | undefined;
-        const vsNs = vs.metadata.namespace ?? '';
-        if (!(spec?.gateways ?? []).some((g) => qualifyGateway(g, vsNs) === gateway)) continue;
-        for (const host of spec?.hosts ?? []) {
-          for (const sh of serverHosts) {
-            if (sh.namespace !== '*' && sh.namespace !== vsNs) continue;
-            const name = intersectHosts(sh.dnsName, host);
-            if (!name) continue;
-            const entry = hostRoutes.get(name) ?? { parts: [], requireTls };
-            entry.requireTls ||= requireTls;
-            entry.parts.push(translations.routes(vs, spec?.http ?? [], scope, ctx));
-            hostRoutes.set(name, entry);
-          }
-        }
+      for (const { vs, spec, name } of boundHosts(vss, gateway, serverHosts)) {
+        const entry = hostRoutes.get(name) ?? { parts: [], requireTls };
+        entry.requireTls ||= requireTls;
+        entry.parts.push(translations.routes(vs, spec.http ?? [], scope, ctx));
+        hostRoutes.set(name, entry);
       }
     }
     const virtualHosts: VirtualHost[] = [];
@@ -281,12 +290,11 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity, tra
     const tcp: TcpRoute[] = [];
     for (const { server, gateway, gatewayNamespace } of servers) {
       const serverHosts = (server.hosts ?? []).map((h) => splitServerHost(h, gatewayNamespace));
-      for (const vs of vss) {
-        const spec = (vs as IVirtualService).spec as VSSpec | undefined;
-        const vsNs = vs.metadata.namespace ?? '';
-        if (!spec?.tcp || !(spec.gateways ?? []).some((g) => qualifyGateway(g, vsNs) === gateway)) continue;
-        const taken = (spec.hosts ?? []).some((host) => serverHosts.some((sh) => (sh.namespace === '*' || sh.namespace === vsNs) && intersectHosts(sh.dnsName, host)));
-        if (taken) tcp.push(...translateTcpRoutes(spec.tcp, { namespace: vsNs }, { port: number, gateway, resolve: clusters.resolve }));
+      const taken = new Set<KObject>();
+      for (const { vs, spec, namespace } of boundHosts(vss, gateway, serverHosts)) {
+        if (!spec.tcp || taken.has(vs)) continue;
+        taken.add(vs);
+        tcp.push(...translateTcpRoutes(spec.tcp, { namespace }, { port: number, gateway, resolve: clusters.resolve }));
       }
     }
     listeners.push({ port: listenPort(number, proxy, snap.services), serverPort: number, protocol: 'TCP', virtualHosts: [], tcp });
