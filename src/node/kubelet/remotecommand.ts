@@ -88,8 +88,10 @@ export function serveWebSocketExec(ws: WebSocket, start: () => ExecProcess, argv
   const send = (ch: number, d: Buffer | string) => {
     if (ws.readyState === ws.OPEN) ws.send(frame(ch, Buffer.isBuffer(d) ? d : Buffer.from(d)));
   };
-  // Lets clients that wait for the first frame know the streams are set up (upstream does the same).
-  if (o.stdout) send(CHANNEL.stdout, Buffer.alloc(0));
+  // Upstream tells the client the streams are set up with an empty frame on the lowest channel it
+  // writes. Clients of v4 and before wait for it; client-go's v5 executor does not, and logs
+  // "Unknown stream id" to the user's stderr when the frame beats its own stream set-up.
+  if (ws.protocol !== 'v5.channel.k8s.io') send(o.stdout ? CHANNEL.stdout : o.stderr ? CHANNEL.stderr : CHANNEL.error, Buffer.alloc(0));
   proc.stdout.on('data', (d: Buffer) => o.stdout && send(CHANNEL.stdout, d));
   proc.stderr?.on('data', (d: Buffer) => send(o.tty ? CHANNEL.stdout : CHANNEL.stderr, d));
   ws.on('message', (raw: Buffer, isBinary: boolean) => {

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
 import type { ExecProcess } from '../../../../src/node/kubelet/cri.js';
-import { expectedSpdyStreams, SpdyExecHandler } from '../../../../src/node/kubelet/remotecommand.js';
+import { CHANNEL, expectedSpdyStreams, selectProtocol, serveWebSocketExec, SpdyExecHandler } from '../../../../src/node/kubelet/remotecommand.js';
 import { SpdySession } from '../../../../src/node/kubelet/spdy-session.js';
 import { connection, SpdyTestClient, until } from './spdy-client.js';
 
@@ -140,4 +141,47 @@ test('SPDY exec: the client going away drops the command\'s output (so the runti
   await stdoutGone;
   await stdinEnded;
   assert.equal(f.stdout.readableEnded, false);
+});
+
+/** Runs one WebSocket exec whose command prints `hi` and exits 0; returns the frames the client saw. */
+async function webSocketFrames(protocol: string, io = { stdin: false, stdout: true, stderr: true, tty: false }): Promise<Buffer[]> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (p) => selectProtocol(p) ?? false });
+  try {
+    wss.on('connection', (ws) => {
+      const f = fakeProc({ stdin: false, stderr: true });
+      serveWebSocketExec(ws, () => f.proc, ['echo', 'hi'], io);
+      setImmediate(() => {
+        f.stdout.write('hi\n');
+        f.done(0);
+      });
+    });
+    await new Promise((r) => wss.once('listening', r));
+    const { port } = wss.address() as { port: number };
+    const client = new WebSocket(`ws://127.0.0.1:${port}/`, [protocol]);
+    const frames: Buffer[] = [];
+    client.on('message', (m: Buffer) => frames.push(m));
+    await new Promise((r) => client.once('close', r));
+    return frames;
+  } finally {
+    await new Promise((r) => wss.close(r));
+  }
+}
+
+test('WebSocket exec v4: an empty frame says the streams are open, before any output; a Status ends it', async () => {
+  const frames = await webSocketFrames('v4.channel.k8s.io');
+  assert.deepEqual(frames[0], Buffer.from([CHANNEL.stdout]));
+  assert.deepEqual(frames[1], Buffer.from([CHANNEL.stdout, ...Buffer.from('hi\n')]));
+  assert.equal(frames.at(-1)![0], CHANNEL.error);
+  assert.deepEqual(JSON.parse(frames.at(-1)!.subarray(1).toString()), { metadata: {}, status: 'Success' });
+});
+
+test('WebSocket exec v4 without stdout: the empty frame goes to stderr, the lowest channel written, as upstream', async () => {
+  const frames = await webSocketFrames('v4.channel.k8s.io', { stdin: false, stdout: false, stderr: true, tty: false });
+  assert.deepEqual(frames[0], Buffer.from([CHANNEL.stderr]));
+});
+
+test('WebSocket exec v5 (client-go): no empty frame, which could beat the client\'s stream set-up', async () => {
+  const frames = await webSocketFrames('v5.channel.k8s.io');
+  assert.deepEqual(frames[0], Buffer.from([CHANNEL.stdout, ...Buffer.from('hi\n')]));
+  assert.ok(frames.every((f) => f.length > 1), 'every frame carries data');
 });
