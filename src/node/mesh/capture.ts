@@ -7,7 +7,7 @@ import type { KObject } from '../../api/types.js';
 import { entryIPv4Addresses } from '../../api/istio-addresses.js';
 import { selectorMatches, type LabelSelector } from '../../api/selectors.js';
 import { ISTIO_STATUS_PORT } from '../../cluster/constants.js';
-import { policyTypes } from '../networkpolicy/selection.js';
+import { policyTypes } from '../../api/networkpolicy/selection.js';
 
 /** The namespace the mesh's control plane and node proxies live in; never captured itself. */
 export const ISTIO_NAMESPACE = 'istio-system';

@@ -16,13 +16,19 @@
 //                   the resolved address . protocol . port of each destination pod.
 // Traffic between a pod and its own node never crosses the forward hook, so it always passes,
 // as upstream requires; a pod reaching itself through a Service is let through by @self.
+//
+// The mesh: a meshed pod's connection to a Service goes to its node's ztunnel with the Service's
+// address as destination (src/node/mesh), and the ztunnel makes the connection to the chosen pod
+// from its own address. Neither leg says who talks to whom, so the ztunnel applies both pods'
+// policies itself (src/api/networkpolicy/verdict.ts): the node lets captured connections (the
+// mesh's mark) past the egress check and the ztunnels' TCP connections past the ingress check.
 import { createHash } from 'node:crypto';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
-import type { INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer';
-import type { INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPort';
 import type { KObject } from '../../api/types.js';
-import { cidrRange, mergeRanges, rangeContains, rangeElement, subtractRanges, type Range } from './ip-ranges.js';
-import { clusterView, nftProtocol, peerPods, policyTypes, selectedPods, type ClusterView, type PodFacts } from './selection.js';
+import { allowRules, type Direction, type PortRange } from '../../api/networkpolicy/allow-rules.js';
+import { mergeRanges, rangeElement } from '../../api/networkpolicy/ip-ranges.js';
+import { ISTIO_NAMESPACE, ZTUNNEL_APP } from '../mesh/capture.js';
+import { clusterView, policyTypes, selectedPods, type ClusterView, type PodFacts } from '../../api/networkpolicy/selection.js';
 
 export const TABLE_FAMILY = 'inet';
 export const TABLE_NAME = 'skiff-netpol';
@@ -30,6 +36,8 @@ export const TABLE_NAME = 'skiff-netpol';
 export const INGRESS_PODS = 'ingress-pods';
 export const EGRESS_PODS = 'egress-pods';
 export const SELF = 'self';
+/** The mesh's node proxies (ztunnel pods), which apply the policies of the connections they make themselves. */
+export const MESH_PROXIES = 'mesh-proxies';
 export const EGRESS_CHAIN = 'forward-egress';
 export const INGRESS_CHAIN = 'forward-ingress';
 
@@ -56,6 +64,7 @@ const ADDR_SET = '{ type ipv4_addr ; flags interval ; }';
 const PORT_SET = '{ type ipv4_addr . inet_proto . inet_service ; }';
 const VMAP = '{ type ipv4_addr : verdict ; }';
 const SELF_SET = '{ type ipv4_addr . ipv4_addr ; }';
+const PLAIN_ADDR_SET = '{ type ipv4_addr ; }';
 
 const shortHash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
 
@@ -105,6 +114,9 @@ export function buildNetpolState(input: NetpolInput): NetpolState {
     sets.set(mapName, map);
   }
   sets.set(SELF, selfSet);
+  const proxies: NftSet = { decl: PLAIN_ADDR_SET, elements: new Map() };
+  if (input.policies.length > 0) for (const p of view.pods) if (p.namespace === ISTIO_NAMESPACE && p.labels.app === ZTUNNEL_APP) proxies.elements.set(p.ip, p.ip);
+  sets.set(MESH_PROXIES, proxies);
   return { sets, chains };
 }
 
@@ -114,96 +126,37 @@ function push(m: Map<string, string[]>, k: string, v: string): void {
   else m.set(k, [v]);
 }
 
-interface PortRange {
-  protocol: string;
-  start: number;
-  end: number;
-}
-
-/** The rules of one direction of one policy; adds the sets they use to `sets`. */
-function directionRules(
-  policy: INetworkPolicy,
-  dir: 'ingress' | 'egress',
-  id: string,
-  targets: PodFacts[],
-  view: ClusterView,
-  sets: Map<string, NftSet>,
-): string[] {
-  const ns = policy.metadata?.namespace ?? 'default';
-  const allowRules = (dir === 'ingress' ? policy.spec?.ingress : policy.spec?.egress) ?? [];
+/** The nft rules of one direction of one policy; adds the sets they use to `sets`. */
+function directionRules(policy: INetworkPolicy, dir: Direction, id: string, targets: PodFacts[], view: ClusterView, sets: Map<string, NftSet>): string[] {
   const peerAddr = dir === 'ingress' ? 'ip saddr' : 'ip daddr';
   const out: string[] = [];
-  allowRules.forEach((rule, r) => {
-    const peers: INetworkPolicyPeer[] = (dir === 'ingress' ? (rule as { from?: INetworkPolicyPeer[] }).from : (rule as { to?: INetworkPolicyPeer[] }).to) ?? [];
-    const ports: INetworkPolicyPort[] = rule.ports ?? [];
+  allowRules(policy, dir, targets, view).forEach((rule, r) => {
     const tag = `${id}-${dir === 'ingress' ? 'in' : 'out'}${r}`;
-
     let peerMatch = '';
-    // Destination pods whose named ports an egress rule may open.
-    let egressDestinations: PodFacts[] = view.pods;
-    if (peers.length > 0) {
-      const { ranges, pods } = resolvePeers(peers, ns, view);
+    if (rule.peers) {
       const name = `${tag}-peers`;
-      sets.set(name, { decl: ADDR_SET, elements: new Map(ranges.map((x) => [rangeElement(x), rangeElement(x)])) });
+      sets.set(name, { decl: ADDR_SET, elements: new Map(rule.peers.map((x) => [rangeElement(x), rangeElement(x)])) });
       peerMatch = `${peerAddr} @${name} `;
-      egressDestinations = pods;
     }
-    if (ports.length === 0) {
+    if (!rule.ports) {
       out.push(`${peerMatch}accept`);
       return;
     }
-
-    const numeric: PortRange[] = [];
-    const named: { protocol: string; name: string }[] = [];
-    for (const p of ports) {
-      const protocol = nftProtocol(p.protocol);
-      if (p.port === undefined || p.port === null) numeric.push({ protocol, start: 0, end: 65535 });
-      else if (typeof p.port === 'number') numeric.push({ protocol, start: p.port, end: Math.max(p.port, p.endPort ?? p.port) });
-      else named.push({ protocol, name: p.port });
-    }
+    const { numeric, named } = rule.ports;
     if (numeric.length > 0) out.push(`${peerMatch}meta l4proto . th dport { ${portElements(numeric).join(', ')} } accept`);
-    if (named.length > 0) {
-      // A named port means the port of that name on the destination pod, so it is resolved per
-      // pod: the policy's own pods for ingress, the peer pods for egress.
-      const destinations = dir === 'ingress' ? targets : egressDestinations;
+    if (named) {
       const elements = new Map<string, string>();
-      for (const pod of destinations) {
-        for (const n of named) {
-          for (const cp of pod.namedPorts) {
-            if (cp.name !== n.name || cp.protocol !== n.protocol) continue;
-            const e = `${pod.ip} . ${cp.protocol} . ${cp.port}`;
-            elements.set(e, e);
-          }
-        }
+      for (const p of named) {
+        const e = `${p.ip} . ${p.protocol} . ${p.port}`;
+        elements.set(e, e);
       }
       const name = `${tag}-ports`;
       sets.set(name, { decl: PORT_SET, elements });
+      // Egress named ports are those of the peer pods already.
       out.push(`${dir === 'ingress' ? peerMatch : ''}ip daddr . meta l4proto . th dport @${name} accept`);
     }
   });
   return out;
-}
-
-/** The addresses a rule's peers allow, and the pods among them. */
-function resolvePeers(peers: INetworkPolicyPeer[], ns: string, view: ClusterView): { ranges: Range[]; pods: PodFacts[] } {
-  const ranges: Range[] = [];
-  const pods = new Map<string, PodFacts>();
-  for (const peer of peers) {
-    if (peer.ipBlock) {
-      const block = cidrRange(peer.ipBlock.cidr);
-      if (!block) continue; // an IPv6 block: this pod network has no IPv6 addresses
-      const holes = (peer.ipBlock.except ?? []).map(cidrRange).filter((x): x is Range => x !== undefined);
-      const allowed = subtractRanges([block], holes);
-      ranges.push(...allowed);
-      for (const p of view.pods) if (rangeContains(allowed, p.ipNumber)) pods.set(p.ip, p);
-      continue;
-    }
-    for (const p of peerPods(peer, ns, view)) {
-      ranges.push({ start: p.ipNumber, end: p.ipNumber });
-      pods.set(p.ip, p);
-    }
-  }
-  return { ranges: mergeRanges(ranges), pods: [...pods.values()] };
 }
 
 /** `tcp . 80`, `udp . 1000-2000`: one element per protocol and merged port range. */

@@ -1,7 +1,8 @@
 // nft scripts for the `inet skiff-netpol` table: the whole table in one transaction, or only
 // what changed between two states (set elements added and removed, changed chains flushed and
 // refilled), so a pod coming or going costs a few element updates.
-import { EGRESS_CHAIN, EGRESS_PODS, INGRESS_CHAIN, INGRESS_PODS, SELF, TABLE_FAMILY, TABLE_NAME, type NetpolState, type NftSet } from './rules.js';
+import { MESH_MARK } from '../mesh/rules.js';
+import { EGRESS_CHAIN, EGRESS_PODS, INGRESS_CHAIN, INGRESS_PODS, MESH_PROXIES, SELF, TABLE_FAMILY, TABLE_NAME, type NetpolState, type NftSet } from './rules.js';
 
 const T = `${TABLE_FAMILY} ${TABLE_NAME}`;
 
@@ -11,9 +12,13 @@ function baseChains(): string[] {
     `add chain ${T} ${INGRESS_CHAIN} { type filter hook forward priority 1 ; policy accept ; }`,
     `add rule ${T} ${EGRESS_CHAIN} ct state established,related accept`,
     `add rule ${T} ${EGRESS_CHAIN} ip saddr . ip daddr @${SELF} accept`,
+    // Captured by the mesh: the ztunnel checks the pod's egress policies (rules.ts).
+    `add rule ${T} ${EGRESS_CHAIN} meta mark & ${MESH_MARK} == ${MESH_MARK} accept`,
     `add rule ${T} ${EGRESS_CHAIN} ip saddr vmap @${EGRESS_PODS}`,
     `add rule ${T} ${INGRESS_CHAIN} ct state established,related accept`,
     `add rule ${T} ${INGRESS_CHAIN} ip saddr . ip daddr @${SELF} accept`,
+    // A ztunnel's connection on a meshed pod's behalf: it checked the destination's ingress policies.
+    `add rule ${T} ${INGRESS_CHAIN} ip saddr @${MESH_PROXIES} meta l4proto tcp accept`,
     `add rule ${T} ${INGRESS_CHAIN} ip daddr vmap @${INGRESS_PODS}`,
   ];
 }

@@ -52,7 +52,7 @@ function byKey(l: Listener): Map<string, VirtualHost> | null {
 /** What turns `from` into `to`; undefined when only the whole configuration can say it. */
 export function configDelta(from: ProxyConfig, to: ProxyConfig): ProxyConfigDelta | undefined {
   if (from.listeners.length !== to.listeners.length) return undefined;
-  if (JSON.stringify(from.secrets) !== JSON.stringify(to.secrets) || JSON.stringify(from.workloads) !== JSON.stringify(to.workloads) || JSON.stringify(from.dns) !== JSON.stringify(to.dns)) return undefined;
+  if (JSON.stringify(from.secrets) !== JSON.stringify(to.secrets) || JSON.stringify(from.workloads) !== JSON.stringify(to.workloads) || JSON.stringify(from.dns) !== JSON.stringify(to.dns) || JSON.stringify(from.policies) !== JSON.stringify(to.policies)) return undefined;
   const virtualHosts: ProxyConfigDelta['virtualHosts'] = [];
   for (let i = 0; i < to.listeners.length; i++) {
     const [a, b] = [from.listeners[i]!, to.listeners[i]!];

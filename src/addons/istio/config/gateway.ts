@@ -29,6 +29,9 @@ export interface MeshSnapshot {
   pods: KObject[];
   secrets: KObject[];
   serviceEntries?: KObject[];
+  /** The mesh's node proxies apply these (with the namespaces' labels they select by). */
+  networkPolicies?: KObject[];
+  namespaces?: KObject[];
 }
 
 /** The gateway pod asking for its configuration. */

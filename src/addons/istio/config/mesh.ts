@@ -1,4 +1,5 @@
 import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
+import { policyTable } from '../../../api/networkpolicy/verdict.js';
 import type { KObject } from '../../../api/types.js';
 import { ISTIO_STATUS_PORT } from '../../../cluster/constants.js';
 import { byCreation, ClusterBuilder, registryOf, ROOT_NAMESPACE, type MeshSnapshot } from './gateway.js';
@@ -187,6 +188,7 @@ export function buildMeshConfig(snap: MeshSnapshot, translations = new RouteTran
     const ip = (p.status as { podIP?: string } | undefined)?.podIP;
     if (ip && !(p.spec as { hostNetwork?: boolean } | undefined)?.hostNetwork) workloads[ip] = { namespace: p.metadata.namespace ?? '', labels: p.metadata.labels ?? {} };
   }
-  const body = { listeners: [...listeners.values()].sort((a, b) => a.port - b.port), clusters: clusters.clusters, secrets: {}, workloads, dns: dnsTable(clusters.entries.values()) };
+  const policies = policyTable(snap.networkPolicies ?? [], snap.pods, snap.namespaces ?? []);
+  const body = { listeners: [...listeners.values()].sort((a, b) => a.port - b.port), clusters: clusters.clusters, secrets: {}, workloads, dns: dnsTable(clusters.entries.values()), ...(policies ? { policies } : {}) };
   return versioned(body);
 }

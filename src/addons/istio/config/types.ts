@@ -1,3 +1,4 @@
+import type { PolicyTable } from '../../../api/networkpolicy/verdict.js';
 import type { KeyPair } from '../../proxy/certificates.js';
 import type { Endpoint } from '../../proxy/endpoints.js';
 
@@ -210,6 +211,12 @@ export interface ProxyConfig {
   acceptHttp10?: true;
   /** Mesh proxies: the DNS proxy's table (Istio's NameTable), ServiceEntry hosts by name. */
   dns?: DnsTable;
+  /**
+   * Mesh proxies: the NetworkPolicies in force, which a node proxy applies to the connections it
+   * makes for meshed pods (the node lets those through, src/node/networkpolicy); absent: none
+   * isolates a pod.
+   */
+  policies?: PolicyTable;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connectionAllowed } from '../../../api/networkpolicy/verdict.js';
 import type { ClientRequest } from '../../proxy/http1/client-connection.js';
 import type { ResponseHead } from '../../proxy/http1/head.js';
 import { headerLines, requestHead, statusLine } from '../../proxy/http1/serialize.js';
@@ -219,6 +220,16 @@ export class GatewayProxy {
     return (this.active.get(a.key) ?? 0) <= (this.active.get(b.key) ?? 0) ? a : b;
   }
 
+  /**
+   * Whether NetworkPolicy refuses the connection to `ep` that a meshed pod at `client` asks
+   * for: its egress policies or the endpoint's ingress policies (ProxyConfig.policies). The node
+   * lets the mesh's connections through and leaves this to the proxy (src/node/networkpolicy).
+   */
+  refuses(client: string, ep: Endpoint): boolean {
+    const table = this.config.policies;
+    return table !== undefined && !connectionAllowed(table, client, ep.address, 'tcp', ep.port);
+  }
+
   reply(req: ClientRequest, rec: AccessRecord, r: LocalReply, flags: string, details: string): void {
     const cors = this.corsHeaders.get(req);
     if (!req.finished) req.respond(cors ? { ...r, headers: { ...r.headers, ...cors } } : r);
@@ -301,7 +312,8 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
     for (const m of this.action.mirrors ?? []) {
       const mirror = this.proxy.upstream(m.cluster);
       const ep = mirror && mirrored(m.percent) ? this.proxy.pick(mirror, NOTHING_TRIED) : undefined;
-      if (ep) (this.shadows ??= []).push(sendShadow(ep, this.method, this.target, this.baseLines, this.action.timeoutMs, this.withBody));
+      // A copy NetworkPolicy refuses would be a dropped SYN: nothing to send, nobody waiting for it.
+      if (ep && !this.proxy.refuses(this.req.remoteAddress, ep)) (this.shadows ??= []).push(sendShadow(ep, this.method, this.target, this.baseLines, this.action.timeoutMs, this.withBody));
     }
     this.tryOnce();
   }
@@ -324,6 +336,16 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
     this.current = ex;
     const perTryMs = this.action.retry.perTryTimeoutMs;
     if (perTryMs) this.perTry = setTimeout(() => this.onPerTryTimeout(), perTryMs);
+    if (this.proxy.refuses(this.req.remoteAddress, ep)) {
+      // NetworkPolicy drops the connection's SYN: the attempt ends at the connect timeout, as it
+      // would against a real dropped packet, and retries go on by the route's policy.
+      const timer = setTimeout(() => {
+        this.cancelConnect = undefined;
+        this.failed({ failure: 'timeout', sent: false, message: 'connect timeout' });
+      }, this.cluster.connectTimeoutMs);
+      this.cancelConnect = () => clearTimeout(timer);
+      return;
+    }
     this.cancelConnect = this.cluster.acquire(ep, ex, (a: ClusterAcquired) => {
       this.cancelConnect = undefined;
       if ('overflow' in a) {

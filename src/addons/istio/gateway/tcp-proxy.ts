@@ -5,8 +5,9 @@ import type { GatewayProxy } from './proxy.js';
 
 // The mesh proxy's L4 path, for Service ports that do not carry HTTP/1.1, and a gateway's TCP
 // servers: the bytes of the connection go unchanged to one endpoint of the cluster, picked by its
-// load balancer; a refused connection tries the next endpoint, as Envoy's TCP proxy retries
-// connect failures (max_connect_attempts 1 by default, but every endpoint is one pick away here).
+// load balancer; a refused connection, or one not made within the cluster's connectTimeout, tries
+// the next endpoint, as Envoy's TCP proxy retries connect failures (max_connect_attempts 1 by
+// default, but every endpoint is one pick away here).
 // When the connection ends, the TCP proxy's access log line: Istio's format with "- - -" for the
 // request and 0 for the status, the bytes each way, the endpoint and the cluster, and the flag
 // for a connection that found no cluster (NC), no healthy endpoint (UH) or none that answered (UF).
@@ -14,6 +15,7 @@ import type { GatewayProxy } from './proxy.js';
 const MAX_CONNECT_ATTEMPTS = 3;
 
 export function passThrough(client: Socket, proxy: GatewayProxy, clusterName: string, first?: Buffer): void {
+  const source = clientAddress(client.remoteAddress);
   const rec: AccessRecord = {
     start: Date.now(),
     method: '-',
@@ -26,7 +28,7 @@ export function passThrough(client: Socket, proxy: GatewayProxy, clusterName: st
     bytesSent: 0,
     durationMs: 0,
     downstreamLocal: `${clientAddress(client.localAddress)}:${client.localPort}`,
-    downstreamRemote: `${clientAddress(client.remoteAddress)}:${client.remotePort}`,
+    downstreamRemote: `${source}:${client.remotePort}`,
     upstreamCluster: clusterName,
   };
   client.once('close', () => {
@@ -51,9 +53,21 @@ export function passThrough(client: Socket, proxy: GatewayProxy, clusterName: st
     if (!ep) return refuse(tried.size > 0 ? 'UF' : 'UH');
     tried.add(ep.key);
     rec.upstreamHost = ep.key;
+    const failed = () => {
+      if (tried.size < Math.min(MAX_CONNECT_ATTEMPTS, cluster.spec.endpoints.length) && !client.destroyed) attempt();
+      else refuse(tried.size > 1 ? 'UF,URX' : 'UF');
+    };
+    // A connection NetworkPolicy refuses is a dropped SYN: the attempt ends at the connect timeout.
+    if (proxy.refuses(source, ep)) {
+      const timer = setTimeout(failed, cluster.connectTimeoutMs);
+      client.once('close', () => clearTimeout(timer));
+      return;
+    }
     const upstream = net.connect({ host: ep.address, port: ep.port, allowHalfOpen: true });
     upstream.setNoDelay(true);
+    const connectTimer = setTimeout(() => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })), cluster.connectTimeoutMs);
     upstream.once('connect', () => {
+      clearTimeout(connectTimer);
       rec.upstreamLocal = `${upstream.localAddress}:${upstream.localPort}`;
       upstream.removeAllListeners('error');
       upstream.on('error', () => client.destroy());
@@ -65,8 +79,8 @@ export function passThrough(client: Socket, proxy: GatewayProxy, clusterName: st
       client.resume();
     });
     upstream.once('error', () => {
-      if (tried.size < Math.min(MAX_CONNECT_ATTEMPTS, cluster.spec.endpoints.length) && !client.destroyed) attempt();
-      else refuse(tried.size > 1 ? 'UF,URX' : 'UF');
+      clearTimeout(connectTimer);
+      failed();
     });
   };
   attempt();

@@ -194,8 +194,13 @@ export class UpstreamCluster {
     };
   }
 
+  /** The cluster's connectTimeout. */
+  get connectTimeoutMs(): number {
+    return this.poolPolicy.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+  }
+
   private target(host: Endpoint) {
-    return { address: host.address, port: host.port, https: false, connectTimeoutMs: this.poolPolicy.connectTimeoutMs ?? CONNECT_TIMEOUT_MS };
+    return { address: host.address, port: host.port, https: false, connectTimeoutMs: this.connectTimeoutMs };
   }
 
   private addConnection(key: string, by: number): void {

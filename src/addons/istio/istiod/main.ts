@@ -1,5 +1,7 @@
 import { ApiClient } from '../../../client/client.js';
-import { DESTINATIONRULES as DESTINATION_RULES, ENDPOINTSLICES as ENDPOINT_SLICES, GATEWAYS, PODS, SECRETS, SERVICEENTRIES, SERVICES, VIRTUALSERVICES as VIRTUAL_SERVICES } from '../../../client/resources.js';
+import {
+  DESTINATIONRULES as DESTINATION_RULES, ENDPOINTSLICES as ENDPOINT_SLICES, GATEWAYS, NAMESPACES, NETWORKPOLICIES as NETWORK_POLICIES, PODS, SECRETS, SERVICEENTRIES, SERVICES, VIRTUALSERVICES as VIRTUAL_SERVICES,
+} from '../../../client/resources.js';
 import { inClusterConfig } from '../../../client/in-cluster.js';
 import { SharedInformers } from '../../../client/informer.js';
 import { ISTIOD_TLS_DIR, ISTIOD_XDS_PORT } from '../../../cluster/constants.js';
@@ -16,12 +18,12 @@ import { join } from 'node:path';
 import { parseGoBool } from '../../../api/go-bool.js';
 
 // The program of the built-in docker.io/istio/pilot image (istiod): it watches Gateways,
-// VirtualServices, DestinationRules, ServiceEntries, Services, EndpointSlices, Pods and Secrets
-// through the API (in-cluster config, its own ServiceAccount), builds each connected proxy's
-// configuration from them and pushes it on every change (discovery.ts), over TLS with the
-// certificate mounted from Secret istiod-tls; it analyzes the objects (analyzer/) and gives
-// ServiceEntry hosts addresses (ip-autoallocate.ts). Readiness on :8080 /ready once its
-// informers synced, as istiod's.
+// VirtualServices, DestinationRules, ServiceEntries, Services, EndpointSlices, Pods and Secrets,
+// and the NetworkPolicies and Namespaces the node proxies apply, through the API (in-cluster
+// config, its own ServiceAccount), builds each connected proxy's configuration from them and
+// pushes it on every change (discovery.ts), over TLS with the certificate mounted from Secret
+// istiod-tls; it analyzes the objects (analyzer/) and gives ServiceEntry hosts addresses
+// (ip-autoallocate.ts). Readiness on :8080 /ready once its informers synced, as istiod's.
 
 export const ISTIO_VERSION = '1.26.2';
 
@@ -52,6 +54,8 @@ async function main(): Promise<void> {
     endpointSlices: informers.informer(ENDPOINT_SLICES),
     pods: informers.informer(PODS),
     secrets: informers.informer(SECRETS),
+    networkPolicies: informers.informer(NETWORK_POLICIES),
+    namespaces: informers.informer(NAMESPACES),
   };
   const analysis = new AnalysisController(client, informers, (level, m, fields) => say(level === 'warning' ? 'warn' : level === 'error' ? 'error' : 'info', 'analysis', fields ? `${m} ${JSON.stringify(fields)}` : m));
   let snapshot: MeshSnapshot | undefined;

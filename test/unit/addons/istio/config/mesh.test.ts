@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { KObject } from '../../../../../src/api/types.js';
 import type { MeshSnapshot } from '../../../../../src/addons/istio/config/gateway.js';
 import { buildMeshConfig, portProtocol } from '../../../../../src/addons/istio/config/mesh.js';
+import { connectionAllowed } from '../../../../../src/api/networkpolicy/verdict.js';
 
 const svc = (ns: string, name: string, clusterIP: string, ports: { name?: string; port: number; protocol?: string; appProtocol?: string }[]): KObject =>
   ({ apiVersion: 'v1', kind: 'Service', metadata: { namespace: ns, name }, spec: { clusterIP, ports } }) as KObject;
@@ -150,6 +151,28 @@ test('workloads by pod IP for sourceLabels; the version follows every change', (
   const next = buildMeshConfig(snap);
   assert.notEqual(next.version, c.version);
   assert.deepEqual(next.listeners.find((l) => l.port === 8080)?.virtualHosts.map((v) => v.domains), [['10.96.0.23']]);
+});
+
+test("the NetworkPolicies that isolate pods go with the configuration, for the node proxy to apply; the version follows them", () => {
+  const snap = snapshot();
+  const plain = buildMeshConfig(snap);
+  assert.equal(plain.policies, undefined);
+  snap.namespaces = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', labels: { 'kubernetes.io/metadata.name': 'default' } } } as KObject];
+  snap.networkPolicies = [
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { namespace: 'default', name: 'greet-from-client' },
+      spec: { podSelector: { matchLabels: { app: 'greet' } }, ingress: [{ from: [{ podSelector: { matchLabels: { run: 'client' } } }] }] },
+    } as KObject,
+  ];
+  const c = buildMeshConfig(snap);
+  assert.notEqual(c.version, plain.version);
+  assert.ok(c.policies);
+  assert.deepEqual(Object.keys(c.policies.ingress).sort(), ['10.244.1.10', '10.244.1.11', '10.244.2.10']);
+  assert.deepEqual(c.policies.egress, {});
+  assert.ok(connectionAllowed(c.policies, '10.244.1.5', '10.244.1.10', 'tcp', 8080));
+  assert.equal(connectionAllowed(c.policies, '10.244.1.20', '10.244.1.10', 'tcp', 8080), false);
 });
 
 test('one VirtualService per Service host: an exact name first, then the narrowest wildcard, the oldest of equals', () => {

@@ -400,3 +400,96 @@ test("the mesh's TCP destinations follow the VirtualService's tcp routes, by the
   await gwListeners.apply(none);
   assert.equal(await readGateway(), '');
 });
+
+test('NetworkPolicy in the mesh: a connection the policies refuse is a dropped SYN (connect timeout, then retry elsewhere), for HTTP and TCP', async (t) => {
+  // Two endpoints at addresses of their own, answering with their name and the caller's address.
+  const endpoint = async (address: string, name: string) => {
+    const srv = http.createServer((req, res) => res.end(`${name} ${req.socket.remoteAddress}`));
+    const tcp = net.createServer((s) => s.end(name));
+    await new Promise<void>((r) => srv.listen(0, address, r));
+    await new Promise<void>((r) => tcp.listen(0, address, r));
+    t.after(() => {
+      srv.closeAllConnections();
+      srv.close();
+      tcp.close();
+    });
+    const at = (port: number) => ({ address, port, key: `${address}:${port}` });
+    return { http: at((srv.address() as net.AddressInfo).port), tcp: at((tcp.address() as net.AddressInfo).port) };
+  };
+  const guarded = await endpoint('127.0.0.3', 'guarded');
+  const open = await endpoint('127.0.0.4', 'open');
+  const [httpPort, tcpPort] = [await freePort(), await freePort()];
+  const n = (a: string) => a.split('.').reduce((x, o) => x * 256 + Number(o), 0);
+  const config = (endpoints: ReturnType<typeof ep>[], tcpEndpoints: ReturnType<typeof ep>[], retry = { attempts: 2, retryOn: ['connect-failure'], statusCodes: [] }): ProxyConfig => ({
+    version: String(endpoints.length),
+    listeners: [
+      {
+        port: httpPort,
+        serverPort: httpPort,
+        protocol: 'HTTP',
+        virtualHosts: [{ domains: ['127.0.0.2'], routes: [{ name: 'default', matches: [], action: { kind: 'route', clusters: [{ cluster: 'web', weight: 100 }], retry } }] }],
+        mesh: { tcp: {}, sniff: {} },
+      },
+      { port: tcpPort, serverPort: tcpPort, protocol: 'HTTP', virtualHosts: [], mesh: { tcp: { '127.0.0.2': 'db' }, sniff: {} } },
+    ],
+    clusters: { web: { endpoints, lb: 'ROUND_ROBIN', pool: { connectTimeoutMs: 100 } }, db: { endpoints: tcpEndpoints, lb: 'ROUND_ROBIN', pool: { connectTimeoutMs: 100 } } },
+    secrets: {},
+    // 127.0.0.3 takes callers from 127.0.0.5 only; 127.0.0.7 may reach 127.0.0.4 only.
+    policies: { rules: [[{ peers: [{ start: n('127.0.0.5'), end: n('127.0.0.5') }] }], [{ peers: [{ start: n('127.0.0.4'), end: n('127.0.0.4') }] }]], ingress: { '127.0.0.3': [0] }, egress: { '127.0.0.7': [1] } },
+  });
+  const log: string[] = [];
+  const proxy = new GatewayProxy((line) => log.push(line));
+  const listeners = new GatewayListeners(proxy, () => undefined, '127.0.0.2');
+  const apply = async (c: ProxyConfig) => {
+    proxy.update(c);
+    await listeners.apply(c);
+  };
+  await apply(config([guarded.http, open.http], [guarded.tcp, open.tcp]));
+  t.after(async () => {
+    await listeners.close();
+    proxy.close();
+  });
+  const get = (from: string) =>
+    new Promise<Answer>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.2', port: httpPort, localAddress: from, headers: { host: 'web' }, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const answers = async (from: string, times: number) => {
+    const out = new Set<string>();
+    for (let i = 0; i < times; i++) out.add((await get(from)).body);
+    return [...out].sort();
+  };
+  // The endpoint sees the proxy's address; the policy was applied to the caller's.
+  assert.deepEqual(await answers('127.0.0.5', 4), ['guarded 127.0.0.1', 'open 127.0.0.1']);
+  assert.deepEqual(await answers('127.0.0.6', 4), ['open 127.0.0.1'], 'refused by the ingress policy of 127.0.0.3: retried on the other endpoint');
+  assert.deepEqual(await answers('127.0.0.7', 4), ['open 127.0.0.1'], 'its egress policy allows 127.0.0.4 only');
+
+  // No endpoint left that the policies allow: Envoy's answer after its connect timeout.
+  await apply(config([guarded.http], [guarded.tcp], NO_RETRY));
+  const started = Date.now();
+  const refused = await get('127.0.0.6');
+  assert.ok(Date.now() - started >= 100, 'the connect timeout ran out first');
+  assert.deepEqual([refused.status, refused.body], [503, 'upstream connect error or disconnect/reset before headers. reset reason: connection timeout']);
+  await until(() => log.some((l) => /"GET \/ HTTP\/1\.1" 503 UF upstream_reset_before_response_started\{connection_failure\} /.test(l)));
+  assert.equal((await get('127.0.0.5')).body, 'guarded 127.0.0.1');
+
+  // TCP: the refused caller's connection is closed (UF) once the connect timeout ran out; the allowed one is passed through.
+  const read = (from: string) =>
+    new Promise<string>((resolve, reject) => {
+      const s = net.connect({ host: '127.0.0.2', port: tcpPort, localAddress: from });
+      let got = '';
+      s.on('data', (d) => (got += d));
+      s.on('close', () => resolve(got));
+      s.on('error', reject);
+    });
+  assert.equal(await read('127.0.0.5'), 'guarded');
+  assert.equal(await read('127.0.0.6'), '');
+  await until(() => log.some((l) => /"- - -" 0 UF .*"127\.0\.0\.3:\d+" db /.test(l)));
+  await apply(config([guarded.http], [guarded.tcp, open.tcp]));
+  assert.equal(await read('127.0.0.6'), 'open', 'the next endpoint, after the refused one timed out');
+});

@@ -6,8 +6,8 @@
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer';
 import type { IPod } from 'kubernetes-models/v1/Pod';
-import type { KObject } from '../../api/types.js';
-import { selectorMatches, type LabelSelector } from '../../api/selectors.js';
+import type { KObject } from '../types.js';
+import { selectorMatches, type LabelSelector } from '../selectors.js';
 import { parseIPv4 } from '../../cluster/ipv4.js';
 
 /** A container port a policy may name (`ports[].port: "http"`). */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseIPv4 } from '../../../../src/cluster/ipv4.js';
-import { cidrRange, mergeRanges, rangeElement, subtractRanges } from '../../../../src/node/networkpolicy/ip-ranges.js';
+import { cidrRange, mergeRanges, rangeElement, subtractRanges } from '../../../../src/api/networkpolicy/ip-ranges.js';
 
 const r = (a: string, b: string) => ({ start: parseIPv4(a)!, end: parseIPv4(b)! });
 
