@@ -5,6 +5,7 @@ import { answer, type AnswerOptions, type ClusterView, type DnsResult } from './
 import { HostsFile, lookupHosts } from './hosts.js';
 import type { Logger } from '../../log.js';
 import { coreDNSLogger } from '../log.js';
+import { framed, readTcpMessages, type TcpTimeouts } from './tcp.js';
 
 // The cluster DNS server: the cluster zone from the view, then the host's hosts file, then
 // the upstream forwarder (CoreDNS: kubernetes → hosts → forward). UDP and TCP on one port.
@@ -21,6 +22,8 @@ export interface DnsServerOptions extends AnswerOptions {
   log?: Logger;
   /** Told of every answered query, e.g. for metrics; must be cheap (it runs on the hot path). */
   onAnswer?: (a: AnsweredQuery) => void;
+  /** When an idle TCP client is let go (default TCP_TIMEOUTS). */
+  tcpTimeouts?: TcpTimeouts;
 }
 
 export interface AnsweredQuery {
@@ -194,23 +197,15 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       conns.add(sock);
       sock.on('close', () => conns.delete(sock));
       sock.on('error', () => sock.destroy());
-      let pending = Buffer.alloc(0);
       const from = { proto: 'tcp', family: sock.remoteFamily === 'IPv6' ? 2 : 1 } as const;
-      sock.on('data', (chunk) => {
-        pending = Buffer.concat([pending, chunk]);
-        while (pending.length >= 2) {
-          const len = pending.readUInt16BE(0);
-          if (pending.length < 2 + len) break;
-          const msg = pending.subarray(2, 2 + len);
-          pending = pending.subarray(2 + len);
+      readTcpMessages(
+        sock,
+        (msg) =>
           void handle(msg, from, () => undefined).then((out) => {
-            if (!out || sock.destroyed) return;
-            const prefix = Buffer.alloc(2);
-            prefix.writeUInt16BE(out.length, 0);
-            sock.write(Buffer.concat([prefix, out]));
-          });
-        }
-      });
+            if (out && !sock.destroyed) sock.write(framed(out));
+          }),
+        opts.tcpTimeouts,
+      );
     });
   }
 

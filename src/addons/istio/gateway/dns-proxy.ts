@@ -3,6 +3,7 @@ import net from 'node:net';
 import dnsPacket, { type Answer, type DecodedPacket } from 'dns-packet';
 import { CLUSTER_DNS_IP } from '../../../cluster/constants.js';
 import { bindBoth, encodeAnswer } from '../../dns/server.js';
+import { framed, readTcpMessages, TCP_TIMEOUTS } from '../../dns/tcp.js';
 import type { DnsTable, ProxyConfig } from '../config/types.js';
 
 // ztunnel's DNS proxy (Istio's DNS capture, on by default in ambient mode): the node sends it
@@ -51,6 +52,7 @@ export class DnsProxy {
   constructor(
     private readonly upstream = { host: CLUSTER_DNS_IP, port: 53 },
     private readonly warn: (m: string) => void = () => {},
+    private readonly tcpTimeouts = TCP_TIMEOUTS,
   ) {}
 
   update(config: ProxyConfig): void {
@@ -111,19 +113,15 @@ export class DnsProxy {
     sock.on('close', () => this.conns.delete(sock));
     sock.on('error', () => sock.destroy());
     const namespace = this.namespaceOf(sock.remoteAddress ?? '');
-    let pending = Buffer.alloc(0);
-    sock.on('data', (chunk) => {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (pending.length >= 2) {
-        const len = pending.readUInt16BE(0);
-        if (pending.length < 2 + len) break;
-        const msg = pending.subarray(2, 2 + len);
-        pending = pending.subarray(2 + len);
+    readTcpMessages(
+      sock,
+      (msg) => {
         const mine = local(msg, this.table, namespace, false);
         if (mine) sock.write(framed(mine));
         else this.forwardTcp(msg, sock);
-      }
-    });
+      },
+      this.tcpTimeouts,
+    );
   }
 
   /** One upstream connection per forwarded query, its framed answer written back as it came. */
@@ -149,11 +147,4 @@ export class DnsProxy {
     this.udp = this.tcp = undefined;
     await Promise.all([udp && new Promise<void>((r) => udp.close(() => r())), tcp && new Promise<void>((r) => tcp.close(() => r()))]);
   }
-}
-
-function framed(msg: Buffer): Buffer {
-  const out = Buffer.alloc(2 + msg.length);
-  out.writeUInt16BE(msg.length, 0);
-  msg.copy(out, 2);
-  return out;
 }
