@@ -16,13 +16,18 @@ export interface PolicyTable {
   /** Each isolated pod's policies: indexes in `rules`, any rule of which lets a connection through. */
   ingress: Record<string, number[]>;
   egress: Record<string, number[]>;
+  /**
+   * The node address of each pod isolated for egress: traffic between a pod and its own node
+   * always passes, as upstream requires (on the node it never meets the forward hook).
+   */
+  nodes: Record<string, string>;
 }
 
 /** The table of every pod of the cluster that some policy isolates; undefined when none is. */
 export function policyTable(policies: KObject[], pods: KObject[], namespaces: KObject[]): PolicyTable | undefined {
   if (policies.length === 0) return undefined;
   const view = clusterView(pods, namespaces);
-  const table: PolicyTable = { rules: [], ingress: {}, egress: {} };
+  const table: PolicyTable = { rules: [], ingress: {}, egress: {}, nodes: {} };
   for (const policy of policies as unknown as INetworkPolicy[]) {
     const targets = selectedPods(policy, view);
     if (targets.length === 0) continue;
@@ -33,7 +38,12 @@ export function policyTable(policies: KObject[], pods: KObject[], namespaces: KO
       for (const t of targets) (table[dir][t.ip] ??= []).push(i);
     }
   }
-  return table.rules.length > 0 ? table : undefined;
+  if (table.rules.length === 0) return undefined;
+  for (const p of pods) {
+    const status = p.status as { podIP?: string; hostIP?: string } | undefined;
+    if (status?.podIP && status.hostIP && table.egress[status.podIP]) table.nodes[status.podIP] = status.hostIP;
+  }
+  return table;
 }
 
 /**
@@ -52,10 +62,10 @@ export function ruleAllows(rule: AllowRule, peer: number | undefined, dst: strin
 /**
  * Whether a new connection from pod address `src` to `dst` (a pod's address, or any other
  * destination) on `protocol`/`port` passes the source's egress policies and the destination's
- * ingress policies. A pod reaching itself always passes, as on the node.
+ * ingress policies. A pod reaching itself or its own node always passes, as on the node.
  */
 export function connectionAllowed(table: PolicyTable, src: string, dst: string, protocol: string, port: number): boolean {
-  if (src === dst) return true;
+  if (src === dst || table.nodes[src] === dst) return true;
   const egress = table.egress[src];
   if (egress && !anyAllows(table, egress, parseIPv4(dst), dst, protocol, port)) return false;
   const ingress = table.ingress[dst];

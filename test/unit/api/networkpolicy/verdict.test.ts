@@ -77,3 +77,12 @@ test('no table without a policy that isolates a pod; a host name passes only rul
   assert.ok(connectionAllowed(open, ipOf(client), 'api.example.test', 'tcp', 443));
   assert.equal(connectionAllowed(open, ipOf(client), 'api.example.test', 'tcp', 80), false);
 });
+
+test("a pod reaches its own node whatever its egress policies say, as on the node; other nodes only as they allow", () => {
+  const onNode = { ...client, status: { ...(client.status as object), hostIP: '172.18.0.3' } } as KObject;
+  const table = policyTable([policy('prod', 'deny', { podSelector: {}, policyTypes: ['Egress'] })], [onNode, web], namespaces)!;
+  assert.deepEqual(table.nodes, { '10.244.1.20': '172.18.0.3' });
+  assert.ok(connectionAllowed(table, ipOf(client), '172.18.0.3', 'tcp', 6443));
+  assert.equal(connectionAllowed(table, ipOf(client), '172.18.0.2', 'tcp', 6443), false);
+  assert.equal(connectionAllowed(table, ipOf(client), ipOf(web), 'tcp', 8080), false);
+});

@@ -68,7 +68,7 @@ test('a change to a listener, a credential, the workloads or the NetworkPolicies
   assert.equal(configDelta(a, cfg('2', [host('a.test', 'x')], {}, 8081)), undefined);
   assert.equal(configDelta(a, { ...cfg('2', [host('a.test', 'x')]), secrets: { 'ns/tls': { cert: 'c', key: 'k' } } }), undefined);
   assert.equal(configDelta(a, { ...cfg('2', [host('a.test', 'x')]), workloads: { '10.0.0.1': { namespace: 'ns', labels: {} } } }), undefined);
-  assert.equal(configDelta(a, { ...cfg('2', [host('a.test', 'x')]), policies: { rules: [[]], ingress: { '10.0.0.1': [0] }, egress: {} } }), undefined);
+  assert.equal(configDelta(a, { ...cfg('2', [host('a.test', 'x')]), policies: { rules: [[]], ingress: { '10.0.0.1': [0] }, egress: {}, nodes: {} } }), undefined);
   assert.equal(configDelta(a, cfg('2', [host('a.test', 'x'), host('a.test', 'y')])), undefined);
   assert.deepEqual(configDelta(a, cfg('2', [host('a.test', 'x')])), { version: '2', base: '1', virtualHosts: [], clusters: {} }, 'equal content, new objects: nothing to send');
 });

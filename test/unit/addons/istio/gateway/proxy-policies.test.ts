@@ -435,7 +435,7 @@ test('NetworkPolicy in the mesh: a connection the policies refuse is a dropped S
     clusters: { web: { endpoints, lb: 'ROUND_ROBIN', pool: { connectTimeoutMs: 100 } }, db: { endpoints: tcpEndpoints, lb: 'ROUND_ROBIN', pool: { connectTimeoutMs: 100 } } },
     secrets: {},
     // 127.0.0.3 takes callers from 127.0.0.5 only; 127.0.0.7 may reach 127.0.0.4 only.
-    policies: { rules: [[{ peers: [{ start: n('127.0.0.5'), end: n('127.0.0.5') }] }], [{ peers: [{ start: n('127.0.0.4'), end: n('127.0.0.4') }] }]], ingress: { '127.0.0.3': [0] }, egress: { '127.0.0.7': [1] } },
+    policies: { rules: [[{ peers: [{ start: n('127.0.0.5'), end: n('127.0.0.5') }] }], [{ peers: [{ start: n('127.0.0.4'), end: n('127.0.0.4') }] }]], ingress: { '127.0.0.3': [0] }, egress: { '127.0.0.7': [1] }, nodes: {} },
   });
   const log: string[] = [];
   const proxy = new GatewayProxy((line) => log.push(line));
