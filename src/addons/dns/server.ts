@@ -5,7 +5,7 @@ import { answer, type AnswerOptions, type ClusterView, type DnsResult } from './
 import { HostsFile, lookupHosts } from './hosts.js';
 import type { Logger } from '../../log.js';
 import { coreDNSLogger } from '../log.js';
-import { framed, readTcpMessages, type TcpTimeouts } from './tcp.js';
+import { framed, readTcpMessages } from './tcp.js';
 
 // The cluster DNS server: the cluster zone from the view, then the host's hosts file, then
 // the upstream forwarder (CoreDNS: kubernetes → hosts → forward). UDP and TCP on one port.
@@ -22,8 +22,6 @@ export interface DnsServerOptions extends AnswerOptions {
   log?: Logger;
   /** Told of every answered query, e.g. for metrics; must be cheap (it runs on the hot path). */
   onAnswer?: (a: AnsweredQuery) => void;
-  /** When an idle TCP client is let go (default TCP_TIMEOUTS). */
-  tcpTimeouts?: TcpTimeouts;
 }
 
 export interface AnsweredQuery {
@@ -198,13 +196,10 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       sock.on('close', () => conns.delete(sock));
       sock.on('error', () => sock.destroy());
       const from = { proto: 'tcp', family: sock.remoteFamily === 'IPv6' ? 2 : 1 } as const;
-      readTcpMessages(
-        sock,
-        (msg) =>
-          void handle(msg, from, () => undefined).then((out) => {
-            if (out && !sock.destroyed) sock.write(framed(out));
-          }),
-        opts.tcpTimeouts,
+      readTcpMessages(sock, (msg) =>
+        void handle(msg, from, () => undefined).then((out) => {
+          if (out && !sock.destroyed) sock.write(framed(out));
+        }),
       );
     });
   }

@@ -22,8 +22,9 @@ export function readTcpMessages(sock: Socket, onMessage: (msg: Buffer) => void, 
   let pending: Buffer | undefined;
   sock.on('data', (chunk: Buffer) => {
     let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
-    while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+    while (buf.length >= 2) {
       const end = 2 + buf.readUInt16BE(0);
+      if (buf.length < end) break;
       const msg = buf.subarray(2, end);
       buf = buf.subarray(end);
       sock.setTimeout(timeouts.idleMs);

@@ -24,6 +24,8 @@ export interface PodFacts {
   name: string;
   labels: Record<string, string>;
   nodeName: string;
+  /** The address of the pod's node (status.hostIP), once the kubelet reported it. */
+  hostIP?: string;
   ip: string;
   ipNumber: number;
   namedPorts: NamedPort[];
@@ -59,6 +61,7 @@ export function podFacts(obj: KObject): PodFacts | undefined {
     name: obj.metadata.name ?? '',
     labels: (obj.metadata.labels ?? {}) as Record<string, string>,
     nodeName: pod.spec?.nodeName ?? '',
+    ...(pod.status?.hostIP ? { hostIP: pod.status.hostIP } : {}),
     ip,
     ipNumber: parseIPv4(ip)!,
     namedPorts,

@@ -35,15 +35,13 @@ export function policyTable(policies: KObject[], pods: KObject[], namespaces: KO
     for (const dir of ['ingress', 'egress'] as const) {
       if (!types[dir]) continue;
       const i = table.rules.push(allowRules(policy, dir, targets, view)) - 1;
-      for (const t of targets) (table[dir][t.ip] ??= []).push(i);
+      for (const t of targets) {
+        (table[dir][t.ip] ??= []).push(i);
+        if (dir === 'egress' && t.hostIP) table.nodes[t.ip] = t.hostIP;
+      }
     }
   }
-  if (table.rules.length === 0) return undefined;
-  for (const p of pods) {
-    const status = p.status as { podIP?: string; hostIP?: string } | undefined;
-    if (status?.podIP && status.hostIP && table.egress[status.podIP]) table.nodes[status.podIP] = status.hostIP;
-  }
-  return table;
+  return table.rules.length > 0 ? table : undefined;
 }
 
 /**

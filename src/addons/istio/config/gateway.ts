@@ -196,13 +196,6 @@ interface BoundServer {
 }
 
 /**
- * The lists a route's destinations resolve in (RouteTranslations.begin): whether a destination
- * names a cluster, and which, depends on Services' ports, DestinationRules' subsets and
- * ServiceEntries' hosts, never on endpoints or pods (those fill the clusters, built again when
- * what they are made of changes), so pods coming and going do not make every route be
- * translated again.
- */
-/**
  * The VirtualServices bound to a gateway (oldest first, as `vss` comes), each with every host of
  * its that a server's hosts take: their intersection, in a namespace the server host allows.
  */
@@ -221,6 +214,13 @@ function* boundHosts(vss: KObject[], gateway: string, serverHosts: { namespace: 
   }
 }
 
+/**
+ * The lists a route's destinations resolve in (RouteTranslations.begin): whether a destination
+ * names a cluster, and which, depends on Services' ports, DestinationRules' subsets and
+ * ServiceEntries' hosts, never on endpoints or pods (those fill the clusters, built again when
+ * what they are made of changes), so pods coming and going do not make every route be
+ * translated again.
+ */
 export function registryOf(snap: MeshSnapshot): readonly unknown[] {
   return [snap.services, snap.destinationRules, snap.serviceEntries];
 }

@@ -3,7 +3,7 @@ import net from 'node:net';
 import dnsPacket, { type Answer, type DecodedPacket } from 'dns-packet';
 import { CLUSTER_DNS_IP } from '../../../cluster/constants.js';
 import { bindBoth, encodeAnswer } from '../../dns/server.js';
-import { framed, readTcpMessages, TCP_TIMEOUTS } from '../../dns/tcp.js';
+import { framed, readTcpMessages } from '../../dns/tcp.js';
 import type { DnsTable, ProxyConfig } from '../config/types.js';
 
 // ztunnel's DNS proxy (Istio's DNS capture, on by default in ambient mode): the node sends it
@@ -52,7 +52,6 @@ export class DnsProxy {
   constructor(
     private readonly upstream = { host: CLUSTER_DNS_IP, port: 53 },
     private readonly warn: (m: string) => void = () => {},
-    private readonly tcpTimeouts = TCP_TIMEOUTS,
   ) {}
 
   update(config: ProxyConfig): void {
@@ -113,15 +112,11 @@ export class DnsProxy {
     sock.on('close', () => this.conns.delete(sock));
     sock.on('error', () => sock.destroy());
     const namespace = this.namespaceOf(sock.remoteAddress ?? '');
-    readTcpMessages(
-      sock,
-      (msg) => {
-        const mine = local(msg, this.table, namespace, false);
-        if (mine) sock.write(framed(mine));
-        else this.forwardTcp(msg, sock);
-      },
-      this.tcpTimeouts,
-    );
+    readTcpMessages(sock, (msg) => {
+      const mine = local(msg, this.table, namespace, false);
+      if (mine) sock.write(framed(mine));
+      else this.forwardTcp(msg, sock);
+    });
   }
 
   /** One upstream connection per forwarded query, its framed answer written back as it came. */
