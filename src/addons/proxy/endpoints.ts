@@ -90,15 +90,15 @@ export function endpointKey(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-/** Ready endpoints for one Service port, in a stable order, without duplicates; `accept` narrows them (an Istio subset's pods). */
-export function readyEndpoints(slices: KObject[] | undefined, portName: string | undefined, accept?: (ep: SliceEndpoint, slice: KObject) => boolean): Endpoint[] {
+/** Ready endpoints for one Service port (TCP unless `protocol` says), in a stable order, without duplicates; `accept` narrows them (an Istio subset's pods). */
+export function readyEndpoints(slices: KObject[] | undefined, portName: string | undefined, accept?: (ep: SliceEndpoint, slice: KObject) => boolean, protocol = 'TCP'): Endpoint[] {
   if (!slices) return [];
   const wanted = portName ?? '';
   const seen = new Set<string>();
   const out: Endpoint[] = [];
   for (const s of slices as SliceLike[]) {
     if (s.addressType === 'FQDN') continue;
-    const port = (s.ports ?? []).find((p) => (p.name ?? '') === wanted && (p.protocol ?? 'TCP') === 'TCP');
+    const port = (s.ports ?? []).find((p) => (p.name ?? '') === wanted && (p.protocol ?? 'TCP') === protocol);
     if (!port || typeof port.port !== 'number') continue;
     for (const ep of s.endpoints ?? []) {
       // A nil ready condition means ready (EndpointSlice API contract).

@@ -1,13 +1,10 @@
 // What the node captures for the mesh, decided from the API's objects alone (no sockets): which
 // pods on this node are in the mesh, where this node's mesh proxy (ztunnel) is, which Service
-// addresses and ServiceEntry VIPs their TCP connections to are redirected to it, and whose DNS
-// queries are. The rules (rules.ts) and the loop (loop.ts) act on this.
-import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+// addresses and ServiceEntry VIPs their TCP connections to are redirected to it. The rules
+// (rules.ts) and the loop (loop.ts) act on this.
 import type { KObject } from '../../api/types.js';
 import { entryIPv4Addresses } from '../../api/istio-addresses.js';
-import { selectorMatches, type LabelSelector } from '../../api/selectors.js';
 import { ISTIO_STATUS_PORT } from '../../cluster/constants.js';
-import { policyTypes } from '../../api/networkpolicy/selection.js';
 
 /** The namespace the mesh's control plane and node proxies live in; never captured itself. */
 export const ISTIO_NAMESPACE = 'istio-system';
@@ -46,13 +43,6 @@ export interface MeshCapture {
   ztunnel?: { ip: string; uid: string; name: string };
   /** Meshed pods on this node with an address. */
   members: { ip: string; pod: KObject }[];
-  /**
-   * The members whose DNS queries go to the ztunnel's DNS proxy: those no egress
-   * NetworkPolicy selects. The node enforces a pod's policies on what it sends, and the
-   * proxy's address is not where the policy lets its queries go (the cluster DNS's pods),
-   * so a pod a policy restricts keeps asking the cluster DNS itself.
-   */
-  dnsMembers: string[];
   /** `clusterIP . port` of every TCP Service port but the proxies' own status port, and `vip . port` of every ServiceEntry port. */
   destinations: string[];
   /** The ServiceEntry addresses among the destinations, which the ztunnel must take as local (rules.ts). */
@@ -70,25 +60,16 @@ function ready(p: PodLike): boolean {
 /** A pod whose network the kubelet has just attached, by uid: its address, before the API has it. */
 export type StartingPods = ReadonlyMap<string, { ip: string; pod: KObject }>;
 
-/** Whether an egress NetworkPolicy of its namespace selects the pod. */
-function egressRestricted(pod: KObject, policies: KObject[]): boolean {
-  return policies.some((np) => {
-    const policy = np as INetworkPolicy;
-    return np.metadata.namespace === pod.metadata.namespace && policyTypes(policy).egress && selectorMatches((policy.spec?.podSelector ?? {}) as LabelSelector, pod.metadata.labels);
-  });
-}
-
 export function meshCapture(o: {
   nodeName: string;
   pods: KObject[];
   namespaces: KObject[];
   services: KObject[];
   serviceEntries?: KObject[];
-  networkPolicies?: KObject[];
   starting?: StartingPods;
 }): MeshCapture {
   const nsLabels = new Map(o.namespaces.map((n) => [n.metadata.name ?? '', n.metadata.labels ?? {}]));
-  const out: MeshCapture = { members: [], dnsMembers: [], destinations: [], vips: [] };
+  const out: MeshCapture = { members: [], destinations: [], vips: [] };
   const listed = new Set<string>();
   for (const p of o.pods as PodLike[]) {
     if (p.spec?.nodeName !== o.nodeName) continue;
@@ -126,6 +107,5 @@ export function meshCapture(o: {
   out.vips = [...vips].sort();
   out.destinations = [...dest].sort();
   out.members.sort((a, b) => (a.ip < b.ip ? -1 : 1));
-  out.dnsMembers = out.members.filter((m) => !egressRestricted(m.pod, o.networkPolicies ?? [])).map((m) => m.ip);
   return out;
 }

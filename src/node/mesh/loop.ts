@@ -11,7 +11,7 @@
 // connection is already captured, not only those after its status reached this loop's watch.
 import type { KObject } from '../../api/types.js';
 import { isNotFound, type ApiClient } from '../../client/client.js';
-import { NAMESPACES, NETWORKPOLICIES, PODS, SERVICEENTRIES, SERVICES } from '../../client/resources.js';
+import { NAMESPACES, PODS, SERVICEENTRIES, SERVICES } from '../../client/resources.js';
 import { withFields, type Logger } from '../../log.js';
 import type { EventRecorder } from '../../client/events.js';
 import { SharedInformers } from '../../client/informer.js';
@@ -52,7 +52,6 @@ export function startMeshCapture(o: MeshCaptureOptions): MeshCaptureLoop {
     namespaces: shared.informer(NAMESPACES),
     services: shared.informer(SERVICES),
     serviceEntries: shared.informer(SERVICEENTRIES),
-    networkPolicies: shared.informer(NETWORKPOLICIES),
   };
   let written = '';
   let routedTo = '';
@@ -67,7 +66,7 @@ export function startMeshCapture(o: MeshCaptureOptions): MeshCaptureLoop {
   let announced = new Set<string>();
 
   const sync = async () => {
-    const c = meshCapture({ nodeName: o.nodeName, pods: inf.pods.list(), namespaces: inf.namespaces.list(), services: inf.services.list(), serviceEntries: inf.serviceEntries.list(), networkPolicies: inf.networkPolicies.list(), starting });
+    const c = meshCapture({ nodeName: o.nodeName, pods: inf.pods.list(), namespaces: inf.namespaces.list(), services: inf.services.list(), serviceEntries: inf.serviceEntries.list(), starting });
     const vips = c.vips.join(',');
     if (c.ztunnel && localRoutes.get(c.ztunnel.uid) !== vips) {
       const netns = podNetns(o.cluster, c.ztunnel.uid);
@@ -122,7 +121,7 @@ export function startMeshCapture(o: MeshCaptureOptions): MeshCaptureLoop {
   const changed = () => {
     if (synced) runner.request();
   };
-  const all = [inf.pods, inf.namespaces, inf.services, inf.serviceEntries, inf.networkPolicies];
+  const all = [inf.pods, inf.namespaces, inf.services, inf.serviceEntries];
   for (const i of all) i.addHandler({ add: changed, update: changed, delete: changed });
   shared.start();
   const allSynced = Promise.all(all.map((i) => i.waitForSync())).then(() => {

@@ -14,8 +14,10 @@
 // Their DNS queries to the cluster DNS are the exception: as Istio's DNS capture does, they are
 // DNATed to the ztunnel's DNS proxy (ZTUNNEL_DNS_PORT), which answers ServiceEntry hosts and
 // asks the cluster DNS the rest; the connection's conntrack entry gives the answers back the
-// cluster DNS address as their source. Only for members no egress NetworkPolicy restricts
-// (MeshCapture.dnsMembers).
+// cluster DNS address as their source. They carry the mark too, every packet of them (the NAT
+// chain sees only a flow's first): the node's NetworkPolicy check lets marked traffic pass,
+// and the DNS proxy applies the pod's egress policies to the queries it forwards, as Istio
+// ambient's in-pod proxy meets them only then.
 import { CLUSTER_DNS_IP, ZTUNNEL_DNS_PORT } from '../../cluster/constants.js';
 import type { MeshCapture } from './capture.js';
 
@@ -29,19 +31,19 @@ export const ROUTE_TABLE = '1337';
 export function meshTableScript(c: MeshCapture): string {
   const l = [`add table ${TABLE}`, `delete table ${TABLE}`, `add table ${TABLE} { comment "skiff: meshed pods' Service traffic to ztunnel" ; }`];
   l.push(`add set ${TABLE} meshed-pods { type ipv4_addr ; }`);
-  l.push(`add set ${TABLE} dns-proxied-pods { type ipv4_addr ; }`);
   l.push(`add set ${TABLE} captured { type ipv4_addr . inet_service ; }`);
   l.push(`add chain ${TABLE} mangle-prerouting { type filter hook prerouting priority -150 ; }`);
   l.push(`add chain ${TABLE} nat-prerouting { type nat hook prerouting priority -110 ; }`);
   l.push(`add rule ${TABLE} mangle-prerouting ip saddr @meshed-pods ip daddr . tcp dport @captured meta mark set meta mark or ${MESH_MARK}`);
   if (c.ztunnel) {
-    l.push(`add rule ${TABLE} nat-prerouting ip saddr @dns-proxied-pods ip daddr ${CLUSTER_DNS_IP} meta l4proto { tcp, udp } th dport 53 dnat ip to ${c.ztunnel.ip}:${ZTUNNEL_DNS_PORT}`);
+    const dns = `ip saddr @meshed-pods ip daddr ${CLUSTER_DNS_IP} meta l4proto { tcp, udp } th dport 53`;
+    l.push(`add rule ${TABLE} mangle-prerouting ${dns} meta mark set meta mark or ${MESH_MARK}`);
+    l.push(`add rule ${TABLE} nat-prerouting ${dns} dnat ip to ${c.ztunnel.ip}:${ZTUNNEL_DNS_PORT}`);
   }
   l.push(`add rule ${TABLE} nat-prerouting meta mark & ${MESH_MARK} == ${MESH_MARK} dnat ip to ip daddr`);
   // Without a ready ztunnel nothing is captured: meshed pods keep plain Service routing.
   if (c.ztunnel && c.members.length > 0 && c.destinations.length > 0) {
     l.push(`add element ${TABLE} meshed-pods { ${c.members.map((m) => m.ip).join(', ')} }`);
-    if (c.dnsMembers.length > 0) l.push(`add element ${TABLE} dns-proxied-pods { ${c.dnsMembers.join(', ')} }`);
     l.push(`add element ${TABLE} captured { ${c.destinations.join(', ')} }`);
   }
   return l.join('\n') + '\n';

@@ -17,8 +17,8 @@ function baseChains(): string[] {
     `add rule ${T} ${EGRESS_CHAIN} ip saddr vmap @${EGRESS_PODS}`,
     `add rule ${T} ${INGRESS_CHAIN} ct state established,related accept`,
     `add rule ${T} ${INGRESS_CHAIN} ip saddr . ip daddr @${SELF} accept`,
-    // A ztunnel's connection on a meshed pod's behalf: it checked the destination's ingress policies.
-    `add rule ${T} ${INGRESS_CHAIN} ip saddr @${MESH_PROXIES} meta l4proto tcp accept`,
+    // A ztunnel's connection or DNS query on a meshed pod's behalf: it checked the destination's ingress policies.
+    `add rule ${T} ${INGRESS_CHAIN} ip saddr @${MESH_PROXIES} accept`,
     `add rule ${T} ${INGRESS_CHAIN} ip daddr vmap @${INGRESS_PODS}`,
   ];
 }

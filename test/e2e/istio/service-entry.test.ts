@@ -224,7 +224,7 @@ spec:
     ports: [{ port: 53, protocol: UDP }, { port: 53, protocol: TCP }]
 `;
 
-test('an entry with no addresses: istiod allocates its host one, meshed pods resolve the host to it and are routed; pods outside the mesh, or restricted by an egress NetworkPolicy, ask the cluster DNS', { skip }, async () => {
+test("an entry with no addresses: istiod allocates its host one, meshed pods resolve the host to it and are routed, pods outside the mesh ask the cluster DNS; an egress NetworkPolicy holds for the ztunnel's forwarded queries, not its table", { skip }, async () => {
   await c.ok(['apply', '-f', '-'], AUTO);
   try {
     let allocated = '';
@@ -233,20 +233,28 @@ test('an entry with no addresses: istiod allocates its host one, meshed pods res
     assert.match(allocated, /^auto\.test auto\.test 240\.240\.\d+\.\d+ 2001:2::[0-9a-f:]+$/);
     // The meshed pod's query goes to its ztunnel, which answers from istiod's table.
     // busybox's nslookup also tries the search list's names, which do not exist, and exits 1 for them.
-    const lookup = (await c.kubectl(['exec', 'client', '--', 'nslookup', 'auto.test'], { timeoutMs: 30_000 })).stdout;
-    assert.match(lookup, new RegExp(`Name:\\s+auto\\.test\\s+Address:\\s+${v4!.replace(/\./g, '\\.')}`));
+    const entryAnswer = new RegExp(`Name:\\s+auto\\.test\\s+Address:\\s+${v4!.replace(/\./g, '\\.')}`);
+    assert.match((await c.kubectl(['exec', 'client', '--', 'nslookup', 'auto.test'], { timeoutMs: 30_000 })).stdout, entryAnswer);
     await waitFor('the mesh to route auto.test', async () => (await wget('default', `http://auto.test:${PORT}/`)) === `${V2} auto.test:${PORT}`, 60_000);
     assert.match(await wget('default', `http://auto.test:${PORT}/delay/3`), /server returned error: HTTP\/1\.1 504 Gateway Timeout/);
     // A name the table does not hold is the cluster DNS's answer, through the ztunnel.
     assert.match((await c.kubectl(['exec', 'client', '--', 'nslookup', 'kubernetes.default.svc.cluster.local'], { timeoutMs: 30_000 })).stdout, /Address:\s+10\.96\.0\.1\b/);
     // Outside the mesh no resolver knows the name.
     assert.match(await wget('outside', `http://auto.test:${PORT}/`), /bad address/);
-    // A meshed pod an egress NetworkPolicy restricts asks the cluster DNS itself, where its
-    // policy lets its queries go: the names of the cluster, not the entry's.
+    // A meshed pod an egress NetworkPolicy restricts: its queries still go to its ztunnel, which
+    // answers the entry's name from its table, as Istio ambient's in-pod proxy does, and asks the
+    // cluster DNS the rest where the policy lets them go; its connection to the entry's endpoint
+    // is held to the policy (refused: the route's 1 s timeout answers).
     assert.equal(await wget('other', `http://auto.test:${PORT}/`), `${V2} auto.test:${PORT}`);
     await c.ok(['apply', '-f', '-'], DNS_ONLY);
-    await waitFor("the restricted pod's DNS to leave the ztunnel", async () => /bad address/.test(await wget('other', `http://auto.test:${PORT}/`)), 60_000);
-    assert.match((await c.kubectl(['exec', '-n', 'other', 'client', '--', 'nslookup', 'kubernetes.default.svc.cluster.local'], { timeoutMs: 30_000 })).stdout, /Address:\s+10\.96\.0\.1\b/);
+    await waitFor("the restricted pod's connection to the entry refused", async () => /504 Gateway Timeout/.test(await wget('other', `http://auto.test:${PORT}/`)), 60_000);
+    const nslookup = async (name: string) => c.kubectl(['exec', '-n', 'other', 'client', '--', 'nslookup', name], { timeoutMs: 30_000 });
+    assert.match((await nslookup('auto.test')).stdout, entryAnswer);
+    assert.match((await nslookup('kubernetes.default.svc.cluster.local')).stdout, /Address:\s+10\.96\.0\.1\b/);
+    // With no egress at all the cluster DNS is out of its reach; the ztunnel's table is not.
+    await c.ok(['patch', 'networkpolicy', '-n', 'other', 'dns-only', '--type=merge', '-p', '{"spec":{"egress":[]}}']);
+    await waitFor('the cluster DNS out of the restricted pod\'s reach', async () => (await nslookup('kubernetes.default.svc.cluster.local')).code !== 0, 60_000);
+    assert.match((await nslookup('auto.test')).stdout, entryAnswer);
     // The label takes the entry out of allocation: the ztunnels no longer answer for it.
     await c.ok(['label', 'serviceentry', 'auto', 'networking.istio.io/enable-autoallocate-ip=false']);
     await waitFor('the name to be gone from the meshed pod\'s DNS', async () => /bad address/.test(await wget('default', `http://auto.test:${PORT}/`)), 60_000);

@@ -49,10 +49,13 @@ function byKey(l: Listener): Map<string, VirtualHost> | null {
   return out;
 }
 
+/** The parts of a configuration a delta does not carry: a change to one is sent whole. */
+const WHOLE_ONLY = ['secrets', 'workloads', 'dns', 'policies', 'dnsEndpoints'] as const;
+
 /** What turns `from` into `to`; undefined when only the whole configuration can say it. */
 export function configDelta(from: ProxyConfig, to: ProxyConfig): ProxyConfigDelta | undefined {
   if (from.listeners.length !== to.listeners.length) return undefined;
-  if (JSON.stringify(from.secrets) !== JSON.stringify(to.secrets) || JSON.stringify(from.workloads) !== JSON.stringify(to.workloads) || JSON.stringify(from.dns) !== JSON.stringify(to.dns) || JSON.stringify(from.policies) !== JSON.stringify(to.policies)) return undefined;
+  if (WHOLE_ONLY.some((k) => JSON.stringify(from[k]) !== JSON.stringify(to[k]))) return undefined;
   const virtualHosts: ProxyConfigDelta['virtualHosts'] = [];
   for (let i = 0; i < to.listeners.length; i++) {
     const [a, b] = [from.listeners[i]!, to.listeners[i]!];

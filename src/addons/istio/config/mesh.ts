@@ -1,13 +1,14 @@
 import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
 import { policyTable } from '../../../api/networkpolicy/verdict.js';
 import type { KObject } from '../../../api/types.js';
-import { ISTIO_STATUS_PORT } from '../../../cluster/constants.js';
+import { CLUSTER_DNS_IP, ISTIO_STATUS_PORT } from '../../../cluster/constants.js';
+import { readyEndpoints, SERVICE_NAME_LABEL } from '../../proxy/endpoints.js';
 import { byCreation, ClusterBuilder, registryOf, ROOT_NAMESPACE, type MeshSnapshot } from './gateway.js';
 import { CLUSTER_DOMAIN, hostCovers, resolveShortName } from './hosts.js';
 import { DEFAULT_RETRY, MESH_GATEWAY, translateTcpRoutes } from './routes.js';
 import { RouteTranslations } from './translations.js';
 import { exportedNamespaces, type EntryService, type SEPort } from './service-entry.js';
-import { PASSTHROUGH_CLUSTER, type DnsTable, type Listener, type ProxyConfig } from './types.js';
+import { PASSTHROUGH_CLUSTER, type DnsEndpoint, type DnsTable, type Listener, type ProxyConfig } from './types.js';
 import { versioned } from './version.js';
 
 // The per-node mesh proxy's configuration (the ztunnel + waypoint of Istio's ambient mode in
@@ -119,6 +120,20 @@ function dnsTable(entries: Iterable<EntryService>): DnsTable {
   return out;
 }
 
+/** The ready endpoints of the cluster DNS Service's port 53, UDP and TCP. */
+function clusterDnsEndpoints(snap: MeshSnapshot): DnsEndpoint[] {
+  const svc = (snap.services as ServiceLike[]).find((s) => s.spec?.clusterIP === CLUSTER_DNS_IP);
+  if (!svc) return [];
+  const slices = snap.endpointSlices.filter((s) => s.metadata.namespace === svc.metadata.namespace && s.metadata.labels?.[SERVICE_NAME_LABEL] === svc.metadata.name);
+  const out: DnsEndpoint[] = [];
+  for (const port of svc.spec?.ports ?? []) {
+    const protocol = port.protocol ?? 'TCP';
+    if (port.port !== 53 || (protocol !== 'UDP' && protocol !== 'TCP')) continue;
+    for (const ep of readyEndpoints(slices, port.name, undefined, protocol)) out.push({ address: ep.address, port: ep.port, protocol: protocol === 'UDP' ? 'udp' : 'tcp' });
+  }
+  return out;
+}
+
 /** `translations`: the routes of earlier builds, for the VirtualServices that did not change since. */
 export function buildMeshConfig(snap: MeshSnapshot, translations = new RouteTranslations()): ProxyConfig {
   translations.begin(registryOf(snap));
@@ -189,6 +204,13 @@ export function buildMeshConfig(snap: MeshSnapshot, translations = new RouteTran
     if (ip && !(p.spec as { hostNetwork?: boolean } | undefined)?.hostNetwork) workloads[ip] = { namespace: p.metadata.namespace ?? '', labels: p.metadata.labels ?? {} };
   }
   const policies = policyTable(snap.networkPolicies ?? [], snap.pods, snap.namespaces ?? []);
-  const body = { listeners: [...listeners.values()].sort((a, b) => a.port - b.port), clusters: clusters.clusters, secrets: {}, workloads, dns: dnsTable(clusters.entries.values()), ...(policies ? { policies } : {}) };
+  const body = {
+    listeners: [...listeners.values()].sort((a, b) => a.port - b.port),
+    clusters: clusters.clusters,
+    secrets: {},
+    workloads,
+    dns: dnsTable(clusters.entries.values()),
+    ...(policies ? { policies, dnsEndpoints: clusterDnsEndpoints(snap) } : {}),
+  };
   return versioned(body);
 }

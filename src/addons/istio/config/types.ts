@@ -217,6 +217,17 @@ export interface ProxyConfig {
    * isolates a pod.
    */
   policies?: PolicyTable;
+  /**
+   * Mesh proxies, with `policies`: the cluster DNS's ready endpoints, where a query the DNS proxy
+   * forwards for a meshed pod goes, so that the pod's egress policies and theirs apply to it.
+   */
+  dnsEndpoints?: DnsEndpoint[];
+}
+
+export interface DnsEndpoint {
+  address: string;
+  port: number;
+  protocol: 'udp' | 'tcp';
 }
 
 /**

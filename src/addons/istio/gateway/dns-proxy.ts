@@ -4,7 +4,8 @@ import dnsPacket, { type Answer, type DecodedPacket } from 'dns-packet';
 import { CLUSTER_DNS_IP } from '../../../cluster/constants.js';
 import { bindBoth, encodeAnswer } from '../../dns/server.js';
 import { framed, readTcpMessages } from '../../dns/tcp.js';
-import type { DnsTable, ProxyConfig } from '../config/types.js';
+import { connectionAllowed, type PolicyTable } from '../../../api/networkpolicy/verdict.js';
+import type { DnsEndpoint, DnsTable, ProxyConfig } from '../config/types.js';
 
 // ztunnel's DNS proxy (Istio's DNS capture, on by default in ambient mode): the node sends it
 // its meshed pods' queries to the cluster DNS (src/node/mesh/rules.ts). A query for a
@@ -12,6 +13,12 @@ import type { DnsTable, ProxyConfig } from '../config/types.js';
 // addresses, the ones the entry names or the ones istiod allocated, so that connections to
 // the name are captured by address like a Service's. Everything else goes to the cluster DNS
 // and its answer back as it came, over the transport the query used.
+//
+// The node leaves these queries' NetworkPolicy to this proxy (src/node/mesh/rules.ts). As in
+// Istio ambient, whose proxy answers in the pod's own network namespace, a table answer never
+// leaves the proxy and no policy sees it; a query forwarded to the cluster DNS is held to the
+// asking pod's egress policies and the DNS pods' ingress policies, and one they refuse is
+// dropped, as the node drops the packet: the client's resolver times out.
 
 /** Istio's DNS proxy answers its own records with this TTL (pkg/dns/server defaultTTLInSeconds). */
 export const TABLE_TTL = 30;
@@ -45,6 +52,8 @@ function local(msg: Buffer, table: DnsTable | undefined, namespace: string | und
 export class DnsProxy {
   private table: DnsTable | undefined;
   private workloads: ProxyConfig['workloads'];
+  private policies: PolicyTable | undefined;
+  private dnsEndpoints: DnsEndpoint[] | undefined;
   private udp: dgram.Socket | undefined;
   private tcp: net.Server | undefined;
   private readonly conns = new Set<net.Socket>();
@@ -57,6 +66,21 @@ export class DnsProxy {
   update(config: ProxyConfig): void {
     this.table = config.dns;
     this.workloads = config.workloads;
+    this.policies = config.policies;
+    this.dnsEndpoints = config.dnsEndpoints;
+  }
+
+  /**
+   * Whether NetworkPolicy lets the pod at `client` ask the cluster DNS over `protocol`: through
+   * one of its endpoints at least, as the node's Service rules may pick any of them.
+   */
+  private mayForward(client: string, protocol: DnsEndpoint['protocol']): boolean {
+    const table = this.policies;
+    if (!table) return true;
+    const src = client.replace(/^::ffff:/, '');
+    const endpoints = (this.dnsEndpoints ?? []).filter((e) => e.protocol === protocol);
+    // None ready: the query fails upstream as it would without the mesh.
+    return endpoints.length === 0 || endpoints.some((e) => connectionAllowed(table, src, e.address, protocol, e.port));
   }
 
   get serving(): boolean {
@@ -75,7 +99,7 @@ export class DnsProxy {
         if (msg.length < 12) return; // shorter than a DNS header: nothing to answer or forward
         const mine = local(msg, this.table, this.namespaceOf(from.address), true);
         if (mine) udp.send(mine, from.port, from.address);
-        else this.forwardUdp(msg, (answer) => udp.send(answer, from.port, from.address));
+        else if (this.mayForward(from.address, 'udp')) this.forwardUdp(msg, (answer) => udp.send(answer, from.port, from.address));
       });
       return udp;
     };
@@ -115,7 +139,7 @@ export class DnsProxy {
     readTcpMessages(sock, (msg) => {
       const mine = local(msg, this.table, namespace, false);
       if (mine) sock.write(framed(mine));
-      else this.forwardTcp(msg, sock);
+      else if (this.mayForward(sock.remoteAddress ?? '', 'tcp')) this.forwardTcp(msg, sock);
     });
   }
 

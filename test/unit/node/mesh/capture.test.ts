@@ -60,30 +60,6 @@ test('capture: members of this node only, the ready ztunnel, every TCP Service p
   assert.deepEqual(c.destinations, ['10.96.0.20 . 80', '10.96.0.30 . 443']);
 });
 
-test("capture: a member's DNS goes to the ztunnel unless an egress NetworkPolicy of its namespace selects it", () => {
-  const policy = (name: string, spec: Record<string, unknown>, ns = 'default'): KObject => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { namespace: ns, name }, spec }) as KObject;
-  const c = meshCapture({
-    nodeName: 'n1',
-    namespaces: [namespace('default', { 'istio-injection': 'enabled' })],
-    pods: [
-      pod('default', 'free', { ip: '10.244.1.5', labels: { app: 'free' } }),
-      pod('default', 'locked', { ip: '10.244.1.6', labels: { app: 'locked' } }),
-      pod('default', 'typed', { ip: '10.244.1.7', labels: { app: 'typed' } }),
-      pod('default', 'ingress-only', { ip: '10.244.1.8', labels: { app: 'ingress-only' } }),
-    ],
-    services: [],
-    networkPolicies: [
-      // Egress by its rules (no policyTypes), by policyTypes with no rules (deny all), ingress only, another namespace's.
-      policy('locked', { podSelector: { matchLabels: { app: 'locked' } }, egress: [{ ports: [{ port: 53, protocol: 'UDP' }] }] }),
-      policy('typed', { podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['typed'] }] }, policyTypes: ['Egress'] }),
-      policy('in', { podSelector: { matchLabels: { app: 'ingress-only' } }, ingress: [{}] }),
-      policy('elsewhere', { podSelector: {}, policyTypes: ['Egress'] }, 'other'),
-    ],
-  });
-  assert.deepEqual(c.members.map((m) => m.ip), ['10.244.1.5', '10.244.1.6', '10.244.1.7', '10.244.1.8']);
-  assert.deepEqual(c.dnsMembers, ['10.244.1.5', '10.244.1.8']);
-});
-
 test('capture: a ztunnel that is not ready is no ztunnel', () => {
   const c = meshCapture({
     nodeName: 'n1',

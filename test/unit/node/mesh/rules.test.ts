@@ -9,7 +9,6 @@ const member = (ip: string) => ({ ip, pod: { apiVersion: 'v1', kind: 'Pod', meta
 const capture: MeshCapture = {
   ztunnel: { ip: '10.244.1.2', uid: 'u', name: 'ztunnel-n1' },
   members: [member('10.244.1.5'), member('10.244.1.9')],
-  dnsMembers: ['10.244.1.5'],
   destinations: ['10.96.0.20 . 80', '10.96.0.30 . 443'],
   vips: [],
 };
@@ -20,10 +19,11 @@ test('the table marks meshed pods to captured Service ports before the service p
   assert.match(s, /add chain ip skiff-mesh mangle-prerouting \{ type filter hook prerouting priority -150 ; \}/);
   assert.match(s, /add rule ip skiff-mesh mangle-prerouting ip saddr @meshed-pods ip daddr \. tcp dport @captured meta mark set meta mark or 0x80000/);
   assert.match(s, /add rule ip skiff-mesh nat-prerouting meta mark & 0x80000 == 0x80000 dnat ip to ip daddr/);
-  // Their DNS queries to the cluster DNS go to the ztunnel's DNS proxy, before the marked traffic keeps its address.
-  const dns = s.indexOf('add rule ip skiff-mesh nat-prerouting ip saddr @dns-proxied-pods ip daddr 10.96.0.10 meta l4proto { tcp, udp } th dport 53 dnat ip to 10.244.1.2:15053');
+  // Their DNS queries to the cluster DNS go to the ztunnel's DNS proxy, before the marked traffic keeps its address,
+  // and are marked, every packet, so that the node's NetworkPolicy check leaves them to the proxy.
+  const dns = s.indexOf('add rule ip skiff-mesh nat-prerouting ip saddr @meshed-pods ip daddr 10.96.0.10 meta l4proto { tcp, udp } th dport 53 dnat ip to 10.244.1.2:15053');
   assert.ok(dns > 0 && dns < s.indexOf('nat-prerouting meta mark'), s);
-  assert.match(s, /add element ip skiff-mesh dns-proxied-pods \{ 10\.244\.1\.5 \}/);
+  assert.match(s, /add rule ip skiff-mesh mangle-prerouting ip saddr @meshed-pods ip daddr 10\.96\.0\.10 meta l4proto \{ tcp, udp \} th dport 53 meta mark set meta mark or 0x80000/);
   assert.doesNotMatch(meshTableScript({ ...capture, ztunnel: undefined }), /dport 53/);
   assert.match(s, /add element ip skiff-mesh meshed-pods \{ 10\.244\.1\.5, 10\.244\.1\.9 \}/);
   assert.match(s, /add element ip skiff-mesh captured \{ 10\.96\.0\.20 \. 80, 10\.96\.0\.30 \. 443 \}/);

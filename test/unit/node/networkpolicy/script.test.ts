@@ -30,7 +30,7 @@ test('the full script declares sets and chains before anything refers to them', 
   assert.equal(deleteTableScript(), 'add table inet skiff-netpol\ndelete table inet skiff-netpol\n');
 });
 
-test("the mesh: captured connections pass the egress check and the ztunnels' TCP connections the ingress check, as the ztunnel applies both", () => {
+test("the mesh: captured connections and DNS queries pass the egress check and the ztunnels' traffic the ingress check, as the ztunnel applies both", () => {
   const ztunnel = pod('istio-system', 'ztunnel-abc', { app: 'ztunnel' }, '10.244.1.2', { node: 'n2' });
   const lookalike = pod('default', 'ztunnel', { app: 'ztunnel' }, '10.244.0.3');
   const s = build([allowClients], [web(1), client(1), ztunnel, lookalike]);
@@ -39,8 +39,8 @@ test("the mesh: captured connections pass the egress check and the ztunnels' TCP
   const at = (rule: string) => lines.indexOf(`add rule inet skiff-netpol ${rule}`);
   assert.ok(at('forward-egress meta mark & 0x80000 == 0x80000 accept') > 0);
   assert.ok(at('forward-egress meta mark & 0x80000 == 0x80000 accept') < at('forward-egress ip saddr vmap @egress-pods'));
-  assert.ok(at('forward-ingress ip saddr @mesh-proxies meta l4proto tcp accept') < at('forward-ingress ip daddr vmap @ingress-pods'));
-  assert.ok(at('forward-ingress ip saddr @mesh-proxies meta l4proto tcp accept') > 0);
+  assert.ok(at('forward-ingress ip saddr @mesh-proxies accept') < at('forward-ingress ip daddr vmap @ingress-pods'));
+  assert.ok(at('forward-ingress ip saddr @mesh-proxies accept') > 0);
   assert.equal(build([], [ztunnel]).sets.get('mesh-proxies')!.elements.size, 0, 'nothing to exempt without policies');
 });
 

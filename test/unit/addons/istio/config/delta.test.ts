@@ -63,12 +63,13 @@ const cfg = (version: string, vhs: VirtualHost[], clusters: Record<string, Clust
 });
 const host = (domain: string, body: string): VirtualHost => ({ domains: [domain], routes: [{ name: domain, matches: [], action: { kind: 'direct', status: 200, body } }] });
 
-test('a change to a listener, a credential, the workloads or the NetworkPolicies is sent whole; so is a listener with two hosts of one key', () => {
+test("a change to a listener, a credential, the workloads, the NetworkPolicies or the cluster DNS's endpoints is sent whole; so is a listener with two hosts of one key", () => {
   const a = cfg('1', [host('a.test', 'x')]);
   assert.equal(configDelta(a, cfg('2', [host('a.test', 'x')], {}, 8081)), undefined);
   assert.equal(configDelta(a, { ...cfg('2', [host('a.test', 'x')]), secrets: { 'ns/tls': { cert: 'c', key: 'k' } } }), undefined);
   assert.equal(configDelta(a, { ...cfg('2', [host('a.test', 'x')]), workloads: { '10.0.0.1': { namespace: 'ns', labels: {} } } }), undefined);
   assert.equal(configDelta(a, { ...cfg('2', [host('a.test', 'x')]), policies: { rules: [[]], ingress: { '10.0.0.1': [0] }, egress: {}, nodes: {} } }), undefined);
+  assert.equal(configDelta(a, { ...cfg('2', [host('a.test', 'x')]), dnsEndpoints: [{ address: '10.0.0.3', port: 53, protocol: 'udp' }] }), undefined);
   assert.equal(configDelta(a, cfg('2', [host('a.test', 'x'), host('a.test', 'y')])), undefined);
   assert.deepEqual(configDelta(a, cfg('2', [host('a.test', 'x')])), { version: '2', base: '1', virtualHosts: [], clusters: {} }, 'equal content, new objects: nothing to send');
 });

@@ -155,8 +155,19 @@ test('workloads by pod IP for sourceLabels; the version follows every change', (
 
 test("the NetworkPolicies that isolate pods go with the configuration, for the node proxy to apply; the version follows them", () => {
   const snap = snapshot();
+  // The cluster DNS, whose endpoints the DNS proxy holds a pod's forwarded queries to.
+  snap.services.push({ apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'kube-system', name: 'kube-dns' }, spec: { clusterIP: '10.96.0.10', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53, protocol: 'TCP' }, { name: 'metrics', port: 9153, protocol: 'TCP' }] } } as KObject);
+  snap.endpointSlices.push({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { namespace: 'kube-system', name: 'kube-dns-x', labels: { 'kubernetes.io/service-name': 'kube-dns' } },
+    addressType: 'IPv4',
+    ports: [{ name: 'dns', port: 5353, protocol: 'UDP' }, { name: 'dns-tcp', port: 5353, protocol: 'TCP' }, { name: 'metrics', port: 9153, protocol: 'TCP' }],
+    endpoints: [{ addresses: ['10.244.0.3'], conditions: { ready: true } }, { addresses: ['10.244.0.4'], conditions: { ready: false } }],
+  } as KObject);
   const plain = buildMeshConfig(snap);
   assert.equal(plain.policies, undefined);
+  assert.equal(plain.dnsEndpoints, undefined, 'only with policies');
   snap.namespaces = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', labels: { 'kubernetes.io/metadata.name': 'default' } } } as KObject];
   snap.networkPolicies = [
     {
@@ -168,6 +179,10 @@ test("the NetworkPolicies that isolate pods go with the configuration, for the n
   ];
   const c = buildMeshConfig(snap);
   assert.notEqual(c.version, plain.version);
+  assert.deepEqual(c.dnsEndpoints, [
+    { address: '10.244.0.3', port: 5353, protocol: 'udp' },
+    { address: '10.244.0.3', port: 5353, protocol: 'tcp' },
+  ]);
   assert.ok(c.policies);
   assert.deepEqual(Object.keys(c.policies.ingress).sort(), ['10.244.1.10', '10.244.1.11', '10.244.2.10']);
   assert.deepEqual(c.policies.egress, {});

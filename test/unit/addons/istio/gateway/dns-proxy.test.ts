@@ -4,7 +4,9 @@ import net from 'node:net';
 import { after, before, test } from 'node:test';
 import dnsPacket, { type Answer, type DecodedPacket } from 'dns-packet';
 import { DnsProxy, tableAnswer } from '../../../../../src/addons/istio/gateway/dns-proxy.js';
-import type { DnsTable, ProxyConfig } from '../../../../../src/addons/istio/config/types.js';
+import type { DnsEndpoint, DnsTable, ProxyConfig } from '../../../../../src/addons/istio/config/types.js';
+import { policyTable } from '../../../../../src/api/networkpolicy/verdict.js';
+import type { KObject } from '../../../../../src/api/types.js';
 import { queryTcp, queryUdp } from '../../../../../src/addons/dns/client.js';
 import { bindBoth } from '../../../../../src/addons/dns/server.js';
 
@@ -111,6 +113,36 @@ test("an answer too large for the client's datagram is cut to fit with TC set, a
     const whole = await queryTcp({ host: '127.0.0.1', port }, { type: 'query', id: 33, questions: [{ name: 'many.test', type: 'A' }] });
     assert.deepEqual(data(whole.answers), many);
     assert.equal(whole.flag_tc, false);
+  } finally {
+    proxy.update({ version: '3', listeners: [], clusters: {}, secrets: {}, dns: TABLE, workloads: { '127.0.0.1': { namespace: 'team', labels: {} } } } as ProxyConfig);
+  }
+});
+
+test("NetworkPolicy: a query the proxy forwards is held to the asking pod's egress policies; the table answers whatever they say", async () => {
+  const pod = (namespace: string, name: string, ip: string, labels: Record<string, string>): KObject =>
+    ({ apiVersion: 'v1', kind: 'Pod', metadata: { namespace, name, labels }, spec: { nodeName: 'n1' }, status: { phase: 'Running', podIP: ip, hostIP: '10.0.0.1' } }) as KObject;
+  const ns = (name: string): KObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } }) as KObject;
+  const egress = (rules: unknown[]): KObject =>
+    ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { namespace: 'team', name: 'egress' }, spec: { podSelector: {}, policyTypes: ['Egress'], egress: rules } }) as KObject;
+  const pods = [pod('team', 'client', '127.0.0.1', { app: 'client' }), pod('kube-system', 'coredns', '10.244.0.3', { 'k8s-app': 'kube-dns' })];
+  const namespaces = [ns('team'), ns('kube-system')];
+  const dnsEndpoints: DnsEndpoint[] = [
+    { address: '10.244.0.3', port: 53, protocol: 'udp' },
+    { address: '10.244.0.3', port: 53, protocol: 'tcp' },
+  ];
+  const withPolicy = (policy: KObject) =>
+    proxy.update({ version: 'p', listeners: [], clusters: {}, secrets: {}, dns: TABLE, workloads: { '127.0.0.1': { namespace: 'team', labels: {} } }, policies: policyTable([policy], pods, namespaces), dnsEndpoints } as ProxyConfig);
+  const ask = (over: typeof queryUdp, name: string) => over({ host: '127.0.0.1', port }, { type: 'query', id: 41, questions: [{ name, type: 'A' }] }, { timeoutMs: 300 });
+  try {
+    // The usual allowance: UDP 53 to the cluster DNS's pods. TCP is not in it.
+    withPolicy(egress([{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ protocol: 'UDP', port: 53 }] }]));
+    assert.deepEqual(data((await ask(queryUdp, 'example.test')).answers), ['192.0.2.50']);
+    await assert.rejects(ask(queryTcp, 'example.test'), /no reply within 300 ms/);
+    assert.deepEqual(data((await ask(queryTcp, 'mine.test')).answers), ['192.0.2.7', '192.0.2.8']);
+    // Everything denied: the upstream is out of reach, the table is not.
+    withPolicy(egress([]));
+    await assert.rejects(ask(queryUdp, 'example.test'), /no reply within 300 ms/);
+    assert.deepEqual(data((await ask(queryUdp, 'mine.test')).answers), ['192.0.2.7', '192.0.2.8']);
   } finally {
     proxy.update({ version: '3', listeners: [], clusters: {}, secrets: {}, dns: TABLE, workloads: { '127.0.0.1': { namespace: 'team', labels: {} } } } as ProxyConfig);
   }
