@@ -41,6 +41,8 @@ export function inMesh(pod: KObject, namespaceLabels: Record<string, string> | u
 export interface MeshCapture {
   /** This node's ready ztunnel: its address and uid (its network namespace is named after the uid). */
   ztunnel?: { ip: string; uid: string; name: string };
+  /** Without a ready one, the name of a ztunnel this node has that is not ready yet (starting, or failing its probe). */
+  ztunnelStarting?: string;
   /** Meshed pods on this node with an address. */
   members: { ip: string; pod: KObject }[];
   /** `clusterIP . port` of every TCP Service port but the proxies' own status port, and `vip . port` of every ServiceEntry port. */
@@ -76,13 +78,17 @@ export function meshCapture(o: {
     const starting = o.starting?.get(p.metadata.uid ?? '');
     if (starting) listed.add(p.metadata.uid ?? '');
     if (p.metadata.deletionTimestamp) continue;
+    if (p.metadata.namespace === ISTIO_NAMESPACE && p.metadata.labels?.app === ZTUNNEL_APP) {
+      if (p.status?.podIP && ready(p)) out.ztunnel = { ip: p.status.podIP, uid: p.metadata.uid ?? '', name: p.metadata.name ?? '' };
+      else out.ztunnelStarting ??= p.metadata.name ?? '';
+      continue;
+    }
     // A starting pod is captured from its sandbox on, before its status says Running with an address.
     const ip = p.status?.podIP || starting?.ip;
     if (!ip || (p.status?.phase !== 'Running' && !starting)) continue;
-    if (p.metadata.namespace === ISTIO_NAMESPACE && p.metadata.labels?.app === ZTUNNEL_APP) {
-      if (ready(p)) out.ztunnel = { ip, uid: p.metadata.uid ?? '', name: p.metadata.name ?? '' };
-    } else if (inMesh(p, nsLabels.get(p.metadata.namespace ?? ''))) out.members.push({ ip, pod: p });
+    if (inMesh(p, nsLabels.get(p.metadata.namespace ?? ''))) out.members.push({ ip, pod: p });
   }
+  if (out.ztunnel) delete out.ztunnelStarting;
   // The API's watch can lag behind the kubelet's own copy of a pod it is starting.
   for (const [uid, s] of o.starting ?? []) {
     if (!listed.has(uid) && inMesh(s.pod, nsLabels.get(s.pod.metadata.namespace ?? ''))) out.members.push(s);

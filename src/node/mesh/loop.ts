@@ -9,6 +9,9 @@
 // As istio-cni's plugin does at sandbox creation, the kubelet enrols a meshed pod once its
 // network is attached and before any of its containers starts (enroll): the pod's first
 // connection is already captured, not only those after its status reached this loop's watch.
+// While the node's ztunnel is starting (for the first seconds of a cluster, until istiod is
+// ready and has sent it the mesh), enrolment waits for it, so that no connection a meshed pod
+// makes bypasses the mesh; Istio's own redirection fails those connections instead.
 import type { KObject } from '../../api/types.js';
 import { isNotFound, type ApiClient } from '../../client/client.js';
 import { NAMESPACES, PODS, SERVICEENTRIES, SERVICES } from '../../client/resources.js';
@@ -24,6 +27,12 @@ import { inMesh, meshCapture, REDIRECTION_ANNOTATION, type MeshCapture } from '.
 import { MESH_MARK, meshTableScript, ROUTE_TABLE, TABLE, ztunnelRoutingCommands } from './rules.js';
 
 
+/**
+ * How long a meshed pod's enrolment waits for a starting ztunnel before its sandbox fails, to be
+ * made again (as long as the runtime waits for a program to say it serves).
+ */
+const ZTUNNEL_WAIT_MS = 10_000;
+
 export interface MeshCaptureOptions {
   cluster: string;
   nodeName: string;
@@ -35,8 +44,9 @@ export interface MeshCaptureOptions {
 export interface MeshCaptureLoop {
   /**
    * Captures a starting pod's connections if it is in the mesh, resolving once the node's rules
-   * do (at once for a pod outside it, or while the node has no ready ztunnel); throws when the
-   * rules could not be written, so that the sandbox is made again.
+   * do (at once for a pod outside it, or when the node has no ztunnel); waits for a ztunnel
+   * that is starting. Throws when the rules could not be written, or the ztunnel was not ready
+   * in time, so that the sandbox is made again.
    */
   enroll(pod: KObject, ip: string): Promise<void>;
   /** The pod's sandbox is gone: its address is no longer captured on the kubelet's word. */
@@ -62,10 +72,24 @@ export function startMeshCapture(o: MeshCaptureOptions): MeshCaptureLoop {
   /** The members' addresses in the table as last written, with whether a ztunnel was there. */
   let captured = new Set<string>();
   let ztunnelReady = false;
+  /** Without a ready ztunnel, the one this node has that is starting. */
+  let ztunnelStarting: string | undefined;
+  /** Enrolments waiting for the ztunnel, woken after each sync. */
+  let afterSync: (() => void)[] = [];
   /** Members whose annotation and event are done: the watch may not have brought the annotated pod back yet. */
   let announced = new Set<string>();
 
   const sync = async () => {
+    try {
+      await write();
+    } finally {
+      const waiting = afterSync;
+      afterSync = [];
+      for (const wake of waiting) wake();
+    }
+  };
+
+  const write = async () => {
     const c = meshCapture({ nodeName: o.nodeName, pods: inf.pods.list(), namespaces: inf.namespaces.list(), services: inf.services.list(), serviceEntries: inf.serviceEntries.list(), starting });
     const vips = c.vips.join(',');
     if (c.ztunnel && localRoutes.get(c.ztunnel.uid) !== vips) {
@@ -83,6 +107,7 @@ export function startMeshCapture(o: MeshCaptureOptions): MeshCaptureLoop {
     }
     captured = new Set(c.members.map((m) => m.ip));
     ztunnelReady = c.ztunnel !== undefined;
+    ztunnelStarting = c.ztunnelStarting;
     if (!c.ztunnel) return;
     const next = new Set<string>();
     for (const m of c.members) {
@@ -136,7 +161,19 @@ export function startMeshCapture(o: MeshCaptureOptions): MeshCaptureLoop {
       await allSynced;
       runner.request();
       await runner.idle();
-      if (ztunnelReady && !captured.has(ip)) throw new Error(`capturing the connections of pod ${pod.metadata.namespace}/${pod.metadata.name} (${ip}) for the mesh: the node's rules are not written yet`);
+      const deadline = Date.now() + ZTUNNEL_WAIT_MS;
+      while (!ztunnelReady && ztunnelStarting && Date.now() < deadline) {
+        await new Promise<void>((wake) => {
+          const timer = setTimeout(wake, deadline - Date.now()).unref();
+          afterSync.push(() => {
+            clearTimeout(timer);
+            wake();
+          });
+        });
+      }
+      const what = `enrolling pod ${pod.metadata.namespace}/${pod.metadata.name} (${ip}) in the mesh`;
+      if (!ztunnelReady && ztunnelStarting) throw new Error(`${what}: ztunnel ${ztunnelStarting} on node ${o.nodeName} is not ready`);
+      if (ztunnelReady && !captured.has(ip)) throw new Error(`${what}: the node's rules are not written yet`);
     },
     release(podUid) {
       if (starting.delete(podUid)) runner.request();

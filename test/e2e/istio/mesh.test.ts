@@ -14,6 +14,13 @@ let c: Cluster;
 
 before(async () => {
   c = await startCluster('istio-mesh', { nodes: 2 });
+  // Before the mesh is ready (istiod starts, then the ztunnels get its configuration): a meshed
+  // pod that connects at once, to a Service without endpoints, which ztunnel answers with 503
+  // where the plain path refuses the connection.
+  await c.ok(['create', 'namespace', 'early']);
+  await c.ok(['label', 'namespace', 'early', 'istio-injection=enabled']);
+  await c.ok(['create', 'service', 'clusterip', 'nothing', '-n', 'early', '--tcp=80:8080']);
+  await c.ok(['run', 'early', '-n', 'early', '--image=busybox', '--restart=Never', '--', 'wget', '-q', '-T', '5', '-O-', 'http://nothing/']);
   await waitFor('a ready ztunnel on both nodes', async () => {
     const ready = await jsonpath(c, ['get', 'pods', '-n', 'istio-system', '-l', 'app=ztunnel'], '{.items[*].status.conditions[?(@.type=="Ready")].status}');
     return ready === 'True True';
@@ -71,6 +78,12 @@ test('check 5 in the mesh: 90/10 by weight, x-canary: yes always v2', async () =
   // Every listener opened: none clashes with the ztunnel's own status port.
   const logs = await c.ok(['logs', '-n', 'istio-system', '-l', 'app=ztunnel', '--tail=-1']);
   assert.doesNotMatch(logs, /error: listener/);
+});
+
+test("a meshed pod made before its node's ztunnel is ready waits for it: its first connection goes through ztunnel", async () => {
+  await waitFor('pod early to finish', async () => /^(Succeeded|Failed)$/.test(await jsonpath(c, ['get', 'pod', '-n', 'early', 'early'], '{.status.phase}')), 60_000);
+  assert.match(await c.ok(['logs', '-n', 'early', 'early']), /server returned error: HTTP\/1\.1 503 Service Unavailable/);
+  await c.ok(['delete', 'namespace', 'early', '--wait=false']);
 });
 
 test("a meshed pod's first connections are captured: it is enrolled before its containers start", async () => {

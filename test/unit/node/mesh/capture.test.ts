@@ -60,14 +60,21 @@ test('capture: members of this node only, the ready ztunnel, every TCP Service p
   assert.deepEqual(c.destinations, ['10.96.0.20 . 80', '10.96.0.30 . 443']);
 });
 
-test('capture: a ztunnel that is not ready is no ztunnel', () => {
-  const c = meshCapture({
-    nodeName: 'n1',
-    namespaces: [],
-    pods: [pod('istio-system', 'ztunnel-n1', { ip: '10.244.1.2', labels: { app: 'ztunnel' }, ready: false })],
-    services: [],
-  });
+test("capture: a ztunnel that is not ready is no ztunnel, but the one this node waits for; a ready one, or another node's, is not waited for", () => {
+  const capture = (pods: KObject[]) => meshCapture({ nodeName: 'n1', namespaces: [], pods, services: [] });
+  const starting = pod('istio-system', 'ztunnel-n1', { ip: '10.244.1.2', labels: { app: 'ztunnel' }, ready: false });
+  const c = capture([starting]);
   assert.equal(c.ztunnel, undefined);
+  assert.equal(c.ztunnelStarting, 'ztunnel-n1');
+  // Still without an address, as the DaemonSet has just made it.
+  const fresh = { ...starting, status: { phase: 'Pending' } } as KObject;
+  assert.equal(capture([fresh]).ztunnelStarting, 'ztunnel-n1');
+  // A rolling update's surge: the old one serves while the new one starts.
+  const old = pod('istio-system', 'ztunnel-old', { ip: '10.244.1.3', labels: { app: 'ztunnel' } });
+  assert.deepEqual([capture([starting, old]).ztunnel?.name, capture([starting, old]).ztunnelStarting], ['ztunnel-old', undefined]);
+  assert.equal(capture([pod('istio-system', 'ztunnel-n2', { labels: { app: 'ztunnel' }, node: 'n2', ready: false })]).ztunnelStarting, undefined);
+  assert.equal(capture([pod('istio-system', 'ztunnel-n1', { labels: { app: 'ztunnel' }, ready: false, deleting: true })]).ztunnelStarting, undefined);
+  assert.equal(capture([]).ztunnelStarting, undefined);
 });
 
 test('capture: ServiceEntry VIPs (single IPv4 addresses) on each of their ports, as the ztunnel gets listeners for them', () => {
