@@ -162,7 +162,12 @@ export function startMeshCapture(o: MeshCaptureOptions): MeshCaptureLoop {
       runner.request();
       await runner.idle();
       const deadline = Date.now() + ZTUNNEL_WAIT_MS;
-      while (!ztunnelReady && ztunnelStarting && Date.now() < deadline) {
+      // A pod deleted meanwhile is not kept waiting (absent from the watch is no sign: it can lag).
+      const deleting = () => {
+        const now = inf.pods.get(pod.metadata.namespace, pod.metadata.name ?? '');
+        return !!now && (now.metadata.uid !== pod.metadata.uid || !!now.metadata.deletionTimestamp);
+      };
+      while (!ztunnelReady && ztunnelStarting && !deleting() && Date.now() < deadline) {
         await new Promise<void>((wake) => {
           const timer = setTimeout(wake, deadline - Date.now()).unref();
           afterSync.push(() => {
@@ -172,7 +177,7 @@ export function startMeshCapture(o: MeshCaptureOptions): MeshCaptureLoop {
         });
       }
       const what = `enrolling pod ${pod.metadata.namespace}/${pod.metadata.name} (${ip}) in the mesh`;
-      if (!ztunnelReady && ztunnelStarting) throw new Error(`${what}: ztunnel ${ztunnelStarting} on node ${o.nodeName} is not ready`);
+      if (!ztunnelReady && ztunnelStarting) throw new Error(`${what}: ${deleting() ? 'the pod is being deleted' : `ztunnel ${ztunnelStarting} on node ${o.nodeName} is not ready`}`);
       if (ztunnelReady && !captured.has(ip)) throw new Error(`${what}: the node's rules are not written yet`);
     },
     release(podUid) {

@@ -209,3 +209,22 @@ test('NetworkPolicy holds between meshed pods: both pods\' policies apply to the
   }
   await expect('greet open to every pod again', 'default', 'client', 'v2');
 });
+
+test("while its node's ztunnel is not ready, a meshed pod waits in ContainerCreating, and its events say why", async () => {
+  const bothReady = async () => (await jsonpath(c, ['get', 'pods', '-n', 'istio-system', '-l', 'app=ztunnel'], '{.items[*].status.conditions[?(@.type=="Ready")].status}')) === 'True True';
+  await c.ok(['scale', '-n', 'istio-system', 'deployment/istiod', '--replicas=0']);
+  try {
+    await c.ok(['wait', '-n', 'istio-system', '--for=delete', 'pod', '-l', 'app=istiod', '--timeout=60s']);
+    // A new ztunnel gets no configuration without istiod, and is not ready.
+    const [ztunnel, node] = (await jsonpath(c, ['get', 'pods', '-n', 'istio-system', '-l', 'app=ztunnel'], '{.items[0].metadata.name} {.items[0].spec.nodeName}')).split(' ');
+    await c.ok(['delete', 'pod', '-n', 'istio-system', ztunnel!]);
+    await c.ok(['run', 'late', '--image=busybox', '--restart=Never', `--overrides={"spec":{"nodeSelector":{"kubernetes.io/hostname":"${node}"}}}`, '--', 'sleep', '3600']);
+    const said = new RegExp(`Failed to create pod sandbox: enrolling pod default/late \\(\\S+\\) in the mesh: ztunnel ztunnel-\\S+ on node ${node} is not ready`);
+    await waitFor('the FailedCreatePodSandBox event naming the ztunnel', async () => said.test(await jsonpath(c, ['get', 'events', '--field-selector', 'involvedObject.name=late,reason=FailedCreatePodSandBox'], '{.items[*].message}')), 60_000);
+    assert.equal(await jsonpath(c, ['get', 'pod', 'late'], '{.status.phase} {.status.containerStatuses[0].state.waiting.reason}'), 'Pending ContainerCreating');
+  } finally {
+    await c.ok(['delete', 'pod', 'late', '--ignore-not-found']);
+    await c.ok(['scale', '-n', 'istio-system', 'deployment/istiod', '--replicas=1']);
+    await waitFor('a ready ztunnel on both nodes again', bothReady, 120_000);
+  }
+});
