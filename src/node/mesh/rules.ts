@@ -15,9 +15,9 @@
 // DNATed to the ztunnel's DNS proxy (ZTUNNEL_DNS_PORT), which answers ServiceEntry hosts and
 // asks the cluster DNS the rest; the connection's conntrack entry gives the answers back the
 // cluster DNS address as their source. They carry the mark too, every packet of them (the NAT
-// chain sees only a flow's first): the node's NetworkPolicy check lets marked traffic pass,
-// and the DNS proxy applies the pod's egress policies to the queries it forwards, as Istio
-// ambient's in-pod proxy meets them only then.
+// chain sees only a flow's first): the node's NetworkPolicy check lets marked traffic pass, and
+// the DNS proxy applies the pod's egress policies to the queries it forwards. So, as in Istio
+// ambient, whose proxy answers inside the pod, only what goes on to the cluster DNS meets them.
 import { CLUSTER_DNS_IP, ZTUNNEL_DNS_PORT } from '../../cluster/constants.js';
 import type { MeshCapture } from './capture.js';
 
