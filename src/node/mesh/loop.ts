@@ -11,7 +11,8 @@
 // connection is already captured, not only those after its status reached this loop's watch.
 // While the node's ztunnel is starting (for the first seconds of a cluster, until istiod is
 // ready and has sent it the mesh), enrolment waits for it, so that no connection a meshed pod
-// makes bypasses the mesh; Istio's own redirection fails those connections instead.
+// makes bypasses the mesh: as with istio-cni, whose plugin fails the sandbox while it cannot
+// reach the node's ztunnel, the pod stays in ContainerCreating until it can.
 import type { KObject } from '../../api/types.js';
 import { isNotFound, type ApiClient } from '../../client/client.js';
 import { NAMESPACES, PODS, SERVICEENTRIES, SERVICES } from '../../client/resources.js';
