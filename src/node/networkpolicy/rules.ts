@@ -20,8 +20,9 @@
 // The mesh: a meshed pod's connection to a Service goes to its node's ztunnel with the Service's
 // address as destination (src/node/mesh), and the ztunnel makes the connection to the chosen pod
 // from its own address. Neither leg says who talks to whom, so the ztunnel applies both pods'
-// policies itself (src/api/networkpolicy/verdict.ts): the node lets captured connections (the
-// mesh's mark) past the egress check and the ztunnels' TCP connections past the ingress check.
+// policies itself (src/api/networkpolicy/verdict.ts), and its DNS proxy those of the queries it
+// forwards: the node lets the mesh's marked traffic (captured connections, DNS queries to the
+// ztunnel) past the egress check and the ztunnels' own traffic past the ingress check.
 import { createHash } from 'node:crypto';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { KObject } from '../../api/types.js';
