@@ -1,14 +1,17 @@
 // Scenario 004 through the Istio ingress gateway the cluster installs by itself: Gateway →
 // VirtualService → DestinationRule → Service → pods, on a 2-node cluster with the real kubectl
-// (checks 1, 2, 3 and the gateway half of 5), and Envoy's local replies and HTTP/1.0 refusal.
+// (checks 1, 2, 3 and the gateway half of 5), Envoy's local replies and HTTP/1.0 refusal, and
+// Istio's TCP traffic shifting and Secure Gateways tasks.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { SCENARIOS, startCluster, waitFor, type Cluster } from '../harness.js';
 import { jsonpath } from '../scenarios/net.js';
-import { get, untilReply } from '../ingress/ingress.js';
+import { curl, get, untilReply } from '../ingress/ingress.js';
 import { GATEWAY, ISTIO_NAMESPACE, pinGateway } from './gateway-address.js';
 
 const NS = ISTIO_NAMESPACE;
@@ -17,6 +20,74 @@ const DIR = join(SCENARIOS, '004-istio-gateway-hpa');
 
 let c: Cluster;
 let lb = '';
+
+/** Istio's httpbin sample (samples/httpbin/httpbin.yaml), its ServiceAccount left out. */
+const HTTPBIN = `apiVersion: v1
+kind: Service
+metadata:
+  name: httpbin
+  labels: {app: httpbin, service: httpbin}
+spec:
+  ports:
+  - {name: http, port: 8000, targetPort: 8080}
+  selector: {app: httpbin}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: httpbin
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: httpbin, version: v1}
+  template:
+    metadata:
+      labels: {app: httpbin, version: v1}
+    spec:
+      containers:
+      - image: docker.io/mccutchen/go-httpbin:v2.15.0
+        imagePullPolicy: IfNotPresent
+        name: httpbin
+        ports:
+        - containerPort: 8080
+`;
+
+/** The task's Gateway and VirtualService, in the TLS mode given. */
+function secureGateway(mode: 'SIMPLE' | 'MUTUAL'): string {
+  return `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: mygateway
+spec:
+  selector:
+    istio: ingressgateway
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    tls:
+      mode: ${mode}
+      credentialName: httpbin-credential
+    hosts:
+    - httpbin.example.com
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: httpbin
+spec:
+  hosts:
+  - "httpbin.example.com"
+  gateways:
+  - mygateway
+  http:
+  - match:
+    - uri: {prefix: /status}
+    - uri: {prefix: /delay}
+    route:
+    - destination:
+        port: {number: 8000}
+        host: httpbin
+`;
+}
 
 /** The app of app.yaml without its HPA (another issue's half of the scenario). */
 const APP = readFileSync(join(DIR, 'app.yaml'), 'utf8').split(/^---$/m).filter((d) => !/kind: HorizontalPodAutoscaler/.test(d)).join('---\n');
@@ -203,6 +274,49 @@ test("HTTP/1.0 is answered 426 Upgrade Required, as by Istio's Envoy, until isti
   } finally {
     await c.ok(['set', 'env', '-n', NS, 'deployment/istiod', 'PILOT_HTTP10-']);
     await c.ok(['rollout', 'status', '-n', NS, 'deployment/istiod', '--timeout=120s']);
+  }
+});
+
+/** The certificates of Istio's Secure Gateways task, made with its openssl commands: a root, httpbin.example.com's and a client's. */
+function secureGatewayCerts(dir: string): void {
+  const openssl = (...args: string[]) => {
+    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+  };
+  openssl('req', '-x509', '-sha256', '-nodes', '-days', '2', '-newkey', 'rsa:2048', '-subj', '/O=example Inc./CN=example.com', '-keyout', 'example.com.key', '-out', 'example.com.crt');
+  for (const [name, org, serial] of [['httpbin.example.com', 'httpbin organization', '0'], ['client.example.com', 'client organization', '1']] as const) {
+    openssl('req', '-out', `${name}.csr`, '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-subj', `/CN=${name}/O=${org}`);
+    openssl('x509', '-req', '-sha256', '-days', '2', '-CA', 'example.com.crt', '-CAkey', 'example.com.key', '-set_serial', serial, '-in', `${name}.csr`, '-out', `${name}.crt`);
+  }
+}
+
+test("Istio's Secure Gateways task: a SIMPLE TLS server for httpbin.example.com, then MUTUAL with the CA in the credential: no client certificate is refused in the handshake, the client's is served", async () => {
+  const ns = 'secure';
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-secure-gw-'));
+  try {
+    secureGatewayCerts(dir);
+    await c.ok(['create', 'namespace', ns]);
+    await c.ok(['apply', '-n', ns, '-f', '-'], HTTPBIN);
+    await c.ok(['rollout', 'status', '-n', ns, 'deployment/httpbin', '--timeout=120s']);
+    await c.ok(['create', '-n', NS, 'secret', 'tls', 'httpbin-credential', `--key=${join(dir, 'httpbin.example.com.key')}`, `--cert=${join(dir, 'httpbin.example.com.crt')}`]);
+    await c.ok(['apply', '-n', ns, '-f', '-'], secureGateway('SIMPLE'));
+    const https = (extra: string[] = []) =>
+      curl(['-S', '-H', 'Host: httpbin.example.com', '--resolve', `httpbin.example.com:443:${lb}`, '--cacert', join(dir, 'example.com.crt'), ...extra, 'https://httpbin.example.com:443/status/418']);
+    const simple = await untilReply('httpbin.example.com over TLS', () => https(), (r) => r.status === 418, 60_000);
+    assert.equal(simple.headers.server, 'istio-envoy');
+
+    await c.ok(['delete', '-n', NS, 'secret', 'httpbin-credential']);
+    await c.ok(['create', '-n', NS, 'secret', 'generic', 'httpbin-credential', `--from-file=tls.key=${join(dir, 'httpbin.example.com.key')}`, `--from-file=tls.crt=${join(dir, 'httpbin.example.com.crt')}`, `--from-file=ca.crt=${join(dir, 'example.com.crt')}`]);
+    await c.ok(['apply', '-n', ns, '-f', '-'], secureGateway('MUTUAL'));
+    // curl (56) OpenSSL SSL_read: … tlsv13 alert certificate required, as the task shows.
+    const refused = await untilReply('the handshake refused without a client certificate', () => https(), (r) => r.code === 56, 60_000);
+    assert.match(refused.err, /alert certificate required/);
+    const mutual = await https(['--cert', join(dir, 'client.example.com.crt'), '--key', join(dir, 'client.example.com.key')]);
+    assert.equal(mutual.status, 418, mutual.err);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await c.kubectl(['delete', 'namespace', ns]);
+    await c.kubectl(['delete', '-n', NS, 'secret', 'httpbin-credential']);
   }
 });
 

@@ -67,12 +67,38 @@ function listenPort(number: number, proxy: ProxyIdentity, services: KObject[]): 
   return number;
 }
 
+const decoded = (data: Record<string, string> | undefined, k: string): string | undefined => (data?.[k] ? Buffer.from(data[k]!, 'base64').toString('utf8') : undefined);
+
+/** A Secret's key pair as istiod's credentials controller reads it: `cert`/`key`, else `tls.crt`/`tls.key`. */
 function secretPair(secret: KObject | undefined): KeyPair | undefined {
   const data = (secret as { data?: Record<string, string> } | undefined)?.data;
-  const crt = data?.['tls.crt'] ?? data?.cert;
-  const key = data?.['tls.key'] ?? data?.key;
-  if (!crt || !key) return undefined;
-  return { cert: Buffer.from(crt, 'base64').toString('utf8'), key: Buffer.from(key, 'base64').toString('utf8') };
+  for (const [c, k] of [['cert', 'key'], ['tls.crt', 'tls.key']] as const) {
+    const cert = decoded(data, c);
+    const key = decoded(data, k);
+    if (cert && key) return { cert, key };
+  }
+  return undefined;
+}
+
+/**
+ * The CA a mutual TLS server checks client certificates against, as istiod serves its
+ * `<credentialName>-cacert` resource: from a Secret of that name if there is one, else from the
+ * credential's own Secret; `cacert` (with `crl`), else `ca.crt` (with `ca.crl`).
+ */
+function secretCa(secrets: KObject[], namespace: string, name: string): { ca: string; crl?: string } | undefined {
+  const find = (n: string) => secrets.find((s) => s.metadata.namespace === namespace && s.metadata.name === n) as { data?: Record<string, string> } | undefined;
+  const data = (find(`${name}-cacert`) ?? find(name))?.data;
+  for (const [c, r] of [['cacert', 'crl'], ['ca.crt', 'ca.crl']] as const) {
+    const ca = decoded(data, c);
+    if (ca) return { ca, ...(decoded(data, r) ? { crl: decoded(data, r) } : {}) };
+  }
+  return undefined;
+}
+
+/** A Gateway server's TLS mode (Istio's default is PASSTHROUGH), for the modes the gateway terminates. */
+function terminatedMode(server: { tls?: { mode?: string } }): 'SIMPLE' | 'MUTUAL' | 'OPTIONAL_MUTUAL' | undefined {
+  const mode = server.tls?.mode;
+  return mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL' ? mode : undefined;
 }
 
 export const key = (o: KObject) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -235,7 +261,7 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity, tra
     for (const server of (g as IGateway).spec?.servers ?? []) {
       if (!server.port?.number) continue;
       const protocol = (server.port.protocol ?? '').toUpperCase();
-      const terminated = protocol === 'HTTPS' && (server.tls?.mode ?? 'SIMPLE') === 'SIMPLE';
+      const terminated = protocol === 'HTTPS' && terminatedMode(server) !== undefined;
       const ports = protocol === 'TCP' ? tcpPorts : protocol === 'HTTP' || protocol === 'HTTP2' || protocol === 'GRPC' || terminated ? byPort : undefined;
       if (!ports) continue;
       const list = ports.get(server.port.number) ?? [];
@@ -256,12 +282,16 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity, tra
       const serverHosts = (server.hosts ?? []).map((h) => splitServerHost(h, gatewayNamespace));
       if (server.tls?.credentialName) {
         const name = server.tls.credentialName;
+        const mode = terminatedMode(server);
         // Only the proxy's own namespace, as istiod's SDS authorizes a gateway to read credentials.
         const secret = snap.secrets.find((s) => s.metadata.namespace === proxy.namespace && s.metadata.name === name);
         const pair = secretPair(secret);
-        const credential = secret ? key(secret) : `${proxy.namespace}/${name}`;
-        if (pair) secrets[credential] = pair;
-        tls.push({ hosts: serverHosts.map((h) => h.dnsName), credential });
+        const credential = `${proxy.namespace}/${name}`;
+        if (pair) secrets[credential] = { ...secrets[credential], ...pair };
+        const clientCertificate = mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL' ? mode : undefined;
+        const ca = clientCertificate && pair ? secretCa(snap.secrets, proxy.namespace, name) : undefined;
+        if (ca) secrets[credential] = { ...secrets[credential]!, ...ca };
+        tls.push({ hosts: serverHosts.map((h) => h.dnsName), credential, ...(clientCertificate ? { clientCertificate } : {}) });
       }
       const requireTls = server.tls?.httpsRedirect === true;
       const scope = `${gateway}|${number}`;

@@ -109,6 +109,17 @@ export interface ServerTls {
   hosts: string[];
   /** `namespace/name` of the Secret, a key of ProxyConfig.secrets when it could be read. */
   credential: string;
+  /**
+   * The server's `tls.mode` when it asks clients for a certificate, verified against the
+   * credential's CA: MUTUAL requires one, OPTIONAL_MUTUAL takes a connection without. Absent: SIMPLE.
+   */
+  clientCertificate?: 'MUTUAL' | 'OPTIONAL_MUTUAL';
+}
+
+/** A gateway credential (SDS): the server's key pair, and for mutual TLS the CA (and CRL) client certificates are checked against. */
+export interface GatewayCredential extends KeyPair {
+  ca?: string;
+  crl?: string;
 }
 
 export interface Listener {
@@ -204,7 +215,7 @@ export interface ProxyConfig {
   listeners: Listener[];
   /** `outbound|<port>|<subset>|<fqdn>`, as Envoy's clusters are named in Istio. */
   clusters: Record<string, Cluster>;
-  secrets: Record<string, KeyPair>;
+  secrets: Record<string, GatewayCredential>;
   /** Mesh proxies: the pods that may call through it, by IP, for sourceLabels and sourceNamespace. */
   workloads?: Record<string, { namespace: string; labels: Record<string, string> }>;
   /** istiod's PILOT_HTTP10: Envoy's accept_http_10 on every HTTP listener (otherwise HTTP/1.0 gets 426). */

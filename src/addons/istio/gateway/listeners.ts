@@ -2,17 +2,19 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import tls from 'node:tls';
 import { ipv4InCIDR } from '../../../cluster/ipv4.js';
 import { ClientConnection, clientAddress, type ClientLimits } from '../../proxy/http1/client-connection.js';
-import type { KeyPair } from '../../proxy/certificates.js';
-import { PASSTHROUGH_CLUSTER, type Listener, type ProxyConfig, type TcpRoute } from '../config/types.js';
+import { PASSTHROUGH_CLUSTER, type GatewayCredential, type Listener, type ProxyConfig, type ServerTls, type TcpRoute } from '../config/types.js';
+import { readClientHello } from './client-hello.js';
 import { ENVOY_DIALECT, MESH_DIALECT } from './envoy.js';
 import { pickWeighted, type GatewayProxy } from './proxy.js';
 import { sourceMatches } from './router.js';
 import { looksLikeHttp, passThrough } from './tcp-proxy.js';
 
 // The gateway's listeners follow its configuration, as Envoy's LDS does: a port opens when a
-// Gateway server needs it and closes when none does. HTTPS listeners pick the server's
-// credential by SNI (exact name, `*.` suffix, `*`) and offer ALPN http/1.1; a name no server
-// covers gets the listener's first credential.
+// Gateway server needs it and closes when none does. An HTTPS listener reads the server name
+// from the client's ClientHello first (Envoy's tls_inspector), and picks the server by it (exact
+// name, `*.` suffix, `*`; a name no server covers gets the listener's first server), and with
+// it the credential and whether the client must present a certificate (mutual TLS); the
+// handshake then offers ALPN http/1.1.
 
 /** Envoy's HTTP connection manager defaults as Istio sets them (no request timeout, 1 h idle). */
 const ENVOY_CLIENT_LIMITS: ClientLimits = {
@@ -23,10 +25,19 @@ const ENVOY_CLIENT_LIMITS: ClientLimits = {
   keepAliveRequests: 1_000_000,
 };
 
+/** What an HTTPS listener does for one server name: its server's credential and client certificate mode, or refuse the handshake. */
+type TlsChoice = { context: tls.SecureContext; clientCertificate?: ServerTls['clientCertificate'] } | { refused: string };
+type ClientCertificateMode = NonNullable<ServerTls['clientCertificate']> | 'SIMPLE';
+
+/** How long a connection may take to send its ClientHello (Envoy's listener_filters_timeout). */
+const CLIENT_HELLO_TIMEOUT_MS = 15_000;
+
 interface Open {
   key: string;
   server: net.Server;
-  contexts: Map<string, tls.SecureContext>;
+  contexts: Map<string, TlsChoice>;
+  /** HTTPS: the handshakes, by client certificate mode; the listener hands each connection to one. */
+  handshakes?: Map<ClientCertificateMode, tls.Server>;
   mesh?: Listener['mesh'];
   tcp?: TcpRoute[];
 }
@@ -38,32 +49,42 @@ function tcpRouteCluster(routes: TcpRoute[], source: { namespace: string; labels
   return route ? (pickWeighted(route.clusters)?.cluster ?? '') : undefined;
 }
 
-function contextsOf(l: Listener, secrets: Record<string, KeyPair>, log: (m: string) => void): Map<string, tls.SecureContext> {
-  const out = new Map<string, tls.SecureContext>();
+function contextsOf(l: Listener, secrets: Record<string, GatewayCredential>, log: (m: string) => void): Map<string, TlsChoice> {
+  const out = new Map<string, TlsChoice>();
   for (const t of l.tls ?? []) {
-    const pair = secrets[t.credential];
-    if (!pair) {
-      log(`warning: listener 0.0.0.0_${l.port}: credential ${t.credential} not found`);
-      continue;
-    }
-    let ctx: tls.SecureContext;
-    try {
-      ctx = tls.createSecureContext({ cert: pair.cert, key: pair.key, ALPNProtocols: ['http/1.1'] } as tls.SecureContextOptions);
-    } catch (e) {
-      log(`warning: listener 0.0.0.0_${l.port}: credential ${t.credential}: ${(e as Error).message}`);
-      continue;
-    }
-    for (const h of t.hosts) if (!out.has(h.toLowerCase())) out.set(h.toLowerCase(), ctx);
+    const choice = choiceOf(l, t, secrets[t.credential], log);
+    for (const h of t.hosts) if (!out.has(h.toLowerCase())) out.set(h.toLowerCase(), choice);
   }
   return out;
 }
 
-function contextFor(contexts: Map<string, tls.SecureContext>, servername: string | undefined): tls.SecureContext | undefined {
+/** A server's credential made a TLS context; a server whose credential is missing or unusable refuses its names' handshakes, as Envoy's filter chain without its secret does. */
+function choiceOf(l: Listener, t: ServerTls, credential: GatewayCredential | undefined, log: (m: string) => void): TlsChoice {
+  const refuse = (why: string): TlsChoice => {
+    log(`warning: listener 0.0.0.0_${l.port}: credential ${t.credential}: ${why}`);
+    return { refused: why };
+  };
+  if (!credential) return refuse('not found');
+  const mutual = t.clientCertificate !== undefined;
+  if (mutual && !credential.ca) return refuse(`no CA certificate (ca.crt or cacert, or Secret ${t.credential}-cacert) to verify client certificates with, as ${t.clientCertificate} TLS needs`);
+  try {
+    const options: tls.SecureContextOptions = { cert: credential.cert, key: credential.key, ALPNProtocols: ['http/1.1'] } as tls.SecureContextOptions;
+    if (mutual) Object.assign(options, { ca: credential.ca, ...(credential.crl ? { crl: credential.crl } : {}) });
+    return { context: tls.createSecureContext(options), ...(mutual ? { clientCertificate: t.clientCertificate } : {}) };
+  } catch (e) {
+    return refuse((e as Error).message);
+  }
+}
+
+function choiceFor(contexts: Map<string, TlsChoice>, servername: string | undefined): TlsChoice | undefined {
   const name = (servername ?? '').toLowerCase();
   const exact = contexts.get(name);
   if (exact) return exact;
   const dot = name.indexOf('.');
-  return (dot > 0 ? contexts.get(`*${name.slice(dot)}`) : undefined) ?? contexts.get('*') ?? contexts.values().next().value;
+  const wildcard = (dot > 0 ? contexts.get(`*${name.slice(dot)}`) : undefined) ?? contexts.get('*');
+  if (wildcard) return wildcard;
+  for (const c of contexts.values()) if ('context' in c) return c;
+  return undefined;
 }
 
 export class GatewayListeners {
@@ -117,6 +138,70 @@ export class GatewayListeners {
     passThrough(socket, this.proxy, cluster);
   }
 
+  /**
+   * An HTTPS connection: its ClientHello is read (and kept) to choose the server by the name it
+   * asks for, then the connection is handed to the TLS server of that server's client
+   * certificate mode. A connection that is not TLS, or asks for a name whose server cannot
+   * serve, is closed.
+   */
+  private serveHttps(socket: Socket, entry: Open): void {
+    let received: Buffer | undefined;
+    const timer = setTimeout(() => socket.destroy(), CLIENT_HELLO_TIMEOUT_MS);
+    const done = () => {
+      clearTimeout(timer);
+      socket.removeListener('data', onData);
+      socket.pause();
+    };
+    const onData = (chunk: Buffer) => {
+      received = received ? Buffer.concat([received, chunk]) : chunk;
+      const hello = readClientHello(received);
+      if (hello.kind === 'more') return;
+      done();
+      const choice = hello.kind === 'hello' ? choiceFor(entry.contexts, hello.servername) : undefined;
+      if (!choice || 'refused' in choice) return void socket.destroy();
+      socket.unshift(received);
+      // The TLS server takes the socket as if it had accepted it, and reads what was unshifted first.
+      this.handshakes(entry, choice.clientCertificate ?? 'SIMPLE').emit('connection', socket);
+    };
+    socket.on('data', onData);
+    socket.once('error', () => socket.destroy());
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  /**
+   * The listener's TLS server for a client certificate mode. Node asks for (and verifies) a
+   * client certificate per server, not per SNI context, so each mode has its own. Its SNI
+   * callback gives the context the ClientHello's name chose.
+   */
+  private handshakes(entry: Open, mode: ClientCertificateMode): tls.Server {
+    entry.handshakes ??= new Map();
+    let server = entry.handshakes.get(mode);
+    if (server) return server;
+    server = tls.createServer(
+      {
+        allowHalfOpen: true,
+        ALPNProtocols: ['http/1.1'],
+        // MUTUAL: a handshake without a certificate fails with TLS 1.3's certificate_required
+        // alert, and one whose certificate the CA did not sign is closed once made.
+        requestCert: mode !== 'SIMPLE',
+        rejectUnauthorized: mode === 'MUTUAL',
+        SNICallback: (name, cb) => {
+          const choice = choiceFor(entry.contexts, name);
+          if (choice && 'context' in choice) cb(null, choice.context);
+          else cb(new Error(`no credential for ${name}`));
+        },
+      },
+      (s) => {
+        // OPTIONAL_MUTUAL: no certificate is fine; one that does not verify is not, as in Envoy.
+        if (mode === 'OPTIONAL_MUTUAL' && !s.authorized && s.getPeerCertificate().raw) return void s.destroy();
+        this.serve(s, true);
+      },
+    );
+    server.on('tlsClientError', (_e, s) => s.destroy());
+    entry.handshakes.set(mode, server);
+    return server;
+  }
+
   /** Opens, re-keys and closes listeners to match the configuration. */
   async apply(config: ProxyConfig): Promise<void> {
     const wanted = new Map(config.listeners.map((l) => [l.port, l]));
@@ -129,7 +214,7 @@ export class GatewayListeners {
     }
     for (const l of config.listeners) {
       const existing = this.open.get(l.port);
-      const contexts = l.protocol === 'HTTPS' ? contextsOf(l, config.secrets, this.log) : new Map<string, tls.SecureContext>();
+      const contexts = l.protocol === 'HTTPS' ? contextsOf(l, config.secrets, this.log) : new Map<string, TlsChoice>();
       if (existing) {
         existing.contexts = contexts;
         existing.mesh = l.mesh;
@@ -137,22 +222,14 @@ export class GatewayListeners {
         continue;
       }
       const entry: Open = { key: l.protocol, contexts, mesh: l.mesh, tcp: l.tcp, server: undefined as unknown as net.Server };
-      entry.server =
-        l.protocol === 'HTTPS'
-          ? tls.createServer(
-              {
-                allowHalfOpen: true,
-                ALPNProtocols: ['http/1.1'],
-                SNICallback: (name, cb) => {
-                  const ctx = contextFor(entry.contexts, name);
-                  if (ctx) cb(null, ctx);
-                  else cb(new Error(`no credential for ${name}`));
-                },
-              },
-              (s) => this.serve(s, true),
-            )
-          : net.createServer({ allowHalfOpen: true }, (s) => (entry.tcp ? this.serveTcp(s, entry.tcp) : entry.mesh ? this.serveMesh(s, entry.mesh) : this.serve(s, false)));
-      if (entry.server instanceof tls.Server) entry.server.on('tlsClientError', (_e, s) => s.destroy());
+      // HTTPS: a client that closes its side before the handshake is over is gone (with
+      // allowHalfOpen on the accepted socket, Node's TLS server would keep it for its 120 s
+      // handshake timeout); once the TLS socket, which allows half-open, is made, the HTTP
+      // connection decides what the client's end means.
+      const https = l.protocol === 'HTTPS';
+      entry.server = net.createServer({ allowHalfOpen: !https }, (s) =>
+        https ? this.serveHttps(s, entry) : entry.tcp ? this.serveTcp(s, entry.tcp) : entry.mesh ? this.serveMesh(s, entry.mesh) : this.serve(s, false),
+      );
       try {
         await new Promise<void>((resolve, reject) => {
           entry.server.once('error', reject);

@@ -9,6 +9,7 @@ import type { LocalReply } from '../../proxy/local-reply.js';
 import type { HeaderOps, ProxyConfig, Route, RouteAction, WeightedCluster } from '../config/types.js';
 import { accessLogLine, type AccessRecord } from './access-log.js';
 import { requestHash } from './consistent-hash.js';
+import { forwardedClientCert } from './client-cert.js';
 import { corsDecision } from './cors.js';
 import { mirrored, sendShadow, type ShadowRequest } from './mirror.js';
 import { UpstreamCluster, type ClusterAcquired } from './upstream-cluster.js';
@@ -31,8 +32,8 @@ const NOTHING_TRIED: ReadonlySet<string> = new Set();
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
 /** Response headers of the upstream's that the client does not get (Envoy sets its own server and framing). */
 const ENVOY_SETS_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'server']);
-/** Request headers the gateway sets itself. */
-const SET_UPSTREAM = new Set(['x-forwarded-proto', 'x-request-id', 'x-envoy-attempt-count', 'x-forwarded-for']);
+/** Request headers the gateway sets itself (x-forwarded-client-cert: Envoy's SANITIZE and SANITIZE_SET drop the client's own). */
+const SET_UPSTREAM = new Set(['x-forwarded-proto', 'x-request-id', 'x-envoy-attempt-count', 'x-forwarded-for', 'x-forwarded-client-cert']);
 
 function applyOps(lines: string[], ops: HeaderOps | undefined): string[] {
   if (!ops) return lines;
@@ -300,6 +301,8 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
     lines.push('host', action.rewrite?.authority ?? h.host ?? '');
     lines.push('x-forwarded-for', h['x-forwarded-for'] ? `${h['x-forwarded-for']}, ${req.remoteAddress}` : req.remoteAddress);
     lines.push('x-forwarded-proto', req.encrypted ? 'https' : 'http', 'x-request-id', rec.requestId!);
+    const clientCert = req.encrypted ? forwardedClientCert(req.conn.socket) : undefined;
+    if (clientCert) lines.push('x-forwarded-client-cert', clientCert);
     lines = applyOps(applyOps(lines, route.headers?.request), weighted.headers?.request);
     if (body.kind === 'chunked') lines.push('transfer-encoding', 'chunked');
     this.baseLines = lines;

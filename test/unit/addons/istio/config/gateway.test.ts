@@ -176,6 +176,35 @@ test('HTTPS SIMPLE servers carry their credential from the proxy namespace; the 
   assert.deepEqual(c.secrets['istio-system/cred'], { cert: 'CERT', key: 'KEY' });
 });
 
+test("mutual TLS servers: the CA from the credential's own Secret or from its -cacert Secret (which wins), as istiod's SDS serves them; no mode is Istio's PASSTHROUGH", () => {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const server = (port: number, host: string, tls: Record<string, unknown>) => ({ port: { number: port, name: `https-${port}`, protocol: 'HTTPS' }, hosts: [host], tls });
+  const snap = scenario();
+  (snap.gateways[0] as unknown as { spec: { servers: unknown[] } }).spec.servers.push(
+    server(443, 'mutual.example.com', { mode: 'MUTUAL', credentialName: 'generic' }),
+    server(443, 'optional.example.com', { mode: 'OPTIONAL_MUTUAL', credentialName: 'split' }),
+    server(443, 'simple.example.com', { mode: 'SIMPLE', credentialName: 'split' }),
+    server(9443, 'passthrough.example.com', { credentialName: 'generic' }),
+  );
+  snap.secrets.push(
+    // Istio's generic keys, which it reads before tls.crt/tls.key.
+    obj('Secret', 'istio-system', 'generic', { data: { cert: b64('CERT'), key: b64('KEY'), cacert: b64('CA'), crl: b64('CRL'), 'tls.crt': b64('OTHER'), 'tls.key': b64('OTHER') } }),
+    obj('Secret', 'istio-system', 'split', { type: 'kubernetes.io/tls', data: { 'tls.crt': b64('CERT2'), 'tls.key': b64('KEY2'), 'ca.crt': b64('OWN-CA') } }),
+    obj('Secret', 'istio-system', 'split-cacert', { data: { 'ca.crt': b64('CA2'), 'ca.crl': b64('CRL2') } }),
+  );
+  const c = buildGatewayConfig(snap, proxy);
+  assert.deepEqual(c.listeners.map((l) => l.serverPort), [80, 443], 'no listener for the server without a mode: PASSTHROUGH, which has no TLS routes here');
+  assert.deepEqual(c.listeners.find((l) => l.serverPort === 443)!.tls, [
+    { hosts: ['mutual.example.com'], credential: 'istio-system/generic', clientCertificate: 'MUTUAL' },
+    { hosts: ['optional.example.com'], credential: 'istio-system/split', clientCertificate: 'OPTIONAL_MUTUAL' },
+    { hosts: ['simple.example.com'], credential: 'istio-system/split' },
+  ]);
+  assert.deepEqual(c.secrets, {
+    'istio-system/generic': { cert: 'CERT', key: 'KEY', ca: 'CA', crl: 'CRL' },
+    'istio-system/split': { cert: 'CERT2', key: 'KEY2', ca: 'CA2', crl: 'CRL2' },
+  });
+});
+
 test('retries: none set means Istio default; attempts 0 turns them off; numeric retryOn entries become status codes', () => {
   assert.deepEqual(translateRetry(undefined), DEFAULT_RETRY);
   assert.deepEqual(translateRetry({ attempts: 0 }), { attempts: 0, retryOn: [], statusCodes: [] });

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import type { Cluster, ProxyConfig, Route, TcpRoute } from '../../../../../src/addons/istio/config/types.js';
 import { GatewayListeners } from '../../../../../src/addons/istio/gateway/listeners.js';
 import { GatewayProxy } from '../../../../../src/addons/istio/gateway/proxy.js';
+import { freePort } from './loopback.js';
 
 // The gateway's request path with DestinationRule and route policies, against backends on
 // loopback: the circuit breakers, outlier ejection, mirroring and CORS as a client sees them.
@@ -48,14 +49,6 @@ async function answering(t: { after(f: () => void): void }, status: number, text
     srv.close();
   });
   return { port: (srv.address() as net.AddressInfo).port, hosts };
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 /** Resolves once `done` holds, checking every 10 ms for at most 5 s. */
