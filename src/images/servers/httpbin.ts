@@ -1,8 +1,11 @@
 // mccutchen/go-httpbin v2 (/bin/go-httpbin): its flags and environment (httpbin/cmd/cmd.go),
-// listening on 0.0.0.0:8080, one slog text line per request on stderr. Run with
+// listening on 0.0.0.0:8080 (HTTPS given a certificate and key file), one slog text line per
+// request on stderr. Run with
 // --skiff-gunicorn it plays kennethreitz/httpbin's `gunicorn -b 0.0.0.0:80 httpbin:app`
 // instead: the same endpoints behind gunicorn's command line and logs.
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { hostname } from 'node:os';
 import { parseGoDuration } from '../../api/duration.js';
 import { parseFlags, testPort } from './common.js';
@@ -60,6 +63,8 @@ interface Config extends HttpbinOptions {
   host: string;
   port: number;
   json: boolean;
+  /** -https-cert-file and -https-key-file: serve HTTPS with them. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 function configError(message: string): never {
@@ -108,7 +113,10 @@ function loadConfig(argv: string[]): Config {
   const format = (flags['log-format'] as string | undefined) ?? (env.LOG_FORMAT || 'text');
   if (format !== 'text' && format !== 'json') configError(`invalid log format ${JSON.stringify(format)}, must be "text" or "json"`);
   const realHostname = flags['use-real-hostname'] === true || env.USE_REAL_HOSTNAME === '1' || env.USE_REAL_HOSTNAME === 'true';
-  return { host, port, json: format === 'json', maxBodySize, maxDurationMs, hostname: realHostname ? hostname() : 'go-httpbin' };
+  const certFile = (flags['https-cert-file'] as string | undefined) ?? env.HTTPS_CERT_FILE ?? '';
+  const keyFile = (flags['https-key-file'] as string | undefined) ?? env.HTTPS_KEY_FILE ?? '';
+  if ((certFile === '') !== (keyFile === '')) configError('https cert and key must both be provided');
+  return { host, port, json: format === 'json', maxBodySize, maxDurationMs, hostname: realHostname ? hostname() : 'go-httpbin', ...(certFile ? { tls: { certFile, keyFile } } : {}) };
 }
 
 /** The Observer's line for a served request (StdLogObserver). */
@@ -134,19 +142,29 @@ function countBody(req: IncomingMessage, res: ServerResponse): () => number {
 
 function serveGoHttpbin(): void {
   const cfg = loadConfig(process.argv.slice(2));
-  const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     const size = countBody(req, res);
     res.once('finish', () => observe(req, res, cfg.json, started, size()));
     void serveHttpbin(req, res, cfg);
-  });
+  };
+  let server;
+  try {
+    // Go's ListenAndServeTLS reads the pair when it starts and fails if it cannot.
+    server = cfg.tls
+      ? createHttpsServer({ keepAliveTimeout: 5000, cert: readFileSync(cfg.tls.certFile), key: readFileSync(cfg.tls.keyFile) }, handler)
+      : createServer({ keepAliveTimeout: 5000 }, handler);
+  } catch (err) {
+    slog(cfg.json, 'ERROR', `error: ${(err as Error).message}`);
+    process.exit(1);
+  }
   server.once('error', (err: NodeJS.ErrnoException) => {
     const what = err.code === 'EADDRINUSE' ? 'bind: address already in use' : err.message;
     slog(cfg.json, 'ERROR', `error: listen tcp ${cfg.host}:${cfg.port}: ${what}`);
     process.exit(1);
   });
   const port = testPort() ?? cfg.port;
-  server.listen(port, cfg.host, () => slog(cfg.json, 'INFO', `go-httpbin listening on http://${cfg.host}:${cfg.port}`));
+  server.listen(port, cfg.host, () => slog(cfg.json, 'INFO', `go-httpbin listening on ${cfg.tls ? 'https' : 'http'}://${cfg.host}:${cfg.port}`));
   const shutdown = () => {
     slog(cfg.json, 'INFO', 'shutting down ...');
     server.close(() => process.exit(0));

@@ -1,7 +1,7 @@
 // Scenario 004 through the Istio ingress gateway the cluster installs by itself: Gateway →
 // VirtualService → DestinationRule → Service → pods, on a 2-node cluster with the real kubectl
 // (checks 1, 2, 3 and the gateway half of 5), Envoy's local replies and HTTP/1.0 refusal, and
-// Istio's TCP traffic shifting and Secure Gateways tasks.
+// Istio's TCP traffic shifting, Secure Gateways and Ingress Gateway without TLS Termination tasks.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -52,8 +52,44 @@ spec:
         - containerPort: 8080
 `;
 
-/** The task's Gateway and VirtualService, in the TLS mode given. */
-function secureGateway(mode: 'SIMPLE' | 'MUTUAL'): string {
+/** go-httpbin serving HTTPS on 8443 with the Secret httpbin-server-certs, behind Service my-httpbin:443. */
+const HTTPS_HTTPBIN = `apiVersion: v1
+kind: Service
+metadata:
+  name: my-httpbin
+spec:
+  ports:
+  - {name: https, port: 443, targetPort: 8443}
+  selector: {run: my-httpbin}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: my-httpbin
+spec:
+  selector:
+    matchLabels: {run: my-httpbin}
+  replicas: 1
+  template:
+    metadata:
+      labels: {run: my-httpbin}
+    spec:
+      containers:
+      - name: httpbin
+        image: docker.io/mccutchen/go-httpbin:v2.15.0
+        args: [/bin/go-httpbin, -port, "8443", -https-cert-file, /etc/httpbin-tls/tls.crt, -https-key-file, /etc/httpbin-tls/tls.key]
+        ports:
+        - containerPort: 8443
+        volumeMounts:
+        - {name: certs, mountPath: /etc/httpbin-tls, readOnly: true}
+      volumes:
+      - name: certs
+        secret: {secretName: httpbin-server-certs}
+`;
+
+/** The tasks' Gateway: one HTTPS server for httpbin.example.com, with the TLS settings given. */
+function httpsGateway(tls: Record<string, string>): string {
+  const settings = Object.entries(tls).map(([k, v]) => `      ${k}: ${v}\n`).join('');
   return `apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata:
@@ -64,12 +100,37 @@ spec:
   servers:
   - port: {number: 443, name: https, protocol: HTTPS}
     tls:
-      mode: ${mode}
-      credentialName: httpbin-credential
-    hosts:
+${settings}    hosts:
     - httpbin.example.com
 ---
-apiVersion: networking.istio.io/v1
+`;
+}
+
+/** The Ingress Gateway without TLS Termination task's Gateway and VirtualService (a tls route by SNI). */
+const PASSTHROUGH_GATEWAY = `${httpsGateway({ mode: 'PASSTHROUGH' })}apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: httpbin
+spec:
+  hosts:
+  - httpbin.example.com
+  gateways:
+  - mygateway
+  tls:
+  - match:
+    - port: 443
+      sniHosts:
+      - httpbin.example.com
+    route:
+    - destination:
+        host: my-httpbin
+        port:
+          number: 443
+`;
+
+/** The Secure Gateways task's Gateway and VirtualService, in the TLS mode given. */
+function secureGateway(mode: 'SIMPLE' | 'MUTUAL'): string {
+  return `${httpsGateway({ mode, credentialName: 'httpbin-credential' })}apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata:
   name: httpbin
@@ -317,6 +378,30 @@ test("Istio's Secure Gateways task: a SIMPLE TLS server for httpbin.example.com,
     rmSync(dir, { recursive: true, force: true });
     await c.kubectl(['delete', 'namespace', ns]);
     await c.kubectl(['delete', '-n', NS, 'secret', 'httpbin-credential']);
+  }
+});
+
+test("Istio's Ingress Gateway without TLS Termination task: a PASSTHROUGH server and a tls route take the connection, still encrypted, to a backend that terminates it", async () => {
+  // The task's backend is nginx with its own certificate; here it is go-httpbin with -https-cert-file.
+  const ns = 'passthrough';
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-passthrough-'));
+  try {
+    secureGatewayCerts(dir);
+    await c.ok(['create', 'namespace', ns]);
+    await c.ok(['create', '-n', ns, 'secret', 'tls', 'httpbin-server-certs', `--key=${join(dir, 'httpbin.example.com.key')}`, `--cert=${join(dir, 'httpbin.example.com.crt')}`]);
+    await c.ok(['apply', '-n', ns, '-f', '-'], HTTPS_HTTPBIN);
+    await c.ok(['rollout', 'status', '-n', ns, 'deployment/my-httpbin', '--timeout=120s']);
+    await c.ok(['apply', '-n', ns, '-f', '-'], PASSTHROUGH_GATEWAY);
+    const https = () => curl(['-S', '--resolve', `httpbin.example.com:443:${lb}`, '--cacert', join(dir, 'example.com.crt'), 'https://httpbin.example.com:443/status/418']);
+    const teapot = await untilReply('httpbin.example.com passed through', https, (r) => r.status === 418, 60_000);
+    // The gateway never saw the request: none of Envoy's headers.
+    assert.equal(teapot.headers.server, undefined);
+    assert.equal(teapot.headers['x-envoy-upstream-service-time'], undefined);
+    const tcpLine = new RegExp(`"- - -" 0 - - - "-" \\d+ \\d+ \\d+ - "-" "-" "-" "-" "[\\d.]+:8443" outbound\\|443\\|\\|my-httpbin\\.${ns}\\.svc\\.cluster\\.local \\S+ \\S+ \\S+ httpbin\\.example\\.com -`);
+    await waitFor("the passed-through connection in the gateway's access log", async () => tcpLine.test(await c.ok(['logs', '-n', NS, `deployment/${GW}`, '--tail=20'])), 30_000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await c.kubectl(['delete', 'namespace', ns]);
   }
 });
 

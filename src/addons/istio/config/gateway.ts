@@ -5,11 +5,11 @@ import type { KObject } from '../../../api/types.js';
 import type { KeyPair } from '../../proxy/certificates.js';
 import { indexSlices, readyEndpoints } from '../../proxy/endpoints.js';
 import { CLUSTER_DOMAIN, intersectHosts, resolveShortName, splitServerHost } from './hosts.js';
-import { isCatchAll, qualifyGateway, translateTcpRoutes, type ClusterResolver } from './routes.js';
+import { isCatchAll, qualifyGateway, translateTcpRoutes, translateTlsRoutes, type ClusterResolver } from './routes.js';
 import { entryEndpoints, entryServices, type EntryService } from './service-entry.js';
 import { clusterPolicy, type TrafficPolicy } from './traffic-policy.js';
 import { RouteTranslations } from './translations.js';
-import type { Cluster, Listener, ProxyConfig, Route, ServerTls, TcpRoute, VirtualHost } from './types.js';
+import type { Cluster, Listener, ProxyConfig, Route, ServerTls, SniRoute, TcpRoute, VirtualHost } from './types.js';
 import { versioned } from './version.js';
 
 // A gateway proxy's configuration as pilot builds it (pilot/pkg/networking/core/gateway.go):
@@ -240,6 +240,22 @@ function* boundHosts(vss: KObject[], gateway: string, serverHosts: { namespace: 
   }
 }
 
+/** The `tls` routes of the VirtualServices bound to a port's PASSTHROUGH servers, server by server, oldest VirtualService first. */
+function passthroughRoutes(servers: BoundServer[] | undefined, port: number, vss: KObject[], clusters: ClusterBuilder): SniRoute[] {
+  const out: SniRoute[] = [];
+  const taken = new Set<string>();
+  for (const { server, gateway, gatewayNamespace } of servers ?? []) {
+    const serverHosts = (server.hosts ?? []).map((h) => splitServerHost(h, gatewayNamespace));
+    const seen = new Set<KObject>();
+    for (const { vs, spec, namespace } of boundHosts(vss, gateway, serverHosts)) {
+      if (!spec.tls || seen.has(vs)) continue;
+      seen.add(vs);
+      out.push(...translateTlsRoutes(spec.tls, { namespace }, { port, gateway, resolve: clusters.resolve, taken }));
+    }
+  }
+  return out;
+}
+
 /**
  * The lists a route's destinations resolve in (RouteTranslations.begin): whether a destination
  * names a cluster, and which, depends on Services' ports, DestinationRules' subsets and
@@ -257,12 +273,14 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity, tra
   const gateways = snap.gateways.filter((g) => selects((g as IGateway).spec?.selector, proxy.labels)).sort((a, b) => (key(a) < key(b) ? -1 : 1));
   const byPort = new Map<number, BoundServer[]>();
   const tcpPorts = new Map<number, BoundServer[]>();
+  const passthroughPorts = new Map<number, BoundServer[]>();
   for (const g of gateways) {
     for (const server of (g as IGateway).spec?.servers ?? []) {
       if (!server.port?.number) continue;
       const protocol = (server.port.protocol ?? '').toUpperCase();
       const terminated = protocol === 'HTTPS' && terminatedMode(server) !== undefined;
-      const ports = protocol === 'TCP' ? tcpPorts : protocol === 'HTTP' || protocol === 'HTTP2' || protocol === 'GRPC' || terminated ? byPort : undefined;
+      const passthrough = (protocol === 'HTTPS' || protocol === 'TLS') && (server.tls?.mode ?? 'PASSTHROUGH') === 'PASSTHROUGH';
+      const ports = protocol === 'TCP' ? tcpPorts : passthrough ? passthroughPorts : protocol === 'HTTP' || protocol === 'HTTP2' || protocol === 'GRPC' || terminated ? byPort : undefined;
       if (!ports) continue;
       const list = ports.get(server.port.number) ?? [];
       list.push({ gateway: key(g), gatewayNamespace: g.metadata.namespace ?? '', server });
@@ -314,7 +332,16 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity, tra
         }),
       );
     }
-    listeners.push({ port: listenPort(number, proxy, snap.services), serverPort: number, protocol: https ? 'HTTPS' : 'HTTP', ...(tls.length ? { tls } : {}), virtualHosts });
+    const passthrough = https ? passthroughRoutes(passthroughPorts.get(number), number, vss, clusters) : [];
+    listeners.push({ port: listenPort(number, proxy, snap.services), serverPort: number, protocol: https ? 'HTTPS' : 'HTTP', ...(tls.length ? { tls } : {}), virtualHosts, ...(passthrough.length ? { passthrough } : {}) });
+  }
+  // Ports with PASSTHROUGH servers only: TLS listeners that route by SNI alone.
+  for (const [number, servers] of [...passthroughPorts].sort((a, b) => a[0] - b[0])) {
+    if (byPort.has(number) || tcpPorts.has(number)) continue;
+    const passthrough = passthroughRoutes(servers, number, vss, clusters);
+    // pilot leaves out a listener without filter chains.
+    if (passthrough.length === 0) continue;
+    listeners.push({ port: listenPort(number, proxy, snap.services), serverPort: number, protocol: 'HTTPS', virtualHosts: [], passthrough });
   }
   // TCP servers: the tcp routes of the VirtualServices bound to the server whose hosts its hosts
   // take, oldest first (a port an HTTP server has already is that server's).

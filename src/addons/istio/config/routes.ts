@@ -1,6 +1,6 @@
 import type { IVirtualService } from '@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService';
 import { parseDurationMs } from './duration.js';
-import type { CorsPolicy, FaultPolicy, HeaderRules, MirrorPolicy, RetryPolicy, Route, RouteAction, RouteMatch, StringMatch, TcpRoute, ValueMatch, WeightedCluster } from './types.js';
+import type { CorsPolicy, FaultPolicy, HeaderRules, MirrorPolicy, RetryPolicy, Route, RouteAction, RouteMatch, SniRoute, StringMatch, TcpRoute, ValueMatch, WeightedCluster } from './types.js';
 
 // One VirtualService HTTPRoute as pilot translates it into an Envoy route
 // (pilot/pkg/networking/core/route/route.go): its match blocks, and a route, redirect or direct
@@ -8,6 +8,7 @@ import type { CorsPolicy, FaultPolicy, HeaderRules, MirrorPolicy, RetryPolicy, R
 
 export type HTTPRoute = NonNullable<NonNullable<IVirtualService['spec']>['http']>[number];
 export type TCPRoute = NonNullable<NonNullable<IVirtualService['spec']>['tcp']>[number];
+export type TLSRoute = NonNullable<NonNullable<IVirtualService['spec']>['tls']>[number];
 type HTTPMatch = NonNullable<HTTPRoute['match']>[number];
 type Destination = NonNullable<HTTPRoute['route']>[number]['destination'];
 
@@ -266,6 +267,28 @@ export function translateTcpRoutes(routes: TCPRoute[], vs: { namespace: string }
     const route = r.route ?? [];
     const clusters: WeightedCluster[] = route.map((d) => ({ cluster: ctx.resolve(d.destination, vs.namespace) ?? '', weight: route.length === 1 ? 100 : (d.weight ?? 0) }));
     out.push({ matches, clusters });
+  }
+  return out;
+}
+
+/**
+ * A gateway PASSTHROUGH server's routes from a VirtualService's `tls` blocks, as pilot's
+ * buildGatewayNetworkFiltersFromTLSRoutes makes filter chains: one per match whose port and
+ * gateways take the server, for the match's sniHosts; a match naming an SNI host an earlier one
+ * (of this port, in `taken`) has is skipped, as pilot skips duplicates Envoy would reject.
+ */
+export function translateTlsRoutes(routes: TLSRoute[], vs: { namespace: string }, ctx: { port: number; gateway: string; resolve: ClusterResolver; taken: Set<string> }): SniRoute[] {
+  const out: SniRoute[] = [];
+  for (const r of routes) {
+    for (const m of r.match ?? []) {
+      if (m.port && m.port !== ctx.port) continue;
+      if (m.gateways && m.gateways.length > 0 && !m.gateways.some((g) => qualifyGateway(g, vs.namespace) === ctx.gateway)) continue;
+      const sniHosts = (m.sniHosts ?? []).map((h) => h.toLowerCase());
+      if (sniHosts.length === 0 || sniHosts.some((h) => ctx.taken.has(h))) continue;
+      for (const h of sniHosts) ctx.taken.add(h);
+      const route = r.route ?? [];
+      out.push({ sniHosts, clusters: route.map((d) => ({ cluster: ctx.resolve(d.destination, vs.namespace) ?? '', weight: route.length === 1 ? 100 : (d.weight ?? 0) })) });
+    }
   }
   return out;
 }

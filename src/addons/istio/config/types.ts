@@ -133,6 +133,12 @@ export interface Listener {
   /** A TCP listener's routes (Gateway servers of protocol TCP): the first that takes the connection picks its cluster; none closes it. */
   tcp?: TcpRoute[];
   /**
+   * An HTTPS listener's TLS PASSTHROUGH routes (the `tls` routes of the VirtualServices bound to
+   * its PASSTHROUGH servers): a connection whose ClientHello names one of `sniHosts` (exact or
+   * `*.` suffix) is passed, still encrypted, to a cluster of the route's by weight.
+   */
+  passthrough?: SniRoute[];
+  /**
    * Mesh listeners: the virtual host is the one whose domain is the connection's original
    * destination (the Service's ClusterIP), not the Host header's; and the destinations that do
    * not carry HTTP, the cluster their bytes are passed to (`sniff` when the port's protocol is
@@ -159,6 +165,11 @@ export interface Listener {
 export interface TcpRoute {
   /** A block's destinationSubnets: the connection's original destination must be in one of them. */
   matches: { sourceLabels?: Record<string, string>; sourceNamespace?: string; destinationSubnets?: string[] }[];
+  clusters: WeightedCluster[];
+}
+
+export interface SniRoute {
+  sniHosts: string[];
   clusters: WeightedCluster[];
 }
 

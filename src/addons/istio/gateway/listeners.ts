@@ -2,7 +2,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import tls from 'node:tls';
 import { ipv4InCIDR } from '../../../cluster/ipv4.js';
 import { ClientConnection, clientAddress, type ClientLimits } from '../../proxy/http1/client-connection.js';
-import { PASSTHROUGH_CLUSTER, type GatewayCredential, type Listener, type ProxyConfig, type ServerTls, type TcpRoute } from '../config/types.js';
+import { PASSTHROUGH_CLUSTER, type GatewayCredential, type Listener, type ProxyConfig, type ServerTls, type SniRoute, type TcpRoute } from '../config/types.js';
 import { readClientHello } from './client-hello.js';
 import { ENVOY_DIALECT, MESH_DIALECT } from './envoy.js';
 import { pickWeighted, type GatewayProxy } from './proxy.js';
@@ -14,7 +14,8 @@ import { looksLikeHttp, passThrough } from './tcp-proxy.js';
 // from the client's ClientHello first (Envoy's tls_inspector), and picks the server by it (exact
 // name, `*.` suffix, `*`; a name no server covers gets the listener's first server), and with
 // it the credential and whether the client must present a certificate (mutual TLS); the
-// handshake then offers ALPN http/1.1.
+// handshake then offers ALPN http/1.1. A name a PASSTHROUGH route takes is not opened: the
+// connection's bytes go to the route's cluster as they are.
 
 /** Envoy's HTTP connection manager defaults as Istio sets them (no request timeout, 1 h idle). */
 const ENVOY_CLIENT_LIMITS: ClientLimits = {
@@ -36,6 +37,8 @@ interface Open {
   key: string;
   server: net.Server;
   contexts: Map<string, TlsChoice>;
+  /** HTTPS: the PASSTHROUGH routes by SNI host (the first route to name one has it). */
+  passthrough: Map<string, SniRoute>;
   /** HTTPS: the handshakes, by client certificate mode; the listener hands each connection to one. */
   handshakes?: Map<ClientCertificateMode, tls.Server>;
   mesh?: Listener['mesh'];
@@ -76,15 +79,34 @@ function choiceOf(l: Listener, t: ServerTls, credential: GatewayCredential | und
   }
 }
 
-function choiceFor(contexts: Map<string, TlsChoice>, servername: string | undefined): TlsChoice | undefined {
+/**
+ * The names a ClientHello's server name is looked up by, most specific first, as Envoy matches a
+ * filter chain's server_names: the name itself, `*.` with each shorter suffix, then `*`.
+ */
+function* sniCandidates(servername: string | undefined): Generator<string> {
   const name = (servername ?? '').toLowerCase();
-  const exact = contexts.get(name);
-  if (exact) return exact;
-  const dot = name.indexOf('.');
-  const wildcard = (dot > 0 ? contexts.get(`*${name.slice(dot)}`) : undefined) ?? contexts.get('*');
-  if (wildcard) return wildcard;
-  for (const c of contexts.values()) if ('context' in c) return c;
+  if (name) yield name;
+  for (let dot = name.indexOf('.'); dot > 0; dot = name.indexOf('.', dot + 1)) yield `*${name.slice(dot)}`;
+  yield '*';
+}
+
+/** What an HTTPS listener does with a connection that asked for `servername`: pass it on unopened, or terminate it with a server's credential. */
+function serverFor(entry: Open, servername: string | undefined): { passthrough: SniRoute } | TlsChoice | undefined {
+  for (const name of sniCandidates(servername)) {
+    const choice = entry.contexts.get(name);
+    if (choice) return choice;
+    const passthrough = entry.passthrough.get(name);
+    if (passthrough) return { passthrough };
+  }
+  // A name no server covers gets the listener's first server that can serve (Envoy would close it).
+  for (const c of entry.contexts.values()) if ('context' in c) return c;
   return undefined;
+}
+
+function passthroughByName(routes: SniRoute[] | undefined): Map<string, SniRoute> {
+  const out = new Map<string, SniRoute>();
+  for (const r of routes ?? []) for (const h of r.sniHosts) if (!out.has(h)) out.set(h, r);
+  return out;
 }
 
 export class GatewayListeners {
@@ -157,8 +179,13 @@ export class GatewayListeners {
       const hello = readClientHello(received);
       if (hello.kind === 'more') return;
       done();
-      const choice = hello.kind === 'hello' ? choiceFor(entry.contexts, hello.servername) : undefined;
+      const choice = hello.kind === 'hello' ? serverFor(entry, hello.servername) : undefined;
       if (!choice || 'refused' in choice) return void socket.destroy();
+      if ('passthrough' in choice) {
+        // Bytes, the ClientHello first, to a cluster of the route's; the TCP proxy owns half-closes from here.
+        socket.allowHalfOpen = true;
+        return passThrough(socket, this.proxy, pickWeighted(choice.passthrough.clusters)?.cluster ?? '', received, hello.kind === 'hello' ? hello.servername : undefined);
+      }
       socket.unshift(received);
       // The TLS server takes the socket as if it had accepted it, and reads what was unshifted first.
       this.handshakes(entry, choice.clientCertificate ?? 'SIMPLE').emit('connection', socket);
@@ -186,7 +213,7 @@ export class GatewayListeners {
         requestCert: mode !== 'SIMPLE',
         rejectUnauthorized: mode === 'MUTUAL',
         SNICallback: (name, cb) => {
-          const choice = choiceFor(entry.contexts, name);
+          const choice = serverFor(entry, name);
           if (choice && 'context' in choice) cb(null, choice.context);
           else cb(new Error(`no credential for ${name}`));
         },
@@ -215,13 +242,15 @@ export class GatewayListeners {
     for (const l of config.listeners) {
       const existing = this.open.get(l.port);
       const contexts = l.protocol === 'HTTPS' ? contextsOf(l, config.secrets, this.log) : new Map<string, TlsChoice>();
+      const passthrough = passthroughByName(l.passthrough);
       if (existing) {
         existing.contexts = contexts;
+        existing.passthrough = passthrough;
         existing.mesh = l.mesh;
         existing.tcp = l.tcp;
         continue;
       }
-      const entry: Open = { key: l.protocol, contexts, mesh: l.mesh, tcp: l.tcp, server: undefined as unknown as net.Server };
+      const entry: Open = { key: l.protocol, contexts, passthrough, mesh: l.mesh, tcp: l.tcp, server: undefined as unknown as net.Server };
       // HTTPS: a client that closes its side before the handshake is over is gone (with
       // allowHalfOpen on the accepted socket, Node's TLS server would keep it for its 120 s
       // handshake timeout); once the TLS socket, which allows half-open, is made, the HTTP

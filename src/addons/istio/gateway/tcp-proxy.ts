@@ -14,7 +14,8 @@ import type { GatewayProxy } from './proxy.js';
 
 const MAX_CONNECT_ATTEMPTS = 3;
 
-export function passThrough(client: Socket, proxy: GatewayProxy, clusterName: string, first?: Buffer): void {
+/** `first`: bytes already read from the client, sent ahead of the rest; `serverName`: the SNI of a TLS connection passed through, for the log. */
+export function passThrough(client: Socket, proxy: GatewayProxy, clusterName: string, first?: Buffer, serverName?: string): void {
   const source = clientAddress(client.remoteAddress);
   const rec: AccessRecord = {
     start: Date.now(),
@@ -30,6 +31,7 @@ export function passThrough(client: Socket, proxy: GatewayProxy, clusterName: st
     downstreamLocal: `${clientAddress(client.localAddress)}:${client.localPort}`,
     downstreamRemote: `${source}:${client.remotePort}`,
     upstreamCluster: clusterName,
+    serverName,
   };
   client.once('close', () => {
     rec.durationMs = Date.now() - rec.start;

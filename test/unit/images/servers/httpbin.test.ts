@@ -1,5 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KEY_USAGE, issueCertificate, privateKeyPem } from '../../../../src/cluster/x509.js';
 import { parseDelay, parseStatusCode, parseWeightedChoices, weightedChoice } from '../../../../src/images/servers/httpbin-routes.js';
 import { argvFor, freePort, get, rawRequest, start, waitForOutput, waitForPort } from '../helpers.js';
 
@@ -72,6 +78,34 @@ test('mccutchen/go-httpbin answers /get, /headers, /ip, /anything, /status and /
   } finally {
     await server.stop();
   }
+});
+
+test('mccutchen/go-httpbin serves HTTPS given -https-cert-file and -https-key-file, and refuses one without the other', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-httpbin-tls-'));
+  const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const now = Date.now();
+  const cert = issueCertificate(
+    { subject: [['CN', 'localhost']], publicKey: keys.publicKey, notBefore: new Date(now - 60_000), notAfter: new Date(now + 3600_000), ca: false, keyUsage: KEY_USAGE.digitalSignature, extendedKeyUsage: ['serverAuth'], dnsNames: ['localhost'] },
+    keys.privateKey,
+  );
+  writeFileSync(join(dir, 'tls.crt'), cert);
+  writeFileSync(join(dir, 'tls.key'), privateKeyPem(keys.privateKey));
+  const port = await freePort();
+  const server = start(argvFor('docker.io/mccutchen/go-httpbin:v2.15.0', undefined, ['/bin/go-httpbin', '-https-cert-file', join(dir, 'tls.crt'), '-https-key-file', join(dir, 'tls.key')]), { SKIFF_IMAGE_TEST_PORT: String(port) });
+  try {
+    await waitForPort(port, server);
+    const status = await new Promise<number>((resolve, reject) =>
+      https.get({ host: '127.0.0.1', port, servername: 'localhost', path: '/status/418', ca: cert }, (res) => resolve(res.resume().statusCode ?? 0)).on('error', reject),
+    );
+    assert.equal(status, 418);
+    assert.match(server.stderr(), /msg="go-httpbin listening on https:\/\/0\.0\.0\.0:8080"/);
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const half = start(argvFor('docker.io/mccutchen/go-httpbin:v2.15.0', undefined, ['/bin/go-httpbin', '-https-cert-file', '/x.crt']));
+  assert.equal((await half.exited).code, 2);
+  assert.match(half.stderr(), /^error: https cert and key must both be provided\n/);
 });
 
 test('kennethreitz/httpbin runs the same endpoints under gunicorn on port 80, as its CMD says', async () => {

@@ -205,6 +205,44 @@ test("mutual TLS servers: the CA from the credential's own Secret or from its -c
   });
 });
 
+test("PASSTHROUGH servers take the bound VirtualServices' tls routes by port and gateway, a repeated SNI host skipped; on a port with SIMPLE servers they join its listener", () => {
+  const snap = scenario();
+  const servers = (snap.gateways[0] as unknown as { spec: { servers: unknown[] } }).spec.servers;
+  servers.push(
+    { port: { number: 443, name: 'https', protocol: 'HTTPS' }, hosts: ['nginx.example.com', '*.pass.example.com'], tls: { mode: 'PASSTHROUGH' } },
+    { port: { number: 443, name: 'https-simple', protocol: 'HTTPS' }, hosts: ['simple.example.com'], tls: { mode: 'SIMPLE', credentialName: 'cred' } },
+    { port: { number: 8443, name: 'tls', protocol: 'TLS' }, hosts: ['*'], tls: { mode: 'PASSTHROUGH' } },
+  );
+  snap.services.push(obj('Service', 'default', 'my-nginx', { spec: { ports: [{ port: 443, targetPort: 443 }] } }));
+  snap.virtualServices.push(
+    created('2024-01-03T00:00:00Z', obj('VirtualService', 'default', 'nginx', {
+      spec: {
+        hosts: ['nginx.example.com', 'a.pass.example.com'],
+        gateways: ['my-gateway'],
+        tls: [
+          { match: [{ port: 443, sniHosts: ['nginx.example.com'] }, { port: 8443, sniHosts: ['other.example.com'] }], route: [{ destination: { host: 'my-nginx', port: { number: 443 } } }] },
+          // nginx.example.com again: on 443 pilot skips the duplicate.
+          { match: [{ sniHosts: ['nginx.example.com', 'a.pass.example.com'] }], route: [{ destination: { host: 'my-nginx' } }] },
+          { match: [{ sniHosts: ['a.pass.example.com'], gateways: ['other-gateway'] }], route: [{ destination: { host: 'my-nginx' } }] },
+        ],
+      },
+    })),
+  );
+  const c = buildGatewayConfig(snap, proxy);
+  const nginx = 'outbound|443||my-nginx.default.svc.cluster.local';
+  const https = c.listeners.find((l) => l.serverPort === 443)!;
+  assert.equal(https.protocol, 'HTTPS');
+  assert.deepEqual(https.tls, [{ hosts: ['simple.example.com'], credential: 'istio-system/cred' }]);
+  assert.deepEqual(https.passthrough, [{ sniHosts: ['nginx.example.com'], clusters: [{ cluster: nginx, weight: 100 }] }]);
+  const tlsOnly = c.listeners.find((l) => l.serverPort === 8443)!;
+  // On 8443 the second block's match, which names no port, is no one's duplicate.
+  assert.deepEqual(
+    [tlsOnly.protocol, tlsOnly.virtualHosts, tlsOnly.passthrough],
+    ['HTTPS', [], [{ sniHosts: ['other.example.com'], clusters: [{ cluster: nginx, weight: 100 }] }, { sniHosts: ['nginx.example.com', 'a.pass.example.com'], clusters: [{ cluster: nginx, weight: 100 }] }]],
+  );
+  assert.ok(c.clusters[nginx], 'the cluster the routes name');
+});
+
 test('retries: none set means Istio default; attempts 0 turns them off; numeric retryOn entries become status codes', () => {
   assert.deepEqual(translateRetry(undefined), DEFAULT_RETRY);
   assert.deepEqual(translateRetry({ attempts: 0 }), { attempts: 0, retryOn: [], statusCodes: [] });

@@ -5,11 +5,11 @@ import https from 'node:https';
 import net from 'node:net';
 import { test } from 'node:test';
 import tls, { type TLSSocket } from 'node:tls';
-import type { GatewayCredential, ProxyConfig, ServerTls } from '../../../../../src/addons/istio/config/types.js';
+import type { Cluster, GatewayCredential, ProxyConfig, ServerTls, SniRoute } from '../../../../../src/addons/istio/config/types.js';
 import { GatewayListeners } from '../../../../../src/addons/istio/gateway/listeners.js';
 import { GatewayProxy } from '../../../../../src/addons/istio/gateway/proxy.js';
 import { KEY_USAGE, issueCertificate, privateKeyPem } from '../../../../../src/cluster/x509.js';
-import { freePort } from './loopback.js';
+import { freePort, until } from './loopback.js';
 
 // A gateway's HTTPS listener on loopback, with real handshakes: the server chosen by the name in
 // the ClientHello, SIMPLE, MUTUAL and OPTIONAL_MUTUAL client certificates as Istio's Secure
@@ -61,7 +61,12 @@ async function echo(t: { after(f: () => void): void }): Promise<number> {
 }
 
 /** A gateway with one HTTPS listener of the given servers, every name routed to an echo backend; its port and its log. */
-async function gateway(t: { after(f: () => Promise<void> | void): void }, tlsServers: ServerTls[], secrets: Record<string, GatewayCredential>): Promise<{ port: number; log: string[] }> {
+async function gateway(
+  t: { after(f: () => Promise<void> | void): void },
+  tlsServers: ServerTls[],
+  secrets: Record<string, GatewayCredential>,
+  extra: { passthrough?: SniRoute[]; clusters?: Record<string, Cluster> } = {},
+): Promise<{ port: number; log: string[]; accessLog: string[] }> {
   const [port, backend] = [await freePort(), await echo(t)];
   const config: ProxyConfig = {
     version: '1',
@@ -71,14 +76,16 @@ async function gateway(t: { after(f: () => Promise<void> | void): void }, tlsSer
         serverPort: 443,
         protocol: 'HTTPS',
         tls: tlsServers,
+        ...(extra.passthrough ? { passthrough: extra.passthrough } : {}),
         virtualHosts: [{ domains: ['*'], routes: [{ name: '', matches: [], action: { kind: 'route', clusters: [{ cluster: 'echo', weight: 100 }], retry: { attempts: 0, retryOn: [], statusCodes: [] } } }] }],
       },
     ],
-    clusters: { echo: { endpoints: [{ address: '127.0.0.1', port: backend, key: `127.0.0.1:${backend}` }], lb: 'ROUND_ROBIN' } },
+    clusters: { echo: { endpoints: [{ address: '127.0.0.1', port: backend, key: `127.0.0.1:${backend}` }], lb: 'ROUND_ROBIN' }, ...extra.clusters },
     secrets,
   };
   const log: string[] = [];
-  const proxy = new GatewayProxy(() => undefined);
+  const accessLog: string[] = [];
+  const proxy = new GatewayProxy((line) => accessLog.push(line));
   const listeners = new GatewayListeners(proxy, (m) => log.push(m), '127.0.0.1');
   proxy.update(config);
   await listeners.apply(config);
@@ -86,7 +93,7 @@ async function gateway(t: { after(f: () => Promise<void> | void): void }, tlsSer
     await listeners.close();
     proxy.close();
   });
-  return { port, log };
+  return { port, log, accessLog };
 }
 
 interface Reply {
@@ -196,4 +203,40 @@ test('a connection that does not start with a ClientHello is closed', async (t) 
     s.on('error', reject);
   });
   assert.equal(answer, '');
+});
+
+test('PASSTHROUGH: a name a tls route takes (exact, or by its *. suffix at any depth) reaches the backend still encrypted, with the backend\'s certificate; a name nothing takes is closed', async (t) => {
+  // The backend terminates TLS itself with the b.example.com certificate, which names *.pass too.
+  const both = issue('b.example.com', 'b organization', ca);
+  const backend = tls.createServer({ cert: both.cert, key: both.key }, (s) => {
+    s.once('data', () => s.end('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: 21\r\n\r\n{"x-backend": "tls"}\n'));
+  });
+  await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+  t.after(() => void backend.close());
+  const bport = (backend.address() as net.AddressInfo).port;
+  const route = (hosts: string[]): SniRoute => ({ sniHosts: hosts, clusters: [{ cluster: 'tls-backend', weight: 100 }] });
+  const { port, accessLog } = await gateway(t, [], {}, {
+    passthrough: [route(['b.example.com']), route(['*.example.com'])],
+    clusters: { 'tls-backend': { endpoints: [{ address: '127.0.0.1', port: bport, key: `127.0.0.1:${bport}` }], lb: 'ROUND_ROBIN' } },
+  });
+  const direct = await get(port, 'b.example.com');
+  assert.deepEqual([direct.status, direct.headers, direct.served.cn], [200, { 'x-backend': 'tls' }, 'b.example.com']);
+  await assert.rejects(get(port, 'deep.er.example.com'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }, 'the backend\'s certificate reached the client, for the wildcard route');
+  await assert.rejects(get(port, 'b.example.org'), { code: 'ECONNRESET' });
+  await until(() => accessLog.length >= 2);
+  assert.match(accessLog[0]!, /^\[[^\]]+\] "- - -" 0 - - - "-" \d+ \d+ \d+ - "-" "-" "-" "-" "127\.0\.0\.1:\d+" tls-backend 127\.0\.0\.1:\d+ 127\.0\.0\.1:\d+ 127\.0\.0\.1:\d+ b\.example\.com -\n$/);
+});
+
+test('a port with SIMPLE servers and PASSTHROUGH routes: each name goes where its most specific match says', async (t) => {
+  const both = issue('pass.example.com', 'pass organization', ca);
+  const backend = tls.createServer({ cert: both.cert, key: both.key }, (s) => s.once('data', () => s.end('HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 3\r\n\r\n{}\n')));
+  await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+  t.after(() => void backend.close());
+  const bport = (backend.address() as net.AddressInfo).port;
+  const { port } = await gateway(t, [{ hosts: ['*.example.com'], credential: 'istio-system/a' }], secrets, {
+    passthrough: [{ sniHosts: ['pass.example.com'], clusters: [{ cluster: 'tls-backend', weight: 100 }] }],
+    clusters: { 'tls-backend': { endpoints: [{ address: '127.0.0.1', port: bport, key: `127.0.0.1:${bport}` }], lb: 'ROUND_ROBIN' } },
+  });
+  assert.equal((await get(port, 'pass.example.com')).served.cn, 'pass.example.com');
+  await assert.rejects(get(port, 'other.example.com'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }, 'the SIMPLE server\'s a.example.com certificate, terminated by the gateway');
 });

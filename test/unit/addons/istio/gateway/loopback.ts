@@ -8,3 +8,11 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((r) => s.close(() => r()));
   return port;
 }
+
+/** Resolves once `done` holds, checking every 10 ms for at most 5 s. */
+export async function until(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done(); waited += 10) {
+    if (waited > 5000) throw new Error('the condition did not come within 5 s');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

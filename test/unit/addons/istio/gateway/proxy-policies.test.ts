@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import type { Cluster, ProxyConfig, Route, TcpRoute } from '../../../../../src/addons/istio/config/types.js';
 import { GatewayListeners } from '../../../../../src/addons/istio/gateway/listeners.js';
 import { GatewayProxy } from '../../../../../src/addons/istio/gateway/proxy.js';
-import { freePort } from './loopback.js';
+import { freePort, until } from './loopback.js';
 
 // The gateway's request path with DestinationRule and route policies, against backends on
 // loopback: the circuit breakers, outlier ejection, mirroring and CORS as a client sees them.
@@ -49,14 +49,6 @@ async function answering(t: { after(f: () => void): void }, status: number, text
     srv.close();
   });
   return { port: (srv.address() as net.AddressInfo).port, hosts };
-}
-
-/** Resolves once `done` holds, checking every 10 ms for at most 5 s. */
-async function until(done: () => boolean): Promise<void> {
-  for (let waited = 0; !done(); waited += 10) {
-    if (waited > 5000) throw new Error('the condition did not come within 5 s');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const ep = (port: number) => ({ address: '127.0.0.1', port, key: `127.0.0.1:${port}` });
