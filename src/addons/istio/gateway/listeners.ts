@@ -27,7 +27,7 @@ const ENVOY_CLIENT_LIMITS: ClientLimits = {
 };
 
 /** What an HTTPS listener does for one server name: its server's credential and client certificate mode, or refuse the handshake. */
-type TlsChoice = { context: tls.SecureContext; clientCertificate?: ServerTls['clientCertificate'] } | { refused: string };
+type TlsChoice = { context: tls.SecureContext; options: tls.SecureContextOptions; clientCertificate?: ServerTls['clientCertificate'] } | { refused: string };
 type ClientCertificateMode = NonNullable<ServerTls['clientCertificate']> | 'SIMPLE';
 
 /** How long a connection may take to send its ClientHello (Envoy's listener_filters_timeout). */
@@ -73,7 +73,7 @@ function choiceOf(l: Listener, t: ServerTls, credential: GatewayCredential | und
   try {
     const options: tls.SecureContextOptions = { cert: credential.cert, key: credential.key, ALPNProtocols: ['http/1.1'] } as tls.SecureContextOptions;
     if (mutual) Object.assign(options, { ca: credential.ca, ...(credential.crl ? { crl: credential.crl } : {}) });
-    return { context: tls.createSecureContext(options), ...(mutual ? { clientCertificate: t.clientCertificate } : {}) };
+    return { context: tls.createSecureContext(options), options, ...(mutual ? { clientCertificate: t.clientCertificate } : {}) };
   } catch (e) {
     return refuse((e as Error).message);
   }
@@ -226,7 +226,18 @@ export class GatewayListeners {
     );
     server.on('tlsClientError', (_e, s) => s.destroy());
     entry.handshakes.set(mode, server);
+    this.serveWithoutSni(entry);
     return server;
+  }
+
+  /**
+   * A client that sends no server name gets the server a name no other covers would (a `*`
+   * server, as Envoy's filter chain without server_names): Node then makes the handshake with
+   * the TLS server's own context, not an SNI callback's.
+   */
+  private serveWithoutSni(entry: Open): void {
+    const choice = serverFor(entry, undefined);
+    if (choice && 'context' in choice) entry.handshakes?.get(choice.clientCertificate ?? 'SIMPLE')?.setSecureContext(choice.options);
   }
 
   /** Opens, re-keys and closes listeners to match the configuration. */
@@ -248,6 +259,7 @@ export class GatewayListeners {
         existing.passthrough = passthrough;
         existing.mesh = l.mesh;
         existing.tcp = l.tcp;
+        this.serveWithoutSni(existing);
         continue;
       }
       const entry: Open = { key: l.protocol, contexts, passthrough, mesh: l.mesh, tcp: l.tcp, server: undefined as unknown as net.Server };

@@ -146,14 +146,17 @@ test('the server is chosen by the ClientHello\'s name: its certificate, ALPN htt
   assert.deepEqual((await get(port, 'a.example.com')).served, { cn: 'a.example.com', alpn: 'http/1.1' });
   assert.deepEqual((await get(port, 'b.example.com')).served, { cn: 'b.example.com', alpn: 'http/1.1' });
   await assert.rejects(get(port, 'x.b.example.com'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }, 'the wildcard server\'s certificate, which does not name x.b.example.com');
-  const other = await new Promise<string>((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port, servername: 'nobody.test', rejectUnauthorized: false }, () => {
-      resolve(/CN=([^\n]+)/.exec((s.getPeerX509Certificate() as X509Certificate).subject)?.[1] ?? '');
-      s.destroy();
+  const presented = (servername?: string) =>
+    new Promise<string>((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port, ...(servername ? { servername } : {}), rejectUnauthorized: false }, () => {
+        resolve(/CN=([^\n]+)/.exec((s.getPeerX509Certificate() as X509Certificate).subject)?.[1] ?? '');
+        s.destroy();
+      });
+      s.on('error', reject);
     });
-    s.on('error', reject);
-  });
-  assert.equal(other, 'a.example.com');
+  assert.equal(await presented('nobody.test'), 'a.example.com');
+  // Node sends no server name to an address: the same server answers.
+  assert.equal(await presented(), 'a.example.com');
 });
 
 test('MUTUAL: no client certificate fails the handshake with certificate_required; one the CA signed is served, and the backend gets it in x-forwarded-client-cert; another CA\'s is closed without an answer', async (t) => {
