@@ -161,10 +161,10 @@ export class GatewayListeners {
   }
 
   /**
-   * An HTTPS connection: its ClientHello is read (and kept) to choose the server by the name it
-   * asks for, then the connection is handed to the TLS server of that server's client
-   * certificate mode. A connection that is not TLS, or asks for a name whose server cannot
-   * serve, is closed.
+   * An HTTPS connection: its ClientHello is read (and kept) to choose by the name it asks for,
+   * then the connection is passed on unopened if a PASSTHROUGH route takes the name, or else
+   * handed to the TLS server of its server's client certificate mode. A connection that is not
+   * TLS, or asks for a name whose server cannot serve, is closed.
    */
   private serveHttps(socket: Socket, entry: Open): void {
     let received: Buffer | undefined;
@@ -219,7 +219,8 @@ export class GatewayListeners {
         },
       },
       (s) => {
-        // OPTIONAL_MUTUAL: no certificate is fine; one that does not verify is not, as in Envoy.
+        // OPTIONAL_MUTUAL: no certificate is fine; one that does not verify is not (Envoy fails
+        // that handshake; Node verifies after it, so the connection is closed instead).
         if (mode === 'OPTIONAL_MUTUAL' && !s.authorized && s.getPeerCertificate().raw) return void s.destroy();
         this.serve(s, true);
       },
