@@ -9,7 +9,7 @@ import { isCatchAll, qualifyGateway, translateTcpRoutes, translateTlsRoutes, typ
 import { entryEndpoints, entryServices, type EntryService } from './service-entry.js';
 import { clusterPolicy, type TrafficPolicy } from './traffic-policy.js';
 import { RouteTranslations } from './translations.js';
-import type { Cluster, Listener, ProxyConfig, Route, ServerTls, SniRoute, TcpRoute, VirtualHost } from './types.js';
+import type { Cluster, Listener, ProxyConfig, Route, ServerTls, SniRoute, TcpRoute, TlsVersion, VirtualHost } from './types.js';
 import { versioned } from './version.js';
 
 // A gateway proxy's configuration as pilot builds it (pilot/pkg/networking/core/gateway.go):
@@ -99,6 +99,25 @@ function secretCa(secrets: KObject[], namespace: string, name: string): { ca: st
 function terminatedMode(server: { tls?: { mode?: string } }): 'SIMPLE' | 'MUTUAL' | 'OPTIONAL_MUTUAL' | undefined {
   const mode = server.tls?.mode;
   return mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL' ? mode : undefined;
+}
+
+const TLS_VERSIONS: Record<string, TlsVersion> = { TLSV1_0: 'TLSv1', TLSV1_1: 'TLSv1.1', TLSV1_2: 'TLSv1.2', TLSV1_3: 'TLSv1.3' };
+
+/** A server's protocol version bounds; TLS_AUTO (or none) leaves Envoy's defaults, which are Node's (TLS 1.2 to 1.3). */
+function versions(tls: { minProtocolVersion?: string; maxProtocolVersion?: string }): Pick<ServerTls, 'minVersion' | 'maxVersion'> {
+  const min = TLS_VERSIONS[tls.minProtocolVersion ?? ''];
+  const max = TLS_VERSIONS[tls.maxProtocolVersion ?? ''];
+  return { ...(min ? { minVersion: min } : {}), ...(max ? { maxVersion: max } : {}) };
+}
+
+/** A mutual TLS server's further checks of a client certificate, as pilot puts them in Envoy's validation context. */
+function clientChecks(tls: { subjectAltNames?: string[]; verifyCertificateHash?: string[]; verifyCertificateSpki?: string[] }): Pick<ServerTls, 'subjectAltNames' | 'certificateHashes' | 'spkiHashes'> {
+  const out: Pick<ServerTls, 'subjectAltNames' | 'certificateHashes' | 'spkiHashes'> = {};
+  if (tls.subjectAltNames?.length) out.subjectAltNames = tls.subjectAltNames;
+  // Envoy takes the hex with or without colons, in either case.
+  if (tls.verifyCertificateHash?.length) out.certificateHashes = tls.verifyCertificateHash.map((h) => h.replace(/:/g, '').toLowerCase());
+  if (tls.verifyCertificateSpki?.length) out.spkiHashes = tls.verifyCertificateSpki;
+  return out;
 }
 
 export const key = (o: KObject) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -309,7 +328,7 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity, tra
         const clientCertificate = mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL' ? mode : undefined;
         const ca = clientCertificate && pair ? secretCa(snap.secrets, proxy.namespace, name) : undefined;
         if (ca) secrets[credential] = { ...secrets[credential]!, ...ca };
-        tls.push({ hosts: serverHosts.map((h) => h.dnsName), credential, ...(clientCertificate ? { clientCertificate } : {}) });
+        tls.push({ hosts: serverHosts.map((h) => h.dnsName), credential, ...(clientCertificate ? { clientCertificate, ...clientChecks(server.tls) } : {}), ...versions(server.tls) });
       }
       const requireTls = server.tls?.httpsRedirect === true;
       const scope = `${gateway}|${number}`;

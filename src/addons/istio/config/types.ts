@@ -114,7 +114,20 @@ export interface ServerTls {
    * credential's CA: MUTUAL requires one, OPTIONAL_MUTUAL takes a connection without. Absent: SIMPLE.
    */
   clientCertificate?: 'MUTUAL' | 'OPTIONAL_MUTUAL';
+  /** `minProtocolVersion`/`maxProtocolVersion` other than TLS_AUTO, as Node names them. */
+  minVersion?: TlsVersion;
+  maxVersion?: TlsVersion;
+  /**
+   * What a client certificate must also be (mutual TLS): one of `subjectAltNames` among its SANs,
+   * and its SHA-256 hash (hex, no colons, lowercase) among `certificateHashes` or its SPKI's
+   * (base64) among `spkiHashes` when either list is given.
+   */
+  subjectAltNames?: string[];
+  certificateHashes?: string[];
+  spkiHashes?: string[];
 }
+
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 
 /** A gateway credential (SDS): the server's key pair, and for mutual TLS the CA (and CRL) client certificates are checked against. */
 export interface GatewayCredential extends KeyPair {

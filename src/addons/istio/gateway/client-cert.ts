@@ -1,12 +1,13 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { X509Certificate } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
+import type { ServerTls } from '../config/types.js';
 
-// The x-forwarded-client-cert header a gateway sends upstream for a client that presented a
-// certificate, as Istio configures its gateways' Envoy: SANITIZE_SET (a client's own header is
-// never passed on; the gateway sets it from the verified certificate) with the hash, the
-// certificate, its subject, URI SAN and DNS SANs (Envoy's XFCC format:
-// `By=…;Hash=…;Cert="…";Subject="…";URI=…;DNS=…`).
+// What a gateway does with a client's certificate beyond the CA's check: a mutual TLS server's
+// SAN and hash checks, and the x-forwarded-client-cert header it sends upstream, as Istio
+// configures its gateways' Envoy: SANITIZE_SET (a client's own header is never passed on; the
+// gateway sets it from the verified certificate) with the hash, the certificate, its subject,
+// URI SAN and DNS SANs (Envoy's XFCC format: `By=…;Hash=…;Cert="…";Subject="…";URI=…;DNS=…`).
 
 /** Per connection, computed at its first request: its header value, or null without a client certificate. */
 const byConnection = new WeakMap<Socket, string | null>();
@@ -47,9 +48,30 @@ export function rfc2253(subject: string): string {
 
 /** The subject alternative names of one type, in the certificate's order. */
 function sans(cert: X509Certificate | undefined, type: 'DNS' | 'URI'): string[] {
+  return subjectAltNames(cert)
+    .filter((n) => n.type === type)
+    .map((n) => n.value);
+}
+
+/** A certificate's subject alternative names as Node lists them (`DNS:a, URI:b, IP Address:c`). */
+export function subjectAltNames(cert: X509Certificate | undefined): { type: string; value: string }[] {
   const list = cert?.subjectAltName;
   if (!list) return [];
-  const out: string[] = [];
-  for (const entry of list.split(', ')) if (entry.startsWith(`${type}:`)) out.push(entry.slice(type.length + 1));
-  return out;
+  return list.split(', ').map((entry) => {
+    const colon = entry.indexOf(':');
+    return { type: entry.slice(0, colon), value: entry.slice(colon + 1) };
+  });
+}
+
+/**
+ * Whether a client certificate passes a mutual TLS server's further checks, as Envoy's
+ * validation context makes them: one of `subjectAltNames` is among its SANs, of any type; and
+ * its hash is among `certificateHashes` or its SPKI's among `spkiHashes`, when either is given.
+ */
+export function clientCertificatePasses(cert: X509Certificate, t: Pick<ServerTls, 'subjectAltNames' | 'certificateHashes' | 'spkiHashes'>): boolean {
+  if (t.subjectAltNames && !subjectAltNames(cert).some((n) => t.subjectAltNames!.includes(n.value))) return false;
+  if (!t.certificateHashes && !t.spkiHashes) return true;
+  if (t.certificateHashes?.includes(cert.fingerprint256.replace(/:/g, '').toLowerCase())) return true;
+  const spki = createHash('sha256').update(cert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+  return t.spkiHashes?.includes(spki) ?? false;
 }

@@ -3,6 +3,7 @@ import tls from 'node:tls';
 import { ipv4InCIDR } from '../../../cluster/ipv4.js';
 import { ClientConnection, clientAddress, type ClientLimits } from '../../proxy/http1/client-connection.js';
 import { PASSTHROUGH_CLUSTER, type GatewayCredential, type Listener, type ProxyConfig, type ServerTls, type SniRoute, type TcpRoute } from '../config/types.js';
+import { clientCertificatePasses } from './client-cert.js';
 import { readClientHello } from './client-hello.js';
 import { ENVOY_DIALECT, MESH_DIALECT } from './envoy.js';
 import { pickWeighted, type GatewayProxy } from './proxy.js';
@@ -26,9 +27,16 @@ const ENVOY_CLIENT_LIMITS: ClientLimits = {
   keepAliveRequests: 1_000_000,
 };
 
-/** What an HTTPS listener does for one server name: its server's credential and client certificate mode, or refuse the handshake. */
-type TlsChoice = { context: tls.SecureContext; options: tls.SecureContextOptions; clientCertificate?: ServerTls['clientCertificate'] } | { refused: string };
-type ClientCertificateMode = NonNullable<ServerTls['clientCertificate']> | 'SIMPLE';
+/** What an HTTPS listener does for one server name: make the handshake with its server's credential and settings, or refuse it. */
+type TlsChoice = { context: tls.SecureContext; options: tls.SecureContextOptions; server: ServerTls } | { refused: string };
+
+/**
+ * The settings Node takes per TLS server, not per SNI context: whether a client certificate is
+ * asked for and verified, and the protocol versions (chosen before the name is looked at).
+ */
+function handshakeKey(t: ServerTls): string {
+  return `${t.clientCertificate ?? 'SIMPLE'} ${t.minVersion ?? ''} ${t.maxVersion ?? ''}`;
+}
 
 /** How long a connection may take to send its ClientHello (Envoy's listener_filters_timeout). */
 const CLIENT_HELLO_TIMEOUT_MS = 15_000;
@@ -39,8 +47,8 @@ interface Open {
   contexts: Map<string, TlsChoice>;
   /** HTTPS: the PASSTHROUGH routes by SNI host (the first route to name one has it). */
   passthrough: Map<string, SniRoute>;
-  /** HTTPS: the handshakes, by client certificate mode; the listener hands each connection to one. */
-  handshakes?: Map<ClientCertificateMode, tls.Server>;
+  /** HTTPS: the TLS servers, by handshakeKey; the listener hands each connection to one. */
+  handshakes?: Map<string, tls.Server>;
   mesh?: Listener['mesh'];
   tcp?: TcpRoute[];
 }
@@ -71,9 +79,10 @@ function choiceOf(l: Listener, t: ServerTls, credential: GatewayCredential | und
   const mutual = t.clientCertificate !== undefined;
   if (mutual && !credential.ca) return refuse(`no CA certificate (ca.crt or cacert, or Secret ${t.credential}-cacert) to verify client certificates with, as ${t.clientCertificate} TLS needs`);
   try {
-    const options: tls.SecureContextOptions = { cert: credential.cert, key: credential.key, ALPNProtocols: ['http/1.1'] } as tls.SecureContextOptions;
+    // The versions too: a TLS server's own context (serveWithoutSni) is what bounds its handshakes.
+    const options: tls.SecureContextOptions = { cert: credential.cert, key: credential.key, ALPNProtocols: ['http/1.1'], minVersion: t.minVersion, maxVersion: t.maxVersion } as tls.SecureContextOptions;
     if (mutual) Object.assign(options, { ca: credential.ca, ...(credential.crl ? { crl: credential.crl } : {}) });
-    return { context: tls.createSecureContext(options), options, ...(mutual ? { clientCertificate: t.clientCertificate } : {}) };
+    return { context: tls.createSecureContext(options), options, server: t };
   } catch (e) {
     return refuse((e as Error).message);
   }
@@ -188,7 +197,7 @@ export class GatewayListeners {
       }
       socket.unshift(received);
       // The TLS server takes the socket as if it had accepted it, and reads what was unshifted first.
-      this.handshakes(entry, choice.clientCertificate ?? 'SIMPLE').emit('connection', socket);
+      this.handshakes(entry, choice.server).emit('connection', socket);
     };
     socket.on('data', onData);
     socket.once('error', () => socket.destroy());
@@ -196,14 +205,15 @@ export class GatewayListeners {
   }
 
   /**
-   * The listener's TLS server for a client certificate mode. Node asks for (and verifies) a
-   * client certificate per server, not per SNI context, so each mode has its own. Its SNI
-   * callback gives the context the ClientHello's name chose.
+   * The listener's TLS server for a server's handshake settings (handshakeKey). Its SNI callback
+   * gives the context the ClientHello's name chose.
    */
-  private handshakes(entry: Open, mode: ClientCertificateMode): tls.Server {
+  private handshakes(entry: Open, t: ServerTls): tls.Server {
     entry.handshakes ??= new Map();
-    let server = entry.handshakes.get(mode);
+    const key = handshakeKey(t);
+    let server = entry.handshakes.get(key);
     if (server) return server;
+    const mode = t.clientCertificate ?? 'SIMPLE';
     server = tls.createServer(
       {
         allowHalfOpen: true,
@@ -212,6 +222,8 @@ export class GatewayListeners {
         // alert, and one whose certificate the CA did not sign is closed once made.
         requestCert: mode !== 'SIMPLE',
         rejectUnauthorized: mode === 'MUTUAL',
+        ...(t.minVersion ? { minVersion: t.minVersion } : {}),
+        ...(t.maxVersion ? { maxVersion: t.maxVersion } : {}),
         SNICallback: (name, cb) => {
           const choice = serverFor(entry, name);
           if (choice && 'context' in choice) cb(null, choice.context);
@@ -219,14 +231,20 @@ export class GatewayListeners {
         },
       },
       (s) => {
-        // OPTIONAL_MUTUAL: no certificate is fine; one that does not verify is not (Envoy fails
-        // that handshake; Node verifies after it, so the connection is closed instead).
-        if (mode === 'OPTIONAL_MUTUAL' && !s.authorized && s.getPeerCertificate().raw) return void s.destroy();
+        // A certificate that does not verify (OPTIONAL_MUTUAL lets the handshake through without
+        // one), or fails the server's SAN or hash checks, ends the connection: Envoy fails such a
+        // handshake; Node checks after it, so the connection is closed instead.
+        const peer = s.getPeerX509Certificate();
+        if (peer) {
+          const choice = serverFor(entry, s.servername || undefined);
+          const checks = choice && 'server' in choice ? choice.server : {};
+          if (!s.authorized || !clientCertificatePasses(peer, checks)) return void s.destroy();
+        }
         this.serve(s, true);
       },
     );
     server.on('tlsClientError', (_e, s) => s.destroy());
-    entry.handshakes.set(mode, server);
+    entry.handshakes.set(key, server);
     this.serveWithoutSni(entry);
     return server;
   }
@@ -238,7 +256,7 @@ export class GatewayListeners {
    */
   private serveWithoutSni(entry: Open): void {
     const choice = serverFor(entry, undefined);
-    if (choice && 'context' in choice) entry.handshakes?.get(choice.clientCertificate ?? 'SIMPLE')?.setSecureContext(choice.options);
+    if (choice && 'context' in choice) entry.handshakes?.get(handshakeKey(choice.server))?.setSecureContext(choice.options);
   }
 
   /** Opens, re-keys and closes listeners to match the configuration. */

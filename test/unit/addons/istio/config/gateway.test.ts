@@ -176,12 +176,12 @@ test('HTTPS SIMPLE servers carry their credential from the proxy namespace; the 
   assert.deepEqual(c.secrets['istio-system/cred'], { cert: 'CERT', key: 'KEY' });
 });
 
-test("mutual TLS servers: the CA from the credential's own Secret or from its -cacert Secret (which wins), as istiod's SDS serves them; no mode is Istio's PASSTHROUGH", () => {
+test("mutual TLS servers: the CA from the credential's own Secret or from its -cacert Secret (which wins), as istiod's SDS serves them, with their client certificate checks and protocol versions; no mode is Istio's PASSTHROUGH", () => {
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   const server = (port: number, host: string, tls: Record<string, unknown>) => ({ port: { number: port, name: `https-${port}`, protocol: 'HTTPS' }, hosts: [host], tls });
   const snap = scenario();
   (snap.gateways[0] as unknown as { spec: { servers: unknown[] } }).spec.servers.push(
-    server(443, 'mutual.example.com', { mode: 'MUTUAL', credentialName: 'generic' }),
+    server(443, 'mutual.example.com', { mode: 'MUTUAL', credentialName: 'generic', subjectAltNames: ['client.example.com'], verifyCertificateHash: ['AB:cd:01'], minProtocolVersion: 'TLSV1_3', maxProtocolVersion: 'TLS_AUTO' }),
     server(443, 'optional.example.com', { mode: 'OPTIONAL_MUTUAL', credentialName: 'split' }),
     server(443, 'simple.example.com', { mode: 'SIMPLE', credentialName: 'split' }),
     server(9443, 'passthrough.example.com', { credentialName: 'generic' }),
@@ -195,7 +195,7 @@ test("mutual TLS servers: the CA from the credential's own Secret or from its -c
   const c = buildGatewayConfig(snap, proxy);
   assert.deepEqual(c.listeners.map((l) => l.serverPort), [80, 443], 'no listener for the server without a mode: PASSTHROUGH, which has no TLS routes here');
   assert.deepEqual(c.listeners.find((l) => l.serverPort === 443)!.tls, [
-    { hosts: ['mutual.example.com'], credential: 'istio-system/generic', clientCertificate: 'MUTUAL' },
+    { hosts: ['mutual.example.com'], credential: 'istio-system/generic', clientCertificate: 'MUTUAL', subjectAltNames: ['client.example.com'], certificateHashes: ['abcd01'], minVersion: 'TLSv1.3' },
     { hosts: ['optional.example.com'], credential: 'istio-system/split', clientCertificate: 'OPTIONAL_MUTUAL' },
     { hosts: ['simple.example.com'], credential: 'istio-system/split' },
   ]);

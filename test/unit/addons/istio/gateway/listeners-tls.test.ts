@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -48,6 +48,7 @@ const serverA = issue('a.example.com', 'a organization', ca);
 const serverB = issue('b.example.com', 'b organization', ca);
 const client = issue('client.example.com', 'client organization', ca, { client: true });
 const rogue = issue('client.example.com', 'client organization', otherCa, { client: true });
+const client2 = issue('client2.example.com', 'client organization', ca, { client: true });
 
 /** A backend that answers with the request headers it got, as JSON. */
 async function echo(t: { after(f: () => void): void }): Promise<number> {
@@ -100,10 +101,18 @@ interface Reply {
   status: number;
   headers: Record<string, string>;
   /** The certificate's CN the gateway presented, and the protocol ALPN agreed. */
-  served: { cn: string; alpn: string | false | null };
+  served: { cn: string; alpn: string | false | null; protocol: string | null };
 }
 
-function get(port: number, servername: string, opts: { cert?: Issued; headers?: Record<string, string> } = {}): Promise<Reply> {
+/** The status of a request with a client certificate to a name the server's certificate need not cover; 'closed' when the connection ends without one. */
+function tlsStatus(port: number, servername: string, cert: Issued): Promise<number | 'closed'> {
+  return get(port, servername, { cert, anyName: true }).then(
+    (r) => r.status,
+    () => 'closed' as const,
+  );
+}
+
+function get(port: number, servername: string, opts: { cert?: Issued; headers?: Record<string, string>; maxVersion?: tls.SecureVersion; anyName?: boolean } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = https.request(
       {
@@ -114,6 +123,8 @@ function get(port: number, servername: string, opts: { cert?: Issued; headers?: 
         headers: { host: servername, ...opts.headers },
         ca: ca.cert,
         ...(opts.cert ? { cert: opts.cert.cert, key: opts.cert.key } : {}),
+        ...(opts.maxVersion ? { maxVersion: opts.maxVersion } : {}),
+        ...(opts.anyName ? { checkServerIdentity: () => undefined } : {}),
         agent: false,
         ALPNProtocols: ['h2', 'http/1.1'],
       } as https.RequestOptions,
@@ -124,7 +135,7 @@ function get(port: number, servername: string, opts: { cert?: Issued; headers?: 
         res.on('end', () => {
           const socket = res.socket as TLSSocket;
           const cn = /CN=([^\n]+)/.exec((socket.getPeerX509Certificate() as X509Certificate).subject)?.[1] ?? '';
-          resolve({ status: res.statusCode ?? 0, headers: JSON.parse(body) as Record<string, string>, served: { cn, alpn: socket.alpnProtocol } });
+          resolve({ status: res.statusCode ?? 0, headers: JSON.parse(body) as Record<string, string>, served: { cn, alpn: socket.alpnProtocol, protocol: socket.getProtocol() } });
         });
       },
     );
@@ -143,8 +154,8 @@ test('the server is chosen by the ClientHello\'s name: its certificate, ALPN htt
     { hosts: ['a.example.com'], credential: 'istio-system/a' },
     { hosts: ['*.b.example.com', 'b.example.com'], credential: 'istio-system/b' },
   ], secrets);
-  assert.deepEqual((await get(port, 'a.example.com')).served, { cn: 'a.example.com', alpn: 'http/1.1' });
-  assert.deepEqual((await get(port, 'b.example.com')).served, { cn: 'b.example.com', alpn: 'http/1.1' });
+  assert.deepEqual((await get(port, 'a.example.com')).served, { cn: 'a.example.com', alpn: 'http/1.1', protocol: 'TLSv1.3' });
+  assert.deepEqual((await get(port, 'b.example.com')).served, { cn: 'b.example.com', alpn: 'http/1.1', protocol: 'TLSv1.3' });
   await assert.rejects(get(port, 'x.b.example.com'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }, 'the wildcard server\'s certificate, which does not name x.b.example.com');
   const presented = (servername?: string) =>
     new Promise<string>((resolve, reject) => {
@@ -179,6 +190,30 @@ test('OPTIONAL_MUTUAL: served without a client certificate (and without the head
   assert.equal(none.headers['x-forwarded-client-cert'], undefined, 'the client\'s own header is dropped');
   assert.match((await get(port, 'b.example.com', { cert: client })).headers['x-forwarded-client-cert'] ?? '', /^Hash=[0-9a-f]{64};Cert="-----BEGIN%20CERTIFICATE-----%0A/);
   await assert.rejects(get(port, 'b.example.com', { cert: rogue }));
+});
+
+test('MUTUAL with subjectAltNames and verifyCertificateHash/Spki: a CA-signed certificate that fails them is closed', async (t) => {
+  const hash = new X509Certificate(client.cert).fingerprint256.replace(/:/g, '').toLowerCase();
+  const spki = createHash('sha256').update(new X509Certificate(client.cert).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+  const { port } = await gateway(t, [
+    { hosts: ['san.example.com'], credential: 'istio-system/b', clientCertificate: 'MUTUAL', subjectAltNames: ['client.example.com'] },
+    { hosts: ['hash.example.com'], credential: 'istio-system/b', clientCertificate: 'MUTUAL', certificateHashes: [hash] },
+    { hosts: ['spki.example.com'], credential: 'istio-system/b', clientCertificate: 'MUTUAL', spkiHashes: [spki] },
+  ], secrets);
+  for (const name of ['san.example.com', 'hash.example.com', 'spki.example.com']) {
+    assert.equal(await tlsStatus(port, name, client), 200, `${name}: the certificate the server names`);
+    assert.equal(await tlsStatus(port, name, client2), 'closed', `${name}: another certificate of the same CA`);
+  }
+});
+
+test('minProtocolVersion and maxProtocolVersion bound the handshake per server', async (t) => {
+  const { port } = await gateway(t, [
+    { hosts: ['a.example.com'], credential: 'istio-system/a', maxVersion: 'TLSv1.2' },
+    { hosts: ['b.example.com'], credential: 'istio-system/b', minVersion: 'TLSv1.3' },
+  ], secrets);
+  assert.equal((await get(port, 'a.example.com')).served.protocol, 'TLSv1.2');
+  assert.equal((await get(port, 'b.example.com')).served.protocol, 'TLSv1.3');
+  await assert.rejects(get(port, 'b.example.com', { maxVersion: 'TLSv1.2' }), /protocol version/);
 });
 
 test('a mutual server without a CA, or whose Secret is missing, refuses its names instead of serving another server\'s certificate', async (t) => {
