@@ -58,12 +58,13 @@ export function clientIP(req: IncomingMessage): string {
   return remoteAddr(req.socket);
 }
 
-/** getURL: the scheme the proxies in front report (or http), the Host, and the request target. */
+/** getURL: the scheme the proxies in front report (else https over TLS, else http), the Host, and the request target. */
 export function requestURL(req: IncomingMessage): string {
   const target = req.url ?? '/';
   if (/^https?:\/\//i.test(target)) return target;
   const h = req.headers;
-  const scheme = (h['x-forwarded-proto'] as string | undefined) || (h['x-forwarded-protocol'] as string | undefined) || (h['x-forwarded-ssl'] === 'on' ? 'https' : 'http');
+  const tls = (req.socket as { encrypted?: boolean }).encrypted === true;
+  const scheme = (h['x-forwarded-proto'] as string | undefined) || (h['x-forwarded-protocol'] as string | undefined) || (h['x-forwarded-ssl'] === 'on' || tls ? 'https' : 'http');
   return `${scheme}://${h.host ?? ''}${target}`;
 }
 

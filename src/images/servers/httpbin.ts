@@ -1,8 +1,8 @@
 // mccutchen/go-httpbin v2 (/bin/go-httpbin): its flags and environment (httpbin/cmd/cmd.go),
 // listening on 0.0.0.0:8080 (HTTPS given a certificate and key file), one slog text line per
-// request on stderr. Run with
-// --skiff-gunicorn it plays kennethreitz/httpbin's `gunicorn -b 0.0.0.0:80 httpbin:app`
-// instead: the same endpoints behind gunicorn's command line and logs.
+// request on stderr. Run with --skiff-gunicorn it plays kennethreitz/httpbin's
+// `gunicorn -b 0.0.0.0:80 httpbin:app` instead: the same endpoints behind gunicorn's command
+// line and logs.
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';

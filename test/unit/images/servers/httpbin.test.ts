@@ -98,6 +98,14 @@ test('mccutchen/go-httpbin serves HTTPS given -https-cert-file and -https-key-fi
       https.get({ host: '127.0.0.1', port, servername: 'localhost', path: '/status/418', ca: cert }, (res) => resolve(res.resume().statusCode ?? 0)).on('error', reject),
     );
     assert.equal(status, 418);
+    const url = await new Promise<string>((resolve, reject) =>
+      https.get({ host: '127.0.0.1', port, servername: 'localhost', path: '/get', ca: cert, headers: { host: 'localhost' } }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d));
+        res.on('end', () => resolve(JSON.parse(body).url as string));
+      }).on('error', reject),
+    );
+    assert.equal(url, 'https://localhost/get');
     assert.match(server.stderr(), /msg="go-httpbin listening on https:\/\/0\.0\.0\.0:8080"/);
   } finally {
     await server.stop();
