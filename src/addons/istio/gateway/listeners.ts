@@ -13,10 +13,10 @@ import { looksLikeHttp, passThrough } from './tcp-proxy.js';
 // The gateway's listeners follow its configuration, as Envoy's LDS does: a port opens when a
 // Gateway server needs it and closes when none does. An HTTPS listener reads the server name
 // from the client's ClientHello first (Envoy's tls_inspector), and picks the server by it (exact
-// name, `*.` suffix, `*`; a name no server covers gets the listener's first server), and with
-// it the credential and whether the client must present a certificate (mutual TLS); the
-// handshake then offers ALPN http/1.1. A name a PASSTHROUGH route takes is not opened: the
-// connection's bytes go to the route's cluster as they are.
+// name, `*.` suffixes, `*`; a connection whose name no server covers is closed, as Envoy closes
+// one no filter chain matches), and with it the credential and whether the client must present
+// a certificate (mutual TLS); the handshake then offers ALPN http/1.1. A name a PASSTHROUGH route
+// takes is not opened: the connection's bytes go to the route's cluster as they are.
 
 /** Envoy's HTTP connection manager defaults as Istio sets them (no request timeout, 1 h idle). */
 const ENVOY_CLIENT_LIMITS: ClientLimits = {
@@ -107,8 +107,6 @@ function serverFor(entry: Open, servername: string | undefined): { passthrough: 
     const passthrough = entry.passthrough.get(name);
     if (passthrough) return { passthrough };
   }
-  // A name no server covers gets the listener's first server that can serve (Envoy would close it).
-  for (const c of entry.contexts.values()) if ('context' in c) return c;
   return undefined;
 }
 
@@ -250,9 +248,9 @@ export class GatewayListeners {
   }
 
   /**
-   * A client that sends no server name gets the server a name no other covers would (a `*`
-   * server, as Envoy's filter chain without server_names): Node then makes the handshake with
-   * the TLS server's own context, not an SNI callback's.
+   * A client that sends no server name gets a `*` server if the port has one (Envoy's filter
+   * chain without server_names): Node makes that handshake with the TLS server's own context,
+   * not an SNI callback's.
    */
   private serveWithoutSni(entry: Open): void {
     const choice = serverFor(entry, undefined);

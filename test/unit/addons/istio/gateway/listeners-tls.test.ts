@@ -149,7 +149,7 @@ const secrets = {
   'istio-system/b': { cert: serverB.cert, key: serverB.key, ca: ca.cert },
 };
 
-test('the server is chosen by the ClientHello\'s name: its certificate, ALPN http/1.1; a name no server covers gets the first server\'s', async (t) => {
+test('the server is chosen by the ClientHello\'s name: its certificate, ALPN http/1.1; a name no server covers is closed, as by Envoy; a client without SNI gets the * server', async (t) => {
   const { port } = await gateway(t, [
     { hosts: ['a.example.com'], credential: 'istio-system/a' },
     { hosts: ['*.b.example.com', 'b.example.com'], credential: 'istio-system/b' },
@@ -165,9 +165,19 @@ test('the server is chosen by the ClientHello\'s name: its certificate, ALPN htt
       });
       s.on('error', reject);
     });
-  assert.equal(await presented('nobody.test'), 'a.example.com');
-  // Node sends no server name to an address: the same server answers.
-  assert.equal(await presented(), 'a.example.com');
+  await assert.rejects(presented('nobody.test'), { code: 'ECONNRESET' });
+  // Node sends no server name to an address: no server takes it here...
+  await assert.rejects(presented(), { code: 'ECONNRESET' });
+  // ...and a `*` server does.
+  const star = await gateway(t, [{ hosts: ['*'], credential: 'istio-system/a' }], secrets);
+  const none = await new Promise<string>((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port: star.port, rejectUnauthorized: false }, () => {
+      resolve(/CN=([^\n]+)/.exec((s.getPeerX509Certificate() as X509Certificate).subject)?.[1] ?? '');
+      s.destroy();
+    });
+    s.on('error', reject);
+  });
+  assert.equal(none, 'a.example.com');
 });
 
 test('MUTUAL: no client certificate fails the handshake with certificate_required; one the CA signed is served, and the backend gets it in x-forwarded-client-cert; another CA\'s is closed without an answer', async (t) => {
