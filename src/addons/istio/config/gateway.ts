@@ -9,7 +9,7 @@ import { isCatchAll, qualifyGateway, translateTcpRoutes, translateTlsRoutes, typ
 import { entryEndpoints, entryServices, type EntryService } from './service-entry.js';
 import { clusterPolicy, type TrafficPolicy } from './traffic-policy.js';
 import { RouteTranslations } from './translations.js';
-import type { Cluster, Listener, ProxyConfig, Route, ServerTls, SniRoute, TcpRoute, TlsVersion, VirtualHost } from './types.js';
+import type { Cluster, GatewayCredential, Listener, ProxyConfig, Route, ServerTls, SniRoute, TcpRoute, TlsVersion, VirtualHost } from './types.js';
 import { versioned } from './version.js';
 
 // A gateway proxy's configuration as pilot builds it (pilot/pkg/networking/core/gateway.go):
@@ -308,7 +308,7 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity, tra
   }
   const vss = byCreation(snap.virtualServices);
   const clusters = new ClusterBuilder(snap, proxy, translations);
-  const secrets: Record<string, KeyPair> = {};
+  const secrets: Record<string, GatewayCredential> = {};
   const listeners: Listener[] = [];
   for (const [number, servers] of [...byPort].sort((a, b) => a[0] - b[0])) {
     const https = servers.some((s) => (s.server.port?.protocol ?? '').toUpperCase() === 'HTTPS');
@@ -324,10 +324,9 @@ export function buildGatewayConfig(snap: MeshSnapshot, proxy: ProxyIdentity, tra
         const secret = snap.secrets.find((s) => s.metadata.namespace === proxy.namespace && s.metadata.name === name);
         const pair = secretPair(secret);
         const credential = `${proxy.namespace}/${name}`;
-        if (pair) secrets[credential] = { ...secrets[credential], ...pair };
+        // The CA with it whatever the mode: only a mutual TLS server's context takes it.
+        if (pair) secrets[credential] = { ...pair, ...secretCa(snap.secrets, proxy.namespace, name) };
         const clientCertificate = mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL' ? mode : undefined;
-        const ca = clientCertificate && pair ? secretCa(snap.secrets, proxy.namespace, name) : undefined;
-        if (ca) secrets[credential] = { ...secrets[credential]!, ...ca };
         tls.push({ hosts: serverHosts.map((h) => h.dnsName), credential, ...(clientCertificate ? { clientCertificate, ...clientChecks(server.tls) } : {}), ...versions(server.tls) });
       }
       const requireTls = server.tls?.httpsRedirect === true;

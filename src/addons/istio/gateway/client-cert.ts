@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { createHash, type X509Certificate } from 'node:crypto';
 import type { ServerTls } from '../config/types.js';
@@ -10,26 +9,30 @@ import type { ServerTls } from '../config/types.js';
 // URI SAN and DNS SANs (Envoy's XFCC format: `By=…;Hash=…;Cert="…";Subject="…";URI=…;DNS=…`).
 
 /** Per connection, computed at its first request: its header value, or null without a client certificate. */
-const byConnection = new WeakMap<Socket, string | null>();
+const byConnection = new WeakMap<TLSSocket, string | null>();
 
-/** The header's value for the connection `socket`, or undefined when it is not TLS or its client sent no certificate. */
-export function forwardedClientCert(socket: Socket): string | undefined {
+/** The header's value for the TLS connection `socket`, or undefined when its client sent no certificate. */
+export function forwardedClientCert(socket: TLSSocket): string | undefined {
   let value = byConnection.get(socket);
   if (value === undefined) {
-    value = compute(socket as TLSSocket);
+    value = compute(socket);
     byConnection.set(socket, value);
   }
   return value ?? undefined;
 }
 
+/** A certificate's SHA-256 hash as Envoy writes it: lowercase hex, no colons. */
+export function certificateHash(cert: X509Certificate): string {
+  return cert.fingerprint256.replace(/:/g, '').toLowerCase();
+}
+
 function compute(socket: TLSSocket): string | null {
-  // A plain TCP socket has no such method.
-  const peer = typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate() : undefined;
+  const peer = socket.getPeerX509Certificate();
   if (!peer) return null;
   const parts: string[] = [];
-  const by = sans(socket.getX509Certificate?.(), 'URI')[0];
+  const by = sans(socket.getX509Certificate(), 'URI')[0];
   if (by) parts.push(`By=${by}`);
-  parts.push(`Hash=${peer.fingerprint256.replace(/:/g, '').toLowerCase()}`);
+  parts.push(`Hash=${certificateHash(peer)}`);
   parts.push(`Cert="${encodeURIComponent(peer.toString())}"`);
   parts.push(`Subject="${rfc2253(peer.subject)}"`);
   // Envoy writes the URI key even when the certificate has none, and one DNS key per name.
@@ -71,7 +74,7 @@ export function subjectAltNames(cert: X509Certificate | undefined): { type: stri
 export function clientCertificatePasses(cert: X509Certificate, t: Pick<ServerTls, 'subjectAltNames' | 'certificateHashes' | 'spkiHashes'>): boolean {
   if (t.subjectAltNames && !subjectAltNames(cert).some((n) => t.subjectAltNames!.includes(n.value))) return false;
   if (!t.certificateHashes && !t.spkiHashes) return true;
-  if (t.certificateHashes?.includes(cert.fingerprint256.replace(/:/g, '').toLowerCase())) return true;
+  if (t.certificateHashes?.includes(certificateHash(cert))) return true;
   const spki = createHash('sha256').update(cert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
   return t.spkiHashes?.includes(spki) ?? false;
 }

@@ -27,7 +27,11 @@ const ENVOY_CLIENT_LIMITS: ClientLimits = {
   keepAliveRequests: 1_000_000,
 };
 
-/** What an HTTPS listener does for one server name: make the handshake with its server's credential and settings, or refuse it. */
+/**
+ * What an HTTPS listener does for one server name: make the handshake with its server's
+ * credential and settings (`server`, whose hosts may be those of an earlier configuration:
+ * contextsOf keeps a choice while the rest is unchanged), or refuse it.
+ */
 type TlsChoice = { context: tls.SecureContext; options: tls.SecureContextOptions; server: ServerTls } | { refused: string };
 
 /**
@@ -58,15 +62,6 @@ function tcpRouteCluster(routes: TcpRoute[], source: { namespace: string; labels
   const takes = (m: TcpRoute['matches'][number]) => sourceMatches(m, source) && (m.destinationSubnets === undefined || m.destinationSubnets.some((s) => ipv4InCIDR(destination, s)));
   const route = routes.find((r) => r.matches.length === 0 || r.matches.some(takes));
   return route ? (pickWeighted(route.clusters)?.cluster ?? '') : undefined;
-}
-
-function contextsOf(l: Listener, secrets: Record<string, GatewayCredential>, log: (m: string) => void): Map<string, TlsChoice> {
-  const out = new Map<string, TlsChoice>();
-  for (const t of l.tls ?? []) {
-    const choice = choiceOf(l, t, secrets[t.credential], log);
-    for (const h of t.hosts) if (!out.has(h.toLowerCase())) out.set(h.toLowerCase(), choice);
-  }
-  return out;
 }
 
 /** A server's credential made a TLS context; a server whose credential is missing or unusable refuses its names' handshakes, as Envoy's filter chain without its secret does. */
@@ -119,6 +114,10 @@ function passthroughByName(routes: SniRoute[] | undefined): Map<string, SniRoute
 export class GatewayListeners {
   private readonly open = new Map<number, Open>();
   private readonly connections = new Set<ClientConnection>();
+  /** The HTTPS servers' choices of the last configuration, by port, settings and credential (contextsOf). */
+  private choices = new Map<string, TlsChoice>();
+  /** The choice each TLS server's own context was last set from (serveWithoutSni). */
+  private readonly withoutSni = new WeakMap<tls.Server, TlsChoice>();
 
   constructor(
     private readonly proxy: GatewayProxy,
@@ -186,12 +185,13 @@ export class GatewayListeners {
       const hello = readClientHello(received);
       if (hello.kind === 'more') return;
       done();
-      const choice = hello.kind === 'hello' ? serverFor(entry, hello.servername) : undefined;
+      if (hello.kind === 'not-tls') return void socket.destroy();
+      const choice = serverFor(entry, hello.servername);
       if (!choice || 'refused' in choice) return void socket.destroy();
       if ('passthrough' in choice) {
         // Bytes, the ClientHello first, to a cluster of the route's; the TCP proxy owns half-closes from here.
         socket.allowHalfOpen = true;
-        return passThrough(socket, this.proxy, pickWeighted(choice.passthrough.clusters)?.cluster ?? '', received, hello.kind === 'hello' ? hello.servername : undefined);
+        return passThrough(socket, this.proxy, pickWeighted(choice.passthrough.clusters)?.cluster ?? '', received, hello.servername);
       }
       socket.unshift(received);
       // The TLS server takes the socket as if it had accepted it, and reads what was unshifted first.
@@ -254,7 +254,27 @@ export class GatewayListeners {
    */
   private serveWithoutSni(entry: Open): void {
     const choice = serverFor(entry, undefined);
-    if (choice && 'context' in choice) entry.handshakes?.get(handshakeKey(choice.server))?.setSecureContext(choice.options);
+    if (!choice || !('context' in choice)) return;
+    const server = entry.handshakes?.get(handshakeKey(choice.server));
+    if (!server || this.withoutSni.get(server) === choice) return;
+    server.setSecureContext(choice.options);
+    this.withoutSni.set(server, choice);
+  }
+
+  /**
+   * An HTTPS listener's servers by name. A server whose settings and credential are those of the
+   * last configuration keeps its choice: a push that changed routes parses no key again (and
+   * warns of no missing credential again).
+   */
+  private contextsOf(l: Listener, secrets: Record<string, GatewayCredential>, kept: Map<string, TlsChoice>): Map<string, TlsChoice> {
+    const out = new Map<string, TlsChoice>();
+    for (const t of l.tls ?? []) {
+      const key = JSON.stringify([l.port, { ...t, hosts: undefined }, secrets[t.credential]]);
+      const choice = this.choices.get(key) ?? choiceOf(l, t, secrets[t.credential], this.log);
+      kept.set(key, choice);
+      for (const h of t.hosts) if (!out.has(h.toLowerCase())) out.set(h.toLowerCase(), choice);
+    }
+    return out;
   }
 
   /** Opens, re-keys and closes listeners to match the configuration. */
@@ -267,9 +287,10 @@ export class GatewayListeners {
         this.open.delete(port);
       }
     }
+    const kept = new Map<string, TlsChoice>();
     for (const l of config.listeners) {
       const existing = this.open.get(l.port);
-      const contexts = l.protocol === 'HTTPS' ? contextsOf(l, config.secrets, this.log) : new Map<string, TlsChoice>();
+      const contexts = l.protocol === 'HTTPS' ? this.contextsOf(l, config.secrets, kept) : new Map<string, TlsChoice>();
       const passthrough = passthroughByName(l.passthrough);
       if (existing) {
         existing.contexts = contexts;
@@ -298,6 +319,7 @@ export class GatewayListeners {
         this.log(`error: listener 0.0.0.0_${l.port}: listening on ${this.host}:${l.port}: ${(e as Error).message}`);
       }
     }
+    this.choices = kept;
   }
 
   ports(): number[] {

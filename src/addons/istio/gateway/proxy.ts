@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import { connectionAllowed } from '../../../api/networkpolicy/verdict.js';
 import type { ClientRequest } from '../../proxy/http1/client-connection.js';
 import type { ResponseHead } from '../../proxy/http1/head.js';
@@ -301,7 +302,7 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
     lines.push('host', action.rewrite?.authority ?? h.host ?? '');
     lines.push('x-forwarded-for', h['x-forwarded-for'] ? `${h['x-forwarded-for']}, ${req.remoteAddress}` : req.remoteAddress);
     lines.push('x-forwarded-proto', req.encrypted ? 'https' : 'http', 'x-request-id', rec.requestId!);
-    const clientCert = req.encrypted ? forwardedClientCert(req.conn.socket) : undefined;
+    const clientCert = req.encrypted ? forwardedClientCert(req.conn.socket as TLSSocket) : undefined;
     if (clientCert) lines.push('x-forwarded-client-cert', clientCert);
     lines = applyOps(applyOps(lines, route.headers?.request), weighted.headers?.request);
     if (body.kind === 'chunked') lines.push('transfer-encoding', 'chunked');

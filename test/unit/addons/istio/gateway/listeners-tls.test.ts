@@ -67,7 +67,7 @@ async function gateway(
   tlsServers: ServerTls[],
   secrets: Record<string, GatewayCredential>,
   extra: { passthrough?: SniRoute[]; clusters?: Record<string, Cluster> } = {},
-): Promise<{ port: number; log: string[]; accessLog: string[] }> {
+): Promise<{ port: number; log: string[]; accessLog: string[]; reapply(): Promise<void> }> {
   const [port, backend] = [await freePort(), await echo(t)];
   const config: ProxyConfig = {
     version: '1',
@@ -94,7 +94,9 @@ async function gateway(
     await listeners.close();
     proxy.close();
   });
-  return { port, log, accessLog };
+  // The same configuration pushed again, as a copy: what a push that changed something else brings.
+  const reapply = () => listeners.apply(JSON.parse(JSON.stringify(config)) as ProxyConfig);
+  return { port, log, accessLog, reapply };
 }
 
 interface Reply {
@@ -227,7 +229,7 @@ test('minProtocolVersion and maxProtocolVersion bound the handshake per server',
 });
 
 test('a mutual server without a CA, or whose Secret is missing, refuses its names instead of serving another server\'s certificate', async (t) => {
-  const { port, log } = await gateway(t, [
+  const { port, log, reapply } = await gateway(t, [
     { hosts: ['a.example.com'], credential: 'istio-system/a' },
     { hosts: ['b.example.com'], credential: 'istio-system/a', clientCertificate: 'MUTUAL' },
     { hosts: ['c.example.com'], credential: 'istio-system/missing' },
@@ -239,6 +241,11 @@ test('a mutual server without a CA, or whose Secret is missing, refuses its name
     `warning: listener 0.0.0.0_${port}: credential istio-system/a: no CA certificate (ca.crt or cacert, or Secret istio-system/a-cacert) to verify client certificates with, as MUTUAL TLS needs`,
     `warning: listener 0.0.0.0_${port}: credential istio-system/missing: not found`,
   ]);
+  // A push that changes nothing of the servers keeps their choices: no key parsed, no warning again.
+  await reapply();
+  assert.equal(log.length, 2);
+  assert.equal((await get(port, 'a.example.com')).status, 200);
+  await assert.rejects(get(port, 'c.example.com'), { code: 'ECONNRESET' });
 });
 
 test('a connection that does not start with a ClientHello is closed', async (t) => {
