@@ -54,7 +54,10 @@ export async function startListeners(o: ListenerOptions): Promise<Listeners> {
     }
     return tlsServer;
   };
-  const secure = net.createServer({ allowHalfOpen: true }, (socket) => {
+  // The accepted socket is not half-open: a client that closes during the handshake (a port
+  // probe's connect and close, a client that gives up) ends it at once, where a half-open one
+  // waited for the TLS server's 120 s handshake timeout. The TLS socket made over it is.
+  const secure = net.createServer({ allowHalfOpen: false }, (socket) => {
     if (tlsServer) return void tlsServer.emit('connection', socket);
     socket.on('error', () => socket.destroy());
     tlsServerReady().then(

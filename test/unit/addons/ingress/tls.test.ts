@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import net from 'node:net';
 import tls from 'node:tls';
 import type { KObject } from '../../../../src/api/types.js';
 import { FAKE_CERTIFICATE_CN } from '../../../../src/addons/proxy/certificates.js';
@@ -67,6 +68,36 @@ test('the TLS host gets its Secret\'s certificate by SNI, others the fake certif
   assert.equal(await presentedCN(port, 'h.test'), 'h.test');
   assert.equal(await presentedCN(port, 'other.test'), FAKE_CERTIFICATE_CN);
   assert.equal(await presentedCN(port, undefined), FAKE_CERTIFICATE_CN);
+});
+
+/** Whether the listener ends a connection whose client closed its side after sending `first` (nothing, or the start of a ClientHello). */
+function closedByServer(port: number, first: Buffer): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true }, () => s.end(first));
+    s.on('error', reject);
+    s.resume();
+    s.once('end', () => {
+      s.destroy();
+      resolve(true);
+    });
+  });
+}
+
+// nginx closes such a connection at once; the half-open socket used to be kept for Node's
+// 120 s handshake timeout, so every port probe held one (the test's timeout catches a return of it).
+test('a client that closes its side before its handshake is over is let go at once', { timeout: 30_000 }, async () => {
+  const port = h.listeners.httpsPort;
+  const hello = await new Promise<Buffer>((resolve) => {
+    const probe = net.createServer((s) => s.once('data', (d: Buffer) => (s.destroy(), probe.close(), resolve(d))));
+    probe.listen(0, '127.0.0.1', () => {
+      const c = tls.connect({ host: '127.0.0.1', port: (probe.address() as net.AddressInfo).port, servername: 'h.test' });
+      c.on('error', () => c.destroy());
+    });
+  });
+  assert.equal(await closedByServer(port, Buffer.alloc(0)), true);
+  assert.equal(await closedByServer(port, hello.subarray(0, 20)), true);
+  // The TLS server still serves the next client.
+  assert.equal(await presentedCN(port, 'h.test'), 'h.test');
 });
 
 test('a changed Secret is served from the next handshake', async () => {
