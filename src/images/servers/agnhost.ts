@@ -7,6 +7,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { createServer as createTcpServer, isIP } from 'node:net';
 import { hostname } from 'node:os';
 import {
+  dieOnSignalsAsGo,
   goFatal,
   goHostPort,
   goLog,
@@ -206,6 +207,8 @@ function netexec(argv: string[]): void {
   if (((flags['sctp-port'] as number | undefined) ?? -1) !== -1) goFatal('Error occurred: SCTP is not supported by this node:');
   if (flags['tls-cert-file']) goFatal('Error occurred: HTTPS (--tls-cert-file) is not supported by this node');
   const override = flags['http-override'] as string | undefined;
+  // netexec asks for no signal: SIGTERM ends it at once, as it ends any Go program.
+  dieOnSignalsAsGo();
   let serverReady = false;
 
   let server: Server;

@@ -5,7 +5,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { parseGoDuration } from '../../api/duration.js';
-import { parseFlags, testPort } from './common.js';
+import { dieOnSignalsAsGo, parseFlags, testPort } from './common.js';
 import { FastClient, parseTarget } from './fortio-client.js';
 import { debug, echo } from './fortio-echo.js';
 import { ERROR, INFO, log, parseLevel, setLogLevel, setLogLevelQuiet } from './fortio-log.js';
@@ -124,6 +124,8 @@ function listenTcp(server: TcpServer | ReturnType<typeof createServer>, spec: st
 }
 
 async function server(flags: Flags, version: string): Promise<void> {
+  // serverLoop ends in `select {}`: no signal is fortio's own.
+  dieOnSignalsAsGo();
   const httpSpec = (flags['http-port'] as string | undefined) ?? '8080';
   const debugPath = (flags['echo-debug-path'] as string | undefined) ?? '/debug';
   const tcpSpec = (flags['tcp-port'] as string | undefined) ?? '8078';
@@ -208,6 +210,7 @@ async function main(): Promise<void> {
   if (positional.length !== 1) errUsage(version, 'Error: fortio load/curl needs a URL or destination');
   const url = positional[0];
   if (command === 'curl' || flags.curl === true) {
+    dieOnSignalsAsGo();
     process.exitCode = await curl(url, flags, version);
     return;
   }
@@ -215,6 +218,8 @@ async function main(): Promise<void> {
   if (!Array.isArray(percentiles)) errUsage(version, `Unable to extract percentiles from -p: ${percentiles.error}`);
   let interrupt: () => void = () => undefined;
   const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
+  // The periodic runner catches SIGINT to end the run early; other signals end fortio.
+  dieOnSignalsAsGo(['SIGINT']);
   process.once('SIGINT', () => interrupt());
   process.exitCode = await runLoad({
     url,

@@ -4,7 +4,7 @@
 // closes when the client's side ends. Its stdout logs each listener, request and response, as the
 // Go program's fmt.Printf calls do.
 import net, { type AddressInfo } from 'node:net';
-import { goHostPort, remoteAddr } from './common.js';
+import { dieOnSignalsAsGo, goHostPort, remoteAddr } from './common.js';
 
 const NEWLINE = 0x0a;
 
@@ -62,6 +62,7 @@ function main(args: string[]): void {
     process.stderr.write(`panic: runtime error: index out of range [${args.length + 1}] with length ${args.length + 1}\n\ngoroutine 1 [running]:\nmain.main()\n`);
     process.exit(2);
   }
+  dieOnSignalsAsGo();
   const [ports, label] = args as [string, string];
   const prefix = Buffer.from(`${label} `);
   for (const port of ports.split(',')) serve(port, prefix, label);
