@@ -1,11 +1,11 @@
 import { KINDS } from '../../api/kinds.js';
 import type { KObject } from '../../api/types.js';
 import { isNotFound, resourceOf, type ApiClient, type Resource } from '../../client/client.js';
-import type { SharedInformers } from '../../client/informer.js';
+import type { Lister, SharedInformers } from '../../client/informer.js';
 import { runController, type RunningController } from '../../client/loop.js';
 import { syncNamespace, type NamespaceContentApi } from './deleter.js';
 import type { Logger } from '../../log.js';
-import { NAMESPACES } from '../../client/resources.js';
+import { NAMESPACES, PODS } from '../../client/resources.js';
 
 
 /** Every namespaced kind the cluster serves: what a namespace deletion must empty. */
@@ -35,15 +35,28 @@ export function namespaceContentApi(client: ApiClient): NamespaceContentApi {
   };
 }
 
+/**
+ * The terminating namespace a pod being deleted belongs to, so that the namespace is looked at
+ * again as soon as one of its pods goes rather than only after the estimate of its pods' grace
+ * periods (upstream's only trigger): pods that exit at once on SIGTERM leave it ready to
+ * finalize within a second, not 30.
+ */
+export function namespaceOfLeavingPod(pod: KObject, namespaces: Lister): string | undefined {
+  const namespace = pod.metadata.namespace;
+  if (!pod.metadata.deletionTimestamp || !namespace) return undefined;
+  return namespaces.get(undefined, namespace)?.metadata.deletionTimestamp ? namespace : undefined;
+}
+
 export function startNamespaceController(client: ApiClient, informers: SharedInformers, log?: Logger): RunningController {
   const nsInformer = informers.informer(NAMESPACES);
+  const podInformer = informers.informer(PODS);
   const api = namespaceContentApi(client);
   const resources = namespacedResources();
   return runController({
     log,
     name: 'namespace',
-    informers: [nsInformer],
-    keyOf: (obj) => (obj.metadata.deletionTimestamp ? (obj.metadata.name as string) : undefined),
+    informers: [nsInformer, podInformer],
+    keyOf: (obj, inf) => (inf === podInformer ? namespaceOfLeavingPod(obj, nsInformer) : obj.metadata.deletionTimestamp ? (obj.metadata.name as string) : undefined),
     workers: 2,
     async reconcile(name) {
       // Read through the API: a stale cached resourceVersion would only earn a conflict.
