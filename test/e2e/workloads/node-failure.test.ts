@@ -32,6 +32,8 @@ spec:
   template:
     metadata: {labels: {app: spread}}
     spec:
+      # sleep as PID 1 ignores SIGTERM: without this the evicted pods' end waits out the default 30 s.
+      terminationGracePeriodSeconds: 1
       tolerations:
       - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 2}
       containers:
