@@ -36,14 +36,15 @@ export function namespaceContentApi(client: ApiClient): NamespaceContentApi {
 }
 
 /**
- * The terminating namespace a pod being deleted belongs to, so that the namespace is looked at
- * again as soon as one of its pods goes rather than only after the estimate of its pods' grace
- * periods (upstream's only trigger): pods that exit at once on SIGTERM leave it ready to
- * finalize within a second, not 30.
+ * The terminating namespace of a pod that is gone (no longer in the pods' cache, which drops it
+ * before telling its handlers), so that the namespace is looked at again as soon as one of its
+ * pods goes rather than only after the estimate of its pods' grace periods (upstream's only
+ * trigger): pods that exit at once on SIGTERM leave it ready to finalize within a second, not
+ * 30. A pod's other events bring nothing: each look lists every namespaced resource.
  */
-export function namespaceOfLeavingPod(pod: KObject, namespaces: Lister): string | undefined {
+export function namespaceOfGonePod(pod: KObject, namespaces: Lister, pods: Lister): string | undefined {
   const namespace = pod.metadata.namespace;
-  if (!pod.metadata.deletionTimestamp || !namespace) return undefined;
+  if (!namespace || pods.get(namespace, pod.metadata.name as string)) return undefined;
   return namespaces.get(undefined, namespace)?.metadata.deletionTimestamp ? namespace : undefined;
 }
 
@@ -56,7 +57,7 @@ export function startNamespaceController(client: ApiClient, informers: SharedInf
     log,
     name: 'namespace',
     informers: [nsInformer, podInformer],
-    keyOf: (obj, inf) => (inf === podInformer ? namespaceOfLeavingPod(obj, nsInformer) : obj.metadata.deletionTimestamp ? (obj.metadata.name as string) : undefined),
+    keyOf: (obj, inf) => (inf === podInformer ? namespaceOfGonePod(obj, nsInformer, podInformer) : obj.metadata.deletionTimestamp ? (obj.metadata.name as string) : undefined),
     workers: 2,
     async reconcile(name) {
       // Read through the API: a stale cached resourceVersion would only earn a conflict.

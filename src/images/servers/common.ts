@@ -29,11 +29,11 @@ export function goFatal(message: string): never {
 }
 
 /**
- * A Go program's fate on SIGTERM, SIGINT and SIGHUP when it has not asked for them
- * (signal.Notify; `handled` names those it has): the runtime re-raises the signal with its default action, which kills the
- * process; as a container's PID 1 the kernel drops that signal, and the runtime exits with
- * status 2 instead. Node as PID 1 would ignore SIGTERM, so a pod of such an image would wait out
- * its whole grace period where the real one goes at once.
+ * A Go program's fate on SIGTERM, SIGINT and SIGHUP when it has not asked for them with
+ * signal.Notify (`handled` names those it has): the runtime re-raises the signal with its
+ * default action, which kills the process; as a container's PID 1 the kernel drops that signal,
+ * and the runtime exits with status 2 instead. Node as PID 1 would ignore SIGTERM, so a pod of
+ * such an image would wait out its whole grace period where the real one goes at once.
  */
 export function dieOnSignalsAsGo(handled: NodeJS.Signals[] = []): void {
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {

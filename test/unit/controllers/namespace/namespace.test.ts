@@ -4,7 +4,7 @@ import type { KObject } from '../../../../src/api/types.js';
 import type { Resource } from '../../../../src/client/client.js';
 import { syncNamespace, type NamespaceContentApi } from '../../../../src/controllers/namespace/deleter.js';
 import { mergeConditions } from '../../../../src/controllers/namespace/conditions.js';
-import { namespaceOfLeavingPod, namespacedResources } from '../../../../src/controllers/namespace/controller.js';
+import { namespaceOfGonePod, namespacedResources } from '../../../../src/controllers/namespace/controller.js';
 
 const pods: Resource = { group: '', version: 'v1', plural: 'pods' };
 const deploys: Resource = { group: 'apps', version: 'v1', plural: 'deployments' };
@@ -127,15 +127,16 @@ test('mergeConditions keeps the transition time unless the status flips', () => 
   assert.equal(flip.conditions.find((x) => x.type === 'NamespaceFinalizersRemaining')!.lastTransitionTime, 't1');
 });
 
-test('a pod being deleted in a terminating namespace brings that namespace back to the controller; others do not', () => {
-  const namespaces = new Map<string, KObject>([
-    ['team', terminating()],
-    ['live', { metadata: { name: 'live' } }],
-  ]);
-  const lister = { list: () => [...namespaces.values()], get: (_ns: string | undefined, name: string) => namespaces.get(name) };
-  const pod = (namespace: string, leaving: boolean): KObject => ({ metadata: { name: 'p', namespace, ...(leaving ? { deletionTimestamp: '2030-01-01T00:00:00Z' } : {}) } });
-  assert.equal(namespaceOfLeavingPod(pod('team', true), lister), 'team');
-  assert.equal(namespaceOfLeavingPod(pod('team', false), lister), undefined);
-  assert.equal(namespaceOfLeavingPod(pod('live', true), lister), undefined);
-  assert.equal(namespaceOfLeavingPod(pod('gone', true), lister), undefined);
+test('a pod gone from a terminating namespace brings that namespace back to the controller; other pod events do not', () => {
+  const lister = (objects: KObject[]) => ({
+    list: () => objects,
+    get: (ns: string | undefined, name: string) => objects.find((o) => o.metadata.name === name && (ns === undefined || o.metadata.namespace === ns)),
+  });
+  const namespaces = lister([terminating(), { metadata: { name: 'live' } }]);
+  const pod = (namespace: string): KObject => ({ metadata: { name: 'p', namespace, deletionTimestamp: '2030-01-01T00:00:00Z' } });
+  const none = lister([]);
+  assert.equal(namespaceOfGonePod(pod('team'), namespaces, none), 'team');
+  assert.equal(namespaceOfGonePod(pod('team'), namespaces, lister([pod('team')])), undefined, 'still there: an update');
+  assert.equal(namespaceOfGonePod(pod('live'), namespaces, none), undefined);
+  assert.equal(namespaceOfGonePod(pod('gone'), namespaces, none), undefined);
 });
