@@ -4,7 +4,8 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterPaths } from '../cluster/home.js';
-import { alive, cmdline, spawnDetached, terminate } from './processes.js';
+import { running } from '../node/process-state.js';
+import { cmdline, spawnDetached, terminate } from './processes.js';
 
 export function nodeName(cluster: string, index: number): string {
   return `${cluster}-node-${index + 1}`;
@@ -68,7 +69,7 @@ export async function stopAgents(paths: ClusterPaths, cluster: string, graceMs =
   const agents = findAgents(paths.home, cluster);
   await terminate(
     agents.map((a) => a.pid),
-    () => agents.filter((a) => alive(a.pid) && isAgentProcess(a.pid, paths.home, cluster, a.node)).map((a) => a.pid),
+    () => agents.filter((a) => running(a.pid) && isAgentProcess(a.pid, paths.home, cluster, a.node)).map((a) => a.pid),
     graceMs,
   );
   for (const a of agents) rmSync(join(nodeDir(paths, a.node), 'agent.pid'), { force: true });

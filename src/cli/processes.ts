@@ -3,6 +3,7 @@
 // SIGTERM and, after a grace period, SIGKILL.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { running } from '../node/process-state.js';
 
 /** A process's argv from /proc, or undefined when it is gone. */
 export function cmdline(pid: number): string[] | undefined {
@@ -11,15 +12,6 @@ export function cmdline(pid: number): string[] | undefined {
     return raw ? raw.replace(/\0$/, '').split('\0') : undefined;
   } catch {
     return undefined;
-  }
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -52,6 +44,6 @@ export function spawnDetached(argv: string[], cwd: string, logPath: string): num
 export async function terminate(pids: number[], stillOurs: () => number[], graceMs: number): Promise<void> {
   for (const pid of pids) signal(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (pids.some(running) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   for (const pid of stillOurs()) signal(pid, 'SIGKILL');
 }

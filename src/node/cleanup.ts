@@ -5,6 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { deleteClusterNetwork } from './network/index.js';
 import { unmountUnder } from './kubelet/runtime/host-mounts.js';
+import { running } from './process-state.js';
 import { clusterCgroupName, detectCgroups, hierarchyRoots, removeClusterCgroups, removePodCgroup, type CgroupDriver } from './kubelet/runtime/cgroups.js';
 
 /** Pod uids that have a cgroup under the cluster's cgroup, in any hierarchy. */
@@ -76,15 +77,7 @@ export async function removeClusterRuntime(cluster: string, nodesDir: string): P
   }
   const d = detectCgroups();
   for (const uid of podCgroupUids(d, cluster)) await removePodCgroup(d, cluster, uid);
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  for (let i = 0; i < 500 && [...shims, ...helpers].some(alive); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 500 && [...shims, ...helpers].some(running); i++) await new Promise((r) => setTimeout(r, 10));
   // Container roots and pods' namespace files a killed shim or agent left mounted.
   await unmountUnder(nodesDir);
   removeClusterCgroups(d, cluster);
