@@ -103,7 +103,9 @@ test('--sandbox with +NETNS creates the network namespace and pins it where ip n
 
 /**
  * A stand-in for runc: `run -d` notes what it sees of the root and leaves a process that writes
- * and exits 7, as a container would; `create` leaves that process waiting, as runc's init does,
+ * and exits 7, as a container would, once this runc has exited (as runc's detached container
+ * outlives it: had it ended first, the shell might have reaped it, and the shim would never learn
+ * its status); `create` leaves that process waiting, as runc's init does,
  * to write its byte to <root>/<id>/exec.fifo (or, with <bundle>/dies, one that ends at once);
  * `create`, `start` and `delete` are noted.
  */
@@ -115,7 +117,7 @@ function fakeRunc(): string {
 case " $* " in
   *" run "*) prev=; for a in "$@"; do [ "$prev" = --pid-file ] && pf=$a; [ "$prev" = --bundle ] && b=$a; prev=$a; done
     { cat "$b/rootfs/etc/image-file"; grep " $b/rootfs " /proc/self/mountinfo; } >"$b/seen"
-    sh -c 'echo out; echo err >&2; echo again; exit 7' & echo $! >"$pf"; exit 0;;
+    sh -c 'while [ "$(cut -d" " -f4 /proc/$$/stat)" = "$1" ]; do :; done; echo out; echo err >&2; echo again; exit 7' container $$ & echo $! >"$pf"; exit 0;;
   *" create "*) prev=; for a in "$@"; do [ "$prev" = --pid-file ] && pf=$a; [ "$prev" = --bundle ] && b=$a; [ "$prev" = --root ] && r=$a; prev=$a; id=$a; done
     mkdir -p "$r/$id"; rm -f "$r/$id/exec.fifo"; mkfifo "$r/$id/exec.fifo"; echo create >>"$b/calls"
     if [ -f "$b/dies" ]; then sh -c 'exit 3' & else sh -c 'echo 0 >"$1"; echo out; echo err >&2; echo again; exit 7' created "$r/$id/exec.fifo" & fi
