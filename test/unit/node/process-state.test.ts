@@ -18,8 +18,10 @@ test('a running process runs; a pid that names nothing does not', () => {
 });
 
 test('a zombie (exited, not yet reaped by its parent) does not run, though kill(pid, 0) still finds it', async () => {
-  // sh starts a child that exits at once, then becomes `sleep`, which never reaps it.
-  const parent = spawn('sh', ['-c', 'true & exec sleep 30'], { stdio: 'ignore' });
+  // sh starts a child, then becomes `sleep`, which never reaps it; the child exits once its parent
+  // is `sleep` (had it exited sooner, sh could have reaped it first).
+  const child = 'while [ "$(cat /proc/$PPID/comm)" != sleep ]; do :; done';
+  const parent = spawn('sh', ['-c', `sh -c '${child}' & exec sleep 30`], { stdio: 'ignore' });
   try {
     let zombie = 0;
     await until('the child to exit unreaped', () => {
