@@ -8,6 +8,8 @@
 // pod to the VIP. Then istiod's discovery stream: TLS only, with the certificate from istiod-tls.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { KEY_USAGE, issueCertificate, privateKeyPem } from '../../../src/cluster/x509.js';
 import { startCluster, waitFor, type Cluster } from '../harness.js';
 import { get, untilReply } from '../ingress/ingress.js';
 import { hostRoutes, startOutsideHost, type OutsideHost } from '../outside-host.js';
@@ -22,9 +24,37 @@ const PORT = 8080;
 const root = process.getuid?.() === 0;
 const skip = root ? false : 'needs root';
 
+/** A certificate for `cn` (also its DNS name), signed by `signer` or self-signed as a CA. */
+function certificate(cn: string, signer?: { cert: string; key: KeyObject }): { cert: string; key: KeyObject; pem: string } {
+  const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const cert = issueCertificate(
+    {
+      subject: [['CN', cn]],
+      publicKey: keys.publicKey,
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + 86_400_000),
+      ca: !signer,
+      keyUsage: signer ? KEY_USAGE.digitalSignature : KEY_USAGE.keyCertSign,
+      ...(signer ? { extendedKeyUsage: ['serverAuth'], dnsNames: [cn] } : {}),
+    },
+    signer?.key ?? keys.privateKey,
+    signer?.cert,
+  );
+  return { cert, key: keys.privateKey, pem: privateKeyPem(keys.privateKey) };
+}
+const ORIGIN_CA = certificate('origin ca');
+const OTHER_CA = certificate('other ca');
+const ORIGIN = certificate('secure.test', ORIGIN_CA);
+const TLS_PORT = 8443;
+
 // The outside server answers `<its own address> <Host>`; /delay/<s> answers after s seconds,
-// /status/<code>?id=<id> with that status (counting requests per id), /hits/<id> the count.
+// /status/<code>?id=<id> with that status (counting requests per id), /hits/<id> the count. On
+// TLS_PORT it serves HTTPS as secure.test, answering `tls <SNI> <Host>`.
 const SERVER = `
+require('https').createServer(${JSON.stringify({ cert: ORIGIN.cert, key: ORIGIN.pem })}, (q, s) => {
+  s.writeHead(200, { 'content-type': 'text/plain' });
+  s.end('tls ' + q.socket.servername + ' ' + q.headers.host);
+}).listen(${TLS_PORT}, '0.0.0.0');
 const hits = new Map();
 require('http').createServer((q, s) => {
   const me = q.socket.localAddress.replace(/^::ffff:/, '');
@@ -274,4 +304,53 @@ test("istiod's discovery stream is TLS only, with the certificate skiff up signe
   const logs = await c.ok(['logs', '-n', NS, 'deploy/istiod']);
   assert.match(logs, /discovery server serving TLS on :15012/);
   assert.match(logs, /New connection: istio-system\/istio-ingressgateway-/);
+});
+
+// Istio's "Egress TLS Origination" task: the application speaks plain HTTP to port 80 of a
+// ServiceEntry host whose port targets the origin's HTTPS port, and a DestinationRule's SIMPLE tls
+// for that port has the mesh's proxy open the TLS connection, checking the origin's certificate
+// against the CA in the rule's credential (a Secret of the rule's namespace).
+const SECURE = `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: secure }
+spec:
+  hosts: [secure.test]
+  location: MESH_EXTERNAL
+  resolution: STATIC
+  ports: [{ number: 80, name: http-port, protocol: HTTP, targetPort: ${TLS_PORT} }]
+  endpoints: [{ address: ${V2} }]
+`;
+const originating = (credential: string) => `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: secure }
+spec:
+  host: secure.test
+  trafficPolicy:
+    portLevelSettings:
+    - port: { number: 80 }
+      tls: { mode: SIMPLE, credentialName: ${credential} }
+`;
+
+test("Istio's egress TLS origination task: plain HTTP from a meshed pod leaves its node's proxy as TLS to the origin, whose certificate the rule's CA must have signed", { skip }, async () => {
+  await c.ok(['apply', '-f', '-'], SECURE);
+  try {
+    // Without the rule, plain HTTP reaches the HTTPS port, which hangs up: Envoy's 503.
+    await waitFor('secure.test resolved and routed by the mesh', async () => /503 Service Unavailable/.test(await wget('default', 'http://secure.test/')), 60_000);
+    for (const [name, ca] of [['origin-ca', ORIGIN_CA], ['other-ca', OTHER_CA]] as const) {
+      await c.ok(['apply', '-f', '-'], `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"${name}"},"stringData":{"ca.crt":${JSON.stringify(ca.cert)}}}`);
+    }
+    await c.ok(['apply', '-f', '-'], originating('origin-ca'));
+    await waitFor('the origin reached over TLS, with the host as SNI', async () => (await wget('default', 'http://secure.test/')) === 'tls secure.test secure.test', 60_000);
+    // A CA that did not sign the origin's certificate: the handshake fails, as in Envoy.
+    await c.ok(['apply', '-f', '-'], originating('other-ca'));
+    await waitFor('the origin refused for its certificate', async () => /503 Service Unavailable/.test(await wget('default', 'http://secure.test/')), 60_000);
+    // Istio's default retries tried twice more (URX) before the 503.
+    await waitFor('the failed handshake in the ztunnel access log', async () =>
+      /"GET \/ HTTP\/1\.1" 503 UF,URX upstream_reset_before_response_started\{connection_failure\} - "TLS_error:\|268435581:SSL_routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:TLS_error_end" .*outbound\|80\|\|secure\.test/.test(await c.ok(['logs', '-n', NS, '-l', 'app=ztunnel', '--tail=-1'])), 30_000);
+  } finally {
+    await c.ok(['delete', 'serviceentry,destinationrule', 'secure', '--ignore-not-found']);
+    await c.ok(['delete', 'secret', 'origin-ca', 'other-ca', '--ignore-not-found']);
+  }
 });

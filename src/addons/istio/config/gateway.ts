@@ -7,9 +7,9 @@ import { indexSlices, readyEndpoints } from '../../proxy/endpoints.js';
 import { CLUSTER_DOMAIN, intersectHosts, resolveShortName, splitServerHost } from './hosts.js';
 import { isCatchAll, qualifyGateway, translateTcpRoutes, translateTlsRoutes, type ClusterResolver } from './routes.js';
 import { entryEndpoints, entryServices, type EntryService } from './service-entry.js';
-import { clusterPolicy, type TrafficPolicy } from './traffic-policy.js';
+import { clusterPolicy, mergeTrafficPolicy, type ClientTlsSettings, type TrafficPolicy } from './traffic-policy.js';
 import { RouteTranslations } from './translations.js';
-import type { Cluster, GatewayCredential, Listener, ProxyConfig, Route, ServerTls, SniRoute, TcpRoute, TlsVersion, VirtualHost } from './types.js';
+import type { Cluster, GatewayCredential, Listener, ProxyConfig, Route, ServerTls, SniRoute, TcpRoute, TlsVersion, UpstreamTls, VirtualHost } from './types.js';
 import { versioned } from './version.js';
 
 // A gateway proxy's configuration as pilot builds it (pilot/pkg/networking/core/gateway.go):
@@ -138,7 +138,7 @@ export class ClusterBuilder {
     private readonly snap: MeshSnapshot,
     private readonly proxy: ProxyIdentity,
     private readonly translations: RouteTranslations,
-    meshWide = false,
+    private readonly meshWide = false,
   ) {
     for (const s of snap.services) this.services.set(`${s.metadata.name}.${s.metadata.namespace}.svc.${CLUSTER_DOMAIN}`, s as ServiceLike);
     this.slices = indexSlices(snap.endpointSlices);
@@ -183,8 +183,11 @@ export class ClusterBuilder {
     const labels = sub?.labels ?? {};
     const bySubset = Object.keys(labels).length > 0;
     const slices = this.slices.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [];
+    const top = rule?.trafficPolicy as TrafficPolicy | undefined;
+    const own = sub?.trafficPolicy as TrafficPolicy | undefined;
+    const tls = this.upstreamTls(mergeTrafficPolicy(top, own, port.port).tls, fqdn, dr?.metadata?.namespace ?? '');
     // What the cluster is made of: the pods only matter when a subset selects among them.
-    const parts = [svc, dr, bySubset ? this.snap.pods : undefined, ...slices];
+    const parts = [svc, dr, bySubset ? this.snap.pods : undefined, ...slices, ...tls.secrets];
     this.clusters[name] = this.translations.cluster(name, parts, () => {
       const endpoints = readyEndpoints(slices, port.name, (ep, slice) => {
         if (!bySubset) return true;
@@ -193,10 +196,41 @@ export class ClusterBuilder {
         const pod = this.pods().get(`${ref.namespace ?? slice.metadata.namespace}/${ref.name}`);
         return selects(labels, pod?.metadata.labels ?? {});
       });
-      return { endpoints, ...clusterPolicy(rule?.trafficPolicy as TrafficPolicy | undefined, sub?.trafficPolicy as TrafficPolicy | undefined, port.port) };
+      return { endpoints, ...clusterPolicy(top, own, port.port), ...(tls.tls ? { tls: tls.tls } : {}) };
     });
     return name;
   };
+
+  /**
+   * A DestinationRule's client TLS for a cluster of `host` (pilot's buildUpstreamTlsContext):
+   * SIMPLE and MUTUAL originate TLS; DISABLE and ISTIO_MUTUAL leave the connection plain (the
+   * mesh has no mutual TLS between its proxies). A credentialName is read where istiod's SDS
+   * lets the proxy read it: a gateway's own namespace; for the mesh's node proxy, which stands
+   * for the sidecars of every namespace, the DestinationRule's. The files a sidecar would read
+   * (caCertificates, clientCertificate, privateKey) are none of a node proxy's, so a cluster
+   * that names them fails its connections as one whose secret never came.
+   */
+  private upstreamTls(settings: ClientTlsSettings | undefined, host: string, ruleNamespace: string): { tls?: UpstreamTls; secrets: KObject[] } {
+    const mode = settings?.mode;
+    if (!settings || (mode !== 'SIMPLE' && mode !== 'MUTUAL')) return { secrets: [] };
+    const tls: UpstreamTls = {
+      sni: settings.sni || host,
+      ...(settings.insecureSkipVerify ? { insecure: true } : {}),
+      ...(settings.subjectAltNames?.length ? { subjectAltNames: settings.subjectAltNames } : {}),
+    };
+    const name = settings.credentialName;
+    if (!name) {
+      const file = settings.caCertificates || (mode === 'MUTUAL' ? settings.clientCertificate || settings.privateKey : undefined);
+      return { tls: file ? { ...tls, missing: `file ${file}` } : tls, secrets: [] };
+    }
+    const namespace = this.meshWide ? ruleNamespace : this.proxy.namespace;
+    const secrets = this.snap.secrets.filter((s) => s.metadata.namespace === namespace && (s.metadata.name === name || s.metadata.name === `${name}-cacert`));
+    const own = secrets.find((s) => s.metadata.name === name);
+    const ca = secretCa(this.snap.secrets, namespace, name)?.ca;
+    const pair = mode === 'MUTUAL' ? secretPair(own) : undefined;
+    if ((mode === 'MUTUAL' && !pair) || secrets.length === 0) return { tls: { ...tls, missing: `secret ${namespace}/${name}` }, secrets };
+    return { tls: { ...tls, ...(ca && !tls.insecure ? { ca } : {}), ...(pair ? { cert: pair.cert, key: pair.key } : {}) }, secrets };
+  }
 
   /** The cluster of a ServiceEntry host's port (`port` optional when the entry has one), or undefined when no visible entry has it. */
   private resolveEntry(destination: NonNullable<Parameters<ClusterResolver>[0]>, host: string): string | undefined {
@@ -208,11 +242,15 @@ export class ClusterBuilder {
     const subset = destination.subset ?? '';
     const name = `outbound|${port.number}|${subset}|${host}`;
     if (this.clusters[name]) return name;
-    const rule = this.ruleFor(host, entry.namespace)?.spec;
+    const dr = this.ruleFor(host, entry.namespace);
+    const rule = dr?.spec;
     const sub = subset ? rule?.subsets?.find((s) => s.name === subset) : undefined;
     if (subset && !sub) return undefined;
     const endpoints = entryEndpoints(entry, port, this.snap.pods, sub?.labels ?? {});
-    this.clusters[name] = { endpoints, ...clusterPolicy(rule?.trafficPolicy as TrafficPolicy | undefined, sub?.trafficPolicy as TrafficPolicy | undefined, port.number), ...(entry.resolution === 'NONE' ? { originalDst: true } : {}) };
+    const top = rule?.trafficPolicy as TrafficPolicy | undefined;
+    const own = sub?.trafficPolicy as TrafficPolicy | undefined;
+    const { tls } = this.upstreamTls(mergeTrafficPolicy(top, own, port.number).tls, host, dr?.metadata?.namespace ?? '');
+    this.clusters[name] = { endpoints, ...clusterPolicy(top, own, port.number), ...(entry.resolution === 'NONE' ? { originalDst: true } : {}), ...(tls ? { tls } : {}) };
     return name;
   }
 }

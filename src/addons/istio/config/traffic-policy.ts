@@ -36,34 +36,49 @@ interface OutlierDetectionSettings {
   minHealthPercent?: number;
 }
 
+/** ClientTLSSettings: file paths (caCertificates, clientCertificate, privateKey) name files of a sidecar's, which a node proxy does not have. */
+export interface ClientTlsSettings {
+  mode?: string;
+  credentialName?: string;
+  sni?: string;
+  subjectAltNames?: string[];
+  insecureSkipVerify?: boolean;
+  caCertificates?: string;
+  clientCertificate?: string;
+  privateKey?: string;
+}
+
 export interface TrafficPolicy {
   loadBalancer?: LoadBalancerSettings;
   connectionPool?: ConnectionPoolSettings;
   outlierDetection?: OutlierDetectionSettings;
+  tls?: ClientTlsSettings;
   portLevelSettings?: (Omit<TrafficPolicy, 'portLevelSettings'> & { port?: { number?: number } })[];
 }
 
 type Fields = Omit<TrafficPolicy, 'portLevelSettings'>;
 
+function fields(p: Fields): Fields {
+  return { loadBalancer: p.loadBalancer, connectionPool: p.connectionPool, outlierDetection: p.outlierDetection, tls: p.tls };
+}
+
 function atPort(policy: TrafficPolicy | undefined, port: number): Fields | undefined {
   if (!policy) return undefined;
-  const p = policy.portLevelSettings?.find((s) => s.port?.number === port);
-  if (p) return { loadBalancer: p.loadBalancer, connectionPool: p.connectionPool, outlierDetection: p.outlierDetection };
-  return { loadBalancer: policy.loadBalancer, connectionPool: policy.connectionPool, outlierDetection: policy.outlierDetection };
+  return fields(policy.portLevelSettings?.find((s) => s.port?.number === port) ?? policy);
 }
 
 /** pilot's MergeTrafficPolicy: the top-level policy at the port, overridden by the subset's (itself at the port). */
 export function mergeTrafficPolicy(top: TrafficPolicy | undefined, subset: TrafficPolicy | undefined, port: number): Fields {
   const base = atPort(top, port) ?? {};
   if (!subset) return base;
-  const own: Fields = { loadBalancer: subset.loadBalancer, connectionPool: subset.connectionPool, outlierDetection: subset.outlierDetection };
   const merged: Fields = {
-    loadBalancer: own.loadBalancer ?? base.loadBalancer,
-    connectionPool: own.connectionPool ?? base.connectionPool,
-    outlierDetection: own.outlierDetection ?? base.outlierDetection,
+    loadBalancer: subset.loadBalancer ?? base.loadBalancer,
+    connectionPool: subset.connectionPool ?? base.connectionPool,
+    outlierDetection: subset.outlierDetection ?? base.outlierDetection,
+    tls: subset.tls ?? base.tls,
   };
   const p = subset.portLevelSettings?.find((s) => s.port?.number === port);
-  return p ? { loadBalancer: p.loadBalancer, connectionPool: p.connectionPool, outlierDetection: p.outlierDetection } : merged;
+  return p ? fields(p) : merged;
 }
 
 /** Envoy's ring hash minimum ring size, which pilot leaves at Envoy's default unless set. */

@@ -222,9 +222,30 @@ export interface OutlierPolicy {
   minHealthPercent: number;
 }
 
+/**
+ * TLS to the cluster's endpoints (a DestinationRule's `tls`, SIMPLE or MUTUAL): Envoy's
+ * UpstreamTlsContext as pilot writes it.
+ */
+export interface UpstreamTls {
+  /** The SNI, also the name the certificate must carry unless `subjectAltNames` are given. */
+  sni: string;
+  /** PEM roots to verify with; absent: the system's (VERIFY_CERTIFICATE_AT_CLIENT). */
+  ca?: string;
+  /** insecureSkipVerify: no verification at all. */
+  insecure?: true;
+  /** Names the certificate must carry one of (DNS or URI SANs), instead of the SNI. */
+  subjectAltNames?: string[];
+  /** MUTUAL: the client's key pair. */
+  cert?: string;
+  key?: string;
+  /** The credentialName's Secret that istiod could not find or read: every connection fails, as with a secret SDS never supplied. */
+  missing?: string;
+}
+
 export interface Cluster {
   endpoints: Endpoint[];
   lb: LoadBalancer;
+  tls?: UpstreamTls;
   /** Envoy's ORIGINAL_DST cluster (a ServiceEntry with resolution NONE): the connection's own destination is the endpoint. */
   originalDst?: true;
   /** Consistent hashing (ring hash) instead of `lb`. */

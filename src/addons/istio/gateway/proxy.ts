@@ -14,6 +14,7 @@ import { forwardedClientCert } from './client-cert.js';
 import { corsDecision } from './cors.js';
 import { mirrored, sendShadow, type ShadowRequest } from './mirror.js';
 import { UpstreamCluster, type ClusterAcquired } from './upstream-cluster.js';
+import { tlsFailureReason } from './upstream-tls.js';
 import { connectFailureBody, envoyReason, envoyReply } from './envoy.js';
 import { ListenerRoutes, rewritePath, type HostCompilations, type RouteChoice } from './router.js';
 
@@ -358,7 +359,8 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
       }
       if ('error' in a) {
         const timeout = a.error.code === 'ETIMEDOUT';
-        return this.failed({ failure: timeout ? 'timeout' : 'error', sent: false, message: a.error.message });
+        const transport = tlsFailureReason(a.error);
+        return this.failed({ failure: timeout ? 'timeout' : 'error', sent: false, message: a.error.message, ...(transport ? { transport } : {}) });
       }
       if (this.req.finished || this.over) {
         a.conn.socket.destroy();
@@ -463,8 +465,10 @@ class GatewayRequest implements ExchangeSpec, ExchangeOutcome {
     const flags = retried ? ',URX' : '';
     if (f.failure === 'timeout' && f.sent) return this.localReply(envoyReply(504, 'upstream request timeout'), `UT${flags}`, 'upstream_per_try_timeout');
     if (connectFailure) {
-      const reason = f.failure === 'timeout' ? 'connection timeout' : 'connection failure, transport failure reason: delayed connect error: 111';
-      this.rec.transportFailure = f.failure === 'timeout' ? 'connection timeout' : 'delayed_connect_error:_111';
+      const transport = f.transport ?? 'delayed connect error: 111';
+      const reason = f.failure === 'timeout' ? 'connection timeout' : `connection failure, transport failure reason: ${transport}`;
+      // The access log's %UPSTREAM_TRANSPORT_FAILURE_REASON% has underscores for spaces.
+      this.rec.transportFailure = f.failure === 'timeout' ? 'connection timeout' : transport.replace(/ /g, '_');
       return this.localReply(envoyReply(503, connectFailureBody(retried, reason)), `UF${flags}`, 'upstream_reset_before_response_started{connection_failure}');
     }
     this.localReply(envoyReply(503, connectFailureBody(retried, 'connection termination')), `UC${flags}`, 'upstream_reset_before_response_started{connection_termination}');

@@ -1,9 +1,11 @@
 import type { Socket } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import type { Endpoint } from '../../proxy/endpoints.js';
 import type { ClientRequest } from '../../proxy/http1/client-connection.js';
 import { UpstreamConnections, type Acquired, type UpstreamEvents } from '../../proxy/http1/upstream-connections.js';
 import { UpstreamExchange, type ExchangeOutcome, type ExchangeSpec } from '../../proxy/http1/upstream-exchange.js';
 import type { Cluster, ConnectionPoolPolicy } from '../config/types.js';
+import { tlsOptions } from './upstream-tls.js';
 import { HashRing } from './consistent-hash.js';
 import { OutlierDetector } from './outlier.js';
 import { withOriginalDst } from './original-dst.js';
@@ -56,8 +58,14 @@ export class UpstreamCluster {
   private cleanup: NodeJS.Timeout | undefined;
   /** Whether this cluster (an original destination's) was asked for since the last cleanup. */
   private used = false;
+  /** How connections verify and present themselves (the cluster's `tls`), and the suffix that keeps them apart in the pool from those of earlier settings. */
+  private tls: ConnectionOptions | undefined;
+  private tlsJson = '';
+  private tlsSuffix = '';
+  private tlsGeneration = 0;
 
   constructor(public spec: Cluster) {
+    this.setTls(spec);
     this.poolPolicy = spec.pool ?? {};
     this.pool = new UpstreamConnections({ idleTimeoutMs: this.idleTimeoutMs, maxIdle: 1024, maxRequests: this.maxRequestsPerConnection });
     if (spec.outlier) this.outlier = new OutlierDetector(spec.outlier);
@@ -81,14 +89,28 @@ export class UpstreamCluster {
     this.poolPolicy = spec.pool ?? {};
     this.pool.configure({ maxRequests: this.maxRequestsPerConnection, idleTimeoutMs: this.idleTimeoutMs });
     this.spec = spec;
+    this.setTls(spec);
     this.ring = undefined;
     if (!spec.outlier) this.outlier = undefined;
     else if (this.outlier) this.outlier.policy = spec.outlier;
     else this.outlier = new OutlierDetector(spec.outlier);
-    const keys = new Set(spec.endpoints.map((e) => e.key));
-    this.pool.retain(keys);
-    this.outlier?.retain(keys);
+    // Connections made with other TLS settings are not reused: their keys are no longer the pool's.
+    this.pool.retain(new Set(spec.endpoints.map((e) => this.poolKey(e))));
+    this.outlier?.retain(new Set(spec.endpoints.map((e) => e.key)));
     this.dispatch();
+  }
+
+  private setTls(spec: Cluster): void {
+    const json = spec.tls ? JSON.stringify(spec.tls) : '';
+    if (json === this.tlsJson) return;
+    this.tlsJson = json;
+    this.tls = spec.tls && !spec.tls.missing ? tlsOptions(spec.tls) : undefined;
+    this.tlsSuffix = json ? `#tls${++this.tlsGeneration}` : '';
+  }
+
+  /** The pool's key for a host's connections: its own, with the TLS settings' generation when the cluster speaks TLS. */
+  private poolKey(host: Endpoint): string {
+    return this.tlsSuffix ? host.key + this.tlsSuffix : host.key;
   }
 
   /**
@@ -145,7 +167,13 @@ export class UpstreamCluster {
 
   /** A connection to `host` for one request, now or once one frees up; or overflow. Returns a cancel function. */
   acquire(host: Endpoint, events: UpstreamEvents, done: (a: ClusterAcquired) => void): () => void {
-    if (this.pool.hasIdle(host.key)) return this.attach(host, events, done);
+    const missing = this.spec.tls?.missing;
+    if (missing) {
+      // Envoy's cluster whose SDS secret never came: each connection fails its TLS setup.
+      done({ error: Object.assign(new Error(`TLS error: Secret is not supplied by SDS (${missing})`), { code: 'ERR_TLS_SECRET_NOT_SUPPLIED' }) });
+      return noop;
+    }
+    if (this.pool.hasIdle(this.poolKey(host))) return this.attach(host, events, done);
     if (this.pending.length + this.connecting >= (this.poolPolicy.maxPendingRequests ?? UNLIMITED)) {
       done({ overflow: true });
       return noop;
@@ -174,7 +202,7 @@ export class UpstreamCluster {
     }
     this.requests++;
     let settled = false;
-    const cancel = this.pool.acquire(host.key, this.target(host), events, (a) => {
+    const cancel = this.pool.acquire(this.poolKey(host), this.target(host), events, (a) => {
       settled = true;
       if ('error' in a) {
         this.requests--;
@@ -200,7 +228,7 @@ export class UpstreamCluster {
   }
 
   private target(host: Endpoint) {
-    return { address: host.address, port: host.port, https: false, connectTimeoutMs: this.connectTimeoutMs };
+    return { address: host.address, port: host.port, https: this.tls !== undefined, connectTimeoutMs: this.connectTimeoutMs, ...(this.tls ? { tls: this.tls } : {}) };
   }
 
   private addConnection(key: string, by: number): void {
@@ -246,7 +274,7 @@ export class UpstreamCluster {
   private dispatch(): void {
     for (let i = 0; i < this.pending.length; ) {
       const w = this.pending[i]!;
-      if (this.pool.hasIdle(w.host.key)) {
+      if (this.pool.hasIdle(this.poolKey(w.host))) {
         this.pending.splice(i, 1);
         w.cancel = this.attach(w.host, w.events, w.done);
         continue;

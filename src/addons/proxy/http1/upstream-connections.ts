@@ -93,6 +93,8 @@ export interface ConnectTarget {
   port: number;
   https: boolean;
   connectTimeoutMs: number;
+  /** With `https`: how to verify the endpoint and present the client (absent: no verification, as ingress-nginx's proxy_ssl_verify off). */
+  tls?: tls.ConnectionOptions;
 }
 
 export interface PoolOptions {
@@ -141,7 +143,7 @@ export class UpstreamConnections {
       },
     };
     const socket = t.https
-      ? tls.connect({ host: t.address, port: t.port, rejectUnauthorized: false })
+      ? tls.connect({ rejectUnauthorized: false, ...t.tls, host: t.address, port: t.port })
       : net.connect({ host: t.address, port: t.port, noDelay: true, onread });
     let settled = false;
     const timer = setTimeout(() => {

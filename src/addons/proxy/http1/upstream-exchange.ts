@@ -23,6 +23,8 @@ export interface UpstreamFailure {
   stale?: boolean;
   /** The endpoint answered with this status, which the spec chose to retry rather than relay. */
   status?: number;
+  /** Why the connection could not be set up, in the proxy's words, when it is not the connect error itself (a TLS handshake's). */
+  transport?: string;
 }
 
 export interface ExchangeSpec {

@@ -307,3 +307,41 @@ test('a build keeps the clusters whose Service, DestinationRule, slices (and, fo
   const rule = { ...relabelled, destinationRules: [obj('DestinationRule', 'default', 'my-destination-rule', { spec: { host: 'my-service', trafficPolicy: { loadBalancer: { simple: 'RANDOM' } } } }), relabelled.destinationRules[1]!] };
   assert.equal(buildGatewayConfig(rule, proxy, translations).clusters[names[0]]!.lb, 'RANDOM');
 });
+
+test("a DestinationRule's client tls: SIMPLE and MUTUAL by port and subset, the credential read from the proxy's namespace; a missing one, or a sidecar's file, fails the cluster's connections", () => {
+  const secret = (namespace: string, name: string, data: Record<string, string>): KObject =>
+    ({ apiVersion: 'v1', kind: 'Secret', metadata: { namespace, name }, data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) }) as KObject;
+  const snap = scenario();
+  snap.destinationRules = [
+    obj('DestinationRule', 'default', 'my-destination-rule', {
+      spec: {
+        host: 'my-service',
+        trafficPolicy: { tls: { mode: 'SIMPLE', credentialName: 'origin-ca' }, portLevelSettings: [{ port: { number: 80 }, tls: { mode: 'SIMPLE', credentialName: 'origin-ca', sni: 'origin.example', subjectAltNames: ['san.example'] } }] },
+      },
+    }),
+    obj('DestinationRule', 'default', 'greet', {
+      spec: {
+        host: 'greet',
+        trafficPolicy: { tls: { mode: 'MUTUAL', credentialName: 'client' } },
+        subsets: [
+          { name: 'v1', labels: { version: 'v1' } },
+          { name: 'v2', labels: { version: 'v2' }, trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } },
+        ],
+      },
+    }),
+  ];
+  snap.secrets = [
+    secret('istio-system', 'origin-ca', { 'ca.crt': 'CA' }),
+    secret('istio-system', 'client', { 'tls.crt': 'CERT', 'tls.key': 'KEY', 'ca.crt': 'CA2' }),
+    secret('default', 'origin-ca', { 'ca.crt': 'NOT THE GATEWAY\'S' }),
+  ];
+  const tlsOf = (cluster: string) => buildGatewayConfig(snap, proxy).clusters[cluster]!.tls;
+  assert.deepEqual(tlsOf('outbound|80||my-service.default.svc.cluster.local'), { sni: 'origin.example', subjectAltNames: ['san.example'], ca: 'CA' });
+  assert.deepEqual(tlsOf('outbound|80|v1|greet.default.svc.cluster.local'), { sni: 'greet.default.svc.cluster.local', ca: 'CA2', cert: 'CERT', key: 'KEY' });
+  assert.equal(tlsOf('outbound|80|v2|greet.default.svc.cluster.local'), undefined, 'ISTIO_MUTUAL: the mesh has no mutual TLS between proxies');
+
+  snap.secrets = snap.secrets.filter((s) => s.metadata.name !== 'client');
+  assert.equal(tlsOf('outbound|80|v1|greet.default.svc.cluster.local')?.missing, 'secret istio-system/client');
+  (snap.destinationRules[0]!.spec as { trafficPolicy: unknown }).trafficPolicy = { tls: { mode: 'SIMPLE', caCertificates: '/etc/certs/ca.pem' } };
+  assert.equal(tlsOf('outbound|80||my-service.default.svc.cluster.local')?.missing, 'file /etc/certs/ca.pem');
+});

@@ -211,3 +211,13 @@ test('one VirtualService per Service host: an exact name first, then the narrowe
   snap.services.push(svc('istio-system', 'web', '10.96.0.31', [{ name: 'http', port: 8080 }]));
   assert.equal(routeOf('10.96.0.31'), 'svc-domain');
 });
+
+test("the mesh reads a DestinationRule's tls credential from the rule's namespace: the node proxy stands for every namespace's sidecars", () => {
+  const snap = snapshot();
+  snap.destinationRules = [istio('DestinationRule', 'greet', { host: 'greet', trafficPolicy: { tls: { mode: 'SIMPLE', credentialName: 'greet-ca', insecureSkipVerify: false } } })];
+  snap.secrets = [
+    { apiVersion: 'v1', kind: 'Secret', metadata: { namespace: 'default', name: 'greet-ca' }, data: { cacert: Buffer.from('CA').toString('base64') } } as KObject,
+    { apiVersion: 'v1', kind: 'Secret', metadata: { namespace: 'istio-system', name: 'greet-ca' }, data: { cacert: Buffer.from('OTHER').toString('base64') } } as KObject,
+  ];
+  assert.deepEqual(buildMeshConfig(snap).clusters['outbound|80||greet.default.svc.cluster.local']!.tls, { sni: 'greet.default.svc.cluster.local', ca: 'CA' });
+});

@@ -24,10 +24,16 @@ test("a subset's fields override the top level's one by one, and its own portLev
   assert.deepEqual(merged.loadBalancer, { simple: 'RANDOM' });
   assert.deepEqual(merged.connectionPool, { http: { http1MaxPendingRequests: 1 } });
   assert.deepEqual(merged.outlierDetection, { consecutive5xxErrors: 2 });
-  assert.deepEqual(mergeTrafficPolicy(top, subset, 9000), { loadBalancer: { simple: 'ROUND_ROBIN' }, connectionPool: undefined, outlierDetection: undefined });
+  assert.deepEqual(mergeTrafficPolicy(top, subset, 9000), { loadBalancer: { simple: 'ROUND_ROBIN' }, connectionPool: undefined, outlierDetection: undefined, tls: undefined });
   // The top level's port settings apply under a subset that has none for the port.
   const withPort: TrafficPolicy = { ...top, portLevelSettings: [{ port: { number: 81 }, loadBalancer: { simple: 'ROUND_ROBIN' } }] };
   assert.deepEqual(mergeTrafficPolicy(withPort, { connectionPool: { tcp: { maxConnections: 1 } } }, 81).loadBalancer, { simple: 'ROUND_ROBIN' });
+  // tls as the other fields: the subset's over the top level's, a port's settings wholesale.
+  const tls: TrafficPolicy = { tls: { mode: 'SIMPLE' }, portLevelSettings: [{ port: { number: 443 }, tls: { mode: 'MUTUAL', credentialName: 'c' } }] };
+  assert.deepEqual(mergeTrafficPolicy(tls, undefined, 80).tls, { mode: 'SIMPLE' });
+  assert.deepEqual(mergeTrafficPolicy(tls, undefined, 443).tls, { mode: 'MUTUAL', credentialName: 'c' });
+  assert.deepEqual(mergeTrafficPolicy(tls, { tls: { mode: 'DISABLE' } }, 80).tls, { mode: 'DISABLE' });
+  assert.deepEqual(mergeTrafficPolicy(tls, { loadBalancer: { simple: 'RANDOM' } }, 80).tls, { mode: 'SIMPLE' });
 });
 
 test('consistentHash sources, the cookie with its ttl and path, and the ring size', () => {

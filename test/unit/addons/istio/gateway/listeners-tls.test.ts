@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -8,39 +8,12 @@ import tls, { type TLSSocket } from 'node:tls';
 import type { Cluster, GatewayCredential, ProxyConfig, ServerTls, SniRoute } from '../../../../../src/addons/istio/config/types.js';
 import { GatewayListeners } from '../../../../../src/addons/istio/gateway/listeners.js';
 import { GatewayProxy } from '../../../../../src/addons/istio/gateway/proxy.js';
-import { KEY_USAGE, issueCertificate, privateKeyPem } from '../../../../../src/cluster/x509.js';
+import { issue, type Issued } from './certificates.js';
 import { freePort, until } from './loopback.js';
 
 // A gateway's HTTPS listener on loopback, with real handshakes: the server chosen by the name in
 // the ClientHello, SIMPLE, MUTUAL and OPTIONAL_MUTUAL client certificates as Istio's Secure
 // Gateways task uses them, and the x-forwarded-client-cert header the backend gets.
-
-interface Issued {
-  cert: string;
-  key: string;
-  keyObject: KeyObject;
-}
-
-function issue(cn: string, o: string, signer?: Issued, opts: { ca?: boolean; client?: boolean } = {}): Issued {
-  const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const cert = issueCertificate(
-    {
-      subject: [
-        ['O', o],
-        ['CN', cn],
-      ],
-      publicKey: keys.publicKey,
-      notBefore: new Date(Date.now() - 60_000),
-      notAfter: new Date(Date.now() + 3600_000),
-      ca: opts.ca ?? false,
-      keyUsage: opts.ca ? KEY_USAGE.keyCertSign | KEY_USAGE.cRLSign : KEY_USAGE.digitalSignature,
-      ...(opts.ca ? {} : { extendedKeyUsage: [opts.client ? 'clientAuth' : 'serverAuth'], dnsNames: [cn] }),
-    },
-    signer?.keyObject ?? keys.privateKey,
-    signer?.cert,
-  );
-  return { cert, key: privateKeyPem(keys.privateKey), keyObject: keys.privateKey };
-}
 
 const ca = issue('example.com', 'example Inc.', undefined, { ca: true });
 const otherCa = issue('other.example', 'other Inc.', undefined, { ca: true });

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { test } from 'node:test';
 import type { Cluster, ProxyConfig, Route, TcpRoute } from '../../../../../src/addons/istio/config/types.js';
 import { GatewayListeners } from '../../../../../src/addons/istio/gateway/listeners.js';
 import { GatewayProxy } from '../../../../../src/addons/istio/gateway/proxy.js';
+import { issue } from './certificates.js';
 import { freePort, until } from './loopback.js';
 
 // The gateway's request path with DestinationRule and route policies, against backends on
@@ -477,4 +479,55 @@ test('NetworkPolicy in the mesh: a connection the policies refuse is a dropped S
   await until(() => log.some((l) => /"- - -" 0 UF .*"127\.0\.0\.3:\d+" db /.test(l)));
   await apply(config([guarded.http], [guarded.tcp, open.tcp]));
   assert.equal(await read('127.0.0.6'), 'open', 'the next endpoint, after the refused one timed out');
+});
+
+const originCa = issue('origin ca', 'origin Inc.', undefined, { ca: true });
+const otherCa = issue('other ca', 'other Inc.', undefined, { ca: true });
+const originServer = issue('secure.example', 'origin Inc.', originCa);
+const originClient = issue('client.example', 'client Inc.', originCa, { client: true });
+
+/** An HTTPS backend (the origin Istio's egress TLS origination task reaches): it answers with the SNI it got and the client certificate's CN, if any. */
+async function httpsOrigin(t: { after(f: () => void): void }): Promise<number> {
+  const srv = https.createServer({ cert: originServer.cert, key: originServer.key, ca: originCa.cert, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    const socket = req.socket as import('node:tls').TLSSocket;
+    const peer = socket.getPeerCertificate();
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(`sni=${(socket as { servername?: string }).servername} client=${peer?.subject?.CN ?? '-'}`);
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.after(() => {
+    srv.closeAllConnections();
+    srv.close();
+  });
+  return (srv.address() as net.AddressInfo).port;
+}
+
+test("TLS origination (a DestinationRule's SIMPLE and MUTUAL tls): the SNI, the CA's check of the origin, the client's certificate; a failed check is Envoy's 503 with BoringSSL's words", async (t) => {
+  const origin = await httpsOrigin(t);
+  const lines: string[] = [];
+  const through = async (tls: Cluster['tls']) => {
+    const port = await gateway(t, { c: { endpoints: [ep(origin)], lb: 'ROUND_ROBIN', ...(tls ? { tls } : {}) } }, { action: { kind: 'route', clusters: [{ cluster: 'c', weight: 100 }], retry: NO_RETRY } }, { accessLog: (l) => lines.push(l) });
+    return send(port);
+  };
+  const simple = await through({ sni: 'secure.example', ca: originCa.cert });
+  assert.deepEqual([simple.status, simple.body], [200, 'sni=secure.example client=-']);
+  const mutual = await through({ sni: 'secure.example', ca: originCa.cert, cert: originClient.cert, key: originClient.key });
+  assert.deepEqual([mutual.status, mutual.body], [200, 'sni=secure.example client=client.example']);
+  assert.equal((await through({ sni: 'any.example', insecure: true })).body, 'sni=any.example client=-', 'insecureSkipVerify checks neither the CA nor the name');
+  assert.equal((await through({ sni: 'any.example', ca: originCa.cert, subjectAltNames: ['secure.example'] })).status, 200, 'subjectAltNames replace the SNI as the name to check');
+
+  const verifyFailed = 'upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS_error:|268435581:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:TLS_error_end';
+  for (const refused of [
+    { sni: 'secure.example', ca: otherCa.cert },
+    { sni: 'secure.example' },
+    { sni: 'wrong.example', ca: originCa.cert },
+    { sni: 'secure.example', ca: originCa.cert, subjectAltNames: ['spiffe://other'] },
+  ]) {
+    const r = await through(refused);
+    assert.deepEqual([r.status, r.body], [503, verifyFailed], JSON.stringify({ ...refused, ca: refused.ca ? 'set' : undefined }));
+  }
+  assert.match(lines.at(-1)!, / UF upstream_reset_before_response_started\{connection_failure\} .*TLS_error:\|268435581:SSL_routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED:TLS_error_end/);
+  const plain = await through(undefined);
+  assert.deepEqual([plain.status, plain.body], [503, 'upstream connect error or disconnect/reset before headers. reset reason: connection termination'], 'plain HTTP to the TLS port: the origin hangs up');
+  const missing = await through({ sni: 'secure.example', missing: 'secret default/nope' });
+  assert.deepEqual([missing.status, missing.body], [503, 'upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS error: Secret is not supplied by SDS']);
 });
