@@ -2,7 +2,7 @@
 // outside (agnhost and http-echo are Go programs), and nginx's log and date formats.
 // Only node:http/net/dgram-level imports: each container is its own process and memory counts.
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { Server as NetServer, type Socket } from 'node:net';
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
@@ -43,6 +43,41 @@ export function dieOnSignalsAsGo(handled: NodeJS.Signals[] = []): void {
       process.kill(process.pid, sig);
     });
   }
+}
+
+/**
+ * Go's http.Server.Shutdown for `server`, to call once it is made: the returned function stops
+ * the listener and closes the idle keep-alive connections, and lets the rest finish, each closing
+ * after its answer: a request in flight, and a connection accepted but still to send its first
+ * request (Go counts such a connection idle only once it is 5 s old). Node's own close() drops
+ * those new connections too, which a proxy that has just written its request on one sees as a
+ * failure after sending, one it need not retry. `done` runs once every connection has ended.
+ */
+export function goShutdown(server: Server): (done: () => void) => void {
+  const used = new Set<Socket>();
+  const busy = new Set<Socket>();
+  let closing = false;
+  // Before the program's own handler, which may answer at once.
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    if (!used.has(socket)) {
+      used.add(socket);
+      socket.once('close', () => {
+        used.delete(socket);
+        busy.delete(socket);
+      });
+    }
+    busy.add(socket);
+    if (closing) res.shouldKeepAlive = false;
+    res.once('finish', () => busy.delete(socket));
+  });
+  return (done) => {
+    closing = true;
+    // net's close, not http's: http's also closes the connections that have not sent a request yet.
+    NetServer.prototype.close.call(server, () => done());
+    for (const socket of used) if (!busy.has(socket)) socket.destroy();
+    setTimeout(() => server.closeIdleConnections(), 5000).unref();
+  };
 }
 
 const started = process.hrtime.bigint();

@@ -1,7 +1,7 @@
 // hashicorp/http-echo 1.0: `-listen=:5678 -text=TEXT [-status-code=200]` answers every path with
 // TEXT and a newline, and /health with {"status":"ok"}.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { goLog, goReply, parseFlags, remoteAddr, testPort } from './common.js';
+import { goLog, goReply, goShutdown, parseFlags, remoteAddr, testPort } from './common.js';
 import { goDuration } from './go-format.js';
 
 const NAME = 'http-echo';
@@ -79,10 +79,10 @@ function main(): void {
       );
     });
   });
+  const shutdownServer = goShutdown(server);
   const shutdown = () => {
     goLog('[INFO] received interrupt, shutting down...');
-    server.close(() => process.exit(2));
-    server.closeIdleConnections();
+    shutdownServer(() => process.exit(2));
     setTimeout(() => process.exit(2), 5000).unref();
   };
   process.on('SIGTERM', shutdown);

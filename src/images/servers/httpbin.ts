@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createHttpsServer } from 'node:https';
 import { hostname } from 'node:os';
 import { parseGoDuration } from '../../api/duration.js';
-import { parseFlags, testPort } from './common.js';
+import { goShutdown, parseFlags, testPort } from './common.js';
 import { goFloat } from './go-format.js';
 import { GunicornUsageError, accessLine, logBindFailure, logStarted, parseGunicornArgs } from './gunicorn.js';
 import { clientIP, serveHttpbin, type HttpbinOptions } from './httpbin-routes.js';
@@ -165,10 +165,10 @@ function serveGoHttpbin(): void {
   });
   const port = testPort() ?? cfg.port;
   server.listen(port, cfg.host, () => slog(cfg.json, 'INFO', `go-httpbin listening on ${cfg.tls ? 'https' : 'http'}://${cfg.host}:${cfg.port}`));
+  const shutdownServer = goShutdown(server);
   const shutdown = () => {
     slog(cfg.json, 'INFO', 'shutting down ...');
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
+    shutdownServer(() => process.exit(0));
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

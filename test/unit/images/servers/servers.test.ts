@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
+import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { argvFor, cpuTicks, freePort, get, rawRequest, start, unchunk, waitForPort } from '../helpers.js';
+import { argvFor, cpuTicks, freePort, get, rawRequest, start, unchunk, waitForOutput, waitForPort } from '../helpers.js';
 
 const EXPECTED_ECHO = '/work/shared/scenarios/001-echoserver-nodeport/expected-echo.txt';
 
@@ -83,6 +84,44 @@ test('hashicorp/http-echo answers TEXT and a newline on -listen, and /health', a
   const missing = start(argvFor('hashicorp/http-echo'));
   assert.equal((await missing.exited).code, 127);
   assert.equal(missing.stderr(), 'Missing -text option or ECHO_TEXT env var!\n');
+});
+
+test("hashicorp/http-echo on SIGTERM shuts down as Go's server does: idle keep-alive connections close, a new one still gets its answer (then closes), and it exits 2", async () => {
+  const port = await freePort();
+  const server = start(argvFor('hashicorp/http-echo', undefined, [`-listen=:${port}`, '-text=v1']));
+  try {
+    await waitForPort(port, server);
+    const open = (): Promise<net.Socket> =>
+      new Promise((resolve, reject) => {
+        const s = net.connect(port, '127.0.0.1', () => resolve(s));
+        s.once('error', reject);
+      });
+    const ended = (s: net.Socket): Promise<string> =>
+      new Promise((resolve) => {
+        let got = '';
+        s.on('data', (d: Buffer) => (got += d.toString('latin1')));
+        s.once('close', () => resolve(got));
+      });
+    const request = 'GET / HTTP/1.1\r\nHost: echo\r\n\r\n';
+    const used = await open();
+    const usedEnd = ended(used);
+    used.write(request);
+    // The answer is in once the log line is written after it.
+    await waitForOutput(server, 'stdout', /"GET \/ HTTP\/1\.1" 200/);
+    const fresh = await open();
+    const freshEnd = ended(fresh);
+    server.child.kill('SIGTERM');
+    await waitForOutput(server, 'stderr', /received interrupt, shutting down/);
+    fresh.write(request);
+    const answer = await freshEnd;
+    assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(answer, /\r\nConnection: close\r\n/i);
+    assert.match(answer, /\r\n\r\nv1\n$/);
+    assert.equal((await usedEnd).match(/HTTP\/1\.1 200/g)?.length, 1, 'the idle connection closed with only its first answer');
+    assert.deepEqual(await server.exited, { code: 2, signal: null });
+  } finally {
+    await server.stop();
+  }
 });
 
 test('agnhost netexec: HTTP endpoints and the UDP protocol', async () => {
