@@ -57,6 +57,9 @@ export function goShutdown(server: Server): (done: () => void) => void {
   const used = new Set<Socket>();
   const busy = new Set<Socket>();
   let closing = false;
+  function answered(this: ServerResponse): void {
+    busy.delete(this.req.socket);
+  }
   // Before the program's own handler, which may answer at once.
   server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
@@ -69,7 +72,7 @@ export function goShutdown(server: Server): (done: () => void) => void {
     }
     busy.add(socket);
     if (closing) res.shouldKeepAlive = false;
-    res.once('finish', () => busy.delete(socket));
+    res.once('finish', answered);
   });
   return (done) => {
     closing = true;

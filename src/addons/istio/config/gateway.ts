@@ -7,7 +7,7 @@ import { indexSlices, readyEndpoints } from '../../proxy/endpoints.js';
 import { CLUSTER_DOMAIN, intersectHosts, resolveShortName, splitServerHost } from './hosts.js';
 import { isCatchAll, qualifyGateway, translateTcpRoutes, translateTlsRoutes, type ClusterResolver } from './routes.js';
 import { entryEndpoints, entryServices, type EntryService } from './service-entry.js';
-import { clusterPolicy, mergeTrafficPolicy, type ClientTlsSettings, type TrafficPolicy } from './traffic-policy.js';
+import { clusterPolicy, namesCredential, type ClientTlsSettings, type TrafficPolicy } from './traffic-policy.js';
 import { RouteTranslations } from './translations.js';
 import type { Cluster, GatewayCredential, Listener, ProxyConfig, Route, ServerTls, SniRoute, TcpRoute, TlsVersion, UpstreamTls, VirtualHost } from './types.js';
 import { versioned } from './version.js';
@@ -185,9 +185,10 @@ export class ClusterBuilder {
     const slices = this.slices.get(`${svc.metadata.namespace}/${svc.metadata.name}`) ?? [];
     const top = rule?.trafficPolicy as TrafficPolicy | undefined;
     const own = sub?.trafficPolicy as TrafficPolicy | undefined;
-    const tls = this.upstreamTls(mergeTrafficPolicy(top, own, port.port).tls, fqdn, dr?.metadata?.namespace ?? '');
-    // What the cluster is made of: the pods only matter when a subset selects among them.
-    const parts = [svc, dr, bySubset ? this.snap.pods : undefined, ...slices, ...tls.secrets];
+    // What the cluster is made of: the pods only matter when a subset selects among them, the
+    // Secrets when the rule names a credential.
+    const secrets = namesCredential(top, (rule?.subsets ?? []).map((s) => s.trafficPolicy as TrafficPolicy | undefined)) ? this.snap.secrets : undefined;
+    const parts = [svc, dr, bySubset ? this.snap.pods : undefined, secrets, ...slices];
     this.clusters[name] = this.translations.cluster(name, parts, () => {
       const endpoints = readyEndpoints(slices, port.name, (ep, slice) => {
         if (!bySubset) return true;
@@ -196,7 +197,7 @@ export class ClusterBuilder {
         const pod = this.pods().get(`${ref.namespace ?? slice.metadata.namespace}/${ref.name}`);
         return selects(labels, pod?.metadata.labels ?? {});
       });
-      return { endpoints, ...clusterPolicy(top, own, port.port), ...(tls.tls ? { tls: tls.tls } : {}) };
+      return { endpoints, ...clusterPolicy(top, own, port.port, (t) => this.upstreamTls(t, fqdn, dr?.metadata?.namespace ?? '')) };
     });
     return name;
   };
@@ -210,9 +211,9 @@ export class ClusterBuilder {
    * (caCertificates, clientCertificate, privateKey) are none of a node proxy's, so a cluster
    * that names them fails its connections as one whose secret never came.
    */
-  private upstreamTls(settings: ClientTlsSettings | undefined, host: string, ruleNamespace: string): { tls?: UpstreamTls; secrets: KObject[] } {
-    const mode = settings?.mode;
-    if (!settings || (mode !== 'SIMPLE' && mode !== 'MUTUAL')) return { secrets: [] };
+  private upstreamTls(settings: ClientTlsSettings, host: string, ruleNamespace: string): UpstreamTls | undefined {
+    const mode = settings.mode;
+    if (mode !== 'SIMPLE' && mode !== 'MUTUAL') return undefined;
     const tls: UpstreamTls = {
       sni: settings.sni || host,
       ...(settings.insecureSkipVerify ? { insecure: true } : {}),
@@ -221,15 +222,15 @@ export class ClusterBuilder {
     const name = settings.credentialName;
     if (!name) {
       const file = settings.caCertificates || (mode === 'MUTUAL' ? settings.clientCertificate || settings.privateKey : undefined);
-      return { tls: file ? { ...tls, missing: `file ${file}` } : tls, secrets: [] };
+      return file ? { ...tls, missing: `file ${file}` } : tls;
     }
     const namespace = this.meshWide ? ruleNamespace : this.proxy.namespace;
-    const secrets = this.snap.secrets.filter((s) => s.metadata.namespace === namespace && (s.metadata.name === name || s.metadata.name === `${name}-cacert`));
-    const own = secrets.find((s) => s.metadata.name === name);
+    const find = (n: string) => this.snap.secrets.find((s) => s.metadata.namespace === namespace && s.metadata.name === n);
+    const own = find(name);
     const ca = secretCa(this.snap.secrets, namespace, name)?.ca;
     const pair = mode === 'MUTUAL' ? secretPair(own) : undefined;
-    if ((mode === 'MUTUAL' && !pair) || secrets.length === 0) return { tls: { ...tls, missing: `secret ${namespace}/${name}` }, secrets };
-    return { tls: { ...tls, ...(ca && !tls.insecure ? { ca } : {}), ...(pair ? { cert: pair.cert, key: pair.key } : {}) }, secrets };
+    if ((mode === 'MUTUAL' && !pair) || (!own && !find(`${name}-cacert`))) return { ...tls, missing: `secret ${namespace}/${name}` };
+    return { ...tls, ...(ca && !tls.insecure ? { ca } : {}), ...(pair ? { cert: pair.cert, key: pair.key } : {}) };
   }
 
   /** The cluster of a ServiceEntry host's port (`port` optional when the entry has one), or undefined when no visible entry has it. */
@@ -247,10 +248,9 @@ export class ClusterBuilder {
     const sub = subset ? rule?.subsets?.find((s) => s.name === subset) : undefined;
     if (subset && !sub) return undefined;
     const endpoints = entryEndpoints(entry, port, this.snap.pods, sub?.labels ?? {});
-    const top = rule?.trafficPolicy as TrafficPolicy | undefined;
-    const own = sub?.trafficPolicy as TrafficPolicy | undefined;
-    const { tls } = this.upstreamTls(mergeTrafficPolicy(top, own, port.number).tls, host, dr?.metadata?.namespace ?? '');
-    this.clusters[name] = { endpoints, ...clusterPolicy(top, own, port.number), ...(entry.resolution === 'NONE' ? { originalDst: true } : {}), ...(tls ? { tls } : {}) };
+    const tls = (t: ClientTlsSettings) => this.upstreamTls(t, host, dr?.metadata?.namespace ?? '');
+    const policy = clusterPolicy(rule?.trafficPolicy as TrafficPolicy | undefined, sub?.trafficPolicy as TrafficPolicy | undefined, port.number, tls);
+    this.clusters[name] = { endpoints, ...policy, ...(entry.resolution === 'NONE' ? { originalDst: true } : {}) };
     return name;
   }
 }

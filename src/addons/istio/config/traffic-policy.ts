@@ -1,5 +1,5 @@
 import { parseDurationMs } from './duration.js';
-import type { Cluster, ConnectionPoolPolicy, HashPolicy, LoadBalancer, OutlierPolicy } from './types.js';
+import type { Cluster, ConnectionPoolPolicy, HashPolicy, LoadBalancer, OutlierPolicy, UpstreamTls } from './types.js';
 
 // A DestinationRule's trafficPolicy as pilot applies it to one cluster
 // (pilot/pkg/networking/core/cluster_traffic_policy.go): the subset's policy over the top-level
@@ -131,9 +131,23 @@ function outlier(od: OutlierDetectionSettings | undefined): OutlierPolicy | unde
   };
 }
 
-/** The cluster settings (all but its endpoints) for one port of a destination, from its DestinationRule. */
-export function clusterPolicy(top: TrafficPolicy | undefined, subset: TrafficPolicy | undefined, port: number): Omit<Cluster, 'endpoints'> {
+/** Whether a DestinationRule's policies (top level, subsets, their ports) name a credential anywhere: its cluster then depends on Secrets. */
+export function namesCredential(top: TrafficPolicy | undefined, subsets: (TrafficPolicy | undefined)[]): boolean {
+  return [top, ...subsets].some((p) => !!p?.tls?.credentialName || !!p?.portLevelSettings?.some((s) => !!s.tls?.credentialName));
+}
+
+/**
+ * The cluster settings (all but its endpoints) for one port of a destination, from its
+ * DestinationRule; `tls` makes the merged client TLS settings the cluster's (it reads Secrets).
+ */
+export function clusterPolicy(
+  top: TrafficPolicy | undefined,
+  subset: TrafficPolicy | undefined,
+  port: number,
+  tls?: (settings: ClientTlsSettings) => UpstreamTls | undefined,
+): Omit<Cluster, 'endpoints'> {
   const p = mergeTrafficPolicy(top, subset, port);
+  const upstreamTls = p.tls && tls ? tls(p.tls) : undefined;
   const simple = p.loadBalancer?.simple ?? 'LEAST_REQUEST';
   const lb = (['ROUND_ROBIN', 'RANDOM', 'PASSTHROUGH'].includes(simple) ? simple : 'LEAST_REQUEST') as LoadBalancer;
   const ch = p.loadBalancer?.consistentHash;
@@ -145,5 +159,6 @@ export function clusterPolicy(top: TrafficPolicy | undefined, subset: TrafficPol
     ...(hash ? { hash: { policy: hash, minimumRingSize: ch?.ringHash?.minimumRingSize || ch?.minimumRingSize || DEFAULT_RING_SIZE } } : {}),
     ...(pool ? { pool } : {}),
     ...(od ? { outlier: od } : {}),
+    ...(upstreamTls ? { tls: upstreamTls } : {}),
   };
 }

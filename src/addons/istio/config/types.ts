@@ -233,7 +233,7 @@ export interface UpstreamTls {
   ca?: string;
   /** insecureSkipVerify: no verification at all. */
   insecure?: true;
-  /** Names the certificate must carry one of (DNS or URI SANs), instead of the SNI. */
+  /** Names the certificate must carry one of among its SANs, instead of the SNI. */
   subjectAltNames?: string[];
   /** MUTUAL: the client's key pair. */
   cert?: string;

@@ -51,14 +51,13 @@ export function rfc2253(subject: string): string {
 
 /** The subject alternative names of one type, in the certificate's order. */
 function sans(cert: X509Certificate | undefined, type: 'DNS' | 'URI'): string[] {
-  return subjectAltNames(cert)
+  return subjectAltNames(cert?.subjectAltName)
     .filter((n) => n.type === type)
     .map((n) => n.value);
 }
 
-/** A certificate's subject alternative names as Node lists them (`DNS:a, URI:b, IP Address:c`). */
-export function subjectAltNames(cert: X509Certificate | undefined): { type: string; value: string }[] {
-  const list = cert?.subjectAltName;
+/** Subject alternative names from Node's list of them (`DNS:a, URI:b, IP Address:c`, an X509Certificate's subjectAltName or a peer certificate's subjectaltname). */
+export function subjectAltNames(list: string | undefined): { type: string; value: string }[] {
   if (!list) return [];
   return list.split(', ').map((entry) => {
     const colon = entry.indexOf(':');
@@ -72,7 +71,7 @@ export function subjectAltNames(cert: X509Certificate | undefined): { type: stri
  * its hash is among `certificateHashes` or its SPKI's among `spkiHashes`, when either is given.
  */
 export function clientCertificatePasses(cert: X509Certificate, t: Pick<ServerTls, 'subjectAltNames' | 'certificateHashes' | 'spkiHashes'>): boolean {
-  if (t.subjectAltNames && !subjectAltNames(cert).some((n) => t.subjectAltNames!.includes(n.value))) return false;
+  if (t.subjectAltNames && !subjectAltNames(cert.subjectAltName).some((n) => t.subjectAltNames!.includes(n.value))) return false;
   if (!t.certificateHashes && !t.spkiHashes) return true;
   if (t.certificateHashes?.includes(certificateHash(cert))) return true;
   const spki = createHash('sha256').update(cert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { checkServerIdentity, createSecureContext, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import type { UpstreamTls } from '../config/types.js';
+import { subjectAltNames } from './client-cert.js';
 
 // TLS origination to a cluster's endpoints, as Envoy's UpstreamTlsContext from a
 // DestinationRule's SIMPLE or MUTUAL `tls` does it: the SNI, then the server's certificate
@@ -25,10 +26,9 @@ export function tlsOptions(t: UpstreamTls): ConnectionOptions {
   };
 }
 
-/** Envoy's match_typed_subject_alt_names with exact matchers: one of the names among the certificate's DNS or URI SANs. */
+/** Envoy's match_typed_subject_alt_names with exact matchers, as for a gateway's client certificates: one of the names among the certificate's SANs. */
 function subjectAltNamesCheck(names: string[], cert: PeerCertificate): Error | undefined {
-  const sans = (cert.subjectaltname ?? '').split(', ').map((s) => s.replace(/^(DNS|URI):/, ''));
-  if (names.some((n) => sans.includes(n))) return undefined;
+  if (subjectAltNames(cert.subjectaltname).some((n) => names.includes(n.value))) return undefined;
   return Object.assign(new Error(`the certificate's SANs (${cert.subjectaltname ?? 'none'}) include none of ${names.join(', ')}`), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
 }
 

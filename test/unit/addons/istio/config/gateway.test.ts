@@ -335,13 +335,15 @@ test("a DestinationRule's client tls: SIMPLE and MUTUAL by port and subset, the 
     secret('istio-system', 'client', { 'tls.crt': 'CERT', 'tls.key': 'KEY', 'ca.crt': 'CA2' }),
     secret('default', 'origin-ca', { 'ca.crt': 'NOT THE GATEWAY\'S' }),
   ];
-  const tlsOf = (cluster: string) => buildGatewayConfig(snap, proxy).clusters[cluster]!.tls;
+  // One translation cache across the builds, as istiod keeps it: a changed Secret list or rule must still reach the cluster.
+  const translations = new RouteTranslations();
+  const tlsOf = (cluster: string) => buildGatewayConfig(snap, proxy, translations).clusters[cluster]!.tls;
   assert.deepEqual(tlsOf('outbound|80||my-service.default.svc.cluster.local'), { sni: 'origin.example', subjectAltNames: ['san.example'], ca: 'CA' });
   assert.deepEqual(tlsOf('outbound|80|v1|greet.default.svc.cluster.local'), { sni: 'greet.default.svc.cluster.local', ca: 'CA2', cert: 'CERT', key: 'KEY' });
   assert.equal(tlsOf('outbound|80|v2|greet.default.svc.cluster.local'), undefined, 'ISTIO_MUTUAL: the mesh has no mutual TLS between proxies');
 
   snap.secrets = snap.secrets.filter((s) => s.metadata.name !== 'client');
   assert.equal(tlsOf('outbound|80|v1|greet.default.svc.cluster.local')?.missing, 'secret istio-system/client');
-  (snap.destinationRules[0]!.spec as { trafficPolicy: unknown }).trafficPolicy = { tls: { mode: 'SIMPLE', caCertificates: '/etc/certs/ca.pem' } };
+  snap.destinationRules = [obj('DestinationRule', 'default', 'my-destination-rule', { spec: { host: 'my-service', trafficPolicy: { tls: { mode: 'SIMPLE', caCertificates: '/etc/certs/ca.pem' } } } }), snap.destinationRules[1]!];
   assert.equal(tlsOf('outbound|80||my-service.default.svc.cluster.local')?.missing, 'file /etc/certs/ca.pem');
 });
